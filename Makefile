@@ -1,0 +1,75 @@
+# Smart Session Routing. `make run` and `make test` do all set-up on a fresh machine.
+# DATABASE_URL points at an existing server instead of the embedded cluster.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PG_DIR := .pg
+PG := $(PYTHON) tools/pgcluster.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 4
+
+.PHONY: help install plpython db migrate seed run stop test lint pytest bench psql-script clean
+
+help:
+	@echo "make run    - install, start the embedded Postgres, migrate, load demo data, serve the app"
+	@echo "make test   - install, lint (ruff, sqlfluff), pytest against a throwaway cluster"
+	@echo "make stop   - stop the embedded Postgres cluster"
+	@echo "make migrate / seed / bench / psql-script / clean"
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed plpython
+
+plpython:
+	@$(PG) ensure-plpython
+
+# Echo the URL of the database to use: DATABASE_URL, or the embedded cluster (started on demand).
+define db_url
+$$(if [ -n "$${DATABASE_URL:-}" ]; then echo "$$DATABASE_URL"; else $(PG) start $(PG_DIR); fi)
+endef
+
+db: install
+	@echo "database: $(db_url)"
+
+migrate: install
+	@$(PY) tools/migrate.py --database-url "$(db_url)"
+
+seed: migrate
+	@url="$(db_url)"; for f in db/seeds/*.sql; do \
+	  psql -X -q -v ON_ERROR_STOP=1 -1 -d "$$url" -f "$$f" >/dev/null; done; \
+	  echo "seed: demo data loaded"
+
+run: seed
+	@url="$(db_url)"; echo "serving on http://$(HOST):$(PORT) (database $$url)"; \
+	  DATABASE_URL="$$url" exec $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) \
+	  --access-logfile - 'app.wsgi:app'
+
+stop:
+	@$(PG) stop $(PG_DIR)
+
+lint: install
+	$(VENV)/bin/ruff check app tests tools bench
+	$(VENV)/bin/sqlfluff lint --processes 2 db
+
+pytest: install
+	$(VENV)/bin/pytest -q
+
+test: lint pytest
+
+bench: install
+	$(PY) -m bench $(if $(SCALE),--scale $(SCALE))
+
+psql-script: install
+	@mkdir -p build
+	$(PY) tools/migrate.py --psql-script > build/ssr.sql
+	@echo "wrote build/ssr.sql: psql -X -d DBNAME -f build/ssr.sql"
+
+clean: stop
+	rm -rf $(PG_DIR) build

@@ -1,0 +1,85 @@
+"""Fixtures: a real PostgreSQL 15 with PL/Python.
+
+Without DATABASE_URL a throwaway cluster is started in a temporary folder (and
+deleted afterwards); with DATABASE_URL the tests create and drop their own
+databases on that server. Every test database is a copy of one migrated
+template, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.dbutil import create_database, drop_database, url_for
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tools.migrate import migrate  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pg_server_url():
+    """URL of a server on which the tests may create databases."""
+    if os.environ.get("DATABASE_URL"):
+        yield os.environ["DATABASE_URL"]
+        return
+    tmp = tempfile.mkdtemp(prefix="ssr-test-pg-")
+    os.chmod(tmp, 0o755)  # noqa: S103 - the postgres OS user must reach it
+    tool = [sys.executable, str(ROOT / "tools" / "pgcluster.py")]
+    url = subprocess.run(
+        [*tool, "start", tmp, "--db", "postgres"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    try:
+        yield url
+    finally:
+        subprocess.run([*tool, "destroy", tmp], check=False)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(pg_server_url):
+    """Name of a database holding every migration, used as a template."""
+    name = create_database(pg_server_url, prefix="ssr_tpl")
+    migrate(url_for(pg_server_url, name))
+    yield name
+    drop_database(pg_server_url, name)
+
+
+@pytest.fixture
+def db_url(pg_server_url, migrated_template):
+    """A fresh, fully migrated database for one test."""
+    name = create_database(pg_server_url, template=migrated_template)
+    yield url_for(pg_server_url, name)
+    drop_database(pg_server_url, name)
+
+
+@pytest.fixture
+def empty_db_url(pg_server_url):
+    """A fresh database with nothing applied."""
+    name = create_database(pg_server_url)
+    yield url_for(pg_server_url, name)
+    drop_database(pg_server_url, name)
+
+
+@pytest.fixture
+def conn(db_url):
+    """An autocommit connection to a fresh migrated database."""
+    with psycopg.connect(db_url, autocommit=True) as c:
+        yield c
+
+
+@pytest.fixture
+def seeded_conn(conn):
+    """`conn` with the demo data of db/seeds loaded."""
+    for f in sorted((ROOT / "db" / "seeds").glob("*.sql")):
+        conn.execute(f.read_text(encoding="utf-8").encode())
+    return conn

@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""Apply the database migrations of Smart Session Routing.
+
+Two kinds of files live under db/:
+
+* db/migrations/NNNN_name.sql - immutable, numbered schema changes (tables,
+  columns, indexes). Each is applied once and recorded with its SHA-256 in
+  ssr_meta.schema_migrations. Editing one that was applied is refused.
+* db/functions/, db/triggers/, db/views/ - one object per file, written with
+  CREATE OR REPLACE. Re-applied whenever its content changes (checksum in
+  ssr_meta.schema_objects), after the numbered migrations, in a stable order:
+  functions, then views, then triggers; by file name inside each folder.
+
+A run holds a transaction-level advisory lock and does all of its work in one
+transaction: two runners never interleave, a second run is a no-op, and a
+failure rolls back everything of that run and names the file and the line.
+
+    python tools/migrate.py [--database-url URL] [--dry-run]
+    python tools/migrate.py --psql-script > ssr.sql   # for `psql -f`, no Python
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_DIR = ROOT / "db"
+REPEATABLE_DIRS = ("functions", "views", "triggers")
+# pg_advisory_xact_lock key: the first 8 bytes of sha256("smart-session-routing:migrate")
+LOCK_KEY = int.from_bytes(hashlib.sha256(b"smart-session-routing:migrate").digest()[:8], "big", signed=True)
+
+BOOKKEEPING = """
+CREATE SCHEMA IF NOT EXISTS ssr_meta;
+CREATE TABLE IF NOT EXISTS ssr_meta.schema_migrations (
+    version text PRIMARY KEY,
+    filename text NOT NULL,
+    checksum text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS ssr_meta.schema_objects (
+    path text PRIMARY KEY,
+    checksum text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+
+class MigrationError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class SqlFile:
+    path: Path
+    key: str  # version for migrations, relative path for repeatables
+    sql: str
+
+    @property
+    def rel(self) -> str:
+        return self.path.relative_to(ROOT).as_posix()
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def load_migrations(db_dir: Path = DB_DIR) -> list[SqlFile]:
+    out: list[SqlFile] = []
+    seen: dict[str, Path] = {}
+    for p in sorted((db_dir / "migrations").glob("*.sql")):
+        version = p.name.split("_", 1)[0]
+        if not version.isdigit():
+            raise MigrationError(f"{p}: migration file names start with a number, e.g. 0001_base.sql")
+        if version in seen:
+            raise MigrationError(f"{p}: version {version} is also used by {seen[version]}")
+        seen[version] = p
+        out.append(SqlFile(p, version, p.read_text(encoding="utf-8")))
+    return sorted(out, key=lambda f: int(f.key))
+
+
+def load_repeatables(db_dir: Path = DB_DIR) -> list[SqlFile]:
+    out: list[SqlFile] = []
+    for sub in REPEATABLE_DIRS:
+        for p in sorted((db_dir / sub).glob("*.sql")):
+            out.append(SqlFile(p, f"{sub}/{p.name}", p.read_text(encoding="utf-8")))
+    return out
+
+
+def line_of(sql: str, position: int | None) -> int | None:
+    if not position:
+        return None
+    return sql[: position - 1].count("\n") + 1
+
+
+def describe(f: SqlFile, exc: Exception) -> str:
+    diag = getattr(exc, "diag", None)
+    pos = None
+    if diag is not None and diag.statement_position:
+        pos = int(diag.statement_position)
+    line = line_of(f.sql, pos)
+    where = f"{f.rel}:{line}" if line else f.rel
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    ctx = f" ({diag.context.strip().splitlines()[0]})" if diag is not None and diag.context else ""
+    return f"{where}: {msg}{ctx}"
+
+
+def plan(conn, migrations: list[SqlFile], repeatables: list[SqlFile]) -> tuple[list[SqlFile], list[SqlFile]]:
+    """What this run must apply; refuses edited applied migrations."""
+    applied = dict(conn.execute("SELECT version, checksum FROM ssr_meta.schema_migrations").fetchall())
+    objects = dict(conn.execute("SELECT path, checksum FROM ssr_meta.schema_objects").fetchall())
+    todo_m = []
+    for m in migrations:
+        if m.key in applied:
+            if applied[m.key] != m.checksum:
+                raise MigrationError(
+                    f"{m.rel} was edited after it was applied (recorded checksum "
+                    f"{applied[m.key][:12]}, file now {m.checksum[:12]}). Applied migrations "
+                    f"are immutable: restore the file and add a new migration instead."
+                )
+        else:
+            todo_m.append(m)
+    todo_r = [r for r in repeatables if objects.get(r.key) != r.checksum]
+    return todo_m, todo_r
+
+
+def migrate(database_url: str, dry_run: bool = False, db_dir: Path = DB_DIR, out=sys.stdout) -> list[str]:
+    """Apply what is pending; returns the relative paths applied (or to apply, for a dry run)."""
+    import psycopg
+
+    migrations = load_migrations(db_dir)
+    repeatables = load_repeatables(db_dir)
+    with psycopg.connect(database_url, autocommit=False) as conn:
+        conn.execute("SET lock_timeout = 0")
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        if dry_run:
+            has_meta = conn.execute("SELECT to_regclass('ssr_meta.schema_objects') IS NOT NULL").fetchone()[0]
+            if not has_meta:
+                todo_m, todo_r = migrations, repeatables
+            else:
+                todo_m, todo_r = plan(conn, migrations, repeatables)
+            for f in todo_m + todo_r:
+                print(f"-- {f.rel} (sha256 {f.checksum[:12]})", file=out)
+                print(f.sql.rstrip() + "\n", file=out)
+            conn.rollback()
+            return [f.rel for f in todo_m + todo_r]
+        conn.execute(BOOKKEEPING)
+        todo_m, todo_r = plan(conn, migrations, repeatables)
+        # Function bodies are checked when called, so files may reference each other
+        # regardless of order (the usual setting of pg_dump output).
+        conn.execute("SET LOCAL check_function_bodies = off")
+        for m in todo_m:
+            _apply(conn, m)
+            conn.execute(
+                "INSERT INTO ssr_meta.schema_migrations (version, filename, checksum) VALUES (%s, %s, %s)",
+                (m.key, m.path.name, m.checksum),
+            )
+        for r in todo_r:
+            _apply(conn, r)
+            conn.execute(
+                "INSERT INTO ssr_meta.schema_objects (path, checksum) VALUES (%s, %s) "
+                "ON CONFLICT (path) DO UPDATE SET checksum = excluded.checksum, applied_at = now()",
+                (r.key, r.checksum),
+            )
+        conn.commit()
+    return [f.rel for f in todo_m + todo_r]
+
+
+def _apply(conn, f: SqlFile) -> None:
+    import psycopg
+
+    try:
+        # No parameters: psycopg sends the file as one simple query, so it may
+        # hold many statements and dollar-quoted bodies.
+        conn.execute(f.sql.encode())
+    except psycopg.Error as exc:
+        raise MigrationError(describe(f, exc)) from exc
+
+
+def psql_script(db_dir: Path = DB_DIR) -> str:
+    """One file a DBA runs with plain psql; same bookkeeping and refusals as the runner."""
+    parts = [
+        "-- Smart Session Routing: all migrations, generated by tools/migrate.py --psql-script.",
+        "-- Run with: psql -X -d DBNAME -f ssr.sql   (one transaction; safe to re-run)",
+        "\\set ON_ERROR_STOP on",
+        "BEGIN;",
+        f"SELECT pg_advisory_xact_lock({LOCK_KEY});",
+        BOOKKEEPING.strip(),
+        "SET LOCAL check_function_bodies = off;",
+    ]
+    for m in load_migrations(db_dir):
+        parts += [
+            f"-- {m.rel}",
+            "DO $ssr$ BEGIN IF EXISTS (SELECT 1 FROM ssr_meta.schema_migrations "
+            f"WHERE version = '{m.key}' AND checksum <> '{m.checksum}') THEN "
+            f"RAISE EXCEPTION '{m.rel} was edited after it was applied; restore it and add a new migration'; "
+            "END IF; END $ssr$;",
+            f"SELECT NOT EXISTS (SELECT 1 FROM ssr_meta.schema_migrations WHERE version = '{m.key}') AS ssr_pending \\gset",
+            "\\if :ssr_pending",
+            m.sql.rstrip(),
+            f"INSERT INTO ssr_meta.schema_migrations (version, filename, checksum) VALUES ('{m.key}', '{m.path.name}', '{m.checksum}');",
+            "\\endif",
+        ]
+    for r in load_repeatables(db_dir):
+        parts += [
+            f"-- {r.rel}",
+            r.sql.rstrip(),
+            f"INSERT INTO ssr_meta.schema_objects (path, checksum) VALUES ('{r.key}', '{r.checksum}') "
+            "ON CONFLICT (path) DO UPDATE SET checksum = excluded.checksum, applied_at = now();",
+        ]
+    parts.append("COMMIT;")
+    return "\n".join(parts) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    ap.add_argument("--dry-run", action="store_true", help="print the SQL that would run, change nothing")
+    ap.add_argument("--psql-script", action="store_true", help="print one script for plain psql")
+    a = ap.parse_args(argv)
+    try:
+        if a.psql_script:
+            sys.stdout.write(psql_script())
+            return 0
+        if not a.database_url:
+            print("migrate: set DATABASE_URL or pass --database-url", file=sys.stderr)
+            return 2
+        done = migrate(a.database_url, dry_run=a.dry_run)
+    except MigrationError as exc:
+        print(f"migrate: FAILED, nothing of this run was applied: {exc}", file=sys.stderr)
+        return 1
+    if not a.dry_run:
+        print(f"migrate: applied {len(done)} file(s)" + ("".join(f"\n  {d}" for d in done)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

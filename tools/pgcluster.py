@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Manage the project's embedded PostgreSQL 15 cluster (stdlib only).
+
+    pgcluster.py ensure-plpython      install PL/Python when absent (root: apt-get)
+    pgcluster.py start DIR [--db NAME] start (initdb on first use); prints the URL
+    pgcluster.py stop DIR              stop the cluster in DIR
+    pgcluster.py url DIR [--db NAME]   print the URL of a running cluster
+    pgcluster.py destroy DIR           stop and delete the cluster in DIR
+
+The cluster listens on a unix socket inside DIR and on 127.0.0.1 at a free port
+(remembered in DIR/port so a restart keeps its URL). initdb refuses to run as
+root, so when root the cluster belongs to the `postgres` OS user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+PG_MAJOR = "15"
+SUPERUSER = "postgres"
+
+
+def die(msg: str) -> None:
+    print(f"pgcluster: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def bindir() -> str:
+    env = os.environ.get("PG_BINDIR")
+    if env:
+        return env
+    cand = f"/usr/lib/postgresql/{PG_MAJOR}/bin"
+    if os.path.isfile(os.path.join(cand, "initdb")):
+        return cand
+    found = shutil.which("pg_ctl")
+    if found:
+        return os.path.dirname(os.path.realpath(found))
+    die(f"PostgreSQL {PG_MAJOR} server binaries not found (set PG_BINDIR)")
+    return ""  # unreachable
+
+
+def pkglibdir() -> str:
+    out = subprocess.run(
+        [os.path.join(bindir(), "pg_config"), "--pkglibdir"],
+        capture_output=True, text=True, check=False,
+    )
+    return out.stdout.strip() or f"/usr/lib/postgresql/{PG_MAJOR}/lib"
+
+
+def server_version() -> str:
+    out = subprocess.run(
+        [os.path.join(bindir(), "postgres"), "--version"],
+        capture_output=True, text=True, check=True,
+    )
+    return out.stdout.strip()
+
+
+def ensure_plpython() -> None:
+    lib = os.path.join(pkglibdir(), "plpython3.so")
+    if os.path.exists(lib):
+        return
+    if os.geteuid() != 0:
+        die(
+            f"PL/Python is missing ({lib}). Install it as root: "
+            f"apt-get install postgresql-plpython3-{PG_MAJOR}"
+        )
+    # Match the installed server's exact Debian version when apt offers it.
+    pkg = f"postgresql-plpython3-{PG_MAJOR}"
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    print(f"pgcluster: installing {pkg} ({server_version()})", file=sys.stderr)
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    server_pkg_ver = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Version}", f"postgresql-{PG_MAJOR}"],
+        capture_output=True, text=True, check=False,
+    ).stdout.strip()
+    target = f"{pkg}={server_pkg_ver}" if server_pkg_ver else pkg
+    res = subprocess.run(["apt-get", "install", "-y", "-qq", target], env=env, check=False)
+    if res.returncode != 0 and target != pkg:
+        subprocess.run(["apt-get", "install", "-y", "-qq", pkg], env=env, check=True)
+    if not os.path.exists(lib):
+        die(f"{pkg} installed but {lib} is still missing")
+
+
+def as_owner(cmd: list[str]) -> list[str]:
+    """Run as the postgres OS user when we are root (initdb refuses root)."""
+    if os.geteuid() == 0:
+        return ["runuser", "-u", SUPERUSER, "--", *cmd]
+    return cmd
+
+
+def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(as_owner(cmd), check=True, **kw)
+
+
+def paths(d: str) -> tuple[str, str, str]:
+    d = os.path.abspath(d)
+    return d, os.path.join(d, "data"), os.path.join(d, "run")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def is_running(data: str) -> bool:
+    if not os.path.exists(os.path.join(data, "postmaster.pid")):
+        return False
+    res = subprocess.run(
+        as_owner([os.path.join(bindir(), "pg_ctl"), "status", "-D", data]),
+        capture_output=True, check=False,
+    )
+    return res.returncode == 0
+
+
+def read_port(d: str) -> int:
+    with open(os.path.join(d, "port"), encoding="ascii") as fh:
+        return int(fh.read().strip())
+
+
+def url(d: str, db: str) -> str:
+    return f"postgresql://{SUPERUSER}@127.0.0.1:{read_port(d)}/{db}"
+
+
+def init(d: str, data: str, rundir: str) -> None:
+    os.makedirs(rundir, exist_ok=True)
+    if os.geteuid() == 0:
+        pw = pwd.getpwnam(SUPERUSER)
+        for p in (d, rundir):
+            os.chown(p, pw.pw_uid, pw.pw_gid)
+        probe = subprocess.run(
+            ["runuser", "-u", SUPERUSER, "--", "test", "-w", d], check=False
+        )
+        if probe.returncode != 0:
+            die(f"the {SUPERUSER} OS user cannot write {d}: check the parent folders' permissions")
+    run([
+        os.path.join(bindir(), "initdb"), "-D", data, "-U", SUPERUSER,
+        "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync",
+    ], stdout=subprocess.DEVNULL)
+    with open(os.path.join(data, "postgresql.conf"), "a", encoding="ascii") as fh:
+        fh.write(
+            "\n# smart-session-routing embedded cluster\n"
+            "listen_addresses = '127.0.0.1'\n"
+            f"unix_socket_directories = '{rundir}'\n"
+            "max_connections = 200\n"
+            "shared_buffers = 256MB\n"
+            "fsync = off\n"
+            "synchronous_commit = off\n"
+            "full_page_writes = off\n"
+        )
+    with open(os.path.join(d, "port"), "w", encoding="ascii") as fh:
+        fh.write(str(free_port()))
+
+
+def start(d: str, db: str) -> None:
+    d, data, rundir = paths(d)
+    os.makedirs(d, exist_ok=True)
+    if not os.path.exists(os.path.join(data, "PG_VERSION")):
+        init(d, data, rundir)
+    if not is_running(data):
+        port = read_port(d)
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                port = free_port()
+                with open(os.path.join(d, "port"), "w", encoding="ascii") as fh:
+                    fh.write(str(port))
+        run([
+            os.path.join(bindir(), "pg_ctl"), "start", "-D", data, "-w", "-t", "60",
+            "-l", os.path.join(d, "server.log"), "-o", f"-p {port}",
+        ], stdout=subprocess.DEVNULL)
+    psql = os.path.join(bindir(), "psql")
+    base = [psql, "-X", "-q", "-h", rundir, "-p", str(read_port(d)), "-U", SUPERUSER, "-d", "postgres"]
+    for _ in range(50):
+        if subprocess.run([*base, "-c", "select 1"], capture_output=True, check=False).returncode == 0:
+            break
+        time.sleep(0.1)
+    exists = subprocess.run(
+        [*base, "-tAc", f"select 1 from pg_database where datname = '{db}'"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    if not exists:
+        subprocess.run([*base, "-c", f'create database "{db}"'], check=True, stdout=subprocess.DEVNULL)
+    print(url(d, db))
+
+
+def stop(d: str) -> None:
+    d, data, _ = paths(d)
+    if is_running(data):
+        run([os.path.join(bindir(), "pg_ctl"), "stop", "-D", data, "-m", "fast", "-w"],
+            stdout=subprocess.DEVNULL)
+
+
+def destroy(d: str) -> None:
+    stop(d)
+    shutil.rmtree(os.path.abspath(d), ignore_errors=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("cmd", choices=["ensure-plpython", "start", "stop", "url", "destroy"])
+    ap.add_argument("dir", nargs="?")
+    ap.add_argument("--db", default="ssr")
+    a = ap.parse_args()
+    if a.cmd == "ensure-plpython":
+        ensure_plpython()
+        return
+    if not a.dir:
+        die("DIR is required")
+    if a.cmd == "start":
+        start(a.dir, a.db)
+    elif a.cmd == "stop":
+        stop(a.dir)
+    elif a.cmd == "url":
+        print(url(os.path.abspath(a.dir), a.db))
+    elif a.cmd == "destroy":
+        destroy(a.dir)
+
+
+if __name__ == "__main__":
+    main()

@@ -98,13 +98,13 @@ ins_sessions AS (
         customer_id,
         mechanic_id,
         plan_code,
-        'cs_test_demo' || i,
+        'cs_test_demo' || i AS stripe_checkout_session_id,
         price_minor,
         currency,
-        'completed',
+        'completed' AS status,
         created_at,
         accepted_at,
-        accepted_at + interval '15 minutes',
+        accepted_at + interval '15 minutes' AS ended_at,
         workshop_id,
         preferred_workshop_id
     FROM enriched
@@ -122,7 +122,7 @@ ins_requests AS (
         e.session_id,
         e.customer_id,
         e.plan_code,
-        'accepted',
+        'accepted' AS status,
         e.mechanic_id,
         e.created_at,
         e.accepted_at,
@@ -139,9 +139,9 @@ SELECT
     e.session_id,
     e.customer_id,
     e.mechanic_id,
-    (ARRAY[5, 5, 4, 5, 3, 4, 5])[1 + e.i % 7],
-    'Demo review ' || e.i,
-    e.accepted_at + interval '1 hour'
+    (ARRAY[5, 5, 4, 5, 3, 4, 5])[1 + e.i % 7] AS rating,
+    'Demo review ' || e.i AS comment,
+    e.accepted_at + interval '1 hour' AS created_at
 FROM enriched AS e
 INNER JOIN ins_sessions AS s ON e.session_id = s.id
 WHERE (SELECT count(*) FROM ins_requests) >= 0;

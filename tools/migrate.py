@@ -62,7 +62,8 @@ class SqlFile:
 
     @property
     def rel(self) -> str:
-        return self.path.relative_to(ROOT).as_posix()
+        """The path as a DBA sees it: db/migrations/0001_base_schema.sql."""
+        return f"{self.path.parent.parent.name}/{self.path.parent.name}/{self.path.name}"
 
     @property
     def checksum(self) -> str:
@@ -97,12 +98,12 @@ def line_of(sql: str, position: int | None) -> int | None:
     return sql[: position - 1].count("\n") + 1
 
 
-def describe(f: SqlFile, exc: Exception) -> str:
+def describe(f: SqlFile, exc: Exception, stmt_line: int | None = None, use_position: bool = True) -> str:
     diag = getattr(exc, "diag", None)
     pos = None
-    if diag is not None and diag.statement_position:
+    if use_position and diag is not None and diag.statement_position:
         pos = int(diag.statement_position)
-    line = line_of(f.sql, pos)
+    line = line_of(f.sql, pos) or stmt_line
     where = f"{f.rel}:{line}" if line else f.rel
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     ctx = f" ({diag.context.strip().splitlines()[0]})" if diag is not None and diag.context else ""
@@ -170,15 +171,77 @@ def migrate(database_url: str, dry_run: bool = False, db_dir: Path = DB_DIR, out
     return [f.rel for f in todo_m + todo_r]
 
 
+def split_statements(sql: str) -> list[tuple[int, str]]:
+    """Split SQL into (first line, statement) pairs, minding quotes, comments and $tag$ bodies."""
+    out: list[tuple[int, str]] = []
+    i, n, start = 0, len(sql), 0
+    while i < n:
+        ch = sql[i]
+        if sql.startswith("--", i):
+            j = sql.find("\n", i)
+            i = n if j < 0 else j + 1
+        elif sql.startswith("/*", i):
+            j = sql.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+        elif ch in "'\"":
+            j = i + 1
+            while j < n:
+                if sql[j] == ch:
+                    if j + 1 < n and sql[j + 1] == ch:
+                        j += 2
+                        continue
+                    break
+                j += 1
+            i = j + 1
+        elif ch == "$":
+            j = i + 1
+            while j < n and (sql[j].isalnum() or sql[j] == "_"):
+                j += 1
+            if j < n and sql[j] == "$" and not sql[i + 1 : i + 2].isdigit():
+                tag = sql[i : j + 1]
+                k = sql.find(tag, j + 1)
+                i = n if k < 0 else k + len(tag)
+            else:
+                i += 1
+        elif ch == ";":
+            out.append((start, sql[start : i + 1]))
+            start = i = i + 1
+        else:
+            i += 1
+    if sql[start:].strip():
+        out.append((start, sql[start:]))
+    result = []
+    for pos, stmt in out:
+        lead = len(stmt) - len(stmt.lstrip())
+        if stmt.strip():
+            result.append((sql[: pos + lead].count("\n") + 1, stmt))
+    return result
+
+
 def _apply(conn, f: SqlFile) -> None:
     import psycopg
 
+    conn.execute("SAVEPOINT ssr_file")
     try:
         # No parameters: psycopg sends the file as one simple query, so it may
         # hold many statements and dollar-quoted bodies.
         conn.execute(f.sql.encode())
     except psycopg.Error as exc:
+        if exc.diag.statement_position:
+            raise MigrationError(describe(f, exc)) from exc
+        # The server did not say where: replay statement by statement to find the line.
+        conn.execute("ROLLBACK TO SAVEPOINT ssr_file")
+        for line, stmt in split_statements(f.sql):
+            try:
+                conn.execute(stmt.encode())
+            except psycopg.Error as exc2:
+                pos = exc2.diag.statement_position
+                body = stmt.lstrip()
+                if pos:
+                    line += body[: int(pos) - 1].count("\n")
+                raise MigrationError(describe(f, exc2, line, use_position=False)) from exc2
         raise MigrationError(describe(f, exc)) from exc
+    conn.execute("RELEASE SAVEPOINT ssr_file")
 
 
 def psql_script(db_dir: Path = DB_DIR) -> str:
@@ -221,15 +284,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     ap.add_argument("--dry-run", action="store_true", help="print the SQL that would run, change nothing")
     ap.add_argument("--psql-script", action="store_true", help="print one script for plain psql")
+    ap.add_argument("--db-dir", type=Path, default=DB_DIR, help="the db/ folder (default: this project's)")
     a = ap.parse_args(argv)
     try:
         if a.psql_script:
-            sys.stdout.write(psql_script())
+            sys.stdout.write(psql_script(a.db_dir))
             return 0
         if not a.database_url:
             print("migrate: set DATABASE_URL or pass --database-url", file=sys.stderr)
             return 2
-        done = migrate(a.database_url, dry_run=a.dry_run)
+        done = migrate(a.database_url, dry_run=a.dry_run, db_dir=a.db_dir)
     except MigrationError as exc:
         print(f"migrate: FAILED, nothing of this run was applied: {exc}", file=sys.stderr)
         return 1

@@ -149,7 +149,8 @@ CREATE TABLE session_requests (
     created_at timestamptz NOT NULL DEFAULT now(),
     accepted_at timestamptz,
     closed_at timestamptz,
-    CHECK ((status = 'accepted') = (mechanic_id IS NOT NULL AND accepted_at IS NOT NULL)),
+    CHECK ((status = 'accepted') = (mechanic_id IS NOT NULL)),
+    CHECK ((status = 'accepted') = (accepted_at IS NOT NULL)),
     CHECK (accepted_at IS NULL OR accepted_at >= created_at)
 );
 CREATE INDEX session_requests_customer_id_idx ON session_requests (customer_id);

@@ -1,0 +1,43 @@
+"""The embedded cluster: created once, reused, restarted on the same URL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import psycopg
+
+TOOL = [sys.executable, str(Path(__file__).resolve().parent.parent / "tools" / "pgcluster.py")]
+
+
+def pg(*args: str) -> str:
+    return subprocess.run([*TOOL, *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def test_start_reuses_and_restarts_on_the_same_url():
+    base = Path(tempfile.mkdtemp(prefix="ssr-pgcluster-"))  # pytest's tmp_path is private to root
+    os.chmod(base, 0o755)  # noqa: S103 - the postgres OS user must reach it
+    d = base / "cluster"
+    try:
+        url = pg("start", str(d), "--db", "demo")
+        with psycopg.connect(url, autocommit=True) as c:
+            c.execute("CREATE TABLE kept (x int)")
+            c.execute("INSERT INTO kept VALUES (7)")
+            if os.geteuid() == 0:  # initdb refuses root: the cluster belongs to postgres
+                owner = c.execute("SELECT pg_catalog.pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'demo'").fetchone()[0]
+                assert owner == "postgres"
+        assert pg("start", str(d), "--db", "demo") == url  # running: reused
+        pg("stop", str(d))
+        assert subprocess.run(["pg_isready", "-d", url], capture_output=True).returncode != 0
+        assert pg("start", str(d), "--db", "demo") == url  # stopped: restarted, data kept
+        with psycopg.connect(url) as c:
+            assert c.execute("SELECT x FROM kept").fetchone() == (7,)
+        if os.geteuid() == 0:
+            assert (d / "data").stat().st_uid != 0
+    finally:
+        pg("destroy", str(d))
+    assert not d.exists()
+    base.rmdir()

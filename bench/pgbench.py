@@ -1,0 +1,97 @@
+"""The server's own ceiling with pgbench, and pgbench custom scripts for our functions.
+
+Latency percentiles come from pgbench's per-transaction log (-l), so a custom
+script and the built-in tpcb-like script are measured the same way.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import psycopg
+
+from bench.server import ensure_database, url_for
+from bench.stats import percentile
+
+PGBENCH_DB = "ssr_bench_pgbench"
+
+
+class PgbenchError(RuntimeError):
+    pass
+
+
+def pgbench_bin() -> str:
+    for cand in ("/usr/lib/postgresql/15/bin/pgbench", shutil.which("pgbench")):
+        if cand and os.path.exists(cand):
+            return cand
+    raise PgbenchError("pgbench not found (install postgresql-client or postgresql-contrib)")
+
+
+def version() -> str:
+    return subprocess.run([pgbench_bin(), "--version"], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def init(server: str, scale: int, log=print) -> str:
+    """pgbench's own tables in a separate database, initialised once per pgbench scale."""
+    url = ensure_database(server, PGBENCH_DB)
+    with psycopg.connect(url, autocommit=True) as c:
+        have = c.execute("SELECT to_regclass('pgbench_branches') IS NOT NULL").fetchone()[0]
+        n = c.execute("SELECT count(*) FROM pgbench_branches").fetchone()[0] if have else -1
+    if n != scale:
+        log(f"pgbench: initialising scale {scale} in database {PGBENCH_DB}")
+        res = subprocess.run([pgbench_bin(), "-i", "-q", "-s", str(scale), url], capture_output=True, text=True,
+                             check=False)
+        if res.returncode != 0:
+            raise PgbenchError(f"pgbench -i failed: {res.stderr.strip()[-500:]}")
+    return url
+
+
+def run(url: str, *, clients: int, seconds: float, builtin: str | None = None, script: str | None = None,
+        defines: dict | None = None, jobs: int = 2) -> dict:
+    """One pgbench run: tps (without connection time), p50/p99 latency and counts."""
+    with tempfile.TemporaryDirectory(prefix="ssr-pgbench-") as tmp:
+        args = [pgbench_bin(), "-n", "-c", str(clients), "-j", str(min(jobs, clients)), "-T", str(max(1, round(seconds))),
+                "-l", "--log-prefix", os.path.join(tmp, "tx")]
+        if builtin:
+            args += ["-b", builtin]
+        if script is not None:
+            path = os.path.join(tmp, "script.sql")
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(script)
+            args += ["-f", path]
+        for k, v in (defines or {}).items():
+            args += ["-D", f"{k}={v}"]
+        args.append(url)
+        res = subprocess.run(args, capture_output=True, text=True, check=False)
+        if res.returncode != 0:
+            raise PgbenchError(f"pgbench failed ({res.returncode}): {(res.stderr or res.stdout).strip()[-800:]}")
+        m = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", res.stdout)
+        if not m:
+            raise PgbenchError(f"cannot read tps from pgbench output:\n{res.stdout[-800:]}")
+        lat = []
+        for f in glob.glob(os.path.join(tmp, "tx.*")):
+            with open(f, encoding="ascii") as fh:
+                for line in fh:
+                    parts = line.split()
+                    if len(parts) >= 3 and parts[2].isdigit():
+                        lat.append(int(parts[2]) / 1e6)
+        failed = re.search(r"number of failed transactions: (\d+)", res.stdout)
+        done = re.search(r"number of transactions actually processed: (\d+)", res.stdout)
+    if not lat:
+        raise PgbenchError("pgbench logged no transaction")
+    return {
+        "tps": round(float(m.group(1)), 1),
+        "p50_ms": round(percentile(lat, 50) * 1000, 3),
+        "p99_ms": round(percentile(lat, 99) * 1000, 3),
+        "transactions": int(done.group(1)) if done else len(lat),
+        "failed": int(failed.group(1)) if failed else 0,
+    }
+
+
+def pgbench_url(server: str) -> str:
+    return url_for(server, PGBENCH_DB)

@@ -1,0 +1,67 @@
+-- get_mechanics_for_routing: the eligible, available mechanics for a routing choice,
+-- best first, with their priority_score (see routing_offer_score):
+--   workshop_only: only that workshop's mechanics (100);
+--   hybrid: that workshop's 100, other workshops' 50, independents 25;
+--   broadcast: everyone 50 (p_workshop_id, if given, only marks is_preferred).
+-- Eligible: mechanic active and available, and independent or of an active workshop.
+-- Bad choices raise like validate_routing_choice (SR400 / SR404).
+CREATE OR REPLACE FUNCTION get_mechanics_for_routing(
+    p_workshop_id uuid,
+    p_routing_type text
+) RETURNS TABLE (
+    mechanic_id uuid,
+    priority_score integer,
+    workshop_id uuid,
+    is_preferred boolean,
+    mechanic_name text,
+    rating numeric,
+    last_seen_at timestamptz
+)
+LANGUAGE plpgsql
+STABLE
+SET search_path = public, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_type text := validate_routing_choice(p_workshop_id, p_routing_type);
+BEGIN
+    IF v_type = 'workshop_only' THEN
+        RETURN QUERY
+        SELECT
+            m.id,
+            100,
+            m.workshop_id,
+            TRUE,
+            m.name,
+            m.rating,
+            m.last_seen_at
+        FROM mechanics AS m
+        WHERE
+            m.workshop_id = p_workshop_id
+            AND m.status = 'active'
+            AND m.is_available
+        ORDER BY m.rating DESC NULLS LAST, m.last_seen_at DESC NULLS LAST, m.id;
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT
+        m.id,
+        routing_offer_score(v_type, p_workshop_id, NULL, m.workshop_id, now()) AS score,
+        m.workshop_id,
+        coalesce(m.workshop_id = p_workshop_id, FALSE),
+        m.name,
+        m.rating,
+        m.last_seen_at
+    FROM mechanics AS m
+    LEFT JOIN organizations AS o ON m.workshop_id = o.id
+    WHERE
+        m.status = 'active'
+        AND m.is_available
+        AND (m.workshop_id IS NULL OR o.status = 'active')
+    ORDER BY score DESC, m.rating DESC NULLS LAST, m.last_seen_at DESC NULLS LAST, m.id;
+END
+$$;
+
+COMMENT ON FUNCTION get_mechanics_for_routing(uuid, text) IS
+'Eligible available mechanics for a routing choice with priority_score (100 preferred workshop, 50 other workshops or '
+'broadcast, 25 independents in hybrid), workshop_id and is_preferred, best first.';

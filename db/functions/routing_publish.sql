@@ -1,0 +1,67 @@
+-- routing_publish: writes the outbox rows announcing one step of a request; the outbox
+-- trigger sends each with pg_notify, delivered when the transaction commits.
+-- Channels:
+--   session_requests_ws_<hex>: every event of workshop_only and hybrid requests of that
+--                              (preferred) workshop;
+--   session_requests:          every event of requests open to everyone: broadcast ones,
+--                              hybrid ones without a window or once escalated.
+-- Payload (JSON object): event, request_id, routing_type, preferred_workshop_id,
+--   audience ('workshop' or 'everyone'), priority_score (score of the channel's audience:
+--   100 on a workshop channel, 50 on the global one; independents get 25 for hybrid),
+--   plan_code, status, created_at, exclusive_until, expires_at, mechanic_id, workshop_id;
+--   outbox_id is added when sent.
+CREATE OR REPLACE FUNCTION routing_publish(p_request session_requests, p_event text)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    v_base jsonb;
+    v_count integer := 0;
+BEGIN
+    v_base := jsonb_build_object(
+        'event', p_event,
+        'request_id', p_request.id,
+        'routing_type', p_request.routing_type,
+        'preferred_workshop_id', p_request.preferred_workshop_id,
+        'plan_code', p_request.plan_code,
+        'status', p_request.status,
+        'created_at', p_request.created_at,
+        'exclusive_until', p_request.exclusive_until,
+        'expires_at', p_request.expires_at,
+        'mechanic_id', p_request.mechanic_id,
+        'workshop_id', p_request.workshop_id
+    );
+    IF p_request.routing_type IN ('workshop_only', 'hybrid') AND p_request.preferred_workshop_id IS NOT NULL THEN
+        INSERT INTO routing_outbox (channel, request_id, event_type, payload)
+        VALUES (
+            routing_workshop_channel(p_request.preferred_workshop_id),
+            p_request.id,
+            p_event,
+            v_base || jsonb_build_object('audience', 'workshop', 'priority_score', 100)
+        );
+        v_count := v_count + 1;
+    END IF;
+    IF
+        p_request.routing_type = 'broadcast'
+        OR (
+            p_request.routing_type = 'hybrid'
+            AND (p_request.exclusive_until IS NULL OR p_request.escalated_at IS NOT NULL)
+        )
+        THEN
+        INSERT INTO routing_outbox (channel, request_id, event_type, payload)
+        VALUES (
+            'session_requests',
+            p_request.id,
+            p_event,
+            v_base || jsonb_build_object('audience', 'everyone', 'priority_score', 50)
+        );
+        v_count := v_count + 1;
+    END IF;
+    RETURN v_count;
+END
+$$;
+
+COMMENT ON FUNCTION routing_publish(session_requests, text) IS
+'Writes the outbox rows (and so the pg_notify messages) announcing an event of a request; returns how many channels.';

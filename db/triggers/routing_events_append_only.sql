@@ -1,0 +1,18 @@
+-- routing_events is an append-only audit trail: UPDATE and DELETE are refused (SR403).
+CREATE OR REPLACE FUNCTION routing_events_append_only()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    RAISE EXCEPTION USING
+        ERRCODE = 'SR403',
+        MESSAGE = format('routing_events is append-only: %s is not allowed', TG_OP),
+        TABLE = 'routing_events';
+END
+$$;
+
+COMMENT ON FUNCTION routing_events_append_only() IS 'Trigger: refuses UPDATE and DELETE on routing_events.';
+
+CREATE OR REPLACE TRIGGER routing_events_append_only
+BEFORE UPDATE OR DELETE ON routing_events
+FOR EACH ROW EXECUTE FUNCTION routing_events_append_only();

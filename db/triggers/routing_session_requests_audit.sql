@@ -1,0 +1,72 @@
+-- Audit and notifications of the transitions of a request, however they happen
+-- (accept_session_request, sweep_session_requests, cancel_session_request or a direct
+-- UPDATE): pending -> accepted / expired / cancelled, and the escalation of a hybrid
+-- request (escalated_at set). Each writes a routing_events row and the outbox rows.
+-- Creation is recorded by create_session_request, which knows the candidate counts.
+CREATE OR REPLACE FUNCTION routing_audit_request()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    v_candidates integer;
+BEGIN
+    IF NEW.escalated_at IS NOT NULL AND OLD.escalated_at IS NULL AND NEW.status = 'pending' THEN
+        SELECT count(*)::integer INTO v_candidates
+        FROM get_mechanics_for_routing(NULL, 'broadcast') AS g;
+        INSERT INTO routing_events (request_id, event_type, workshop_id, detail)
+        VALUES (
+            NEW.id, 'escalated', NEW.preferred_workshop_id,
+            jsonb_build_object(
+                'exclusive_until', NEW.exclusive_until,
+                'escalated_at', NEW.escalated_at,
+                'audience', 'everyone',
+                'candidate_count', v_candidates
+            )
+        );
+        PERFORM routing_publish(NEW, 'escalated');
+    END IF;
+    IF NEW.status IS DISTINCT FROM OLD.status AND NEW.status IN ('accepted', 'expired', 'cancelled') THEN
+        INSERT INTO routing_events (request_id, event_type, mechanic_id, workshop_id, detail)
+        VALUES (
+            NEW.id,
+            NEW.status,
+            NEW.mechanic_id,
+            CASE WHEN NEW.status = 'accepted' THEN NEW.workshop_id ELSE NEW.preferred_workshop_id END,
+            jsonb_strip_nulls(jsonb_build_object(
+                'from_status', OLD.status,
+                'routing_type', NEW.routing_type,
+                'outcome', NEW.outcome,
+                'preferred_workshop_id', NEW.preferred_workshop_id,
+                'served_by_preferred_workshop',
+                CASE
+                    WHEN NEW.status = 'accepted' AND NEW.preferred_workshop_id IS NOT NULL
+                        THEN NEW.workshop_id IS NOT DISTINCT FROM NEW.preferred_workshop_id
+                END,
+                'independent_mechanic',
+                CASE WHEN NEW.status = 'accepted' THEN NEW.workshop_id IS NULL END,
+                'inside_window',
+                CASE
+                    WHEN NEW.status = 'accepted' AND NEW.exclusive_until IS NOT NULL
+                        THEN NEW.accepted_at < NEW.exclusive_until
+                END,
+                'wait_seconds',
+                extract(EPOCH FROM coalesce(NEW.accepted_at, NEW.closed_at, now()) - NEW.created_at),
+                'expires_at', NEW.expires_at,
+                'reason', nullif(current_setting('routing.reason', TRUE), '')
+            ))
+        );
+        PERFORM routing_publish(NEW, NEW.status);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION routing_audit_request() IS
+'Trigger: records escalated/accepted/expired/cancelled in routing_events and announces them through routing_outbox.';
+
+CREATE OR REPLACE TRIGGER routing_audit_request
+AFTER UPDATE OF status, escalated_at ON session_requests
+FOR EACH ROW
+WHEN (old.status IS DISTINCT FROM new.status OR old.escalated_at IS DISTINCT FROM new.escalated_at)
+EXECUTE FUNCTION routing_audit_request();

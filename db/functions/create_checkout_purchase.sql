@@ -1,0 +1,60 @@
+-- Start a purchase for the authenticated customer: validates the customer, the plan
+-- (exists and active), the intake (the customer's own) and the routing choice
+-- (validate_routing_choice), copies price and currency from the plan, and inserts a
+-- pending checkout_purchases row. Raises SR400/SR404 (COLUMN names the field) and
+-- then writes nothing.
+CREATE OR REPLACE FUNCTION create_checkout_purchase(
+    p_customer_id uuid,
+    p_plan_code text,
+    p_preferred_workshop_id uuid,
+    p_routing_type text,
+    p_intake_id uuid DEFAULT NULL
+) RETURNS checkout_purchases
+LANGUAGE plpgsql
+VOLATILE
+AS $$
+DECLARE
+    v_email text;
+    v_plan plans;
+    v_routing text;
+    v_row checkout_purchases;
+BEGIN
+    IF p_customer_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'customer_id is required', COLUMN = 'customer_id';
+    END IF;
+    SELECT c.email INTO v_email FROM customers AS c WHERE c.id = p_customer_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = 'customer_id: unknown customer', COLUMN = 'customer_id';
+    END IF;
+
+    IF p_plan_code IS NULL OR btrim(p_plan_code) = '' THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'plan is required', COLUMN = 'plan';
+    END IF;
+    SELECT pl.* INTO v_plan FROM plans AS pl WHERE pl.code = p_plan_code;
+    IF NOT FOUND OR NOT v_plan.is_active THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR404',
+            MESSAGE = format('plan: unknown or inactive plan %L', p_plan_code), COLUMN = 'plan';
+    END IF;
+
+    v_routing := validate_routing_choice(p_preferred_workshop_id, p_routing_type);
+
+    IF p_intake_id IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM intakes AS i WHERE i.id = p_intake_id AND i.customer_id = p_customer_id
+    ) THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = 'intake_id: unknown intake', COLUMN = 'intake_id';
+    END IF;
+
+    INSERT INTO checkout_purchases (
+        customer_id, customer_email, plan_code, amount_minor, currency,
+        preferred_workshop_id, routing_type, intake_id
+    ) VALUES (
+        p_customer_id, v_email, v_plan.code, v_plan.price_minor, v_plan.currency,
+        p_preferred_workshop_id, v_routing, p_intake_id
+    )
+    RETURNING * INTO v_row;
+    RETURN v_row;
+END;
+$$;
+
+COMMENT ON FUNCTION create_checkout_purchase(uuid, text, uuid, text, uuid) IS
+'Validate plan, workshop, routing type and intake, then insert a pending purchase (price from plans).';

@@ -1,0 +1,154 @@
+-- Process one verified Stripe webhook event in one transaction (the app's only call):
+-- record the event id (a duplicate delivery returns outcome 'duplicate' and does
+-- nothing else), then act on the re-fetched Checkout Session fields:
+--   checkout.session.completed / async_payment_succeeded: fulfil (fulfill_checkout)
+--     when paid, for a pending purchase of ours, with amount and currency matching
+--     the purchase and the plan;
+--   checkout.session.async_payment_failed: purchase failed (payment_failed);
+--   checkout.session.expired: purchase expired;
+--   anything else: recorded as ignored.
+-- An exception (e.g. a transient error) rolls back the event row too, so Stripe's
+-- retry is processed again. A fulfillment the routing rules reject after payment
+-- marks the purchase failed (fulfillment_rejected) for a refund, instead of looping.
+CREATE OR REPLACE FUNCTION handle_checkout_event(
+    p_event_id text,
+    p_event_type text,
+    p_livemode boolean,
+    p_checkout_session_id text DEFAULT NULL,
+    p_client_reference_id text DEFAULT NULL,
+    p_payment_status text DEFAULT NULL,
+    p_amount_total integer DEFAULT NULL,
+    p_currency text DEFAULT NULL
+) RETURNS TABLE (
+    outcome text,
+    purchase_id uuid,
+    purchase_status text,
+    session_id uuid,
+    session_request_id uuid,
+    created boolean
+)
+LANGUAGE plpgsql
+VOLATILE
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_outcome text;
+    v_purchase checkout_purchases;
+    v_plan plans;
+    v_fulfilled record;
+    v_reason text;
+    v_created boolean := FALSE;
+BEGIN
+    IF p_event_id IS NULL OR p_event_id !~ '^evt_[A-Za-z0-9_]+$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'event id must look like evt_...', COLUMN = 'event_id';
+    END IF;
+    IF p_event_type IS NULL OR btrim(p_event_type) = '' THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'event type is required', COLUMN = 'type';
+    END IF;
+    IF p_livemode IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'livemode is required', COLUMN = 'livemode';
+    END IF;
+
+    INSERT INTO stripe_events AS e (id, type, livemode, stripe_checkout_session_id)
+    VALUES (p_event_id, p_event_type, p_livemode, p_checkout_session_id)
+    ON CONFLICT (id) DO NOTHING;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'duplicate'::text, e.purchase_id, NULL::text, NULL::uuid, NULL::uuid, FALSE
+        FROM stripe_events AS e WHERE e.id = p_event_id;
+        RETURN;
+    END IF;
+
+    IF p_event_type NOT IN (
+        'checkout.session.completed', 'checkout.session.async_payment_succeeded',
+        'checkout.session.async_payment_failed', 'checkout.session.expired'
+    ) THEN
+        v_outcome := 'ignored';
+    ELSIF p_client_reference_id IS NULL
+        OR p_client_reference_id !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        v_outcome := 'unknown_purchase';
+    ELSE
+        SELECT cp.* INTO v_purchase FROM checkout_purchases AS cp
+        WHERE cp.id = p_client_reference_id::uuid
+        FOR UPDATE;
+        IF FOUND AND v_purchase.stripe_checkout_session_id IS NULL
+            AND p_checkout_session_id ~ '^cs_[A-Za-z0-9_]+$' THEN
+            -- Stripe created the session (client_reference_id is ours) but the app
+            -- stopped before attach_checkout_session: adopt it.
+            UPDATE checkout_purchases AS cp
+            SET stripe_checkout_session_id = p_checkout_session_id, updated_at = now()
+            WHERE cp.id = v_purchase.id
+            RETURNING cp.* INTO v_purchase;
+        END IF;
+        IF v_purchase.id IS NULL THEN
+            v_outcome := 'unknown_purchase';
+        ELSIF p_checkout_session_id IS NULL
+            OR v_purchase.stripe_checkout_session_id IS DISTINCT FROM p_checkout_session_id THEN
+            -- Only the Checkout Session created for this purchase may settle it.
+            v_outcome := 'session_mismatch';
+        ELSIF p_event_type IN ('checkout.session.completed', 'checkout.session.async_payment_succeeded') THEN
+            SELECT pl.* INTO v_plan FROM plans AS pl WHERE pl.code = v_purchase.plan_code;
+            IF v_purchase.status = 'fulfilled' THEN
+                v_outcome := 'already_fulfilled';
+            ELSIF v_purchase.status <> 'pending' THEN
+                v_outcome := 'purchase_not_pending';
+            ELSIF p_payment_status IS DISTINCT FROM 'paid' THEN
+                v_outcome := 'awaiting_payment';
+            ELSIF p_amount_total IS DISTINCT FROM v_purchase.amount_minor
+                OR p_currency IS DISTINCT FROM v_purchase.currency
+                OR v_plan.price_minor <> v_purchase.amount_minor
+                OR v_plan.currency <> v_purchase.currency THEN
+                v_outcome := 'amount_mismatch';
+                UPDATE checkout_purchases AS cp
+                SET status = 'failed', failure_reason = 'amount_mismatch', updated_at = now()
+                WHERE cp.id = v_purchase.id;
+            ELSE
+                BEGIN
+                    SELECT f.* INTO v_fulfilled
+                    FROM fulfill_checkout(
+                        v_purchase.plan_code, p_checkout_session_id, v_purchase.intake_id,
+                        v_purchase.customer_id, v_purchase.customer_email, p_amount_total, p_currency,
+                        NULL, v_purchase.preferred_workshop_id, v_purchase.routing_type
+                    ) AS f;
+                    v_created := v_fulfilled.created;
+                    v_outcome := CASE WHEN v_created THEN 'fulfilled' ELSE 'already_fulfilled' END;
+                    UPDATE checkout_purchases AS cp
+                    SET status = 'fulfilled', session_id = v_fulfilled.session_id,
+                        session_request_id = v_fulfilled.session_request_id,
+                        fulfilled_at = now(), updated_at = now()
+                    WHERE cp.id = v_purchase.id;
+                EXCEPTION WHEN SQLSTATE 'SR400' OR SQLSTATE 'SR404' OR SQLSTATE 'SR409' THEN
+                    GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
+                    v_outcome := 'fulfillment_rejected';
+                    UPDATE checkout_purchases AS cp
+                    SET status = 'failed', failure_reason = 'fulfillment_rejected: ' || v_reason, updated_at = now()
+                    WHERE cp.id = v_purchase.id;
+                END;
+            END IF;
+        ELSIF v_purchase.status <> 'pending' THEN
+            v_outcome := 'purchase_not_pending';
+        ELSIF p_event_type = 'checkout.session.async_payment_failed' THEN
+            v_outcome := 'payment_failed';
+            UPDATE checkout_purchases AS cp
+            SET status = 'failed', failure_reason = 'payment_failed', updated_at = now()
+            WHERE cp.id = v_purchase.id;
+        ELSE
+            v_outcome := 'expired';
+            UPDATE checkout_purchases AS cp
+            SET status = 'expired', updated_at = now()
+            WHERE cp.id = v_purchase.id;
+        END IF;
+    END IF;
+
+    UPDATE stripe_events AS e
+    SET outcome = v_outcome, purchase_id = v_purchase.id
+    WHERE e.id = p_event_id;
+
+    RETURN QUERY
+    SELECT v_outcome, cp.id, cp.status, cp.session_id, cp.session_request_id, v_created
+    FROM (SELECT 1) AS one
+    LEFT JOIN checkout_purchases AS cp ON cp.id = v_purchase.id;
+END;
+$$;
+
+COMMENT ON FUNCTION handle_checkout_event(text, text, boolean, text, text, text, integer, text) IS
+'Record a verified Stripe event once and act on it (fulfil, fail, expire) in the same transaction.';

@@ -1,0 +1,46 @@
+-- workshop_stats: mechanic counts follow inserts, deletes and changes of a
+-- mechanic's workshop_id, status or is_available (a move subtracts from the old
+-- workshop and adds to the new one). SECURITY DEFINER: whoever may write
+-- mechanics keeps the aggregates right without privileges on workshop_stats.
+CREATE OR REPLACE FUNCTION workshop_stats_mechanics_trg()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM workshop_stats_apply(
+            OLD.workshop_id,
+            p_total => -1,
+            p_active => -(OLD.status = 'active')::integer,
+            p_available => -(OLD.status = 'active' AND OLD.is_available)::integer
+        );
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM workshop_stats_apply(
+            NEW.workshop_id,
+            p_total => 1,
+            p_active => (NEW.status = 'active')::integer,
+            p_available => (NEW.status = 'active' AND NEW.is_available)::integer
+        );
+    END IF;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION workshop_stats_mechanics_trg() FROM PUBLIC;
+
+CREATE OR REPLACE TRIGGER workshop_stats_mechanics_ins_del
+AFTER INSERT OR DELETE ON mechanics
+FOR EACH ROW EXECUTE FUNCTION workshop_stats_mechanics_trg();
+
+-- WHEN is evaluated on the final row, so changes made by BEFORE triggers count too.
+CREATE OR REPLACE TRIGGER workshop_stats_mechanics_upd
+AFTER UPDATE ON mechanics
+FOR EACH ROW
+WHEN (
+    old.workshop_id IS DISTINCT FROM new.workshop_id
+    OR old.status IS DISTINCT FROM new.status
+    OR old.is_available IS DISTINCT FROM new.is_available
+)
+EXECUTE FUNCTION workshop_stats_mechanics_trg();

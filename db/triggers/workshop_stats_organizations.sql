@@ -1,0 +1,19 @@
+-- workshop_stats: every new organization gets its (zero) aggregates row.
+-- Deleting an organization deletes its row (ON DELETE CASCADE).
+CREATE OR REPLACE FUNCTION workshop_stats_organizations_trg()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+BEGIN
+    INSERT INTO workshop_stats (workshop_id) VALUES (NEW.id)
+    ON CONFLICT (workshop_id) DO NOTHING;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION workshop_stats_organizations_trg() FROM PUBLIC;
+
+CREATE OR REPLACE TRIGGER workshop_stats_organizations_ins
+AFTER INSERT ON organizations
+FOR EACH ROW EXECUTE FUNCTION workshop_stats_organizations_trg();

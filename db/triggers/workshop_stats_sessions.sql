@@ -1,0 +1,56 @@
+-- workshop_stats: sessions_served, and the review of a session, follow the
+-- session's workshop_id. A session that moves to another workshop takes its
+-- review with it. Deletes are counted BEFORE the row goes: the ON DELETE CASCADE
+-- of reviews runs before any AFTER trigger of ours could still find the review,
+-- and the reviews trigger skips a review whose session is already gone.
+CREATE OR REPLACE FUNCTION workshop_stats_sessions_trg()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    v_reviews integer := 0;
+    v_rating integer := 0;
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        SELECT count(*), coalesce(sum(r.rating), 0)
+        INTO v_reviews, v_rating
+        FROM reviews AS r
+        WHERE r.session_id = OLD.id;
+        PERFORM workshop_stats_apply(
+            OLD.workshop_id, p_sessions => -1, p_reviews => -v_reviews, p_rating_sum => -v_rating
+        );
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM workshop_stats_apply(
+            NEW.workshop_id, p_sessions => 1, p_reviews => v_reviews, p_rating_sum => v_rating
+        );
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION workshop_stats_sessions_trg() FROM PUBLIC;
+
+CREATE OR REPLACE TRIGGER workshop_stats_sessions_ins
+AFTER INSERT ON sessions
+FOR EACH ROW
+WHEN (new.workshop_id IS NOT NULL)
+EXECUTE FUNCTION workshop_stats_sessions_trg();
+
+-- WHEN is evaluated on the final row, so a workshop_id set by a BEFORE trigger counts too.
+CREATE OR REPLACE TRIGGER workshop_stats_sessions_upd
+AFTER UPDATE ON sessions
+FOR EACH ROW
+WHEN (old.workshop_id IS DISTINCT FROM new.workshop_id)
+EXECUTE FUNCTION workshop_stats_sessions_trg();
+
+-- Named to fire after other BEFORE DELETE triggers (they fire in name order).
+CREATE OR REPLACE TRIGGER workshop_stats_sessions_del
+BEFORE DELETE ON sessions
+FOR EACH ROW
+WHEN (old.workshop_id IS NOT NULL)
+EXECUTE FUNCTION workshop_stats_sessions_trg();

@@ -1,0 +1,138 @@
+-- accept_session_request: a mechanic takes a pending request. Race-safe: ONE conditional
+-- UPDATE (pending, not expired, mechanic eligible, offered to them now); of any number of
+-- concurrent accepts exactly one changes the row, the others re-check it after the
+-- winner commits, match nothing and get SR409. Triggers then fill workshop_id on the
+-- request and mechanic_id / workshop_id / preferred_workshop_id on the session, and
+-- record and announce the 'accepted' event, all in the same transaction.
+-- When nothing was updated the reason is raised:
+--   SR400 request_id / mechanic_id missing;  SR404 unknown request_id / mechanic_id;
+--   SR409 request already taken, expired or cancelled (also: past expires_at);
+--   SR403 mechanic not active / not available / of a workshop that is not active,
+--         outside the workshop of a workshop_only request, outside the preferred
+--         workshop during the exclusive window of a hybrid request, or acting for
+--         another mechanic than app.mechanic_id.
+-- Accepting again a request one already holds returns it unchanged (retries are safe).
+CREATE OR REPLACE FUNCTION accept_session_request(p_request_id uuid, p_mechanic_id uuid)
+RETURNS session_requests
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    v_now timestamptz := now();
+    v_req session_requests;
+    v_mech record;
+    v_acting uuid := routing_current_mechanic_id();
+BEGIN
+    IF p_request_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'request_id is required', COLUMN = 'request_id';
+    END IF;
+    IF p_mechanic_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
+    END IF;
+    IF v_acting IS NOT NULL AND v_acting <> p_mechanic_id THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403', MESSAGE = 'mechanic_id differs from the mechanic of this session (app.mechanic_id)',
+            COLUMN = 'mechanic_id';
+    END IF;
+
+    UPDATE session_requests AS r
+    SET
+        status = 'accepted',
+        mechanic_id = m.id,
+        accepted_at = v_now,
+        outcome = 'accepted'
+    FROM mechanics AS m
+    LEFT JOIN organizations AS o ON m.workshop_id = o.id
+    WHERE
+        r.id = p_request_id
+        AND r.status = 'pending'
+        AND (r.expires_at IS NULL OR r.expires_at > v_now)
+        AND m.id = p_mechanic_id
+        AND m.status = 'active'
+        AND m.is_available
+        AND (m.workshop_id IS NULL OR o.status = 'active')
+        AND routing_offer_score(r.routing_type, r.preferred_workshop_id, r.exclusive_until, m.workshop_id, v_now)
+        IS NOT NULL
+    RETURNING r.* INTO v_req;
+    IF FOUND THEN
+        RETURN v_req;
+    END IF;
+
+    -- Nothing updated: say why (reads the latest committed state).
+    SELECT * INTO v_req FROM session_requests AS r WHERE r.id = p_request_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404', MESSAGE = format('request_id %s: no such session request', p_request_id),
+            COLUMN = 'request_id';
+    END IF;
+    SELECT m.id, m.workshop_id, m.status, m.is_available, o.status AS workshop_status
+    INTO v_mech
+    FROM mechanics AS m LEFT JOIN organizations AS o ON m.workshop_id = o.id
+    WHERE m.id = p_mechanic_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404', MESSAGE = format('mechanic_id %s: no such mechanic', p_mechanic_id),
+            COLUMN = 'mechanic_id';
+    END IF;
+    IF v_req.status = 'accepted' AND v_req.mechanic_id = p_mechanic_id THEN
+        RETURN v_req;
+    END IF;
+    IF v_req.status <> 'pending' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR409',
+            MESSAGE = format(
+                'session request %s is %s',
+                p_request_id,
+                CASE v_req.status WHEN 'accepted' THEN 'already taken by another mechanic' ELSE v_req.status END
+            ),
+            COLUMN = 'request_id';
+    END IF;
+    IF v_req.expires_at IS NOT NULL AND v_req.expires_at <= v_now THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR409', MESSAGE = format('session request %s expired at %s', p_request_id, v_req.expires_at),
+            COLUMN = 'request_id';
+    END IF;
+    IF v_mech.status <> 'active' OR NOT v_mech.is_available THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403',
+            MESSAGE = format(
+                'mechanic %s is not eligible: %s', p_mechanic_id,
+                CASE WHEN v_mech.status <> 'active' THEN 'mechanic is ' || v_mech.status ELSE 'mechanic is not available' END
+            ),
+            COLUMN = 'mechanic_id';
+    END IF;
+    IF v_mech.workshop_id IS NOT NULL AND v_mech.workshop_status <> 'active' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403',
+            MESSAGE = format('mechanic %s is not eligible: their workshop is %s', p_mechanic_id, v_mech.workshop_status),
+            COLUMN = 'mechanic_id';
+    END IF;
+    IF v_req.routing_type = 'workshop_only' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403',
+            MESSAGE = format(
+                'session request %s is for workshop %s only; mechanic %s is not one of its mechanics',
+                p_request_id, v_req.preferred_workshop_id, p_mechanic_id
+            ),
+            COLUMN = 'mechanic_id';
+    END IF;
+    IF v_req.routing_type = 'hybrid' AND v_req.exclusive_until > v_now THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403',
+            MESSAGE = format(
+                'session request %s is reserved for workshop %s until %s',
+                p_request_id, v_req.preferred_workshop_id, v_req.exclusive_until
+            ),
+            COLUMN = 'mechanic_id';
+    END IF;
+    -- The row changed between the update and this check (e.g. taken just now).
+    RAISE EXCEPTION USING
+        ERRCODE = 'SR409', MESSAGE = format('session request %s could not be accepted, try again', p_request_id),
+        COLUMN = 'request_id';
+END
+$$;
+
+COMMENT ON FUNCTION accept_session_request(uuid, uuid) IS
+'Race-safe accept by one conditional UPDATE; raises SR400/SR403/SR404/SR409 with the reason when it cannot.';

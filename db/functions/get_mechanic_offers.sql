@@ -1,0 +1,92 @@
+-- get_mechanic_offers: the pending requests offered to one mechanic right now, highest
+-- priority_score first, then oldest first. Same rule as accept_session_request and the
+-- mechanic row-level-security policy: nothing for a mechanic who is not active, not
+-- available or of a workshop that is not active; workshop_only requests only to their
+-- workshop; hybrid requests only to the preferred workshop during the window.
+-- SR400 for a bad limit (1..500), SR404 for an unknown mechanic, SR403 when the session
+-- acts for another mechanic (app.mechanic_id set and different).
+CREATE OR REPLACE FUNCTION get_mechanic_offers(p_mechanic_id uuid, p_limit integer DEFAULT 50)
+RETURNS TABLE (
+    request_id uuid,
+    session_id uuid,
+    priority_score integer,
+    routing_type text,
+    preferred_workshop_id uuid,
+    is_preferred_workshop boolean,
+    plan_code text,
+    created_at timestamptz,
+    exclusive_until timestamptz,
+    expires_at timestamptz,
+    vehicle_make text,
+    vehicle_model text,
+    vehicle_year integer,
+    description text
+)
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_acting uuid := routing_current_mechanic_id();
+BEGIN
+    IF p_mechanic_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
+    END IF;
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 500 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('limit must be between 1 and 500 (got %s)', p_limit),
+            COLUMN = 'limit';
+    END IF;
+    IF v_acting IS NOT NULL AND v_acting <> p_mechanic_id THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403', MESSAGE = 'mechanic_id differs from the mechanic of this session (app.mechanic_id)',
+            COLUMN = 'mechanic_id';
+    END IF;
+    PERFORM 1 FROM mechanics AS m WHERE m.id = p_mechanic_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404', MESSAGE = format('mechanic_id %s: no such mechanic', p_mechanic_id),
+            COLUMN = 'mechanic_id';
+    END IF;
+    RETURN QUERY
+    SELECT
+        r.id,
+        r.session_id,
+        s.score,
+        r.routing_type,
+        r.preferred_workshop_id,
+        coalesce(r.preferred_workshop_id = m.workshop_id, FALSE),
+        r.plan_code,
+        r.created_at,
+        r.exclusive_until,
+        r.expires_at,
+        i.vehicle_make,
+        i.vehicle_model,
+        i.vehicle_year,
+        i.description
+    FROM mechanics AS m
+    LEFT JOIN organizations AS o ON m.workshop_id = o.id
+    INNER JOIN session_requests AS r
+        ON
+            r.status = 'pending'
+            AND (r.expires_at IS NULL OR r.expires_at > now())
+    CROSS JOIN LATERAL (
+        SELECT routing_offer_score(r.routing_type, r.preferred_workshop_id, r.exclusive_until, m.workshop_id, now())
+            AS score
+    ) AS s
+    LEFT JOIN intakes AS i ON r.intake_id = i.id
+    WHERE
+        m.id = p_mechanic_id
+        AND m.status = 'active'
+        AND m.is_available
+        AND (m.workshop_id IS NULL OR o.status = 'active')
+        AND s.score IS NOT NULL
+    ORDER BY s.score DESC, r.created_at, r.id
+    LIMIT p_limit;
+END
+$$;
+
+COMMENT ON FUNCTION get_mechanic_offers(uuid, integer) IS
+'Pending requests offered to a mechanic now (eligibility, workshop_only, hybrid window), by priority_score then age.';

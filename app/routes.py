@@ -251,7 +251,9 @@ def stripe_webhook():
     if not signature:
         raise ApiError(400, "invalid_signature", "missing Stripe-Signature header", "Stripe-Signature")
     try:
-        event = stripe.Webhook.construct_event(payload, signature, current_app.config["STRIPE_WEBHOOK_SECRET"])
+        event = stripe.Webhook.construct_event(
+            payload, signature, current_app.config["STRIPE_WEBHOOK_SECRET"]
+        ).to_dict()
     except stripe.SignatureVerificationError as exc:
         raise ApiError(400, "invalid_signature", f"signature verification failed: {exc.user_message or exc}",
                        "Stripe-Signature") from exc
@@ -273,7 +275,7 @@ def stripe_webhook():
             raise ApiError(400, "invalid_payload", "the event carries no Checkout Session id", "data.object.id")
         # Trust Stripe's API, not the payload: re-fetch the session.
         try:
-            session = _stripe().v1.checkout.sessions.retrieve(cs_id)
+            session = _stripe().v1.checkout.sessions.retrieve(cs_id).to_dict()
         except stripe.StripeError as exc:
             log.warning("could not retrieve %s: %s", cs_id, exc)
             raise ApiError(503, "payment_provider_error", "could not re-fetch the checkout session, retry later",
@@ -281,7 +283,7 @@ def stripe_webhook():
         if bool(session.get("livemode")) != expected:
             raise ApiError(400, "livemode_mismatch", "checkout session livemode does not match", "livemode")
         fields = (
-            session.id,
+            session.get("id"),
             session.get("client_reference_id"),
             session.get("payment_status"),
             session.get("amount_total"),

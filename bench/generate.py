@@ -209,13 +209,12 @@ def is_reusable(conn: psycopg.Connection, scale: float) -> bool:
 
 
 def recompute_functions(conn: psycopg.Connection) -> list[tuple[str, str]]:
-    """Zero-argument recompute/refresh functions of the schema (the directory's aggregates)."""
+    """Zero-argument *_rebuild / recompute_* functions of the schema, e.g. workshop_stats_rebuild()."""
     rows = conn.execute(
         """
         SELECT p.proname, p.prokind FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
         WHERE n.nspname = 'public' AND p.pronargs - p.pronargdefaults = 0 AND p.prokind IN ('f', 'p')
-          AND (p.proname LIKE 'recompute%' OR p.proname LIKE 'refresh%aggregate%'
-               OR p.proname LIKE 'rebuild%aggregate%')
+          AND p.proname ~ '(^|_)(rebuild|recompute)(_|$)'
         ORDER BY p.proname
         """
     ).fetchall()

@@ -1,0 +1,211 @@
+"""`python -m bench [--scale S]`: generate (or reuse) the data, measure, print, write bench/results.json."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import psycopg
+
+from bench import EXIT_WRONG_RESULT, WrongResult, e2e, generate, measure, report, server
+from bench import pgbench as pgb
+from bench.measure import Settings, Skip
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def prepare_dataset(srv: str, scale: float) -> tuple[str, dict]:
+    """Migrate the database of this scale and fill it, unless it already holds this scale's data."""
+    sys.path.insert(0, str(ROOT))
+    from tools.migrate import MigrationError, migrate
+
+    name = server.db_name_for_scale(scale)
+    url = server.ensure_database(srv, name)
+    try:
+        applied = migrate(url)
+    except MigrationError as exc:
+        log(f"data x{scale:g}: {exc}; recreating the database")
+        server.drop_database(srv, name)
+        url = server.ensure_database(srv, name)
+        applied = migrate(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        reusable = generate.is_reusable(conn, scale)
+        stored = generate.stored_dataset(conn)
+    if reusable:
+        if applied:
+            # Repeatable objects changed (functions, views, triggers): aggregates may need a recount.
+            with psycopg.connect(url, autocommit=True) as conn:
+                for fn, kind in generate.recompute_functions(conn):
+                    conn.execute(f'CALL "{fn}"()' if kind == "p" else f'SELECT "{fn}"()')
+        log(f"data x{scale:g}: reusing {name} (generated in {stored['seconds']:.1f}s)")
+        return url, dict(stored["counts"], reused=True)
+    if stored is not None or has_rows(url):
+        server.drop_database(srv, name)
+        url = server.ensure_database(srv, name)
+        migrate(url)
+    info = generate.generate(url, scale, log=log)
+    return url, dict(info["counts"], reused=False, seconds=info["seconds"], phases=info["phases"])
+
+
+def has_rows(url: str) -> bool:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return bool(conn.execute("SELECT EXISTS (SELECT 1 FROM sessions)").fetchone()[0])
+
+
+def work_copy(srv: str, scale: float) -> tuple[str, str]:
+    """A throw-away copy of the dataset for the measurements that write (the dataset stays reusable)."""
+    src = server.db_name_for_scale(scale)
+    name = src + "_run"
+    server.drop_database(srv, name)
+    with psycopg.connect(server.url_for(srv, "postgres"), autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}" TEMPLATE "{src}" STRATEGY FILE_COPY')
+    return server.url_for(srv, name), name
+
+
+def machine_info(url: str) -> dict:
+    mem = ""
+    cpu = platform.processor()
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            mem = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("MemTotal"))
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), cpu)
+    except (OSError, StopIteration):
+        pass
+    with psycopg.connect(url, autocommit=True) as conn:
+        pg = conn.execute("SELECT version()").fetchone()[0]
+        settings = dict(conn.execute(
+            "SELECT name, setting || coalesce(unit, '') FROM pg_settings WHERE name IN "
+            "('shared_buffers', 'fsync', 'synchronous_commit', 'max_connections', 'work_mem')").fetchall())
+    try:
+        import gunicorn
+        gver = gunicorn.__version__
+    except ImportError:
+        gver = None
+    return {
+        "machine": {"nproc": os.cpu_count(), "memory": mem, "cpu": cpu, "platform": platform.platform()},
+        "versions": {"postgres": pg, "python": platform.python_version(), "psycopg": psycopg.__version__,
+                     "pgbench": pgb.version(), "gunicorn": gver},
+        "server_settings": settings,
+    }
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    ap.add_argument("--scale", type=float, default=float(os.environ.get("SCALE") or 1.0),
+                    help="data size: 1 = 2,000 workshops, 20,000 mechanics, 1,000,000 sessions (default 1)")
+    ap.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS") or 10),
+                    help="duration of each pgbench run (env BENCH_SECONDS, default 10)")
+    ap.add_argument("--reps", type=int, default=int(os.environ.get("BENCH_REPS") or 3),
+                    help="repetitions; every figure is their median (default 3)")
+    ap.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
+    ap.add_argument("--iterations", type=int, default=int(os.environ.get("BENCH_ITERATIONS") or 200),
+                    help="calls per latency repetition (default 200)")
+    ap.add_argument("--only", default="", help="comma list of: ceiling,fulfill,accept,routing,directory,"
+                                               "analytics,plpython,e2e (default all)")
+    ap.add_argument("--output", default=str(RESULTS), help="results file (default bench/results.json)")
+    a = ap.parse_args(argv)
+    if a.scale <= 0 or a.reps < 1 or a.clients < 2 or a.seconds <= 0:
+        ap.error("scale and seconds must be > 0, reps >= 1, clients >= 2")
+    return a
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = parse_args(argv)
+    t_start = time.perf_counter()
+    st = Settings(clients=a.clients, seconds=a.seconds, reps=a.reps, iterations=a.iterations)
+    only = {x.strip() for x in a.only.split(",") if x.strip()}
+
+    def want(name: str) -> bool:
+        return not only or name in only
+
+    srv = server.server_url()
+    scales = [a.scale / 100, a.scale / 10, a.scale]
+    results: dict = {
+        "settings": {"scale": a.scale, "scales": scales, "clients": a.clients, "seconds": a.seconds, "reps": a.reps,
+                     "iterations": a.iterations, "pgbench_scale": st.pgbench_scale,
+                     "accept_requests": st.accept_requests, "e2e_events": st.e2e_events},
+        "data": {}, "figures": {}, "skipped": {}, "wrong": [],
+    }
+    urls = {}
+    for s in scales:
+        t0 = time.perf_counter()
+        urls[s], info = prepare_dataset(srv, s)
+        info["prepare_s"] = round(time.perf_counter() - t0, 1)
+        results["data"][f"x{s:g}"] = dict(info, sizes=generate.sizes_dict(s))
+    main_url = urls[a.scale]
+    results.update(machine_info(main_url))
+    sizes = generate.Sizes.for_scale(a.scale)
+    figs = results["figures"]
+
+    def attempt(name: str, fn, *args):
+        if name != "floor" and not want(name.split(".")[0]):
+            return None
+        log(f"measuring {name} ...")
+        t0 = time.perf_counter()
+        try:
+            out = fn(*args)
+        except Skip as exc:
+            results["skipped"][name] = str(exc)
+            log(f"  skipped: {exc}")
+            return None
+        except WrongResult as exc:
+            results["wrong"].append(f"{name}: {exc}")
+            log("\n" + "!" * 78 + f"\n!! WRONG RESULT in {name}: {exc}\n" + "!" * 78 + "\n")
+            return None
+        except Exception as exc:
+            results["skipped"][name] = f"error: {exc}".splitlines()[0]
+            log(f"  failed: {exc}")
+            traceback.print_exc(file=sys.stderr)
+            return None
+        log(f"  done in {time.perf_counter() - t0:.1f}s")
+        return out
+
+    figs["select1"] = attempt("floor", measure.select1_floor, main_url, st)
+    ceiling = attempt("ceiling", measure.ceiling, srv, st, log)
+    figs["pgbench"] = ceiling
+    tpcb = ceiling["tpcb-like"]["tps"] if ceiling else None
+    work_url, work_name = None, None
+    if any(want(x) for x in ("fulfill", "accept", "e2e")):
+        work_url, work_name = work_copy(srv, a.scale)
+    try:
+        if work_url:
+            figs["fulfill_checkout"] = attempt("fulfill", measure.fulfill, work_url, sizes, st, tpcb)
+            figs["accept_contention"] = attempt("accept", measure.accept_contention, work_url, sizes, st)
+        for s in scales:
+            key = f"x{s:g}"
+            figs.setdefault("routing", {})[key] = attempt(f"routing.{key}", measure.routing, urls[s], st)
+            figs.setdefault("directory", {})[key] = attempt(f"directory.{key}", measure.directory, urls[s], st)
+        figs["analytics"] = attempt("analytics", measure.analytics, main_url, st)
+        figs["plpython"] = attempt("plpython", measure.plpython_cost, main_url, st)
+        if work_url:
+            figs["e2e_webhooks"] = attempt("e2e", e2e.run, work_url, sizes, st, log)
+    finally:
+        if work_name:
+            server.drop_database(srv, work_name)
+    results["total_seconds"] = round(time.perf_counter() - t_start, 1)
+    table = report.render(results)
+    results["table"] = table
+    Path(a.output).write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    print(table)
+    print(f"\nwritten: {a.output} (total {results['total_seconds']:.0f}s)")
+    if results["skipped"]:
+        print("skipped: " + "; ".join(f"{k}: {v}" for k, v in results["skipped"].items()))
+    if results["wrong"]:
+        print("\n" + "!" * 78, file=sys.stderr)
+        for w in results["wrong"]:
+            print(f"!! WRONG RESULT: {w}", file=sys.stderr)
+        print("!" * 78, file=sys.stderr)
+        return EXIT_WRONG_RESULT
+    return 0

@@ -1,0 +1,219 @@
+"""End to end: signed Stripe webhooks POSTed to the app under gunicorn (its production
+WSGI server), with the Stripe API served by the local fake of tests/stripe_fake.py.
+
+Per repetition: N pending purchases (create_checkout_purchase + attach_checkout_session,
+in SQL), their paid Checkout Sessions in the fake, then N checkout.session.completed
+events, signed like Stripe signs them, POSTed by `clients` threads (keep-alive
+connections); 10 % are delivered twice, as Stripe retries do. Afterwards the database
+must hold exactly one session per event (no loss, no double), else WrongResult.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+
+from bench import WrongResult
+from bench.measure import Settings, Skip, require
+from bench.stats import median_of, summarize
+
+ROOT = Path(__file__).resolve().parent.parent
+WEBHOOK_SECRET = "whsec_bench_" + "0" * 24
+DUPLICATE_EVERY = 10
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gunicorn:
+    def __init__(self, db_url: str, stripe_api: str, workers: int):
+        self.port = free_port()
+        self.workers = workers
+        env = dict(
+            os.environ,
+            DATABASE_URL=db_url,
+            STRIPE_SECRET_KEY="sk_test_bench",
+            STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            STRIPE_API_BASE=stripe_api,
+            JWT_SECRET="bench-jwt-secret-" + "x" * 32,
+            PUBLIC_BASE_URL=f"http://127.0.0.1:{self.port}",
+            POOL_MIN_SIZE="1",
+            POOL_MAX_SIZE="4",
+        )
+        exe = Path(sys.executable).with_name("gunicorn")
+        cmd = [str(exe) if exe.exists() else "gunicorn", "--bind", f"127.0.0.1:{self.port}",
+               "--workers", str(workers), "--log-level", "warning", "app.wsgi:app"]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True)
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise Skip(f"gunicorn exited ({self.proc.returncode}): {self.proc.stderr.read()[-400:]}")
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                c.request("GET", "/healthz")
+                if c.getresponse().status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise Skip("gunicorn did not answer /healthz in time")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def prepare_purchases(conn: psycopg.Connection, fake, n: int, customers: int) -> list[tuple[str, str]]:
+    """n pending purchases with paid sessions in the fake; returns [(purchase_id, cs_id)]."""
+    rows = conn.execute(
+        """
+        SELECT p.id, p.amount_minor, p.currency
+        FROM generate_series(1, %(n)s) AS i,
+             LATERAL create_checkout_purchase(md5('bench-c-' || (1 + (i * 7) %% %(c)s))::uuid,
+                                              (ARRAY['video15', 'video30', 'diag45'])[1 + i %% 3],
+                                              NULL, 'broadcast') AS p
+        ORDER BY i
+        """,
+        {"n": n, "c": customers},
+    ).fetchall()
+    out = []
+    for pid, amount, currency in rows:
+        s = fake.add_session(client_reference_id=str(pid), amount_total=amount, currency=currency)
+        out.append((str(pid), s["id"]))
+    with conn.cursor() as cur:
+        cur.executemany("SELECT attach_checkout_session(%s, %s)", out)
+    return out
+
+
+def event_for(cs_id: str) -> tuple[str, bytes]:
+    evt = "evt_bench_" + uuid.uuid4().hex
+    body = json.dumps({
+        "id": evt, "object": "event", "type": "checkout.session.completed", "livemode": False,
+        "api_version": "2025-01-27.acacia", "created": int(time.time()),
+        "data": {"object": {"id": cs_id, "object": "checkout.session"}},
+    }).encode()
+    return evt, body
+
+
+def post_all(port: int, deliveries: list[tuple[str, bytes]], clients: int, sign) -> dict:
+    """POST every (event id, body) from `clients` threads; latencies and non-200 answers."""
+    lat: list[float] = []
+    bad: list[str] = []
+    lock = threading.Lock()
+    it = iter(deliveries)
+
+    def worker():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while True:
+            with lock:
+                item = next(it, None)
+            if item is None:
+                break
+            evt, body = item
+            headers = {"Content-Type": "application/json", "Stripe-Signature": sign(body, WEBHOOK_SECRET)}
+            t0 = time.perf_counter()
+            try:
+                conn.request("POST", "/api/stripe/webhook", body=body, headers=headers)
+                resp = conn.getresponse()
+                text = resp.read()
+                status = resp.status
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                status, text = 0, repr(exc).encode()
+            dt = time.perf_counter() - t0
+            with lock:
+                lat.append(dt)
+                if status != 200:
+                    bad.append(f"{evt}: HTTP {status} {text[:200]!r}")
+        conn.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {"latencies": lat, "bad": bad, "elapsed": time.perf_counter() - t0}
+
+
+def check_one_session_per_event(conn: psycopg.Connection, cs_ids: list[str], event_ids: list[str]) -> None:
+    """Each event's Checkout Session has exactly one session and one request; each event recorded once."""
+    sessions, distinct_cs, requests = conn.execute(
+        """
+        SELECT count(s.id), count(DISTINCT s.stripe_checkout_session_id), count(r.id)
+        FROM sessions AS s LEFT JOIN session_requests AS r ON r.session_id = s.id
+        WHERE s.stripe_checkout_session_id = ANY(%s)
+        """,
+        (cs_ids,),
+    ).fetchone()
+    events = conn.execute("SELECT count(*) FROM stripe_events WHERE id = ANY(%s)", (event_ids,)).fetchone()[0]
+    n = len(cs_ids)
+    if sessions != n or distinct_cs != n or requests != n or events != len(event_ids):
+        raise WrongResult(
+            f"webhooks: {n} paid events but {sessions} sessions for {distinct_cs} checkout sessions, "
+            f"{requests} requests, {events} of {len(event_ids)} events recorded (lost or doubled)"
+        )
+
+
+def run(url: str, sizes, st: Settings, log=print) -> dict:
+    with psycopg.connect(url, autocommit=True) as conn:
+        require(conn, "handle_checkout_event", "create_checkout_purchase", "attach_checkout_session",
+                "fulfill_checkout")
+    try:
+        sys.path.insert(0, str(ROOT))
+        from tests.stripe_fake import StripeFake, sign
+    except ImportError as exc:
+        raise Skip(f"tests/stripe_fake.py is missing ({exc})") from exc
+    try:
+        import app  # noqa: F401 - the app must import for gunicorn to serve it
+    except Exception as exc:
+        raise Skip(f"the app does not import: {exc}") from exc
+    workers = int(os.environ.get("BENCH_WEB_WORKERS", "4"))
+    fake = StripeFake().start()
+    web = Gunicorn(url, fake.url, workers)
+    reps = []
+    try:
+        web.wait_ready()
+        per_rep = max(10, st.e2e_events // st.reps)
+        for _ in range(st.reps):
+            with psycopg.connect(url, autocommit=True) as conn:
+                pairs = prepare_purchases(conn, fake, per_rep, sizes.customers)
+            events = [event_for(cs) for _, cs in pairs]
+            deliveries = list(events) + [events[i] for i in range(0, len(events), DUPLICATE_EVERY)]
+            got = post_all(web.port, deliveries, st.clients, sign)
+            if got["bad"]:
+                raise WrongResult(f"webhooks: {len(got['bad'])} deliveries not answered 200, first: {got['bad'][0]}")
+            with psycopg.connect(url, autocommit=True) as conn:
+                check_one_session_per_event(conn, [cs for _, cs in pairs], [e for e, _ in events])
+            s = summarize(got["latencies"])
+            s.update(events=len(events), deliveries=len(deliveries),
+                     events_per_s=round(len(deliveries) / got["elapsed"], 1))
+            reps.append(s)
+    finally:
+        web.stop()
+        fake.stop()
+    out = median_of(reps)
+    out.update(gunicorn_workers=workers, duplicates_every=DUPLICATE_EVERY, one_session_per_event=True)
+    return out

@@ -1,0 +1,417 @@
+"""The measurements. Each returns a dict of figures (medians of repetitions) or raises
+Skip (its function is missing) or WrongResult (it observed an incorrect result)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import psycopg
+
+from bench import WrongResult
+from bench import pgbench as pgb
+from bench.generate import Sizes
+from bench.stats import median_of, summarize, time_calls
+
+
+class Skip(Exception):
+    """The measurement cannot run here (e.g. its function is not written yet)."""
+
+
+@dataclass
+class Settings:
+    clients: int = 8
+    seconds: float = 10.0
+    reps: int = 3
+    iterations: int = 200
+    accept_requests: int = 1000
+    e2e_events: int = 1000
+    pgbench_scale: int = 10
+    extra: dict = field(default_factory=dict)
+
+
+def has_function(conn: psycopg.Connection, name: str) -> bool:
+    return bool(conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace "
+        "WHERE n.nspname = 'public' AND p.proname = %s)", (name,)).fetchone()[0])
+
+
+def has_relation(conn: psycopg.Connection, name: str) -> bool:
+    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"public.{name}",)).fetchone()[0]
+
+
+def require(conn: psycopg.Connection, *functions: str) -> None:
+    missing = [f for f in functions if not has_function(conn, f)]
+    if missing:
+        raise Skip("function " + ", ".join(missing) + " is missing")
+
+
+def latency(url: str, sql: str, params_for, n: int, reps: int, warmup: int = 5) -> dict:
+    """p50/p99 of one prepared statement (rows fetched), median over reps, one connection."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows_seen = []
+
+        def call(i: int):
+            rows = conn.execute(sql, params_for(i), prepare=True).fetchall()
+            rows_seen.append(len(rows))
+
+        out = []
+        for _ in range(reps):
+            rows_seen.clear()
+            s = summarize(time_calls(call, n, warmup))
+            s["rows"] = round(sum(rows_seen) / len(rows_seen), 1)
+            out.append(s)
+    return median_of(out)
+
+
+# ---------------------------------------------------------------- baselines
+
+def select1_floor(url: str, st: Settings) -> dict:
+    """The latency floor of the Python client: SELECT 1 on one connection."""
+    return latency(url, "SELECT 1", lambda i: None, max(st.iterations * 5, 500), st.reps)
+
+
+def ceiling(server: str, st: Settings, log=print) -> dict:
+    url = pgb.init(server, st.pgbench_scale, log=log)
+    out = {}
+    for mode in ("select-only", "tpcb-like"):
+        reps = [pgb.run(url, clients=st.clients, seconds=st.seconds, builtin=mode) for _ in range(st.reps)]
+        out[mode] = median_of(reps)
+        log(f"  pgbench {mode}: {out[mode]['tps']:.0f} tps, p50 {out[mode]['p50_ms']:.3f} ms")
+    return out
+
+
+# ---------------------------------------------------------------- fulfillment
+
+FULFILL_SCRIPT = """\\set i :i + 1
+\\set c random(1, {C})
+\\set w random(1, {W})
+\\set r random(0, 9)
+SELECT session_id, session_request_id, created FROM fulfill_checkout(
+    (ARRAY['video15', 'video30', 'diag45'])[1 + :i % 3],
+    'cs_{tag}_' || :client_id || '_' || :i,
+    NULL,
+    md5('bench-c-' || :c)::uuid,
+    NULL,
+    (ARRAY[2900, 4900, 6900])[1 + :i % 3],
+    'usd',
+    NULL,
+    CASE WHEN :r < 5 THEN NULL ELSE md5('bench-w-' || CASE WHEN :w % 20 >= 18 THEN :w - 2 ELSE :w END)::uuid END,
+    CASE WHEN :r < 5 THEN 'broadcast' WHEN :r < 8 THEN 'hybrid' ELSE 'workshop_only' END
+);
+"""
+
+
+def fulfill(url: str, sizes: Sizes, st: Settings, tpcb_tps: float | None) -> dict:
+    """fulfill_checkout under pgbench (same clients and duration as the ceiling): tps, p50/p99.
+
+    Mix: 50 % broadcast, 30 % hybrid, 20 % workshop_only on random active workshops.
+    Checked afterwards: one session and one routed request per call, none lost or doubled.
+    """
+    with psycopg.connect(url, autocommit=True) as conn:
+        require(conn, "fulfill_checkout", "create_session_request")
+        if sizes.workshops < 18:
+            raise Skip("needs at least 18 workshops (scale >= 0.009)")
+    reps = []
+    for r in range(st.reps):
+        tag = f"benchful{uuid.uuid4().hex[:8]}"
+        script = FULFILL_SCRIPT.format(C=sizes.customers, W=sizes.workshops, tag=tag)
+        res = pgb.run(url, clients=st.clients, seconds=st.seconds, script=script, defines={"i": 0})
+        check_fulfilled(url, tag, res["transactions"])
+        if tpcb_tps:
+            res["ratio_to_tpcb"] = round(res["tps"] / tpcb_tps, 3)
+        res["rep"] = r
+        reps.append(res)
+    return median_of(reps)
+
+
+def check_fulfilled(url: str, tag: str, expected: int) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        sessions, requests, doubled = conn.execute(
+            """
+            SELECT count(DISTINCT s.id), count(r.id),
+                   count(*) FILTER (WHERE r.id IS NULL) + (count(r.id) - count(DISTINCT r.session_id))
+            FROM sessions AS s LEFT JOIN session_requests AS r ON r.session_id = s.id
+            WHERE s.stripe_checkout_session_id LIKE %s
+            """,
+            (f"cs_{tag}_%",),
+        ).fetchone()
+    if sessions != expected or requests != expected or doubled:
+        raise WrongResult(
+            f"fulfill_checkout: {expected} committed calls but {sessions} sessions and {requests} requests "
+            f"({doubled} sessions without exactly one request)"
+        )
+
+
+# ---------------------------------------------------------------- accept under contention
+
+def racers(conn: psycopg.Connection, n: int) -> list[uuid.UUID]:
+    """n mechanics eligible for any broadcast request: active, available, independent or of an active workshop."""
+    rows = conn.execute(
+        """
+        SELECT m.id FROM mechanics AS m LEFT JOIN organizations AS o ON o.id = m.workshop_id
+        WHERE m.status = 'active' AND m.is_available AND (m.workshop_id IS NULL OR o.status = 'active')
+        ORDER BY md5(m.id::text) LIMIT %s
+        """,
+        (n,),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def make_pending_requests(conn: psycopg.Connection, sizes: Sizes, n: int, tag: str) -> list[uuid.UUID]:
+    """n paid broadcast requests, created by fulfill_checkout in one statement."""
+    rows = conn.execute(
+        """
+        SELECT f.session_request_id
+        FROM generate_series(1, %(n)s) AS i,
+             LATERAL fulfill_checkout('video15', 'cs_' || %(tag)s || '_' || i, NULL,
+                                      md5('bench-c-' || (1 + i %% %(c)s))::uuid, NULL, 2900, 'usd') AS f
+        ORDER BY i
+        """,
+        {"n": n, "tag": tag, "c": sizes.customers},
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def race(url: str, request_ids: list, mechanic_ids: list) -> dict:
+    """One thread per mechanic, own connection; a barrier before each request, all call accept.
+
+    Returns per-request winners (as the callers saw them), counts of outcomes and the elapsed time.
+    """
+    n = len(mechanic_ids)
+    barrier = threading.Barrier(n)
+    wins: dict = {rid: [] for rid in request_ids}
+    lat: list[float] = []
+    conflicts = [0]
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def worker(mech):
+        try:
+            with psycopg.connect(url, autocommit=True) as conn:
+                barrier.wait()
+                for rid in request_ids:
+                    barrier.wait()
+                    t0 = time.perf_counter()
+                    try:
+                        conn.execute("SELECT id FROM accept_session_request(%s, %s)", (rid, mech),
+                                     prepare=True).fetchall()
+                        won = True
+                    except psycopg.Error as exc:
+                        won = False
+                        code = exc.sqlstate
+                        if code != "SR409":
+                            with lock:
+                                errors.append(f"{code}: {str(exc).splitlines()[0]}")
+                    dt = time.perf_counter() - t0
+                    with lock:
+                        lat.append(dt)
+                        if won:
+                            wins[rid].append(mech)
+                        else:
+                            conflicts[0] += 1
+        except threading.BrokenBarrierError:
+            pass
+        except Exception as exc:  # pragma: no cover - reported below
+            with lock:
+                errors.append(repr(exc))
+            barrier.abort()
+
+    threads = [threading.Thread(target=worker, args=(m,)) for m in mechanic_ids]
+    for t in threads:
+        t.start()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    return {"wins": wins, "latencies": lat, "conflicts": conflicts[0], "errors": errors, "elapsed": elapsed}
+
+
+def check_one_winner(conn: psycopg.Connection, wins: dict, errors: list[str]) -> None:
+    """Every request: exactly one caller saw success, and the row names that caller. Else WrongResult."""
+    if errors:
+        raise WrongResult(f"accept_session_request: {len(errors)} unexpected errors, first: {errors[0]}")
+    bad = {rid: w for rid, w in wins.items() if len(w) != 1}
+    if bad:
+        rid, w = next(iter(bad.items()))
+        raise WrongResult(f"accept_session_request: {len(bad)} of {len(wins)} requests did not have exactly one "
+                          f"winner (request {rid}: {len(w)} winners)")
+    rows = dict(conn.execute(
+        "SELECT id, mechanic_id FROM session_requests WHERE id = ANY(%s) AND status = 'accepted'",
+        (list(wins),)).fetchall())
+    wrong = [rid for rid, w in wins.items() if rows.get(rid) != w[0]]
+    if wrong:
+        raise WrongResult(f"accept_session_request: {len(wrong)} requests are not accepted by the caller told it won "
+                          f"(e.g. {wrong[0]})")
+
+
+def accept_contention(url: str, sizes: Sizes, st: Settings) -> dict:
+    with psycopg.connect(url, autocommit=True) as conn:
+        require(conn, "accept_session_request", "fulfill_checkout")
+        mechs = racers(conn, st.clients)
+        if len(mechs) < 2:
+            raise Skip("fewer than 2 available mechanics")
+    reps = []
+    per_rep = max(1, st.accept_requests // st.reps) if st.reps > 1 else st.accept_requests
+    for _ in range(st.reps):
+        with psycopg.connect(url, autocommit=True) as conn:
+            reqs = make_pending_requests(conn, sizes, per_rep, f"benchacc{uuid.uuid4().hex[:8]}")
+        got = race(url, reqs, mechs)
+        with psycopg.connect(url, autocommit=True) as conn:
+            check_one_winner(conn, got["wins"], got["errors"])
+        s = summarize(got["latencies"])
+        s.update(requests=len(reqs), racers=len(mechs), accepts_per_s=round(len(reqs) / got["elapsed"], 1),
+                 conflicts=got["conflicts"])
+        reps.append(s)
+    out = median_of(reps)
+    out["requests_total"] = sum(r["requests"] for r in reps)
+    out["every_request_one_winner"] = True
+    return out
+
+
+# ---------------------------------------------------------------- routing, directory, analytics
+
+def routing_workshops(conn: psycopg.Connection, n: int = 50) -> list:
+    rows = conn.execute(
+        """
+        SELECT o.id FROM organizations AS o
+        WHERE o.status = 'active' AND EXISTS (
+            SELECT 1 FROM mechanics AS m WHERE m.workshop_id = o.id AND m.status = 'active' AND m.is_available)
+        ORDER BY md5(o.id::text) LIMIT %s
+        """,
+        (n,),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def routing(url: str, st: Settings) -> dict:
+    with psycopg.connect(url, autocommit=True) as conn:
+        require(conn, "get_mechanics_for_routing")
+        ws = routing_workshops(conn)
+    if not ws:
+        raise Skip("no active workshop with an available mechanic")
+    sql = "SELECT * FROM get_mechanics_for_routing(%s, %s)"
+    out = {}
+    for strategy in ("workshop_only", "hybrid", "broadcast"):
+        def params(i, strategy=strategy):
+            return (None if strategy == "broadcast" else ws[i % len(ws)], strategy)
+        out[strategy] = latency(url, sql, params, st.iterations, st.reps)
+    return out
+
+
+def directory(url: str, st: Settings) -> dict:
+    with psycopg.connect(url, autocommit=True) as conn:
+        require(conn, "get_workshop_directory")
+        total = conn.execute("SELECT max(total_count) FROM get_workshop_directory(1, 0)").fetchone()[0] or 0
+    sql = "SELECT * FROM get_workshop_directory(%s, %s)"
+    deep = max(0, int(total * 0.9) // 20 * 20)
+    out = {
+        "first_page": latency(url, sql, lambda i: (20, 0), st.iterations, st.reps),
+        "deep_page": latency(url, sql, lambda i: (20, deep), st.iterations, st.reps),
+    }
+    out["deep_page"]["offset"] = deep
+    out["listed_workshops"] = total
+    return out
+
+
+PICK_WORKSHOP = ("SELECT workshop_id FROM workshop_stats ORDER BY sessions_served DESC, workshop_id LIMIT 1")
+ANALYTICS = {
+    # view -> typical BI filter (a WHERE clause; %s is the busiest workshop)
+    "workshop_session_analytics": "workshop_id = %s AND period_grain = 'month'",
+    "workshop_session_analytics_mv": "workshop_id = %s AND period_grain = 'month'",
+    "routing_effectiveness": "day >= current_date - 30",
+    "routing_effectiveness_mv": "day >= current_date - 30",
+}
+
+
+def analytics(url: str, st: Settings) -> dict:
+    """Each analytics view: a full read and a typical BI filter; and refresh_analytics() when present."""
+    out: dict = {}
+    with psycopg.connect(url, autocommit=True) as conn:
+        views = [v for v in ANALYTICS if has_relation(conn, v)]
+        if not views:
+            raise Skip("views " + ", ".join(ANALYTICS) + " are missing")
+        ws = conn.execute(PICK_WORKSHOP).fetchone() if has_relation(conn, "workshop_stats") else None
+        if ws is None:
+            ws = conn.execute("SELECT workshop_id FROM sessions WHERE workshop_id IS NOT NULL LIMIT 1").fetchone()
+        if has_function(conn, "refresh_analytics"):
+            conn.execute("SELECT * FROM refresh_analytics()").fetchall()  # populate once before timing
+    if has_function_url(url, "refresh_analytics"):
+        out["refresh_analytics()"] = latency(url, "SELECT * FROM refresh_analytics()", lambda i: None, 1, st.reps,
+                                             warmup=0)
+    for v in views:
+        where = ANALYTICS[v]
+        args = (ws[0],) if "%s" in where else None
+        live = not v.endswith("_mv")
+        n_full = 1 if live else max(3, st.iterations // 20)
+        out[v] = {
+            "full_scan": latency(url, f"SELECT * FROM {v}", lambda i: None, n_full, st.reps, warmup=0 if live else 1),
+            "filtered": latency(url, f"SELECT * FROM {v} WHERE {where}", lambda i, a=args: a,
+                                max(3, st.iterations // (20 if live else 2)), st.reps, warmup=1),
+        }
+        out[v]["filtered"]["filter"] = where.replace("%s", str(ws[0]) if ws else "?")
+    for v in ANALYTICS:
+        if v not in views:
+            out[v] = {"skipped": "view is missing"}
+    return out
+
+
+def has_function_url(url: str, name: str) -> bool:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return has_function(conn, name)
+
+
+# ---------------------------------------------------------------- PL/Python
+
+PLPY_FUNCS = """
+CREATE FUNCTION pg_temp.bench_py_score(a int, b int) RETURNS int LANGUAGE plpython3u IMMUTABLE
+AS 'return a * 2 + b';
+CREATE FUNCTION pg_temp.bench_sql_score(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE
+AS 'SELECT a * 2 + b';
+CREATE FUNCTION pg_temp.bench_plpgsql_score(a int, b int) RETURNS int LANGUAGE plpgsql IMMUTABLE
+AS 'BEGIN RETURN a * 2 + b; END';
+"""
+
+
+def plpython_cost(url: str, st: Settings) -> dict:
+    """Per-call cost of PL/Python against SQL and PL/pgSQL equivalents and SELECT 1, plus the
+    schema's own PL/Python functions (explain_routing when it is one)."""
+    out: dict = {}
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(PLPY_FUNCS)
+        n = st.iterations * 5
+        for label, fn in (("sql", "bench_sql_score"), ("plpgsql", "bench_plpgsql_score"),
+                          ("plpython", "bench_py_score")):
+            reps = []
+            for _ in range(st.reps):
+                # 1,000 calls in one statement: the per-call cost without the round trip.
+                t0 = time.perf_counter()
+                conn.execute(f"SELECT sum(pg_temp.{fn}(g, 1)) FROM generate_series(1, 1000) AS g").fetchone()
+                per_call_us = (time.perf_counter() - t0) / 1000 * 1e6
+                lat = time_calls(lambda i, fn=fn: conn.execute(f"SELECT pg_temp.{fn}(%s, 1)", (i,),
+                                                               prepare=True).fetchone(), n)
+                s = summarize(lat)
+                s["per_call_in_set_us"] = round(per_call_us, 3)
+                reps.append(s)
+            out[label] = median_of(reps)
+        pyfuncs = [r[0] for r in conn.execute(
+            "SELECT p.oid::regprocedure::text FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace "
+            "JOIN pg_language AS l ON l.oid = p.prolang WHERE n.nspname = 'public' AND l.lanname = 'plpython3u' "
+            "ORDER BY 1").fetchall()]
+        out["schema_plpython_functions"] = pyfuncs
+        if has_function(conn, "explain_routing"):
+            lang = conn.execute(
+                "SELECT l.lanname FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang "
+                "WHERE p.proname = 'explain_routing' LIMIT 1").fetchone()[0]
+            rid = conn.execute(
+                "SELECT id FROM session_requests WHERE status = 'accepted' ORDER BY accepted_at DESC LIMIT 1"
+            ).fetchone()
+            if rid:
+                out["explain_routing"] = latency(url, "SELECT * FROM explain_routing(%s)", lambda i: (rid[0],),
+                                                 st.iterations, st.reps)
+                out["explain_routing"]["language"] = lang
+        else:
+            out["explain_routing"] = {"skipped": "function explain_routing is missing"}
+    return out

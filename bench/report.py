@@ -1,0 +1,122 @@
+"""The printed table (Markdown, so the README can show it as is)."""
+
+from __future__ import annotations
+
+
+def _ms(d: dict | None, key: str = "p50_ms") -> str:
+    if not d or key not in d:
+        return "-"
+    v = d[key]
+    return f"{v:.3f}" if v < 10 else f"{v:.1f}"
+
+
+def _lat(d: dict | None) -> str:
+    if not d or "p50_ms" not in d:
+        return "-"
+    return f"p50 {_ms(d)} ms, p99 {_ms(d, 'p99_ms')} ms"
+
+
+def _n(v) -> str:
+    return f"{v:,.0f}" if isinstance(v, int | float) else "-"
+
+
+def render(r: dict) -> str:
+    s, f, data = r["settings"], r["figures"], r["data"]
+    main = f"x{s['scale']:g}"
+    sz = data.get(main, {}).get("sizes", {})
+    m = r.get("machine", {})
+    lines = [
+        f"Scale {s['scale']:g}: {_n(sz.get('workshops'))} workshops, {_n(sz.get('mechanics'))} mechanics, "
+        f"{_n(sz.get('sessions'))} past sessions with reviews; {s['clients']} clients, {s['seconds']:g} s per pgbench "
+        f"run, every figure the median of {s['reps']} repetitions.",
+        f"Machine: {m.get('nproc')} cores ({m.get('cpu')}), {m.get('memory')}; "
+        f"{(r.get('versions', {}).get('postgres') or '').split(' on ')[0]}.",
+        "",
+        "| measurement | result | baseline (same run) |",
+        "|---|---|---|",
+    ]
+    add = lines.append
+    pg = f.get("pgbench") or {}
+    so, tp = pg.get("select-only"), pg.get("tpcb-like")
+    sel = f.get("select1")
+    if so:
+        add(f"| pgbench select-only, {s['clients']} clients | {_n(so['tps'])} tps, {_lat(so)} | server ceiling |")
+    if tp:
+        add(f"| pgbench tpcb-like, {s['clients']} clients | {_n(tp['tps'])} tps, {_lat(tp)} | server ceiling |")
+    if sel:
+        add(f"| `SELECT 1`, one connection (Python client) | {_lat(sel)} | latency floor |")
+    tpcb = f"tpcb-like {_n(tp['tps'])} tps" if tp else "-"
+    floor = f"`SELECT 1` p50 {_ms(sel)} ms" if sel else "-"
+    fc = f.get("fulfill_checkout")
+    if fc:
+        ratio = f"{fc['ratio_to_tpcb']:.2f} x {tpcb}" if "ratio_to_tpcb" in fc else tpcb
+        add(f"| `fulfill_checkout`, pgbench -f, {s['clients']} clients | {_n(fc['tps'])} tps, {_lat(fc)} | {ratio} |")
+    ac = f.get("accept_contention")
+    if ac:
+        add(f"| accept: {int(ac['racers'])} mechanics racing on each of {_n(ac['requests_total'])} requests | "
+            f"{_n(ac['accepts_per_s'])} accepts/s, {_lat(ac)}; one winner each: yes | {tpcb} |")
+    for scale_key, rt in sorted((f.get("routing") or {}).items(), key=lambda kv: kv[0] != main):
+        if scale_key != main or not rt:
+            continue
+        for strat, d in rt.items():
+            add(f"| `get_mechanics_for_routing` {strat} ({_n(d.get('rows'))} rows) | {_lat(d)} | {floor} |")
+    dr = (f.get("directory") or {}).get(main)
+    if dr:
+        add(f"| `get_workshop_directory` first page (20 of {_n(dr['listed_workshops'])}) | {_lat(dr['first_page'])} "
+            f"| {floor} |")
+        add(f"| `get_workshop_directory` deep page (offset {_n(dr['deep_page']['offset'])}) | {_lat(dr['deep_page'])} "
+            f"| {floor} |")
+    an = f.get("analytics") or {}
+    for view, d in an.items():
+        if not isinstance(d, dict):
+            continue
+        if "skipped" in d:
+            add(f"| `{view}` | skipped: {d['skipped']} | - |")
+        elif view == "refresh_analytics()":
+            add(f"| `refresh_analytics()` (both materialized views) | {_ms(d)} ms | {floor} |")
+        else:
+            add(f"| `{view}` full read ({_n(d['full_scan'].get('rows'))} rows) | {_ms(d['full_scan'])} ms | {floor} |")
+            add(f"| `{view}` BI filter `{d['filtered']['filter']}` | {_lat(d['filtered'])} | {floor} |")
+    py = f.get("plpython")
+    if py:
+        for lang in ("sql", "plpgsql", "plpython"):
+            d = py.get(lang)
+            if d:
+                add(f"| {lang} function `a * 2 + b`: per call in a 1,000-row set / one call | "
+                    f"{d['per_call_in_set_us']:.2f} us / {_lat(d)} | {floor} |")
+        er = py.get("explain_routing") or {}
+        if "p50_ms" in er:
+            add(f"| `explain_routing` ({er.get('language')}, {_n(er.get('rows'))} rows) | {_lat(er)} | {floor} |")
+    e2 = f.get("e2e_webhooks")
+    if e2:
+        add(f"| webhooks end to end: gunicorn ({e2['gunicorn_workers']} workers) + Stripe fake, {s['clients']} "
+            f"clients, {_n(e2['deliveries'])} deliveries (10 % duplicates) | {_n(e2['events_per_s'])} events/s, "
+            f"{_lat(e2)}; one session per event: yes | {tpcb} |")
+    # Growth with data size.
+    scales = [f"x{x:g}" for x in s["scales"]]
+    rows = []
+    for strat in ("workshop_only", "hybrid", "broadcast"):
+        vals = [((f.get("routing") or {}).get(k) or {}).get(strat) for k in scales]
+        rows.append((f"`get_mechanics_for_routing` {strat}", vals))
+    for page in ("first_page", "deep_page"):
+        vals = [((f.get("directory") or {}).get(k) or {}).get(page) for k in scales]
+        rows.append((f"`get_workshop_directory` {page.replace('_', ' ')}", vals))
+    if any(any(v for v in vals) for _, vals in rows):
+        lines += ["", "Latency as the data grows (p50 ms; sessions: "
+                  + ", ".join(f"{k} = {_n((data.get(k) or {}).get('sizes', {}).get('sessions'))}" for k in scales) + ")",
+                  "", "| query | " + " | ".join(scales) + f" | growth {scales[0]} -> {scales[-1]} |",
+                  "|---|" + "---|" * (len(scales) + 1)]
+        for label, vals in rows:
+            cells = [_ms(v) for v in vals]
+            growth = "-"
+            if vals[0] and vals[-1] and vals[0].get("p50_ms"):
+                growth = f"{vals[-1]['p50_ms'] / vals[0]['p50_ms']:.1f}x"
+            lines.append(f"| {label} | " + " | ".join(cells) + f" | {growth} |")
+    gen = []
+    for k in scales:
+        d = data.get(k) or {}
+        gen.append(f"{k}: {'reused' if d.get('reused') else str(d.get('seconds', '-')) + ' s'}")
+    lines += ["", "Data generation: " + ", ".join(gen) + f". Total run: {r.get('total_seconds', 0):.0f} s."]
+    if r.get("skipped"):
+        lines.append("Skipped: " + "; ".join(f"{k}: {v}" for k, v in r["skipped"].items()))
+    return "\n".join(lines)

@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     figs["pgbench"] = ceiling
     tpcb = ceiling["tpcb-like"]["tps"] if ceiling else None
     work_url, work_name = None, None
-    if any(want(x) for x in ("fulfill", "accept", "e2e")):
+    if any(want(x) for x in ("fulfill", "accept", "e2e", "plpython")):
         work_url, work_name = work_copy(srv, a.scale)
     try:
         if work_url:
@@ -188,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
             figs.setdefault("routing", {})[key] = attempt(f"routing.{key}", measure.routing, urls[s], st)
             figs.setdefault("directory", {})[key] = attempt(f"directory.{key}", measure.directory, urls[s], st)
         figs["analytics"] = attempt("analytics", measure.analytics, main_url, st)
-        figs["plpython"] = attempt("plpython", measure.plpython_cost, main_url, st)
+        # On the work copy: explain_routing needs requests routed by the functions (with an audit trail).
+        figs["plpython"] = attempt("plpython", measure.plpython_cost, work_url or main_url, st)
         if work_url:
             figs["e2e_webhooks"] = attempt("e2e", e2e.run, work_url, sizes, st, log)
     finally:

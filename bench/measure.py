@@ -402,16 +402,35 @@ def plpython_cost(url: str, st: Settings) -> dict:
             "ORDER BY 1").fetchall()]
         out["schema_plpython_functions"] = pyfuncs
         if has_function(conn, "explain_routing"):
-            lang = conn.execute(
-                "SELECT l.lanname FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang "
-                "WHERE p.proname = 'explain_routing' LIMIT 1").fetchone()[0]
-            rid = conn.execute(
-                "SELECT id FROM session_requests WHERE status = 'accepted' ORDER BY accepted_at DESC LIMIT 1"
-            ).fetchone()
-            if rid:
-                out["explain_routing"] = latency(url, "SELECT * FROM explain_routing(%s)", lambda i: (rid[0],),
-                                                 st.iterations, st.reps)
-                out["explain_routing"]["language"] = lang
+            out["explain_routing"] = explain_routing_cost(conn, url, st)
         else:
             out["explain_routing"] = {"skipped": "function explain_routing is missing"}
+    return out
+
+
+EXPLAIN_SQL_EQUIVALENT = """
+SELECT e.id, e.created_at, e.event_type, e.mechanic_id, e.workshop_id, e.detail, m.name, o.name
+FROM routing_events AS e
+LEFT JOIN mechanics AS m ON m.id = e.mechanic_id
+LEFT JOIN organizations AS o ON o.id = e.workshop_id
+WHERE e.request_id = %s ORDER BY e.id
+"""
+
+
+def explain_routing_cost(conn: psycopg.Connection, url: str, st: Settings) -> dict:
+    """explain_routing (PL/Python) on the request with the longest audit trail, beside the plain SQL
+    query of the same rows (what it costs to add the narrative in PL/Python)."""
+    lang = conn.execute(
+        "SELECT l.lanname FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang "
+        "WHERE p.proname = 'explain_routing' LIMIT 1").fetchone()[0]
+    if not has_relation(conn, "routing_events"):
+        return {"skipped": "table routing_events is missing"}
+    rid = conn.execute(
+        "SELECT request_id FROM routing_events GROUP BY request_id ORDER BY count(*) DESC, request_id LIMIT 1"
+    ).fetchone()
+    if not rid:
+        return {"skipped": "no routed request in this database"}
+    out = latency(url, "SELECT * FROM explain_routing(%s)", lambda i: (rid[0],), st.iterations, st.reps)
+    out["language"] = lang
+    out["sql_equivalent"] = latency(url, EXPLAIN_SQL_EQUIVALENT, lambda i: (rid[0],), st.iterations, st.reps)
     return out

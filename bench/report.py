@@ -86,7 +86,9 @@ def render(r: dict) -> str:
                     f"{d['per_call_in_set_us']:.2f} us / {_lat(d)} | {floor} |")
         er = py.get("explain_routing") or {}
         if "p50_ms" in er:
-            add(f"| `explain_routing` ({er.get('language')}, {_n(er.get('rows'))} rows) | {_lat(er)} | {floor} |")
+            sq = er.get("sql_equivalent")
+            add(f"| `explain_routing` ({er.get('language')}, {_n(er.get('rows'))} rows) | {_lat(er)} | "
+                f"same rows in plain SQL p50 {_ms(sq)} ms; {floor} |")
     e2 = f.get("e2e_webhooks")
     if e2:
         add(f"| webhooks end to end: gunicorn ({e2['gunicorn_workers']} workers) + Stripe fake, {s['clients']} "

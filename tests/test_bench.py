@@ -1,0 +1,126 @@
+"""The benchmark harness at a tiny scale: the generator's data is complete and consistent,
+one real measurement runs, and a wrong result is detected. No timing assertions."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+
+from bench import WrongResult, e2e, generate, measure
+from bench.stats import percentile, summarize
+
+TINY = 0.0005  # 1 workshop, 10 mechanics, 100 customers, 500 sessions
+SMALL = 0.01  # 20 workshops (fulfill's mix needs active workshops), 10,000 sessions
+
+
+def count(conn, sql, *args):
+    return conn.execute(sql, args or None).fetchone()[0]
+
+
+def test_generator_fills_consistent_data_and_records_the_scale(db_url):
+    info = generate.generate(db_url, TINY, log=lambda *_: None)
+    sizes = generate.Sizes.for_scale(TINY)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        assert count(conn, "SELECT count(*) FROM organizations") == sizes.workshops
+        assert count(conn, "SELECT count(*) FROM mechanics") == sizes.mechanics
+        assert count(conn, "SELECT count(*) FROM customers") == sizes.customers
+        assert count(conn, "SELECT count(*) FROM sessions") == sizes.sessions
+        assert count(conn, "SELECT count(*) FROM reviews") == sizes.sessions
+        assert count(conn, "SELECT count(*) FROM session_requests") == sizes.sessions + sizes.expired
+        assert info["counts"]["sessions"] == sizes.sessions
+        # Rows went in without FK triggers: check the references by hand.
+        assert count(conn, """
+            SELECT count(*) FROM sessions AS s
+            LEFT JOIN mechanics AS m ON m.id = s.mechanic_id LEFT JOIN customers AS c ON c.id = s.customer_id
+            WHERE m.id IS NULL OR c.id IS NULL""") == 0
+        # Every past session: one accepted request by the same mechanic, served by that mechanic's workshop.
+        assert count(conn, """
+            SELECT count(*) FROM sessions AS s
+            JOIN session_requests AS r ON r.session_id = s.id AND r.status = 'accepted' AND r.mechanic_id = s.mechanic_id
+            JOIN mechanics AS m ON m.id = s.mechanic_id
+            WHERE s.workshop_id IS NOT DISTINCT FROM m.workshop_id
+              AND r.workshop_id IS NOT DISTINCT FROM m.workshop_id""") == sizes.sessions
+        # workshop_only requests were served by the preferred workshop.
+        assert count(conn, """
+            SELECT count(*) FROM session_requests
+            WHERE routing_type = 'workshop_only' AND status = 'accepted'
+              AND workshop_id IS DISTINCT FROM preferred_workshop_id""") == 0
+        # The cached aggregates were recomputed after the trigger-less load.
+        assert count(conn, """
+            SELECT count(*) FROM mechanics AS m
+            WHERE m.rating IS DISTINCT FROM (SELECT round(avg(r.rating), 2) FROM reviews AS r
+                                             WHERE r.mechanic_id = m.id)""") == 0
+        if measure.has_function(conn, "workshop_stats_rebuild"):
+            assert "workshop_stats_rebuild" in info["phases"]["recompute_functions"]
+            assert count(conn, "SELECT workshop_stats_rebuild()") == 0  # nothing left to correct
+        assert generate.is_reusable(conn, TINY)
+        assert not generate.is_reusable(conn, TINY * 10)
+
+
+def test_accept_race_has_exactly_one_winner_per_request(db_url):
+    generate.generate(db_url, 0.001, log=lambda *_: None)
+    st = measure.Settings(clients=4, reps=1, accept_requests=12)
+    out = measure.accept_contention(db_url, generate.Sizes.for_scale(0.001), st)
+    assert out["every_request_one_winner"] is True
+    assert out["requests_total"] == 12
+    assert out["conflicts"] == 12 * 3  # the other three racers lost every time
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        assert count(conn, """
+            SELECT count(*) FROM session_requests AS r JOIN sessions AS s ON s.id = r.session_id
+            WHERE s.stripe_checkout_session_id LIKE 'cs_benchacc%' AND r.status = 'accepted'
+              AND s.mechanic_id = r.mechanic_id""") == 12
+
+
+def test_fulfill_measurement_runs_a_real_pgbench_script(db_url):
+    generate.generate(db_url, SMALL, log=lambda *_: None)
+    st = measure.Settings(clients=2, seconds=1, reps=1)
+    out = measure.fulfill(db_url, generate.Sizes.for_scale(SMALL), st, tpcb_tps=1000.0)
+    rep = out["reps"][0]
+    assert rep["transactions"] > 0 and rep["failed"] == 0
+    assert out["ratio_to_tpcb"] == pytest.approx(out["tps"] / 1000.0, rel=1e-2)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        made = count(conn, "SELECT count(*) FROM sessions WHERE stripe_checkout_session_id LIKE 'cs_benchful%'")
+        kinds = {r[0] for r in conn.execute(
+            "SELECT DISTINCT r.routing_type FROM session_requests AS r JOIN sessions AS s ON s.id = r.session_id "
+            "WHERE s.stripe_checkout_session_id LIKE 'cs_benchful%'").fetchall()}
+    assert made == rep["transactions"]
+    if made >= 30:
+        assert kinds == {"broadcast", "hybrid", "workshop_only"}
+
+
+def test_two_winners_or_a_lost_event_are_wrong_results(db_url):
+    generate.generate(db_url, 0.001, log=lambda *_: None)
+    sizes = generate.Sizes.for_scale(0.001)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        m1, m2 = measure.racers(conn, 2)
+        (rid,) = measure.make_pending_requests(conn, sizes, 1, "benchwrong")
+        conn.execute("SELECT accept_session_request(%s, %s)", (rid, m1))
+        measure.check_one_winner(conn, {rid: [m1]}, [])  # the truth passes
+        with pytest.raises(WrongResult, match="exactly one winner"):
+            measure.check_one_winner(conn, {rid: [m1, m2]}, [])
+        with pytest.raises(WrongResult, match="not accepted by the caller"):
+            measure.check_one_winner(conn, {rid: [m2]}, [])
+        with pytest.raises(WrongResult, match="unexpected errors"):
+            measure.check_one_winner(conn, {rid: [m1]}, ["SR403: not eligible"])
+        # Fulfilled sessions counted against calls: one too many claimed calls is a lost one.
+        measure.check_fulfilled(db_url, "benchwrong", 1)
+        with pytest.raises(WrongResult, match="fulfill_checkout"):
+            measure.check_fulfilled(db_url, "benchwrong", 2)
+        # A webhook whose session was never created is a lost event.
+        cs_ok = conn.execute("SELECT stripe_checkout_session_id FROM sessions WHERE id = "
+                             "(SELECT session_id FROM session_requests WHERE id = %s)", (rid,)).fetchone()[0]
+        with pytest.raises(WrongResult, match="lost or doubled"):
+            e2e.check_one_session_per_event(conn, [cs_ok, "cs_never_" + uuid.uuid4().hex], [])
+
+
+def test_percentiles_are_nearest_rank():
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50.0
+    assert percentile(values, 99) == 99.0
+    assert percentile([3.0], 99) == 3.0
+    s = summarize([0.001] * 99 + [0.5])
+    assert s["p50_ms"] == 1.0 and s["p99_ms"] == 1.0 and s["n"] == 100
+    with pytest.raises(ValueError):
+        percentile([], 50)

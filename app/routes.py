@@ -38,11 +38,15 @@ def _stripe() -> stripe.StripeClient:
     return current_app.extensions["stripe"]
 
 
-def _call(sql: str, params: tuple, *, path_ids: bool = False, many: bool = False):
-    """Run one statement (one transaction, autocommit) and map our SQLSTATEs to ApiError."""
+def _call(sql: str, params: tuple, *, path_ids: bool = False, many: bool = False, acting_mechanic=None):
+    """Run one statement in one transaction and map our SQLSTATEs to ApiError.
+    acting_mechanic sets app.mechanic_id for that transaction (the routing functions and
+    the mechanic RLS policy check it against the mechanic the call is for)."""
     try:
-        with _pool().connection() as conn:
+        with _pool().connection() as conn, conn.transaction():
             cur = conn.cursor(row_factory=dict_row)
+            if acting_mechanic is not None:
+                cur.execute("SELECT set_config('app.mechanic_id', %s, TRUE)", (str(acting_mechanic),))
             cur.execute(sql, params)
             return cur.fetchall() if many else cur.fetchone()
     except psycopg.OperationalError:
@@ -226,7 +230,8 @@ def mechanic_requests():
     who = current_principal("mechanic")
     _only_params("limit")
     limit = _int_param("limit", 50, 1, 200)
-    rows = _call("SELECT * FROM get_mechanic_offers(%s, %s)", (who.sub, limit), many=True, path_ids=True)
+    rows = _call("SELECT * FROM get_mechanic_offers(%s, %s)", (who.sub, limit), many=True, path_ids=True,
+                 acting_mechanic=who.sub)
     return jsonify(ok=True, requests=[_row(r) for r in rows])
 
 
@@ -237,7 +242,8 @@ def accept_request(request_id: str):
         rid = uuid.UUID(request_id)
     except ValueError as exc:
         raise ApiError(404, "not_found", "request_id must be a UUID", "request_id") from exc
-    row = _call("SELECT * FROM accept_session_request(%s, %s)", (rid, who.sub), path_ids=True)
+    row = _call("SELECT * FROM accept_session_request(%s, %s)", (rid, who.sub), path_ids=True,
+                acting_mechanic=who.sub)
     return jsonify(ok=True, request=_row(row))
 
 

@@ -74,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
             + (" (webhooks cannot be verified without STRIPE_WEBHOOK_SECRET)" if "STRIPE_WEBHOOK_SECRET" in missing else "")
         )
     app.config.update(settings)
+    app.config["MAX_CONTENT_LENGTH"] = settings.get("MAX_CONTENT_LENGTH") or 512 * 1024  # events are a few KB
     app.config["STRIPE_LIVEMODE"] = settings["STRIPE_SECRET_KEY"].startswith(("sk_live_", "rk_live_"))
 
     from stripe import StripeClient

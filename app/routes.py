@@ -252,7 +252,12 @@ def accept_request(request_id: str):
 
 @bp.post("/api/stripe/webhook")
 def stripe_webhook():
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None and request.content_length > limit:
+        raise ApiError(413, "payload_too_large", f"the body is larger than {limit} bytes")
     payload = request.get_data(cache=False)
+    if len(payload) > limit:
+        raise ApiError(413, "payload_too_large", f"the body is larger than {limit} bytes")
     signature = request.headers.get("Stripe-Signature")
     if not signature:
         raise ApiError(400, "invalid_signature", "missing Stripe-Signature header", "Stripe-Signature")

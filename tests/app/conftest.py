@@ -141,3 +141,19 @@ def start_checkout(client, query: str = "plan=video15", sub: str = ALICE):
     """GET create-session as a customer; returns (response, purchase id or None)."""
     resp = client.get(f"/api/checkout/create-session?{query}", headers=auth(sub))
     return resp
+
+
+def deliver_http(base_url: str, payload: bytes, secret: str = WEBHOOK_SECRET) -> tuple[int, dict]:
+    """POST a signed event to a running server over real HTTP."""
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(  # noqa: S310 - local test server
+        base_url + "/api/stripe/webhook", data=payload, method="POST",
+        headers={"Content-Type": "application/json", "Stripe-Signature": sign(payload, secret)},
+    )
+    try:
+        with urllib.request.urlopen(req) as r:  # noqa: S310 - local test server
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())

@@ -339,3 +339,10 @@ def test_stripe_unreachable_on_refetch_is_503(client, db, stripe_fake):
     r = deliver(client, event_payload(session, event_id="evt_stripe_down"))
     assert r.status_code == 503
     assert snapshot(db) == before
+
+
+def test_oversized_body_is_413_json(client, db):
+    before = snapshot(db)
+    r = deliver(client, b'{"id": "evt_big", "pad": "' + b"x" * (600 * 1024) + b'"}')
+    assert r.status_code == 413 and r.get_json()["ok"] is False
+    assert snapshot(db) == before

@@ -1,0 +1,67 @@
+"""The app under a production WSGI server (gunicorn, as `make run` serves it), over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tests.app.conftest import deliver_http, event_payload
+
+ROOT = Path(__file__).resolve().parents[2]
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, attempts: int = 150) -> None:
+    for _ in range(attempts):
+        if proc.poll() is not None:
+            raise AssertionError(f"gunicorn exited: {proc.stderr.read().decode()}")
+        try:
+            with urllib.request.urlopen(url + "/healthz") as r:  # noqa: S310 - local test server
+                if r.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.1)
+    raise AssertionError("gunicorn did not come up")
+
+
+def test_gunicorn_serves_the_app_and_verifies_webhooks(app_config, seeded_conn, stripe_fake):
+    port = free_port()
+    env = dict(os.environ, **{k: str(v) for k, v in app_config.items()})
+    proc = subprocess.Popen(
+        [str(GUNICORN), "--bind", f"127.0.0.1:{port}", "--workers", "2", "app.wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base, proc)
+        status, body = deliver_http(base, event_payload({"id": "pi_1", "object": "payment_intent"},
+                                                        "payment_intent.created", "evt_http_1"))
+        assert status == 200 and body["outcome"] == "ignored"
+        status, body = deliver_http(base, b'{"id": "evt_http_2"}', secret="whsec_wrong_" + "w" * 32)
+        assert status == 400 and body["error"]["code"] == "invalid_signature"
+        rows = seeded_conn.execute("SELECT id FROM stripe_events ORDER BY id").fetchall()
+        assert rows == [("evt_http_1",)]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.stderr.close()
+
+
+def test_wsgi_module_refuses_to_start_without_webhook_secret(app_config):
+    env = {k: v for k, v in os.environ.items() if k not in app_config}
+    env.update({k: str(v) for k, v in app_config.items() if k != "STRIPE_WEBHOOK_SECRET"})
+    done = subprocess.run([sys.executable, "-c", "import app.wsgi"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "STRIPE_WEBHOOK_SECRET" in done.stderr

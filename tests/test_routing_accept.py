@@ -106,6 +106,9 @@ def test_workshop_only_outsider_can_never_accept(conn, world):
     assert row is not None
     req = request_row(conn, r["id"])
     assert (req["mechanic_id"], req["workshop_id"]) == (w.mech["a2"], w.ws["alpha"])
+    # once taken: still 403 for outsiders, 409 for the workshop's other mechanics
+    expect_error(conn, "SR403", ACCEPT, (r["id"], w.mech["b1"]), "mechanic_id")
+    expect_error(conn, "SR409", ACCEPT, (r["id"], w.mech["a1"]), "request_id")
 
 
 def test_hybrid_outsider_blocked_inside_window_allowed_after(conn, world):

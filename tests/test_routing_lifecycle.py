@@ -52,7 +52,9 @@ def test_sweep_expires_overdue_workshop_only_request_with_outcome(conn, world):
     assert [t for t, _ in evs] == ["created", "offered", "expired"]
     assert evs[-1][1]["outcome"] == "expired_no_mechanic"
     assert sweep(conn, at + timedelta(hours=1)) == (0, 0)  # nothing twice
-    expect_error(conn, "SR409", ACCEPT, (r["id"], w.mech["a1"]), "request_id")
+    # the workshop's mechanic comes online too late
+    conn.execute("UPDATE mechanics SET is_available = TRUE WHERE id = %s", (w.mech["e1"],))
+    assert "expired" in str(expect_error(conn, "SR409", ACCEPT, (r["id"], w.mech["e1"]), "request_id"))
 
 
 def test_sweep_escalates_hybrid_after_window_once(conn, world):

@@ -4,13 +4,13 @@
 -- winner commits, match nothing and get SR409. Triggers then fill workshop_id on the
 -- request and mechanic_id / workshop_id / preferred_workshop_id on the session, and
 -- record and announce the 'accepted' event, all in the same transaction.
--- When nothing was updated the reason is raised:
+-- When nothing was updated the reason is raised, checked in this order:
 --   SR400 request_id / mechanic_id missing;  SR404 unknown request_id / mechanic_id;
+--   SR403 mechanic not active / not available / of a workshop that is not active, or
+--         outside the workshop of a workshop_only request (never allowed, whatever the
+--         request's state), or acting for another mechanic than app.mechanic_id;
 --   SR409 request already taken, expired or cancelled (also: past expires_at);
---   SR403 mechanic not active / not available / of a workshop that is not active,
---         outside the workshop of a workshop_only request, outside the preferred
---         workshop during the exclusive window of a hybrid request, or acting for
---         another mechanic than app.mechanic_id.
+--   SR403 outside the preferred workshop during the exclusive window of a hybrid request.
 -- Accepting again a request one already holds returns it unchanged (retries are safe).
 CREATE OR REPLACE FUNCTION accept_session_request(p_request_id uuid, p_mechanic_id uuid)
 RETURNS session_requests
@@ -40,20 +40,16 @@ BEGIN
     UPDATE session_requests AS r
     SET
         status = 'accepted',
-        mechanic_id = m.id,
+        mechanic_id = a.mechanic_id,
         accepted_at = v_now,
         outcome = 'accepted'
-    FROM mechanics AS m
-    LEFT JOIN organizations AS o ON m.workshop_id = o.id
+    FROM routing_available_mechanics AS a
     WHERE
         r.id = p_request_id
         AND r.status = 'pending'
         AND (r.expires_at IS NULL OR r.expires_at > v_now)
-        AND m.id = p_mechanic_id
-        AND m.status = 'active'
-        AND m.is_available
-        AND (m.workshop_id IS NULL OR o.status = 'active')
-        AND routing_offer_score(r.routing_type, r.preferred_workshop_id, r.exclusive_until, m.workshop_id, v_now)
+        AND a.mechanic_id = p_mechanic_id
+        AND routing_offer_score(r.routing_type, r.preferred_workshop_id, r.exclusive_until, a.workshop_id, v_now)
         IS NOT NULL
     RETURNING r.* INTO v_req;
     IF FOUND THEN
@@ -79,21 +75,6 @@ BEGIN
     IF v_req.status = 'accepted' AND v_req.mechanic_id = p_mechanic_id THEN
         RETURN v_req;
     END IF;
-    IF v_req.status <> 'pending' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR409',
-            MESSAGE = format(
-                'session request %s is %s',
-                p_request_id,
-                CASE v_req.status WHEN 'accepted' THEN 'already taken by another mechanic' ELSE v_req.status END
-            ),
-            COLUMN = 'request_id';
-    END IF;
-    IF v_req.expires_at IS NOT NULL AND v_req.expires_at <= v_now THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR409', MESSAGE = format('session request %s expired at %s', p_request_id, v_req.expires_at),
-            COLUMN = 'request_id';
-    END IF;
     IF v_mech.status <> 'active' OR NOT v_mech.is_available THEN
         RAISE EXCEPTION USING
             ERRCODE = 'SR403',
@@ -109,7 +90,10 @@ BEGIN
             MESSAGE = format('mechanic %s is not eligible: their workshop is %s', p_mechanic_id, v_mech.workshop_status),
             COLUMN = 'mechanic_id';
     END IF;
-    IF v_req.routing_type = 'workshop_only' THEN
+    IF
+        v_req.routing_type = 'workshop_only'
+        AND v_mech.workshop_id IS DISTINCT FROM v_req.preferred_workshop_id
+        THEN
         RAISE EXCEPTION USING
             ERRCODE = 'SR403',
             MESSAGE = format(
@@ -117,6 +101,21 @@ BEGIN
                 p_request_id, v_req.preferred_workshop_id, p_mechanic_id
             ),
             COLUMN = 'mechanic_id';
+    END IF;
+    IF v_req.status <> 'pending' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR409',
+            MESSAGE = format(
+                'session request %s is %s',
+                p_request_id,
+                CASE v_req.status WHEN 'accepted' THEN 'already taken by another mechanic' ELSE v_req.status END
+            ),
+            COLUMN = 'request_id';
+    END IF;
+    IF v_req.expires_at IS NOT NULL AND v_req.expires_at <= v_now THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR409', MESSAGE = format('session request %s expired at %s', p_request_id, v_req.expires_at),
+            COLUMN = 'request_id';
     END IF;
     IF v_req.routing_type = 'hybrid' AND v_req.exclusive_until > v_now THEN
         RAISE EXCEPTION USING

@@ -94,9 +94,17 @@ BEGIN
         v_settings := ROW(TRUE, 60, 600, 1800, v_now)::routing_settings;
     END IF;
 
-    SELECT count(*)::integer, (count(*) FILTER (WHERE g.is_preferred))::integer
-    INTO v_total, v_preferred
-    FROM get_mechanics_for_routing(p_preferred_workshop_id, v_type) AS g;
+    -- Candidates now (routing_available_mechanics is the eligibility rule).
+    IF v_type = 'workshop_only' THEN
+        SELECT count(*)::integer INTO v_total
+        FROM routing_available_mechanics AS a
+        WHERE a.workshop_id = p_preferred_workshop_id;
+        v_preferred := v_total;
+    ELSE
+        SELECT count(*)::integer, (count(*) FILTER (WHERE a.workshop_id = p_preferred_workshop_id))::integer
+        INTO v_total, v_preferred
+        FROM routing_available_mechanics AS a;
+    END IF;
 
     IF v_type = 'hybrid' THEN
         IF v_settings.hybrid_window_seconds = 0 THEN

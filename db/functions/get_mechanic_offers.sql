@@ -57,7 +57,7 @@ BEGIN
         s.score,
         r.routing_type,
         r.preferred_workshop_id,
-        coalesce(r.preferred_workshop_id = m.workshop_id, FALSE),
+        coalesce(r.preferred_workshop_id = a.workshop_id, FALSE),
         r.plan_code,
         r.created_at,
         r.exclusive_until,
@@ -66,22 +66,18 @@ BEGIN
         i.vehicle_model,
         i.vehicle_year,
         i.description
-    FROM mechanics AS m
-    LEFT JOIN organizations AS o ON m.workshop_id = o.id
+    FROM routing_available_mechanics AS a
     INNER JOIN session_requests AS r
         ON
             r.status = 'pending'
             AND (r.expires_at IS NULL OR r.expires_at > now())
     CROSS JOIN LATERAL (
-        SELECT routing_offer_score(r.routing_type, r.preferred_workshop_id, r.exclusive_until, m.workshop_id, now())
+        SELECT routing_offer_score(r.routing_type, r.preferred_workshop_id, r.exclusive_until, a.workshop_id, now())
             AS score
     ) AS s
     LEFT JOIN intakes AS i ON r.intake_id = i.id
     WHERE
-        m.id = p_mechanic_id
-        AND m.status = 'active'
-        AND m.is_available
-        AND (m.workshop_id IS NULL OR o.status = 'active')
+        a.mechanic_id = p_mechanic_id
         AND s.score IS NOT NULL
     ORDER BY s.score DESC, r.created_at, r.id
     LIMIT p_limit;

@@ -4,7 +4,12 @@
 --   hybrid: that workshop's 100, other workshops' 50, independents 25;
 --   broadcast: everyone 50 (p_workshop_id, if given, only marks is_preferred).
 -- Eligible: mechanic active and available, and independent or of an active workshop.
+-- Order: priority_score, then rating (best first), then id. Lean on purpose (broadcast
+-- returns every available mechanic): join mechanics for names.
 -- Bad choices raise like validate_routing_choice (SR400 / SR404).
+-- (DROP first: an earlier version returned more columns, which OR REPLACE cannot change.)
+DROP FUNCTION IF EXISTS get_mechanics_for_routing(uuid, text);
+
 CREATE OR REPLACE FUNCTION get_mechanics_for_routing(
     p_workshop_id uuid,
     p_routing_type text
@@ -12,10 +17,7 @@ CREATE OR REPLACE FUNCTION get_mechanics_for_routing(
     mechanic_id uuid,
     priority_score integer,
     workshop_id uuid,
-    is_preferred boolean,
-    mechanic_name text,
-    rating numeric,
-    last_seen_at timestamptz
+    is_preferred boolean
 )
 LANGUAGE plpgsql
 STABLE
@@ -31,34 +33,23 @@ BEGIN
             m.id,
             100,
             m.workshop_id,
-            TRUE,
-            m.name,
-            m.rating,
-            m.last_seen_at
+            TRUE
         FROM mechanics AS m
         WHERE
             m.workshop_id = p_workshop_id
             AND m.status = 'active'
             AND m.is_available
-        ORDER BY m.rating DESC NULLS LAST, m.last_seen_at DESC NULLS LAST, m.id;
+        ORDER BY m.rating::float8 DESC NULLS LAST, m.id;
         RETURN;
     END IF;
     RETURN QUERY
     SELECT
-        m.id,
-        routing_offer_score(v_type, p_workshop_id, NULL, m.workshop_id, now()) AS score,
-        m.workshop_id,
-        coalesce(m.workshop_id = p_workshop_id, FALSE),
-        m.name,
-        m.rating,
-        m.last_seen_at
-    FROM mechanics AS m
-    LEFT JOIN organizations AS o ON m.workshop_id = o.id
-    WHERE
-        m.status = 'active'
-        AND m.is_available
-        AND (m.workshop_id IS NULL OR o.status = 'active')
-    ORDER BY score DESC, m.rating DESC NULLS LAST, m.last_seen_at DESC NULLS LAST, m.id;
+        a.mechanic_id,
+        routing_offer_score(v_type, p_workshop_id, NULL, a.workshop_id, now()) AS score,
+        a.workshop_id,
+        coalesce(a.workshop_id = p_workshop_id, FALSE)
+    FROM routing_available_mechanics AS a
+    ORDER BY score DESC, a.rating::float8 DESC NULLS LAST, a.mechanic_id;
 END
 $$;
 

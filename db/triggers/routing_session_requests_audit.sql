@@ -12,8 +12,7 @@ DECLARE
     v_candidates integer;
 BEGIN
     IF NEW.escalated_at IS NOT NULL AND OLD.escalated_at IS NULL AND NEW.status = 'pending' THEN
-        SELECT count(*)::integer INTO v_candidates
-        FROM get_mechanics_for_routing(NULL, 'broadcast') AS g;
+        SELECT count(*)::integer INTO v_candidates FROM routing_available_mechanics;
         INSERT INTO routing_events (request_id, event_type, workshop_id, detail)
         VALUES (
             NEW.id, 'escalated', NEW.preferred_workshop_id,

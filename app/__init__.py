@@ -43,6 +43,7 @@ class LazyPool:
                         max_size=max_size,
                         timeout=timeout,
                         kwargs={"autocommit": True, "application_name": "ssr-app"},
+                        check=ConnectionPool.check_connection,  # drop connections broken by a restart
                         open=True,
                         name="ssr-app",
                     )

@@ -168,3 +168,26 @@ class StripeFake:
         with self._lock:
             self.sessions[sid] = session
         return session
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve the fake standalone for a local demo: python -m tests.stripe_fake --port 12111"""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--port", type=int, default=12111)
+    a = ap.parse_args(argv)
+    fake = StripeFake()
+    fake.server.server_close()
+    fake.server = ThreadingHTTPServer(("127.0.0.1", a.port), fake.server.RequestHandlerClass)
+    fake.url = f"http://127.0.0.1:{a.port}"
+    print(f"fake Stripe API on {fake.url} (set STRIPE_API_BASE to it)", flush=True)
+    try:
+        fake.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

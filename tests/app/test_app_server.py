@@ -65,3 +65,13 @@ def test_wsgi_module_refuses_to_start_without_webhook_secret(app_config):
     done = subprocess.run([sys.executable, "-c", "import app.wsgi"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.returncode != 0
     assert "STRIPE_WEBHOOK_SECRET" in done.stderr
+
+
+def test_devtoken_mints_a_token_the_app_accepts(client, app_config):
+    env = dict(os.environ, JWT_SECRET=app_config["JWT_SECRET"])
+    out = subprocess.run(
+        [sys.executable, "-m", "app.devtoken", "22222222-2222-4222-8222-000000000004", "mechanic"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    resp = client.get("/api/mechanic/requests", headers={"Authorization": f"Bearer {out}"})
+    assert resp.status_code == 200 and resp.get_json()["ok"] is True

@@ -306,3 +306,34 @@ def test_mechanic_role_accepts_through_the_function(conn, world, board):
         conn.execute("RESET ROLE")
         conn.execute("RESET app.mechanic_id")
     assert request_row(conn, b["bc"])["mechanic_id"] == w.mech["i1"]
+
+
+# --- existing data -------------------------------------------------------------------------
+
+
+def test_demo_data_loads_with_routing_in_place_and_is_routable(seeded_conn):
+    c = seeded_conn
+    # imported history keeps its workshop columns and writes no routing events
+    mismatched = c.execute(
+        "SELECT count(*) FROM session_requests AS r JOIN mechanics AS m ON m.id = r.mechanic_id "
+        "WHERE r.workshop_id IS DISTINCT FROM m.workshop_id"
+    ).fetchone()[0]
+    assert mismatched == 0
+    assert c.execute("SELECT count(*) FROM routing_events").fetchone()[0] == 0
+    autopro, city = "11111111-1111-4111-8111-000000000001", "11111111-1111-4111-8111-000000000002"
+    got = c.execute(
+        "SELECT mechanic_id::text, priority_score FROM get_mechanics_for_routing(%s, 'hybrid')", (autopro,)
+    ).fetchall()
+    assert sorted(got) == [
+        ("22222222-2222-4222-8222-000000000001", 100),  # Ana, AutoPro
+        ("22222222-2222-4222-8222-000000000002", 100),  # Ben, AutoPro
+        ("22222222-2222-4222-8222-000000000004", 50),  # Dev, City Auto
+        ("22222222-2222-4222-8222-000000000008", 25),  # Hana, independent
+        ("22222222-2222-4222-8222-000000000009", 25),  # Ivan, independent
+    ]  # Gus (suspended workshop) and the unavailable ones are left out
+    r = c.execute(
+        "SELECT id FROM create_session_request('33333333-3333-4333-8333-000000000001', 'video15', NULL, NULL, %s, 'workshop_only')",
+        (city,),
+    ).fetchone()[0]
+    c.execute(ACCEPT, (r, "22222222-2222-4222-8222-000000000004"))
+    assert c.execute("SELECT workshop_id::text FROM session_requests WHERE id = %s", (r,)).fetchone()[0] == city

@@ -281,12 +281,18 @@ def stripe_webhook():
 
     fields = (None, None, None, None, None)
     if event_type in CHECKOUT_EVENTS:
-        cs_id = (event.get("data") or {}).get("object", {}).get("id")
+        obj = event.get("data", {}).get("object") if isinstance(event.get("data"), dict) else None
+        cs_id = obj.get("id") if isinstance(obj, dict) else None
         if not isinstance(cs_id, str) or not CS_ID.fullmatch(cs_id):
             raise ApiError(400, "invalid_payload", "the event carries no Checkout Session id", "data.object.id")
         # Trust Stripe's API, not the payload: re-fetch the session.
         try:
             session = _stripe().v1.checkout.sessions.retrieve(cs_id).to_dict()
+        except stripe.InvalidRequestError as exc:
+            # Not a session of this account (e.g. deleted or another integration's): record it,
+            # it matches no purchase; retrying would not change that.
+            log.warning("checkout session %s not retrievable: %s", cs_id, exc)
+            session = {"id": cs_id, "livemode": expected}
         except stripe.StripeError as exc:
             log.warning("could not retrieve %s: %s", cs_id, exc)
             raise ApiError(503, "payment_provider_error", "could not re-fetch the checkout session, retry later",

@@ -346,3 +346,24 @@ def test_oversized_body_is_413_json(client, db):
     r = deliver(client, b'{"id": "evt_big", "pad": "' + b"x" * (600 * 1024) + b'"}')
     assert r.status_code == 413 and r.get_json()["ok"] is False
     assert snapshot(db) == before
+
+
+def test_event_for_a_session_stripe_does_not_know_is_recorded_not_retried(client, db):
+    unknown = {"id": "cs_test_not_ours_at_all", "object": "checkout.session", "payment_status": "paid",
+               "amount_total": 2900, "currency": "usd", "client_reference_id": None}
+    before = snapshot(db)
+    r = deliver(client, event_payload(unknown, event_id="evt_unknown_cs"))
+    assert r.status_code == 200 and r.get_json()["outcome"] == "unknown_purchase"
+    assert snapshot(db) == dict(before, stripe_events=before["stripe_events"] + 1)
+
+
+@pytest.mark.parametrize("data", [{"object": "nope"}, {"object": {"id": "pi_123"}}, "x", None])
+def test_checkout_event_without_a_session_object_is_400(client, db, data):
+    import json
+
+    before = snapshot(db)
+    payload = json.dumps({"id": "evt_malformed", "object": "event", "type": "checkout.session.completed",
+                          "livemode": False, "data": data}).encode()
+    r = deliver(client, payload)
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "invalid_payload"
+    assert snapshot(db) == before

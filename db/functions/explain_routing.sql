@@ -46,7 +46,7 @@ def sentence(ev, d):
         if ev["workshop_id"]:
             s += " for %s" % ws(ev["workshop_name"], ev["workshop_id"])
         s += ": %s eligible mechanic(s) available" % d.get("candidate_count")
-        if ev["workshop_id"]:
+        if ev["workshop_id"] and d.get("routing_type") != "workshop_only":
             s += ", %s of them in the preferred workshop" % d.get("preferred_candidate_count")
         if d.get("exclusive_until"):
             s += "; exclusive to the preferred workshop until %s" % d["exclusive_until"]

@@ -76,6 +76,23 @@ def test_sweep_escalates_hybrid_after_window_once(conn, world):
     assert [c for (c,) in channels] == ["session_requests", "session_requests_ws_" + w.ws["alpha"].hex]
 
 
+def test_sweep_cuts_the_window_short_when_the_preferred_workshop_goes_unavailable(conn, world):
+    w = world
+    r = new_request(conn, w, "hybrid", "alpha")
+    window_end = r["exclusive_until"]
+    expect_error(conn, "SR403", ACCEPT, (r["id"], w.mech["b1"]), "mechanic_id")
+    conn.execute("UPDATE mechanics SET is_available = FALSE WHERE id IN (%s, %s)", (w.mech["a1"], w.mech["a2"]))
+    at = now(conn)
+    assert sweep(conn, at) == (1, 0)
+    req = request_row(conn, r["id"])
+    assert req["escalated_at"] == at and req["exclusive_until"] == at
+    t, d = events(conn, r["id"])[-1]
+    assert t == "escalated" and d["reason"] == "preferred_workshop_unavailable"
+    assert d["exclusive_until"] == window_end.isoformat()
+    conn.execute(ACCEPT, (r["id"], w.mech["b1"]))
+    assert request_row(conn, r["id"])["workshop_id"] == w.ws["beta"]
+
+
 def test_sweep_expires_rather_than_escalates_when_both_are_due(conn, world):
     w = world
     r = new_request(conn, w, "hybrid", "alpha")

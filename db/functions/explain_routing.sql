@@ -65,6 +65,9 @@ def sentence(ev, d):
                 s += " until %s" % d["until"]
             return s + "."
         return "Offered to every eligible mechanic (%s available)." % d.get("candidate_count")
+    if t == "escalated" and d.get("reason") == "preferred_workshop_unavailable":
+        return "Nobody of the preferred workshop was available any more: window cut short at %s, escalated to everyone (%s eligible mechanic(s) available)." % (
+            d.get("escalated_at"), d.get("candidate_count"))
     if t == "escalated":
         return "Exclusive window ended at %s with nobody accepting: escalated to everyone (%s eligible mechanic(s) available)." % (
             d.get("exclusive_until"), d.get("candidate_count"))

@@ -4,7 +4,9 @@
 --   1. pending requests whose expires_at has passed become expired (closed_at = p_now,
 --      outcome expired_no_mechanic: nobody accepted in time, refund due);
 --   2. pending hybrid requests whose exclusive window has passed are escalated
---      (escalated_at = p_now): open to everyone and announced on the global channel.
+--      (escalated_at = p_now): open to everyone and announced on the global channel;
+--      so are those still inside the window whose preferred workshop has nobody available
+--      any more (the window is cut short: exclusive_until = p_now).
 -- The audit trigger writes the events and the notifications. Returns the counts.
 CREATE OR REPLACE FUNCTION sweep_session_requests(p_now timestamptz DEFAULT now())
 RETURNS TABLE (escalated integer, expired integer)
@@ -42,13 +44,20 @@ BEGIN
             d.status = 'pending'
             AND d.routing_type = 'hybrid'
             AND d.escalated_at IS NULL
-            AND d.exclusive_until <= p_now
+            AND d.exclusive_until IS NOT NULL
+            AND (
+                d.exclusive_until <= p_now
+                OR NOT EXISTS (
+                    SELECT 1 FROM routing_available_mechanics AS a
+                    WHERE a.workshop_id = d.preferred_workshop_id
+                )
+            )
         ORDER BY d.exclusive_until
         FOR UPDATE SKIP LOCKED
     )
 
     UPDATE session_requests AS r
-    SET escalated_at = p_now
+    SET escalated_at = p_now, exclusive_until = least(r.exclusive_until, p_now)
     FROM due
     WHERE r.id = due.id;
     GET DIAGNOSTICS v_escalated = ROW_COUNT;

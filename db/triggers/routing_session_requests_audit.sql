@@ -17,7 +17,12 @@ BEGIN
         VALUES (
             NEW.id, 'escalated', NEW.preferred_workshop_id,
             jsonb_build_object(
-                'exclusive_until', NEW.exclusive_until,
+                'reason',
+                CASE
+                    WHEN NEW.exclusive_until < OLD.exclusive_until THEN 'preferred_workshop_unavailable'
+                    ELSE 'window_passed'
+                END,
+                'exclusive_until', OLD.exclusive_until,
                 'escalated_at', NEW.escalated_at,
                 'audience', 'everyone',
                 'candidate_count', v_candidates

@@ -41,6 +41,10 @@ def test_role_is_nologin_and_powerless(conn):
         "SELECT count(*) FROM pg_auth_members WHERE member = 'analytics'::regrole"
     ).fetchone()[0]
     assert memberships == 0
+    settings = conn.execute(
+        "SELECT setconfig FROM pg_db_role_setting WHERE setrole = 'analytics'::regrole AND setdatabase = 0"
+    ).fetchone()
+    assert settings is not None and "default_transaction_read_only=true" in settings[0]
 
 
 @pytest.mark.parametrize("view", VIEWS)

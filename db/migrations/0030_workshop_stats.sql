@@ -76,17 +76,17 @@ DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'analytics') THEN
         CREATE ROLE analytics NOLOGIN;
+        COMMENT ON ROLE analytics IS
+        'Read-only role of BI tools: SELECT on the analytics views only (workshop_session_analytics, '
+        'routing_effectiveness and their _mv variants).';
+        -- Defence in depth for a login granted later: its sessions start read-only.
+        ALTER ROLE analytics SET default_transaction_read_only = TRUE;
     END IF;
 EXCEPTION
     WHEN duplicate_object OR unique_violation THEN
         NULL;  -- created concurrently by a migration of another database of the cluster
 END
 $$;
-COMMENT ON ROLE analytics IS
-'Read-only role of BI tools: SELECT on the analytics views only (workshop_session_analytics, routing_effectiveness '
-'and their _mv variants).';
--- Defence in depth for a login granted later: its sessions start read-only.
-ALTER ROLE analytics SET default_transaction_read_only = TRUE;
 -- Never any table privilege for the role, nor for PUBLIC on the aggregates.
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM analytics;
 REVOKE ALL ON workshop_stats FROM PUBLIC;

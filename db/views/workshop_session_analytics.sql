@@ -79,39 +79,35 @@ WITH facts AS (
     WHERE sr.status = 'accepted' AND sr.workshop_id IS NOT NULL
 ),
 
-bucketed AS (
-    SELECT
-        f.*,
-        date_trunc('day', f.created_at AT TIME ZONE 'UTC')::date AS day_start,
-        date_trunc('week', f.created_at AT TIME ZONE 'UTC')::date AS week_start,
-        date_trunc('month', f.created_at AT TIME ZONE 'UTC')::date AS month_start
-    FROM facts AS f
-),
-
+-- One copy of each fact per grain. A BI filter on workshop_id and period_grain is
+-- pushed down to the index scans of the four branches above and to this list.
 agg AS (
     SELECT
-        b.workshop_id,
-        CASE
-            WHEN GROUPING(b.day_start) = 0 THEN 'day'
-            WHEN GROUPING(b.week_start) = 0 THEN 'week'
-            ELSE 'month'
-        END AS period_grain,
-        coalesce(b.day_start, b.week_start, b.month_start) AS period_start,
-        sum(b.served) AS sessions_served,
-        sum(b.preferred_session) AS preferred_sessions,
-        sum(b.preferred_request) AS preferred_requests,
-        sum(b.preferred_closed) AS preferred_requests_closed,
-        sum(b.preferred_self) AS preferred_served_by_self,
-        count(DISTINCT b.revenue_currency) AS currencies,
-        min(b.revenue_currency) AS revenue_currency,
-        coalesce(sum(b.revenue_minor), 0) AS revenue_minor,
-        count(b.rating) AS review_count,
-        avg(b.rating) AS avg_rating,
-        count(b.accept_seconds) AS accepted_requests,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY b.accept_seconds) AS median_accept_seconds,
-        percentile_cont(0.9) WITHIN GROUP (ORDER BY b.accept_seconds) AS p90_accept_seconds
-    FROM bucketed AS b
-    GROUP BY b.workshop_id, GROUPING SETS ((b.day_start), (b.week_start), (b.month_start))
+        f.workshop_id,
+        g.period_grain,
+        g.period_start,
+        sum(f.served) AS sessions_served,
+        sum(f.preferred_session) AS preferred_sessions,
+        sum(f.preferred_request) AS preferred_requests,
+        sum(f.preferred_closed) AS preferred_requests_closed,
+        sum(f.preferred_self) AS preferred_served_by_self,
+        count(DISTINCT f.revenue_currency) AS currencies,
+        min(f.revenue_currency) AS revenue_currency,
+        coalesce(sum(f.revenue_minor), 0) AS revenue_minor,
+        count(f.rating) AS review_count,
+        avg(f.rating) AS avg_rating,
+        count(f.accept_seconds) AS accepted_requests,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY f.accept_seconds) AS median_accept_seconds,
+        percentile_cont(0.9) WITHIN GROUP (ORDER BY f.accept_seconds) AS p90_accept_seconds
+    FROM facts AS f
+    CROSS JOIN
+        LATERAL (
+            VALUES
+            ('day', date_trunc('day', f.created_at AT TIME ZONE 'UTC')::date),
+            ('week', date_trunc('week', f.created_at AT TIME ZONE 'UTC')::date),
+            ('month', date_trunc('month', f.created_at AT TIME ZONE 'UTC')::date)
+        ) AS g (period_grain, period_start)
+    GROUP BY f.workshop_id, g.period_grain, g.period_start
 )
 
 SELECT

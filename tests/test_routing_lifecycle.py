@@ -354,3 +354,13 @@ def test_demo_data_loads_with_routing_in_place_and_is_routable(seeded_conn):
     ).fetchone()[0]
     c.execute(ACCEPT, (r, "22222222-2222-4222-8222-000000000004"))
     assert c.execute("SELECT workshop_id::text FROM session_requests WHERE id = %s", (r,)).fetchone()[0] == city
+
+
+def test_outbox_prune_keeps_recent_rows(conn, world):
+    old = new_request(conn, world, "broadcast", None)
+    conn.execute("UPDATE routing_outbox SET created_at = now() - interval '8 days' WHERE request_id = %s", (old["id"],))
+    recent = new_request(conn, world, "broadcast", None)
+    assert conn.execute("SELECT routing_outbox_prune()").fetchone()[0] == 1
+    left = {r for (r,) in conn.execute("SELECT request_id FROM routing_outbox").fetchall()}
+    assert left == {recent["id"]}
+    expect_error(conn, "SR400", "SELECT routing_outbox_prune(interval '-1 day')", column="keep")

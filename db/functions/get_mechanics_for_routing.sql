@@ -7,6 +7,8 @@
 -- Order: priority_score, then rating (best first), then id. Lean on purpose (broadcast
 -- returns every available mechanic): join mechanics for names.
 -- Bad choices raise like validate_routing_choice (SR400 / SR404).
+-- PL/pgSQL only to validate first and to give workshop_only its own index-friendly query;
+-- both queries are plain set-based SQL over the eligibility view.
 -- (DROP first: an earlier version returned more columns, which OR REPLACE cannot change.)
 DROP FUNCTION IF EXISTS get_mechanics_for_routing(uuid, text);
 

@@ -7,6 +7,8 @@ SQL on a real PostgreSQL, then compares the table with RECOUNT below.
 
 from __future__ import annotations
 
+import random
+import threading
 import uuid
 from pathlib import Path
 
@@ -277,3 +279,58 @@ def test_migration_backfills_existing_data(empty_db_url):
         stats = conn.execute(STATS).fetchall()
         assert stats == conn.execute(RECOUNT).fetchall()
         assert sum(r[4] for r in stats) > 0 and sum(r[5] for r in stats) > 0
+
+
+# Errors a concurrent writer may legitimately meet (its transaction rolls back whole);
+# anything else, e.g. a CHECK violation of workshop_stats, fails the test.
+BENIGN = (
+    psycopg.errors.DeadlockDetected,
+    psycopg.errors.SerializationFailure,
+    psycopg.errors.ForeignKeyViolation,  # the picked row was deleted meanwhile
+    psycopg.errors.UniqueViolation,  # the picked session got its review meanwhile
+)
+
+
+def test_stats_exact_under_concurrent_writers(db_url, conn):
+    """Six connections move, toggle, review and delete at the same time; the deltas add up."""
+    setup_world(conn)
+    for i in range(12):
+        apply_op(conn, ["sess_ins", "rev_ins", "mech_ins"][i % 3], i, i * 7, i * 13)
+    done: list[int] = []
+    errors: list[BaseException] = []
+
+    def writer(seed: int) -> None:
+        rng = random.Random(seed)
+        ok = 0
+        try:
+            with psycopg.connect(db_url, autocommit=True) as c:
+                for _ in range(40):
+                    op = rng.choice(OPS)
+                    try:
+                        with c.transaction():
+                            apply_op(c, op, rng.randrange(1000), rng.randrange(1000), rng.randrange(1000))
+                        ok += 1
+                    except BENIGN:
+                        pass
+        except BaseException as exc:
+            errors.append(exc)
+        done.append(ok)
+
+    threads = [threading.Thread(target=writer, args=(seed,)) for seed in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sum(done) > 120  # most operations went through
+    assert conn.execute(STATS).fetchall() == conn.execute(RECOUNT).fetchall()
+
+
+def test_truncate_recounts(conn):
+    setup_world(conn)
+    conn.execute("TRUNCATE reviews")
+    assert conn.execute("SELECT sum(review_count), sum(rating_sum) FROM workshop_stats").fetchone() == (0, 0)
+    assert conn.execute(STATS).fetchall() == conn.execute(RECOUNT).fetchall()
+    conn.execute("TRUNCATE sessions CASCADE")
+    assert conn.execute("SELECT sum(sessions_served) FROM workshop_stats").fetchone() == (0,)
+    assert conn.execute(STATS).fetchall() == conn.execute(RECOUNT).fetchall()

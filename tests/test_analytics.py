@@ -313,3 +313,20 @@ def test_every_view_and_column_is_documented(conn, relation):
         (relation,),
     ).fetchall()
     assert undocumented == []
+
+
+def test_demo_seed_fills_the_materialized_views(seeded_conn):
+    conn = seeded_conn
+    assert len(wsa(conn, "workshop_session_analytics_mv")) > 0
+    assert wsa(conn, "workshop_session_analytics_mv") == wsa(conn)
+    re_key = ("routing_type", "day")
+    assert rows(conn, "routing_effectiveness_mv", re_key) == rows(conn, "routing_effectiveness", re_key)
+    # the demo's 60 accepted requests, each counted once per grain
+    for grain in ("day", "week", "month"):
+        total = conn.execute(
+            "SELECT sum(accepted_requests) FROM workshop_session_analytics WHERE period_grain = %s", (grain,)
+        ).fetchone()[0]
+        expected = conn.execute(
+            "SELECT count(*) FROM session_requests WHERE status = 'accepted' AND workshop_id IS NOT NULL"
+        ).fetchone()[0]
+        assert total == expected

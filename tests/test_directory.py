@@ -255,3 +255,21 @@ def test_limit_bounds_are_inclusive(base):
     assert len(directory(conn, limit=1)) == 1
     assert len(directory(conn, limit=100)) == 3
     assert len(directory(conn, limit=2, offset=2)) == 1
+
+
+def test_directory_reads_only_the_aggregates(seeded_conn):
+    """Cost independent of history: a call scans workshop_stats and organizations, never
+    sessions, reviews, session_requests or mechanics (per-transaction scan counters)."""
+    conn = seeded_conn
+    counters = (
+        "SELECT relname, coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_xact_user_tables "
+        "WHERE schemaname = 'public' AND relname IN "
+        "('sessions', 'reviews', 'session_requests', 'mechanics', 'workshop_stats', 'organizations')"
+    )
+    with conn.transaction():
+        before = dict(conn.execute(counters).fetchall())
+        assert len(directory(conn, limit=10)) == 2
+        after = dict(conn.execute(counters).fetchall())
+    scans = {t: after[t] - before.get(t, 0) for t in after}
+    assert scans["workshop_stats"] > 0 and scans["organizations"] > 0
+    assert scans["sessions"] == scans["reviews"] == scans["session_requests"] == scans["mechanics"] == 0

@@ -46,10 +46,30 @@ seed: migrate
 	  psql -X -q -v ON_ERROR_STOP=1 -1 -d "$$url" -f "$$f" >/dev/null; done; \
 	  echo "seed: demo data loaded"
 
+# Demo defaults, used only when the variable is not set. Stripe cannot be reached
+# from here: without STRIPE_SECRET_KEY, `make run` starts the local Stripe fake
+# (tests/stripe_fake.py) on STRIPE_FAKE_PORT, which also plays the hosted Checkout
+# page and sends the app a signed webhook when "paid".
+STRIPE_FAKE_PORT ?= 12111
+
 run: seed
-	@url="$(db_url)"; echo "serving on http://$(HOST):$(PORT) (database $$url)"; \
-	  DATABASE_URL="$$url" exec $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) \
-	  --access-logfile - 'app.wsgi:app'
+	@url="$(db_url)"; export DATABASE_URL="$$url"; \
+	  export PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}"; \
+	  export JWT_SECRET="$${JWT_SECRET:-demo-only-jwt-secret-change-me-0123456789}"; \
+	  export STRIPE_WEBHOOK_SECRET="$${STRIPE_WEBHOOK_SECRET:-whsec_demo_only_local}"; \
+	  if [ -z "$${STRIPE_SECRET_KEY:-}" ]; then \
+	    export STRIPE_SECRET_KEY=sk_test_demo_local STRIPE_API_BASE="http://127.0.0.1:$(STRIPE_FAKE_PORT)"; \
+	    $(PY) -m tests.stripe_fake --port $(STRIPE_FAKE_PORT) \
+	      --webhook-url "http://127.0.0.1:$(PORT)/api/stripe/webhook" --webhook-secret "$$STRIPE_WEBHOOK_SECRET" & \
+	    fake=$$!; \
+	    echo "Stripe: local fake on $$STRIPE_API_BASE (set STRIPE_SECRET_KEY for the real one)"; \
+	  fi; \
+	  $(PY) -m tools.sweeper --interval 5 & sweeper=$$!; \
+	  trap 'kill $$sweeper $${fake:-} 2>/dev/null' EXIT; \
+	  echo "serving on $$PUBLIC_BASE_URL (database $$url)"; \
+	  echo "demo customer token (Alice): $$($(PY) -m app.devtoken --ttl 86400 33333333-3333-4333-8333-000000000001 customer)"; \
+	  echo "demo mechanic token (Ana, AutoPro): $$($(PY) -m app.devtoken --ttl 86400 22222222-2222-4222-8222-000000000001 mechanic)"; \
+	  $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - 'app.wsgi:app'
 
 stop:
 	@$(PG) stop $(PG_DIR)

@@ -7,6 +7,12 @@ POST /v1/checkout/sessions    records the form parameters and the Idempotency-Ke
 GET  /v1/checkout/sessions/ID answers the stored session, or a Stripe-style 404
 
 Test hooks: `mark_paid(id)`, `update(id, **fields)`, `fail_next(status)`.
+
+Standalone (`python -m tests.stripe_fake --port 12111 --webhook-url URL --webhook-secret
+whsec_...`, what `make run` starts when no STRIPE_SECRET_KEY is given) it also plays
+the hosted Checkout page: a session's `url` is GET /c/pay/ID on the fake, which marks
+the session paid, POSTs a signed `checkout.session.completed` event to the app's
+webhook, and redirects to the session's success_url, as Stripe would.
 Also `sign(payload, secret, timestamp)`: the Stripe-Signature header, computed the
 way Stripe signs webhooks (HMAC-SHA256 of "t.payload").
 """
@@ -48,6 +54,7 @@ class StripeFake:
         self._by_idem: dict[str, str] = {}
         self._fail: list[int] = []
         self._lock = threading.Lock()
+        self.demo_webhook: tuple[str, str] | None = None  # (webhook url, secret) in demo mode
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -100,7 +107,8 @@ class StripeFake:
                     session = {
                         "id": sid,
                         "object": "checkout.session",
-                        "url": f"https://checkout.stripe.test/c/pay/{sid}",
+                        "url": (f"{fake.url}/c/pay/{sid}" if fake.demo_webhook
+                                else f"https://checkout.stripe.test/c/pay/{sid}"),
                         "mode": params.get("mode"),
                         "status": "open",
                         "payment_status": "unpaid",
@@ -120,6 +128,8 @@ class StripeFake:
             def do_GET(self):
                 prefix = "/v1/checkout/sessions/"
                 path = self.path.split("?", 1)[0]
+                if path.startswith("/c/pay/") and fake.demo_webhook:
+                    return self._demo_pay(path[len("/c/pay/") :])
                 if not path.startswith(prefix):
                     return self._send(404, {"error": {"type": "invalid_request_error", "message": "no route"}})
                 if self._failure():
@@ -133,6 +143,18 @@ class StripeFake:
                         "type": "invalid_request_error", "code": "resource_missing",
                         "message": f"No such checkout.session: '{sid}'", "param": "session"}})
                 self._send(200, session)
+
+            def _demo_pay(self, sid: str):
+                if sid not in fake.sessions:
+                    return self._send(404, {"error": {"type": "invalid_request_error", "message": "no such session"}})
+                session = fake.mark_paid(sid)
+                status = fake.deliver(session)
+                target = (session.get("success_url") or "/").replace("{CHECKOUT_SESSION_ID}", sid)
+                self.send_response(303)
+                self.send_header("Location", target)
+                self.send_header("X-Webhook-Status", str(status))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -156,6 +178,27 @@ class StripeFake:
     def mark_paid(self, sid: str) -> dict:
         return self.update(sid, payment_status="paid", status="complete")
 
+    def deliver(self, session: dict, event_type: str = "checkout.session.completed") -> int:
+        """POST a signed event about `session` to the demo webhook; returns the HTTP status."""
+        import urllib.error
+        import urllib.request
+
+        assert self.demo_webhook is not None
+        url, secret = self.demo_webhook
+        event = {
+            "id": "evt_" + secrets.token_hex(12), "object": "event", "type": event_type,
+            "livemode": False, "created": int(time.time()), "api_version": "2025-01-27.acacia",
+            "data": {"object": session},
+        }
+        payload = json.dumps(event)
+        req = urllib.request.Request(url, data=payload.encode(), method="POST", headers={  # noqa: S310
+            "Content-Type": "application/json", "Stripe-Signature": sign(payload, secret)})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - the app's own URL
+                return resp.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
     def fail_next(self, status: int = 500, times: int = 1) -> None:
         with self._lock:
             self._fail.extend([status] * times)
@@ -176,11 +219,18 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(description=main.__doc__)
     ap.add_argument("--port", type=int, default=12111)
+    ap.add_argument("--webhook-url", help="the app's webhook: enables the demo Checkout page /c/pay/ID")
+    ap.add_argument("--webhook-secret", help="the secret to sign demo webhook events with")
     a = ap.parse_args(argv)
     fake = StripeFake()
     fake.server.server_close()
     fake.server = ThreadingHTTPServer(("127.0.0.1", a.port), fake.server.RequestHandlerClass)
+    fake.server.daemon_threads = True
     fake.url = f"http://127.0.0.1:{a.port}"
+    if a.webhook_url:
+        if not a.webhook_secret:
+            ap.error("--webhook-url needs --webhook-secret")
+        fake.demo_webhook = (a.webhook_url, a.webhook_secret)
     print(f"fake Stripe API on {fake.url} (set STRIPE_API_BASE to it)", flush=True)
     try:
         fake.server.serve_forever()

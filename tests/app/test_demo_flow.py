@@ -1,0 +1,75 @@
+"""What `make run` offers a person: the local Stripe fake plays the hosted Checkout page,
+sends the app a really signed webhook, and the paid session is routed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import urllib.error
+import urllib.request
+
+from tests.app.conftest import ALICE, ANA, AUTOPRO, WEBHOOK_SECRET, auth
+from tests.app.test_app_server import GUNICORN, ROOT, free_port, wait_until_up
+from tests.stripe_fake import StripeFake
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def get(url: str, headers: dict | None = None) -> tuple[int, dict]:
+    opener = urllib.request.build_opener(NoRedirect)
+    req = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - local test servers
+    try:
+        with opener.open(req) as r:
+            return r.status, dict(r.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers)
+
+
+def test_demo_checkout_page_pays_and_the_webhook_fulfills(app_config, seeded_conn):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    fake = StripeFake()
+    fake.demo_webhook = (base + "/api/stripe/webhook", WEBHOOK_SECRET)
+    fake.start()
+    env = dict(os.environ, **{k: str(v) for k, v in app_config.items()})
+    env["STRIPE_API_BASE"] = fake.url
+    env["PUBLIC_BASE_URL"] = base
+    proc = subprocess.Popen(
+        [str(GUNICORN), "--bind", f"127.0.0.1:{port}", "--workers", "2", "app.wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        wait_until_up(base, proc)
+        status, headers = get(f"{base}/api/checkout/create-session?plan=video15&workshop_id={AUTOPRO}"
+                              "&routing_type=workshop_only", auth(ALICE))
+        assert status == 303
+        pay_url = headers["Location"]
+        assert pay_url.startswith(fake.url + "/c/pay/cs_test_")
+        cs_id = pay_url.rsplit("/", 1)[1]
+        before = seeded_conn.execute("SELECT count(*) FROM sessions").fetchone()[0]
+
+        status, headers = get(pay_url)  # the customer "pays" on the hosted page
+        assert status == 303
+        assert headers["X-Webhook-Status"] == "200"
+        assert headers["Location"] == f"{base}/checkout/success?session_id={cs_id}"
+
+        row = seeded_conn.execute(
+            "SELECT s.preferred_workshop_id::text, r.routing_type, r.status FROM sessions s "
+            "JOIN session_requests r ON r.session_id = s.id WHERE s.stripe_checkout_session_id = %s", (cs_id,)
+        ).fetchone()
+        assert row == (AUTOPRO, "workshop_only", "pending")
+        assert seeded_conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == before + 1
+        # A mechanic of the preferred workshop is offered it.
+        offered = seeded_conn.execute(
+            "SELECT count(*) FROM get_mechanic_offers(%s, 50) o JOIN sessions s ON s.id = o.session_id "
+            "WHERE s.stripe_checkout_session_id = %s", (ANA, cs_id)
+        ).fetchone()[0]
+        assert offered == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.stderr.close()
+        fake.stop()

@@ -1,0 +1,47 @@
+"""tools/sweeper.py: the loop `make run` starts beside the app."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tools.sweeper import sweep_once
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def overdue_request(conn) -> str:
+    conn.execute("UPDATE routing_settings SET open_wait_seconds = 60")
+    session = conn.execute(
+        "INSERT INTO sessions (customer_id, plan_code, amount_total_minor, currency) "
+        "VALUES ('33333333-3333-4333-8333-000000000001', 'video15', 2900, 'usd') RETURNING id"
+    ).fetchone()[0]
+    req = conn.execute(
+        "SELECT id FROM create_session_request('33333333-3333-4333-8333-000000000001', 'video15', %s, NULL, NULL, 'broadcast')",
+        (session,),
+    ).fetchone()[0]
+    conn.execute("UPDATE session_requests SET created_at = created_at - interval '2 hours', "
+                 "expires_at = now() - interval '1 second' WHERE id = %s", (req,))
+    return req
+
+
+def test_sweep_once_expires_overdue_requests(seeded_conn, db_url):
+    req = overdue_request(seeded_conn)
+    assert sweep_once(db_url) == (0, 1)
+    assert seeded_conn.execute("SELECT status, outcome FROM session_requests WHERE id = %s", (req,)).fetchone() == (
+        "expired", "expired_no_mechanic")
+    assert sweep_once(db_url) == (0, 0)
+
+
+def test_cli_once_and_missing_url(seeded_conn, db_url):
+    req = overdue_request(seeded_conn)
+    env = dict(os.environ, DATABASE_URL=db_url)
+    res = subprocess.run([sys.executable, "-m", "tools.sweeper", "--once"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "expired 1" in res.stdout
+    assert seeded_conn.execute("SELECT status FROM session_requests WHERE id = %s", (req,)).fetchone() == ("expired",)
+    env.pop("DATABASE_URL")
+    res = subprocess.run([sys.executable, "-m", "tools.sweeper", "--once"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert res.returncode == 2 and "DATABASE_URL" in res.stderr

@@ -20,7 +20,8 @@ VIEWS = [
 # too: privileges granted to PUBLIC cannot be revoked from one role). Reported to their
 # owner (issue 3): they need REVOKE EXECUTE ... FROM PUBLIC and a GRANT to the mechanic
 # role. The test below fails on any new one.
-KNOWN_PUBLIC_DEFINER_FUNCTIONS = {"accept_session_request(uuid,uuid)", "get_mechanic_offers(uuid,integer)"}
+# SECURITY DEFINER functions that a role other than the owner may run, and who may.
+DEFINER_FUNCTIONS_FOR_MECHANICS = {"accept_session_request(uuid,uuid)", "get_mechanic_offers(uuid,integer)"}
 
 
 def as_analytics(conn, sql: str, params=None):
@@ -124,7 +125,7 @@ def test_analytics_cannot_write_through_the_views(seeded_conn, view):
 
 def test_analytics_cannot_run_privileged_functions(conn):
     """No SECURITY DEFINER function (which would run with its owner's rights) is open to analytics,
-    apart from the known ones of another part listed above; our own functions are closed."""
+    and the mechanic-facing ones are open to the mechanic role only."""
     open_definers = {
         r[0]
         for r in conn.execute(
@@ -136,7 +137,10 @@ def test_analytics_cannot_run_privileged_functions(conn):
             """
         ).fetchall()
     }
-    assert open_definers <= KNOWN_PUBLIC_DEFINER_FUNCTIONS
+    assert open_definers == set()
+    for fn in DEFINER_FUNCTIONS_FOR_MECHANICS:
+        assert conn.execute("SELECT has_function_privilege('mechanic', %s, 'EXECUTE')", (fn,)).fetchone() == (True,)
+        assert conn.execute("SELECT has_function_privilege('public', %s, 'EXECUTE')", (fn,)).fetchone() == (False,)
     for fn in (
         "refresh_analytics()",
         "workshop_stats_rebuild()",

@@ -135,3 +135,7 @@ $$;
 
 COMMENT ON FUNCTION accept_session_request(uuid, uuid) IS
 'Race-safe accept by one conditional UPDATE; raises SR400/SR403/SR404/SR409 with the reason when it cannot.';
+
+-- It runs with its owner's rights: only the app's role (the owner) and mechanics may call it.
+REVOKE ALL ON FUNCTION accept_session_request(uuid, uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION accept_session_request(uuid, uuid) TO mechanic;

@@ -86,3 +86,7 @@ $$;
 
 COMMENT ON FUNCTION get_mechanic_offers(uuid, integer) IS
 'Pending requests offered to a mechanic now (eligibility, workshop_only, hybrid window), by priority_score then age.';
+
+-- It runs with its owner's rights: only the app's role (the owner) and mechanics may call it.
+REVOKE ALL ON FUNCTION get_mechanic_offers(uuid, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION get_mechanic_offers(uuid, integer) TO mechanic;

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
-# SQLSTATEs of docs/CONTRACTS.md -> (HTTP status, error code)
+# SQLSTATEs of the README ("SQL errors a caller can map") -> (HTTP status, error code)
 SQLSTATE_HTTP = {
     "SR400": (400, "invalid_input"),
     "SR404": (400, "not_found"),

@@ -16,6 +16,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -56,21 +57,31 @@ class Gunicorn:
         exe = Path(sys.executable).with_name("gunicorn")
         cmd = [str(exe) if exe.exists() else "gunicorn", "--bind", f"127.0.0.1:{self.port}",
                "--workers", str(workers), "--log-level", "warning", "app.wsgi:app"]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     text=True)
+        # The server's log goes to a file: an unread pipe would fill up and block the workers.
+        self.log = tempfile.NamedTemporaryFile(prefix="ssr-bench-gunicorn-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def log_tail(self, n: int = 800) -> str:
+        self.log.flush()
+        with open(self.log.name, encoding="utf-8", errors="replace") as fh:
+            return fh.read()[-n:]
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise Skip(f"gunicorn exited ({self.proc.returncode}): {self.proc.stderr.read()[-400:]}")
+                raise Skip(f"gunicorn exited ({self.proc.returncode}): {self.log_tail(400)}")
+            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
             try:
-                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 c.request("GET", "/healthz")
-                if c.getresponse().status == 200:
+                resp = c.getresponse()
+                resp.read()
+                if resp.status == 200:
                     return
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 pass
+            finally:
+                c.close()
             time.sleep(0.2)
         raise Skip("gunicorn did not answer /healthz in time")
 
@@ -82,6 +93,8 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self.log.close()
+        os.unlink(self.log.name)
 
 
 def prepare_purchases(conn: psycopg.Connection, fake, n: int, customers: int) -> list[tuple[str, str]]:
@@ -124,7 +137,7 @@ def post_all(port: int, deliveries: list[tuple[str, bytes]], clients: int, sign)
     it = iter(deliveries)
 
     def worker():
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         while True:
             with lock:
                 item = next(it, None)
@@ -140,7 +153,7 @@ def post_all(port: int, deliveries: list[tuple[str, bytes]], clients: int, sign)
                 status = resp.status
             except (OSError, http.client.HTTPException) as exc:
                 conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                 status, text = 0, repr(exc).encode()
             dt = time.perf_counter() - t0
             with lock:
@@ -191,7 +204,11 @@ def run(url: str, sizes, st: Settings, log=print) -> dict:
     except Exception as exc:
         raise Skip(f"the app does not import: {exc}") from exc
     workers = int(os.environ.get("BENCH_WEB_WORKERS", "4"))
-    fake = StripeFake().start()
+    fake = StripeFake()
+    # The fake writes headers and body separately: with Nagle's algorithm on, each answer
+    # waits for a delayed ACK (~40 ms) that real Stripe does not cost. Not our latency.
+    fake.server.RequestHandlerClass.disable_nagle_algorithm = True
+    fake.start()
     web = Gunicorn(url, fake.url, workers)
     reps = []
     try:
@@ -204,7 +221,8 @@ def run(url: str, sizes, st: Settings, log=print) -> dict:
             deliveries = list(events) + [events[i] for i in range(0, len(events), DUPLICATE_EVERY)]
             got = post_all(web.port, deliveries, st.clients, sign)
             if got["bad"]:
-                raise WrongResult(f"webhooks: {len(got['bad'])} deliveries not answered 200, first: {got['bad'][0]}")
+                raise WrongResult(f"webhooks: {len(got['bad'])} deliveries not answered 200, first: {got['bad'][0]}; "
+                                  f"server log: {web.log_tail(600)}")
             with psycopg.connect(url, autocommit=True) as conn:
                 check_one_session_per_event(conn, [cs for _, cs in pairs], [e for e, _ in events])
             s = summarize(got["latencies"])

@@ -48,8 +48,12 @@ def require(conn: psycopg.Connection, *functions: str) -> None:
         raise Skip("function " + ", ".join(missing) + " is missing")
 
 
-def latency(url: str, sql: str, params_for, n: int, reps: int, warmup: int = 5) -> dict:
-    """p50/p99 of one prepared statement (rows fetched), median over reps, one connection."""
+def latency(url: str, sql: str, params_for, n: int, reps: int, warmup: int = 5, budget_s: float | None = None) -> dict:
+    """p50/p99 of one prepared statement (rows fetched), median over reps, one connection.
+
+    With budget_s, a slow statement gets fewer calls per repetition (at least one): the
+    first call is timed and n is cut to fit the budget.
+    """
     with psycopg.connect(url, autocommit=True) as conn:
         rows_seen = []
 
@@ -57,6 +61,12 @@ def latency(url: str, sql: str, params_for, n: int, reps: int, warmup: int = 5) 
             rows = conn.execute(sql, params_for(i), prepare=True).fetchall()
             rows_seen.append(len(rows))
 
+        if budget_s is not None:
+            t0 = time.perf_counter()
+            call(0)
+            first = time.perf_counter() - t0
+            n = max(1, min(n, int(budget_s / max(first, 1e-6))))
+            warmup = max(0, min(warmup, n // 10))
         out = []
         for _ in range(reps):
             rows_seen.clear()
@@ -248,13 +258,26 @@ def check_one_winner(conn: psycopg.Connection, wins: dict, errors: list[str]) ->
 
 
 def accept_contention(url: str, sizes: Sizes, st: Settings) -> dict:
+    """Accept under contention, twice: with the statistics as the earlier writes left them (as in
+    production after a burst of requests, before autovacuum analyzes a big table), then after
+    ANALYZE session_requests. Both must give exactly one winner per request."""
     with psycopg.connect(url, autocommit=True) as conn:
         require(conn, "accept_session_request", "fulfill_checkout")
         mechs = racers(conn, st.clients)
         if len(mechs) < 2:
             raise Skip("fewer than 2 available mechanics")
+        pending = conn.execute("SELECT count(*) FROM session_requests WHERE status = 'pending'").fetchone()[0]
+    out = _accept_reps(url, sizes, st, mechs)
+    out["pending_requests_before"] = pending
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE session_requests")
+    out["after_analyze"] = _accept_reps(url, sizes, st, mechs)
+    return out
+
+
+def _accept_reps(url: str, sizes: Sizes, st: Settings, mechs: list) -> dict:
     reps = []
-    per_rep = max(1, st.accept_requests // st.reps) if st.reps > 1 else st.accept_requests
+    per_rep = max(1, st.accept_requests // st.reps)
     for _ in range(st.reps):
         with psycopg.connect(url, autocommit=True) as conn:
             reqs = make_pending_requests(conn, sizes, per_rep, f"benchacc{uuid.uuid4().hex[:8]}")
@@ -339,17 +362,15 @@ def analytics(url: str, st: Settings) -> dict:
         if has_function(conn, "refresh_analytics"):
             conn.execute("SELECT * FROM refresh_analytics()").fetchall()  # populate once before timing
     if has_function_url(url, "refresh_analytics"):
-        out["refresh_analytics()"] = latency(url, "SELECT * FROM refresh_analytics()", lambda i: None, 1, st.reps,
-                                             warmup=0)
+        out["refresh_analytics()"] = latency(url, "SELECT * FROM refresh_analytics()", lambda i: None, 5, st.reps,
+                                             budget_s=2.0)
     for v in views:
         where = ANALYTICS[v]
         args = (ws[0],) if "%s" in where else None
-        live = not v.endswith("_mv")
-        n_full = 1 if live else max(3, st.iterations // 20)
         out[v] = {
-            "full_scan": latency(url, f"SELECT * FROM {v}", lambda i: None, n_full, st.reps, warmup=0 if live else 1),
-            "filtered": latency(url, f"SELECT * FROM {v} WHERE {where}", lambda i, a=args: a,
-                                max(3, st.iterations // (20 if live else 2)), st.reps, warmup=1),
+            "full_scan": latency(url, f"SELECT * FROM {v}", lambda i: None, 20, st.reps, budget_s=2.0),
+            "filtered": latency(url, f"SELECT * FROM {v} WHERE {where}", lambda i, a=args: a, st.iterations,
+                                st.reps, budget_s=2.0),
         }
         out[v]["filtered"]["filter"] = where.replace("%s", str(ws[0]) if ws else "?")
     for v in ANALYTICS:

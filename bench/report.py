@@ -53,8 +53,13 @@ def render(r: dict) -> str:
         add(f"| `fulfill_checkout`, pgbench -f, {s['clients']} clients | {_n(fc['tps'])} tps, {_lat(fc)} | {ratio} |")
     ac = f.get("accept_contention")
     if ac:
-        add(f"| accept: {int(ac['racers'])} mechanics racing on each of {_n(ac['requests_total'])} requests | "
+        add(f"| accept: {int(ac['racers'])} mechanics racing on each of {_n(ac['requests_total'])} requests, "
+            f"statistics as left by {_n(ac.get('pending_requests_before'))} new pending requests | "
             f"{_n(ac['accepts_per_s'])} accepts/s, {_lat(ac)}; one winner each: yes | {tpcb} |")
+        aa = ac.get("after_analyze")
+        if aa:
+            add(f"| accept: the same after `ANALYZE session_requests` ({_n(aa['requests_total'])} requests) | "
+                f"{_n(aa['accepts_per_s'])} accepts/s, {_lat(aa)}; one winner each: yes | {tpcb} |")
     for scale_key, rt in sorted((f.get("routing") or {}).items(), key=lambda kv: kv[0] != main):
         if scale_key != main or not rt:
             continue
@@ -92,7 +97,7 @@ def render(r: dict) -> str:
     e2 = f.get("e2e_webhooks")
     if e2:
         add(f"| webhooks end to end: gunicorn ({e2['gunicorn_workers']} workers) + Stripe fake, {s['clients']} "
-            f"clients, {_n(e2['deliveries'])} deliveries (10 % duplicates) | {_n(e2['events_per_s'])} events/s, "
+            f"clients, {_n(e2['deliveries'])} deliveries (10 % duplicates) | {_n(e2['events_per_s'])} deliveries/s, "
             f"{_lat(e2)}; one session per event: yes | {tpcb} |")
     # Growth with data size.
     scales = [f"x{x:g}" for x in s["scales"]]

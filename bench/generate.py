@@ -22,7 +22,7 @@ import psycopg
 
 from bench.progress import Progress
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 CHUNK = 50_000
 
 META = """
@@ -55,15 +55,16 @@ SELECT md5('bench-w-' || w)::uuid, 'Workshop ' || w, 'contact' || w || '@worksho
 FROM generate_series(1, %(W)s) AS w
 """
 
-# Mechanic j (1..M): j % 100 >= 85 independent, else workshop 1 + j % W; 30 % available;
-# every 50th suspended.
-MECH_WORKSHOP = "CASE WHEN {j} % 100 >= 85 THEN NULL ELSE md5('bench-w-' || (1 + {j} % %(W)s))::uuid END"
+# Mechanic j (1..M), by independent hashes of j: 15 % independent, the others spread over the
+# workshops; 30 % available; 2 % suspended.
+MECH_WORKSHOP = ("CASE WHEN abs(hashtext('ind-' || {j})) % 100 < 15 THEN NULL "
+                 "ELSE md5('bench-w-' || (1 + abs(hashtext('ws-' || {j})) % %(W)s))::uuid END")
 MECHANICS = f"""
 INSERT INTO mechanics (id, workshop_id, name, email, status, is_available, last_seen_at, rating, created_at)
 SELECT md5('bench-m-' || j)::uuid, {MECH_WORKSHOP.format(j='j')},
        'Mechanic ' || j, 'mechanic' || j || '@bench.example',
-       CASE WHEN j % 50 = 7 THEN 'suspended' ELSE 'active' END,
-       (j * 31) % 10 < 3, now() - make_interval(mins => j % 600), NULL,
+       CASE WHEN abs(hashtext('sus-' || j)) % 50 = 7 THEN 'suspended' ELSE 'active' END,
+       abs(hashtext('av-' || j)) % 10 < 3, now() - make_interval(mins => j % 600), NULL,
        now() - make_interval(days => 380 + j % 300)
 FROM generate_series(1, %(M)s) AS j
 """

@@ -13,6 +13,7 @@ from bench.stats import percentile, summarize
 
 TINY = 0.0005  # 1 workshop, 10 mechanics, 100 customers, 500 sessions
 SMALL = 0.01  # 20 workshops (fulfill's mix needs active workshops), 10,000 sessions
+SMALLER = 0.003  # 6 workshops, 60 mechanics (about 18 available), 3,000 sessions
 
 
 def count(conn, sql, *args):
@@ -60,9 +61,9 @@ def test_generator_fills_consistent_data_and_records_the_scale(db_url):
 
 
 def test_accept_race_has_exactly_one_winner_per_request(db_url):
-    generate.generate(db_url, 0.001, log=lambda *_: None)
+    generate.generate(db_url, SMALLER, log=lambda *_: None)
     st = measure.Settings(clients=4, reps=1, accept_requests=12)
-    out = measure.accept_contention(db_url, generate.Sizes.for_scale(0.001), st)
+    out = measure.accept_contention(db_url, generate.Sizes.for_scale(SMALLER), st)
     for run in (out, out["after_analyze"]):
         assert run["every_request_one_winner"] is True
         assert run["requests_total"] == 12
@@ -92,8 +93,8 @@ def test_fulfill_measurement_runs_a_real_pgbench_script(db_url):
 
 
 def test_two_winners_or_a_lost_event_are_wrong_results(db_url):
-    generate.generate(db_url, 0.001, log=lambda *_: None)
-    sizes = generate.Sizes.for_scale(0.001)
+    generate.generate(db_url, SMALLER, log=lambda *_: None)
+    sizes = generate.Sizes.for_scale(SMALLER)
     with psycopg.connect(db_url, autocommit=True) as conn:
         m1, m2 = measure.racers(conn, 2)
         (rid,) = measure.make_pending_requests(conn, sizes, 1, "benchwrong")

@@ -114,10 +114,12 @@ def render(r: dict) -> str:
                   "", "| query | " + " | ".join(scales) + f" | growth {scales[0]} -> {scales[-1]} |",
                   "|---|" + "---|" * (len(scales) + 1)]
         for label, vals in rows:
-            cells = [_ms(v) for v in vals]
+            cells = [_ms(v) + (f" ({_n(v['rows'])} rows)" if v and "mechanics" in label and "rows" in v else "")
+                     for v in vals]
             growth = "-"
-            if vals[0] and vals[-1] and vals[0].get("p50_ms"):
-                growth = f"{vals[-1]['p50_ms'] / vals[0]['p50_ms']:.1f}x"
+            have = [v for v in vals if v and v.get("p50_ms")]
+            if len(have) >= 2 and have[-1] is vals[-1]:
+                growth = f"{have[-1]['p50_ms'] / have[0]['p50_ms']:.1f}x"
             lines.append(f"| {label} | " + " | ".join(cells) + f" | {growth} |")
     gen = []
     for k in scales:

@@ -120,6 +120,19 @@ def test_fulfill_creates_session_and_routed_request_once(seeded_conn):
     assert after["session_requests"] == before["session_requests"] + 1
 
 
+def test_replay_returns_what_exists_even_after_the_workshop_was_suspended(seeded_conn):
+    sid, rid, created, _ = fulfill(seeded_conn, "cs_test_replay_susp", workshop=AUTOPRO, routing="hybrid")
+    assert created is True
+    seeded_conn.execute("UPDATE organizations SET status = 'suspended' WHERE id = %s", (AUTOPRO,))
+    before = counts(seeded_conn)
+    assert fulfill(seeded_conn, "cs_test_replay_susp", workshop=AUTOPRO, routing="hybrid") == (sid, rid, False, "hybrid")
+    assert counts(seeded_conn) == before
+    # A new purchase for the suspended workshop is refused.
+    with pytest.raises(psycopg.Error) as err:
+        fulfill(seeded_conn, "cs_test_replay_new", workshop=AUTOPRO, routing="hybrid")
+    assert err.value.sqlstate == "SR404"
+
+
 def test_twenty_concurrent_fulfillments_of_one_checkout_session_create_one(seeded_conn, db_url):
     barrier = threading.Barrier(20)
     results: list = [None] * 20

@@ -30,11 +30,15 @@ DECLARE
     v_routing text;
     v_session_id uuid;
     v_request session_requests;
-    v_existing_customer uuid;
 BEGIN
     IF p_stripe_session_id IS NULL OR p_stripe_session_id !~ '^cs_[A-Za-z0-9_]+$' THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400',
             MESSAGE = 'stripe_session_id must look like cs_...', COLUMN = 'stripe_session_id';
+    END IF;
+    -- A replay returns what exists, whatever changed since (a workshop suspended, a plan repriced).
+    IF EXISTS (SELECT 1 FROM sessions AS s WHERE s.stripe_checkout_session_id = p_stripe_session_id) THEN
+        RETURN QUERY SELECT * FROM fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
+        RETURN;
     END IF;
     IF p_customer_id IS NULL OR NOT EXISTS (SELECT 1 FROM customers AS c WHERE c.id = p_customer_id) THEN
         RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = 'customer_id: unknown customer', COLUMN = 'customer_id';
@@ -87,18 +91,8 @@ BEGIN
         RETURN;
     END IF;
 
-    -- Already fulfilled (the row is committed: ON CONFLICT waited for its transaction).
-    SELECT s.id, s.customer_id INTO v_session_id, v_existing_customer
-    FROM sessions AS s WHERE s.stripe_checkout_session_id = p_stripe_session_id;
-    IF v_existing_customer IS DISTINCT FROM p_customer_id THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR409',
-            MESSAGE = format('checkout session %s was fulfilled for another customer', p_stripe_session_id),
-            COLUMN = 'stripe_session_id';
-    END IF;
-    RETURN QUERY
-    SELECT v_session_id, r.id, FALSE, r.routing_type, p_customer_id
-    FROM (SELECT 1) AS one
-    LEFT JOIN session_requests AS r ON r.session_id = v_session_id;
+    -- Lost the race: the row is committed (ON CONFLICT waited for its transaction).
+    RETURN QUERY SELECT * FROM fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
 END;
 $$;
 

@@ -113,7 +113,7 @@ def parse_args(argv):
     ap.add_argument("--iterations", type=int, default=int(os.environ.get("BENCH_ITERATIONS") or 200),
                     help="calls per latency repetition (default 200)")
     ap.add_argument("--only", default="", help="comma list of: ceiling,fulfill,accept,routing,directory,"
-                                               "analytics,plpython,e2e (default all)")
+                                               "analytics,plpython,offers,e2e,bulkload (default all)")
     ap.add_argument("--output", default=str(RESULTS), help="results file (default bench/results.json)")
     a = ap.parse_args(argv)
     if a.scale <= 0 or a.reps < 1 or a.clients < 2 or a.seconds <= 0:
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     figs["pgbench"] = ceiling
     tpcb = ceiling["tpcb-like"]["tps"] if ceiling else None
     work_url, work_name = None, None
-    if any(want(x) for x in ("fulfill", "accept", "e2e", "plpython")):
+    if any(want(x) for x in ("fulfill", "accept", "e2e", "plpython", "offers", "bulkload")):
         work_url, work_name = work_copy(srv, a.scale)
     try:
         if work_url:
@@ -191,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
         # On the work copy: explain_routing needs requests routed by the functions (with an audit trail).
         figs["plpython"] = attempt("plpython", measure.plpython_cost, work_url or main_url, st)
         if work_url:
+            figs["mechanic_offers"] = attempt("offers", measure.offers, work_url, st)
             figs["e2e_webhooks"] = attempt("e2e", e2e.run, work_url, sizes, st, log)
+            figs["bulk_load"] = attempt("bulkload", measure.bulk_load, work_url, sizes, st)
     finally:
         if work_name:
             server.drop_database(srv, work_name)

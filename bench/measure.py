@@ -456,3 +456,48 @@ def explain_routing_cost(conn: psycopg.Connection, url: str, st: Settings) -> di
     out["language"] = lang
     out["sql_equivalent"] = latency(url, EXPLAIN_SQL_EQUIVALENT, lambda i: (rid[0],), st.iterations, st.reps)
     return out
+
+
+# ---------------------------------------------------------------- offers and bulk load
+
+def offers(url: str, st: Settings) -> dict:
+    """get_mechanic_offers(mechanic, 50): what a mechanic's dashboard polls, with the pending
+    requests the earlier measurements left (fulfill creates thousands)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        require(conn, "get_mechanic_offers")
+        mechs = racers(conn, 20)
+        pending = conn.execute("SELECT count(*) FROM session_requests WHERE status = 'pending'").fetchone()[0]
+    if not mechs:
+        raise Skip("no available mechanic")
+    out = latency(url, "SELECT * FROM get_mechanic_offers(%s, 50)", lambda i: (mechs[i % len(mechs)],),
+                  st.iterations, st.reps)
+    out["pending_requests"] = pending
+    return out
+
+
+def bulk_load(url: str, sizes: Sizes, st: Settings, rows: int = 20_000) -> dict:
+    """Why the generator disables row triggers: the same batch of sessions, requests and reviews
+    inserted with the schema's triggers and FK checks, then with session_replication_role = replica."""
+    from bench.generate import REQUESTS, REVIEWS, SESSIONS, fill
+
+    out = {}
+    base = sizes.sessions + 10_000_000  # ids beyond the dataset's
+    with psycopg.connect(url, autocommit=True) as conn:
+        for label, role in (("with_triggers", "origin"), ("replica_no_triggers", "replica")):
+            reps = []
+            for r in range(st.reps):
+                lo = base + (r * 2 + (role == "replica")) * rows + 1
+                p = dict(sizes.params(), lo=lo, hi=lo + rows - 1)
+                conn.execute(f"SET session_replication_role = {role}")
+                t0 = time.perf_counter()
+                with conn.transaction():
+                    conn.execute(fill(SESSIONS, p))
+                    conn.execute(fill(REQUESTS, p))
+                    conn.execute(fill(REVIEWS, p))
+                dt = time.perf_counter() - t0
+                conn.execute("SET session_replication_role = origin")
+                reps.append({"seconds": round(dt, 3), "sessions_per_s": round(rows / dt, 1)})
+            out[label] = median_of(reps)
+    out["rows"] = rows
+    out["slowdown"] = round(out["replica_no_triggers"]["sessions_per_s"] / out["with_triggers"]["sessions_per_s"], 2)
+    return out

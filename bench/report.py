@@ -65,6 +65,9 @@ def render(r: dict) -> str:
             continue
         for strat, d in rt.items():
             add(f"| `get_mechanics_for_routing` {strat} ({_n(d.get('rows'))} rows) | {_lat(d)} | {floor} |")
+    of = f.get("mechanic_offers")
+    if of:
+        add(f"| `get_mechanic_offers` (limit 50, {_n(of['pending_requests'])} pending requests) | {_lat(of)} | {floor} |")
     dr = (f.get("directory") or {}).get(main)
     if dr:
         add(f"| `get_workshop_directory` first page (20 of {_n(dr['listed_workshops'])}) | {_lat(dr['first_page'])} "
@@ -99,6 +102,11 @@ def render(r: dict) -> str:
         add(f"| webhooks end to end: gunicorn ({e2['gunicorn_workers']} workers) + Stripe fake, {s['clients']} "
             f"clients, {_n(e2['deliveries'])} deliveries (10 % duplicates) | {_n(e2['events_per_s'])} deliveries/s, "
             f"{_lat(e2)}; one session per event: yes | {tpcb} |")
+    bl = f.get("bulk_load")
+    if bl:
+        add(f"| bulk insert of {_n(bl['rows'])} sessions + requests + reviews, row triggers and FK checks on | "
+            f"{_n(bl['with_triggers']['sessions_per_s'])} sessions/s | without (replica, as the generator): "
+            f"{_n(bl['replica_no_triggers']['sessions_per_s'])} sessions/s, {bl['slowdown']:.1f}x |")
     # Growth with data size.
     scales = [f"x{x:g}" for x in s["scales"]]
     rows = []

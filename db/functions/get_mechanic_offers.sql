@@ -30,6 +30,8 @@ AS $$
 #variable_conflict use_column
 DECLARE
     v_acting uuid := routing_current_mechanic_id();
+    v_eligible boolean;
+    v_workshop uuid;
 BEGIN
     IF p_mechanic_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
@@ -50,36 +52,80 @@ BEGIN
             ERRCODE = 'SR404', MESSAGE = format('mechanic_id %s: no such mechanic', p_mechanic_id),
             COLUMN = 'mechanic_id';
     END IF;
+    SELECT TRUE, a.workshop_id INTO v_eligible, v_workshop
+    FROM routing_available_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
+    IF v_eligible IS NULL THEN
+        RETURN;  -- not active, not available or of an inactive workshop: offered nothing
+    END IF;
+    -- Three index-ordered candidate sets, each at most p_limit long and each of one score
+    -- for this mechanic, so their merge is the true top p_limit however many requests are
+    -- pending (make bench: scanning every pending request cost 20 ms at 43k pending).
+    -- routing_offer_score stays the rule: the sets only bound what it is asked about.
     RETURN QUERY
+    WITH candidates AS (
+        (
+            -- workshop_only and hybrid requests preferring the mechanic's own workshop
+            SELECT r.*
+            FROM session_requests AS r
+            WHERE
+                r.status = 'pending'
+                AND r.preferred_workshop_id = v_workshop
+                AND r.routing_type <> 'broadcast'
+                AND (r.expires_at IS NULL OR r.expires_at > now())
+            ORDER BY r.created_at, r.id
+            LIMIT p_limit
+        )
+        UNION ALL
+        (
+            -- broadcast requests: everyone
+            SELECT r.*
+            FROM session_requests AS r
+            WHERE
+                r.status = 'pending'
+                AND r.routing_type = 'broadcast'
+                AND (r.expires_at IS NULL OR r.expires_at > now())
+            ORDER BY r.created_at, r.id
+            LIMIT p_limit
+        )
+        UNION ALL
+        (
+            -- hybrid requests of other workshops whose exclusive window is over (or never was)
+            SELECT r.*
+            FROM session_requests AS r
+            WHERE
+                r.status = 'pending'
+                AND r.routing_type = 'hybrid'
+                AND r.preferred_workshop_id IS DISTINCT FROM v_workshop
+                AND (r.exclusive_until IS NULL OR r.exclusive_until <= now())
+                AND (r.expires_at IS NULL OR r.expires_at > now())
+            ORDER BY r.created_at, r.id
+            LIMIT p_limit
+        )
+    )
+
     SELECT
-        r.id,
-        r.session_id,
+        c.id,
+        c.session_id,
         s.score,
-        r.routing_type,
-        r.preferred_workshop_id,
-        coalesce(r.preferred_workshop_id = a.workshop_id, FALSE),
-        r.plan_code,
-        r.created_at,
-        r.exclusive_until,
-        r.expires_at,
+        c.routing_type,
+        c.preferred_workshop_id,
+        coalesce(c.preferred_workshop_id = v_workshop, FALSE),
+        c.plan_code,
+        c.created_at,
+        c.exclusive_until,
+        c.expires_at,
         i.vehicle_make,
         i.vehicle_model,
         i.vehicle_year,
         i.description
-    FROM routing_available_mechanics AS a
-    INNER JOIN session_requests AS r
-        ON
-            r.status = 'pending'
-            AND (r.expires_at IS NULL OR r.expires_at > now())
+    FROM candidates AS c
     CROSS JOIN LATERAL (
-        SELECT routing_offer_score(r.routing_type, r.preferred_workshop_id, r.exclusive_until, a.workshop_id, now())
+        SELECT routing_offer_score(c.routing_type, c.preferred_workshop_id, c.exclusive_until, v_workshop, now())
             AS score
     ) AS s
-    LEFT JOIN intakes AS i ON r.intake_id = i.id
-    WHERE
-        a.mechanic_id = p_mechanic_id
-        AND s.score IS NOT NULL
-    ORDER BY s.score DESC, r.created_at, r.id
+    LEFT JOIN intakes AS i ON c.intake_id = i.id
+    WHERE s.score IS NOT NULL
+    ORDER BY s.score DESC, c.created_at, c.id
     LIMIT p_limit;
 END
 $$;

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import psycopg
+import pytest
 
 TOOL = [sys.executable, str(Path(__file__).resolve().parent.parent / "tools" / "pgcluster.py")]
 
@@ -41,3 +43,23 @@ def test_start_reuses_and_restarts_on_the_same_url():
         pg("destroy", str(d))
     assert not d.exists()
     base.rmdir()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the cluster as another OS user")
+def test_a_folder_the_postgres_user_cannot_reach_gets_a_link():
+    private = Path(tempfile.mkdtemp(prefix="ssr-private-"))  # 0700, owned by root
+    d = private / "project" / ".pg"
+    d.parent.mkdir()
+    try:
+        url = pg("start", str(d), "--db", "demo")
+        assert d.is_symlink()
+        target = Path(os.path.realpath(d))
+        assert target.parent == Path("/var/tmp") and target.name.startswith("ssr-pg-")  # noqa: S108
+        with psycopg.connect(url) as c:
+            assert c.execute("SELECT 1").fetchone() == (1,)
+        assert pg("url", str(d), "--db", "demo") == url
+    finally:
+        pg("destroy", str(d))
+    assert not d.exists() and not d.is_symlink()
+    assert not target.exists()
+    shutil.rmtree(private)

@@ -15,6 +15,7 @@ root, so when root the cluster belongs to the `postgres` OS user.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import pwd
 import shutil
@@ -100,8 +101,30 @@ def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
 
 
 def paths(d: str) -> tuple[str, str, str]:
-    d = os.path.abspath(d)
+    d = os.path.realpath(d)  # DIR may be a link to where the postgres OS user can reach
     return d, os.path.join(d, "data"), os.path.join(d, "run")
+
+
+def make_dir(d: str) -> None:
+    """Create DIR. As root, the postgres OS user must reach it: when the project lives where
+    it cannot (e.g. under a 0700 home), DIR becomes a link to a folder under /var/tmp."""
+    if os.path.exists(d):
+        return
+    os.makedirs(d)
+    if os.geteuid() != 0:
+        return
+    pw = pwd.getpwnam(SUPERUSER)
+    os.chown(d, pw.pw_uid, pw.pw_gid)
+    if subprocess.run(["runuser", "-u", SUPERUSER, "--", "test", "-w", d], check=False).returncode == 0:
+        return
+    os.rmdir(d)
+    key = hashlib.sha256(os.path.abspath(d).encode()).hexdigest()[:12]
+    target = os.path.join("/var/tmp", f"ssr-pg-{key}")  # noqa: S108 - fixed name per project, 0700, postgres-owned
+    os.makedirs(target, exist_ok=True)
+    os.chown(target, pw.pw_uid, pw.pw_gid)
+    os.chmod(target, 0o700)
+    os.symlink(target, d)
+    print(f"pgcluster: the {SUPERUSER} OS user cannot reach {d}; the cluster lives in {target}", file=sys.stderr)
 
 
 def free_port() -> int:
@@ -160,8 +183,8 @@ def init(d: str, data: str, rundir: str) -> None:
 
 
 def start(d: str, db: str) -> None:
+    make_dir(os.path.abspath(d))
     d, data, rundir = paths(d)
-    os.makedirs(d, exist_ok=True)
     if not os.path.exists(os.path.join(data, "PG_VERSION")):
         init(d, data, rundir)
     if not is_running(data):
@@ -199,7 +222,10 @@ def stop(d: str) -> None:
 
 def destroy(d: str) -> None:
     stop(d)
-    shutil.rmtree(os.path.abspath(d), ignore_errors=True)
+    link = os.path.abspath(d)
+    shutil.rmtree(os.path.realpath(link), ignore_errors=True)
+    if os.path.islink(link):
+        os.unlink(link)
 
 
 def main() -> None:
@@ -218,7 +244,7 @@ def main() -> None:
     elif a.cmd == "stop":
         stop(a.dir)
     elif a.cmd == "url":
-        print(url(os.path.abspath(a.dir), a.db))
+        print(url(os.path.realpath(a.dir), a.db))
     elif a.cmd == "destroy":
         destroy(a.dir)
 

@@ -98,12 +98,11 @@ def line_of(sql: str, position: int | None) -> int | None:
     return sql[: position - 1].count("\n") + 1
 
 
-def describe(f: SqlFile, exc: Exception, stmt_line: int | None = None, use_position: bool = True) -> str:
+def describe(f: SqlFile, exc: Exception, line: int | None = None) -> str:
+    """file:line: message. Without `line`, the server's position in the file gives it."""
     diag = getattr(exc, "diag", None)
-    pos = None
-    if use_position and diag is not None and diag.statement_position:
-        pos = int(diag.statement_position)
-    line = line_of(f.sql, pos) or stmt_line
+    if line is None and diag is not None and diag.statement_position:
+        line = line_of(f.sql, int(diag.statement_position))
     where = f"{f.rel}:{line}" if line else f.rel
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     ctx = f" ({diag.context.strip().splitlines()[0]})" if diag is not None and diag.context else ""
@@ -239,7 +238,7 @@ def _apply(conn, f: SqlFile) -> None:
                 body = stmt.lstrip()
                 if pos:
                     line += body[: int(pos) - 1].count("\n")
-                raise MigrationError(describe(f, exc2, line, use_position=False)) from exc2
+                raise MigrationError(describe(f, exc2, line)) from exc2
         raise MigrationError(describe(f, exc)) from exc
     conn.execute("RELEASE SAVEPOINT ssr_file")
 

@@ -105,6 +105,10 @@ def paths(d: str) -> tuple[str, str, str]:
     return d, os.path.join(d, "data"), os.path.join(d, "run")
 
 
+def postgres_can_write(d: str) -> bool:
+    return subprocess.run(as_owner(["test", "-w", d]), check=False).returncode == 0
+
+
 def make_dir(d: str) -> None:
     """Create DIR. As root, the postgres OS user must reach it: when the project lives where
     it cannot (e.g. under a 0700 home), DIR becomes a link to a folder under /var/tmp."""
@@ -115,7 +119,7 @@ def make_dir(d: str) -> None:
         return
     pw = pwd.getpwnam(SUPERUSER)
     os.chown(d, pw.pw_uid, pw.pw_gid)
-    if subprocess.run(["runuser", "-u", SUPERUSER, "--", "test", "-w", d], check=False).returncode == 0:
+    if postgres_can_write(d):
         return
     os.rmdir(d)
     key = hashlib.sha256(os.path.abspath(d).encode()).hexdigest()[:12]
@@ -158,10 +162,7 @@ def init(d: str, data: str, rundir: str) -> None:
         pw = pwd.getpwnam(SUPERUSER)
         for p in (d, rundir):
             os.chown(p, pw.pw_uid, pw.pw_gid)
-        probe = subprocess.run(
-            ["runuser", "-u", SUPERUSER, "--", "test", "-w", d], check=False
-        )
-        if probe.returncode != 0:
+        if not postgres_can_write(d):
             die(f"the {SUPERUSER} OS user cannot write {d}: check the parent folders' permissions")
     run([
         os.path.join(bindir(), "initdb"), "-D", data, "-U", SUPERUSER,

@@ -30,7 +30,6 @@ AS $$
 #variable_conflict use_column
 DECLARE
     v_acting uuid := routing_current_mechanic_id();
-    v_eligible boolean;
     v_workshop uuid;
 BEGIN
     IF p_mechanic_id IS NULL THEN
@@ -52,9 +51,9 @@ BEGIN
             ERRCODE = 'SR404', MESSAGE = format('mechanic_id %s: no such mechanic', p_mechanic_id),
             COLUMN = 'mechanic_id';
     END IF;
-    SELECT TRUE, a.workshop_id INTO v_eligible, v_workshop
+    SELECT a.workshop_id INTO v_workshop
     FROM routing_available_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
-    IF v_eligible IS NULL THEN
+    IF NOT FOUND THEN
         RETURN;  -- not active, not available or of an inactive workshop: offered nothing
     END IF;
     -- Three index-ordered candidate sets, each at most p_limit long and each of one score

@@ -28,8 +28,11 @@ SELECT
         (count(*) FILTER (WHERE sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id))::numeric
         / nullif(count(*) FILTER (WHERE sr.preferred_workshop_id IS NOT NULL AND sr.status IN ('accepted', 'expired')), 0),
         4
-    ) AS preferred_served_share
+    ) AS preferred_served_share,
+    count(rf.id) AS refunds,
+    round(count(rf.id)::numeric / count(*), 4) AS refund_rate
 FROM session_requests AS sr
+LEFT JOIN refunds AS rf ON sr.id = rf.session_request_id
 GROUP BY sr.routing_type, date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date;
 
 COMMENT ON VIEW routing_effectiveness IS
@@ -54,5 +57,10 @@ COMMENT ON COLUMN routing_effectiveness.p99_accept_seconds IS '99th percentile o
 COMMENT ON COLUMN routing_effectiveness.preferred_served_share IS
 'Requests accepted by the preferred workshop / requests that named a preferred workshop and were accepted or expired; '
 '0 to 1, 4 decimals; NULL when there were none (always NULL for broadcast without a preference).';
+
+COMMENT ON COLUMN routing_effectiveness.refunds IS
+'Of requests, those owing their customer a refund: expired with nobody serving them, or cancelled before anyone '
+'accepted (whatever the refund''s progress at Stripe). Purchases rejected before routing have no request: not counted.';
+COMMENT ON COLUMN routing_effectiveness.refund_rate IS 'refunds / requests, 0 to 1, 4 decimals.';
 
 GRANT SELECT ON routing_effectiveness TO analytics;

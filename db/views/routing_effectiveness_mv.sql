@@ -29,5 +29,7 @@ COMMENT ON COLUMN routing_effectiveness_mv.median_accept_seconds IS 'See routing
 COMMENT ON COLUMN routing_effectiveness_mv.p90_accept_seconds IS 'See routing_effectiveness.p90_accept_seconds.';
 COMMENT ON COLUMN routing_effectiveness_mv.p99_accept_seconds IS 'See routing_effectiveness.p99_accept_seconds.';
 COMMENT ON COLUMN routing_effectiveness_mv.preferred_served_share IS 'See routing_effectiveness.preferred_served_share.';
+COMMENT ON COLUMN routing_effectiveness_mv.refunds IS 'See routing_effectiveness.refunds.';
+COMMENT ON COLUMN routing_effectiveness_mv.refund_rate IS 'See routing_effectiveness.refund_rate.';
 
 GRANT SELECT ON routing_effectiveness_mv TO analytics;

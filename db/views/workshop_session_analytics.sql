@@ -3,7 +3,8 @@
 -- Periods are UTC: day, ISO week (starting Monday) and calendar month. Medians and
 -- p90 cannot be rolled up from days, so every grain is computed from the raw rows.
 -- Sessions, revenue and reviews are dated by sessions.created_at; request figures
--- and times to accept by session_requests.created_at.
+-- and times to accept by session_requests.created_at. Refunds are counted against the
+-- preferred workshop of the session refunded (an unserved session has no serving one).
 -- Reads the full history: at millions of sessions use workshop_session_analytics_mv.
 CREATE OR REPLACE VIEW workshop_session_analytics AS
 WITH facts AS (
@@ -19,7 +20,8 @@ WITH facts AS (
         0 AS preferred_request,
         0 AS preferred_closed,
         0 AS preferred_self,
-        NULL::double precision AS accept_seconds
+        NULL::double precision AS accept_seconds,
+        0 AS refund
     FROM sessions AS s
     LEFT JOIN reviews AS r ON s.id = r.session_id
     WHERE s.workshop_id IS NOT NULL
@@ -38,8 +40,10 @@ WITH facts AS (
         0 AS preferred_request,
         0 AS preferred_closed,
         0 AS preferred_self,
-        NULL::double precision AS accept_seconds
+        NULL::double precision AS accept_seconds,
+        (rf.id IS NOT NULL)::integer AS refund
     FROM sessions AS s
+    LEFT JOIN refunds AS rf ON s.id = rf.session_id
     WHERE s.preferred_workshop_id IS NOT NULL
 
     UNION ALL
@@ -56,7 +60,8 @@ WITH facts AS (
         1 AS preferred_request,
         (sr.status IN ('accepted', 'expired'))::integer AS preferred_closed,
         (sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id)::integer AS preferred_self,
-        NULL::double precision AS accept_seconds
+        NULL::double precision AS accept_seconds,
+        0 AS refund
     FROM session_requests AS sr
     WHERE sr.preferred_workshop_id IS NOT NULL
 
@@ -74,7 +79,8 @@ WITH facts AS (
         0 AS preferred_request,
         0 AS preferred_closed,
         0 AS preferred_self,
-        extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision AS accept_seconds
+        extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision AS accept_seconds,
+        0 AS refund
     FROM session_requests AS sr
     WHERE sr.status = 'accepted' AND sr.workshop_id IS NOT NULL
 ),
@@ -98,7 +104,8 @@ agg AS (
         avg(f.rating) AS avg_rating,
         count(f.accept_seconds) AS accepted_requests,
         percentile_cont(0.5) WITHIN GROUP (ORDER BY f.accept_seconds) AS median_accept_seconds,
-        percentile_cont(0.9) WITHIN GROUP (ORDER BY f.accept_seconds) AS p90_accept_seconds
+        percentile_cont(0.9) WITHIN GROUP (ORDER BY f.accept_seconds) AS p90_accept_seconds,
+        sum(f.refund) AS refunds
     FROM facts AS f
     CROSS JOIN
         LATERAL (
@@ -128,7 +135,9 @@ SELECT
     round(a.avg_rating, 2) AS avg_rating,
     a.accepted_requests,
     a.median_accept_seconds,
-    a.p90_accept_seconds
+    a.p90_accept_seconds,
+    a.refunds,
+    round(a.refunds::numeric / nullif(a.preferred_sessions, 0), 4) AS refund_rate
 FROM agg AS a
 INNER JOIN organizations AS o ON a.workshop_id = o.id;
 
@@ -169,5 +178,11 @@ COMMENT ON COLUMN workshop_session_analytics.median_accept_seconds IS
 'Median of accepted_at - created_at in seconds over accepted_requests (percentile_cont 0.5); NULL when none.';
 COMMENT ON COLUMN workshop_session_analytics.p90_accept_seconds IS
 '90th percentile of accepted_at - created_at in seconds (percentile_cont 0.9); NULL when none.';
+
+COMMENT ON COLUMN workshop_session_analytics.refunds IS
+'Of preferred_sessions, those owing their customer a refund (nobody served them in time, or the customer cancelled '
+'before anyone accepted), whatever the refund''s progress at Stripe (pending, succeeded or failed).';
+COMMENT ON COLUMN workshop_session_analytics.refund_rate IS
+'refunds / preferred_sessions, 0 to 1, 4 decimals; NULL when no session named the workshop as preferred.';
 
 GRANT SELECT ON workshop_session_analytics TO analytics;

@@ -40,5 +40,7 @@ COMMENT ON COLUMN workshop_session_analytics_mv.accepted_requests IS 'See worksh
 COMMENT ON COLUMN workshop_session_analytics_mv.median_accept_seconds IS
 'See workshop_session_analytics.median_accept_seconds.';
 COMMENT ON COLUMN workshop_session_analytics_mv.p90_accept_seconds IS 'See workshop_session_analytics.p90_accept_seconds.';
+COMMENT ON COLUMN workshop_session_analytics_mv.refunds IS 'See workshop_session_analytics.refunds.';
+COMMENT ON COLUMN workshop_session_analytics_mv.refund_rate IS 'See workshop_session_analytics.refund_rate.';
 
 GRANT SELECT ON workshop_session_analytics_mv TO analytics;

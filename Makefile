@@ -12,12 +12,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 4
 
-.PHONY: help install plpython db migrate seed run stop test lint pytest bench psql-script clean
+.PHONY: help install plpython db migrate seed run stop test lint pytest bench psql-script clean reconcile refunds
 
 help:
 	@echo "make run    - install, start the embedded Postgres, migrate, load demo data, serve the app"
 	@echo "make test   - install, lint (ruff, sqlfluff), pytest against a throwaway cluster"
 	@echo "make stop   - stop the embedded Postgres cluster"
+	@echo "make reconcile [HOURS=48] / make refunds - the money jobs once (STRIPE_SECRET_KEY from the environment)"
 	@echo "make migrate / seed / bench / psql-script / clean"
 
 $(VENV)/.installed: requirements.txt
@@ -59,7 +60,7 @@ run: seed
 	  export STRIPE_WEBHOOK_SECRET="$${STRIPE_WEBHOOK_SECRET:-whsec_demo_only_local}"; \
 	  if [ -z "$${STRIPE_SECRET_KEY:-}" ]; then \
 	    export STRIPE_SECRET_KEY=sk_test_demo_local STRIPE_API_BASE="http://127.0.0.1:$(STRIPE_FAKE_PORT)"; \
-	    $(PY) -m tools.stripe_fake --port $(STRIPE_FAKE_PORT) \
+	    $(PY) -m tools.stripe_fake --port $(STRIPE_FAKE_PORT) --api-key "$$STRIPE_SECRET_KEY" \
 	      --webhook-url "http://127.0.0.1:$(PORT)/api/stripe/webhook" --webhook-secret "$$STRIPE_WEBHOOK_SECRET" & \
 	    fake=$$!; \
 	    echo "Stripe: local fake on $$STRIPE_API_BASE (set STRIPE_SECRET_KEY for the real one)"; \
@@ -70,6 +71,15 @@ run: seed
 	  echo "demo customer token (Alice): $$($(PY) -m app.devtoken --ttl 86400 33333333-3333-4333-8333-000000000001 customer)"; \
 	  echo "demo mechanic token (Ana, AutoPro): $$($(PY) -m app.devtoken --ttl 86400 22222222-2222-4222-8222-000000000001 mechanic)"; \
 	  $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - 'app.wsgi:app'
+
+# The money jobs of the worker, once, on demand (tools/refunds.py). Stripe settings from the
+# environment: STRIPE_SECRET_KEY (and STRIPE_API_BASE for the fake of a running `make run`).
+HOURS ?= 48
+reconcile: migrate
+	@DATABASE_URL="$(db_url)" $(PY) -m tools.refunds reconcile --hours $(HOURS)
+
+refunds: migrate
+	@DATABASE_URL="$(db_url)" $(PY) -m tools.refunds process
 
 stop:
 	@$(PG) stop $(PG_DIR)

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Money jobs of the worker: make the refunds the database owes, and reconcile Stripe's
+Checkout Sessions with our purchases. Plain functions, called by the worker loop
+(tools/sweeper.py) and by this CLI:
+
+    python -m tools.refunds process [--limit 50]     # make the due refunds at Stripe
+    python -m tools.refunds reconcile [--hours 48]   # fulfil paid sessions whose webhook never came
+
+DATABASE_URL, STRIPE_SECRET_KEY and (optionally) STRIPE_API_BASE come from the environment.
+
+process_due_refunds: each due refund is claimed in its own transaction
+(refund_claim_due: FOR UPDATE SKIP LOCKED, so concurrent workers never share one),
+Stripe's Refunds API is called with the refund row's id as the idempotency key, and the
+answer is recorded (refund_record_attempt) before the commit. A worker that dies between
+the call and the commit leaves the row due; the next claim sends the same request with the
+same key and Stripe answers with the refund it already made: never two refunds.
+reconcile: lists the Checkout Sessions created in the last N hours (paginated), passes each
+paid one through the webhook's idempotent procedure (reconcile_checkout_session), retries
+the sessions a webhook named but Stripe answered 404 for, and records the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+
+import psycopg
+import stripe
+from psycopg.rows import dict_row
+
+log = logging.getLogger("ssr.refunds")
+
+# Stripe answers that will not change by retrying the same request: the refund fails (an operator looks).
+PERMANENT = (stripe.IdempotencyError,)
+
+
+def stripe_client_from_env() -> stripe.StripeClient:
+    key = os.environ.get("STRIPE_SECRET_KEY")
+    if not key:
+        raise SystemExit("set STRIPE_SECRET_KEY (and STRIPE_API_BASE for the local fake)")
+    base = os.environ.get("STRIPE_API_BASE")
+    return stripe.StripeClient(key, base_addresses={"api": base} if base else None, max_network_retries=2)
+
+
+def _payment_intent_of(stripe_client: stripe.StripeClient, cs_id: str) -> str | None:
+    session = stripe_client.v1.checkout.sessions.retrieve(cs_id)
+    pi = session.payment_intent
+    return pi if isinstance(pi, str) or pi is None else pi.id
+
+
+def _adopt_existing(stripe_client: stripe.StripeClient, pi: str, refund_id: str):
+    """A refund of ours already at Stripe (metadata.refund_id), e.g. made by a worker that
+    died before recording it, longer ago than Stripe keeps idempotency keys."""
+    for r in stripe_client.v1.refunds.list(params={"payment_intent": pi, "limit": 100}).auto_paging_iter():
+        if (r.metadata or {}).get("refund_id") == refund_id:
+            return r
+    return None
+
+
+def _make_refund(conn: psycopg.Connection, stripe_client: stripe.StripeClient, row: dict) -> str:
+    rid = str(row["id"])
+    pi = row["stripe_payment_intent_id"]
+    try:
+        if pi is None:
+            pi = _payment_intent_of(stripe_client, row["stripe_checkout_session_id"])
+            if pi is None:
+                conn.execute("SELECT refund_record_attempt(%s, NULL, NULL, NULL, %s, FALSE)",
+                             (row["id"], "the Checkout Session has no payment intent: nothing to refund"))
+                log.error("refund %s: Checkout Session %s has no payment intent", rid, row["stripe_checkout_session_id"])
+                return "failed"
+        params = {
+            "payment_intent": pi,
+            "amount": row["amount_minor"],
+            "reason": "requested_by_customer",
+            "metadata": {"refund_id": rid, "purchase_id": str(row["purchase_id"]), "reason": row["reason"]},
+        }
+        refund = stripe_client.v1.refunds.create(params=params, options={"idempotency_key": rid})
+    except stripe.InvalidRequestError as exc:
+        existing = _adopt_existing(stripe_client, pi, rid) if pi and exc.http_status == 400 else None
+        if existing is not None:
+            refund = existing
+        else:
+            permanent = exc.http_status == 400
+            conn.execute("SELECT refund_record_attempt(%s, %s, NULL, NULL, %s, %s)",
+                         (row["id"], pi, f"{exc.http_status}: {exc.user_message or exc}", not permanent))
+            log.error("refund %s of purchase %s: Stripe refused it (%s): %s", rid, row["purchase_id"],
+                      exc.http_status, exc.user_message or exc)
+            return "failed" if permanent else "retry"
+    except PERMANENT as exc:
+        conn.execute("SELECT refund_record_attempt(%s, %s, NULL, NULL, %s, FALSE)", (row["id"], pi, str(exc)))
+        log.error("refund %s: %s", rid, exc)
+        return "failed"
+    except stripe.StripeError as exc:  # network, 401 (a key problem is not the refund's), 429, 5xx: later
+        conn.execute("SELECT refund_record_attempt(%s, %s, NULL, NULL, %s, TRUE)",
+                     (row["id"], pi, f"{exc.http_status}: {exc.user_message or exc}"))
+        log.warning("refund %s: will retry: %s", rid, exc)
+        return "retry"
+    done = conn.execute("SELECT status FROM refund_record_attempt(%s, %s, %s, %s)",
+                        (row["id"], pi, refund.id, refund.status)).fetchone()
+    log.info("refund %s of purchase %s: Stripe refund %s %s", rid, row["purchase_id"], refund.id, refund.status)
+    return done["status"]
+
+
+def process_due_refunds(database_url: str, stripe_client: stripe.StripeClient, limit: int = 50) -> dict[str, int]:
+    """Make up to `limit` due refunds at Stripe; returns counts by result
+    (succeeded, pending: Stripe still processing, failed, retry)."""
+    counts = {"succeeded": 0, "pending": 0, "failed": 0, "retry": 0}
+    with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as conn:
+        for _ in range(limit):
+            with conn.transaction():
+                row = conn.execute("SELECT * FROM refund_claim_due()").fetchone()
+                if row is None:
+                    break
+                counts[_make_refund(conn, stripe_client, row)] += 1
+    return counts
+
+
+def _reconcile_one(conn: psycopg.Connection, run_id: int, s) -> str:
+    outcome = conn.execute(
+        "SELECT reconcile_checkout_session(%s, %s, %s, %s, %s, %s) AS outcome",
+        (run_id, s.id, s.client_reference_id, s.payment_status, s.amount_total, s.currency),
+    ).fetchone()["outcome"]
+    if outcome == "fulfilled":
+        log.warning("reconciliation fulfilled %s: paid, but its webhook never arrived", s.id)
+    elif outcome not in ("already_fulfilled", "unknown_purchase", "awaiting_payment"):
+        log.error("reconciliation: checkout session %s needs attention: %s", s.id, outcome)
+    return outcome
+
+
+def reconcile(database_url: str, stripe_client: stripe.StripeClient, hours: float = 48) -> dict:
+    """Fulfil, through the webhook's procedure, every paid purchase of ours among the Checkout
+    Sessions created in the last `hours` (and the unresolved ones); returns the run's row."""
+    since = int(time.time() - hours * 3600)
+    with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as conn:
+        start = conn.execute("SELECT * FROM reconciliation_run_start(to_timestamp(%s))", (since,)).fetchone()
+        run_id, seen, error = start["run_id"], set(), None
+        try:
+            listed = stripe_client.v1.checkout.sessions.list(
+                params={"created": {"gte": since}, "status": "complete", "limit": 100})
+            for s in listed.auto_paging_iter():
+                seen.add(s.id)
+                _reconcile_one(conn, run_id, s)
+            for cs_id in start["unresolved"]:
+                if cs_id in seen:
+                    continue
+                try:
+                    s = stripe_client.v1.checkout.sessions.retrieve(cs_id)
+                except stripe.InvalidRequestError as exc:
+                    if exc.http_status != 404:
+                        raise
+                    conn.execute("SELECT 1 FROM note_unresolved_checkout_session(%s, NULL, %s, %s)",
+                                 (cs_id, str(exc), run_id))
+                    log.error("reconciliation: checkout session %s is still not retrievable with this key", cs_id)
+                    continue
+                _reconcile_one(conn, run_id, s)
+        except stripe.StripeError as exc:
+            error = f"{exc.http_status}: {exc.user_message or exc}"
+            log.error("reconciliation run %s stopped: %s", run_id, error)
+        return conn.execute("SELECT * FROM reconciliation_run_finish(%s, %s)", (run_id, error)).fetchone()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="job", required=True)
+    p = sub.add_parser("process", help="make the due refunds at Stripe")
+    p.add_argument("--limit", type=int, default=50)
+    r = sub.add_parser("reconcile", help="fulfil paid Checkout Sessions whose webhook never came")
+    r.add_argument("--hours", type=float, default=48.0)
+    a = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        print("refunds: set DATABASE_URL", file=sys.stderr)
+        return 2
+    client = stripe_client_from_env()
+    if a.job == "process":
+        counts = process_due_refunds(url, client, a.limit)
+        print("refunds: " + ", ".join(f"{k} {v}" for k, v in counts.items()), flush=True)
+        return 0
+    run = reconcile(url, client, a.hours)
+    print(f"reconcile: run {run['id']}: {run['sessions_seen']} sessions seen, {run['fulfilled']} fulfilled, "
+          f"{run['problems']} problems" + (f", stopped: {run['error']}" if run["error"] else ""), flush=True)
+    return 1 if run["error"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

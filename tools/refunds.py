@@ -130,7 +130,7 @@ def _reconcile_one(conn: psycopg.Connection, run_id: int, s) -> str:
     return outcome
 
 
-def reconcile(database_url: str, stripe_client: stripe.StripeClient, hours: float = 48) -> dict:
+def reconcile(database_url: str, stripe_client: stripe.StripeClient, hours: float = 48, page_size: int = 100) -> dict:
     """Fulfil, through the webhook's procedure, every paid purchase of ours among the Checkout
     Sessions created in the last `hours` (and the unresolved ones); returns the run's row."""
     since = int(time.time() - hours * 3600)
@@ -139,7 +139,7 @@ def reconcile(database_url: str, stripe_client: stripe.StripeClient, hours: floa
         run_id, seen, error = start["run_id"], set(), None
         try:
             listed = stripe_client.v1.checkout.sessions.list(
-                params={"created": {"gte": since}, "status": "complete", "limit": 100})
+                params={"created": {"gte": since}, "status": "complete", "limit": page_size})
             for s in listed.auto_paging_iter():
                 seen.add(s.id)
                 _reconcile_one(conn, run_id, s)

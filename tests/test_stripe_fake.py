@@ -164,6 +164,16 @@ def test_keys_and_modes(fake):
         client(fake).v1.checkout.sessions.retrieve(live.id)
     assert exc.value.http_status == 404
     assert client(fake).v1.checkout.sessions.list().data == []
+    # HTTP Basic with the key as the user name, as `curl -u sk_test_...:` sends it.
+    import base64
+    import json
+    import urllib.request
+
+    basic = base64.b64encode(f"{LIVE_KEY}:".encode()).decode()
+    req = urllib.request.Request(f"{fake.url}/v1/checkout/sessions/{live.id}",  # noqa: S310 - the local fake
+                                 headers={"Authorization": f"Basic {basic}"})
+    with urllib.request.urlopen(req) as r:  # noqa: S310 - the local fake
+        assert json.loads(r.read())["id"] == live.id
 
 
 def test_idempotency_replays_the_first_answer_and_refuses_other_parameters(fake):

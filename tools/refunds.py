@@ -16,7 +16,8 @@ the call and the commit leaves the row due; the next claim sends the same reques
 same key and Stripe answers with the refund it already made: never two refunds.
 reconcile: lists the Checkout Sessions created in the last N hours (paginated), passes each
 paid one through the webhook's idempotent procedure (reconcile_checkout_session), retries
-the sessions a webhook named but Stripe answered 404 for, and records the run.
+the sessions a webhook named but Stripe answered 404 for, and records the run; then
+re-fetches the refunds Stripe left pending for an hour (their webhook may be lost).
 """
 
 from __future__ import annotations
@@ -118,6 +119,29 @@ def process_due_refunds(database_url: str, stripe_client: stripe.StripeClient, l
     return counts
 
 
+def refresh_pending_refunds(database_url: str, stripe_client: stripe.StripeClient,
+                            older_than_minutes: float = 60) -> int:
+    """Refunds Stripe accepted but left pending, unchanged for a while (their webhook may be
+    lost): re-fetch each and record its status. Returns how many changed."""
+    changed = 0
+    with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as conn:
+        rows = conn.execute(
+            "SELECT id, stripe_refund_id, stripe_status FROM refunds WHERE status = 'pending' "
+            "AND stripe_refund_id IS NOT NULL AND updated_at < now() - make_interval(secs => %s) "
+            "ORDER BY updated_at LIMIT 500", (older_than_minutes * 60,)).fetchall()
+        for row in rows:
+            try:
+                refund = stripe_client.v1.refunds.retrieve(row["stripe_refund_id"])
+            except stripe.StripeError as exc:
+                log.warning("could not re-fetch refund %s: %s", row["stripe_refund_id"], exc)
+                continue
+            conn.execute("SELECT refund_apply_stripe_status(%s, %s, %s)", (row["id"], refund.id, refund.status))
+            if refund.status != row["stripe_status"]:
+                changed += 1
+                log.info("refund %s is %s at Stripe", row["id"], refund.status)
+    return changed
+
+
 def _reconcile_one(conn: psycopg.Connection, run_id: int, s) -> str:
     outcome = conn.execute(
         "SELECT reconcile_checkout_session(%s, %s, %s, %s, %s, %s) AS outcome",
@@ -159,6 +183,8 @@ def reconcile(database_url: str, stripe_client: stripe.StripeClient, hours: floa
         except stripe.StripeError as exc:
             error = f"{exc.http_status}: {exc.user_message or exc}"
             log.error("reconciliation run %s stopped: %s", run_id, error)
+        if error is None:
+            refresh_pending_refunds(database_url, stripe_client)
         return conn.execute("SELECT * FROM reconciliation_run_finish(%s, %s)", (run_id, error)).fetchone()
 
 

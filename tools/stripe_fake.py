@@ -42,6 +42,7 @@ pagination supports the id cursors but not `search`; events are not retried by t
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -77,6 +78,20 @@ def nested(flat: dict[str, str], prefix: str) -> dict[str, str]:
 def expands(params: dict[str, str]) -> set[str]:
     """expand[]=a&expand[0]=b -> {'a', 'b'} (the library sends expand[0], curl expand[])."""
     return {v for k, v in params.items() if k == "expand[]" or (k.startswith("expand[") and k.endswith("]"))}
+
+
+def api_key_of(authorization: str) -> str:
+    """The secret key of a request: `Bearer sk_...` (the libraries) or HTTP Basic with the key
+    as the user name (`curl -u sk_test_...:`), as Stripe accepts both."""
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    if scheme.lower() == "basic":
+        try:
+            return base64.b64decode(value.strip()).decode().split(":", 1)[0]
+        except (ValueError, UnicodeDecodeError):
+            return ""
+    return ""
 
 
 class StripeError(Exception):
@@ -115,6 +130,8 @@ class StripeFake:
         self.deliveries: list[dict] = []  # demo webhook deliveries: event id, type, HTTP status, body
         self.refund_status = "succeeded"  # status of new refunds (Stripe: card refunds may stay pending)
         self.webhook_delay = webhook_delay
+        # Saved answers by (API key, Idempotency-Key). Differs on purpose: Stripe forgets keys after
+        # 24 hours; the fake keeps them for its lifetime (a test never runs that long).
         self._idem: dict[tuple[str, str], tuple[tuple, int, dict]] = {}
         self._fail: list[tuple[int, bool]] = []
         self._holds: dict[str, Hold] = {}
@@ -218,6 +235,8 @@ class StripeFake:
         return pi
 
     def _charge_object(self, pi: dict) -> dict:
+        # Differs on purpose: charges have no API route here (the app never reads one); the
+        # object exists for charge.refunded events only.
         refunded = pi["_amount_refunded"]
         return {
             "id": pi["latest_charge"], "object": "charge", "amount": pi["amount"], "amount_captured": pi["amount"],
@@ -442,7 +461,7 @@ class StripeFake:
                     body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 params = dict(parse_qsl(body if method == "POST" else split.query, keep_blank_values=True))
                 auth = self.headers.get("Authorization", "")
-                key = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
+                key = api_key_of(auth)
                 if key not in fake.api_keys:
                     shown = (key[:8] + "*" * 4 + key[-4:]) if key else ""
                     return self._send(401, {"error": {"type": "invalid_request_error",
@@ -595,7 +614,8 @@ class StripeFake:
             return self.public(self.sessions[sid])
 
     def mark_paid(self, sid: str) -> dict:
-        """The customer paid: complete, paid, a succeeded PaymentIntent, their e-mail, no url."""
+        """The customer paid: complete, paid, a succeeded PaymentIntent, their e-mail, no url.
+        Differs on purpose: payment is instant (no 3-D Secure, no delayed methods)."""
         with self._lock:
             session = self.sessions[sid]
             if session.get("payment_intent") is None and session.get("mode", "payment") == "payment":

@@ -5,7 +5,8 @@
 -- re-fetched them from Stripe. p_refunds is a JSON array of Stripe refund objects (id,
 -- status, metadata.refund_id); each is matched to our refund by its Stripe id or, for a
 -- refund whose creation the worker never recorded (it died before its commit), by
--- metadata.refund_id; refund_apply_stripe_status records the status.
+-- metadata.refund_id; refund_apply_stripe_status records the status (a refund without a
+-- known status is skipped).
 -- Outcomes: refund_updated (at least one matched), unknown_refund (none of ours),
 -- duplicate. Errors, in order: SR400 event id, type, livemode, refunds not an array.
 CREATE OR REPLACE FUNCTION handle_refund_event(
@@ -53,7 +54,8 @@ BEGIN
     END IF;
 
     FOR v_item IN SELECT x.value FROM jsonb_array_elements(p_refunds) AS x (value) LOOP
-        CONTINUE WHEN jsonb_typeof(v_item) <> 'object' OR (v_item ->> 'id') IS NULL;
+        CONTINUE WHEN jsonb_typeof(v_item) <> 'object' OR (v_item ->> 'id') IS NULL
+        OR coalesce(v_item ->> 'status', '') NOT IN ('pending', 'requires_action', 'succeeded', 'failed', 'canceled');
         SELECT rf.* INTO v_ours FROM refunds AS rf WHERE rf.stripe_refund_id = v_item ->> 'id';
         IF NOT FOUND THEN
             v_meta := v_item -> 'metadata' ->> 'refund_id';

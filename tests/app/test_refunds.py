@@ -17,7 +17,7 @@ import pytest
 import stripe
 
 from tests.app.conftest import AUTOPRO, WEBHOOK_SECRET, auth, deliver, event_payload
-from tools.refunds import process_due_refunds
+from tools.refunds import process_due_refunds, reconcile
 
 ROOT = Path(__file__).resolve().parents[2]
 FAR = "now() + interval '1 day'"
@@ -185,6 +185,21 @@ def test_a_refund_webhook_updates_the_status_from_stripe_not_the_payload(client,
     # Signatures are checked as for every event.
     r = deliver(client, event_payload(forged, "refund.updated"), secret=WEBHOOK_SECRET + "x")
     assert r.status_code == 400
+
+
+def test_reconciliation_settles_a_pending_refund_whose_webhook_was_lost(client, db, stripe_fake, app_config, db_url):
+    pid, _cs, sid, _ = paid_request(client, db, stripe_fake)
+    db.execute(f"SELECT sweep_session_requests({FAR})")
+    stripe_fake.refund_status = "pending"
+    assert process_due_refunds(db_url, stripe_client(app_config))["pending"] == 1
+    re_id = refund_row(db, pid)[4]
+    stripe_fake.refunds[re_id]["status"] = "succeeded"  # its refund.updated never arrives
+    reconcile(db_url, stripe_client(app_config), hours=1)
+    assert refund_row(db, pid)[1] == "pending"  # too recent to chase
+    db.execute("UPDATE refunds SET updated_at = now() - interval '2 hours'")
+    reconcile(db_url, stripe_client(app_config), hours=1)
+    assert refund_row(db, pid)[1] == "succeeded"
+    assert db.execute("SELECT status FROM sessions WHERE id = %s", (sid,)).fetchone() == ("refunded",)
 
 
 def test_a_refund_webhook_adopts_a_refund_its_worker_never_recorded(client, db, stripe_fake, app_config):

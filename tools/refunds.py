@@ -111,11 +111,17 @@ def process_due_refunds(database_url: str, stripe_client: stripe.StripeClient, l
     counts = {"succeeded": 0, "pending": 0, "failed": 0, "retry": 0}
     with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as conn:
         for _ in range(limit):
-            with conn.transaction():
-                row = conn.execute("SELECT * FROM refund_claim_due()").fetchone()
-                if row is None:
-                    break
-                counts[_make_refund(conn, stripe_client, row)] += 1
+            try:
+                with conn.transaction():
+                    row = conn.execute("SELECT * FROM refund_claim_due()").fetchone()
+                    if row is None:
+                        break
+                    counts[_make_refund(conn, stripe_client, row)] += 1
+            except psycopg.OperationalError:
+                raise
+            except psycopg.Error:  # rolled back, the refund stays due: stop this round, say why
+                log.exception("refund worker: recording a refund failed; it stays due")
+                break
     return counts
 
 

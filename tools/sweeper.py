@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
                               f"{run['problems']} problems, error {run['error']}", flush=True)
         except psycopg.OperationalError as exc:  # the server restarts: try again next tick
             print(f"sweeper: {exc}".strip(), file=sys.stderr, flush=True)
+        except Exception as exc:  # one failing job (e.g. Stripe down) must not stop the others
+            print(f"sweeper: a job failed: {exc!r}", file=sys.stderr, flush=True)
         if a.once:
             return 0
         time.sleep(a.interval)

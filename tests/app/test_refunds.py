@@ -293,3 +293,17 @@ def test_one_refund_per_purchase_is_a_database_rule(db, client, stripe_fake):
     # A success is never undone.
     db.execute("SELECT refund_apply_stripe_status(%s, 're_one', 'failed')", (first,))
     assert db.execute("SELECT status FROM refunds").fetchone() == ("succeeded",)
+
+
+def test_the_worker_loop_expires_refunds_and_reconciles(client, db, stripe_fake, app_config, db_url):
+    pid, _cs, sid, rid = paid_request(client, db, stripe_fake)
+    db.execute("UPDATE session_requests SET expires_at = now() - interval '1 second' WHERE id = %s", (rid,))
+    env = dict(os.environ, DATABASE_URL=db_url, STRIPE_SECRET_KEY=app_config["STRIPE_SECRET_KEY"],
+               STRIPE_API_BASE=app_config["STRIPE_API_BASE"])
+    res = subprocess.run([sys.executable, "-m", "tools.sweeper", "--once"], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "expired 1" in res.stdout and "succeeded 1" in res.stdout
+    assert refund_row(db, pid)[:2] == ("expired_no_mechanic", "succeeded")
+    assert db.execute("SELECT status FROM sessions WHERE id = %s", (sid,)).fetchone() == ("refunded",)
+    assert db.execute("SELECT count(*) FROM reconciliation_runs WHERE finished_at IS NOT NULL").fetchone() == (1,)

@@ -10,8 +10,12 @@ import time
 import urllib.error
 import urllib.request
 
+import stripe
+
 from tests.app.conftest import ALICE, ANA, AUTOPRO, WEBHOOK_SECRET, auth
 from tests.app.test_app_server import GUNICORN, ROOT, free_port, wait_until_up
+from tests.test_stripe_fake import SCHEMA_OF, validate
+from tools.refunds import process_due_refunds
 from tools.stripe_fake import StripeFake
 
 
@@ -83,6 +87,25 @@ def test_demo_checkout_page_pays_and_the_webhook_fulfills(app_config, seeded_con
             "WHERE s.stripe_checkout_session_id = %s", (ANA, cs_id)
         ).fetchone()[0]
         assert offered == 1
+
+        # The customer cancels; the worker refunds; the fake sends the refund's events, which
+        # the app verifies, re-fetches and records.
+        req = urllib.request.Request(f"{base}/api/session-requests/{page['session_request_id']}/cancel",  # noqa: S310
+                                     method="POST", headers=auth(ALICE))
+        with urllib.request.urlopen(req) as r:  # noqa: S310 - local test server
+            assert json.loads(r.read())["request"]["refund_status"] == "pending"
+        client = stripe.StripeClient(app_config["STRIPE_SECRET_KEY"], base_addresses={"api": fake.url})
+        assert process_due_refunds(app_config["DATABASE_URL"], client)["succeeded"] == 1
+        deadline = time.monotonic() + 30
+        while len(fake.deliveries) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        refund_events = sorted((d["type"], d["status"], json.loads(d["body"])["outcome"]) for d in fake.deliveries[1:])
+        assert refund_events == [("charge.refunded", 200, "refund_updated"), ("refund.created", 200, "refund_updated")]
+        assert seeded_conn.execute("SELECT status FROM sessions WHERE stripe_checkout_session_id = %s",
+                                   (cs_id,)).fetchone() == ("refunded",)
+        for event in fake.events:  # what the demo sent is what Stripe would send
+            validate(event, "event")
+            validate(event["data"]["object"], SCHEMA_OF[event["data"]["object"]["object"]])
     finally:
         proc.terminate()
         proc.wait(timeout=30)

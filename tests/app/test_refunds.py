@@ -307,3 +307,53 @@ def test_the_worker_loop_expires_refunds_and_reconciles(client, db, stripe_fake,
     assert refund_row(db, pid)[:2] == ("expired_no_mechanic", "succeeded")
     assert db.execute("SELECT status FROM sessions WHERE id = %s", (sid,)).fetchone() == ("refunded",)
     assert db.execute("SELECT count(*) FROM reconciliation_runs WHERE finished_at IS NOT NULL").fetchone() == (1,)
+
+
+def sqlstate(db, sql, args=()):
+    with pytest.raises(psycopg.Error) as exc:
+        db.execute(sql, args)
+    return exc.value.sqlstate, exc.value.diag.column_name
+
+
+def test_an_operator_cancel_owes_a_refund_too_and_the_money_functions_check_their_input(client, db, stripe_fake):
+    pid, _cs, sid, rid = paid_request(client, db, stripe_fake)
+    db.execute("SELECT cancel_session_request(%s, 'workshop closed')", (rid,))
+    assert refund_row(db, pid)[:2] == ("request_cancelled", "pending")
+    assert db.execute("SELECT status FROM sessions WHERE id = %s", (sid,)).fetchone() == ("cancelled",)
+    (refund_id,) = db.execute("SELECT id FROM refunds").fetchone()
+
+    assert sqlstate(db, "SELECT refund_record_attempt(NULL, NULL, NULL, NULL)") == ("SR400", "refund_id")
+    assert sqlstate(db, "SELECT refund_record_attempt(%s, NULL, NULL, NULL)", (refund_id,)) == (
+        "SR400", "stripe_refund_id")
+    assert sqlstate(db, "SELECT refund_record_attempt(gen_random_uuid(), NULL, NULL, NULL, 'x')") == (
+        "SR404", "refund_id")
+    assert sqlstate(db, "SELECT * FROM handle_refund_event('nope', 'refund.updated', FALSE, '[]')") == (
+        "SR400", "event_id")
+    assert sqlstate(db, "SELECT * FROM handle_refund_event('evt_1', ' ', FALSE, '[]')") == ("SR400", "type")
+    assert sqlstate(db, "SELECT * FROM handle_refund_event('evt_1', 'refund.updated', NULL, '[]')") == (
+        "SR400", "livemode")
+    assert sqlstate(db, "SELECT * FROM handle_refund_event('evt_1', 'refund.updated', FALSE, '{}')") == (
+        "SR400", "refunds")
+    assert sqlstate(db, "SELECT note_unresolved_checkout_session('x', NULL, 'e')") == ("SR400", "checkout_session_id")
+    assert sqlstate(db, "SELECT * FROM reconciliation_run_start(now() + interval '1 hour')") == (
+        "SR400", "created_since")
+    assert sqlstate(db, "SELECT reconcile_checkout_session(NULL, 'cs_x', NULL, NULL, NULL, NULL)") == (
+        "SR400", "run_id")
+    assert sqlstate(db, "SELECT reconcile_checkout_session(999, 'cs_x', NULL, NULL, NULL, NULL)") == (
+        "SR404", "run_id")
+    run = db.execute("SELECT run_id FROM reconciliation_run_start(now() - interval '1 hour')").fetchone()[0]
+    assert db.execute("SELECT reconcile_checkout_session(%s, 'cs_x', NULL, 'paid', 1, 'usd')", (run,)).fetchone() == (
+        "unknown_purchase",)
+    db.execute("SELECT reconciliation_run_finish(%s)", (run,))
+    assert sqlstate(db, "SELECT reconciliation_run_finish(%s)", (run,)) == ("SR409", "run_id")
+    assert sqlstate(db, "SELECT reconcile_checkout_session(%s, 'cs_x', NULL, NULL, NULL, NULL)", (run,)) == (
+        "SR409", "run_id")
+    assert sqlstate(db, "SELECT reconciliation_run_finish(NULL)") == ("SR400", "run_id")
+    assert sqlstate(db, "SELECT reconciliation_run_finish(999)") == ("SR404", "run_id")
+    assert db.execute("SELECT sessions_seen, problems FROM reconciliation_runs WHERE id = %s", (run,)).fetchone() == (
+        1, 0)
+    for bad in ("UPDATE refunds SET reason = 'because'", "UPDATE refunds SET amount_minor = 0",
+                "UPDATE refunds SET currency = 'USD'", "UPDATE refunds SET stripe_refund_id = 'ch_1'",
+                "UPDATE refunds SET status = 'done'"):
+        with pytest.raises(psycopg.errors.CheckViolation):
+            db.execute(bad)

@@ -1,6 +1,7 @@
--- routing_current_customer_id: the customer the current database session acts for,
--- from SET app.customer_id = '<uuid>' (the app sets it per transaction) or PostgREST's
--- request.jwt.claims ->> 'customer_id'. NULL when unset.
+-- routing_current_customer_id: the customer the current database session acts for, from
+-- SET app.customer_id = '<uuid>' or PostgREST's request.jwt.claims ->> 'customer_id'; NULL
+-- when unset. The customer twin of routing_current_mechanic_id. No errors (a malformed
+-- value raises 22P02).
 CREATE OR REPLACE FUNCTION routing_current_customer_id()
 RETURNS uuid
 LANGUAGE sql

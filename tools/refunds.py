@@ -23,10 +23,12 @@ re-fetches the refunds Stripe left pending for an hour (their webhook may be los
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
 
 import psycopg
 import stripe
@@ -36,6 +38,26 @@ log = logging.getLogger("ssr.refunds")
 
 # Stripe answers that will not change by retrying the same request: the refund fails (an operator looks).
 PERMANENT = (stripe.IdempotencyError,)
+
+
+@contextlib.contextmanager
+def _connection(db: str | psycopg.Connection) -> Iterator[psycopg.Connection]:
+    """`db` is a database URL (a connection of our own) or an autocommit connection (the worker's)."""
+    if isinstance(db, psycopg.Connection):
+        if not db.autocommit:
+            raise ValueError("the money jobs need an autocommit connection (they open their own transactions)")
+        yield db
+        return
+    with psycopg.connect(db, autocommit=True, application_name="ssr-money-jobs") as conn:
+        yield conn
+
+
+def _rows(conn: psycopg.Connection, sql: str, params: tuple = ()) -> list[dict]:
+    return conn.cursor(row_factory=dict_row).execute(sql, params).fetchall()
+
+
+def _row(conn: psycopg.Connection, sql: str, params: tuple = ()) -> dict | None:
+    return conn.cursor(row_factory=dict_row).execute(sql, params).fetchone()
 
 
 def stripe_client_from_env() -> stripe.StripeClient:
@@ -99,21 +121,23 @@ def _make_refund(conn: psycopg.Connection, stripe_client: stripe.StripeClient, r
                      (row["id"], pi, f"{exc.http_status}: {exc.user_message or exc}"))
         log.warning("refund %s: will retry: %s", rid, exc)
         return "retry"
-    done = conn.execute("SELECT status FROM refund_record_attempt(%s, %s, %s, %s)",
-                        (row["id"], pi, refund.id, refund.status)).fetchone()
+    done = _row(conn, "SELECT status FROM refund_record_attempt(%s, %s, %s, %s)",
+                (row["id"], pi, refund.id, refund.status))
     log.info("refund %s of purchase %s: Stripe refund %s %s", rid, row["purchase_id"], refund.id, refund.status)
     return done["status"]
 
 
-def process_due_refunds(database_url: str, stripe_client: stripe.StripeClient, limit: int = 50) -> dict[str, int]:
+def process_due_refunds(db: str | psycopg.Connection, stripe_client: stripe.StripeClient,
+                        limit: int = 50) -> dict[str, int]:
     """Make up to `limit` due refunds at Stripe; returns counts by result
-    (succeeded, pending: Stripe still processing, failed, retry)."""
+    (succeeded, pending: Stripe still processing, failed, retry). `db`: a URL or an autocommit
+    connection."""
     counts = {"succeeded": 0, "pending": 0, "failed": 0, "retry": 0}
-    with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as conn:
+    with _connection(db) as conn:
         for _ in range(limit):
             try:
                 with conn.transaction():
-                    row = conn.execute("SELECT * FROM refund_claim_due()").fetchone()
+                    row = _row(conn, "SELECT * FROM refund_claim_due()")
                     if row is None:
                         break
                     counts[_make_refund(conn, stripe_client, row)] += 1
@@ -125,16 +149,17 @@ def process_due_refunds(database_url: str, stripe_client: stripe.StripeClient, l
     return counts
 
 
-def refresh_pending_refunds(database_url: str, stripe_client: stripe.StripeClient,
+def refresh_pending_refunds(db: str | psycopg.Connection, stripe_client: stripe.StripeClient,
                             older_than_minutes: float = 60) -> int:
     """Refunds Stripe accepted but left pending, unchanged for a while (their webhook may be
     lost): re-fetch each and record its status. Returns how many changed."""
     changed = 0
-    with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as conn:
-        rows = conn.execute(
+    with _connection(db) as conn:
+        rows = _rows(
+            conn,
             "SELECT id, stripe_refund_id, stripe_status FROM refunds WHERE status = 'pending' "
             "AND stripe_refund_id IS NOT NULL AND updated_at < now() - make_interval(secs => %s) "
-            "ORDER BY updated_at LIMIT 500", (older_than_minutes * 60,)).fetchall()
+            "ORDER BY updated_at LIMIT 500", (older_than_minutes * 60,))
         for row in rows:
             try:
                 refund = stripe_client.v1.refunds.retrieve(row["stripe_refund_id"])
@@ -149,10 +174,10 @@ def refresh_pending_refunds(database_url: str, stripe_client: stripe.StripeClien
 
 
 def _reconcile_one(conn: psycopg.Connection, run_id: int, s) -> str:
-    outcome = conn.execute(
-        "SELECT reconcile_checkout_session(%s, %s, %s, %s, %s, %s) AS outcome",
+    outcome = _row(
+        conn, "SELECT reconcile_checkout_session(%s, %s, %s, %s, %s, %s) AS outcome",
         (run_id, s.id, s.client_reference_id, s.payment_status, s.amount_total, s.currency),
-    ).fetchone()["outcome"]
+    )["outcome"]
     if outcome == "fulfilled":
         log.warning("reconciliation fulfilled %s: paid, but its webhook never arrived", s.id)
     elif outcome not in ("already_fulfilled", "unknown_purchase", "awaiting_payment"):
@@ -160,12 +185,14 @@ def _reconcile_one(conn: psycopg.Connection, run_id: int, s) -> str:
     return outcome
 
 
-def reconcile(database_url: str, stripe_client: stripe.StripeClient, hours: float = 48, page_size: int = 100) -> dict:
+def reconcile(db: str | psycopg.Connection, stripe_client: stripe.StripeClient, hours: float = 48,
+              page_size: int = 100) -> dict:
     """Fulfil, through the webhook's procedure, every paid purchase of ours among the Checkout
-    Sessions created in the last `hours` (and the unresolved ones); returns the run's row."""
+    Sessions created in the last `hours` (and the unresolved ones); returns the run's row.
+    `db`: a URL or an autocommit connection."""
     since = int(time.time() - hours * 3600)
-    with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as conn:
-        start = conn.execute("SELECT * FROM reconciliation_run_start(to_timestamp(%s))", (since,)).fetchone()
+    with _connection(db) as conn:
+        start = _row(conn, "SELECT * FROM reconciliation_run_start(to_timestamp(%s))", (since,))
         run_id, seen, error = start["run_id"], set(), None
         try:
             listed = stripe_client.v1.checkout.sessions.list(
@@ -190,8 +217,8 @@ def reconcile(database_url: str, stripe_client: stripe.StripeClient, hours: floa
             error = f"{exc.http_status}: {exc.user_message or exc}"
             log.error("reconciliation run %s stopped: %s", run_id, error)
         if error is None:
-            refresh_pending_refunds(database_url, stripe_client)
-        return conn.execute("SELECT * FROM reconciliation_run_finish(%s, %s)", (run_id, error)).fetchone()
+            refresh_pending_refunds(conn, stripe_client)
+        return _row(conn, "SELECT * FROM reconciliation_run_finish(%s, %s)", (run_id, error))
 
 
 def main(argv: list[str] | None = None) -> int:

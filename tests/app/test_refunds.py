@@ -73,8 +73,9 @@ def test_every_strategys_expiry_owes_one_refund_and_the_worker_makes_it_once(cli
         assert pi == made["payment_intent"]
         assert made["metadata"]["purchase_id"] == str(pid)
         assert db.execute("SELECT status FROM sessions WHERE id = %s", (sid,)).fetchone() == ("refunded",)
-    assert process_due_refunds(db_url, stripe_client(app_config)) == {"succeeded": 0, "pending": 0, "failed": 0,
-                                                                       "retry": 0}
+    with psycopg.connect(db_url, autocommit=True) as worker_conn:  # a worker passes its connection
+        assert process_due_refunds(worker_conn, stripe_client(app_config)) == {
+            "succeeded": 0, "pending": 0, "failed": 0, "retry": 0}
     assert len(stripe_fake.refunds) == 3 and len(refund_calls(stripe_fake)) == 3
     # The idempotency key of each call is its refund row's id.
     keys = {c["idempotency_key"] for c in refund_calls(stripe_fake)}

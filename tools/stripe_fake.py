@@ -463,9 +463,10 @@ class StripeFake:
                 auth = self.headers.get("Authorization", "")
                 key = api_key_of(auth)
                 if key not in fake.api_keys:
-                    shown = (key[:8] + "*" * 4 + key[-4:]) if key else ""
-                    return self._send(401, {"error": {"type": "invalid_request_error",
-                                                      "message": f"Invalid API Key provided: {shown}"}})
+                    message = (f"Invalid API Key provided: {key[:8]}****{key[-4:]}" if key else
+                               "You did not provide an API key. You need to provide your API key in the "
+                               "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').")
+                    return self._send(401, {"error": {"type": "invalid_request_error", "message": message}})
                 livemode = key.startswith(("sk_live_", "rk_live_"))
                 idem = self.headers.get("Idempotency-Key") if method == "POST" else None
                 fingerprint = (method, split.path, tuple(sorted(params.items())))

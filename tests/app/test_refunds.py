@@ -16,7 +16,7 @@ import psycopg
 import pytest
 import stripe
 
-from tests.app.conftest import AUTOPRO, WEBHOOK_SECRET, auth, deliver, event_payload
+from tests.app.conftest import ALICE, AUTOPRO, WEBHOOK_SECRET, auth, deliver, event_payload
 from tools.refunds import process_due_refunds, reconcile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -282,6 +282,11 @@ def test_one_refund_per_purchase_is_a_database_rule(db, client, stripe_fake):
     with pytest.raises(psycopg.Error) as exc:
         db.execute("SELECT refund_enqueue(gen_random_uuid(), 'x')")
     assert exc.value.sqlstate == "SR404"
+    unpaid = db.execute("SELECT id FROM create_checkout_purchase(%s, 'video15', NULL, 'broadcast')",
+                        (ALICE,)).fetchone()[0]
+    with pytest.raises(psycopg.Error) as exc:  # no Checkout Session: nothing was paid
+        db.execute("SELECT refund_enqueue(%s, 'request_cancelled')", (unpaid,))
+    assert (exc.value.sqlstate, exc.value.diag.column_name) == ("SR400", "purchase_id")
     with pytest.raises(psycopg.errors.CheckViolation):
         db.execute("UPDATE refunds SET status = 'succeeded'")  # succeeded needs a Stripe refund and a time
     with pytest.raises(psycopg.Error) as exc:

@@ -433,6 +433,7 @@ class StripeFake:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed ACK
 
             def log_message(self, *args):
                 pass

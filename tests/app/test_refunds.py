@@ -296,9 +296,14 @@ def test_one_refund_per_purchase_is_a_database_rule(db, client, stripe_fake):
     with pytest.raises(psycopg.Error) as exc:  # bound to its Stripe refund
         db.execute("SELECT refund_apply_stripe_status(%s, 're_two', 'succeeded')", (first,))
     assert exc.value.sqlstate == "SR409"
-    # A success is never undone.
+    # Never backwards: a success is not made pending again ...
+    db.execute("SELECT refund_apply_stripe_status(%s, 're_one', 'pending')", (first,))
+    assert db.execute("SELECT status, stripe_status FROM refunds").fetchone() == ("succeeded", "succeeded")
+    # ... but Stripe's failure is final, even after a success (the money came back to us).
     db.execute("SELECT refund_apply_stripe_status(%s, 're_one', 'failed')", (first,))
-    assert db.execute("SELECT status FROM refunds").fetchone() == ("succeeded",)
+    assert db.execute("SELECT status, last_error FROM refunds").fetchone() == ("failed", "Stripe refund failed")
+    db.execute("SELECT refund_apply_stripe_status(%s, 're_one', 'succeeded')", (first,))
+    assert db.execute("SELECT status FROM refunds").fetchone() == ("failed",)
 
 
 def test_the_worker_loop_expires_refunds_and_reconciles(client, db, stripe_fake, app_config, db_url):

@@ -42,7 +42,6 @@ WHERE status = 'pending' AND stripe_refund_id IS NULL;
 CREATE INDEX refunds_session_id_idx ON refunds (session_id);
 CREATE INDEX refunds_session_request_id_idx ON refunds (session_request_id);
 CREATE INDEX refunds_payment_intent_idx ON refunds (stripe_payment_intent_id);
-CREATE INDEX checkout_purchases_session_request_id_idx ON checkout_purchases (session_request_id);
 
 COMMENT ON TABLE refunds IS
 'A refund owed to a paying customer, at most one per purchase, written in the transaction of the outcome that owes it; '

@@ -17,9 +17,11 @@ BEGIN
         UPDATE sessions AS s SET status = 'cancelled'
         WHERE s.id = NEW.session_id AND s.status = 'waiting';
     END IF;
+    -- The purchase paid for this request's session, by the unique Checkout Session id.
     SELECT cp.id INTO v_purchase_id
-    FROM checkout_purchases AS cp
-    WHERE cp.session_request_id = NEW.id AND cp.stripe_checkout_session_id IS NOT NULL;
+    FROM sessions AS s
+    INNER JOIN checkout_purchases AS cp ON s.stripe_checkout_session_id = cp.stripe_checkout_session_id
+    WHERE s.id = NEW.session_id;
     IF v_purchase_id IS NOT NULL THEN
         PERFORM refund_enqueue(
             v_purchase_id,

@@ -17,7 +17,8 @@ in this order, each step in its own transaction:
 1. every pending numbered migration: one transaction per file, unless the file's
    header says `-- ssr:no-transaction` (then each statement runs on its own, for
    CREATE INDEX CONCURRENTLY; such a file must be safe to run again from the top);
-2. the changed function/view/trigger files, together in one transaction;
+2. the changed function and view files, together in one transaction; then each
+   changed trigger file in its own transaction (it locks its table only);
 3. the pending numbered migrations whose header says `-- ssr:after-objects`
    (backfills that need the triggers of step 2), as in step 1;
 4. the materialized views of db/views/ left unpopulated (created WITH NO DATA):
@@ -239,7 +240,7 @@ class _Runner:
                         f"{exc} - gave up after {attempt} attempts in {self.policy.retry_for:g} s; "
                         f"the steps before it are applied: run again when the table is less busy"
                     ) from exc
-                pause = delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
+                pause = delay * random.uniform(0.5, 1.0)
                 self.say(f"{exc}; waiting {pause:.1f} s, then attempt {attempt + 1}")
                 time.sleep(pause)
                 delay = min(delay * 2, self.policy.backoff_max)
@@ -393,7 +394,12 @@ def migrate(
                 with conn.transaction():
                     conn.execute(BOOKKEEPING)
             todo_m, todo_r = plan(conn, migrations, repeatables)
-            return _apply_all(_Runner(conn, policy, say), todo_m, todo_r, repeatables)
+            done = _apply_all(_Runner(conn, policy, say), todo_m, todo_r, repeatables)
+            if target is None:  # forget files that no longer exist (their objects were dropped by others)
+                conn.execute(
+                    "DELETE FROM ssr_meta.schema_objects WHERE NOT (path = ANY (%s))", ([r.key for r in repeatables],)
+                )
+            return done
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
 
@@ -426,16 +432,28 @@ def _apply_all(run: _Runner, todo_m, todo_r, repeatables) -> list[str]:
     for m in todo_m:
         if not m.after_objects:
             migration(m)
-    if todo_r:
-        run.step(f"{len(todo_r)} function/view/trigger file(s)", lambda: run.transaction(todo_r, record_object))
-        done += [r.rel for r in todo_r]
+    # Functions and views: one transaction (they lock no table). Then each trigger file in its
+    # own transaction: it locks its table only. One transaction holding the locks of several
+    # busy tables would wait in a cycle with the application's transactions, which write those
+    # tables in either order (insert a session then its request; accept a request then update
+    # its session), and time out again and again.
+    objects = [r for r in todo_r if not r.key.startswith("triggers/")]
+    if objects:
+        run.step(f"{len(objects)} function/view file(s)", lambda: run.transaction(objects, record_object))
+    for r in todo_r:
+        if r.key.startswith("triggers/"):
+            run.step(r.rel, lambda r=r: run.transaction([r], record_object))
+    done += [r.rel for r in todo_r]
     for m in todo_m:
         if m.after_objects:
             migration(m)
     for name in materialized_views(repeatables):
         t0 = time.monotonic()
         filled: list[bool] = []
-        run.step(f"filling materialized view {name}", lambda name=name: filled.append(run.fill_matview(name)))
+        run.step(
+            f"filling materialized view {name}",
+            lambda name=name, filled=filled: filled.append(run.fill_matview(name)),
+        )
         if filled and filled[-1]:
             run.say(f"filled materialized view {name} in {time.monotonic() - t0:.1f} s")
     return done
@@ -582,7 +600,8 @@ def psql_script(db_dir: Path = DB_DIR, policy: LockPolicy | None = None) -> str:
             "ON CONFLICT (path) DO UPDATE SET checksum = excluded.checksum, applied_at = now();",
             "\\endif",
         ]
-    parts.append("COMMIT;")
+    keys = ", ".join(_q(r.key) for r in repeatables)
+    parts += [f"DELETE FROM ssr_meta.schema_objects WHERE path NOT IN ({keys});", "COMMIT;"]
     for m in migrations:
         if m.after_objects:
             parts += migration(m)

@@ -27,7 +27,7 @@ COMMENT ON COLUMN routing_settings.open_wait_seconds IS
 COMMENT ON COLUMN routing_settings.updated_at IS 'When the settings last changed.';
 
 -- Per-request routing state. Online-safe: catalog-only columns, constraints NOT VALID
--- (validated by 0031), indexes built CONCURRENTLY by 0011.
+-- (validated by 0034), indexes built CONCURRENTLY by 0011.
 ALTER TABLE session_requests
 ADD COLUMN intake_id uuid,
 ADD COLUMN exclusive_until timestamptz,

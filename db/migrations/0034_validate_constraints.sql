@@ -1,5 +1,5 @@
 -- ssr:no-transaction
--- 0031: validates the constraints 0002 and 0010 added NOT VALID. VALIDATE CONSTRAINT scans
+-- 0034: validates the constraints 0002, 0003, 0010 and 0031 added NOT VALID. VALIDATE CONSTRAINT scans
 -- the table under a SHARE UPDATE EXCLUSIVE lock (a ROW SHARE lock on the referenced table
 -- for a foreign key), which blocks no reader and no writer. Rows written since the
 -- constraint was added were already checked. Each statement commits on its own; running
@@ -15,3 +15,4 @@ ALTER TABLE session_requests VALIDATE CONSTRAINT session_requests_outcome_status
 ALTER TABLE session_requests VALIDATE CONSTRAINT session_requests_window_only_hybrid_check;
 ALTER TABLE sessions VALIDATE CONSTRAINT sessions_workshop_id_fkey;
 ALTER TABLE sessions VALIDATE CONSTRAINT sessions_preferred_workshop_id_fkey;
+ALTER TABLE checkout_purchases VALIDATE CONSTRAINT checkout_purchases_session_request_id_fkey;

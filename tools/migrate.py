@@ -377,9 +377,12 @@ def migrate(
         repeatables = []
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("SET lock_timeout = 0")
+        # Poll instead of waiting inside pg_advisory_lock(): a waiting statement is an open
+        # transaction, and the other run's CREATE INDEX CONCURRENTLY would wait for it (deadlock).
         if not conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
             say("another migration run holds the lock; waiting for it to finish")
-            conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+            while not conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
+                time.sleep(0.2)
         try:
             has_meta = conn.execute("SELECT to_regclass('ssr_meta.schema_objects') IS NOT NULL").fetchone()[0]
             if dry_run:
@@ -539,7 +542,13 @@ def psql_script(db_dir: Path = DB_DIR, policy: LockPolicy | None = None) -> str:
         f"\\if :{{?ssr_lock_timeout}}\n\\else\n\\set ssr_lock_timeout {policy.lock_timeout}\n\\endif",
         f"\\if :{{?ssr_patient_lock_timeout}}\n\\else\n\\set ssr_patient_lock_timeout {policy.patient_lock_timeout}\n\\endif",
         "SET lock_timeout = 0;",
-        f"SELECT pg_advisory_lock({LOCK_KEY});",
+        # Refuse rather than wait: a psql session waiting for the lock is an open transaction
+        # that the other run's CREATE INDEX CONCURRENTLY would wait for.
+        f"SELECT pg_try_advisory_lock({LOCK_KEY}) AS ssr_locked \\gset",
+        "\\if :ssr_locked\n\\else",
+        "DO $ssr$ BEGIN RAISE EXCEPTION 'another migration run holds the lock: run this script again once it is done'; "
+        "END $ssr$;",
+        "\\endif",
         "BEGIN;",
         BOOKKEEPING.strip(),
         "COMMIT;",

@@ -241,10 +241,27 @@ class _Runner:
                         f"the steps before it are applied: run again when the table is less busy"
                     ) from exc
                 pause = delay * random.uniform(0.5, 1.0)
-                self.say(f"{exc}; waiting {pause:.1f} s, then attempt {attempt + 1}")
+                self.say(f"{exc}; waiting {pause:.1f} s, then attempt {attempt + 1}{self.oldest_transaction()}")
                 time.sleep(pause)
                 delay = min(delay * 2, self.policy.backoff_max)
                 attempt += 1
+
+    def oldest_transaction(self) -> str:
+        """The oldest other open transaction of this database: usually what holds the lock."""
+        import psycopg
+
+        try:
+            row = self.conn.execute(
+                "SELECT pid, extract(epoch FROM clock_timestamp() - xact_start), state, left(query, 60) "
+                "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND xact_start IS NOT NULL AND backend_type = 'client backend' ORDER BY xact_start LIMIT 1"
+            ).fetchone()
+        except psycopg.Error:  # a hint only; never fail the run for it
+            return ""
+        if not row:
+            return ""
+        query = " ".join((row[3] or "").split())
+        return f" (oldest open transaction: pid {row[0]}, {row[2]}, open {float(row[1]):.1f} s: {query!r})"
 
     def _raise(self, f: SqlFile, exc, line: int | None = None, timeout: str | None = None):
         desc = describe(f, exc, line)

@@ -279,8 +279,10 @@ def hold_reader(url: str, seconds: float, started: threading.Event, done: thread
         started.set()
 
 
-def run_scenario(url: str, hold: float = 0.0, warmup: float = 2.0, say=log, policy=None) -> dict:
-    """Writers + reader on a database at the base version; apply every migration; figures."""
+def run_scenario(url: str, hold: float = 0.0, warmup: float = 2.0, say=log, policy=None, apply=None) -> dict:
+    """Writers + reader on a database at the base version; apply every migration; figures.
+
+    `apply(url, say)`: another way to apply them (the runner of an earlier commit)."""
     messages: list[str] = []
 
     def note(msg: str) -> None:
@@ -299,7 +301,11 @@ def run_scenario(url: str, hold: float = 0.0, warmup: float = 2.0, say=log, poli
         holder.start()
         started.wait(30)
     t0 = time.perf_counter()
-    applied = mig.migrate(url, policy=policy, say=note)
+    failed = None
+    try:
+        applied = (apply or (lambda u, s: mig.migrate(u, policy=policy, say=s)))(url, note)
+    except Exception as exc:  # an earlier runner's failure is a figure too
+        applied, failed = [], str(exc).splitlines()[0][:300]
     seconds = time.perf_counter() - t0
     if holder:
         holder.join(hold + 30)
@@ -308,10 +314,13 @@ def run_scenario(url: str, hold: float = 0.0, warmup: float = 2.0, say=log, poli
     if hold_errors:
         figures["aborted_transactions"] += len(hold_errors)
         figures["errors"]["long_reader"] = len(hold_errors)
-    with psycopg.connect(url) as c:
-        stats_off = c.execute("SELECT workshop_stats_rebuild()").fetchone()[0]
-        c.rollback()
+    stats_off = None
+    if not failed:
+        with psycopg.connect(url) as c:
+            stats_off = c.execute("SELECT workshop_stats_rebuild()").fetchone()[0]
+            c.rollback()
     return {
+        "migration_failed": failed,
         "hold_reader_seconds": hold,
         "migration_seconds": round(seconds, 1),
         "files_applied": len(applied),
@@ -321,6 +330,22 @@ def run_scenario(url: str, hold: float = 0.0, warmup: float = 2.0, say=log, poli
         "workshop_stats_rows_off": stats_off,
         **figures,
     }
+
+
+def runner_of(ref: str):
+    """apply(url, say) with tools/migrate.py and db/ as they were at git `ref` (a baseline)."""
+    import importlib.util
+    import subprocess
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="ssr-runner-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "tools/migrate.py", "db"],
+                             check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
+    spec = importlib.util.spec_from_file_location("ssr_migrate_" + ref.replace("/", "_"), tmp / "tools" / "migrate.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return lambda url, say: mod.migrate(url, db_dir=tmp / "db")
 
 
 def durable_server(args) -> str:
@@ -359,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sessions", type=int, default=1_000_000)
     ap.add_argument("--hold", type=float, default=15.0, help="seconds the long reader stays open (scenario 2)")
     ap.add_argument("--output", type=Path, default=Path(__file__).resolve().parent / "migration_stall.json")
+    ap.add_argument("--baseline-ref", help="also run both scenarios with the runner and migrations of this git ref")
     a = ap.parse_args(argv)
     srv = durable_server(a)
     sett = settings(srv)
@@ -378,17 +404,23 @@ def main(argv: list[str] | None = None) -> int:
         counts = build_base(base_url, a.sessions)
         log(f"base: built in {time.perf_counter() - t0:.0f} s: {counts}")
     results = {"settings": sett, "base": counts, "scenarios": []}
-    for name, hold in (("4 writers + 1 reader", 0.0), (f"the same + a reader open {a.hold:g} s", a.hold)):
-        copy = base + "_run"
-        server.drop_database(srv, copy)
-        with psycopg.connect(server.url_for(srv, "postgres"), autocommit=True) as c:
-            c.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{base}" STRATEGY FILE_COPY')
-        log(f"scenario: {name}")
-        r = run_scenario(server.url_for(srv, copy), hold=hold)
-        r["scenario"] = name
-        log(json.dumps(r, indent=1))
-        results["scenarios"].append(r)
-        server.drop_database(srv, copy)
+    runs = [("scenarios", None)]
+    if a.baseline_ref:
+        results["baseline_ref"] = a.baseline_ref
+        results["baseline"] = []
+        runs.insert(0, ("baseline", runner_of(a.baseline_ref)))
+    for key, apply in runs:
+        for name, hold in (("4 writers + 1 reader", 0.0), (f"the same + a reader open {a.hold:g} s", a.hold)):
+            copy = base + "_run"
+            server.drop_database(srv, copy)
+            with psycopg.connect(server.url_for(srv, "postgres"), autocommit=True) as c:
+                c.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{base}" STRATEGY FILE_COPY')
+            log(f"scenario: {name}" + (f" (baseline: {a.baseline_ref})" if apply else ""))
+            r = run_scenario(server.url_for(srv, copy), hold=hold, apply=apply)
+            r["scenario"] = name
+            log(json.dumps(r, indent=1))
+            results[key].append(r)
+            server.drop_database(srv, copy)
     a.output.write_text(json.dumps(results, indent=1) + "\n")
     log(f"wrote {a.output}")
     bad = [r for r in results["scenarios"]

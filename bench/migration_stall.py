@@ -344,6 +344,7 @@ def runner_of(ref: str):
     subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
     spec = importlib.util.spec_from_file_location("ssr_migrate_" + ref.replace("/", "_"), tmp / "tools" / "migrate.py")
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up there
     spec.loader.exec_module(mod)
     return lambda url, say: mod.migrate(url, db_dir=tmp / "db")
 

@@ -279,14 +279,22 @@ def hold_reader(url: str, seconds: float, started: threading.Event, done: thread
         started.set()
 
 
-def run_scenario(url: str, hold: float = 0.0, warmup: float = 2.0, say=log, policy=None, apply=None) -> dict:
+def run_scenario(
+    url: str, hold: float = 0.0, warmup: float = 2.0, say=log, policy=None, apply=None,
+    release_after_retries: int | None = None,
+) -> dict:
     """Writers + reader on a database at the base version; apply every migration; figures.
 
+    `hold`: seconds a reader transaction stays open while the migrations start (at most that
+    long: with `release_after_retries`, it ends once the runner has retried that many times).
     `apply(url, say)`: another way to apply them (the runner of an earlier commit)."""
     messages: list[str] = []
+    release = threading.Event()
 
     def note(msg: str) -> None:
         messages.append(msg)
+        if release_after_retries and sum("lock timeout" in m for m in messages) >= release_after_retries:
+            release.set()
         say(f"  migrate: {msg}")
 
     work = Workload(url)
@@ -296,7 +304,7 @@ def run_scenario(url: str, hold: float = 0.0, warmup: float = 2.0, say=log, poli
     holder = None
     hold_errors: list = []
     if hold:
-        started, release = threading.Event(), threading.Event()
+        started = threading.Event()
         holder = threading.Thread(target=hold_reader, args=(url, hold, started, release, hold_errors), daemon=True)
         holder.start()
         started.wait(30)

@@ -20,17 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def ensure_pg_cron() -> None:
-    """Install Debian's postgresql-15-cron like PL/Python (root: apt-get), else skip."""
-    if os.path.exists(os.path.join(pgcluster.pkglibdir(), "pg_cron.so")):
-        return
-    if os.geteuid() != 0:
+    """Install Debian's postgresql-15-cron as the project installs PL/Python (root: apt-get)."""
+    if os.geteuid() != 0 and not os.path.exists(os.path.join(pgcluster.pkglibdir(), "pg_cron.so")):
         pytest.skip("pg_cron is not installed (apt-get install postgresql-15-cron, as root)")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    res = subprocess.run(["apt-get", "install", "-y", "-qq", "postgresql-15-cron"], env=env, check=False,
-                         capture_output=True)
-    if res.returncode != 0:
-        subprocess.run(["apt-get", "update", "-qq"], env=env, check=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "postgresql-15-cron"], env=env, check=True)
+    subprocess.run([sys.executable, str(ROOT / "tools" / "pgcluster.py"), "ensure-pg-cron"], check=True)
 
 
 @pytest.fixture(scope="module")

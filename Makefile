@@ -12,14 +12,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 4
 
-.PHONY: help install plpython db migrate seed run stop test lint pytest bench psql-script clean reconcile refunds
+.PHONY: help install plpython db migrate seed run stop test lint pytest bench bench-migrations schema psql-script clean reconcile refunds
 
 help:
 	@echo "make run    - install, start the embedded Postgres, migrate, load demo data, serve the app"
 	@echo "make test   - install, lint (ruff, sqlfluff), pytest against a throwaway cluster"
 	@echo "make stop   - stop the embedded Postgres cluster"
 	@echo "make reconcile [HOURS=48] / make refunds - the money jobs once (STRIPE_SECRET_KEY from the environment)"
-	@echo "make migrate / seed / bench / psql-script / clean"
+	@echo "make migrate / seed / schema / bench / bench-migrations / psql-script / clean"
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,7 +53,15 @@ seed: migrate
 # page and sends the app a signed webhook when "paid".
 STRIPE_FAKE_PORT ?= 12111
 
-run: seed
+# Demo data goes into the embedded cluster only; into DATABASE_URL only with SEED=1.
+SEED ?=
+
+run: migrate
+	@if [ -z "$${DATABASE_URL:-}" ] || [ "$(SEED)" = 1 ]; then \
+	  $(MAKE) --no-print-directory seed; \
+	else \
+	  echo "run: DATABASE_URL is set: demo data NOT loaded into it (make run SEED=1 loads it there)"; \
+	fi
 	@url="$(db_url)"; export DATABASE_URL="$$url"; \
 	  export PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}"; \
 	  export JWT_SECRET="$${JWT_SECRET:-demo-only-jwt-secret-change-me-0123456789}"; \
@@ -84,9 +92,13 @@ refunds: migrate
 stop:
 	@$(PG) stop $(PG_DIR)
 
+# squawk: transactional migrations as the runner applies them (in a transaction), the
+# `-- ssr:no-transaction` ones outside; what it may not flag is justified in .squawk.toml.
 lint: install
 	$(VENV)/bin/ruff check app tests tools bench
 	$(VENV)/bin/sqlfluff lint --processes 2 db
+	$(VENV)/bin/squawk -c .squawk.toml --assume-in-transaction $$(grep -L '^-- ssr:no-transaction' db/migrations/*.sql)
+	$(VENV)/bin/squawk -c .squawk.toml $$(grep -l '^-- ssr:no-transaction' db/migrations/*.sql)
 
 pytest: install
 	$(VENV)/bin/pytest -q
@@ -95,6 +107,14 @@ test: lint pytest
 
 bench: install
 	$(PY) -m bench $(if $(SCALE),--scale $(SCALE))
+
+# The write stall of applying every migration to a live 1M-session marketplace (durable cluster).
+bench-migrations: install
+	$(PY) -m bench.migration_stall $(if $(SESSIONS),--sessions $(SESSIONS))
+
+# db/schema.sql: a normalised pg_dump --schema-only of a freshly migrated scratch database.
+schema: install
+	@$(PY) tools/schema.py --write --database-url "$(db_url)"
 
 psql-script: install
 	@mkdir -p build

@@ -4,13 +4,15 @@
 -- expiry, a cancellation, a fulfillment rejected after payment); the unique purchase_id
 -- makes a second refund for one purchase impossible. The worker (tools/refunds.py)
 -- claims due rows with FOR UPDATE SKIP LOCKED and calls Stripe with the row id as the
--- idempotency key.
+-- idempotency key. This transaction locks one busy table (checkout_purchases, for the
+-- foreign keys); the foreign keys to sessions and session_requests come in 0052 and 0053,
+-- one table per transaction, NOT VALID, and 0054 validates them without blocking anyone.
 
 CREATE TABLE refunds (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     purchase_id uuid NOT NULL REFERENCES checkout_purchases (id) ON DELETE RESTRICT,
-    session_id uuid REFERENCES sessions (id) ON DELETE RESTRICT,
-    session_request_id uuid REFERENCES session_requests (id) ON DELETE RESTRICT,
+    session_id uuid,
+    session_request_id uuid,
     stripe_checkout_session_id text NOT NULL CHECK (stripe_checkout_session_id ~ '^cs_[A-Za-z0-9_]+$'),
     stripe_payment_intent_id text CHECK (stripe_payment_intent_id ~ '^pi_[A-Za-z0-9_]+$'),
     amount_minor integer NOT NULL CHECK (amount_minor > 0),

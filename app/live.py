@@ -103,8 +103,8 @@ class Hub:
                     with self._lock:
                         self._listening = set()
                     backoff = 0.2
-                    self._serve(conn, resync=not first)
-                    first = False
+                    resync, first = not first, False
+                    self._serve(conn, resync=resync)
             except psycopg.Error as exc:
                 with self._lock:
                     self._listening = set()

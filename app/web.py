@@ -6,9 +6,8 @@ stored-procedure calls as the API."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, send_from_directory, url_for
 

@@ -15,10 +15,10 @@
 
   function strategy(s) {
     var w = s.preferred_workshop_name || "your workshop";
-    if (s.routing_type === "workshop_only") return "Offered only to " + w + "'s mechanics.";
+    if (s.routing_type === "workshop_only") return "Offered only to the mechanics of " + w + ".";
     if (s.routing_type === "hybrid") {
-      if (s.exclusive_until) return w + "'s mechanics first, then anyone.";
-      return w + " first, then anyone: now open to every available mechanic.";
+      if (s.exclusive_until) return "Offered to the mechanics of " + w + " first, then to anyone.";
+      return "Offered to " + w + " first, then anyone: now open to every available mechanic.";
     }
     return "Offered to every available mechanic.";
   }

@@ -129,10 +129,11 @@ def api_latency(port: int, n: int) -> dict:
     return summarize(lat)
 
 
-def run(url: str, sizes, st: Settings, log=print) -> dict:
+def run(url: str, sizes, st: Settings, log=print, clients: int | None = None, workers: int | None = None,
+        events_per_rep: int = EVENTS_PER_REP, api_calls: int = API_CALLS) -> dict:
     with psycopg.connect(url, autocommit=True) as conn:
         require(conn, "get_mechanic_channels", "routing_outbox_replay", "handle_checkout_event")
-        n_clients = int(os.environ.get("BENCH_SSE_CLIENTS", "200"))
+        n_clients = clients or int(os.environ.get("BENCH_SSE_CLIENTS", "200"))
         mechanics = [str(r[0]) for r in conn.execute("SELECT id FROM mechanics ORDER BY id LIMIT %s", (n_clients,))]
     if len(mechanics) < n_clients:
         raise Skip(f"only {len(mechanics)} mechanics at this scale, {n_clients} clients wanted")
@@ -141,7 +142,7 @@ def run(url: str, sizes, st: Settings, log=print) -> dict:
     fake = StripeFake()
     fake.server.RequestHandlerClass.disable_nagle_algorithm = True
     fake.start()
-    workers = int(os.environ.get("BENCH_WEB_WORKERS", "4"))
+    workers = workers or int(os.environ.get("BENCH_WEB_WORKERS", "4"))
     web = e2e.Gunicorn(url, fake.url, workers)
     secret = "bench-jwt-secret-" + "x" * 32  # the JWT_SECRET e2e.Gunicorn gives the app
     now = int(time.time())
@@ -151,15 +152,15 @@ def run(url: str, sizes, st: Settings, log=print) -> dict:
     reps = []
     try:
         web.wait_ready()
-        api_alone = api_latency(web.port, API_CALLS)
+        api_alone = api_latency(web.port, api_calls)
         streams = Streams(web.port, tokens)
         streams.wait_open(n_clients)
         log(f"  {n_clients} streams open on {workers} workers")
-        api_streams = api_latency(web.port, API_CALLS)
+        api_streams = api_latency(web.port, api_calls)
         conn_http = http.client.HTTPConnection("127.0.0.1", web.port, timeout=30)
         for _ in range(st.reps):
             with psycopg.connect(url, autocommit=True) as conn:
-                pairs = e2e.prepare_purchases(conn, fake, EVENTS_PER_REP, sizes.customers)
+                pairs = e2e.prepare_purchases(conn, fake, events_per_rep, sizes.customers)
             sent: dict[str, float] = {}
             for _, cs in pairs:
                 _evt, body = e2e.event_for(cs)

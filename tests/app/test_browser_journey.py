@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -63,8 +62,16 @@ def wait_for(driver, condition, message: str):
     return WebDriverWait(driver, WAIT, poll_frequency=0.1).until(condition, message)
 
 
+def unlabelled(driver) -> list[str]:
+    """Form controls a screen reader could not name (no <label>, no aria-label)."""
+    return driver.execute_script("""
+        return Array.from(document.querySelectorAll('input:not([type=hidden]), textarea, select'))
+            .filter(e => e.labels.length === 0 && !e.getAttribute('aria-label')).map(e => e.outerHTML);""")
+
+
 def sign_in_as(driver, base: str, who: str) -> None:
     driver.get(base + "/account/sign-in")
+    assert unlabelled(driver) == []
     driver.find_element(By.ID, f"demo-{who}").click()
     wait_for(driver, lambda d: "Signed in as" in d.page_source, f"{who} signed in")
 
@@ -85,6 +92,7 @@ def test_alice_books_hybrid_pays_and_sees_ana_accept_live(app_config, seeded_con
         alice.find_element(By.CSS_SELECTOR, f'a[href="/workshops/{AUTOPRO}/book"]').click()
         wait_for(alice, lambda d: d.find_elements(By.ID, "pay"), "booking form")
         assert "This workshop first, then anyone" in alice.page_source
+        assert unlabelled(alice) == []
         # Keyboard only: Space picks the strategy, Enter on the button pays.
         alice.find_element(By.ID, "routing-workshop_only").send_keys(Keys.SPACE)
         alice.find_element(By.ID, "routing-hybrid").send_keys(Keys.SPACE)
@@ -111,15 +119,13 @@ def test_alice_books_hybrid_pays_and_sees_ana_accept_live(app_config, seeded_con
         wait_for(ana, lambda d: d.find_elements(By.CSS_SELECTOR, offer), "the offer pushed to Ana")
         assert ana.execute_script("return window.notReloaded === true;")
         shoot(ana, "dashboard")
-        started = time.monotonic()
         ana.find_element(By.CSS_SELECTOR, offer + " button").click()
         wait_for(ana, lambda d: "Accepted" in d.find_element(By.ID, "accept-result").text, "accepted")
         assert not ana.find_elements(By.CSS_SELECTOR, offer)
 
-        # Alice's page shows who took it, within seconds, still without a reload.
+        # Alice's page shows who took it within seconds (the bounded wait), still without a reload.
         wait_for(alice, lambda d: d.find_element(By.ID, "progress").get_attribute("data-state") == "assigned",
                  "mechanic assigned")
-        assert time.monotonic() - started < 10
         assert alice.find_element(By.ID, "state-title").text == "Mechanic assigned: Ana Torres"
         assert "AutoPro Mechanics" in alice.find_element(By.ID, "state-detail").text
         shoot(alice, "success-assigned")

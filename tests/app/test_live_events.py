@@ -1,10 +1,16 @@
 """The mechanic's live feed over real HTTP under gunicorn: events pushed from the database's
 notifications, replay after a reconnect (Last-Event-ID), heartbeats, a cap per worker, a
-stop that does not wait for the streams, and the listener's recovery from a lost connection."""
+stop that does not wait for the streams, and the listener's recovery from a lost connection.
+Also the booking path with a plain HTTP client (no JavaScript, no browser)."""
 
 from __future__ import annotations
 
+import http.cookiejar
+import re
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 
 import psycopg
@@ -77,3 +83,40 @@ def test_the_listener_reconnects_and_tells_clients_to_replay(db_url):
     finally:
         hub.close()
     assert sub.queue.get(timeout=5) == live.CLOSE  # the worker is stopping: streams end
+
+
+def test_booking_works_with_a_plain_http_client_and_no_javascript(app_config, seeded_conn):
+    """Cookies and forms only, over real HTTP (urllib): sign in, book, land on Stripe Checkout."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+
+    def csrf(html: str) -> str:
+        return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+    def post(url: str, fields: dict):
+        data = urllib.parse.urlencode(fields).encode()
+        try:
+            opener.open(urllib.request.Request(url, data=data, method="POST"))  # noqa: S310 - local server
+        except urllib.error.HTTPError as exc:  # the 303 is not followed
+            return exc.code, exc.headers.get("Location")
+        raise AssertionError("expected a redirect")
+
+    with serve(app_config, workers=1) as (base, fake, _proc):
+        page = opener.open(base + "/account/sign-in").read().decode()
+        status, location = post(base + "/account/sign-in", {"token": auth()["Authorization"][7:], "csrf_token": csrf(page)})
+        assert (status, location) == (303, "/workshops/")
+        directory = opener.open(base + "/workshops/").read().decode()
+        assert f'href="/workshops/{AUTOPRO}/book"' in directory
+        form = opener.open(f"{base}/workshops/{AUTOPRO}/book").read().decode()
+        status, location = post(f"{base}/workshops/{AUTOPRO}/book",
+                                {"plan": "video15", "routing_type": "workshop_only", "csrf_token": csrf(form)})
+        assert status == 303 and location.startswith(fake.url + "/c/pay/cs_test_")
+        cs_id = location.rsplit("/", 1)[1]
+        assert seeded_conn.execute("SELECT routing_type, preferred_workshop_id::text FROM checkout_purchases "
+                                   "WHERE stripe_checkout_session_id = %s", (cs_id,)).fetchone() == (
+            "workshop_only", AUTOPRO)

@@ -19,7 +19,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.app.conftest import AUTOPRO
+from tests.app.conftest import ALICE, AUTOPRO, DEV
 from tests.app.live_server import serve
 from tools.chromium import BROWSER, DRIVER
 
@@ -118,7 +118,18 @@ def test_alice_books_hybrid_pays_and_sees_ana_accept_live(app_config, seeded_con
         offer = f'.offer[data-request-id="{request_id}"]'
         wait_for(ana, lambda d: d.find_elements(By.CSS_SELECTOR, offer), "the offer pushed to Ana")
         assert ana.execute_script("return window.notReloaded === true;")
+        # Another customer's request, open to anyone: it appears too, and when a mechanic of
+        # another workshop takes it, it disappears from Ana's page, still without a reload.
+        other = str(seeded_conn.execute(
+            "SELECT session_request_id FROM fulfill_checkout('diag45', 'cs_test_other_customer', NULL, %s, "
+            "'alice@customer.example', 6900, 'usd', NULL, NULL, 'broadcast')", (ALICE,)).fetchone()[0])
+        other_offer = f'.offer[data-request-id="{other}"]'
+        wait_for(ana, lambda d: d.find_elements(By.CSS_SELECTOR, other_offer), "the second offer pushed to Ana")
         shoot(ana, "dashboard")
+        seeded_conn.execute("SELECT * FROM accept_session_request(%s, %s)", (other, DEV))
+        wait_for(ana, lambda d: not d.find_elements(By.CSS_SELECTOR, other_offer), "taken by someone else: gone")
+        assert ana.find_elements(By.CSS_SELECTOR, offer)
+        assert ana.execute_script("return window.notReloaded === true;")
         ana.find_element(By.CSS_SELECTOR, offer + " button").click()
         wait_for(ana, lambda d: "Accepted" in d.find_element(By.ID, "accept-result").text, "accepted")
         assert not ana.find_elements(By.CSS_SELECTOR, offer)

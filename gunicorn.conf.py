@@ -15,7 +15,7 @@ import signal
 workers = int(os.environ.get("WORKERS", "4"))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "128"))
-_reserved = int(os.environ.get("SSE_RESERVED_THREADS", "16"))
+_reserved = int(os.environ.get("SSE_RESERVED_THREADS") or max(4, threads // 8))
 os.environ.setdefault("SSE_MAX_CLIENTS", str(max(threads - _reserved, 1)))
 # A stream's thread is busy for its whole life; idle keep-alive connections are not.
 worker_connections = 1000

@@ -41,6 +41,9 @@ def test_events_are_pushed_replayed_after_a_reconnect_and_end_on_stop(app_config
         dev = SSEClient(base, headers=auth(DEV, "mechanic"))  # City Auto
         assert ana.status == dev.status == 200
         assert ana.response.getheader("Content-Type").startswith("text/event-stream")
+        # Two streams (two channels each), one LISTEN connection in the worker.
+        assert seeded_conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ssr-live' "
+                                   "AND datname = current_database()").fetchone()[0] == 1
         busy = SSEClient(base, headers=auth(BEN, "mechanic"))  # a third stream on this one worker
         assert busy.status == 503 and busy.response.getheader("Retry-After") == "5"
 

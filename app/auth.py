@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -136,9 +137,7 @@ def sign_out() -> None:
 
 
 def mint(sub: str, role: str, ttl: int) -> str:
-    """A token signed with this app's JWT_SECRET (the demo sign-in, app.devtoken)."""
-    import time
-
+    """A token signed with this app's JWT_SECRET (the demo sign-in)."""
     now = int(time.time())
     return jwt.encode({"sub": str(sub), "role": role, "iat": now, "exp": now + ttl},
                       current_app.config["JWT_SECRET"], algorithm="HS256")

@@ -229,6 +229,8 @@ def test_fulfillment_rejected_after_payment_owes_a_refund(client, db, stripe_fak
     assert r.get_json()["outcome"] == "fulfillment_rejected"
     assert refund_row(db, pid)[:4] == ("fulfillment_rejected", "pending", 2900, "usd")
     assert db.execute("SELECT session_id FROM refunds").fetchone() == (None,)
+    page = client.client.get(f"/checkout/success?session_id={cs_id}", headers={"Accept": "text/html"})
+    assert "You will be refunded in full" in page.get_data(as_text=True)
     assert process_due_refunds(db_url, stripe_client(app_config))["succeeded"] == 1
     assert len(stripe_fake.refunds) == 1
     # The webhook's retry finds the purchase settled and owes nothing more.

@@ -2,7 +2,8 @@
 
 Configuration comes from the environment (or the `config` mapping of create_app):
 DATABASE_URL, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, JWT_SECRET, PUBLIC_BASE_URL
-(all required) and STRIPE_API_BASE (optional, e.g. a local fake of the Stripe API).
+(all required), STRIPE_API_BASE (optional, e.g. a local fake of the Stripe API) and
+DATABASE_READ_URL (optional: reads that may lag, e.g. a standby; unset: DATABASE_URL).
 The app refuses to start when one is missing; it applies no silent defaults.
 """
 
@@ -14,7 +15,7 @@ import threading
 from flask import Flask, jsonify
 
 REQUIRED = ("DATABASE_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "JWT_SECRET", "PUBLIC_BASE_URL")
-OPTIONAL = ("STRIPE_API_BASE",)
+OPTIONAL = ("STRIPE_API_BASE", "DATABASE_READ_URL")
 
 
 class ConfigError(RuntimeError):
@@ -23,10 +24,16 @@ class ConfigError(RuntimeError):
 
 class LazyPool:
     """A psycopg_pool.ConnectionPool opened on first use, so a pre-forking server
-    (gunicorn) opens one per worker process and importing the app touches no database."""
+    (gunicorn) opens one per worker process and importing the app touches no database.
 
-    def __init__(self, conninfo: str, min_size: int, max_size: int, timeout: float):
-        self._args = (conninfo, min_size, max_size, timeout)
+    With a multi-host conninfo (target_session_attrs=read-write) a failover is survived:
+    broken connections are dropped (checked before use, discarded when broken in use) and
+    new ones go to the new primary. reconnect_timeout is short so that, after a failover,
+    connecting again is driven by requests instead of an exponential backoff of minutes."""
+
+    def __init__(self, conninfo: str, min_size: int, max_size: int, timeout: float,
+                 reconnect_timeout: float = 5.0, name: str = "ssr-app"):
+        self._args = (conninfo, min_size, max_size, timeout, reconnect_timeout, name)
         self._pool = None
         self._lock = threading.Lock()
 
@@ -36,16 +43,17 @@ class LazyPool:
                 if self._pool is None:
                     from psycopg_pool import ConnectionPool
 
-                    conninfo, min_size, max_size, timeout = self._args
+                    conninfo, min_size, max_size, timeout, reconnect_timeout, name = self._args
                     self._pool = ConnectionPool(
                         conninfo,
                         min_size=min_size,
                         max_size=max_size,
                         timeout=timeout,
-                        kwargs={"autocommit": True, "application_name": "ssr-app"},
+                        reconnect_timeout=reconnect_timeout,
+                        kwargs={"autocommit": True, "application_name": name},
                         check=ConnectionPool.check_connection,  # drop connections broken by a restart
                         open=True,
-                        name="ssr-app",
+                        name=name,
                     )
         return self._pool
 
@@ -66,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
         POOL_MIN_SIZE=int(os.environ.get("POOL_MIN_SIZE", "1")),
         POOL_MAX_SIZE=int(os.environ.get("POOL_MAX_SIZE", "10")),
         POOL_TIMEOUT=float(os.environ.get("POOL_TIMEOUT", "10")),
+        POOL_RECONNECT_TIMEOUT=float(os.environ.get("POOL_RECONNECT_TIMEOUT", "5")),
     )
     settings.update(config or {})
     missing = [k for k in REQUIRED if not settings.get(k)]
@@ -82,8 +91,15 @@ def create_app(config: dict | None = None) -> Flask:
 
     base = {"api": settings["STRIPE_API_BASE"]} if settings.get("STRIPE_API_BASE") else None
     app.extensions["stripe"] = StripeClient(settings["STRIPE_SECRET_KEY"], base_addresses=base, max_network_retries=2)
-    app.extensions["db_pool"] = LazyPool(
-        settings["DATABASE_URL"], settings["POOL_MIN_SIZE"], settings["POOL_MAX_SIZE"], settings["POOL_TIMEOUT"]
+    pool_args = (settings["POOL_MIN_SIZE"], settings["POOL_MAX_SIZE"], settings["POOL_TIMEOUT"],
+                 settings["POOL_RECONNECT_TIMEOUT"])
+    # Everything that writes or decides: the primary (a multi-host URL with read-write).
+    app.extensions["db_pool"] = LazyPool(settings["DATABASE_URL"], *pool_args)
+    # Reads that may lag (the directory): a standby when DATABASE_READ_URL says so.
+    read_url = settings.get("DATABASE_READ_URL")
+    app.extensions["db_read_pool"] = (
+        LazyPool(read_url, *pool_args, name="ssr-app-read")
+        if read_url and read_url != settings["DATABASE_URL"] else app.extensions["db_pool"]
     )
 
     from app import errors, routes

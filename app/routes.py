@@ -30,25 +30,36 @@ PARAM_NAMES = {"p_preferred_workshop_id": "workshop_id", "preferred_workshop_id"
                "p_routing_type": "routing_type", "p_limit": "limit", "p_offset": "offset", "plan_code": "plan"}
 
 
-def _pool():
-    return current_app.extensions["db_pool"]
+def _pool(read: bool = False):
+    return current_app.extensions["db_read_pool" if read else "db_pool"]
 
 
 def _stripe() -> stripe.StripeClient:
     return current_app.extensions["stripe"]
 
 
-def _call(sql: str, params: tuple, *, path_ids: bool = False, many: bool = False, acting_mechanic=None):
+def _call(sql: str, params: tuple, *, path_ids: bool = False, many: bool = False, acting_mechanic=None,
+          read: bool = False):
     """Run one statement in one transaction and map our SQLSTATEs to ApiError.
     acting_mechanic sets app.mechanic_id for that transaction (the routing functions and
-    the mechanic RLS policy check it against the mechanic the call is for)."""
+    the mechanic RLS policy check it against the mechanic the call is for).
+    read=True: a read that may lag, on DATABASE_READ_URL (a standby); never for a decision."""
     try:
-        with _pool().connection() as conn, conn.transaction():
-            cur = conn.cursor(row_factory=dict_row)
-            if acting_mechanic is not None:
-                cur.execute("SELECT set_config('app.mechanic_id', %s, TRUE)", (str(acting_mechanic),))
-            cur.execute(sql, params)
-            return cur.fetchall() if many else cur.fetchone()
+        with _pool(read).connection() as conn:
+            try:
+                with conn.transaction():
+                    cur = conn.cursor(row_factory=dict_row)
+                    if acting_mechanic is not None:
+                        cur.execute("SELECT set_config('app.mechanic_id', %s, TRUE)", (str(acting_mechanic),))
+                    cur.execute(sql, params)
+                    return cur.fetchall() if many else cur.fetchone()
+            except psycopg.errors.ReadOnlySqlTransaction as exc:
+                # The server this connection was opened to is read-only now (demoted, or a
+                # promoted standby not yet accepting writes): drop it, the next one goes to
+                # the primary, and let the client retry.
+                conn.close()
+                raise ApiError(503, "database_read_only", "the database is read-only, retry later",
+                               headers={"Retry-After": "5"}) from exc
     except psycopg.OperationalError:
         raise
     except psycopg.Error as exc:
@@ -179,14 +190,14 @@ def workshop_directory():
     _only_params("limit", "offset")
     limit = _int_param("limit", 20, 1, 100)
     offset = _int_param("offset", 0, 0, None)
-    rows = _call("SELECT * FROM get_workshop_directory(%s, %s)", (limit, offset), many=True)
+    rows = _call("SELECT * FROM get_workshop_directory(%s, %s)", (limit, offset), many=True, read=True)
     keys = ("workshop_id", "workshop_name", "workshop_email", "workshop_status", "total_mechanics",
             "available_mechanics", "avg_rating", "total_sessions", "created_at")
     workshops = [{k: _jsonable(r.get(k)) for k in keys} for r in rows]
     total = int(rows[0]["total_count"]) if rows else None
     if total is None:
         # Past the last page the function returns no row to carry the count.
-        first = None if offset == 0 else _call("SELECT total_count FROM get_workshop_directory(1, 0)", ())
+        first = None if offset == 0 else _call("SELECT total_count FROM get_workshop_directory(1, 0)", (), read=True)
         total = int(first["total_count"]) if first else 0
     return jsonify(ok=True, workshops=workshops, total=total, limit=limit, offset=offset)
 

@@ -391,6 +391,78 @@ class Run:
             fail.setdefault("error", exc)
 
 
+def fulfill_load(cluster: Cluster, seconds: float = 10, clients: int = 8, scale: float = 0.01, log=print) -> dict:
+    """fulfill_checkout at full speed (the benchmark's pgbench script, 8 clients) on the HA
+    primary, with synchronous_commit on (commits wait for the standby) and, as the baseline of
+    the same run, local (they do not); replication lag and the age of what the standby shows,
+    sampled every 50 ms meanwhile. In its own database, filled by the benchmark's generator."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from bench import generate, measure
+    from bench import pgbench as pgb
+
+    def with_db(url: str, db: str, **extra) -> str:
+        params = conninfo_to_dict(url)
+        params.update(dbname=db, **extra)
+        return make_conninfo(**params)
+
+    with psycopg.connect(cluster.url(), autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS ssr_load")
+        conn.execute("CREATE DATABASE ssr_load")
+    url = with_db(cluster.url(), "ssr_load")
+    migrate(url, out=open(os.devnull, "w"))
+    generate.generate(url, scale, log=lambda *_: None)
+    sizes = generate.Sizes.for_scale(scale)
+    primary = next(n for n in ("node1", "node2") if n == cluster.primary())
+    standby = next(n for n in ("node1", "node2") if n != primary)
+    out = {}
+    for mode in ("on", "local"):
+        samples: list[tuple[float, float, float, float]] = []
+        stop = threading.Event()
+
+        def sample(samples=samples, stop=stop):
+            with psycopg.connect(cluster.node_url(primary, "ssr_load"), autocommit=True) as p, \
+                    psycopg.connect(cluster.node_url(standby, "ssr_load"), autocommit=True) as s:
+                while not stop.is_set():
+                    row = p.execute(
+                        "SELECT coalesce(extract(epoch FROM replay_lag) * 1000, 0), "
+                        "coalesce(extract(epoch FROM flush_lag) * 1000, 0), "
+                        "pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) "
+                        "FROM pg_stat_replication WHERE state = 'streaming' LIMIT 1").fetchone()
+                    age = s.execute("SELECT extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000"
+                                    ).fetchone()[0]
+                    if row and age is not None:
+                        samples.append((*(float(x) for x in row), float(age)))
+                    time.sleep(0.05)
+
+        sampler = threading.Thread(target=sample)
+        tag = f"fo{mode}{uuid.uuid4().hex[:8]}"
+        script = measure.FULFILL_SCRIPT.format(C=sizes.customers, W=sizes.workshops, tag=tag)
+        sampler.start()
+        time.sleep(0.2)
+        samples.clear()  # lag while idle is not the point
+        try:
+            res = pgb.run(with_db(cluster.url(), "ssr_load", options=f"-c synchronous_commit={mode}"),
+                          clients=clients, seconds=seconds, script=script, defines={"i": 0})
+        finally:
+            stop.set()
+            sampler.join()
+        measure.check_fulfilled(url, tag, res["transactions"])
+        res["replay_lag_ms"] = {"p50": pctl([x[0] for x in samples], 0.5), "p99": pctl([x[0] for x in samples], 0.99),
+                                "max": max((x[0] for x in samples), default=None)}
+        res["flush_lag_ms_p50"] = pctl([x[1] for x in samples], 0.5)
+        res["replay_bytes_behind_max"] = max((x[2] for x in samples), default=None)
+        res["standby_data_age_ms"] = {"p50": pctl([x[3] for x in samples], 0.5),
+                                      "p99": pctl([x[3] for x in samples], 0.99),
+                                      "max": max((x[3] for x in samples), default=None)}
+        res["samples"] = len(samples)
+        out[f"synchronous_commit_{mode}"] = res
+        log(f"failover: fulfill_checkout with synchronous_commit={mode}: {res['tps']} tps, p50 {res['p50_ms']} ms; "
+            f"replay_lag p50 {res['replay_lag_ms']['p50']} ms, max {res['replay_lag_ms']['max']} ms")
+    out["clients"], out["seconds"], out["sessions_in_database"] = clients, seconds, sizes.sessions
+    return out
+
+
 def verify(url: str, purchases: list[dict], run: Run) -> dict:
     """The invariants, read on the primary after the failover."""
     cs_ids = [p["cs"] for p in purchases]
@@ -438,7 +510,8 @@ def verify(url: str, purchases: list[dict], run: Run) -> dict:
 
 
 def run(events: int = 320, senders: int = 8, rate: float = 40.0, kill_after: int | None = None,
-        workers: int = 4, rejoin: bool = True, ha_dir: str | None = None, log=print) -> dict:
+        workers: int = 4, rejoin: bool = True, ha_dir: str | None = None, load_seconds: float = 0,
+        log=print) -> dict:
     """The whole experiment; returns the figures, raises WrongResult on a violated invariant."""
     kill_after = kill_after or max(1, events // 3)
     tmp = ha_dir or tempfile.mkdtemp(prefix="ssr-ha-failover-")
@@ -459,6 +532,7 @@ def run(events: int = 320, senders: int = 8, rate: float = 40.0, kill_after: int
         sync_standby = cluster.sync_standby()
         if not sync_standby:
             raise WrongResult("replication is not synchronous before the kill")
+        load = fulfill_load(cluster, load_seconds, log=log) if load_seconds else None
         fake = StripeFake()
         fake.server.RequestHandlerClass.disable_nagle_algorithm = True
         fake.start()
@@ -518,6 +592,8 @@ def run(events: int = 320, senders: int = 8, rate: float = 40.0, kill_after: int
             steady_deliveries_per_s=round(r.kill_after / (r.t_kill - min(a["started"] for a in r.acked)), 1)
             if r.acked else None,
         )
+        if load:
+            result["fulfill_load"] = load
         bad = {k: result[k] for k in ("lost_acked", "lost_acked_before_kill", "missing_sessions", "duplicates",
                                       "two_2xx_winners", "winner_not_recorded") if result[k]}
         if bad:
@@ -569,14 +645,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rate", type=float, default=40.0, help="deliveries per second, all senders together")
     ap.add_argument("--kill-after", type=int, default=None, help="deliveries answered 2xx before the kill")
     ap.add_argument("--no-rejoin", action="store_true")
+    ap.add_argument("--load-seconds", type=float, default=10,
+                    help="pgbench fulfill_checkout on the HA primary first, per synchronous_commit mode (0: skip)")
     ap.add_argument("--json", default=str(ROOT / "bench" / "failover_results.json"))
     a = ap.parse_args(argv)
     try:
-        res = run(a.events, a.senders, a.rate, a.kill_after, rejoin=not a.no_rejoin)
+        res = run(a.events, a.senders, a.rate, a.kill_after, rejoin=not a.no_rejoin, load_seconds=a.load_seconds)
     except WrongResult as exc:
         print(f"failover: WRONG RESULT: {exc}", file=sys.stderr)
         return EXIT_WRONG_RESULT
     print(summary(res))
+    for mode, f in (res.get("fulfill_load") or {}).items():
+        if mode.startswith("synchronous_commit"):
+            print(f"{mode}: fulfill_checkout {f['tps']} tps, p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms; replay_lag "
+                  f"p50 {f['replay_lag_ms']['p50']} ms, p99 {f['replay_lag_ms']['p99']} ms, max "
+                  f"{f['replay_lag_ms']['max']} ms; standby data age p50 {f['standby_data_age_ms']['p50']} ms, "
+                  f"max {f['standby_data_age_ms']['max']} ms; at most {f['replay_bytes_behind_max']} bytes behind")
     res.pop("examples", None)
     res["when"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     Path(a.json).write_text(json.dumps(res, indent=2, default=str) + "\n", encoding="utf-8")

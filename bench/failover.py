@@ -49,11 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 from tools.ha import Cluster  # noqa: E402
 from tools.migrate import migrate  # noqa: E402
-
-try:  # the fake is moving from tests/ to tools/
-    from tools.stripe_fake import StripeFake, sign  # type: ignore[import-not-found]
-except ImportError:
-    from tests.stripe_fake import StripeFake, sign
+from tools.stripe_fake import StripeFake, sign  # noqa: E402
 
 WEBHOOK_SECRET = "whsec_failover_" + "0" * 24
 JWT_SECRET = "failover-jwt-secret-" + "x" * 32

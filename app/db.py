@@ -1,0 +1,114 @@
+"""The database side of the app: one connection pool per process and the one-call helper.
+
+Every endpoint makes one stored-procedure call through `call()`: one statement in one
+transaction, our SQLSTATEs mapped to ApiError (app/errors.py).
+
+Two pools: DATABASE_URL for everything that writes or decides (with high availability a
+multi-host URL with target_session_attrs=read-write: always the primary), and
+DATABASE_READ_URL for reads that may lag (`call(..., read=True)`: the directory; a
+prefer-standby URL), the same pool when unset."""
+
+from __future__ import annotations
+
+import threading
+
+import psycopg
+from flask import Flask, current_app
+from psycopg.rows import dict_row
+
+from app.errors import ApiError, from_db_error
+
+# Database field names -> the names the client used.
+PARAM_NAMES = {"p_preferred_workshop_id": "workshop_id", "preferred_workshop_id": "workshop_id",
+               "p_routing_type": "routing_type", "p_limit": "limit", "p_offset": "offset", "plan_code": "plan"}
+
+
+class LazyPool:
+    """A psycopg_pool.ConnectionPool opened on first use, so a pre-forking server
+    (gunicorn) opens one per worker process and importing the app touches no database.
+
+    With a multi-host conninfo (target_session_attrs=read-write) a failover is survived:
+    broken connections are dropped (checked before use, discarded when broken in use) and
+    new ones go to the new primary. reconnect_timeout is short so that, after a failover,
+    connecting again is driven by requests instead of an exponential backoff of minutes."""
+
+    def __init__(self, conninfo: str, min_size: int, max_size: int, timeout: float,
+                 reconnect_timeout: float = 5.0, name: str = "ssr-app"):
+        self._args = (conninfo, min_size, max_size, timeout, reconnect_timeout, name)
+        self._pool = None
+        self._lock = threading.Lock()
+
+    def get(self):
+        if self._pool is None:
+            with self._lock:
+                if self._pool is None:
+                    from psycopg_pool import ConnectionPool
+
+                    conninfo, min_size, max_size, timeout, reconnect_timeout, name = self._args
+                    self._pool = ConnectionPool(
+                        conninfo,
+                        min_size=min_size,
+                        max_size=max_size,
+                        timeout=timeout,
+                        reconnect_timeout=reconnect_timeout,
+                        kwargs={"autocommit": True, "application_name": name},
+                        check=ConnectionPool.check_connection,  # drop connections broken by a restart
+                        open=True,
+                        name=name,
+                    )
+        return self._pool
+
+    def connection(self):
+        return self.get().connection()
+
+    def close(self):
+        with self._lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
+
+
+def init_app(app: Flask) -> None:
+    c = app.config
+    args = (c["POOL_MIN_SIZE"], c["POOL_MAX_SIZE"], c["POOL_TIMEOUT"], c.get("POOL_RECONNECT_TIMEOUT", 5.0))
+    app.extensions["db_pool"] = LazyPool(c["DATABASE_URL"], *args)
+    read_url = c.get("DATABASE_READ_URL")
+    app.extensions["db_read_pool"] = (
+        LazyPool(read_url, *args, name="ssr-app-read")
+        if read_url and read_url != c["DATABASE_URL"] else app.extensions["db_pool"]
+    )
+
+
+def get_pool(read: bool = False) -> LazyPool:
+    return current_app.extensions["db_read_pool" if read else "db_pool"]
+
+
+def call(sql: str, params: tuple, *, path_ids: bool = False, many: bool = False, acting_mechanic=None,
+         read: bool = False):
+    """Run one statement in one transaction and map our SQLSTATEs to ApiError.
+    acting_mechanic sets app.mechanic_id for that transaction (the routing functions and
+    the mechanic RLS policy check it against the mechanic the call is for).
+    read=True: a read that may lag, on DATABASE_READ_URL (a standby); never for a decision."""
+    try:
+        with get_pool(read).connection() as conn:
+            try:
+                with conn.transaction():
+                    cur = conn.cursor(row_factory=dict_row)
+                    if acting_mechanic is not None:
+                        cur.execute("SELECT set_config('app.mechanic_id', %s, TRUE)", (str(acting_mechanic),))
+                    cur.execute(sql, params)
+                    return cur.fetchall() if many else cur.fetchone()
+            except psycopg.errors.ReadOnlySqlTransaction as exc:
+                # The server this connection was opened to is read-only now (demoted, or a
+                # promoted standby not yet accepting writes): drop it, the next one goes to
+                # the primary, and let the client retry.
+                conn.close()
+                raise ApiError(503, "database_read_only", "the database is read-only, retry later",
+                               headers={"Retry-After": "5"}) from exc
+    except psycopg.OperationalError:
+        raise
+    except psycopg.Error as exc:
+        mapped = from_db_error(exc, path_ids=path_ids, field_map=PARAM_NAMES)
+        if mapped is None:
+            raise
+        raise mapped from exc

@@ -201,6 +201,11 @@ class Run:
         self.killed_event = threading.Event()
         self.races: list[dict] = []
         self.race_q: queue.Queue = queue.Queue()
+        # Races held back and started together just before the kill, so that accepts are in
+        # flight when the primary dies and retried through the failover.
+        self.hold = max(1, kill_after // 4)
+        self.held: list[str] = []
+        self.accept_retries = 0  # accept answers that were a 5xx or a connection error
         self.visibility_ms: list[float] = []
         self.lag_samples: list[tuple[float, float, float]] = []  # (replay_lag_ms, flush_lag_ms, bytes)
         self.stale_q: queue.Queue = queue.Queue()
@@ -239,7 +244,12 @@ class Run:
                         self.acked.append(rec)
                         n = len(self.acked)
                     if rec["outcome"] == "fulfilled" and rec["request"]:
-                        self.race_q.put(rec["request"])
+                        with self.lock:
+                            hold = self.t_kill is None and len(self.held) < self.hold
+                            if hold:
+                                self.held.append(rec["request"])
+                        if not hold:
+                            self.race_q.put(rec["request"])
                         if not self.killed_event.is_set():
                             self.stale_q.put((cs, done))
                     if n >= self.kill_after and self.t_kill is None:
@@ -255,6 +265,9 @@ class Run:
             if self.t_kill is not None:
                 return
             self.victim = self.c.primary()
+            for request_id in self.held:
+                self.race_q.put(request_id)
+            time.sleep(0.02)  # the held accepts are on their way
             self.t_kill = self.c.kill(self.victim)
         self.killed_event.set()
 
@@ -267,6 +280,8 @@ class Run:
         while True:
             status, _ = post(self.app.port, f"/api/session-requests/{request_id}/accept", b"", headers)
             if status == 0 or status >= 500:
+                with self.lock:
+                    self.accept_retries += 1
                 if time.monotonic() > self.deadline:
                     out[mechanic] = status
                     return
@@ -361,13 +376,17 @@ class Run:
         t0 = time.monotonic()
         watcher_out: dict = {}
         threads = [threading.Thread(target=self._guard, args=(self.sender, fail)) for _ in range(self.senders)]
-        racers = [threading.Thread(target=self._guard, args=(self.racer, fail)) for _ in range(4)]
+        racers = [threading.Thread(target=self._guard, args=(self.racer, fail)) for _ in range(8)]
         extra = [threading.Thread(target=self._guard, args=(self.staleness, fail)),
                  threading.Thread(target=self._guard, args=(lambda: self.watch_failover(watcher_out), fail))]
         for t in threads + racers + extra:
             t.start()
         for t in threads:
             t.join()
+        with self.lock:
+            if self.t_kill is None:  # fewer than kill_after deliveries: race the held ones anyway
+                for request_id in self.held:
+                    self.race_q.put(request_id)
         for _ in racers:
             self.race_q.put(None)
         for t in racers:
@@ -389,9 +408,10 @@ class Run:
 
 def fulfill_load(cluster: Cluster, seconds: float = 10, clients: int = 8, scale: float = 0.01, log=print) -> dict:
     """fulfill_checkout at full speed (the benchmark's pgbench script, 8 clients) on the HA
-    primary, with synchronous_commit on (commits wait for the standby) and, as the baseline of
-    the same run, local (they do not); replication lag and the age of what the standby shows,
-    sampled every 50 ms meanwhile. In its own database, filled by the benchmark's generator."""
+    primary, with synchronous_commit on (a commit waits for the standby's flush) and, as the
+    baselines of the same run, local (for the local flush only) and off (for no flush: what the
+    benchmark's cluster does); replication lag and the age of what the standby shows, sampled
+    every 50 ms meanwhile. In its own database, filled by the benchmark's generator."""
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     from bench import generate, measure
@@ -412,7 +432,7 @@ def fulfill_load(cluster: Cluster, seconds: float = 10, clients: int = 8, scale:
     primary = next(n for n in ("node1", "node2") if n == cluster.primary())
     standby = next(n for n in ("node1", "node2") if n != primary)
     out = {}
-    for mode in ("on", "local"):
+    for mode in ("on", "local", "off"):
         samples: list[tuple[float, float, float, float]] = []
         stop = threading.Event()
 
@@ -576,6 +596,7 @@ def run(events: int = 320, senders: int = 8, rate: float = 40.0, kill_after: int
             if "sync_again_after_kill_s" in timing else None,
             promoted=timing.get("promoted"), elapsed_s=round(timing["elapsed_s"], 1),
             non_2xx_answers={str(k): v for k, v in sorted(r.non2xx.items())},
+            accepts_retried=r.accept_retries, races_started_at_the_kill=len(r.held),
             max_attempts=max((a["attempts"] for a in r.acked), default=0),
             standby_visibility_ms={"n": len(r.visibility_ms),
                                    "p50": pctl(r.visibility_ms, 0.5), "p99": pctl(r.visibility_ms, 0.99),
@@ -623,7 +644,8 @@ def summary(res: dict) -> str:
         f"lost after 2xx: {res['lost_acked']} (of those answered before the kill: "
         f"{res['lost_acked_before_kill']}); missing sessions {res['missing_sessions']}; "
         f"duplicates {res['duplicates']}",
-        f"accept races {res['races']} (3 mechanics each): two 2xx winners {res['two_2xx_winners']}, "
+        f"accept races {res['races']} (3 mechanics each; {res['races_started_at_the_kill']} started as the primary "
+        f"was killed, {res['accepts_retried']} accept answers were 5xx or lost and retried): two 2xx winners {res['two_2xx_winners']}, "
         f"2xx winner not the recorded mechanic {res['winner_not_recorded']}, "
         f"no 2xx winner (answer lost, then 409) {res['races_without_2xx_winner']}",
         f"steady load before the kill: {res['steady_deliveries_per_s']} deliveries/s; a new session visible "

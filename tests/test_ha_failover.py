@@ -39,6 +39,7 @@ def test_failover_under_load_loses_no_acknowledged_payment(autoctl):
     # One race per request answered "fulfilled"; never two 2xx winners, the 2xx winner is the
     # recorded one (a fulfillment whose answer was lost in the kill is answered "duplicate" on retry).
     assert res["races"] == res["fulfilled_answers"] > 0
+    assert res["races_started_at_the_kill"] == 5  # their accepts were in flight as the primary died
     assert res["two_2xx_winners"] == 0 and res["winner_not_recorded"] == 0
     # A write succeeded on the new primary, through the same URL.
     assert res["db_first_write_after_kill_s"] > 0

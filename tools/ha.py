@@ -119,8 +119,12 @@ class Cluster:
 
     @property
     def ports(self) -> dict[str, int]:
-        with open(os.path.join(self.dir, "ports.json"), encoding="ascii") as fh:
-            return json.load(fh)
+        try:
+            with open(os.path.join(self.dir, "ports.json"), encoding="ascii") as fh:
+                return json.load(fh)
+        except FileNotFoundError:
+            die(f"no HA setup in {self.link} (make ha, or python -m tools.ha up {self.link})")
+            raise  # unreachable
 
     def env(self) -> dict[str, str]:
         xdg = os.path.join(self.dir, "xdg")
@@ -182,15 +186,16 @@ class Cluster:
             return None
         except PermissionError:
             pass
-        return pid if self._is_autoctl(pid) else None
+        return pid if self._is_autoctl(pid, name) else None
 
-    @staticmethod
-    def _is_autoctl(pid: int) -> bool:
+    def _is_autoctl(self, pid: int, name: str) -> bool:
+        """Is pid our `pg_autoctl run` of that instance (not a reused pid, not a zombie)?"""
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                return b"pg_autoctl" in fh.read()
+                cmd = fh.read()
         except OSError:
             return False
+        return b"pg_autoctl" in cmd and self.data(name).encode() in cmd
 
     def postmaster_pid(self, name: str) -> int | None:
         try:
@@ -397,6 +402,8 @@ def main() -> None:
     if not a.dir:
         die("DIR is required")
     c = Cluster(a.dir, a.db)
+    if a.cmd in ("url", "state") and not os.path.exists(os.path.join(c.dir, "ports.json")):
+        die(f"no HA setup in {a.dir} (make ha, or python -m tools.ha up {a.dir})")
     if a.cmd == "up":
         print(c.up())
     elif a.cmd == "url":

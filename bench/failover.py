@@ -527,7 +527,7 @@ def verify(url: str, purchases: list[dict], run: Run) -> dict:
 
 def run(events: int = 320, senders: int = 8, rate: float = 40.0, kill_after: int | None = None,
         workers: int = 4, rejoin: bool = True, ha_dir: str | None = None, load_seconds: float = 0,
-        log=print) -> dict:
+        restart_check: bool = True, log=print) -> dict:
     """The whole experiment; returns the figures, raises WrongResult on a violated invariant."""
     kill_after = kill_after or max(1, events // 3)
     tmp = ha_dir or tempfile.mkdtemp(prefix="ssr-ha-failover-")
@@ -617,6 +617,19 @@ def run(events: int = 320, senders: int = 8, rate: float = 40.0, kill_after: int
             raise WrongResult(f"failover: {bad}; examples: {result['examples']}; app log: {app.log_tail()}")
         if result["db_first_write_after_kill_s"] < 0:
             raise WrongResult("failover: no write succeeded after the kill")
+        if restart_check:
+            # make ha-stop then make ha: the same primary, no failover on the way.
+            app.stop()
+            app = None
+            before = cluster.primary()
+            cluster.stop()
+            cluster.up()
+            after = cluster.primary()
+            result["restart_keeps_primary"] = before == after
+            if before != after:
+                events = cluster.autoctl("show", "events", "--pgdata", cluster.data("monitor"), "--count", "16").stdout
+                raise WrongResult(f"failover: stopping and starting the setup moved the primary {before} -> {after}:\n"
+                                  f"{events}")
         return result
     finally:
         if app is not None:

@@ -1,7 +1,8 @@
 """Failover under load, small: pg_auto_failover (monitor, primary, synchronous standby), the app
 under gunicorn on a multi-host URL, 60 paid events delivered by 8 retrying senders with accept
 races, the primary lost (SIGKILL of its keeper and postmaster) a third of the way through.
-Nothing answered 2xx is lost, nothing is doubled, no request has two 2xx winners.
+Nothing answered 2xx is lost, nothing is doubled, no request has two 2xx winners; stopping and
+starting the whole setup afterwards moves no primary.
 The full run (320 events, staleness figures) is `make ha-failover-test`."""
 
 from __future__ import annotations
@@ -44,3 +45,5 @@ def test_failover_under_load_loses_no_acknowledged_payment(autoctl):
     # A write succeeded on the new primary, through the same URL.
     assert res["db_first_write_after_kill_s"] > 0
     assert res["app_first_fulfilled_after_kill_s"] is not None
+    # Stopping and starting the whole setup (make ha-stop, make ha) keeps the primary.
+    assert res["restart_keeps_primary"] is True

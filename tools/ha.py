@@ -234,10 +234,22 @@ class Cluster:
             for sub in ("", "xdg", "log"):
                 os.chown(os.path.join(self.dir, sub), pw.pw_uid, pw.pw_gid)
         if all(self.created(n) for n in ("monitor", *NODES)):
-            # A restart: the nodes first, so that they report as soon as the monitor is up.
-            for name in (*NODES, "monitor"):
-                self.run_node(name)
+            # A restart: the monitor, then the node it knows as primary until it reports its
+            # Postgres running, then the standby. A failover needs a healthy standby, so a
+            # primary still starting is not failed over (keepers cannot start without the monitor).
+            self.run_node("monitor")
             self.tune_monitor()
+            started = self.monitor_sql("SELECT pg_postmaster_start_time()")[0][0]
+            rows = self.monitor_sql("SELECT nodename FROM pgautofailover.node "
+                                    "ORDER BY reportedstate::text IN ('primary', 'wait_primary') DESC, nodename")
+            first, *rest = [r[0] for r in rows]
+            self.run_node(first)
+            # A report made since the monitor started (the stored one predates the stop).
+            self.wait_until(lambda: self.monitor_sql(
+                "SELECT reportedpgisrunning AND reporttime > %s FROM pgautofailover.node WHERE nodename = %s",
+                (started, first))[0][0], 120, f"{first} running")
+            for name in rest:
+                self.run_node(name)
             return
         pgctl = os.path.join(pgcluster.bindir(), "pg_ctl")
         common = ["--hostname", "127.0.0.1", "--auth", "trust", "--no-ssl", "--pgctl", pgctl]
@@ -263,7 +275,7 @@ class Cluster:
                     self.autoctl("config", "set", "--pgdata", self.data(name), key, str(value))
             self.run_node(name)
 
-    def monitor_sql(self, sql: str) -> list[tuple]:
+    def monitor_sql(self, sql: str, params: tuple | None = None) -> list[tuple]:
         import psycopg
 
         url = f"postgresql://{pgcluster.SUPERUSER}@127.0.0.1:{self.ports['monitor']}/pg_auto_failover"
@@ -271,7 +283,7 @@ class Cluster:
         while True:
             try:
                 with psycopg.connect(url, autocommit=True, connect_timeout=2) as conn:
-                    cur = conn.execute(sql)
+                    cur = conn.execute(sql, params)
                     return cur.fetchall() if cur.description else []
             except psycopg.OperationalError:
                 if time.monotonic() > deadline:

@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 4
 
-.PHONY: help install plpython db migrate seed run stop test lint pytest bench psql-script clean \
+.PHONY: help install plpython db migrate seed run stop test lint pytest bench bench-migrations schema psql-script clean \
 	ha ha-up ha-state ha-stop ha-clean ha-failover-test
 
 help:
@@ -21,7 +21,7 @@ help:
 	@echo "make stop   - stop the embedded Postgres cluster"
 	@echo "make ha     - the same on a local HA setup: pg_auto_failover monitor, primary, synchronous standby"
 	@echo "make ha-stop / ha-clean / ha-state / ha-failover-test"
-	@echo "make migrate / seed / bench / psql-script / clean"
+	@echo "make migrate / seed / schema / bench / bench-migrations / psql-script / clean"
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,7 +55,15 @@ seed: migrate
 # page and sends the app a signed webhook when "paid".
 STRIPE_FAKE_PORT ?= 12111
 
-run: seed
+# Demo data goes into the embedded cluster only; into DATABASE_URL only with SEED=1.
+SEED ?=
+
+run: migrate
+	@if [ -z "$${DATABASE_URL:-}" ] || [ "$(SEED)" = 1 ]; then \
+	  $(MAKE) --no-print-directory seed; \
+	else \
+	  echo "run: DATABASE_URL is set: demo data NOT loaded into it (make run SEED=1 loads it there)"; \
+	fi
 	@url="$(db_url)"; export DATABASE_URL="$$url"; \
 	  export PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}"; \
 	  export JWT_SECRET="$${JWT_SECRET:-demo-only-jwt-secret-change-me-0123456789}"; \
@@ -77,9 +85,13 @@ run: seed
 stop:
 	@$(PG) stop $(PG_DIR)
 
+# squawk: transactional migrations as the runner applies them (in a transaction), the
+# `-- ssr:no-transaction` ones outside; what it may not flag is justified in .squawk.toml.
 lint: install
 	$(VENV)/bin/ruff check app tests tools bench
 	$(VENV)/bin/sqlfluff lint --processes 2 db
+	$(VENV)/bin/squawk -c .squawk.toml --assume-in-transaction $$(grep -L '^-- ssr:no-transaction' db/migrations/*.sql)
+	$(VENV)/bin/squawk -c .squawk.toml $$(grep -l '^-- ssr:no-transaction' db/migrations/*.sql)
 
 pytest: install
 	$(VENV)/bin/pytest -q
@@ -88,6 +100,14 @@ test: lint pytest
 
 bench: install
 	$(PY) -m bench $(if $(SCALE),--scale $(SCALE))
+
+# The write stall of applying every migration to a live 1M-session marketplace (durable cluster).
+bench-migrations: install
+	$(PY) -m bench.migration_stall $(if $(SESSIONS),--sessions $(SESSIONS))
+
+# db/schema.sql: a normalised pg_dump --schema-only of a freshly migrated scratch database.
+schema: install
+	@$(PY) tools/schema.py --write --database-url "$(db_url)"
 
 psql-script: install
 	@mkdir -p build
@@ -111,7 +131,7 @@ ha: ha-up
 	@export DATABASE_URL="$$($(PY) -m tools.ha url $(HA_DIR))" \
 	  DATABASE_READ_URL="$$($(PY) -m tools.ha url $(HA_DIR) --read)" POOL_TIMEOUT="$${POOL_TIMEOUT:-3}"; \
 	  echo "write URL: $$DATABASE_URL"; echo "read URL:  $$DATABASE_READ_URL"; \
-	  $(MAKE) --no-print-directory run
+	  $(MAKE) --no-print-directory run SEED=1
 
 ha-state: install
 	@$(PY) -m tools.ha state $(HA_DIR)

@@ -17,7 +17,7 @@ from tools import ha
 
 @pytest.fixture(scope="module")
 def autoctl():
-    if ha.pg_autoctl() is None and os.geteuid() != 0:
+    if not ha.installed() and os.geteuid() != 0:
         pytest.skip(f"pg_auto_failover is not installed and installing it needs root: apt-get install {ha.PACKAGE}")
     return ha.ensure()
 

@@ -23,6 +23,7 @@ acknowledged is on the standby, and a primary cut off from its standby cannot ac
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import pwd
@@ -81,10 +82,16 @@ def pg_autoctl() -> str | None:
     )
 
 
+def installed() -> bool:
+    """pg_autoctl and the monitor's extension (both come with the Debian package)."""
+    return pg_autoctl() is not None and os.path.exists(os.path.join(pgcluster.pkglibdir(), "pgautofailover.so"))
+
+
+@functools.cache
 def ensure() -> str:
     """pg_autoctl's path; installs the Debian package when it is missing (root only)."""
     found = pg_autoctl()
-    if found:
+    if found and installed():
         return found
     if os.geteuid() != 0:
         die(f"pg_auto_failover is missing. Install it as root: apt-get install {PACKAGE}")

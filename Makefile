@@ -13,7 +13,7 @@ PORT ?= 8000
 WORKERS ?= 4
 
 .PHONY: help install plpython db migrate seed run stop test lint pytest bench bench-migrations schema psql-script clean \
-	ha ha-up ha-state ha-stop ha-clean ha-failover-test
+	ha ha-up ha-state ha-stop ha-kill-primary ha-clean ha-failover-test
 
 help:
 	@echo "make run    - install, start the embedded Postgres, migrate, load demo data, serve the app"
@@ -138,6 +138,10 @@ ha-state: install
 
 ha-stop: install
 	@$(PY) -m tools.ha stop $(HA_DIR)
+
+# Try a failover by hand: the primary is lost; `make ha-up` brings it back as the standby.
+ha-kill-primary: install
+	@$(PY) -m tools.ha kill-primary $(HA_DIR)
 
 ha-clean: install
 	@$(PY) -m tools.ha destroy $(HA_DIR)

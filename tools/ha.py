@@ -7,6 +7,8 @@
                                             with synchronous replication; print the write URL
     python -m tools.ha url DIR [--read]     the multi-host URL: read-write (default) or prefer-standby
     python -m tools.ha state DIR            pg_autoctl show state
+    python -m tools.ha kill-primary DIR     SIGKILL the primary's keeper and postmaster (try a failover;
+                                            `up` afterwards brings the lost node back as a standby)
     python -m tools.ha stop DIR             stop both nodes and the monitor (every process of DIR)
     python -m tools.ha destroy DIR          stop, then delete DIR
 
@@ -410,7 +412,7 @@ class Cluster:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("cmd", choices=["ensure", "up", "url", "state", "stop", "destroy"])
+    ap.add_argument("cmd", choices=["ensure", "up", "url", "state", "kill-primary", "stop", "destroy"])
     ap.add_argument("dir", nargs="?")
     ap.add_argument("--db", default="ssr")
     ap.add_argument("--read", action="store_true", help="url: the prefer-standby URL for reads that may lag")
@@ -421,7 +423,7 @@ def main() -> None:
     if not a.dir:
         die("DIR is required")
     c = Cluster(a.dir, a.db)
-    if a.cmd in ("url", "state") and not os.path.exists(os.path.join(c.dir, "ports.json")):
+    if a.cmd in ("url", "state", "kill-primary") and not os.path.exists(os.path.join(c.dir, "ports.json")):
         die(f"no HA setup in {a.dir} (make ha, or python -m tools.ha up {a.dir})")
     if a.cmd == "up":
         print(c.up())
@@ -429,6 +431,12 @@ def main() -> None:
         print(c.url(read=a.read))
     elif a.cmd == "state":
         print(c.autoctl("show", "state", "--pgdata", c.data("monitor")).stdout, end="")
+    elif a.cmd == "kill-primary":
+        name = c.primary()
+        if name is None:
+            die("no primary to kill: " + c.describe())
+        c.kill(name)
+        print(f"killed {name} (keeper and postmaster); the monitor promotes the standby in a few seconds")
     elif a.cmd == "stop":
         if os.path.exists(os.path.join(c.dir, "ports.json")):
             c.stop()

@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 4
 
-.PHONY: help install plpython db migrate seed run stop test lint pytest bench bench-migrations schema psql-script clean \
+.PHONY: help install plpython chromium db migrate seed run stop test lint pytest bench bench-migrations schema psql-script screenshots clean \
 	ha ha-up ha-state ha-stop ha-kill-primary ha-clean ha-failover-test
 
 help:
@@ -32,6 +32,10 @@ install: $(VENV)/.installed plpython
 
 plpython:
 	@$(PG) ensure-plpython
+
+# Headless Chromium and its driver from Debian, for the browser tests (root: apt-get).
+chromium:
+	@$(PYTHON) tools/chromium.py ensure
 
 # Echo the URL of the database to use: DATABASE_URL, or the embedded cluster (started on demand).
 define db_url
@@ -66,6 +70,7 @@ run: migrate
 	fi
 	@url="$(db_url)"; export DATABASE_URL="$$url"; \
 	  export PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}"; \
+	  if [ -z "$${JWT_SECRET:-}" ]; then export DEMO_SIGN_IN=1; fi; \
 	  export JWT_SECRET="$${JWT_SECRET:-demo-only-jwt-secret-change-me-0123456789}"; \
 	  export STRIPE_WEBHOOK_SECRET="$${STRIPE_WEBHOOK_SECRET:-whsec_demo_only_local}"; \
 	  if [ -z "$${STRIPE_SECRET_KEY:-}" ]; then \
@@ -80,7 +85,9 @@ run: migrate
 	  echo "serving on $$PUBLIC_BASE_URL (database $$url)"; \
 	  echo "demo customer token (Alice): $$($(PY) -m app.devtoken --ttl 86400 33333333-3333-4333-8333-000000000001 customer)"; \
 	  echo "demo mechanic token (Ana, AutoPro): $$($(PY) -m app.devtoken --ttl 86400 22222222-2222-4222-8222-000000000001 mechanic)"; \
-	  $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - 'app.wsgi:app'
+	  if [ -n "$${DEMO_SIGN_IN:-}" ]; then \
+	    echo "in a browser: $$PUBLIC_BASE_URL/account/sign-in (demo sign-in as Alice, customer, or Ana, mechanic)"; fi; \
+	  $(VENV)/bin/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - 'app.wsgi:app'
 
 stop:
 	@$(PG) stop $(PG_DIR)
@@ -93,8 +100,12 @@ lint: install
 	$(VENV)/bin/squawk -c .squawk.toml --assume-in-transaction $$(grep -L '^-- ssr:no-transaction' db/migrations/*.sql)
 	$(VENV)/bin/squawk -c .squawk.toml $$(grep -l '^-- ssr:no-transaction' db/migrations/*.sql)
 
-pytest: install
+pytest: install chromium
 	$(VENV)/bin/pytest -q
+
+# The README's pictures: the browser journey saves them in docs/screenshots.
+screenshots: install chromium
+	SCREENSHOTS_DIR=docs/screenshots $(VENV)/bin/pytest -q tests/app/test_browser_journey.py
 
 test: lint pytest
 

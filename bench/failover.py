@@ -95,7 +95,7 @@ class App:
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
 
-    def log_tail(self, n: int = 1500) -> str:
+    def log_tail(self, n: int = 3000) -> str:
         self.log.flush()
         with open(self.log.name, encoding="utf-8", errors="replace") as fh:
             return fh.read()[-n:]

@@ -370,6 +370,7 @@ class Run:
         self.c.wait_until(self.c.healthy, 120, "the lost node back as a synchronous standby")
         out["rejoin_s"] = time.monotonic() - t0
         out["sync_again_after_kill_s"] = time.monotonic() - self.t_kill
+        out["rejoin_method"] = self.c.rejoin_method(self.victim)
 
     def go(self) -> dict:
         fail: dict = {}
@@ -594,7 +595,7 @@ def run(events: int = 320, senders: int = 8, rate: float = 40.0, kill_after: int
             rejoin_s=round(timing["rejoin_s"], 1) if "rejoin_s" in timing else None,
             sync_again_after_kill_s=round(timing["sync_again_after_kill_s"], 1)
             if "sync_again_after_kill_s" in timing else None,
-            promoted=timing.get("promoted"), elapsed_s=round(timing["elapsed_s"], 1),
+            promoted=timing.get("promoted"), rejoin_method=timing.get("rejoin_method"), elapsed_s=round(timing["elapsed_s"], 1),
             non_2xx_answers={str(k): v for k, v in sorted(r.non2xx.items())},
             accepts_retried=r.accept_retries, races_started_at_the_kill=len(r.held),
             max_attempts=max((a["attempts"] for a in r.acked), default=0),
@@ -652,7 +653,7 @@ def summary(res: dict) -> str:
         f"killed {res['killed']} (SIGKILL of keeper and postmaster); {res['promoted']} promoted",
         f"kill -> first read-write session: {res['db_first_write_after_kill_s']} s; "
         f"kill -> first fulfilled webhook: {res['app_first_fulfilled_after_kill_s']} s",
-        f"lost node back as synchronous standby: {res['rejoin_s']} s after its restart "
+        f"lost node back as synchronous standby ({res['rejoin_method']}): {res['rejoin_s']} s after its restart "
         f"({res['sync_again_after_kill_s']} s after the kill)",
         f"lost after 2xx: {res['lost_acked']} (of those answered before the kill: "
         f"{res['lost_acked_before_kill']}); missing sessions {res['missing_sessions']}; "

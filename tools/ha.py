@@ -374,6 +374,22 @@ class Cluster:
                 pass
         return t
 
+    def rejoin_method(self, name: str) -> str:
+        """How a lost node last rejoined, from its log: pg_rewind or a fresh pg_basebackup."""
+        try:
+            with open(os.path.join(self.dir, "log", f"{name}.log"), encoding="utf-8", errors="replace") as fh:
+                text = fh.read()
+        except OSError:
+            return "unknown"
+        tail = text[text.rfind("Rewinding PostgreSQL"):] if "Rewinding PostgreSQL" in text else ""
+        if not tail:
+            return "unknown"
+        if "pg_basebackup" in tail:
+            why = [ln.split("pg_rewind: ", 1)[1] for ln in tail.splitlines() if "pg_rewind: " in ln
+                   and ("error" in ln.lower() or "fatal" in ln.lower())]
+            return "pg_basebackup after pg_rewind failed" + (f" ({why[0].strip()})" if why else "")
+        return "pg_rewind"
+
     def stop(self) -> None:
         """SIGTERM each `pg_autoctl run` (what `pg_autoctl stop` does: Postgres stops with
         `-m fast`), the monitor first so that it orders no failover while the nodes stop."""

@@ -232,7 +232,9 @@ class Cluster:
     def create(self) -> None:
         pgcluster.make_dir(self.link)
         self.dir = os.path.realpath(self.link)
-        for sub in ("xdg", "log"):
+        # pg_autoctl keeps its pid and state files in XDG_RUNTIME_DIR, and in /tmp when that
+        # folder does not exist: create it, so that everything of the setup stays in DIR.
+        for sub in ("xdg", "xdg/config", "xdg/data", "xdg/run", "log"):
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
         if not os.path.exists(os.path.join(self.dir, "ports.json")):
             ports = {"monitor": pgcluster.free_port(), "node1": pgcluster.free_port(), "node2": pgcluster.free_port()}
@@ -240,7 +242,7 @@ class Cluster:
                 json.dump(ports, fh)
         if os.geteuid() == 0:  # the postgres OS user writes pg_autoctl's files there
             pw = pwd.getpwnam(pgcluster.SUPERUSER)
-            for sub in ("", "xdg", "log"):
+            for sub in ("", "xdg", "xdg/config", "xdg/data", "xdg/run", "log"):
                 os.chown(os.path.join(self.dir, sub), pw.pw_uid, pw.pw_gid)
         if all(self.created(n) for n in ("monitor", *NODES)):
             # A restart: the monitor, then the node it knows as primary until it reports its

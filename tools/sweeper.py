@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Run sweep_session_requests() every few seconds (what cron or a worker does in production).
+"""The periodic jobs, every few seconds (what cron or a worker does in production):
+sweep_session_requests() (escalate and expire requests) and refresh_analytics() (apply the
+queued changes to the rollups the BI views read).
 
     python -m tools.sweeper [--interval 5] [--once]      # DATABASE_URL from the environment
 
-The function is safe to run concurrently, so several sweepers may run at once.
+Both functions are safe to run concurrently, so several sweepers may run at once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,18 @@ def sweep_once(url: str) -> tuple[int, int]:
     return escalated, expired
 
 
+def refresh_analytics_once(url: str) -> int:
+    """Apply every queued analytics change (batches of 100,000); returns how many were applied."""
+    applied = 0
+    with psycopg.connect(url, autocommit=True) as conn:
+        while True:
+            ran, changes, _workshop_days, _routing_days, more = conn.execute(
+                "SELECT * FROM refresh_analytics()").fetchone()
+            applied += changes
+            if not (ran and more):
+                return applied
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--interval", type=float, default=5.0)
@@ -36,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             escalated, expired = sweep_once(url)
             if escalated or expired:
                 print(f"sweeper: escalated {escalated}, expired {expired}", flush=True)
+            refresh_analytics_once(url)
         except psycopg.OperationalError as exc:  # the server restarts: try again next tick
             print(f"sweeper: {exc}".strip(), file=sys.stderr, flush=True)
         if a.once:

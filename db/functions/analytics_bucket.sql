@@ -1,0 +1,21 @@
+-- analytics_bucket: the fixed bucket of a time to accept, in seconds, for the mergeable
+-- histograms of analytics_workshop_rollup. Input: seconds (NULL gives NULL); no errors.
+-- The value rounded to 3 significant digits (12.345 -> 12.3, 1234.5 -> 1230, 0.01234 ->
+-- 0.0123): at most 0.5 % from the true value, so a percentile over the buckets is within
+-- 0.5 % of the exact one; whole seconds below 1000 are their own bucket. 0 and negative
+-- values (clock skew) are bucket 0.
+CREATE OR REPLACE FUNCTION analytics_bucket(p_seconds double precision)
+RETURNS double precision
+LANGUAGE sql
+IMMUTABLE
+PARALLEL SAFE
+AS $$
+    SELECT CASE
+        WHEN p_seconds IS NULL THEN NULL
+        WHEN p_seconds <= 0 THEN 0::double precision
+        ELSE round(p_seconds::numeric, 2 - floor(log(p_seconds::numeric))::integer)::double precision
+    END
+$$;
+
+COMMENT ON FUNCTION analytics_bucket(double precision) IS
+'Histogram bucket of a time to accept: the seconds rounded to 3 significant digits (at most 0.5 % off).';

@@ -2,7 +2,7 @@
 
 Scale 1 = 2,000 workshops, 20,000 mechanics, 200,000 customers and 1,000,000
 past sessions, each with its accepted session_request and a review, plus 3 %
-expired requests. Ids are deterministic (md5 of a tag and a number), so a row's
+expired requests and 0.5 % requests pending now. Ids are deterministic (md5 of a tag and a number), so a row's
 relations are computed, not looked up. Rows are inserted with
 session_replication_role = replica (no row triggers, no FK checks: the data is
 consistent by construction) and the cached aggregates are then recomputed in
@@ -22,7 +22,7 @@ import psycopg
 
 from bench.progress import Progress
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 CHUNK = 50_000
 
 META = """
@@ -77,7 +77,8 @@ FROM generate_series(1, %(C)s) AS c
 """
 
 # Session i (lo..hi): mechanic 1 + (i * 7919) % M, customer 1 + (i * 104729) % C, over the
-# last 365 days. Routing: 50 % broadcast, 30 % hybrid (80 % served by the preferred
+# last 365 days, accepted after 20 to 420 s (hundredths of a second: the analytics
+# histograms' bucket error shows). Routing: 50 % broadcast, 30 % hybrid (80 % served by the preferred
 # workshop), 20 % workshop_only; independents only serve broadcast requests.
 SESSION_ROWS = f"""
 WITH base AS (
@@ -103,7 +104,7 @@ rows AS (
                 WHEN 'hybrid' THEN CASE WHEN r.i % 5 = 0 THEN md5('bench-w-' || (1 + r.i % %(W)s))::uuid
                                         ELSE r.workshop_id END
                 ELSE r.workshop_id END AS preferred_workshop_id,
-           r.created_at + make_interval(secs => 20 + r.i % 400) AS accepted_at,
+           r.created_at + make_interval(secs => 20 + r.i % 400 + (r.i % 97) / 100.0) AS accepted_at,
            p.price_minor, p.currency, p.duration_minutes
     FROM routed AS r INNER JOIN plans AS p ON p.code = r.plan_code
 )
@@ -147,6 +148,20 @@ FROM generate_series(1::bigint, %(X)s::bigint) AS k,
      LATERAL (SELECT date_trunc('day', now()) - make_interval(secs => (%(X)s - k) * 31536000.0 / %(X)s) AS t) AS tt
 """
 
+# Requests waiting now (what mechanics' dashboards poll): 0.5 % of the sessions, created in
+# the last hour, half broadcast, 30 % hybrid (window passed), 20 % workshop_only.
+PENDING = """
+INSERT INTO session_requests (id, session_id, customer_id, plan_code, status, created_at, expires_at,
+                              preferred_workshop_id, routing_type)
+SELECT md5('bench-p-' || k)::uuid, NULL, md5('bench-c-' || (1 + (k * 104729) % %(C)s))::uuid,
+       (ARRAY['video15', 'video30', 'diag45'])[1 + k % 3], 'pending',
+       now() - make_interval(secs => k % 3600), now() + interval '30 days',
+       CASE WHEN k % 10 >= 5 THEN md5('bench-w-' || CASE WHEN (1 + k % %(W)s) % 20 >= 18 THEN k % %(W)s - 1
+                                                          ELSE 1 + k % %(W)s END)::uuid END,
+       CASE WHEN k % 10 < 5 THEN 'broadcast' WHEN k % 10 < 8 THEN 'hybrid' ELSE 'workshop_only' END
+FROM generate_series(1::bigint, %(P)s::bigint) AS k
+"""
+
 RATINGS = """
 UPDATE mechanics AS m SET rating = round(r.avg_rating, 2)
 FROM (SELECT mechanic_id, avg(rating) AS avg_rating FROM reviews GROUP BY mechanic_id) AS r
@@ -161,6 +176,7 @@ class Sizes:
     customers: int
     sessions: int
     expired: int
+    pending: int
 
     @classmethod
     def for_scale(cls, scale: float) -> Sizes:
@@ -170,10 +186,12 @@ class Sizes:
             customers=max(1, round(200_000 * scale)),
             sessions=max(1, round(1_000_000 * scale)),
             expired=max(1, round(30_000 * scale)),
+            pending=max(1, round(5_000 * scale)),
         )
 
     def params(self) -> dict:
-        return {"W": self.workshops, "M": self.mechanics, "C": self.customers, "S": self.sessions, "X": self.expired}
+        return {"W": self.workshops, "M": self.mechanics, "C": self.customers, "S": self.sessions, "X": self.expired,
+                "P": self.pending}
 
 
 def fill(template: str, params: dict) -> str:
@@ -229,12 +247,15 @@ def generate(url: str, scale: float, log=print) -> dict:
     t0 = time.perf_counter()
     chunks = [(lo, min(lo + CHUNK - 1, sizes.sessions)) for lo in range(1, sizes.sessions + 1, CHUNK)]
     # Work units for the bar: rows written.
-    total = sizes.workshops + sizes.mechanics + sizes.customers + 3 * sizes.sessions + sizes.expired
+    total = sizes.workshops + sizes.mechanics + sizes.customers + 3 * sizes.sessions + sizes.expired + sizes.pending
     bar = Progress(f"data x{scale:g}", total)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(META)
         conn.execute("DELETE FROM ssr_bench_meta.dataset")
         conn.execute("SET session_replication_role = replica")
+        # This session only, for the bulk load of the dataset (not a measured phase): a crash
+        # would lose the last commits of a dataset that is regenerated anyway. Every
+        # measurement runs on new connections with the server's durable settings.
         conn.execute("SET synchronous_commit = off")
         conn.execute(PLANS)
         conn.execute(fill(WORKSHOPS, p))
@@ -252,6 +273,8 @@ def generate(url: str, scale: float, log=print) -> dict:
             bar.update(3 * (hi - lo + 1), "sessions, requests, reviews")
         conn.execute(fill(EXPIRED, p))
         bar.update(sizes.expired, "expired requests")
+        conn.execute(fill(PENDING, p))
+        bar.update(sizes.pending, "pending requests")
         conn.execute("SET session_replication_role = origin")
         bar.close()
         t_rows = time.perf_counter() - t0

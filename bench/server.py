@@ -42,6 +42,10 @@ def server_url() -> str:
 
 
 DURABLE = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
+# Fewer checkpoints for the dedicated cluster (each one makes the next write of every page a
+# full page image in the WAL: bulk loads and write benchmarks write far more WAL). They change
+# how long crash recovery may take, not what a commit guarantees; pgbench runs with them too.
+CHECKPOINTS = {"max_wal_size": "'16GB'", "checkpoint_timeout": "'30min'"}
 SETTINGS_RECORDED = ("fsync", "synchronous_commit", "full_page_writes", "wal_sync_method", "wal_level",
                      "shared_buffers", "max_connections", "work_mem", "checkpoint_timeout", "max_wal_size")
 
@@ -60,6 +64,13 @@ def ensure_durable(url: str, dedicated: bool, log=print) -> dict:
     """Make the dedicated cluster durable (ALTER SYSTEM + reload: the three settings need no
     restart) and verify; on another server only check. Returns the settings recorded."""
     got = durability(url)
+    if dedicated and (got.get("max_wal_size") != "16384MB" or got.get("checkpoint_timeout") != "1800s"):
+        with psycopg.connect(url, autocommit=True) as c:
+            for k, v in CHECKPOINTS.items():
+                c.execute(f"ALTER SYSTEM SET {k} = {v}")
+            c.execute("SELECT pg_reload_conf()")
+        time.sleep(0.5)
+        got = durability(url)
     if not got["durable"] and dedicated:
         off = ", ".join(f"{k} = {got.get(k)}" for k in DURABLE if got.get(k) != DURABLE[k])
         log(f"bench: the benchmark cluster had {off}; setting PostgreSQL's durable defaults (ALTER SYSTEM)")

@@ -1,7 +1,7 @@
 -- analytics_workshop_merge: rebuilds the week or month rows (p_grain) of
 -- analytics_workshop_rollup for the given workshops and the periods containing
 -- p_first_day..p_last_day, by merging their day rows: counters add up, currencies
--- unite, histograms add bucket by bucket, percentiles are percentile_cont over the
+-- unite (lowest and highest), histograms add bucket by bucket, percentiles are percentile_cont over the
 -- merged histogram. Returns the number of rows written. Internal: called by
 -- refresh_analytics() and analytics_rollups_rebuild() after the day rows are recounted.
 -- Errors: p_grain other than week or month raises SR400 (COLUMN grain).
@@ -13,6 +13,9 @@ CREATE OR REPLACE FUNCTION analytics_workshop_merge(
 ) RETURNS integer
 LANGUAGE plpgsql
 SET search_path = public, pg_temp
+-- The aggregates below are joined on (workshop, period): hash joins. With nested loops over
+-- misestimated CTEs a full rebuild took 16 s instead of 0.7 s at 100,000 sessions.
+SET enable_nestloop = off
 AS $$
 DECLARE
     v_first date;
@@ -63,7 +66,10 @@ BEGIN
     ),
 
     currencies AS (
-        SELECT d.workshop_id, d.merged_start, array_agg(DISTINCT c.currency ORDER BY c.currency) AS revenue_currencies
+        SELECT
+            d.workshop_id,
+            d.merged_start,
+            array_remove(ARRAY[min(c.currency), nullif(max(c.currency), min(c.currency))], NULL) AS revenue_currencies
         FROM days AS d
         CROSS JOIN LATERAL unnest(d.revenue_currencies) AS c (currency)
         GROUP BY d.workshop_id, d.merged_start

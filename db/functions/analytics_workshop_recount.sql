@@ -14,6 +14,9 @@ CREATE OR REPLACE FUNCTION analytics_workshop_recount(
 ) RETURNS integer
 LANGUAGE plpgsql
 SET search_path = public, pg_temp
+-- The aggregates below are joined on (workshop, period): hash joins. With nested loops over
+-- misestimated CTEs a full rebuild took 16 s instead of 0.7 s at 100,000 sessions.
+SET enable_nestloop = off
 AS $$
 DECLARE
     v_from timestamptz := p_first_day::timestamp AT TIME ZONE 'UTC';
@@ -123,10 +126,9 @@ BEGIN
             sum(d.preferred_closed) AS preferred_requests_closed,
             sum(d.preferred_self) AS preferred_served_by_self,
             coalesce(sum(d.revenue_minor), 0) AS revenue_minor,
-            coalesce(
-                array_agg(DISTINCT d.revenue_currency ORDER BY d.revenue_currency)
-                FILTER (WHERE d.revenue_currency IS NOT NULL),
-                '{}'
+            -- lowest and highest currency: one element when single, two when mixed (no sort)
+            array_remove(
+                ARRAY[min(d.revenue_currency), nullif(max(d.revenue_currency), min(d.revenue_currency))], NULL
             ) AS revenue_currencies,
             count(d.rating) AS review_count,
             coalesce(sum(d.rating), 0) AS rating_sum,

@@ -75,7 +75,8 @@ COMMENT ON COLUMN analytics_workshop_rollup.preferred_served_by_self IS
 COMMENT ON COLUMN analytics_workshop_rollup.revenue_minor IS
 'Sum of the amounts of the served sessions not cancelled or refunded, all currencies together (0 when none).';
 COMMENT ON COLUMN analytics_workshop_rollup.revenue_currencies IS
-'The distinct currencies of those sessions, sorted (empty when none); more than one makes the view''s revenue NULL.';
+'The lowest and highest currency of those sessions (one element when all in one currency, empty when none); two '
+'elements make the view''s revenue NULL (mixed currencies).';
 COMMENT ON COLUMN analytics_workshop_rollup.review_count IS 'Reviews of the sessions served in the period.';
 COMMENT ON COLUMN analytics_workshop_rollup.rating_sum IS 'Sum of their stars.';
 COMMENT ON COLUMN analytics_workshop_rollup.accepted_requests IS 'See workshop_session_analytics.accepted_requests.';

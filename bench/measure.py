@@ -678,11 +678,12 @@ def offers(url: str, st: Settings) -> dict:
 def bulk_load(url: str, sizes: Sizes, st: Settings, rows: int = 20_000) -> dict:
     """Why the generator disables row triggers: the same batch of sessions, requests and reviews
     inserted with the schema's triggers and FK checks, then with session_replication_role = replica."""
-    from bench.generate import REQUESTS, REVIEWS, SESSIONS, fill
+    from bench.generate import REQUESTS, REVIEWS, SEQ_UUID, SESSIONS, fill
 
     out = {}
     base = sizes.sessions + 10_000_000  # ids beyond the dataset's
     with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(SEQ_UUID)
         for label, role in (("with_triggers", "origin"), ("replica_no_triggers", "replica")):
             reps = []
             for r in range(st.reps):

@@ -93,7 +93,7 @@ def test_analytics_cannot_read_any_other_relation(seeded_conn):
         "DELETE FROM analytics_changes",
         "UPDATE analytics_workshop_rollup SET sessions_served = 0",
         "SELECT analytics_rollups_rebuild()",
-        "SELECT analytics_workshop_recount(current_date, current_date, ARRAY[gen_random_uuid()])",
+        "SELECT analytics_workshop_recount(ARRAY['day'], current_date, current_date, ARRAY[gen_random_uuid()])",
         "CREATE TABLE public.bi_scratch (x integer)",
         "CREATE VIEW public.bi_scratch AS SELECT 1 AS x",
         "SELECT * FROM refresh_analytics()",
@@ -146,7 +146,7 @@ def test_analytics_cannot_run_privileged_functions(conn):
     for fn in (
         "refresh_analytics(integer)",
         "analytics_rollups_rebuild()",
-        "analytics_workshop_recount(date,date,uuid[])",
+        "analytics_workshop_recount(text[],date,date,uuid[])",
         "analytics_workshop_merge(text,date,date,uuid[])",
         "analytics_routing_recount(date,date,text[])",
         "analytics_changes_sessions_trg()",

@@ -10,10 +10,15 @@ LANGUAGE sql
 IMMUTABLE
 PARALLEL SAFE
 AS $$
+    -- In double precision (a numeric log costs ~35 us a call): scale to 3 integer digits,
+    -- round, scale back by an exact power of ten (dividing two exact numbers rounds
+    -- correctly, so 12.3 is the same double as the literal 12.3).
     SELECT CASE
         WHEN p_seconds IS NULL THEN NULL
         WHEN p_seconds <= 0 THEN 0::double precision
-        ELSE round(p_seconds::numeric, 2 - floor(log(p_seconds::numeric))::integer)::double precision
+        WHEN floor(log(p_seconds)) >= 2
+            THEN round(p_seconds / 10 ^ (floor(log(p_seconds)) - 2)) * 10 ^ (floor(log(p_seconds)) - 2)
+        ELSE round(p_seconds * 10 ^ (2 - floor(log(p_seconds)))) / 10 ^ (2 - floor(log(p_seconds)))
     END
 $$;
 

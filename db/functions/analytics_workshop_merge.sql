@@ -14,7 +14,7 @@ CREATE OR REPLACE FUNCTION analytics_workshop_merge(
 LANGUAGE plpgsql
 SET search_path = public, pg_temp
 -- The aggregates below are joined on (workshop, period): hash joins. With nested loops over
--- misestimated CTEs a full rebuild took 16 s instead of 0.7 s at 100,000 sessions.
+-- misestimated CTEs merging 2,000 workshops' months took 16 s instead of 0.7 s.
 SET enable_nestloop = off
 AS $$
 DECLARE

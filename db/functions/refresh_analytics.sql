@@ -69,7 +69,7 @@ BEGIN
     -- Day rows: one recount per touched day, for the workshops touched that day.
     FOR v_day IN SELECT DISTINCT d FROM unnest(v_ws_days) AS d ORDER BY d LOOP
         v_workshop_days := v_workshop_days + analytics_workshop_recount(
-            v_day, v_day,
+            ARRAY['day'], v_day, v_day,
             ARRAY(SELECT k.w FROM unnest(v_ws, v_ws_days) AS k (w, d) WHERE k.d = v_day)
         );
     END LOOP;

@@ -362,7 +362,9 @@ def routing(url: str, st: Settings) -> dict:
             continue
         def params(i, strategy=strategy):
             return (None if strategy == "broadcast" else ws[i % len(ws)], strategy)
-        out[strategy] = latency(url, sql, params, st.iterations, st.reps)
+        # hybrid and broadcast return every available mechanic (tens of thousands at scale 10):
+        # at most ~10 s per repetition
+        out[strategy] = latency(url, sql, params, st.iterations, st.reps, budget_s=10.0)
     return out
 
 

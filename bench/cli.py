@@ -86,7 +86,7 @@ def machine_info(url: str) -> dict:
     with psycopg.connect(url, autocommit=True) as conn:
         pg = conn.execute("SELECT version()").fetchone()[0]
         settings = dict(conn.execute(
-            "SELECT name, setting || coalesce(unit, '') FROM pg_settings WHERE name = ANY(%s)",
+            "SELECT name, current_setting(name) FROM pg_settings WHERE name = ANY(%s)",
             (list(server.SETTINGS_RECORDED),)).fetchall())
     try:
         import gunicorn

@@ -54,7 +54,7 @@ def durability(url: str) -> dict:
     """The server's durability settings as a new connection sees them, and whether they are durable."""
     with psycopg.connect(url, autocommit=True) as c:
         got = dict(c.execute(
-            "SELECT name, setting || coalesce(unit, '') FROM pg_settings WHERE name = ANY(%s)",
+            "SELECT name, current_setting(name) FROM pg_settings WHERE name = ANY(%s)",
             (list(SETTINGS_RECORDED),)).fetchall())
     got["durable"] = all(got.get(k) == v for k, v in DURABLE.items())
     return got
@@ -64,7 +64,7 @@ def ensure_durable(url: str, dedicated: bool, log=print) -> dict:
     """Make the dedicated cluster durable (ALTER SYSTEM + reload: the three settings need no
     restart) and verify; on another server only check. Returns the settings recorded."""
     got = durability(url)
-    if dedicated and (got.get("max_wal_size") != "16384MB" or got.get("checkpoint_timeout") != "1800s"):
+    if dedicated and (got.get("max_wal_size") != "16GB" or got.get("checkpoint_timeout") != "30min"):
         with psycopg.connect(url, autocommit=True) as c:
             for k, v in CHECKPOINTS.items():
                 c.execute(f"ALTER SYSTEM SET {k} = {v}")

@@ -130,6 +130,12 @@ def render(r: dict) -> str:
                 f"{_ms(bd['stripe_refetch_new_connection'])} ms on a new one; `handle_checkout_event` "
                 f"{_ms(bd['db_handle_checkout_event'])} ms | {_n(e2.get('stripe_connections'))} connections to the fake "
                 f"for {_n(e2.get('stripe_retrievals'))} re-fetches | - |")
+    lv = f.get("live_offers")
+    if lv:
+        add(f"| live offers: paid webhook -> `created` event at each of {_n(lv['clients'])} connected SSE clients "
+            f"(gunicorn {lv['gunicorn_workers']} {lv['worker_class']} workers, {_n(lv['deliveries'])} deliveries) | "
+            f"{_lat(lv)}; first client p50 {_ms(lv, 'first_client_p50_ms')} ms; every client every event: yes | "
+            f"directory API {_lat(lv['api_alone'])} alone, {_lat(lv['api_with_streams'])} with the streams open |")
     bl = f.get("bulk_load")
     if bl:
         add(f"| bulk insert of {_n(bl['rows'])} sessions + requests + reviews, row triggers and FK checks on | "

@@ -1,4 +1,4 @@
-"""The read-only `analytics` role (issue 5): reads the analytics views, nothing else.
+"""The read-only `analytics` role: reads the analytics views, nothing else.
 
 Each check runs `SET LOCAL ROLE analytics` inside a transaction of a superuser
 connection, exactly what a BI tool logged in as (a member of) analytics gets.
@@ -16,7 +16,7 @@ VIEWS = [
 
 # SECURITY DEFINER functions of other parts that PUBLIC may execute today (so analytics
 # too: privileges granted to PUBLIC cannot be revoked from one role). Reported to their
-# owner (issue 3): they need REVOKE EXECUTE ... FROM PUBLIC and a GRANT to the mechanic
+# owner: they need REVOKE EXECUTE ... FROM PUBLIC and a GRANT to the mechanic
 # role. The test below fails on any new one.
 # SECURITY DEFINER functions that a role other than the owner may run, and who may.
 DEFINER_FUNCTIONS_FOR_MECHANICS = {"accept_session_request(uuid,uuid)", "get_mechanic_offers(uuid,integer)"}

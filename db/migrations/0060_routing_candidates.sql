@@ -6,7 +6,8 @@
 -- function file replaces its body (CREATE OR REPLACE keeps the policy's reference).
 -- routing_candidates holds the number of mechanics the rule admits now, kept exact by
 -- the triggers that keep workshop_stats (mechanics) and by one on organizations
--- (status); create_session_request reads it instead of counting every mechanic.
+-- (status); create_session_request reads it instead of counting every mechanic. Its count
+-- of the mechanics already there is filled by 0064, once the triggers exist.
 
 CREATE FUNCTION routing_mechanic_eligible(
     p_status text,

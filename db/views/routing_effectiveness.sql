@@ -1,43 +1,42 @@
--- BI contract (issue 5): how well each routing type works, per UTC day of the
--- request's creation. One row per (routing_type, day) with requests.
--- Reads the full history: at millions of requests use routing_effectiveness_mv.
+-- BI contract: how well each routing type works, per UTC day of the request's
+-- creation. One row per (routing_type, day) with requests.
+-- Reads analytics_routing_rollup, kept by refresh_analytics() (the worker runs it every
+-- few seconds; each run recounts the days that changed, with exact percentiles).
+-- The refund columns are read from refunds (one row per refunded purchase, a small table)
+-- at query time.
 CREATE OR REPLACE VIEW routing_effectiveness AS
+WITH refunded AS (
+    SELECT
+        sr.routing_type,
+        date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date AS day,
+        count(*) AS refunds
+    FROM refunds AS rf
+    INNER JOIN session_requests AS sr ON rf.session_request_id = sr.id
+    GROUP BY sr.routing_type, date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date
+)
+
 SELECT
-    sr.routing_type,
-    date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date AS day,
-    count(*) AS requests,
-    count(*) FILTER (WHERE sr.status = 'accepted') AS accepted,
-    count(*) FILTER (WHERE sr.status = 'expired') AS expired,
-    count(*) FILTER (WHERE sr.status = 'cancelled') AS cancelled,
-    count(*) FILTER (WHERE sr.status = 'pending') AS pending,
-    count(*) FILTER (WHERE sr.escalated_at IS NOT NULL) AS escalated,
-    count(*) FILTER (
-        WHERE sr.status = 'accepted' AND sr.preferred_workshop_id IS NOT NULL
-        AND sr.workshop_id IS DISTINCT FROM sr.preferred_workshop_id
-    ) AS accepted_outside_preferred,
-    percentile_cont(0.5) WITHIN GROUP (
-        ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
-    ) AS median_accept_seconds,
-    percentile_cont(0.9) WITHIN GROUP (
-        ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
-    ) AS p90_accept_seconds,
-    percentile_cont(0.99) WITHIN GROUP (
-        ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
-    ) AS p99_accept_seconds,
-    round(
-        (count(*) FILTER (WHERE sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id))::numeric
-        / nullif(count(*) FILTER (WHERE sr.preferred_workshop_id IS NOT NULL AND sr.status IN ('accepted', 'expired')), 0),
-        4
-    ) AS preferred_served_share,
-    count(rf.id) AS refunds,
-    round(count(rf.id)::numeric / count(*), 4) AS refund_rate
-FROM session_requests AS sr
-LEFT JOIN refunds AS rf ON sr.id = rf.session_request_id
-GROUP BY sr.routing_type, date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date;
+    r.routing_type,
+    r.day,
+    r.requests,
+    r.accepted,
+    r.expired,
+    r.cancelled,
+    r.pending,
+    r.escalated,
+    r.accepted_outside_preferred,
+    r.median_accept_seconds,
+    r.p90_accept_seconds,
+    r.p99_accept_seconds,
+    round(r.preferred_accepted::numeric / nullif(r.preferred_closed, 0), 4) AS preferred_served_share,
+    coalesce(f.refunds, 0) AS refunds,
+    round(coalesce(f.refunds, 0)::numeric / nullif(r.requests, 0), 4) AS refund_rate
+FROM analytics_routing_rollup AS r
+LEFT JOIN refunded AS f ON r.routing_type = f.routing_type AND r.day = f.day;
 
 COMMENT ON VIEW routing_effectiveness IS
 'BI contract: per routing type and UTC day of creation, request outcomes, hybrid escalations, time to accept '
-'(median/p90/p99) and the share served by the preferred workshop. Live; routing_effectiveness_mv is the materialized copy.';
+'(median/p90/p99) and the share served by the preferred workshop. Reads the rollups kept by refresh_analytics().';
 COMMENT ON COLUMN routing_effectiveness.routing_type IS 'workshop_only, hybrid or broadcast.';
 COMMENT ON COLUMN routing_effectiveness.day IS 'UTC day on which the requests were created.';
 COMMENT ON COLUMN routing_effectiveness.requests IS 'Requests created that day, any status.';
@@ -60,7 +59,8 @@ COMMENT ON COLUMN routing_effectiveness.preferred_served_share IS
 
 COMMENT ON COLUMN routing_effectiveness.refunds IS
 'Of requests, those owing their customer a refund: expired with nobody serving them, or cancelled before anyone '
-'accepted (whatever the refund''s progress at Stripe). Purchases rejected before routing have no request: not counted.';
+'accepted (whatever the refund''s progress at Stripe). Purchases rejected before routing have no request: not counted. '
+'Read from refunds at query time.';
 COMMENT ON COLUMN routing_effectiveness.refund_rate IS 'refunds / requests, 0 to 1, 4 decimals.';
 
 GRANT SELECT ON routing_effectiveness TO analytics;

@@ -91,5 +91,8 @@ psql-script: install
 	$(PY) tools/migrate.py --psql-script > build/ssr.sql
 	@echo "wrote build/ssr.sql: psql -X -d DBNAME -f build/ssr.sql"
 
-clean: stop
-	rm -rf $(PG_DIR) build
+# The clusters may live under /var/tmp behind the .pg link: destroy removes the link's target too.
+clean:
+	@$(PG) destroy $(PG_DIR)
+	@$(PG) destroy .pg-bench
+	rm -rf build

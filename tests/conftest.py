@@ -36,7 +36,7 @@ def pg_server_url():
     os.chmod(tmp, 0o755)  # noqa: S103 - the postgres OS user must reach it
     tool = [sys.executable, str(ROOT / "tools" / "pgcluster.py")]
     url = subprocess.run(
-        [*tool, "start", tmp, "--db", "postgres"], check=True, capture_output=True, text=True
+        [*tool, "start", tmp, "--db", "postgres", "--throwaway"], check=True, capture_output=True, text=True
     ).stdout.strip()
     try:
         yield url

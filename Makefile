@@ -64,12 +64,12 @@ run: seed
 	    fake=$$!; \
 	    echo "Stripe: local fake on $$STRIPE_API_BASE (set STRIPE_SECRET_KEY for the real one)"; \
 	  fi; \
-	  $(PY) -m tools.sweeper --interval 5 & sweeper=$$!; \
-	  trap 'kill $$sweeper $${fake:-} 2>/dev/null' EXIT; \
+	  $(PY) -m tools.worker --supervise & worker=$$!; \
+	  trap 'kill $$worker $${fake:-} 2>/dev/null' EXIT; \
 	  echo "serving on $$PUBLIC_BASE_URL (database $$url)"; \
 	  echo "demo customer token (Alice): $$($(PY) -m app.devtoken --ttl 86400 33333333-3333-4333-8333-000000000001 customer)"; \
 	  echo "demo mechanic token (Ana, AutoPro): $$($(PY) -m app.devtoken --ttl 86400 22222222-2222-4222-8222-000000000001 mechanic)"; \
-	  $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - 'app.wsgi:app'
+	  $(VENV)/bin/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) 'app.wsgi:app'
 
 stop:
 	@$(PG) stop $(PG_DIR)

@@ -26,7 +26,12 @@ def create_app(config: dict | None = None) -> Flask:
     settings.update(
         POOL_MIN_SIZE=int(os.environ.get("POOL_MIN_SIZE", "1")),
         POOL_MAX_SIZE=int(os.environ.get("POOL_MAX_SIZE", "10")),
-        POOL_TIMEOUT=float(os.environ.get("POOL_TIMEOUT", "10")),
+        POOL_TIMEOUT=float(os.environ.get("POOL_TIMEOUT", "5")),
+        LOCK_TIMEOUT_MS=int(os.environ.get("LOCK_TIMEOUT_MS", "2000")),
+        STATEMENT_TIMEOUT_MS=int(os.environ.get("STATEMENT_TIMEOUT_MS", "5000")),
+        IDLE_IN_TRANSACTION_TIMEOUT_MS=int(os.environ.get("IDLE_IN_TRANSACTION_TIMEOUT_MS", "10000")),
+        HEALTHZ_TIMEOUT=float(os.environ.get("HEALTHZ_TIMEOUT", "0.5")),
+        STRIPE_TIMEOUT=float(os.environ.get("STRIPE_TIMEOUT", "5")),
     )
     settings.update(config or {})
     missing = [k for k in REQUIRED if not settings.get(k)]
@@ -38,12 +43,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings.get("MAX_CONTENT_LENGTH") or 512 * 1024  # events are a few KB
 
-    from app import blueprints, db, errors, payments
+    from app import blueprints, db, errors, guards, payments
     from app.jsonprovider import JSONProvider
 
     app.json = JSONProvider(app)
     payments.init_app(app)
     db.init_app(app)
     errors.register(app)
+    guards.register(app)
     blueprints.register(app)
     return app

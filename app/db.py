@@ -1,17 +1,27 @@
 """The database side of the app: one connection pool per process and the one-call helper.
 
 Every endpoint makes one stored-procedure call through `call()`: one statement in one
-transaction, our SQLSTATEs mapped to ApiError (app/errors.py)."""
+transaction, our SQLSTATEs mapped to ApiError (app/errors.py).
+
+Every connection of the pool runs under a `lock_timeout` and a `statement_timeout`
+(LOCK_TIMEOUT_MS, STATEMENT_TIMEOUT_MS; an idle transaction is ended after
+IDLE_IN_TRANSACTION_TIMEOUT_MS), set as connection options so no statement of the app,
+and no transaction, can outlive them; both stay well below gunicorn's worker timeout
+(gunicorn.conf.py checks it), so a held lock gives a 503 with Retry-After instead of a
+killed worker. Each connection's application_name carries the worker's pid
+(`ssr-app:<pid>`), so an operator can tell which worker holds which backend."""
 
 from __future__ import annotations
 
+import os
 import threading
 
 import psycopg
 from flask import Flask, current_app
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
-from app.errors import from_db_error
+from app.errors import ApiError, from_db_error
 
 # Database field names -> the names the client used.
 PARAM_NAMES = {"p_preferred_workshop_id": "workshop_id", "preferred_workshop_id": "workshop_id",
@@ -22,8 +32,9 @@ class LazyPool:
     """A psycopg_pool.ConnectionPool opened on first use, so a pre-forking server
     (gunicorn) opens one per worker process and importing the app touches no database."""
 
-    def __init__(self, conninfo: str, min_size: int, max_size: int, timeout: float):
+    def __init__(self, conninfo: str, min_size: int, max_size: int, timeout: float, options: str = ""):
         self._args = (conninfo, min_size, max_size, timeout)
+        self._options = options
         self._pool = None
         self._lock = threading.Lock()
 
@@ -39,7 +50,8 @@ class LazyPool:
                         min_size=min_size,
                         max_size=max_size,
                         timeout=timeout,
-                        kwargs={"autocommit": True, "application_name": "ssr-app"},
+                        kwargs={"autocommit": True, "application_name": f"ssr-app:{os.getpid()}",
+                                "options": self._options},
                         check=ConnectionPool.check_connection,  # drop connections broken by a restart
                         open=True,
                         name="ssr-app",
@@ -56,9 +68,22 @@ class LazyPool:
                 self._pool = None
 
 
+def session_options(config) -> str:
+    """libpq `options`: the timeouts every statement and transaction of the app runs under
+    (followed by the `options` of DATABASE_URL, if any, which take precedence)."""
+    own = conninfo_to_dict(config["DATABASE_URL"]).get("options") or ""
+    return " ".join((
+        f"-c lock_timeout={int(config['LOCK_TIMEOUT_MS'])}",
+        f"-c statement_timeout={int(config['STATEMENT_TIMEOUT_MS'])}",
+        f"-c idle_in_transaction_session_timeout={int(config['IDLE_IN_TRANSACTION_TIMEOUT_MS'])}",
+        own,
+    )).strip()
+
+
 def init_app(app: Flask) -> None:
     c = app.config
-    app.extensions["db_pool"] = LazyPool(c["DATABASE_URL"], c["POOL_MIN_SIZE"], c["POOL_MAX_SIZE"], c["POOL_TIMEOUT"])
+    app.extensions["db_pool"] = LazyPool(c["DATABASE_URL"], c["POOL_MIN_SIZE"], c["POOL_MAX_SIZE"], c["POOL_TIMEOUT"],
+                                         session_options(c))
 
 
 def get_pool() -> LazyPool:
@@ -69,6 +94,8 @@ def call(sql: str, params: tuple, *, path_ids: bool = False, many: bool = False,
     """Run one statement in one transaction and map our SQLSTATEs to ApiError.
     acting_mechanic sets app.mechanic_id for that transaction (the routing functions and
     the mechanic RLS policy check it against the mechanic the call is for)."""
+    if any(isinstance(p, str) and "\x00" in p for p in params):  # PostgreSQL text cannot hold NUL
+        raise ApiError(400, "invalid_input", "NUL bytes are not allowed")
     try:
         with get_pool().connection() as conn, conn.transaction():
             cur = conn.cursor(row_factory=dict_row)
@@ -83,3 +110,12 @@ def call(sql: str, params: tuple, *, path_ids: bool = False, many: bool = False,
         if mapped is None:
             raise
         raise mapped from exc
+
+
+def ping(timeout: float = 0.5) -> None:
+    """A health check: one connection from the pool (waiting at most `timeout`) and `SELECT 1` under a
+    statement_timeout of the same length; it touches no table, so a held lock does not slow it down.
+    Raises psycopg.OperationalError (PoolTimeout included) when the database cannot answer in time."""
+    with get_pool().get().connection(timeout=timeout) as conn, conn.transaction():
+        conn.execute("SELECT set_config('statement_timeout', %s, TRUE)", (str(int(timeout * 1000)),))
+        conn.execute("SELECT 1")

@@ -1,19 +1,22 @@
 #!/usr/bin/env python3
-"""Run sweep_session_requests() every few seconds (what cron or a worker does in production).
+"""The sweep job: `sweep_session_requests()` escalates hybrid requests whose window passed and
+expires overdue ones. The worker (tools/worker.py) runs it every 5 s; it is safe to run
+concurrently, so several workers may run at once.
 
-    python -m tools.sweeper [--interval 5] [--once]      # DATABASE_URL from the environment
-
-The function is safe to run concurrently, so several sweepers may run at once.
+    python -m tools.sweeper [--once] [--interval 5]    # the worker with the sweep job only
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import time
 
 import psycopg
+
+
+def sweep(conn: psycopg.Connection) -> str | None:
+    """The job: one call; a short description when it changed something."""
+    escalated, expired = conn.execute("SELECT * FROM sweep_session_requests()").fetchone()
+    return f"escalated {escalated}, expired {expired}" if escalated or expired else None
 
 
 def sweep_once(url: str) -> tuple[int, int]:
@@ -23,24 +26,13 @@ def sweep_once(url: str) -> tuple[int, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--interval", type=float, default=5.0)
-    ap.add_argument("--once", action="store_true")
-    a = ap.parse_args(argv)
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        print("sweeper: set DATABASE_URL", file=sys.stderr)
-        return 2
-    while True:
-        try:
-            escalated, expired = sweep_once(url)
-            if escalated or expired:
-                print(f"sweeper: escalated {escalated}, expired {expired}", flush=True)
-        except psycopg.OperationalError as exc:  # the server restarts: try again next tick
-            print(f"sweeper: {exc}".strip(), file=sys.stderr, flush=True)
-        if a.once:
-            return 0
-        time.sleep(a.interval)
+    from tools.worker import main as worker_main
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--interval" in args:
+        i = args.index("--interval")
+        args[i : i + 2] = ["--every", f"sweep={args[i + 1]}"]
+    return worker_main(["--only", "sweep", *args])
 
 
 if __name__ == "__main__":

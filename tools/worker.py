@@ -75,7 +75,7 @@ class Worker:
         try:
             with psycopg.connect(self.url, **self.connect_kwargs) as conn:
                 result = job.fn(conn)
-        except Exception as exc:  # noqa: BLE001 - every failure is logged and retried: the worker must go on
+        except Exception as exc:  # every failure is logged and retried: the worker must go on
             job.failures += 1
             delay = backoff(job.failures, self.base_backoff, self.max_backoff)
             job.next_run = time.monotonic() + delay

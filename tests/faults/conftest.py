@@ -1,0 +1,82 @@
+"""Fixtures of the fault suite: a durable cluster of its own (the throwaway test cluster has
+durability off, so it cannot say anything about crashes), the app under gunicorn with
+JSON logs, the Stripe fake, and the figures each case prints at the end of the run."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tests.app.conftest import JWT_SECRET, WEBHOOK_SECRET
+from tests.faults.harness import DurableCluster, Gunicorn
+from tools.migrate import migrate
+from tools.stripe_fake import StripeFake
+
+FIGURES: list[tuple[str, dict]] = []
+
+
+@pytest.fixture
+def figures(request):
+    """figures(**values): a line of figures for this case, printed in the terminal summary."""
+    def record(**values):
+        FIGURES.append((request.node.name, values))
+        print(f"{request.node.name}: {json.dumps(values)}")  # also in the captured output
+    return record
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not FIGURES:
+        return
+    terminalreporter.write_sep("-", "fault figures")
+    for name, values in FIGURES:
+        terminalreporter.write_line(f"{name}: " + ", ".join(f"{k}={v}" for k, v in values.items()))
+
+
+@pytest.fixture(scope="session")
+def durable_cluster():
+    if os.environ.get("DATABASE_URL"):
+        pytest.skip("the fault suite crashes its own cluster; it does not run against DATABASE_URL")
+    cluster = DurableCluster()
+    try:
+        cluster.start()
+        migrate(cluster.url)
+        import psycopg
+
+        from tests.conftest import ROOT
+
+        with psycopg.connect(cluster.url, autocommit=True) as c:
+            for f in sorted((ROOT / "db" / "seeds").glob("*.sql")):
+                c.execute(f.read_text(encoding="utf-8").encode())
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def fault_stripe():
+    fake = StripeFake().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def app_env(durable_cluster, fault_stripe):
+    return {
+        "DATABASE_URL": durable_cluster.url,
+        "STRIPE_SECRET_KEY": "sk_test_fake_" + "x" * 24,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_API_BASE": fault_stripe.url,
+        "JWT_SECRET": JWT_SECRET,
+        "PUBLIC_BASE_URL": "https://ssr.example",
+        "LOG_FORMAT": "json",
+    }
+
+
+@pytest.fixture(scope="session")
+def server(app_env):
+    """The app served as `make run` serves it (gunicorn.conf.py, 4 workers), JSON logs to a file."""
+    g = Gunicorn(app_env, workers=4)
+    yield g
+    g.stop()

@@ -76,6 +76,9 @@ def test_a_table_locked_for_40_seconds(durable_cluster, server, figures):
         assert int(headers["Retry-After"]) > 0
         assert seconds < 10, "well within gunicorn's worker timeout"
     assert after[0] == 200
+    # Each error has its log line (JSON: LOG_FORMAT=json), with its code and SQLSTATE.
+    busy = [r for r in server.json_log() if r.get("error_code") == "database_busy"]
+    assert len(busy) >= 3 and {r["level"] for r in busy} == {"WARNING"} and {r["sqlstate"] for r in busy} == {"55P03"}
     assert held_for < HOLD_SECONDS and total < HOLD_SECONDS  # answered and released long before the 40 s
     figures(lock=f"ACCESS EXCLUSIVE on {TABLES}, held up to {HOLD_SECONDS} s",
             healthz_max_s=round(max(h[3] for h in health), 3),

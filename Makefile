@@ -12,12 +12,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 4
 
-.PHONY: help install plpython db migrate seed run stop test lint pytest bench psql-script clean
+.PHONY: help install plpython db migrate seed run stop test lint pytest faults fuzz bench psql-script clean
 
 help:
 	@echo "make run    - install, start the embedded Postgres, migrate, load demo data, serve the app"
 	@echo "make test   - install, lint (ruff, sqlfluff), pytest against a throwaway cluster"
 	@echo "make stop   - stop the embedded Postgres cluster"
+	@echo "make faults - the long fault suite (crashes, killed workers, outages, held locks)"
+	@echo "make fuzz   - the long schemathesis run against the app"
 	@echo "make migrate / seed / bench / psql-script / clean"
 
 $(VENV)/.installed: requirements.txt
@@ -82,6 +84,14 @@ pytest: install
 	$(VENV)/bin/pytest -q
 
 test: lint pytest
+
+# The long forms of what `make test` runs bounded: the fault suite with more deliveries, accepts and
+# kills (SSR_FAULTS_LONG=1), and schemathesis with 1000 cases per operation and phase.
+faults: install
+	SSR_FAULTS_LONG=1 $(VENV)/bin/pytest -q tests/faults
+
+fuzz: install
+	SSR_FUZZ_EXAMPLES=$${SSR_FUZZ_EXAMPLES:-1000} $(VENV)/bin/pytest -q tests/test_fuzz_openapi.py
 
 bench: install
 	$(PY) -m bench $(if $(SCALE),--scale $(SCALE))

@@ -1,10 +1,10 @@
 """Fixtures of the fault suite: a durable cluster of its own (the throwaway test cluster has
 durability off, so it cannot say anything about crashes), the app under gunicorn with
-JSON logs, the Stripe fake, and the figures each case prints at the end of the run."""
+JSON logs, and the Stripe fake. Each case reports its figures with the `figures` fixture
+(tests/conftest.py), printed at the end of the run."""
 
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
@@ -13,25 +13,6 @@ from tests.app.conftest import JWT_SECRET, WEBHOOK_SECRET
 from tests.faults.harness import DurableCluster, Gunicorn
 from tools.migrate import migrate
 from tools.stripe_fake import StripeFake
-
-FIGURES: list[tuple[str, dict]] = []
-
-
-@pytest.fixture
-def figures(request):
-    """figures(**values): a line of figures for this case, printed in the terminal summary."""
-    def record(**values):
-        FIGURES.append((request.node.name, values))
-        print(f"{request.node.name}: {json.dumps(values)}")  # also in the captured output
-    return record
-
-
-def pytest_terminal_summary(terminalreporter):
-    if not FIGURES:
-        return
-    terminalreporter.write_sep("-", "fault figures")
-    for name, values in FIGURES:
-        terminalreporter.write_line(f"{name}: " + ", ".join(f"{k}={v}" for k, v in values.items()))
 
 
 @pytest.fixture(scope="session")

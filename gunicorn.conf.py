@@ -26,6 +26,10 @@ limit_request_line = 8190
 limit_request_field_size = 16380
 limit_request_fields = 100
 
+# No control socket: its default path ($HOME/.gunicorn/gunicorn.ctl) is shared by every gunicorn of
+# the user, so `gunicornc` could reach another instance (tests, another checkout) than this one.
+control_socket_disable = True
+
 logconfig_dict = gunicorn_logconfig()
 accesslog = "-"
 

@@ -8,7 +8,7 @@ import logging
 
 import psycopg
 import stripe
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from app import payments
 from app.db import call
@@ -33,7 +33,7 @@ def stripe_webhook():
     try:
         return _handle()
     except (ApiError, psycopg.OperationalError) as exc:
-        event = getattr(request, "_ssr_event", None) or {}
+        event = g.get("stripe_event") or {}
         ids = tuple(v if isinstance(v, str) else None for v in (event.get("id"), event.get("type")))
         what = f"{exc.status} {exc.code}" if isinstance(exc, ApiError) else f"503 database ({type(exc).__name__})"
         _log(f"refused {what}", *ids,
@@ -62,7 +62,7 @@ def _handle():
         raise ApiError(400, "invalid_payload", "the body is not a Stripe event") from exc
     if not isinstance(event, dict):
         raise ApiError(400, "invalid_payload", "the body is not a Stripe event (a JSON object)")
-    request._ssr_event = event
+    g.stripe_event = event
     event_id, event_type = event.get("id"), event.get("type")
     if not isinstance(event_id, str) or not isinstance(event_type, str):
         raise ApiError(400, "invalid_payload", "the event has no id or type")

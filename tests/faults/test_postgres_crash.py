@@ -77,6 +77,7 @@ def test_postgres_crash_during_paid_webhooks(durable_cluster, server, fault_stri
             _, body, at = with_retries(lambda p=payload: signed_delivery(server.base, p, WEBHOOK_SECRET), tally, deadline)
             with lock:
                 acks[i] = (at, body["outcome"])
+            time.sleep(0.01)  # a sender's pace: the run lasts long enough for the crash to land in it
 
     runner = threading.Thread(target=run_threads, args=(senders, sender, deadline - time.monotonic()), daemon=True)
     try:

@@ -167,11 +167,14 @@ class Tally:
     by_status: dict = field(default_factory=dict)
     connection_errors: int = 0
     retry_after_missing: int = 0  # a 503 without Retry-After
+    spans: list = field(default_factory=list)  # (sent, answered, status) of each attempt, wall-clock seconds
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, status, headers) -> None:
+    def add(self, status, headers, sent: float | None = None, answered: float | None = None) -> None:
         with self.lock:
             self.attempts += 1
+            if sent is not None:
+                self.spans.append((sent, answered, status))
             if status is None:
                 self.connection_errors += 1
                 return
@@ -187,14 +190,21 @@ def with_retries(send, tally: Tally, deadline: float, done=lambda status: status
     0.05 s doubling to 1 s). Returns (status, body, seconds of the final answer), or fails at the deadline."""
     delay = 0.05
     while True:
+        sent = time.time()
         status, headers, body = send()
-        tally.add(status, headers)
+        tally.add(status, headers, sent, time.time())
         if done(status):
             return status, body, time.time()
         if time.monotonic() > deadline:
             raise AssertionError(f"no answer accepted before the deadline (last {status} {body})")
         time.sleep(delay)
         delay = min(1.0, delay * 2)
+
+
+def in_flight_across(tally: Tally, t_crash: float, t_up: float) -> int:
+    """Attempts sent before the database was back and answered after it went down: the outage
+    happened while they were in flight (they failed, or waited in the pool and went through)."""
+    return sum(1 for sent, answered, _ in tally.spans if sent < t_up and answered > t_crash)
 
 
 def signed_delivery(base: str, payload: bytes, secret: str):

@@ -1,11 +1,17 @@
-"""gunicorn settings for the app (`gunicorn -c gunicorn.conf.py app.wsgi:app`, what `make run` does).
+"""gunicorn settings for the app (gunicorn reads ./gunicorn.conf.py by itself; `make run` passes it
+with -c; command-line flags such as `make run`'s --bind and --workers override these).
 
-Every limit of the HTTP server lives here. `--bind` and `--workers` come from the command line
-(make run HOST=... PORT=... WORKERS=...).
+Every limit of the HTTP server lives here.
 
-- timeout: a worker silent for this long is killed and replaced. It must stay above the longest
-  a request may legitimately take: the app's statement_timeout + pool wait (a 503 with Retry-After
-  comes first) and a Stripe call (STRIPE_TIMEOUT per attempt, 3 attempts). Checked below.
+- Worker class: gthread. The mechanic dashboard holds a Server-Sent Events stream open per
+  browser, and a stream occupies one thread for its life; with threads the other threads of
+  the same worker keep answering the API meanwhile. Each worker runs GUNICORN_THREADS threads
+  and accepts at most SSE_MAX_CLIENTS streams (answering 503 past it), so at least
+  SSE_RESERVED_THREADS threads always remain for the API (make bench measures it with
+  200 connected clients).
+- timeout: a worker whose main loop is silent for this long is killed and replaced. It stays above
+  the longest a request may legitimately take: the app's statement_timeout + pool wait (a 503 with
+  Retry-After comes first) and a Stripe call (STRIPE_TIMEOUT per attempt, 3 attempts). Checked below.
 - limit_request_line / limit_request_field_size / limit_request_fields: gunicorn refuses past these
   with its own plain-text answer, before the app. They are set above the app's own limits
   (app/guards.py: request line 4096 bytes, header field 8190, all headers 32 KiB), so requests in
@@ -15,8 +21,17 @@ Every limit of the HTTP server lives here. `--bind` and `--workers` come from th
 """
 
 import os
+import signal
 
 from app.logs import gunicorn_logconfig
+
+workers = int(os.environ.get("WORKERS", "4"))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "128"))
+_reserved = int(os.environ.get("SSE_RESERVED_THREADS") or max(4, threads // 8))
+os.environ.setdefault("SSE_MAX_CLIENTS", str(max(threads - _reserved, 1)))
+# A stream's thread is busy for its whole life; idle keep-alive connections are not.
+worker_connections = 1000
 
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "45"))
 graceful_timeout = 20
@@ -40,3 +55,20 @@ if timeout <= _db_worst + _stripe_worst:
         f"GUNICORN_TIMEOUT={timeout} must exceed two database calls ({_db_worst:g} s at worst) and a Stripe call "
         f"({_stripe_worst:g} s): lower STATEMENT_TIMEOUT_MS, POOL_TIMEOUT or STRIPE_TIMEOUT, or raise it"
     )
+
+
+def post_worker_init(worker):
+    """On SIGTERM/SIGINT/SIGQUIT, end this worker's event streams first, so a graceful stop
+    or restart does not wait graceful_timeout for connections that never end by themselves
+    (browsers reconnect to another worker and replay what they missed)."""
+    from app import live
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+        previous = signal.getsignal(sig)
+
+        def handler(signum, frame, previous=previous):
+            live.close_all()
+            if callable(previous):
+                previous(signum, frame)
+
+        signal.signal(sig, handler)

@@ -44,6 +44,8 @@ def fuzz_server(pg_server_url, migrated_template):
     server = Gunicorn({
         "DATABASE_URL": url, "STRIPE_SECRET_KEY": "sk_test_fake_" + "x" * 24, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "STRIPE_API_BASE": fake.url, "JWT_SECRET": JWT_SECRET, "PUBLIC_BASE_URL": "https://ssr.example",
+        # An event stream ends after this long (it would last 10 minutes): each fuzzed stream is a short answer.
+        "SSE_MAX_SECONDS": "0.2", "SSE_HEARTBEAT_SECONDS": "0.1",
     }, workers=2)
     try:
         yield server

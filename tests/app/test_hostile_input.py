@@ -131,3 +131,22 @@ def test_integer_bounds_are_the_documented_ones(client):
         else:
             assert_refused(resp)
             assert resp.get_json()["error"]["field"] == name
+
+
+def test_every_documented_integer_bound_is_the_apps(client):
+    """Each integer query parameter of the document has the app's bounds: its minimum and maximum
+    are accepted, one past either is refused naming it (the app reads at most nine digits)."""
+    checked = []
+    for path, method, op in operations():
+        for prm in op.get("parameters", []):
+            schema = prm.get("schema", {})
+            if prm["in"] != "query" or schema.get("type") != "integer":
+                continue
+            assert "maximum" in schema and schema["maximum"] <= 999_999_999, (path, prm["name"])
+            for value, ok in ((schema["minimum"], True), (schema["maximum"], True),
+                              (schema["minimum"] - 1, False), (schema["maximum"] + 1, False)):
+                resp = client.client.open(f"{url_of(path)}?{prm['name']}={value}", method=method, headers=headers_for(path))
+                refused = resp.status_code == 400 and (resp.mimetype == "text/html" or resp.get_json()["error"]["field"] == prm["name"])
+                assert refused != ok, (method, path, prm["name"], value, resp.status_code, resp.data[:200])
+            checked.append(f"{path}?{prm['name']}")
+    assert len(checked) >= 4, checked

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from tools.sweeper import sweep
+from tools.sweeper import refresh_analytics, relay, sweep
 
 log = logging.getLogger("worker")
 
@@ -50,6 +50,8 @@ class Job:
 def default_jobs() -> list[Job]:
     return [
         Job("sweep", sweep, interval=5.0),  # escalate hybrid windows, expire overdue requests
+        Job("refresh_analytics", refresh_analytics, interval=5.0),  # apply queued changes to the rollups
+        Job("relay", relay, interval=0.1),  # send committed routing notifications (pg_notify)
     ]
 
 
@@ -65,17 +67,24 @@ class Worker:
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
         self.stopping = False
+        self.conns: dict[str, psycopg.Connection] = {}
         options = (f"-c statement_timeout={int(os.environ.get('WORKER_STATEMENT_TIMEOUT_MS', '30000'))} "
                    f"-c lock_timeout={int(os.environ.get('WORKER_LOCK_TIMEOUT_MS', '5000'))}")
         self.connect_kwargs = {"autocommit": True, "application_name": "ssr-worker", "options": options,
                                "connect_timeout": 5}
 
     def run_job(self, job: Job) -> bool:
-        """Run one job once; True when it succeeded. Never raises."""
+        """Run one job once on its own connection (kept between runs, dropped after a failure);
+        True when it succeeded. Never raises."""
         try:
-            with psycopg.connect(self.url, **self.connect_kwargs) as conn:
-                result = job.fn(conn)
+            conn = self.conns.get(job.name)
+            if conn is None or conn.closed:
+                conn = self.conns[job.name] = psycopg.connect(self.url, **self.connect_kwargs)
+            result = job.fn(conn)
         except Exception as exc:  # every failure is logged and retried: the worker must go on
+            dropped = self.conns.pop(job.name, None)
+            if dropped is not None:
+                dropped.close()
             job.failures += 1
             delay = backoff(job.failures, self.base_backoff, self.max_backoff)
             job.next_run = time.monotonic() + delay
@@ -97,6 +106,8 @@ class Worker:
         log.info("worker started (pid %d): %s", os.getpid(), ", ".join(f"{j.name} every {j.interval:g} s" for j in self.jobs))
         if once:
             ok = [self.run_job(j) for j in self.jobs]
+            for conn in self.conns.values():
+                conn.close()
             return 0 if all(ok) else 1
         while not self.stopping:
             now = time.monotonic()
@@ -107,6 +118,8 @@ class Worker:
                     self.run_job(job)
             wake = min(j.next_run for j in self.jobs)
             time.sleep(max(0.05, min(1.0, wake - time.monotonic())))
+        for conn in self.conns.values():
+            conn.close()
         log.info("worker stopped")
         return 0
 

@@ -290,8 +290,7 @@ def breakdown(url: str, st: Settings, n: int = 200) -> dict:
 
     from tools.stripe_fake import StripeFake, sign
 
-    fake = StripeFake()
-    fake.server.RequestHandlerClass.disable_nagle_algorithm = True
+    fake = StripeFake(api_keys=("sk_test_bench",))
     fake.start()
     try:
         with psycopg.connect(url, autocommit=True) as conn:

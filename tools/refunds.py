@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Money jobs of the worker: make the refunds the database owes, and reconcile Stripe's
-Checkout Sessions with our purchases. Plain functions, called by the worker loop
-(tools/sweeper.py) and by this CLI:
+Checkout Sessions with our purchases. Plain functions, run by the worker (tools/worker.py:
+jobs `refunds` every 5 s and `reconcile` every 10 minutes when STRIPE_SECRET_KEY is set)
+and by this CLI:
 
     python -m tools.refunds process [--limit 50]     # make the due refunds at Stripe
     python -m tools.refunds reconcile [--hours 48]   # fulfil paid sessions whose webhook never came
@@ -219,6 +220,22 @@ def reconcile(db: str | psycopg.Connection, stripe_client: stripe.StripeClient, 
         if error is None:
             refresh_pending_refunds(conn, stripe_client)
         return _row(conn, "SELECT * FROM reconciliation_run_finish(%s, %s)", (run_id, error))
+
+
+def refunds_job(conn: psycopg.Connection, stripe_client: stripe.StripeClient) -> str | None:
+    """The worker's job (tools/worker.py): the due refunds; a short description when any."""
+    counts = process_due_refunds(conn, stripe_client)
+    return "refunds " + ", ".join(f"{k} {v}" for k, v in counts.items()) if any(counts.values()) else None
+
+
+def reconcile_job(conn: psycopg.Connection, stripe_client: stripe.StripeClient) -> str | None:
+    """The worker's job: a reconciliation of the last 48 hours; a description when it did something."""
+    run = reconcile(conn, stripe_client)
+    if run["error"]:
+        raise RuntimeError(f"reconciliation run {run['id']} stopped: {run['error']}")
+    if run["fulfilled"] or run["problems"]:
+        return f"reconcile run {run['id']}: {run['fulfilled']} fulfilled, {run['problems']} problems"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:

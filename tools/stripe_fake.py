@@ -22,7 +22,10 @@ that cannot be expanded and missing objects are Stripe-shaped 4xx errors.
 
 Test hooks: `mark_paid(id)`, `update(id, **fields)`, `fail_next(status, times, executed)`,
 `add_session(**fields)`, `deliver(obj, event_type)`, `event(type, obj)`, `hold(route)`,
-`refund_status` (status of new refunds), `hold_webhooks()` / `release_webhooks()`.
+`refund_status` (status of new refunds), `hold_webhooks()` / `release_webhooks()`, and an
+outage: `go_down()` closes the listening socket and every open connection (the API is
+unreachable: connections are refused), `come_up()` listens again on the same port with the
+same data.
 
 Standalone (`python -m tools.stripe_fake --port 12111 --api-key sk_test_... --webhook-url URL
 --webhook-secret whsec_...`, what `make run` starts when no STRIPE_SECRET_KEY is given) it
@@ -141,7 +144,10 @@ class StripeFake:
         self._seq = 0
         self._order: dict[str, int] = {}
         self.demo_webhook: tuple[str, str] | None = None  # (webhook url, secret) in demo mode
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._conns: set = set()  # open client sockets, closed by go_down()
+        self.down = False
+        self._handler = self._handler_class()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=lambda: self.server.serve_forever(poll_interval=0.05), daemon=True)
@@ -155,8 +161,34 @@ class StripeFake:
         for h in self._holds.values():
             h.release.set()
         self._webhooks_open.set()
+        if self.down:
+            return
         self.server.shutdown()
         self.server.server_close()
+
+    def go_down(self) -> None:
+        """An outage: stop listening and cut every open connection (keep-alive ones included)."""
+        import socket
+
+        self.down = True
+        self.server.shutdown()
+        self.server.server_close()
+        with self._lock:
+            conns = list(self._conns)
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def come_up(self) -> None:
+        """The end of the outage: listen again on the same port, with the same data."""
+        port = int(self.url.rsplit(":", 1)[1])
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler)
+        self.server.daemon_threads = True
+        self.down = False
+        self._thread = threading.Thread(target=lambda: self.server.serve_forever(poll_interval=0.05), daemon=True)
+        self._thread.start()
 
     # --- objects ---
     def _created(self, oid: str) -> None:
@@ -437,6 +469,22 @@ class StripeFake:
 
             def log_message(self, *args):
                 pass
+
+            def setup(self):
+                super().setup()
+                with fake._lock:
+                    fake._conns.add(self.connection)
+
+            def finish(self):
+                with fake._lock:
+                    fake._conns.discard(self.connection)
+                super().finish()
+
+            def handle_one_request(self):
+                if fake.down:  # unreachable: drop the connection without an answer
+                    self.close_connection = True
+                    return
+                super().handle_one_request()
 
             def _send(self, status: int, body: dict, headers: dict | None = None):
                 data = json.dumps(body).encode()

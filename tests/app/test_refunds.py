@@ -318,7 +318,7 @@ def test_the_worker_loop_expires_refunds_and_reconciles(client, db, stripe_fake,
     res = subprocess.run([sys.executable, "-m", "tools.sweeper", "--once"], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=120)
     assert res.returncode == 0, res.stderr
-    assert "expired 1" in res.stdout and "succeeded 1" in res.stdout
+    assert "expired 1" in res.stdout + res.stderr and "succeeded 1" in res.stdout + res.stderr
     assert refund_row(db, pid)[:2] == ("expired_no_mechanic", "succeeded")
     assert db.execute("SELECT status FROM sessions WHERE id = %s", (sid,)).fetchone() == ("refunded",)
     assert db.execute("SELECT count(*) FROM reconciliation_runs WHERE finished_at IS NOT NULL").fetchone() == (1,)

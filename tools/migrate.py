@@ -10,12 +10,19 @@ Two kinds of files live under db/:
   CREATE OR REPLACE. Re-applied whenever its content changes (checksum in
   ssr_meta.schema_objects), after the numbered migrations, in a stable order:
   functions, then views, then triggers; by file name inside each folder.
+* db/optional/plpython/ - the optional PL/Python layer (the language, then its
+  functions), applied like the repeatables only where plpython3u is installed in the
+  database or may be created by this role (a superuser on a server that has it);
+  --skip-plpython leaves it out. Managed services do not offer it: the core runs without.
+
+At the end of a run that applied anything, ssr_private.apply_privileges() grants
+exactly the allowlist of API functions (db/functions/api_functions.sql).
 
 A run holds a transaction-level advisory lock and does all of its work in one
 transaction: two runners never interleave, a second run is a no-op, and a
 failure rolls back everything of that run and names the file and the line.
 
-    python tools/migrate.py [--database-url URL] [--dry-run]
+    python tools/migrate.py [--database-url URL] [--dry-run] [--skip-plpython]
     python tools/migrate.py --psql-script > ssr.sql   # for `psql -f`, no Python
 """
 
@@ -31,6 +38,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DB_DIR = ROOT / "db"
 REPEATABLE_DIRS = ("functions", "views", "triggers")
+OPTIONAL_PLPYTHON = ("optional/plpython/language.sql", "optional/plpython/functions")
+# Whether the optional PL/Python layer can be applied by this role in this database.
+PLPYTHON_POSSIBLE = (
+    "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'plpython3u') "
+    "OR (EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'plpython3u') "
+    "AND (SELECT rolsuper FROM pg_roles WHERE rolname = current_user))"
+)
+APPLY_PRIVILEGES = "SELECT ssr_private.apply_privileges()"
 # pg_advisory_xact_lock key: the first 8 bytes of sha256("smart-session-routing:migrate")
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"smart-session-routing:migrate").digest()[:8], "big", signed=True)
 
@@ -63,6 +78,8 @@ class SqlFile:
     @property
     def rel(self) -> str:
         """The path as a DBA sees it: db/migrations/0001_base_schema.sql."""
+        if "/" in self.key:
+            return f"db/{self.key}"
         return f"{self.path.parent.parent.name}/{self.path.parent.name}/{self.path.name}"
 
     @property
@@ -90,6 +107,13 @@ def load_repeatables(db_dir: Path = DB_DIR) -> list[SqlFile]:
         for p in sorted((db_dir / sub).glob("*.sql")):
             out.append(SqlFile(p, f"{sub}/{p.name}", p.read_text(encoding="utf-8")))
     return out
+
+
+def load_optional_plpython(db_dir: Path = DB_DIR) -> list[SqlFile]:
+    """The optional PL/Python layer: the language first, then its functions by file name."""
+    language, functions = (db_dir / OPTIONAL_PLPYTHON[0]), (db_dir / OPTIONAL_PLPYTHON[1])
+    files = ([language] if language.exists() else []) + sorted(functions.glob("*.sql"))
+    return [SqlFile(p, p.relative_to(db_dir).as_posix(), p.read_text(encoding="utf-8")) for p in files]
 
 
 def line_of(sql: str, position: int | None) -> int | None:
@@ -128,8 +152,10 @@ def plan(conn, migrations: list[SqlFile], repeatables: list[SqlFile]) -> tuple[l
     return todo_m, todo_r
 
 
-def migrate(database_url: str, dry_run: bool = False, db_dir: Path = DB_DIR, out=sys.stdout) -> list[str]:
-    """Apply what is pending; returns the relative paths applied (or to apply, for a dry run)."""
+def migrate(database_url: str, dry_run: bool = False, db_dir: Path = DB_DIR, out=sys.stdout,
+            plpython: bool | None = None) -> list[str]:
+    """Apply what is pending; returns the relative paths applied (or to apply, for a dry run).
+    plpython: apply the optional PL/Python layer (None: where possible, False: never)."""
     import psycopg
 
     migrations = load_migrations(db_dir)
@@ -137,6 +163,10 @@ def migrate(database_url: str, dry_run: bool = False, db_dir: Path = DB_DIR, out
     with psycopg.connect(database_url, autocommit=False) as conn:
         conn.execute("SET lock_timeout = 0")
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        if plpython is None:
+            plpython = conn.execute(PLPYTHON_POSSIBLE).fetchone()[0]
+        if plpython:
+            repeatables = repeatables + load_optional_plpython(db_dir)
         if dry_run:
             has_meta = conn.execute("SELECT to_regclass('ssr_meta.schema_objects') IS NOT NULL").fetchone()[0]
             if not has_meta:
@@ -166,6 +196,8 @@ def migrate(database_url: str, dry_run: bool = False, db_dir: Path = DB_DIR, out
                 "ON CONFLICT (path) DO UPDATE SET checksum = excluded.checksum, applied_at = now()",
                 (r.key, r.checksum),
             )
+        if todo_m or todo_r:
+            conn.execute(APPLY_PRIVILEGES)
         conn.commit()
     return [f.rel for f in todo_m + todo_r]
 
@@ -267,14 +299,27 @@ def psql_script(db_dir: Path = DB_DIR) -> str:
             f"INSERT INTO ssr_meta.schema_migrations (version, filename, checksum) VALUES ('{m.key}', '{m.path.name}', '{m.checksum}');",
             "\\endif",
         ]
-    for r in load_repeatables(db_dir):
-        parts += [
+    def repeatable(r: SqlFile) -> list[str]:
+        return [
             f"-- {r.rel}",
             r.sql.rstrip(),
             f"INSERT INTO ssr_meta.schema_objects (path, checksum) VALUES ('{r.key}', '{r.checksum}') "
             "ON CONFLICT (path) DO UPDATE SET checksum = excluded.checksum, applied_at = now();",
         ]
-    parts.append("COMMIT;")
+
+    for r in load_repeatables(db_dir):
+        parts += repeatable(r)
+    parts += [
+        "-- the optional PL/Python layer: where possible, unless psql -v ssr_skip_plpython=1",
+        f"{PLPYTHON_POSSIBLE} AS ssr_plpython \\gset",
+        "\\if :{?ssr_skip_plpython}",
+        "\\set ssr_plpython false",
+        "\\endif",
+        "\\if :ssr_plpython",
+    ]
+    for r in load_optional_plpython(db_dir):
+        parts += repeatable(r)
+    parts += ["\\endif", f"{APPLY_PRIVILEGES};", "COMMIT;"]
     return "\n".join(parts) + "\n"
 
 
@@ -283,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     ap.add_argument("--dry-run", action="store_true", help="print the SQL that would run, change nothing")
     ap.add_argument("--psql-script", action="store_true", help="print one script for plain psql")
+    ap.add_argument("--skip-plpython", action="store_true",
+                    help="leave out the optional PL/Python layer (db/optional/plpython) even where possible")
     ap.add_argument("--db-dir", type=Path, default=DB_DIR, help="the db/ folder (default: this project's)")
     a = ap.parse_args(argv)
     try:
@@ -292,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
         if not a.database_url:
             print("migrate: set DATABASE_URL or pass --database-url", file=sys.stderr)
             return 2
-        done = migrate(a.database_url, dry_run=a.dry_run, db_dir=a.db_dir)
+        done = migrate(a.database_url, dry_run=a.dry_run, db_dir=a.db_dir,
+                       plpython=False if a.skip_plpython else None)
     except MigrationError as exc:
         print(f"migrate: FAILED, nothing of this run was applied: {exc}", file=sys.stderr)
         return 1

@@ -2,6 +2,7 @@
 """Manage the project's embedded PostgreSQL 15 cluster (stdlib only).
 
     pgcluster.py ensure-plpython      install PL/Python when absent (root: apt-get)
+    pgcluster.py ensure-sql-tools     install pgTAP, pg_prove and plpgsql_check when absent (root: apt-get)
     pgcluster.py start DIR [--db NAME] start (initdb on first use); prints the URL
     pgcluster.py stop DIR              stop the cluster in DIR
     pgcluster.py url DIR [--db NAME]   print the URL of a running cluster
@@ -87,6 +88,39 @@ def ensure_plpython() -> None:
         subprocess.run(["apt-get", "install", "-y", "-qq", pkg], env=env, check=True)
     if not os.path.exists(lib):
         die(f"{pkg} installed but {lib} is still missing")
+
+
+# The SQL test and lint tools, pinned to the versions Debian 12 ships (apt-get installs
+# exactly these; a different candidate is refused rather than silently used).
+SQL_TOOLS = {
+    f"postgresql-{PG_MAJOR}-pgtap": ("1.2.0-3", "extension/pgtap.control"),
+    f"postgresql-{PG_MAJOR}-plpgsql-check": ("2.3.0-1", "extension/plpgsql_check.control"),
+    "libtap-parser-sourcehandler-pgtap-perl": ("3.36-2", "/usr/bin/pg_prove"),
+}
+
+
+def sharedir() -> str:
+    out = subprocess.run(
+        [os.path.join(bindir(), "pg_config"), "--sharedir"], capture_output=True, text=True, check=False,
+    )
+    return out.stdout.strip() or f"/usr/share/postgresql/{PG_MAJOR}"
+
+
+def ensure_sql_tools() -> None:
+    missing = [
+        (pkg, ver) for pkg, (ver, probe) in SQL_TOOLS.items()
+        if not os.path.exists(probe if probe.startswith("/") else os.path.join(sharedir(), probe))
+    ]
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        die("missing " + ", ".join(p for p, _ in missing) + ": install them as root: apt-get install "
+            + " ".join(f"{p}={v}" for p, v in missing))
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    print("pgcluster: installing " + ", ".join(f"{p}={v}" for p, v in missing), file=sys.stderr)
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends",
+                    *[f"{p}={v}" for p, v in missing]], env=env, check=True)
 
 
 def as_owner(cmd: list[str]) -> list[str]:
@@ -231,12 +265,15 @@ def destroy(d: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("cmd", choices=["ensure-plpython", "start", "stop", "url", "destroy"])
+    ap.add_argument("cmd", choices=["ensure-plpython", "ensure-sql-tools", "start", "stop", "url", "destroy"])
     ap.add_argument("dir", nargs="?")
     ap.add_argument("--db", default="ssr")
     a = ap.parse_args()
     if a.cmd == "ensure-plpython":
         ensure_plpython()
+        return
+    if a.cmd == "ensure-sql-tools":
+        ensure_sql_tools()
         return
     if not a.dir:
         die("DIR is required")

@@ -56,7 +56,7 @@ BEGIN
             COLUMN = 'plan_code';
     END IF;
 
-    v_type := validate_routing_choice(p_preferred_workshop_id, p_routing_type);
+    v_type := ssr_private.validate_routing_choice(p_preferred_workshop_id, p_routing_type);
 
     IF p_session_id IS NOT NULL THEN
         SELECT s.customer_id, s.plan_code INTO v_session FROM sessions AS s WHERE s.id = p_session_id;
@@ -97,13 +97,13 @@ BEGIN
     -- Candidates now (routing_available_mechanics is the eligibility rule).
     IF v_type = 'workshop_only' THEN
         SELECT count(*)::integer INTO v_total
-        FROM routing_available_mechanics AS a
+        FROM ssr_private.routing_available_mechanics AS a
         WHERE a.workshop_id = p_preferred_workshop_id;
         v_preferred := v_total;
     ELSE
         SELECT count(*)::integer, (count(*) FILTER (WHERE a.workshop_id = p_preferred_workshop_id))::integer
         INTO v_total, v_preferred
-        FROM routing_available_mechanics AS a;
+        FROM ssr_private.routing_available_mechanics AS a;
     END IF;
 
     IF v_type = 'hybrid' THEN
@@ -189,7 +189,7 @@ BEGIN
             END AS audience
     ) AS a;
 
-    PERFORM routing_publish(v_req, 'created');
+    PERFORM ssr_private.routing_publish(v_req, 'created');
     RETURN v_req;
 END
 $$;

@@ -5,6 +5,7 @@
 CREATE OR REPLACE FUNCTION workshop_stats_rebuild()
 RETURNS integer
 LANGUAGE plpgsql
+SET search_path = public, pg_temp
 AS $$
 DECLARE
     v_changed integer;

@@ -2,7 +2,7 @@
 -- (their workshop, NULL for independents) whenever mechanic_id is set or changed, by
 -- accept_session_request or by a direct UPDATE. On INSERT it is filled only when the
 -- caller left it NULL (imports may carry the historical workshop).
-CREATE OR REPLACE FUNCTION routing_fill_request_workshop()
+CREATE OR REPLACE FUNCTION ssr_private.routing_fill_request_workshop()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = public, pg_temp
@@ -19,9 +19,9 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION routing_fill_request_workshop() IS
+COMMENT ON FUNCTION ssr_private.routing_fill_request_workshop() IS
 'Trigger: sets session_requests.workshop_id from the accepting mechanic''s workshop.';
 
 CREATE OR REPLACE TRIGGER routing_fill_request_workshop
 BEFORE INSERT OR UPDATE OF mechanic_id ON session_requests
-FOR EACH ROW EXECUTE FUNCTION routing_fill_request_workshop();
+FOR EACH ROW EXECUTE FUNCTION ssr_private.routing_fill_request_workshop();

@@ -2,7 +2,7 @@
 -- mechanic's workshop_id, status or is_available (a move subtracts from the old
 -- workshop and adds to the new one). SECURITY DEFINER: whoever may write
 -- mechanics keeps the aggregates right without privileges on workshop_stats.
-CREATE OR REPLACE FUNCTION workshop_stats_mechanics_trg()
+CREATE OR REPLACE FUNCTION ssr_private.workshop_stats_mechanics_trg()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -17,7 +17,7 @@ BEGIN
         v_old_first := coalesce(OLD.workshop_id <= NEW.workshop_id, TRUE);
     END IF;
     IF TG_OP = 'UPDATE' AND NOT v_old_first THEN
-        PERFORM workshop_stats_apply(
+        PERFORM ssr_private.workshop_stats_apply(
             NEW.workshop_id,
             p_total => 1,
             p_active => (NEW.status = 'active')::integer,
@@ -25,7 +25,7 @@ BEGIN
         );
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        PERFORM workshop_stats_apply(
+        PERFORM ssr_private.workshop_stats_apply(
             OLD.workshop_id,
             p_total => -1,
             p_active => -(OLD.status = 'active')::integer,
@@ -33,7 +33,7 @@ BEGIN
         );
     END IF;
     IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND v_old_first) THEN
-        PERFORM workshop_stats_apply(
+        PERFORM ssr_private.workshop_stats_apply(
             NEW.workshop_id,
             p_total => 1,
             p_active => (NEW.status = 'active')::integer,
@@ -43,11 +43,11 @@ BEGIN
     RETURN NULL;
 END
 $$;
-REVOKE ALL ON FUNCTION workshop_stats_mechanics_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.workshop_stats_mechanics_trg() FROM PUBLIC;
 
 CREATE OR REPLACE TRIGGER workshop_stats_mechanics_ins_del
 AFTER INSERT OR DELETE ON mechanics
-FOR EACH ROW EXECUTE FUNCTION workshop_stats_mechanics_trg();
+FOR EACH ROW EXECUTE FUNCTION ssr_private.workshop_stats_mechanics_trg();
 
 -- WHEN is evaluated on the final row, so changes made by BEFORE triggers count too.
 CREATE OR REPLACE TRIGGER workshop_stats_mechanics_upd
@@ -58,4 +58,4 @@ WHEN (
     OR old.status IS DISTINCT FROM new.status
     OR old.is_available IS DISTINCT FROM new.is_available
 )
-EXECUTE FUNCTION workshop_stats_mechanics_trg();
+EXECUTE FUNCTION ssr_private.workshop_stats_mechanics_trg();

@@ -3,7 +3,7 @@
 -- independent or working for an active workshop (pending and suspended workshops' mechanics
 -- are excluded everywhere). Inlined by the planner; the functions of routing read it.
 -- (The mechanic row-level-security policy of migration 0010 spells out the same rule.)
-CREATE OR REPLACE VIEW routing_available_mechanics AS
+CREATE OR REPLACE VIEW ssr_private.routing_available_mechanics AS
 SELECT
     m.id AS mechanic_id,
     m.workshop_id,
@@ -15,8 +15,8 @@ WHERE
     AND m.is_available
     AND (m.workshop_id IS NULL OR o.status = 'active');
 
-COMMENT ON VIEW routing_available_mechanics IS
+COMMENT ON VIEW ssr_private.routing_available_mechanics IS
 'Mechanics routing may use right now: active, available, independent or of an active workshop.';
-COMMENT ON COLUMN routing_available_mechanics.mechanic_id IS 'The mechanic.';
-COMMENT ON COLUMN routing_available_mechanics.workshop_id IS 'Their workshop (active), NULL for independents.';
-COMMENT ON COLUMN routing_available_mechanics.rating IS 'Their cached rating, used to order candidates.';
+COMMENT ON COLUMN ssr_private.routing_available_mechanics.mechanic_id IS 'The mechanic.';
+COMMENT ON COLUMN ssr_private.routing_available_mechanics.workshop_id IS 'Their workshop (active), NULL for independents.';
+COMMENT ON COLUMN ssr_private.routing_available_mechanics.rating IS 'Their cached rating, used to order candidates.';

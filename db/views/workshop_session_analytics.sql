@@ -5,7 +5,7 @@
 -- Sessions, revenue and reviews are dated by sessions.created_at; request figures
 -- and times to accept by session_requests.created_at.
 -- Reads the full history: at millions of sessions use workshop_session_analytics_mv.
-CREATE OR REPLACE VIEW workshop_session_analytics AS
+CREATE OR REPLACE VIEW analytics.workshop_session_analytics AS
 WITH facts AS (
     -- Sessions served by the workshop (with their review, if any).
     SELECT
@@ -132,42 +132,42 @@ SELECT
 FROM agg AS a
 INNER JOIN organizations AS o ON a.workshop_id = o.id;
 
-COMMENT ON VIEW workshop_session_analytics IS
+COMMENT ON VIEW analytics.workshop_session_analytics IS
 'BI contract: per workshop and period (period_grain day/week/month, UTC) sessions served, sessions and requests where '
 'it was the preferred workshop, share of those requests it served itself, revenue, reviews, time to accept. One row per '
-'(workshop_id, period_grain, period_start) with activity. Live; workshop_session_analytics_mv is the materialized copy.';
-COMMENT ON COLUMN workshop_session_analytics.workshop_id IS 'The workshop (organizations.id).';
-COMMENT ON COLUMN workshop_session_analytics.workshop_name IS 'The workshop''s current name.';
-COMMENT ON COLUMN workshop_session_analytics.period_grain IS
+'(workshop_id, period_grain, period_start) with activity. Live; analytics.workshop_session_analytics_mv is the materialized copy.';
+COMMENT ON COLUMN analytics.workshop_session_analytics.workshop_id IS 'The workshop (organizations.id).';
+COMMENT ON COLUMN analytics.workshop_session_analytics.workshop_name IS 'The workshop''s current name.';
+COMMENT ON COLUMN analytics.workshop_session_analytics.period_grain IS
 'day, week or month: each grain is computed from raw rows (medians cannot be rolled up). Filter on one grain.';
-COMMENT ON COLUMN workshop_session_analytics.period_start IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.period_start IS
 'First day of the period in UTC: the day, the Monday of the ISO week, or the first of the month.';
-COMMENT ON COLUMN workshop_session_analytics.sessions_served IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_served IS
 'Sessions created in the period and served by the workshop (sessions.workshop_id), any status.';
-COMMENT ON COLUMN workshop_session_analytics.preferred_sessions IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.preferred_sessions IS
 'Sessions created in the period whose customer chose this workshop (sessions.preferred_workshop_id).';
-COMMENT ON COLUMN workshop_session_analytics.preferred_requests IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.preferred_requests IS
 'Session requests created in the period that named this workshop as preferred, any status.';
-COMMENT ON COLUMN workshop_session_analytics.preferred_requests_closed IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.preferred_requests_closed IS
 'Of preferred_requests, those decided by the marketplace: accepted (by anyone) or expired. '
 'Excludes still pending and customer-cancelled requests.';
-COMMENT ON COLUMN workshop_session_analytics.preferred_served_by_self IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.preferred_served_by_self IS
 'Of preferred_requests, those accepted by a mechanic of this workshop.';
-COMMENT ON COLUMN workshop_session_analytics.preferred_self_serve_share IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.preferred_self_serve_share IS
 'preferred_served_by_self / preferred_requests_closed, 0 to 1, 4 decimals; NULL when no preferred request was closed.';
-COMMENT ON COLUMN workshop_session_analytics.revenue_minor IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.revenue_minor IS
 'Sum of sessions.amount_total_minor of the served sessions not cancelled or refunded, in minor units of '
 'revenue_currency; 0 when none; NULL when the period mixes currencies.';
-COMMENT ON COLUMN workshop_session_analytics.revenue_currency IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.revenue_currency IS
 'Lower-case ISO 4217 currency of revenue_minor; NULL when there was no revenue or several currencies.';
-COMMENT ON COLUMN workshop_session_analytics.review_count IS 'Reviews of the sessions served in the period.';
-COMMENT ON COLUMN workshop_session_analytics.avg_rating IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.review_count IS 'Reviews of the sessions served in the period.';
+COMMENT ON COLUMN analytics.workshop_session_analytics.avg_rating IS
 'Average stars (1-5, 2 decimals) of those reviews; NULL without reviews. Raw average, not the directory''s shrunk score.';
-COMMENT ON COLUMN workshop_session_analytics.accepted_requests IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.accepted_requests IS
 'Requests created in the period and accepted by a mechanic of this workshop (the sample of the accept times).';
-COMMENT ON COLUMN workshop_session_analytics.median_accept_seconds IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.median_accept_seconds IS
 'Median of accepted_at - created_at in seconds over accepted_requests (percentile_cont 0.5); NULL when none.';
-COMMENT ON COLUMN workshop_session_analytics.p90_accept_seconds IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.p90_accept_seconds IS
 '90th percentile of accepted_at - created_at in seconds (percentile_cont 0.9); NULL when none.';
 
-GRANT SELECT ON workshop_session_analytics TO analytics;
+GRANT SELECT ON analytics.workshop_session_analytics TO analytics;

@@ -12,23 +12,28 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 4
 
-.PHONY: help install plpython db migrate seed run stop test lint pytest bench psql-script clean
+.PHONY: help install plpython sql-tools db migrate seed run stop test lint pytest installcheck sql-api-doc bench psql-script clean
 
 help:
 	@echo "make run    - install, start the embedded Postgres, migrate, load demo data, serve the app"
 	@echo "make test   - install, lint (ruff, sqlfluff), pytest against a throwaway cluster"
 	@echo "make stop   - stop the embedded Postgres cluster"
-	@echo "make migrate / seed / bench / psql-script / clean"
+	@echo "make installcheck - the pgTAP tests (db/tests) with pg_prove in a scratch database"
+	@echo "make migrate / seed / bench / psql-script / sql-api-doc / clean"
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-install: $(VENV)/.installed plpython
+install: $(VENV)/.installed plpython sql-tools
 
 plpython:
 	@$(PG) ensure-plpython
+
+# pgTAP + pg_prove (make installcheck, make test) and plpgsql_check (make lint), pinned.
+sql-tools:
+	@$(PG) ensure-sql-tools
 
 # Echo the URL of the database to use: DATABASE_URL, or the embedded cluster (started on demand).
 define db_url
@@ -52,8 +57,11 @@ seed: migrate
 # page and sends the app a signed webhook when "paid".
 STRIPE_FAKE_PORT ?= 12111
 
+# The app connects as its least-privilege login ssr_app: APP_DATABASE_URL, else the same server
+# and database as user ssr_app (the embedded cluster gives the role LOGIN; trust auth there).
 run: seed
 	@url="$(db_url)"; export DATABASE_URL="$$url"; \
+	  app_url="$${APP_DATABASE_URL:-$$($(PG) app-url "$$url" $(if $(DATABASE_URL),,--enable-login))}"; \
 	  export PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}"; \
 	  export JWT_SECRET="$${JWT_SECRET:-demo-only-jwt-secret-change-me-0123456789}"; \
 	  export STRIPE_WEBHOOK_SECRET="$${STRIPE_WEBHOOK_SECRET:-whsec_demo_only_local}"; \
@@ -66,10 +74,10 @@ run: seed
 	  fi; \
 	  $(PY) -m tools.sweeper --interval 5 & sweeper=$$!; \
 	  trap 'kill $$sweeper $${fake:-} 2>/dev/null' EXIT; \
-	  echo "serving on $$PUBLIC_BASE_URL (database $$url)"; \
+	  echo "serving on $$PUBLIC_BASE_URL (database $$app_url; the sweeper as $$url)"; \
 	  echo "demo customer token (Alice): $$($(PY) -m app.devtoken --ttl 86400 33333333-3333-4333-8333-000000000001 customer)"; \
 	  echo "demo mechanic token (Ana, AutoPro): $$($(PY) -m app.devtoken --ttl 86400 22222222-2222-4222-8222-000000000001 mechanic)"; \
-	  $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - 'app.wsgi:app'
+	  DATABASE_URL="$$app_url" $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - 'app.wsgi:app'
 
 stop:
 	@$(PG) stop $(PG_DIR)
@@ -77,6 +85,15 @@ stop:
 lint: install
 	$(VENV)/bin/ruff check app tests tools bench
 	$(VENV)/bin/sqlfluff lint --processes 2 db
+	$(PY) tools/plpgsql_lint.py
+
+# pgTAP tests against DATABASE_URL or the embedded cluster, in a scratch database (created, dropped).
+installcheck: install
+	$(PY) tools/installcheck.py
+
+# Regenerate docs/SQL_API.md (tests/test_docs.py fails when it is stale).
+sql-api-doc: install
+	$(PY) tools/sql_api_doc.py --write
 
 pytest: install
 	$(VENV)/bin/pytest -q

@@ -38,15 +38,20 @@ def _stripe() -> stripe.StripeClient:
     return current_app.extensions["stripe"]
 
 
-def _call(sql: str, params: tuple, *, path_ids: bool = False, many: bool = False, acting_mechanic=None):
+def _call(sql: str, params: tuple, *, path_ids: bool = False, many: bool = False, acting_mechanic=None,
+          acting_customer=None):
     """Run one statement in one transaction and map our SQLSTATEs to ApiError.
-    acting_mechanic sets app.mechanic_id for that transaction (the routing functions and
-    the mechanic RLS policy check it against the mechanic the call is for)."""
+    acting_mechanic / acting_customer set app.mechanic_id / app.customer_id for that
+    transaction, from the verified token: the functions that act for a mechanic or a
+    customer refuse (SR403) unless it names the one the call is for. The database honours
+    these settings only from the app's login (role ssr_app)."""
     try:
         with _pool().connection() as conn, conn.transaction():
             cur = conn.cursor(row_factory=dict_row)
             if acting_mechanic is not None:
                 cur.execute("SELECT set_config('app.mechanic_id', %s, TRUE)", (str(acting_mechanic),))
+            if acting_customer is not None:
+                cur.execute("SELECT set_config('app.customer_id', %s, TRUE)", (str(acting_customer),))
             cur.execute(sql, params)
             return cur.fetchall() if many else cur.fetchone()
     except psycopg.OperationalError:
@@ -131,6 +136,7 @@ def create_checkout_session():
             "FROM create_checkout_purchase(%s, %s, %s, %s, %s) AS cp "
             "INNER JOIN plans AS pl ON cp.plan_code = pl.code",
             (who.sub, plan, workshop_id, routing_type, intake_id),
+            acting_customer=who.sub,
         )
     except ApiError as exc:
         if exc.field == "customer_id":  # a valid token for a customer we do not know
@@ -170,7 +176,7 @@ def create_checkout_session():
     except stripe.StripeError as exc:
         log.warning("stripe checkout session create failed for purchase %s: %s", purchase_id, exc)
         raise ApiError(502, "payment_provider_error", "could not create the checkout session, retry later") from exc
-    _call("SELECT id FROM attach_checkout_session(%s, %s)", (purchase["id"], session.id))
+    _call("SELECT id FROM attach_checkout_session(%s, %s)", (purchase["id"], session.id), acting_customer=who.sub)
     return redirect(session.url, code=303)
 
 

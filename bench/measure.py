@@ -39,7 +39,8 @@ def has_function(conn: psycopg.Connection, name: str) -> bool:
 
 
 def has_relation(conn: psycopg.Connection, name: str) -> bool:
-    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"public.{name}",)).fetchone()[0]
+    """A relation of schema public, or of the schema named before the dot."""
+    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name if "." in name else f"public.{name}",)).fetchone()[0]
 
 
 def require(conn: psycopg.Connection, *functions: str) -> None:
@@ -201,6 +202,8 @@ def race(url: str, request_ids: list, mechanic_ids: list) -> dict:
     def worker(mech):
         try:
             with psycopg.connect(url, autocommit=True) as conn:
+                # accept acts for a mechanic: the connection identifies it as the app does
+                conn.execute("SELECT set_config('app.mechanic_id', %s, FALSE)", (str(mech),))
                 barrier.wait()
                 for rid in request_ids:
                     barrier.wait()
@@ -354,7 +357,7 @@ def analytics(url: str, st: Settings) -> dict:
     """Each analytics view: a full read and a typical BI filter; and refresh_analytics() when present."""
     out: dict = {}
     with psycopg.connect(url, autocommit=True) as conn:
-        views = [v for v in ANALYTICS if has_relation(conn, v)]
+        views = [v for v in ANALYTICS if has_relation(conn, f"analytics.{v}")]
         if not views:
             raise Skip("views " + ", ".join(ANALYTICS) + " are missing")
         ws = conn.execute(PICK_WORKSHOP).fetchone() if has_relation(conn, "workshop_stats") else None
@@ -369,8 +372,8 @@ def analytics(url: str, st: Settings) -> dict:
         where = ANALYTICS[v]
         args = (ws[0],) if "%s" in where else None
         out[v] = {
-            "full_scan": latency(url, f"SELECT * FROM {v}", lambda i: None, 20, st.reps, budget_s=2.0),
-            "filtered": latency(url, f"SELECT * FROM {v} WHERE {where}", lambda i, a=args: a, st.iterations,
+            "full_scan": latency(url, f"SELECT * FROM analytics.{v}", lambda i: None, 20, st.reps, budget_s=2.0),
+            "filtered": latency(url, f"SELECT * FROM analytics.{v} WHERE {where}", lambda i, a=args: a, st.iterations,
                                 st.reps, budget_s=2.0),
         }
         out[v]["filtered"]["filter"] = where.replace("%s", str(ws[0]) if ws else "?")
@@ -469,7 +472,10 @@ def offers(url: str, st: Settings) -> dict:
         pending = conn.execute("SELECT count(*) FROM session_requests WHERE status = 'pending'").fetchone()[0]
     if not mechs:
         raise Skip("no available mechanic")
-    out = latency(url, "SELECT * FROM get_mechanic_offers(%s, 50)", lambda i: (mechs[i % len(mechs)],),
+    # get_mechanic_offers acts for a mechanic: app.mechanic_id is set in the same statement
+    sql = ("SELECT o.* FROM (SELECT set_config('app.mechanic_id', %s::text, TRUE)) AS s (m) "
+           "CROSS JOIN LATERAL get_mechanic_offers(s.m::uuid, 50) AS o")
+    out = latency(url, sql, lambda i: (mechs[i % len(mechs)],),
                   st.iterations, st.reps)
     out["pending_requests"] = pending
     return out

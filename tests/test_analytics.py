@@ -102,7 +102,7 @@ def crafted(conn):
 
 
 def rows(conn, relation: str, key: tuple[str, ...]) -> dict:
-    cur = conn.execute(f"SELECT * FROM {relation}")  # relation names are constants of this file
+    cur = conn.execute(f"SELECT * FROM analytics.{relation}")  # relation names are constants of this file
     cols = [d.name for d in cur.description]
     out = {}
     for r in cur.fetchall():
@@ -269,7 +269,7 @@ def test_materialized_views_refresh_concurrently_to_the_live_views(crafted):
     assert wsa(conn, "workshop_session_analytics_mv") == wsa(conn)
 
     # an unpopulated copy gets a plain refresh first
-    conn.execute("REFRESH MATERIALIZED VIEW routing_effectiveness_mv WITH NO DATA")
+    conn.execute("REFRESH MATERIALIZED VIEW analytics.routing_effectiveness_mv WITH NO DATA")
     result = dict((r[0], r[1]) for r in conn.execute("SELECT * FROM refresh_analytics()").fetchall())
     assert result == {"workshop_session_analytics_mv": True, "routing_effectiveness_mv": False}
     assert rows(conn, "routing_effectiveness_mv", re_key) == rows(conn, "routing_effectiveness", re_key)
@@ -303,6 +303,7 @@ ANALYTICS_RELATIONS = [
 
 @pytest.mark.parametrize("relation", ANALYTICS_RELATIONS)
 def test_every_view_and_column_is_documented(conn, relation):
+    relation = f"analytics.{relation}"
     assert conn.execute("SELECT obj_description(%s::regclass, 'pg_class')", (relation,)).fetchone()[0]
     undocumented = conn.execute(
         """
@@ -324,7 +325,7 @@ def test_demo_seed_fills_the_materialized_views(seeded_conn):
     # the demo's 60 accepted requests, each counted once per grain
     for grain in ("day", "week", "month"):
         total = conn.execute(
-            "SELECT sum(accepted_requests) FROM workshop_session_analytics WHERE period_grain = %s", (grain,)
+            "SELECT sum(accepted_requests) FROM analytics.workshop_session_analytics WHERE period_grain = %s", (grain,)
         ).fetchone()[0]
         expected = conn.execute(
             "SELECT count(*) FROM session_requests WHERE status = 'accepted' AND workshop_id IS NOT NULL"

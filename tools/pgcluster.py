@@ -7,6 +7,10 @@
     pgcluster.py stop DIR              stop the cluster in DIR
     pgcluster.py url DIR [--db NAME]   print the URL of a running cluster
     pgcluster.py destroy DIR           stop and delete the cluster in DIR
+    pgcluster.py app-url URL [--enable-login]
+                                       URL as the app's login role ssr_app (no password: trust,
+                                       PGPASSWORD or ~/.pgpass); --enable-login first gives the
+                                       role LOGIN through URL (the embedded cluster's superuser)
 
 The cluster listens on a unix socket inside DIR and on 127.0.0.1 at a free port
 (remembered in DIR/port so a restart keeps its URL). initdb refuses to run as
@@ -263,12 +267,36 @@ def destroy(d: str) -> None:
         os.unlink(link)
 
 
+APP_ROLE = "ssr_app"
+
+
+def app_url(owner_url: str, enable_login: bool = False) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    if enable_login:
+        subprocess.run([os.path.join(bindir(), "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", owner_url,
+                        "-c", f"ALTER ROLE {APP_ROLE} LOGIN"], check=True, stdout=subprocess.DEVNULL)
+    u = urlsplit(owner_url)
+    host = u.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{APP_ROLE}@{host}" + (f":{u.port}" if u.port else "")
+    return urlunsplit((u.scheme, netloc, u.path, u.query, u.fragment))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("cmd", choices=["ensure-plpython", "ensure-sql-tools", "start", "stop", "url", "destroy"])
-    ap.add_argument("dir", nargs="?")
+    ap.add_argument("cmd", choices=["ensure-plpython", "ensure-sql-tools", "start", "stop", "url", "destroy",
+                                    "app-url"])
+    ap.add_argument("dir", nargs="?", help="the cluster's folder (app-url: the owner's URL)")
     ap.add_argument("--db", default="ssr")
+    ap.add_argument("--enable-login", action="store_true")
     a = ap.parse_args()
+    if a.cmd == "app-url":
+        if not a.dir:
+            die("app-url needs the owner's URL")
+        print(app_url(a.dir, a.enable_login))
+        return
     if a.cmd == "ensure-plpython":
         ensure_plpython()
         return

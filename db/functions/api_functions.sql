@@ -10,7 +10,7 @@
 -- Optional-layer functions (explain_routing) are listed too; absent ones are skipped.
 -- No errors.
 CREATE OR REPLACE FUNCTION ssr_private.api_functions()
-RETURNS TABLE (signature text, grantees text [], purpose text)
+RETURNS TABLE (signature text, grantees text[], purpose text)
 LANGUAGE sql
 IMMUTABLE
 AS $$

@@ -43,21 +43,15 @@ INSERT INTO customers (id, email) VALUES ('c0000000-0000-4000-8000-000000000001'
 INSERT INTO plans (code, name, price_minor, currency, duration_minutes) VALUES ('tap15', 'Tap', 100, 'usd', 15);
 CREATE TEMP TABLE tap_req ON COMMIT DROP AS
 SELECT
-    'wo' AS k,
-    (create_session_request(
-        'c0000000-0000-4000-8000-000000000001', 'tap15', NULL, NULL, 'a0000000-0000-4000-8000-000000000001',
-        'workshop_only'
-    )).id AS id
-UNION ALL
-SELECT
-    'hy',
-    (create_session_request(
-        'c0000000-0000-4000-8000-000000000001', 'tap15', NULL, NULL, 'a0000000-0000-4000-8000-000000000001', 'hybrid'
-    )).id
-UNION ALL
-SELECT
-    'bc',
-    (create_session_request('c0000000-0000-4000-8000-000000000001', 'tap15', NULL, NULL, NULL, 'broadcast')).id;
+    v.k,
+    (create_session_request('c0000000-0000-4000-8000-000000000001', 'tap15', NULL, NULL, v.workshop, v.routing)).id
+        AS id
+FROM (
+    VALUES
+    ('wo', 'a0000000-0000-4000-8000-000000000001'::uuid, 'workshop_only'),
+    ('hy', 'a0000000-0000-4000-8000-000000000001'::uuid, 'hybrid'),
+    ('bc', NULL::uuid, 'broadcast')
+) AS v (k, workshop, routing);
 GRANT SELECT ON tap_req TO ssr_app, mechanic;
 
 SELECT is(
@@ -86,7 +80,7 @@ SELECT is(
     'SR409 request_id', 'taken: the second mechanic gets SR409'
 );
 SELECT is(
-    (SELECT workshop_id FROM session_requests WHERE id = (SELECT id FROM tap_req WHERE k = 'wo')),
+    (SELECT r.workshop_id FROM session_requests AS r WHERE r.id = (SELECT t.id FROM tap_req AS t WHERE t.k = 'wo')),
     'a0000000-0000-4000-8000-000000000001'::uuid, 'the serving workshop is filled from the accepting mechanic'
 );
 SELECT is(

@@ -17,19 +17,18 @@ INSERT INTO customers (id, email) VALUES ('c0000000-0000-4000-8000-000000000001'
 INSERT INTO plans (code, name, price_minor, currency, duration_minutes) VALUES ('tap15', 'Tap', 100, 'usd', 15);
 CREATE TEMP TABLE tap_req ON COMMIT DROP AS
 SELECT
-    'wo' AS k,
-    (create_session_request(
-        'c0000000-0000-4000-8000-000000000001', 'tap15', NULL, NULL, 'a0000000-0000-4000-8000-000000000001',
-        'workshop_only'
-    )).id AS id
-UNION ALL
-SELECT
-    'bc',
-    (create_session_request('c0000000-0000-4000-8000-000000000001', 'tap15', NULL, NULL, NULL, 'broadcast')).id;
+    v.k,
+    (create_session_request('c0000000-0000-4000-8000-000000000001', 'tap15', NULL, NULL, v.workshop, v.routing)).id
+        AS id
+FROM (
+    VALUES
+    ('wo', 'a0000000-0000-4000-8000-000000000001'::uuid, 'workshop_only'),
+    ('bc', NULL::uuid, 'broadcast')
+) AS v (k, workshop, routing);
 GRANT SELECT ON tap_req TO mechanic;
 
 CREATE FUNCTION pg_temp.tap_seen(p_claims text, p_app text DEFAULT NULL)
-RETURNS text []
+RETURNS text[]
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -55,17 +54,17 @@ SELECT is(
     pg_temp.tap_seen('{"sub": "b0000000-0000-4000-8000-000000000003", "role": "mechanic"}'), ARRAY['bc'],
     'another workshop''s mechanic sees only the broadcast request'
 );
-SELECT is(pg_temp.tap_seen(NULL), '{}'::text [], 'no identity: nothing');
+SELECT is(pg_temp.tap_seen(NULL), '{}'::text[], 'no identity: nothing');
 SELECT is(
-    pg_temp.tap_seen(NULL, 'b0000000-0000-4000-8000-000000000001'), '{}'::text [],
+    pg_temp.tap_seen(NULL, 'b0000000-0000-4000-8000-000000000001'), '{}'::text[],
     'app.mechanic_id set by the mechanic session itself: nothing'
 );
 SELECT is(
-    pg_temp.tap_seen('{"sub": "b0000000-0000-4000-8000-000000000001", "role": "customer"}'), '{}'::text [],
+    pg_temp.tap_seen('{"sub": "b0000000-0000-4000-8000-000000000001", "role": "customer"}'), '{}'::text[],
     'claims whose role is not mechanic: nothing'
 );
 SELECT is(
-    pg_temp.tap_seen('{"mechanic_id": "b0000000-0000-4000-8000-000000000001", "role": "mechanic"}'), '{}'::text [],
+    pg_temp.tap_seen('{"mechanic_id": "b0000000-0000-4000-8000-000000000001", "role": "mechanic"}'), '{}'::text[],
     'a mechanic_id claim is not an identity (only sub is)'
 );
 

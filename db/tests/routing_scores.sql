@@ -55,7 +55,7 @@ SELECT is(
     (
         SELECT count(*)::integer
         FROM get_mechanics_for_routing('a0000000-0000-4000-8000-000000000002', 'broadcast') AS r
-        WHERE r.is_preferred AND r.mechanic_id IN (SELECT id FROM tap_ours)
+        WHERE r.is_preferred AND r.mechanic_id IN (SELECT o.id FROM tap_ours AS o)
     ),
     1,
     'broadcast with a workshop only marks its mechanics is_preferred'
@@ -68,8 +68,10 @@ SELECT is_empty(
 );
 
 SELECT is(
-    ssr_private.routing_offer_score('hybrid', 'a0000000-0000-4000-8000-000000000001', now() + interval '1 minute',
-        'a0000000-0000-4000-8000-000000000002', now()),
+    ssr_private.routing_offer_score(
+        'hybrid', 'a0000000-0000-4000-8000-000000000001', now() + interval '1 minute',
+        'a0000000-0000-4000-8000-000000000002', now()
+    ),
     NULL,
     'hybrid: other workshops are not offered the request inside the window'
 );

@@ -29,7 +29,8 @@ ALICE = "33333333-3333-4333-8333-000000000001"
 
 
 @pytest.fixture
-def app(seeded_conn, app_db_url):
+def app(app_db_url):
+    """The app's own login on the test database."""
     with psycopg.connect(app_db_url, autocommit=True) as c:
         yield c
 
@@ -57,13 +58,13 @@ def test_the_app_login_is_neither_superuser_nor_owner(app):
     assert owned == [(0,), (0,), (0,)]
 
 
-def test_the_app_login_cannot_write_any_table(seeded_conn, app):
-    tables = [r[0] for r in seeded_conn.execute(TABLES)]
+def test_the_app_login_cannot_write_any_table(conn, app):
+    tables = [r[0] for r in conn.execute(TABLES)]
     assert "public.session_requests" in tables and "analytics.workshop_session_analytics" in tables
-    writable = [t for t in tables if seeded_conn.execute(
+    writable = [t for t in tables if conn.execute(
         "SELECT has_table_privilege('ssr_app', %s, 'INSERT, UPDATE, DELETE, TRUNCATE')", (t,)).fetchone()[0]]
     assert writable == []
-    before = seeded_conn.execute("SELECT count(*) FROM session_requests").fetchone()
+    before = conn.execute("SELECT count(*) FROM session_requests").fetchone()
     for statement in (
         "INSERT INTO organizations (name, contact_email) VALUES ('X', 'x@x.example')",
         "UPDATE mechanics SET is_available = NOT is_available",
@@ -74,15 +75,15 @@ def test_the_app_login_cannot_write_any_table(seeded_conn, app):
     ):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             app.execute(statement)
-    assert seeded_conn.execute("SELECT count(*) FROM session_requests").fetchone() == before
+    assert conn.execute("SELECT count(*) FROM session_requests").fetchone() == before
 
 
-def test_the_app_login_cannot_call_helpers(seeded_conn, app):
-    helpers = [sig for _oid, nsp, sig in seeded_conn.execute(OURS) if nsp == "ssr_private"]
+def test_the_app_login_cannot_call_helpers(conn, app):
+    helpers = [sig for _oid, nsp, sig in conn.execute(OURS) if nsp == "ssr_private"]
     assert "ssr_private.validate_routing_choice(uuid,text)" in helpers
     assert "ssr_private.verified_identity(text)" in helpers
     for sig in helpers:
-        assert seeded_conn.execute("SELECT has_function_privilege('ssr_app', %s, 'EXECUTE')", (sig,)).fetchone() == (
+        assert conn.execute("SELECT has_function_privilege('ssr_app', %s, 'EXECUTE')", (sig,)).fetchone() == (
             False,), sig
     for call in ("SELECT ssr_private.validate_routing_choice(NULL, 'broadcast')",
                  "SELECT ssr_private.current_mechanic_id()",
@@ -94,7 +95,7 @@ def test_the_app_login_cannot_call_helpers(seeded_conn, app):
             app.execute(call)
 
 
-def test_the_app_login_calls_the_api(app):
+def test_the_app_login_calls_the_api(seeded_conn, app):
     assert len(app.execute("SELECT * FROM get_workshop_directory(5, 0)").fetchall()) > 0
     assert len(app.execute("SELECT * FROM get_mechanics_for_routing(%s, 'hybrid')", (AUTOPRO,)).fetchall()) > 0
     assert app.execute("SELECT routing_workshop_channel(%s)", (AUTOPRO,)).fetchone()[0].startswith("session_requests_ws_")
@@ -110,55 +111,55 @@ def test_the_app_login_calls_the_api(app):
     assert app.execute("SELECT code FROM plans ORDER BY code LIMIT 1").fetchone() is not None  # the price list
 
 
-def test_the_app_login_executes_exactly_the_allowlisted_functions(seeded_conn):
-    allowed = {oid for oid, grantees in allowlist(seeded_conn).items() if "ssr_app" in grantees}
-    can = {oid for oid, _nsp, _sig in seeded_conn.execute(OURS)
-           if seeded_conn.execute("SELECT has_function_privilege('ssr_app', %s::oid, 'EXECUTE')", (oid,)).fetchone()[0]}
+def test_the_app_login_executes_exactly_the_allowlisted_functions(conn):
+    allowed = {oid for oid, grantees in allowlist(conn).items() if "ssr_app" in grantees}
+    can = {oid for oid, _nsp, _sig in conn.execute(OURS)
+           if conn.execute("SELECT has_function_privilege('ssr_app', %s::oid, 'EXECUTE')", (oid,)).fetchone()[0]}
     assert can == allowed
     assert len(allowed) >= 8
 
 
-def test_every_public_function_is_on_the_allowlist(seeded_conn):
-    listed = allowlist(seeded_conn)
-    unlisted = [sig for oid, nsp, sig in seeded_conn.execute(OURS) if nsp == "public" and oid not in listed]
+def test_every_public_function_is_on_the_allowlist(conn):
+    listed = allowlist(conn)
+    unlisted = [sig for oid, nsp, sig in conn.execute(OURS) if nsp == "public" and oid not in listed]
     assert unlisted == [], "add them to db/functions/api_functions.sql (with their roles, or none)"
-    names = [r[0] for r in seeded_conn.execute("SELECT signature FROM ssr_private.api_functions()")]
+    names = [r[0] for r in conn.execute("SELECT signature FROM ssr_private.api_functions()")]
     assert len(names) == len(set(names))
 
 
-def test_public_executes_nothing_of_ours(seeded_conn):
-    open_to_public = [sig for oid, _nsp, sig in seeded_conn.execute(OURS)
-                      if seeded_conn.execute("SELECT has_function_privilege('public', %s::oid, 'EXECUTE')",
+def test_public_executes_nothing_of_ours(conn):
+    open_to_public = [sig for oid, _nsp, sig in conn.execute(OURS)
+                      if conn.execute("SELECT has_function_privilege('public', %s::oid, 'EXECUTE')",
                                              (oid,)).fetchone()[0]]
     assert open_to_public == []
-    assert seeded_conn.execute(
+    assert conn.execute(
         "SELECT has_schema_privilege('public', 'ssr_private', 'USAGE'), "
         "has_schema_privilege('public', 'analytics', 'USAGE')").fetchone() == (False, False)
 
 
-def test_new_functions_are_closed_to_public_by_default(seeded_conn):
+def test_new_functions_are_closed_to_public_by_default(conn):
     """ALTER DEFAULT PRIVILEGES: a function the owner creates later is not executable by PUBLIC."""
-    seeded_conn.execute("CREATE FUNCTION public.later_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'")
-    seeded_conn.execute("CREATE FUNCTION ssr_private.later_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'")
-    assert seeded_conn.execute(
+    conn.execute("CREATE FUNCTION public.later_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+    conn.execute("CREATE FUNCTION ssr_private.later_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+    assert conn.execute(
         "SELECT has_function_privilege('public', 'public.later_fn()', 'EXECUTE'), "
         "has_function_privilege('public', 'ssr_private.later_fn()', 'EXECUTE')").fetchone() == (False, False)
 
 
-def test_re_applying_privileges_is_idempotent_and_restores_a_lost_grant(seeded_conn, app):
-    seeded_conn.execute("REVOKE EXECUTE ON FUNCTION get_workshop_directory(integer, integer) FROM ssr_app")
-    seeded_conn.execute("GRANT EXECUTE ON FUNCTION workshop_stats_rebuild() TO ssr_app")
+def test_re_applying_privileges_is_idempotent_and_restores_a_lost_grant(conn, app):
+    conn.execute("REVOKE EXECUTE ON FUNCTION get_workshop_directory(integer, integer) FROM ssr_app")
+    conn.execute("GRANT EXECUTE ON FUNCTION workshop_stats_rebuild() TO ssr_app")
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         app.execute("SELECT * FROM get_workshop_directory(5, 0)")
-    n = seeded_conn.execute("SELECT ssr_private.apply_privileges()").fetchone()[0]
-    assert n == seeded_conn.execute("SELECT ssr_private.apply_privileges()").fetchone()[0]
+    n = conn.execute("SELECT ssr_private.apply_privileges()").fetchone()[0]
+    assert n == conn.execute("SELECT ssr_private.apply_privileges()").fetchone()[0]
     app.execute("SELECT * FROM get_workshop_directory(5, 0)")
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         app.execute("SELECT workshop_stats_rebuild()")
 
 
-def test_security_definers_pin_their_search_path(seeded_conn):
-    loose = seeded_conn.execute(
+def test_security_definers_pin_their_search_path(conn):
+    loose = conn.execute(
         "SELECT p.oid::regprocedure::text FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace "
         "WHERE n.nspname IN ('public', 'ssr_private', 'analytics') AND p.prosecdef "
         "AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) AS c WHERE c LIKE 'search_path=%%')"

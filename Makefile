@@ -53,7 +53,7 @@ seed: migrate
 
 # Demo defaults, used only when the variable is not set. Stripe cannot be reached
 # from here: without STRIPE_SECRET_KEY, `make run` starts the local Stripe fake
-# (tests/stripe_fake.py) on STRIPE_FAKE_PORT, which also plays the hosted Checkout
+# (tools/stripe_fake.py) on STRIPE_FAKE_PORT, which also plays the hosted Checkout
 # page and sends the app a signed webhook when "paid".
 STRIPE_FAKE_PORT ?= 12111
 
@@ -67,7 +67,7 @@ run: seed
 	  export STRIPE_WEBHOOK_SECRET="$${STRIPE_WEBHOOK_SECRET:-whsec_demo_only_local}"; \
 	  if [ -z "$${STRIPE_SECRET_KEY:-}" ]; then \
 	    export STRIPE_SECRET_KEY=sk_test_demo_local STRIPE_API_BASE="http://127.0.0.1:$(STRIPE_FAKE_PORT)"; \
-	    $(PY) -m tests.stripe_fake --port $(STRIPE_FAKE_PORT) \
+	    $(PY) -m tools.stripe_fake --port $(STRIPE_FAKE_PORT) \
 	      --webhook-url "http://127.0.0.1:$(PORT)/api/stripe/webhook" --webhook-secret "$$STRIPE_WEBHOOK_SECRET" & \
 	    fake=$$!; \
 	    echo "Stripe: local fake on $$STRIPE_API_BASE (set STRIPE_SECRET_KEY for the real one)"; \

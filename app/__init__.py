@@ -9,9 +9,8 @@ The app refuses to start when one is missing; it applies no silent defaults.
 from __future__ import annotations
 
 import os
-import threading
 
-from flask import Flask, jsonify
+from flask import Flask
 
 REQUIRED = ("DATABASE_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "JWT_SECRET", "PUBLIC_BASE_URL")
 OPTIONAL = ("STRIPE_API_BASE",)
@@ -19,44 +18,6 @@ OPTIONAL = ("STRIPE_API_BASE",)
 
 class ConfigError(RuntimeError):
     pass
-
-
-class LazyPool:
-    """A psycopg_pool.ConnectionPool opened on first use, so a pre-forking server
-    (gunicorn) opens one per worker process and importing the app touches no database."""
-
-    def __init__(self, conninfo: str, min_size: int, max_size: int, timeout: float):
-        self._args = (conninfo, min_size, max_size, timeout)
-        self._pool = None
-        self._lock = threading.Lock()
-
-    def get(self):
-        if self._pool is None:
-            with self._lock:
-                if self._pool is None:
-                    from psycopg_pool import ConnectionPool
-
-                    conninfo, min_size, max_size, timeout = self._args
-                    self._pool = ConnectionPool(
-                        conninfo,
-                        min_size=min_size,
-                        max_size=max_size,
-                        timeout=timeout,
-                        kwargs={"autocommit": True, "application_name": "ssr-app"},
-                        check=ConnectionPool.check_connection,  # drop connections broken by a restart
-                        open=True,
-                        name="ssr-app",
-                    )
-        return self._pool
-
-    def connection(self):
-        return self.get().connection()
-
-    def close(self):
-        with self._lock:
-            if self._pool is not None:
-                self._pool.close()
-                self._pool = None
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -76,23 +37,13 @@ def create_app(config: dict | None = None) -> Flask:
         )
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings.get("MAX_CONTENT_LENGTH") or 512 * 1024  # events are a few KB
-    app.config["STRIPE_LIVEMODE"] = settings["STRIPE_SECRET_KEY"].startswith(("sk_live_", "rk_live_"))
 
-    from stripe import StripeClient
+    from app import blueprints, db, errors, payments
+    from app.jsonprovider import JSONProvider
 
-    base = {"api": settings["STRIPE_API_BASE"]} if settings.get("STRIPE_API_BASE") else None
-    app.extensions["stripe"] = StripeClient(settings["STRIPE_SECRET_KEY"], base_addresses=base, max_network_retries=2)
-    app.extensions["db_pool"] = LazyPool(
-        settings["DATABASE_URL"], settings["POOL_MIN_SIZE"], settings["POOL_MAX_SIZE"], settings["POOL_TIMEOUT"]
-    )
-
-    from app import errors, routes
-
+    app.json = JSONProvider(app)
+    payments.init_app(app)
+    db.init_app(app)
     errors.register(app)
-    app.register_blueprint(routes.bp)
-
-    @app.get("/healthz")
-    def healthz():
-        return jsonify(ok=True)
-
+    blueprints.register(app)
     return app

@@ -3,11 +3,12 @@ PostgREST/Supabase convention. The secret comes from JWT_SECRET."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 
 import jwt
-from flask import current_app, request
+from flask import current_app, g, request
 
 from app.errors import ApiError
 
@@ -51,3 +52,18 @@ def current_principal(role: str) -> Principal:
     if got != role:
         raise ApiError(403, "forbidden", f"this endpoint is for the {role} role")
     return Principal(sub, got)
+
+
+def role_required(role: str):
+    """Decorator: the view runs only for a valid bearer token of `role` (401 / 403 otherwise),
+    with the caller in `g.principal`."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            g.principal = current_principal(role)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,5 +1,5 @@
 """End to end: signed Stripe webhooks POSTed to the app under gunicorn (its production
-WSGI server), with the Stripe API served by the local fake of tests/stripe_fake.py.
+WSGI server), with the Stripe API served by the local fake of tools/stripe_fake.py.
 
 Per repetition: N pending purchases (create_checkout_purchase + attach_checkout_session,
 in SQL), their paid Checkout Sessions in the fake, then N checkout.session.completed
@@ -203,9 +203,9 @@ def run(url: str, sizes, st: Settings, log=print) -> dict:
                 "fulfill_checkout")
     try:
         sys.path.insert(0, str(ROOT))
-        from tests.stripe_fake import StripeFake, sign
+        from tools.stripe_fake import StripeFake, sign
     except ImportError as exc:
-        raise Skip(f"tests/stripe_fake.py is missing ({exc})") from exc
+        raise Skip(f"tools/stripe_fake.py is missing ({exc})") from exc
     try:
         import app  # noqa: F401 - the app must import for gunicorn to serve it
     except Exception as exc:

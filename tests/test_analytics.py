@@ -1,4 +1,4 @@
-"""Analytics views (issue 5): figures equal hand-computed values on a small crafted
+"""Analytics views: figures equal hand-computed values on a small crafted
 marketplace; materialized variants and their refresh; every column documented.
 
 The data set (all times UTC, March 2026: Monday 2nd, Wednesday 4th, Tuesday 10th;

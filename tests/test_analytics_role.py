@@ -1,4 +1,4 @@
-"""The read-only `analytics` role (issue 5): reads the analytics views, nothing else.
+"""The read-only `analytics` role: reads the analytics views, nothing else.
 
 Each check runs `SET LOCAL ROLE analytics` inside a transaction of a superuser
 connection, exactly what a BI tool logged in as (a member of) analytics gets.

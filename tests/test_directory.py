@@ -1,4 +1,4 @@
-"""Workshop directory (issue 5): ranking, filtering, pagination and argument checks.
+"""Workshop directory: ranking, filtering, pagination and argument checks.
 
 Everything runs against a real migrated PostgreSQL; the expected order is computed
 here in Python (exact fractions) from the rows the test inserted.

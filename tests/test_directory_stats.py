@@ -1,4 +1,4 @@
-"""workshop_stats (issue 5): trigger-maintained aggregates equal a from-scratch recount.
+"""workshop_stats: trigger-maintained aggregates equal a from-scratch recount.
 
 A property-based test drives random inserts, updates (including moves between
 workshops) and deletes of mechanics, sessions, reviews and organizations through

@@ -1,4 +1,4 @@
--- The workshop directory (issue 5): active workshops with at least one mechanic
+-- The workshop directory: active workshops with at least one mechanic
 -- available now, best first, one page at a time.
 --
 -- Ranking score: Bayesian average of the review stars,

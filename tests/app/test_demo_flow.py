@@ -10,7 +10,7 @@ import urllib.request
 
 from tests.app.conftest import ALICE, ANA, AUTOPRO, WEBHOOK_SECRET, auth
 from tests.app.test_app_server import GUNICORN, ROOT, free_port, wait_until_up
-from tests.stripe_fake import StripeFake
+from tools.stripe_fake import StripeFake
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -8,7 +8,7 @@ GET  /v1/checkout/sessions/ID answers the stored session, or a Stripe-style 404
 
 Test hooks: `mark_paid(id)`, `update(id, **fields)`, `fail_next(status)`.
 
-Standalone (`python -m tests.stripe_fake --port 12111 --webhook-url URL --webhook-secret
+Standalone (`python -m tools.stripe_fake --port 12111 --webhook-url URL --webhook-secret
 whsec_...`, what `make run` starts when no STRIPE_SECRET_KEY is given) it also plays
 the hosted Checkout page: a session's `url` is GET /c/pay/ID on the fake, which marks
 the session paid, POSTs a signed `checkout.session.completed` event to the app's
@@ -214,7 +214,7 @@ class StripeFake:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve the fake standalone for a local demo: python -m tests.stripe_fake --port 12111"""
+    """Serve the fake standalone for a local demo: python -m tools.stripe_fake --port 12111"""
     import argparse
 
     ap = argparse.ArgumentParser(description=main.__doc__)

@@ -1,0 +1,21 @@
+"""Actions on one session request: a mechanic accepts it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify
+
+from app.auth import role_required
+from app.db import call
+from app.params import path_uuid
+
+bp = Blueprint("session_requests", __name__, url_prefix="/api/session-requests")
+BLUEPRINTS = (bp,)
+
+
+@bp.post("/<request_id>/accept")
+@role_required("mechanic")
+def accept_request(request_id: str):
+    rid = path_uuid(request_id, "request_id")
+    row = call("SELECT * FROM accept_session_request(%s, %s)", (rid, g.principal.sub), path_ids=True,
+               acting_mechanic=g.principal.sub)
+    return jsonify(ok=True, request=row)

@@ -1,0 +1,22 @@
+"""The Stripe side of the app: one StripeClient per app (the real library, `base_addresses`
+pointing at another API address such as the local fake when STRIPE_API_BASE is set)."""
+
+from __future__ import annotations
+
+import re
+
+import stripe
+from flask import Flask, current_app
+
+CS_ID = re.compile(r"^cs_[A-Za-z0-9_]+$")
+
+
+def init_app(app: Flask) -> None:
+    c = app.config
+    base = {"api": c["STRIPE_API_BASE"]} if c.get("STRIPE_API_BASE") else None
+    app.extensions["stripe"] = stripe.StripeClient(c["STRIPE_SECRET_KEY"], base_addresses=base, max_network_retries=2)
+    app.config["STRIPE_LIVEMODE"] = c["STRIPE_SECRET_KEY"].startswith(("sk_live_", "rk_live_"))
+
+
+def client() -> stripe.StripeClient:
+    return current_app.extensions["stripe"]

@@ -48,9 +48,9 @@ COMMENT ON SCHEMA analytics IS
 REVOKE ALL ON SCHEMA analytics FROM PUBLIC;
 GRANT USAGE ON SCHEMA analytics TO analytics;
 
--- Functions created from now on by the migration owner are not executable by PUBLIC.
+-- Functions created from now on by the migration owner, in any schema, are not executable
+-- by PUBLIC (the global default privileges; a per-schema REVOKE could not remove it).
 ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
-ALTER DEFAULT PRIVILEGES IN SCHEMA ssr_private REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 
 GRANT USAGE ON SCHEMA public TO ssr_app, customer;
 -- The price list is the one table the app reads directly (the checkout page joins it).

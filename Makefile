@@ -12,14 +12,15 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 4
 
-.PHONY: help install plpython sql-tools db migrate seed run stop test lint pytest installcheck sql-api-doc bench psql-script clean
+.PHONY: help install plpython sql-tools db migrate seed run stop test lint pytest installcheck sql-api-doc bench \
+	bench-migrations schema psql-script clean
 
 help:
 	@echo "make run    - install, start the embedded Postgres, migrate, load demo data, serve the app"
 	@echo "make test   - install, lint (ruff, sqlfluff), pytest against a throwaway cluster"
 	@echo "make stop   - stop the embedded Postgres cluster"
 	@echo "make installcheck - the pgTAP tests (db/tests) with pg_prove in a scratch database"
-	@echo "make migrate / seed / bench / psql-script / sql-api-doc / clean"
+	@echo "make migrate / seed / schema / bench / bench-migrations / psql-script / sql-api-doc / clean"
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,9 +58,17 @@ seed: migrate
 # page and sends the app a signed webhook when "paid".
 STRIPE_FAKE_PORT ?= 12111
 
+# Demo data goes into the embedded cluster only; into DATABASE_URL only with SEED=1.
+SEED ?=
+
 # The app connects as its least-privilege login ssr_app: APP_DATABASE_URL, else the same server
 # and database as user ssr_app (the embedded cluster gives the role LOGIN; trust auth there).
-run: seed
+run: migrate
+	@if [ -z "$${DATABASE_URL:-}" ] || [ "$(SEED)" = 1 ]; then \
+	  $(MAKE) --no-print-directory seed; \
+	else \
+	  echo "run: DATABASE_URL is set: demo data NOT loaded into it (make run SEED=1 loads it there)"; \
+	fi
 	@url="$(db_url)"; export DATABASE_URL="$$url"; \
 	  app_url="$${APP_DATABASE_URL:-$$($(PG) app-url "$$url" $(if $(DATABASE_URL),,--enable-login))}"; \
 	  export PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}"; \
@@ -82,9 +91,13 @@ run: seed
 stop:
 	@$(PG) stop $(PG_DIR)
 
+# squawk: transactional migrations as the runner applies them (in a transaction), the
+# `-- ssr:no-transaction` ones outside; what it may not flag is justified in .squawk.toml.
 lint: install
 	$(VENV)/bin/ruff check app tests tools bench
 	$(VENV)/bin/sqlfluff lint --processes 2 db
+	$(VENV)/bin/squawk -c .squawk.toml --assume-in-transaction $$(grep -L '^-- ssr:no-transaction' db/migrations/*.sql)
+	$(VENV)/bin/squawk -c .squawk.toml $$(grep -l '^-- ssr:no-transaction' db/migrations/*.sql)
 	$(PY) tools/plpgsql_lint.py
 
 # pgTAP tests against DATABASE_URL or the embedded cluster, in a scratch database (created, dropped).
@@ -102,6 +115,14 @@ test: lint pytest
 
 bench: install
 	$(PY) -m bench $(if $(SCALE),--scale $(SCALE))
+
+# The write stall of applying every migration to a live 1M-session marketplace (durable cluster).
+bench-migrations: install
+	$(PY) -m bench.migration_stall $(if $(SESSIONS),--sessions $(SESSIONS))
+
+# db/schema.sql: a normalised pg_dump --schema-only of a freshly migrated scratch database.
+schema: install
+	@$(PY) tools/schema.py --write --database-url "$(db_url)"
 
 psql-script: install
 	@mkdir -p build

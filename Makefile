@@ -12,8 +12,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 4
 
-.PHONY: help install plpython sql-tools db migrate seed run stop test lint pytest installcheck sql-api-doc bench \
-	bench-migrations schema psql-script clean
+.PHONY: help install plpython sql-tools chromium db migrate seed run stop test lint pytest installcheck sql-api-doc bench \
+	bench-migrations schema psql-script screenshots clean
 
 help:
 	@echo "make run    - install, start the embedded Postgres, migrate, load demo data, serve the app"
@@ -35,6 +35,10 @@ plpython:
 # pgTAP + pg_prove (make installcheck, make test) and plpgsql_check (make lint), pinned.
 sql-tools:
 	@$(PG) ensure-sql-tools
+
+# Headless Chromium and its driver from Debian, for the browser tests (root: apt-get).
+chromium:
+	@$(PYTHON) tools/chromium.py ensure
 
 # Echo the URL of the database to use: DATABASE_URL, or the embedded cluster (started on demand).
 define db_url
@@ -72,6 +76,7 @@ run: migrate
 	@url="$(db_url)"; export DATABASE_URL="$$url"; \
 	  app_url="$${APP_DATABASE_URL:-$$($(PG) app-url "$$url" $(if $(DATABASE_URL),,--enable-login))}"; \
 	  export PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}"; \
+	  if [ -z "$${JWT_SECRET:-}" ]; then export DEMO_SIGN_IN=1; fi; \
 	  export JWT_SECRET="$${JWT_SECRET:-demo-only-jwt-secret-change-me-0123456789}"; \
 	  export STRIPE_WEBHOOK_SECRET="$${STRIPE_WEBHOOK_SECRET:-whsec_demo_only_local}"; \
 	  if [ -z "$${STRIPE_SECRET_KEY:-}" ]; then \
@@ -86,7 +91,9 @@ run: migrate
 	  echo "serving on $$PUBLIC_BASE_URL (database $$app_url; the sweeper as $$url)"; \
 	  echo "demo customer token (Alice): $$($(PY) -m app.devtoken --ttl 86400 33333333-3333-4333-8333-000000000001 customer)"; \
 	  echo "demo mechanic token (Ana, AutoPro): $$($(PY) -m app.devtoken --ttl 86400 22222222-2222-4222-8222-000000000001 mechanic)"; \
-	  DATABASE_URL="$$app_url" $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - 'app.wsgi:app'
+	  if [ -n "$${DEMO_SIGN_IN:-}" ]; then \
+	    echo "in a browser: $$PUBLIC_BASE_URL/account/sign-in (demo sign-in as Alice, customer, or Ana, mechanic)"; fi; \
+	  DATABASE_URL="$$app_url" $(VENV)/bin/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - 'app.wsgi:app'
 
 stop:
 	@$(PG) stop $(PG_DIR)
@@ -108,8 +115,12 @@ installcheck: install
 sql-api-doc: install
 	$(PY) tools/sql_api_doc.py --write
 
-pytest: install
+pytest: install chromium
 	$(VENV)/bin/pytest -q
+
+# The README's pictures: the browser journey saves them in docs/screenshots.
+screenshots: install chromium
+	SCREENSHOTS_DIR=docs/screenshots $(VENV)/bin/pytest -q tests/app/test_browser_journey.py
 
 test: lint pytest
 

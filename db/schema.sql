@@ -982,6 +982,96 @@ $_$;
 COMMENT ON FUNCTION public.fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text) IS 'Create the session and its routed request for a paid Checkout Session, exactly once per cs_ id.';
 
 --
+-- Name: get_booking_options(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_booking_options(p_workshop_id uuid) RETURNS TABLE(workshop_id uuid, workshop_name text, available_mechanics integer, plan_code text, plan_name text, price_minor integer, currency text, duration_minutes integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_name text;
+BEGIN
+    IF p_workshop_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'workshop_id is required', COLUMN = 'workshop_id';
+    END IF;
+    SELECT o.name INTO v_name FROM organizations AS o WHERE o.id = p_workshop_id AND o.status = 'active';
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404', MESSAGE = format('workshop_id %s: no such active workshop', p_workshop_id),
+            COLUMN = 'workshop_id';
+    END IF;
+    RETURN QUERY
+    SELECT
+        p_workshop_id,
+        v_name,
+        (SELECT count(*)::integer FROM ssr_private.routing_available_mechanics AS a WHERE a.workshop_id = p_workshop_id),
+        pl.code,
+        pl.name,
+        pl.price_minor,
+        pl.currency,
+        pl.duration_minutes
+    FROM plans AS pl
+    ORDER BY pl.price_minor, pl.code;
+END
+$$;
+
+--
+-- Name: FUNCTION get_booking_options(p_workshop_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_booking_options(p_workshop_id uuid) IS 'Booking page of a workshop: its name and available mechanics, and every plan with price and duration.';
+
+--
+-- Name: get_checkout_progress(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_checkout_progress(p_stripe_checkout_session_id text) RETURNS TABLE(state text, purchase_status text, failure_reason text, plan_code text, plan_name text, routing_type text, preferred_workshop_id uuid, preferred_workshop_name text, session_request_id uuid, request_status text, outcome text, exclusive_until timestamp with time zone, expires_at timestamp with time zone, escalated_at timestamp with time zone, accepted_at timestamp with time zone, mechanic_name text, workshop_name text, server_now timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    SELECT
+        CASE
+            WHEN cp.status IN ('failed', 'expired') THEN 'failed'
+            WHEN cp.status = 'pending' OR sr.id IS NULL THEN 'confirming'
+            WHEN sr.status = 'pending' THEN 'searching'
+            WHEN sr.status = 'accepted' THEN 'assigned'
+            ELSE sr.status
+        END,
+        cp.status,
+        cp.failure_reason,
+        cp.plan_code,
+        pl.name,
+        cp.routing_type,
+        cp.preferred_workshop_id,
+        pw.name,
+        sr.id,
+        sr.status,
+        sr.outcome,
+        CASE WHEN sr.status = 'pending' AND sr.exclusive_until > now() THEN sr.exclusive_until END,
+        sr.expires_at,
+        sr.escalated_at,
+        sr.accepted_at,
+        m.name,
+        sw.name,
+        now()
+    FROM checkout_purchases AS cp
+    INNER JOIN plans AS pl ON cp.plan_code = pl.code
+    LEFT JOIN organizations AS pw ON cp.preferred_workshop_id = pw.id
+    LEFT JOIN session_requests AS sr ON cp.session_request_id = sr.id
+    LEFT JOIN mechanics AS m ON sr.mechanic_id = m.id
+    LEFT JOIN organizations AS sw ON sr.workshop_id = sw.id
+    WHERE cp.stripe_checkout_session_id = p_stripe_checkout_session_id;
+$$;
+
+--
+-- Name: FUNCTION get_checkout_progress(p_stripe_checkout_session_id text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_checkout_progress(p_stripe_checkout_session_id text) IS 'Live state of a Checkout Session for the success page: confirming, failed, searching (window), assigned (mechanic, workshop), expired, cancelled.';
+
+--
 -- Name: get_checkout_status(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1007,6 +1097,40 @@ $$;
 --
 
 COMMENT ON FUNCTION public.get_checkout_status(p_stripe_checkout_session_id text) IS 'Purchase status and fulfillment result for a cs_ id (read only, for the success page).';
+
+--
+-- Name: get_mechanic_channels(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_mechanic_channels(p_mechanic_id uuid) RETURNS text[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_workshop uuid;
+BEGIN
+    IF p_mechanic_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
+    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
+    SELECT m.workshop_id INTO v_workshop FROM mechanics AS m WHERE m.id = p_mechanic_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404', MESSAGE = format('mechanic_id %s: no such mechanic', p_mechanic_id),
+            COLUMN = 'mechanic_id';
+    END IF;
+    IF v_workshop IS NULL THEN
+        RETURN ARRAY['session_requests'];
+    END IF;
+    RETURN ARRAY['session_requests', routing_workshop_channel(v_workshop)];
+END
+$$;
+
+--
+-- Name: FUNCTION get_mechanic_channels(p_mechanic_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_mechanic_channels(p_mechanic_id uuid) IS 'LISTEN channels of the requests a mechanic may be offered: session_requests and their workshop''s channel.';
 
 --
 -- Name: get_mechanic_offers(uuid, integer); Type: FUNCTION; Schema: public; Owner: -
@@ -1700,6 +1824,9 @@ FROM (
         'a verified Stripe webhook event'
     ),
     ('get_mechanics_for_routing(uuid,text)', ARRAY['ssr_app'], 'candidates of a routing choice'),
+    ('get_booking_options(uuid)', ARRAY['ssr_app'], 'the booking page of a workshop'),
+    ('get_checkout_progress(text)', ARRAY['ssr_app'], 'the live success page'),
+    ('get_mechanic_channels(uuid)', ARRAY['ssr_app', 'mechanic'], 'LISTEN channels of a mechanic''s dashboard'),
     ('routing_workshop_channel(uuid)', ARRAY['ssr_app', 'mechanic'], 'name of a workshop''s LISTEN channel'),
     ('routing_outbox_replay(bigint,text[],integer)', ARRAY['ssr_app'], 'notifications missed by a listener'),
     ('create_session_request(uuid,text,uuid,uuid,uuid,text)', ARRAY[]::text [], 'owner: used by fulfillment'),
@@ -4601,11 +4728,33 @@ REVOKE ALL ON FUNCTION public.explain_routing(p_request_id uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION get_booking_options(p_workshop_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_booking_options(p_workshop_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_booking_options(p_workshop_id uuid) TO ssr_app;
+
+--
+-- Name: FUNCTION get_checkout_progress(p_stripe_checkout_session_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_checkout_progress(p_stripe_checkout_session_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_checkout_progress(p_stripe_checkout_session_id text) TO ssr_app;
+
+--
 -- Name: FUNCTION get_checkout_status(p_stripe_checkout_session_id text); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.get_checkout_status(p_stripe_checkout_session_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.get_checkout_status(p_stripe_checkout_session_id text) TO ssr_app;
+
+--
+-- Name: FUNCTION get_mechanic_channels(p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_mechanic_channels(p_mechanic_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_mechanic_channels(p_mechanic_id uuid) TO ssr_app;
+GRANT ALL ON FUNCTION public.get_mechanic_channels(p_mechanic_id uuid) TO mechanic;
 
 --
 -- Name: FUNCTION get_mechanic_offers(p_mechanic_id uuid, p_limit integer); Type: ACL; Schema: public; Owner: -

@@ -191,3 +191,25 @@ def test_notification_payloads_carry_ids_only(seeded_conn):
                 uuid.UUID(p[key])
         text = json.dumps(p).lower()
         assert not [w for w in personal if w in text], p
+
+
+def test_every_granted_function_acting_for_someone_checks_the_identity(conn):
+    """A function another role may call that takes a mechanic or customer id acts for them: it must
+    check the verified identity (ssr_private.assert_acting_for), so none can be added fail-open."""
+    rows = conn.execute(
+        """
+        SELECT p.oid::regprocedure::text, p.proargnames, p.prosrc
+        FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
+        WHERE n.nspname = 'public'
+          AND (has_function_privilege('ssr_app', p.oid, 'EXECUTE')
+               OR has_function_privilege('mechanic', p.oid, 'EXECUTE')
+               OR has_function_privilege('customer', p.oid, 'EXECUTE'))
+        """
+    ).fetchall()
+    acting = {sig: src for sig, names, src in rows if {"p_mechanic_id", "p_customer_id"} & set(names or [])}
+    assert {"accept_session_request(uuid,uuid)", "get_mechanic_offers(uuid,integer)",
+            "create_checkout_purchase(uuid,text,uuid,text,uuid)"} <= set(acting)
+    unchecked = sorted(sig for sig, src in acting.items()
+                       if "assert_acting_for" not in src and "current_mechanic_id" not in src
+                       and "current_customer_id" not in src)
+    assert unchecked == []

@@ -278,17 +278,15 @@ APP_ROLE = "ssr_app"
 
 
 def app_url(owner_url: str, enable_login: bool = False) -> str:
+    """owner_url as the app's login role (hosts, ports, database and options kept; multi-host too)."""
     from urllib.parse import urlsplit, urlunsplit
 
     if enable_login:
         subprocess.run([os.path.join(bindir(), "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", owner_url,
                         "-c", f"ALTER ROLE {APP_ROLE} LOGIN"], check=True, stdout=subprocess.DEVNULL)
     u = urlsplit(owner_url)
-    host = u.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{APP_ROLE}@{host}" + (f":{u.port}" if u.port else "")
-    return urlunsplit((u.scheme, netloc, u.path, u.query, u.fragment))
+    hosts = u.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((u.scheme, f"{APP_ROLE}@{hosts}", u.path, u.query, u.fragment))
 
 
 def main() -> None:

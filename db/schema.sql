@@ -318,6 +318,55 @@ $$;
 COMMENT ON FUNCTION public.accept_session_request(p_request_id uuid, p_mechanic_id uuid) IS 'Race-safe accept by one conditional UPDATE; raises SR400/SR403/SR404/SR409 with the reason when it cannot.';
 
 --
+-- Name: analytics_rollups_rebuild(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.analytics_rollups_rebuild() RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    SET enable_nestloop TO 'off'
+    AS $$
+DECLARE
+    v_first date;
+    v_last date;
+    v_workshops uuid[];
+    v_rows bigint := 0;
+BEGIN
+    LOCK TABLE analytics_changes, analytics_workshop_rollup, analytics_routing_rollup IN EXCLUSIVE MODE;
+    DELETE FROM analytics_changes;
+    DELETE FROM analytics_workshop_rollup;
+    DELETE FROM analytics_routing_rollup;
+    SELECT
+        date_trunc('day', min(t.created_at) AT TIME ZONE 'UTC')::date,
+        date_trunc('day', max(t.created_at) AT TIME ZONE 'UTC')::date
+    INTO v_first, v_last
+    FROM (
+        SELECT min(s.created_at) AS created_at FROM sessions AS s
+        UNION ALL SELECT max(s.created_at) FROM sessions AS s
+        UNION ALL SELECT min(r.created_at) FROM session_requests AS r
+        UNION ALL SELECT max(r.created_at) FROM session_requests AS r
+    ) AS t;
+    IF v_first IS NULL THEN
+        RETURN 0;
+    END IF;
+    v_workshops := ARRAY(SELECT o.id FROM organizations AS o);
+    -- All grains in one pass over the base tables (cheaper than merging millions of days;
+    -- refresh_analytics merges, and the property test holds both equal to a recount).
+    v_rows := v_rows + ssr_private.analytics_workshop_recount(ARRAY['day', 'week', 'month'], v_first, v_last, v_workshops);
+    v_rows := v_rows + ssr_private.analytics_routing_recount(
+        v_first, v_last, ARRAY['workshop_only', 'hybrid', 'broadcast']
+    );
+    RETURN v_rows;
+END
+$$;
+
+--
+-- Name: FUNCTION analytics_rollups_rebuild(); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.analytics_rollups_rebuild() IS 'Recounts analytics_workshop_rollup and analytics_routing_rollup from scratch and empties analytics_changes; returns the rollup rows written. Owner only.';
+
+--
 -- Name: checkout_purchases; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -686,16 +735,19 @@ BEGIN
         v_settings := ROW(TRUE, 60, 600, 1800, v_now)::routing_settings;
     END IF;
 
-    -- Candidates now (routing_available_mechanics is the eligibility rule).
+    -- Candidates now, from the maintained counts (routing_mechanic_eligible is the rule):
+    -- the preferred workshop's, which validate_routing_choice found active, and everyone's.
+    v_preferred := 0;
+    IF p_preferred_workshop_id IS NOT NULL THEN
+        SELECT ws.available_mechanics INTO v_preferred
+        FROM workshop_stats AS ws WHERE ws.workshop_id = p_preferred_workshop_id;
+        v_preferred := coalesce(v_preferred, 0);
+    END IF;
     IF v_type = 'workshop_only' THEN
-        SELECT count(*)::integer INTO v_total
-        FROM ssr_private.routing_available_mechanics AS a
-        WHERE a.workshop_id = p_preferred_workshop_id;
-        v_preferred := v_total;
+        v_total := v_preferred;
     ELSE
-        SELECT count(*)::integer, (count(*) FILTER (WHERE a.workshop_id = p_preferred_workshop_id))::integer
-        INTO v_total, v_preferred
-        FROM ssr_private.routing_available_mechanics AS a;
+        SELECT rc.eligible_mechanics INTO v_total FROM routing_candidates AS rc;
+        v_total := coalesce(v_total, 0);
     END IF;
 
     IF v_type = 'hybrid' THEN
@@ -1265,8 +1317,8 @@ BEGIN
         FROM mechanics AS m
         WHERE
             m.workshop_id = p_workshop_id
-            AND m.status = 'active'
-            AND m.is_available
+            -- the workshop is active (validated above)
+            AND routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, 'active')
         ORDER BY m.rating::float8 DESC NULLS LAST, m.id;
         RETURN;
     END IF;
@@ -1484,39 +1536,128 @@ $_$;
 COMMENT ON FUNCTION public.handle_checkout_event(p_event_id text, p_event_type text, p_livemode boolean, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) IS 'Record a verified Stripe event once and act on it (fulfil, fail, expire) in the same transaction.';
 
 --
--- Name: refresh_analytics(); Type: FUNCTION; Schema: public; Owner: -
+-- Name: refresh_analytics(integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.refresh_analytics() RETURNS TABLE(materialized_view text, was_concurrent boolean, row_count bigint)
+CREATE FUNCTION public.refresh_analytics(p_max_changes integer DEFAULT 100000) RETURNS TABLE(ran boolean, changes bigint, workshop_days integer, routing_days integer, more boolean)
     LANGUAGE plpgsql
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-    v_name text;
-    v_populated boolean;
+    v_changes bigint;
+    v_ws uuid[];
+    v_ws_days date[];
+    v_types text[];
+    v_type_days date[];
+    v_day date;
+    v_period date;
+    v_workshop_days integer := 0;
+    v_routing_days integer := 0;
 BEGIN
-    FOREACH v_name IN ARRAY ARRAY['workshop_session_analytics_mv', 'routing_effectiveness_mv'] LOOP
-        SELECT mv.ispopulated INTO v_populated
-        FROM pg_matviews AS mv
-        WHERE mv.schemaname = 'analytics' AND mv.matviewname = v_name;
-        IF v_populated THEN
-            EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY analytics.%I', v_name);
-        ELSE
-            EXECUTE format('REFRESH MATERIALIZED VIEW analytics.%I', v_name);
-        END IF;
-        materialized_view := v_name;
-        was_concurrent := coalesce(v_populated, FALSE);
-        EXECUTE format('SELECT count(*) FROM analytics.%I', v_name) INTO row_count;
-        RETURN NEXT;
+    IF p_max_changes IS NULL OR p_max_changes < 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'max_changes must be >= 1', COLUMN = 'max_changes';
+    END IF;
+    IF NOT pg_try_advisory_xact_lock(hashtext('ssr.refresh_analytics')) THEN
+        RETURN QUERY SELECT FALSE, 0::bigint, 0, 0, FALSE;
+        RETURN;
+    END IF;
+
+    WITH taken AS (
+        DELETE FROM analytics_changes AS c
+        WHERE c.id IN (SELECT q.id FROM analytics_changes AS q ORDER BY q.id LIMIT p_max_changes)
+        RETURNING c.workshop_id, c.preferred_workshop_id, c.routing_type, c.created_at
+    ),
+
+    workshop_keys AS (
+        SELECT DISTINCT
+            k.workshop_id,
+            date_trunc('day', t.created_at AT TIME ZONE 'UTC')::date AS day
+        FROM taken AS t
+        CROSS JOIN LATERAL (VALUES (t.workshop_id), (t.preferred_workshop_id)) AS k (workshop_id)
+        WHERE k.workshop_id IS NOT NULL
+    ),
+
+    routing_keys AS (
+        SELECT DISTINCT
+            t.routing_type,
+            date_trunc('day', t.created_at AT TIME ZONE 'UTC')::date AS day
+        FROM taken AS t
+        WHERE t.routing_type IS NOT NULL
+    )
+
+    SELECT
+        (SELECT count(*) FROM taken),
+        (SELECT array_agg(w.workshop_id ORDER BY w.day) FROM workshop_keys AS w),
+        (SELECT array_agg(w.day ORDER BY w.day) FROM workshop_keys AS w),
+        (SELECT array_agg(r.routing_type ORDER BY r.day) FROM routing_keys AS r),
+        (SELECT array_agg(r.day ORDER BY r.day) FROM routing_keys AS r)
+    INTO v_changes, v_ws, v_ws_days, v_types, v_type_days;
+
+    -- Day rows: one recount per touched day, for the workshops touched that day.
+    FOR v_day IN SELECT DISTINCT d FROM unnest(v_ws_days) AS d ORDER BY d LOOP
+        v_workshop_days := v_workshop_days + ssr_private.analytics_workshop_recount(
+            ARRAY['day'], v_day, v_day,
+            ARRAY(SELECT k.w FROM unnest(v_ws, v_ws_days) AS k (w, d) WHERE k.d = v_day)
+        );
     END LOOP;
+    -- Weeks and months: merged from the day rows, for the workshops touched in them.
+    FOR v_period IN
+        SELECT DISTINCT date_trunc('week', d::timestamp)::date FROM unnest(v_ws_days) AS d
+    LOOP
+        PERFORM ssr_private.analytics_workshop_merge(
+            'week', v_period, v_period,
+            ARRAY(
+                SELECT DISTINCT k.w FROM unnest(v_ws, v_ws_days) AS k (w, d)
+                WHERE date_trunc('week', k.d::timestamp)::date = v_period
+            )
+        );
+    END LOOP;
+    FOR v_period IN
+        SELECT DISTINCT date_trunc('month', d::timestamp)::date FROM unnest(v_ws_days) AS d
+    LOOP
+        PERFORM ssr_private.analytics_workshop_merge(
+            'month', v_period, v_period,
+            ARRAY(
+                SELECT DISTINCT k.w FROM unnest(v_ws, v_ws_days) AS k (w, d)
+                WHERE date_trunc('month', k.d::timestamp)::date = v_period
+            )
+        );
+    END LOOP;
+    FOR v_day IN SELECT DISTINCT d FROM unnest(v_type_days) AS d ORDER BY d LOOP
+        v_routing_days := v_routing_days + ssr_private.analytics_routing_recount(
+            v_day, v_day,
+            ARRAY(SELECT k.t FROM unnest(v_types, v_type_days) AS k (t, d) WHERE k.d = v_day)
+        );
+    END LOOP;
+
+    RETURN QUERY SELECT TRUE, v_changes, v_workshop_days, v_routing_days, v_changes >= p_max_changes;
 END
 $$;
 
 --
--- Name: FUNCTION refresh_analytics(); Type: COMMENT; Schema: public; Owner: -
+-- Name: FUNCTION refresh_analytics(p_max_changes integer); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.refresh_analytics() IS 'Refreshes analytics.workshop_session_analytics_mv and analytics.routing_effectiveness_mv (CONCURRENTLY when populated); returns one row per view. Owner only (not executable by analytics, the app or PUBLIC).';
+COMMENT ON FUNCTION public.refresh_analytics(p_max_changes integer) IS 'The analytics job: applies up to p_max_changes queued changes to the rollups the BI views read (run every few seconds; concurrent runs skip). Returns ran, changes, workshop_days, routing_days, more. Owner only.';
+
+--
+-- Name: routing_mechanic_eligible(text, boolean, uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.routing_mechanic_eligible(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT
+        p_status = 'active'
+        AND p_is_available
+        AND (p_workshop_id IS NULL OR p_workshop_status IS NOT DISTINCT FROM 'active')
+$$;
+
+--
+-- Name: FUNCTION routing_mechanic_eligible(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.routing_mechanic_eligible(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text) IS 'The routing eligibility rule: active, available, independent or of an active workshop. The only copy of the rule.';
 
 --
 -- Name: routing_outbox_prune(interval); Type: FUNCTION; Schema: public; Owner: -
@@ -1546,6 +1687,48 @@ $$;
 COMMENT ON FUNCTION public.routing_outbox_prune(p_keep interval) IS 'Deletes routing_outbox rows older than p_keep (default 7 days); returns the count. SR400 for a negative or NULL interval.';
 
 --
+-- Name: routing_outbox_relay(integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.routing_outbox_relay(p_limit integer DEFAULT 1000) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_ids bigint[];
+    v_row record;
+BEGIN
+    IF p_limit IS NULL OR p_limit < 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'limit must be >= 1', COLUMN = 'limit';
+    END IF;
+    v_ids := ARRAY(
+        SELECT o.id
+        FROM routing_outbox AS o
+        WHERE o.notified_at IS NULL
+        ORDER BY o.id
+        LIMIT p_limit
+        FOR UPDATE SKIP LOCKED
+    );
+    IF cardinality(v_ids) = 0 THEN
+        RETURN 0;
+    END IF;
+    FOR v_row IN
+        SELECT o.id, o.channel, o.payload FROM routing_outbox AS o WHERE o.id = ANY(v_ids) ORDER BY o.id
+    LOOP
+        PERFORM pg_notify(v_row.channel, (v_row.payload || jsonb_build_object('outbox_id', v_row.id))::text);
+    END LOOP;
+    UPDATE routing_outbox AS o SET notified_at = clock_timestamp() WHERE o.id = ANY(v_ids);
+    RETURN cardinality(v_ids);
+END
+$$;
+
+--
+-- Name: FUNCTION routing_outbox_relay(p_limit integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.routing_outbox_relay(p_limit integer) IS 'Sends committed routing_outbox rows not sent yet with pg_notify (payload plus outbox_id), in order, and marks them; returns how many. Run every 100 ms by the worker.';
+
+--
 -- Name: routing_outbox; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1557,6 +1740,7 @@ CREATE TABLE public.routing_outbox (
     payload jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
     published_at timestamp with time zone,
+    notified_at timestamp with time zone,
     CONSTRAINT routing_outbox_channel_check CHECK ((channel ~ '^session_requests(_ws_[0-9a-f]{32})?$'::text)),
     CONSTRAINT routing_outbox_event_type_check CHECK ((event_type = ANY (ARRAY['created'::text, 'escalated'::text, 'accepted'::text, 'expired'::text, 'cancelled'::text]))),
     CONSTRAINT routing_outbox_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text))
@@ -1609,6 +1793,12 @@ COMMENT ON COLUMN public.routing_outbox.created_at IS 'When the row was written.
 --
 
 COMMENT ON COLUMN public.routing_outbox.published_at IS 'Optional: set by an external relay (push, e-mail) once it forwarded the row; pg_notify itself needs no marking.';
+
+--
+-- Name: COLUMN routing_outbox.notified_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_outbox.notified_at IS 'When routing_outbox_relay() sent the row with pg_notify (after the routing change committed); NULL: not yet sent; -infinity: sent by the trigger of before 0062.';
 
 --
 -- Name: routing_outbox_replay(bigint, text[], integer); Type: FUNCTION; Schema: public; Owner: -
@@ -1726,8 +1916,9 @@ CREATE FUNCTION public.workshop_stats_rebuild() RETURNS integer
 DECLARE
     v_changed integer;
     v_deleted integer;
+    v_candidates integer;
 BEGIN
-    LOCK TABLE workshop_stats IN SHARE ROW EXCLUSIVE MODE;
+    LOCK TABLE workshop_stats, routing_candidates IN SHARE ROW EXCLUSIVE MODE;
     WITH fresh AS (
         SELECT
             o.id AS workshop_id,
@@ -1743,7 +1934,9 @@ BEGIN
                 mm.workshop_id,
                 count(*) AS total_mechanics,
                 count(*) FILTER (WHERE mm.status = 'active') AS active_mechanics,
-                count(*) FILTER (WHERE mm.status = 'active' AND mm.is_available) AS available_mechanics
+                count(*) FILTER (
+                    WHERE routing_mechanic_eligible(mm.status, mm.is_available, mm.workshop_id, 'active')
+                ) AS available_mechanics
             FROM mechanics AS mm
             WHERE mm.workshop_id IS NOT NULL
             GROUP BY mm.workshop_id
@@ -1793,7 +1986,12 @@ BEGIN
     DELETE FROM workshop_stats AS ws
     WHERE NOT EXISTS (SELECT 1 FROM organizations AS o WHERE o.id = ws.workshop_id);
     GET DIAGNOSTICS v_deleted = ROW_COUNT;
-    RETURN v_changed + v_deleted;
+    INSERT INTO routing_candidates AS rc (id, eligible_mechanics)
+    SELECT TRUE, count(*)::integer FROM ssr_private.routing_available_mechanics
+    ON CONFLICT (id) DO UPDATE SET eligible_mechanics = excluded.eligible_mechanics
+    WHERE rc.eligible_mechanics IS DISTINCT FROM excluded.eligible_mechanics;
+    GET DIAGNOSTICS v_candidates = ROW_COUNT;
+    RETURN v_changed + v_deleted + v_candidates;
 END
 $$;
 
@@ -1801,7 +1999,505 @@ $$;
 -- Name: FUNCTION workshop_stats_rebuild(); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.workshop_stats_rebuild() IS 'Recomputes workshop_stats from organizations, mechanics, sessions and reviews; returns the number of rows corrected (0 when the trigger-maintained aggregates were exact).';
+COMMENT ON FUNCTION public.workshop_stats_rebuild() IS 'Recomputes workshop_stats and routing_candidates from organizations, mechanics, sessions and reviews; returns the number of rows corrected (0 when the trigger-maintained aggregates were exact).';
+
+--
+-- Name: analytics_bucket(double precision); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_bucket(p_seconds double precision) RETURNS double precision
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    -- In double precision (a numeric log costs ~35 us a call): scale to 3 integer digits,
+    -- round, scale back by an exact power of ten (dividing two exact numbers rounds
+    -- correctly, so 12.3 is the same double as the literal 12.3).
+    SELECT CASE
+        WHEN p_seconds IS NULL THEN NULL
+        WHEN p_seconds <= 0 THEN 0::double precision
+        WHEN floor(log(p_seconds)) >= 2
+            THEN round(p_seconds / 10 ^ (floor(log(p_seconds)) - 2)) * 10 ^ (floor(log(p_seconds)) - 2)
+        ELSE round(p_seconds * 10 ^ (2 - floor(log(p_seconds)))) / 10 ^ (2 - floor(log(p_seconds)))
+    END
+$$;
+
+--
+-- Name: FUNCTION analytics_bucket(p_seconds double precision); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.analytics_bucket(p_seconds double precision) IS 'Histogram bucket of a time to accept: the seconds rounded to 3 significant digits (at most 0.5 % off).';
+
+--
+-- Name: analytics_changes_reviews_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_changes_reviews_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO analytics_changes (workshop_id, created_at)
+        SELECT s.workshop_id, s.created_at
+        FROM sessions AS s
+        WHERE s.id = OLD.session_id AND s.workshop_id IS NOT NULL
+        FOR SHARE;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO analytics_changes (workshop_id, created_at)
+        SELECT s.workshop_id, s.created_at
+        FROM sessions AS s
+        WHERE s.id = NEW.session_id AND s.workshop_id IS NOT NULL
+        FOR SHARE;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: analytics_changes_session_requests_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_changes_session_requests_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, routing_type, created_at)
+        VALUES (NEW.workshop_id, NEW.preferred_workshop_id, NEW.routing_type, NEW.created_at);
+    END IF;
+    IF TG_OP = 'DELETE' OR (
+        TG_OP = 'UPDATE'
+        AND (OLD.workshop_id, OLD.preferred_workshop_id, OLD.routing_type, OLD.created_at)
+        IS DISTINCT FROM (NEW.workshop_id, NEW.preferred_workshop_id, NEW.routing_type, NEW.created_at)
+    ) THEN
+        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, routing_type, created_at)
+        VALUES (OLD.workshop_id, OLD.preferred_workshop_id, OLD.routing_type, OLD.created_at);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: analytics_changes_sessions_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_changes_sessions_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, created_at)
+        VALUES (NEW.workshop_id, NEW.preferred_workshop_id, NEW.created_at);
+    END IF;
+    IF TG_OP = 'DELETE' OR (
+        TG_OP = 'UPDATE'
+        AND (OLD.workshop_id, OLD.preferred_workshop_id, OLD.created_at)
+        IS DISTINCT FROM (NEW.workshop_id, NEW.preferred_workshop_id, NEW.created_at)
+    ) THEN
+        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, created_at)
+        VALUES (OLD.workshop_id, OLD.preferred_workshop_id, OLD.created_at);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: analytics_rollups_truncate_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_rollups_truncate_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM analytics_rollups_rebuild();
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: analytics_routing_recount(date, date, text[]); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_from timestamptz := p_first_day::timestamp AT TIME ZONE 'UTC';
+    v_to timestamptz := (p_last_day + 1)::timestamp AT TIME ZONE 'UTC';
+    v_rows integer;
+BEGIN
+    DELETE FROM analytics_routing_rollup AS r
+    WHERE r.routing_type = ANY(p_types) AND r.day BETWEEN p_first_day AND p_last_day;
+
+    INSERT INTO analytics_routing_rollup (
+        routing_type, day, requests, accepted, expired, cancelled, pending, escalated,
+        accepted_outside_preferred, preferred_accepted, preferred_closed,
+        median_accept_seconds, p90_accept_seconds, p99_accept_seconds
+    )
+    SELECT
+        sr.routing_type,
+        date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date AS day,
+        count(*) AS requests,
+        count(*) FILTER (WHERE sr.status = 'accepted') AS accepted,
+        count(*) FILTER (WHERE sr.status = 'expired') AS expired,
+        count(*) FILTER (WHERE sr.status = 'cancelled') AS cancelled,
+        count(*) FILTER (WHERE sr.status = 'pending') AS pending,
+        count(*) FILTER (WHERE sr.escalated_at IS NOT NULL) AS escalated,
+        count(*) FILTER (
+            WHERE sr.status = 'accepted' AND sr.preferred_workshop_id IS NOT NULL
+            AND sr.workshop_id IS DISTINCT FROM sr.preferred_workshop_id
+        ) AS accepted_outside_preferred,
+        count(*) FILTER (WHERE sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id)
+        AS preferred_accepted,
+        count(*) FILTER (WHERE sr.preferred_workshop_id IS NOT NULL AND sr.status IN ('accepted', 'expired'))
+        AS preferred_closed,
+        percentile_cont(0.5) WITHIN GROUP (
+            ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
+        ) AS median_accept_seconds,
+        percentile_cont(0.9) WITHIN GROUP (
+            ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
+        ) AS p90_accept_seconds,
+        percentile_cont(0.99) WITHIN GROUP (
+            ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
+        ) AS p99_accept_seconds
+    FROM session_requests AS sr
+    WHERE sr.routing_type = ANY(p_types) AND sr.created_at >= v_from AND sr.created_at < v_to
+    GROUP BY sr.routing_type, date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    RETURN v_rows;
+END
+$$;
+
+--
+-- Name: FUNCTION analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]) IS 'Internal: recounts analytics_routing_rollup for these routing types and UTC days from session_requests.';
+
+--
+-- Name: analytics_workshop_merge(text, date, date, uuid[]); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_first date;
+    v_end date;
+    v_rows integer;
+BEGIN
+    IF p_grain IS NULL OR p_grain NOT IN ('week', 'month') THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'grain must be week or month', COLUMN = 'grain';
+    END IF;
+    v_first := date_trunc(p_grain, p_first_day::timestamp)::date;
+    v_end := (date_trunc(p_grain, p_last_day::timestamp) + make_interval(
+        days => CASE WHEN p_grain = 'week' THEN 7 ELSE 0 END,
+        months => CASE WHEN p_grain = 'month' THEN 1 ELSE 0 END
+    ))::date;
+
+    DELETE FROM analytics_workshop_rollup AS r
+    WHERE
+        r.period_grain = p_grain
+        AND r.workshop_id = ANY(p_workshops)
+        AND r.period_start >= v_first AND r.period_start < v_end;
+
+    WITH days AS (
+        SELECT
+            r.*,
+            date_trunc(p_grain, r.period_start::timestamp)::date AS merged_start
+        FROM analytics_workshop_rollup AS r
+        WHERE
+            r.period_grain = 'day'
+            AND r.workshop_id = ANY(p_workshops)
+            AND r.period_start >= v_first AND r.period_start < v_end
+    ),
+
+    sums AS (
+        SELECT
+            d.workshop_id,
+            d.merged_start,
+            sum(d.sessions_served) AS sessions_served,
+            sum(d.preferred_sessions) AS preferred_sessions,
+            sum(d.preferred_requests) AS preferred_requests,
+            sum(d.preferred_requests_closed) AS preferred_requests_closed,
+            sum(d.preferred_served_by_self) AS preferred_served_by_self,
+            sum(d.revenue_minor) AS revenue_minor,
+            sum(d.review_count) AS review_count,
+            sum(d.rating_sum) AS rating_sum,
+            sum(d.accepted_requests) AS accepted_requests
+        FROM days AS d
+        GROUP BY d.workshop_id, d.merged_start
+    ),
+
+    currencies AS (
+        SELECT
+            d.workshop_id,
+            d.merged_start,
+            array_remove(ARRAY[min(c.currency), nullif(max(c.currency), min(c.currency))], NULL) AS revenue_currencies
+        FROM days AS d
+        CROSS JOIN LATERAL unnest(d.revenue_currencies) AS c (currency)
+        GROUP BY d.workshop_id, d.merged_start
+    ),
+
+    buckets AS (
+        SELECT d.workshop_id, d.merged_start, h.bucket, sum(h.n)::integer AS n
+        FROM days AS d
+        CROSS JOIN LATERAL unnest(d.accept_buckets, d.accept_counts) AS h (bucket, n)
+        GROUP BY d.workshop_id, d.merged_start, h.bucket
+    ),
+
+    hist AS (
+        SELECT
+            b.workshop_id,
+            b.merged_start,
+            array_agg(b.bucket ORDER BY b.bucket) AS buckets,
+            array_agg(b.n ORDER BY b.bucket) AS counts
+        FROM buckets AS b
+        GROUP BY b.workshop_id, b.merged_start
+    ),
+
+    pct AS (
+        SELECT
+            b.workshop_id,
+            b.merged_start,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY b.bucket) AS median_accept_seconds,
+            percentile_cont(0.9) WITHIN GROUP (ORDER BY b.bucket) AS p90_accept_seconds
+        FROM buckets AS b
+        CROSS JOIN LATERAL generate_series(1, b.n) AS copies (i)
+        GROUP BY b.workshop_id, b.merged_start
+    )
+
+    INSERT INTO analytics_workshop_rollup (
+        workshop_id, period_grain, period_start, sessions_served, preferred_sessions, preferred_requests,
+        preferred_requests_closed, preferred_served_by_self, revenue_minor, revenue_currencies, review_count,
+        rating_sum, accepted_requests, accept_buckets, accept_counts, median_accept_seconds, p90_accept_seconds
+    )
+    SELECT
+        s.workshop_id,
+        p_grain,
+        s.merged_start,
+        s.sessions_served,
+        s.preferred_sessions,
+        s.preferred_requests,
+        s.preferred_requests_closed,
+        s.preferred_served_by_self,
+        s.revenue_minor,
+        coalesce(c.revenue_currencies, '{}'),
+        s.review_count,
+        s.rating_sum,
+        s.accepted_requests,
+        coalesce(h.buckets, '{}'),
+        coalesce(h.counts, '{}'),
+        p.median_accept_seconds,
+        p.p90_accept_seconds
+    FROM sums AS s
+    LEFT JOIN currencies AS c ON s.workshop_id = c.workshop_id AND s.merged_start = c.merged_start
+    LEFT JOIN hist AS h ON s.workshop_id = h.workshop_id AND s.merged_start = h.merged_start
+    LEFT JOIN pct AS p ON s.workshop_id = p.workshop_id AND s.merged_start = p.merged_start;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    RETURN v_rows;
+END
+$$;
+
+--
+-- Name: FUNCTION analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]) IS 'Internal: rebuilds week or month rows of analytics_workshop_rollup by merging their day rows (histograms included).';
+
+--
+-- Name: analytics_workshop_recount(text[], date, date, uuid[]); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_from timestamptz;
+    v_to timestamptz;
+    v_rows integer;
+BEGIN
+    IF cardinality(p_grains) IS NULL OR cardinality(p_grains) = 0
+        OR NOT p_grains <@ ARRAY['day', 'week', 'month'] THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'grains must be day, week or month', COLUMN = 'grain';
+    END IF;
+    SELECT
+        min(date_trunc(g.grain, p_first_day::timestamp) AT TIME ZONE 'UTC'),
+        max((date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval) AT TIME ZONE 'UTC')
+    INTO v_from, v_to
+    FROM unnest(p_grains) AS g (grain);
+    DELETE FROM analytics_workshop_rollup AS r
+    USING unnest(p_grains) AS g (grain)
+    WHERE
+        r.period_grain = g.grain
+        AND r.workshop_id = ANY(p_workshops)
+        AND r.period_start >= date_trunc(g.grain, p_first_day::timestamp)::date
+        AND r.period_start < (date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval)::date;
+
+    WITH facts AS (
+        -- Sessions served by the workshop (with their review, if any).
+        SELECT
+            s.workshop_id,
+            s.created_at,
+            1 AS served,
+            0 AS preferred_session,
+            0 AS preferred_request,
+            0 AS preferred_closed,
+            0 AS preferred_self,
+            CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.amount_total_minor END AS revenue_minor,
+            CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.currency END AS revenue_currency,
+            r.rating,
+            NULL::double precision AS accept_bucket
+        FROM sessions AS s
+        LEFT JOIN reviews AS r ON s.id = r.session_id
+        WHERE s.workshop_id = ANY(p_workshops) AND s.created_at >= v_from AND s.created_at < v_to
+
+        UNION ALL
+
+        -- Sessions whose customer chose the workshop.
+        SELECT
+            s.preferred_workshop_id, s.created_at, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL
+        FROM sessions AS s
+        WHERE s.preferred_workshop_id = ANY(p_workshops) AND s.created_at >= v_from AND s.created_at < v_to
+
+        UNION ALL
+
+        -- Requests that named the workshop as preferred.
+        SELECT
+            sr.preferred_workshop_id,
+            sr.created_at,
+            0,
+            0,
+            1,
+            (sr.status IN ('accepted', 'expired'))::integer,
+            coalesce(sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id, FALSE)::integer,
+            NULL,
+            NULL,
+            NULL,
+            NULL
+        FROM session_requests AS sr
+        WHERE sr.preferred_workshop_id = ANY(p_workshops) AND sr.created_at >= v_from AND sr.created_at < v_to
+
+        UNION ALL
+
+        -- Requests the workshop's mechanics accepted: time to accept.
+        SELECT
+            sr.workshop_id,
+            sr.created_at,
+            0,
+            0,
+            0,
+            0,
+            0,
+            NULL,
+            NULL,
+            NULL,
+            ssr_private.analytics_bucket(extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision)
+        FROM session_requests AS sr
+        WHERE
+            sr.status = 'accepted'
+            AND sr.workshop_id = ANY(p_workshops) AND sr.created_at >= v_from AND sr.created_at < v_to
+    ),
+
+    grains AS (
+        SELECT
+            g.grain,
+            date_trunc(g.grain, p_first_day::timestamp) AT TIME ZONE 'UTC' AS t0,
+            (date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval) AT TIME ZONE 'UTC' AS t1
+        FROM unnest(p_grains) AS g (grain)
+    ),
+
+    -- One copy of each fact per grain whose periods it falls in.
+    dated AS (
+        SELECT
+            f.*,
+            g.grain,
+            date_trunc(g.grain, f.created_at AT TIME ZONE 'UTC')::date AS day
+        FROM facts AS f
+        INNER JOIN grains AS g ON f.created_at >= g.t0 AND f.created_at < g.t1
+    ),
+
+    hist AS (
+        SELECT
+            h.workshop_id,
+            h.grain,
+            h.day,
+            array_agg(h.accept_bucket ORDER BY h.accept_bucket) AS buckets,
+            array_agg(h.n ORDER BY h.accept_bucket) AS counts
+        FROM (
+            SELECT d.workshop_id, d.grain, d.day, d.accept_bucket, count(*)::integer AS n
+            FROM dated AS d
+            WHERE d.accept_bucket IS NOT NULL
+            GROUP BY d.workshop_id, d.grain, d.day, d.accept_bucket
+        ) AS h
+        GROUP BY h.workshop_id, h.grain, h.day
+    ),
+
+    agg AS (
+        SELECT
+            d.workshop_id,
+            d.grain,
+            d.day,
+            sum(d.served) AS sessions_served,
+            sum(d.preferred_session) AS preferred_sessions,
+            sum(d.preferred_request) AS preferred_requests,
+            sum(d.preferred_closed) AS preferred_requests_closed,
+            sum(d.preferred_self) AS preferred_served_by_self,
+            coalesce(sum(d.revenue_minor), 0) AS revenue_minor,
+            -- lowest and highest currency: one element when single, two when mixed (no sort)
+            array_remove(
+                ARRAY[min(d.revenue_currency), nullif(max(d.revenue_currency), min(d.revenue_currency))], NULL
+            ) AS revenue_currencies,
+            count(d.rating) AS review_count,
+            coalesce(sum(d.rating), 0) AS rating_sum,
+            count(d.accept_bucket) AS accepted_requests,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY d.accept_bucket) AS median_accept_seconds,
+            percentile_cont(0.9) WITHIN GROUP (ORDER BY d.accept_bucket) AS p90_accept_seconds
+        FROM dated AS d
+        GROUP BY d.workshop_id, d.grain, d.day
+    )
+
+    INSERT INTO analytics_workshop_rollup (
+        workshop_id, period_grain, period_start, sessions_served, preferred_sessions, preferred_requests,
+        preferred_requests_closed, preferred_served_by_self, revenue_minor, revenue_currencies, review_count,
+        rating_sum, accepted_requests, accept_buckets, accept_counts, median_accept_seconds, p90_accept_seconds
+    )
+    SELECT
+        a.workshop_id,
+        a.grain,
+        a.day,
+        a.sessions_served,
+        a.preferred_sessions,
+        a.preferred_requests,
+        a.preferred_requests_closed,
+        a.preferred_served_by_self,
+        a.revenue_minor,
+        a.revenue_currencies,
+        a.review_count,
+        a.rating_sum,
+        a.accepted_requests,
+        coalesce(h.buckets, '{}'),
+        coalesce(h.counts, '{}'),
+        a.median_accept_seconds,
+        a.p90_accept_seconds
+    FROM agg AS a
+    LEFT JOIN hist AS h ON a.workshop_id = h.workshop_id AND a.grain = h.grain AND a.day = h.day;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    RETURN v_rows;
+END
+$$;
+
+--
+-- Name: FUNCTION analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]) IS 'Internal: recounts the rows of some grains of analytics_workshop_rollup for these workshops and periods from the base tables.';
 
 --
 -- Name: api_functions(); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -1837,8 +2533,14 @@ FROM (
     ('cancel_session_request(uuid,text)', ARRAY[]::text [], 'owner: support and refunds'),
     ('sweep_session_requests(timestamp with time zone)', ARRAY[]::text [], 'owner: the periodic worker'),
     ('routing_outbox_prune(interval)', ARRAY[]::text [], 'owner: the periodic worker'),
-    ('refresh_analytics()', ARRAY[]::text [], 'owner: cron'),
+    ('refresh_analytics(integer)', ARRAY[]::text [], 'owner: the worker or cron'),
     ('workshop_stats_rebuild()', ARRAY[]::text [], 'owner: repair of the directory aggregates'),
+    (
+        'routing_mechanic_eligible(text,boolean,uuid,text)', ARRAY['mechanic'],
+        'the eligibility rule; the mechanic row policy calls it'
+    ),
+    ('analytics_rollups_rebuild()', ARRAY[]::text[], 'owner: repair of the analytics rollups'),
+    ('routing_outbox_relay(integer)', ARRAY[]::text[], 'owner: the worker sends committed notifications'),
     ('explain_routing(uuid)', ARRAY[]::text [], 'owner: audit narrative (optional PL/Python layer)')
 ) AS t (signature, grantees, purpose)
 $$;
@@ -2038,7 +2740,7 @@ DECLARE
     v_candidates integer;
 BEGIN
     IF NEW.escalated_at IS NOT NULL AND OLD.escalated_at IS NULL AND NEW.status = 'pending' THEN
-        SELECT count(*)::integer INTO v_candidates FROM ssr_private.routing_available_mechanics;
+        SELECT rc.eligible_mechanics INTO v_candidates FROM routing_candidates AS rc;
         INSERT INTO routing_events (request_id, event_type, workshop_id, detail)
         VALUES (
             NEW.id, 'escalated', NEW.preferred_workshop_id,
@@ -2099,6 +2801,32 @@ $$;
 COMMENT ON FUNCTION ssr_private.routing_audit_request() IS 'Trigger: records escalated/accepted/expired/cancelled in routing_events and announces them through routing_outbox.';
 
 --
+-- Name: routing_candidates_organizations_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_candidates_organizations_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_delta integer;
+BEGIN
+    PERFORM 1 FROM workshop_stats AS ws WHERE ws.workshop_id = NEW.id FOR UPDATE;
+    SELECT coalesce(sum(
+        routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, NEW.status)::integer
+        - routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, OLD.status)::integer
+    ), 0)::integer
+    INTO v_delta
+    FROM mechanics AS m
+    WHERE m.workshop_id = NEW.id;
+    IF v_delta <> 0 THEN
+        UPDATE routing_candidates SET eligible_mechanics = eligible_mechanics + v_delta;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
 -- Name: routing_events_append_only(); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -2146,26 +2874,6 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone) IS 'Priority score of a request for a mechanic of the given workshop at a given time; NULL when not offered to them.';
-
---
--- Name: routing_outbox_notify(); Type: FUNCTION; Schema: ssr_private; Owner: -
---
-
-CREATE FUNCTION ssr_private.routing_outbox_notify() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-BEGIN
-    PERFORM pg_notify(NEW.channel, (NEW.payload || jsonb_build_object('outbox_id', NEW.id))::text);
-    RETURN NULL;
-END
-$$;
-
---
--- Name: FUNCTION routing_outbox_notify(); Type: COMMENT; Schema: ssr_private; Owner: -
---
-
-COMMENT ON FUNCTION ssr_private.routing_outbox_notify() IS 'Trigger: sends a new routing_outbox row with pg_notify (payload plus outbox_id).';
 
 --
 -- Name: routing_publish(public.session_requests, text); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -2226,7 +2934,7 @@ $$;
 -- Name: FUNCTION routing_publish(p_request public.session_requests, p_event text); Type: COMMENT; Schema: ssr_private; Owner: -
 --
 
-COMMENT ON FUNCTION ssr_private.routing_publish(p_request public.session_requests, p_event text) IS 'Writes the outbox rows (and so the pg_notify messages) announcing an event of a request; returns how many channels.';
+COMMENT ON FUNCTION ssr_private.routing_publish(p_request public.session_requests, p_event text) IS 'Writes the outbox rows (sent with pg_notify by routing_outbox_relay after commit) announcing an event of a request; returns how many channels.';
 
 --
 -- Name: routing_sync_session(); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -2412,6 +3120,7 @@ CREATE FUNCTION ssr_private.workshop_stats_mechanics_trg() RETURNS trigger
     AS $$
 DECLARE
     v_old_first boolean;
+    v_delta integer := 0;
 BEGIN
     -- Two workshops are updated in uuid order, so concurrent opposite moves cannot deadlock.
     v_old_first := TRUE;
@@ -2423,7 +3132,7 @@ BEGIN
             NEW.workshop_id,
             p_total => 1,
             p_active => (NEW.status = 'active')::integer,
-            p_available => (NEW.status = 'active' AND NEW.is_available)::integer
+            p_available => routing_mechanic_eligible(NEW.status, NEW.is_available, NEW.workshop_id, 'active')::integer
         );
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
@@ -2431,16 +3140,29 @@ BEGIN
             OLD.workshop_id,
             p_total => -1,
             p_active => -(OLD.status = 'active')::integer,
-            p_available => -(OLD.status = 'active' AND OLD.is_available)::integer
+            p_available => -routing_mechanic_eligible(OLD.status, OLD.is_available, OLD.workshop_id, 'active')::integer
         );
+        v_delta := v_delta - routing_mechanic_eligible(
+            OLD.status, OLD.is_available, OLD.workshop_id,
+            (SELECT o.status FROM organizations AS o WHERE o.id = OLD.workshop_id)
+        )::integer;
     END IF;
     IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND v_old_first) THEN
         PERFORM ssr_private.workshop_stats_apply(
             NEW.workshop_id,
             p_total => 1,
             p_active => (NEW.status = 'active')::integer,
-            p_available => (NEW.status = 'active' AND NEW.is_available)::integer
+            p_available => routing_mechanic_eligible(NEW.status, NEW.is_available, NEW.workshop_id, 'active')::integer
         );
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        v_delta := v_delta + routing_mechanic_eligible(
+            NEW.status, NEW.is_available, NEW.workshop_id,
+            (SELECT o.status FROM organizations AS o WHERE o.id = NEW.workshop_id)
+        )::integer;
+    END IF;
+    IF v_delta <> 0 THEN
+        UPDATE routing_candidates SET eligible_mechanics = eligible_mechanics + v_delta;
     END IF;
     RETURN NULL;
 END
@@ -2555,31 +3277,141 @@ END
 $$;
 
 --
+-- Name: analytics_routing_rollup; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.analytics_routing_rollup (
+    routing_type text NOT NULL,
+    day date NOT NULL,
+    requests bigint NOT NULL,
+    accepted bigint NOT NULL,
+    expired bigint NOT NULL,
+    cancelled bigint NOT NULL,
+    pending bigint NOT NULL,
+    escalated bigint NOT NULL,
+    accepted_outside_preferred bigint NOT NULL,
+    preferred_accepted bigint NOT NULL,
+    preferred_closed bigint NOT NULL,
+    median_accept_seconds double precision,
+    p90_accept_seconds double precision,
+    p99_accept_seconds double precision
+);
+
+--
+-- Name: TABLE analytics_routing_rollup; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.analytics_routing_rollup IS 'Per routing type and UTC day the figures of routing_effectiveness, recounted by refresh_analytics() for the days that changed.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.routing_type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.routing_type IS 'workshop_only, hybrid or broadcast.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.day; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.day IS 'UTC day on which the requests were created.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.requests; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.requests IS 'See routing_effectiveness.requests.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.accepted; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.accepted IS 'See routing_effectiveness.accepted.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.expired; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.expired IS 'See routing_effectiveness.expired.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.cancelled; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.cancelled IS 'See routing_effectiveness.cancelled.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.pending; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.pending IS 'See routing_effectiveness.pending.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.escalated; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.escalated IS 'See routing_effectiveness.escalated.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.accepted_outside_preferred; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.accepted_outside_preferred IS 'See routing_effectiveness.accepted_outside_preferred.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.preferred_accepted; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.preferred_accepted IS 'Requests accepted by a mechanic of the preferred workshop (numerator of preferred_served_share).';
+
+--
+-- Name: COLUMN analytics_routing_rollup.preferred_closed; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.preferred_closed IS 'Requests naming a preferred workshop, accepted or expired (denominator of preferred_served_share).';
+
+--
+-- Name: COLUMN analytics_routing_rollup.median_accept_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.median_accept_seconds IS 'See routing_effectiveness.median_accept_seconds.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.p90_accept_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.p90_accept_seconds IS 'See routing_effectiveness.p90_accept_seconds.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.p99_accept_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.p99_accept_seconds IS 'See routing_effectiveness.p99_accept_seconds.';
+
+--
 -- Name: routing_effectiveness; Type: VIEW; Schema: analytics; Owner: -
 --
 
 CREATE VIEW analytics.routing_effectiveness AS
- SELECT sr.routing_type,
-    (date_trunc('day'::text, (sr.created_at AT TIME ZONE 'UTC'::text)))::date AS day,
-    count(*) AS requests,
-    count(*) FILTER (WHERE (sr.status = 'accepted'::text)) AS accepted,
-    count(*) FILTER (WHERE (sr.status = 'expired'::text)) AS expired,
-    count(*) FILTER (WHERE (sr.status = 'cancelled'::text)) AS cancelled,
-    count(*) FILTER (WHERE (sr.status = 'pending'::text)) AS pending,
-    count(*) FILTER (WHERE (sr.escalated_at IS NOT NULL)) AS escalated,
-    count(*) FILTER (WHERE ((sr.status = 'accepted'::text) AND (sr.preferred_workshop_id IS NOT NULL) AND (sr.workshop_id IS DISTINCT FROM sr.preferred_workshop_id))) AS accepted_outside_preferred,
-    percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY ((EXTRACT(epoch FROM (sr.accepted_at - sr.created_at)))::double precision)) AS median_accept_seconds,
-    percentile_cont((0.9)::double precision) WITHIN GROUP (ORDER BY ((EXTRACT(epoch FROM (sr.accepted_at - sr.created_at)))::double precision)) AS p90_accept_seconds,
-    percentile_cont((0.99)::double precision) WITHIN GROUP (ORDER BY ((EXTRACT(epoch FROM (sr.accepted_at - sr.created_at)))::double precision)) AS p99_accept_seconds,
-    round(((count(*) FILTER (WHERE ((sr.status = 'accepted'::text) AND (sr.workshop_id = sr.preferred_workshop_id))))::numeric / (NULLIF(count(*) FILTER (WHERE ((sr.preferred_workshop_id IS NOT NULL) AND (sr.status = ANY (ARRAY['accepted'::text, 'expired'::text])))), 0))::numeric), 4) AS preferred_served_share
-   FROM public.session_requests sr
-  GROUP BY sr.routing_type, ((date_trunc('day'::text, (sr.created_at AT TIME ZONE 'UTC'::text)))::date);
+ SELECT r.routing_type,
+    r.day,
+    r.requests,
+    r.accepted,
+    r.expired,
+    r.cancelled,
+    r.pending,
+    r.escalated,
+    r.accepted_outside_preferred,
+    r.median_accept_seconds,
+    r.p90_accept_seconds,
+    r.p99_accept_seconds,
+    round(((r.preferred_accepted)::numeric / (NULLIF(r.preferred_closed, 0))::numeric), 4) AS preferred_served_share
+   FROM public.analytics_routing_rollup r;
 
 --
 -- Name: VIEW routing_effectiveness; Type: COMMENT; Schema: analytics; Owner: -
 --
 
-COMMENT ON VIEW analytics.routing_effectiveness IS 'BI contract: per routing type and UTC day of creation, request outcomes, hybrid escalations, time to accept (median/p90/p99) and the share served by the preferred workshop. Live; analytics.routing_effectiveness_mv is the materialized copy.';
+COMMENT ON VIEW analytics.routing_effectiveness IS 'BI contract: per routing type and UTC day of creation, request outcomes, hybrid escalations, time to accept (median/p90/p99) and the share served by the preferred workshop. Reads the rollups kept by refresh_analytics().';
 
 --
 -- Name: COLUMN routing_effectiveness.routing_type; Type: COMMENT; Schema: analytics; Owner: -
@@ -2660,109 +3492,138 @@ COMMENT ON COLUMN analytics.routing_effectiveness.p99_accept_seconds IS '99th pe
 COMMENT ON COLUMN analytics.routing_effectiveness.preferred_served_share IS 'Requests accepted by the preferred workshop / requests that named a preferred workshop and were accepted or expired; 0 to 1, 4 decimals; NULL when there were none (always NULL for broadcast without a preference).';
 
 --
--- Name: routing_effectiveness_mv; Type: MATERIALIZED VIEW; Schema: analytics; Owner: -
+-- Name: analytics_workshop_rollup; Type: TABLE; Schema: public; Owner: -
 --
 
-CREATE MATERIALIZED VIEW analytics.routing_effectiveness_mv AS
- SELECT v.routing_type,
-    v.day,
-    v.requests,
-    v.accepted,
-    v.expired,
-    v.cancelled,
-    v.pending,
-    v.escalated,
-    v.accepted_outside_preferred,
-    v.median_accept_seconds,
-    v.p90_accept_seconds,
-    v.p99_accept_seconds,
-    v.preferred_served_share
-   FROM analytics.routing_effectiveness v
-  WITH NO DATA;
+CREATE TABLE public.analytics_workshop_rollup (
+    workshop_id uuid NOT NULL,
+    period_grain text NOT NULL,
+    period_start date NOT NULL,
+    sessions_served bigint NOT NULL,
+    preferred_sessions bigint NOT NULL,
+    preferred_requests bigint NOT NULL,
+    preferred_requests_closed bigint NOT NULL,
+    preferred_served_by_self bigint NOT NULL,
+    revenue_minor bigint NOT NULL,
+    revenue_currencies text[] NOT NULL,
+    review_count bigint NOT NULL,
+    rating_sum bigint NOT NULL,
+    accepted_requests bigint NOT NULL,
+    accept_buckets double precision[] NOT NULL,
+    accept_counts integer[] NOT NULL,
+    median_accept_seconds double precision,
+    p90_accept_seconds double precision,
+    CONSTRAINT analytics_workshop_rollup_check CHECK ((cardinality(accept_buckets) = cardinality(accept_counts))),
+    CONSTRAINT analytics_workshop_rollup_period_grain_check CHECK ((period_grain = ANY (ARRAY['day'::text, 'week'::text, 'month'::text])))
+);
 
 --
--- Name: MATERIALIZED VIEW routing_effectiveness_mv; Type: COMMENT; Schema: analytics; Owner: -
+-- Name: TABLE analytics_workshop_rollup; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON MATERIALIZED VIEW analytics.routing_effectiveness_mv IS 'Materialized analytics.routing_effectiveness (same columns); refresh with refresh_analytics(), concurrent-safe (REFRESH MATERIALIZED VIEW CONCURRENTLY on the unique key routing_type, day).';
+COMMENT ON TABLE public.analytics_workshop_rollup IS 'Per workshop and UTC period (day, ISO week, month) the figures of workshop_session_analytics, kept by refresh_analytics(): days recounted from the base tables, weeks and months merged from the days.';
 
 --
--- Name: COLUMN routing_effectiveness_mv.routing_type; Type: COMMENT; Schema: analytics; Owner: -
+-- Name: COLUMN analytics_workshop_rollup.workshop_id; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN analytics.routing_effectiveness_mv.routing_type IS 'See analytics.routing_effectiveness.routing_type.';
+COMMENT ON COLUMN public.analytics_workshop_rollup.workshop_id IS 'The workshop (organizations.id).';
 
 --
--- Name: COLUMN routing_effectiveness_mv.day; Type: COMMENT; Schema: analytics; Owner: -
+-- Name: COLUMN analytics_workshop_rollup.period_grain; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN analytics.routing_effectiveness_mv.day IS 'See analytics.routing_effectiveness.day.';
+COMMENT ON COLUMN public.analytics_workshop_rollup.period_grain IS 'day, week or month.';
 
 --
--- Name: COLUMN routing_effectiveness_mv.requests; Type: COMMENT; Schema: analytics; Owner: -
+-- Name: COLUMN analytics_workshop_rollup.period_start; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN analytics.routing_effectiveness_mv.requests IS 'See analytics.routing_effectiveness.requests.';
+COMMENT ON COLUMN public.analytics_workshop_rollup.period_start IS 'First UTC day of the period.';
 
 --
--- Name: COLUMN routing_effectiveness_mv.accepted; Type: COMMENT; Schema: analytics; Owner: -
+-- Name: COLUMN analytics_workshop_rollup.sessions_served; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN analytics.routing_effectiveness_mv.accepted IS 'See analytics.routing_effectiveness.accepted.';
+COMMENT ON COLUMN public.analytics_workshop_rollup.sessions_served IS 'See workshop_session_analytics.sessions_served.';
 
 --
--- Name: COLUMN routing_effectiveness_mv.expired; Type: COMMENT; Schema: analytics; Owner: -
+-- Name: COLUMN analytics_workshop_rollup.preferred_sessions; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN analytics.routing_effectiveness_mv.expired IS 'See analytics.routing_effectiveness.expired.';
+COMMENT ON COLUMN public.analytics_workshop_rollup.preferred_sessions IS 'See workshop_session_analytics.preferred_sessions.';
 
 --
--- Name: COLUMN routing_effectiveness_mv.cancelled; Type: COMMENT; Schema: analytics; Owner: -
+-- Name: COLUMN analytics_workshop_rollup.preferred_requests; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN analytics.routing_effectiveness_mv.cancelled IS 'See analytics.routing_effectiveness.cancelled.';
+COMMENT ON COLUMN public.analytics_workshop_rollup.preferred_requests IS 'See workshop_session_analytics.preferred_requests.';
 
 --
--- Name: COLUMN routing_effectiveness_mv.pending; Type: COMMENT; Schema: analytics; Owner: -
+-- Name: COLUMN analytics_workshop_rollup.preferred_requests_closed; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN analytics.routing_effectiveness_mv.pending IS 'See analytics.routing_effectiveness.pending.';
+COMMENT ON COLUMN public.analytics_workshop_rollup.preferred_requests_closed IS 'See workshop_session_analytics.preferred_requests_closed.';
 
 --
--- Name: COLUMN routing_effectiveness_mv.escalated; Type: COMMENT; Schema: analytics; Owner: -
+-- Name: COLUMN analytics_workshop_rollup.preferred_served_by_self; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN analytics.routing_effectiveness_mv.escalated IS 'See analytics.routing_effectiveness.escalated.';
+COMMENT ON COLUMN public.analytics_workshop_rollup.preferred_served_by_self IS 'See workshop_session_analytics.preferred_served_by_self.';
 
 --
--- Name: COLUMN routing_effectiveness_mv.accepted_outside_preferred; Type: COMMENT; Schema: analytics; Owner: -
+-- Name: COLUMN analytics_workshop_rollup.revenue_minor; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN analytics.routing_effectiveness_mv.accepted_outside_preferred IS 'See analytics.routing_effectiveness.accepted_outside_preferred.';
+COMMENT ON COLUMN public.analytics_workshop_rollup.revenue_minor IS 'Sum of the amounts of the served sessions not cancelled or refunded, all currencies together (0 when none).';
 
 --
--- Name: COLUMN routing_effectiveness_mv.median_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
+-- Name: COLUMN analytics_workshop_rollup.revenue_currencies; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN analytics.routing_effectiveness_mv.median_accept_seconds IS 'See analytics.routing_effectiveness.median_accept_seconds.';
+COMMENT ON COLUMN public.analytics_workshop_rollup.revenue_currencies IS 'The lowest and highest currency of those sessions (one element when all in one currency, empty when none); two elements make the view''s revenue NULL (mixed currencies).';
 
 --
--- Name: COLUMN routing_effectiveness_mv.p90_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
+-- Name: COLUMN analytics_workshop_rollup.review_count; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN analytics.routing_effectiveness_mv.p90_accept_seconds IS 'See analytics.routing_effectiveness.p90_accept_seconds.';
+COMMENT ON COLUMN public.analytics_workshop_rollup.review_count IS 'Reviews of the sessions served in the period.';
 
 --
--- Name: COLUMN routing_effectiveness_mv.p99_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
+-- Name: COLUMN analytics_workshop_rollup.rating_sum; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN analytics.routing_effectiveness_mv.p99_accept_seconds IS 'See analytics.routing_effectiveness.p99_accept_seconds.';
+COMMENT ON COLUMN public.analytics_workshop_rollup.rating_sum IS 'Sum of their stars.';
 
 --
--- Name: COLUMN routing_effectiveness_mv.preferred_served_share; Type: COMMENT; Schema: analytics; Owner: -
+-- Name: COLUMN analytics_workshop_rollup.accepted_requests; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN analytics.routing_effectiveness_mv.preferred_served_share IS 'See analytics.routing_effectiveness.preferred_served_share.';
+COMMENT ON COLUMN public.analytics_workshop_rollup.accepted_requests IS 'See workshop_session_analytics.accepted_requests.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.accept_buckets; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.accept_buckets IS 'Histogram of the times to accept: bucket values (analytics_bucket of the seconds), ascending.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.accept_counts; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.accept_counts IS 'Histogram counts, one per bucket of accept_buckets.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.median_accept_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.median_accept_seconds IS 'percentile_cont(0.5) over the histogram (each time taken as its bucket value); NULL when none.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.p90_accept_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.p90_accept_seconds IS 'percentile_cont(0.9) over the histogram.';
 
 --
 -- Name: organizations; Type: TABLE; Schema: public; Owner: -
@@ -2823,305 +3684,41 @@ COMMENT ON COLUMN public.organizations.created_at IS 'When the workshop was crea
 COMMENT ON COLUMN public.organizations.updated_at IS 'When the row last changed.';
 
 --
--- Name: reviews; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.reviews (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    session_id uuid NOT NULL,
-    customer_id uuid NOT NULL,
-    mechanic_id uuid NOT NULL,
-    rating smallint NOT NULL,
-    comment text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT reviews_rating_check CHECK (((rating >= 1) AND (rating <= 5)))
-);
-
---
--- Name: TABLE reviews; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.reviews IS 'A customer''s rating of a session, one per session.';
-
---
--- Name: COLUMN reviews.id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.reviews.id IS 'Review id (UUID).';
-
---
--- Name: COLUMN reviews.session_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.reviews.session_id IS 'The reviewed session (unique: one review per session).';
-
---
--- Name: COLUMN reviews.customer_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.reviews.customer_id IS 'The reviewing customer.';
-
---
--- Name: COLUMN reviews.mechanic_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.reviews.mechanic_id IS 'The mechanic reviewed.';
-
---
--- Name: COLUMN reviews.rating; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.reviews.rating IS 'Stars, 1 to 5.';
-
---
--- Name: COLUMN reviews.comment; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.reviews.comment IS 'Free text, optional.';
-
---
--- Name: COLUMN reviews.created_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.reviews.created_at IS 'When the review was written.';
-
---
--- Name: sessions; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.sessions (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    customer_id uuid NOT NULL,
-    mechanic_id uuid,
-    plan_code text NOT NULL,
-    intake_id uuid,
-    stripe_checkout_session_id text,
-    amount_total_minor integer NOT NULL,
-    currency text NOT NULL,
-    status text DEFAULT 'waiting'::text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    started_at timestamp with time zone,
-    ended_at timestamp with time zone,
-    workshop_id uuid,
-    preferred_workshop_id uuid,
-    CONSTRAINT sessions_amount_total_minor_check CHECK ((amount_total_minor >= 0)),
-    CONSTRAINT sessions_check CHECK (((ended_at IS NULL) OR (started_at IS NULL) OR (ended_at >= started_at))),
-    CONSTRAINT sessions_check1 CHECK (((status <> ALL (ARRAY['live'::text, 'completed'::text])) OR (mechanic_id IS NOT NULL))),
-    CONSTRAINT sessions_currency_check CHECK ((currency ~ '^[a-z]{3}$'::text)),
-    CONSTRAINT sessions_status_check CHECK ((status = ANY (ARRAY['waiting'::text, 'live'::text, 'completed'::text, 'cancelled'::text, 'refunded'::text]))),
-    CONSTRAINT sessions_stripe_checkout_session_id_check CHECK ((stripe_checkout_session_id ~ '^cs_[A-Za-z0-9_]+$'::text))
-);
-
---
--- Name: TABLE sessions; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.sessions IS 'A paid video session between a customer and (once accepted) a mechanic.';
-
---
--- Name: COLUMN sessions.id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.id IS 'Session id (UUID).';
-
---
--- Name: COLUMN sessions.customer_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.customer_id IS 'The paying customer.';
-
---
--- Name: COLUMN sessions.mechanic_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.mechanic_id IS 'The mechanic who accepted; NULL while waiting.';
-
---
--- Name: COLUMN sessions.plan_code; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.plan_code IS 'The plan bought.';
-
---
--- Name: COLUMN sessions.intake_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.intake_id IS 'The intake describing the problem, if any.';
-
---
--- Name: COLUMN sessions.stripe_checkout_session_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.stripe_checkout_session_id IS 'Stripe Checkout Session id (cs_...); unique, so a purchase is fulfilled once.';
-
---
--- Name: COLUMN sessions.amount_total_minor; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.amount_total_minor IS 'Amount paid, in minor units, as Stripe reported it.';
-
---
--- Name: COLUMN sessions.currency; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.currency IS 'Currency paid, lower-case ISO 4217.';
-
---
--- Name: COLUMN sessions.status; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.status IS 'waiting (for a mechanic), live, completed, cancelled, refunded.';
-
---
--- Name: COLUMN sessions.created_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.created_at IS 'When the session was created (payment fulfilled).';
-
---
--- Name: COLUMN sessions.started_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.started_at IS 'When the call started.';
-
---
--- Name: COLUMN sessions.ended_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.ended_at IS 'When the call ended.';
-
---
--- Name: COLUMN sessions.workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.workshop_id IS 'The workshop that served the session (for revenue splits); NULL for independents or while waiting.';
-
---
--- Name: COLUMN sessions.preferred_workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.preferred_workshop_id IS 'The workshop the customer chose (for analytics).';
-
---
 -- Name: workshop_session_analytics; Type: VIEW; Schema: analytics; Owner: -
 --
 
 CREATE VIEW analytics.workshop_session_analytics AS
- WITH facts AS (
-         SELECT s.workshop_id,
-            s.created_at,
-            1 AS served,
-            0 AS preferred_session,
-                CASE
-                    WHEN (s.status <> ALL (ARRAY['cancelled'::text, 'refunded'::text])) THEN s.amount_total_minor
-                    ELSE NULL::integer
-                END AS revenue_minor,
-                CASE
-                    WHEN (s.status <> ALL (ARRAY['cancelled'::text, 'refunded'::text])) THEN s.currency
-                    ELSE NULL::text
-                END AS revenue_currency,
-            r.rating,
-            0 AS preferred_request,
-            0 AS preferred_closed,
-            0 AS preferred_self,
-            NULL::double precision AS accept_seconds
-           FROM (public.sessions s
-             LEFT JOIN public.reviews r ON ((s.id = r.session_id)))
-          WHERE (s.workshop_id IS NOT NULL)
-        UNION ALL
-         SELECT s.preferred_workshop_id AS workshop_id,
-            s.created_at,
-            0 AS served,
-            1 AS preferred_session,
-            NULL::integer AS revenue_minor,
-            NULL::text AS revenue_currency,
-            NULL::smallint AS rating,
-            0 AS preferred_request,
-            0 AS preferred_closed,
-            0 AS preferred_self,
-            NULL::double precision AS accept_seconds
-           FROM public.sessions s
-          WHERE (s.preferred_workshop_id IS NOT NULL)
-        UNION ALL
-         SELECT sr.preferred_workshop_id AS workshop_id,
-            sr.created_at,
-            0 AS served,
-            0 AS preferred_session,
-            NULL::integer AS revenue_minor,
-            NULL::text AS revenue_currency,
-            NULL::smallint AS rating,
-            1 AS preferred_request,
-            ((sr.status = ANY (ARRAY['accepted'::text, 'expired'::text])))::integer AS preferred_closed,
-            (((sr.status = 'accepted'::text) AND (sr.workshop_id = sr.preferred_workshop_id)))::integer AS preferred_self,
-            NULL::double precision AS accept_seconds
-           FROM public.session_requests sr
-          WHERE (sr.preferred_workshop_id IS NOT NULL)
-        UNION ALL
-         SELECT sr.workshop_id,
-            sr.created_at,
-            0 AS served,
-            0 AS preferred_session,
-            NULL::integer AS revenue_minor,
-            NULL::text AS revenue_currency,
-            NULL::smallint AS rating,
-            0 AS preferred_request,
-            0 AS preferred_closed,
-            0 AS preferred_self,
-            (EXTRACT(epoch FROM (sr.accepted_at - sr.created_at)))::double precision AS accept_seconds
-           FROM public.session_requests sr
-          WHERE ((sr.status = 'accepted'::text) AND (sr.workshop_id IS NOT NULL))
-        ), agg AS (
-         SELECT f.workshop_id,
-            g.period_grain,
-            g.period_start,
-            sum(f.served) AS sessions_served,
-            sum(f.preferred_session) AS preferred_sessions,
-            sum(f.preferred_request) AS preferred_requests,
-            sum(f.preferred_closed) AS preferred_requests_closed,
-            sum(f.preferred_self) AS preferred_served_by_self,
-            count(DISTINCT f.revenue_currency) AS currencies,
-            min(f.revenue_currency) AS revenue_currency,
-            COALESCE(sum(f.revenue_minor), (0)::bigint) AS revenue_minor,
-            count(f.rating) AS review_count,
-            avg(f.rating) AS avg_rating,
-            count(f.accept_seconds) AS accepted_requests,
-            percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY f.accept_seconds) AS median_accept_seconds,
-            percentile_cont((0.9)::double precision) WITHIN GROUP (ORDER BY f.accept_seconds) AS p90_accept_seconds
-           FROM (facts f
-             CROSS JOIN LATERAL ( VALUES ('day'::text,(date_trunc('day'::text, (f.created_at AT TIME ZONE 'UTC'::text)))::date), ('week'::text,(date_trunc('week'::text, (f.created_at AT TIME ZONE 'UTC'::text)))::date), ('month'::text,(date_trunc('month'::text, (f.created_at AT TIME ZONE 'UTC'::text)))::date)) g(period_grain, period_start))
-          GROUP BY f.workshop_id, g.period_grain, g.period_start
-        )
- SELECT a.workshop_id,
+ SELECT r.workshop_id,
     o.name AS workshop_name,
-    a.period_grain,
-    a.period_start,
-    a.sessions_served,
-    a.preferred_sessions,
-    a.preferred_requests,
-    a.preferred_requests_closed,
-    a.preferred_served_by_self,
-    round(((a.preferred_served_by_self)::numeric / (NULLIF(a.preferred_requests_closed, 0))::numeric), 4) AS preferred_self_serve_share,
+    r.period_grain,
+    r.period_start,
+    r.sessions_served,
+    r.preferred_sessions,
+    r.preferred_requests,
+    r.preferred_requests_closed,
+    r.preferred_served_by_self,
+    round(((r.preferred_served_by_self)::numeric / (NULLIF(r.preferred_requests_closed, 0))::numeric), 4) AS preferred_self_serve_share,
         CASE
-            WHEN (a.currencies <= 1) THEN a.revenue_minor
+            WHEN (cardinality(r.revenue_currencies) <= 1) THEN r.revenue_minor
             ELSE NULL::bigint
         END AS revenue_minor,
         CASE
-            WHEN (a.currencies = 1) THEN a.revenue_currency
+            WHEN (cardinality(r.revenue_currencies) = 1) THEN r.revenue_currencies[1]
             ELSE NULL::text
         END AS revenue_currency,
-    a.review_count,
-    round(a.avg_rating, 2) AS avg_rating,
-    a.accepted_requests,
-    a.median_accept_seconds,
-    a.p90_accept_seconds
-   FROM (agg a
-     JOIN public.organizations o ON ((a.workshop_id = o.id)));
+    r.review_count,
+    round(((r.rating_sum)::numeric / (NULLIF(r.review_count, 0))::numeric), 2) AS avg_rating,
+    r.accepted_requests,
+    r.median_accept_seconds,
+    r.p90_accept_seconds
+   FROM (public.analytics_workshop_rollup r
+     JOIN public.organizations o ON ((r.workshop_id = o.id)));
 
 --
 -- Name: VIEW workshop_session_analytics; Type: COMMENT; Schema: analytics; Owner: -
 --
 
-COMMENT ON VIEW analytics.workshop_session_analytics IS 'BI contract: per workshop and period (period_grain day/week/month, UTC) sessions served, sessions and requests where it was the preferred workshop, share of those requests it served itself, revenue, reviews, time to accept. One row per (workshop_id, period_grain, period_start) with activity. Live; analytics.workshop_session_analytics_mv is the materialized copy.';
+COMMENT ON VIEW analytics.workshop_session_analytics IS 'BI contract: per workshop and period (period_grain day/week/month, UTC) sessions served, sessions and requests where it was the preferred workshop, share of those requests it served itself, revenue, reviews, time to accept. One row per (workshop_id, period_grain, period_start) with activity. Reads the rollups kept by refresh_analytics().';
 
 --
 -- Name: COLUMN workshop_session_analytics.workshop_id; Type: COMMENT; Schema: analytics; Owner: -
@@ -3139,7 +3736,7 @@ COMMENT ON COLUMN analytics.workshop_session_analytics.workshop_name IS 'The wor
 -- Name: COLUMN workshop_session_analytics.period_grain; Type: COMMENT; Schema: analytics; Owner: -
 --
 
-COMMENT ON COLUMN analytics.workshop_session_analytics.period_grain IS 'day, week or month: each grain is computed from raw rows (medians cannot be rolled up). Filter on one grain.';
+COMMENT ON COLUMN analytics.workshop_session_analytics.period_grain IS 'day, week or month; weeks and months merge the days'' histograms (medians do not add up). Filter on one grain.';
 
 --
 -- Name: COLUMN workshop_session_analytics.period_start; Type: COMMENT; Schema: analytics; Owner: -
@@ -3217,146 +3814,81 @@ COMMENT ON COLUMN analytics.workshop_session_analytics.accepted_requests IS 'Req
 -- Name: COLUMN workshop_session_analytics.median_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
 --
 
-COMMENT ON COLUMN analytics.workshop_session_analytics.median_accept_seconds IS 'Median of accepted_at - created_at in seconds over accepted_requests (percentile_cont 0.5); NULL when none.';
+COMMENT ON COLUMN analytics.workshop_session_analytics.median_accept_seconds IS 'Median of accepted_at - created_at in seconds over accepted_requests (percentile_cont 0.5 over the histogram, within 0.5 % of the exact value); NULL when none.';
 
 --
 -- Name: COLUMN workshop_session_analytics.p90_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
 --
 
-COMMENT ON COLUMN analytics.workshop_session_analytics.p90_accept_seconds IS '90th percentile of accepted_at - created_at in seconds (percentile_cont 0.9); NULL when none.';
+COMMENT ON COLUMN analytics.workshop_session_analytics.p90_accept_seconds IS '90th percentile of accepted_at - created_at in seconds (percentile_cont 0.9 over the histogram); NULL when none.';
 
 --
--- Name: workshop_session_analytics_mv; Type: MATERIALIZED VIEW; Schema: analytics; Owner: -
+-- Name: analytics_changes; Type: TABLE; Schema: public; Owner: -
 --
 
-CREATE MATERIALIZED VIEW analytics.workshop_session_analytics_mv AS
- SELECT v.workshop_id,
-    v.workshop_name,
-    v.period_grain,
-    v.period_start,
-    v.sessions_served,
-    v.preferred_sessions,
-    v.preferred_requests,
-    v.preferred_requests_closed,
-    v.preferred_served_by_self,
-    v.preferred_self_serve_share,
-    v.revenue_minor,
-    v.revenue_currency,
-    v.review_count,
-    v.avg_rating,
-    v.accepted_requests,
-    v.median_accept_seconds,
-    v.p90_accept_seconds
-   FROM analytics.workshop_session_analytics v
-  WITH NO DATA;
+CREATE TABLE public.analytics_changes (
+    id bigint NOT NULL,
+    workshop_id uuid,
+    preferred_workshop_id uuid,
+    routing_type text,
+    created_at timestamp with time zone NOT NULL,
+    logged_at timestamp with time zone DEFAULT now() NOT NULL
+);
 
 --
--- Name: MATERIALIZED VIEW workshop_session_analytics_mv; Type: COMMENT; Schema: analytics; Owner: -
+-- Name: TABLE analytics_changes; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON MATERIALIZED VIEW analytics.workshop_session_analytics_mv IS 'Materialized analytics.workshop_session_analytics (same columns); refresh with refresh_analytics(), concurrent-safe (REFRESH MATERIALIZED VIEW CONCURRENTLY on the unique key workshop_id, period_grain, period_start).';
+COMMENT ON TABLE public.analytics_changes IS 'Queue of changes not yet in the analytics rollups: one row per changed version of a session, request or review, written by triggers, consumed (deleted) by refresh_analytics(). Its oldest logged_at is the age of the BI data.';
 
 --
--- Name: COLUMN workshop_session_analytics_mv.workshop_id; Type: COMMENT; Schema: analytics; Owner: -
+-- Name: COLUMN analytics_changes.id; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN analytics.workshop_session_analytics_mv.workshop_id IS 'See analytics.workshop_session_analytics.workshop_id.';
+COMMENT ON COLUMN public.analytics_changes.id IS 'Queue order.';
 
 --
--- Name: COLUMN workshop_session_analytics_mv.workshop_name; Type: COMMENT; Schema: analytics; Owner: -
+-- Name: COLUMN analytics_changes.workshop_id; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN analytics.workshop_session_analytics_mv.workshop_name IS 'See analytics.workshop_session_analytics.workshop_name.';
+COMMENT ON COLUMN public.analytics_changes.workshop_id IS 'A serving workshop whose figures changed (NULL: none).';
 
 --
--- Name: COLUMN workshop_session_analytics_mv.period_grain; Type: COMMENT; Schema: analytics; Owner: -
+-- Name: COLUMN analytics_changes.preferred_workshop_id; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN analytics.workshop_session_analytics_mv.period_grain IS 'See analytics.workshop_session_analytics.period_grain.';
+COMMENT ON COLUMN public.analytics_changes.preferred_workshop_id IS 'A preferred workshop whose figures changed (NULL: none).';
 
 --
--- Name: COLUMN workshop_session_analytics_mv.period_start; Type: COMMENT; Schema: analytics; Owner: -
+-- Name: COLUMN analytics_changes.routing_type; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN analytics.workshop_session_analytics_mv.period_start IS 'See analytics.workshop_session_analytics.period_start.';
+COMMENT ON COLUMN public.analytics_changes.routing_type IS 'A routing type whose figures changed (NULL: none).';
 
 --
--- Name: COLUMN workshop_session_analytics_mv.sessions_served; Type: COMMENT; Schema: analytics; Owner: -
+-- Name: COLUMN analytics_changes.created_at; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN analytics.workshop_session_analytics_mv.sessions_served IS 'See analytics.workshop_session_analytics.sessions_served.';
+COMMENT ON COLUMN public.analytics_changes.created_at IS 'created_at of the changed row: its UTC day is the period to recount.';
 
 --
--- Name: COLUMN workshop_session_analytics_mv.preferred_sessions; Type: COMMENT; Schema: analytics; Owner: -
+-- Name: COLUMN analytics_changes.logged_at; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN analytics.workshop_session_analytics_mv.preferred_sessions IS 'See analytics.workshop_session_analytics.preferred_sessions.';
+COMMENT ON COLUMN public.analytics_changes.logged_at IS 'When the change was made (start of its transaction).';
 
 --
--- Name: COLUMN workshop_session_analytics_mv.preferred_requests; Type: COMMENT; Schema: analytics; Owner: -
+-- Name: analytics_changes_id_seq; Type: SEQUENCE; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN analytics.workshop_session_analytics_mv.preferred_requests IS 'See analytics.workshop_session_analytics.preferred_requests.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.preferred_requests_closed; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.workshop_session_analytics_mv.preferred_requests_closed IS 'See analytics.workshop_session_analytics.preferred_requests_closed.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.preferred_served_by_self; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.workshop_session_analytics_mv.preferred_served_by_self IS 'See analytics.workshop_session_analytics.preferred_served_by_self.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.preferred_self_serve_share; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.workshop_session_analytics_mv.preferred_self_serve_share IS 'See analytics.workshop_session_analytics.preferred_self_serve_share.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.revenue_minor; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.workshop_session_analytics_mv.revenue_minor IS 'See analytics.workshop_session_analytics.revenue_minor.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.revenue_currency; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.workshop_session_analytics_mv.revenue_currency IS 'See analytics.workshop_session_analytics.revenue_currency.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.review_count; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.workshop_session_analytics_mv.review_count IS 'See analytics.workshop_session_analytics.review_count.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.avg_rating; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.workshop_session_analytics_mv.avg_rating IS 'See analytics.workshop_session_analytics.avg_rating.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.accepted_requests; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.workshop_session_analytics_mv.accepted_requests IS 'See analytics.workshop_session_analytics.accepted_requests.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.median_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.workshop_session_analytics_mv.median_accept_seconds IS 'See analytics.workshop_session_analytics.median_accept_seconds.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.p90_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.workshop_session_analytics_mv.p90_accept_seconds IS 'See analytics.workshop_session_analytics.p90_accept_seconds.';
+ALTER TABLE public.analytics_changes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.analytics_changes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 --
 -- Name: customers; Type: TABLE; Schema: public; Owner: -
@@ -3620,6 +4152,98 @@ COMMENT ON COLUMN public.plans.is_active IS 'Only active plans can be bought.';
 COMMENT ON COLUMN public.plans.created_at IS 'When the plan was created.';
 
 --
+-- Name: reviews; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.reviews (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    session_id uuid NOT NULL,
+    customer_id uuid NOT NULL,
+    mechanic_id uuid NOT NULL,
+    rating smallint NOT NULL,
+    comment text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT reviews_rating_check CHECK (((rating >= 1) AND (rating <= 5)))
+);
+
+--
+-- Name: TABLE reviews; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.reviews IS 'A customer''s rating of a session, one per session.';
+
+--
+-- Name: COLUMN reviews.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reviews.id IS 'Review id (UUID).';
+
+--
+-- Name: COLUMN reviews.session_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reviews.session_id IS 'The reviewed session (unique: one review per session).';
+
+--
+-- Name: COLUMN reviews.customer_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reviews.customer_id IS 'The reviewing customer.';
+
+--
+-- Name: COLUMN reviews.mechanic_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reviews.mechanic_id IS 'The mechanic reviewed.';
+
+--
+-- Name: COLUMN reviews.rating; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reviews.rating IS 'Stars, 1 to 5.';
+
+--
+-- Name: COLUMN reviews.comment; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reviews.comment IS 'Free text, optional.';
+
+--
+-- Name: COLUMN reviews.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reviews.created_at IS 'When the review was written.';
+
+--
+-- Name: routing_candidates; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.routing_candidates (
+    id boolean DEFAULT true NOT NULL,
+    eligible_mechanics integer DEFAULT 0 NOT NULL,
+    CONSTRAINT routing_candidates_eligible_mechanics_check CHECK ((eligible_mechanics >= 0)),
+    CONSTRAINT routing_candidates_id_check CHECK (id)
+);
+
+--
+-- Name: TABLE routing_candidates; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.routing_candidates IS 'One row: how many mechanics routing may use right now (the rows of routing_available_mechanics), kept exact by triggers on mechanics and organizations; recounted by workshop_stats_rebuild().';
+
+--
+-- Name: COLUMN routing_candidates.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_candidates.id IS 'Always TRUE: makes this a one-row table.';
+
+--
+-- Name: COLUMN routing_candidates.eligible_mechanics; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_candidates.eligible_mechanics IS 'Mechanics admitted by routing_mechanic_eligible: active, available, independent or of an active workshop.';
+
+--
 -- Name: routing_events; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3760,6 +4384,123 @@ COMMENT ON COLUMN public.routing_settings.open_wait_seconds IS 'How long hybrid 
 --
 
 COMMENT ON COLUMN public.routing_settings.updated_at IS 'When the settings last changed.';
+
+--
+-- Name: sessions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sessions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    customer_id uuid NOT NULL,
+    mechanic_id uuid,
+    plan_code text NOT NULL,
+    intake_id uuid,
+    stripe_checkout_session_id text,
+    amount_total_minor integer NOT NULL,
+    currency text NOT NULL,
+    status text DEFAULT 'waiting'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    started_at timestamp with time zone,
+    ended_at timestamp with time zone,
+    workshop_id uuid,
+    preferred_workshop_id uuid,
+    CONSTRAINT sessions_amount_total_minor_check CHECK ((amount_total_minor >= 0)),
+    CONSTRAINT sessions_check CHECK (((ended_at IS NULL) OR (started_at IS NULL) OR (ended_at >= started_at))),
+    CONSTRAINT sessions_check1 CHECK (((status <> ALL (ARRAY['live'::text, 'completed'::text])) OR (mechanic_id IS NOT NULL))),
+    CONSTRAINT sessions_currency_check CHECK ((currency ~ '^[a-z]{3}$'::text)),
+    CONSTRAINT sessions_status_check CHECK ((status = ANY (ARRAY['waiting'::text, 'live'::text, 'completed'::text, 'cancelled'::text, 'refunded'::text]))),
+    CONSTRAINT sessions_stripe_checkout_session_id_check CHECK ((stripe_checkout_session_id ~ '^cs_[A-Za-z0-9_]+$'::text))
+);
+
+--
+-- Name: TABLE sessions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.sessions IS 'A paid video session between a customer and (once accepted) a mechanic.';
+
+--
+-- Name: COLUMN sessions.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.id IS 'Session id (UUID).';
+
+--
+-- Name: COLUMN sessions.customer_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.customer_id IS 'The paying customer.';
+
+--
+-- Name: COLUMN sessions.mechanic_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.mechanic_id IS 'The mechanic who accepted; NULL while waiting.';
+
+--
+-- Name: COLUMN sessions.plan_code; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.plan_code IS 'The plan bought.';
+
+--
+-- Name: COLUMN sessions.intake_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.intake_id IS 'The intake describing the problem, if any.';
+
+--
+-- Name: COLUMN sessions.stripe_checkout_session_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.stripe_checkout_session_id IS 'Stripe Checkout Session id (cs_...); unique, so a purchase is fulfilled once.';
+
+--
+-- Name: COLUMN sessions.amount_total_minor; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.amount_total_minor IS 'Amount paid, in minor units, as Stripe reported it.';
+
+--
+-- Name: COLUMN sessions.currency; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.currency IS 'Currency paid, lower-case ISO 4217.';
+
+--
+-- Name: COLUMN sessions.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.status IS 'waiting (for a mechanic), live, completed, cancelled, refunded.';
+
+--
+-- Name: COLUMN sessions.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.created_at IS 'When the session was created (payment fulfilled).';
+
+--
+-- Name: COLUMN sessions.started_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.started_at IS 'When the call started.';
+
+--
+-- Name: COLUMN sessions.ended_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.ended_at IS 'When the call ended.';
+
+--
+-- Name: COLUMN sessions.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.workshop_id IS 'The workshop that served the session (for revenue splits); NULL for independents or while waiting.';
+
+--
+-- Name: COLUMN sessions.preferred_workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.preferred_workshop_id IS 'The workshop the customer chose (for analytics).';
 
 --
 -- Name: stripe_events; Type: TABLE; Schema: public; Owner: -
@@ -3926,7 +4667,7 @@ CREATE VIEW ssr_private.routing_available_mechanics AS
     m.rating
    FROM (public.mechanics m
      LEFT JOIN public.organizations o ON ((m.workshop_id = o.id)))
-  WHERE ((m.status = 'active'::text) AND m.is_available AND ((m.workshop_id IS NULL) OR (o.status = 'active'::text)));
+  WHERE public.routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status);
 
 --
 -- Name: VIEW routing_available_mechanics; Type: COMMENT; Schema: ssr_private; Owner: -
@@ -3951,6 +4692,27 @@ COMMENT ON COLUMN ssr_private.routing_available_mechanics.workshop_id IS 'Their 
 --
 
 COMMENT ON COLUMN ssr_private.routing_available_mechanics.rating IS 'Their cached rating, used to order candidates.';
+
+--
+-- Name: analytics_changes analytics_changes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.analytics_changes
+    ADD CONSTRAINT analytics_changes_pkey PRIMARY KEY (id);
+
+--
+-- Name: analytics_routing_rollup analytics_routing_rollup_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.analytics_routing_rollup
+    ADD CONSTRAINT analytics_routing_rollup_pkey PRIMARY KEY (routing_type, day);
+
+--
+-- Name: analytics_workshop_rollup analytics_workshop_rollup_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.analytics_workshop_rollup
+    ADD CONSTRAINT analytics_workshop_rollup_pkey PRIMARY KEY (workshop_id, period_grain, period_start);
 
 --
 -- Name: checkout_purchases checkout_purchases_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -4030,6 +4792,13 @@ ALTER TABLE ONLY public.reviews
     ADD CONSTRAINT reviews_session_id_key UNIQUE (session_id);
 
 --
+-- Name: routing_candidates routing_candidates_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.routing_candidates
+    ADD CONSTRAINT routing_candidates_pkey PRIMARY KEY (id);
+
+--
 -- Name: routing_events routing_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4107,28 +4876,16 @@ ALTER TABLE ONLY ssr_meta.schema_objects
     ADD CONSTRAINT schema_objects_pkey PRIMARY KEY (path);
 
 --
--- Name: routing_effectiveness_mv_day_idx; Type: INDEX; Schema: analytics; Owner: -
+-- Name: analytics_routing_rollup_day_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX routing_effectiveness_mv_day_idx ON analytics.routing_effectiveness_mv USING btree (day);
+CREATE INDEX analytics_routing_rollup_day_idx ON public.analytics_routing_rollup USING btree (day);
 
 --
--- Name: routing_effectiveness_mv_key; Type: INDEX; Schema: analytics; Owner: -
+-- Name: analytics_workshop_rollup_period_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE UNIQUE INDEX routing_effectiveness_mv_key ON analytics.routing_effectiveness_mv USING btree (routing_type, day);
-
---
--- Name: workshop_session_analytics_mv_key; Type: INDEX; Schema: analytics; Owner: -
---
-
-CREATE UNIQUE INDEX workshop_session_analytics_mv_key ON analytics.workshop_session_analytics_mv USING btree (workshop_id, period_grain, period_start);
-
---
--- Name: workshop_session_analytics_mv_period_idx; Type: INDEX; Schema: analytics; Owner: -
---
-
-CREATE INDEX workshop_session_analytics_mv_period_idx ON analytics.workshop_session_analytics_mv USING btree (period_grain, period_start);
+CREATE INDEX analytics_workshop_rollup_period_idx ON public.analytics_workshop_rollup USING btree (period_grain, period_start);
 
 --
 -- Name: checkout_purchases_customer_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -4185,6 +4942,12 @@ CREATE INDEX routing_events_type_idx ON public.routing_events USING btree (event
 CREATE INDEX routing_outbox_channel_idx ON public.routing_outbox USING btree (channel, id);
 
 --
+-- Name: routing_outbox_unnotified_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX routing_outbox_unnotified_idx ON public.routing_outbox USING btree (id) WHERE (notified_at IS NULL);
+
+--
 -- Name: routing_outbox_unpublished_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -4239,10 +5002,10 @@ CREATE INDEX session_requests_pending_preferred_idx ON public.session_requests U
 CREATE INDEX session_requests_pending_window_idx ON public.session_requests USING btree (exclusive_until) WHERE ((status = 'pending'::text) AND (routing_type = 'hybrid'::text) AND (escalated_at IS NULL) AND (exclusive_until IS NOT NULL));
 
 --
--- Name: session_requests_preferred_workshop_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: session_requests_preferred_created_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX session_requests_preferred_workshop_idx ON public.session_requests USING btree (preferred_workshop_id);
+CREATE INDEX session_requests_preferred_created_idx ON public.session_requests USING btree (preferred_workshop_id, created_at);
 
 --
 -- Name: session_requests_routing_type_idx; Type: INDEX; Schema: public; Owner: -
@@ -4251,10 +5014,10 @@ CREATE INDEX session_requests_preferred_workshop_idx ON public.session_requests 
 CREATE INDEX session_requests_routing_type_idx ON public.session_requests USING btree (routing_type, created_at);
 
 --
--- Name: session_requests_workshop_id_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: session_requests_workshop_created_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX session_requests_workshop_id_idx ON public.session_requests USING btree (workshop_id);
+CREATE INDEX session_requests_workshop_created_idx ON public.session_requests USING btree (workshop_id, created_at);
 
 --
 -- Name: sessions_created_at_idx; Type: INDEX; Schema: public; Owner: -
@@ -4299,22 +5062,82 @@ CREATE INDEX stripe_events_checkout_session_idx ON public.stripe_events USING bt
 CREATE INDEX stripe_events_purchase_id_idx ON public.stripe_events USING btree (purchase_id);
 
 --
+-- Name: reviews analytics_changes_reviews_ins_del; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_changes_reviews_ins_del AFTER INSERT OR DELETE ON public.reviews FOR EACH ROW EXECUTE FUNCTION ssr_private.analytics_changes_reviews_trg();
+
+--
+-- Name: reviews analytics_changes_reviews_upd; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_changes_reviews_upd AFTER UPDATE ON public.reviews FOR EACH ROW WHEN (((old.session_id IS DISTINCT FROM new.session_id) OR (old.rating IS DISTINCT FROM new.rating))) EXECUTE FUNCTION ssr_private.analytics_changes_reviews_trg();
+
+--
+-- Name: session_requests analytics_changes_session_requests_ins_del; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_changes_session_requests_ins_del AFTER INSERT OR DELETE ON public.session_requests FOR EACH ROW EXECUTE FUNCTION ssr_private.analytics_changes_session_requests_trg();
+
+--
+-- Name: session_requests analytics_changes_session_requests_upd; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_changes_session_requests_upd AFTER UPDATE ON public.session_requests FOR EACH ROW WHEN ((((((((old.status IS DISTINCT FROM new.status) OR (old.workshop_id IS DISTINCT FROM new.workshop_id)) OR (old.preferred_workshop_id IS DISTINCT FROM new.preferred_workshop_id)) OR (old.routing_type IS DISTINCT FROM new.routing_type)) OR (old.escalated_at IS DISTINCT FROM new.escalated_at)) OR (old.created_at IS DISTINCT FROM new.created_at)) OR (old.accepted_at IS DISTINCT FROM new.accepted_at))) EXECUTE FUNCTION ssr_private.analytics_changes_session_requests_trg();
+
+--
+-- Name: sessions analytics_changes_sessions_del; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_changes_sessions_del AFTER DELETE ON public.sessions FOR EACH ROW WHEN (((old.workshop_id IS NOT NULL) OR (old.preferred_workshop_id IS NOT NULL))) EXECUTE FUNCTION ssr_private.analytics_changes_sessions_trg();
+
+--
+-- Name: sessions analytics_changes_sessions_ins; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_changes_sessions_ins AFTER INSERT ON public.sessions FOR EACH ROW WHEN (((new.workshop_id IS NOT NULL) OR (new.preferred_workshop_id IS NOT NULL))) EXECUTE FUNCTION ssr_private.analytics_changes_sessions_trg();
+
+--
+-- Name: sessions analytics_changes_sessions_upd; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_changes_sessions_upd AFTER UPDATE ON public.sessions FOR EACH ROW WHEN (((((((old.workshop_id IS DISTINCT FROM new.workshop_id) OR (old.preferred_workshop_id IS DISTINCT FROM new.preferred_workshop_id)) OR (old.status IS DISTINCT FROM new.status)) OR (old.amount_total_minor IS DISTINCT FROM new.amount_total_minor)) OR (old.currency IS DISTINCT FROM new.currency)) OR (old.created_at IS DISTINCT FROM new.created_at))) EXECUTE FUNCTION ssr_private.analytics_changes_sessions_trg();
+
+--
+-- Name: reviews analytics_rollups_truncate_reviews; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_rollups_truncate_reviews AFTER TRUNCATE ON public.reviews FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
+
+--
+-- Name: session_requests analytics_rollups_truncate_session_requests; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_rollups_truncate_session_requests AFTER TRUNCATE ON public.session_requests FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
+
+--
+-- Name: sessions analytics_rollups_truncate_sessions; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_rollups_truncate_sessions AFTER TRUNCATE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
+
+--
 -- Name: session_requests routing_audit_request; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER routing_audit_request AFTER UPDATE OF status, escalated_at ON public.session_requests FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) OR (old.escalated_at IS DISTINCT FROM new.escalated_at))) EXECUTE FUNCTION ssr_private.routing_audit_request();
 
 --
+-- Name: organizations routing_candidates_organizations_upd; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER routing_candidates_organizations_upd AFTER UPDATE ON public.organizations FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION ssr_private.routing_candidates_organizations_trg();
+
+--
 -- Name: routing_events routing_events_append_only; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER routing_events_append_only BEFORE DELETE OR UPDATE ON public.routing_events FOR EACH ROW EXECUTE FUNCTION ssr_private.routing_events_append_only();
-
---
--- Name: routing_outbox routing_outbox_notify; Type: TRIGGER; Schema: public; Owner: -
---
-
-CREATE TRIGGER routing_outbox_notify AFTER INSERT ON public.routing_outbox FOR EACH ROW EXECUTE FUNCTION ssr_private.routing_outbox_notify();
 
 --
 -- Name: session_requests routing_sync_session; Type: TRIGGER; Schema: public; Owner: -
@@ -4617,7 +5440,7 @@ ALTER TABLE public.session_requests ENABLE ROW LEVEL SECURITY;
 CREATE POLICY session_requests_mechanic_select ON public.session_requests FOR SELECT TO mechanic USING (((mechanic_id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) OR ((status = 'pending'::text) AND ((expires_at IS NULL) OR (expires_at > now())) AND (EXISTS ( SELECT 1
    FROM (public.mechanics m
      LEFT JOIN public.organizations o ON ((m.workshop_id = o.id)))
-  WHERE ((m.id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) AND (m.status = 'active'::text) AND m.is_available AND ((m.workshop_id IS NULL) OR (o.status = 'active'::text)) AND ((session_requests.routing_type = 'broadcast'::text) OR ((session_requests.routing_type = 'workshop_only'::text) AND (m.workshop_id = session_requests.preferred_workshop_id)) OR ((session_requests.routing_type = 'hybrid'::text) AND ((m.workshop_id = session_requests.preferred_workshop_id) OR (session_requests.exclusive_until IS NULL) OR (session_requests.exclusive_until <= now()))))))))));
+  WHERE ((m.id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) AND public.routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status) AND ((session_requests.routing_type = 'broadcast'::text) OR ((session_requests.routing_type = 'workshop_only'::text) AND (m.workshop_id = session_requests.preferred_workshop_id)) OR ((session_requests.routing_type = 'hybrid'::text) AND ((m.workshop_id = session_requests.preferred_workshop_id) OR (session_requests.exclusive_until IS NULL) OR (session_requests.exclusive_until <= now()))))))))));
 
 --
 -- Name: POLICY session_requests_mechanic_select ON session_requests; Type: COMMENT; Schema: public; Owner: -
@@ -4688,6 +5511,12 @@ GRANT SELECT ON TABLE public.session_requests TO mechanic;
 REVOKE ALL ON FUNCTION public.accept_session_request(p_request_id uuid, p_mechanic_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.accept_session_request(p_request_id uuid, p_mechanic_id uuid) TO ssr_app;
 GRANT ALL ON FUNCTION public.accept_session_request(p_request_id uuid, p_mechanic_id uuid) TO mechanic;
+
+--
+-- Name: FUNCTION analytics_rollups_rebuild(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.analytics_rollups_rebuild() FROM PUBLIC;
 
 --
 -- Name: FUNCTION attach_checkout_session(p_purchase_id uuid, p_stripe_checkout_session_id text); Type: ACL; Schema: public; Owner: -
@@ -4786,16 +5615,29 @@ REVOKE ALL ON FUNCTION public.handle_checkout_event(p_event_id text, p_event_typ
 GRANT ALL ON FUNCTION public.handle_checkout_event(p_event_id text, p_event_type text, p_livemode boolean, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) TO ssr_app;
 
 --
--- Name: FUNCTION refresh_analytics(); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION refresh_analytics(p_max_changes integer); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.refresh_analytics() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.refresh_analytics(p_max_changes integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_mechanic_eligible(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.routing_mechanic_eligible(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.routing_mechanic_eligible(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text) TO mechanic;
 
 --
 -- Name: FUNCTION routing_outbox_prune(p_keep interval); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.routing_outbox_prune(p_keep interval) FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_outbox_relay(p_limit integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.routing_outbox_relay(p_limit integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION routing_outbox_replay(p_after_id bigint, p_channels text[], p_limit integer); Type: ACL; Schema: public; Owner: -
@@ -4823,6 +5665,54 @@ REVOKE ALL ON FUNCTION public.sweep_session_requests(p_now timestamp with time z
 --
 
 REVOKE ALL ON FUNCTION public.workshop_stats_rebuild() FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_bucket(p_seconds double precision); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_bucket(p_seconds double precision) FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_changes_reviews_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_changes_reviews_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_changes_session_requests_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_changes_session_requests_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_changes_sessions_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_changes_sessions_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_rollups_truncate_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_rollups_truncate_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION api_functions(); Type: ACL; Schema: ssr_private; Owner: -
@@ -4874,6 +5764,12 @@ REVOKE ALL ON FUNCTION ssr_private.fulfill_checkout_existing(p_stripe_session_id
 REVOKE ALL ON FUNCTION ssr_private.routing_audit_request() FROM PUBLIC;
 
 --
+-- Name: FUNCTION routing_candidates_organizations_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_candidates_organizations_trg() FROM PUBLIC;
+
+--
 -- Name: FUNCTION routing_events_append_only(); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -4884,12 +5780,6 @@ REVOKE ALL ON FUNCTION ssr_private.routing_events_append_only() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION ssr_private.routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone) FROM PUBLIC;
-
---
--- Name: FUNCTION routing_outbox_notify(); Type: ACL; Schema: ssr_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION ssr_private.routing_outbox_notify() FROM PUBLIC;
 
 --
 -- Name: FUNCTION routing_publish(p_request public.session_requests, p_event text); Type: ACL; Schema: ssr_private; Owner: -
@@ -4958,12 +5848,6 @@ REVOKE ALL ON FUNCTION ssr_private.workshop_stats_truncate_trg() FROM PUBLIC;
 GRANT SELECT ON TABLE analytics.routing_effectiveness TO analytics;
 
 --
--- Name: TABLE routing_effectiveness_mv; Type: ACL; Schema: analytics; Owner: -
---
-
-GRANT SELECT ON TABLE analytics.routing_effectiveness_mv TO analytics;
-
---
 -- Name: COLUMN organizations.id; Type: ACL; Schema: public; Owner: -
 --
 
@@ -4980,12 +5864,6 @@ GRANT SELECT(status) ON TABLE public.organizations TO mechanic;
 --
 
 GRANT SELECT ON TABLE analytics.workshop_session_analytics TO analytics;
-
---
--- Name: TABLE workshop_session_analytics_mv; Type: ACL; Schema: analytics; Owner: -
---
-
-GRANT SELECT ON TABLE analytics.workshop_session_analytics_mv TO analytics;
 
 --
 -- Name: COLUMN mechanics.id; Type: ACL; Schema: public; Owner: -

@@ -37,7 +37,6 @@ def test_sql_api_doc_lists_every_api_function_and_the_call_graph(conn):
 def test_readme_names_existing_views_and_functions(conn):
     readme = (ROOT / "README.md").read_text()
     for view in ("analytics.workshop_session_analytics", "analytics.routing_effectiveness",
-                 "analytics.workshop_session_analytics_mv", "analytics.routing_effectiveness_mv",
                  "ssr_private.routing_available_mechanics"):
         assert view.split(".")[1] in readme
         assert conn.execute("SELECT to_regclass(%s) IS NOT NULL", (view,)).fetchone() == (True,), view
@@ -55,12 +54,10 @@ def test_readme_bi_contract_names_real_columns(conn):
     columns = {
         r[0] for r in conn.execute(
             "SELECT attname FROM pg_attribute WHERE attnum > 0 AND NOT attisdropped AND attrelid IN ("
-            "'analytics.workshop_session_analytics'::regclass, 'analytics.routing_effectiveness'::regclass, "
-            "'analytics.workshop_session_analytics_mv'::regclass, 'analytics.routing_effectiveness_mv'::regclass)"
+            "'analytics.workshop_session_analytics'::regclass, 'analytics.routing_effectiveness'::regclass)"
         )
     }
-    not_columns = {"analytics", "day", "week", "month", "workshop_session_analytics", "routing_effectiveness",
-                   "workshop_session_analytics_mv", "routing_effectiveness_mv"}
+    not_columns = {"analytics", "day", "week", "month", "workshop_session_analytics", "routing_effectiveness"}
     unknown = sorted(names - columns - not_columns)
     assert unknown == []
     assert {"workshop_id", "period_grain", "period_start", "routing_type", "day"} <= columns

@@ -41,8 +41,14 @@ FROM (
     ('cancel_session_request(uuid,text)', ARRAY[]::text [], 'owner: support and refunds'),
     ('sweep_session_requests(timestamp with time zone)', ARRAY[]::text [], 'owner: the periodic worker'),
     ('routing_outbox_prune(interval)', ARRAY[]::text [], 'owner: the periodic worker'),
-    ('refresh_analytics()', ARRAY[]::text [], 'owner: cron'),
+    ('refresh_analytics(integer)', ARRAY[]::text [], 'owner: the worker or cron'),
     ('workshop_stats_rebuild()', ARRAY[]::text [], 'owner: repair of the directory aggregates'),
+    (
+        'routing_mechanic_eligible(text,boolean,uuid,text)', ARRAY['mechanic'],
+        'the eligibility rule; the mechanic row policy calls it'
+    ),
+    ('analytics_rollups_rebuild()', ARRAY[]::text[], 'owner: repair of the analytics rollups'),
+    ('routing_outbox_relay(integer)', ARRAY[]::text[], 'owner: the worker sends committed notifications'),
     ('explain_routing(uuid)', ARRAY[]::text [], 'owner: audit narrative (optional PL/Python layer)')
 ) AS t (signature, grantees, purpose)
 $$;

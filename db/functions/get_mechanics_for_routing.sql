@@ -40,8 +40,8 @@ BEGIN
         FROM mechanics AS m
         WHERE
             m.workshop_id = p_workshop_id
-            AND m.status = 'active'
-            AND m.is_available
+            -- the workshop is active (validated above)
+            AND routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, 'active')
         ORDER BY m.rating::float8 DESC NULLS LAST, m.id;
         RETURN;
     END IF;

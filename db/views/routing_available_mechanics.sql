@@ -1,8 +1,8 @@
--- routing_available_mechanics: THE eligibility rule of routing, in one place. A mechanic
--- can be offered and can accept a request when they are active and available and either
--- independent or working for an active workshop (pending and suspended workshops' mechanics
--- are excluded everywhere). Inlined by the planner; the functions of routing read it.
--- (The mechanic row-level-security policy of migration 0010 spells out the same rule.)
+-- routing_available_mechanics: the mechanics routing may use now, by the eligibility rule
+-- routing_mechanic_eligible (active and available, independent or of an active workshop;
+-- pending and suspended workshops' mechanics are excluded everywhere). Inlined by the
+-- planner; the functions of routing read it. The mechanic row-level-security policy and
+-- the counting triggers (workshop_stats, routing_candidates) call the same function.
 CREATE OR REPLACE VIEW ssr_private.routing_available_mechanics AS
 SELECT
     m.id AS mechanic_id,
@@ -10,10 +10,7 @@ SELECT
     m.rating
 FROM mechanics AS m
 LEFT JOIN organizations AS o ON m.workshop_id = o.id
-WHERE
-    m.status = 'active'
-    AND m.is_available
-    AND (m.workshop_id IS NULL OR o.status = 'active');
+WHERE routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status);
 
 COMMENT ON VIEW ssr_private.routing_available_mechanics IS
 'Mechanics routing may use right now: active, available, independent or of an active workshop.';

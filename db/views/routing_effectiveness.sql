@@ -1,40 +1,27 @@
--- BI contract (issue 5): how well each routing type works, per UTC day of the
--- request's creation. One row per (routing_type, day) with requests.
--- Reads the full history: at millions of requests use routing_effectiveness_mv.
+-- BI contract: how well each routing type works, per UTC day of the request's
+-- creation. One row per (routing_type, day) with requests.
+-- Reads analytics_routing_rollup, kept by refresh_analytics() (the worker runs it every
+-- few seconds; each run recounts the days that changed, with exact percentiles).
 CREATE OR REPLACE VIEW analytics.routing_effectiveness AS
 SELECT
-    sr.routing_type,
-    date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date AS day,
-    count(*) AS requests,
-    count(*) FILTER (WHERE sr.status = 'accepted') AS accepted,
-    count(*) FILTER (WHERE sr.status = 'expired') AS expired,
-    count(*) FILTER (WHERE sr.status = 'cancelled') AS cancelled,
-    count(*) FILTER (WHERE sr.status = 'pending') AS pending,
-    count(*) FILTER (WHERE sr.escalated_at IS NOT NULL) AS escalated,
-    count(*) FILTER (
-        WHERE sr.status = 'accepted' AND sr.preferred_workshop_id IS NOT NULL
-        AND sr.workshop_id IS DISTINCT FROM sr.preferred_workshop_id
-    ) AS accepted_outside_preferred,
-    percentile_cont(0.5) WITHIN GROUP (
-        ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
-    ) AS median_accept_seconds,
-    percentile_cont(0.9) WITHIN GROUP (
-        ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
-    ) AS p90_accept_seconds,
-    percentile_cont(0.99) WITHIN GROUP (
-        ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
-    ) AS p99_accept_seconds,
-    round(
-        (count(*) FILTER (WHERE sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id))::numeric
-        / nullif(count(*) FILTER (WHERE sr.preferred_workshop_id IS NOT NULL AND sr.status IN ('accepted', 'expired')), 0),
-        4
-    ) AS preferred_served_share
-FROM session_requests AS sr
-GROUP BY sr.routing_type, date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date;
+    r.routing_type,
+    r.day,
+    r.requests,
+    r.accepted,
+    r.expired,
+    r.cancelled,
+    r.pending,
+    r.escalated,
+    r.accepted_outside_preferred,
+    r.median_accept_seconds,
+    r.p90_accept_seconds,
+    r.p99_accept_seconds,
+    round(r.preferred_accepted::numeric / nullif(r.preferred_closed, 0), 4) AS preferred_served_share
+FROM analytics_routing_rollup AS r;
 
 COMMENT ON VIEW analytics.routing_effectiveness IS
 'BI contract: per routing type and UTC day of creation, request outcomes, hybrid escalations, time to accept '
-'(median/p90/p99) and the share served by the preferred workshop. Live; analytics.routing_effectiveness_mv is the materialized copy.';
+'(median/p90/p99) and the share served by the preferred workshop. Reads the rollups kept by refresh_analytics().';
 COMMENT ON COLUMN analytics.routing_effectiveness.routing_type IS 'workshop_only, hybrid or broadcast.';
 COMMENT ON COLUMN analytics.routing_effectiveness.day IS 'UTC day on which the requests were created.';
 COMMENT ON COLUMN analytics.routing_effectiveness.requests IS 'Requests created that day, any status.';

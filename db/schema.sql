@@ -1691,7 +1691,7 @@ COMMENT ON FUNCTION public.routing_outbox_prune(p_keep interval) IS 'Deletes rou
 --
 
 CREATE FUNCTION public.routing_outbox_relay(p_limit integer DEFAULT 1000) RETURNS integer
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
@@ -2540,7 +2540,7 @@ FROM (
         'the eligibility rule; the mechanic row policy calls it'
     ),
     ('analytics_rollups_rebuild()', ARRAY[]::text[], 'owner: repair of the analytics rollups'),
-    ('routing_outbox_relay(integer)', ARRAY[]::text[], 'owner: the worker sends committed notifications'),
+    ('routing_outbox_relay(integer)', ARRAY['ssr_app'], 'the worker and the live hub send committed notifications'),
     ('explain_routing(uuid)', ARRAY[]::text [], 'owner: audit narrative (optional PL/Python layer)')
 ) AS t (signature, grantees, purpose)
 $$;
@@ -5638,6 +5638,7 @@ REVOKE ALL ON FUNCTION public.routing_outbox_prune(p_keep interval) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION public.routing_outbox_relay(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.routing_outbox_relay(p_limit integer) TO ssr_app;
 
 --
 -- Name: FUNCTION routing_outbox_replay(p_after_id bigint, p_channels text[], p_limit integer); Type: ACL; Schema: public; Owner: -

@@ -152,7 +152,7 @@ def test_analytics_cannot_run_privileged_functions(conn):
         "ssr_private.analytics_changes_session_requests_trg()",
         "ssr_private.analytics_changes_reviews_trg()",
         "ssr_private.analytics_rollups_truncate_trg()",
-        "routing_candidates_organizations_trg()",
+        "ssr_private.routing_candidates_organizations_trg()",
         "workshop_stats_rebuild()",
         "ssr_private.workshop_stats_apply(uuid,integer,integer,integer,bigint,bigint,bigint)",
         "ssr_private.workshop_stats_sessions_trg()",

@@ -48,7 +48,7 @@ FROM (
         'the eligibility rule; the mechanic row policy calls it'
     ),
     ('analytics_rollups_rebuild()', ARRAY[]::text[], 'owner: repair of the analytics rollups'),
-    ('routing_outbox_relay(integer)', ARRAY[]::text[], 'owner: the worker sends committed notifications'),
+    ('routing_outbox_relay(integer)', ARRAY['ssr_app'], 'the worker and the live hub send committed notifications'),
     ('explain_routing(uuid)', ARRAY[]::text [], 'owner: audit narrative (optional PL/Python layer)')
 ) AS t (signature, grantees, purpose)
 $$;

@@ -1,4 +1,4 @@
-"""tools/sweeper.py: the loop `make run` starts beside the app."""
+"""tools/sweeper.py: the sweep job the worker runs beside the app."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def test_cli_once_and_missing_url(seeded_conn, db_url):
     env = dict(os.environ, DATABASE_URL=db_url)
     res = subprocess.run([sys.executable, "-m", "tools.sweeper", "--once"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
-    assert "expired 1" in res.stdout
+    assert "job sweep: escalated 0, expired 1" in res.stderr
     assert seeded_conn.execute("SELECT status FROM session_requests WHERE id = %s", (req,)).fetchone() == ("expired",)
     assert seeded_conn.execute("SELECT count(*) FROM analytics_changes").fetchone() == (0,)  # the job ran too
     env.pop("DATABASE_URL")

@@ -7,10 +7,34 @@
 --
 
 --
+-- Name: analytics; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA analytics;
+
+--
+-- Name: SCHEMA analytics; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA analytics IS 'The BI views (workshop_session_analytics, routing_effectiveness and their _mv copies); role analytics finds them through its default search_path ("$user", public).';
+
+--
 -- Name: ssr_meta; Type: SCHEMA; Schema: -; Owner: -
 --
 
 CREATE SCHEMA ssr_meta;
+
+--
+-- Name: ssr_private; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA ssr_private;
+
+--
+-- Name: SCHEMA ssr_private; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA ssr_private IS 'Internal helpers, trigger functions and the eligibility view of Smart Session Routing; no USAGE for PUBLIC.';
 
 --
 -- Name: plpython3u; Type: EXTENSION; Schema: -; Owner: -
@@ -177,7 +201,6 @@ DECLARE
     v_now timestamptz := now();
     v_req session_requests;
     v_mech record;
-    v_acting uuid := routing_current_mechanic_id();
     v_ctid tid;
 BEGIN
     IF p_request_id IS NULL THEN
@@ -186,11 +209,7 @@ BEGIN
     IF p_mechanic_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
     END IF;
-    IF v_acting IS NOT NULL AND v_acting <> p_mechanic_id THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR403', MESSAGE = 'mechanic_id differs from the mechanic of this session (app.mechanic_id)',
-            COLUMN = 'mechanic_id';
-    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
 
     -- Concurrent accepts queue here; each then sees the latest committed version of the row.
     SELECT r.ctid INTO v_ctid FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
@@ -201,14 +220,14 @@ BEGIN
         mechanic_id = a.mechanic_id,
         accepted_at = v_now,
         outcome = 'accepted'
-    FROM routing_available_mechanics AS a
+    FROM ssr_private.routing_available_mechanics AS a
     WHERE
         r.ctid = v_ctid
         AND r.id = p_request_id
         AND r.status = 'pending'
         AND (r.expires_at IS NULL OR r.expires_at > v_now)
         AND a.mechanic_id = p_mechanic_id
-        AND routing_offer_score(r.routing_type, r.preferred_workshop_id, r.exclusive_until, a.workshop_id, v_now)
+        AND ssr_private.routing_offer_score(r.routing_type, r.preferred_workshop_id, r.exclusive_until, a.workshop_id, v_now)
         IS NOT NULL
     RETURNING r.* INTO v_req;
     IF FOUND THEN
@@ -299,108 +318,6 @@ $$;
 COMMENT ON FUNCTION public.accept_session_request(p_request_id uuid, p_mechanic_id uuid) IS 'Race-safe accept by one conditional UPDATE; raises SR400/SR403/SR404/SR409 with the reason when it cannot.';
 
 --
--- Name: analytics_bucket(double precision); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.analytics_bucket(p_seconds double precision) RETURNS double precision
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-    -- In double precision (a numeric log costs ~35 us a call): scale to 3 integer digits,
-    -- round, scale back by an exact power of ten (dividing two exact numbers rounds
-    -- correctly, so 12.3 is the same double as the literal 12.3).
-    SELECT CASE
-        WHEN p_seconds IS NULL THEN NULL
-        WHEN p_seconds <= 0 THEN 0::double precision
-        WHEN floor(log(p_seconds)) >= 2
-            THEN round(p_seconds / 10 ^ (floor(log(p_seconds)) - 2)) * 10 ^ (floor(log(p_seconds)) - 2)
-        ELSE round(p_seconds * 10 ^ (2 - floor(log(p_seconds)))) / 10 ^ (2 - floor(log(p_seconds)))
-    END
-$$;
-
---
--- Name: FUNCTION analytics_bucket(p_seconds double precision); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.analytics_bucket(p_seconds double precision) IS 'Histogram bucket of a time to accept: the seconds rounded to 3 significant digits (at most 0.5 % off).';
-
---
--- Name: analytics_changes_reviews_trg(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.analytics_changes_reviews_trg() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        INSERT INTO analytics_changes (workshop_id, created_at)
-        SELECT s.workshop_id, s.created_at
-        FROM sessions AS s
-        WHERE s.id = OLD.session_id AND s.workshop_id IS NOT NULL
-        FOR SHARE;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO analytics_changes (workshop_id, created_at)
-        SELECT s.workshop_id, s.created_at
-        FROM sessions AS s
-        WHERE s.id = NEW.session_id AND s.workshop_id IS NOT NULL
-        FOR SHARE;
-    END IF;
-    RETURN NULL;
-END
-$$;
-
---
--- Name: analytics_changes_session_requests_trg(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.analytics_changes_session_requests_trg() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-BEGIN
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, routing_type, created_at)
-        VALUES (NEW.workshop_id, NEW.preferred_workshop_id, NEW.routing_type, NEW.created_at);
-    END IF;
-    IF TG_OP = 'DELETE' OR (
-        TG_OP = 'UPDATE'
-        AND (OLD.workshop_id, OLD.preferred_workshop_id, OLD.routing_type, OLD.created_at)
-        IS DISTINCT FROM (NEW.workshop_id, NEW.preferred_workshop_id, NEW.routing_type, NEW.created_at)
-    ) THEN
-        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, routing_type, created_at)
-        VALUES (OLD.workshop_id, OLD.preferred_workshop_id, OLD.routing_type, OLD.created_at);
-    END IF;
-    RETURN NULL;
-END
-$$;
-
---
--- Name: analytics_changes_sessions_trg(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.analytics_changes_sessions_trg() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-BEGIN
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, created_at)
-        VALUES (NEW.workshop_id, NEW.preferred_workshop_id, NEW.created_at);
-    END IF;
-    IF TG_OP = 'DELETE' OR (
-        TG_OP = 'UPDATE'
-        AND (OLD.workshop_id, OLD.preferred_workshop_id, OLD.created_at)
-        IS DISTINCT FROM (NEW.workshop_id, NEW.preferred_workshop_id, NEW.created_at)
-    ) THEN
-        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, created_at)
-        VALUES (OLD.workshop_id, OLD.preferred_workshop_id, OLD.created_at);
-    END IF;
-    RETURN NULL;
-END
-$$;
-
---
 -- Name: analytics_rollups_rebuild(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -435,8 +352,8 @@ BEGIN
     v_workshops := ARRAY(SELECT o.id FROM organizations AS o);
     -- All grains in one pass over the base tables (cheaper than merging millions of days;
     -- refresh_analytics merges, and the property test holds both equal to a recount).
-    v_rows := v_rows + analytics_workshop_recount(ARRAY['day', 'week', 'month'], v_first, v_last, v_workshops);
-    v_rows := v_rows + analytics_routing_recount(
+    v_rows := v_rows + ssr_private.analytics_workshop_recount(ARRAY['day', 'week', 'month'], v_first, v_last, v_workshops);
+    v_rows := v_rows + ssr_private.analytics_routing_recount(
         v_first, v_last, ARRAY['workshop_only', 'hybrid', 'broadcast']
     );
     RETURN v_rows;
@@ -448,402 +365,6 @@ $$;
 --
 
 COMMENT ON FUNCTION public.analytics_rollups_rebuild() IS 'Recounts analytics_workshop_rollup and analytics_routing_rollup from scratch and empties analytics_changes; returns the rollup rows written. Owner only.';
-
---
--- Name: analytics_rollups_truncate_trg(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.analytics_rollups_truncate_trg() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-BEGIN
-    PERFORM analytics_rollups_rebuild();
-    RETURN NULL;
-END
-$$;
-
---
--- Name: analytics_routing_recount(date, date, text[]); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_from timestamptz := p_first_day::timestamp AT TIME ZONE 'UTC';
-    v_to timestamptz := (p_last_day + 1)::timestamp AT TIME ZONE 'UTC';
-    v_rows integer;
-BEGIN
-    DELETE FROM analytics_routing_rollup AS r
-    WHERE r.routing_type = ANY(p_types) AND r.day BETWEEN p_first_day AND p_last_day;
-
-    INSERT INTO analytics_routing_rollup (
-        routing_type, day, requests, accepted, expired, cancelled, pending, escalated,
-        accepted_outside_preferred, preferred_accepted, preferred_closed,
-        median_accept_seconds, p90_accept_seconds, p99_accept_seconds
-    )
-    SELECT
-        sr.routing_type,
-        date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date AS day,
-        count(*) AS requests,
-        count(*) FILTER (WHERE sr.status = 'accepted') AS accepted,
-        count(*) FILTER (WHERE sr.status = 'expired') AS expired,
-        count(*) FILTER (WHERE sr.status = 'cancelled') AS cancelled,
-        count(*) FILTER (WHERE sr.status = 'pending') AS pending,
-        count(*) FILTER (WHERE sr.escalated_at IS NOT NULL) AS escalated,
-        count(*) FILTER (
-            WHERE sr.status = 'accepted' AND sr.preferred_workshop_id IS NOT NULL
-            AND sr.workshop_id IS DISTINCT FROM sr.preferred_workshop_id
-        ) AS accepted_outside_preferred,
-        count(*) FILTER (WHERE sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id)
-        AS preferred_accepted,
-        count(*) FILTER (WHERE sr.preferred_workshop_id IS NOT NULL AND sr.status IN ('accepted', 'expired'))
-        AS preferred_closed,
-        percentile_cont(0.5) WITHIN GROUP (
-            ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
-        ) AS median_accept_seconds,
-        percentile_cont(0.9) WITHIN GROUP (
-            ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
-        ) AS p90_accept_seconds,
-        percentile_cont(0.99) WITHIN GROUP (
-            ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
-        ) AS p99_accept_seconds
-    FROM session_requests AS sr
-    WHERE sr.routing_type = ANY(p_types) AND sr.created_at >= v_from AND sr.created_at < v_to
-    GROUP BY sr.routing_type, date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date;
-    GET DIAGNOSTICS v_rows = ROW_COUNT;
-    RETURN v_rows;
-END
-$$;
-
---
--- Name: FUNCTION analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]) IS 'Internal: recounts analytics_routing_rollup for these routing types and UTC days from session_requests.';
-
---
--- Name: analytics_workshop_merge(text, date, date, uuid[]); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_first date;
-    v_end date;
-    v_rows integer;
-BEGIN
-    IF p_grain IS NULL OR p_grain NOT IN ('week', 'month') THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'grain must be week or month', COLUMN = 'grain';
-    END IF;
-    v_first := date_trunc(p_grain, p_first_day::timestamp)::date;
-    v_end := (date_trunc(p_grain, p_last_day::timestamp) + make_interval(
-        days => CASE WHEN p_grain = 'week' THEN 7 ELSE 0 END,
-        months => CASE WHEN p_grain = 'month' THEN 1 ELSE 0 END
-    ))::date;
-
-    DELETE FROM analytics_workshop_rollup AS r
-    WHERE
-        r.period_grain = p_grain
-        AND r.workshop_id = ANY(p_workshops)
-        AND r.period_start >= v_first AND r.period_start < v_end;
-
-    WITH days AS (
-        SELECT
-            r.*,
-            date_trunc(p_grain, r.period_start::timestamp)::date AS merged_start
-        FROM analytics_workshop_rollup AS r
-        WHERE
-            r.period_grain = 'day'
-            AND r.workshop_id = ANY(p_workshops)
-            AND r.period_start >= v_first AND r.period_start < v_end
-    ),
-
-    sums AS (
-        SELECT
-            d.workshop_id,
-            d.merged_start,
-            sum(d.sessions_served) AS sessions_served,
-            sum(d.preferred_sessions) AS preferred_sessions,
-            sum(d.preferred_requests) AS preferred_requests,
-            sum(d.preferred_requests_closed) AS preferred_requests_closed,
-            sum(d.preferred_served_by_self) AS preferred_served_by_self,
-            sum(d.revenue_minor) AS revenue_minor,
-            sum(d.review_count) AS review_count,
-            sum(d.rating_sum) AS rating_sum,
-            sum(d.accepted_requests) AS accepted_requests
-        FROM days AS d
-        GROUP BY d.workshop_id, d.merged_start
-    ),
-
-    currencies AS (
-        SELECT
-            d.workshop_id,
-            d.merged_start,
-            array_remove(ARRAY[min(c.currency), nullif(max(c.currency), min(c.currency))], NULL) AS revenue_currencies
-        FROM days AS d
-        CROSS JOIN LATERAL unnest(d.revenue_currencies) AS c (currency)
-        GROUP BY d.workshop_id, d.merged_start
-    ),
-
-    buckets AS (
-        SELECT d.workshop_id, d.merged_start, h.bucket, sum(h.n)::integer AS n
-        FROM days AS d
-        CROSS JOIN LATERAL unnest(d.accept_buckets, d.accept_counts) AS h (bucket, n)
-        GROUP BY d.workshop_id, d.merged_start, h.bucket
-    ),
-
-    hist AS (
-        SELECT
-            b.workshop_id,
-            b.merged_start,
-            array_agg(b.bucket ORDER BY b.bucket) AS buckets,
-            array_agg(b.n ORDER BY b.bucket) AS counts
-        FROM buckets AS b
-        GROUP BY b.workshop_id, b.merged_start
-    ),
-
-    pct AS (
-        SELECT
-            b.workshop_id,
-            b.merged_start,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY b.bucket) AS median_accept_seconds,
-            percentile_cont(0.9) WITHIN GROUP (ORDER BY b.bucket) AS p90_accept_seconds
-        FROM buckets AS b
-        CROSS JOIN LATERAL generate_series(1, b.n) AS copies (i)
-        GROUP BY b.workshop_id, b.merged_start
-    )
-
-    INSERT INTO analytics_workshop_rollup (
-        workshop_id, period_grain, period_start, sessions_served, preferred_sessions, preferred_requests,
-        preferred_requests_closed, preferred_served_by_self, revenue_minor, revenue_currencies, review_count,
-        rating_sum, accepted_requests, accept_buckets, accept_counts, median_accept_seconds, p90_accept_seconds
-    )
-    SELECT
-        s.workshop_id,
-        p_grain,
-        s.merged_start,
-        s.sessions_served,
-        s.preferred_sessions,
-        s.preferred_requests,
-        s.preferred_requests_closed,
-        s.preferred_served_by_self,
-        s.revenue_minor,
-        coalesce(c.revenue_currencies, '{}'),
-        s.review_count,
-        s.rating_sum,
-        s.accepted_requests,
-        coalesce(h.buckets, '{}'),
-        coalesce(h.counts, '{}'),
-        p.median_accept_seconds,
-        p.p90_accept_seconds
-    FROM sums AS s
-    LEFT JOIN currencies AS c ON s.workshop_id = c.workshop_id AND s.merged_start = c.merged_start
-    LEFT JOIN hist AS h ON s.workshop_id = h.workshop_id AND s.merged_start = h.merged_start
-    LEFT JOIN pct AS p ON s.workshop_id = p.workshop_id AND s.merged_start = p.merged_start;
-    GET DIAGNOSTICS v_rows = ROW_COUNT;
-    RETURN v_rows;
-END
-$$;
-
---
--- Name: FUNCTION analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]) IS 'Internal: rebuilds week or month rows of analytics_workshop_rollup by merging their day rows (histograms included).';
-
---
--- Name: analytics_workshop_recount(text[], date, date, uuid[]); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_from timestamptz;
-    v_to timestamptz;
-    v_rows integer;
-BEGIN
-    IF cardinality(p_grains) IS NULL OR cardinality(p_grains) = 0
-        OR NOT p_grains <@ ARRAY['day', 'week', 'month'] THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'grains must be day, week or month', COLUMN = 'grain';
-    END IF;
-    SELECT
-        min(date_trunc(g.grain, p_first_day::timestamp) AT TIME ZONE 'UTC'),
-        max((date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval) AT TIME ZONE 'UTC')
-    INTO v_from, v_to
-    FROM unnest(p_grains) AS g (grain);
-    DELETE FROM analytics_workshop_rollup AS r
-    USING unnest(p_grains) AS g (grain)
-    WHERE
-        r.period_grain = g.grain
-        AND r.workshop_id = ANY(p_workshops)
-        AND r.period_start >= date_trunc(g.grain, p_first_day::timestamp)::date
-        AND r.period_start < (date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval)::date;
-
-    WITH facts AS (
-        -- Sessions served by the workshop (with their review, if any).
-        SELECT
-            s.workshop_id,
-            s.created_at,
-            1 AS served,
-            0 AS preferred_session,
-            0 AS preferred_request,
-            0 AS preferred_closed,
-            0 AS preferred_self,
-            CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.amount_total_minor END AS revenue_minor,
-            CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.currency END AS revenue_currency,
-            r.rating,
-            NULL::double precision AS accept_bucket
-        FROM sessions AS s
-        LEFT JOIN reviews AS r ON s.id = r.session_id
-        WHERE s.workshop_id = ANY(p_workshops) AND s.created_at >= v_from AND s.created_at < v_to
-
-        UNION ALL
-
-        -- Sessions whose customer chose the workshop.
-        SELECT
-            s.preferred_workshop_id, s.created_at, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL
-        FROM sessions AS s
-        WHERE s.preferred_workshop_id = ANY(p_workshops) AND s.created_at >= v_from AND s.created_at < v_to
-
-        UNION ALL
-
-        -- Requests that named the workshop as preferred.
-        SELECT
-            sr.preferred_workshop_id,
-            sr.created_at,
-            0,
-            0,
-            1,
-            (sr.status IN ('accepted', 'expired'))::integer,
-            coalesce(sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id, FALSE)::integer,
-            NULL,
-            NULL,
-            NULL,
-            NULL
-        FROM session_requests AS sr
-        WHERE sr.preferred_workshop_id = ANY(p_workshops) AND sr.created_at >= v_from AND sr.created_at < v_to
-
-        UNION ALL
-
-        -- Requests the workshop's mechanics accepted: time to accept.
-        SELECT
-            sr.workshop_id,
-            sr.created_at,
-            0,
-            0,
-            0,
-            0,
-            0,
-            NULL,
-            NULL,
-            NULL,
-            analytics_bucket(extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision)
-        FROM session_requests AS sr
-        WHERE
-            sr.status = 'accepted'
-            AND sr.workshop_id = ANY(p_workshops) AND sr.created_at >= v_from AND sr.created_at < v_to
-    ),
-
-    grains AS (
-        SELECT
-            g.grain,
-            date_trunc(g.grain, p_first_day::timestamp) AT TIME ZONE 'UTC' AS t0,
-            (date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval) AT TIME ZONE 'UTC' AS t1
-        FROM unnest(p_grains) AS g (grain)
-    ),
-
-    -- One copy of each fact per grain whose periods it falls in.
-    dated AS (
-        SELECT
-            f.*,
-            g.grain,
-            date_trunc(g.grain, f.created_at AT TIME ZONE 'UTC')::date AS day
-        FROM facts AS f
-        INNER JOIN grains AS g ON f.created_at >= g.t0 AND f.created_at < g.t1
-    ),
-
-    hist AS (
-        SELECT
-            h.workshop_id,
-            h.grain,
-            h.day,
-            array_agg(h.accept_bucket ORDER BY h.accept_bucket) AS buckets,
-            array_agg(h.n ORDER BY h.accept_bucket) AS counts
-        FROM (
-            SELECT d.workshop_id, d.grain, d.day, d.accept_bucket, count(*)::integer AS n
-            FROM dated AS d
-            WHERE d.accept_bucket IS NOT NULL
-            GROUP BY d.workshop_id, d.grain, d.day, d.accept_bucket
-        ) AS h
-        GROUP BY h.workshop_id, h.grain, h.day
-    ),
-
-    agg AS (
-        SELECT
-            d.workshop_id,
-            d.grain,
-            d.day,
-            sum(d.served) AS sessions_served,
-            sum(d.preferred_session) AS preferred_sessions,
-            sum(d.preferred_request) AS preferred_requests,
-            sum(d.preferred_closed) AS preferred_requests_closed,
-            sum(d.preferred_self) AS preferred_served_by_self,
-            coalesce(sum(d.revenue_minor), 0) AS revenue_minor,
-            -- lowest and highest currency: one element when single, two when mixed (no sort)
-            array_remove(
-                ARRAY[min(d.revenue_currency), nullif(max(d.revenue_currency), min(d.revenue_currency))], NULL
-            ) AS revenue_currencies,
-            count(d.rating) AS review_count,
-            coalesce(sum(d.rating), 0) AS rating_sum,
-            count(d.accept_bucket) AS accepted_requests,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY d.accept_bucket) AS median_accept_seconds,
-            percentile_cont(0.9) WITHIN GROUP (ORDER BY d.accept_bucket) AS p90_accept_seconds
-        FROM dated AS d
-        GROUP BY d.workshop_id, d.grain, d.day
-    )
-
-    INSERT INTO analytics_workshop_rollup (
-        workshop_id, period_grain, period_start, sessions_served, preferred_sessions, preferred_requests,
-        preferred_requests_closed, preferred_served_by_self, revenue_minor, revenue_currencies, review_count,
-        rating_sum, accepted_requests, accept_buckets, accept_counts, median_accept_seconds, p90_accept_seconds
-    )
-    SELECT
-        a.workshop_id,
-        a.grain,
-        a.day,
-        a.sessions_served,
-        a.preferred_sessions,
-        a.preferred_requests,
-        a.preferred_requests_closed,
-        a.preferred_served_by_self,
-        a.revenue_minor,
-        a.revenue_currencies,
-        a.review_count,
-        a.rating_sum,
-        a.accepted_requests,
-        coalesce(h.buckets, '{}'),
-        coalesce(h.counts, '{}'),
-        a.median_accept_seconds,
-        a.p90_accept_seconds
-    FROM agg AS a
-    LEFT JOIN hist AS h ON a.workshop_id = h.workshop_id AND a.grain = h.grain AND a.day = h.day;
-    GET DIAGNOSTICS v_rows = ROW_COUNT;
-    RETURN v_rows;
-END
-$$;
-
---
--- Name: FUNCTION analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]) IS 'Internal: recounts the rows of some grains of analytics_workshop_rollup for these workshops and periods from the base tables.';
 
 --
 -- Name: checkout_purchases; Type: TABLE; Schema: public; Owner: -
@@ -991,16 +512,24 @@ COMMENT ON COLUMN public.checkout_purchases.fulfilled_at IS 'When it was fulfill
 --
 
 CREATE FUNCTION public.attach_checkout_session(p_purchase_id uuid, p_stripe_checkout_session_id text) RETURNS public.checkout_purchases
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
     AS $_$
 DECLARE
     v_row checkout_purchases;
+    v_customer uuid := ssr_private.current_customer_id();
 BEGIN
     IF p_stripe_checkout_session_id IS NULL OR p_stripe_checkout_session_id !~ '^cs_[A-Za-z0-9_]+$' THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400',
             MESSAGE = 'stripe_checkout_session_id must look like cs_...', COLUMN = 'stripe_checkout_session_id';
     END IF;
-    SELECT cp.* INTO v_row FROM checkout_purchases AS cp WHERE cp.id = p_purchase_id FOR UPDATE;
+    IF v_customer IS NULL THEN
+        PERFORM ssr_private.assert_acting_for('customer', NULL);
+    END IF;
+    SELECT cp.* INTO v_row
+    FROM checkout_purchases AS cp
+    WHERE cp.id = p_purchase_id AND cp.customer_id = v_customer
+    FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = 'purchase_id: unknown purchase', COLUMN = 'purchase_id';
     END IF;
@@ -1028,42 +557,15 @@ $_$;
 COMMENT ON FUNCTION public.attach_checkout_session(p_purchase_id uuid, p_stripe_checkout_session_id text) IS 'Store the cs_ id of the Checkout Session created for a pending purchase (idempotent).';
 
 --
--- Name: auto_populate_session_workshop(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.auto_populate_session_workshop() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        IF NEW.mechanic_id IS NOT NULL AND NEW.workshop_id IS NULL THEN
-            NEW.workshop_id := (SELECT m.workshop_id FROM mechanics AS m WHERE m.id = NEW.mechanic_id);
-        END IF;
-    ELSIF NEW.mechanic_id IS DISTINCT FROM OLD.mechanic_id THEN
-        NEW.workshop_id := (SELECT m.workshop_id FROM mechanics AS m WHERE m.id = NEW.mechanic_id);
-    END IF;
-    RETURN NEW;
-END
-$$;
-
---
--- Name: FUNCTION auto_populate_session_workshop(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.auto_populate_session_workshop() IS 'Trigger function of session_request_populate_workshop: sets session_requests.workshop_id from the accepting mechanic''s workshop.';
-
---
 -- Name: cancel_customer_session_request(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
 CREATE FUNCTION public.cancel_customer_session_request(p_request_id uuid, p_customer_id uuid) RETURNS TABLE(request_id uuid, request_status text, closed_at timestamp with time zone, session_id uuid, refund_id uuid, refund_status text, refund_amount_minor integer, refund_currency text)
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 #variable_conflict use_column
 DECLARE
-    v_acting uuid := routing_current_customer_id();
     v_req session_requests;
 BEGIN
     IF p_request_id IS NULL THEN
@@ -1072,11 +574,7 @@ BEGIN
     IF p_customer_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'customer_id is required', COLUMN = 'customer_id';
     END IF;
-    IF v_acting IS NOT NULL AND v_acting <> p_customer_id THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR403', MESSAGE = 'customer_id differs from the customer of this session (app.customer_id)',
-            COLUMN = 'customer_id';
-    END IF;
+    PERFORM ssr_private.assert_acting_for('customer', p_customer_id);
 
     SELECT r.* INTO v_req FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
     IF NOT FOUND OR v_req.customer_id <> p_customer_id THEN
@@ -1150,46 +648,12 @@ $$;
 COMMENT ON FUNCTION public.cancel_session_request(p_request_id uuid, p_reason text) IS 'Cancels a pending session request (SR404 unknown, SR409 not pending); audited and announced.';
 
 --
--- Name: checkout_purchase_for_session(text, text); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.checkout_purchase_for_session(p_checkout_session_id text, p_client_reference_id text) RETURNS public.checkout_purchases
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $_$
-DECLARE
-    v_purchase checkout_purchases;
-BEGIN
-    IF p_client_reference_id IS NULL
-        OR p_client_reference_id !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
-        RETURN v_purchase;
-    END IF;
-    SELECT cp.* INTO v_purchase FROM checkout_purchases AS cp
-    WHERE cp.id = p_client_reference_id::uuid
-    FOR UPDATE;
-    IF FOUND AND v_purchase.stripe_checkout_session_id IS NULL
-        AND p_checkout_session_id ~ '^cs_[A-Za-z0-9_]+$' THEN
-        UPDATE checkout_purchases AS cp
-        SET stripe_checkout_session_id = p_checkout_session_id, updated_at = now()
-        WHERE cp.id = v_purchase.id
-        RETURNING cp.* INTO v_purchase;
-    END IF;
-    RETURN v_purchase;
-END
-$_$;
-
---
--- Name: FUNCTION checkout_purchase_for_session(p_checkout_session_id text, p_client_reference_id text); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.checkout_purchase_for_session(p_checkout_session_id text, p_client_reference_id text) IS 'Our purchase (locked) for a re-fetched Checkout Session, adopting the session if it was never attached; NULL if not ours.';
-
---
 -- Name: create_checkout_purchase(uuid, text, uuid, text, uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
 CREATE FUNCTION public.create_checkout_purchase(p_customer_id uuid, p_plan_code text, p_preferred_workshop_id uuid, p_routing_type text, p_intake_id uuid DEFAULT NULL::uuid) RETURNS public.checkout_purchases
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
     v_email text;
@@ -1200,6 +664,7 @@ BEGIN
     IF p_customer_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'customer_id is required', COLUMN = 'customer_id';
     END IF;
+    PERFORM ssr_private.assert_acting_for('customer', p_customer_id);
     SELECT c.email INTO v_email FROM customers AS c WHERE c.id = p_customer_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = 'customer_id: unknown customer', COLUMN = 'customer_id';
@@ -1214,7 +679,7 @@ BEGIN
             MESSAGE = format('plan: unknown or inactive plan %L', p_plan_code), COLUMN = 'plan';
     END IF;
 
-    v_routing := validate_routing_choice(p_preferred_workshop_id, p_routing_type);
+    v_routing := ssr_private.validate_routing_choice(p_preferred_workshop_id, p_routing_type);
 
     IF p_intake_id IS NOT NULL AND NOT EXISTS (
         SELECT 1 FROM intakes AS i WHERE i.id = p_intake_id AND i.customer_id = p_customer_id
@@ -1282,7 +747,7 @@ BEGIN
             COLUMN = 'plan_code';
     END IF;
 
-    v_type := validate_routing_choice(p_preferred_workshop_id, p_routing_type);
+    v_type := ssr_private.validate_routing_choice(p_preferred_workshop_id, p_routing_type);
 
     IF p_session_id IS NOT NULL THEN
         SELECT s.customer_id, s.plan_code INTO v_session FROM sessions AS s WHERE s.id = p_session_id;
@@ -1418,7 +883,7 @@ BEGIN
             END AS audience
     ) AS a;
 
-    PERFORM routing_publish(v_req, 'created');
+    PERFORM ssr_private.routing_publish(v_req, 'created');
     RETURN v_req;
 END
 $$;
@@ -1538,6 +1003,7 @@ COMMENT ON FUNCTION public.explain_routing(p_request_id uuid) IS 'The routing ev
 
 CREATE FUNCTION public.fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid DEFAULT NULL::uuid, p_preferred_workshop_id uuid DEFAULT NULL::uuid, p_routing_type text DEFAULT 'broadcast'::text) RETURNS TABLE(session_id uuid, session_request_id uuid, created boolean, routing_type text, customer_id uuid)
     LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
     AS $_$
 #variable_conflict use_column
 DECLARE
@@ -1552,7 +1018,7 @@ BEGIN
     END IF;
     -- A replay returns what exists, whatever changed since (a workshop suspended, a plan repriced).
     IF EXISTS (SELECT 1 FROM sessions AS s WHERE s.stripe_checkout_session_id = p_stripe_session_id) THEN
-        RETURN QUERY SELECT * FROM fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
+        RETURN QUERY SELECT * FROM ssr_private.fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
         RETURN;
     END IF;
     IF p_customer_id IS NULL OR NOT EXISTS (SELECT 1 FROM customers AS c WHERE c.id = p_customer_id) THEN
@@ -1586,7 +1052,7 @@ BEGIN
     ) THEN
         RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = 'intake_id: unknown intake', COLUMN = 'intake_id';
     END IF;
-    v_routing := validate_routing_choice(p_preferred_workshop_id, p_routing_type);
+    v_routing := ssr_private.validate_routing_choice(p_preferred_workshop_id, p_routing_type);
 
     INSERT INTO sessions AS s (
         customer_id, plan_code, intake_id, stripe_checkout_session_id,
@@ -1607,7 +1073,7 @@ BEGIN
     END IF;
 
     -- Lost the race: the row is committed (ON CONFLICT waited for its transaction).
-    RETURN QUERY SELECT * FROM fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
+    RETURN QUERY SELECT * FROM ssr_private.fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
 END;
 $_$;
 
@@ -1618,43 +1084,11 @@ $_$;
 COMMENT ON FUNCTION public.fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text) IS 'Create the session and its routed request for a paid Checkout Session, exactly once per cs_ id.';
 
 --
--- Name: fulfill_checkout_existing(text, uuid); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid) RETURNS TABLE(session_id uuid, session_request_id uuid, created boolean, routing_type text, customer_id uuid)
-    LANGUAGE plpgsql STABLE
-    AS $$
-#variable_conflict use_column
-DECLARE
-    v_session_id uuid;
-    v_customer uuid;
-BEGIN
-    SELECT s.id, s.customer_id INTO v_session_id, v_customer
-    FROM sessions AS s WHERE s.stripe_checkout_session_id = p_stripe_session_id;
-    IF v_customer IS DISTINCT FROM p_customer_id THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR409',
-            MESSAGE = format('checkout session %s was fulfilled for another customer', p_stripe_session_id),
-            COLUMN = 'stripe_session_id';
-    END IF;
-    RETURN QUERY
-    SELECT v_session_id, r.id, FALSE, r.routing_type, p_customer_id
-    FROM (SELECT 1) AS one
-    LEFT JOIN session_requests AS r ON r.session_id = v_session_id;
-END;
-$$;
-
---
--- Name: FUNCTION fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid) IS 'The session and request already created for a Checkout Session (fulfill_checkout replays).';
-
---
 -- Name: fulfill_checkout_purchase(text, text, text, integer, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
 CREATE FUNCTION public.fulfill_checkout_purchase(p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) RETURNS TABLE(outcome text, purchase_id uuid, purchase_status text, session_id uuid, session_request_id uuid, created boolean)
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 #variable_conflict use_column
@@ -1669,7 +1103,7 @@ BEGIN
     UPDATE unresolved_checkout_sessions AS u SET resolved_at = now()
     WHERE u.stripe_checkout_session_id = p_checkout_session_id AND u.resolved_at IS NULL;
 
-    v_purchase := checkout_purchase_for_session(p_checkout_session_id, p_client_reference_id);
+    v_purchase := ssr_private.checkout_purchase_for_session(p_checkout_session_id, p_client_reference_id);
     IF v_purchase.id IS NULL THEN
         v_outcome := 'unknown_purchase';
     ELSIF p_checkout_session_id IS NULL
@@ -1693,7 +1127,7 @@ BEGIN
             SET status = 'failed', failure_reason = 'amount_mismatch', updated_at = now()
             WHERE cp.id = v_purchase.id;
             -- The customer paid something: give back what Stripe charged.
-            PERFORM refund_enqueue(v_purchase.id, 'amount_mismatch', p_amount_total, p_currency);
+            PERFORM ssr_private.refund_enqueue(v_purchase.id, 'amount_mismatch', p_amount_total, p_currency);
         ELSE
             BEGIN
                 SELECT f.* INTO v_fulfilled
@@ -1715,7 +1149,7 @@ BEGIN
                 UPDATE checkout_purchases AS cp
                 SET status = 'failed', failure_reason = 'fulfillment_rejected: ' || v_reason, updated_at = now()
                 WHERE cp.id = v_purchase.id;
-                PERFORM refund_enqueue(v_purchase.id, 'fulfillment_rejected', p_amount_total, p_currency);
+                PERFORM ssr_private.refund_enqueue(v_purchase.id, 'fulfillment_rejected', p_amount_total, p_currency);
             END;
         END IF;
     END IF;
@@ -1738,7 +1172,7 @@ COMMENT ON FUNCTION public.fulfill_checkout_purchase(p_checkout_session_id text,
 --
 
 CREATE FUNCTION public.get_booking_options(p_workshop_id uuid) RETURNS TABLE(workshop_id uuid, workshop_name text, available_mechanics integer, plan_code text, plan_name text, price_minor integer, currency text, duration_minutes integer)
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 #variable_conflict use_column
@@ -1758,7 +1192,7 @@ BEGIN
     SELECT
         p_workshop_id,
         v_name,
-        (SELECT count(*)::integer FROM routing_available_mechanics AS a WHERE a.workshop_id = p_workshop_id),
+        (SELECT count(*)::integer FROM ssr_private.routing_available_mechanics AS a WHERE a.workshop_id = p_workshop_id),
         pl.code,
         pl.name,
         pl.price_minor,
@@ -1780,7 +1214,8 @@ COMMENT ON FUNCTION public.get_booking_options(p_workshop_id uuid) IS 'Booking p
 --
 
 CREATE FUNCTION public.get_checkout_progress(p_stripe_checkout_session_id text) RETURNS TABLE(state text, purchase_status text, failure_reason text, plan_code text, plan_name text, routing_type text, preferred_workshop_id uuid, preferred_workshop_name text, session_request_id uuid, request_status text, outcome text, exclusive_until timestamp with time zone, expires_at timestamp with time zone, escalated_at timestamp with time zone, accepted_at timestamp with time zone, mechanic_name text, workshop_name text, server_now timestamp with time zone)
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
     AS $$
     SELECT
         CASE
@@ -1827,7 +1262,8 @@ COMMENT ON FUNCTION public.get_checkout_progress(p_stripe_checkout_session_id te
 --
 
 CREATE FUNCTION public.get_checkout_status(p_stripe_checkout_session_id text) RETURNS TABLE(purchase_id uuid, purchase_status text, failure_reason text, plan_code text, session_id uuid, session_request_id uuid, request_status text)
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
     AS $$
     SELECT
         cp.id,
@@ -1857,17 +1293,12 @@ CREATE FUNCTION public.get_mechanic_channels(p_mechanic_id uuid) RETURNS text[]
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-    v_acting uuid := routing_current_mechanic_id();
     v_workshop uuid;
 BEGIN
     IF p_mechanic_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
     END IF;
-    IF v_acting IS NOT NULL AND v_acting <> p_mechanic_id THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR403', MESSAGE = 'mechanic_id differs from the mechanic of this session (app.mechanic_id)',
-            COLUMN = 'mechanic_id';
-    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
     SELECT m.workshop_id INTO v_workshop FROM mechanics AS m WHERE m.id = p_mechanic_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING
@@ -1897,7 +1328,6 @@ CREATE FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit integer D
     AS $$
 #variable_conflict use_column
 DECLARE
-    v_acting uuid := routing_current_mechanic_id();
     v_workshop uuid;
 BEGIN
     IF p_mechanic_id IS NULL THEN
@@ -1908,11 +1338,7 @@ BEGIN
             ERRCODE = 'SR400', MESSAGE = format('limit must be between 1 and 500 (got %s)', p_limit),
             COLUMN = 'limit';
     END IF;
-    IF v_acting IS NOT NULL AND v_acting <> p_mechanic_id THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR403', MESSAGE = 'mechanic_id differs from the mechanic of this session (app.mechanic_id)',
-            COLUMN = 'mechanic_id';
-    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
     PERFORM 1 FROM mechanics AS m WHERE m.id = p_mechanic_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING
@@ -1920,7 +1346,7 @@ BEGIN
             COLUMN = 'mechanic_id';
     END IF;
     SELECT a.workshop_id INTO v_workshop
-    FROM routing_available_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
+    FROM ssr_private.routing_available_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
     IF NOT FOUND THEN
         RETURN;  -- not active, not available or of an inactive workshop: offered nothing
     END IF;
@@ -1987,7 +1413,7 @@ BEGIN
         i.description
     FROM candidates AS c
     CROSS JOIN LATERAL (
-        SELECT routing_offer_score(c.routing_type, c.preferred_workshop_id, c.exclusive_until, v_workshop, now())
+        SELECT ssr_private.routing_offer_score(c.routing_type, c.preferred_workshop_id, c.exclusive_until, v_workshop, now())
             AS score
     ) AS s
     LEFT JOIN intakes AS i ON c.intake_id = i.id
@@ -2008,12 +1434,12 @@ COMMENT ON FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit integ
 --
 
 CREATE FUNCTION public.get_mechanics_for_routing(p_workshop_id uuid, p_routing_type text) RETURNS TABLE(mechanic_id uuid, priority_score integer, workshop_id uuid, is_preferred boolean)
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 #variable_conflict use_column
 DECLARE
-    v_type text := validate_routing_choice(p_workshop_id, p_routing_type);
+    v_type text := ssr_private.validate_routing_choice(p_workshop_id, p_routing_type);
 BEGIN
     IF v_type = 'workshop_only' THEN
         RETURN QUERY
@@ -2033,10 +1459,10 @@ BEGIN
     RETURN QUERY
     SELECT
         a.mechanic_id,
-        routing_offer_score(v_type, p_workshop_id, NULL, a.workshop_id, now()) AS score,
+        ssr_private.routing_offer_score(v_type, p_workshop_id, NULL, a.workshop_id, now()) AS score,
         a.workshop_id,
         coalesce(a.workshop_id = p_workshop_id, FALSE)
-    FROM routing_available_mechanics AS a
+    FROM ssr_private.routing_available_mechanics AS a
     ORDER BY score DESC, a.rating::float8 DESC NULLS LAST, a.mechanic_id;
 END
 $$;
@@ -2052,7 +1478,8 @@ COMMENT ON FUNCTION public.get_mechanics_for_routing(p_workshop_id uuid, p_routi
 --
 
 CREATE FUNCTION public.get_workshop_directory(p_limit integer DEFAULT 20, p_offset integer DEFAULT 0) RETURNS TABLE(workshop_id uuid, workshop_name text, workshop_email text, workshop_status text, total_mechanics integer, available_mechanics integer, avg_rating numeric, total_sessions bigint, created_at timestamp with time zone, ranking_score numeric, total_count bigint)
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
     IF p_limit IS NULL OR p_limit < 1 OR p_limit > 100 THEN
@@ -2113,7 +1540,8 @@ COMMENT ON FUNCTION public.get_workshop_directory(p_limit integer, p_offset inte
 --
 
 CREATE FUNCTION public.handle_checkout_event(p_event_id text, p_event_type text, p_livemode boolean, p_checkout_session_id text DEFAULT NULL::text, p_client_reference_id text DEFAULT NULL::text, p_payment_status text DEFAULT NULL::text, p_amount_total integer DEFAULT NULL::integer, p_currency text DEFAULT NULL::text) RETURNS TABLE(outcome text, purchase_id uuid, purchase_status text, session_id uuid, session_request_id uuid, created boolean)
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
     AS $_$
 #variable_conflict use_column
 DECLARE
@@ -2155,7 +1583,7 @@ BEGIN
         v_created := v_result.created;
         v_purchase.id := v_result.purchase_id;
     ELSE
-        v_purchase := checkout_purchase_for_session(p_checkout_session_id, p_client_reference_id);
+        v_purchase := ssr_private.checkout_purchase_for_session(p_checkout_session_id, p_client_reference_id);
         IF v_purchase.id IS NULL THEN
             v_outcome := 'unknown_purchase';
         ELSIF p_checkout_session_id IS NULL
@@ -2198,7 +1626,7 @@ COMMENT ON FUNCTION public.handle_checkout_event(p_event_id text, p_event_type t
 --
 
 CREATE FUNCTION public.handle_refund_event(p_event_id text, p_event_type text, p_livemode boolean, p_refunds jsonb) RETURNS TABLE(outcome text, purchase_id uuid, refund_id uuid, refund_status text)
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $_$
 #variable_conflict use_column
@@ -2333,7 +1761,7 @@ COMMENT ON COLUMN public.unresolved_checkout_sessions.resolved_at IS 'When it wa
 --
 
 CREATE FUNCTION public.note_unresolved_checkout_session(p_checkout_session_id text, p_event_id text, p_error text, p_run_id bigint DEFAULT NULL::bigint) RETURNS public.unresolved_checkout_sessions
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $_$
 DECLARE
@@ -2615,7 +2043,7 @@ BEGIN
 
     -- Day rows: one recount per touched day, for the workshops touched that day.
     FOR v_day IN SELECT DISTINCT d FROM unnest(v_ws_days) AS d ORDER BY d LOOP
-        v_workshop_days := v_workshop_days + analytics_workshop_recount(
+        v_workshop_days := v_workshop_days + ssr_private.analytics_workshop_recount(
             ARRAY['day'], v_day, v_day,
             ARRAY(SELECT k.w FROM unnest(v_ws, v_ws_days) AS k (w, d) WHERE k.d = v_day)
         );
@@ -2624,7 +2052,7 @@ BEGIN
     FOR v_period IN
         SELECT DISTINCT date_trunc('week', d::timestamp)::date FROM unnest(v_ws_days) AS d
     LOOP
-        PERFORM analytics_workshop_merge(
+        PERFORM ssr_private.analytics_workshop_merge(
             'week', v_period, v_period,
             ARRAY(
                 SELECT DISTINCT k.w FROM unnest(v_ws, v_ws_days) AS k (w, d)
@@ -2635,7 +2063,7 @@ BEGIN
     FOR v_period IN
         SELECT DISTINCT date_trunc('month', d::timestamp)::date FROM unnest(v_ws_days) AS d
     LOOP
-        PERFORM analytics_workshop_merge(
+        PERFORM ssr_private.analytics_workshop_merge(
             'month', v_period, v_period,
             ARRAY(
                 SELECT DISTINCT k.w FROM unnest(v_ws, v_ws_days) AS k (w, d)
@@ -2644,7 +2072,7 @@ BEGIN
         );
     END LOOP;
     FOR v_day IN SELECT DISTINCT d FROM unnest(v_type_days) AS d ORDER BY d LOOP
-        v_routing_days := v_routing_days + analytics_routing_recount(
+        v_routing_days := v_routing_days + ssr_private.analytics_routing_recount(
             v_day, v_day,
             ARRAY(SELECT k.t FROM unnest(v_types, v_type_days) AS k (t, d) WHERE k.d = v_day)
         );
@@ -2900,99 +2328,6 @@ $$;
 COMMENT ON FUNCTION public.refund_claim_due() IS 'Claims one due refund (FOR UPDATE SKIP LOCKED, for the caller''s transaction); no row when none is due.';
 
 --
--- Name: refund_closed_request(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.refund_closed_request() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_purchase_id uuid;
-BEGIN
-    IF NEW.session_id IS NOT NULL THEN
-        UPDATE sessions AS s SET status = 'cancelled'
-        WHERE s.id = NEW.session_id AND s.status = 'waiting';
-    END IF;
-    -- The purchase paid for this request's session, by the unique Checkout Session id.
-    SELECT cp.id INTO v_purchase_id
-    FROM sessions AS s
-    INNER JOIN checkout_purchases AS cp ON s.stripe_checkout_session_id = cp.stripe_checkout_session_id
-    WHERE s.id = NEW.session_id;
-    IF v_purchase_id IS NOT NULL THEN
-        PERFORM refund_enqueue(
-            v_purchase_id,
-            CASE
-                WHEN NEW.status = 'expired' THEN 'expired_no_mechanic'
-                WHEN current_setting('refunds.reason', TRUE) = 'customer_cancelled' THEN 'customer_cancelled'
-                ELSE 'request_cancelled'
-            END
-        );
-    END IF;
-    RETURN NULL;
-END
-$$;
-
---
--- Name: FUNCTION refund_closed_request(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.refund_closed_request() IS 'Trigger: a request that ends expired or cancelled cancels its session and owes its purchase a refund (refund_enqueue).';
-
---
--- Name: refund_enqueue(uuid, text, integer, text); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.refund_enqueue(p_purchase_id uuid, p_reason text, p_amount_minor integer DEFAULT NULL::integer, p_currency text DEFAULT NULL::text) RETURNS uuid
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $_$
-DECLARE
-    v_purchase checkout_purchases;
-    v_amount integer;
-    v_currency text;
-    v_id uuid;
-BEGIN
-    IF p_purchase_id IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'purchase_id is required', COLUMN = 'purchase_id';
-    END IF;
-    SELECT cp.* INTO v_purchase FROM checkout_purchases AS cp WHERE cp.id = p_purchase_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = format('purchase %s: no such purchase', p_purchase_id),
-            COLUMN = 'purchase_id';
-    END IF;
-    IF v_purchase.stripe_checkout_session_id IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'the purchase has no Checkout Session, nothing was paid',
-            COLUMN = 'purchase_id';
-    END IF;
-    v_amount := coalesce(p_amount_minor, v_purchase.amount_minor);
-    v_currency := lower(coalesce(p_currency, v_purchase.currency));
-    IF v_amount IS NULL OR v_amount <= 0 OR v_currency !~ '^[a-z]{3}$' THEN
-        RETURN NULL;
-    END IF;
-
-    INSERT INTO refunds AS rf (
-        purchase_id, session_id, session_request_id, stripe_checkout_session_id, amount_minor, currency, reason
-    ) VALUES (
-        v_purchase.id, v_purchase.session_id, v_purchase.session_request_id, v_purchase.stripe_checkout_session_id,
-        v_amount, v_currency, p_reason
-    )
-    ON CONFLICT (purchase_id) DO NOTHING
-    RETURNING rf.id INTO v_id;
-    IF v_id IS NULL THEN
-        SELECT rf.id INTO v_id FROM refunds AS rf WHERE rf.purchase_id = v_purchase.id;
-    END IF;
-    RETURN v_id;
-END
-$_$;
-
---
--- Name: FUNCTION refund_enqueue(p_purchase_id uuid, p_reason text, p_amount_minor integer, p_currency text); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.refund_enqueue(p_purchase_id uuid, p_reason text, p_amount_minor integer, p_currency text) IS 'Records in the caller''s transaction that a purchase is owed a refund; at most one per purchase; returns its id.';
-
---
 -- Name: refund_record_attempt(uuid, text, text, text, text, boolean); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3043,163 +2378,6 @@ $$;
 COMMENT ON FUNCTION public.refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text, p_retry boolean) IS 'The refund worker records a call to Stripe: the refund made, or an error retried with capped backoff or failed.';
 
 --
--- Name: routing_audit_request(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.routing_audit_request() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_candidates integer;
-BEGIN
-    IF NEW.escalated_at IS NOT NULL AND OLD.escalated_at IS NULL AND NEW.status = 'pending' THEN
-        SELECT rc.eligible_mechanics INTO v_candidates FROM routing_candidates AS rc;
-        INSERT INTO routing_events (request_id, event_type, workshop_id, detail)
-        VALUES (
-            NEW.id, 'escalated', NEW.preferred_workshop_id,
-            jsonb_build_object(
-                'reason',
-                CASE
-                    WHEN NEW.exclusive_until < OLD.exclusive_until THEN 'preferred_workshop_unavailable'
-                    ELSE 'window_passed'
-                END,
-                'exclusive_until', OLD.exclusive_until,
-                'escalated_at', NEW.escalated_at,
-                'audience', 'everyone',
-                'candidate_count', v_candidates
-            )
-        );
-        PERFORM routing_publish(NEW, 'escalated');
-    END IF;
-    IF NEW.status IS DISTINCT FROM OLD.status AND NEW.status IN ('accepted', 'expired', 'cancelled') THEN
-        INSERT INTO routing_events (request_id, event_type, mechanic_id, workshop_id, detail)
-        VALUES (
-            NEW.id,
-            NEW.status,
-            NEW.mechanic_id,
-            CASE WHEN NEW.status = 'accepted' THEN NEW.workshop_id ELSE NEW.preferred_workshop_id END,
-            jsonb_strip_nulls(jsonb_build_object(
-                'from_status', OLD.status,
-                'routing_type', NEW.routing_type,
-                'outcome', NEW.outcome,
-                'preferred_workshop_id', NEW.preferred_workshop_id,
-                'served_by_preferred_workshop',
-                CASE
-                    WHEN NEW.status = 'accepted' AND NEW.preferred_workshop_id IS NOT NULL
-                        THEN NEW.workshop_id IS NOT DISTINCT FROM NEW.preferred_workshop_id
-                END,
-                'independent_mechanic',
-                CASE WHEN NEW.status = 'accepted' THEN NEW.workshop_id IS NULL END,
-                'inside_window',
-                CASE
-                    WHEN NEW.status = 'accepted' AND NEW.exclusive_until IS NOT NULL
-                        THEN NEW.accepted_at < NEW.exclusive_until
-                END,
-                'wait_seconds',
-                extract(EPOCH FROM coalesce(NEW.accepted_at, NEW.closed_at, now()) - NEW.created_at),
-                'expires_at', NEW.expires_at,
-                'reason', nullif(current_setting('routing.reason', TRUE), '')
-            ))
-        );
-        PERFORM routing_publish(NEW, NEW.status);
-    END IF;
-    RETURN NULL;
-END
-$$;
-
---
--- Name: FUNCTION routing_audit_request(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.routing_audit_request() IS 'Trigger: records escalated/accepted/expired/cancelled in routing_events and announces them through routing_outbox.';
-
---
--- Name: routing_candidates_organizations_trg(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.routing_candidates_organizations_trg() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_delta integer;
-BEGIN
-    PERFORM 1 FROM workshop_stats AS ws WHERE ws.workshop_id = NEW.id FOR UPDATE;
-    SELECT coalesce(sum(
-        routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, NEW.status)::integer
-        - routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, OLD.status)::integer
-    ), 0)::integer
-    INTO v_delta
-    FROM mechanics AS m
-    WHERE m.workshop_id = NEW.id;
-    IF v_delta <> 0 THEN
-        UPDATE routing_candidates SET eligible_mechanics = eligible_mechanics + v_delta;
-    END IF;
-    RETURN NULL;
-END
-$$;
-
---
--- Name: routing_current_customer_id(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.routing_current_customer_id() RETURNS uuid
-    LANGUAGE sql STABLE
-    AS $$
-SELECT coalesce(
-    nullif(current_setting('app.customer_id', TRUE), ''),
-    nullif(current_setting('request.jwt.claims', TRUE), '')::jsonb ->> 'customer_id'
-)::uuid
-$$;
-
---
--- Name: FUNCTION routing_current_customer_id(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.routing_current_customer_id() IS 'Customer id of the current session (app.customer_id, else request.jwt.claims.customer_id); NULL when unset.';
-
---
--- Name: routing_current_mechanic_id(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.routing_current_mechanic_id() RETURNS uuid
-    LANGUAGE sql STABLE
-    AS $$
-SELECT coalesce(
-    nullif(current_setting('app.mechanic_id', TRUE), ''),
-    nullif(current_setting('request.jwt.claims', TRUE), '')::jsonb ->> 'mechanic_id'
-)::uuid
-$$;
-
---
--- Name: FUNCTION routing_current_mechanic_id(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.routing_current_mechanic_id() IS 'Mechanic id of the current session (app.mechanic_id, else request.jwt.claims.mechanic_id); NULL when unset.';
-
---
--- Name: routing_events_append_only(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.routing_events_append_only() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    RAISE EXCEPTION USING
-        ERRCODE = 'SR403',
-        MESSAGE = format('routing_events is append-only: %s is not allowed', TG_OP),
-        TABLE = 'routing_events';
-END
-$$;
-
---
--- Name: FUNCTION routing_events_append_only(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.routing_events_append_only() IS 'Trigger: refuses UPDATE and DELETE on routing_events.';
-
---
 -- Name: routing_mechanic_eligible(text, boolean, uuid, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3217,33 +2395,6 @@ $$;
 --
 
 COMMENT ON FUNCTION public.routing_mechanic_eligible(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text) IS 'The routing eligibility rule: active, available, independent or of an active workshop. The only copy of the rule.';
-
---
--- Name: routing_offer_score(text, uuid, timestamp with time zone, uuid, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone) RETURNS integer
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-SELECT CASE
-    WHEN p_routing_type = 'broadcast' THEN 50
-    WHEN p_routing_type = 'workshop_only'
-        THEN CASE WHEN p_mechanic_workshop_id = p_preferred_workshop_id THEN 100 END
-    WHEN p_routing_type = 'hybrid' THEN
-        CASE
-            WHEN p_mechanic_workshop_id = p_preferred_workshop_id THEN 100
-            WHEN p_exclusive_until IS NOT NULL AND p_exclusive_until > p_now THEN NULL
-            WHEN p_mechanic_workshop_id IS NOT NULL THEN 50
-            ELSE 25
-        END
-END
-$$;
-
---
--- Name: FUNCTION routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone) IS 'Priority score of a request for a mechanic of the given workshop at a given time; NULL when not offered to them.';
 
 --
 -- Name: routing_outbox_prune(interval); Type: FUNCTION; Schema: public; Owner: -
@@ -3277,7 +2428,7 @@ COMMENT ON FUNCTION public.routing_outbox_prune(p_keep interval) IS 'Deletes rou
 --
 
 CREATE FUNCTION public.routing_outbox_relay(p_limit integer DEFAULT 1000) RETURNS integer
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
@@ -3391,7 +2542,8 @@ COMMENT ON COLUMN public.routing_outbox.notified_at IS 'When routing_outbox_rela
 --
 
 CREATE FUNCTION public.routing_outbox_replay(p_after_id bigint, p_channels text[] DEFAULT NULL::text[], p_limit integer DEFAULT 1000) RETURNS SETOF public.routing_outbox
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
     AS $$
 SELECT o.*
 FROM routing_outbox AS o
@@ -3407,103 +2559,6 @@ $$;
 --
 
 COMMENT ON FUNCTION public.routing_outbox_replay(p_after_id bigint, p_channels text[], p_limit integer) IS 'Outbox rows with id > p_after_id (optionally only some channels), oldest first: replay of missed notifications.';
-
---
--- Name: routing_publish(public.session_requests, text); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.routing_publish(p_request public.session_requests, p_event text) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_base jsonb;
-    v_count integer := 0;
-BEGIN
-    v_base := jsonb_build_object(
-        'event', p_event,
-        'request_id', p_request.id,
-        'routing_type', p_request.routing_type,
-        'preferred_workshop_id', p_request.preferred_workshop_id,
-        'plan_code', p_request.plan_code,
-        'status', p_request.status,
-        'created_at', p_request.created_at,
-        'exclusive_until', p_request.exclusive_until,
-        'expires_at', p_request.expires_at,
-        'mechanic_id', p_request.mechanic_id,
-        'workshop_id', p_request.workshop_id
-    );
-    IF p_request.routing_type IN ('workshop_only', 'hybrid') AND p_request.preferred_workshop_id IS NOT NULL THEN
-        INSERT INTO routing_outbox (channel, request_id, event_type, payload)
-        VALUES (
-            routing_workshop_channel(p_request.preferred_workshop_id),
-            p_request.id,
-            p_event,
-            v_base || jsonb_build_object('audience', 'workshop', 'priority_score', 100)
-        );
-        v_count := v_count + 1;
-    END IF;
-    IF
-        p_request.routing_type = 'broadcast'
-        OR (
-            p_request.routing_type = 'hybrid'
-            AND (p_request.exclusive_until IS NULL OR p_request.escalated_at IS NOT NULL)
-        )
-        THEN
-        INSERT INTO routing_outbox (channel, request_id, event_type, payload)
-        VALUES (
-            'session_requests',
-            p_request.id,
-            p_event,
-            v_base || jsonb_build_object('audience', 'everyone', 'priority_score', 50)
-        );
-        v_count := v_count + 1;
-    END IF;
-    RETURN v_count;
-END
-$$;
-
---
--- Name: FUNCTION routing_publish(p_request public.session_requests, p_event text); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.routing_publish(p_request public.session_requests, p_event text) IS 'Writes the outbox rows (sent with pg_notify by routing_outbox_relay after commit) announcing an event of a request; returns how many channels.';
-
---
--- Name: routing_sync_session(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.routing_sync_session() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-BEGIN
-    IF NEW.session_id IS NULL THEN
-        RETURN NULL;
-    END IF;
-    UPDATE sessions AS s
-    SET
-        mechanic_id = coalesce(NEW.mechanic_id, s.mechanic_id),
-        workshop_id = CASE WHEN NEW.mechanic_id IS NOT NULL THEN NEW.workshop_id ELSE s.workshop_id END,
-        preferred_workshop_id = NEW.preferred_workshop_id
-    WHERE
-        s.id = NEW.session_id
-        AND (
-            s.preferred_workshop_id IS DISTINCT FROM NEW.preferred_workshop_id
-            OR (
-                NEW.mechanic_id IS NOT NULL
-                AND (s.mechanic_id IS DISTINCT FROM NEW.mechanic_id OR s.workshop_id IS DISTINCT FROM NEW.workshop_id)
-            )
-        );
-    RETURN NULL;
-END
-$$;
-
---
--- Name: FUNCTION routing_sync_session(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.routing_sync_session() IS 'Trigger: copies mechanic_id, workshop_id and preferred_workshop_id of a session request to its session.';
 
 --
 -- Name: routing_workshop_channel(uuid); Type: FUNCTION; Schema: public; Owner: -
@@ -3563,7 +2618,7 @@ BEGIN
             AND (
                 d.exclusive_until <= p_now
                 OR NOT EXISTS (
-                    SELECT 1 FROM routing_available_mechanics AS a
+                    SELECT 1 FROM ssr_private.routing_available_mechanics AS a
                     WHERE a.workshop_id = d.preferred_workshop_id
                 )
             )
@@ -3588,180 +2643,12 @@ $$;
 COMMENT ON FUNCTION public.sweep_session_requests(p_now timestamp with time zone) IS 'Expires overdue pending requests and escalates hybrid ones whose window passed; concurrent-safe; returns counts.';
 
 --
--- Name: validate_routing_choice(uuid, text); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.validate_routing_choice(p_preferred_workshop_id uuid, p_routing_type text) RETURNS text
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_type text := coalesce(nullif(lower(btrim(p_routing_type)), ''), 'broadcast');
-    v_status text;
-BEGIN
-    IF v_type NOT IN ('workshop_only', 'hybrid', 'broadcast') THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR400',
-            MESSAGE = format('routing_type must be one of workshop_only, hybrid, broadcast (got %L)', p_routing_type),
-            COLUMN = 'routing_type';
-    END IF;
-    IF p_preferred_workshop_id IS NULL THEN
-        IF v_type <> 'broadcast' THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'SR400',
-                MESSAGE = format('workshop_id is required when routing_type is %s', v_type),
-                COLUMN = 'workshop_id';
-        END IF;
-        RETURN v_type;
-    END IF;
-    SELECT o.status INTO v_status FROM organizations AS o WHERE o.id = p_preferred_workshop_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR404',
-            MESSAGE = format('workshop_id %s: no such workshop', p_preferred_workshop_id),
-            COLUMN = 'workshop_id';
-    END IF;
-    IF v_status <> 'active' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR404',
-            MESSAGE = format('workshop_id %s: workshop is %s, not active', p_preferred_workshop_id, v_status),
-            COLUMN = 'workshop_id';
-    END IF;
-    RETURN v_type;
-END
-$$;
-
---
--- Name: FUNCTION validate_routing_choice(p_preferred_workshop_id uuid, p_routing_type text); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.validate_routing_choice(p_preferred_workshop_id uuid, p_routing_type text) IS 'Checks a routing choice; returns the normalised routing type or raises SR400/SR404 with COLUMN routing_type or workshop_id.';
-
---
--- Name: workshop_stats_apply(uuid, integer, integer, integer, bigint, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.workshop_stats_apply(p_workshop_id uuid, p_total integer DEFAULT 0, p_active integer DEFAULT 0, p_available integer DEFAULT 0, p_sessions bigint DEFAULT 0, p_reviews bigint DEFAULT 0, p_rating_sum bigint DEFAULT 0) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF p_workshop_id IS NULL
-        OR (p_total = 0 AND p_active = 0 AND p_available = 0
-            AND p_sessions = 0 AND p_reviews = 0 AND p_rating_sum = 0) THEN
-        RETURN;
-    END IF;
-    UPDATE workshop_stats AS ws
-    SET
-        total_mechanics = ws.total_mechanics + p_total,
-        active_mechanics = ws.active_mechanics + p_active,
-        available_mechanics = ws.available_mechanics + p_available,
-        sessions_served = ws.sessions_served + p_sessions,
-        review_count = ws.review_count + p_reviews,
-        rating_sum = ws.rating_sum + p_rating_sum
-    WHERE ws.workshop_id = p_workshop_id;
-    IF NOT FOUND THEN
-        INSERT INTO workshop_stats AS ws (
-            workshop_id, total_mechanics, active_mechanics, available_mechanics,
-            sessions_served, review_count, rating_sum
-        )
-        VALUES (p_workshop_id, p_total, p_active, p_available, p_sessions, p_reviews, p_rating_sum)
-        ON CONFLICT (workshop_id) DO UPDATE
-        SET
-            total_mechanics = ws.total_mechanics + excluded.total_mechanics,
-            active_mechanics = ws.active_mechanics + excluded.active_mechanics,
-            available_mechanics = ws.available_mechanics + excluded.available_mechanics,
-            sessions_served = ws.sessions_served + excluded.sessions_served,
-            review_count = ws.review_count + excluded.review_count,
-            rating_sum = ws.rating_sum + excluded.rating_sum;
-    END IF;
-END
-$$;
-
---
--- Name: FUNCTION workshop_stats_apply(p_workshop_id uuid, p_total integer, p_active integer, p_available integer, p_sessions bigint, p_reviews bigint, p_rating_sum bigint); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.workshop_stats_apply(p_workshop_id uuid, p_total integer, p_active integer, p_available integer, p_sessions bigint, p_reviews bigint, p_rating_sum bigint) IS 'Internal: adds deltas to workshop_stats for one workshop (no-op for NULL or all-zero deltas).';
-
---
--- Name: workshop_stats_mechanics_trg(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.workshop_stats_mechanics_trg() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_old_first boolean;
-    v_delta integer := 0;
-BEGIN
-    -- Two workshops are updated in uuid order, so concurrent opposite moves cannot deadlock.
-    v_old_first := TRUE;
-    IF TG_OP = 'UPDATE' THEN
-        v_old_first := coalesce(OLD.workshop_id <= NEW.workshop_id, TRUE);
-    END IF;
-    IF TG_OP = 'UPDATE' AND NOT v_old_first THEN
-        PERFORM workshop_stats_apply(
-            NEW.workshop_id,
-            p_total => 1,
-            p_active => (NEW.status = 'active')::integer,
-            p_available => routing_mechanic_eligible(NEW.status, NEW.is_available, NEW.workshop_id, 'active')::integer
-        );
-    END IF;
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        PERFORM workshop_stats_apply(
-            OLD.workshop_id,
-            p_total => -1,
-            p_active => -(OLD.status = 'active')::integer,
-            p_available => -routing_mechanic_eligible(OLD.status, OLD.is_available, OLD.workshop_id, 'active')::integer
-        );
-        v_delta := v_delta - routing_mechanic_eligible(
-            OLD.status, OLD.is_available, OLD.workshop_id,
-            (SELECT o.status FROM organizations AS o WHERE o.id = OLD.workshop_id)
-        )::integer;
-    END IF;
-    IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND v_old_first) THEN
-        PERFORM workshop_stats_apply(
-            NEW.workshop_id,
-            p_total => 1,
-            p_active => (NEW.status = 'active')::integer,
-            p_available => routing_mechanic_eligible(NEW.status, NEW.is_available, NEW.workshop_id, 'active')::integer
-        );
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        v_delta := v_delta + routing_mechanic_eligible(
-            NEW.status, NEW.is_available, NEW.workshop_id,
-            (SELECT o.status FROM organizations AS o WHERE o.id = NEW.workshop_id)
-        )::integer;
-    END IF;
-    IF v_delta <> 0 THEN
-        UPDATE routing_candidates SET eligible_mechanics = eligible_mechanics + v_delta;
-    END IF;
-    RETURN NULL;
-END
-$$;
-
---
--- Name: workshop_stats_organizations_trg(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.workshop_stats_organizations_trg() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-BEGIN
-    INSERT INTO workshop_stats (workshop_id) VALUES (NEW.id)
-    ON CONFLICT (workshop_id) DO NOTHING;
-    RETURN NULL;
-END
-$$;
-
---
 -- Name: workshop_stats_rebuild(); Type: FUNCTION; Schema: public; Owner: -
 --
 
 CREATE FUNCTION public.workshop_stats_rebuild() RETURNS integer
     LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
     v_changed integer;
@@ -3837,7 +2724,7 @@ BEGIN
     WHERE NOT EXISTS (SELECT 1 FROM organizations AS o WHERE o.id = ws.workshop_id);
     GET DIAGNOSTICS v_deleted = ROW_COUNT;
     INSERT INTO routing_candidates AS rc (id, eligible_mechanics)
-    SELECT TRUE, count(*)::integer FROM routing_available_mechanics
+    SELECT TRUE, count(*)::integer FROM ssr_private.routing_available_mechanics
     ON CONFLICT (id) DO UPDATE SET eligible_mechanics = excluded.eligible_mechanics
     WHERE rc.eligible_mechanics IS DISTINCT FROM excluded.eligible_mechanics;
     GET DIAGNOSTICS v_candidates = ROW_COUNT;
@@ -3852,10 +2739,1339 @@ $$;
 COMMENT ON FUNCTION public.workshop_stats_rebuild() IS 'Recomputes workshop_stats and routing_candidates from organizations, mechanics, sessions and reviews; returns the number of rows corrected (0 when the trigger-maintained aggregates were exact).';
 
 --
--- Name: workshop_stats_reviews_trg(); Type: FUNCTION; Schema: public; Owner: -
+-- Name: analytics_bucket(double precision); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
-CREATE FUNCTION public.workshop_stats_reviews_trg() RETURNS trigger
+CREATE FUNCTION ssr_private.analytics_bucket(p_seconds double precision) RETURNS double precision
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    -- In double precision (a numeric log costs ~35 us a call): scale to 3 integer digits,
+    -- round, scale back by an exact power of ten (dividing two exact numbers rounds
+    -- correctly, so 12.3 is the same double as the literal 12.3).
+    SELECT CASE
+        WHEN p_seconds IS NULL THEN NULL
+        WHEN p_seconds <= 0 THEN 0::double precision
+        WHEN floor(log(p_seconds)) >= 2
+            THEN round(p_seconds / 10 ^ (floor(log(p_seconds)) - 2)) * 10 ^ (floor(log(p_seconds)) - 2)
+        ELSE round(p_seconds * 10 ^ (2 - floor(log(p_seconds)))) / 10 ^ (2 - floor(log(p_seconds)))
+    END
+$$;
+
+--
+-- Name: FUNCTION analytics_bucket(p_seconds double precision); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.analytics_bucket(p_seconds double precision) IS 'Histogram bucket of a time to accept: the seconds rounded to 3 significant digits (at most 0.5 % off).';
+
+--
+-- Name: analytics_changes_reviews_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_changes_reviews_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO analytics_changes (workshop_id, created_at)
+        SELECT s.workshop_id, s.created_at
+        FROM sessions AS s
+        WHERE s.id = OLD.session_id AND s.workshop_id IS NOT NULL
+        FOR SHARE;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO analytics_changes (workshop_id, created_at)
+        SELECT s.workshop_id, s.created_at
+        FROM sessions AS s
+        WHERE s.id = NEW.session_id AND s.workshop_id IS NOT NULL
+        FOR SHARE;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: analytics_changes_session_requests_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_changes_session_requests_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, routing_type, created_at)
+        VALUES (NEW.workshop_id, NEW.preferred_workshop_id, NEW.routing_type, NEW.created_at);
+    END IF;
+    IF TG_OP = 'DELETE' OR (
+        TG_OP = 'UPDATE'
+        AND (OLD.workshop_id, OLD.preferred_workshop_id, OLD.routing_type, OLD.created_at)
+        IS DISTINCT FROM (NEW.workshop_id, NEW.preferred_workshop_id, NEW.routing_type, NEW.created_at)
+    ) THEN
+        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, routing_type, created_at)
+        VALUES (OLD.workshop_id, OLD.preferred_workshop_id, OLD.routing_type, OLD.created_at);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: analytics_changes_sessions_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_changes_sessions_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, created_at)
+        VALUES (NEW.workshop_id, NEW.preferred_workshop_id, NEW.created_at);
+    END IF;
+    IF TG_OP = 'DELETE' OR (
+        TG_OP = 'UPDATE'
+        AND (OLD.workshop_id, OLD.preferred_workshop_id, OLD.created_at)
+        IS DISTINCT FROM (NEW.workshop_id, NEW.preferred_workshop_id, NEW.created_at)
+    ) THEN
+        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, created_at)
+        VALUES (OLD.workshop_id, OLD.preferred_workshop_id, OLD.created_at);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: analytics_rollups_truncate_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_rollups_truncate_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM analytics_rollups_rebuild();
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: analytics_routing_recount(date, date, text[]); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_from timestamptz := p_first_day::timestamp AT TIME ZONE 'UTC';
+    v_to timestamptz := (p_last_day + 1)::timestamp AT TIME ZONE 'UTC';
+    v_rows integer;
+BEGIN
+    DELETE FROM analytics_routing_rollup AS r
+    WHERE r.routing_type = ANY(p_types) AND r.day BETWEEN p_first_day AND p_last_day;
+
+    INSERT INTO analytics_routing_rollup (
+        routing_type, day, requests, accepted, expired, cancelled, pending, escalated,
+        accepted_outside_preferred, preferred_accepted, preferred_closed,
+        median_accept_seconds, p90_accept_seconds, p99_accept_seconds
+    )
+    SELECT
+        sr.routing_type,
+        date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date AS day,
+        count(*) AS requests,
+        count(*) FILTER (WHERE sr.status = 'accepted') AS accepted,
+        count(*) FILTER (WHERE sr.status = 'expired') AS expired,
+        count(*) FILTER (WHERE sr.status = 'cancelled') AS cancelled,
+        count(*) FILTER (WHERE sr.status = 'pending') AS pending,
+        count(*) FILTER (WHERE sr.escalated_at IS NOT NULL) AS escalated,
+        count(*) FILTER (
+            WHERE sr.status = 'accepted' AND sr.preferred_workshop_id IS NOT NULL
+            AND sr.workshop_id IS DISTINCT FROM sr.preferred_workshop_id
+        ) AS accepted_outside_preferred,
+        count(*) FILTER (WHERE sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id)
+        AS preferred_accepted,
+        count(*) FILTER (WHERE sr.preferred_workshop_id IS NOT NULL AND sr.status IN ('accepted', 'expired'))
+        AS preferred_closed,
+        percentile_cont(0.5) WITHIN GROUP (
+            ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
+        ) AS median_accept_seconds,
+        percentile_cont(0.9) WITHIN GROUP (
+            ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
+        ) AS p90_accept_seconds,
+        percentile_cont(0.99) WITHIN GROUP (
+            ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
+        ) AS p99_accept_seconds
+    FROM session_requests AS sr
+    WHERE sr.routing_type = ANY(p_types) AND sr.created_at >= v_from AND sr.created_at < v_to
+    GROUP BY sr.routing_type, date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    RETURN v_rows;
+END
+$$;
+
+--
+-- Name: FUNCTION analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]) IS 'Internal: recounts analytics_routing_rollup for these routing types and UTC days from session_requests.';
+
+--
+-- Name: analytics_workshop_merge(text, date, date, uuid[]); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_first date;
+    v_end date;
+    v_rows integer;
+BEGIN
+    IF p_grain IS NULL OR p_grain NOT IN ('week', 'month') THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'grain must be week or month', COLUMN = 'grain';
+    END IF;
+    v_first := date_trunc(p_grain, p_first_day::timestamp)::date;
+    v_end := (date_trunc(p_grain, p_last_day::timestamp) + make_interval(
+        days => CASE WHEN p_grain = 'week' THEN 7 ELSE 0 END,
+        months => CASE WHEN p_grain = 'month' THEN 1 ELSE 0 END
+    ))::date;
+
+    DELETE FROM analytics_workshop_rollup AS r
+    WHERE
+        r.period_grain = p_grain
+        AND r.workshop_id = ANY(p_workshops)
+        AND r.period_start >= v_first AND r.period_start < v_end;
+
+    WITH days AS (
+        SELECT
+            r.*,
+            date_trunc(p_grain, r.period_start::timestamp)::date AS merged_start
+        FROM analytics_workshop_rollup AS r
+        WHERE
+            r.period_grain = 'day'
+            AND r.workshop_id = ANY(p_workshops)
+            AND r.period_start >= v_first AND r.period_start < v_end
+    ),
+
+    sums AS (
+        SELECT
+            d.workshop_id,
+            d.merged_start,
+            sum(d.sessions_served) AS sessions_served,
+            sum(d.preferred_sessions) AS preferred_sessions,
+            sum(d.preferred_requests) AS preferred_requests,
+            sum(d.preferred_requests_closed) AS preferred_requests_closed,
+            sum(d.preferred_served_by_self) AS preferred_served_by_self,
+            sum(d.revenue_minor) AS revenue_minor,
+            sum(d.review_count) AS review_count,
+            sum(d.rating_sum) AS rating_sum,
+            sum(d.accepted_requests) AS accepted_requests
+        FROM days AS d
+        GROUP BY d.workshop_id, d.merged_start
+    ),
+
+    currencies AS (
+        SELECT
+            d.workshop_id,
+            d.merged_start,
+            array_remove(ARRAY[min(c.currency), nullif(max(c.currency), min(c.currency))], NULL) AS revenue_currencies
+        FROM days AS d
+        CROSS JOIN LATERAL unnest(d.revenue_currencies) AS c (currency)
+        GROUP BY d.workshop_id, d.merged_start
+    ),
+
+    buckets AS (
+        SELECT d.workshop_id, d.merged_start, h.bucket, sum(h.n)::integer AS n
+        FROM days AS d
+        CROSS JOIN LATERAL unnest(d.accept_buckets, d.accept_counts) AS h (bucket, n)
+        GROUP BY d.workshop_id, d.merged_start, h.bucket
+    ),
+
+    hist AS (
+        SELECT
+            b.workshop_id,
+            b.merged_start,
+            array_agg(b.bucket ORDER BY b.bucket) AS buckets,
+            array_agg(b.n ORDER BY b.bucket) AS counts
+        FROM buckets AS b
+        GROUP BY b.workshop_id, b.merged_start
+    ),
+
+    pct AS (
+        SELECT
+            b.workshop_id,
+            b.merged_start,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY b.bucket) AS median_accept_seconds,
+            percentile_cont(0.9) WITHIN GROUP (ORDER BY b.bucket) AS p90_accept_seconds
+        FROM buckets AS b
+        CROSS JOIN LATERAL generate_series(1, b.n) AS copies (i)
+        GROUP BY b.workshop_id, b.merged_start
+    )
+
+    INSERT INTO analytics_workshop_rollup (
+        workshop_id, period_grain, period_start, sessions_served, preferred_sessions, preferred_requests,
+        preferred_requests_closed, preferred_served_by_self, revenue_minor, revenue_currencies, review_count,
+        rating_sum, accepted_requests, accept_buckets, accept_counts, median_accept_seconds, p90_accept_seconds
+    )
+    SELECT
+        s.workshop_id,
+        p_grain,
+        s.merged_start,
+        s.sessions_served,
+        s.preferred_sessions,
+        s.preferred_requests,
+        s.preferred_requests_closed,
+        s.preferred_served_by_self,
+        s.revenue_minor,
+        coalesce(c.revenue_currencies, '{}'),
+        s.review_count,
+        s.rating_sum,
+        s.accepted_requests,
+        coalesce(h.buckets, '{}'),
+        coalesce(h.counts, '{}'),
+        p.median_accept_seconds,
+        p.p90_accept_seconds
+    FROM sums AS s
+    LEFT JOIN currencies AS c ON s.workshop_id = c.workshop_id AND s.merged_start = c.merged_start
+    LEFT JOIN hist AS h ON s.workshop_id = h.workshop_id AND s.merged_start = h.merged_start
+    LEFT JOIN pct AS p ON s.workshop_id = p.workshop_id AND s.merged_start = p.merged_start;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    RETURN v_rows;
+END
+$$;
+
+--
+-- Name: FUNCTION analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]) IS 'Internal: rebuilds week or month rows of analytics_workshop_rollup by merging their day rows (histograms included).';
+
+--
+-- Name: analytics_workshop_recount(text[], date, date, uuid[]); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_from timestamptz;
+    v_to timestamptz;
+    v_rows integer;
+BEGIN
+    IF cardinality(p_grains) IS NULL OR cardinality(p_grains) = 0
+        OR NOT p_grains <@ ARRAY['day', 'week', 'month'] THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'grains must be day, week or month', COLUMN = 'grain';
+    END IF;
+    SELECT
+        min(date_trunc(g.grain, p_first_day::timestamp) AT TIME ZONE 'UTC'),
+        max((date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval) AT TIME ZONE 'UTC')
+    INTO v_from, v_to
+    FROM unnest(p_grains) AS g (grain);
+    DELETE FROM analytics_workshop_rollup AS r
+    USING unnest(p_grains) AS g (grain)
+    WHERE
+        r.period_grain = g.grain
+        AND r.workshop_id = ANY(p_workshops)
+        AND r.period_start >= date_trunc(g.grain, p_first_day::timestamp)::date
+        AND r.period_start < (date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval)::date;
+
+    WITH facts AS (
+        -- Sessions served by the workshop (with their review, if any).
+        SELECT
+            s.workshop_id,
+            s.created_at,
+            1 AS served,
+            0 AS preferred_session,
+            0 AS preferred_request,
+            0 AS preferred_closed,
+            0 AS preferred_self,
+            CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.amount_total_minor END AS revenue_minor,
+            CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.currency END AS revenue_currency,
+            r.rating,
+            NULL::double precision AS accept_bucket
+        FROM sessions AS s
+        LEFT JOIN reviews AS r ON s.id = r.session_id
+        WHERE s.workshop_id = ANY(p_workshops) AND s.created_at >= v_from AND s.created_at < v_to
+
+        UNION ALL
+
+        -- Sessions whose customer chose the workshop.
+        SELECT
+            s.preferred_workshop_id, s.created_at, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL
+        FROM sessions AS s
+        WHERE s.preferred_workshop_id = ANY(p_workshops) AND s.created_at >= v_from AND s.created_at < v_to
+
+        UNION ALL
+
+        -- Requests that named the workshop as preferred.
+        SELECT
+            sr.preferred_workshop_id,
+            sr.created_at,
+            0,
+            0,
+            1,
+            (sr.status IN ('accepted', 'expired'))::integer,
+            coalesce(sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id, FALSE)::integer,
+            NULL,
+            NULL,
+            NULL,
+            NULL
+        FROM session_requests AS sr
+        WHERE sr.preferred_workshop_id = ANY(p_workshops) AND sr.created_at >= v_from AND sr.created_at < v_to
+
+        UNION ALL
+
+        -- Requests the workshop's mechanics accepted: time to accept.
+        SELECT
+            sr.workshop_id,
+            sr.created_at,
+            0,
+            0,
+            0,
+            0,
+            0,
+            NULL,
+            NULL,
+            NULL,
+            ssr_private.analytics_bucket(extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision)
+        FROM session_requests AS sr
+        WHERE
+            sr.status = 'accepted'
+            AND sr.workshop_id = ANY(p_workshops) AND sr.created_at >= v_from AND sr.created_at < v_to
+    ),
+
+    grains AS (
+        SELECT
+            g.grain,
+            date_trunc(g.grain, p_first_day::timestamp) AT TIME ZONE 'UTC' AS t0,
+            (date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval) AT TIME ZONE 'UTC' AS t1
+        FROM unnest(p_grains) AS g (grain)
+    ),
+
+    -- One copy of each fact per grain whose periods it falls in.
+    dated AS (
+        SELECT
+            f.*,
+            g.grain,
+            date_trunc(g.grain, f.created_at AT TIME ZONE 'UTC')::date AS day
+        FROM facts AS f
+        INNER JOIN grains AS g ON f.created_at >= g.t0 AND f.created_at < g.t1
+    ),
+
+    hist AS (
+        SELECT
+            h.workshop_id,
+            h.grain,
+            h.day,
+            array_agg(h.accept_bucket ORDER BY h.accept_bucket) AS buckets,
+            array_agg(h.n ORDER BY h.accept_bucket) AS counts
+        FROM (
+            SELECT d.workshop_id, d.grain, d.day, d.accept_bucket, count(*)::integer AS n
+            FROM dated AS d
+            WHERE d.accept_bucket IS NOT NULL
+            GROUP BY d.workshop_id, d.grain, d.day, d.accept_bucket
+        ) AS h
+        GROUP BY h.workshop_id, h.grain, h.day
+    ),
+
+    agg AS (
+        SELECT
+            d.workshop_id,
+            d.grain,
+            d.day,
+            sum(d.served) AS sessions_served,
+            sum(d.preferred_session) AS preferred_sessions,
+            sum(d.preferred_request) AS preferred_requests,
+            sum(d.preferred_closed) AS preferred_requests_closed,
+            sum(d.preferred_self) AS preferred_served_by_self,
+            coalesce(sum(d.revenue_minor), 0) AS revenue_minor,
+            -- lowest and highest currency: one element when single, two when mixed (no sort)
+            array_remove(
+                ARRAY[min(d.revenue_currency), nullif(max(d.revenue_currency), min(d.revenue_currency))], NULL
+            ) AS revenue_currencies,
+            count(d.rating) AS review_count,
+            coalesce(sum(d.rating), 0) AS rating_sum,
+            count(d.accept_bucket) AS accepted_requests,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY d.accept_bucket) AS median_accept_seconds,
+            percentile_cont(0.9) WITHIN GROUP (ORDER BY d.accept_bucket) AS p90_accept_seconds
+        FROM dated AS d
+        GROUP BY d.workshop_id, d.grain, d.day
+    )
+
+    INSERT INTO analytics_workshop_rollup (
+        workshop_id, period_grain, period_start, sessions_served, preferred_sessions, preferred_requests,
+        preferred_requests_closed, preferred_served_by_self, revenue_minor, revenue_currencies, review_count,
+        rating_sum, accepted_requests, accept_buckets, accept_counts, median_accept_seconds, p90_accept_seconds
+    )
+    SELECT
+        a.workshop_id,
+        a.grain,
+        a.day,
+        a.sessions_served,
+        a.preferred_sessions,
+        a.preferred_requests,
+        a.preferred_requests_closed,
+        a.preferred_served_by_self,
+        a.revenue_minor,
+        a.revenue_currencies,
+        a.review_count,
+        a.rating_sum,
+        a.accepted_requests,
+        coalesce(h.buckets, '{}'),
+        coalesce(h.counts, '{}'),
+        a.median_accept_seconds,
+        a.p90_accept_seconds
+    FROM agg AS a
+    LEFT JOIN hist AS h ON a.workshop_id = h.workshop_id AND a.grain = h.grain AND a.day = h.day;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    RETURN v_rows;
+END
+$$;
+
+--
+-- Name: FUNCTION analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]) IS 'Internal: recounts the rows of some grains of analytics_workshop_rollup for these workshops and periods from the base tables.';
+
+--
+-- Name: api_functions(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.api_functions() RETURNS TABLE(signature text, grantees text[], purpose text)
+    LANGUAGE sql IMMUTABLE
+    AS $$
+SELECT t.signature, t.grantees, t.purpose
+FROM (
+    VALUES
+    ('accept_session_request(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'a mechanic accepts a request'),
+    ('get_mechanic_offers(uuid,integer)', ARRAY['ssr_app', 'mechanic'], 'what a mechanic may accept now'),
+    ('get_workshop_directory(integer,integer)', ARRAY['ssr_app'], 'the workshop directory'),
+    ('create_checkout_purchase(uuid,text,uuid,text,uuid)', ARRAY['ssr_app'], 'a customer starts a purchase'),
+    ('attach_checkout_session(uuid,text)', ARRAY['ssr_app'], 'records the Stripe Checkout Session'),
+    ('get_checkout_status(text)', ARRAY['ssr_app'], 'the success page'),
+    (
+        'handle_checkout_event(text,text,boolean,text,text,text,integer,text)', ARRAY['ssr_app'],
+        'a verified Stripe webhook event'
+    ),
+    ('get_mechanics_for_routing(uuid,text)', ARRAY['ssr_app'], 'candidates of a routing choice'),
+    (
+        'fulfill_checkout_purchase(text,text,text,integer,text)', ARRAY['ssr_app'],
+        'the success page fulfils a paid Checkout Session'
+    ),
+    ('cancel_customer_session_request(uuid,uuid)', ARRAY['ssr_app'], 'a customer cancels a pending request'),
+    ('handle_refund_event(text,text,boolean,jsonb)', ARRAY['ssr_app'], 'a verified Stripe refund event'),
+    (
+        'note_unresolved_checkout_session(text,text,text,bigint)', ARRAY['ssr_app'],
+        'a webhook''s Checkout Session Stripe answered 404 for'
+    ),
+    ('refund_claim_due()', ARRAY[]::text [], 'owner: the refund worker'),
+    ('refund_record_attempt(uuid,text,text,text,text,boolean)', ARRAY[]::text [], 'owner: the refund worker'),
+    ('refund_apply_stripe_status(uuid,text,text)', ARRAY[]::text [], 'owner: the refund worker, reconciliation'),
+    ('reconciliation_run_start(timestamp with time zone)', ARRAY[]::text [], 'owner: reconciliation'),
+    (
+        'reconcile_checkout_session(bigint,text,text,text,integer,text)', ARRAY[]::text [],
+        'owner: reconciliation'
+    ),
+    ('reconciliation_run_finish(bigint,text)', ARRAY[]::text [], 'owner: reconciliation'),
+    ('get_booking_options(uuid)', ARRAY['ssr_app'], 'the booking page of a workshop'),
+    ('get_checkout_progress(text)', ARRAY['ssr_app'], 'the live success page'),
+    ('get_mechanic_channels(uuid)', ARRAY['ssr_app', 'mechanic'], 'LISTEN channels of a mechanic''s dashboard'),
+    ('routing_workshop_channel(uuid)', ARRAY['ssr_app', 'mechanic'], 'name of a workshop''s LISTEN channel'),
+    ('routing_outbox_replay(bigint,text[],integer)', ARRAY['ssr_app'], 'notifications missed by a listener'),
+    ('create_session_request(uuid,text,uuid,uuid,uuid,text)', ARRAY[]::text [], 'owner: used by fulfillment'),
+    (
+        'fulfill_checkout(text,text,uuid,uuid,text,integer,text,uuid,uuid,text)', ARRAY[]::text [],
+        'owner: used by handle_checkout_event'
+    ),
+    ('cancel_session_request(uuid,text)', ARRAY[]::text [], 'owner: support and refunds'),
+    ('sweep_session_requests(timestamp with time zone)', ARRAY[]::text [], 'owner: the periodic worker'),
+    ('routing_outbox_prune(interval)', ARRAY[]::text [], 'owner: the periodic worker'),
+    ('refresh_analytics(integer)', ARRAY[]::text [], 'owner: the worker or cron'),
+    ('workshop_stats_rebuild()', ARRAY[]::text [], 'owner: repair of the directory aggregates'),
+    (
+        'routing_mechanic_eligible(text,boolean,uuid,text)', ARRAY['mechanic'],
+        'the eligibility rule; the mechanic row policy calls it'
+    ),
+    ('analytics_rollups_rebuild()', ARRAY[]::text[], 'owner: repair of the analytics rollups'),
+    ('routing_outbox_relay(integer)', ARRAY['ssr_app'], 'the worker and the live hub send committed notifications'),
+    ('explain_routing(uuid)', ARRAY[]::text [], 'owner: audit narrative (optional PL/Python layer)')
+) AS t (signature, grantees, purpose)
+$$;
+
+--
+-- Name: FUNCTION api_functions(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.api_functions() IS 'Allowlist of the functions in schema public and the roles that may execute each (empty: owner only).';
+
+--
+-- Name: apply_privileges(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.apply_privileges() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_fn regprocedure;
+    v_api record;
+    v_role text;
+    v_grants integer := 0;
+BEGIN
+    FOR v_fn IN
+        SELECT p.oid::regprocedure
+        FROM pg_proc AS p
+        INNER JOIN pg_namespace AS n ON p.pronamespace = n.oid
+        WHERE
+            n.nspname IN ('public', 'ssr_private', 'analytics')
+            AND NOT EXISTS (
+                SELECT 1 FROM pg_depend AS d
+                WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+            )
+    LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC, ssr_app, mechanic, customer, analytics', v_fn);
+    END LOOP;
+    FOR v_api IN
+        SELECT to_regprocedure('public.' || a.signature) AS fn, a.grantees
+        FROM ssr_private.api_functions() AS a
+    LOOP
+        CONTINUE WHEN v_api.fn IS NULL;
+        FOREACH v_role IN ARRAY v_api.grantees LOOP
+            EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', v_api.fn, v_role);
+            v_grants := v_grants + 1;
+        END LOOP;
+    END LOOP;
+    GRANT EXECUTE ON FUNCTION ssr_private.current_mechanic_id() TO mechanic;
+    RETURN v_grants + 1;
+END
+$$;
+
+--
+-- Name: FUNCTION apply_privileges(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.apply_privileges() IS 'Revokes EXECUTE from PUBLIC and the app/BI/PostgREST roles on all our functions, then grants the allowlist (ssr_private.api_functions()); returns the number of grants.';
+
+--
+-- Name: assert_acting_for(text, uuid); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.assert_acting_for(p_kind text, p_id uuid) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_acting uuid := ssr_private.verified_identity(p_kind);
+BEGIN
+    IF v_acting IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403',
+            MESSAGE = format(
+                '%s_id: no verified %s identity in this transaction (the app sets app.%s_id; '
+                'role %s needs request.jwt.claims with sub and role = %s)',
+                p_kind, p_kind, p_kind, p_kind, p_kind
+            ),
+            COLUMN = p_kind || '_id';
+    END IF;
+    IF p_id IS DISTINCT FROM v_acting THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403',
+            MESSAGE = format('%s_id %s is not the %s this transaction acts for', p_kind, p_id, p_kind),
+            COLUMN = p_kind || '_id';
+    END IF;
+END
+$$;
+
+--
+-- Name: FUNCTION assert_acting_for(p_kind text, p_id uuid); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.assert_acting_for(p_kind text, p_id uuid) IS 'Raises SR403 (COLUMN mechanic_id / customer_id) unless the verified identity of the transaction is p_id.';
+
+--
+-- Name: auto_populate_session_workshop(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.auto_populate_session_workshop() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.mechanic_id IS NOT NULL AND NEW.workshop_id IS NULL THEN
+            NEW.workshop_id := (SELECT m.workshop_id FROM mechanics AS m WHERE m.id = NEW.mechanic_id);
+        END IF;
+    ELSIF NEW.mechanic_id IS DISTINCT FROM OLD.mechanic_id THEN
+        NEW.workshop_id := (SELECT m.workshop_id FROM mechanics AS m WHERE m.id = NEW.mechanic_id);
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+--
+-- Name: FUNCTION auto_populate_session_workshop(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.auto_populate_session_workshop() IS 'Trigger function of session_request_populate_workshop: sets session_requests.workshop_id from the accepting mechanic''s workshop.';
+
+--
+-- Name: checkout_purchase_for_session(text, text); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.checkout_purchase_for_session(p_checkout_session_id text, p_client_reference_id text) RETURNS public.checkout_purchases
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$
+DECLARE
+    v_purchase checkout_purchases;
+BEGIN
+    IF p_client_reference_id IS NULL
+        OR p_client_reference_id !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        RETURN v_purchase;
+    END IF;
+    SELECT cp.* INTO v_purchase FROM checkout_purchases AS cp
+    WHERE cp.id = p_client_reference_id::uuid
+    FOR UPDATE;
+    IF FOUND AND v_purchase.stripe_checkout_session_id IS NULL
+        AND p_checkout_session_id ~ '^cs_[A-Za-z0-9_]+$' THEN
+        UPDATE checkout_purchases AS cp
+        SET stripe_checkout_session_id = p_checkout_session_id, updated_at = now()
+        WHERE cp.id = v_purchase.id
+        RETURNING cp.* INTO v_purchase;
+    END IF;
+    RETURN v_purchase;
+END
+$_$;
+
+--
+-- Name: FUNCTION checkout_purchase_for_session(p_checkout_session_id text, p_client_reference_id text); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.checkout_purchase_for_session(p_checkout_session_id text, p_client_reference_id text) IS 'Our purchase (locked) for a re-fetched Checkout Session, adopting the session if it was never attached; NULL if not ours.';
+
+--
+-- Name: current_customer_id(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.current_customer_id() RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+SELECT ssr_private.verified_identity('customer')
+$$;
+
+--
+-- Name: FUNCTION current_customer_id(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.current_customer_id() IS 'Verified customer of the transaction (app.customer_id for the app login, request.jwt.claims sub for role customer); NULL when none.';
+
+--
+-- Name: current_mechanic_id(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.current_mechanic_id() RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+SELECT ssr_private.verified_identity('mechanic')
+$$;
+
+--
+-- Name: FUNCTION current_mechanic_id(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.current_mechanic_id() IS 'Verified mechanic of the transaction (app.mechanic_id for the app login, request.jwt.claims sub for role mechanic); NULL when none.';
+
+--
+-- Name: fulfill_checkout_existing(text, uuid); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid) RETURNS TABLE(session_id uuid, session_request_id uuid, created boolean, routing_type text, customer_id uuid)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_session_id uuid;
+    v_customer uuid;
+BEGIN
+    SELECT s.id, s.customer_id INTO v_session_id, v_customer
+    FROM sessions AS s WHERE s.stripe_checkout_session_id = p_stripe_session_id;
+    IF v_customer IS DISTINCT FROM p_customer_id THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR409',
+            MESSAGE = format('checkout session %s was fulfilled for another customer', p_stripe_session_id),
+            COLUMN = 'stripe_session_id';
+    END IF;
+    RETURN QUERY
+    SELECT v_session_id, r.id, FALSE, r.routing_type, p_customer_id
+    FROM (SELECT 1) AS one
+    LEFT JOIN session_requests AS r ON r.session_id = v_session_id;
+END;
+$$;
+
+--
+-- Name: FUNCTION fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid) IS 'The session and request already created for a Checkout Session (fulfill_checkout replays).';
+
+--
+-- Name: refund_closed_request(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.refund_closed_request() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_purchase_id uuid;
+BEGIN
+    IF NEW.session_id IS NOT NULL THEN
+        UPDATE sessions AS s SET status = 'cancelled'
+        WHERE s.id = NEW.session_id AND s.status = 'waiting';
+    END IF;
+    -- The purchase paid for this request's session, by the unique Checkout Session id.
+    SELECT cp.id INTO v_purchase_id
+    FROM sessions AS s
+    INNER JOIN checkout_purchases AS cp ON s.stripe_checkout_session_id = cp.stripe_checkout_session_id
+    WHERE s.id = NEW.session_id;
+    IF v_purchase_id IS NOT NULL THEN
+        PERFORM ssr_private.refund_enqueue(
+            v_purchase_id,
+            CASE
+                WHEN NEW.status = 'expired' THEN 'expired_no_mechanic'
+                WHEN current_setting('refunds.reason', TRUE) = 'customer_cancelled' THEN 'customer_cancelled'
+                ELSE 'request_cancelled'
+            END
+        );
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION refund_closed_request(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.refund_closed_request() IS 'Trigger: a request that ends expired or cancelled cancels its session and owes its purchase a refund (refund_enqueue).';
+
+--
+-- Name: refund_enqueue(uuid, text, integer, text); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.refund_enqueue(p_purchase_id uuid, p_reason text, p_amount_minor integer DEFAULT NULL::integer, p_currency text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$
+DECLARE
+    v_purchase checkout_purchases;
+    v_amount integer;
+    v_currency text;
+    v_id uuid;
+BEGIN
+    IF p_purchase_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'purchase_id is required', COLUMN = 'purchase_id';
+    END IF;
+    SELECT cp.* INTO v_purchase FROM checkout_purchases AS cp WHERE cp.id = p_purchase_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = format('purchase %s: no such purchase', p_purchase_id),
+            COLUMN = 'purchase_id';
+    END IF;
+    IF v_purchase.stripe_checkout_session_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'the purchase has no Checkout Session, nothing was paid',
+            COLUMN = 'purchase_id';
+    END IF;
+    v_amount := coalesce(p_amount_minor, v_purchase.amount_minor);
+    v_currency := lower(coalesce(p_currency, v_purchase.currency));
+    IF v_amount IS NULL OR v_amount <= 0 OR v_currency !~ '^[a-z]{3}$' THEN
+        RETURN NULL;
+    END IF;
+
+    INSERT INTO refunds AS rf (
+        purchase_id, session_id, session_request_id, stripe_checkout_session_id, amount_minor, currency, reason
+    ) VALUES (
+        v_purchase.id, v_purchase.session_id, v_purchase.session_request_id, v_purchase.stripe_checkout_session_id,
+        v_amount, v_currency, p_reason
+    )
+    ON CONFLICT (purchase_id) DO NOTHING
+    RETURNING rf.id INTO v_id;
+    IF v_id IS NULL THEN
+        SELECT rf.id INTO v_id FROM refunds AS rf WHERE rf.purchase_id = v_purchase.id;
+    END IF;
+    RETURN v_id;
+END
+$_$;
+
+--
+-- Name: FUNCTION refund_enqueue(p_purchase_id uuid, p_reason text, p_amount_minor integer, p_currency text); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.refund_enqueue(p_purchase_id uuid, p_reason text, p_amount_minor integer, p_currency text) IS 'Records in the caller''s transaction that a purchase is owed a refund; at most one per purchase; returns its id.';
+
+--
+-- Name: routing_audit_request(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_audit_request() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_candidates integer;
+BEGIN
+    IF NEW.escalated_at IS NOT NULL AND OLD.escalated_at IS NULL AND NEW.status = 'pending' THEN
+        SELECT rc.eligible_mechanics INTO v_candidates FROM routing_candidates AS rc;
+        INSERT INTO routing_events (request_id, event_type, workshop_id, detail)
+        VALUES (
+            NEW.id, 'escalated', NEW.preferred_workshop_id,
+            jsonb_build_object(
+                'reason',
+                CASE
+                    WHEN NEW.exclusive_until < OLD.exclusive_until THEN 'preferred_workshop_unavailable'
+                    ELSE 'window_passed'
+                END,
+                'exclusive_until', OLD.exclusive_until,
+                'escalated_at', NEW.escalated_at,
+                'audience', 'everyone',
+                'candidate_count', v_candidates
+            )
+        );
+        PERFORM ssr_private.routing_publish(NEW, 'escalated');
+    END IF;
+    IF NEW.status IS DISTINCT FROM OLD.status AND NEW.status IN ('accepted', 'expired', 'cancelled') THEN
+        INSERT INTO routing_events (request_id, event_type, mechanic_id, workshop_id, detail)
+        VALUES (
+            NEW.id,
+            NEW.status,
+            NEW.mechanic_id,
+            CASE WHEN NEW.status = 'accepted' THEN NEW.workshop_id ELSE NEW.preferred_workshop_id END,
+            jsonb_strip_nulls(jsonb_build_object(
+                'from_status', OLD.status,
+                'routing_type', NEW.routing_type,
+                'outcome', NEW.outcome,
+                'preferred_workshop_id', NEW.preferred_workshop_id,
+                'served_by_preferred_workshop',
+                CASE
+                    WHEN NEW.status = 'accepted' AND NEW.preferred_workshop_id IS NOT NULL
+                        THEN NEW.workshop_id IS NOT DISTINCT FROM NEW.preferred_workshop_id
+                END,
+                'independent_mechanic',
+                CASE WHEN NEW.status = 'accepted' THEN NEW.workshop_id IS NULL END,
+                'inside_window',
+                CASE
+                    WHEN NEW.status = 'accepted' AND NEW.exclusive_until IS NOT NULL
+                        THEN NEW.accepted_at < NEW.exclusive_until
+                END,
+                'wait_seconds',
+                extract(EPOCH FROM coalesce(NEW.accepted_at, NEW.closed_at, now()) - NEW.created_at),
+                'expires_at', NEW.expires_at,
+                'reason', nullif(current_setting('routing.reason', TRUE), '')
+            ))
+        );
+        PERFORM ssr_private.routing_publish(NEW, NEW.status);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION routing_audit_request(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.routing_audit_request() IS 'Trigger: records escalated/accepted/expired/cancelled in routing_events and announces them through routing_outbox.';
+
+--
+-- Name: routing_candidates_organizations_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_candidates_organizations_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_delta integer;
+BEGIN
+    PERFORM 1 FROM workshop_stats AS ws WHERE ws.workshop_id = NEW.id FOR UPDATE;
+    SELECT coalesce(sum(
+        routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, NEW.status)::integer
+        - routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, OLD.status)::integer
+    ), 0)::integer
+    INTO v_delta
+    FROM mechanics AS m
+    WHERE m.workshop_id = NEW.id;
+    IF v_delta <> 0 THEN
+        UPDATE routing_candidates SET eligible_mechanics = eligible_mechanics + v_delta;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: routing_events_append_only(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_events_append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    RAISE EXCEPTION USING
+        ERRCODE = 'SR403',
+        MESSAGE = format('routing_events is append-only: %s is not allowed', TG_OP),
+        TABLE = 'routing_events';
+END
+$$;
+
+--
+-- Name: FUNCTION routing_events_append_only(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.routing_events_append_only() IS 'Trigger: refuses UPDATE and DELETE on routing_events.';
+
+--
+-- Name: routing_offer_score(text, uuid, timestamp with time zone, uuid, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+SELECT CASE
+    WHEN p_routing_type = 'broadcast' THEN 50
+    WHEN p_routing_type = 'workshop_only'
+        THEN CASE WHEN p_mechanic_workshop_id = p_preferred_workshop_id THEN 100 END
+    WHEN p_routing_type = 'hybrid' THEN
+        CASE
+            WHEN p_mechanic_workshop_id = p_preferred_workshop_id THEN 100
+            WHEN p_exclusive_until IS NOT NULL AND p_exclusive_until > p_now THEN NULL
+            WHEN p_mechanic_workshop_id IS NOT NULL THEN 50
+            ELSE 25
+        END
+END
+$$;
+
+--
+-- Name: FUNCTION routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone) IS 'Priority score of a request for a mechanic of the given workshop at a given time; NULL when not offered to them.';
+
+--
+-- Name: routing_publish(public.session_requests, text); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_publish(p_request public.session_requests, p_event text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_base jsonb;
+    v_count integer := 0;
+BEGIN
+    v_base := jsonb_build_object(
+        'event', p_event,
+        'request_id', p_request.id,
+        'routing_type', p_request.routing_type,
+        'preferred_workshop_id', p_request.preferred_workshop_id,
+        'plan_code', p_request.plan_code,
+        'status', p_request.status,
+        'created_at', p_request.created_at,
+        'exclusive_until', p_request.exclusive_until,
+        'expires_at', p_request.expires_at,
+        'mechanic_id', p_request.mechanic_id,
+        'workshop_id', p_request.workshop_id
+    );
+    IF p_request.routing_type IN ('workshop_only', 'hybrid') AND p_request.preferred_workshop_id IS NOT NULL THEN
+        INSERT INTO routing_outbox (channel, request_id, event_type, payload)
+        VALUES (
+            routing_workshop_channel(p_request.preferred_workshop_id),
+            p_request.id,
+            p_event,
+            v_base || jsonb_build_object('audience', 'workshop', 'priority_score', 100)
+        );
+        v_count := v_count + 1;
+    END IF;
+    IF
+        p_request.routing_type = 'broadcast'
+        OR (
+            p_request.routing_type = 'hybrid'
+            AND (p_request.exclusive_until IS NULL OR p_request.escalated_at IS NOT NULL)
+        )
+        THEN
+        INSERT INTO routing_outbox (channel, request_id, event_type, payload)
+        VALUES (
+            'session_requests',
+            p_request.id,
+            p_event,
+            v_base || jsonb_build_object('audience', 'everyone', 'priority_score', 50)
+        );
+        v_count := v_count + 1;
+    END IF;
+    RETURN v_count;
+END
+$$;
+
+--
+-- Name: FUNCTION routing_publish(p_request public.session_requests, p_event text); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.routing_publish(p_request public.session_requests, p_event text) IS 'Writes the outbox rows (sent with pg_notify by routing_outbox_relay after commit) announcing an event of a request; returns how many channels.';
+
+--
+-- Name: routing_sync_session(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_sync_session() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF NEW.session_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    UPDATE sessions AS s
+    SET
+        mechanic_id = coalesce(NEW.mechanic_id, s.mechanic_id),
+        workshop_id = CASE WHEN NEW.mechanic_id IS NOT NULL THEN NEW.workshop_id ELSE s.workshop_id END,
+        preferred_workshop_id = NEW.preferred_workshop_id
+    WHERE
+        s.id = NEW.session_id
+        AND (
+            s.preferred_workshop_id IS DISTINCT FROM NEW.preferred_workshop_id
+            OR (
+                NEW.mechanic_id IS NOT NULL
+                AND (s.mechanic_id IS DISTINCT FROM NEW.mechanic_id OR s.workshop_id IS DISTINCT FROM NEW.workshop_id)
+            )
+        );
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION routing_sync_session(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.routing_sync_session() IS 'Trigger: copies mechanic_id, workshop_id and preferred_workshop_id of a session request to its session.';
+
+--
+-- Name: validate_routing_choice(uuid, text); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.validate_routing_choice(p_preferred_workshop_id uuid, p_routing_type text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_type text := coalesce(nullif(lower(btrim(p_routing_type)), ''), 'broadcast');
+    v_status text;
+BEGIN
+    IF v_type NOT IN ('workshop_only', 'hybrid', 'broadcast') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400',
+            MESSAGE = format('routing_type must be one of workshop_only, hybrid, broadcast (got %L)', p_routing_type),
+            COLUMN = 'routing_type';
+    END IF;
+    IF p_preferred_workshop_id IS NULL THEN
+        IF v_type <> 'broadcast' THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'SR400',
+                MESSAGE = format('workshop_id is required when routing_type is %s', v_type),
+                COLUMN = 'workshop_id';
+        END IF;
+        RETURN v_type;
+    END IF;
+    SELECT o.status INTO v_status FROM organizations AS o WHERE o.id = p_preferred_workshop_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404',
+            MESSAGE = format('workshop_id %s: no such workshop', p_preferred_workshop_id),
+            COLUMN = 'workshop_id';
+    END IF;
+    IF v_status <> 'active' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404',
+            MESSAGE = format('workshop_id %s: workshop is %s, not active', p_preferred_workshop_id, v_status),
+            COLUMN = 'workshop_id';
+    END IF;
+    RETURN v_type;
+END
+$$;
+
+--
+-- Name: FUNCTION validate_routing_choice(p_preferred_workshop_id uuid, p_routing_type text); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.validate_routing_choice(p_preferred_workshop_id uuid, p_routing_type text) IS 'Checks a routing choice; returns the normalised routing type or raises SR400/SR404 with COLUMN routing_type or workshop_id.';
+
+--
+-- Name: verified_identity(text); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.verified_identity(p_kind text) RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_caller name := CASE
+        WHEN current_setting('role') = 'none' THEN session_user
+        ELSE current_setting('role')::name
+    END;
+    v_value text;
+    v_claims jsonb;
+BEGIN
+    IF p_kind IS NULL OR p_kind NOT IN ('mechanic', 'customer') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('kind must be mechanic or customer (got %L)', p_kind), COLUMN = 'kind';
+    END IF;
+    IF pg_has_role(v_caller, 'ssr_app', 'MEMBER') THEN
+        v_value := current_setting('app.' || p_kind || '_id', TRUE);
+    ELSIF pg_has_role(v_caller, p_kind, 'MEMBER') THEN
+        v_claims := nullif(current_setting('request.jwt.claims', TRUE), '')::jsonb;
+        IF jsonb_typeof(v_claims) = 'object' AND v_claims ->> 'role' = p_kind THEN
+            v_value := v_claims ->> 'sub';
+        END IF;
+    END IF;
+    IF v_value ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN
+        RETURN v_value::uuid;
+    END IF;
+    RETURN NULL;
+END
+$_$;
+
+--
+-- Name: FUNCTION verified_identity(p_kind text); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.verified_identity(p_kind text) IS 'The mechanic or customer the transaction verifiably acts for: app.<kind>_id for the app login (ssr_app members), request.jwt.claims sub (role claim = kind) for the role mechanic/customer; NULL otherwise.';
+
+--
+-- Name: workshop_stats_apply(uuid, integer, integer, integer, bigint, bigint, bigint); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.workshop_stats_apply(p_workshop_id uuid, p_total integer DEFAULT 0, p_active integer DEFAULT 0, p_available integer DEFAULT 0, p_sessions bigint DEFAULT 0, p_reviews bigint DEFAULT 0, p_rating_sum bigint DEFAULT 0) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_workshop_id IS NULL
+        OR (p_total = 0 AND p_active = 0 AND p_available = 0
+            AND p_sessions = 0 AND p_reviews = 0 AND p_rating_sum = 0) THEN
+        RETURN;
+    END IF;
+    UPDATE workshop_stats AS ws
+    SET
+        total_mechanics = ws.total_mechanics + p_total,
+        active_mechanics = ws.active_mechanics + p_active,
+        available_mechanics = ws.available_mechanics + p_available,
+        sessions_served = ws.sessions_served + p_sessions,
+        review_count = ws.review_count + p_reviews,
+        rating_sum = ws.rating_sum + p_rating_sum
+    WHERE ws.workshop_id = p_workshop_id;
+    IF NOT FOUND THEN
+        INSERT INTO workshop_stats AS ws (
+            workshop_id, total_mechanics, active_mechanics, available_mechanics,
+            sessions_served, review_count, rating_sum
+        )
+        VALUES (p_workshop_id, p_total, p_active, p_available, p_sessions, p_reviews, p_rating_sum)
+        ON CONFLICT (workshop_id) DO UPDATE
+        SET
+            total_mechanics = ws.total_mechanics + excluded.total_mechanics,
+            active_mechanics = ws.active_mechanics + excluded.active_mechanics,
+            available_mechanics = ws.available_mechanics + excluded.available_mechanics,
+            sessions_served = ws.sessions_served + excluded.sessions_served,
+            review_count = ws.review_count + excluded.review_count,
+            rating_sum = ws.rating_sum + excluded.rating_sum;
+    END IF;
+END
+$$;
+
+--
+-- Name: FUNCTION workshop_stats_apply(p_workshop_id uuid, p_total integer, p_active integer, p_available integer, p_sessions bigint, p_reviews bigint, p_rating_sum bigint); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.workshop_stats_apply(p_workshop_id uuid, p_total integer, p_active integer, p_available integer, p_sessions bigint, p_reviews bigint, p_rating_sum bigint) IS 'Internal: adds deltas to workshop_stats for one workshop (no-op for NULL or all-zero deltas).';
+
+--
+-- Name: workshop_stats_mechanics_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.workshop_stats_mechanics_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_old_first boolean;
+    v_delta integer := 0;
+BEGIN
+    -- Two workshops are updated in uuid order, so concurrent opposite moves cannot deadlock.
+    v_old_first := TRUE;
+    IF TG_OP = 'UPDATE' THEN
+        v_old_first := coalesce(OLD.workshop_id <= NEW.workshop_id, TRUE);
+    END IF;
+    IF TG_OP = 'UPDATE' AND NOT v_old_first THEN
+        PERFORM ssr_private.workshop_stats_apply(
+            NEW.workshop_id,
+            p_total => 1,
+            p_active => (NEW.status = 'active')::integer,
+            p_available => routing_mechanic_eligible(NEW.status, NEW.is_available, NEW.workshop_id, 'active')::integer
+        );
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM ssr_private.workshop_stats_apply(
+            OLD.workshop_id,
+            p_total => -1,
+            p_active => -(OLD.status = 'active')::integer,
+            p_available => -routing_mechanic_eligible(OLD.status, OLD.is_available, OLD.workshop_id, 'active')::integer
+        );
+        v_delta := v_delta - routing_mechanic_eligible(
+            OLD.status, OLD.is_available, OLD.workshop_id,
+            (SELECT o.status FROM organizations AS o WHERE o.id = OLD.workshop_id)
+        )::integer;
+    END IF;
+    IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND v_old_first) THEN
+        PERFORM ssr_private.workshop_stats_apply(
+            NEW.workshop_id,
+            p_total => 1,
+            p_active => (NEW.status = 'active')::integer,
+            p_available => routing_mechanic_eligible(NEW.status, NEW.is_available, NEW.workshop_id, 'active')::integer
+        );
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        v_delta := v_delta + routing_mechanic_eligible(
+            NEW.status, NEW.is_available, NEW.workshop_id,
+            (SELECT o.status FROM organizations AS o WHERE o.id = NEW.workshop_id)
+        )::integer;
+    END IF;
+    IF v_delta <> 0 THEN
+        UPDATE routing_candidates SET eligible_mechanics = eligible_mechanics + v_delta;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: workshop_stats_organizations_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.workshop_stats_organizations_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    INSERT INTO workshop_stats (workshop_id) VALUES (NEW.id)
+    ON CONFLICT (workshop_id) DO NOTHING;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: workshop_stats_reviews_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.workshop_stats_reviews_trg() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -3868,7 +4084,7 @@ BEGIN
         WHERE s.id = OLD.session_id
         FOR SHARE;
         IF FOUND THEN
-            PERFORM workshop_stats_apply(v_workshop_id, p_reviews => -1, p_rating_sum => -OLD.rating);
+            PERFORM ssr_private.workshop_stats_apply(v_workshop_id, p_reviews => -1, p_rating_sum => -OLD.rating);
         END IF;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
@@ -3877,7 +4093,7 @@ BEGIN
         WHERE s.id = NEW.session_id
         FOR SHARE;
         IF FOUND THEN
-            PERFORM workshop_stats_apply(v_workshop_id, p_reviews => 1, p_rating_sum => NEW.rating);
+            PERFORM ssr_private.workshop_stats_apply(v_workshop_id, p_reviews => 1, p_rating_sum => NEW.rating);
         END IF;
     END IF;
     RETURN NULL;
@@ -3885,10 +4101,10 @@ END
 $$;
 
 --
--- Name: workshop_stats_sessions_trg(); Type: FUNCTION; Schema: public; Owner: -
+-- Name: workshop_stats_sessions_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
-CREATE FUNCTION public.workshop_stats_sessions_trg() RETURNS trigger
+CREATE FUNCTION ssr_private.workshop_stats_sessions_trg() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -3909,17 +4125,17 @@ BEGIN
         v_old_first := coalesce(OLD.workshop_id <= NEW.workshop_id, TRUE);
     END IF;
     IF TG_OP = 'UPDATE' AND NOT v_old_first THEN
-        PERFORM workshop_stats_apply(
+        PERFORM ssr_private.workshop_stats_apply(
             NEW.workshop_id, p_sessions => 1, p_reviews => v_reviews, p_rating_sum => v_rating
         );
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        PERFORM workshop_stats_apply(
+        PERFORM ssr_private.workshop_stats_apply(
             OLD.workshop_id, p_sessions => -1, p_reviews => -v_reviews, p_rating_sum => -v_rating
         );
     END IF;
     IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND v_old_first) THEN
-        PERFORM workshop_stats_apply(
+        PERFORM ssr_private.workshop_stats_apply(
             NEW.workshop_id, p_sessions => 1, p_reviews => v_reviews, p_rating_sum => v_rating
         );
     END IF;
@@ -3931,10 +4147,10 @@ END
 $$;
 
 --
--- Name: workshop_stats_truncate_trg(); Type: FUNCTION; Schema: public; Owner: -
+-- Name: workshop_stats_truncate_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
-CREATE FUNCTION public.workshop_stats_truncate_trg() RETURNS trigger
+CREATE FUNCTION ssr_private.workshop_stats_truncate_trg() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -3943,74 +4159,6 @@ BEGIN
     RETURN NULL;
 END
 $$;
-
---
--- Name: analytics_changes; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.analytics_changes (
-    id bigint NOT NULL,
-    workshop_id uuid,
-    preferred_workshop_id uuid,
-    routing_type text,
-    created_at timestamp with time zone NOT NULL,
-    logged_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
---
--- Name: TABLE analytics_changes; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.analytics_changes IS 'Queue of changes not yet in the analytics rollups: one row per changed version of a session, request or review, written by triggers, consumed (deleted) by refresh_analytics(). Its oldest logged_at is the age of the BI data.';
-
---
--- Name: COLUMN analytics_changes.id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_changes.id IS 'Queue order.';
-
---
--- Name: COLUMN analytics_changes.workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_changes.workshop_id IS 'A serving workshop whose figures changed (NULL: none).';
-
---
--- Name: COLUMN analytics_changes.preferred_workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_changes.preferred_workshop_id IS 'A preferred workshop whose figures changed (NULL: none).';
-
---
--- Name: COLUMN analytics_changes.routing_type; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_changes.routing_type IS 'A routing type whose figures changed (NULL: none).';
-
---
--- Name: COLUMN analytics_changes.created_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_changes.created_at IS 'created_at of the changed row: its UTC day is the period to recount.';
-
---
--- Name: COLUMN analytics_changes.logged_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_changes.logged_at IS 'When the change was made (start of its transaction).';
-
---
--- Name: analytics_changes_id_seq; Type: SEQUENCE; Schema: public; Owner: -
---
-
-ALTER TABLE public.analytics_changes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME public.analytics_changes_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1
-);
 
 --
 -- Name: analytics_routing_rollup; Type: TABLE; Schema: public; Owner: -
@@ -4122,6 +4270,133 @@ COMMENT ON COLUMN public.analytics_routing_rollup.p90_accept_seconds IS 'See rou
 --
 
 COMMENT ON COLUMN public.analytics_routing_rollup.p99_accept_seconds IS 'See routing_effectiveness.p99_accept_seconds.';
+
+--
+-- Name: routing_effectiveness; Type: VIEW; Schema: analytics; Owner: -
+--
+
+CREATE VIEW analytics.routing_effectiveness AS
+ WITH refunded AS (
+         SELECT sr.routing_type,
+            (date_trunc('day'::text, (sr.created_at AT TIME ZONE 'UTC'::text)))::date AS day,
+            count(*) AS refunds
+           FROM (public.refunds rf
+             JOIN public.session_requests sr ON ((rf.session_request_id = sr.id)))
+          GROUP BY sr.routing_type, ((date_trunc('day'::text, (sr.created_at AT TIME ZONE 'UTC'::text)))::date)
+        )
+ SELECT r.routing_type,
+    r.day,
+    r.requests,
+    r.accepted,
+    r.expired,
+    r.cancelled,
+    r.pending,
+    r.escalated,
+    r.accepted_outside_preferred,
+    r.median_accept_seconds,
+    r.p90_accept_seconds,
+    r.p99_accept_seconds,
+    round(((r.preferred_accepted)::numeric / (NULLIF(r.preferred_closed, 0))::numeric), 4) AS preferred_served_share,
+    COALESCE(f.refunds, (0)::bigint) AS refunds,
+    round(((COALESCE(f.refunds, (0)::bigint))::numeric / (NULLIF(r.requests, 0))::numeric), 4) AS refund_rate
+   FROM (public.analytics_routing_rollup r
+     LEFT JOIN refunded f ON (((r.routing_type = f.routing_type) AND (r.day = f.day))));
+
+--
+-- Name: VIEW routing_effectiveness; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON VIEW analytics.routing_effectiveness IS 'BI contract: per routing type and UTC day of creation, request outcomes, hybrid escalations, time to accept (median/p90/p99) and the share served by the preferred workshop. Reads the rollups kept by refresh_analytics().';
+
+--
+-- Name: COLUMN routing_effectiveness.routing_type; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.routing_type IS 'workshop_only, hybrid or broadcast.';
+
+--
+-- Name: COLUMN routing_effectiveness.day; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.day IS 'UTC day on which the requests were created.';
+
+--
+-- Name: COLUMN routing_effectiveness.requests; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.requests IS 'Requests created that day, any status.';
+
+--
+-- Name: COLUMN routing_effectiveness.accepted; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.accepted IS 'Of requests, those accepted by a mechanic.';
+
+--
+-- Name: COLUMN routing_effectiveness.expired; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.expired IS 'Of requests, those that expired (nobody accepted in time).';
+
+--
+-- Name: COLUMN routing_effectiveness.cancelled; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.cancelled IS 'Of requests, those cancelled.';
+
+--
+-- Name: COLUMN routing_effectiveness.pending; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.pending IS 'Of requests, those still pending.';
+
+--
+-- Name: COLUMN routing_effectiveness.escalated; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.escalated IS 'hybrid: requests opened to everyone after the preferred workshop''s exclusive window passed (escalated_at set); 0 for the other routing types.';
+
+--
+-- Name: COLUMN routing_effectiveness.accepted_outside_preferred; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.accepted_outside_preferred IS 'Accepted requests that named a preferred workshop but were taken by a mechanic of another workshop or an independent.';
+
+--
+-- Name: COLUMN routing_effectiveness.median_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.median_accept_seconds IS 'Median of accepted_at - created_at in seconds over the accepted requests (percentile_cont 0.5); NULL when none.';
+
+--
+-- Name: COLUMN routing_effectiveness.p90_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.p90_accept_seconds IS '90th percentile of the time to accept, seconds.';
+
+--
+-- Name: COLUMN routing_effectiveness.p99_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.p99_accept_seconds IS '99th percentile of the time to accept, seconds.';
+
+--
+-- Name: COLUMN routing_effectiveness.preferred_served_share; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.preferred_served_share IS 'Requests accepted by the preferred workshop / requests that named a preferred workshop and were accepted or expired; 0 to 1, 4 decimals; NULL when there were none (always NULL for broadcast without a preference).';
+
+--
+-- Name: COLUMN routing_effectiveness.refunds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.refunds IS 'Of requests, those owing their customer a refund: expired with nobody serving them, or cancelled before anyone accepted (whatever the refund''s progress at Stripe). Purchases rejected before routing have no request: not counted. Read from refunds at query time.';
+
+--
+-- Name: COLUMN routing_effectiveness.refund_rate; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.refund_rate IS 'refunds / requests, 0 to 1, 4 decimals.';
 
 --
 -- Name: analytics_workshop_rollup; Type: TABLE; Schema: public; Owner: -
@@ -4256,6 +4531,414 @@ COMMENT ON COLUMN public.analytics_workshop_rollup.median_accept_seconds IS 'per
 --
 
 COMMENT ON COLUMN public.analytics_workshop_rollup.p90_accept_seconds IS 'percentile_cont(0.9) over the histogram.';
+
+--
+-- Name: organizations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.organizations (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    contact_email text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT organizations_contact_email_check CHECK ((contact_email ~ '^[^@\s]+@[^@\s]+$'::text)),
+    CONSTRAINT organizations_name_check CHECK ((btrim(name) <> ''::text)),
+    CONSTRAINT organizations_status_check CHECK ((status = ANY (ARRAY['active'::text, 'pending'::text, 'suspended'::text])))
+);
+
+--
+-- Name: TABLE organizations; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.organizations IS 'Workshops: organizations that employ mechanics. Only active ones are offered to customers.';
+
+--
+-- Name: COLUMN organizations.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.id IS 'Workshop id (UUID).';
+
+--
+-- Name: COLUMN organizations.name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.name IS 'Display name shown in the workshop directory.';
+
+--
+-- Name: COLUMN organizations.contact_email; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.contact_email IS 'Contact e-mail of the workshop.';
+
+--
+-- Name: COLUMN organizations.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.status IS 'active: listed and routable; pending: onboarding, not routable; suspended: not routable.';
+
+--
+-- Name: COLUMN organizations.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.created_at IS 'When the workshop was created.';
+
+--
+-- Name: COLUMN organizations.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.updated_at IS 'When the row last changed.';
+
+--
+-- Name: sessions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sessions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    customer_id uuid NOT NULL,
+    mechanic_id uuid,
+    plan_code text NOT NULL,
+    intake_id uuid,
+    stripe_checkout_session_id text,
+    amount_total_minor integer NOT NULL,
+    currency text NOT NULL,
+    status text DEFAULT 'waiting'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    started_at timestamp with time zone,
+    ended_at timestamp with time zone,
+    workshop_id uuid,
+    preferred_workshop_id uuid,
+    CONSTRAINT sessions_amount_total_minor_check CHECK ((amount_total_minor >= 0)),
+    CONSTRAINT sessions_check CHECK (((ended_at IS NULL) OR (started_at IS NULL) OR (ended_at >= started_at))),
+    CONSTRAINT sessions_check1 CHECK (((status <> ALL (ARRAY['live'::text, 'completed'::text])) OR (mechanic_id IS NOT NULL))),
+    CONSTRAINT sessions_currency_check CHECK ((currency ~ '^[a-z]{3}$'::text)),
+    CONSTRAINT sessions_status_check CHECK ((status = ANY (ARRAY['waiting'::text, 'live'::text, 'completed'::text, 'cancelled'::text, 'refunded'::text]))),
+    CONSTRAINT sessions_stripe_checkout_session_id_check CHECK ((stripe_checkout_session_id ~ '^cs_[A-Za-z0-9_]+$'::text))
+);
+
+--
+-- Name: TABLE sessions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.sessions IS 'A paid video session between a customer and (once accepted) a mechanic.';
+
+--
+-- Name: COLUMN sessions.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.id IS 'Session id (UUID).';
+
+--
+-- Name: COLUMN sessions.customer_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.customer_id IS 'The paying customer.';
+
+--
+-- Name: COLUMN sessions.mechanic_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.mechanic_id IS 'The mechanic who accepted; NULL while waiting.';
+
+--
+-- Name: COLUMN sessions.plan_code; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.plan_code IS 'The plan bought.';
+
+--
+-- Name: COLUMN sessions.intake_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.intake_id IS 'The intake describing the problem, if any.';
+
+--
+-- Name: COLUMN sessions.stripe_checkout_session_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.stripe_checkout_session_id IS 'Stripe Checkout Session id (cs_...); unique, so a purchase is fulfilled once.';
+
+--
+-- Name: COLUMN sessions.amount_total_minor; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.amount_total_minor IS 'Amount paid, in minor units, as Stripe reported it.';
+
+--
+-- Name: COLUMN sessions.currency; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.currency IS 'Currency paid, lower-case ISO 4217.';
+
+--
+-- Name: COLUMN sessions.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.status IS 'waiting (for a mechanic), live, completed, cancelled, refunded.';
+
+--
+-- Name: COLUMN sessions.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.created_at IS 'When the session was created (payment fulfilled).';
+
+--
+-- Name: COLUMN sessions.started_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.started_at IS 'When the call started.';
+
+--
+-- Name: COLUMN sessions.ended_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.ended_at IS 'When the call ended.';
+
+--
+-- Name: COLUMN sessions.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.workshop_id IS 'The workshop that served the session (for revenue splits); NULL for independents or while waiting.';
+
+--
+-- Name: COLUMN sessions.preferred_workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.preferred_workshop_id IS 'The workshop the customer chose (for analytics).';
+
+--
+-- Name: workshop_session_analytics; Type: VIEW; Schema: analytics; Owner: -
+--
+
+CREATE VIEW analytics.workshop_session_analytics AS
+ WITH refunded AS (
+         SELECT s.preferred_workshop_id AS workshop_id,
+            g.period_grain,
+            g.period_start,
+            count(*) AS refunds
+           FROM ((public.refunds rf
+             JOIN public.sessions s ON ((rf.session_id = s.id)))
+             CROSS JOIN LATERAL ( VALUES ('day'::text,(date_trunc('day'::text, (s.created_at AT TIME ZONE 'UTC'::text)))::date), ('week'::text,(date_trunc('week'::text, (s.created_at AT TIME ZONE 'UTC'::text)))::date), ('month'::text,(date_trunc('month'::text, (s.created_at AT TIME ZONE 'UTC'::text)))::date)) g(period_grain, period_start))
+          WHERE (s.preferred_workshop_id IS NOT NULL)
+          GROUP BY s.preferred_workshop_id, g.period_grain, g.period_start
+        )
+ SELECT r.workshop_id,
+    o.name AS workshop_name,
+    r.period_grain,
+    r.period_start,
+    r.sessions_served,
+    r.preferred_sessions,
+    r.preferred_requests,
+    r.preferred_requests_closed,
+    r.preferred_served_by_self,
+    round(((r.preferred_served_by_self)::numeric / (NULLIF(r.preferred_requests_closed, 0))::numeric), 4) AS preferred_self_serve_share,
+        CASE
+            WHEN (cardinality(r.revenue_currencies) <= 1) THEN r.revenue_minor
+            ELSE NULL::bigint
+        END AS revenue_minor,
+        CASE
+            WHEN (cardinality(r.revenue_currencies) = 1) THEN r.revenue_currencies[1]
+            ELSE NULL::text
+        END AS revenue_currency,
+    r.review_count,
+    round(((r.rating_sum)::numeric / (NULLIF(r.review_count, 0))::numeric), 2) AS avg_rating,
+    r.accepted_requests,
+    r.median_accept_seconds,
+    r.p90_accept_seconds,
+    COALESCE(f.refunds, (0)::bigint) AS refunds,
+    round(((COALESCE(f.refunds, (0)::bigint))::numeric / (NULLIF(r.preferred_sessions, 0))::numeric), 4) AS refund_rate
+   FROM ((public.analytics_workshop_rollup r
+     JOIN public.organizations o ON ((r.workshop_id = o.id)))
+     LEFT JOIN refunded f ON (((r.workshop_id = f.workshop_id) AND (r.period_grain = f.period_grain) AND (r.period_start = f.period_start))));
+
+--
+-- Name: VIEW workshop_session_analytics; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON VIEW analytics.workshop_session_analytics IS 'BI contract: per workshop and period (period_grain day/week/month, UTC) sessions served, sessions and requests where it was the preferred workshop, share of those requests it served itself, revenue, reviews, time to accept. One row per (workshop_id, period_grain, period_start) with activity. Reads the rollups kept by refresh_analytics().';
+
+--
+-- Name: COLUMN workshop_session_analytics.workshop_id; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.workshop_id IS 'The workshop (organizations.id).';
+
+--
+-- Name: COLUMN workshop_session_analytics.workshop_name; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.workshop_name IS 'The workshop''s current name.';
+
+--
+-- Name: COLUMN workshop_session_analytics.period_grain; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.period_grain IS 'day, week or month; weeks and months merge the days'' histograms (medians do not add up). Filter on one grain.';
+
+--
+-- Name: COLUMN workshop_session_analytics.period_start; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.period_start IS 'First day of the period in UTC: the day, the Monday of the ISO week, or the first of the month.';
+
+--
+-- Name: COLUMN workshop_session_analytics.sessions_served; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_served IS 'Sessions created in the period and served by the workshop (sessions.workshop_id), any status.';
+
+--
+-- Name: COLUMN workshop_session_analytics.preferred_sessions; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.preferred_sessions IS 'Sessions created in the period whose customer chose this workshop (sessions.preferred_workshop_id).';
+
+--
+-- Name: COLUMN workshop_session_analytics.preferred_requests; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.preferred_requests IS 'Session requests created in the period that named this workshop as preferred, any status.';
+
+--
+-- Name: COLUMN workshop_session_analytics.preferred_requests_closed; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.preferred_requests_closed IS 'Of preferred_requests, those decided by the marketplace: accepted (by anyone) or expired. Excludes still pending and customer-cancelled requests.';
+
+--
+-- Name: COLUMN workshop_session_analytics.preferred_served_by_self; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.preferred_served_by_self IS 'Of preferred_requests, those accepted by a mechanic of this workshop.';
+
+--
+-- Name: COLUMN workshop_session_analytics.preferred_self_serve_share; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.preferred_self_serve_share IS 'preferred_served_by_self / preferred_requests_closed, 0 to 1, 4 decimals; NULL when no preferred request was closed.';
+
+--
+-- Name: COLUMN workshop_session_analytics.revenue_minor; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.revenue_minor IS 'Sum of sessions.amount_total_minor of the served sessions not cancelled or refunded, in minor units of revenue_currency; 0 when none; NULL when the period mixes currencies.';
+
+--
+-- Name: COLUMN workshop_session_analytics.revenue_currency; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.revenue_currency IS 'Lower-case ISO 4217 currency of revenue_minor; NULL when there was no revenue or several currencies.';
+
+--
+-- Name: COLUMN workshop_session_analytics.review_count; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.review_count IS 'Reviews of the sessions served in the period.';
+
+--
+-- Name: COLUMN workshop_session_analytics.avg_rating; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.avg_rating IS 'Average stars (1-5, 2 decimals) of those reviews; NULL without reviews. Raw average, not the directory''s shrunk score.';
+
+--
+-- Name: COLUMN workshop_session_analytics.accepted_requests; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.accepted_requests IS 'Requests created in the period and accepted by a mechanic of this workshop (the sample of the accept times).';
+
+--
+-- Name: COLUMN workshop_session_analytics.median_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.median_accept_seconds IS 'Median of accepted_at - created_at in seconds over accepted_requests (percentile_cont 0.5 over the histogram, within 0.5 % of the exact value); NULL when none.';
+
+--
+-- Name: COLUMN workshop_session_analytics.p90_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.p90_accept_seconds IS '90th percentile of accepted_at - created_at in seconds (percentile_cont 0.9 over the histogram); NULL when none.';
+
+--
+-- Name: COLUMN workshop_session_analytics.refunds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.refunds IS 'Of preferred_sessions, those owing their customer a refund (nobody served them in time, or the customer cancelled before anyone accepted), whatever the refund''s progress at Stripe (pending, succeeded or failed). Read from refunds at query time.';
+
+--
+-- Name: COLUMN workshop_session_analytics.refund_rate; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.refund_rate IS 'refunds / preferred_sessions, 0 to 1, 4 decimals; NULL when no session named the workshop as preferred.';
+
+--
+-- Name: analytics_changes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.analytics_changes (
+    id bigint NOT NULL,
+    workshop_id uuid,
+    preferred_workshop_id uuid,
+    routing_type text,
+    created_at timestamp with time zone NOT NULL,
+    logged_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: TABLE analytics_changes; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.analytics_changes IS 'Queue of changes not yet in the analytics rollups: one row per changed version of a session, request or review, written by triggers, consumed (deleted) by refresh_analytics(). Its oldest logged_at is the age of the BI data.';
+
+--
+-- Name: COLUMN analytics_changes.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_changes.id IS 'Queue order.';
+
+--
+-- Name: COLUMN analytics_changes.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_changes.workshop_id IS 'A serving workshop whose figures changed (NULL: none).';
+
+--
+-- Name: COLUMN analytics_changes.preferred_workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_changes.preferred_workshop_id IS 'A preferred workshop whose figures changed (NULL: none).';
+
+--
+-- Name: COLUMN analytics_changes.routing_type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_changes.routing_type IS 'A routing type whose figures changed (NULL: none).';
+
+--
+-- Name: COLUMN analytics_changes.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_changes.created_at IS 'created_at of the changed row: its UTC day is the period to recount.';
+
+--
+-- Name: COLUMN analytics_changes.logged_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_changes.logged_at IS 'When the change was made (start of its transaction).';
+
+--
+-- Name: analytics_changes_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.analytics_changes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.analytics_changes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 --
 -- Name: customers; Type: TABLE; Schema: public; Owner: -
@@ -4442,64 +5125,6 @@ COMMENT ON COLUMN public.mechanics.rating IS 'Cached average review rating (0-5)
 --
 
 COMMENT ON COLUMN public.mechanics.created_at IS 'When the mechanic signed up.';
-
---
--- Name: organizations; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.organizations (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    name text NOT NULL,
-    contact_email text NOT NULL,
-    status text DEFAULT 'pending'::text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT organizations_contact_email_check CHECK ((contact_email ~ '^[^@\s]+@[^@\s]+$'::text)),
-    CONSTRAINT organizations_name_check CHECK ((btrim(name) <> ''::text)),
-    CONSTRAINT organizations_status_check CHECK ((status = ANY (ARRAY['active'::text, 'pending'::text, 'suspended'::text])))
-);
-
---
--- Name: TABLE organizations; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.organizations IS 'Workshops: organizations that employ mechanics. Only active ones are offered to customers.';
-
---
--- Name: COLUMN organizations.id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.id IS 'Workshop id (UUID).';
-
---
--- Name: COLUMN organizations.name; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.name IS 'Display name shown in the workshop directory.';
-
---
--- Name: COLUMN organizations.contact_email; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.contact_email IS 'Contact e-mail of the workshop.';
-
---
--- Name: COLUMN organizations.status; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.status IS 'active: listed and routable; pending: onboarding, not routable; suspended: not routable.';
-
---
--- Name: COLUMN organizations.created_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.created_at IS 'When the workshop was created.';
-
---
--- Name: COLUMN organizations.updated_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.updated_at IS 'When the row last changed.';
 
 --
 -- Name: payout_rates; Type: TABLE; Schema: public; Owner: -
@@ -4778,42 +5403,6 @@ COMMENT ON COLUMN public.reviews.comment IS 'Free text, optional.';
 COMMENT ON COLUMN public.reviews.created_at IS 'When the review was written.';
 
 --
--- Name: routing_available_mechanics; Type: VIEW; Schema: public; Owner: -
---
-
-CREATE VIEW public.routing_available_mechanics AS
- SELECT m.id AS mechanic_id,
-    m.workshop_id,
-    m.rating
-   FROM (public.mechanics m
-     LEFT JOIN public.organizations o ON ((m.workshop_id = o.id)))
-  WHERE public.routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status);
-
---
--- Name: VIEW routing_available_mechanics; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON VIEW public.routing_available_mechanics IS 'Mechanics routing may use right now: active, available, independent or of an active workshop.';
-
---
--- Name: COLUMN routing_available_mechanics.mechanic_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_available_mechanics.mechanic_id IS 'The mechanic.';
-
---
--- Name: COLUMN routing_available_mechanics.workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_available_mechanics.workshop_id IS 'Their workshop (active), NULL for independents.';
-
---
--- Name: COLUMN routing_available_mechanics.rating; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_available_mechanics.rating IS 'Their cached rating, used to order candidates.';
-
---
 -- Name: routing_candidates; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4841,133 +5430,6 @@ COMMENT ON COLUMN public.routing_candidates.id IS 'Always TRUE: makes this a one
 --
 
 COMMENT ON COLUMN public.routing_candidates.eligible_mechanics IS 'Mechanics admitted by routing_mechanic_eligible: active, available, independent or of an active workshop.';
-
---
--- Name: routing_effectiveness; Type: VIEW; Schema: public; Owner: -
---
-
-CREATE VIEW public.routing_effectiveness AS
- WITH refunded AS (
-         SELECT sr.routing_type,
-            (date_trunc('day'::text, (sr.created_at AT TIME ZONE 'UTC'::text)))::date AS day,
-            count(*) AS refunds
-           FROM (public.refunds rf
-             JOIN public.session_requests sr ON ((rf.session_request_id = sr.id)))
-          GROUP BY sr.routing_type, ((date_trunc('day'::text, (sr.created_at AT TIME ZONE 'UTC'::text)))::date)
-        )
- SELECT r.routing_type,
-    r.day,
-    r.requests,
-    r.accepted,
-    r.expired,
-    r.cancelled,
-    r.pending,
-    r.escalated,
-    r.accepted_outside_preferred,
-    r.median_accept_seconds,
-    r.p90_accept_seconds,
-    r.p99_accept_seconds,
-    round(((r.preferred_accepted)::numeric / (NULLIF(r.preferred_closed, 0))::numeric), 4) AS preferred_served_share,
-    COALESCE(f.refunds, (0)::bigint) AS refunds,
-    round(((COALESCE(f.refunds, (0)::bigint))::numeric / (NULLIF(r.requests, 0))::numeric), 4) AS refund_rate
-   FROM (public.analytics_routing_rollup r
-     LEFT JOIN refunded f ON (((r.routing_type = f.routing_type) AND (r.day = f.day))));
-
---
--- Name: VIEW routing_effectiveness; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON VIEW public.routing_effectiveness IS 'BI contract: per routing type and UTC day of creation, request outcomes, hybrid escalations, time to accept (median/p90/p99) and the share served by the preferred workshop. Reads the rollups kept by refresh_analytics().';
-
---
--- Name: COLUMN routing_effectiveness.routing_type; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.routing_type IS 'workshop_only, hybrid or broadcast.';
-
---
--- Name: COLUMN routing_effectiveness.day; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.day IS 'UTC day on which the requests were created.';
-
---
--- Name: COLUMN routing_effectiveness.requests; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.requests IS 'Requests created that day, any status.';
-
---
--- Name: COLUMN routing_effectiveness.accepted; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.accepted IS 'Of requests, those accepted by a mechanic.';
-
---
--- Name: COLUMN routing_effectiveness.expired; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.expired IS 'Of requests, those that expired (nobody accepted in time).';
-
---
--- Name: COLUMN routing_effectiveness.cancelled; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.cancelled IS 'Of requests, those cancelled.';
-
---
--- Name: COLUMN routing_effectiveness.pending; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.pending IS 'Of requests, those still pending.';
-
---
--- Name: COLUMN routing_effectiveness.escalated; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.escalated IS 'hybrid: requests opened to everyone after the preferred workshop''s exclusive window passed (escalated_at set); 0 for the other routing types.';
-
---
--- Name: COLUMN routing_effectiveness.accepted_outside_preferred; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.accepted_outside_preferred IS 'Accepted requests that named a preferred workshop but were taken by a mechanic of another workshop or an independent.';
-
---
--- Name: COLUMN routing_effectiveness.median_accept_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.median_accept_seconds IS 'Median of accepted_at - created_at in seconds over the accepted requests (percentile_cont 0.5); NULL when none.';
-
---
--- Name: COLUMN routing_effectiveness.p90_accept_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.p90_accept_seconds IS '90th percentile of the time to accept, seconds.';
-
---
--- Name: COLUMN routing_effectiveness.p99_accept_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.p99_accept_seconds IS '99th percentile of the time to accept, seconds.';
-
---
--- Name: COLUMN routing_effectiveness.preferred_served_share; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.preferred_served_share IS 'Requests accepted by the preferred workshop / requests that named a preferred workshop and were accepted or expired; 0 to 1, 4 decimals; NULL when there were none (always NULL for broadcast without a preference).';
-
---
--- Name: COLUMN routing_effectiveness.refunds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.refunds IS 'Of requests, those owing their customer a refund: expired with nobody serving them, or cancelled before anyone accepted (whatever the refund''s progress at Stripe). Purchases rejected before routing have no request: not counted. Read from refunds at query time.';
-
---
--- Name: COLUMN routing_effectiveness.refund_rate; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.refund_rate IS 'refunds / requests, 0 to 1, 4 decimals.';
 
 --
 -- Name: routing_events; Type: TABLE; Schema: public; Owner: -
@@ -5110,123 +5572,6 @@ COMMENT ON COLUMN public.routing_settings.open_wait_seconds IS 'How long hybrid 
 --
 
 COMMENT ON COLUMN public.routing_settings.updated_at IS 'When the settings last changed.';
-
---
--- Name: sessions; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.sessions (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    customer_id uuid NOT NULL,
-    mechanic_id uuid,
-    plan_code text NOT NULL,
-    intake_id uuid,
-    stripe_checkout_session_id text,
-    amount_total_minor integer NOT NULL,
-    currency text NOT NULL,
-    status text DEFAULT 'waiting'::text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    started_at timestamp with time zone,
-    ended_at timestamp with time zone,
-    workshop_id uuid,
-    preferred_workshop_id uuid,
-    CONSTRAINT sessions_amount_total_minor_check CHECK ((amount_total_minor >= 0)),
-    CONSTRAINT sessions_check CHECK (((ended_at IS NULL) OR (started_at IS NULL) OR (ended_at >= started_at))),
-    CONSTRAINT sessions_check1 CHECK (((status <> ALL (ARRAY['live'::text, 'completed'::text])) OR (mechanic_id IS NOT NULL))),
-    CONSTRAINT sessions_currency_check CHECK ((currency ~ '^[a-z]{3}$'::text)),
-    CONSTRAINT sessions_status_check CHECK ((status = ANY (ARRAY['waiting'::text, 'live'::text, 'completed'::text, 'cancelled'::text, 'refunded'::text]))),
-    CONSTRAINT sessions_stripe_checkout_session_id_check CHECK ((stripe_checkout_session_id ~ '^cs_[A-Za-z0-9_]+$'::text))
-);
-
---
--- Name: TABLE sessions; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.sessions IS 'A paid video session between a customer and (once accepted) a mechanic.';
-
---
--- Name: COLUMN sessions.id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.id IS 'Session id (UUID).';
-
---
--- Name: COLUMN sessions.customer_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.customer_id IS 'The paying customer.';
-
---
--- Name: COLUMN sessions.mechanic_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.mechanic_id IS 'The mechanic who accepted; NULL while waiting.';
-
---
--- Name: COLUMN sessions.plan_code; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.plan_code IS 'The plan bought.';
-
---
--- Name: COLUMN sessions.intake_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.intake_id IS 'The intake describing the problem, if any.';
-
---
--- Name: COLUMN sessions.stripe_checkout_session_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.stripe_checkout_session_id IS 'Stripe Checkout Session id (cs_...); unique, so a purchase is fulfilled once.';
-
---
--- Name: COLUMN sessions.amount_total_minor; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.amount_total_minor IS 'Amount paid, in minor units, as Stripe reported it.';
-
---
--- Name: COLUMN sessions.currency; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.currency IS 'Currency paid, lower-case ISO 4217.';
-
---
--- Name: COLUMN sessions.status; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.status IS 'waiting (for a mechanic), live, completed, cancelled, refunded.';
-
---
--- Name: COLUMN sessions.created_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.created_at IS 'When the session was created (payment fulfilled).';
-
---
--- Name: COLUMN sessions.started_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.started_at IS 'When the call started.';
-
---
--- Name: COLUMN sessions.ended_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.ended_at IS 'When the call ended.';
-
---
--- Name: COLUMN sessions.workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.workshop_id IS 'The workshop that served the session (for revenue splits); NULL for independents or while waiting.';
-
---
--- Name: COLUMN sessions.preferred_workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.preferred_workshop_id IS 'The workshop the customer chose (for analytics).';
 
 --
 -- Name: session_ledger; Type: VIEW; Schema: public; Owner: -
@@ -5521,171 +5866,6 @@ COMMENT ON COLUMN public.workshop_earnings.platform_fee_minor IS 'Sum of session
 COMMENT ON COLUMN public.workshop_earnings.payee_share_minor IS 'Sum of session_ledger.payee_share_minor: the payout owed.';
 
 --
--- Name: workshop_session_analytics; Type: VIEW; Schema: public; Owner: -
---
-
-CREATE VIEW public.workshop_session_analytics AS
- WITH refunded AS (
-         SELECT s.preferred_workshop_id AS workshop_id,
-            g.period_grain,
-            g.period_start,
-            count(*) AS refunds
-           FROM ((public.refunds rf
-             JOIN public.sessions s ON ((rf.session_id = s.id)))
-             CROSS JOIN LATERAL ( VALUES ('day'::text,(date_trunc('day'::text, (s.created_at AT TIME ZONE 'UTC'::text)))::date), ('week'::text,(date_trunc('week'::text, (s.created_at AT TIME ZONE 'UTC'::text)))::date), ('month'::text,(date_trunc('month'::text, (s.created_at AT TIME ZONE 'UTC'::text)))::date)) g(period_grain, period_start))
-          WHERE (s.preferred_workshop_id IS NOT NULL)
-          GROUP BY s.preferred_workshop_id, g.period_grain, g.period_start
-        )
- SELECT r.workshop_id,
-    o.name AS workshop_name,
-    r.period_grain,
-    r.period_start,
-    r.sessions_served,
-    r.preferred_sessions,
-    r.preferred_requests,
-    r.preferred_requests_closed,
-    r.preferred_served_by_self,
-    round(((r.preferred_served_by_self)::numeric / (NULLIF(r.preferred_requests_closed, 0))::numeric), 4) AS preferred_self_serve_share,
-        CASE
-            WHEN (cardinality(r.revenue_currencies) <= 1) THEN r.revenue_minor
-            ELSE NULL::bigint
-        END AS revenue_minor,
-        CASE
-            WHEN (cardinality(r.revenue_currencies) = 1) THEN r.revenue_currencies[1]
-            ELSE NULL::text
-        END AS revenue_currency,
-    r.review_count,
-    round(((r.rating_sum)::numeric / (NULLIF(r.review_count, 0))::numeric), 2) AS avg_rating,
-    r.accepted_requests,
-    r.median_accept_seconds,
-    r.p90_accept_seconds,
-    COALESCE(f.refunds, (0)::bigint) AS refunds,
-    round(((COALESCE(f.refunds, (0)::bigint))::numeric / (NULLIF(r.preferred_sessions, 0))::numeric), 4) AS refund_rate
-   FROM ((public.analytics_workshop_rollup r
-     JOIN public.organizations o ON ((r.workshop_id = o.id)))
-     LEFT JOIN refunded f ON (((r.workshop_id = f.workshop_id) AND (r.period_grain = f.period_grain) AND (r.period_start = f.period_start))));
-
---
--- Name: VIEW workshop_session_analytics; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON VIEW public.workshop_session_analytics IS 'BI contract: per workshop and period (period_grain day/week/month, UTC) sessions served, sessions and requests where it was the preferred workshop, share of those requests it served itself, revenue, reviews, time to accept. One row per (workshop_id, period_grain, period_start) with activity. Reads the rollups kept by refresh_analytics().';
-
---
--- Name: COLUMN workshop_session_analytics.workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.workshop_id IS 'The workshop (organizations.id).';
-
---
--- Name: COLUMN workshop_session_analytics.workshop_name; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.workshop_name IS 'The workshop''s current name.';
-
---
--- Name: COLUMN workshop_session_analytics.period_grain; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.period_grain IS 'day, week or month; weeks and months merge the days'' histograms (medians do not add up). Filter on one grain.';
-
---
--- Name: COLUMN workshop_session_analytics.period_start; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.period_start IS 'First day of the period in UTC: the day, the Monday of the ISO week, or the first of the month.';
-
---
--- Name: COLUMN workshop_session_analytics.sessions_served; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.sessions_served IS 'Sessions created in the period and served by the workshop (sessions.workshop_id), any status.';
-
---
--- Name: COLUMN workshop_session_analytics.preferred_sessions; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.preferred_sessions IS 'Sessions created in the period whose customer chose this workshop (sessions.preferred_workshop_id).';
-
---
--- Name: COLUMN workshop_session_analytics.preferred_requests; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.preferred_requests IS 'Session requests created in the period that named this workshop as preferred, any status.';
-
---
--- Name: COLUMN workshop_session_analytics.preferred_requests_closed; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.preferred_requests_closed IS 'Of preferred_requests, those decided by the marketplace: accepted (by anyone) or expired. Excludes still pending and customer-cancelled requests.';
-
---
--- Name: COLUMN workshop_session_analytics.preferred_served_by_self; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.preferred_served_by_self IS 'Of preferred_requests, those accepted by a mechanic of this workshop.';
-
---
--- Name: COLUMN workshop_session_analytics.preferred_self_serve_share; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.preferred_self_serve_share IS 'preferred_served_by_self / preferred_requests_closed, 0 to 1, 4 decimals; NULL when no preferred request was closed.';
-
---
--- Name: COLUMN workshop_session_analytics.revenue_minor; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.revenue_minor IS 'Sum of sessions.amount_total_minor of the served sessions not cancelled or refunded, in minor units of revenue_currency; 0 when none; NULL when the period mixes currencies.';
-
---
--- Name: COLUMN workshop_session_analytics.revenue_currency; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.revenue_currency IS 'Lower-case ISO 4217 currency of revenue_minor; NULL when there was no revenue or several currencies.';
-
---
--- Name: COLUMN workshop_session_analytics.review_count; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.review_count IS 'Reviews of the sessions served in the period.';
-
---
--- Name: COLUMN workshop_session_analytics.avg_rating; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.avg_rating IS 'Average stars (1-5, 2 decimals) of those reviews; NULL without reviews. Raw average, not the directory''s shrunk score.';
-
---
--- Name: COLUMN workshop_session_analytics.accepted_requests; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.accepted_requests IS 'Requests created in the period and accepted by a mechanic of this workshop (the sample of the accept times).';
-
---
--- Name: COLUMN workshop_session_analytics.median_accept_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.median_accept_seconds IS 'Median of accepted_at - created_at in seconds over accepted_requests (percentile_cont 0.5 over the histogram, within 0.5 % of the exact value); NULL when none.';
-
---
--- Name: COLUMN workshop_session_analytics.p90_accept_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.p90_accept_seconds IS '90th percentile of accepted_at - created_at in seconds (percentile_cont 0.9 over the histogram); NULL when none.';
-
---
--- Name: COLUMN workshop_session_analytics.refunds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.refunds IS 'Of preferred_sessions, those owing their customer a refund (nobody served them in time, or the customer cancelled before anyone accepted), whatever the refund''s progress at Stripe (pending, succeeded or failed). Read from refunds at query time.';
-
---
--- Name: COLUMN workshop_session_analytics.refund_rate; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.refund_rate IS 'refunds / preferred_sessions, 0 to 1, 4 decimals; NULL when no session named the workshop as preferred.';
-
---
 -- Name: workshop_stats; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -5775,6 +5955,42 @@ CREATE TABLE ssr_meta.schema_objects (
     checksum text NOT NULL,
     applied_at timestamp with time zone DEFAULT now() NOT NULL
 );
+
+--
+-- Name: routing_available_mechanics; Type: VIEW; Schema: ssr_private; Owner: -
+--
+
+CREATE VIEW ssr_private.routing_available_mechanics AS
+ SELECT m.id AS mechanic_id,
+    m.workshop_id,
+    m.rating
+   FROM (public.mechanics m
+     LEFT JOIN public.organizations o ON ((m.workshop_id = o.id)))
+  WHERE public.routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status);
+
+--
+-- Name: VIEW routing_available_mechanics; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON VIEW ssr_private.routing_available_mechanics IS 'Mechanics routing may use right now: active, available, independent or of an active workshop.';
+
+--
+-- Name: COLUMN routing_available_mechanics.mechanic_id; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.routing_available_mechanics.mechanic_id IS 'The mechanic.';
+
+--
+-- Name: COLUMN routing_available_mechanics.workshop_id; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.routing_available_mechanics.workshop_id IS 'Their workshop (active), NULL for independents.';
+
+--
+-- Name: COLUMN routing_available_mechanics.rating; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.routing_available_mechanics.rating IS 'Their cached rating, used to order candidates.';
 
 --
 -- Name: analytics_changes analytics_changes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -6239,163 +6455,163 @@ CREATE INDEX unresolved_checkout_sessions_open_idx ON public.unresolved_checkout
 -- Name: reviews analytics_changes_reviews_ins_del; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER analytics_changes_reviews_ins_del AFTER INSERT OR DELETE ON public.reviews FOR EACH ROW EXECUTE FUNCTION public.analytics_changes_reviews_trg();
+CREATE TRIGGER analytics_changes_reviews_ins_del AFTER INSERT OR DELETE ON public.reviews FOR EACH ROW EXECUTE FUNCTION ssr_private.analytics_changes_reviews_trg();
 
 --
 -- Name: reviews analytics_changes_reviews_upd; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER analytics_changes_reviews_upd AFTER UPDATE ON public.reviews FOR EACH ROW WHEN (((old.session_id IS DISTINCT FROM new.session_id) OR (old.rating IS DISTINCT FROM new.rating))) EXECUTE FUNCTION public.analytics_changes_reviews_trg();
+CREATE TRIGGER analytics_changes_reviews_upd AFTER UPDATE ON public.reviews FOR EACH ROW WHEN (((old.session_id IS DISTINCT FROM new.session_id) OR (old.rating IS DISTINCT FROM new.rating))) EXECUTE FUNCTION ssr_private.analytics_changes_reviews_trg();
 
 --
 -- Name: session_requests analytics_changes_session_requests_ins_del; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER analytics_changes_session_requests_ins_del AFTER INSERT OR DELETE ON public.session_requests FOR EACH ROW EXECUTE FUNCTION public.analytics_changes_session_requests_trg();
+CREATE TRIGGER analytics_changes_session_requests_ins_del AFTER INSERT OR DELETE ON public.session_requests FOR EACH ROW EXECUTE FUNCTION ssr_private.analytics_changes_session_requests_trg();
 
 --
 -- Name: session_requests analytics_changes_session_requests_upd; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER analytics_changes_session_requests_upd AFTER UPDATE ON public.session_requests FOR EACH ROW WHEN ((((((((old.status IS DISTINCT FROM new.status) OR (old.workshop_id IS DISTINCT FROM new.workshop_id)) OR (old.preferred_workshop_id IS DISTINCT FROM new.preferred_workshop_id)) OR (old.routing_type IS DISTINCT FROM new.routing_type)) OR (old.escalated_at IS DISTINCT FROM new.escalated_at)) OR (old.created_at IS DISTINCT FROM new.created_at)) OR (old.accepted_at IS DISTINCT FROM new.accepted_at))) EXECUTE FUNCTION public.analytics_changes_session_requests_trg();
+CREATE TRIGGER analytics_changes_session_requests_upd AFTER UPDATE ON public.session_requests FOR EACH ROW WHEN ((((((((old.status IS DISTINCT FROM new.status) OR (old.workshop_id IS DISTINCT FROM new.workshop_id)) OR (old.preferred_workshop_id IS DISTINCT FROM new.preferred_workshop_id)) OR (old.routing_type IS DISTINCT FROM new.routing_type)) OR (old.escalated_at IS DISTINCT FROM new.escalated_at)) OR (old.created_at IS DISTINCT FROM new.created_at)) OR (old.accepted_at IS DISTINCT FROM new.accepted_at))) EXECUTE FUNCTION ssr_private.analytics_changes_session_requests_trg();
 
 --
 -- Name: sessions analytics_changes_sessions_del; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER analytics_changes_sessions_del AFTER DELETE ON public.sessions FOR EACH ROW WHEN (((old.workshop_id IS NOT NULL) OR (old.preferred_workshop_id IS NOT NULL))) EXECUTE FUNCTION public.analytics_changes_sessions_trg();
+CREATE TRIGGER analytics_changes_sessions_del AFTER DELETE ON public.sessions FOR EACH ROW WHEN (((old.workshop_id IS NOT NULL) OR (old.preferred_workshop_id IS NOT NULL))) EXECUTE FUNCTION ssr_private.analytics_changes_sessions_trg();
 
 --
 -- Name: sessions analytics_changes_sessions_ins; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER analytics_changes_sessions_ins AFTER INSERT ON public.sessions FOR EACH ROW WHEN (((new.workshop_id IS NOT NULL) OR (new.preferred_workshop_id IS NOT NULL))) EXECUTE FUNCTION public.analytics_changes_sessions_trg();
+CREATE TRIGGER analytics_changes_sessions_ins AFTER INSERT ON public.sessions FOR EACH ROW WHEN (((new.workshop_id IS NOT NULL) OR (new.preferred_workshop_id IS NOT NULL))) EXECUTE FUNCTION ssr_private.analytics_changes_sessions_trg();
 
 --
 -- Name: sessions analytics_changes_sessions_upd; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER analytics_changes_sessions_upd AFTER UPDATE ON public.sessions FOR EACH ROW WHEN (((((((old.workshop_id IS DISTINCT FROM new.workshop_id) OR (old.preferred_workshop_id IS DISTINCT FROM new.preferred_workshop_id)) OR (old.status IS DISTINCT FROM new.status)) OR (old.amount_total_minor IS DISTINCT FROM new.amount_total_minor)) OR (old.currency IS DISTINCT FROM new.currency)) OR (old.created_at IS DISTINCT FROM new.created_at))) EXECUTE FUNCTION public.analytics_changes_sessions_trg();
+CREATE TRIGGER analytics_changes_sessions_upd AFTER UPDATE ON public.sessions FOR EACH ROW WHEN (((((((old.workshop_id IS DISTINCT FROM new.workshop_id) OR (old.preferred_workshop_id IS DISTINCT FROM new.preferred_workshop_id)) OR (old.status IS DISTINCT FROM new.status)) OR (old.amount_total_minor IS DISTINCT FROM new.amount_total_minor)) OR (old.currency IS DISTINCT FROM new.currency)) OR (old.created_at IS DISTINCT FROM new.created_at))) EXECUTE FUNCTION ssr_private.analytics_changes_sessions_trg();
 
 --
 -- Name: reviews analytics_rollups_truncate_reviews; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER analytics_rollups_truncate_reviews AFTER TRUNCATE ON public.reviews FOR EACH STATEMENT EXECUTE FUNCTION public.analytics_rollups_truncate_trg();
+CREATE TRIGGER analytics_rollups_truncate_reviews AFTER TRUNCATE ON public.reviews FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
 
 --
 -- Name: session_requests analytics_rollups_truncate_session_requests; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER analytics_rollups_truncate_session_requests AFTER TRUNCATE ON public.session_requests FOR EACH STATEMENT EXECUTE FUNCTION public.analytics_rollups_truncate_trg();
+CREATE TRIGGER analytics_rollups_truncate_session_requests AFTER TRUNCATE ON public.session_requests FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
 
 --
 -- Name: sessions analytics_rollups_truncate_sessions; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER analytics_rollups_truncate_sessions AFTER TRUNCATE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION public.analytics_rollups_truncate_trg();
+CREATE TRIGGER analytics_rollups_truncate_sessions AFTER TRUNCATE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
 
 --
 -- Name: session_requests refunds_request_closed; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER refunds_request_closed AFTER UPDATE OF status ON public.session_requests FOR EACH ROW WHEN (((old.status = 'pending'::text) AND (new.status = ANY (ARRAY['expired'::text, 'cancelled'::text])))) EXECUTE FUNCTION public.refund_closed_request();
+CREATE TRIGGER refunds_request_closed AFTER UPDATE OF status ON public.session_requests FOR EACH ROW WHEN (((old.status = 'pending'::text) AND (new.status = ANY (ARRAY['expired'::text, 'cancelled'::text])))) EXECUTE FUNCTION ssr_private.refund_closed_request();
 
 --
 -- Name: session_requests routing_audit_request; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER routing_audit_request AFTER UPDATE OF status, escalated_at ON public.session_requests FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) OR (old.escalated_at IS DISTINCT FROM new.escalated_at))) EXECUTE FUNCTION public.routing_audit_request();
+CREATE TRIGGER routing_audit_request AFTER UPDATE OF status, escalated_at ON public.session_requests FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) OR (old.escalated_at IS DISTINCT FROM new.escalated_at))) EXECUTE FUNCTION ssr_private.routing_audit_request();
 
 --
 -- Name: organizations routing_candidates_organizations_upd; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER routing_candidates_organizations_upd AFTER UPDATE ON public.organizations FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION public.routing_candidates_organizations_trg();
+CREATE TRIGGER routing_candidates_organizations_upd AFTER UPDATE ON public.organizations FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION ssr_private.routing_candidates_organizations_trg();
 
 --
 -- Name: routing_events routing_events_append_only; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER routing_events_append_only BEFORE DELETE OR UPDATE ON public.routing_events FOR EACH ROW EXECUTE FUNCTION public.routing_events_append_only();
+CREATE TRIGGER routing_events_append_only BEFORE DELETE OR UPDATE ON public.routing_events FOR EACH ROW EXECUTE FUNCTION ssr_private.routing_events_append_only();
 
 --
 -- Name: session_requests routing_sync_session; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER routing_sync_session AFTER INSERT OR UPDATE OF mechanic_id, workshop_id, preferred_workshop_id, session_id ON public.session_requests FOR EACH ROW EXECUTE FUNCTION public.routing_sync_session();
+CREATE TRIGGER routing_sync_session AFTER INSERT OR UPDATE OF mechanic_id, workshop_id, preferred_workshop_id, session_id ON public.session_requests FOR EACH ROW EXECUTE FUNCTION ssr_private.routing_sync_session();
 
 --
 -- Name: session_requests session_request_populate_workshop; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER session_request_populate_workshop BEFORE INSERT OR UPDATE OF mechanic_id ON public.session_requests FOR EACH ROW EXECUTE FUNCTION public.auto_populate_session_workshop();
+CREATE TRIGGER session_request_populate_workshop BEFORE INSERT OR UPDATE OF mechanic_id ON public.session_requests FOR EACH ROW EXECUTE FUNCTION ssr_private.auto_populate_session_workshop();
 
 --
 -- Name: mechanics workshop_stats_mechanics_ins_del; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_mechanics_ins_del AFTER INSERT OR DELETE ON public.mechanics FOR EACH ROW EXECUTE FUNCTION public.workshop_stats_mechanics_trg();
+CREATE TRIGGER workshop_stats_mechanics_ins_del AFTER INSERT OR DELETE ON public.mechanics FOR EACH ROW EXECUTE FUNCTION ssr_private.workshop_stats_mechanics_trg();
 
 --
 -- Name: mechanics workshop_stats_mechanics_upd; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_mechanics_upd AFTER UPDATE ON public.mechanics FOR EACH ROW WHEN (((old.workshop_id IS DISTINCT FROM new.workshop_id) OR (old.status IS DISTINCT FROM new.status) OR (old.is_available IS DISTINCT FROM new.is_available))) EXECUTE FUNCTION public.workshop_stats_mechanics_trg();
+CREATE TRIGGER workshop_stats_mechanics_upd AFTER UPDATE ON public.mechanics FOR EACH ROW WHEN (((old.workshop_id IS DISTINCT FROM new.workshop_id) OR (old.status IS DISTINCT FROM new.status) OR (old.is_available IS DISTINCT FROM new.is_available))) EXECUTE FUNCTION ssr_private.workshop_stats_mechanics_trg();
 
 --
 -- Name: organizations workshop_stats_organizations_ins; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_organizations_ins AFTER INSERT ON public.organizations FOR EACH ROW EXECUTE FUNCTION public.workshop_stats_organizations_trg();
+CREATE TRIGGER workshop_stats_organizations_ins AFTER INSERT ON public.organizations FOR EACH ROW EXECUTE FUNCTION ssr_private.workshop_stats_organizations_trg();
 
 --
 -- Name: reviews workshop_stats_reviews_ins_del; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_reviews_ins_del AFTER INSERT OR DELETE ON public.reviews FOR EACH ROW EXECUTE FUNCTION public.workshop_stats_reviews_trg();
+CREATE TRIGGER workshop_stats_reviews_ins_del AFTER INSERT OR DELETE ON public.reviews FOR EACH ROW EXECUTE FUNCTION ssr_private.workshop_stats_reviews_trg();
 
 --
 -- Name: reviews workshop_stats_reviews_upd; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_reviews_upd AFTER UPDATE ON public.reviews FOR EACH ROW WHEN (((old.session_id IS DISTINCT FROM new.session_id) OR (old.rating IS DISTINCT FROM new.rating))) EXECUTE FUNCTION public.workshop_stats_reviews_trg();
+CREATE TRIGGER workshop_stats_reviews_upd AFTER UPDATE ON public.reviews FOR EACH ROW WHEN (((old.session_id IS DISTINCT FROM new.session_id) OR (old.rating IS DISTINCT FROM new.rating))) EXECUTE FUNCTION ssr_private.workshop_stats_reviews_trg();
 
 --
 -- Name: sessions workshop_stats_sessions_del; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_sessions_del BEFORE DELETE ON public.sessions FOR EACH ROW WHEN ((old.workshop_id IS NOT NULL)) EXECUTE FUNCTION public.workshop_stats_sessions_trg();
+CREATE TRIGGER workshop_stats_sessions_del BEFORE DELETE ON public.sessions FOR EACH ROW WHEN ((old.workshop_id IS NOT NULL)) EXECUTE FUNCTION ssr_private.workshop_stats_sessions_trg();
 
 --
 -- Name: sessions workshop_stats_sessions_ins; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_sessions_ins AFTER INSERT ON public.sessions FOR EACH ROW WHEN ((new.workshop_id IS NOT NULL)) EXECUTE FUNCTION public.workshop_stats_sessions_trg();
+CREATE TRIGGER workshop_stats_sessions_ins AFTER INSERT ON public.sessions FOR EACH ROW WHEN ((new.workshop_id IS NOT NULL)) EXECUTE FUNCTION ssr_private.workshop_stats_sessions_trg();
 
 --
 -- Name: sessions workshop_stats_sessions_upd; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_sessions_upd AFTER UPDATE ON public.sessions FOR EACH ROW WHEN ((old.workshop_id IS DISTINCT FROM new.workshop_id)) EXECUTE FUNCTION public.workshop_stats_sessions_trg();
+CREATE TRIGGER workshop_stats_sessions_upd AFTER UPDATE ON public.sessions FOR EACH ROW WHEN ((old.workshop_id IS DISTINCT FROM new.workshop_id)) EXECUTE FUNCTION ssr_private.workshop_stats_sessions_trg();
 
 --
 -- Name: mechanics workshop_stats_truncate; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_truncate AFTER TRUNCATE ON public.mechanics FOR EACH STATEMENT EXECUTE FUNCTION public.workshop_stats_truncate_trg();
+CREATE TRIGGER workshop_stats_truncate AFTER TRUNCATE ON public.mechanics FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.workshop_stats_truncate_trg();
 
 --
 -- Name: reviews workshop_stats_truncate; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_truncate AFTER TRUNCATE ON public.reviews FOR EACH STATEMENT EXECUTE FUNCTION public.workshop_stats_truncate_trg();
+CREATE TRIGGER workshop_stats_truncate AFTER TRUNCATE ON public.reviews FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.workshop_stats_truncate_trg();
 
 --
 -- Name: sessions workshop_stats_truncate; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_truncate AFTER TRUNCATE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION public.workshop_stats_truncate_trg();
+CREATE TRIGGER workshop_stats_truncate AFTER TRUNCATE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.workshop_stats_truncate_trg();
 
 --
 -- Name: checkout_purchases checkout_purchases_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -6652,16 +6868,16 @@ ALTER TABLE public.session_requests ENABLE ROW LEVEL SECURITY;
 -- Name: session_requests session_requests_mechanic_select; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY session_requests_mechanic_select ON public.session_requests FOR SELECT TO mechanic USING (((mechanic_id = (COALESCE(NULLIF(current_setting('app.mechanic_id'::text, true), ''::text), ((NULLIF(current_setting('request.jwt.claims'::text, true), ''::text))::jsonb ->> 'mechanic_id'::text)))::uuid) OR ((status = 'pending'::text) AND ((expires_at IS NULL) OR (expires_at > now())) AND (EXISTS ( SELECT 1
+CREATE POLICY session_requests_mechanic_select ON public.session_requests FOR SELECT TO mechanic USING (((mechanic_id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) OR ((status = 'pending'::text) AND ((expires_at IS NULL) OR (expires_at > now())) AND (EXISTS ( SELECT 1
    FROM (public.mechanics m
      LEFT JOIN public.organizations o ON ((m.workshop_id = o.id)))
-  WHERE ((m.id = (COALESCE(NULLIF(current_setting('app.mechanic_id'::text, true), ''::text), ((NULLIF(current_setting('request.jwt.claims'::text, true), ''::text))::jsonb ->> 'mechanic_id'::text)))::uuid) AND public.routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status) AND ((session_requests.routing_type = 'broadcast'::text) OR ((session_requests.routing_type = 'workshop_only'::text) AND (m.workshop_id = session_requests.preferred_workshop_id)) OR ((session_requests.routing_type = 'hybrid'::text) AND ((m.workshop_id = session_requests.preferred_workshop_id) OR (session_requests.exclusive_until IS NULL) OR (session_requests.exclusive_until <= now()))))))))));
+  WHERE ((m.id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) AND public.routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status) AND ((session_requests.routing_type = 'broadcast'::text) OR ((session_requests.routing_type = 'workshop_only'::text) AND (m.workshop_id = session_requests.preferred_workshop_id)) OR ((session_requests.routing_type = 'hybrid'::text) AND ((m.workshop_id = session_requests.preferred_workshop_id) OR (session_requests.exclusive_until IS NULL) OR (session_requests.exclusive_until <= now()))))))))));
 
 --
 -- Name: POLICY session_requests_mechanic_select ON session_requests; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON POLICY session_requests_mechanic_select ON public.session_requests IS 'A mechanic (role mechanic, id in app.mechanic_id or request.jwt.claims.mechanic_id) sees the pending requests offered to them now (same rule as get_mechanic_offers) and the requests they accepted.';
+COMMENT ON POLICY session_requests_mechanic_select ON public.session_requests IS 'A mechanic (role mechanic, identity ssr_private.current_mechanic_id(): the sub of request.jwt.claims whose role is mechanic) sees the pending requests offered to them now (same rule as get_mechanic_offers) and those they accepted.';
 
 --
 -- Name: session_requests session_requests_other_roles; Type: POLICY; Schema: public; Owner: -
@@ -6676,10 +6892,42 @@ CREATE POLICY session_requests_other_roles ON public.session_requests USING ((NO
 COMMENT ON POLICY session_requests_other_roles ON public.session_requests IS 'Roles that are not the mechanic role are not restricted by row-level security.';
 
 --
+-- Name: SCHEMA analytics; Type: ACL; Schema: -; Owner: -
+--
+
+GRANT USAGE ON SCHEMA analytics TO analytics;
+
+--
 -- Name: SCHEMA public; Type: ACL; Schema: -; Owner: -
 --
 
 GRANT USAGE ON SCHEMA public TO mechanic;
+GRANT USAGE ON SCHEMA public TO ssr_app;
+GRANT USAGE ON SCHEMA public TO customer;
+
+--
+-- Name: SCHEMA ssr_private; Type: ACL; Schema: -; Owner: -
+--
+
+GRANT USAGE ON SCHEMA ssr_private TO mechanic;
+
+--
+-- Name: FUNCTION plpython3_call_handler(); Type: ACL; Schema: pg_catalog; Owner: -
+--
+
+REVOKE ALL ON FUNCTION pg_catalog.plpython3_call_handler() FROM PUBLIC;
+
+--
+-- Name: FUNCTION plpython3_inline_handler(internal); Type: ACL; Schema: pg_catalog; Owner: -
+--
+
+REVOKE ALL ON FUNCTION pg_catalog.plpython3_inline_handler(internal) FROM PUBLIC;
+
+--
+-- Name: FUNCTION plpython3_validator(oid); Type: ACL; Schema: pg_catalog; Owner: -
+--
+
+REVOKE ALL ON FUNCTION pg_catalog.plpython3_validator(oid) FROM PUBLIC;
 
 --
 -- Name: TABLE session_requests; Type: ACL; Schema: public; Owner: -
@@ -6692,25 +6940,8 @@ GRANT SELECT ON TABLE public.session_requests TO mechanic;
 --
 
 REVOKE ALL ON FUNCTION public.accept_session_request(p_request_id uuid, p_mechanic_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.accept_session_request(p_request_id uuid, p_mechanic_id uuid) TO ssr_app;
 GRANT ALL ON FUNCTION public.accept_session_request(p_request_id uuid, p_mechanic_id uuid) TO mechanic;
-
---
--- Name: FUNCTION analytics_changes_reviews_trg(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.analytics_changes_reviews_trg() FROM PUBLIC;
-
---
--- Name: FUNCTION analytics_changes_session_requests_trg(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.analytics_changes_session_requests_trg() FROM PUBLIC;
-
---
--- Name: FUNCTION analytics_changes_sessions_trg(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.analytics_changes_sessions_trg() FROM PUBLIC;
 
 --
 -- Name: FUNCTION analytics_rollups_rebuild(); Type: ACL; Schema: public; Owner: -
@@ -6719,34 +6950,84 @@ REVOKE ALL ON FUNCTION public.analytics_changes_sessions_trg() FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.analytics_rollups_rebuild() FROM PUBLIC;
 
 --
--- Name: FUNCTION analytics_rollups_truncate_trg(); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION attach_checkout_session(p_purchase_id uuid, p_stripe_checkout_session_id text); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.analytics_rollups_truncate_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.attach_checkout_session(p_purchase_id uuid, p_stripe_checkout_session_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.attach_checkout_session(p_purchase_id uuid, p_stripe_checkout_session_id text) TO ssr_app;
 
 --
--- Name: FUNCTION analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION cancel_customer_session_request(p_request_id uuid, p_customer_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.cancel_customer_session_request(p_request_id uuid, p_customer_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.cancel_customer_session_request(p_request_id uuid, p_customer_id uuid) TO ssr_app;
 
 --
--- Name: FUNCTION analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION cancel_session_request(p_request_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.cancel_session_request(p_request_id uuid, p_reason text) FROM PUBLIC;
 
 --
--- Name: FUNCTION analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION create_checkout_purchase(p_customer_id uuid, p_plan_code text, p_preferred_workshop_id uuid, p_routing_type text, p_intake_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.create_checkout_purchase(p_customer_id uuid, p_plan_code text, p_preferred_workshop_id uuid, p_routing_type text, p_intake_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.create_checkout_purchase(p_customer_id uuid, p_plan_code text, p_preferred_workshop_id uuid, p_routing_type text, p_intake_id uuid) TO ssr_app;
+
+--
+-- Name: FUNCTION create_session_request(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_routing_type text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.create_session_request(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_routing_type text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION explain_routing(p_request_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.explain_routing(p_request_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fulfill_checkout_purchase(p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.fulfill_checkout_purchase(p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.fulfill_checkout_purchase(p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) TO ssr_app;
+
+--
+-- Name: FUNCTION get_booking_options(p_workshop_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_booking_options(p_workshop_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_booking_options(p_workshop_id uuid) TO ssr_app;
+
+--
+-- Name: FUNCTION get_checkout_progress(p_stripe_checkout_session_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_checkout_progress(p_stripe_checkout_session_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_checkout_progress(p_stripe_checkout_session_id text) TO ssr_app;
+
+--
+-- Name: FUNCTION get_checkout_status(p_stripe_checkout_session_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_checkout_status(p_stripe_checkout_session_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_checkout_status(p_stripe_checkout_session_id text) TO ssr_app;
 
 --
 -- Name: FUNCTION get_mechanic_channels(p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.get_mechanic_channels(p_mechanic_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_mechanic_channels(p_mechanic_id uuid) TO ssr_app;
 GRANT ALL ON FUNCTION public.get_mechanic_channels(p_mechanic_id uuid) TO mechanic;
 
 --
@@ -6754,7 +7035,61 @@ GRANT ALL ON FUNCTION public.get_mechanic_channels(p_mechanic_id uuid) TO mechan
 --
 
 REVOKE ALL ON FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit integer) TO ssr_app;
 GRANT ALL ON FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit integer) TO mechanic;
+
+--
+-- Name: FUNCTION get_mechanics_for_routing(p_workshop_id uuid, p_routing_type text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_mechanics_for_routing(p_workshop_id uuid, p_routing_type text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_mechanics_for_routing(p_workshop_id uuid, p_routing_type text) TO ssr_app;
+
+--
+-- Name: FUNCTION get_workshop_directory(p_limit integer, p_offset integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_workshop_directory(p_limit integer, p_offset integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_workshop_directory(p_limit integer, p_offset integer) TO ssr_app;
+
+--
+-- Name: FUNCTION handle_checkout_event(p_event_id text, p_event_type text, p_livemode boolean, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.handle_checkout_event(p_event_id text, p_event_type text, p_livemode boolean, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.handle_checkout_event(p_event_id text, p_event_type text, p_livemode boolean, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) TO ssr_app;
+
+--
+-- Name: FUNCTION handle_refund_event(p_event_id text, p_event_type text, p_livemode boolean, p_refunds jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.handle_refund_event(p_event_id text, p_event_type text, p_livemode boolean, p_refunds jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.handle_refund_event(p_event_id text, p_event_type text, p_livemode boolean, p_refunds jsonb) TO ssr_app;
+
+--
+-- Name: FUNCTION note_unresolved_checkout_session(p_checkout_session_id text, p_event_id text, p_error text, p_run_id bigint); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.note_unresolved_checkout_session(p_checkout_session_id text, p_event_id text, p_error text, p_run_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.note_unresolved_checkout_session(p_checkout_session_id text, p_event_id text, p_error text, p_run_id bigint) TO ssr_app;
+
+--
+-- Name: FUNCTION reconcile_checkout_session(p_run_id bigint, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.reconcile_checkout_session(p_run_id bigint, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION reconciliation_run_finish(p_run_id bigint, p_error text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.reconciliation_run_finish(p_run_id bigint, p_error text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION reconciliation_run_start(p_created_since timestamp with time zone); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.reconciliation_run_start(p_created_since timestamp with time zone) FROM PUBLIC;
 
 --
 -- Name: FUNCTION refresh_analytics(p_max_changes integer); Type: ACL; Schema: public; Owner: -
@@ -6763,28 +7098,63 @@ GRANT ALL ON FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit int
 REVOKE ALL ON FUNCTION public.refresh_analytics(p_max_changes integer) FROM PUBLIC;
 
 --
--- Name: FUNCTION routing_candidates_organizations_trg(); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION refund_apply_stripe_status(p_refund_id uuid, p_stripe_refund_id text, p_stripe_status text); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.routing_candidates_organizations_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.refund_apply_stripe_status(p_refund_id uuid, p_stripe_refund_id text, p_stripe_status text) FROM PUBLIC;
 
 --
--- Name: FUNCTION workshop_stats_apply(p_workshop_id uuid, p_total integer, p_active integer, p_available integer, p_sessions bigint, p_reviews bigint, p_rating_sum bigint); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION refund_claim_due(); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.workshop_stats_apply(p_workshop_id uuid, p_total integer, p_active integer, p_available integer, p_sessions bigint, p_reviews bigint, p_rating_sum bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.refund_claim_due() FROM PUBLIC;
 
 --
--- Name: FUNCTION workshop_stats_mechanics_trg(); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text, p_retry boolean); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.workshop_stats_mechanics_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text, p_retry boolean) FROM PUBLIC;
 
 --
--- Name: FUNCTION workshop_stats_organizations_trg(); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION routing_mechanic_eligible(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.workshop_stats_organizations_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.routing_mechanic_eligible(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.routing_mechanic_eligible(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text) TO mechanic;
+
+--
+-- Name: FUNCTION routing_outbox_prune(p_keep interval); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.routing_outbox_prune(p_keep interval) FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_outbox_relay(p_limit integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.routing_outbox_relay(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.routing_outbox_relay(p_limit integer) TO ssr_app;
+
+--
+-- Name: FUNCTION routing_outbox_replay(p_after_id bigint, p_channels text[], p_limit integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.routing_outbox_replay(p_after_id bigint, p_channels text[], p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.routing_outbox_replay(p_after_id bigint, p_channels text[], p_limit integer) TO ssr_app;
+
+--
+-- Name: FUNCTION routing_workshop_channel(p_workshop_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) TO ssr_app;
+GRANT ALL ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) TO mechanic;
+
+--
+-- Name: FUNCTION sweep_session_requests(p_now timestamp with time zone); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.sweep_session_requests(p_now timestamp with time zone) FROM PUBLIC;
 
 --
 -- Name: FUNCTION workshop_stats_rebuild(); Type: ACL; Schema: public; Owner: -
@@ -6793,22 +7163,221 @@ REVOKE ALL ON FUNCTION public.workshop_stats_organizations_trg() FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.workshop_stats_rebuild() FROM PUBLIC;
 
 --
--- Name: FUNCTION workshop_stats_reviews_trg(); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION analytics_bucket(p_seconds double precision); Type: ACL; Schema: ssr_private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.workshop_stats_reviews_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.analytics_bucket(p_seconds double precision) FROM PUBLIC;
 
 --
--- Name: FUNCTION workshop_stats_sessions_trg(); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION analytics_changes_reviews_trg(); Type: ACL; Schema: ssr_private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.workshop_stats_sessions_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.analytics_changes_reviews_trg() FROM PUBLIC;
 
 --
--- Name: FUNCTION workshop_stats_truncate_trg(); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION analytics_changes_session_requests_trg(); Type: ACL; Schema: ssr_private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.workshop_stats_truncate_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.analytics_changes_session_requests_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_changes_sessions_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_changes_sessions_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_rollups_truncate_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_rollups_truncate_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION api_functions(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.api_functions() FROM PUBLIC;
+
+--
+-- Name: FUNCTION apply_privileges(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.apply_privileges() FROM PUBLIC;
+
+--
+-- Name: FUNCTION assert_acting_for(p_kind text, p_id uuid); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.assert_acting_for(p_kind text, p_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION auto_populate_session_workshop(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.auto_populate_session_workshop() FROM PUBLIC;
+
+--
+-- Name: FUNCTION checkout_purchase_for_session(p_checkout_session_id text, p_client_reference_id text); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.checkout_purchase_for_session(p_checkout_session_id text, p_client_reference_id text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION current_customer_id(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.current_customer_id() FROM PUBLIC;
+
+--
+-- Name: FUNCTION current_mechanic_id(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.current_mechanic_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.current_mechanic_id() TO mechanic;
+
+--
+-- Name: FUNCTION fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION refund_closed_request(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.refund_closed_request() FROM PUBLIC;
+
+--
+-- Name: FUNCTION refund_enqueue(p_purchase_id uuid, p_reason text, p_amount_minor integer, p_currency text); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.refund_enqueue(p_purchase_id uuid, p_reason text, p_amount_minor integer, p_currency text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_audit_request(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_audit_request() FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_candidates_organizations_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_candidates_organizations_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_events_append_only(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_events_append_only() FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_publish(p_request public.session_requests, p_event text); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_publish(p_request public.session_requests, p_event text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_sync_session(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_sync_session() FROM PUBLIC;
+
+--
+-- Name: FUNCTION validate_routing_choice(p_preferred_workshop_id uuid, p_routing_type text); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.validate_routing_choice(p_preferred_workshop_id uuid, p_routing_type text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION verified_identity(p_kind text); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.verified_identity(p_kind text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION workshop_stats_apply(p_workshop_id uuid, p_total integer, p_active integer, p_available integer, p_sessions bigint, p_reviews bigint, p_rating_sum bigint); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.workshop_stats_apply(p_workshop_id uuid, p_total integer, p_active integer, p_available integer, p_sessions bigint, p_reviews bigint, p_rating_sum bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION workshop_stats_mechanics_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.workshop_stats_mechanics_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION workshop_stats_organizations_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.workshop_stats_organizations_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION workshop_stats_reviews_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.workshop_stats_reviews_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION workshop_stats_sessions_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.workshop_stats_sessions_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION workshop_stats_truncate_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.workshop_stats_truncate_trg() FROM PUBLIC;
+
+--
+-- Name: TABLE routing_effectiveness; Type: ACL; Schema: analytics; Owner: -
+--
+
+GRANT SELECT ON TABLE analytics.routing_effectiveness TO analytics;
+
+--
+-- Name: COLUMN organizations.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id) ON TABLE public.organizations TO mechanic;
+
+--
+-- Name: COLUMN organizations.status; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(status) ON TABLE public.organizations TO mechanic;
+
+--
+-- Name: TABLE workshop_session_analytics; Type: ACL; Schema: analytics; Owner: -
+--
+
+GRANT SELECT ON TABLE analytics.workshop_session_analytics TO analytics;
 
 --
 -- Name: COLUMN mechanics.id; Type: ACL; Schema: public; Owner: -
@@ -6835,28 +7404,16 @@ GRANT SELECT(status) ON TABLE public.mechanics TO mechanic;
 GRANT SELECT(is_available) ON TABLE public.mechanics TO mechanic;
 
 --
--- Name: COLUMN organizations.id; Type: ACL; Schema: public; Owner: -
+-- Name: TABLE plans; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT SELECT(id) ON TABLE public.organizations TO mechanic;
+GRANT SELECT ON TABLE public.plans TO ssr_app;
 
 --
--- Name: COLUMN organizations.status; Type: ACL; Schema: public; Owner: -
+-- Name: DEFAULT PRIVILEGES FOR FUNCTIONS; Type: DEFAULT ACL; Schema: -; Owner: -
 --
 
-GRANT SELECT(status) ON TABLE public.organizations TO mechanic;
-
---
--- Name: TABLE routing_effectiveness; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.routing_effectiveness TO analytics;
-
---
--- Name: TABLE workshop_session_analytics; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.workshop_session_analytics TO analytics;
+ALTER DEFAULT PRIVILEGES FOR ROLE postgres REVOKE ALL ON FUNCTIONS  FROM PUBLIC;
 
 --
 -- PostgreSQL database dump complete

@@ -4,8 +4,8 @@
 -- Against a concurrent accept exactly one wins: both lock the request row by its primary
 -- key first; whichever comes second sees the other's committed change and fails (here
 -- SR409, for accept SR409 too).
--- Errors, in order: SR400 request_id / customer_id missing; SR403 acting for another
--- customer than app.customer_id; SR404 unknown request or a request of another customer
+-- Errors, in order: SR400 request_id / customer_id missing; SR403 no verified customer
+-- identity, or another customer's (ssr_private.assert_acting_for); SR404 unknown request or a request of another customer
 -- (never revealing which); SR409 the request is no longer pending (accepted, expired,
 -- cancelled).
 CREATE OR REPLACE FUNCTION cancel_customer_session_request(p_request_id uuid, p_customer_id uuid)
@@ -21,11 +21,11 @@ RETURNS TABLE (
 )
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-    v_acting uuid := routing_current_customer_id();
     v_req session_requests;
 BEGIN
     IF p_request_id IS NULL THEN
@@ -34,11 +34,7 @@ BEGIN
     IF p_customer_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'customer_id is required', COLUMN = 'customer_id';
     END IF;
-    IF v_acting IS NOT NULL AND v_acting <> p_customer_id THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR403', MESSAGE = 'customer_id differs from the customer of this session (app.customer_id)',
-            COLUMN = 'customer_id';
-    END IF;
+    PERFORM ssr_private.assert_acting_for('customer', p_customer_id);
 
     SELECT r.* INTO v_req FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
     IF NOT FOUND OR v_req.customer_id <> p_customer_id THEN

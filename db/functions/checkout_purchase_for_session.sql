@@ -1,9 +1,9 @@
--- checkout_purchase_for_session: our purchase for a Checkout Session re-fetched from
+-- ssr_private.checkout_purchase_for_session: our purchase for a Checkout Session re-fetched from
 -- Stripe, locked FOR UPDATE for the caller's transaction. Input: the session id and its
 -- client_reference_id (our purchase id). A purchase whose session was never attached
 -- (the app stopped between Stripe's answer and attach_checkout_session) adopts it.
 -- Returns NULL fields when the client_reference_id is not a purchase of ours. No error.
-CREATE OR REPLACE FUNCTION checkout_purchase_for_session(
+CREATE OR REPLACE FUNCTION ssr_private.checkout_purchase_for_session(
     p_checkout_session_id text,
     p_client_reference_id text
 ) RETURNS checkout_purchases
@@ -32,5 +32,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION checkout_purchase_for_session(text, text) IS
+COMMENT ON FUNCTION ssr_private.checkout_purchase_for_session(text, text) IS
 'Our purchase (locked) for a re-fetched Checkout Session, adopting the session if it was never attached; NULL if not ours.';

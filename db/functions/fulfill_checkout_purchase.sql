@@ -30,6 +30,7 @@ CREATE OR REPLACE FUNCTION fulfill_checkout_purchase(
 )
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 #variable_conflict use_column
@@ -44,7 +45,7 @@ BEGIN
     UPDATE unresolved_checkout_sessions AS u SET resolved_at = now()
     WHERE u.stripe_checkout_session_id = p_checkout_session_id AND u.resolved_at IS NULL;
 
-    v_purchase := checkout_purchase_for_session(p_checkout_session_id, p_client_reference_id);
+    v_purchase := ssr_private.checkout_purchase_for_session(p_checkout_session_id, p_client_reference_id);
     IF v_purchase.id IS NULL THEN
         v_outcome := 'unknown_purchase';
     ELSIF p_checkout_session_id IS NULL
@@ -68,7 +69,7 @@ BEGIN
             SET status = 'failed', failure_reason = 'amount_mismatch', updated_at = now()
             WHERE cp.id = v_purchase.id;
             -- The customer paid something: give back what Stripe charged.
-            PERFORM refund_enqueue(v_purchase.id, 'amount_mismatch', p_amount_total, p_currency);
+            PERFORM ssr_private.refund_enqueue(v_purchase.id, 'amount_mismatch', p_amount_total, p_currency);
         ELSE
             BEGIN
                 SELECT f.* INTO v_fulfilled
@@ -90,7 +91,7 @@ BEGIN
                 UPDATE checkout_purchases AS cp
                 SET status = 'failed', failure_reason = 'fulfillment_rejected: ' || v_reason, updated_at = now()
                 WHERE cp.id = v_purchase.id;
-                PERFORM refund_enqueue(v_purchase.id, 'fulfillment_rejected', p_amount_total, p_currency);
+                PERFORM ssr_private.refund_enqueue(v_purchase.id, 'fulfillment_rejected', p_amount_total, p_currency);
             END;
         END IF;
     END IF;

@@ -30,6 +30,8 @@ CREATE OR REPLACE FUNCTION handle_checkout_event(
 )
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
+SET search_path = public, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -71,7 +73,7 @@ BEGIN
         v_created := v_result.created;
         v_purchase.id := v_result.purchase_id;
     ELSE
-        v_purchase := checkout_purchase_for_session(p_checkout_session_id, p_client_reference_id);
+        v_purchase := ssr_private.checkout_purchase_for_session(p_checkout_session_id, p_client_reference_id);
         IF v_purchase.id IS NULL THEN
             v_outcome := 'unknown_purchase';
         ELSIF p_checkout_session_id IS NULL

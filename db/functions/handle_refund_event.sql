@@ -22,6 +22,7 @@ CREATE OR REPLACE FUNCTION handle_refund_event(
 )
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 #variable_conflict use_column

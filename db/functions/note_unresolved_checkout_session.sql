@@ -12,6 +12,7 @@ CREATE OR REPLACE FUNCTION note_unresolved_checkout_session(
 ) RETURNS unresolved_checkout_sessions
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 DECLARE

@@ -1,4 +1,4 @@
--- refund_enqueue: records that a purchase is owed a refund, in the caller's transaction
+-- ssr_private.refund_enqueue: records that a purchase is owed a refund, in the caller's transaction
 -- (the one that writes the outcome owing it). Inputs: the purchase, the reason (see
 -- refunds.reason), and optionally the amount and currency actually paid (default: the
 -- purchase's). At most one refund per purchase: a second call returns the existing
@@ -6,7 +6,7 @@
 -- Errors, in order: SR400 purchase_id missing; SR404 unknown purchase; SR400 purchase
 -- without a Checkout Session (nothing was paid through Stripe). Returns NULL when the
 -- amount paid is not a positive amount in a valid currency (nothing to refund).
-CREATE OR REPLACE FUNCTION refund_enqueue(
+CREATE OR REPLACE FUNCTION ssr_private.refund_enqueue(
     p_purchase_id uuid,
     p_reason text,
     p_amount_minor integer DEFAULT NULL,
@@ -55,5 +55,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION refund_enqueue(uuid, text, integer, text) IS
+COMMENT ON FUNCTION ssr_private.refund_enqueue(uuid, text, integer, text) IS
 'Records in the caller''s transaction that a purchase is owed a refund; at most one per purchase; returns its id.';

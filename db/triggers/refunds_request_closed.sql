@@ -5,7 +5,7 @@
 -- row (refund_enqueue, one per purchase) and the session marked cancelled (it will not
 -- take place; the refund worker marks it refunded once Stripe refunded it).
 -- Requests without a purchase (no Stripe payment) only get their session cancelled.
-CREATE OR REPLACE FUNCTION refund_closed_request()
+CREATE OR REPLACE FUNCTION ssr_private.refund_closed_request()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = public, pg_temp
@@ -23,7 +23,7 @@ BEGIN
     INNER JOIN checkout_purchases AS cp ON s.stripe_checkout_session_id = cp.stripe_checkout_session_id
     WHERE s.id = NEW.session_id;
     IF v_purchase_id IS NOT NULL THEN
-        PERFORM refund_enqueue(
+        PERFORM ssr_private.refund_enqueue(
             v_purchase_id,
             CASE
                 WHEN NEW.status = 'expired' THEN 'expired_no_mechanic'
@@ -36,11 +36,11 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION refund_closed_request() IS
+COMMENT ON FUNCTION ssr_private.refund_closed_request() IS
 'Trigger: a request that ends expired or cancelled cancels its session and owes its purchase a refund (refund_enqueue).';
 
 CREATE OR REPLACE TRIGGER refunds_request_closed
 AFTER UPDATE OF status ON session_requests
 FOR EACH ROW
 WHEN (OLD.status = 'pending' AND NEW.status IN ('expired', 'cancelled'))
-EXECUTE FUNCTION refund_closed_request();
+EXECUTE FUNCTION ssr_private.refund_closed_request();

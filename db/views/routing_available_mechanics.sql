@@ -3,7 +3,7 @@
 -- pending and suspended workshops' mechanics are excluded everywhere). Inlined by the
 -- planner; the functions of routing read it. The mechanic row-level-security policy and
 -- the counting triggers (workshop_stats, routing_candidates) call the same function.
-CREATE OR REPLACE VIEW routing_available_mechanics AS
+CREATE OR REPLACE VIEW ssr_private.routing_available_mechanics AS
 SELECT
     m.id AS mechanic_id,
     m.workshop_id,
@@ -12,8 +12,8 @@ FROM mechanics AS m
 LEFT JOIN organizations AS o ON m.workshop_id = o.id
 WHERE routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status);
 
-COMMENT ON VIEW routing_available_mechanics IS
+COMMENT ON VIEW ssr_private.routing_available_mechanics IS
 'Mechanics routing may use right now: active, available, independent or of an active workshop.';
-COMMENT ON COLUMN routing_available_mechanics.mechanic_id IS 'The mechanic.';
-COMMENT ON COLUMN routing_available_mechanics.workshop_id IS 'Their workshop (active), NULL for independents.';
-COMMENT ON COLUMN routing_available_mechanics.rating IS 'Their cached rating, used to order candidates.';
+COMMENT ON COLUMN ssr_private.routing_available_mechanics.mechanic_id IS 'The mechanic.';
+COMMENT ON COLUMN ssr_private.routing_available_mechanics.workshop_id IS 'Their workshop (active), NULL for independents.';
+COMMENT ON COLUMN ssr_private.routing_available_mechanics.rating IS 'Their cached rating, used to order candidates.';

@@ -4,14 +4,14 @@
 -- few seconds; each run recounts the days that changed, with exact percentiles).
 -- The refund columns are read from refunds (one row per refunded purchase, a small table)
 -- at query time.
-CREATE OR REPLACE VIEW routing_effectiveness AS
+CREATE OR REPLACE VIEW analytics.routing_effectiveness AS
 WITH refunded AS (
     SELECT
         sr.routing_type,
         date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date AS day,
         count(*) AS refunds
-    FROM refunds AS rf
-    INNER JOIN session_requests AS sr ON rf.session_request_id = sr.id
+    FROM public.refunds AS rf
+    INNER JOIN public.session_requests AS sr ON rf.session_request_id = sr.id
     GROUP BY sr.routing_type, date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date
 )
 
@@ -34,33 +34,33 @@ SELECT
 FROM analytics_routing_rollup AS r
 LEFT JOIN refunded AS f ON r.routing_type = f.routing_type AND r.day = f.day;
 
-COMMENT ON VIEW routing_effectiveness IS
+COMMENT ON VIEW analytics.routing_effectiveness IS
 'BI contract: per routing type and UTC day of creation, request outcomes, hybrid escalations, time to accept '
 '(median/p90/p99) and the share served by the preferred workshop. Reads the rollups kept by refresh_analytics().';
-COMMENT ON COLUMN routing_effectiveness.routing_type IS 'workshop_only, hybrid or broadcast.';
-COMMENT ON COLUMN routing_effectiveness.day IS 'UTC day on which the requests were created.';
-COMMENT ON COLUMN routing_effectiveness.requests IS 'Requests created that day, any status.';
-COMMENT ON COLUMN routing_effectiveness.accepted IS 'Of requests, those accepted by a mechanic.';
-COMMENT ON COLUMN routing_effectiveness.expired IS 'Of requests, those that expired (nobody accepted in time).';
-COMMENT ON COLUMN routing_effectiveness.cancelled IS 'Of requests, those cancelled.';
-COMMENT ON COLUMN routing_effectiveness.pending IS 'Of requests, those still pending.';
-COMMENT ON COLUMN routing_effectiveness.escalated IS
+COMMENT ON COLUMN analytics.routing_effectiveness.routing_type IS 'workshop_only, hybrid or broadcast.';
+COMMENT ON COLUMN analytics.routing_effectiveness.day IS 'UTC day on which the requests were created.';
+COMMENT ON COLUMN analytics.routing_effectiveness.requests IS 'Requests created that day, any status.';
+COMMENT ON COLUMN analytics.routing_effectiveness.accepted IS 'Of requests, those accepted by a mechanic.';
+COMMENT ON COLUMN analytics.routing_effectiveness.expired IS 'Of requests, those that expired (nobody accepted in time).';
+COMMENT ON COLUMN analytics.routing_effectiveness.cancelled IS 'Of requests, those cancelled.';
+COMMENT ON COLUMN analytics.routing_effectiveness.pending IS 'Of requests, those still pending.';
+COMMENT ON COLUMN analytics.routing_effectiveness.escalated IS
 'hybrid: requests opened to everyone after the preferred workshop''s exclusive window passed (escalated_at set); '
 '0 for the other routing types.';
-COMMENT ON COLUMN routing_effectiveness.accepted_outside_preferred IS
+COMMENT ON COLUMN analytics.routing_effectiveness.accepted_outside_preferred IS
 'Accepted requests that named a preferred workshop but were taken by a mechanic of another workshop or an independent.';
-COMMENT ON COLUMN routing_effectiveness.median_accept_seconds IS
+COMMENT ON COLUMN analytics.routing_effectiveness.median_accept_seconds IS
 'Median of accepted_at - created_at in seconds over the accepted requests (percentile_cont 0.5); NULL when none.';
-COMMENT ON COLUMN routing_effectiveness.p90_accept_seconds IS '90th percentile of the time to accept, seconds.';
-COMMENT ON COLUMN routing_effectiveness.p99_accept_seconds IS '99th percentile of the time to accept, seconds.';
-COMMENT ON COLUMN routing_effectiveness.preferred_served_share IS
+COMMENT ON COLUMN analytics.routing_effectiveness.p90_accept_seconds IS '90th percentile of the time to accept, seconds.';
+COMMENT ON COLUMN analytics.routing_effectiveness.p99_accept_seconds IS '99th percentile of the time to accept, seconds.';
+COMMENT ON COLUMN analytics.routing_effectiveness.preferred_served_share IS
 'Requests accepted by the preferred workshop / requests that named a preferred workshop and were accepted or expired; '
 '0 to 1, 4 decimals; NULL when there were none (always NULL for broadcast without a preference).';
 
-COMMENT ON COLUMN routing_effectiveness.refunds IS
+COMMENT ON COLUMN analytics.routing_effectiveness.refunds IS
 'Of requests, those owing their customer a refund: expired with nobody serving them, or cancelled before anyone '
 'accepted (whatever the refund''s progress at Stripe). Purchases rejected before routing have no request: not counted. '
 'Read from refunds at query time.';
-COMMENT ON COLUMN routing_effectiveness.refund_rate IS 'refunds / requests, 0 to 1, 4 decimals.';
+COMMENT ON COLUMN analytics.routing_effectiveness.refund_rate IS 'refunds / requests, 0 to 1, 4 decimals.';
 
-GRANT SELECT ON routing_effectiveness TO analytics;
+GRANT SELECT ON analytics.routing_effectiveness TO analytics;

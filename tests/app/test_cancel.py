@@ -95,6 +95,7 @@ def test_cancel_racing_accept_has_exactly_one_winner_50_runs(client, db, stripe_
     # Fifty paid requests (hybrid at AutoPro: Ana may accept), then, for each, an accept and a
     # cancel on two connections released together.
     requests = []
+    db.execute("SELECT set_config('app.customer_id', %s, FALSE)", (ALICE,))  # acting for Alice
     for _ in range(50):
         pid = db.execute("SELECT id FROM create_checkout_purchase(%s, 'video15', %s, 'hybrid')",
                          (ALICE, AUTOPRO)).fetchone()[0]

@@ -275,21 +275,22 @@ def test_stripe_errors_retry_with_backoff_or_fail_for_an_operator(client, db, st
 def test_one_refund_per_purchase_is_a_database_rule(db, client, stripe_fake):
     pid, *_ = paid_request(client, db, stripe_fake)
     db.execute(f"SELECT sweep_session_requests({FAR})")
-    first = db.execute("SELECT refund_enqueue(%s, 'request_cancelled')", (pid,)).fetchone()[0]
+    first = db.execute("SELECT ssr_private.refund_enqueue(%s, 'request_cancelled')", (pid,)).fetchone()[0]
     assert first == db.execute("SELECT id FROM refunds").fetchone()[0]
     with pytest.raises(psycopg.errors.UniqueViolation):
         db.execute("INSERT INTO refunds (purchase_id, stripe_checkout_session_id, amount_minor, currency, reason) "
                    "SELECT purchase_id, stripe_checkout_session_id, 1, 'usd', 'request_cancelled' FROM refunds")
     with pytest.raises(psycopg.Error) as exc:
-        db.execute("SELECT refund_enqueue(NULL, 'x')")
+        db.execute("SELECT ssr_private.refund_enqueue(NULL, 'x')")
     assert exc.value.sqlstate == "SR400"
     with pytest.raises(psycopg.Error) as exc:
-        db.execute("SELECT refund_enqueue(gen_random_uuid(), 'x')")
+        db.execute("SELECT ssr_private.refund_enqueue(gen_random_uuid(), 'x')")
     assert exc.value.sqlstate == "SR404"
+    db.execute("SELECT set_config('app.customer_id', %s, FALSE)", (ALICE,))  # acting for Alice
     unpaid = db.execute("SELECT id FROM create_checkout_purchase(%s, 'video15', NULL, 'broadcast')",
                         (ALICE,)).fetchone()[0]
     with pytest.raises(psycopg.Error) as exc:  # no Checkout Session: nothing was paid
-        db.execute("SELECT refund_enqueue(%s, 'request_cancelled')", (unpaid,))
+        db.execute("SELECT ssr_private.refund_enqueue(%s, 'request_cancelled')", (unpaid,))
     assert (exc.value.sqlstate, exc.value.diag.column_name) == ("SR400", "purchase_id")
     with pytest.raises(psycopg.errors.CheckViolation):
         db.execute("UPDATE refunds SET status = 'succeeded'")  # succeeded needs a Stripe refund and a time

@@ -1,8 +1,13 @@
 -- routing_available_mechanics: THE eligibility rule of routing, in one place. A mechanic
--- can be offered and can accept a request when they are active and available and either
+-- can be offered and can accept a request when they are active and available, either
 -- independent or working for an active workshop (pending and suspended workshops' mechanics
--- are excluded everywhere). Inlined by the planner; the functions of routing read it.
--- (The mechanic row-level-security policy of migration 0010 spells out the same rule.)
+-- are excluded everywhere), and below their capacity: they hold fewer sessions (waiting
+-- after accept, or live) than mechanics.capacity. Inlined by the planner; routing
+-- (get_mechanics_for_routing, create_session_request, the sweep), get_mechanic_offers,
+-- accept_session_request, decline_session_request and the mechanic row-level-security
+-- policy of session_requests (db/views/session_requests_mechanic_select.sql) all read it.
+-- Race safety of the capacity: accept_session_request locks the mechanic's row first, so
+-- one mechanic's accepts run one after another and each sees the previous one's slot.
 CREATE OR REPLACE VIEW routing_available_mechanics AS
 SELECT
     m.id AS mechanic_id,
@@ -13,10 +18,15 @@ LEFT JOIN organizations AS o ON m.workshop_id = o.id
 WHERE
     m.status = 'active'
     AND m.is_available
-    AND (m.workshop_id IS NULL OR o.status = 'active');
+    AND (m.workshop_id IS NULL OR o.status = 'active')
+    AND m.open_sessions < m.capacity;
 
 COMMENT ON VIEW routing_available_mechanics IS
-'Mechanics routing may use right now: active, available, independent or of an active workshop.';
+'Mechanics routing may use right now: active, available, independent or of an active workshop, and below capacity '
+'(open_sessions < capacity).';
 COMMENT ON COLUMN routing_available_mechanics.mechanic_id IS 'The mechanic.';
 COMMENT ON COLUMN routing_available_mechanics.workshop_id IS 'Their workshop (active), NULL for independents.';
 COMMENT ON COLUMN routing_available_mechanics.rating IS 'Their cached rating, used to order candidates.';
+
+-- The mechanic row-level-security policy of session_requests reads this view.
+GRANT SELECT ON routing_available_mechanics TO mechanic;

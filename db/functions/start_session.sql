@@ -1,0 +1,21 @@
+-- start_session: the mechanic who accepted a session starts the session it accepted: waiting -> live (started_at).
+-- session_transition(p_session_id, p_mechanic_id, 'start') does the work; its errors, in
+-- order: SR400 missing id; SR403 (mechanic_id) acting for another mechanic; SR404 unknown
+-- session; SR403 (mechanic_id) not this mechanic's session; SR409 (session_id) wrong status.
+-- Repeating it returns the session unchanged.
+CREATE OR REPLACE FUNCTION start_session(p_session_id uuid, p_mechanic_id uuid)
+RETURNS sessions
+LANGUAGE sql
+VOLATILE
+SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+SELECT * FROM session_transition(p_session_id, p_mechanic_id, 'start')
+$$;
+
+COMMENT ON FUNCTION start_session(uuid, uuid) IS
+'The accepting mechanic starts the session it accepted: waiting -> live (started_at); SR400/SR403/SR404/SR409 otherwise.';
+
+-- It runs with its owner's rights: only the app's role (the owner) and mechanics may call it.
+REVOKE ALL ON FUNCTION start_session(uuid, uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION start_session(uuid, uuid) TO mechanic;

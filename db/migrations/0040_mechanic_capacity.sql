@@ -34,7 +34,9 @@ WHERE status IN ('waiting', 'live');
 UPDATE mechanics AS m
 SET open_sessions = s.n
 FROM (
-    SELECT se.mechanic_id, count(*)::integer AS n
+    SELECT
+        se.mechanic_id,
+        count(*)::integer AS n
     FROM sessions AS se
     WHERE se.mechanic_id IS NOT NULL AND se.status IN ('waiting', 'live')
     GROUP BY se.mechanic_id

@@ -29,7 +29,7 @@ COMMENT ON COLUMN session_request_declines.declined_at IS 'When the mechanic dec
 COMMENT ON COLUMN session_request_declines.reason IS 'Optional free text of the mechanic (at most 500 characters).';
 
 ALTER TABLE session_requests
-ADD COLUMN declined_by uuid [] NOT NULL DEFAULT '{}';
+ADD COLUMN declined_by uuid[] NOT NULL DEFAULT '{}';
 COMMENT ON COLUMN session_requests.declined_by IS
 'Mechanics who declined the request (copy of session_request_declines, kept by a trigger): never offered to them again.';
 

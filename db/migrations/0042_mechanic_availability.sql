@@ -26,6 +26,9 @@ COMMENT ON COLUMN mechanic_availability.started_at IS 'When the mechanic became 
 COMMENT ON COLUMN mechanic_availability.ended_at IS 'When they stopped being available; NULL while still available.';
 
 INSERT INTO mechanic_availability (mechanic_id, workshop_id, started_at)
-SELECT m.id, m.workshop_id, now()
+SELECT
+    m.id,
+    m.workshop_id,
+    now() AS started_at
 FROM mechanics AS m
 WHERE m.status = 'active' AND m.is_available;

@@ -65,15 +65,19 @@ def get_pool() -> LazyPool:
     return current_app.extensions["db_pool"]
 
 
-def call(sql: str, params: tuple, *, path_ids: bool = False, many: bool = False, acting_mechanic=None):
+def call(sql: str, params: tuple, *, path_ids: bool = False, many: bool = False, acting_mechanic=None,
+         acting_customer=None):
     """Run one statement in one transaction and map our SQLSTATEs to ApiError.
     acting_mechanic sets app.mechanic_id for that transaction (the routing functions and
-    the mechanic RLS policy check it against the mechanic the call is for)."""
+    the mechanic RLS policy check it against the mechanic the call is for); acting_customer
+    sets app.customer_id the same way for the functions acting for a customer."""
     try:
         with get_pool().connection() as conn, conn.transaction():
             cur = conn.cursor(row_factory=dict_row)
             if acting_mechanic is not None:
                 cur.execute("SELECT set_config('app.mechanic_id', %s, TRUE)", (str(acting_mechanic),))
+            if acting_customer is not None:
+                cur.execute("SELECT set_config('app.customer_id', %s, TRUE)", (str(acting_customer),))
             cur.execute(sql, params)
             return cur.fetchall() if many else cur.fetchone()
     except psycopg.OperationalError:

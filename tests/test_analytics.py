@@ -318,7 +318,13 @@ def test_every_view_and_column_is_documented(conn, relation):
 def test_demo_seed_fills_the_materialized_views(seeded_conn):
     conn = seeded_conn
     assert len(wsa(conn, "workshop_session_analytics_mv")) > 0
-    assert wsa(conn, "workshop_session_analytics_mv") == wsa(conn)
+    # presence intervals still open (and calls still live) grow with now(): compare the rest
+    moving = ("live_minutes", "available_minutes", "utilisation")
+
+    def settled(relation):
+        return {k: {c: v for c, v in r.items() if c not in moving} for k, r in wsa(conn, relation).items()}
+
+    assert settled("workshop_session_analytics_mv") == settled("workshop_session_analytics")
     re_key = ("routing_type", "day")
     assert rows(conn, "routing_effectiveness_mv", re_key) == rows(conn, "routing_effectiveness", re_key)
     # the demo's 60 accepted requests, each counted once per grain

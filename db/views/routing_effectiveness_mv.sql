@@ -29,5 +29,12 @@ COMMENT ON COLUMN routing_effectiveness_mv.median_accept_seconds IS 'See routing
 COMMENT ON COLUMN routing_effectiveness_mv.p90_accept_seconds IS 'See routing_effectiveness.p90_accept_seconds.';
 COMMENT ON COLUMN routing_effectiveness_mv.p99_accept_seconds IS 'See routing_effectiveness.p99_accept_seconds.';
 COMMENT ON COLUMN routing_effectiveness_mv.preferred_served_share IS 'See routing_effectiveness.preferred_served_share.';
+COMMENT ON COLUMN routing_effectiveness_mv.declines IS 'See routing_effectiveness.declines.';
+COMMENT ON COLUMN routing_effectiveness_mv.declined_requests IS 'See routing_effectiveness.declined_requests.';
+COMMENT ON COLUMN routing_effectiveness_mv.median_decline_seconds IS 'See routing_effectiveness.median_decline_seconds.';
+COMMENT ON COLUMN routing_effectiveness_mv.sessions_waiting IS 'See routing_effectiveness.sessions_waiting.';
+COMMENT ON COLUMN routing_effectiveness_mv.sessions_live IS 'See routing_effectiveness.sessions_live.';
+COMMENT ON COLUMN routing_effectiveness_mv.sessions_completed IS 'See routing_effectiveness.sessions_completed.';
+COMMENT ON COLUMN routing_effectiveness_mv.sessions_no_show IS 'See routing_effectiveness.sessions_no_show.';
 
 GRANT SELECT ON routing_effectiveness_mv TO analytics;

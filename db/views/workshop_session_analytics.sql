@@ -2,11 +2,46 @@
 -- One row per (workshop_id, period_grain, period_start) that had any activity.
 -- Periods are UTC: day, ISO week (starting Monday) and calendar month. Medians and
 -- p90 cannot be rolled up from days, so every grain is computed from the raw rows.
--- Sessions, revenue and reviews are dated by sessions.created_at; request figures
--- and times to accept by session_requests.created_at.
+-- Sessions, revenue, reviews and sessions per status are dated by sessions.created_at;
+-- request figures and times to accept by session_requests.created_at; declines by
+-- declined_at; live and available minutes are cut at UTC day boundaries.
 -- Reads the full history: at millions of sessions use workshop_session_analytics_mv.
 CREATE OR REPLACE VIEW workshop_session_analytics AS
-WITH facts AS (
+WITH spans AS (
+    -- Time on calls (started_at to ended_at, or now while live) of the sessions a workshop
+    -- served, and time its mechanics were available (mechanic_availability, open intervals
+    -- up to now), in UTC.
+    SELECT
+        s.workshop_id,
+        TRUE AS is_live,
+        s.started_at AT TIME ZONE 'UTC' AS t0,
+        coalesce(s.ended_at, greatest(now(), s.started_at)) AT TIME ZONE 'UTC' AS t1
+    FROM sessions AS s
+    WHERE s.workshop_id IS NOT NULL AND s.started_at IS NOT NULL
+    UNION ALL
+    SELECT
+        a.workshop_id,
+        FALSE AS is_live,
+        a.started_at AT TIME ZONE 'UTC' AS t0,
+        coalesce(a.ended_at, greatest(now(), a.started_at)) AT TIME ZONE 'UTC' AS t1
+    FROM mechanic_availability AS a
+    WHERE a.workshop_id IS NOT NULL
+),
+
+-- The spans cut at UTC day boundaries: days add up exactly to weeks and months.
+span_days AS (
+    SELECT
+        sp.workshop_id,
+        sp.is_live,
+        dd.day,
+        extract(EPOCH FROM least(sp.t1, dd.day + interval '1 day') - greatest(sp.t0, dd.day))::double precision
+            AS seconds
+    FROM spans AS sp
+    CROSS JOIN LATERAL generate_series(date_trunc('day', sp.t0), sp.t1, interval '1 day') AS dd (day)
+    WHERE dd.day < sp.t1
+),
+
+facts AS (
     -- Sessions served by the workshop (with their review, if any).
     SELECT
         s.workshop_id,
@@ -19,7 +54,11 @@ WITH facts AS (
         0 AS preferred_request,
         0 AS preferred_closed,
         0 AS preferred_self,
-        NULL::double precision AS accept_seconds
+        NULL::double precision AS accept_seconds,
+        s.status AS session_status,
+        NULL::double precision AS decline_seconds,
+        0::double precision AS live_seconds,
+        0::double precision AS available_seconds
     FROM sessions AS s
     LEFT JOIN reviews AS r ON s.id = r.session_id
     WHERE s.workshop_id IS NOT NULL
@@ -38,7 +77,11 @@ WITH facts AS (
         0 AS preferred_request,
         0 AS preferred_closed,
         0 AS preferred_self,
-        NULL::double precision AS accept_seconds
+        NULL::double precision AS accept_seconds,
+        NULL::text AS session_status,
+        NULL::double precision AS decline_seconds,
+        0::double precision AS live_seconds,
+        0::double precision AS available_seconds
     FROM sessions AS s
     WHERE s.preferred_workshop_id IS NOT NULL
 
@@ -56,7 +99,11 @@ WITH facts AS (
         1 AS preferred_request,
         (sr.status IN ('accepted', 'expired'))::integer AS preferred_closed,
         (sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id)::integer AS preferred_self,
-        NULL::double precision AS accept_seconds
+        NULL::double precision AS accept_seconds,
+        NULL::text AS session_status,
+        NULL::double precision AS decline_seconds,
+        0::double precision AS live_seconds,
+        0::double precision AS available_seconds
     FROM session_requests AS sr
     WHERE sr.preferred_workshop_id IS NOT NULL
 
@@ -74,13 +121,60 @@ WITH facts AS (
         0 AS preferred_request,
         0 AS preferred_closed,
         0 AS preferred_self,
-        extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision AS accept_seconds
+        extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision AS accept_seconds,
+        NULL::text AS session_status,
+        NULL::double precision AS decline_seconds,
+        0::double precision AS live_seconds,
+        0::double precision AS available_seconds
     FROM session_requests AS sr
     WHERE sr.status = 'accepted' AND sr.workshop_id IS NOT NULL
+
+    UNION ALL
+
+    -- Declines by the workshop's mechanics, dated by the decline: time from offer to decline.
+    SELECT
+        d.workshop_id,
+        d.declined_at AS created_at,
+        0 AS served,
+        0 AS preferred_session,
+        NULL::integer AS revenue_minor,
+        NULL::text AS revenue_currency,
+        NULL::smallint AS rating,
+        0 AS preferred_request,
+        0 AS preferred_closed,
+        0 AS preferred_self,
+        NULL::double precision AS accept_seconds,
+        NULL::text AS session_status,
+        extract(EPOCH FROM d.declined_at - d.offered_at)::double precision AS decline_seconds,
+        0::double precision AS live_seconds,
+        0::double precision AS available_seconds
+    FROM session_request_declines AS d
+    WHERE d.workshop_id IS NOT NULL
+
+    UNION ALL
+
+    -- Time on calls and time available, per UTC day (span_days below).
+    SELECT
+        sd.workshop_id,
+        (sd.day AT TIME ZONE 'UTC') AS created_at,
+        0 AS served,
+        0 AS preferred_session,
+        NULL::integer AS revenue_minor,
+        NULL::text AS revenue_currency,
+        NULL::smallint AS rating,
+        0 AS preferred_request,
+        0 AS preferred_closed,
+        0 AS preferred_self,
+        NULL::double precision AS accept_seconds,
+        NULL::text AS session_status,
+        NULL::double precision AS decline_seconds,
+        CASE WHEN sd.is_live THEN sd.seconds ELSE 0 END AS live_seconds,
+        CASE WHEN sd.is_live THEN 0 ELSE sd.seconds END AS available_seconds
+    FROM span_days AS sd
 ),
 
 -- One copy of each fact per grain. A BI filter on workshop_id and period_grain is
--- pushed down to the index scans of the four branches above and to this list.
+-- pushed down to the index scans of the branches above and to this list.
 agg AS (
     SELECT
         f.workshop_id,
@@ -98,7 +192,17 @@ agg AS (
         avg(f.rating) AS avg_rating,
         count(f.accept_seconds) AS accepted_requests,
         percentile_cont(0.5) WITHIN GROUP (ORDER BY f.accept_seconds) AS median_accept_seconds,
-        percentile_cont(0.9) WITHIN GROUP (ORDER BY f.accept_seconds) AS p90_accept_seconds
+        percentile_cont(0.9) WITHIN GROUP (ORDER BY f.accept_seconds) AS p90_accept_seconds,
+        count(*) FILTER (WHERE f.served = 1 AND f.session_status = 'waiting') AS sessions_waiting,
+        count(*) FILTER (WHERE f.served = 1 AND f.session_status = 'live') AS sessions_live,
+        count(*) FILTER (WHERE f.served = 1 AND f.session_status = 'completed') AS sessions_completed,
+        count(*) FILTER (WHERE f.served = 1 AND f.session_status = 'no_show') AS sessions_no_show,
+        count(*) FILTER (WHERE f.served = 1 AND f.session_status = 'cancelled') AS sessions_cancelled,
+        count(*) FILTER (WHERE f.served = 1 AND f.session_status = 'refunded') AS sessions_refunded,
+        count(f.decline_seconds) AS declines,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY f.decline_seconds) AS median_decline_seconds,
+        sum(f.live_seconds) AS live_seconds,
+        sum(f.available_seconds) AS available_seconds
     FROM facts AS f
     CROSS JOIN
         LATERAL (
@@ -128,7 +232,18 @@ SELECT
     round(a.avg_rating, 2) AS avg_rating,
     a.accepted_requests,
     a.median_accept_seconds,
-    a.p90_accept_seconds
+    a.p90_accept_seconds,
+    a.sessions_waiting,
+    a.sessions_live,
+    a.sessions_completed,
+    a.sessions_no_show,
+    a.sessions_cancelled,
+    a.sessions_refunded,
+    a.declines,
+    a.median_decline_seconds,
+    round((a.live_seconds / 60)::numeric, 2) AS live_minutes,
+    round((a.available_seconds / 60)::numeric, 2) AS available_minutes,
+    round((a.live_seconds / nullif(a.available_seconds, 0))::numeric, 4) AS utilisation
 FROM agg AS a
 INNER JOIN organizations AS o ON a.workshop_id = o.id;
 
@@ -169,5 +284,28 @@ COMMENT ON COLUMN workshop_session_analytics.median_accept_seconds IS
 'Median of accepted_at - created_at in seconds over accepted_requests (percentile_cont 0.5); NULL when none.';
 COMMENT ON COLUMN workshop_session_analytics.p90_accept_seconds IS
 '90th percentile of accepted_at - created_at in seconds (percentile_cont 0.9); NULL when none.';
+
+COMMENT ON COLUMN workshop_session_analytics.sessions_waiting IS
+'Of sessions_served, those still waiting (accepted, the call not started yet).';
+COMMENT ON COLUMN workshop_session_analytics.sessions_live IS 'Of sessions_served, those live now.';
+COMMENT ON COLUMN workshop_session_analytics.sessions_completed IS 'Of sessions_served, those completed.';
+COMMENT ON COLUMN workshop_session_analytics.sessions_no_show IS
+'Of sessions_served, those marked no-show (the customer did not come).';
+COMMENT ON COLUMN workshop_session_analytics.sessions_cancelled IS 'Of sessions_served, those cancelled.';
+COMMENT ON COLUMN workshop_session_analytics.sessions_refunded IS 'Of sessions_served, those refunded.';
+COMMENT ON COLUMN workshop_session_analytics.declines IS
+'Session requests declined in the period by the workshop''s mechanics (session_request_declines, dated by declined_at).';
+COMMENT ON COLUMN workshop_session_analytics.median_decline_seconds IS
+'Median seconds from offer to decline over those declines (offered_at: creation, or the end of the hybrid window for '
+'outsiders); NULL when none.';
+COMMENT ON COLUMN workshop_session_analytics.live_minutes IS
+'Minutes of calls (started_at to ended_at, up to now while live) of the sessions the workshop served, falling in the '
+'period; 2 decimals.';
+COMMENT ON COLUMN workshop_session_analytics.available_minutes IS
+'Minutes its mechanics were available for work in the period (mechanic_availability, kept since presence history '
+'began; open intervals up to now); 2 decimals.';
+COMMENT ON COLUMN workshop_session_analytics.utilisation IS
+'live_minutes / available_minutes, 4 decimals; NULL when nobody was available. Reported on the periods that have '
+'session, request, decline or presence activity.';
 
 GRANT SELECT ON workshop_session_analytics TO analytics;

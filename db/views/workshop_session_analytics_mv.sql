@@ -40,5 +40,16 @@ COMMENT ON COLUMN workshop_session_analytics_mv.accepted_requests IS 'See worksh
 COMMENT ON COLUMN workshop_session_analytics_mv.median_accept_seconds IS
 'See workshop_session_analytics.median_accept_seconds.';
 COMMENT ON COLUMN workshop_session_analytics_mv.p90_accept_seconds IS 'See workshop_session_analytics.p90_accept_seconds.';
+COMMENT ON COLUMN workshop_session_analytics_mv.sessions_waiting IS 'See workshop_session_analytics.sessions_waiting.';
+COMMENT ON COLUMN workshop_session_analytics_mv.sessions_live IS 'See workshop_session_analytics.sessions_live.';
+COMMENT ON COLUMN workshop_session_analytics_mv.sessions_completed IS 'See workshop_session_analytics.sessions_completed.';
+COMMENT ON COLUMN workshop_session_analytics_mv.sessions_no_show IS 'See workshop_session_analytics.sessions_no_show.';
+COMMENT ON COLUMN workshop_session_analytics_mv.sessions_cancelled IS 'See workshop_session_analytics.sessions_cancelled.';
+COMMENT ON COLUMN workshop_session_analytics_mv.sessions_refunded IS 'See workshop_session_analytics.sessions_refunded.';
+COMMENT ON COLUMN workshop_session_analytics_mv.declines IS 'See workshop_session_analytics.declines.';
+COMMENT ON COLUMN workshop_session_analytics_mv.median_decline_seconds IS 'See workshop_session_analytics.median_decline_seconds.';
+COMMENT ON COLUMN workshop_session_analytics_mv.live_minutes IS 'See workshop_session_analytics.live_minutes.';
+COMMENT ON COLUMN workshop_session_analytics_mv.available_minutes IS 'See workshop_session_analytics.available_minutes.';
+COMMENT ON COLUMN workshop_session_analytics_mv.utilisation IS 'See workshop_session_analytics.utilisation.';
 
 GRANT SELECT ON workshop_session_analytics_mv TO analytics;

@@ -14,7 +14,7 @@
 --   SR409 (mechanic_id) the mechanic is at capacity (open_sessions >= capacity);
 --   SR403 outside the preferred workshop during the exclusive window of a hybrid request.
 -- (routing_raise_refusal raises them; decline_session_request shares it.)
--- Capacity is race-safe: the mechanic's row is locked before the request's, so two
+-- Capacity is race-safe: the mechanic's row is locked (after the request's), so two
 -- accepts by one mechanic run one after the other and the second sees the first's slot.
 -- Accepting again a request one already holds returns it unchanged (retries are safe).
 -- The row is first locked by its primary key and then updated by its ctid: the planner
@@ -46,14 +46,15 @@ BEGIN
             COLUMN = 'mechanic_id';
     END IF;
 
-    -- Capacity: one mechanic's accepts queue on their row (locked first, always in the order
-    -- mechanic then request, so no deadlock), and each then sees the slots the previous
-    -- ones took (mechanics.open_sessions, in the eligibility view). NO KEY UPDATE does not
-    -- block the foreign-key checks of rows that reference the mechanic.
-    PERFORM 1 FROM mechanics AS m WHERE m.id = p_mechanic_id FOR NO KEY UPDATE;
-
     -- Concurrent accepts queue here; each then sees the latest committed version of the row.
     SELECT r.ctid INTO v_ctid FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
+
+    -- Capacity: one mechanic's accepts (of different requests) queue on the mechanic's row,
+    -- and each then sees the slots the previous ones took (mechanics.open_sessions, in the
+    -- eligibility view the UPDATE reads). Request, then mechanic: the order in which the
+    -- triggers of every other write lock them (request -> session -> mechanic), so no
+    -- deadlock. NO KEY UPDATE does not block foreign-key checks referencing the mechanic.
+    PERFORM 1 FROM mechanics AS m WHERE m.id = p_mechanic_id FOR NO KEY UPDATE;
 
     UPDATE session_requests AS r
     SET

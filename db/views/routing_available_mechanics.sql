@@ -6,8 +6,9 @@
 -- (get_mechanics_for_routing, create_session_request, the sweep), get_mechanic_offers,
 -- accept_session_request, decline_session_request and the mechanic row-level-security
 -- policy of session_requests (db/views/session_requests_mechanic_select.sql) all read it.
--- Race safety of the capacity: accept_session_request locks the mechanic's row first, so
--- one mechanic's accepts run one after another and each sees the previous one's slot.
+-- Race safety of the capacity: accept_session_request locks the mechanic's row (after the
+-- request's), so one mechanic's accepts run one after another and each sees the previous
+-- one's slot.
 CREATE OR REPLACE VIEW routing_available_mechanics AS
 SELECT
     m.id AS mechanic_id,

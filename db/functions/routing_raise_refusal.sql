@@ -67,7 +67,11 @@ BEGIN
             MESSAGE = format(
                 'session request %s is %s',
                 p_request_id,
-                CASE v_req.status WHEN 'accepted' THEN 'already taken by another mechanic' ELSE v_req.status END
+                CASE
+                    WHEN v_req.status <> 'accepted' THEN v_req.status
+                    WHEN v_req.mechanic_id = p_mechanic_id THEN 'already accepted by this mechanic'
+                    ELSE 'already taken by another mechanic'
+                END
             ),
             COLUMN = 'request_id';
     END IF;

@@ -12,13 +12,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 4
 
-.PHONY: help install plpython db migrate seed run stop test lint pytest bench psql-script clean
+.PHONY: help install plpython chromium db migrate seed run stop test lint pytest bench bench-migrations schema psql-script screenshots clean
 
 help:
 	@echo "make run    - install, start the embedded Postgres, migrate, load demo data, serve the app"
 	@echo "make test   - install, lint (ruff, sqlfluff), pytest against a throwaway cluster"
 	@echo "make stop   - stop the embedded Postgres cluster"
-	@echo "make migrate / seed / bench / psql-script / clean"
+	@echo "make migrate / seed / schema / bench / bench-migrations / psql-script / clean"
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ install: $(VENV)/.installed plpython
 
 plpython:
 	@$(PG) ensure-plpython
+
+# Headless Chromium and its driver from Debian, for the browser tests (root: apt-get).
+chromium:
+	@$(PYTHON) tools/chromium.py ensure
 
 # Echo the URL of the database to use: DATABASE_URL, or the embedded cluster (started on demand).
 define db_url
@@ -52,9 +56,18 @@ seed: migrate
 # page and sends the app a signed webhook when "paid".
 STRIPE_FAKE_PORT ?= 12111
 
-run: seed
+# Demo data goes into the embedded cluster only; into DATABASE_URL only with SEED=1.
+SEED ?=
+
+run: migrate
+	@if [ -z "$${DATABASE_URL:-}" ] || [ "$(SEED)" = 1 ]; then \
+	  $(MAKE) --no-print-directory seed; \
+	else \
+	  echo "run: DATABASE_URL is set: demo data NOT loaded into it (make run SEED=1 loads it there)"; \
+	fi
 	@url="$(db_url)"; export DATABASE_URL="$$url"; \
 	  export PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}"; \
+	  if [ -z "$${JWT_SECRET:-}" ]; then export DEMO_SIGN_IN=1; fi; \
 	  export JWT_SECRET="$${JWT_SECRET:-demo-only-jwt-secret-change-me-0123456789}"; \
 	  export STRIPE_WEBHOOK_SECRET="$${STRIPE_WEBHOOK_SECRET:-whsec_demo_only_local}"; \
 	  if [ -z "$${STRIPE_SECRET_KEY:-}" ]; then \
@@ -69,22 +82,40 @@ run: seed
 	  echo "serving on $$PUBLIC_BASE_URL (database $$url)"; \
 	  echo "demo customer token (Alice): $$($(PY) -m app.devtoken --ttl 86400 33333333-3333-4333-8333-000000000001 customer)"; \
 	  echo "demo mechanic token (Ana, AutoPro): $$($(PY) -m app.devtoken --ttl 86400 22222222-2222-4222-8222-000000000001 mechanic)"; \
-	  $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - 'app.wsgi:app'
+	  if [ -n "$${DEMO_SIGN_IN:-}" ]; then \
+	    echo "in a browser: $$PUBLIC_BASE_URL/account/sign-in (demo sign-in as Alice, customer, or Ana, mechanic)"; fi; \
+	  $(VENV)/bin/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - 'app.wsgi:app'
 
 stop:
 	@$(PG) stop $(PG_DIR)
 
+# squawk: transactional migrations as the runner applies them (in a transaction), the
+# `-- ssr:no-transaction` ones outside; what it may not flag is justified in .squawk.toml.
 lint: install
 	$(VENV)/bin/ruff check app tests tools bench
 	$(VENV)/bin/sqlfluff lint --processes 2 db
+	$(VENV)/bin/squawk -c .squawk.toml --assume-in-transaction $$(grep -L '^-- ssr:no-transaction' db/migrations/*.sql)
+	$(VENV)/bin/squawk -c .squawk.toml $$(grep -l '^-- ssr:no-transaction' db/migrations/*.sql)
 
-pytest: install
+pytest: install chromium
 	$(VENV)/bin/pytest -q
+
+# The README's pictures: the browser journey saves them in docs/screenshots.
+screenshots: install chromium
+	SCREENSHOTS_DIR=docs/screenshots $(VENV)/bin/pytest -q tests/app/test_browser_journey.py
 
 test: lint pytest
 
 bench: install
 	$(PY) -m bench $(if $(SCALE),--scale $(SCALE))
+
+# The write stall of applying every migration to a live 1M-session marketplace (durable cluster).
+bench-migrations: install
+	$(PY) -m bench.migration_stall $(if $(SESSIONS),--sessions $(SESSIONS))
+
+# db/schema.sql: a normalised pg_dump --schema-only of a freshly migrated scratch database.
+schema: install
+	@$(PY) tools/schema.py --write --database-url "$(db_url)"
 
 psql-script: install
 	@mkdir -p build

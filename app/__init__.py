@@ -27,6 +27,12 @@ def create_app(config: dict | None = None) -> Flask:
         POOL_MIN_SIZE=int(os.environ.get("POOL_MIN_SIZE", "1")),
         POOL_MAX_SIZE=int(os.environ.get("POOL_MAX_SIZE", "10")),
         POOL_TIMEOUT=float(os.environ.get("POOL_TIMEOUT", "10")),
+        # Live pages (app/live.py): streams per process (gunicorn.conf.py sets it from its threads).
+        SSE_MAX_CLIENTS=int(os.environ.get("SSE_MAX_CLIENTS", "100")),
+        SSE_HEARTBEAT_SECONDS=float(os.environ.get("SSE_HEARTBEAT_SECONDS", "15")),
+        SSE_MAX_SECONDS=float(os.environ.get("SSE_MAX_SECONDS", "600")),
+        # Demo only (make run): one-click sign-in as the seed's Alice and Ana.
+        DEMO_SIGN_IN=os.environ.get("DEMO_SIGN_IN", "") == "1",
     )
     settings.update(config or {})
     missing = [k for k in REQUIRED if not settings.get(k)]
@@ -36,14 +42,18 @@ def create_app(config: dict | None = None) -> Flask:
             + (" (webhooks cannot be verified without STRIPE_WEBHOOK_SECRET)" if "STRIPE_WEBHOOK_SECRET" in missing else "")
         )
     app.config.update(settings)
+    if settings["DEMO_SIGN_IN"] and settings["STRIPE_SECRET_KEY"].startswith(("sk_live_", "rk_live_")):
+        raise ConfigError("refusing to start: DEMO_SIGN_IN is for the local demo, never with a live Stripe key")
     app.config["MAX_CONTENT_LENGTH"] = settings.get("MAX_CONTENT_LENGTH") or 512 * 1024  # events are a few KB
 
-    from app import blueprints, db, errors, payments
+    from app import auth, blueprints, db, errors, live, payments
     from app.jsonprovider import JSONProvider
 
     app.json = JSONProvider(app)
     payments.init_app(app)
     db.init_app(app)
+    auth.init_app(app)
+    live.init_app(app)
     errors.register(app)
     blueprints.register(app)
     return app

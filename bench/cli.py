@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import EXIT_WRONG_RESULT, WrongResult, e2e, generate, measure, report, server
+from bench import EXIT_WRONG_RESULT, WrongResult, e2e, generate, live_sse, measure, report, server
 from bench import pgbench as pgb
 from bench.measure import Settings, Skip
 
@@ -113,7 +113,7 @@ def parse_args(argv):
     ap.add_argument("--iterations", type=int, default=int(os.environ.get("BENCH_ITERATIONS") or 200),
                     help="calls per latency repetition (default 200)")
     ap.add_argument("--only", default="", help="comma list of: ceiling,fulfill,accept,routing,directory,"
-                                               "analytics,plpython,offers,e2e,bulkload (default all)")
+                                               "analytics,plpython,offers,e2e,live,bulkload (default all)")
     ap.add_argument("--output", default=str(RESULTS), help="results file (default bench/results.json)")
     a = ap.parse_args(argv)
     if a.scale <= 0 or a.reps < 1 or a.clients < 2 or a.seconds <= 0:
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     figs["pgbench"] = ceiling
     tpcb = ceiling["tpcb-like"]["tps"] if ceiling else None
     work_url, work_name = None, None
-    if any(want(x) for x in ("fulfill", "accept", "e2e", "plpython", "offers", "bulkload")):
+    if any(want(x) for x in ("fulfill", "accept", "e2e", "live", "plpython", "offers", "bulkload")):
         work_url, work_name = work_copy(srv, a.scale)
     try:
         if work_url:
@@ -193,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         if work_url:
             figs["mechanic_offers"] = attempt("offers", measure.offers, work_url, st)
             figs["e2e_webhooks"] = attempt("e2e", e2e.run, work_url, sizes, st, log)
+            figs["live_offers"] = attempt("live", live_sse.run, work_url, sizes, st, log)
             figs["bulk_load"] = attempt("bulkload", measure.bulk_load, work_url, sizes, st)
     finally:
         if work_name:

@@ -102,6 +102,12 @@ def render(r: dict) -> str:
         add(f"| webhooks end to end: gunicorn ({e2['gunicorn_workers']} workers) + Stripe fake, {s['clients']} "
             f"clients, {_n(e2['deliveries'])} deliveries (10 % duplicates) | {_n(e2['events_per_s'])} deliveries/s, "
             f"{_lat(e2)}; one session per event: yes | {tpcb} |")
+    lv = f.get("live_offers")
+    if lv:
+        add(f"| live offers: paid webhook -> `created` event at each of {_n(lv['clients'])} connected SSE clients "
+            f"(gunicorn {lv['gunicorn_workers']} {lv['worker_class']} workers, {_n(lv['deliveries'])} deliveries) | "
+            f"{_lat(lv)}; first client p50 {_ms(lv, 'first_client_p50_ms')} ms; every client every event: yes | "
+            f"directory API {_lat(lv['api_alone'])} alone, {_lat(lv['api_with_streams'])} with the streams open |")
     bl = f.get("bulk_load")
     if bl:
         add(f"| bulk insert of {_n(bl['rows'])} sessions + requests + reviews, row triggers and FK checks on | "

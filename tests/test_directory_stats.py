@@ -268,14 +268,17 @@ def test_rebuild_repairs_drift(conn):
 
 
 def test_migration_backfills_existing_data(empty_db_url):
-    """0030 on a database that already has workshops, mechanics, sessions and reviews."""
+    """0030 and its backfill (0032) on a database that already has workshops, mechanics, sessions
+    and reviews (the columns of 0002-0003 filled, no trigger yet)."""
+    from tools.migrate import migrate
+
+    migrate(empty_db_url, target="0003", say=lambda _m: None)
     with psycopg.connect(empty_db_url, autocommit=True) as conn:
-        for name in ("0001_base_schema.sql", "0002_smart_routing_columns.sql"):
-            conn.execute((ROOT / "db" / "migrations" / name).read_text().encode())
         setup_world(conn)
         for i, op in enumerate(["mech_ins", "sess_ins", "sess_ins", "sess_ins", "rev_ins", "rev_ins", "mech_upd"] * 3):
             apply_op(conn, op, i * 7 + 1, i * 3 + 2, i)
-        conn.execute((ROOT / "db" / "migrations" / "0030_workshop_stats.sql").read_text().encode())
+    migrate(empty_db_url, say=lambda _m: None)
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
         stats = conn.execute(STATS).fetchall()
         assert stats == conn.execute(RECOUNT).fetchall()
         assert sum(r[4] for r in stats) > 0 and sum(r[5] for r in stats) > 0

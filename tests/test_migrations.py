@@ -1,4 +1,4 @@
-"""The migration runner: once, in order, atomically, under a lock, refusing edits."""
+"""The migration runner: once, in order, each step atomic, under a lock, refusing edits."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def test_applies_every_migration_on_an_empty_database(empty_db_url):
     applied = m.migrate(empty_db_url)
     migrations = m.load_migrations()
     repeatables = m.load_repeatables()
-    assert applied == [f.rel for f in migrations + repeatables]
+    assert applied == [f.rel for f in m.run_order(migrations, repeatables)]
     with psycopg.connect(empty_db_url) as c:
         versions = [r[0] for r in c.execute("SELECT version FROM ssr_meta.schema_migrations ORDER BY version")]
         checksums = dict(c.execute("SELECT version, checksum FROM ssr_meta.schema_migrations").fetchall())
@@ -89,32 +89,41 @@ def test_two_concurrent_runners_apply_once(empty_db_url):
     for t in threads:
         t.join()
     assert errors == []
-    everything = [f.rel for f in m.load_migrations() + m.load_repeatables()]
+    everything = [f.rel for f in m.run_order(m.load_migrations(), m.load_repeatables())]
     assert sorted(results, key=len) == [[], everything]
     with psycopg.connect(empty_db_url) as c:
         assert c.execute("SELECT count(*) FROM ssr_meta.schema_migrations").fetchone()[0] == len(m.load_migrations())
 
 
-def test_failure_rolls_back_the_whole_run_and_names_file_and_line(empty_db_url, db_copy):
+def test_a_failed_file_is_rolled_back_names_file_and_line_and_a_rerun_completes(empty_db_url, db_copy):
     (db_copy / "migrations" / "9998_fine.sql").write_text("CREATE TABLE fine_table (id int);\n")
-    (db_copy / "migrations" / "9999_broken.sql").write_text(
-        "-- a comment\nCREATE TABLE also_fine (id int);\nSELECT * FROM no_such_table;\n"
-    )
+    broken = db_copy / "migrations" / "9999_broken.sql"
+    broken.write_text("-- a comment\nCREATE TABLE also_fine (id int);\nSELECT * FROM no_such_table;\n")
     with pytest.raises(m.MigrationError) as err:
         m.migrate(empty_db_url, db_dir=db_copy)
     assert "db/migrations/9999_broken.sql:3" in str(err.value)
     assert "no_such_table" in str(err.value)
-    # Nothing of that run stayed: not the base schema, not the bookkeeping, not the good file.
-    for table in ("organizations", "fine_table", "also_fine", "ssr_meta.schema_migrations"):
-        assert not has_table(empty_db_url, table), table
+    # Each file is one transaction: the broken one left nothing, the ones before it stay recorded.
+    assert not has_table(empty_db_url, "also_fine")
+    assert has_table(empty_db_url, "fine_table")
+    with psycopg.connect(empty_db_url) as c:
+        versions = {r[0] for r in c.execute("SELECT version FROM ssr_meta.schema_migrations")}
+    assert "9998" in versions and "9999" not in versions
+    # Once fixed, a re-run applies what is left and ends where a clean run ends.
+    broken.write_text("-- a comment\nCREATE TABLE also_fine (id int);\n")
+    assert m.migrate(empty_db_url, db_dir=db_copy)[0] == "db/migrations/9999_broken.sql"
+    assert has_table(empty_db_url, "also_fine")
+    assert m.migrate(empty_db_url, db_dir=db_copy) == []
 
 
-def test_failure_on_a_migrated_database_leaves_it_as_it_was(empty_db_url, db_copy):
+def test_a_failed_object_file_rolls_back_every_object_file_of_the_run(empty_db_url, db_copy):
     m.migrate(empty_db_url, db_dir=db_copy)
     before = snapshot(empty_db_url)
-    (db_copy / "migrations" / "9998_fine.sql").write_text("CREATE TABLE fine_table (id int);\n")
-    (db_copy / "migrations" / "9999_broken.sql").write_text("ALTER TABLE plans ADD COLUMN x int NOT NULL DEFAULT 'x';\n")
-    with pytest.raises(m.MigrationError, match=r"9999_broken.sql:1"):
+    (db_copy / "functions" / "aa_fine.sql").write_text(
+        "CREATE OR REPLACE FUNCTION aa_fine() RETURNS int LANGUAGE sql AS 'SELECT 1';\n"
+    )
+    (db_copy / "views" / "zz_broken.sql").write_text("CREATE OR REPLACE VIEW zz_broken AS\nSELECT * FROM nowhere;\n")
+    with pytest.raises(m.MigrationError, match=r"db/views/zz_broken.sql:2"):
         m.migrate(empty_db_url, db_dir=db_copy)
     assert snapshot(empty_db_url) == before
 
@@ -149,7 +158,7 @@ def test_dry_run_prints_pending_sql_and_changes_nothing(empty_db_url, capsys):
 
     out = io.StringIO()
     planned = m.migrate(empty_db_url, dry_run=True, out=out)
-    assert planned == [f.rel for f in m.load_migrations() + m.load_repeatables()]
+    assert planned == [f.rel for f in m.run_order(m.load_migrations(), m.load_repeatables())]
     assert "CREATE TABLE organizations" in out.getvalue()
     assert not has_table(empty_db_url, "organizations")
     assert not has_table(empty_db_url, "ssr_meta.schema_migrations")
@@ -160,9 +169,10 @@ def test_cli_reports_failure_with_non_zero_exit(empty_db_url, db_copy):
     cli = [sys.executable, str(ROOT / "tools" / "migrate.py")]
     res = subprocess.run([*cli, "--database-url", empty_db_url, "--db-dir", str(db_copy)], capture_output=True, text=True)
     assert res.returncode == 1
-    assert "nothing of this run was applied" in res.stderr
+    assert "FAILED" in res.stderr and "run again to continue" in res.stderr
     assert "db/migrations/9999_broken.sql:1" in res.stderr
-    assert not has_table(empty_db_url, "organizations")
+    with psycopg.connect(empty_db_url) as c:
+        assert c.execute("SELECT count(*) FROM ssr_meta.schema_migrations WHERE version = '9999'").fetchone()[0] == 0
     res = subprocess.run([*cli, "--database-url", empty_db_url], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert "applied" in res.stdout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import psycopg
 import pytest
@@ -88,7 +88,8 @@ def test_sweep_cuts_the_window_short_when_the_preferred_workshop_goes_unavailabl
     assert req["escalated_at"] == at and req["exclusive_until"] == at
     t, d = events(conn, r["id"])[-1]
     assert t == "escalated" and d["reason"] == "preferred_workshop_unavailable"
-    assert d["exclusive_until"] == window_end.isoformat()
+    # As timestamps: JSON drops trailing zeros of the microseconds that isoformat() keeps.
+    assert datetime.fromisoformat(d["exclusive_until"]) == window_end
     conn.execute(ACCEPT, (r["id"], w.mech["b1"]))
     assert request_row(conn, r["id"])["workshop_id"] == w.ws["beta"]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Apply the database migrations of Smart Session Routing.
+"""Apply the database migrations of Smart Session Routing, online-safe.
 
 Two kinds of files live under db/:
 
@@ -8,14 +8,30 @@ Two kinds of files live under db/:
   ssr_meta.schema_migrations. Editing one that was applied is refused.
 * db/functions/, db/triggers/, db/views/ - one object per file, written with
   CREATE OR REPLACE. Re-applied whenever its content changes (checksum in
-  ssr_meta.schema_objects), after the numbered migrations, in a stable order:
-  functions, then views, then triggers; by file name inside each folder.
+  ssr_meta.schema_objects), in a stable order: functions, then views, then
+  triggers; by file name inside each folder.
 
-A run holds a transaction-level advisory lock and does all of its work in one
-transaction: two runners never interleave, a second run is a no-op, and a
-failure rolls back everything of that run and names the file and the line.
+A run holds a session-level advisory lock (two runners never interleave) and applies,
+in this order, each step in its own transaction:
 
-    python tools/migrate.py [--database-url URL] [--dry-run]
+1. every pending numbered migration: one transaction per file, unless the file's
+   header says `-- ssr:no-transaction` (then each statement runs on its own, for
+   CREATE INDEX CONCURRENTLY; such a file must be safe to run again from the top);
+2. the changed function and view files, together in one transaction; then each
+   changed trigger file in its own transaction (it locks its table only);
+3. the pending numbered migrations whose header says `-- ssr:after-objects`
+   (backfills that need the triggers of step 2), as in step 1;
+4. the materialized views of db/views/ left unpopulated (created WITH NO DATA):
+   REFRESH, outside any schema transaction.
+
+Every step runs under a short `lock_timeout`; when a lock is not granted in time the
+step is rolled back and retried with backoff (a message says so), so a migration
+waiting for a busy table never queues the application's queries behind it for
+longer than the timeout. CONCURRENTLY and VALIDATE CONSTRAINT statements, which
+block no application query while they wait, get a longer timeout. A failure names
+the file and line; the steps before it stay applied and a re-run continues.
+
+    python tools/migrate.py [--database-url URL] [--dry-run] [--lock-timeout 250ms]
     python tools/migrate.py --psql-script > ssr.sql   # for `psql -f`, no Python
 """
 
@@ -24,15 +40,27 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import random
+import re
 import sys
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_DIR = ROOT / "db"
 REPEATABLE_DIRS = ("functions", "views", "triggers")
-# pg_advisory_xact_lock key: the first 8 bytes of sha256("smart-session-routing:migrate")
+# pg_advisory_lock key: the first 8 bytes of sha256("smart-session-routing:migrate")
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"smart-session-routing:migrate").digest()[:8], "big", signed=True)
+MARKERS = ("no-transaction", "after-objects")
+MARKER_RE = re.compile(r"^--\s*ssr:([A-Za-z0-9_-]+)\s*$")
+# Statements that block no application query while they wait for their lock.
+PATIENT_RE = re.compile(r"\bCONCURRENTLY\b|\bVALIDATE\s+CONSTRAINT\b", re.I)
+CIC_RE = re.compile(
+    r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?([\w.\"]+)\s+ON\b", re.I
+)
+MATVIEW_RE = re.compile(r"^\s*CREATE\s+MATERIALIZED\s+VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?([\w.\"]+)", re.I | re.M)
+RETRYABLE = ("55P03", "40P01")  # lock_not_available (lock_timeout), deadlock_detected
 
 BOOKKEEPING = """
 CREATE SCHEMA IF NOT EXISTS ssr_meta;
@@ -54,11 +82,27 @@ class MigrationError(Exception):
     pass
 
 
+class _Retryable(Exception):
+    """A step did not get its lock in time (or lost a deadlock): roll back and retry."""
+
+
+@dataclass(frozen=True)
+class LockPolicy:
+    """How long one step may wait for a lock, and how long to keep retrying it."""
+
+    lock_timeout: str = "250ms"  # what the application may be queued behind us, at most
+    patient_lock_timeout: str = "60s"  # CONCURRENTLY / VALIDATE CONSTRAINT: they block nobody
+    retry_for: float = 600.0  # seconds of retries per step before giving up
+    backoff_first: float = 0.25
+    backoff_max: float = 5.0
+
+
 @dataclass(frozen=True)
 class SqlFile:
     path: Path
     key: str  # version for migrations, relative path for repeatables
     sql: str
+    markers: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def rel(self) -> str:
@@ -68,6 +112,31 @@ class SqlFile:
     @property
     def checksum(self) -> str:
         return hashlib.sha256(self.sql.encode()).hexdigest()
+
+    @property
+    def transactional(self) -> bool:
+        return "no-transaction" not in self.markers
+
+    @property
+    def after_objects(self) -> bool:
+        return "after-objects" in self.markers
+
+
+def header_markers(path: Path, sql: str) -> frozenset[str]:
+    """The `-- ssr:<marker>` lines of the file's leading comment block."""
+    found = set()
+    for line in sql.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith("--"):
+            break
+        m = MARKER_RE.match(stripped)
+        if m:
+            if m.group(1) not in MARKERS:
+                raise MigrationError(f"{path}: unknown marker ssr:{m.group(1)} (known: {', '.join(MARKERS)})")
+            found.add(m.group(1))
+    return frozenset(found)
 
 
 def load_migrations(db_dir: Path = DB_DIR) -> list[SqlFile]:
@@ -80,7 +149,8 @@ def load_migrations(db_dir: Path = DB_DIR) -> list[SqlFile]:
         if version in seen:
             raise MigrationError(f"{p}: version {version} is also used by {seen[version]}")
         seen[version] = p
-        out.append(SqlFile(p, version, p.read_text(encoding="utf-8")))
+        sql = p.read_text(encoding="utf-8")
+        out.append(SqlFile(p, version, sql, header_markers(p, sql)))
     return sorted(out, key=lambda f: int(f.key))
 
 
@@ -90,6 +160,18 @@ def load_repeatables(db_dir: Path = DB_DIR) -> list[SqlFile]:
         for p in sorted((db_dir / sub).glob("*.sql")):
             out.append(SqlFile(p, f"{sub}/{p.name}", p.read_text(encoding="utf-8")))
     return out
+
+
+def run_order(migrations: list[SqlFile], repeatables: list[SqlFile]) -> list[SqlFile]:
+    """The order a run applies files in: migrations, objects, after-objects migrations."""
+    return (
+        [m for m in migrations if not m.after_objects] + repeatables + [m for m in migrations if m.after_objects]
+    )
+
+
+def materialized_views(repeatables: list[SqlFile]) -> list[str]:
+    """Names of the materialized views the view files create (filled after the schema steps)."""
+    return [n for r in repeatables if r.key.startswith("views/") for n in MATVIEW_RE.findall(r.sql)]
 
 
 def line_of(sql: str, position: int | None) -> int | None:
@@ -128,46 +210,281 @@ def plan(conn, migrations: list[SqlFile], repeatables: list[SqlFile]) -> tuple[l
     return todo_m, todo_r
 
 
-def migrate(database_url: str, dry_run: bool = False, db_dir: Path = DB_DIR, out=sys.stdout) -> list[str]:
-    """Apply what is pending; returns the relative paths applied (or to apply, for a dry run)."""
+def _say(msg: str) -> None:
+    print(f"migrate: {msg}", file=sys.stderr, flush=True)
+
+
+class _Runner:
+    """Applies steps on one autocommit connection holding the advisory lock."""
+
+    def __init__(self, conn, policy: LockPolicy, say=_say):
+        self.conn = conn
+        self.policy = policy
+        self.say = say
+
+    # -- retries ---------------------------------------------------------------
+    def step(self, what: str, fn) -> None:
+        """Run fn() (one transaction or one statement); retry it while it times out on a lock."""
+        deadline = time.monotonic() + self.policy.retry_for
+        delay = self.policy.backoff_first
+        attempt = 1
+        while True:
+            try:
+                fn()
+                if attempt > 1:
+                    self.say(f"{what}: done at attempt {attempt}")
+                return
+            except _Retryable as exc:
+                if time.monotonic() + delay > deadline:
+                    raise MigrationError(
+                        f"{exc} - gave up after {attempt} attempts in {self.policy.retry_for:g} s; "
+                        f"the steps before it are applied: run again when the table is less busy"
+                    ) from exc
+                pause = delay * random.uniform(0.5, 1.0)
+                self.say(f"{exc}; waiting {pause:.1f} s, then attempt {attempt + 1}{self.oldest_transaction()}")
+                time.sleep(pause)
+                delay = min(delay * 2, self.policy.backoff_max)
+                attempt += 1
+
+    def oldest_transaction(self) -> str:
+        """The oldest other open transaction of this database: usually what holds the lock."""
+        import psycopg
+
+        try:
+            row = self.conn.execute(
+                "SELECT pid, extract(epoch FROM clock_timestamp() - xact_start), state, left(query, 60) "
+                "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND xact_start IS NOT NULL AND backend_type = 'client backend' ORDER BY xact_start LIMIT 1"
+            ).fetchone()
+        except psycopg.Error:  # a hint only; never fail the run for it
+            return ""
+        if not row:
+            return ""
+        query = " ".join((row[3] or "").split())
+        return f" (oldest open transaction: pid {row[0]}, {row[2]}, open {float(row[1]):.1f} s: {query!r})"
+
+    def _raise(self, f: SqlFile, exc, line: int | None = None, timeout: str | None = None):
+        desc = describe(f, exc, line)
+        if getattr(exc, "sqlstate", None) in RETRYABLE:
+            raise _Retryable(f"{desc} [lock_timeout {timeout or self.policy.lock_timeout}]") from exc
+        raise MigrationError(desc) from exc
+
+    # -- one transaction -------------------------------------------------------
+    def transaction(self, files: list[SqlFile], record) -> None:
+        """Apply `files` in one transaction with the short lock_timeout; record each."""
+        import psycopg
+
+        conn = self.conn
+        try:
+            with conn.transaction():
+                conn.execute("SELECT set_config('lock_timeout', %s, true)", (self.policy.lock_timeout,))
+                # Function bodies are checked when called, so files may reference each other
+                # regardless of order (the usual setting of pg_dump output).
+                conn.execute("SET LOCAL check_function_bodies = off")
+                for f in files:
+                    self._file_in_transaction(f)
+                    record(f)
+        except psycopg.Error as exc:  # raised by COMMIT itself (e.g. a deferred check)
+            raise MigrationError(describe(files[-1], exc)) from exc
+
+    def _file_in_transaction(self, f: SqlFile) -> None:
+        import psycopg
+
+        conn = self.conn
+        conn.execute("SAVEPOINT ssr_file")
+        try:
+            # No parameters: psycopg sends the file as one simple query, so it may
+            # hold many statements and dollar-quoted bodies.
+            conn.execute(f.sql.encode())
+        except psycopg.Error as exc:
+            if exc.diag.statement_position or exc.sqlstate in RETRYABLE:
+                self._raise(f, exc)
+            # The server did not say where: replay statement by statement to find the line.
+            conn.execute("ROLLBACK TO SAVEPOINT ssr_file")
+            for line, stmt in split_statements(f.sql):
+                try:
+                    conn.execute(stmt.encode())
+                except psycopg.Error as exc2:
+                    pos = exc2.diag.statement_position
+                    if pos:
+                        line += stmt.lstrip()[: int(pos) - 1].count("\n")
+                    self._raise(f, exc2, line)
+            self._raise(f, exc)
+        conn.execute("RELEASE SAVEPOINT ssr_file")
+
+    # -- statement by statement ------------------------------------------------
+    def statements(self, f: SqlFile) -> None:
+        """A `-- ssr:no-transaction` file: each statement on its own, each retried alone."""
+        for line, stmt in split_statements(f.sql):
+            self.step(f"{f.rel}:{line}", lambda line=line, stmt=stmt: self._statement(f, line, stmt))
+
+    def _statement(self, f: SqlFile, line: int, stmt: str) -> None:
+        import psycopg
+
+        conn = self.conn
+        patient = bool(PATIENT_RE.search(strip_comments(stmt)))
+        timeout = self.policy.patient_lock_timeout if patient else self.policy.lock_timeout
+        conn.execute("SELECT set_config('lock_timeout', %s, false)", (timeout,))
+        conn.execute("SET check_function_bodies = off")
+        cic = CIC_RE.match(strip_comments(stmt))
+        try:
+            if cic:
+                self.drop_invalid_index(cic.group(1))
+            conn.execute(stmt.encode())
+        except psycopg.Error as exc:
+            pos = exc.diag.statement_position
+            if pos:
+                line += stmt.lstrip()[: int(pos) - 1].count("\n")
+            self._raise(f, exc, line, timeout)
+        finally:
+            conn.execute("RESET check_function_bodies")
+
+    def drop_invalid_index(self, name: str) -> None:
+        """An INVALID index of that name is what an interrupted CREATE INDEX CONCURRENTLY leaves."""
+        row = self.conn.execute(
+            "SELECT i.indexrelid::regclass::text FROM pg_index AS i "
+            "WHERE i.indexrelid = to_regclass(%s) AND NOT i.indisvalid",
+            (name,),
+        ).fetchone()
+        if row:
+            self.say(f"dropping the INVALID index {row[0]} left by an interrupted CREATE INDEX CONCURRENTLY")
+            self.conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {row[0]}")
+
+    def fill_matview(self, name: str) -> bool:
+        import psycopg
+
+        row = self.conn.execute(
+            "SELECT c.oid::regclass::text FROM pg_class AS c "
+            "WHERE c.oid = to_regclass(%s) AND c.relkind = 'm' AND NOT c.relispopulated",
+            (name,),
+        ).fetchone()
+        if not row:
+            return False
+        self.conn.execute("SELECT set_config('lock_timeout', %s, false)", (self.policy.lock_timeout,))
+        try:
+            self.conn.execute(f"REFRESH MATERIALIZED VIEW {row[0]}")
+        except psycopg.Error as exc:
+            if exc.sqlstate in RETRYABLE:
+                raise _Retryable(f"REFRESH MATERIALIZED VIEW {row[0]}: {exc}") from exc
+            raise MigrationError(f"REFRESH MATERIALIZED VIEW {row[0]}: {exc}") from exc
+        return True
+
+
+def migrate(
+    database_url: str,
+    dry_run: bool = False,
+    db_dir: Path = DB_DIR,
+    out=sys.stdout,
+    policy: LockPolicy | None = None,
+    target: str | None = None,
+    say=_say,
+) -> list[str]:
+    """Apply what is pending; returns the relative paths applied (or to apply, for a dry run).
+
+    `target` (a version): apply the numbered migrations up to it only, no object files
+    (how the benchmark and the tests build the marketplace as it was before).
+    """
     import psycopg
 
+    policy = policy or LockPolicy()
     migrations = load_migrations(db_dir)
     repeatables = load_repeatables(db_dir)
-    with psycopg.connect(database_url, autocommit=False) as conn:
+    if target is not None:
+        migrations = [m for m in migrations if int(m.key) <= int(target)]
+        repeatables = []
+    with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("SET lock_timeout = 0")
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
-        if dry_run:
+        # Poll instead of waiting inside pg_advisory_lock(): a waiting statement is an open
+        # transaction, and the other run's CREATE INDEX CONCURRENTLY would wait for it (deadlock).
+        if not conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
+            say("another migration run holds the lock; waiting for it to finish")
+            while not conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
+                time.sleep(0.2)
+        try:
             has_meta = conn.execute("SELECT to_regclass('ssr_meta.schema_objects') IS NOT NULL").fetchone()[0]
+            if dry_run:
+                todo_m, todo_r = plan(conn, migrations, repeatables) if has_meta else (migrations, repeatables)
+                todo = run_order(todo_m, todo_r)
+                for f in todo:
+                    how = ", ".join(sorted(f.markers)) or "one transaction"
+                    print(f"-- {f.rel} (sha256 {f.checksum[:12]}; {how})", file=out)
+                    print(f.sql.rstrip() + "\n", file=out)
+                return [f.rel for f in todo]
             if not has_meta:
-                todo_m, todo_r = migrations, repeatables
-            else:
-                todo_m, todo_r = plan(conn, migrations, repeatables)
-            for f in todo_m + todo_r:
-                print(f"-- {f.rel} (sha256 {f.checksum[:12]})", file=out)
-                print(f.sql.rstrip() + "\n", file=out)
-            conn.rollback()
-            return [f.rel for f in todo_m + todo_r]
-        conn.execute(BOOKKEEPING)
-        todo_m, todo_r = plan(conn, migrations, repeatables)
-        # Function bodies are checked when called, so files may reference each other
-        # regardless of order (the usual setting of pg_dump output).
-        conn.execute("SET LOCAL check_function_bodies = off")
-        for m in todo_m:
-            _apply(conn, m)
-            conn.execute(
-                "INSERT INTO ssr_meta.schema_migrations (version, filename, checksum) VALUES (%s, %s, %s)",
-                (m.key, m.path.name, m.checksum),
-            )
-        for r in todo_r:
-            _apply(conn, r)
-            conn.execute(
-                "INSERT INTO ssr_meta.schema_objects (path, checksum) VALUES (%s, %s) "
-                "ON CONFLICT (path) DO UPDATE SET checksum = excluded.checksum, applied_at = now()",
-                (r.key, r.checksum),
-            )
-        conn.commit()
-    return [f.rel for f in todo_m + todo_r]
+                with conn.transaction():
+                    conn.execute(BOOKKEEPING)
+            todo_m, todo_r = plan(conn, migrations, repeatables)
+            done = _apply_all(_Runner(conn, policy, say), todo_m, todo_r, repeatables)
+            if target is None:  # forget files that no longer exist (their objects were dropped by others)
+                conn.execute(
+                    "DELETE FROM ssr_meta.schema_objects WHERE NOT (path = ANY (%s))", ([r.key for r in repeatables],)
+                )
+            return done
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+
+
+def _apply_all(run: _Runner, todo_m, todo_r, repeatables) -> list[str]:
+    conn = run.conn
+    done: list[str] = []
+
+    def record_migration(m: SqlFile) -> None:
+        conn.execute(
+            "INSERT INTO ssr_meta.schema_migrations (version, filename, checksum) VALUES (%s, %s, %s)",
+            (m.key, m.path.name, m.checksum),
+        )
+
+    def record_object(r: SqlFile) -> None:
+        conn.execute(
+            "INSERT INTO ssr_meta.schema_objects (path, checksum) VALUES (%s, %s) "
+            "ON CONFLICT (path) DO UPDATE SET checksum = excluded.checksum, applied_at = now()",
+            (r.key, r.checksum),
+        )
+
+    def migration(m: SqlFile) -> None:
+        if m.transactional:
+            run.step(m.rel, lambda: run.transaction([m], record_migration))
+        else:
+            run.statements(m)
+            record_migration(m)
+        done.append(m.rel)
+
+    for m in todo_m:
+        if not m.after_objects:
+            migration(m)
+    # Functions and views: one transaction (they lock no table). Then each trigger file in its
+    # own transaction: it locks its table only. One transaction holding the locks of several
+    # busy tables would wait in a cycle with the application's transactions, which write those
+    # tables in either order (insert a session then its request; accept a request then update
+    # its session), and time out again and again.
+    objects = [r for r in todo_r if not r.key.startswith("triggers/")]
+    if objects:
+        run.step(f"{len(objects)} function/view file(s)", lambda: run.transaction(objects, record_object))
+    for r in todo_r:
+        if r.key.startswith("triggers/"):
+            run.step(r.rel, lambda r=r: run.transaction([r], record_object))
+    done += [r.rel for r in todo_r]
+    for m in todo_m:
+        if m.after_objects:
+            migration(m)
+    for name in materialized_views(repeatables):
+        t0 = time.monotonic()
+        filled: list[bool] = []
+        run.step(
+            f"filling materialized view {name}",
+            lambda name=name, filled=filled: filled.append(run.fill_matview(name)),
+        )
+        if filled and filled[-1]:
+            run.say(f"filled materialized view {name} in {time.monotonic() - t0:.1f} s")
+    return done
+
+
+def strip_comments(sql: str) -> str:
+    """The statement without its leading comment lines (markers, explanations)."""
+    lines = sql.lstrip().splitlines()
+    while lines and (not lines[0].strip() or lines[0].lstrip().startswith("--")):
+        lines.pop(0)
+    return "\n".join(lines)
 
 
 def split_statements(sql: str) -> list[tuple[int, str]]:
@@ -211,90 +528,155 @@ def split_statements(sql: str) -> list[tuple[int, str]]:
         out.append((start, sql[start:]))
     result = []
     for pos, stmt in out:
+        if not strip_comments(stmt).strip():
+            continue  # a trailing comment, no statement
         lead = len(stmt) - len(stmt.lstrip())
-        if stmt.strip():
-            result.append((sql[: pos + lead].count("\n") + 1, stmt))
+        result.append((sql[: pos + lead].count("\n") + 1, stmt))
     return result
 
 
-def _apply(conn, f: SqlFile) -> None:
-    import psycopg
-
-    conn.execute("SAVEPOINT ssr_file")
-    try:
-        # No parameters: psycopg sends the file as one simple query, so it may
-        # hold many statements and dollar-quoted bodies.
-        conn.execute(f.sql.encode())
-    except psycopg.Error as exc:
-        if exc.diag.statement_position:
-            raise MigrationError(describe(f, exc)) from exc
-        # The server did not say where: replay statement by statement to find the line.
-        conn.execute("ROLLBACK TO SAVEPOINT ssr_file")
-        for line, stmt in split_statements(f.sql):
-            try:
-                conn.execute(stmt.encode())
-            except psycopg.Error as exc2:
-                pos = exc2.diag.statement_position
-                body = stmt.lstrip()
-                if pos:
-                    line += body[: int(pos) - 1].count("\n")
-                raise MigrationError(describe(f, exc2, line)) from exc2
-        raise MigrationError(describe(f, exc)) from exc
-    conn.execute("RELEASE SAVEPOINT ssr_file")
+def _q(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
 
 
-def psql_script(db_dir: Path = DB_DIR) -> str:
-    """One file a DBA runs with plain psql; same bookkeeping and refusals as the runner."""
+def psql_script(db_dir: Path = DB_DIR, policy: LockPolicy | None = None) -> str:
+    """One file a DBA runs with plain psql; same steps, bookkeeping and refusals as the runner.
+
+    psql cannot retry: when a lock is not granted within lock_timeout the script stops
+    (ON_ERROR_STOP); what it applied is recorded, so running it again continues.
+    """
+    policy = policy or LockPolicy()
+    migrations = load_migrations(db_dir)
+    repeatables = load_repeatables(db_dir)
+    rows = ",\n    ".join(f"({_q(m.key)}, {_q(m.checksum)}, {_q(m.rel)})" for m in migrations)
     parts = [
         "-- Smart Session Routing: all migrations, generated by tools/migrate.py --psql-script.",
-        "-- Run with: psql -X -d DBNAME -f ssr.sql   (one transaction; safe to re-run)",
+        "-- Run with: psql -X -d DBNAME -f ssr.sql   (safe to re-run; each step is recorded)",
+        "-- Each step waits at most lock_timeout for a lock; when a table is busy the script stops",
+        "-- with 'canceling statement due to lock timeout': run it again (or pass",
+        "-- -v ssr_lock_timeout=2s). -v ssr_lock_timeout=0 waits without limit.",
         "\\set ON_ERROR_STOP on",
+        f"\\if :{{?ssr_lock_timeout}}\n\\else\n\\set ssr_lock_timeout {policy.lock_timeout}\n\\endif",
+        f"\\if :{{?ssr_patient_lock_timeout}}\n\\else\n\\set ssr_patient_lock_timeout {policy.patient_lock_timeout}\n\\endif",
+        "SET lock_timeout = 0;",
+        # Refuse rather than wait: a psql session waiting for the lock is an open transaction
+        # that the other run's CREATE INDEX CONCURRENTLY would wait for.
+        f"SELECT pg_try_advisory_lock({LOCK_KEY}) AS ssr_locked \\gset",
+        "\\if :ssr_locked\n\\else",
+        "DO $ssr$ BEGIN RAISE EXCEPTION 'another migration run holds the lock: run this script again once it is done'; "
+        "END $ssr$;",
+        "\\endif",
         "BEGIN;",
-        f"SELECT pg_advisory_xact_lock({LOCK_KEY});",
         BOOKKEEPING.strip(),
-        "SET LOCAL check_function_bodies = off;",
+        "COMMIT;",
+        "DO $ssr$\nDECLARE v_edited text;\nBEGIN\n"
+        "    SELECT string_agg(f.rel, ', ' ORDER BY f.version) INTO v_edited\n"
+        f"    FROM (VALUES\n    {rows}\n    ) AS f (version, checksum, rel)\n"
+        "    JOIN ssr_meta.schema_migrations AS m ON m.version = f.version\n"
+        "    WHERE m.checksum <> f.checksum;\n"
+        "    IF v_edited IS NOT NULL THEN\n"
+        "        RAISE EXCEPTION '% was edited after it was applied; restore it and add a new migration', v_edited;\n"
+        "    END IF;\nEND\n$ssr$;",
+        "SET lock_timeout = :'ssr_lock_timeout';",
     ]
-    for m in load_migrations(db_dir):
-        parts += [
-            f"-- {m.rel}",
-            "DO $ssr$ BEGIN IF EXISTS (SELECT 1 FROM ssr_meta.schema_migrations "
-            f"WHERE version = '{m.key}' AND checksum <> '{m.checksum}') THEN "
-            f"RAISE EXCEPTION '{m.rel} was edited after it was applied; restore it and add a new migration'; "
-            "END IF; END $ssr$;",
-            f"SELECT NOT EXISTS (SELECT 1 FROM ssr_meta.schema_migrations WHERE version = '{m.key}') AS ssr_pending \\gset",
+
+    def migration(m: SqlFile) -> list[str]:
+        out = [
+            f"-- {m.rel}" + (f" ({', '.join(sorted(m.markers))})" if m.markers else ""),
+            f"SELECT NOT EXISTS (SELECT 1 FROM ssr_meta.schema_migrations WHERE version = {_q(m.key)}) AS ssr_pending \\gset",
             "\\if :ssr_pending",
-            m.sql.rstrip(),
-            f"INSERT INTO ssr_meta.schema_migrations (version, filename, checksum) VALUES ('{m.key}', '{m.path.name}', '{m.checksum}');",
-            "\\endif",
         ]
-    for r in load_repeatables(db_dir):
+        record = (
+            "INSERT INTO ssr_meta.schema_migrations (version, filename, checksum) "
+            f"VALUES ({_q(m.key)}, {_q(m.path.name)}, {_q(m.checksum)});"
+        )
+        if m.transactional:
+            out += ["BEGIN;", "SET LOCAL check_function_bodies = off;", m.sql.rstrip(), record, "COMMIT;"]
+        else:
+            for _, stmt in split_statements(m.sql):
+                body = strip_comments(stmt)
+                cic = CIC_RE.match(body)
+                if cic:
+                    out.append(
+                        "SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', i.indexrelid::regclass) "
+                        f"FROM pg_index AS i WHERE i.indexrelid = to_regclass({_q(cic.group(1))}) "
+                        "AND NOT i.indisvalid \\gexec"
+                    )
+                if PATIENT_RE.search(body):
+                    out += ["SET lock_timeout = :'ssr_patient_lock_timeout';", stmt.strip(),
+                            "SET lock_timeout = :'ssr_lock_timeout';"]
+                else:
+                    out.append(stmt.strip())
+            out.append(record)
+        out.append("\\endif")
+        return out
+
+    for m in migrations:
+        if not m.after_objects:
+            parts += migration(m)
+    parts += ["BEGIN;", "SET LOCAL check_function_bodies = off;"]
+    for r in repeatables:
         parts += [
             f"-- {r.rel}",
+            f"SELECT NOT EXISTS (SELECT 1 FROM ssr_meta.schema_objects WHERE path = {_q(r.key)} "
+            f"AND checksum = {_q(r.checksum)}) AS ssr_changed \\gset",
+            "\\if :ssr_changed",
             r.sql.rstrip(),
-            f"INSERT INTO ssr_meta.schema_objects (path, checksum) VALUES ('{r.key}', '{r.checksum}') "
+            f"INSERT INTO ssr_meta.schema_objects (path, checksum) VALUES ({_q(r.key)}, {_q(r.checksum)}) "
             "ON CONFLICT (path) DO UPDATE SET checksum = excluded.checksum, applied_at = now();",
+            "\\endif",
         ]
-    parts.append("COMMIT;")
+    keys = ", ".join(_q(r.key) for r in repeatables)
+    parts += [f"DELETE FROM ssr_meta.schema_objects WHERE path NOT IN ({keys});", "COMMIT;"]
+    for m in migrations:
+        if m.after_objects:
+            parts += migration(m)
+    for name in materialized_views(repeatables):
+        parts.append(
+            "SELECT format('REFRESH MATERIALIZED VIEW %s', c.oid::regclass) FROM pg_class AS c "
+            f"WHERE c.oid = to_regclass({_q(name)}) AND c.relkind = 'm' AND NOT c.relispopulated \\gexec"
+        )
+    parts.append(f"SELECT pg_advisory_unlock({LOCK_KEY}) \\g /dev/null")
     return "\n".join(parts) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
+    d = LockPolicy()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     ap.add_argument("--dry-run", action="store_true", help="print the SQL that would run, change nothing")
     ap.add_argument("--psql-script", action="store_true", help="print one script for plain psql")
     ap.add_argument("--db-dir", type=Path, default=DB_DIR, help="the db/ folder (default: this project's)")
+    ap.add_argument("--target", help="apply the numbered migrations up to this version only, no object files")
+    ap.add_argument(
+        "--lock-timeout", default=os.environ.get("MIGRATE_LOCK_TIMEOUT", d.lock_timeout),
+        help=f"longest wait for a lock per step before it is retried (default {d.lock_timeout}; "
+        "env MIGRATE_LOCK_TIMEOUT)",
+    )
+    ap.add_argument(
+        "--patient-lock-timeout", default=os.environ.get("MIGRATE_PATIENT_LOCK_TIMEOUT", d.patient_lock_timeout),
+        help=f"the same for CONCURRENTLY and VALIDATE CONSTRAINT statements (default {d.patient_lock_timeout})",
+    )
+    ap.add_argument(
+        "--retry-for", type=float, default=float(os.environ.get("MIGRATE_RETRY_FOR", d.retry_for)),
+        help=f"seconds to keep retrying one step before giving up (default {d.retry_for:g}; env MIGRATE_RETRY_FOR)",
+    )
     a = ap.parse_args(argv)
+    policy = LockPolicy(a.lock_timeout, a.patient_lock_timeout, a.retry_for)
     try:
         if a.psql_script:
-            sys.stdout.write(psql_script(a.db_dir))
+            sys.stdout.write(psql_script(a.db_dir, policy))
             return 0
         if not a.database_url:
             print("migrate: set DATABASE_URL or pass --database-url", file=sys.stderr)
             return 2
-        done = migrate(a.database_url, dry_run=a.dry_run, db_dir=a.db_dir)
+        done = migrate(a.database_url, dry_run=a.dry_run, db_dir=a.db_dir, policy=policy, target=a.target)
     except MigrationError as exc:
-        print(f"migrate: FAILED, nothing of this run was applied: {exc}", file=sys.stderr)
+        print(
+            f"migrate: FAILED: {exc}\nmigrate: the failed step was rolled back; the steps before it are applied "
+            "and recorded: fix the cause and run again to continue",
+            file=sys.stderr,
+        )
         return 1
     if not a.dry_run:
         print(f"migrate: applied {len(done)} file(s)" + ("".join(f"\n  {d}" for d in done)))

@@ -2,6 +2,7 @@
 """Manage the project's embedded PostgreSQL 15 cluster (stdlib only).
 
     pgcluster.py ensure-plpython      install PL/Python when absent (root: apt-get)
+    pgcluster.py ensure-pg-cron       install pg_cron when absent (root: apt-get), optional
     pgcluster.py start DIR [--db NAME] start (initdb on first use); prints the URL
     pgcluster.py stop DIR              stop the cluster in DIR
     pgcluster.py url DIR [--db NAME]   print the URL of a running cluster
@@ -64,16 +65,22 @@ def server_version() -> str:
 
 
 def ensure_plpython() -> None:
-    lib = os.path.join(pkglibdir(), "plpython3.so")
+    ensure_module("plpython3.so", f"postgresql-plpython3-{PG_MAJOR}", "PL/Python", match_server=True)
+
+
+def ensure_pg_cron() -> None:
+    """pg_cron, for the optional db/optional/pg_cron.sql (Debian's build for this major)."""
+    ensure_module("pg_cron.so", f"postgresql-{PG_MAJOR}-cron", "pg_cron", match_server=False)
+
+
+def ensure_module(so: str, pkg: str, what: str, match_server: bool) -> None:
+    """Install the Debian package that brings server module `so` when it is missing (root only).
+    match_server: ask for the server's exact Debian version (packages built from its source)."""
+    lib = os.path.join(pkglibdir(), so)
     if os.path.exists(lib):
         return
     if os.geteuid() != 0:
-        die(
-            f"PL/Python is missing ({lib}). Install it as root: "
-            f"apt-get install postgresql-plpython3-{PG_MAJOR}"
-        )
-    # Match the installed server's exact Debian version when apt offers it.
-    pkg = f"postgresql-plpython3-{PG_MAJOR}"
+        die(f"{what} is missing ({lib}). Install it as root: apt-get install {pkg}")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     print(f"pgcluster: installing {pkg} ({server_version()})", file=sys.stderr)
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
@@ -81,7 +88,7 @@ def ensure_plpython() -> None:
         ["dpkg-query", "-W", "-f=${Version}", f"postgresql-{PG_MAJOR}"],
         capture_output=True, text=True, check=False,
     ).stdout.strip()
-    target = f"{pkg}={server_pkg_ver}" if server_pkg_ver else pkg
+    target = f"{pkg}={server_pkg_ver}" if match_server and server_pkg_ver else pkg
     res = subprocess.run(["apt-get", "install", "-y", "-qq", target], env=env, check=False)
     if res.returncode != 0 and target != pkg:
         subprocess.run(["apt-get", "install", "-y", "-qq", pkg], env=env, check=True)
@@ -231,12 +238,15 @@ def destroy(d: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("cmd", choices=["ensure-plpython", "start", "stop", "url", "destroy"])
+    ap.add_argument("cmd", choices=["ensure-plpython", "ensure-pg-cron", "start", "stop", "url", "destroy"])
     ap.add_argument("dir", nargs="?")
     ap.add_argument("--db", default="ssr")
     a = ap.parse_args()
     if a.cmd == "ensure-plpython":
         ensure_plpython()
+        return
+    if a.cmd == "ensure-pg-cron":
+        ensure_pg_cron()
         return
     if not a.dir:
         die("DIR is required")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 
 import stripe
-from flask import Blueprint, current_app, g, jsonify, redirect, request
+from flask import Blueprint, g, jsonify, redirect, render_template, request
 
-from app import payments
+from app import payments, purchases, web
 from app.auth import role_required
 from app.db import call
 from app.errors import ApiError
-from app.params import only_params, uuid_param
+from app.params import only_params
 
 log = logging.getLogger(__name__)
 api = Blueprint("checkout", __name__, url_prefix="/api/checkout")
@@ -22,60 +22,10 @@ BLUEPRINTS = (api, pages)
 @api.get("/create-session")
 @role_required("customer")
 def create_checkout_session():
-    only_params("plan", "workshop_id", "routing_type", "intake_id")
-    plan = request.args.get("plan")
-    if not plan:
-        raise ApiError(400, "invalid_input", "plan is required", "plan")
-    workshop_id = uuid_param("workshop_id")
-    intake_id = uuid_param("intake_id")
-    routing_type = request.args.get("routing_type") or None
-
-    try:
-        purchase = call(
-            "SELECT cp.*, pl.name AS plan_name, pl.duration_minutes "
-            "FROM create_checkout_purchase(%s, %s, %s, %s, %s) AS cp "
-            "INNER JOIN plans AS pl ON cp.plan_code = pl.code",
-            (g.principal.sub, plan, workshop_id, routing_type, intake_id),
-        )
-    except ApiError as exc:
-        if exc.field == "customer_id":  # a valid token for a customer we do not know
-            raise ApiError(403, "forbidden", "the token's subject is not a known customer") from exc
-        raise
-
-    purchase_id = str(purchase["id"])
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    params = {
-        "mode": "payment",
-        "client_reference_id": purchase_id,
-        "customer_email": purchase["customer_email"],
-        "line_items": [
-            {
-                "quantity": 1,
-                "price_data": {
-                    "currency": purchase["currency"],
-                    "unit_amount": purchase["amount_minor"],
-                    "product_data": {"name": purchase["plan_name"]},
-                },
-            }
-        ],
-        "metadata": {
-            "purchase_id": purchase_id,
-            "plan": purchase["plan_code"],
-            "customer_id": str(purchase["customer_id"]),
-            "customer_email": purchase["customer_email"],
-            "workshop_id": str(purchase["preferred_workshop_id"] or ""),
-            "routing_type": purchase["routing_type"],
-            "intake_id": str(purchase["intake_id"] or ""),
-        },
-        "success_url": f"{base}/checkout/success?session_id={{CHECKOUT_SESSION_ID}}",
-        "cancel_url": f"{base}/checkout/cancel",
-    }
-    try:
-        session = payments.client().v1.checkout.sessions.create(params=params, options={"idempotency_key": purchase_id})
-    except stripe.StripeError as exc:
-        log.warning("stripe checkout session create failed for purchase %s: %s", purchase_id, exc)
-        raise ApiError(502, "payment_provider_error", "could not create the checkout session, retry later") from exc
-    call("SELECT id FROM attach_checkout_session(%s, %s)", (purchase["id"], session.id))
+    """The seed's endpoint: the choice in the query string, 303 to Stripe Checkout."""
+    only_params(*purchases.FIELDS)
+    f = purchases.checkout_fields(request.args)
+    session = purchases.start_checkout(g.principal.sub, f["plan"], f["workshop_id"], f["routing_type"], f["intake_id"])
     return redirect(session.url, code=303)
 
 
@@ -83,6 +33,14 @@ def create_checkout_session():
 def checkout_success():
     only_params("session_id")
     cs_id = request.args.get("session_id") or ""
+    body = success_status(cs_id)
+    if web.wants_html():  # a person's browser: the live page (JSON clients keep the JSON)
+        return render_template("checkout_success.html", status=body)
+    return jsonify(body)
+
+
+def success_status(cs_id: str) -> dict:
+    """What the success page shows, for the JSON answer and the HTML page alike."""
     if not payments.CS_ID.fullmatch(cs_id):
         raise ApiError(400, "invalid_input", "session_id must be a Checkout Session id (cs_...)", "session_id")
     try:
@@ -102,9 +60,14 @@ def checkout_success():
         # Fulfillment happens only in the webhook; until then the customer sees "processing".
         fulfilled=status["purchase_status"] == "fulfilled",
     )
-    return jsonify(body)
+    return body
 
 
 @pages.get("/cancel")
 def checkout_cancel():
+    if web.wants_html():
+        return render_template("checkout_cancel.html")
     return jsonify(ok=True, message="checkout cancelled, nothing was charged")
+
+
+web.html_errors(pages)

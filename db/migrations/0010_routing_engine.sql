@@ -1,4 +1,4 @@
--- 0010: the routing engine (issue 3).
+-- 0010: the routing engine.
 -- Settings, per-request routing state, the append-only audit trail and the
 -- transactional outbox of notifications. Functions and triggers live in
 -- db/functions/ and db/triggers/ (files named routing_* or after the function).
@@ -26,33 +26,27 @@ COMMENT ON COLUMN routing_settings.open_wait_seconds IS
 'How long hybrid and broadcast requests wait before they expire; NULL means they never expire.';
 COMMENT ON COLUMN routing_settings.updated_at IS 'When the settings last changed.';
 
--- Per-request routing state.
+-- Per-request routing state. Online-safe: catalog-only columns, constraints NOT VALID
+-- (validated by 0034), indexes built CONCURRENTLY by 0011.
 ALTER TABLE session_requests
-ADD COLUMN intake_id uuid REFERENCES intakes (id) ON DELETE SET NULL,
+ADD COLUMN intake_id uuid,
 ADD COLUMN exclusive_until timestamptz,
 ADD COLUMN expires_at timestamptz,
 ADD COLUMN escalated_at timestamptz,
-ADD COLUMN outcome text
-CONSTRAINT session_requests_outcome_check
-CHECK (outcome IN ('accepted', 'expired_no_mechanic', 'cancelled')),
+ADD COLUMN outcome text,
+ADD CONSTRAINT session_requests_intake_id_fkey
+FOREIGN KEY (intake_id) REFERENCES intakes (id) ON DELETE SET NULL NOT VALID,
+ADD CONSTRAINT session_requests_outcome_check
+CHECK (outcome IN ('accepted', 'expired_no_mechanic', 'cancelled')) NOT VALID,
 ADD CONSTRAINT session_requests_outcome_status_check
 CHECK (
     outcome IS NULL
     OR (status = 'accepted' AND outcome = 'accepted')
     OR (status = 'expired' AND outcome = 'expired_no_mechanic')
     OR (status = 'cancelled' AND outcome = 'cancelled')
-),
+) NOT VALID,
 ADD CONSTRAINT session_requests_window_only_hybrid_check
-CHECK (exclusive_until IS NULL OR routing_type = 'hybrid');
-
-CREATE INDEX session_requests_pending_preferred_idx ON session_requests (preferred_workshop_id, created_at)
-WHERE status = 'pending';
-CREATE INDEX session_requests_pending_expiry_idx ON session_requests (expires_at)
-WHERE status = 'pending' AND expires_at IS NOT NULL;
-CREATE INDEX session_requests_pending_window_idx ON session_requests (exclusive_until)
-WHERE status = 'pending' AND routing_type = 'hybrid' AND escalated_at IS NULL AND exclusive_until IS NOT NULL;
-CREATE INDEX session_requests_outcome_idx ON session_requests (outcome, closed_at)
-WHERE outcome IS NOT NULL;
+CHECK (exclusive_until IS NULL OR routing_type = 'hybrid') NOT VALID;
 
 COMMENT ON COLUMN session_requests.intake_id IS 'The intake (vehicle and problem) shown to the mechanics offered the request.';
 COMMENT ON COLUMN session_requests.exclusive_until IS

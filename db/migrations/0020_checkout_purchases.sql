@@ -1,5 +1,8 @@
 -- 0020: purchases started by the checkout endpoint, before Stripe knows about them.
 -- Their id is the Checkout Session's client_reference_id and the Stripe idempotency key.
+-- The foreign key to session_requests is added by 0031: creating a foreign key locks the
+-- referenced table, and one transaction locking both sessions and session_requests would
+-- wait in a cycle with the application, which writes them in either order.
 
 CREATE TABLE checkout_purchases (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -18,7 +21,7 @@ CREATE TABLE checkout_purchases (
     stripe_checkout_session_id text UNIQUE
     CHECK (stripe_checkout_session_id ~ '^cs_[A-Za-z0-9_]+$'),
     session_id uuid REFERENCES sessions (id) ON DELETE SET NULL,
-    session_request_id uuid REFERENCES session_requests (id) ON DELETE SET NULL,
+    session_request_id uuid,  -- references session_requests: 0031
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
     fulfilled_at timestamptz,

@@ -1,9 +1,10 @@
--- 0030: per-workshop aggregates for the workshop directory (issue 5).
+-- 0030: per-workshop aggregates for the workshop directory.
 -- One row per workshop, kept exact by the triggers in db/triggers/workshop_stats_*.sql
 -- (row-level deltas: UPDATE ... SET x = x + delta), so the directory never
 -- aggregates the history of sessions and reviews on a call.
--- workshop_stats_rebuild() recomputes every row from scratch (repair after TRUNCATE
--- or bulk loads done with triggers disabled).
+-- The rows are filled from the data already there by 0032, once those triggers exist
+-- (online: one workshop per transaction). workshop_stats_rebuild() recomputes every row
+-- from scratch (repair after TRUNCATE or bulk loads done with triggers disabled).
 
 CREATE TABLE workshop_stats (
     workshop_id uuid PRIMARY KEY REFERENCES organizations (id) ON DELETE CASCADE ON UPDATE CASCADE,
@@ -27,47 +28,6 @@ COMMENT ON COLUMN workshop_stats.available_mechanics IS
 COMMENT ON COLUMN workshop_stats.sessions_served IS 'Sessions with sessions.workshop_id = this workshop, any status.';
 COMMENT ON COLUMN workshop_stats.review_count IS 'Reviews of the sessions this workshop served.';
 COMMENT ON COLUMN workshop_stats.rating_sum IS 'Sum of the stars of those reviews (average = rating_sum / review_count).';
-
--- Backfill from the data already there (the triggers take over from here).
-WITH
-mech AS (
-    SELECT
-        workshop_id,
-        count(*) AS total_mechanics,
-        count(*) FILTER (WHERE status = 'active') AS active_mechanics,
-        count(*) FILTER (WHERE status = 'active' AND is_available) AS available_mechanics
-    FROM mechanics
-    WHERE workshop_id IS NOT NULL
-    GROUP BY workshop_id
-),
-
-served AS (
-    SELECT
-        se.workshop_id,
-        count(*) AS sessions_served,
-        count(r.id) AS review_count,
-        coalesce(sum(r.rating), 0) AS rating_sum
-    FROM sessions AS se
-    LEFT JOIN reviews AS r ON se.id = r.session_id
-    WHERE se.workshop_id IS NOT NULL
-    GROUP BY se.workshop_id
-)
-
-INSERT INTO workshop_stats (
-    workshop_id, total_mechanics, active_mechanics, available_mechanics,
-    sessions_served, review_count, rating_sum
-)
-SELECT
-    o.id AS workshop_id,
-    coalesce(m.total_mechanics, 0) AS total_mechanics,
-    coalesce(m.active_mechanics, 0) AS active_mechanics,
-    coalesce(m.available_mechanics, 0) AS available_mechanics,
-    coalesce(s.sessions_served, 0) AS sessions_served,
-    coalesce(s.review_count, 0) AS review_count,
-    coalesce(s.rating_sum, 0) AS rating_sum
-FROM organizations AS o
-LEFT JOIN mech AS m ON o.id = m.workshop_id
-LEFT JOIN served AS s ON o.id = s.workshop_id;
 
 -- The read-only role of BI tools. Roles are cluster-wide: create it only if missing.
 -- It gets SELECT on the analytics views (granted next to each view in db/views/,

@@ -1,13 +1,15 @@
 -- Materialized copy of routing_effectiveness for large histories.
 -- Refresh with SELECT * FROM refresh_analytics(); (REFRESH ... CONCURRENTLY on the
 -- unique index below: readers are never blocked). No CREATE OR REPLACE exists for
--- materialized views: this file re-creates it, populated, when the file changes.
+-- materialized views: this file re-creates it when the file changes, WITH NO DATA, so the
+-- schema transaction never computes it (seconds on a large history, with locks held);
+-- tools/migrate.py (and the psql script) fill it right after, outside that transaction.
 -- If routing_effectiveness changes its columns, change this file too.
 DROP MATERIALIZED VIEW IF EXISTS routing_effectiveness_mv;
 CREATE MATERIALIZED VIEW routing_effectiveness_mv AS
 SELECT v.*
 FROM routing_effectiveness AS v
-WITH DATA;
+WITH NO DATA;
 
 CREATE UNIQUE INDEX routing_effectiveness_mv_key ON routing_effectiveness_mv (routing_type, day);
 CREATE INDEX routing_effectiveness_mv_day_idx ON routing_effectiveness_mv (day);

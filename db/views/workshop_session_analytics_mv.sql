@@ -2,14 +2,16 @@
 -- Refresh with SELECT * FROM refresh_analytics(); (REFRESH ... CONCURRENTLY: readers
 -- are never blocked; needs the unique index below). A materialized view has no
 -- CREATE OR REPLACE: this file re-creates it when it changes (the runner applies it
--- again only then), populated, so readers never see an unpopulated view.
+-- again only then), WITH NO DATA, so the schema transaction never computes it (seconds
+-- on a large history, with locks held); tools/migrate.py (and the psql script) fill it
+-- right after, outside that transaction.
 -- If workshop_session_analytics changes its columns, change this file too (the
 -- new view file will need a DROP of this one first).
 DROP MATERIALIZED VIEW IF EXISTS workshop_session_analytics_mv;
 CREATE MATERIALIZED VIEW workshop_session_analytics_mv AS
 SELECT v.*
 FROM workshop_session_analytics AS v
-WITH DATA;
+WITH NO DATA;
 
 CREATE UNIQUE INDEX workshop_session_analytics_mv_key
 ON workshop_session_analytics_mv (workshop_id, period_grain, period_start);

@@ -35,13 +35,3 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION workshop_stats_reviews_trg() FROM PUBLIC;
-
-CREATE OR REPLACE TRIGGER workshop_stats_reviews_ins_del
-AFTER INSERT OR DELETE ON reviews
-FOR EACH ROW EXECUTE FUNCTION workshop_stats_reviews_trg();
-
-CREATE OR REPLACE TRIGGER workshop_stats_reviews_upd
-AFTER UPDATE ON reviews
-FOR EACH ROW
-WHEN (old.session_id IS DISTINCT FROM new.session_id OR old.rating IS DISTINCT FROM new.rating)
-EXECUTE FUNCTION workshop_stats_reviews_trg();

@@ -47,23 +47,3 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION workshop_stats_sessions_trg() FROM PUBLIC;
-
-CREATE OR REPLACE TRIGGER workshop_stats_sessions_ins
-AFTER INSERT ON sessions
-FOR EACH ROW
-WHEN (new.workshop_id IS NOT NULL)
-EXECUTE FUNCTION workshop_stats_sessions_trg();
-
--- WHEN is evaluated on the final row, so a workshop_id set by a BEFORE trigger counts too.
-CREATE OR REPLACE TRIGGER workshop_stats_sessions_upd
-AFTER UPDATE ON sessions
-FOR EACH ROW
-WHEN (old.workshop_id IS DISTINCT FROM new.workshop_id)
-EXECUTE FUNCTION workshop_stats_sessions_trg();
-
--- Named to fire after other BEFORE DELETE triggers (they fire in name order).
-CREATE OR REPLACE TRIGGER workshop_stats_sessions_del
-BEFORE DELETE ON sessions
-FOR EACH ROW
-WHEN (old.workshop_id IS NOT NULL)
-EXECUTE FUNCTION workshop_stats_sessions_trg();

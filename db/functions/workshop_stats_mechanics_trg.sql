@@ -44,18 +44,3 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION workshop_stats_mechanics_trg() FROM PUBLIC;
-
-CREATE OR REPLACE TRIGGER workshop_stats_mechanics_ins_del
-AFTER INSERT OR DELETE ON mechanics
-FOR EACH ROW EXECUTE FUNCTION workshop_stats_mechanics_trg();
-
--- WHEN is evaluated on the final row, so changes made by BEFORE triggers count too.
-CREATE OR REPLACE TRIGGER workshop_stats_mechanics_upd
-AFTER UPDATE ON mechanics
-FOR EACH ROW
-WHEN (
-    old.workshop_id IS DISTINCT FROM new.workshop_id
-    OR old.status IS DISTINCT FROM new.status
-    OR old.is_available IS DISTINCT FROM new.is_available
-)
-EXECUTE FUNCTION workshop_stats_mechanics_trg();

@@ -1,0 +1,61 @@
+"""Signing a browser in and out: the session cookie is established from the same JWT the API
+takes. In demo mode only (DEMO_SIGN_IN, set by `make run` with its demo secrets), one button
+signs in as the seed's Alice (customer) or Ana (mechanic), the token minted server-side."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+
+from app import auth, web
+from app.errors import ApiError
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+BLUEPRINTS = (bp,)
+web.html_errors(bp, always=True)
+
+# The seed's demo people (db/seeds/0001_demo.sql).
+DEMO_PEOPLE = {
+    "alice": ("33333333-3333-4333-8333-000000000001", "customer", "Alice (customer)"),
+    "ana": ("22222222-2222-4222-8222-000000000001", "mechanic", "Ana (mechanic, AutoPro)"),
+}
+DEMO_TTL = 8 * 3600
+
+
+def home_of(role: str) -> str:
+    return url_for("mechanic_pages.dashboard") if role == "mechanic" else url_for("workshops.directory")
+
+
+@bp.get("/sign-in")
+def sign_in():
+    demo = DEMO_PEOPLE if current_app.config.get("DEMO_SIGN_IN") else {}
+    return render_template("sign_in.html", demo=demo, next=request.args.get("next", ""))
+
+
+@bp.post("/sign-in")
+def sign_in_post():
+    auth.check_csrf()
+    token = request.form.get("token", "")
+    if not token.strip():
+        raise ApiError(400, "invalid_input", "paste your access token", "token")
+    principal = auth.sign_in(token)
+    return redirect(web.safe_next(request.form.get("next"), home_of(principal.role)), code=303)
+
+
+@bp.post("/demo-sign-in")
+def demo_sign_in():
+    if not current_app.config.get("DEMO_SIGN_IN"):
+        raise ApiError(404, "not_found", "demo sign-in is not enabled")
+    auth.check_csrf()
+    who = request.form.get("who", "")
+    if who not in DEMO_PEOPLE:
+        raise ApiError(400, "invalid_input", f"who must be one of {', '.join(DEMO_PEOPLE)}", "who")
+    sub, role, _ = DEMO_PEOPLE[who]
+    auth.sign_in(auth.mint(sub, role, DEMO_TTL))
+    return redirect(web.safe_next(request.form.get("next"), home_of(role)), code=303)
+
+
+@bp.post("/sign-out")
+def sign_out():
+    auth.check_csrf()
+    auth.sign_out()
+    return redirect(url_for("account.sign_in"), code=303)

@@ -1,0 +1,121 @@
+"""The mechanic's live feed: Server-Sent Events of the routing notifications on the channels
+that carry the requests this mechanic may be offered (get_mechanic_channels).
+
+The stream is fed by the worker process's one LISTEN connection (app/live.py). Each event is
+one outbox row: `id:` its outbox id, `data:` the notification's JSON (event, request_id, ...).
+A client that reconnects sends `Last-Event-ID` (browsers do it by themselves; or
+`?last_event_id=`) and first gets the rows it missed from the outbox (routing_outbox_replay).
+Outbox ids are taken when a row is written and transactions commit in any order, so the
+replay starts REPLAY_OVERLAP ids earlier: an event may come twice (the page ignores an id it
+has seen), never not at all. Comments every SSE_HEARTBEAT_SECONDS keep proxies and the
+client's connection alive; a stream ends after SSE_MAX_SECONDS (the browser reconnects and
+the token is checked again). Past SSE_MAX_CLIENTS streams in this process: 503, so the
+threads left keep serving the API."""
+
+from __future__ import annotations
+
+import json
+import queue
+import time
+
+from flask import Blueprint, Response, current_app, g, request, stream_with_context
+
+from app import live
+from app.auth import role_required
+from app.db import call
+from app.errors import ApiError
+
+bp = Blueprint("mechanic_events", __name__, url_prefix="/api/mechanic")
+BLUEPRINTS = (bp,)
+REPLAY_OVERLAP = 100
+
+
+def _last_event_id() -> int | None:
+    raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise ApiError(400, "invalid_input", "Last-Event-ID must be an outbox id", "Last-Event-ID")
+    return int(raw)
+
+
+def _event(outbox_id: int, payload: str) -> str:
+    return f"id: {outbox_id}\ndata: {payload}\n\n"
+
+
+@bp.get("/events")
+@role_required("mechanic")
+def events():
+    mechanic = g.principal.sub
+    last = _last_event_id()
+    cfg = current_app.config
+    hub = current_app.extensions["live"].get()
+    if hub.client_count() >= cfg["SSE_MAX_CLIENTS"]:
+        raise ApiError(503, "busy", "too many live connections on this server, retry later",
+                       headers={"Retry-After": "5"})
+    channels = call("SELECT get_mechanic_channels(%s) AS channels", (mechanic,), path_ids=True,
+                    acting_mechanic=mechanic)["channels"]
+    try:
+        sub = hub.subscribe(channels)  # LISTENing before the replay: nothing falls in between
+    except live.Unavailable as exc:
+        raise ApiError(503, "database_unavailable", "live updates are unavailable, retry later",
+                       headers={"Retry-After": "5"}) from exc
+
+    def replay(after: int) -> list:
+        return call("SELECT id, payload FROM routing_outbox_replay(%s, %s)",
+                    (max(after - REPLAY_OVERLAP, 0), channels), many=True)
+
+    try:
+        backlog = replay(last) if last is not None else []
+    except Exception:
+        hub.unsubscribe(sub)
+        raise
+    heartbeat, max_seconds = cfg["SSE_HEARTBEAT_SECONDS"], cfg["SSE_MAX_SECONDS"]
+
+    def stream():
+        seen: dict[int, None] = {}  # recent ids sent, oldest first (replay and live overlap)
+        newest = last or hub.last_outbox_id
+
+        def send(outbox_id: int, payload) -> str:
+            nonlocal newest
+            if outbox_id in seen:
+                return ""
+            seen[outbox_id] = None
+            if len(seen) > 4 * REPLAY_OVERLAP:
+                del seen[next(iter(seen))]
+            newest = max(newest, outbox_id)
+            text = payload if isinstance(payload, str) else json.dumps(dict(payload, outbox_id=outbox_id))
+            return _event(outbox_id, text)
+
+        try:
+            first = "retry: 2000\n"
+            if newest:  # so a reconnect replays from here even when nothing was sent yet
+                first += f"id: {newest}\n"
+            yield first + ": connected\n\n"
+            for row in backlog:
+                chunk = send(row["id"], row["payload"])
+                if chunk:
+                    yield chunk
+            deadline = time.monotonic() + max_seconds
+            while time.monotonic() < deadline:
+                try:
+                    item = sub.queue.get(timeout=heartbeat)
+                except queue.Empty:
+                    yield ": heartbeat\n\n"
+                    continue
+                if item == live.CLOSE:
+                    return
+                if item == live.RESYNC:
+                    for row in replay(newest):
+                        chunk = send(row["id"], row["payload"])
+                        if chunk:
+                            yield chunk
+                    continue
+                chunk = send(*item)
+                if chunk:
+                    yield chunk
+        finally:
+            hub.unsubscribe(sub)
+
+    return Response(stream_with_context(stream()), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,91 @@
+// The success page follows the paid request live: it polls the JSON status of the Checkout
+// Session (one SQL call, get_checkout_progress) and rewrites the state in place.
+(function () {
+  "use strict";
+  var box = document.getElementById("progress");
+  if (!box) return;
+  var url = box.getAttribute("data-status-url");
+  var title = document.getElementById("state-title");
+  var detail = document.getElementById("state-detail");
+  var windowLine = document.getElementById("state-window");
+  var FINAL = { assigned: true, expired: true, cancelled: true, failed: true };
+  var skew = 0; // server clock minus browser clock, ms
+  var last = null;
+  var timer = null;
+
+  function strategy(s) {
+    var w = s.preferred_workshop_name || "your workshop";
+    if (s.routing_type === "workshop_only") return "Offered only to the mechanics of " + w + ".";
+    if (s.routing_type === "hybrid") {
+      if (s.exclusive_until) return "Offered to the mechanics of " + w + " first, then to anyone.";
+      return "Offered to " + w + " first, then anyone: now open to every available mechanic.";
+    }
+    return "Offered to every available mechanic.";
+  }
+
+  function mark(id, done) {
+    var el = document.getElementById(id);
+    if (el) el.className = done ? "done" : "";
+  }
+
+  function countdown() {
+    if (!last || last.state !== "searching" || !last.exclusive_until) {
+      windowLine.hidden = true;
+      return;
+    }
+    var left = Math.round((Date.parse(last.exclusive_until) - (Date.now() + skew)) / 1000);
+    if (left <= 0) {
+      windowLine.textContent = "Now open to every available mechanic.";
+    } else {
+      var m = Math.floor(left / 60), sec = left % 60;
+      windowLine.textContent = (last.preferred_workshop_name || "The workshop") + " has " + m + ":" +
+        (sec < 10 ? "0" : "") + sec + " left before anyone may take it.";
+    }
+    windowLine.hidden = false;
+  }
+
+  function render(s) {
+    last = s;
+    box.setAttribute("data-state", s.state);
+    mark("step-searching", s.state !== "confirming" && s.state !== "failed");
+    mark("step-assigned", s.state === "assigned");
+    if (s.state === "confirming") {
+      title.textContent = "Paid, confirming your payment…";
+      detail.textContent = "Stripe took your payment; we are recording it. This page updates by itself.";
+    } else if (s.state === "searching") {
+      title.textContent = "Looking for a mechanic";
+      detail.textContent = strategy(s);
+    } else if (s.state === "assigned") {
+      title.textContent = "Mechanic assigned: " + s.mechanic_name;
+      detail.textContent = s.mechanic_name + (s.workshop_name ? " of " + s.workshop_name : " (independent mechanic)") +
+        " took your session and will call you.";
+    } else if (s.state === "expired") {
+      title.textContent = "No mechanic was free in time";
+      detail.textContent = "Your request expired: you will be refunded in full.";
+    } else if (s.state === "cancelled") {
+      title.textContent = "Your request was cancelled";
+      detail.textContent = "You will be refunded in full.";
+    } else {
+      title.textContent = "The payment did not go through";
+      detail.textContent = s.failure_reason || "Nothing was charged.";
+    }
+    countdown();
+  }
+
+  function poll() {
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (s) {
+        if (s) {
+          skew = Date.parse(s.server_now) - Date.now();
+          render(s);
+          if (FINAL[s.state]) return;
+        }
+        timer = setTimeout(poll, 1000);
+      })
+      .catch(function () { timer = setTimeout(poll, 3000); });
+  }
+
+  setInterval(countdown, 1000);
+  poll();
+})();

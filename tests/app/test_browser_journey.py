@@ -1,0 +1,145 @@
+"""The whole journey in a real browser: headless Chromium from Debian (tools/chromium.py
+installs it), driven by selenium through /usr/bin/chromedriver, against the app under
+gunicorn and the Stripe fake's hosted Checkout page. Alice and Ana use two separate browsers
+(two profiles), as two people would.
+
+SCREENSHOTS_DIR=docs/screenshots (make screenshots) also saves the pictures the README shows."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.app.conftest import ALICE, AUTOPRO, DEV
+from tests.app.live_server import serve
+from tools.chromium import BROWSER, DRIVER
+
+WAIT = 20  # seconds: generous bound for a loaded 2-core machine; each wait ends as soon as it holds
+
+
+@pytest.fixture
+def browsers():
+    if not (os.access(BROWSER, os.X_OK) and os.access(DRIVER, os.X_OK)):
+        pytest.fail(f"{BROWSER} and {DRIVER} are needed: python tools/chromium.py ensure (make test does it)")
+    made = []
+
+    def open_browser():
+        profile = tempfile.mkdtemp(prefix="ssr-chromium-")
+        options = webdriver.ChromeOptions()
+        options.binary_location = BROWSER
+        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--window-size=1100,820", f"--user-data-dir={profile}"):
+            options.add_argument(arg)
+        # The driver is named explicitly, so selenium's manager downloads nothing.
+        driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
+        made.append((driver, profile))
+        return driver
+
+    yield open_browser
+    for driver, profile in made:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def shoot(driver, name: str) -> None:
+    target = os.environ.get("SCREENSHOTS_DIR")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(Path(target) / f"{name}.png"))
+
+
+def wait_for(driver, condition, message: str):
+    return WebDriverWait(driver, WAIT, poll_frequency=0.1).until(condition, message)
+
+
+def unlabelled(driver) -> list[str]:
+    """Form controls a screen reader could not name (no <label>, no aria-label)."""
+    return driver.execute_script("""
+        return Array.from(document.querySelectorAll('input:not([type=hidden]), textarea, select'))
+            .filter(e => e.labels.length === 0 && !e.getAttribute('aria-label')).map(e => e.outerHTML);""")
+
+
+def sign_in_as(driver, base: str, who: str) -> None:
+    driver.get(base + "/account/sign-in")
+    assert unlabelled(driver) == []
+    driver.find_element(By.ID, f"demo-{who}").click()
+    wait_for(driver, lambda d: "Signed in as" in d.page_source, f"{who} signed in")
+
+
+def test_alice_books_hybrid_pays_and_sees_ana_accept_live(app_config, seeded_conn, browsers):
+    with serve(app_config, DEMO_SIGN_IN="1") as (base, _fake, _proc):
+        ana = browsers()
+        sign_in_as(ana, base, "ana")
+        assert ana.current_url == base + "/mechanic/"
+        wait_for(ana, lambda d: d.find_element(By.ID, "live-status").text == "Live updates: on", "stream open")
+        ana.execute_script("window.notReloaded = true;")
+
+        alice = browsers()
+        sign_in_as(alice, base, "alice")
+        assert alice.current_url == base + "/workshops/"
+        assert "AutoPro Mechanics" in alice.find_element(By.CSS_SELECTOR, "table.directory").text
+        shoot(alice, "directory")
+        alice.find_element(By.CSS_SELECTOR, f'a[href="/workshops/{AUTOPRO}/book"]').click()
+        wait_for(alice, lambda d: d.find_elements(By.ID, "pay"), "booking form")
+        assert "This workshop first, then anyone" in alice.page_source
+        assert unlabelled(alice) == []
+        # Keyboard only: Space picks the strategy, Enter on the button pays.
+        alice.find_element(By.ID, "routing-workshop_only").send_keys(Keys.SPACE)
+        alice.find_element(By.ID, "routing-hybrid").send_keys(Keys.SPACE)
+        assert alice.find_element(By.ID, "routing-hybrid").is_selected()
+        alice.find_element(By.ID, "pay").send_keys(Keys.ENTER)
+
+        # Stripe's hosted page (the fake) takes the payment and sends her back.
+        wait_for(alice, lambda d: "/checkout/success?session_id=cs_" in d.current_url, "back from Checkout")
+        cs_id = alice.current_url.rsplit("=", 1)[1]
+        wait_for(alice, lambda d: d.find_element(By.ID, "progress").get_attribute("data-state") == "searching",
+                 "looking for a mechanic")
+        assert alice.find_element(By.ID, "state-title").text == "Looking for a mechanic"
+        wait_for(alice, lambda d: "left before anyone may take it" in d.find_element(By.ID, "state-window").text,
+                 "hybrid window counting down")
+        shoot(alice, "success-searching")
+        request_id = str(seeded_conn.execute(
+            "SELECT session_request_id FROM checkout_purchases WHERE stripe_checkout_session_id = %s", (cs_id,)
+        ).fetchone()[0])
+        assert seeded_conn.execute("SELECT routing_type FROM session_requests WHERE id = %s",
+                                   (request_id,)).fetchone()[0] == "hybrid"
+
+        # Ana's dashboard shows the offer without a reload.
+        offer = f'.offer[data-request-id="{request_id}"]'
+        wait_for(ana, lambda d: d.find_elements(By.CSS_SELECTOR, offer), "the offer pushed to Ana")
+        assert ana.execute_script("return window.notReloaded === true;")
+        # Another customer's request, open to anyone: it appears too, and when a mechanic of
+        # another workshop takes it, it disappears from Ana's page, still without a reload.
+        other = str(seeded_conn.execute(
+            "SELECT session_request_id FROM fulfill_checkout('diag45', 'cs_test_other_customer', NULL, %s, "
+            "'alice@customer.example', 6900, 'usd', NULL, NULL, 'broadcast')", (ALICE,)).fetchone()[0])
+        other_offer = f'.offer[data-request-id="{other}"]'
+        wait_for(ana, lambda d: d.find_elements(By.CSS_SELECTOR, other_offer), "the second offer pushed to Ana")
+        shoot(ana, "dashboard")
+        seeded_conn.execute("SELECT * FROM accept_session_request(%s, %s)", (other, DEV))
+        wait_for(ana, lambda d: not d.find_elements(By.CSS_SELECTOR, other_offer), "taken by someone else: gone")
+        assert ana.find_elements(By.CSS_SELECTOR, offer)
+        assert ana.execute_script("return window.notReloaded === true;")
+        ana.find_element(By.CSS_SELECTOR, offer + " button").click()
+        wait_for(ana, lambda d: "Accepted" in d.find_element(By.ID, "accept-result").text, "accepted")
+        assert not ana.find_elements(By.CSS_SELECTOR, offer)
+
+        # Alice's page shows who took it within seconds (the bounded wait), still without a reload.
+        wait_for(alice, lambda d: d.find_element(By.ID, "progress").get_attribute("data-state") == "assigned",
+                 "mechanic assigned")
+        assert alice.find_element(By.ID, "state-title").text == "Mechanic assigned: Ana Torres"
+        assert "AutoPro Mechanics" in alice.find_element(By.ID, "state-detail").text
+        shoot(alice, "success-assigned")
+        row = seeded_conn.execute("SELECT status, mechanic_id::text FROM session_requests WHERE id = %s",
+                                  (request_id,)).fetchone()
+        assert row == ("accepted", "22222222-2222-4222-8222-000000000001")

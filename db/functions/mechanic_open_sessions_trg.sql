@@ -41,25 +41,3 @@ REVOKE ALL ON FUNCTION mechanic_open_sessions_trg() FROM PUBLIC;
 
 COMMENT ON FUNCTION mechanic_open_sessions_trg() IS
 'Trigger: keeps mechanics.open_sessions equal to the waiting or live sessions assigned to each mechanic.';
-
-CREATE OR REPLACE TRIGGER mechanic_open_sessions_ins
-AFTER INSERT ON sessions
-FOR EACH ROW
-WHEN (new.mechanic_id IS NOT NULL AND new.status IN ('waiting', 'live'))
-EXECUTE FUNCTION mechanic_open_sessions_trg();
-
--- WHEN is evaluated on the final row: fires only when the slot holder can change.
-CREATE OR REPLACE TRIGGER mechanic_open_sessions_upd
-AFTER UPDATE ON sessions
-FOR EACH ROW
-WHEN (
-    old.mechanic_id IS DISTINCT FROM new.mechanic_id
-    OR (old.status IN ('waiting', 'live')) IS DISTINCT FROM (new.status IN ('waiting', 'live'))
-)
-EXECUTE FUNCTION mechanic_open_sessions_trg();
-
-CREATE OR REPLACE TRIGGER mechanic_open_sessions_del
-AFTER DELETE ON sessions
-FOR EACH ROW
-WHEN (old.mechanic_id IS NOT NULL AND old.status IN ('waiting', 'live'))
-EXECUTE FUNCTION mechanic_open_sessions_trg();

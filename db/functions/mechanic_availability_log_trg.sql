@@ -36,19 +36,3 @@ REVOKE ALL ON FUNCTION mechanic_availability_log_trg() FROM PUBLIC;
 
 COMMENT ON FUNCTION mechanic_availability_log_trg() IS
 'Trigger: opens and closes mechanic_availability intervals as mechanics become available or stop being available.';
-
-CREATE OR REPLACE TRIGGER mechanic_availability_log_ins
-AFTER INSERT ON mechanics
-FOR EACH ROW
-WHEN (new.status = 'active' AND new.is_available)
-EXECUTE FUNCTION mechanic_availability_log_trg();
-
-CREATE OR REPLACE TRIGGER mechanic_availability_log_upd
-AFTER UPDATE ON mechanics
-FOR EACH ROW
-WHEN (
-    old.is_available IS DISTINCT FROM new.is_available
-    OR old.status IS DISTINCT FROM new.status
-    OR old.workshop_id IS DISTINCT FROM new.workshop_id
-)
-EXECUTE FUNCTION mechanic_availability_log_trg();

@@ -1,7 +1,9 @@
--- 0042: presence history, for utilisation (live minutes / available minutes). One row per
+-- 0044: presence history, for utilisation (live minutes / available minutes). One row per
 -- interval during which a mechanic was available for work (status active and is_available),
--- opened and closed by the trigger db/triggers/mechanic_availability_log.sql on mechanics.
--- There was no history before: mechanics available now get an interval opened now.
+-- opened and closed by the trigger functions mechanic_availability_log_trg on mechanics.
+-- There was no history before: 0046 opens an interval now for the mechanics available then.
+-- A new table (its indexes built in this transaction); its foreign keys lock mechanics and
+-- organizations briefly.
 
 CREATE TABLE mechanic_availability (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -24,11 +26,3 @@ COMMENT ON COLUMN mechanic_availability.workshop_id IS
 'The mechanic''s workshop during the interval (a move closes the interval and opens another); NULL for independents.';
 COMMENT ON COLUMN mechanic_availability.started_at IS 'When the mechanic became available.';
 COMMENT ON COLUMN mechanic_availability.ended_at IS 'When they stopped being available; NULL while still available.';
-
-INSERT INTO mechanic_availability (mechanic_id, workshop_id, started_at)
-SELECT
-    m.id,
-    m.workshop_id,
-    now() AS started_at
-FROM mechanics AS m
-WHERE m.status = 'active' AND m.is_available;

@@ -1,7 +1,14 @@
--- 0041: a mechanic declines a request offered to them; it is never offered to them again.
+-- 0042: a mechanic declines a request offered to them; it is never offered to them again.
 -- session_request_declines is the record (audit, analytics); session_requests.declined_by
--- is its copy on the request row, kept by the trigger db/triggers/routing_declines_copy.sql,
--- so offers, accept and the mechanic policy test a decline on the row they already read.
+-- is its copy on the request row, kept by the trigger routing_declines_copy, so offers,
+-- accept and the mechanic policy test a decline on the row they already read. A constant
+-- default: no rewrite. Locks session_requests (not sessions), mechanics and organizations
+-- (the new table's foreign keys).
+
+ALTER TABLE session_requests
+ADD COLUMN declined_by uuid[] NOT NULL DEFAULT '{}';
+COMMENT ON COLUMN session_requests.declined_by IS
+'Mechanics who declined the request (copy of session_request_declines, kept by a trigger): never offered to them again.';
 
 CREATE TABLE session_request_declines (
     request_id uuid NOT NULL REFERENCES session_requests (id) ON DELETE CASCADE,
@@ -27,21 +34,3 @@ COMMENT ON COLUMN session_request_declines.offered_at IS
 'the end of the exclusive window.';
 COMMENT ON COLUMN session_request_declines.declined_at IS 'When the mechanic declined.';
 COMMENT ON COLUMN session_request_declines.reason IS 'Optional free text of the mechanic (at most 500 characters).';
-
-ALTER TABLE session_requests
-ADD COLUMN declined_by uuid[] NOT NULL DEFAULT '{}';
-COMMENT ON COLUMN session_requests.declined_by IS
-'Mechanics who declined the request (copy of session_request_declines, kept by a trigger): never offered to them again.';
-
--- The audit trail records declines too.
-ALTER TABLE routing_events
-DROP CONSTRAINT routing_events_event_type_check,
-ADD CONSTRAINT routing_events_event_type_check CHECK (
-    event_type IN (
-        'created', 'window_skipped', 'offered', 'declined', 'escalated', 'accepted', 'expired', 'cancelled'
-    )
-);
-COMMENT ON COLUMN routing_events.event_type IS
-'created (strategy, candidate counts), window_skipped (hybrid without window), offered (audience: workshop or everyone), '
-'declined (by mechanic_id), escalated (hybrid window passed or cut short, reason in detail), accepted, expired, cancelled.';
-COMMENT ON COLUMN routing_events.mechanic_id IS 'accepted / declined: the mechanic who did it; NULL otherwise.';

@@ -12,12 +12,15 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 4
 
-.PHONY: help install plpython chromium db migrate seed run stop test lint pytest bench bench-migrations schema psql-script screenshots clean
+.PHONY: help install plpython chromium db migrate seed run stop test lint pytest bench bench-migrations schema psql-script screenshots clean \
+	ha ha-up ha-state ha-stop ha-kill-primary ha-clean ha-failover-test
 
 help:
 	@echo "make run    - install, start the embedded Postgres, migrate, load demo data, serve the app"
 	@echo "make test   - install, lint (ruff, sqlfluff), pytest against a throwaway cluster"
 	@echo "make stop   - stop the embedded Postgres cluster"
+	@echo "make ha     - the same on a local HA setup: pg_auto_failover monitor, primary, synchronous standby"
+	@echo "make ha-stop / ha-clean / ha-state / ha-failover-test"
 	@echo "make migrate / seed / schema / bench / bench-migrations / psql-script / clean"
 
 $(VENV)/.installed: requirements.txt
@@ -124,3 +127,37 @@ psql-script: install
 
 clean: stop
 	rm -rf $(PG_DIR) build
+
+# --- High availability (pg_auto_failover; tools/ha.py) -------------------------------------
+# `make ha` = `make run` on a monitor + primary + synchronous standby kept in .ha/: the app
+# writes and decides through a multi-host URL (target_session_attrs=read-write) and reads
+# the directory through DATABASE_READ_URL (prefer-standby).
+HA_DIR := .ha
+
+ha-up: install
+	@$(PY) -m tools.ha up $(HA_DIR) >/dev/null
+	@$(PY) -m tools.ha state $(HA_DIR)
+
+ha: ha-up
+	@export DATABASE_URL="$$($(PY) -m tools.ha url $(HA_DIR))" \
+	  DATABASE_READ_URL="$$($(PY) -m tools.ha url $(HA_DIR) --read)" POOL_TIMEOUT="$${POOL_TIMEOUT:-3}"; \
+	  echo "write URL: $$DATABASE_URL"; echo "read URL:  $$DATABASE_READ_URL"; \
+	  $(MAKE) --no-print-directory run SEED=1
+
+ha-state: install
+	@$(PY) -m tools.ha state $(HA_DIR)
+
+ha-stop: install
+	@$(PY) -m tools.ha stop $(HA_DIR)
+
+# Try a failover by hand: the primary is lost; `make ha-up` brings it back as the standby.
+ha-kill-primary: install
+	@$(PY) -m tools.ha kill-primary $(HA_DIR)
+
+ha-clean: install
+	@$(PY) -m tools.ha destroy $(HA_DIR)
+
+# Failover under load on a throwaway HA setup: 320 paid events, 8 retrying senders, the
+# primary killed; writes bench/failover_results.json. (A 60-event version runs in make test.)
+ha-failover-test: install
+	$(PY) -m bench.failover

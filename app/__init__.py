@@ -2,7 +2,8 @@
 
 Configuration comes from the environment (or the `config` mapping of create_app):
 DATABASE_URL, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, JWT_SECRET, PUBLIC_BASE_URL
-(all required) and STRIPE_API_BASE (optional, e.g. a local fake of the Stripe API).
+(all required), STRIPE_API_BASE (optional, e.g. a local fake of the Stripe API) and
+DATABASE_READ_URL (optional: reads that may lag, e.g. a standby; unset: DATABASE_URL).
 The app refuses to start when one is missing; it applies no silent defaults.
 """
 
@@ -13,7 +14,7 @@ import os
 from flask import Flask
 
 REQUIRED = ("DATABASE_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "JWT_SECRET", "PUBLIC_BASE_URL")
-OPTIONAL = ("STRIPE_API_BASE",)
+OPTIONAL = ("STRIPE_API_BASE", "DATABASE_READ_URL")
 
 
 class ConfigError(RuntimeError):
@@ -27,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
         POOL_MIN_SIZE=int(os.environ.get("POOL_MIN_SIZE", "1")),
         POOL_MAX_SIZE=int(os.environ.get("POOL_MAX_SIZE", "10")),
         POOL_TIMEOUT=float(os.environ.get("POOL_TIMEOUT", "10")),
+        POOL_RECONNECT_TIMEOUT=float(os.environ.get("POOL_RECONNECT_TIMEOUT", "5")),
         # Live pages (app/live.py): streams per process (gunicorn.conf.py sets it from its threads).
         SSE_MAX_CLIENTS=int(os.environ.get("SSE_MAX_CLIENTS", "100")),
         SSE_HEARTBEAT_SECONDS=float(os.environ.get("SSE_HEARTBEAT_SECONDS", "15")),

@@ -1,7 +1,12 @@
 """The database side of the app: one connection pool per process and the one-call helper.
 
 Every endpoint makes one stored-procedure call through `call()`: one statement in one
-transaction, our SQLSTATEs mapped to ApiError (app/errors.py)."""
+transaction, our SQLSTATEs mapped to ApiError (app/errors.py).
+
+Two pools: DATABASE_URL for everything that writes or decides (with high availability a
+multi-host URL with target_session_attrs=read-write: always the primary), and
+DATABASE_READ_URL for reads that may lag (`call(..., read=True)`: the directory; a
+prefer-standby URL), the same pool when unset."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ import psycopg
 from flask import Flask, current_app
 from psycopg.rows import dict_row
 
-from app.errors import from_db_error
+from app.errors import ApiError, from_db_error
 
 # Database field names -> the names the client used.
 PARAM_NAMES = {"p_preferred_workshop_id": "workshop_id", "preferred_workshop_id": "workshop_id",
@@ -20,10 +25,16 @@ PARAM_NAMES = {"p_preferred_workshop_id": "workshop_id", "preferred_workshop_id"
 
 class LazyPool:
     """A psycopg_pool.ConnectionPool opened on first use, so a pre-forking server
-    (gunicorn) opens one per worker process and importing the app touches no database."""
+    (gunicorn) opens one per worker process and importing the app touches no database.
 
-    def __init__(self, conninfo: str, min_size: int, max_size: int, timeout: float):
-        self._args = (conninfo, min_size, max_size, timeout)
+    With a multi-host conninfo (target_session_attrs=read-write) a failover is survived:
+    broken connections are dropped (checked before use, discarded when broken in use) and
+    new ones go to the new primary. reconnect_timeout is short so that, after a failover,
+    connecting again is driven by requests instead of an exponential backoff of minutes."""
+
+    def __init__(self, conninfo: str, min_size: int, max_size: int, timeout: float,
+                 reconnect_timeout: float = 5.0, name: str = "ssr-app"):
+        self._args = (conninfo, min_size, max_size, timeout, reconnect_timeout, name)
         self._pool = None
         self._lock = threading.Lock()
 
@@ -33,16 +44,17 @@ class LazyPool:
                 if self._pool is None:
                     from psycopg_pool import ConnectionPool
 
-                    conninfo, min_size, max_size, timeout = self._args
+                    conninfo, min_size, max_size, timeout, reconnect_timeout, name = self._args
                     self._pool = ConnectionPool(
                         conninfo,
                         min_size=min_size,
                         max_size=max_size,
                         timeout=timeout,
-                        kwargs={"autocommit": True, "application_name": "ssr-app"},
+                        reconnect_timeout=reconnect_timeout,
+                        kwargs={"autocommit": True, "application_name": name},
                         check=ConnectionPool.check_connection,  # drop connections broken by a restart
                         open=True,
-                        name="ssr-app",
+                        name=name,
                     )
         return self._pool
 
@@ -58,28 +70,44 @@ class LazyPool:
 
 def init_app(app: Flask) -> None:
     c = app.config
-    app.extensions["db_pool"] = LazyPool(c["DATABASE_URL"], c["POOL_MIN_SIZE"], c["POOL_MAX_SIZE"], c["POOL_TIMEOUT"])
+    args = (c["POOL_MIN_SIZE"], c["POOL_MAX_SIZE"], c["POOL_TIMEOUT"], c.get("POOL_RECONNECT_TIMEOUT", 5.0))
+    app.extensions["db_pool"] = LazyPool(c["DATABASE_URL"], *args)
+    read_url = c.get("DATABASE_READ_URL")
+    app.extensions["db_read_pool"] = (
+        LazyPool(read_url, *args, name="ssr-app-read")
+        if read_url and read_url != c["DATABASE_URL"] else app.extensions["db_pool"]
+    )
 
 
-def get_pool() -> LazyPool:
-    return current_app.extensions["db_pool"]
+def get_pool(read: bool = False) -> LazyPool:
+    return current_app.extensions["db_read_pool" if read else "db_pool"]
 
 
 def call(sql: str, params: tuple, *, path_ids: bool = False, many: bool = False, acting_mechanic=None,
-         acting_customer=None):
+         acting_customer=None, read: bool = False):
     """Run one statement in one transaction and map our SQLSTATEs to ApiError.
     acting_mechanic sets app.mechanic_id for that transaction (the routing functions and
     the mechanic RLS policy check it against the mechanic the call is for); acting_customer
-    sets app.customer_id the same way for the functions acting for a customer."""
+    sets app.customer_id the same way for the functions acting for a customer.
+    read=True: a read that may lag, on DATABASE_READ_URL (a standby); never for a decision."""
     try:
-        with get_pool().connection() as conn, conn.transaction():
-            cur = conn.cursor(row_factory=dict_row)
-            if acting_mechanic is not None:
-                cur.execute("SELECT set_config('app.mechanic_id', %s, TRUE)", (str(acting_mechanic),))
-            if acting_customer is not None:
-                cur.execute("SELECT set_config('app.customer_id', %s, TRUE)", (str(acting_customer),))
-            cur.execute(sql, params)
-            return cur.fetchall() if many else cur.fetchone()
+        with get_pool(read).connection() as conn:
+            try:
+                with conn.transaction():
+                    cur = conn.cursor(row_factory=dict_row)
+                    if acting_mechanic is not None:
+                        cur.execute("SELECT set_config('app.mechanic_id', %s, TRUE)", (str(acting_mechanic),))
+                    if acting_customer is not None:
+                        cur.execute("SELECT set_config('app.customer_id', %s, TRUE)", (str(acting_customer),))
+                    cur.execute(sql, params)
+                    return cur.fetchall() if many else cur.fetchone()
+            except psycopg.errors.ReadOnlySqlTransaction as exc:
+                # The server this connection was opened to is read-only now (demoted, or a
+                # promoted standby not yet accepting writes): drop it, the next one goes to
+                # the primary, and let the client retry.
+                conn.close()
+                raise ApiError(503, "database_read_only", "the database is read-only, retry later",
+                               headers={"Retry-After": "5"}) from exc
     except psycopg.OperationalError:
         raise
     except psycopg.Error as exc:

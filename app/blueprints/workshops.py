@@ -28,7 +28,8 @@ def directory():
     only_params("page")
     page = int_param("page", 1, 1, 100000)
     offset = (page - 1) * PAGE_SIZE
-    rows = call("SELECT * FROM get_workshop_directory(%s, %s)", (PAGE_SIZE, offset), many=True)
+    # A read that may lag: a standby when DATABASE_READ_URL names one.
+    rows = call("SELECT * FROM get_workshop_directory(%s, %s)", (PAGE_SIZE, offset), many=True, read=True)
     total = int(rows[0]["total_count"]) if rows else None
     pages = None if total is None else max(1, -(-total // PAGE_SIZE))
     return render_template("directory.html", workshops=rows, page=page, pages=pages, total=total,

@@ -1,0 +1,60 @@
+"""Two pools: everything that writes or decides on DATABASE_URL (the primary), reads that may
+lag (the directory) on DATABASE_READ_URL (a standby). A connection that finds its server
+read-only (a demoted primary, a standby being promoted) answers 503 and is dropped."""
+
+from __future__ import annotations
+
+from app import create_app
+from tests.app.conftest import ANA, CheckedClient, auth, deliver, event_payload, snapshot
+
+# A session on which every transaction is read-only, as on a standby or a demoted primary.
+READ_ONLY = " options='-c default_transaction_read_only=on'"
+
+
+def stats(app, pool: str) -> dict:
+    return app.extensions[pool].get().get_stats()
+
+
+def test_without_a_read_url_both_pools_are_one(app):
+    assert app.extensions["db_read_pool"] is app.extensions["db_pool"]
+
+
+def test_directory_reads_the_read_url_and_writes_never_do(app_config, db, db_url):
+    # The read URL is a read-only server: the directory works there, webhooks and accepts
+    # (writes, decisions) go to DATABASE_URL.
+    two = create_app(dict(app_config, DATABASE_READ_URL=db_url + READ_ONLY))
+    try:
+        assert two.extensions["db_read_pool"] is not two.extensions["db_pool"]
+        client = CheckedClient(two)
+        r = client.get("/api/workshops/directory?limit=5")
+        assert r.status_code == 200 and r.get_json()["workshops"]
+        assert stats(two, "db_read_pool")["requests_num"] == 1
+        before = snapshot(db)
+        r = deliver(client, event_payload({"id": "pi_1", "object": "payment_intent"},
+                                          "payment_intent.created", "evt_pools_1"))
+        assert r.status_code == 200 and r.get_json()["outcome"] == "ignored"
+        r = client.get("/api/mechanic/requests", headers=auth(ANA, "mechanic"))
+        assert r.status_code == 200
+        assert snapshot(db) == dict(before, stripe_events=before["stripe_events"] + 1)
+        assert stats(two, "db_read_pool")["requests_num"] == 1  # none of those went there
+        assert stats(two, "db_pool")["requests_num"] == 2
+    finally:
+        two.extensions["db_read_pool"].close()
+        two.extensions["db_pool"].close()
+
+
+def test_a_write_on_a_read_only_server_is_503_and_its_connection_is_dropped(app_config, db, db_url):
+    ro = create_app(dict(app_config, DATABASE_URL=db_url + READ_ONLY))
+    try:
+        client = CheckedClient(ro)
+        before = snapshot(db)
+        r = deliver(client, event_payload({"id": "pi_2", "object": "payment_intent"},
+                                          "payment_intent.created", "evt_pools_ro"))
+        assert r.status_code == 503, r.get_json()
+        assert r.get_json()["error"]["code"] == "database_read_only"
+        assert r.headers.get("Retry-After")
+        assert snapshot(db) == before
+        # Returned closed, so the pool discards it and connects again (to the new primary).
+        assert stats(ro, "db_pool").get("returns_bad", 0) + stats(ro, "db_pool").get("connections_lost", 0) == 1
+    finally:
+        ro.extensions["db_pool"].close()

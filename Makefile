@@ -12,13 +12,15 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 4
 
-.PHONY: help install plpython chromium db migrate seed run stop test lint pytest bench bench-migrations schema psql-script screenshots clean \
+.PHONY: help install plpython chromium db migrate seed run stop test lint pytest faults fuzz bench bench-migrations schema psql-script screenshots clean \
 	ha ha-up ha-state ha-stop ha-kill-primary ha-clean ha-failover-test
 
 help:
 	@echo "make run    - install, start the embedded Postgres, migrate, load demo data, serve the app"
 	@echo "make test   - install, lint (ruff, sqlfluff), pytest against a throwaway cluster"
 	@echo "make stop   - stop the embedded Postgres cluster"
+	@echo "make faults - the long fault suite (crashes, killed workers, outages, held locks)"
+	@echo "make fuzz   - the long schemathesis run against the app"
 	@echo "make ha     - the same on a local HA setup: pg_auto_failover monitor, primary, synchronous standby"
 	@echo "make ha-stop / ha-clean / ha-state / ha-failover-test"
 	@echo "make migrate / seed / schema / bench / bench-migrations / psql-script / clean"
@@ -80,14 +82,14 @@ run: migrate
 	    fake=$$!; \
 	    echo "Stripe: local fake on $$STRIPE_API_BASE (set STRIPE_SECRET_KEY for the real one)"; \
 	  fi; \
-	  $(PY) -m tools.sweeper --interval 5 & sweeper=$$!; \
-	  trap 'kill $$sweeper $${fake:-} 2>/dev/null' EXIT; \
+	  $(PY) -m tools.worker --supervise & worker=$$!; \
+	  trap 'kill $$worker $${fake:-} 2>/dev/null' EXIT; \
 	  echo "serving on $$PUBLIC_BASE_URL (database $$url)"; \
 	  echo "demo customer token (Alice): $$($(PY) -m app.devtoken --ttl 86400 33333333-3333-4333-8333-000000000001 customer)"; \
 	  echo "demo mechanic token (Ana, AutoPro): $$($(PY) -m app.devtoken --ttl 86400 22222222-2222-4222-8222-000000000001 mechanic)"; \
 	  if [ -n "$${DEMO_SIGN_IN:-}" ]; then \
 	    echo "in a browser: $$PUBLIC_BASE_URL/account/sign-in (demo sign-in as Alice, customer, or Ana, mechanic)"; fi; \
-	  $(VENV)/bin/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - 'app.wsgi:app'
+	  $(VENV)/bin/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) 'app.wsgi:app'
 
 stop:
 	@$(PG) stop $(PG_DIR)
@@ -109,6 +111,14 @@ screenshots: install chromium
 
 test: lint pytest
 
+# The long forms of what `make test` runs bounded: the fault suite with more deliveries, accepts and
+# kills (SSR_FAULTS_LONG=1), and schemathesis with 1000 cases per operation and phase.
+faults: install
+	SSR_FAULTS_LONG=1 $(VENV)/bin/pytest -q tests/faults
+
+fuzz: install
+	SSR_FUZZ_EXAMPLES=$${SSR_FUZZ_EXAMPLES:-1000} $(VENV)/bin/pytest -q tests/test_fuzz_openapi.py
+
 bench: install
 	$(PY) -m bench $(if $(SCALE),--scale $(SCALE))
 
@@ -125,8 +135,12 @@ psql-script: install
 	$(PY) tools/migrate.py --psql-script > build/ssr.sql
 	@echo "wrote build/ssr.sql: psql -X -d DBNAME -f build/ssr.sql"
 
-clean: stop
-	rm -rf $(PG_DIR) build
+# The clusters may live under /var/tmp behind the .pg link: destroy removes the link's target too.
+clean:
+	@$(PG) destroy $(PG_DIR)
+	@$(PG) destroy .pg-bench
+	@$(PG) destroy .pg-bench-migrations
+	rm -rf build
 
 # --- High availability (pg_auto_failover; tools/ha.py) -------------------------------------
 # `make ha` = `make run` on a monitor + primary + synchronous standby kept in .ha/: the app

@@ -27,7 +27,12 @@ def create_app(config: dict | None = None) -> Flask:
     settings.update(
         POOL_MIN_SIZE=int(os.environ.get("POOL_MIN_SIZE", "1")),
         POOL_MAX_SIZE=int(os.environ.get("POOL_MAX_SIZE", "10")),
-        POOL_TIMEOUT=float(os.environ.get("POOL_TIMEOUT", "10")),
+        POOL_TIMEOUT=float(os.environ.get("POOL_TIMEOUT", "5")),
+        LOCK_TIMEOUT_MS=int(os.environ.get("LOCK_TIMEOUT_MS", "2000")),
+        STATEMENT_TIMEOUT_MS=int(os.environ.get("STATEMENT_TIMEOUT_MS", "5000")),
+        IDLE_IN_TRANSACTION_TIMEOUT_MS=int(os.environ.get("IDLE_IN_TRANSACTION_TIMEOUT_MS", "10000")),
+        HEALTHZ_TIMEOUT=float(os.environ.get("HEALTHZ_TIMEOUT", "0.5")),
+        STRIPE_TIMEOUT=float(os.environ.get("STRIPE_TIMEOUT", "5")),
         POOL_RECONNECT_TIMEOUT=float(os.environ.get("POOL_RECONNECT_TIMEOUT", "5")),
         # Live pages (app/live.py): streams per process (gunicorn.conf.py sets it from its threads).
         SSE_MAX_CLIENTS=int(os.environ.get("SSE_MAX_CLIENTS", "100")),
@@ -48,7 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
         raise ConfigError("refusing to start: DEMO_SIGN_IN is for the local demo, never with a live Stripe key")
     app.config["MAX_CONTENT_LENGTH"] = settings.get("MAX_CONTENT_LENGTH") or 512 * 1024  # events are a few KB
 
-    from app import auth, blueprints, db, errors, live, payments
+    from app import auth, blueprints, db, errors, guards, live, payments
     from app.jsonprovider import JSONProvider
 
     app.json = JSONProvider(app)
@@ -57,5 +62,6 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app)
     live.init_app(app)
     errors.register(app)
+    guards.register(app)
     blueprints.register(app)
     return app

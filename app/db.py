@@ -6,14 +6,24 @@ transaction, our SQLSTATEs mapped to ApiError (app/errors.py).
 Two pools: DATABASE_URL for everything that writes or decides (with high availability a
 multi-host URL with target_session_attrs=read-write: always the primary), and
 DATABASE_READ_URL for reads that may lag (`call(..., read=True)`: the directory; a
-prefer-standby URL), the same pool when unset."""
+prefer-standby URL), the same pool when unset.
+
+Every connection of the pool runs under a `lock_timeout` and a `statement_timeout`
+(LOCK_TIMEOUT_MS, STATEMENT_TIMEOUT_MS; an idle transaction is ended after
+IDLE_IN_TRANSACTION_TIMEOUT_MS), set as connection options so no statement of the app,
+and no transaction, can outlive them; both stay well below gunicorn's worker timeout
+(gunicorn.conf.py checks it), so a held lock gives a 503 with Retry-After instead of a
+killed worker. Each connection's application_name carries the worker's pid
+(`ssr-app:<pid>`), so an operator can tell which worker holds which backend."""
 
 from __future__ import annotations
 
+import os
 import threading
 
 import psycopg
 from flask import Flask, current_app
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from app.errors import ApiError, from_db_error
@@ -33,8 +43,9 @@ class LazyPool:
     connecting again is driven by requests instead of an exponential backoff of minutes."""
 
     def __init__(self, conninfo: str, min_size: int, max_size: int, timeout: float,
-                 reconnect_timeout: float = 5.0, name: str = "ssr-app"):
+                 reconnect_timeout: float = 5.0, name: str = "ssr-app", options: str = ""):
         self._args = (conninfo, min_size, max_size, timeout, reconnect_timeout, name)
+        self._options = options
         self._pool = None
         self._lock = threading.Lock()
 
@@ -51,7 +62,8 @@ class LazyPool:
                         max_size=max_size,
                         timeout=timeout,
                         reconnect_timeout=reconnect_timeout,
-                        kwargs={"autocommit": True, "application_name": name},
+                        kwargs={"autocommit": True, "application_name": f"{name}:{os.getpid()}",
+                                "options": self._options},
                         check=ConnectionPool.check_connection,  # drop connections broken by a restart
                         open=True,
                         name=name,
@@ -68,13 +80,25 @@ class LazyPool:
                 self._pool = None
 
 
+def session_options(config) -> str:
+    """libpq `options`: the timeouts every statement and transaction of the app runs under
+    (followed by the `options` of DATABASE_URL, if any, which take precedence)."""
+    own = conninfo_to_dict(config["DATABASE_URL"]).get("options") or ""
+    return " ".join((
+        f"-c lock_timeout={int(config['LOCK_TIMEOUT_MS'])}",
+        f"-c statement_timeout={int(config['STATEMENT_TIMEOUT_MS'])}",
+        f"-c idle_in_transaction_session_timeout={int(config['IDLE_IN_TRANSACTION_TIMEOUT_MS'])}",
+        own,
+    )).strip()
+
+
 def init_app(app: Flask) -> None:
     c = app.config
     args = (c["POOL_MIN_SIZE"], c["POOL_MAX_SIZE"], c["POOL_TIMEOUT"], c.get("POOL_RECONNECT_TIMEOUT", 5.0))
-    app.extensions["db_pool"] = LazyPool(c["DATABASE_URL"], *args)
+    app.extensions["db_pool"] = LazyPool(c["DATABASE_URL"], *args, options=session_options(c))
     read_url = c.get("DATABASE_READ_URL")
     app.extensions["db_read_pool"] = (
-        LazyPool(read_url, *args, name="ssr-app-read")
+        LazyPool(read_url, *args, name="ssr-app-read", options=session_options(dict(c, DATABASE_URL=read_url)))
         if read_url and read_url != c["DATABASE_URL"] else app.extensions["db_pool"]
     )
 
@@ -90,6 +114,8 @@ def call(sql: str, params: tuple, *, path_ids: bool = False, many: bool = False,
     the mechanic RLS policy check it against the mechanic the call is for); acting_customer
     sets app.customer_id the same way for the functions acting for a customer.
     read=True: a read that may lag, on DATABASE_READ_URL (a standby); never for a decision."""
+    if any(isinstance(p, str) and "\x00" in p for p in params):  # PostgreSQL text cannot hold NUL
+        raise ApiError(400, "invalid_input", "NUL bytes are not allowed")
     try:
         with get_pool(read).connection() as conn:
             try:
@@ -115,3 +141,12 @@ def call(sql: str, params: tuple, *, path_ids: bool = False, many: bool = False,
         if mapped is None:
             raise
         raise mapped from exc
+
+
+def ping(timeout: float = 0.5) -> None:
+    """A health check: one connection from the pool (waiting at most `timeout`) and `SELECT 1` under a
+    statement_timeout of the same length; it touches no table, so a held lock does not slow it down.
+    Raises psycopg.OperationalError (PoolTimeout included) when the database cannot answer in time."""
+    with get_pool().get().connection(timeout=timeout) as conn, conn.transaction():
+        conn.execute("SELECT set_config('statement_timeout', %s, TRUE)", (str(int(timeout * 1000)),))
+        conn.execute("SELECT 1")

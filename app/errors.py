@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 
 import psycopg
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 2  # what a 503 tells clients (Stripe, browsers) to wait before retrying
 
 # SQLSTATEs of the README ("SQL errors a caller can map") -> (HTTP status, error code)
 SQLSTATE_HTTP = {
@@ -60,13 +61,22 @@ def from_db_error(exc: psycopg.Error, path_ids: bool = False, field_map: dict | 
 def register(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
+        if exc.status >= 500:
+            log.warning("%s %s: %s %s", request.method, request.path, exc.status, exc.code,
+                        extra={"status": exc.status, "error_code": exc.code})
         return error_response(exc.status, exc.code, exc.message, exc.field, exc.headers)
 
     @app.errorhandler(psycopg.OperationalError)
     def _db_unavailable(exc):
-        log.warning("database unavailable: %s", exc)
-        return error_response(503, "database_unavailable", "the database is unavailable, retry later",
-                              headers={"Retry-After": "5"})
+        # A lock or statement timeout (55P03, 57014): busy, not broken. No pooled connection in time
+        # (PoolTimeout) or a lost connection: unavailable. Both are 503 with Retry-After.
+        busy = isinstance(exc, (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled))
+        code = "database_busy" if busy else "database_unavailable"
+        log.warning("%s %s: 503 %s: %s", request.method, request.path, code, str(exc).strip(),
+                    extra={"status": 503, "error_code": code, "sqlstate": exc.sqlstate})
+        message = ("the database is busy (a timeout was reached), retry later" if busy
+                   else "the database is unavailable, retry later")
+        return error_response(503, code, message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
     @app.errorhandler(psycopg.Error)
     def _db_error(exc: psycopg.Error):

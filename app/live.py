@@ -1,8 +1,9 @@
 """Routing notifications pushed to browsers: one LISTEN connection per worker process,
 fanned out to that process's Server-Sent Events clients through in-process queues.
 
-The database sends every routing_outbox row with pg_notify on its channel when the change
-commits (docs/ROUTING.md). A Hub (one per process, opened on first use, so a pre-forking
+Every routing change writes routing_outbox rows; routing_outbox_relay() sends the committed
+ones with pg_notify on their channels (docs/ROUTING.md): the worker runs it every 100 ms and
+each hub on every poll. A Hub (one per process, opened on first use, so a pre-forking
 server gets one per worker) holds one psycopg connection that LISTENs on the channels its
 clients need (added as clients come, never more than the distinct channels asked for) and
 puts each notification into the queue of every client subscribed to that channel.
@@ -127,6 +128,11 @@ class Hub:
             if resync:  # LISTENing again: now the clients may replay what they missed
                 resync = False
                 self._broadcast(RESYNC)
+            if self._listening:
+                # The routing transactions only write the outbox (a NOTIFY in them serialized
+                # durable commits); the worker's relay sends the rows every 100 ms, and each
+                # hub relays too, so a dashboard hears of a change within a poll.
+                conn.execute("SELECT routing_outbox_relay()")
             for n in conn.notifies(timeout=self._poll):
                 self._dispatch(n.channel, n.payload)
 

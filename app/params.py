@@ -30,16 +30,18 @@ def path_uuid(value: str, name: str) -> uuid.UUID:
         raise ApiError(404, "not_found", f"{name} must be a UUID", name) from exc
 
 
-def int_param(name: str, default: int, lo: int, hi: int | None) -> int:
+MAX_INT_PARAM = 999_999_999  # nine digits at most: app/openapi.json states the same maximum
+
+
+def int_param(name: str, default: int, lo: int, hi: int = MAX_INT_PARAM) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
     if not re.fullmatch(r"[+-]?\d{1,9}", raw.strip()):
-        raise ApiError(400, "invalid_input", f"{name} must be an integer", name)
+        raise ApiError(400, "invalid_input", f"{name} must be an integer between {lo} and {hi}", name)
     value = int(raw)
-    if value < lo or (hi is not None and value > hi):
-        bounds = f"between {lo} and {hi}" if hi is not None else f">= {lo}"
-        raise ApiError(400, "invalid_input", f"{name} must be {bounds}", name)
+    if value < lo or value > hi:
+        raise ApiError(400, "invalid_input", f"{name} must be between {lo} and {hi}", name)
     return value
 
 

@@ -86,8 +86,8 @@ def machine_info(url: str) -> dict:
     with psycopg.connect(url, autocommit=True) as conn:
         pg = conn.execute("SELECT version()").fetchone()[0]
         settings = dict(conn.execute(
-            "SELECT name, setting || coalesce(unit, '') FROM pg_settings WHERE name IN "
-            "('shared_buffers', 'fsync', 'synchronous_commit', 'max_connections', 'work_mem')").fetchall())
+            "SELECT name, current_setting(name) FROM pg_settings WHERE name = ANY(%s)",
+            (list(server.SETTINGS_RECORDED),)).fetchall())
     try:
         import gunicorn
         gver = gunicorn.__version__
@@ -113,7 +113,7 @@ def parse_args(argv):
     ap.add_argument("--iterations", type=int, default=int(os.environ.get("BENCH_ITERATIONS") or 200),
                     help="calls per latency repetition (default 200)")
     ap.add_argument("--only", default="", help="comma list of: ceiling,fulfill,accept,routing,directory,"
-                                               "analytics,plpython,offers,e2e,live,bulkload (default all)")
+                                               "analytics,plpython,offers,e2e,freshness,live,bulkload (default all)")
     ap.add_argument("--output", default=str(RESULTS), help="results file (default bench/results.json)")
     a = ap.parse_args(argv)
     if a.scale <= 0 or a.reps < 1 or a.clients < 2 or a.seconds <= 0:
@@ -131,12 +131,15 @@ def main(argv: list[str] | None = None) -> int:
         return not only or name in only
 
     srv = server.server_url()
+    durable = server.ensure_durable(srv, dedicated=not os.environ.get("BENCH_DATABASE_URL"), log=log)
     scales = [a.scale / 100, a.scale / 10, a.scale]
     results: dict = {
         "settings": {"scale": a.scale, "scales": scales, "clients": a.clients, "seconds": a.seconds, "reps": a.reps,
                      "iterations": a.iterations, "pgbench_scale": st.pgbench_scale,
                      "accept_requests": st.accept_requests, "e2e_events": st.e2e_events},
         "data": {}, "figures": {}, "skipped": {}, "wrong": [],
+        # The server's settings for every measurement of this run (project and pgbench alike).
+        "durability": durable,
     }
     urls = {}
     for s in scales:
@@ -177,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     figs["pgbench"] = ceiling
     tpcb = ceiling["tpcb-like"]["tps"] if ceiling else None
     work_url, work_name = None, None
-    if any(want(x) for x in ("fulfill", "accept", "e2e", "live", "plpython", "offers", "bulkload")):
+    if any(want(x) for x in ("fulfill", "accept", "e2e", "live", "plpython", "offers", "bulkload", "freshness")):
         work_url, work_name = work_copy(srv, a.scale)
     try:
         if work_url:
@@ -187,19 +190,25 @@ def main(argv: list[str] | None = None) -> int:
             key = f"x{s:g}"
             figs.setdefault("routing", {})[key] = attempt(f"routing.{key}", measure.routing, urls[s], st)
             figs.setdefault("directory", {})[key] = attempt(f"directory.{key}", measure.directory, urls[s], st)
+            figs.setdefault("offers_by_scale", {})[key] = attempt(f"offers.{key}", measure.offers, urls[s], st)
         figs["analytics"] = attempt("analytics", measure.analytics, main_url, st)
         # On the work copy: explain_routing needs requests routed by the functions (with an audit trail).
         figs["plpython"] = attempt("plpython", measure.plpython_cost, work_url or main_url, st)
         if work_url:
             figs["mechanic_offers"] = attempt("offers", measure.offers, work_url, st)
             figs["e2e_webhooks"] = attempt("e2e", e2e.run, work_url, sizes, st, log)
+            figs["analytics_freshness"] = attempt("freshness", measure.freshness, work_url, sizes, st, log)
             figs["live_offers"] = attempt("live", live_sse.run, work_url, sizes, st, log)
             figs["bulk_load"] = attempt("bulkload", measure.bulk_load, work_url, sizes, st)
     finally:
         if work_name:
             server.drop_database(srv, work_name)
+    results["durability_after"] = server.durability(main_url)
     results["total_seconds"] = round(time.perf_counter() - t_start, 1)
-    table = report.render(results)
+    try:
+        table = report.render(results)
+    except Exception:  # the figures are kept even if the table cannot be printed
+        table = "(the table could not be rendered:\n" + traceback.format_exc() + ")"
     results["table"] = table
     Path(a.output).write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
     print(table)

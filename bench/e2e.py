@@ -25,7 +25,7 @@ from pathlib import Path
 import psycopg
 
 from bench import WrongResult
-from bench.measure import Settings, Skip, require
+from bench.measure import RelayRunning, Settings, Skip, require
 from bench.stats import median_of, summarize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,8 +129,10 @@ def event_for(cs_id: str) -> tuple[str, bytes]:
     return evt, body
 
 
-def post_all(port: int, deliveries: list[tuple[str, bytes]], clients: int, sign) -> dict:
-    """POST every (event id, body) from `clients` threads; latencies and non-200 answers."""
+def post_all(port: int, deliveries: list[tuple[str, bytes]], clients: int, sign, path: str = "/api/stripe/webhook",
+             method: str = "POST") -> dict:
+    """POST every (event id, body) from `clients` threads; latencies and non-200 answers.
+    With method GET and another path, the same client calls that endpoint instead (the baseline)."""
     lat: list[float] = []
     bad: list[str] = []
     lock = threading.Lock()
@@ -147,7 +149,10 @@ def post_all(port: int, deliveries: list[tuple[str, bytes]], clients: int, sign)
             headers = {"Content-Type": "application/json", "Stripe-Signature": sign(body, WEBHOOK_SECRET)}
             t0 = time.perf_counter()
             try:
-                conn.request("POST", "/api/stripe/webhook", body=body, headers=headers)
+                if method == "GET":
+                    conn.request("GET", path)
+                else:
+                    conn.request(method, path, body=body, headers=headers)
                 resp = conn.getresponse()
                 text = resp.read()
                 status = resp.status
@@ -169,6 +174,17 @@ def post_all(port: int, deliveries: list[tuple[str, bytes]], clients: int, sign)
     for t in threads:
         t.join()
     return {"latencies": lat, "bad": bad, "elapsed": time.perf_counter() - t0}
+
+
+def post_all_elsewhere(*args, **kwargs) -> dict:
+    """post_all in a child process: the client's 8 threads must not share a Python interpreter
+    (its GIL) with the Stripe fake, which serves the app's re-fetches from this process; the
+    real Stripe runs elsewhere. Same client for the webhooks and the /healthz baseline."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as ex:
+        return ex.submit(post_all, *args, **kwargs).result()
 
 
 def check_one_session_per_event(conn: psycopg.Connection, cs_ids: list[str], event_ids: list[str]) -> None:
@@ -208,18 +224,40 @@ def run(url: str, sizes, st: Settings, log=print) -> dict:
     # The fake writes headers and body separately: with Nagle's algorithm on, each answer
     # waits for a delayed ACK (~40 ms) that real Stripe does not cost. Not our latency.
     fake.server.RequestHandlerClass.disable_nagle_algorithm = True
+    connections = [0]
+
+    class CountingHandler(fake.server.RequestHandlerClass):
+        """The fake's handler, counting TCP connections (one handler per connection)."""
+
+        def setup(self):
+            connections[0] += 1
+            super().setup()
+
+    fake.server.RequestHandlerClass = CountingHandler
     fake.start()
     web = Gunicorn(url, fake.url, workers)
     reps = []
+    baseline = []
     try:
         web.wait_ready()
         per_rep = max(10, st.e2e_events // st.reps)
         for _ in range(st.reps):
+            # The web stack's own ceiling: the same gunicorn and client on /healthz (no database,
+            # no Stripe call), as many requests as the webhook repetition delivers.
+            n = per_rep + per_rep // DUPLICATE_EVERY
+            got = post_all_elsewhere(web.port, [("healthz", b"")] * n, st.clients, sign, path="/healthz",
+                                     method="GET")
+            if got["bad"]:
+                raise WrongResult(f"/healthz: {len(got['bad'])} answers not 200, first: {got['bad'][0]}")
+            b = summarize(got["latencies"])
+            b.update(requests=n, requests_per_s=round(n / got["elapsed"], 1))
+            baseline.append(b)
             with psycopg.connect(url, autocommit=True) as conn:
                 pairs = prepare_purchases(conn, fake, per_rep, sizes.customers)
             events = [event_for(cs) for _, cs in pairs]
             deliveries = list(events) + [events[i] for i in range(0, len(events), DUPLICATE_EVERY)]
-            got = post_all(web.port, deliveries, st.clients, sign)
+            with RelayRunning(url):
+                got = post_all_elsewhere(web.port, deliveries, st.clients, sign)
             if got["bad"]:
                 raise WrongResult(f"webhooks: {len(got['bad'])} deliveries not answered 200, first: {got['bad'][0]}; "
                                   f"server log: {web.log_tail(600)}")
@@ -234,4 +272,63 @@ def run(url: str, sizes, st: Settings, log=print) -> dict:
         fake.stop()
     out = median_of(reps)
     out.update(gunicorn_workers=workers, duplicates_every=DUPLICATE_EVERY, one_session_per_event=True)
+    out["baseline_healthz"] = median_of(baseline)
+    out["ratio_to_baseline"] = round(out["events_per_s"] / out["baseline_healthz"]["requests_per_s"], 3)
+    out["stripe_retrievals"] = len(fake.retrievals)
+    out["stripe_connections"] = connections[0]
+    out["breakdown"] = breakdown(url, st)
     return out
+
+
+def breakdown(url: str, st: Settings, n: int = 200) -> dict:
+    """Where a delivery's time goes, each part timed alone in this process (p50 ms): the
+    signature check and JSON parse, the Checkout Session re-fetch from the Stripe fake (with the
+    app's client, one keep-alive connection; and with a new client, hence a new connection, per
+    call), and the database call of the webhook (handle_checkout_event on a paid purchase)."""
+    import stripe
+    from stripe import StripeClient
+
+    from tools.stripe_fake import StripeFake, sign
+
+    fake = StripeFake()
+    fake.server.RequestHandlerClass.disable_nagle_algorithm = True
+    fake.start()
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            pairs = prepare_purchases(conn, fake, n, 1000)
+        events = [event_for(cs) for _, cs in pairs]
+        sigs = [sign(body, WEBHOOK_SECRET) for _, body in events]
+        verify = []
+        for (_, body), sig in zip(events, sigs, strict=True):
+            t0 = time.perf_counter()
+            stripe.Webhook.construct_event(body, sig, WEBHOOK_SECRET).to_dict()
+            verify.append(time.perf_counter() - t0)
+        client = StripeClient("sk_test_bench", base_addresses={"api": fake.url}, max_network_retries=2)
+        keep = []
+        for _, cs in pairs:
+            t0 = time.perf_counter()
+            client.v1.checkout.sessions.retrieve(cs).to_dict()
+            keep.append(time.perf_counter() - t0)
+        fresh = []
+        for _, cs in pairs[: n // 2]:
+            t0 = time.perf_counter()
+            c = StripeClient("sk_test_bench", base_addresses={"api": fake.url}, max_network_retries=2)
+            c.v1.checkout.sessions.retrieve(cs).to_dict()
+            fresh.append(time.perf_counter() - t0)
+        db = []
+        with psycopg.connect(url, autocommit=True) as conn:
+            for (evt, _), (pid, cs) in zip(events, pairs, strict=True):
+                s = fake.sessions[cs]
+                t0 = time.perf_counter()
+                conn.execute("SELECT * FROM handle_checkout_event(%s, %s, %s, %s, %s, %s, %s, %s)",
+                             (evt, "checkout.session.completed", False, cs, pid, "paid", s["amount_total"],
+                              s["currency"]), prepare=True).fetchall()
+                db.append(time.perf_counter() - t0)
+    finally:
+        fake.stop()
+    return {
+        "verify_and_parse": summarize(verify),
+        "stripe_refetch_keepalive": summarize(keep),
+        "stripe_refetch_new_connection": summarize(fresh),
+        "db_handle_checkout_event": summarize(db),
+    }

@@ -2,7 +2,7 @@
 
 Scale 1 = 2,000 workshops, 20,000 mechanics, 200,000 customers and 1,000,000
 past sessions, each with its accepted session_request and a review, plus 3 %
-expired requests. Ids are deterministic (md5 of a tag and a number), so a row's
+expired requests and 0.5 % requests pending now. Ids are deterministic (md5 of a tag and a number), so a row's
 relations are computed, not looked up. Rows are inserted with
 session_replication_role = replica (no row triggers, no FK checks: the data is
 consistent by construction) and the cached aggregates are then recomputed in
@@ -22,8 +22,17 @@ import psycopg
 
 from bench.progress import Progress
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "4"
 CHUNK = 50_000
+
+# Ids of the big tables (sessions, requests, reviews) increase with the row number: their
+# primary and unique keys are appended to, not inserted at random (md5 ids made every insert
+# a random B-tree page, and the load of 10M sessions several times slower). A 4-hex-digit tag
+# per table, then the number: pg_temp.seq_uuid('5e55', 7) = 5e550000-0000-0000-0000-000000000007.
+SEQ_UUID = """
+CREATE FUNCTION pg_temp.seq_uuid(tag text, n bigint) RETURNS uuid LANGUAGE sql IMMUTABLE
+AS $$ SELECT (tag || lpad(to_hex(n), 28, '0'))::uuid $$
+"""
 
 META = """
 CREATE SCHEMA IF NOT EXISTS ssr_bench_meta;
@@ -77,7 +86,8 @@ FROM generate_series(1, %(C)s) AS c
 """
 
 # Session i (lo..hi): mechanic 1 + (i * 7919) % M, customer 1 + (i * 104729) % C, over the
-# last 365 days. Routing: 50 % broadcast, 30 % hybrid (80 % served by the preferred
+# last 365 days, accepted after 20 to 420 s (hundredths of a second: the analytics
+# histograms' bucket error shows). Routing: 50 % broadcast, 30 % hybrid (80 % served by the preferred
 # workshop), 20 % workshop_only; independents only serve broadcast requests.
 SESSION_ROWS = f"""
 WITH base AS (
@@ -97,13 +107,13 @@ routed AS (
 ),
 rows AS (
     SELECT r.i, r.plan_code, r.routing_type, r.workshop_id, r.created_at,
-           md5('bench-s-' || r.i)::uuid AS session_id, md5('bench-r-' || r.i)::uuid AS request_id,
+           pg_temp.seq_uuid('5e55', r.i) AS session_id, pg_temp.seq_uuid('4e90', r.i) AS request_id,
            md5('bench-m-' || r.j)::uuid AS mechanic_id, md5('bench-c-' || r.c)::uuid AS customer_id,
            CASE r.routing_type WHEN 'broadcast' THEN NULL
                 WHEN 'hybrid' THEN CASE WHEN r.i % 5 = 0 THEN md5('bench-w-' || (1 + r.i % %(W)s))::uuid
                                         ELSE r.workshop_id END
                 ELSE r.workshop_id END AS preferred_workshop_id,
-           r.created_at + make_interval(secs => 20 + r.i % 400) AS accepted_at,
+           r.created_at + make_interval(secs => 20 + r.i % 400 + (r.i % 97) / 100.0) AS accepted_at,
            p.price_minor, p.currency, p.duration_minutes
     FROM routed AS r INNER JOIN plans AS p ON p.code = r.plan_code
 )
@@ -113,7 +123,7 @@ SESSIONS = SESSION_ROWS + """
 INSERT INTO sessions (id, customer_id, mechanic_id, plan_code, stripe_checkout_session_id,
                       amount_total_minor, currency, status, created_at, started_at, ended_at,
                       workshop_id, preferred_workshop_id)
-SELECT session_id, customer_id, mechanic_id, plan_code, 'cs_bench_' || i, price_minor, currency,
+SELECT session_id, customer_id, mechanic_id, plan_code, 'cs_bench_' || lpad(i::text, 12, '0'), price_minor, currency,
        'completed', created_at, accepted_at, accepted_at + make_interval(mins => duration_minutes),
        workshop_id, preferred_workshop_id
 FROM rows
@@ -129,7 +139,7 @@ FROM rows
 
 REVIEWS = SESSION_ROWS + """
 INSERT INTO reviews (id, session_id, customer_id, mechanic_id, rating, comment, created_at)
-SELECT md5('bench-v-' || i)::uuid, session_id, customer_id, mechanic_id,
+SELECT pg_temp.seq_uuid('4e71', i), session_id, customer_id, mechanic_id,
        (ARRAY[5, 5, 4, 5, 3, 4, 5, 2, 5, 4, 1])[1 + (i * 13) % 11], NULL,
        accepted_at + interval '1 hour'
 FROM rows
@@ -139,12 +149,26 @@ FROM rows
 EXPIRED = """
 INSERT INTO session_requests (id, session_id, customer_id, plan_code, status, mechanic_id, created_at,
                               closed_at, preferred_workshop_id, routing_type)
-SELECT md5('bench-x-' || k)::uuid, NULL, md5('bench-c-' || (1 + (k * 104729) % %(C)s))::uuid,
+SELECT pg_temp.seq_uuid('e1a5', k), NULL, md5('bench-c-' || (1 + (k * 104729) % %(C)s))::uuid,
        (ARRAY['video15', 'video30', 'diag45'])[1 + k % 3], 'expired', NULL, t, t + interval '10 minutes',
        CASE WHEN k % 2 = 0 THEN md5('bench-w-' || (1 + k % %(W)s))::uuid END,
        CASE WHEN k % 2 = 0 THEN (ARRAY['hybrid', 'workshop_only'])[1 + k % 4 / 2] ELSE 'broadcast' END
 FROM generate_series(1::bigint, %(X)s::bigint) AS k,
      LATERAL (SELECT date_trunc('day', now()) - make_interval(secs => (%(X)s - k) * 31536000.0 / %(X)s) AS t) AS tt
+"""
+
+# Requests waiting now (what mechanics' dashboards poll): 0.5 % of the sessions, created in
+# the last hour, half broadcast, 30 % hybrid (window passed), 20 % workshop_only.
+PENDING = """
+INSERT INTO session_requests (id, session_id, customer_id, plan_code, status, created_at, expires_at,
+                              preferred_workshop_id, routing_type)
+SELECT pg_temp.seq_uuid('9e4d', k), NULL, md5('bench-c-' || (1 + (k * 104729) % %(C)s))::uuid,
+       (ARRAY['video15', 'video30', 'diag45'])[1 + k % 3], 'pending',
+       now() - make_interval(secs => k % 3600), now() + interval '30 days',
+       CASE WHEN k % 10 >= 5 THEN md5('bench-w-' || CASE WHEN (1 + k % %(W)s) % 20 >= 18 THEN k % %(W)s - 1
+                                                          ELSE 1 + k % %(W)s END)::uuid END,
+       CASE WHEN k % 10 < 5 THEN 'broadcast' WHEN k % 10 < 8 THEN 'hybrid' ELSE 'workshop_only' END
+FROM generate_series(1::bigint, %(P)s::bigint) AS k
 """
 
 RATINGS = """
@@ -161,6 +185,7 @@ class Sizes:
     customers: int
     sessions: int
     expired: int
+    pending: int
 
     @classmethod
     def for_scale(cls, scale: float) -> Sizes:
@@ -170,10 +195,12 @@ class Sizes:
             customers=max(1, round(200_000 * scale)),
             sessions=max(1, round(1_000_000 * scale)),
             expired=max(1, round(30_000 * scale)),
+            pending=max(1, round(5_000 * scale)),
         )
 
     def params(self) -> dict:
-        return {"W": self.workshops, "M": self.mechanics, "C": self.customers, "S": self.sessions, "X": self.expired}
+        return {"W": self.workshops, "M": self.mechanics, "C": self.customers, "S": self.sessions, "X": self.expired,
+                "P": self.pending}
 
 
 def fill(template: str, params: dict) -> str:
@@ -222,6 +249,26 @@ def recompute_functions(conn: psycopg.Connection) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in rows]
 
 
+BULK_TABLES = ("sessions", "session_requests", "reviews")
+SECONDARY_INDEXES = """
+SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+FROM pg_index AS i
+WHERE i.indrelid = ANY(%s::regclass[])
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint AS c WHERE c.conindid = i.indexrelid)
+ORDER BY 1
+"""
+
+
+def drop_secondary_indexes(conn: psycopg.Connection) -> list[str]:
+    """Drop the indexes of the bulk-loaded tables that back no constraint (they are rebuilt
+    after the load with CREATE INDEX, a sort, instead of millions of random B-tree inserts,
+    each first touch after a checkpoint a full page image in the WAL); returns their DDL."""
+    rows = conn.execute(SECONDARY_INDEXES, (list(BULK_TABLES),)).fetchall()
+    for name, _ddl in rows:
+        conn.execute(f"DROP INDEX {name}")
+    return [ddl for _name, ddl in rows]
+
+
 def generate(url: str, scale: float, log=print) -> dict:
     """Fill an empty, migrated database; returns what was stored in ssr_bench_meta.dataset."""
     sizes = Sizes.for_scale(scale)
@@ -229,13 +276,19 @@ def generate(url: str, scale: float, log=print) -> dict:
     t0 = time.perf_counter()
     chunks = [(lo, min(lo + CHUNK - 1, sizes.sessions)) for lo in range(1, sizes.sessions + 1, CHUNK)]
     # Work units for the bar: rows written.
-    total = sizes.workshops + sizes.mechanics + sizes.customers + 3 * sizes.sessions + sizes.expired
+    total = sizes.workshops + sizes.mechanics + sizes.customers + 3 * sizes.sessions + sizes.expired + sizes.pending
     bar = Progress(f"data x{scale:g}", total)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(META)
+        conn.execute(SEQ_UUID)
         conn.execute("DELETE FROM ssr_bench_meta.dataset")
         conn.execute("SET session_replication_role = replica")
+        # This session only, for the bulk load of the dataset (not a measured phase): a crash
+        # would lose the last commits of a dataset that is regenerated anyway. Every
+        # measurement runs on new connections with the server's durable settings.
         conn.execute("SET synchronous_commit = off")
+        conn.execute("SET maintenance_work_mem = '512MB'")
+        index_ddl = drop_secondary_indexes(conn)
         conn.execute(PLANS)
         conn.execute(fill(WORKSHOPS, p))
         bar.update(sizes.workshops, "workshops")
@@ -252,9 +305,15 @@ def generate(url: str, scale: float, log=print) -> dict:
             bar.update(3 * (hi - lo + 1), "sessions, requests, reviews")
         conn.execute(fill(EXPIRED, p))
         bar.update(sizes.expired, "expired requests")
+        conn.execute(fill(PENDING, p))
+        bar.update(sizes.pending, "pending requests")
         conn.execute("SET session_replication_role = origin")
         bar.close()
         t_rows = time.perf_counter() - t0
+        t_idx = time.perf_counter()
+        for ddl in index_ddl:
+            conn.execute(ddl)
+        t_indexes = time.perf_counter() - t_idx
         t1 = time.perf_counter()
         conn.execute(RATINGS)
         recomputed = []
@@ -273,7 +332,8 @@ def generate(url: str, scale: float, log=print) -> dict:
         info = {
             "scale": float(scale), "generator": GENERATOR_VERSION, "migrations": migrations_fingerprint(conn),
             "counts": counts, "seconds": round(seconds, 1),
-            "phases": {"rows_s": round(t_rows, 1), "aggregates_s": round(t_agg, 1), "vacuum_analyze_s": round(t_vacuum, 1),
+            "phases": {"rows_s": round(t_rows, 1), "indexes_s": round(t_indexes, 1), "aggregates_s": round(t_agg, 1),
+                       "vacuum_analyze_s": round(t_vacuum, 1),
                        "recompute_functions": recomputed},
         }
         conn.execute(
@@ -281,7 +341,8 @@ def generate(url: str, scale: float, log=print) -> dict:
             "VALUES (%s, %s, %s, %s, %s)",
             (scale, GENERATOR_VERSION, info["migrations"], psycopg.types.json.Jsonb(info), seconds),
         )
-    log(f"data x{scale:g}: generated in {seconds:.1f}s (rows {t_rows:.1f}s, aggregates {t_agg:.1f}s, "
+    log(f"data x{scale:g}: generated in {seconds:.1f}s (rows {t_rows:.1f}s, indexes {t_indexes:.1f}s, "
+        f"aggregates {t_agg:.1f}s, "
         f"vacuum/analyze {t_vacuum:.1f}s): " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     return info
 

@@ -94,6 +94,44 @@ def ceiling(server: str, st: Settings, log=print) -> dict:
     return out
 
 
+# ---------------------------------------------------------------- the worker's relay
+
+class RelayRunning:
+    """The worker's notification relay during a measurement: routing_outbox_relay() every
+    `interval` seconds on its own connection (as tools/sweeper.py runs it), so the routing
+    notifications of the measured transactions are really sent. Counts what it sent."""
+
+    def __init__(self, url: str, interval: float = 0.1):
+        self.url, self.interval = url, interval
+        self.stop = threading.Event()
+        self.sent = 0
+        self.errors: list[str] = []
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self):
+        try:
+            with psycopg.connect(self.url, autocommit=True) as conn:
+                if not has_function(conn, "routing_outbox_relay"):
+                    return
+                while not self.stop.is_set():
+                    n = conn.execute("SELECT routing_outbox_relay()", prepare=True).fetchone()[0]
+                    self.sent += n
+                    if n < 1000:
+                        self.stop.wait(self.interval)
+        except Exception as exc:  # reported by __exit__
+            self.errors.append(repr(exc))
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        if self.errors and exc[0] is None:
+            raise RuntimeError("relay: " + self.errors[0])
+
+
 # ---------------------------------------------------------------- fulfillment
 
 FULFILL_SCRIPT = """\\set i :i + 1
@@ -116,7 +154,8 @@ SELECT session_id, session_request_id, created FROM fulfill_checkout(
 
 
 def fulfill(url: str, sizes: Sizes, st: Settings, tpcb_tps: float | None) -> dict:
-    """fulfill_checkout under pgbench (same clients and duration as the ceiling): tps, p50/p99.
+    """fulfill_checkout under pgbench (same clients and duration as the ceiling): tps, p50/p99,
+    with the worker's notification relay running beside it (as in production).
 
     Mix: 50 % broadcast, 30 % hybrid, 20 % workshop_only on random active workshops.
     Checked afterwards: one session and one routed request per call, none lost or doubled.
@@ -129,7 +168,9 @@ def fulfill(url: str, sizes: Sizes, st: Settings, tpcb_tps: float | None) -> dic
     for r in range(st.reps):
         tag = f"benchful{uuid.uuid4().hex[:8]}"
         script = FULFILL_SCRIPT.format(C=sizes.customers, W=sizes.workshops, tag=tag)
-        res = pgb.run(url, clients=st.clients, seconds=st.seconds, script=script, defines={"i": 0})
+        with RelayRunning(url) as relay:
+            res = pgb.run(url, clients=st.clients, seconds=st.seconds, script=script, defines={"i": 0})
+        res["notifications_sent"] = relay.sent
         check_fulfilled(url, tag, res["transactions"])
         if tpcb_tps:
             res["ratio_to_tpcb"] = round(res["tps"] / tpcb_tps, 3)
@@ -355,7 +396,9 @@ def routing(url: str, st: Settings) -> dict:
             continue
         def params(i, strategy=strategy):
             return (None if strategy == "broadcast" else ws[i % len(ws)], strategy)
-        out[strategy] = latency(url, sql, params, st.iterations, st.reps)
+        # hybrid and broadcast return every available mechanic (tens of thousands at scale 10):
+        # at most ~10 s per repetition
+        out[strategy] = latency(url, sql, params, st.iterations, st.reps, budget_s=10.0)
     return out
 
 
@@ -375,43 +418,202 @@ def directory(url: str, st: Settings) -> dict:
 
 
 PICK_WORKSHOP = ("SELECT workshop_id FROM workshop_stats ORDER BY sessions_served DESC, workshop_id LIMIT 1")
-ANALYTICS = {
-    # view -> typical BI filter (a WHERE clause; %s is the busiest workshop)
-    "workshop_session_analytics": "workshop_id = %s AND period_grain = 'month'",
-    "workshop_session_analytics_mv": "workshop_id = %s AND period_grain = 'month'",
-    "routing_effectiveness": "day >= current_date - 30",
-    "routing_effectiveness_mv": "day >= current_date - 30",
+# label -> (SQL, whether it takes the busiest workshop as parameter). The full read of the
+# per-workshop view is left out: at 10M sessions it is millions of rows, not a BI query.
+BI_READS = {
+    "workshop_session_analytics, one workshop, grain month": (
+        "SELECT * FROM workshop_session_analytics WHERE workshop_id = %s AND period_grain = 'month'", True),
+    "workshop_session_analytics, one month of every workshop": (
+        "SELECT * FROM workshop_session_analytics WHERE period_grain = 'month' "
+        "AND period_start = date_trunc('month', current_date - 31)::date", False),
+    "workshop_session_analytics, one workshop, grain day, last 30 days": (
+        "SELECT * FROM workshop_session_analytics WHERE workshop_id = %s AND period_grain = 'day' "
+        "AND period_start >= current_date - 30", True),
+    "routing_effectiveness, last 30 days": (
+        "SELECT * FROM routing_effectiveness WHERE day >= current_date - 30", False),
+    "routing_effectiveness, full read": ("SELECT * FROM routing_effectiveness", False),
 }
 
 
+def busiest_workshop(conn: psycopg.Connection):
+    ws = conn.execute(PICK_WORKSHOP).fetchone() if has_relation(conn, "workshop_stats") else None
+    if ws is None:
+        ws = conn.execute("SELECT workshop_id FROM sessions WHERE workshop_id IS NOT NULL LIMIT 1").fetchone()
+    return ws[0] if ws else None
+
+
+def drain_analytics(url: str) -> dict:
+    """Run refresh_analytics() until the queue is empty: changes applied, runs, seconds."""
+    t0 = time.perf_counter()
+    runs = changes = 0
+    with psycopg.connect(url, autocommit=True) as conn:
+        while True:
+            ran, n, _wd, _rd, more = conn.execute("SELECT * FROM refresh_analytics()").fetchone()
+            runs += 1
+            changes += n
+            if not (ran and more):
+                break
+    return {"changes": changes, "runs": runs, "seconds": round(time.perf_counter() - t0, 3)}
+
+
 def analytics(url: str, st: Settings) -> dict:
-    """Each analytics view: a full read and a typical BI filter; and refresh_analytics() when present."""
+    """The BI reads (filtered and a month of every workshop) and the job with nothing queued;
+    the histogram percentiles against the exact percentile_cont of the raw rows."""
     out: dict = {}
     with psycopg.connect(url, autocommit=True) as conn:
-        views = [v for v in ANALYTICS if has_relation(conn, v)]
-        if not views:
-            raise Skip("views " + ", ".join(ANALYTICS) + " are missing")
-        ws = conn.execute(PICK_WORKSHOP).fetchone() if has_relation(conn, "workshop_stats") else None
-        if ws is None:
-            ws = conn.execute("SELECT workshop_id FROM sessions WHERE workshop_id IS NOT NULL LIMIT 1").fetchone()
-        if has_function(conn, "refresh_analytics"):
-            conn.execute("SELECT * FROM refresh_analytics()").fetchall()  # populate once before timing
-    if has_function_url(url, "refresh_analytics"):
-        out["refresh_analytics()"] = latency(url, "SELECT * FROM refresh_analytics()", lambda i: None, 5, st.reps,
-                                             budget_s=2.0)
-    for v in views:
-        where = ANALYTICS[v]
-        args = (ws[0],) if "%s" in where else None
-        out[v] = {
-            "full_scan": latency(url, f"SELECT * FROM {v}", lambda i: None, 20, st.reps, budget_s=2.0),
-            "filtered": latency(url, f"SELECT * FROM {v} WHERE {where}", lambda i, a=args: a, st.iterations,
-                                st.reps, budget_s=2.0),
-        }
-        out[v]["filtered"]["filter"] = where.replace("%s", str(ws[0]) if ws else "?")
-    for v in ANALYTICS:
-        if v not in views:
-            out[v] = {"skipped": "view is missing"}
+        require(conn, "refresh_analytics")
+        if not has_relation(conn, "workshop_session_analytics"):
+            raise Skip("view workshop_session_analytics is missing")
+        ws = busiest_workshop(conn)
+    out["drain_before"] = drain_analytics(url)
+    out["refresh_idle"] = latency(url, "SELECT * FROM refresh_analytics()", lambda i: None, st.iterations, st.reps)
+    reads = {}
+    for label, (sql, takes_ws) in BI_READS.items():
+        reads[label] = latency(url, sql, lambda i, a=((ws,) if takes_ws else None): a, st.iterations, st.reps,
+                               budget_s=3.0)
+        reads[label]["sql"] = sql.replace("%s", f"'{ws}'")
+    out["reads"] = reads
+    out["percentile_error"] = percentile_error(url)
     return out
+
+
+PCT_SAMPLE = """
+SELECT r.workshop_id, r.period_start, r.accepted_requests, r.median_accept_seconds, r.p90_accept_seconds,
+       x.median, x.p90
+FROM analytics_workshop_rollup AS r
+CROSS JOIN LATERAL (
+    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(EPOCH FROM q.accepted_at - q.created_at)) AS median,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(EPOCH FROM q.accepted_at - q.created_at)) AS p90
+    FROM session_requests AS q
+    WHERE q.workshop_id = r.workshop_id AND q.status = 'accepted'
+      AND q.created_at >= r.period_start::timestamp AT TIME ZONE 'UTC'
+      AND q.created_at < (r.period_start + interval '1 month')::timestamp AT TIME ZONE 'UTC'
+) AS x
+WHERE r.period_grain = 'month' AND r.accepted_requests > 0
+ORDER BY md5(r.workshop_id::text || r.period_start::text)
+LIMIT %s
+"""
+
+
+def percentile_error(url: str, n: int = 300) -> dict:
+    """Relative error of the rollups' median and p90 (histogram with buckets of 3 significant
+    digits, merged from days into months) against the exact percentile_cont of the raw rows,
+    on n workshop-months of the data."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(PCT_SAMPLE, (n,)).fetchall()
+    if not rows:
+        raise Skip("no accepted request in the rollups")
+    errs = {"median": [], "p90": []}
+    for _w, _p, _n, med, p90, xmed, xp90 in rows:
+        for key, got, want in (("median", med, xmed), ("p90", p90, xp90)):
+            errs[key].append(abs(got - want) / want if want else abs(got - want))
+    return {
+        "workshop_months": len(rows),
+        "accepted_requests": sum(r[2] for r in rows),
+        "median_max_rel_error": round(max(errs["median"]), 5),
+        "median_mean_rel_error": round(sum(errs["median"]) / len(rows), 6),
+        "p90_max_rel_error": round(max(errs["p90"]), 5),
+        "p90_mean_rel_error": round(sum(errs["p90"]) / len(rows), 6),
+    }
+
+
+def freshness(url: str, sizes: Sizes, st: Settings, log=print, interval: float = 5.0) -> dict:
+    """BI data age while fulfillment runs: pgbench runs fulfill_checkout (as in `fulfill`) while
+    the worker's job, refresh_analytics(), runs every `interval` seconds until the queue is
+    empty, and a reader samples twice a second the age of the oldest queued change (how old
+    the BI data is) and the BI reads' latency. Afterwards the views must equal a recount of
+    today's requests."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        require(conn, "refresh_analytics", "fulfill_checkout")
+        if sizes.workshops < 18:
+            raise Skip("needs at least 18 workshops (scale >= 0.009)")
+        ws = busiest_workshop(conn)
+    catch_up = drain_analytics(url)
+    seconds = max(30.0, 3 * st.seconds)
+    stop = threading.Event()
+    jobs: list[dict] = []
+    ages: list[float] = []
+    reads: list[float] = []
+    errors: list[str] = []
+
+    def job_loop():
+        try:
+            while not stop.is_set():
+                t0 = time.perf_counter()
+                d = drain_analytics(url)
+                d["seconds"] = round(time.perf_counter() - t0, 3)
+                jobs.append(d)
+                stop.wait(max(0.0, interval - d["seconds"]))
+        except Exception as exc:  # reported below
+            errors.append(repr(exc))
+
+    def sampler():
+        try:
+            with psycopg.connect(url, autocommit=True) as conn:
+                while not stop.is_set():
+                    age = conn.execute(
+                        "SELECT coalesce(extract(EPOCH FROM clock_timestamp() - min(logged_at)), 0) "
+                        "FROM analytics_changes").fetchone()[0]
+                    ages.append(float(age))
+                    for label, (sql, takes_ws) in BI_READS.items():
+                        if "full read" in label:
+                            continue
+                        t0 = time.perf_counter()
+                        conn.execute(sql, (ws,) if takes_ws else None, prepare=True).fetchall()
+                        reads.append(time.perf_counter() - t0)
+                    stop.wait(0.5)
+        except Exception as exc:  # reported below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=job_loop), threading.Thread(target=sampler)]
+    for t in threads:
+        t.start()
+    tag = f"benchfresh{uuid.uuid4().hex[:8]}"
+    try:
+        with RelayRunning(url):
+            res = pgb.run(url, clients=st.clients, seconds=seconds,
+                          script=FULFILL_SCRIPT.format(C=sizes.customers, W=sizes.workshops, tag=tag),
+                          defines={"i": 0})
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    if errors:
+        raise RuntimeError("freshness: " + errors[0])
+    check_fulfilled(url, tag, res["transactions"])
+    final = drain_analytics(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        bad = conn.execute(
+            """
+            SELECT count(*) FROM (
+                SELECT routing_type, count(*) AS n FROM session_requests
+                WHERE created_at >= current_date::timestamp AT TIME ZONE 'UTC' GROUP BY routing_type
+            ) AS raw
+            FULL JOIN (SELECT routing_type, requests FROM routing_effectiveness
+                       WHERE day = (now() AT TIME ZONE 'UTC')::date) AS v USING (routing_type)
+            WHERE raw.n IS DISTINCT FROM v.requests
+            """).fetchone()[0]
+    if bad:
+        raise WrongResult(f"analytics: routing_effectiveness of today differs from a recount for {bad} routing types")
+    busy = [j for j in jobs if j["changes"]]
+    per_s = [j["changes"] / j["seconds"] for j in busy if j["seconds"] > 0]
+    return {
+        "seconds": seconds,
+        "interval_s": interval,
+        "fulfill_tps": res["tps"],
+        "fulfill_p99_ms": res["p99_ms"],
+        "catch_up_before": catch_up,
+        "max_data_age_s": round(max(ages), 1) if ages else None,
+        "p50_data_age_s": round(sorted(ages)[len(ages) // 2], 1) if ages else None,
+        "job_runs": len(jobs),
+        "job_p50_s": round(sorted(j["seconds"] for j in jobs)[len(jobs) // 2], 3) if jobs else None,
+        "job_max_s": round(max(j["seconds"] for j in jobs), 3) if jobs else None,
+        "changes_per_run_max": max((j["changes"] for j in jobs), default=0),
+        "changes_applied_per_s": round(sorted(per_s)[len(per_s) // 2], 0) if per_s else None,
+        "bi_reads_during": summarize(reads) if reads else None,
+        "final_drain": final,
+        "views_equal_recount_today": True,
+    }
 
 
 def has_function_url(url: str, name: str) -> bool:
@@ -512,11 +714,12 @@ def offers(url: str, st: Settings) -> dict:
 def bulk_load(url: str, sizes: Sizes, st: Settings, rows: int = 20_000) -> dict:
     """Why the generator disables row triggers: the same batch of sessions, requests and reviews
     inserted with the schema's triggers and FK checks, then with session_replication_role = replica."""
-    from bench.generate import REQUESTS, REVIEWS, SESSIONS, fill
+    from bench.generate import REQUESTS, REVIEWS, SEQ_UUID, SESSIONS, fill
 
     out = {}
     base = sizes.sessions + 10_000_000  # ids beyond the dataset's
     with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(SEQ_UUID)
         for label, role in (("with_triggers", "origin"), ("replica_no_triggers", "replica")):
             reps = []
             for r in range(st.reps):

@@ -20,6 +20,15 @@ def _n(v) -> str:
     return f"{v:,.0f}" if isinstance(v, int | float) else "-"
 
 
+def _durability(r: dict) -> str:
+    d = r.get("durability") or {}
+    if not d:
+        return "Server settings: not recorded."
+    line = ", ".join(f"{k} = {d.get(k)}" for k in ("fsync", "synchronous_commit", "full_page_writes", "wal_sync_method"))
+    label = "PostgreSQL's durable defaults" if d.get("durable") else "NOT DURABLE: not comparable with durable figures"
+    return f"Server settings for every figure (project and pgbench alike): {line} ({label})."
+
+
 def render(r: dict) -> str:
     s, f, data = r["settings"], r["figures"], r["data"]
     main = f"x{s['scale']:g}"
@@ -31,6 +40,7 @@ def render(r: dict) -> str:
         f"run, every figure the median of {s['reps']} repetitions.",
         f"Machine: {m.get('nproc')} cores ({m.get('cpu')}), {m.get('memory')}; "
         f"{(r.get('versions', {}).get('postgres') or '').split(' on ')[0]}.",
+        _durability(r),
         "",
         "| measurement | result | baseline (same run) |",
         "|---|---|---|",
@@ -75,16 +85,24 @@ def render(r: dict) -> str:
         add(f"| `get_workshop_directory` deep page (offset {_n(dr['deep_page']['offset'])}) | {_lat(dr['deep_page'])} "
             f"| {floor} |")
     an = f.get("analytics") or {}
-    for view, d in an.items():
-        if not isinstance(d, dict):
-            continue
-        if "skipped" in d:
-            add(f"| `{view}` | skipped: {d['skipped']} | - |")
-        elif view == "refresh_analytics()":
-            add(f"| `refresh_analytics()` (both materialized views) | {_ms(d)} ms | {floor} |")
-        else:
-            add(f"| `{view}` full read ({_n(d['full_scan'].get('rows'))} rows) | {_ms(d['full_scan'])} ms | {floor} |")
-            add(f"| `{view}` BI filter `{d['filtered']['filter']}` | {_lat(d['filtered'])} | {floor} |")
+    if an:
+        ri = an.get("refresh_idle")
+        if ri:
+            add(f"| `refresh_analytics()` with nothing queued (the worker's job, every 5 s) | {_lat(ri)} | {floor} |")
+        for label, d in (an.get("reads") or {}).items():
+            add(f"| {label} ({_n(d.get('rows'))} rows) | {_lat(d)} | {floor} |")
+        pe = an.get("percentile_error")
+        if pe:
+            add(f"| histogram percentiles vs exact `percentile_cont`, {_n(pe['workshop_months'])} workshop-months "
+                f"({_n(pe['accepted_requests'])} accepted requests) | median max {pe['median_max_rel_error'] * 100:.2f} % "
+                f"(mean {pe['median_mean_rel_error'] * 100:.3f} %), p90 max {pe['p90_max_rel_error'] * 100:.2f} % "
+                f"(mean {pe['p90_mean_rel_error'] * 100:.3f} %) relative | exact recount |")
+    fr = f.get("analytics_freshness")
+    if fr:
+        add(f"| BI data age while `fulfill_checkout` runs ({fr['seconds']:g} s, {_n(fr['fulfill_tps'])} tps), job every "
+            f"{fr['interval_s']:g} s | max {fr['max_data_age_s']} s (p50 {fr['p50_data_age_s']} s); job p50 {fr['job_p50_s']} s, "
+            f"max {fr['job_max_s']} s, up to {_n(fr['changes_per_run_max'])} changes a run; BI reads during: "
+            f"{_lat(fr.get('bi_reads_during'))}; views equal a recount: yes | goal: at most 60 s |")
     py = f.get("plpython")
     if py:
         for lang in ("sql", "plpgsql", "plpython"):
@@ -99,9 +117,19 @@ def render(r: dict) -> str:
                 f"same rows in plain SQL p50 {_ms(sq)} ms; {floor} |")
     e2 = f.get("e2e_webhooks")
     if e2:
+        bh = e2.get("baseline_healthz") or {}
+        base = (f"same gunicorn and client on `GET /healthz` (no database, no Stripe): {_n(bh.get('requests_per_s'))} "
+                f"requests/s, {_lat(bh)}; ratio {e2.get('ratio_to_baseline', 0):.2f}" if bh else tpcb)
         add(f"| webhooks end to end: gunicorn ({e2['gunicorn_workers']} workers) + Stripe fake, {s['clients']} "
             f"clients, {_n(e2['deliveries'])} deliveries (10 % duplicates) | {_n(e2['events_per_s'])} deliveries/s, "
-            f"{_lat(e2)}; one session per event: yes | {tpcb} |")
+            f"{_lat(e2)}; one session per event: yes | {base} |")
+        bd = e2.get("breakdown") or {}
+        if bd:
+            add(f"| a webhook's parts, each alone (p50): signature + JSON {_ms(bd['verify_and_parse'])} ms; Stripe "
+                f"re-fetch {_ms(bd['stripe_refetch_keepalive'])} ms on a kept-alive connection, "
+                f"{_ms(bd['stripe_refetch_new_connection'])} ms on a new one; `handle_checkout_event` "
+                f"{_ms(bd['db_handle_checkout_event'])} ms | {_n(e2.get('stripe_connections'))} connections to the fake "
+                f"for {_n(e2.get('stripe_retrievals'))} re-fetches | - |")
     lv = f.get("live_offers")
     if lv:
         add(f"| live offers: paid webhook -> `created` event at each of {_n(lv['clients'])} connected SSE clients "
@@ -122,13 +150,16 @@ def render(r: dict) -> str:
     for page in ("first_page", "deep_page"):
         vals = [((f.get("directory") or {}).get(k) or {}).get(page) for k in scales]
         rows.append((f"`get_workshop_directory` {page.replace('_', ' ')}", vals))
+    vals = [(f.get("offers_by_scale") or {}).get(k) for k in scales]
+    rows.append(("`get_mechanic_offers` (limit 50)", vals))
     if any(any(v for v in vals) for _, vals in rows):
         lines += ["", "Latency as the data grows (p50 ms; sessions: "
                   + ", ".join(f"{k} = {_n((data.get(k) or {}).get('sizes', {}).get('sessions'))}" for k in scales) + ")",
                   "", "| query | " + " | ".join(scales) + f" | growth {scales[0]} -> {scales[-1]} |",
                   "|---|" + "---|" * (len(scales) + 1)]
         for label, vals in rows:
-            cells = [_ms(v) + (f" ({_n(v['rows'])} rows)" if v and "mechanics" in label and "rows" in v else "")
+            cells = [_ms(v) + (f" ({_n(v['rows'])} rows)" if v and "mechanics_for" in label and "rows" in v else "")
+                     + (f" ({_n(v['pending_requests'])} pending)" if v and "offers" in label else "")
                      for v in vals]
             growth = "-"
             have = [v for v in vals if v and v.get("p50_ms")]

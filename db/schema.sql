@@ -246,6 +246,553 @@ $$;
 COMMENT ON FUNCTION public.accept_session_request(p_request_id uuid, p_mechanic_id uuid) IS 'Race-safe accept by one conditional UPDATE; raises SR400/SR403/SR404/SR409 with the reason when it cannot.';
 
 --
+-- Name: analytics_bucket(double precision); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.analytics_bucket(p_seconds double precision) RETURNS double precision
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    -- In double precision (a numeric log costs ~35 us a call): scale to 3 integer digits,
+    -- round, scale back by an exact power of ten (dividing two exact numbers rounds
+    -- correctly, so 12.3 is the same double as the literal 12.3).
+    SELECT CASE
+        WHEN p_seconds IS NULL THEN NULL
+        WHEN p_seconds <= 0 THEN 0::double precision
+        WHEN floor(log(p_seconds)) >= 2
+            THEN round(p_seconds / 10 ^ (floor(log(p_seconds)) - 2)) * 10 ^ (floor(log(p_seconds)) - 2)
+        ELSE round(p_seconds * 10 ^ (2 - floor(log(p_seconds)))) / 10 ^ (2 - floor(log(p_seconds)))
+    END
+$$;
+
+--
+-- Name: FUNCTION analytics_bucket(p_seconds double precision); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.analytics_bucket(p_seconds double precision) IS 'Histogram bucket of a time to accept: the seconds rounded to 3 significant digits (at most 0.5 % off).';
+
+--
+-- Name: analytics_changes_reviews_trg(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.analytics_changes_reviews_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO analytics_changes (workshop_id, created_at)
+        SELECT s.workshop_id, s.created_at
+        FROM sessions AS s
+        WHERE s.id = OLD.session_id AND s.workshop_id IS NOT NULL
+        FOR SHARE;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO analytics_changes (workshop_id, created_at)
+        SELECT s.workshop_id, s.created_at
+        FROM sessions AS s
+        WHERE s.id = NEW.session_id AND s.workshop_id IS NOT NULL
+        FOR SHARE;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: analytics_changes_session_requests_trg(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.analytics_changes_session_requests_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, routing_type, created_at)
+        VALUES (NEW.workshop_id, NEW.preferred_workshop_id, NEW.routing_type, NEW.created_at);
+    END IF;
+    IF TG_OP = 'DELETE' OR (
+        TG_OP = 'UPDATE'
+        AND (OLD.workshop_id, OLD.preferred_workshop_id, OLD.routing_type, OLD.created_at)
+        IS DISTINCT FROM (NEW.workshop_id, NEW.preferred_workshop_id, NEW.routing_type, NEW.created_at)
+    ) THEN
+        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, routing_type, created_at)
+        VALUES (OLD.workshop_id, OLD.preferred_workshop_id, OLD.routing_type, OLD.created_at);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: analytics_changes_sessions_trg(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.analytics_changes_sessions_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, created_at)
+        VALUES (NEW.workshop_id, NEW.preferred_workshop_id, NEW.created_at);
+    END IF;
+    IF TG_OP = 'DELETE' OR (
+        TG_OP = 'UPDATE'
+        AND (OLD.workshop_id, OLD.preferred_workshop_id, OLD.created_at)
+        IS DISTINCT FROM (NEW.workshop_id, NEW.preferred_workshop_id, NEW.created_at)
+    ) THEN
+        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, created_at)
+        VALUES (OLD.workshop_id, OLD.preferred_workshop_id, OLD.created_at);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: analytics_rollups_rebuild(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.analytics_rollups_rebuild() RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    SET enable_nestloop TO 'off'
+    AS $$
+DECLARE
+    v_first date;
+    v_last date;
+    v_workshops uuid[];
+    v_rows bigint := 0;
+BEGIN
+    LOCK TABLE analytics_changes, analytics_workshop_rollup, analytics_routing_rollup IN EXCLUSIVE MODE;
+    DELETE FROM analytics_changes;
+    DELETE FROM analytics_workshop_rollup;
+    DELETE FROM analytics_routing_rollup;
+    SELECT
+        date_trunc('day', min(t.created_at) AT TIME ZONE 'UTC')::date,
+        date_trunc('day', max(t.created_at) AT TIME ZONE 'UTC')::date
+    INTO v_first, v_last
+    FROM (
+        SELECT min(s.created_at) AS created_at FROM sessions AS s
+        UNION ALL SELECT max(s.created_at) FROM sessions AS s
+        UNION ALL SELECT min(r.created_at) FROM session_requests AS r
+        UNION ALL SELECT max(r.created_at) FROM session_requests AS r
+    ) AS t;
+    IF v_first IS NULL THEN
+        RETURN 0;
+    END IF;
+    v_workshops := ARRAY(SELECT o.id FROM organizations AS o);
+    -- All grains in one pass over the base tables (cheaper than merging millions of days;
+    -- refresh_analytics merges, and the property test holds both equal to a recount).
+    v_rows := v_rows + analytics_workshop_recount(ARRAY['day', 'week', 'month'], v_first, v_last, v_workshops);
+    v_rows := v_rows + analytics_routing_recount(
+        v_first, v_last, ARRAY['workshop_only', 'hybrid', 'broadcast']
+    );
+    RETURN v_rows;
+END
+$$;
+
+--
+-- Name: FUNCTION analytics_rollups_rebuild(); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.analytics_rollups_rebuild() IS 'Recounts analytics_workshop_rollup and analytics_routing_rollup from scratch and empties analytics_changes; returns the rollup rows written. Owner only.';
+
+--
+-- Name: analytics_rollups_truncate_trg(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.analytics_rollups_truncate_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM analytics_rollups_rebuild();
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: analytics_routing_recount(date, date, text[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_from timestamptz := p_first_day::timestamp AT TIME ZONE 'UTC';
+    v_to timestamptz := (p_last_day + 1)::timestamp AT TIME ZONE 'UTC';
+    v_rows integer;
+BEGIN
+    DELETE FROM analytics_routing_rollup AS r
+    WHERE r.routing_type = ANY(p_types) AND r.day BETWEEN p_first_day AND p_last_day;
+
+    INSERT INTO analytics_routing_rollup (
+        routing_type, day, requests, accepted, expired, cancelled, pending, escalated,
+        accepted_outside_preferred, preferred_accepted, preferred_closed,
+        median_accept_seconds, p90_accept_seconds, p99_accept_seconds
+    )
+    SELECT
+        sr.routing_type,
+        date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date AS day,
+        count(*) AS requests,
+        count(*) FILTER (WHERE sr.status = 'accepted') AS accepted,
+        count(*) FILTER (WHERE sr.status = 'expired') AS expired,
+        count(*) FILTER (WHERE sr.status = 'cancelled') AS cancelled,
+        count(*) FILTER (WHERE sr.status = 'pending') AS pending,
+        count(*) FILTER (WHERE sr.escalated_at IS NOT NULL) AS escalated,
+        count(*) FILTER (
+            WHERE sr.status = 'accepted' AND sr.preferred_workshop_id IS NOT NULL
+            AND sr.workshop_id IS DISTINCT FROM sr.preferred_workshop_id
+        ) AS accepted_outside_preferred,
+        count(*) FILTER (WHERE sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id)
+        AS preferred_accepted,
+        count(*) FILTER (WHERE sr.preferred_workshop_id IS NOT NULL AND sr.status IN ('accepted', 'expired'))
+        AS preferred_closed,
+        percentile_cont(0.5) WITHIN GROUP (
+            ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
+        ) AS median_accept_seconds,
+        percentile_cont(0.9) WITHIN GROUP (
+            ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
+        ) AS p90_accept_seconds,
+        percentile_cont(0.99) WITHIN GROUP (
+            ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
+        ) AS p99_accept_seconds
+    FROM session_requests AS sr
+    WHERE sr.routing_type = ANY(p_types) AND sr.created_at >= v_from AND sr.created_at < v_to
+    GROUP BY sr.routing_type, date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    RETURN v_rows;
+END
+$$;
+
+--
+-- Name: FUNCTION analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]) IS 'Internal: recounts analytics_routing_rollup for these routing types and UTC days from session_requests.';
+
+--
+-- Name: analytics_workshop_merge(text, date, date, uuid[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_first date;
+    v_end date;
+    v_rows integer;
+BEGIN
+    IF p_grain IS NULL OR p_grain NOT IN ('week', 'month') THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'grain must be week or month', COLUMN = 'grain';
+    END IF;
+    v_first := date_trunc(p_grain, p_first_day::timestamp)::date;
+    v_end := (date_trunc(p_grain, p_last_day::timestamp) + make_interval(
+        days => CASE WHEN p_grain = 'week' THEN 7 ELSE 0 END,
+        months => CASE WHEN p_grain = 'month' THEN 1 ELSE 0 END
+    ))::date;
+
+    DELETE FROM analytics_workshop_rollup AS r
+    WHERE
+        r.period_grain = p_grain
+        AND r.workshop_id = ANY(p_workshops)
+        AND r.period_start >= v_first AND r.period_start < v_end;
+
+    WITH days AS (
+        SELECT
+            r.*,
+            date_trunc(p_grain, r.period_start::timestamp)::date AS merged_start
+        FROM analytics_workshop_rollup AS r
+        WHERE
+            r.period_grain = 'day'
+            AND r.workshop_id = ANY(p_workshops)
+            AND r.period_start >= v_first AND r.period_start < v_end
+    ),
+
+    sums AS (
+        SELECT
+            d.workshop_id,
+            d.merged_start,
+            sum(d.sessions_served) AS sessions_served,
+            sum(d.preferred_sessions) AS preferred_sessions,
+            sum(d.preferred_requests) AS preferred_requests,
+            sum(d.preferred_requests_closed) AS preferred_requests_closed,
+            sum(d.preferred_served_by_self) AS preferred_served_by_self,
+            sum(d.revenue_minor) AS revenue_minor,
+            sum(d.review_count) AS review_count,
+            sum(d.rating_sum) AS rating_sum,
+            sum(d.accepted_requests) AS accepted_requests
+        FROM days AS d
+        GROUP BY d.workshop_id, d.merged_start
+    ),
+
+    currencies AS (
+        SELECT
+            d.workshop_id,
+            d.merged_start,
+            array_remove(ARRAY[min(c.currency), nullif(max(c.currency), min(c.currency))], NULL) AS revenue_currencies
+        FROM days AS d
+        CROSS JOIN LATERAL unnest(d.revenue_currencies) AS c (currency)
+        GROUP BY d.workshop_id, d.merged_start
+    ),
+
+    buckets AS (
+        SELECT d.workshop_id, d.merged_start, h.bucket, sum(h.n)::integer AS n
+        FROM days AS d
+        CROSS JOIN LATERAL unnest(d.accept_buckets, d.accept_counts) AS h (bucket, n)
+        GROUP BY d.workshop_id, d.merged_start, h.bucket
+    ),
+
+    hist AS (
+        SELECT
+            b.workshop_id,
+            b.merged_start,
+            array_agg(b.bucket ORDER BY b.bucket) AS buckets,
+            array_agg(b.n ORDER BY b.bucket) AS counts
+        FROM buckets AS b
+        GROUP BY b.workshop_id, b.merged_start
+    ),
+
+    pct AS (
+        SELECT
+            b.workshop_id,
+            b.merged_start,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY b.bucket) AS median_accept_seconds,
+            percentile_cont(0.9) WITHIN GROUP (ORDER BY b.bucket) AS p90_accept_seconds
+        FROM buckets AS b
+        CROSS JOIN LATERAL generate_series(1, b.n) AS copies (i)
+        GROUP BY b.workshop_id, b.merged_start
+    )
+
+    INSERT INTO analytics_workshop_rollup (
+        workshop_id, period_grain, period_start, sessions_served, preferred_sessions, preferred_requests,
+        preferred_requests_closed, preferred_served_by_self, revenue_minor, revenue_currencies, review_count,
+        rating_sum, accepted_requests, accept_buckets, accept_counts, median_accept_seconds, p90_accept_seconds
+    )
+    SELECT
+        s.workshop_id,
+        p_grain,
+        s.merged_start,
+        s.sessions_served,
+        s.preferred_sessions,
+        s.preferred_requests,
+        s.preferred_requests_closed,
+        s.preferred_served_by_self,
+        s.revenue_minor,
+        coalesce(c.revenue_currencies, '{}'),
+        s.review_count,
+        s.rating_sum,
+        s.accepted_requests,
+        coalesce(h.buckets, '{}'),
+        coalesce(h.counts, '{}'),
+        p.median_accept_seconds,
+        p.p90_accept_seconds
+    FROM sums AS s
+    LEFT JOIN currencies AS c ON s.workshop_id = c.workshop_id AND s.merged_start = c.merged_start
+    LEFT JOIN hist AS h ON s.workshop_id = h.workshop_id AND s.merged_start = h.merged_start
+    LEFT JOIN pct AS p ON s.workshop_id = p.workshop_id AND s.merged_start = p.merged_start;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    RETURN v_rows;
+END
+$$;
+
+--
+-- Name: FUNCTION analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]) IS 'Internal: rebuilds week or month rows of analytics_workshop_rollup by merging their day rows (histograms included).';
+
+--
+-- Name: analytics_workshop_recount(text[], date, date, uuid[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_from timestamptz;
+    v_to timestamptz;
+    v_rows integer;
+BEGIN
+    IF cardinality(p_grains) IS NULL OR cardinality(p_grains) = 0
+        OR NOT p_grains <@ ARRAY['day', 'week', 'month'] THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'grains must be day, week or month', COLUMN = 'grain';
+    END IF;
+    SELECT
+        min(date_trunc(g.grain, p_first_day::timestamp) AT TIME ZONE 'UTC'),
+        max((date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval) AT TIME ZONE 'UTC')
+    INTO v_from, v_to
+    FROM unnest(p_grains) AS g (grain);
+    DELETE FROM analytics_workshop_rollup AS r
+    USING unnest(p_grains) AS g (grain)
+    WHERE
+        r.period_grain = g.grain
+        AND r.workshop_id = ANY(p_workshops)
+        AND r.period_start >= date_trunc(g.grain, p_first_day::timestamp)::date
+        AND r.period_start < (date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval)::date;
+
+    WITH facts AS (
+        -- Sessions served by the workshop (with their review, if any).
+        SELECT
+            s.workshop_id,
+            s.created_at,
+            1 AS served,
+            0 AS preferred_session,
+            0 AS preferred_request,
+            0 AS preferred_closed,
+            0 AS preferred_self,
+            CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.amount_total_minor END AS revenue_minor,
+            CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.currency END AS revenue_currency,
+            r.rating,
+            NULL::double precision AS accept_bucket
+        FROM sessions AS s
+        LEFT JOIN reviews AS r ON s.id = r.session_id
+        WHERE s.workshop_id = ANY(p_workshops) AND s.created_at >= v_from AND s.created_at < v_to
+
+        UNION ALL
+
+        -- Sessions whose customer chose the workshop.
+        SELECT
+            s.preferred_workshop_id, s.created_at, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL
+        FROM sessions AS s
+        WHERE s.preferred_workshop_id = ANY(p_workshops) AND s.created_at >= v_from AND s.created_at < v_to
+
+        UNION ALL
+
+        -- Requests that named the workshop as preferred.
+        SELECT
+            sr.preferred_workshop_id,
+            sr.created_at,
+            0,
+            0,
+            1,
+            (sr.status IN ('accepted', 'expired'))::integer,
+            coalesce(sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id, FALSE)::integer,
+            NULL,
+            NULL,
+            NULL,
+            NULL
+        FROM session_requests AS sr
+        WHERE sr.preferred_workshop_id = ANY(p_workshops) AND sr.created_at >= v_from AND sr.created_at < v_to
+
+        UNION ALL
+
+        -- Requests the workshop's mechanics accepted: time to accept.
+        SELECT
+            sr.workshop_id,
+            sr.created_at,
+            0,
+            0,
+            0,
+            0,
+            0,
+            NULL,
+            NULL,
+            NULL,
+            analytics_bucket(extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision)
+        FROM session_requests AS sr
+        WHERE
+            sr.status = 'accepted'
+            AND sr.workshop_id = ANY(p_workshops) AND sr.created_at >= v_from AND sr.created_at < v_to
+    ),
+
+    grains AS (
+        SELECT
+            g.grain,
+            date_trunc(g.grain, p_first_day::timestamp) AT TIME ZONE 'UTC' AS t0,
+            (date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval) AT TIME ZONE 'UTC' AS t1
+        FROM unnest(p_grains) AS g (grain)
+    ),
+
+    -- One copy of each fact per grain whose periods it falls in.
+    dated AS (
+        SELECT
+            f.*,
+            g.grain,
+            date_trunc(g.grain, f.created_at AT TIME ZONE 'UTC')::date AS day
+        FROM facts AS f
+        INNER JOIN grains AS g ON f.created_at >= g.t0 AND f.created_at < g.t1
+    ),
+
+    hist AS (
+        SELECT
+            h.workshop_id,
+            h.grain,
+            h.day,
+            array_agg(h.accept_bucket ORDER BY h.accept_bucket) AS buckets,
+            array_agg(h.n ORDER BY h.accept_bucket) AS counts
+        FROM (
+            SELECT d.workshop_id, d.grain, d.day, d.accept_bucket, count(*)::integer AS n
+            FROM dated AS d
+            WHERE d.accept_bucket IS NOT NULL
+            GROUP BY d.workshop_id, d.grain, d.day, d.accept_bucket
+        ) AS h
+        GROUP BY h.workshop_id, h.grain, h.day
+    ),
+
+    agg AS (
+        SELECT
+            d.workshop_id,
+            d.grain,
+            d.day,
+            sum(d.served) AS sessions_served,
+            sum(d.preferred_session) AS preferred_sessions,
+            sum(d.preferred_request) AS preferred_requests,
+            sum(d.preferred_closed) AS preferred_requests_closed,
+            sum(d.preferred_self) AS preferred_served_by_self,
+            coalesce(sum(d.revenue_minor), 0) AS revenue_minor,
+            -- lowest and highest currency: one element when single, two when mixed (no sort)
+            array_remove(
+                ARRAY[min(d.revenue_currency), nullif(max(d.revenue_currency), min(d.revenue_currency))], NULL
+            ) AS revenue_currencies,
+            count(d.rating) AS review_count,
+            coalesce(sum(d.rating), 0) AS rating_sum,
+            count(d.accept_bucket) AS accepted_requests,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY d.accept_bucket) AS median_accept_seconds,
+            percentile_cont(0.9) WITHIN GROUP (ORDER BY d.accept_bucket) AS p90_accept_seconds
+        FROM dated AS d
+        GROUP BY d.workshop_id, d.grain, d.day
+    )
+
+    INSERT INTO analytics_workshop_rollup (
+        workshop_id, period_grain, period_start, sessions_served, preferred_sessions, preferred_requests,
+        preferred_requests_closed, preferred_served_by_self, revenue_minor, revenue_currencies, review_count,
+        rating_sum, accepted_requests, accept_buckets, accept_counts, median_accept_seconds, p90_accept_seconds
+    )
+    SELECT
+        a.workshop_id,
+        a.grain,
+        a.day,
+        a.sessions_served,
+        a.preferred_sessions,
+        a.preferred_requests,
+        a.preferred_requests_closed,
+        a.preferred_served_by_self,
+        a.revenue_minor,
+        a.revenue_currencies,
+        a.review_count,
+        a.rating_sum,
+        a.accepted_requests,
+        coalesce(h.buckets, '{}'),
+        coalesce(h.counts, '{}'),
+        a.median_accept_seconds,
+        a.p90_accept_seconds
+    FROM agg AS a
+    LEFT JOIN hist AS h ON a.workshop_id = h.workshop_id AND a.grain = h.grain AND a.day = h.day;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    RETURN v_rows;
+END
+$$;
+
+--
+-- Name: FUNCTION analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]) IS 'Internal: recounts the rows of some grains of analytics_workshop_rollup for these workshops and periods from the base tables.';
+
+--
 -- Name: checkout_purchases; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -764,16 +1311,19 @@ BEGIN
         v_settings := ROW(TRUE, 60, 600, 1800, v_now)::routing_settings;
     END IF;
 
-    -- Candidates now (routing_available_mechanics is the eligibility rule).
+    -- Candidates now, from the maintained counts (routing_mechanic_eligible is the rule):
+    -- the preferred workshop's, which validate_routing_choice found active, and everyone's.
+    v_preferred := 0;
+    IF p_preferred_workshop_id IS NOT NULL THEN
+        SELECT ws.available_mechanics INTO v_preferred
+        FROM workshop_stats AS ws WHERE ws.workshop_id = p_preferred_workshop_id;
+        v_preferred := coalesce(v_preferred, 0);
+    END IF;
     IF v_type = 'workshop_only' THEN
-        SELECT count(*)::integer INTO v_total
-        FROM routing_available_mechanics AS a
-        WHERE a.workshop_id = p_preferred_workshop_id;
-        v_preferred := v_total;
+        v_total := v_preferred;
     ELSE
-        SELECT count(*)::integer, (count(*) FILTER (WHERE a.workshop_id = p_preferred_workshop_id))::integer
-        INTO v_total, v_preferred
-        FROM routing_available_mechanics AS a;
+        SELECT rc.eligible_mechanics INTO v_total FROM routing_candidates AS rc;
+        v_total := coalesce(v_total, 0);
     END IF;
 
     IF v_type = 'hybrid' THEN
@@ -1894,38 +2444,109 @@ $$;
 COMMENT ON FUNCTION public.mechanic_state_truncate_trg() IS 'Trigger: after a TRUNCATE of sessions or mechanic_availability, recounts the mechanics'' state (mechanic_state_rebuild).';
 
 --
--- Name: refresh_analytics(); Type: FUNCTION; Schema: public; Owner: -
+-- Name: refresh_analytics(integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.refresh_analytics() RETURNS TABLE(materialized_view text, was_concurrent boolean, row_count bigint)
+CREATE FUNCTION public.refresh_analytics(p_max_changes integer DEFAULT 100000) RETURNS TABLE(ran boolean, changes bigint, workshop_days integer, routing_days integer, more boolean)
     LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-    v_name text;
-    v_populated boolean;
+    v_changes bigint;
+    v_ws uuid[];
+    v_ws_days date[];
+    v_types text[];
+    v_type_days date[];
+    v_day date;
+    v_period date;
+    v_workshop_days integer := 0;
+    v_routing_days integer := 0;
 BEGIN
-    FOREACH v_name IN ARRAY ARRAY['workshop_session_analytics_mv', 'routing_effectiveness_mv'] LOOP
-        SELECT mv.ispopulated INTO v_populated
-        FROM pg_matviews AS mv
-        WHERE mv.schemaname = 'public' AND mv.matviewname = v_name;
-        IF v_populated THEN
-            EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY public.%I', v_name);
-        ELSE
-            EXECUTE format('REFRESH MATERIALIZED VIEW public.%I', v_name);
-        END IF;
-        materialized_view := v_name;
-        was_concurrent := coalesce(v_populated, FALSE);
-        EXECUTE format('SELECT count(*) FROM public.%I', v_name) INTO row_count;
-        RETURN NEXT;
+    IF p_max_changes IS NULL OR p_max_changes < 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'max_changes must be >= 1', COLUMN = 'max_changes';
+    END IF;
+    IF NOT pg_try_advisory_xact_lock(hashtext('ssr.refresh_analytics')) THEN
+        RETURN QUERY SELECT FALSE, 0::bigint, 0, 0, FALSE;
+        RETURN;
+    END IF;
+
+    WITH taken AS (
+        DELETE FROM analytics_changes AS c
+        WHERE c.id IN (SELECT q.id FROM analytics_changes AS q ORDER BY q.id LIMIT p_max_changes)
+        RETURNING c.workshop_id, c.preferred_workshop_id, c.routing_type, c.created_at
+    ),
+
+    workshop_keys AS (
+        SELECT DISTINCT
+            k.workshop_id,
+            date_trunc('day', t.created_at AT TIME ZONE 'UTC')::date AS day
+        FROM taken AS t
+        CROSS JOIN LATERAL (VALUES (t.workshop_id), (t.preferred_workshop_id)) AS k (workshop_id)
+        WHERE k.workshop_id IS NOT NULL
+    ),
+
+    routing_keys AS (
+        SELECT DISTINCT
+            t.routing_type,
+            date_trunc('day', t.created_at AT TIME ZONE 'UTC')::date AS day
+        FROM taken AS t
+        WHERE t.routing_type IS NOT NULL
+    )
+
+    SELECT
+        (SELECT count(*) FROM taken),
+        (SELECT array_agg(w.workshop_id ORDER BY w.day) FROM workshop_keys AS w),
+        (SELECT array_agg(w.day ORDER BY w.day) FROM workshop_keys AS w),
+        (SELECT array_agg(r.routing_type ORDER BY r.day) FROM routing_keys AS r),
+        (SELECT array_agg(r.day ORDER BY r.day) FROM routing_keys AS r)
+    INTO v_changes, v_ws, v_ws_days, v_types, v_type_days;
+
+    -- Day rows: one recount per touched day, for the workshops touched that day.
+    FOR v_day IN SELECT DISTINCT d FROM unnest(v_ws_days) AS d ORDER BY d LOOP
+        v_workshop_days := v_workshop_days + analytics_workshop_recount(
+            ARRAY['day'], v_day, v_day,
+            ARRAY(SELECT k.w FROM unnest(v_ws, v_ws_days) AS k (w, d) WHERE k.d = v_day)
+        );
     END LOOP;
+    -- Weeks and months: merged from the day rows, for the workshops touched in them.
+    FOR v_period IN
+        SELECT DISTINCT date_trunc('week', d::timestamp)::date FROM unnest(v_ws_days) AS d
+    LOOP
+        PERFORM analytics_workshop_merge(
+            'week', v_period, v_period,
+            ARRAY(
+                SELECT DISTINCT k.w FROM unnest(v_ws, v_ws_days) AS k (w, d)
+                WHERE date_trunc('week', k.d::timestamp)::date = v_period
+            )
+        );
+    END LOOP;
+    FOR v_period IN
+        SELECT DISTINCT date_trunc('month', d::timestamp)::date FROM unnest(v_ws_days) AS d
+    LOOP
+        PERFORM analytics_workshop_merge(
+            'month', v_period, v_period,
+            ARRAY(
+                SELECT DISTINCT k.w FROM unnest(v_ws, v_ws_days) AS k (w, d)
+                WHERE date_trunc('month', k.d::timestamp)::date = v_period
+            )
+        );
+    END LOOP;
+    FOR v_day IN SELECT DISTINCT d FROM unnest(v_type_days) AS d ORDER BY d LOOP
+        v_routing_days := v_routing_days + analytics_routing_recount(
+            v_day, v_day,
+            ARRAY(SELECT k.t FROM unnest(v_types, v_type_days) AS k (t, d) WHERE k.d = v_day)
+        );
+    END LOOP;
+
+    RETURN QUERY SELECT TRUE, v_changes, v_workshop_days, v_routing_days, v_changes >= p_max_changes;
 END
 $$;
 
 --
--- Name: FUNCTION refresh_analytics(); Type: COMMENT; Schema: public; Owner: -
+-- Name: FUNCTION refresh_analytics(p_max_changes integer); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.refresh_analytics() IS 'Refreshes workshop_session_analytics_mv and routing_effectiveness_mv (CONCURRENTLY when populated); returns one row per view. Owner only (not executable by analytics or PUBLIC).';
+COMMENT ON FUNCTION public.refresh_analytics(p_max_changes integer) IS 'The analytics job: applies up to p_max_changes queued changes to the rollups the BI views read (run every few seconds; concurrent runs skip). Returns ran, changes, workshop_days, routing_days, more. Owner only.';
 
 --
 -- Name: reviews; Type: TABLE; Schema: public; Owner: -
@@ -2074,7 +2695,7 @@ DECLARE
     v_candidates integer;
 BEGIN
     IF NEW.escalated_at IS NOT NULL AND OLD.escalated_at IS NULL AND NEW.status = 'pending' THEN
-        SELECT count(*)::integer INTO v_candidates FROM routing_available_mechanics;
+        SELECT rc.eligible_mechanics INTO v_candidates FROM routing_candidates AS rc;
         INSERT INTO routing_events (request_id, event_type, workshop_id, detail)
         VALUES (
             NEW.id, 'escalated', NEW.preferred_workshop_id,
@@ -2136,6 +2757,32 @@ $$;
 --
 
 COMMENT ON FUNCTION public.routing_audit_request() IS 'Trigger: records escalated/accepted/expired/cancelled in routing_events and announces them through routing_outbox.';
+
+--
+-- Name: routing_candidates_organizations_trg(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.routing_candidates_organizations_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_delta integer;
+BEGIN
+    PERFORM 1 FROM workshop_stats AS ws WHERE ws.workshop_id = NEW.id FOR UPDATE;
+    SELECT coalesce(sum(
+        routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, NEW.status)::integer
+        - routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, OLD.status)::integer
+    ), 0)::integer
+    INTO v_delta
+    FROM mechanics AS m
+    WHERE m.workshop_id = NEW.id;
+    IF v_delta <> 0 THEN
+        UPDATE routing_candidates SET eligible_mechanics = eligible_mechanics + v_delta;
+    END IF;
+    RETURN NULL;
+END
+$$;
 
 --
 -- Name: routing_current_customer_id(); Type: FUNCTION; Schema: public; Owner: -
@@ -2235,6 +2882,25 @@ $$;
 COMMENT ON FUNCTION public.routing_events_append_only() IS 'Trigger: refuses UPDATE and DELETE on routing_events.';
 
 --
+-- Name: routing_mechanic_eligible(text, boolean, uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.routing_mechanic_eligible(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT
+        p_status = 'active'
+        AND p_is_available
+        AND (p_workshop_id IS NULL OR p_workshop_status IS NOT DISTINCT FROM 'active')
+$$;
+
+--
+-- Name: FUNCTION routing_mechanic_eligible(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.routing_mechanic_eligible(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text) IS 'The routing eligibility rule: active, available, independent or of an active workshop. The only copy of the rule.';
+
+--
 -- Name: routing_offer_score(text, uuid, timestamp with time zone, uuid, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2260,25 +2926,6 @@ $$;
 --
 
 COMMENT ON FUNCTION public.routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone) IS 'Priority score of a request for a mechanic of the given workshop at a given time; NULL when not offered to them.';
-
---
--- Name: routing_outbox_notify(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.routing_outbox_notify() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    PERFORM pg_notify(NEW.channel, (NEW.payload || jsonb_build_object('outbox_id', NEW.id))::text);
-    RETURN NULL;
-END
-$$;
-
---
--- Name: FUNCTION routing_outbox_notify(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.routing_outbox_notify() IS 'Trigger: sends a new routing_outbox row with pg_notify (payload plus outbox_id).';
 
 --
 -- Name: routing_outbox_prune(interval); Type: FUNCTION; Schema: public; Owner: -
@@ -2308,6 +2955,48 @@ $$;
 COMMENT ON FUNCTION public.routing_outbox_prune(p_keep interval) IS 'Deletes routing_outbox rows older than p_keep (default 7 days); returns the count. SR400 for a negative or NULL interval.';
 
 --
+-- Name: routing_outbox_relay(integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.routing_outbox_relay(p_limit integer DEFAULT 1000) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_ids bigint[];
+    v_row record;
+BEGIN
+    IF p_limit IS NULL OR p_limit < 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'limit must be >= 1', COLUMN = 'limit';
+    END IF;
+    v_ids := ARRAY(
+        SELECT o.id
+        FROM routing_outbox AS o
+        WHERE o.notified_at IS NULL
+        ORDER BY o.id
+        LIMIT p_limit
+        FOR UPDATE SKIP LOCKED
+    );
+    IF cardinality(v_ids) = 0 THEN
+        RETURN 0;
+    END IF;
+    FOR v_row IN
+        SELECT o.id, o.channel, o.payload FROM routing_outbox AS o WHERE o.id = ANY(v_ids) ORDER BY o.id
+    LOOP
+        PERFORM pg_notify(v_row.channel, (v_row.payload || jsonb_build_object('outbox_id', v_row.id))::text);
+    END LOOP;
+    UPDATE routing_outbox AS o SET notified_at = clock_timestamp() WHERE o.id = ANY(v_ids);
+    RETURN cardinality(v_ids);
+END
+$$;
+
+--
+-- Name: FUNCTION routing_outbox_relay(p_limit integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.routing_outbox_relay(p_limit integer) IS 'Sends committed routing_outbox rows not sent yet with pg_notify (payload plus outbox_id), in order, and marks them; returns how many. Run every 100 ms by the worker.';
+
+--
 -- Name: routing_outbox; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2319,6 +3008,7 @@ CREATE TABLE public.routing_outbox (
     payload jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
     published_at timestamp with time zone,
+    notified_at timestamp with time zone,
     CONSTRAINT routing_outbox_channel_check CHECK ((channel ~ '^session_requests(_ws_[0-9a-f]{32})?$'::text)),
     CONSTRAINT routing_outbox_event_type_check CHECK ((event_type = ANY (ARRAY['created'::text, 'escalated'::text, 'accepted'::text, 'expired'::text, 'cancelled'::text]))),
     CONSTRAINT routing_outbox_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text))
@@ -2371,6 +3061,12 @@ COMMENT ON COLUMN public.routing_outbox.created_at IS 'When the row was written.
 --
 
 COMMENT ON COLUMN public.routing_outbox.published_at IS 'Optional: set by an external relay (push, e-mail) once it forwarded the row; pg_notify itself needs no marking.';
+
+--
+-- Name: COLUMN routing_outbox.notified_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_outbox.notified_at IS 'When routing_outbox_relay() sent the row with pg_notify (after the routing change committed); NULL: not yet sent; -infinity: sent by the trigger of before 0062.';
 
 --
 -- Name: routing_outbox_replay(bigint, text[], integer); Type: FUNCTION; Schema: public; Owner: -
@@ -2453,7 +3149,7 @@ $$;
 -- Name: FUNCTION routing_publish(p_request public.session_requests, p_event text); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.routing_publish(p_request public.session_requests, p_event text) IS 'Writes the outbox rows (and so the pg_notify messages) announcing an event of a request; returns how many channels.';
+COMMENT ON FUNCTION public.routing_publish(p_request public.session_requests, p_event text) IS 'Writes the outbox rows (sent with pg_notify by routing_outbox_relay after commit) announcing an event of a request; returns how many channels.';
 
 --
 -- Name: routing_raise_refusal(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
@@ -2891,6 +3587,7 @@ CREATE FUNCTION public.workshop_stats_mechanics_trg() RETURNS trigger
     AS $$
 DECLARE
     v_old_first boolean;
+    v_delta integer := 0;
 BEGIN
     -- Two workshops are updated in uuid order, so concurrent opposite moves cannot deadlock.
     v_old_first := TRUE;
@@ -2902,7 +3599,7 @@ BEGIN
             NEW.workshop_id,
             p_total => 1,
             p_active => (NEW.status = 'active')::integer,
-            p_available => (NEW.status = 'active' AND NEW.is_available)::integer
+            p_available => routing_mechanic_eligible(NEW.status, NEW.is_available, NEW.workshop_id, 'active')::integer
         );
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
@@ -2910,16 +3607,29 @@ BEGIN
             OLD.workshop_id,
             p_total => -1,
             p_active => -(OLD.status = 'active')::integer,
-            p_available => -(OLD.status = 'active' AND OLD.is_available)::integer
+            p_available => -routing_mechanic_eligible(OLD.status, OLD.is_available, OLD.workshop_id, 'active')::integer
         );
+        v_delta := v_delta - routing_mechanic_eligible(
+            OLD.status, OLD.is_available, OLD.workshop_id,
+            (SELECT o.status FROM organizations AS o WHERE o.id = OLD.workshop_id)
+        )::integer;
     END IF;
     IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND v_old_first) THEN
         PERFORM workshop_stats_apply(
             NEW.workshop_id,
             p_total => 1,
             p_active => (NEW.status = 'active')::integer,
-            p_available => (NEW.status = 'active' AND NEW.is_available)::integer
+            p_available => routing_mechanic_eligible(NEW.status, NEW.is_available, NEW.workshop_id, 'active')::integer
         );
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        v_delta := v_delta + routing_mechanic_eligible(
+            NEW.status, NEW.is_available, NEW.workshop_id,
+            (SELECT o.status FROM organizations AS o WHERE o.id = NEW.workshop_id)
+        )::integer;
+    END IF;
+    IF v_delta <> 0 THEN
+        UPDATE routing_candidates SET eligible_mechanics = eligible_mechanics + v_delta;
     END IF;
     RETURN NULL;
 END
@@ -2950,8 +3660,9 @@ CREATE FUNCTION public.workshop_stats_rebuild() RETURNS integer
 DECLARE
     v_changed integer;
     v_deleted integer;
+    v_candidates integer;
 BEGIN
-    LOCK TABLE workshop_stats IN SHARE ROW EXCLUSIVE MODE;
+    LOCK TABLE workshop_stats, routing_candidates IN SHARE ROW EXCLUSIVE MODE;
     WITH fresh AS (
         SELECT
             o.id AS workshop_id,
@@ -2967,7 +3678,9 @@ BEGIN
                 mm.workshop_id,
                 count(*) AS total_mechanics,
                 count(*) FILTER (WHERE mm.status = 'active') AS active_mechanics,
-                count(*) FILTER (WHERE mm.status = 'active' AND mm.is_available) AS available_mechanics
+                count(*) FILTER (
+                    WHERE routing_mechanic_eligible(mm.status, mm.is_available, mm.workshop_id, 'active')
+                ) AS available_mechanics
             FROM mechanics AS mm
             WHERE mm.workshop_id IS NOT NULL
             GROUP BY mm.workshop_id
@@ -3017,7 +3730,12 @@ BEGIN
     DELETE FROM workshop_stats AS ws
     WHERE NOT EXISTS (SELECT 1 FROM organizations AS o WHERE o.id = ws.workshop_id);
     GET DIAGNOSTICS v_deleted = ROW_COUNT;
-    RETURN v_changed + v_deleted;
+    INSERT INTO routing_candidates AS rc (id, eligible_mechanics)
+    SELECT TRUE, count(*)::integer FROM routing_available_mechanics
+    ON CONFLICT (id) DO UPDATE SET eligible_mechanics = excluded.eligible_mechanics
+    WHERE rc.eligible_mechanics IS DISTINCT FROM excluded.eligible_mechanics;
+    GET DIAGNOSTICS v_candidates = ROW_COUNT;
+    RETURN v_changed + v_deleted + v_candidates;
 END
 $$;
 
@@ -3025,7 +3743,7 @@ $$;
 -- Name: FUNCTION workshop_stats_rebuild(); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.workshop_stats_rebuild() IS 'Recomputes workshop_stats from organizations, mechanics, sessions and reviews; returns the number of rows corrected (0 when the trigger-maintained aggregates were exact).';
+COMMENT ON FUNCTION public.workshop_stats_rebuild() IS 'Recomputes workshop_stats and routing_candidates from organizations, mechanics, sessions and reviews; returns the number of rows corrected (0 when the trigger-maintained aggregates were exact).';
 
 --
 -- Name: workshop_stats_reviews_trg(); Type: FUNCTION; Schema: public; Owner: -
@@ -3119,6 +3837,319 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+--
+-- Name: analytics_changes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.analytics_changes (
+    id bigint NOT NULL,
+    workshop_id uuid,
+    preferred_workshop_id uuid,
+    routing_type text,
+    created_at timestamp with time zone NOT NULL,
+    logged_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: TABLE analytics_changes; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.analytics_changes IS 'Queue of changes not yet in the analytics rollups: one row per changed version of a session, request or review, written by triggers, consumed (deleted) by refresh_analytics(). Its oldest logged_at is the age of the BI data.';
+
+--
+-- Name: COLUMN analytics_changes.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_changes.id IS 'Queue order.';
+
+--
+-- Name: COLUMN analytics_changes.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_changes.workshop_id IS 'A serving workshop whose figures changed (NULL: none).';
+
+--
+-- Name: COLUMN analytics_changes.preferred_workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_changes.preferred_workshop_id IS 'A preferred workshop whose figures changed (NULL: none).';
+
+--
+-- Name: COLUMN analytics_changes.routing_type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_changes.routing_type IS 'A routing type whose figures changed (NULL: none).';
+
+--
+-- Name: COLUMN analytics_changes.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_changes.created_at IS 'created_at of the changed row: its UTC day is the period to recount.';
+
+--
+-- Name: COLUMN analytics_changes.logged_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_changes.logged_at IS 'When the change was made (start of its transaction).';
+
+--
+-- Name: analytics_changes_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.analytics_changes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.analytics_changes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: analytics_routing_rollup; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.analytics_routing_rollup (
+    routing_type text NOT NULL,
+    day date NOT NULL,
+    requests bigint NOT NULL,
+    accepted bigint NOT NULL,
+    expired bigint NOT NULL,
+    cancelled bigint NOT NULL,
+    pending bigint NOT NULL,
+    escalated bigint NOT NULL,
+    accepted_outside_preferred bigint NOT NULL,
+    preferred_accepted bigint NOT NULL,
+    preferred_closed bigint NOT NULL,
+    median_accept_seconds double precision,
+    p90_accept_seconds double precision,
+    p99_accept_seconds double precision
+);
+
+--
+-- Name: TABLE analytics_routing_rollup; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.analytics_routing_rollup IS 'Per routing type and UTC day the figures of routing_effectiveness, recounted by refresh_analytics() for the days that changed.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.routing_type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.routing_type IS 'workshop_only, hybrid or broadcast.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.day; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.day IS 'UTC day on which the requests were created.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.requests; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.requests IS 'See routing_effectiveness.requests.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.accepted; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.accepted IS 'See routing_effectiveness.accepted.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.expired; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.expired IS 'See routing_effectiveness.expired.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.cancelled; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.cancelled IS 'See routing_effectiveness.cancelled.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.pending; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.pending IS 'See routing_effectiveness.pending.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.escalated; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.escalated IS 'See routing_effectiveness.escalated.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.accepted_outside_preferred; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.accepted_outside_preferred IS 'See routing_effectiveness.accepted_outside_preferred.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.preferred_accepted; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.preferred_accepted IS 'Requests accepted by a mechanic of the preferred workshop (numerator of preferred_served_share).';
+
+--
+-- Name: COLUMN analytics_routing_rollup.preferred_closed; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.preferred_closed IS 'Requests naming a preferred workshop, accepted or expired (denominator of preferred_served_share).';
+
+--
+-- Name: COLUMN analytics_routing_rollup.median_accept_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.median_accept_seconds IS 'See routing_effectiveness.median_accept_seconds.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.p90_accept_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.p90_accept_seconds IS 'See routing_effectiveness.p90_accept_seconds.';
+
+--
+-- Name: COLUMN analytics_routing_rollup.p99_accept_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_routing_rollup.p99_accept_seconds IS 'See routing_effectiveness.p99_accept_seconds.';
+
+--
+-- Name: analytics_workshop_rollup; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.analytics_workshop_rollup (
+    workshop_id uuid NOT NULL,
+    period_grain text NOT NULL,
+    period_start date NOT NULL,
+    sessions_served bigint NOT NULL,
+    preferred_sessions bigint NOT NULL,
+    preferred_requests bigint NOT NULL,
+    preferred_requests_closed bigint NOT NULL,
+    preferred_served_by_self bigint NOT NULL,
+    revenue_minor bigint NOT NULL,
+    revenue_currencies text[] NOT NULL,
+    review_count bigint NOT NULL,
+    rating_sum bigint NOT NULL,
+    accepted_requests bigint NOT NULL,
+    accept_buckets double precision[] NOT NULL,
+    accept_counts integer[] NOT NULL,
+    median_accept_seconds double precision,
+    p90_accept_seconds double precision,
+    CONSTRAINT analytics_workshop_rollup_check CHECK ((cardinality(accept_buckets) = cardinality(accept_counts))),
+    CONSTRAINT analytics_workshop_rollup_period_grain_check CHECK ((period_grain = ANY (ARRAY['day'::text, 'week'::text, 'month'::text])))
+);
+
+--
+-- Name: TABLE analytics_workshop_rollup; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.analytics_workshop_rollup IS 'Per workshop and UTC period (day, ISO week, month) the figures of workshop_session_analytics, kept by refresh_analytics(): days recounted from the base tables, weeks and months merged from the days.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.workshop_id IS 'The workshop (organizations.id).';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.period_grain; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.period_grain IS 'day, week or month.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.period_start; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.period_start IS 'First UTC day of the period.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.sessions_served; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.sessions_served IS 'See workshop_session_analytics.sessions_served.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.preferred_sessions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.preferred_sessions IS 'See workshop_session_analytics.preferred_sessions.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.preferred_requests; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.preferred_requests IS 'See workshop_session_analytics.preferred_requests.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.preferred_requests_closed; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.preferred_requests_closed IS 'See workshop_session_analytics.preferred_requests_closed.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.preferred_served_by_self; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.preferred_served_by_self IS 'See workshop_session_analytics.preferred_served_by_self.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.revenue_minor; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.revenue_minor IS 'Sum of the amounts of the served sessions not cancelled or refunded, all currencies together (0 when none).';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.revenue_currencies; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.revenue_currencies IS 'The lowest and highest currency of those sessions (one element when all in one currency, empty when none); two elements make the view''s revenue NULL (mixed currencies).';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.review_count; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.review_count IS 'Reviews of the sessions served in the period.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.rating_sum; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.rating_sum IS 'Sum of their stars.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.accepted_requests; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.accepted_requests IS 'See workshop_session_analytics.accepted_requests.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.accept_buckets; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.accept_buckets IS 'Histogram of the times to accept: bucket values (analytics_bucket of the seconds), ascending.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.accept_counts; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.accept_counts IS 'Histogram counts, one per bucket of accept_buckets.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.median_accept_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.median_accept_seconds IS 'percentile_cont(0.5) over the histogram (each time taken as its bucket value); NULL when none.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.p90_accept_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.p90_accept_seconds IS 'percentile_cont(0.9) over the histogram.';
 
 --
 -- Name: customers; Type: TABLE; Schema: public; Owner: -
@@ -3527,7 +4558,7 @@ CREATE VIEW public.routing_available_mechanics AS
     m.rating
    FROM (public.mechanics m
      LEFT JOIN public.organizations o ON ((m.workshop_id = o.id)))
-  WHERE ((m.status = 'active'::text) AND m.is_available AND ((m.workshop_id IS NULL) OR (o.status = 'active'::text)) AND (m.open_sessions < m.capacity));
+  WHERE (public.routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status) AND (m.open_sessions < m.capacity));
 
 --
 -- Name: VIEW routing_available_mechanics; Type: COMMENT; Schema: public; Owner: -
@@ -3552,6 +4583,35 @@ COMMENT ON COLUMN public.routing_available_mechanics.workshop_id IS 'Their works
 --
 
 COMMENT ON COLUMN public.routing_available_mechanics.rating IS 'Their cached rating, used to order candidates.';
+
+--
+-- Name: routing_candidates; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.routing_candidates (
+    id boolean DEFAULT true NOT NULL,
+    eligible_mechanics integer DEFAULT 0 NOT NULL,
+    CONSTRAINT routing_candidates_eligible_mechanics_check CHECK ((eligible_mechanics >= 0)),
+    CONSTRAINT routing_candidates_id_check CHECK (id)
+);
+
+--
+-- Name: TABLE routing_candidates; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.routing_candidates IS 'One row: how many mechanics routing may use right now (the rows of routing_available_mechanics), kept exact by triggers on mechanics and organizations; recounted by workshop_stats_rebuild().';
+
+--
+-- Name: COLUMN routing_candidates.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_candidates.id IS 'Always TRUE: makes this a one-row table.';
+
+--
+-- Name: COLUMN routing_candidates.eligible_mechanics; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_candidates.eligible_mechanics IS 'Mechanics admitted by routing_mechanic_eligible: active, available, independent or of an active workshop.';
 
 --
 -- Name: session_request_declines; Type: TABLE; Schema: public; Owner: -
@@ -3615,44 +4675,46 @@ COMMENT ON COLUMN public.session_request_declines.reason IS 'Optional free text 
 --
 
 CREATE VIEW public.routing_effectiveness AS
- WITH declines AS (
-         SELECT sr_1.routing_type,
-            (date_trunc('day'::text, (sr_1.created_at AT TIME ZONE 'UTC'::text)))::date AS day,
-            percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY ((EXTRACT(epoch FROM (d.declined_at - d.offered_at)))::double precision)) AS median_decline_seconds
-           FROM (public.session_request_declines d
-             JOIN public.session_requests sr_1 ON ((d.request_id = sr_1.id)))
-          GROUP BY sr_1.routing_type, ((date_trunc('day'::text, (sr_1.created_at AT TIME ZONE 'UTC'::text)))::date)
-        )
- SELECT sr.routing_type,
-    (date_trunc('day'::text, (sr.created_at AT TIME ZONE 'UTC'::text)))::date AS day,
-    count(*) AS requests,
-    count(*) FILTER (WHERE (sr.status = 'accepted'::text)) AS accepted,
-    count(*) FILTER (WHERE (sr.status = 'expired'::text)) AS expired,
-    count(*) FILTER (WHERE (sr.status = 'cancelled'::text)) AS cancelled,
-    count(*) FILTER (WHERE (sr.status = 'pending'::text)) AS pending,
-    count(*) FILTER (WHERE (sr.escalated_at IS NOT NULL)) AS escalated,
-    count(*) FILTER (WHERE ((sr.status = 'accepted'::text) AND (sr.preferred_workshop_id IS NOT NULL) AND (sr.workshop_id IS DISTINCT FROM sr.preferred_workshop_id))) AS accepted_outside_preferred,
-    percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY ((EXTRACT(epoch FROM (sr.accepted_at - sr.created_at)))::double precision)) AS median_accept_seconds,
-    percentile_cont((0.9)::double precision) WITHIN GROUP (ORDER BY ((EXTRACT(epoch FROM (sr.accepted_at - sr.created_at)))::double precision)) AS p90_accept_seconds,
-    percentile_cont((0.99)::double precision) WITHIN GROUP (ORDER BY ((EXTRACT(epoch FROM (sr.accepted_at - sr.created_at)))::double precision)) AS p99_accept_seconds,
-    round(((count(*) FILTER (WHERE ((sr.status = 'accepted'::text) AND (sr.workshop_id = sr.preferred_workshop_id))))::numeric / (NULLIF(count(*) FILTER (WHERE ((sr.preferred_workshop_id IS NOT NULL) AND (sr.status = ANY (ARRAY['accepted'::text, 'expired'::text])))), 0))::numeric), 4) AS preferred_served_share,
-    sum(cardinality(sr.declined_by)) AS declines,
-    count(*) FILTER (WHERE (cardinality(sr.declined_by) > 0)) AS declined_requests,
-    min(dc.median_decline_seconds) AS median_decline_seconds,
-    count(*) FILTER (WHERE ((s.status = 'waiting'::text) AND (sr.status = 'accepted'::text))) AS sessions_waiting,
-    count(*) FILTER (WHERE (s.status = 'live'::text)) AS sessions_live,
-    count(*) FILTER (WHERE (s.status = 'completed'::text)) AS sessions_completed,
-    count(*) FILTER (WHERE (s.status = 'no_show'::text)) AS sessions_no_show
-   FROM ((public.session_requests sr
-     LEFT JOIN public.sessions s ON ((sr.session_id = s.id)))
-     LEFT JOIN declines dc ON (((sr.routing_type = dc.routing_type) AND ((date_trunc('day'::text, (sr.created_at AT TIME ZONE 'UTC'::text)))::date = dc.day))))
-  GROUP BY sr.routing_type, ((date_trunc('day'::text, (sr.created_at AT TIME ZONE 'UTC'::text)))::date);
+ SELECT r.routing_type,
+    r.day,
+    r.requests,
+    r.accepted,
+    r.expired,
+    r.cancelled,
+    r.pending,
+    r.escalated,
+    r.accepted_outside_preferred,
+    r.median_accept_seconds,
+    r.p90_accept_seconds,
+    r.p99_accept_seconds,
+    round(((r.preferred_accepted)::numeric / (NULLIF(r.preferred_closed, 0))::numeric), 4) AS preferred_served_share,
+    l.declines,
+    l.declined_requests,
+    l.median_decline_seconds,
+    l.sessions_waiting,
+    l.sessions_live,
+    l.sessions_completed,
+    l.sessions_no_show
+   FROM (public.analytics_routing_rollup r
+     CROSS JOIN LATERAL ( SELECT COALESCE(sum(cardinality(sr.declined_by)), (0)::bigint) AS declines,
+            count(*) FILTER (WHERE (cardinality(sr.declined_by) > 0)) AS declined_requests,
+            ( SELECT percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY ((EXTRACT(epoch FROM (d.declined_at - d.offered_at)))::double precision)) AS percentile_cont
+                   FROM (public.session_request_declines d
+                     JOIN public.session_requests dr ON ((d.request_id = dr.id)))
+                  WHERE ((dr.routing_type = r.routing_type) AND (dr.created_at >= ((r.day)::timestamp without time zone AT TIME ZONE 'UTC'::text)) AND (dr.created_at < (((r.day + 1))::timestamp without time zone AT TIME ZONE 'UTC'::text)))) AS median_decline_seconds,
+            count(*) FILTER (WHERE ((s.status = 'waiting'::text) AND (sr.status = 'accepted'::text))) AS sessions_waiting,
+            count(*) FILTER (WHERE (s.status = 'live'::text)) AS sessions_live,
+            count(*) FILTER (WHERE (s.status = 'completed'::text)) AS sessions_completed,
+            count(*) FILTER (WHERE (s.status = 'no_show'::text)) AS sessions_no_show
+           FROM (public.session_requests sr
+             LEFT JOIN public.sessions s ON ((sr.session_id = s.id)))
+          WHERE ((sr.routing_type = r.routing_type) AND (sr.created_at >= ((r.day)::timestamp without time zone AT TIME ZONE 'UTC'::text)) AND (sr.created_at < (((r.day + 1))::timestamp without time zone AT TIME ZONE 'UTC'::text)))) l);
 
 --
 -- Name: VIEW routing_effectiveness; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON VIEW public.routing_effectiveness IS 'BI contract: per routing type and UTC day of creation, request outcomes, hybrid escalations, time to accept (median/p90/p99) and the share served by the preferred workshop. Live; routing_effectiveness_mv is the materialized copy.';
+COMMENT ON VIEW public.routing_effectiveness IS 'BI contract: per routing type and UTC day of creation, request outcomes, hybrid escalations, time to accept (median/p90/p99) and the share served by the preferred workshop. Reads the rollups kept by refresh_analytics().';
 
 --
 -- Name: COLUMN routing_effectiveness.routing_type; Type: COMMENT; Schema: public; Owner: -
@@ -3773,160 +4835,6 @@ COMMENT ON COLUMN public.routing_effectiveness.sessions_completed IS 'Of request
 --
 
 COMMENT ON COLUMN public.routing_effectiveness.sessions_no_show IS 'Of requests, those whose session was marked no-show (the customer did not come).';
-
---
--- Name: routing_effectiveness_mv; Type: MATERIALIZED VIEW; Schema: public; Owner: -
---
-
-CREATE MATERIALIZED VIEW public.routing_effectiveness_mv AS
- SELECT v.routing_type,
-    v.day,
-    v.requests,
-    v.accepted,
-    v.expired,
-    v.cancelled,
-    v.pending,
-    v.escalated,
-    v.accepted_outside_preferred,
-    v.median_accept_seconds,
-    v.p90_accept_seconds,
-    v.p99_accept_seconds,
-    v.preferred_served_share,
-    v.declines,
-    v.declined_requests,
-    v.median_decline_seconds,
-    v.sessions_waiting,
-    v.sessions_live,
-    v.sessions_completed,
-    v.sessions_no_show
-   FROM public.routing_effectiveness v
-  WITH NO DATA;
-
---
--- Name: MATERIALIZED VIEW routing_effectiveness_mv; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON MATERIALIZED VIEW public.routing_effectiveness_mv IS 'Materialized routing_effectiveness (same columns); refresh with refresh_analytics(), concurrent-safe (REFRESH MATERIALIZED VIEW CONCURRENTLY on the unique key routing_type, day).';
-
---
--- Name: COLUMN routing_effectiveness_mv.routing_type; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness_mv.routing_type IS 'See routing_effectiveness.routing_type.';
-
---
--- Name: COLUMN routing_effectiveness_mv.day; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness_mv.day IS 'See routing_effectiveness.day.';
-
---
--- Name: COLUMN routing_effectiveness_mv.requests; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness_mv.requests IS 'See routing_effectiveness.requests.';
-
---
--- Name: COLUMN routing_effectiveness_mv.accepted; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness_mv.accepted IS 'See routing_effectiveness.accepted.';
-
---
--- Name: COLUMN routing_effectiveness_mv.expired; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness_mv.expired IS 'See routing_effectiveness.expired.';
-
---
--- Name: COLUMN routing_effectiveness_mv.cancelled; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness_mv.cancelled IS 'See routing_effectiveness.cancelled.';
-
---
--- Name: COLUMN routing_effectiveness_mv.pending; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness_mv.pending IS 'See routing_effectiveness.pending.';
-
---
--- Name: COLUMN routing_effectiveness_mv.escalated; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness_mv.escalated IS 'See routing_effectiveness.escalated.';
-
---
--- Name: COLUMN routing_effectiveness_mv.accepted_outside_preferred; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness_mv.accepted_outside_preferred IS 'See routing_effectiveness.accepted_outside_preferred.';
-
---
--- Name: COLUMN routing_effectiveness_mv.median_accept_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness_mv.median_accept_seconds IS 'See routing_effectiveness.median_accept_seconds.';
-
---
--- Name: COLUMN routing_effectiveness_mv.p90_accept_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness_mv.p90_accept_seconds IS 'See routing_effectiveness.p90_accept_seconds.';
-
---
--- Name: COLUMN routing_effectiveness_mv.p99_accept_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness_mv.p99_accept_seconds IS 'See routing_effectiveness.p99_accept_seconds.';
-
---
--- Name: COLUMN routing_effectiveness_mv.preferred_served_share; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness_mv.preferred_served_share IS 'See routing_effectiveness.preferred_served_share.';
-
---
--- Name: COLUMN routing_effectiveness_mv.declines; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness_mv.declines IS 'See routing_effectiveness.declines.';
-
---
--- Name: COLUMN routing_effectiveness_mv.declined_requests; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness_mv.declined_requests IS 'See routing_effectiveness.declined_requests.';
-
---
--- Name: COLUMN routing_effectiveness_mv.median_decline_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness_mv.median_decline_seconds IS 'See routing_effectiveness.median_decline_seconds.';
-
---
--- Name: COLUMN routing_effectiveness_mv.sessions_waiting; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness_mv.sessions_waiting IS 'See routing_effectiveness.sessions_waiting.';
-
---
--- Name: COLUMN routing_effectiveness_mv.sessions_live; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness_mv.sessions_live IS 'See routing_effectiveness.sessions_live.';
-
---
--- Name: COLUMN routing_effectiveness_mv.sessions_completed; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness_mv.sessions_completed IS 'See routing_effectiveness.sessions_completed.';
-
---
--- Name: COLUMN routing_effectiveness_mv.sessions_no_show; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness_mv.sessions_no_show IS 'See routing_effectiveness.sessions_no_show.';
 
 --
 -- Name: routing_events; Type: TABLE; Schema: public; Owner: -
@@ -4147,12 +5055,12 @@ CREATE VIEW public.workshop_session_analytics AS
            FROM public.sessions s
           WHERE ((s.workshop_id IS NOT NULL) AND (s.started_at IS NOT NULL))
         UNION ALL
-         SELECT a_1.workshop_id,
+         SELECT a.workshop_id,
             false AS is_live,
-            (a_1.started_at AT TIME ZONE 'UTC'::text) AS t0,
-            (COALESCE(a_1.ended_at, GREATEST(now(), a_1.started_at)) AT TIME ZONE 'UTC'::text) AS t1
-           FROM public.mechanic_availability a_1
-          WHERE (a_1.workshop_id IS NOT NULL)
+            (a.started_at AT TIME ZONE 'UTC'::text) AS t0,
+            (COALESCE(a.ended_at, GREATEST(now(), a.started_at)) AT TIME ZONE 'UTC'::text) AS t1
+           FROM public.mechanic_availability a
+          WHERE (a.workshop_id IS NOT NULL)
         ), span_days AS (
          SELECT sp.workshop_id,
             sp.is_live,
@@ -4164,94 +5072,15 @@ CREATE VIEW public.workshop_session_analytics AS
         ), facts AS (
          SELECT s.workshop_id,
             s.created_at,
-            1 AS served,
-            0 AS preferred_session,
-                CASE
-                    WHEN (s.status <> ALL (ARRAY['cancelled'::text, 'refunded'::text])) THEN s.amount_total_minor
-                    ELSE NULL::integer
-                END AS revenue_minor,
-                CASE
-                    WHEN (s.status <> ALL (ARRAY['cancelled'::text, 'refunded'::text])) THEN s.currency
-                    ELSE NULL::text
-                END AS revenue_currency,
-            r.rating,
-            0 AS preferred_request,
-            0 AS preferred_closed,
-            0 AS preferred_self,
-            NULL::double precision AS accept_seconds,
             s.status AS session_status,
             NULL::double precision AS decline_seconds,
             (0)::double precision AS live_seconds,
             (0)::double precision AS available_seconds
-           FROM (public.sessions s
-             LEFT JOIN public.reviews r ON ((s.id = r.session_id)))
-          WHERE (s.workshop_id IS NOT NULL)
-        UNION ALL
-         SELECT s.preferred_workshop_id AS workshop_id,
-            s.created_at,
-            0 AS served,
-            1 AS preferred_session,
-            NULL::integer AS revenue_minor,
-            NULL::text AS revenue_currency,
-            NULL::smallint AS rating,
-            0 AS preferred_request,
-            0 AS preferred_closed,
-            0 AS preferred_self,
-            NULL::double precision AS accept_seconds,
-            NULL::text AS session_status,
-            NULL::double precision AS decline_seconds,
-            (0)::double precision AS live_seconds,
-            (0)::double precision AS available_seconds
            FROM public.sessions s
-          WHERE (s.preferred_workshop_id IS NOT NULL)
-        UNION ALL
-         SELECT sr.preferred_workshop_id AS workshop_id,
-            sr.created_at,
-            0 AS served,
-            0 AS preferred_session,
-            NULL::integer AS revenue_minor,
-            NULL::text AS revenue_currency,
-            NULL::smallint AS rating,
-            1 AS preferred_request,
-            ((sr.status = ANY (ARRAY['accepted'::text, 'expired'::text])))::integer AS preferred_closed,
-            (((sr.status = 'accepted'::text) AND (sr.workshop_id = sr.preferred_workshop_id)))::integer AS preferred_self,
-            NULL::double precision AS accept_seconds,
-            NULL::text AS session_status,
-            NULL::double precision AS decline_seconds,
-            (0)::double precision AS live_seconds,
-            (0)::double precision AS available_seconds
-           FROM public.session_requests sr
-          WHERE (sr.preferred_workshop_id IS NOT NULL)
-        UNION ALL
-         SELECT sr.workshop_id,
-            sr.created_at,
-            0 AS served,
-            0 AS preferred_session,
-            NULL::integer AS revenue_minor,
-            NULL::text AS revenue_currency,
-            NULL::smallint AS rating,
-            0 AS preferred_request,
-            0 AS preferred_closed,
-            0 AS preferred_self,
-            (EXTRACT(epoch FROM (sr.accepted_at - sr.created_at)))::double precision AS accept_seconds,
-            NULL::text AS session_status,
-            NULL::double precision AS decline_seconds,
-            (0)::double precision AS live_seconds,
-            (0)::double precision AS available_seconds
-           FROM public.session_requests sr
-          WHERE ((sr.status = 'accepted'::text) AND (sr.workshop_id IS NOT NULL))
+          WHERE (s.workshop_id IS NOT NULL)
         UNION ALL
          SELECT d.workshop_id,
             d.declined_at AS created_at,
-            0 AS served,
-            0 AS preferred_session,
-            NULL::integer AS revenue_minor,
-            NULL::text AS revenue_currency,
-            NULL::smallint AS rating,
-            0 AS preferred_request,
-            0 AS preferred_closed,
-            0 AS preferred_self,
-            NULL::double precision AS accept_seconds,
             NULL::text AS session_status,
             (EXTRACT(epoch FROM (d.declined_at - d.offered_at)))::double precision AS decline_seconds,
             (0)::double precision AS live_seconds,
@@ -4261,15 +5090,6 @@ CREATE VIEW public.workshop_session_analytics AS
         UNION ALL
          SELECT sd.workshop_id,
             (sd.day AT TIME ZONE 'UTC'::text) AS created_at,
-            0 AS served,
-            0 AS preferred_session,
-            NULL::integer AS revenue_minor,
-            NULL::text AS revenue_currency,
-            NULL::smallint AS rating,
-            0 AS preferred_request,
-            0 AS preferred_closed,
-            0 AS preferred_self,
-            NULL::double precision AS accept_seconds,
             NULL::text AS session_status,
             NULL::double precision AS decline_seconds,
                 CASE
@@ -4281,29 +5101,16 @@ CREATE VIEW public.workshop_session_analytics AS
                     ELSE sd.seconds
                 END AS available_seconds
            FROM span_days sd
-        ), agg AS (
+        ), lifecycle AS (
          SELECT f.workshop_id,
             g.period_grain,
             g.period_start,
-            sum(f.served) AS sessions_served,
-            sum(f.preferred_session) AS preferred_sessions,
-            sum(f.preferred_request) AS preferred_requests,
-            sum(f.preferred_closed) AS preferred_requests_closed,
-            sum(f.preferred_self) AS preferred_served_by_self,
-            count(DISTINCT f.revenue_currency) AS currencies,
-            min(f.revenue_currency) AS revenue_currency,
-            COALESCE(sum(f.revenue_minor), (0)::bigint) AS revenue_minor,
-            count(f.rating) AS review_count,
-            avg(f.rating) AS avg_rating,
-            count(f.accept_seconds) AS accepted_requests,
-            percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY f.accept_seconds) AS median_accept_seconds,
-            percentile_cont((0.9)::double precision) WITHIN GROUP (ORDER BY f.accept_seconds) AS p90_accept_seconds,
-            count(*) FILTER (WHERE ((f.served = 1) AND (f.session_status = 'waiting'::text))) AS sessions_waiting,
-            count(*) FILTER (WHERE ((f.served = 1) AND (f.session_status = 'live'::text))) AS sessions_live,
-            count(*) FILTER (WHERE ((f.served = 1) AND (f.session_status = 'completed'::text))) AS sessions_completed,
-            count(*) FILTER (WHERE ((f.served = 1) AND (f.session_status = 'no_show'::text))) AS sessions_no_show,
-            count(*) FILTER (WHERE ((f.served = 1) AND (f.session_status = 'cancelled'::text))) AS sessions_cancelled,
-            count(*) FILTER (WHERE ((f.served = 1) AND (f.session_status = 'refunded'::text))) AS sessions_refunded,
+            count(*) FILTER (WHERE (f.session_status = 'waiting'::text)) AS sessions_waiting,
+            count(*) FILTER (WHERE (f.session_status = 'live'::text)) AS sessions_live,
+            count(*) FILTER (WHERE (f.session_status = 'completed'::text)) AS sessions_completed,
+            count(*) FILTER (WHERE (f.session_status = 'no_show'::text)) AS sessions_no_show,
+            count(*) FILTER (WHERE (f.session_status = 'cancelled'::text)) AS sessions_cancelled,
+            count(*) FILTER (WHERE (f.session_status = 'refunded'::text)) AS sessions_refunded,
             count(f.decline_seconds) AS declines,
             percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY f.decline_seconds) AS median_decline_seconds,
             sum(f.live_seconds) AS live_seconds,
@@ -4312,48 +5119,49 @@ CREATE VIEW public.workshop_session_analytics AS
              CROSS JOIN LATERAL ( VALUES ('day'::text,(date_trunc('day'::text, (f.created_at AT TIME ZONE 'UTC'::text)))::date), ('week'::text,(date_trunc('week'::text, (f.created_at AT TIME ZONE 'UTC'::text)))::date), ('month'::text,(date_trunc('month'::text, (f.created_at AT TIME ZONE 'UTC'::text)))::date)) g(period_grain, period_start))
           GROUP BY f.workshop_id, g.period_grain, g.period_start
         )
- SELECT a.workshop_id,
+ SELECT r.workshop_id,
     o.name AS workshop_name,
-    a.period_grain,
-    a.period_start,
-    a.sessions_served,
-    a.preferred_sessions,
-    a.preferred_requests,
-    a.preferred_requests_closed,
-    a.preferred_served_by_self,
-    round(((a.preferred_served_by_self)::numeric / (NULLIF(a.preferred_requests_closed, 0))::numeric), 4) AS preferred_self_serve_share,
+    r.period_grain,
+    r.period_start,
+    r.sessions_served,
+    r.preferred_sessions,
+    r.preferred_requests,
+    r.preferred_requests_closed,
+    r.preferred_served_by_self,
+    round(((r.preferred_served_by_self)::numeric / (NULLIF(r.preferred_requests_closed, 0))::numeric), 4) AS preferred_self_serve_share,
         CASE
-            WHEN (a.currencies <= 1) THEN a.revenue_minor
+            WHEN (cardinality(r.revenue_currencies) <= 1) THEN r.revenue_minor
             ELSE NULL::bigint
         END AS revenue_minor,
         CASE
-            WHEN (a.currencies = 1) THEN a.revenue_currency
+            WHEN (cardinality(r.revenue_currencies) = 1) THEN r.revenue_currencies[1]
             ELSE NULL::text
         END AS revenue_currency,
-    a.review_count,
-    round(a.avg_rating, 2) AS avg_rating,
-    a.accepted_requests,
-    a.median_accept_seconds,
-    a.p90_accept_seconds,
-    a.sessions_waiting,
-    a.sessions_live,
-    a.sessions_completed,
-    a.sessions_no_show,
-    a.sessions_cancelled,
-    a.sessions_refunded,
-    a.declines,
-    a.median_decline_seconds,
-    round(((a.live_seconds / (60)::double precision))::numeric, 2) AS live_minutes,
-    round(((a.available_seconds / (60)::double precision))::numeric, 2) AS available_minutes,
-    round(((a.live_seconds / NULLIF(a.available_seconds, (0)::double precision)))::numeric, 4) AS utilisation
-   FROM (agg a
-     JOIN public.organizations o ON ((a.workshop_id = o.id)));
+    r.review_count,
+    round(((r.rating_sum)::numeric / (NULLIF(r.review_count, 0))::numeric), 2) AS avg_rating,
+    r.accepted_requests,
+    r.median_accept_seconds,
+    r.p90_accept_seconds,
+    COALESCE(l.sessions_waiting, (0)::bigint) AS sessions_waiting,
+    COALESCE(l.sessions_live, (0)::bigint) AS sessions_live,
+    COALESCE(l.sessions_completed, (0)::bigint) AS sessions_completed,
+    COALESCE(l.sessions_no_show, (0)::bigint) AS sessions_no_show,
+    COALESCE(l.sessions_cancelled, (0)::bigint) AS sessions_cancelled,
+    COALESCE(l.sessions_refunded, (0)::bigint) AS sessions_refunded,
+    COALESCE(l.declines, (0)::bigint) AS declines,
+    l.median_decline_seconds,
+    round(((COALESCE(l.live_seconds, (0)::double precision) / (60)::double precision))::numeric, 2) AS live_minutes,
+    round(((COALESCE(l.available_seconds, (0)::double precision) / (60)::double precision))::numeric, 2) AS available_minutes,
+    round(((l.live_seconds / NULLIF(l.available_seconds, (0)::double precision)))::numeric, 4) AS utilisation
+   FROM ((public.analytics_workshop_rollup r
+     JOIN public.organizations o ON ((r.workshop_id = o.id)))
+     LEFT JOIN lifecycle l ON (((r.workshop_id = l.workshop_id) AND (r.period_grain = l.period_grain) AND (r.period_start = l.period_start))));
 
 --
 -- Name: VIEW workshop_session_analytics; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON VIEW public.workshop_session_analytics IS 'BI contract: per workshop and period (period_grain day/week/month, UTC) sessions served, sessions and requests where it was the preferred workshop, share of those requests it served itself, revenue, reviews, time to accept. One row per (workshop_id, period_grain, period_start) with activity. Live; workshop_session_analytics_mv is the materialized copy.';
+COMMENT ON VIEW public.workshop_session_analytics IS 'BI contract: per workshop and period (period_grain day/week/month, UTC) sessions served, sessions and requests where it was the preferred workshop, share of those requests it served itself, revenue, reviews, time to accept. One row per (workshop_id, period_grain, period_start) with activity. Reads the rollups kept by refresh_analytics().';
 
 --
 -- Name: COLUMN workshop_session_analytics.workshop_id; Type: COMMENT; Schema: public; Owner: -
@@ -4371,7 +5179,7 @@ COMMENT ON COLUMN public.workshop_session_analytics.workshop_name IS 'The worksh
 -- Name: COLUMN workshop_session_analytics.period_grain; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.workshop_session_analytics.period_grain IS 'day, week or month: each grain is computed from raw rows (medians cannot be rolled up). Filter on one grain.';
+COMMENT ON COLUMN public.workshop_session_analytics.period_grain IS 'day, week or month; weeks and months merge the days'' histograms (medians do not add up). Filter on one grain.';
 
 --
 -- Name: COLUMN workshop_session_analytics.period_start; Type: COMMENT; Schema: public; Owner: -
@@ -4449,13 +5257,13 @@ COMMENT ON COLUMN public.workshop_session_analytics.accepted_requests IS 'Reques
 -- Name: COLUMN workshop_session_analytics.median_accept_seconds; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.workshop_session_analytics.median_accept_seconds IS 'Median of accepted_at - created_at in seconds over accepted_requests (percentile_cont 0.5); NULL when none.';
+COMMENT ON COLUMN public.workshop_session_analytics.median_accept_seconds IS 'Median of accepted_at - created_at in seconds over accepted_requests (percentile_cont 0.5 over the histogram, within 0.5 % of the exact value); NULL when none.';
 
 --
 -- Name: COLUMN workshop_session_analytics.p90_accept_seconds; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.workshop_session_analytics.p90_accept_seconds IS '90th percentile of accepted_at - created_at in seconds (percentile_cont 0.9); NULL when none.';
+COMMENT ON COLUMN public.workshop_session_analytics.p90_accept_seconds IS '90th percentile of accepted_at - created_at in seconds (percentile_cont 0.9 over the histogram); NULL when none.';
 
 --
 -- Name: COLUMN workshop_session_analytics.sessions_waiting; Type: COMMENT; Schema: public; Owner: -
@@ -4521,217 +5329,7 @@ COMMENT ON COLUMN public.workshop_session_analytics.available_minutes IS 'Minute
 -- Name: COLUMN workshop_session_analytics.utilisation; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.workshop_session_analytics.utilisation IS 'live_minutes / available_minutes, 4 decimals; NULL when nobody was available. Reported on the periods that have session, request, decline or presence activity.';
-
---
--- Name: workshop_session_analytics_mv; Type: MATERIALIZED VIEW; Schema: public; Owner: -
---
-
-CREATE MATERIALIZED VIEW public.workshop_session_analytics_mv AS
- SELECT v.workshop_id,
-    v.workshop_name,
-    v.period_grain,
-    v.period_start,
-    v.sessions_served,
-    v.preferred_sessions,
-    v.preferred_requests,
-    v.preferred_requests_closed,
-    v.preferred_served_by_self,
-    v.preferred_self_serve_share,
-    v.revenue_minor,
-    v.revenue_currency,
-    v.review_count,
-    v.avg_rating,
-    v.accepted_requests,
-    v.median_accept_seconds,
-    v.p90_accept_seconds,
-    v.sessions_waiting,
-    v.sessions_live,
-    v.sessions_completed,
-    v.sessions_no_show,
-    v.sessions_cancelled,
-    v.sessions_refunded,
-    v.declines,
-    v.median_decline_seconds,
-    v.live_minutes,
-    v.available_minutes,
-    v.utilisation
-   FROM public.workshop_session_analytics v
-  WITH NO DATA;
-
---
--- Name: MATERIALIZED VIEW workshop_session_analytics_mv; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON MATERIALIZED VIEW public.workshop_session_analytics_mv IS 'Materialized workshop_session_analytics (same columns); refresh with refresh_analytics(), concurrent-safe (REFRESH MATERIALIZED VIEW CONCURRENTLY on the unique key workshop_id, period_grain, period_start).';
-
---
--- Name: COLUMN workshop_session_analytics_mv.workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.workshop_id IS 'See workshop_session_analytics.workshop_id.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.workshop_name; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.workshop_name IS 'See workshop_session_analytics.workshop_name.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.period_grain; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.period_grain IS 'See workshop_session_analytics.period_grain.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.period_start; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.period_start IS 'See workshop_session_analytics.period_start.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.sessions_served; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.sessions_served IS 'See workshop_session_analytics.sessions_served.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.preferred_sessions; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.preferred_sessions IS 'See workshop_session_analytics.preferred_sessions.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.preferred_requests; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.preferred_requests IS 'See workshop_session_analytics.preferred_requests.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.preferred_requests_closed; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.preferred_requests_closed IS 'See workshop_session_analytics.preferred_requests_closed.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.preferred_served_by_self; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.preferred_served_by_self IS 'See workshop_session_analytics.preferred_served_by_self.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.preferred_self_serve_share; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.preferred_self_serve_share IS 'See workshop_session_analytics.preferred_self_serve_share.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.revenue_minor; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.revenue_minor IS 'See workshop_session_analytics.revenue_minor.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.revenue_currency; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.revenue_currency IS 'See workshop_session_analytics.revenue_currency.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.review_count; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.review_count IS 'See workshop_session_analytics.review_count.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.avg_rating; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.avg_rating IS 'See workshop_session_analytics.avg_rating.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.accepted_requests; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.accepted_requests IS 'See workshop_session_analytics.accepted_requests.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.median_accept_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.median_accept_seconds IS 'See workshop_session_analytics.median_accept_seconds.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.p90_accept_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.p90_accept_seconds IS 'See workshop_session_analytics.p90_accept_seconds.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.sessions_waiting; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.sessions_waiting IS 'See workshop_session_analytics.sessions_waiting.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.sessions_live; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.sessions_live IS 'See workshop_session_analytics.sessions_live.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.sessions_completed; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.sessions_completed IS 'See workshop_session_analytics.sessions_completed.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.sessions_no_show; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.sessions_no_show IS 'See workshop_session_analytics.sessions_no_show.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.sessions_cancelled; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.sessions_cancelled IS 'See workshop_session_analytics.sessions_cancelled.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.sessions_refunded; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.sessions_refunded IS 'See workshop_session_analytics.sessions_refunded.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.declines; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.declines IS 'See workshop_session_analytics.declines.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.median_decline_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.median_decline_seconds IS 'See workshop_session_analytics.median_decline_seconds.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.live_minutes; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.live_minutes IS 'See workshop_session_analytics.live_minutes.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.available_minutes; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.available_minutes IS 'See workshop_session_analytics.available_minutes.';
-
---
--- Name: COLUMN workshop_session_analytics_mv.utilisation; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics_mv.utilisation IS 'See workshop_session_analytics.utilisation.';
+COMMENT ON COLUMN public.workshop_session_analytics.utilisation IS 'live_minutes / available_minutes, 4 decimals; NULL when nobody was available. Reported on the rows of the rollup (periods with session or request activity).';
 
 --
 -- Name: workshop_stats; Type: TABLE; Schema: public; Owner: -
@@ -4825,6 +5423,27 @@ CREATE TABLE ssr_meta.schema_objects (
 );
 
 --
+-- Name: analytics_changes analytics_changes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.analytics_changes
+    ADD CONSTRAINT analytics_changes_pkey PRIMARY KEY (id);
+
+--
+-- Name: analytics_routing_rollup analytics_routing_rollup_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.analytics_routing_rollup
+    ADD CONSTRAINT analytics_routing_rollup_pkey PRIMARY KEY (routing_type, day);
+
+--
+-- Name: analytics_workshop_rollup analytics_workshop_rollup_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.analytics_workshop_rollup
+    ADD CONSTRAINT analytics_workshop_rollup_pkey PRIMARY KEY (workshop_id, period_grain, period_start);
+
+--
 -- Name: checkout_purchases checkout_purchases_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4907,6 +5526,13 @@ ALTER TABLE ONLY public.reviews
 
 ALTER TABLE ONLY public.reviews
     ADD CONSTRAINT reviews_session_id_key UNIQUE (session_id);
+
+--
+-- Name: routing_candidates routing_candidates_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.routing_candidates
+    ADD CONSTRAINT routing_candidates_pkey PRIMARY KEY (id);
 
 --
 -- Name: routing_events routing_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -4993,6 +5619,18 @@ ALTER TABLE ONLY ssr_meta.schema_objects
     ADD CONSTRAINT schema_objects_pkey PRIMARY KEY (path);
 
 --
+-- Name: analytics_routing_rollup_day_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX analytics_routing_rollup_day_idx ON public.analytics_routing_rollup USING btree (day);
+
+--
+-- Name: analytics_workshop_rollup_period_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX analytics_workshop_rollup_period_idx ON public.analytics_workshop_rollup USING btree (period_grain, period_start);
+
+--
 -- Name: checkout_purchases_customer_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5041,18 +5679,6 @@ CREATE INDEX mechanics_workshop_id_idx ON public.mechanics USING btree (workshop
 CREATE INDEX reviews_mechanic_id_idx ON public.reviews USING btree (mechanic_id);
 
 --
--- Name: routing_effectiveness_mv_day_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX routing_effectiveness_mv_day_idx ON public.routing_effectiveness_mv USING btree (day);
-
---
--- Name: routing_effectiveness_mv_key; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE UNIQUE INDEX routing_effectiveness_mv_key ON public.routing_effectiveness_mv USING btree (routing_type, day);
-
---
 -- Name: routing_events_request_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5069,6 +5695,12 @@ CREATE INDEX routing_events_type_idx ON public.routing_events USING btree (event
 --
 
 CREATE INDEX routing_outbox_channel_idx ON public.routing_outbox USING btree (channel, id);
+
+--
+-- Name: routing_outbox_unnotified_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX routing_outbox_unnotified_idx ON public.routing_outbox USING btree (id) WHERE (notified_at IS NULL);
 
 --
 -- Name: routing_outbox_unpublished_idx; Type: INDEX; Schema: public; Owner: -
@@ -5137,10 +5769,10 @@ CREATE INDEX session_requests_pending_preferred_idx ON public.session_requests U
 CREATE INDEX session_requests_pending_window_idx ON public.session_requests USING btree (exclusive_until) WHERE ((status = 'pending'::text) AND (routing_type = 'hybrid'::text) AND (escalated_at IS NULL) AND (exclusive_until IS NOT NULL));
 
 --
--- Name: session_requests_preferred_workshop_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: session_requests_preferred_created_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX session_requests_preferred_workshop_idx ON public.session_requests USING btree (preferred_workshop_id);
+CREATE INDEX session_requests_preferred_created_idx ON public.session_requests USING btree (preferred_workshop_id, created_at);
 
 --
 -- Name: session_requests_routing_type_idx; Type: INDEX; Schema: public; Owner: -
@@ -5149,10 +5781,10 @@ CREATE INDEX session_requests_preferred_workshop_idx ON public.session_requests 
 CREATE INDEX session_requests_routing_type_idx ON public.session_requests USING btree (routing_type, created_at);
 
 --
--- Name: session_requests_workshop_id_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: session_requests_workshop_created_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX session_requests_workshop_id_idx ON public.session_requests USING btree (workshop_id);
+CREATE INDEX session_requests_workshop_created_idx ON public.session_requests USING btree (workshop_id, created_at);
 
 --
 -- Name: sessions_created_at_idx; Type: INDEX; Schema: public; Owner: -
@@ -5203,16 +5835,64 @@ CREATE INDEX stripe_events_checkout_session_idx ON public.stripe_events USING bt
 CREATE INDEX stripe_events_purchase_id_idx ON public.stripe_events USING btree (purchase_id);
 
 --
--- Name: workshop_session_analytics_mv_key; Type: INDEX; Schema: public; Owner: -
+-- Name: reviews analytics_changes_reviews_ins_del; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE UNIQUE INDEX workshop_session_analytics_mv_key ON public.workshop_session_analytics_mv USING btree (workshop_id, period_grain, period_start);
+CREATE TRIGGER analytics_changes_reviews_ins_del AFTER INSERT OR DELETE ON public.reviews FOR EACH ROW EXECUTE FUNCTION public.analytics_changes_reviews_trg();
 
 --
--- Name: workshop_session_analytics_mv_period_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: reviews analytics_changes_reviews_upd; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE INDEX workshop_session_analytics_mv_period_idx ON public.workshop_session_analytics_mv USING btree (period_grain, period_start);
+CREATE TRIGGER analytics_changes_reviews_upd AFTER UPDATE ON public.reviews FOR EACH ROW WHEN (((old.session_id IS DISTINCT FROM new.session_id) OR (old.rating IS DISTINCT FROM new.rating))) EXECUTE FUNCTION public.analytics_changes_reviews_trg();
+
+--
+-- Name: session_requests analytics_changes_session_requests_ins_del; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_changes_session_requests_ins_del AFTER INSERT OR DELETE ON public.session_requests FOR EACH ROW EXECUTE FUNCTION public.analytics_changes_session_requests_trg();
+
+--
+-- Name: session_requests analytics_changes_session_requests_upd; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_changes_session_requests_upd AFTER UPDATE ON public.session_requests FOR EACH ROW WHEN ((((((((old.status IS DISTINCT FROM new.status) OR (old.workshop_id IS DISTINCT FROM new.workshop_id)) OR (old.preferred_workshop_id IS DISTINCT FROM new.preferred_workshop_id)) OR (old.routing_type IS DISTINCT FROM new.routing_type)) OR (old.escalated_at IS DISTINCT FROM new.escalated_at)) OR (old.created_at IS DISTINCT FROM new.created_at)) OR (old.accepted_at IS DISTINCT FROM new.accepted_at))) EXECUTE FUNCTION public.analytics_changes_session_requests_trg();
+
+--
+-- Name: sessions analytics_changes_sessions_del; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_changes_sessions_del AFTER DELETE ON public.sessions FOR EACH ROW WHEN (((old.workshop_id IS NOT NULL) OR (old.preferred_workshop_id IS NOT NULL))) EXECUTE FUNCTION public.analytics_changes_sessions_trg();
+
+--
+-- Name: sessions analytics_changes_sessions_ins; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_changes_sessions_ins AFTER INSERT ON public.sessions FOR EACH ROW WHEN (((new.workshop_id IS NOT NULL) OR (new.preferred_workshop_id IS NOT NULL))) EXECUTE FUNCTION public.analytics_changes_sessions_trg();
+
+--
+-- Name: sessions analytics_changes_sessions_upd; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_changes_sessions_upd AFTER UPDATE ON public.sessions FOR EACH ROW WHEN (((((((old.workshop_id IS DISTINCT FROM new.workshop_id) OR (old.preferred_workshop_id IS DISTINCT FROM new.preferred_workshop_id)) OR (old.status IS DISTINCT FROM new.status)) OR (old.amount_total_minor IS DISTINCT FROM new.amount_total_minor)) OR (old.currency IS DISTINCT FROM new.currency)) OR (old.created_at IS DISTINCT FROM new.created_at))) EXECUTE FUNCTION public.analytics_changes_sessions_trg();
+
+--
+-- Name: reviews analytics_rollups_truncate_reviews; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_rollups_truncate_reviews AFTER TRUNCATE ON public.reviews FOR EACH STATEMENT EXECUTE FUNCTION public.analytics_rollups_truncate_trg();
+
+--
+-- Name: session_requests analytics_rollups_truncate_session_requests; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_rollups_truncate_session_requests AFTER TRUNCATE ON public.session_requests FOR EACH STATEMENT EXECUTE FUNCTION public.analytics_rollups_truncate_trg();
+
+--
+-- Name: sessions analytics_rollups_truncate_sessions; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_rollups_truncate_sessions AFTER TRUNCATE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION public.analytics_rollups_truncate_trg();
 
 --
 -- Name: mechanics mechanic_availability_log_ins; Type: TRIGGER; Schema: public; Owner: -
@@ -5263,6 +5943,12 @@ CREATE TRIGGER mechanic_state_truncate AFTER TRUNCATE ON public.sessions FOR EAC
 CREATE TRIGGER routing_audit_request AFTER UPDATE OF status, escalated_at ON public.session_requests FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) OR (old.escalated_at IS DISTINCT FROM new.escalated_at))) EXECUTE FUNCTION public.routing_audit_request();
 
 --
+-- Name: organizations routing_candidates_organizations_upd; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER routing_candidates_organizations_upd AFTER UPDATE ON public.organizations FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION public.routing_candidates_organizations_trg();
+
+--
 -- Name: session_request_declines routing_declines_copy; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -5273,12 +5959,6 @@ CREATE TRIGGER routing_declines_copy AFTER INSERT OR DELETE ON public.session_re
 --
 
 CREATE TRIGGER routing_events_append_only BEFORE DELETE OR UPDATE ON public.routing_events FOR EACH ROW EXECUTE FUNCTION public.routing_events_append_only();
-
---
--- Name: routing_outbox routing_outbox_notify; Type: TRIGGER; Schema: public; Owner: -
---
-
-CREATE TRIGGER routing_outbox_notify AFTER INSERT ON public.routing_outbox FOR EACH ROW EXECUTE FUNCTION public.routing_outbox_notify();
 
 --
 -- Name: session_requests routing_sync_session; Type: TRIGGER; Schema: public; Owner: -
@@ -5655,6 +6335,54 @@ REVOKE ALL ON FUNCTION public.accept_session_request(p_request_id uuid, p_mechan
 GRANT ALL ON FUNCTION public.accept_session_request(p_request_id uuid, p_mechanic_id uuid) TO mechanic;
 
 --
+-- Name: FUNCTION analytics_changes_reviews_trg(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.analytics_changes_reviews_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_changes_session_requests_trg(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.analytics_changes_session_requests_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_changes_sessions_trg(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.analytics_changes_sessions_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_rollups_rebuild(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.analytics_rollups_rebuild() FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_rollups_truncate_trg(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.analytics_rollups_truncate_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]) FROM PUBLIC;
+
+--
 -- Name: FUNCTION complete_session(p_session_id uuid, p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -5714,16 +6442,22 @@ REVOKE ALL ON FUNCTION public.mechanic_state_rebuild() FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.mechanic_state_truncate_trg() FROM PUBLIC;
 
 --
--- Name: FUNCTION refresh_analytics(); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION refresh_analytics(p_max_changes integer); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.refresh_analytics() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.refresh_analytics(p_max_changes integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION review_session(p_session_id uuid, p_customer_id uuid, p_rating integer, p_comment text); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.review_session(p_session_id uuid, p_customer_id uuid, p_rating integer, p_comment text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_candidates_organizations_trg(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.routing_candidates_organizations_trg() FROM PUBLIC;
 
 --
 -- Name: FUNCTION routing_declines_copy_trg(); Type: ACL; Schema: public; Owner: -
@@ -5841,22 +6575,10 @@ GRANT SELECT ON TABLE public.routing_available_mechanics TO mechanic;
 GRANT SELECT ON TABLE public.routing_effectiveness TO analytics;
 
 --
--- Name: TABLE routing_effectiveness_mv; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.routing_effectiveness_mv TO analytics;
-
---
 -- Name: TABLE workshop_session_analytics; Type: ACL; Schema: public; Owner: -
 --
 
 GRANT SELECT ON TABLE public.workshop_session_analytics TO analytics;
-
---
--- Name: TABLE workshop_session_analytics_mv; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.workshop_session_analytics_mv TO analytics;
 
 --
 -- PostgreSQL database dump complete

@@ -25,6 +25,26 @@ sys.path.insert(0, str(ROOT))
 
 from tools.migrate import migrate  # noqa: E402
 
+FIGURES: list[tuple[str, dict]] = []
+
+
+@pytest.fixture
+def figures(request):
+    """figures(**values): the figures a fault or fuzz case measured, printed in the terminal summary
+    of every run (with or without -s), one line per case."""
+    def record(**values):
+        FIGURES.append((request.node.name, values))
+        print(f"{request.node.name}: {values}")  # also in the case's captured output
+    return record
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not FIGURES:
+        return
+    terminalreporter.write_sep("-", "figures measured (fault suite, fuzzing)")
+    for name, values in FIGURES:
+        terminalreporter.write_line(f"{name}: " + ", ".join(f"{k}={v}" for k, v in values.items()))
+
 
 @pytest.fixture(scope="session")
 def pg_server_url():
@@ -36,7 +56,7 @@ def pg_server_url():
     os.chmod(tmp, 0o755)  # noqa: S103 - the postgres OS user must reach it
     tool = [sys.executable, str(ROOT / "tools" / "pgcluster.py")]
     url = subprocess.run(
-        [*tool, "start", tmp, "--db", "postgres"], check=True, capture_output=True, text=True
+        [*tool, "start", tmp, "--db", "postgres", "--throwaway"], check=True, capture_output=True, text=True
     ).stdout.strip()
     try:
         yield url

@@ -1,5 +1,5 @@
-"""Analytics views: figures equal hand-computed values on a small crafted
-marketplace; materialized variants and their refresh; every column documented.
+"""Analytics views: figures equal hand-computed values on a small crafted marketplace;
+the rollups they read follow every change through refresh_analytics(); every column documented.
 
 The data set (all times UTC, March 2026: Monday 2nd, Wednesday 4th, Tuesday 10th;
 April 1st is a Wednesday of the week starting Monday March 30th):
@@ -98,7 +98,16 @@ def load_crafted(conn) -> None:
 @pytest.fixture
 def crafted(conn):
     load_crafted(conn)
+    refresh(conn)
     return conn
+
+
+def refresh(conn) -> tuple:
+    """Run the analytics job until the queue is empty; returns the last run's row."""
+    while True:
+        row = conn.execute("SELECT * FROM refresh_analytics()").fetchone()
+        if not row[4]:  # more
+            return row
 
 
 def rows(conn, relation: str, key: tuple[str, ...]) -> dict:
@@ -246,58 +255,94 @@ def test_periods_are_utc_whatever_the_session_time_zone(crafted):
     before_wsa = wsa(crafted)
     before_re = rows(crafted, "routing_effectiveness", ("routing_type", "day"))
     crafted.execute("SET TIME ZONE 'Pacific/Auckland'")  # R4 at 23:30 UTC is already March 3rd there
+    crafted.execute("SELECT analytics_rollups_rebuild()")  # rollups counted in that time zone
     assert wsa(crafted) == before_wsa
     assert rows(crafted, "routing_effectiveness", ("routing_type", "day")) == before_re
 
 
-def test_materialized_views_refresh_concurrently_to_the_live_views(crafted):
+def test_changes_reach_the_views_at_the_next_refresh(crafted):
     conn = crafted
-    # created populated at migration time (empty database): refresh to today's data
-    result = conn.execute("SELECT * FROM refresh_analytics()").fetchall()
-    assert {r[0] for r in result} == {"workshop_session_analytics_mv", "routing_effectiveness_mv"}
-    assert all(r[1] is True for r in result)  # populated, hence CONCURRENTLY
-    assert wsa(conn, "workshop_session_analytics_mv") == wsa(conn)
-    re_key = ("routing_type", "day")
-    assert rows(conn, "routing_effectiveness_mv", re_key) == rows(conn, "routing_effectiveness", re_key)
-    counts = {r[0]: r[2] for r in result}
-    assert counts["workshop_session_analytics_mv"] == 12 and counts["routing_effectiveness_mv"] == 7
-
-    # new data: the copies are stale until the next refresh
+    before = wsa(conn)
+    assert conn.execute("SELECT count(*) FROM analytics_changes").fetchone() == (0,)
+    # new data: the views show it once the job ran
     conn.execute("UPDATE reviews SET rating = 2 WHERE rating = 5")
-    assert wsa(conn, "workshop_session_analytics_mv") != wsa(conn)
-    conn.execute("SELECT * FROM refresh_analytics()")
-    assert wsa(conn, "workshop_session_analytics_mv") == wsa(conn)
+    assert conn.execute("SELECT count(*) FROM analytics_changes").fetchone()[0] >= 1
+    assert wsa(conn) == before
+    ran, changes, workshop_days, routing_days, more = refresh(conn)
+    assert (ran, more) == (True, False) and changes >= 1 and workshop_days == 1 and routing_days == 0
+    after = wsa(conn)
+    assert after["Alpha", "day", D("2026-03-02")]["avg_rating"] == Decimal("2.50")
+    assert after["Alpha", "month", D("2026-03-01")]["avg_rating"] == Decimal("2.00")
+    # a request accepted later moves its figures: R9 (pending, broadcast) taken by m3 of Beta after 90 s
+    conn.execute(
+        "UPDATE session_requests SET status = 'accepted', mechanic_id = %s, workshop_id = %s, "
+        "accepted_at = created_at + interval '90 seconds' WHERE status = 'pending'",
+        (M[3], BETA),
+    )
+    refresh(conn)
+    re_rows = rows(conn, "routing_effectiveness", ("routing_type", "day"))
+    check(re_rows["broadcast", D("2026-03-02")], requests=2, accepted=2, pending=0, median_accept_seconds=55.0)
+    check(wsa(conn)["Beta", "day", D("2026-03-02")], accepted_requests=1, median_accept_seconds=90.0,
+          sessions_served=0)
+    # deleting a session takes its figures out (its request and review go with it)
+    conn.execute("DELETE FROM sessions WHERE created_at = '2026-04-01 08:00+00'")
+    refresh(conn)
+    assert ("Beta", "month", D("2026-04-01")) not in wsa(conn)
+    assert ("broadcast", D("2026-04-01")) not in rows(conn, "routing_effectiveness", ("routing_type", "day"))
 
-    # an unpopulated copy gets a plain refresh first
-    conn.execute("REFRESH MATERIALIZED VIEW routing_effectiveness_mv WITH NO DATA")
-    result = dict((r[0], r[1]) for r in conn.execute("SELECT * FROM refresh_analytics()").fetchall())
-    assert result == {"workshop_session_analytics_mv": True, "routing_effectiveness_mv": False}
-    assert rows(conn, "routing_effectiveness_mv", re_key) == rows(conn, "routing_effectiveness", re_key)
+
+def test_batches_and_a_concurrent_run(crafted, db_url):
+    import psycopg
+
+    conn = crafted
+    before = wsa(conn)
+    conn.execute("UPDATE sessions SET status = status || ''")  # no figure changes: nothing queued
+    assert conn.execute("SELECT count(*) FROM analytics_changes").fetchone() == (0,)
+    conn.execute("UPDATE session_requests SET escalated_at = NULL WHERE escalated_at IS NOT NULL")
+    conn.execute("UPDATE reviews SET rating = rating + 0 * rating")  # same stars: nothing queued
+    conn.execute("UPDATE sessions SET amount_total_minor = amount_total_minor + 1")
+    queued = conn.execute("SELECT count(*) FROM analytics_changes").fetchone()[0]
+    assert queued == 9  # one escalation, eight sessions
+    # a run in progress elsewhere: this one returns at once, takes nothing
+    with psycopg.connect(db_url) as other:
+        other.execute("SELECT * FROM refresh_analytics(1)").fetchone()
+        assert conn.execute("SELECT * FROM refresh_analytics()").fetchone() == (False, 0, 0, 0, False)
+        other.rollback()  # its batch goes back to the queue
+    row = conn.execute("SELECT * FROM refresh_analytics(5)").fetchone()
+    assert row[:2] == (True, 5) and row[4] is True
+    refresh(conn)
+    assert conn.execute("SELECT count(*) FROM analytics_changes").fetchone() == (0,)
+    after = wsa(conn)
+    assert after != before
+    conn.execute("SELECT analytics_rollups_rebuild()")
+    assert wsa(conn) == after
+    assert conn.execute("SELECT count(*) FROM analytics_changes").fetchone() == (0,)
+    with pytest.raises(psycopg.Error) as err:
+        conn.execute("SELECT * FROM refresh_analytics(0)")
+    assert err.value.sqlstate == "SR400"
 
 
-def test_materialized_views_have_unique_keys_for_concurrent_refresh(conn):
+def test_truncate_rebuilds_the_rollups(crafted):
+    crafted.execute("TRUNCATE reviews")
+    got = wsa(crafted)
+    assert got["Alpha", "month", D("2026-03-01")]["review_count"] == 0
+    crafted.execute("TRUNCATE sessions CASCADE")
+    assert wsa(crafted) == {} and rows(crafted, "routing_effectiveness", ("routing_type", "day")) == {}
+
+
+def test_percentiles_over_buckets_of_three_significant_digits(conn):
     got = conn.execute(
-        """
-        SELECT c.relname, string_agg(a.attname, ',' ORDER BY k.ord)
-        FROM pg_index AS i
-        JOIN pg_class AS c ON c.oid = i.indrelid
-        CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k (attnum, ord)
-        JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum = k.attnum
-        WHERE i.indisunique AND i.indpred IS NULL AND c.relkind = 'm'
-        GROUP BY c.relname, i.indexrelid
-        """
+        "SELECT analytics_bucket(x) FROM unnest(ARRAY[0, 0.012345, 1.5, 12.345, 999, 1234.5, 86399.9]::float8[]) AS x"
     ).fetchall()
-    assert set(got) >= {
-        ("workshop_session_analytics_mv", "workshop_id,period_grain,period_start"),
-        ("routing_effectiveness_mv", "routing_type,day"),
-    }
+    assert [r[0] for r in got] == [0.0, 0.0123, 1.5, 12.3, 999.0, 1230.0, 86400.0]
 
 
 ANALYTICS_RELATIONS = [
     "workshop_session_analytics",
     "routing_effectiveness",
-    "workshop_session_analytics_mv",
-    "routing_effectiveness_mv",
+    "analytics_changes",
+    "analytics_workshop_rollup",
+    "analytics_routing_rollup",
 ]
 
 
@@ -315,18 +360,10 @@ def test_every_view_and_column_is_documented(conn, relation):
     assert undocumented == []
 
 
-def test_demo_seed_fills_the_materialized_views(seeded_conn):
+def test_demo_seed_fills_the_views(seeded_conn):
     conn = seeded_conn
-    assert len(wsa(conn, "workshop_session_analytics_mv")) > 0
-    # presence intervals still open (and calls still live) grow with now(): compare the rest
-    moving = ("live_minutes", "available_minutes", "utilisation")
-
-    def settled(relation):
-        return {k: {c: v for c, v in r.items() if c not in moving} for k, r in wsa(conn, relation).items()}
-
-    assert settled("workshop_session_analytics_mv") == settled("workshop_session_analytics")
-    re_key = ("routing_type", "day")
-    assert rows(conn, "routing_effectiveness_mv", re_key) == rows(conn, "routing_effectiveness", re_key)
+    assert len(wsa(conn)) > 0
+    assert conn.execute("SELECT count(*) FROM analytics_changes").fetchone() == (0,)
     # the demo's 60 accepted requests, each counted once per grain
     for grain in ("day", "week", "month"):
         total = conn.execute(

@@ -29,7 +29,7 @@ def test_generator_fills_consistent_data_and_records_the_scale(db_url):
         assert count(conn, "SELECT count(*) FROM customers") == sizes.customers
         assert count(conn, "SELECT count(*) FROM sessions") == sizes.sessions
         assert count(conn, "SELECT count(*) FROM reviews") == sizes.sessions
-        assert count(conn, "SELECT count(*) FROM session_requests") == sizes.sessions + sizes.expired
+        assert count(conn, "SELECT count(*) FROM session_requests") == sizes.sessions + sizes.expired + sizes.pending
         assert info["counts"]["sessions"] == sizes.sessions
         # Rows went in without FK triggers: check the references by hand.
         assert count(conn, """

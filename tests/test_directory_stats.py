@@ -34,6 +34,10 @@ SELECT
 FROM organizations AS o
 ORDER BY o.id
 """
+# routing_candidates against the eligibility view (both follow routing_mechanic_eligible).
+CANDIDATES = """
+SELECT (SELECT eligible_mechanics FROM routing_candidates), (SELECT count(*)::integer FROM routing_available_mechanics)
+"""
 STATS = """
 SELECT workshop_id, total_mechanics, active_mechanics, available_mechanics, sessions_served, review_count, rating_sum
 FROM workshop_stats ORDER BY workshop_id
@@ -108,6 +112,11 @@ def anchor(conn, k: int):
 def apply_op(conn, op: str, a: int, b: int, c: int) -> None:
     if op == "org_ins":
         conn.execute("INSERT INTO organizations (name, contact_email) VALUES ('New', 'new@example.com')")
+    elif op == "org_status":
+        conn.execute(
+            "UPDATE organizations SET status = %s WHERE id = %s",
+            (["active", "pending", "suspended"][b % 3], pick(conn, "SELECT id FROM organizations ORDER BY id", a)),
+        )
     elif op == "mech_ins":
         conn.execute(
             "INSERT INTO mechanics (name, email, workshop_id, is_available, status) VALUES ('M', %s, %s, %s, %s)",
@@ -190,6 +199,7 @@ def apply_op(conn, op: str, a: int, b: int, c: int) -> None:
 
 OPS = [
     "org_ins",
+    "org_status",
     "mech_ins",
     "mech_upd",
     "mech_del",
@@ -220,6 +230,8 @@ def test_stats_equal_recount_after_random_changes(conn, ops):
         for op, a, b, c in ops:
             apply_op(conn, op, a, b, c)
         assert conn.execute(STATS).fetchall() == conn.execute(RECOUNT).fetchall()
+        got, want = conn.execute(CANDIDATES).fetchone()
+        assert got == want
         # the directory reads these rows: every workshop it lists has someone available
         listed = conn.execute("SELECT workshop_id, available_mechanics FROM get_workshop_directory(100, 0)").fetchall()
         assert all(n > 0 for _, n in listed)
@@ -327,6 +339,8 @@ def test_stats_exact_under_concurrent_writers(db_url, conn):
     assert errors == []
     assert sum(done) > 120  # most operations went through
     assert conn.execute(STATS).fetchall() == conn.execute(RECOUNT).fetchall()
+    got, want = conn.execute(CANDIDATES).fetchone()
+    assert got == want
 
 
 def test_truncate_recounts(conn):
@@ -337,3 +351,22 @@ def test_truncate_recounts(conn):
     conn.execute("TRUNCATE sessions CASCADE")
     assert conn.execute("SELECT sum(sessions_served) FROM workshop_stats").fetchone() == (0,)
     assert conn.execute(STATS).fetchall() == conn.execute(RECOUNT).fetchall()
+
+
+def test_one_copy_of_the_eligibility_rule(conn):
+    """The view, the mechanic policy and the counting triggers all call routing_mechanic_eligible;
+    none spells the rule out (a changed rule changes them all)."""
+    policy = conn.execute(
+        "SELECT qual FROM pg_policies WHERE policyname = 'session_requests_mechanic_select'").fetchone()[0]
+    view = conn.execute("SELECT pg_get_viewdef('routing_available_mechanics'::regclass)").fetchone()[0]
+    for text in (policy, view):
+        assert "routing_mechanic_eligible(" in text and "is_available =" not in text and "'active'" not in text
+    for fn in ("workshop_stats_mechanics_trg", "routing_candidates_organizations_trg", "workshop_stats_rebuild",
+               "create_session_request"):
+        body = conn.execute("SELECT prosrc FROM pg_proc WHERE proname = %s", (fn,)).fetchone()[0]
+        assert "AND NEW.is_available" not in body and "m.is_available\n" not in body
+    assert conn.execute(
+        "SELECT routing_mechanic_eligible('active', TRUE, NULL, NULL), routing_mechanic_eligible('active', TRUE, "
+        "gen_random_uuid(), 'pending'), routing_mechanic_eligible('suspended', TRUE, NULL, NULL), "
+        "routing_mechanic_eligible('active', FALSE, NULL, NULL), routing_mechanic_eligible('active', TRUE, "
+        "gen_random_uuid(), 'active')").fetchone() == (True, False, False, False, True)

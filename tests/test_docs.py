@@ -26,8 +26,7 @@ def test_sql_api_doc_matches_the_database(conn):
 
 def test_readme_names_existing_views_and_functions(conn):
     readme = (ROOT / "README.md").read_text()
-    for view in ("workshop_session_analytics", "routing_effectiveness", "workshop_session_analytics_mv",
-                 "routing_effectiveness_mv", "routing_available_mechanics"):
+    for view in ("workshop_session_analytics", "routing_effectiveness", "routing_available_mechanics"):
         assert view in readme
         assert conn.execute("SELECT to_regclass(%s) IS NOT NULL", (view,)).fetchone() == (True,), view
     for fn in set(re.findall(r"`(\w+)\(", readme)):
@@ -44,12 +43,10 @@ def test_readme_bi_contract_names_real_columns(conn):
     columns = {
         r[0] for r in conn.execute(
             "SELECT attname FROM pg_attribute WHERE attnum > 0 AND NOT attisdropped AND attrelid IN ("
-            "'workshop_session_analytics'::regclass, 'routing_effectiveness'::regclass, "
-            "'workshop_session_analytics_mv'::regclass, 'routing_effectiveness_mv'::regclass)"
+            "'workshop_session_analytics'::regclass, 'routing_effectiveness'::regclass)"
         )
     }
-    not_columns = {"analytics", "day", "week", "month", "workshop_session_analytics", "routing_effectiveness",
-                   "workshop_session_analytics_mv", "routing_effectiveness_mv"}
+    not_columns = {"analytics", "day", "week", "month", "workshop_session_analytics", "routing_effectiveness"}
     unknown = sorted(names - columns - not_columns)
     assert unknown == []
     assert {"workshop_id", "period_grain", "period_start", "routing_type", "day"} <= columns

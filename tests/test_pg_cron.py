@@ -61,7 +61,7 @@ def test_pg_cron_script_schedules_the_three_jobs_and_can_run_again(cron_server):
         jobs = c.execute("SELECT jobname, schedule, command, database, active FROM cron.job ORDER BY jobname").fetchall()
     assert jobs == [
         ("ssr_outbox_prune", "17 3 * * *", "SELECT routing_outbox_prune()", "marketplace", True),
-        ("ssr_refresh_analytics", "*/15 * * * *", "SELECT * FROM refresh_analytics()", "marketplace", True),
+        ("ssr_refresh_analytics", "* * * * *", "SELECT * FROM refresh_analytics()", "marketplace", True),
         ("ssr_sweep_session_requests", "* * * * *", "SELECT * FROM sweep_session_requests()", "marketplace", True),
     ]
     # The commands themselves run in that database.

@@ -15,8 +15,16 @@ import pytest
 TOOL = [sys.executable, str(Path(__file__).resolve().parent.parent / "tools" / "pgcluster.py")]
 
 
+DURABILITY = ("fsync", "synchronous_commit", "full_page_writes")
+
+
 def pg(*args: str) -> str:
     return subprocess.run([*TOOL, *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def durability(url: str) -> dict[str, str]:
+    with psycopg.connect(url) as c:
+        return dict(c.execute("SELECT name, setting FROM pg_settings WHERE name = ANY(%s)", (list(DURABILITY),)).fetchall())
 
 
 def test_start_reuses_and_restarts_on_the_same_url():
@@ -39,10 +47,31 @@ def test_start_reuses_and_restarts_on_the_same_url():
             assert c.execute("SELECT x FROM kept").fetchone() == (7,)
         if os.geteuid() == 0:
             assert (d / "data").stat().st_uid != 0
+        assert durability(url) == dict.fromkeys(DURABILITY, "on")  # a cluster users run keeps every commit
+
+        # A cluster made by an older version (durability off in its conf) is made durable on the next start.
+        pg("stop", str(d))
+        with open(d / "data" / "postgresql.conf", "a", encoding="utf-8") as fh:
+            fh.write("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n")
+        done = subprocess.run([*TOOL, "start", str(d), "--db", "demo"], check=True, capture_output=True, text=True)
+        assert done.stdout.strip() == url
+        assert "making it durable" in done.stderr
+        assert durability(url) == dict.fromkeys(DURABILITY, "on")
+        with psycopg.connect(url) as c:
+            assert c.execute("SELECT x FROM kept").fetchone() == (7,)
+        # --throwaway never relaxes an existing cluster.
+        assert pg("start", str(d), "--db", "demo", "--throwaway") == url
+        assert durability(url) == dict.fromkeys(DURABILITY, "on")
     finally:
         pg("destroy", str(d))
     assert not d.exists()
     base.rmdir()
+
+
+def test_only_the_throwaway_test_cluster_relaxes_durability(pg_server_url):
+    if os.environ.get("DATABASE_URL"):
+        pytest.skip("an existing server: its settings are its operator's")
+    assert durability(pg_server_url) == dict.fromkeys(DURABILITY, "off")
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the cluster as another OS user")

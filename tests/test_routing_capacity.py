@@ -162,9 +162,12 @@ def test_capacity_per_mechanic_and_the_hybrid_window_of_a_busy_workshop(conn, wo
     conn.execute(ACCEPT, (reqs[1]["id"], a1))
     expect_error(conn, "SR409", ACCEPT, (reqs[2]["id"], a1), "mechanic_id")
     conn.execute(ACCEPT, (reqs[2]["id"], a2))
-    # every mechanic of alpha is busy: a hybrid request gets no window (nobody available)
+    # every mechanic of alpha is busy: nobody of the preferred workshop can take a hybrid
+    # request, so the sweep opens it to everyone at once (the window decided at creation
+    # reads presence counters that do not follow capacity)
     hy = new_request(conn, w, "hybrid", "alpha")
-    assert hy["exclusive_until"] is None
+    conn.execute("SELECT * FROM sweep_session_requests(now())")
+    assert request_row(conn, hy["id"])["escalated_at"] is not None
     assert w.mech["b1"] in {m for (m,) in conn.execute(
         "SELECT mechanic_id FROM get_mechanics_for_routing(%s, 'hybrid')", (w.ws["alpha"],)).fetchall()}
     with pytest.raises(psycopg.errors.CheckViolation):

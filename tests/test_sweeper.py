@@ -1,4 +1,4 @@
-"""tools/sweeper.py: the loop `make run` starts beside the app."""
+"""tools/sweeper.py: the sweep job the worker runs beside the app."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tools.sweeper import sweep_once
+from tools.sweeper import refresh_analytics_once, sweep_once
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,13 +35,25 @@ def test_sweep_once_expires_overdue_requests(seeded_conn, db_url):
     assert sweep_once(db_url) == (0, 0)
 
 
+def test_refresh_analytics_once_empties_the_queue(seeded_conn, db_url):
+    seeded_conn.execute("UPDATE sessions SET status = 'refunded' WHERE workshop_id IS NOT NULL")
+    queued = seeded_conn.execute("SELECT count(*) FROM analytics_changes").fetchone()[0]
+    assert queued > 0
+    assert refresh_analytics_once(db_url) == queued
+    assert seeded_conn.execute("SELECT count(*) FROM analytics_changes").fetchone() == (0,)
+    assert seeded_conn.execute(
+        "SELECT sum(revenue_minor) FROM workshop_session_analytics WHERE period_grain = 'month'").fetchone() == (0,)
+
+
 def test_cli_once_and_missing_url(seeded_conn, db_url):
     req = overdue_request(seeded_conn)
+    seeded_conn.execute("UPDATE reviews SET rating = 1")
     env = dict(os.environ, DATABASE_URL=db_url)
     res = subprocess.run([sys.executable, "-m", "tools.sweeper", "--once"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
-    assert "expired 1" in res.stdout
+    assert "job sweep: escalated 0, expired 1" in res.stderr
     assert seeded_conn.execute("SELECT status FROM session_requests WHERE id = %s", (req,)).fetchone() == ("expired",)
+    assert seeded_conn.execute("SELECT count(*) FROM analytics_changes").fetchone() == (0,)  # the job ran too
     env.pop("DATABASE_URL")
     res = subprocess.run([sys.executable, "-m", "tools.sweeper", "--once"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert res.returncode == 2 and "DATABASE_URL" in res.stderr

@@ -3,14 +3,24 @@
 
     pgcluster.py ensure-plpython      install PL/Python when absent (root: apt-get)
     pgcluster.py ensure-pg-cron       install pg_cron when absent (root: apt-get), optional
-    pgcluster.py start DIR [--db NAME] start (initdb on first use); prints the URL
-    pgcluster.py stop DIR              stop the cluster in DIR
+    pgcluster.py start DIR [--db NAME] [--throwaway]
+                                       start (initdb on first use); prints the URL
+    pgcluster.py stop DIR [--mode fast|immediate]
+                                       stop the cluster in DIR (immediate: as a crash would)
     pgcluster.py url DIR [--db NAME]   print the URL of a running cluster
-    pgcluster.py destroy DIR           stop and delete the cluster in DIR
+    pgcluster.py destroy DIR           stop and delete the cluster in DIR (and a link's target)
 
 The cluster listens on a unix socket inside DIR and on 127.0.0.1 at a free port
 (remembered in DIR/port so a restart keeps its URL). initdb refuses to run as
 root, so when root the cluster belongs to the `postgres` OS user.
+
+Durability: a cluster keeps PostgreSQL's defaults (fsync, synchronous_commit and
+full_page_writes on), so every commit a client was told about survives a crash.
+Only `--throwaway` at creation (the test suite's temporary cluster, deleted after
+the run) turns them off for speed. A cluster created with them off by an older
+version of this tool is made durable on its next `start` without --throwaway:
+stopped, the settings removed, its files flushed (`initdb --sync-only`, as the
+PostgreSQL manual asks when fsync is turned back on) and started again.
 """
 
 from __future__ import annotations
@@ -163,7 +173,63 @@ def url(d: str, db: str) -> str:
     return f"postgresql://{SUPERUSER}@127.0.0.1:{read_port(d)}/{db}"
 
 
-def init(d: str, data: str, rundir: str) -> None:
+# What --throwaway adds: a crash may lose or corrupt anything, in exchange for speed.
+RELAXED = ("fsync", "synchronous_commit", "full_page_writes")
+THROWAWAY_MARK = "# throwaway cluster: durability off (tests only)"
+
+
+def conf_path(data: str) -> str:
+    return os.path.join(data, "postgresql.conf")
+
+
+def relaxed_settings(data: str) -> list[str]:
+    """Lines of postgresql.conf / postgresql.auto.conf that turn a durability setting off."""
+    found = []
+    for name in ("postgresql.conf", "postgresql.auto.conf"):
+        path = os.path.join(data, name)
+        if not os.path.exists(path):
+            continue
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                key, _, value = line.partition("=")
+                if key.strip() in RELAXED and value.split("#")[0].strip().strip("'").lower() in ("off", "false", "0", "no"):
+                    found.append(f"{name}: {line.strip()}")
+    return found
+
+
+def is_throwaway(data: str) -> bool:
+    with open(conf_path(data), encoding="utf-8") as fh:
+        return THROWAWAY_MARK in fh.read()
+
+
+def make_durable(d: str, data: str) -> None:
+    """Remove every setting that turns durability off, flush the files, and (re)start later."""
+    found = relaxed_settings(data)
+    if not found:
+        return
+    print(f"pgcluster: {d} was created with durability off ({'; '.join(found)}); "
+          "making it durable (PostgreSQL's defaults): stop, remove the settings, sync, start", file=sys.stderr)
+    stop(d)
+    for name in ("postgresql.conf", "postgresql.auto.conf"):
+        path = os.path.join(data, name)
+        if not os.path.exists(path):
+            continue
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.readlines()
+        kept = [ln for ln in lines if ln.partition("=")[0].strip() not in RELAXED and ln.strip() != THROWAWAY_MARK]
+        if kept != lines:
+            tmp = path + ".ssr-tmp"
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.writelines(kept)
+            shutil.copymode(path, tmp)
+            st = os.stat(path)
+            os.chown(tmp, st.st_uid, st.st_gid)
+            os.replace(tmp, path)
+    # Files written while fsync was off may still sit in the OS cache: flush them before relying on them.
+    run([os.path.join(bindir(), "initdb"), "--sync-only", "-D", data], stdout=subprocess.DEVNULL)
+
+
+def init(d: str, data: str, rundir: str, throwaway: bool = False) -> None:
     os.makedirs(rundir, exist_ok=True)
     if os.geteuid() == 0:
         pw = pwd.getpwnam(SUPERUSER)
@@ -173,7 +239,7 @@ def init(d: str, data: str, rundir: str) -> None:
             die(f"the {SUPERUSER} OS user cannot write {d}: check the parent folders' permissions")
     run([
         os.path.join(bindir(), "initdb"), "-D", data, "-U", SUPERUSER,
-        "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync",
+        "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", *(["--no-sync"] if throwaway else []),
     ], stdout=subprocess.DEVNULL)
     with open(os.path.join(data, "postgresql.conf"), "a", encoding="ascii") as fh:
         fh.write(
@@ -182,19 +248,20 @@ def init(d: str, data: str, rundir: str) -> None:
             f"unix_socket_directories = '{rundir}'\n"
             "max_connections = 200\n"
             "shared_buffers = 256MB\n"
-            "fsync = off\n"
-            "synchronous_commit = off\n"
-            "full_page_writes = off\n"
         )
+        if throwaway:
+            fh.write(f"{THROWAWAY_MARK}\n" + "".join(f"{k} = off\n" for k in RELAXED))
     with open(os.path.join(d, "port"), "w", encoding="ascii") as fh:
         fh.write(str(free_port()))
 
 
-def start(d: str, db: str) -> None:
+def start(d: str, db: str, throwaway: bool = False) -> None:
     make_dir(os.path.abspath(d))
     d, data, rundir = paths(d)
     if not os.path.exists(os.path.join(data, "PG_VERSION")):
-        init(d, data, rundir)
+        init(d, data, rundir, throwaway)
+    elif not (throwaway and is_throwaway(data)):
+        make_durable(d, data)  # never relax an existing cluster; harden one made by an older version
     if not is_running(data):
         port = read_port(d)
         with socket.socket() as s:
@@ -212,6 +279,15 @@ def start(d: str, db: str) -> None:
         if subprocess.run([*base, "-c", "select 1"], capture_output=True, check=False).returncode == 0:
             break
         time.sleep(0.1)
+    if not is_throwaway(data):
+        off = subprocess.run(
+            [*base, "-tAc", "select string_agg(name, ', ') from pg_settings "
+             f"where name in ({', '.join(repr(k) for k in RELAXED)}) and setting = 'off'"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        if off:
+            print(f"pgcluster: WARNING: {off} off in {d} (set outside postgresql.conf): "
+                  "a crash may lose acknowledged commits", file=sys.stderr)
     exists = subprocess.run(
         [*base, "-tAc", f"select 1 from pg_database where datname = '{db}'"],
         capture_output=True, text=True, check=True,
@@ -221,10 +297,10 @@ def start(d: str, db: str) -> None:
     print(url(d, db))
 
 
-def stop(d: str) -> None:
+def stop(d: str, mode: str = "fast") -> None:
     d, data, _ = paths(d)
     if is_running(data):
-        run([os.path.join(bindir(), "pg_ctl"), "stop", "-D", data, "-m", "fast", "-w"],
+        run([os.path.join(bindir(), "pg_ctl"), "stop", "-D", data, "-m", mode, "-w"],
             stdout=subprocess.DEVNULL)
 
 
@@ -241,6 +317,10 @@ def main() -> None:
     ap.add_argument("cmd", choices=["ensure-plpython", "ensure-pg-cron", "start", "stop", "url", "destroy"])
     ap.add_argument("dir", nargs="?")
     ap.add_argument("--db", default="ssr")
+    ap.add_argument("--throwaway", action="store_true",
+                    help="create the cluster with fsync, synchronous_commit and full_page_writes off "
+                         "(a crash may lose anything: temporary test clusters only)")
+    ap.add_argument("--mode", choices=["smart", "fast", "immediate"], default="fast", help="stop mode")
     a = ap.parse_args()
     if a.cmd == "ensure-plpython":
         ensure_plpython()
@@ -251,9 +331,9 @@ def main() -> None:
     if not a.dir:
         die("DIR is required")
     if a.cmd == "start":
-        start(a.dir, a.db)
+        start(a.dir, a.db, a.throwaway)
     elif a.cmd == "stop":
-        stop(a.dir)
+        stop(a.dir, a.mode)
     elif a.cmd == "url":
         print(url(os.path.realpath(a.dir), a.db))
     elif a.cmd == "destroy":

@@ -6,7 +6,9 @@ POST /v1/checkout/sessions    records the form parameters and the Idempotency-Ke
                               replayed idempotency key, as Stripe does)
 GET  /v1/checkout/sessions/ID answers the stored session, or a Stripe-style 404
 
-Test hooks: `mark_paid(id)`, `update(id, **fields)`, `fail_next(status)`.
+Test hooks: `mark_paid(id)`, `update(id, **fields)`, `fail_next(status)`, and an outage:
+`go_down()` closes the listening socket and every open connection (the API is unreachable:
+connections are refused), `come_up()` listens again on the same port with the same data.
 
 Standalone (`python -m tools.stripe_fake --port 12111 --webhook-url URL --webhook-secret
 whsec_...`, what `make run` starts when no STRIPE_SECRET_KEY is given) it also plays
@@ -54,6 +56,8 @@ class StripeFake:
         self._by_idem: dict[str, str] = {}
         self._fail: list[int] = []
         self._lock = threading.Lock()
+        self._conns: set = set()  # open client sockets, closed by go_down()
+        self.down = False
         self.demo_webhook: tuple[str, str] | None = None  # (webhook url, secret) in demo mode
         fake = self
 
@@ -62,6 +66,22 @@ class StripeFake:
 
             def log_message(self, *args):
                 pass
+
+            def setup(self):
+                super().setup()
+                with fake._lock:
+                    fake._conns.add(self.connection)
+
+            def finish(self):
+                with fake._lock:
+                    fake._conns.discard(self.connection)
+                super().finish()
+
+            def handle_one_request(self):
+                if fake.down:  # unreachable: drop the connection without an answer
+                    self.close_connection = True
+                    return
+                super().handle_one_request()
 
             def _send(self, status: int, body: dict):
                 data = json.dumps(body).encode()
@@ -156,6 +176,7 @@ class StripeFake:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
+        self._handler = Handler
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -166,8 +187,34 @@ class StripeFake:
         return self
 
     def stop(self) -> None:
+        if self.down:
+            return
         self.server.shutdown()
         self.server.server_close()
+
+    def go_down(self) -> None:
+        """An outage: stop listening and cut every open connection (keep-alive ones included)."""
+        import socket
+
+        self.down = True
+        self.server.shutdown()
+        self.server.server_close()
+        with self._lock:
+            conns = list(self._conns)
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def come_up(self) -> None:
+        """The end of the outage: listen again on the same port, with the same sessions."""
+        port = int(self.url.rsplit(":", 1)[1])
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler)
+        self.server.daemon_threads = True
+        self.down = False
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
 
     # --- test hooks ---
     def update(self, sid: str, **fields) -> dict:

@@ -18,7 +18,7 @@ KEYS = ("workshop_id", "workshop_name", "workshop_email", "workshop_status", "to
 def workshop_directory():
     only_params("limit", "offset")
     limit = int_param("limit", 20, 1, 100)
-    offset = int_param("offset", 0, 0, None)
+    offset = int_param("offset", 0, 0)
     # A read that may lag: a standby when DATABASE_READ_URL names one.
     rows = call("SELECT * FROM get_workshop_directory(%s, %s)", (limit, offset), many=True, read=True)
     workshops = [{k: r.get(k) for k in KEYS} for r in rows]

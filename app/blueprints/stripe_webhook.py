@@ -3,14 +3,16 @@ then one call to handle_checkout_event."""
 
 from __future__ import annotations
 
+import json
 import logging
 
+import psycopg
 import stripe
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from app import payments
 from app.db import call
-from app.errors import ApiError
+from app.errors import RETRY_AFTER_SECONDS, ApiError
 
 log = logging.getLogger(__name__)
 bp = Blueprint("stripe", __name__, url_prefix="/api/stripe")
@@ -20,8 +22,26 @@ FULFILLING_EVENTS = ("checkout.session.completed", "checkout.session.async_payme
 CHECKOUT_EVENTS = (*FULFILLING_EVENTS, "checkout.session.async_payment_failed", "checkout.session.expired")
 
 
+def _log(outcome: str, event_id=None, event_type=None, level=logging.INFO) -> None:
+    """One line per delivery: event id, type and what became of it."""
+    log.log(level, "stripe event %s %s: %s", event_id or "-", event_type or "-", outcome,
+            extra={"event_id": event_id, "event_type": event_type, "outcome": outcome})
+
+
 @bp.post("/webhook")
 def stripe_webhook():
+    try:
+        return _handle()
+    except (ApiError, psycopg.OperationalError) as exc:
+        event = g.get("stripe_event") or {}
+        ids = tuple(v if isinstance(v, str) else None for v in (event.get("id"), event.get("type")))
+        what = f"{exc.status} {exc.code}" if isinstance(exc, ApiError) else f"503 database ({type(exc).__name__})"
+        _log(f"refused {what}", *ids,
+             level=logging.INFO if isinstance(exc, ApiError) and exc.status < 500 else logging.WARNING)
+        raise
+
+
+def _handle():
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if request.content_length is not None and request.content_length > limit:
         raise ApiError(413, "payload_too_large", f"the body is larger than {limit} bytes")
@@ -32,14 +52,17 @@ def stripe_webhook():
     if not signature:
         raise ApiError(400, "invalid_signature", "missing Stripe-Signature header", "Stripe-Signature")
     try:
-        event = stripe.Webhook.construct_event(
-            payload, signature, current_app.config["STRIPE_WEBHOOK_SECRET"]
-        ).to_dict()
+        stripe.WebhookSignature.verify_header(payload, signature, current_app.config["STRIPE_WEBHOOK_SECRET"],
+                                              stripe.Webhook.DEFAULT_TOLERANCE)
+        event = json.loads(payload)
     except stripe.SignatureVerificationError as exc:
         raise ApiError(400, "invalid_signature", f"signature verification failed: {exc.user_message or exc}",
                        "Stripe-Signature") from exc
-    except ValueError as exc:
+    except ValueError as exc:  # not UTF-8, not JSON
         raise ApiError(400, "invalid_payload", "the body is not a Stripe event") from exc
+    if not isinstance(event, dict):
+        raise ApiError(400, "invalid_payload", "the body is not a Stripe event (a JSON object)")
+    g.stripe_event = event
     event_id, event_type = event.get("id"), event.get("type")
     if not isinstance(event_id, str) or not isinstance(event_type, str):
         raise ApiError(400, "invalid_payload", "the event has no id or type")
@@ -66,7 +89,7 @@ def stripe_webhook():
         except stripe.StripeError as exc:
             log.warning("could not retrieve %s: %s", cs_id, exc)
             raise ApiError(503, "payment_provider_error", "could not re-fetch the checkout session, retry later",
-                           headers={"Retry-After": "5"}) from exc
+                           headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from exc
         if bool(session.get("livemode")) != expected:
             raise ApiError(400, "livemode_mismatch", "checkout session livemode does not match", "livemode")
         fields = (
@@ -80,5 +103,5 @@ def stripe_webhook():
         "SELECT * FROM handle_checkout_event(%s, %s, %s, %s, %s, %s, %s, %s)",
         (event_id, event_type, bool(event.get("livemode")), *fields),
     )
-    log.info("stripe event %s %s: %s", event_id, event_type, row["outcome"])
+    _log(row["outcome"], event_id, event_type)
     return jsonify(ok=True, received=True, event_id=event_id, **row)

@@ -94,16 +94,19 @@ BEGIN
         v_settings := ROW(TRUE, 60, 600, 1800, v_now)::routing_settings;
     END IF;
 
-    -- Candidates now (routing_available_mechanics is the eligibility rule).
+    -- Candidates now, from the maintained counts (routing_mechanic_eligible is the rule):
+    -- the preferred workshop's, which validate_routing_choice found active, and everyone's.
+    v_preferred := 0;
+    IF p_preferred_workshop_id IS NOT NULL THEN
+        SELECT ws.available_mechanics INTO v_preferred
+        FROM workshop_stats AS ws WHERE ws.workshop_id = p_preferred_workshop_id;
+        v_preferred := coalesce(v_preferred, 0);
+    END IF;
     IF v_type = 'workshop_only' THEN
-        SELECT count(*)::integer INTO v_total
-        FROM routing_available_mechanics AS a
-        WHERE a.workshop_id = p_preferred_workshop_id;
-        v_preferred := v_total;
+        v_total := v_preferred;
     ELSE
-        SELECT count(*)::integer, (count(*) FILTER (WHERE a.workshop_id = p_preferred_workshop_id))::integer
-        INTO v_total, v_preferred
-        FROM routing_available_mechanics AS a;
+        SELECT rc.eligible_mechanics INTO v_total FROM routing_candidates AS rc;
+        v_total := coalesce(v_total, 0);
     END IF;
 
     IF v_type = 'hybrid' THEN

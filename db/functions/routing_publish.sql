@@ -1,5 +1,6 @@
--- routing_publish: writes the outbox rows announcing one step of a request; the outbox
--- trigger sends each with pg_notify, delivered when the transaction commits.
+-- routing_publish: writes the outbox rows announcing one step of a request; once the
+-- transaction commits, routing_outbox_relay() (the worker, every 100 ms) sends each with
+-- pg_notify.
 -- Channels:
 --   session_requests_ws_<hex>: every event of workshop_only and hybrid requests of that
 --                              (preferred) workshop;
@@ -64,4 +65,5 @@ END
 $$;
 
 COMMENT ON FUNCTION routing_publish(session_requests, text) IS
-'Writes the outbox rows (and so the pg_notify messages) announcing an event of a request; returns how many channels.';
+'Writes the outbox rows (sent with pg_notify by routing_outbox_relay after commit) announcing an event of a request; '
+'returns how many channels.';

@@ -1,7 +1,13 @@
--- workshop_stats: mechanic counts follow inserts, deletes and changes of a
--- mechanic's workshop_id, status or is_available (a move subtracts from the old
--- workshop and adds to the new one). SECURITY DEFINER: whoever may write
--- mechanics keeps the aggregates right without privileges on workshop_stats.
+-- workshop_stats and routing_candidates: mechanic counts follow inserts, deletes and
+-- changes of a mechanic's workshop_id, status or is_available (a move subtracts from
+-- the old workshop and adds to the new one). available_mechanics counts by the
+-- eligibility rule (routing_mechanic_eligible) as if the workshop were active;
+-- routing_candidates counts by the rule with the workshop's real status. The workshop
+-- rows are updated first: their row locks order this trigger against a concurrent
+-- status change of the workshop (routing_candidates_organizations), which locks the
+-- same row before counting, so each sees the other's committed change.
+-- SECURITY DEFINER: whoever may write mechanics keeps the aggregates right without
+-- privileges on workshop_stats or routing_candidates.
 CREATE OR REPLACE FUNCTION workshop_stats_mechanics_trg()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -10,6 +16,7 @@ SET search_path = public, pg_temp
 AS $$
 DECLARE
     v_old_first boolean;
+    v_delta integer := 0;
 BEGIN
     -- Two workshops are updated in uuid order, so concurrent opposite moves cannot deadlock.
     v_old_first := TRUE;
@@ -21,7 +28,7 @@ BEGIN
             NEW.workshop_id,
             p_total => 1,
             p_active => (NEW.status = 'active')::integer,
-            p_available => (NEW.status = 'active' AND NEW.is_available)::integer
+            p_available => routing_mechanic_eligible(NEW.status, NEW.is_available, NEW.workshop_id, 'active')::integer
         );
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
@@ -29,16 +36,29 @@ BEGIN
             OLD.workshop_id,
             p_total => -1,
             p_active => -(OLD.status = 'active')::integer,
-            p_available => -(OLD.status = 'active' AND OLD.is_available)::integer
+            p_available => -routing_mechanic_eligible(OLD.status, OLD.is_available, OLD.workshop_id, 'active')::integer
         );
+        v_delta := v_delta - routing_mechanic_eligible(
+            OLD.status, OLD.is_available, OLD.workshop_id,
+            (SELECT o.status FROM organizations AS o WHERE o.id = OLD.workshop_id)
+        )::integer;
     END IF;
     IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND v_old_first) THEN
         PERFORM workshop_stats_apply(
             NEW.workshop_id,
             p_total => 1,
             p_active => (NEW.status = 'active')::integer,
-            p_available => (NEW.status = 'active' AND NEW.is_available)::integer
+            p_available => routing_mechanic_eligible(NEW.status, NEW.is_available, NEW.workshop_id, 'active')::integer
         );
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        v_delta := v_delta + routing_mechanic_eligible(
+            NEW.status, NEW.is_available, NEW.workshop_id,
+            (SELECT o.status FROM organizations AS o WHERE o.id = NEW.workshop_id)
+        )::integer;
+    END IF;
+    IF v_delta <> 0 THEN
+        UPDATE routing_candidates SET eligible_mechanics = eligible_mechanics + v_delta;
     END IF;
     RETURN NULL;
 END

@@ -1,6 +1,6 @@
--- Recomputes workshop_stats from scratch and returns how many rows it corrected.
--- The triggers keep the table exact; this is the repair tool after a TRUNCATE,
--- a bulk load with triggers disabled, or a manual fix. It locks workshop_stats
+-- Recomputes workshop_stats and routing_candidates from scratch and returns how many
+-- rows it corrected. The triggers keep both exact; this is the repair tool after a
+-- TRUNCATE, a bulk load with triggers disabled, or a manual fix. It locks both tables
 -- (SHARE ROW EXCLUSIVE) so trigger deltas cannot interleave with the recount.
 CREATE OR REPLACE FUNCTION workshop_stats_rebuild()
 RETURNS integer
@@ -9,8 +9,9 @@ AS $$
 DECLARE
     v_changed integer;
     v_deleted integer;
+    v_candidates integer;
 BEGIN
-    LOCK TABLE workshop_stats IN SHARE ROW EXCLUSIVE MODE;
+    LOCK TABLE workshop_stats, routing_candidates IN SHARE ROW EXCLUSIVE MODE;
     WITH fresh AS (
         SELECT
             o.id AS workshop_id,
@@ -26,7 +27,9 @@ BEGIN
                 mm.workshop_id,
                 count(*) AS total_mechanics,
                 count(*) FILTER (WHERE mm.status = 'active') AS active_mechanics,
-                count(*) FILTER (WHERE mm.status = 'active' AND mm.is_available) AS available_mechanics
+                count(*) FILTER (
+                    WHERE routing_mechanic_eligible(mm.status, mm.is_available, mm.workshop_id, 'active')
+                ) AS available_mechanics
             FROM mechanics AS mm
             WHERE mm.workshop_id IS NOT NULL
             GROUP BY mm.workshop_id
@@ -76,11 +79,16 @@ BEGIN
     DELETE FROM workshop_stats AS ws
     WHERE NOT EXISTS (SELECT 1 FROM organizations AS o WHERE o.id = ws.workshop_id);
     GET DIAGNOSTICS v_deleted = ROW_COUNT;
-    RETURN v_changed + v_deleted;
+    INSERT INTO routing_candidates AS rc (id, eligible_mechanics)
+    SELECT TRUE, count(*)::integer FROM routing_available_mechanics
+    ON CONFLICT (id) DO UPDATE SET eligible_mechanics = excluded.eligible_mechanics
+    WHERE rc.eligible_mechanics IS DISTINCT FROM excluded.eligible_mechanics;
+    GET DIAGNOSTICS v_candidates = ROW_COUNT;
+    RETURN v_changed + v_deleted + v_candidates;
 END
 $$;
 
 COMMENT ON FUNCTION workshop_stats_rebuild() IS
-'Recomputes workshop_stats from organizations, mechanics, sessions and reviews; returns the number of rows corrected '
-'(0 when the trigger-maintained aggregates were exact).';
+'Recomputes workshop_stats and routing_candidates from organizations, mechanics, sessions and reviews; returns the '
+'number of rows corrected (0 when the trigger-maintained aggregates were exact).';
 REVOKE ALL ON FUNCTION workshop_stats_rebuild() FROM PUBLIC;

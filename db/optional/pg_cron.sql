@@ -14,7 +14,11 @@
 --                                               escalates up to ~60 s after its 60 s window and
 --                                               expires up to ~60 s late; tools/sweeper.py (every
 --                                               5 s) stays needed where that delay matters.
---   ssr_refresh_analytics       every 15 min   refresh_analytics(): the materialized views.
+--   ssr_refresh_analytics       every minute   refresh_analytics(): applies the queued changes to
+--                                               the rollups the BI views read (BI data up to
+--                                               ~1 min old; tools/sweeper.py does it every 5 s).
+--   (routing_outbox_relay() is not scheduled here: notifications need it every 100 ms, which
+--   tools/sweeper.py and the app's live hub do.)
 --   ssr_outbox_prune            daily, 03:17   routing_outbox_prune(): outbox rows > 7 days.
 \set ON_ERROR_STOP on
 CREATE EXTENSION IF NOT EXISTS pg_cron;
@@ -27,7 +31,7 @@ SELECT cron.schedule_in_database(
     'ssr_sweep_session_requests', '* * * * *', 'SELECT * FROM sweep_session_requests()', :'ssr_db'
 );
 SELECT cron.schedule_in_database(
-    'ssr_refresh_analytics', '*/15 * * * *', 'SELECT * FROM refresh_analytics()', :'ssr_db'
+    'ssr_refresh_analytics', '* * * * *', 'SELECT * FROM refresh_analytics()', :'ssr_db'
 );
 SELECT cron.schedule_in_database(
     'ssr_outbox_prune', '17 3 * * *', 'SELECT routing_outbox_prune()', :'ssr_db'

@@ -1,2 +1,3 @@
--- Demo data: fill the materialized analytics views (created empty by the migrations).
+-- Demo data: apply the queued changes to the analytics rollups now (the worker of
+-- `make run` does it every few seconds from then on).
 SELECT * FROM refresh_analytics();

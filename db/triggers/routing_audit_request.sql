@@ -15,7 +15,7 @@ DECLARE
     v_candidates integer;
 BEGIN
     IF NEW.escalated_at IS NOT NULL AND OLD.escalated_at IS NULL AND NEW.status = 'pending' THEN
-        SELECT count(*)::integer INTO v_candidates FROM routing_available_mechanics;
+        SELECT rc.eligible_mechanics INTO v_candidates FROM routing_candidates AS rc;
         INSERT INTO routing_events (request_id, event_type, workshop_id, detail)
         VALUES (
             NEW.id, 'escalated', NEW.preferred_workshop_id,

@@ -1,14 +1,13 @@
--- routing_available_mechanics: THE eligibility rule of routing, in one place. A mechanic
--- can be offered and can accept a request when they are active and available, either
--- independent or working for an active workshop (pending and suspended workshops' mechanics
--- are excluded everywhere), and below their capacity: they hold fewer sessions (waiting
--- after accept, or live) than mechanics.capacity. Inlined by the planner; routing
--- (get_mechanics_for_routing, create_session_request, the sweep), get_mechanic_offers,
--- accept_session_request, decline_session_request and the mechanic row-level-security
--- policy of session_requests (db/views/session_requests_mechanic_select.sql) all read it.
--- Race safety of the capacity: accept_session_request locks the mechanic's row (after the
--- request's), so one mechanic's accepts run one after another and each sees the previous
--- one's slot.
+-- routing_available_mechanics: the mechanics routing may use now: the eligibility rule
+-- routing_mechanic_eligible (active and available, independent or of an active workshop;
+-- pending and suspended workshops' mechanics are excluded everywhere) and below their
+-- capacity: they hold fewer sessions (waiting after accept, or live) than
+-- mechanics.capacity. Inlined by the planner; routing (get_mechanics_for_routing,
+-- create_session_request, the sweep), get_mechanic_offers, accept_session_request,
+-- decline_session_request and the mechanic row-level-security policy of session_requests
+-- (db/views/session_requests_mechanic_select.sql) all read it. Race safety of the
+-- capacity: accept_session_request locks the mechanic's row (after the request's), so one
+-- mechanic's accepts run one after another and each sees the previous one's slot.
 CREATE OR REPLACE VIEW routing_available_mechanics AS
 SELECT
     m.id AS mechanic_id,
@@ -17,9 +16,7 @@ SELECT
 FROM mechanics AS m
 LEFT JOIN organizations AS o ON m.workshop_id = o.id
 WHERE
-    m.status = 'active'
-    AND m.is_available
-    AND (m.workshop_id IS NULL OR o.status = 'active')
+    routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status)
     AND m.open_sessions < m.capacity;
 
 COMMENT ON VIEW routing_available_mechanics IS

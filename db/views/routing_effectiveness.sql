@@ -1,66 +1,66 @@
--- BI contract (issue 5): how well each routing type works, per UTC day of the
--- request's creation. One row per (routing_type, day) with requests.
--- Declines and sessions per status are those of the requests created that day.
--- Reads the full history: at millions of requests use routing_effectiveness_mv.
+-- BI contract: how well each routing type works, per UTC day of the request's
+-- creation. One row per (routing_type, day) with requests.
+-- Reads analytics_routing_rollup, kept by refresh_analytics() (the worker runs it every
+-- few seconds; each run recounts the days that changed, with exact percentiles).
+-- Declines and sessions per status (the session's life after accept) are computed live
+-- per row from that day's requests, not yet kept in the rollup (its table is created by a
+-- migration numbered after this feature's).
 CREATE OR REPLACE VIEW routing_effectiveness AS
-WITH declines AS (
-    -- Declines of the requests created each day, with the time from offer to decline.
-    SELECT
-        sr.routing_type,
-        date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date AS day,
-        percentile_cont(0.5) WITHIN GROUP (
-            ORDER BY extract(EPOCH FROM d.declined_at - d.offered_at)::double precision
-        ) AS median_decline_seconds
-    FROM session_request_declines AS d
-    INNER JOIN session_requests AS sr ON d.request_id = sr.id
-    GROUP BY sr.routing_type, date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date
-)
-
 SELECT
-    sr.routing_type,
-    date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date AS day,
-    count(*) AS requests,
-    count(*) FILTER (WHERE sr.status = 'accepted') AS accepted,
-    count(*) FILTER (WHERE sr.status = 'expired') AS expired,
-    count(*) FILTER (WHERE sr.status = 'cancelled') AS cancelled,
-    count(*) FILTER (WHERE sr.status = 'pending') AS pending,
-    count(*) FILTER (WHERE sr.escalated_at IS NOT NULL) AS escalated,
-    count(*) FILTER (
-        WHERE sr.status = 'accepted' AND sr.preferred_workshop_id IS NOT NULL
-        AND sr.workshop_id IS DISTINCT FROM sr.preferred_workshop_id
-    ) AS accepted_outside_preferred,
-    percentile_cont(0.5) WITHIN GROUP (
-        ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
-    ) AS median_accept_seconds,
-    percentile_cont(0.9) WITHIN GROUP (
-        ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
-    ) AS p90_accept_seconds,
-    percentile_cont(0.99) WITHIN GROUP (
-        ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
-    ) AS p99_accept_seconds,
-    round(
-        (count(*) FILTER (WHERE sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id))::numeric
-        / nullif(count(*) FILTER (WHERE sr.preferred_workshop_id IS NOT NULL AND sr.status IN ('accepted', 'expired')), 0),
-        4
-    ) AS preferred_served_share,
-    sum(cardinality(sr.declined_by)) AS declines,
-    count(*) FILTER (WHERE cardinality(sr.declined_by) > 0) AS declined_requests,
-    min(dc.median_decline_seconds) AS median_decline_seconds,
-    count(*) FILTER (WHERE s.status = 'waiting' AND sr.status = 'accepted') AS sessions_waiting,
-    count(*) FILTER (WHERE s.status = 'live') AS sessions_live,
-    count(*) FILTER (WHERE s.status = 'completed') AS sessions_completed,
-    count(*) FILTER (WHERE s.status = 'no_show') AS sessions_no_show
-FROM session_requests AS sr
-LEFT JOIN sessions AS s ON sr.session_id = s.id
-LEFT JOIN declines AS dc
-    ON
-        sr.routing_type = dc.routing_type
-        AND date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date = dc.day
-GROUP BY sr.routing_type, date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date;
+    r.routing_type,
+    r.day,
+    r.requests,
+    r.accepted,
+    r.expired,
+    r.cancelled,
+    r.pending,
+    r.escalated,
+    r.accepted_outside_preferred,
+    r.median_accept_seconds,
+    r.p90_accept_seconds,
+    r.p99_accept_seconds,
+    round(r.preferred_accepted::numeric / nullif(r.preferred_closed, 0), 4) AS preferred_served_share,
+    l.declines,
+    l.declined_requests,
+    l.median_decline_seconds,
+    l.sessions_waiting,
+    l.sessions_live,
+    l.sessions_completed,
+    l.sessions_no_show
+FROM analytics_routing_rollup AS r
+-- The figures of the session's life after accept, computed live for each row from the
+-- requests of that type and day (index session_requests_routing_type_idx).
+CROSS JOIN LATERAL (
+    SELECT
+        coalesce(sum(cardinality(sr.declined_by)), 0) AS declines,
+        count(*) FILTER (WHERE cardinality(sr.declined_by) > 0) AS declined_requests,
+        (
+            SELECT
+                percentile_cont(0.5) WITHIN GROUP (
+                    ORDER BY extract(EPOCH FROM d.declined_at - d.offered_at)::double precision
+                )
+            FROM session_request_declines AS d
+            INNER JOIN session_requests AS dr ON d.request_id = dr.id
+            WHERE
+                dr.routing_type = r.routing_type
+                AND dr.created_at >= (r.day::timestamp AT TIME ZONE 'UTC')
+                AND dr.created_at < ((r.day + 1)::timestamp AT TIME ZONE 'UTC')
+        ) AS median_decline_seconds,
+        count(*) FILTER (WHERE s.status = 'waiting' AND sr.status = 'accepted') AS sessions_waiting,
+        count(*) FILTER (WHERE s.status = 'live') AS sessions_live,
+        count(*) FILTER (WHERE s.status = 'completed') AS sessions_completed,
+        count(*) FILTER (WHERE s.status = 'no_show') AS sessions_no_show
+    FROM session_requests AS sr
+    LEFT JOIN sessions AS s ON sr.session_id = s.id
+    WHERE
+        sr.routing_type = r.routing_type
+        AND sr.created_at >= (r.day::timestamp AT TIME ZONE 'UTC')
+        AND sr.created_at < ((r.day + 1)::timestamp AT TIME ZONE 'UTC')
+) AS l;
 
 COMMENT ON VIEW routing_effectiveness IS
 'BI contract: per routing type and UTC day of creation, request outcomes, hybrid escalations, time to accept '
-'(median/p90/p99) and the share served by the preferred workshop. Live; routing_effectiveness_mv is the materialized copy.';
+'(median/p90/p99) and the share served by the preferred workshop. Reads the rollups kept by refresh_analytics().';
 COMMENT ON COLUMN routing_effectiveness.routing_type IS 'workshop_only, hybrid or broadcast.';
 COMMENT ON COLUMN routing_effectiveness.day IS 'UTC day on which the requests were created.';
 COMMENT ON COLUMN routing_effectiveness.requests IS 'Requests created that day, any status.';

@@ -1,11 +1,18 @@
--- BI contract (issue 5): per workshop and period, at three grains.
+-- BI contract: per workshop and period, at three grains.
 -- One row per (workshop_id, period_grain, period_start) that had any activity.
--- Periods are UTC: day, ISO week (starting Monday) and calendar month. Medians and
--- p90 cannot be rolled up from days, so every grain is computed from the raw rows.
--- Sessions, revenue, reviews and sessions per status are dated by sessions.created_at;
--- request figures and times to accept by session_requests.created_at; declines by
--- declined_at; live and available minutes are cut at UTC day boundaries.
--- Reads the full history: at millions of sessions use workshop_session_analytics_mv.
+-- Periods are UTC: day, ISO week (starting Monday) and calendar month. Sessions,
+-- revenue and reviews are dated by sessions.created_at; request figures and times to
+-- accept by session_requests.created_at.
+-- Reads analytics_workshop_rollup, kept by refresh_analytics() (the worker runs it
+-- every few seconds): a read costs the rows it returns, whatever the history. Medians
+-- and p90 come from the rollup's histogram of times to accept (buckets of 3
+-- significant digits: within 0.5 % of the exact percentile_cont). To add a figure: a
+-- column in the rollup, its count in analytics_workshop_recount, its sum in
+-- analytics_workshop_merge, and here.
+-- The figures of the session's life after accept (sessions per status, declines, live and
+-- available minutes, utilisation) are computed live from the base tables for the rows the
+-- rollup has (periods with session or request activity), not yet kept in the rollup: its
+-- tables are created by a migration numbered after this feature's.
 CREATE OR REPLACE VIEW workshop_session_analytics AS
 WITH spans AS (
     -- Time on calls (started_at to ended_at, or now while live) of the sessions a workshop
@@ -41,109 +48,25 @@ span_days AS (
     WHERE dd.day < sp.t1
 ),
 
+-- Facts of the figures added for the session's life after accept, computed live from the
+-- base tables (the rollup keeps the other figures): sessions served per status, declines
+-- and their time from offer, and the live / available seconds per UTC day.
 facts AS (
-    -- Sessions served by the workshop (with their review, if any).
     SELECT
         s.workshop_id,
         s.created_at,
-        1 AS served,
-        0 AS preferred_session,
-        CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.amount_total_minor END AS revenue_minor,
-        CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.currency END AS revenue_currency,
-        r.rating,
-        0 AS preferred_request,
-        0 AS preferred_closed,
-        0 AS preferred_self,
-        NULL::double precision AS accept_seconds,
         s.status AS session_status,
         NULL::double precision AS decline_seconds,
         0::double precision AS live_seconds,
         0::double precision AS available_seconds
     FROM sessions AS s
-    LEFT JOIN reviews AS r ON s.id = r.session_id
     WHERE s.workshop_id IS NOT NULL
 
     UNION ALL
 
-    -- Sessions whose customer chose the workshop.
-    SELECT
-        s.preferred_workshop_id AS workshop_id,
-        s.created_at,
-        0 AS served,
-        1 AS preferred_session,
-        NULL::integer AS revenue_minor,
-        NULL::text AS revenue_currency,
-        NULL::smallint AS rating,
-        0 AS preferred_request,
-        0 AS preferred_closed,
-        0 AS preferred_self,
-        NULL::double precision AS accept_seconds,
-        NULL::text AS session_status,
-        NULL::double precision AS decline_seconds,
-        0::double precision AS live_seconds,
-        0::double precision AS available_seconds
-    FROM sessions AS s
-    WHERE s.preferred_workshop_id IS NOT NULL
-
-    UNION ALL
-
-    -- Requests that named the workshop as preferred.
-    SELECT
-        sr.preferred_workshop_id AS workshop_id,
-        sr.created_at,
-        0 AS served,
-        0 AS preferred_session,
-        NULL::integer AS revenue_minor,
-        NULL::text AS revenue_currency,
-        NULL::smallint AS rating,
-        1 AS preferred_request,
-        (sr.status IN ('accepted', 'expired'))::integer AS preferred_closed,
-        (sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id)::integer AS preferred_self,
-        NULL::double precision AS accept_seconds,
-        NULL::text AS session_status,
-        NULL::double precision AS decline_seconds,
-        0::double precision AS live_seconds,
-        0::double precision AS available_seconds
-    FROM session_requests AS sr
-    WHERE sr.preferred_workshop_id IS NOT NULL
-
-    UNION ALL
-
-    -- Requests the workshop's mechanics accepted: time to accept.
-    SELECT
-        sr.workshop_id,
-        sr.created_at,
-        0 AS served,
-        0 AS preferred_session,
-        NULL::integer AS revenue_minor,
-        NULL::text AS revenue_currency,
-        NULL::smallint AS rating,
-        0 AS preferred_request,
-        0 AS preferred_closed,
-        0 AS preferred_self,
-        extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision AS accept_seconds,
-        NULL::text AS session_status,
-        NULL::double precision AS decline_seconds,
-        0::double precision AS live_seconds,
-        0::double precision AS available_seconds
-    FROM session_requests AS sr
-    WHERE sr.status = 'accepted' AND sr.workshop_id IS NOT NULL
-
-    UNION ALL
-
-    -- Declines by the workshop's mechanics, dated by the decline: time from offer to decline.
     SELECT
         d.workshop_id,
         d.declined_at AS created_at,
-        0 AS served,
-        0 AS preferred_session,
-        NULL::integer AS revenue_minor,
-        NULL::text AS revenue_currency,
-        NULL::smallint AS rating,
-        0 AS preferred_request,
-        0 AS preferred_closed,
-        0 AS preferred_self,
-        NULL::double precision AS accept_seconds,
         NULL::text AS session_status,
         extract(EPOCH FROM d.declined_at - d.offered_at)::double precision AS decline_seconds,
         0::double precision AS live_seconds,
@@ -153,19 +76,9 @@ facts AS (
 
     UNION ALL
 
-    -- Time on calls and time available, per UTC day (span_days below).
     SELECT
         sd.workshop_id,
         (sd.day AT TIME ZONE 'UTC') AS created_at,
-        0 AS served,
-        0 AS preferred_session,
-        NULL::integer AS revenue_minor,
-        NULL::text AS revenue_currency,
-        NULL::smallint AS rating,
-        0 AS preferred_request,
-        0 AS preferred_closed,
-        0 AS preferred_self,
-        NULL::double precision AS accept_seconds,
         NULL::text AS session_status,
         NULL::double precision AS decline_seconds,
         CASE WHEN sd.is_live THEN sd.seconds ELSE 0 END AS live_seconds,
@@ -173,32 +86,19 @@ facts AS (
     FROM span_days AS sd
 ),
 
--- One copy of each fact per grain. A BI filter on workshop_id and period_grain is
--- pushed down to the index scans of the branches above and to this list.
-agg AS (
+-- One copy of each fact per grain; a BI filter on workshop_id and period_grain reaches the
+-- index scans above through the join below.
+lifecycle AS (
     SELECT
         f.workshop_id,
         g.period_grain,
         g.period_start,
-        sum(f.served) AS sessions_served,
-        sum(f.preferred_session) AS preferred_sessions,
-        sum(f.preferred_request) AS preferred_requests,
-        sum(f.preferred_closed) AS preferred_requests_closed,
-        sum(f.preferred_self) AS preferred_served_by_self,
-        count(DISTINCT f.revenue_currency) AS currencies,
-        min(f.revenue_currency) AS revenue_currency,
-        coalesce(sum(f.revenue_minor), 0) AS revenue_minor,
-        count(f.rating) AS review_count,
-        avg(f.rating) AS avg_rating,
-        count(f.accept_seconds) AS accepted_requests,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY f.accept_seconds) AS median_accept_seconds,
-        percentile_cont(0.9) WITHIN GROUP (ORDER BY f.accept_seconds) AS p90_accept_seconds,
-        count(*) FILTER (WHERE f.served = 1 AND f.session_status = 'waiting') AS sessions_waiting,
-        count(*) FILTER (WHERE f.served = 1 AND f.session_status = 'live') AS sessions_live,
-        count(*) FILTER (WHERE f.served = 1 AND f.session_status = 'completed') AS sessions_completed,
-        count(*) FILTER (WHERE f.served = 1 AND f.session_status = 'no_show') AS sessions_no_show,
-        count(*) FILTER (WHERE f.served = 1 AND f.session_status = 'cancelled') AS sessions_cancelled,
-        count(*) FILTER (WHERE f.served = 1 AND f.session_status = 'refunded') AS sessions_refunded,
+        count(*) FILTER (WHERE f.session_status = 'waiting') AS sessions_waiting,
+        count(*) FILTER (WHERE f.session_status = 'live') AS sessions_live,
+        count(*) FILTER (WHERE f.session_status = 'completed') AS sessions_completed,
+        count(*) FILTER (WHERE f.session_status = 'no_show') AS sessions_no_show,
+        count(*) FILTER (WHERE f.session_status = 'cancelled') AS sessions_cancelled,
+        count(*) FILTER (WHERE f.session_status = 'refunded') AS sessions_refunded,
         count(f.decline_seconds) AS declines,
         percentile_cont(0.5) WITHIN GROUP (ORDER BY f.decline_seconds) AS median_decline_seconds,
         sum(f.live_seconds) AS live_seconds,
@@ -215,46 +115,51 @@ agg AS (
 )
 
 SELECT
-    a.workshop_id,
+    r.workshop_id,
     o.name AS workshop_name,
-    a.period_grain,
-    a.period_start,
-    a.sessions_served,
-    a.preferred_sessions,
-    a.preferred_requests,
-    a.preferred_requests_closed,
-    a.preferred_served_by_self,
-    round(a.preferred_served_by_self::numeric / nullif(a.preferred_requests_closed, 0), 4)
+    r.period_grain,
+    r.period_start,
+    r.sessions_served,
+    r.preferred_sessions,
+    r.preferred_requests,
+    r.preferred_requests_closed,
+    r.preferred_served_by_self,
+    round(r.preferred_served_by_self::numeric / nullif(r.preferred_requests_closed, 0), 4)
         AS preferred_self_serve_share,
-    CASE WHEN a.currencies <= 1 THEN a.revenue_minor END AS revenue_minor,
-    CASE WHEN a.currencies = 1 THEN a.revenue_currency END AS revenue_currency,
-    a.review_count,
-    round(a.avg_rating, 2) AS avg_rating,
-    a.accepted_requests,
-    a.median_accept_seconds,
-    a.p90_accept_seconds,
-    a.sessions_waiting,
-    a.sessions_live,
-    a.sessions_completed,
-    a.sessions_no_show,
-    a.sessions_cancelled,
-    a.sessions_refunded,
-    a.declines,
-    a.median_decline_seconds,
-    round((a.live_seconds / 60)::numeric, 2) AS live_minutes,
-    round((a.available_seconds / 60)::numeric, 2) AS available_minutes,
-    round((a.live_seconds / nullif(a.available_seconds, 0))::numeric, 4) AS utilisation
-FROM agg AS a
-INNER JOIN organizations AS o ON a.workshop_id = o.id;
+    CASE WHEN cardinality(r.revenue_currencies) <= 1 THEN r.revenue_minor END AS revenue_minor,
+    CASE WHEN cardinality(r.revenue_currencies) = 1 THEN r.revenue_currencies[1] END AS revenue_currency,
+    r.review_count,
+    round(r.rating_sum::numeric / nullif(r.review_count, 0), 2) AS avg_rating,
+    r.accepted_requests,
+    r.median_accept_seconds,
+    r.p90_accept_seconds,
+    coalesce(l.sessions_waiting, 0) AS sessions_waiting,
+    coalesce(l.sessions_live, 0) AS sessions_live,
+    coalesce(l.sessions_completed, 0) AS sessions_completed,
+    coalesce(l.sessions_no_show, 0) AS sessions_no_show,
+    coalesce(l.sessions_cancelled, 0) AS sessions_cancelled,
+    coalesce(l.sessions_refunded, 0) AS sessions_refunded,
+    coalesce(l.declines, 0) AS declines,
+    l.median_decline_seconds,
+    round((coalesce(l.live_seconds, 0) / 60)::numeric, 2) AS live_minutes,
+    round((coalesce(l.available_seconds, 0) / 60)::numeric, 2) AS available_minutes,
+    round((l.live_seconds / nullif(l.available_seconds, 0))::numeric, 4) AS utilisation
+FROM analytics_workshop_rollup AS r
+INNER JOIN organizations AS o ON r.workshop_id = o.id
+LEFT JOIN lifecycle AS l
+    ON
+        r.workshop_id = l.workshop_id
+        AND r.period_grain = l.period_grain
+        AND r.period_start = l.period_start;
 
 COMMENT ON VIEW workshop_session_analytics IS
 'BI contract: per workshop and period (period_grain day/week/month, UTC) sessions served, sessions and requests where '
 'it was the preferred workshop, share of those requests it served itself, revenue, reviews, time to accept. One row per '
-'(workshop_id, period_grain, period_start) with activity. Live; workshop_session_analytics_mv is the materialized copy.';
+'(workshop_id, period_grain, period_start) with activity. Reads the rollups kept by refresh_analytics().';
 COMMENT ON COLUMN workshop_session_analytics.workshop_id IS 'The workshop (organizations.id).';
 COMMENT ON COLUMN workshop_session_analytics.workshop_name IS 'The workshop''s current name.';
 COMMENT ON COLUMN workshop_session_analytics.period_grain IS
-'day, week or month: each grain is computed from raw rows (medians cannot be rolled up). Filter on one grain.';
+'day, week or month; weeks and months merge the days'' histograms (medians do not add up). Filter on one grain.';
 COMMENT ON COLUMN workshop_session_analytics.period_start IS
 'First day of the period in UTC: the day, the Monday of the ISO week, or the first of the month.';
 COMMENT ON COLUMN workshop_session_analytics.sessions_served IS
@@ -281,9 +186,10 @@ COMMENT ON COLUMN workshop_session_analytics.avg_rating IS
 COMMENT ON COLUMN workshop_session_analytics.accepted_requests IS
 'Requests created in the period and accepted by a mechanic of this workshop (the sample of the accept times).';
 COMMENT ON COLUMN workshop_session_analytics.median_accept_seconds IS
-'Median of accepted_at - created_at in seconds over accepted_requests (percentile_cont 0.5); NULL when none.';
+'Median of accepted_at - created_at in seconds over accepted_requests (percentile_cont 0.5 over the histogram, '
+'within 0.5 % of the exact value); NULL when none.';
 COMMENT ON COLUMN workshop_session_analytics.p90_accept_seconds IS
-'90th percentile of accepted_at - created_at in seconds (percentile_cont 0.9); NULL when none.';
+'90th percentile of accepted_at - created_at in seconds (percentile_cont 0.9 over the histogram); NULL when none.';
 
 COMMENT ON COLUMN workshop_session_analytics.sessions_waiting IS
 'Of sessions_served, those still waiting (accepted, the call not started yet).';
@@ -305,7 +211,7 @@ COMMENT ON COLUMN workshop_session_analytics.available_minutes IS
 'Minutes its mechanics were available for work in the period (mechanic_availability, kept since presence history '
 'began; open intervals up to now); 2 decimals.';
 COMMENT ON COLUMN workshop_session_analytics.utilisation IS
-'live_minutes / available_minutes, 4 decimals; NULL when nobody was available. Reported on the periods that have '
-'session, request, decline or presence activity.';
+'live_minutes / available_minutes, 4 decimals; NULL when nobody was available. Reported on the rows of the rollup '
+'(periods with session or request activity).';
 
 GRANT SELECT ON workshop_session_analytics TO analytics;

@@ -29,7 +29,7 @@ WORKSHOP_KEYS = {
 def paid_request(client, db, stripe_fake, query):
     resp = client.get(f"/api/checkout/create-session?{query}", headers=auth())
     assert resp.status_code == 303, resp.get_json()
-    cs_id = db.execute("SELECT stripe_checkout_session_id FROM checkout_purchases ORDER BY created_at DESC").fetchone()[0]
+    cs_id = resp.headers["Location"].rsplit("/", 1)[1]  # this checkout's session, not "the latest" by timestamp
     session = stripe_fake.mark_paid(cs_id)
     r = deliver(client, event_payload(session))
     assert r.get_json()["outcome"] == "fulfilled", r.get_json()

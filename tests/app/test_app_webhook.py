@@ -25,9 +25,8 @@ from tests.app.conftest import (
 def checkout(client, db, stripe_fake, query=f"plan=video15&workshop_id={AUTOPRO}&routing_type=workshop_only"):
     resp = client.get(f"/api/checkout/create-session?{query}", headers=auth())
     assert resp.status_code == 303, resp.get_json()
-    pid, cs_id = db.execute(
-        "SELECT id, stripe_checkout_session_id FROM checkout_purchases ORDER BY created_at DESC LIMIT 1"
-    ).fetchone()
+    cs_id = resp.headers["Location"].rsplit("/", 1)[1]  # this checkout's session, not "the latest" by timestamp
+    pid = db.execute("SELECT id FROM checkout_purchases WHERE stripe_checkout_session_id = %s", (cs_id,)).fetchone()[0]
     return str(pid), cs_id
 
 

@@ -1,0 +1,92 @@
+"""Hostile input is refused before any endpoint runs, with the JSON error shape.
+
+- A NUL byte anywhere (path, query, header, form field, JSON string or raw body) -> 400
+  `invalid_input`: PostgreSQL text cannot hold one, and no field of this API needs one.
+- A request line longer than MAX_REQUEST_LINE bytes -> 414 `uri_too_long`; a header field longer
+  than MAX_HEADER_FIELD bytes, or all header fields together longer than MAX_HEADER_BYTES -> 431
+  `request_header_fields_too_large`.
+
+gunicorn parses the request before the app sees it; gunicorn.conf.py sets its limits above these
+(request line 8190 bytes, its maximum; header field 16380 bytes; 100 header fields), so requests
+between the two get this JSON answer. Past gunicorn's own limits (and for bytes gunicorn refuses in
+a header, such as NUL) gunicorn answers with its own plain-text 400/414/431: that is where the JSON
+error contract ends (README, "Hostile input").
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Flask, request
+
+from app.errors import ApiError
+
+MAX_REQUEST_LINE = 4096
+MAX_HEADER_FIELD = 8190
+MAX_HEADER_BYTES = 32768
+NUL = "\x00"
+
+
+def _nul_in_json(value) -> bool:
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(NUL in k or _nul_in_json(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_nul_in_json(v) for v in value)
+    return False
+
+
+def _refuse_nul(where: str, field: str | None = None):
+    raise ApiError(400, "invalid_input", f"NUL bytes are not allowed in the {where}", field)
+
+
+def check_sizes() -> None:
+    env = request.environ
+    raw_uri = env.get("RAW_URI") or env.get("REQUEST_URI") or request.full_path
+    line = len(request.method) + 1 + len(raw_uri) + 1 + len(env.get("SERVER_PROTOCOL") or "HTTP/1.1")
+    if line > MAX_REQUEST_LINE:
+        raise ApiError(414, "uri_too_long", f"the request line is longer than {MAX_REQUEST_LINE} bytes")
+    total = 0
+    for name, value in request.headers.items():
+        size = len(name) + 2 + len(value)
+        if size > MAX_HEADER_FIELD:
+            raise ApiError(431, "request_header_fields_too_large",
+                           f"the header {name} is longer than {MAX_HEADER_FIELD} bytes", name)
+        total += size
+    if total > MAX_HEADER_BYTES:
+        raise ApiError(431, "request_header_fields_too_large", f"the headers are longer than {MAX_HEADER_BYTES} bytes")
+
+
+def check_nul() -> None:
+    if NUL in request.path:
+        _refuse_nul("path")
+    for name, value in request.args.items(multi=True):
+        if NUL in name or NUL in value:
+            _refuse_nul("query", name.replace(NUL, "") or None)
+    for name, value in request.headers.items():
+        if NUL in name or NUL in value:
+            _refuse_nul("headers", name.replace(NUL, "") or None)
+    if not request.content_length and request.headers.get("Transfer-Encoding") is None:
+        return
+    body = request.get_data(cache=True)  # refuses more than MAX_CONTENT_LENGTH with a 413
+    if b"\x00" in body:
+        _refuse_nul("body")
+    if request.mimetype == "application/x-www-form-urlencoded":
+        for name, value in request.form.items(multi=True):
+            if NUL in name or NUL in value:
+                _refuse_nul("form", name.replace(NUL, "") or None)
+    elif request.is_json and b"\\u0000" in body.lower():
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            return  # not JSON: the endpoint says so
+        if _nul_in_json(parsed):
+            _refuse_nul("JSON body")
+
+
+def register(app: Flask) -> None:
+    @app.before_request
+    def _refuse_hostile_input():
+        check_sizes()
+        check_nul()

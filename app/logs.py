@@ -1,0 +1,62 @@
+"""Logging for the app (under gunicorn) and the worker: one line per event, on stderr.
+
+    LOG_FORMAT=text (default)   2026-11-27 13:00:00,123 INFO app.webhook [1234] stripe event ...
+    LOG_FORMAT=json             {"time": ..., "level": "INFO", "logger": ..., "pid": ..., "message": ...,
+                                 plus the record's extra fields, e.g. event_id, event_type, outcome}
+    LOG_LEVEL=INFO (default)
+
+JSON lines come from python-json-logger (the maintained JSON formatter for the standard
+logging package). gunicorn's own loggers (gunicorn.error, gunicorn.access) get the same
+handler through `gunicorn_logconfig()`, used by gunicorn.conf.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.config
+import os
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"
+JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"
+JSON_RENAMES = {"asctime": "time", "levelname": "level", "name": "logger", "process": "pid"}
+
+
+def log_format() -> str:
+    fmt = (os.environ.get("LOG_FORMAT") or "text").strip().lower()
+    if fmt not in ("text", "json"):
+        raise ValueError(f"LOG_FORMAT must be text or json, not {fmt!r}")
+    return fmt
+
+
+def log_level() -> str:
+    return (os.environ.get("LOG_LEVEL") or "INFO").strip().upper()
+
+
+def formatter_config() -> dict:
+    if log_format() == "json":
+        return {"()": "pythonjsonlogger.json.JsonFormatter", "fmt": JSON_FIELDS, "rename_fields": JSON_RENAMES}
+    return {"format": TEXT_FORMAT}
+
+
+def dict_config(extra_loggers: dict | None = None) -> dict:
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"default": formatter_config()},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "default", "stream": "ext://sys.stderr"}},
+        "root": {"level": log_level(), "handlers": ["stderr"]},
+        "loggers": extra_loggers or {},
+    }
+
+
+def configure() -> None:
+    """Configure the process's logging (the worker, or the app outside gunicorn)."""
+    logging.config.dictConfig(dict_config())
+
+
+def gunicorn_logconfig() -> dict:
+    """gunicorn's `logconfig_dict`: its error and access logs and the app's loggers share one handler."""
+    return dict_config({
+        "gunicorn.error": {"level": log_level(), "handlers": ["stderr"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+    })

@@ -1,0 +1,15 @@
+-- analytics rollups: TRUNCATE fires no row triggers, so a TRUNCATE of sessions,
+-- session_requests or reviews recounts the rollups from scratch
+-- (analytics_rollups_rebuild). SECURITY DEFINER like the queue triggers. No errors.
+CREATE OR REPLACE FUNCTION analytics_rollups_truncate_trg()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+BEGIN
+    PERFORM analytics_rollups_rebuild();
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION analytics_rollups_truncate_trg() FROM PUBLIC;

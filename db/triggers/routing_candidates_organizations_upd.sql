@@ -1,0 +1,37 @@
+-- routing_candidates: a workshop's status change adds or removes its eligible mechanics
+-- (by the rule routing_mechanic_eligible under the old and the new status).
+-- It locks the workshop's workshop_stats row first, as the mechanics trigger does
+-- before it reads the workshop's status, so a mechanic changing at the same time is
+-- counted exactly once. A workshop with mechanics cannot be deleted (RESTRICT), and a
+-- new one has none: only status updates matter. SECURITY DEFINER like the other
+-- counting triggers. Input: the organizations row before and after; no errors.
+CREATE OR REPLACE FUNCTION routing_candidates_organizations_trg()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+    v_delta integer;
+BEGIN
+    PERFORM 1 FROM workshop_stats AS ws WHERE ws.workshop_id = NEW.id FOR UPDATE;
+    SELECT coalesce(sum(
+        routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, NEW.status)::integer
+        - routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, OLD.status)::integer
+    ), 0)::integer
+    INTO v_delta
+    FROM mechanics AS m
+    WHERE m.workshop_id = NEW.id;
+    IF v_delta <> 0 THEN
+        UPDATE routing_candidates SET eligible_mechanics = eligible_mechanics + v_delta;
+    END IF;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION routing_candidates_organizations_trg() FROM PUBLIC;
+
+CREATE OR REPLACE TRIGGER routing_candidates_organizations_upd
+AFTER UPDATE ON organizations
+FOR EACH ROW
+WHEN (old.status IS DISTINCT FROM new.status)
+EXECUTE FUNCTION routing_candidates_organizations_trg();

@@ -12,8 +12,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 4
 
-.PHONY: help install plpython chromium db migrate seed run stop test lint pytest faults fuzz bench bench-migrations schema psql-script screenshots clean \
-	ha ha-up ha-state ha-stop ha-kill-primary ha-clean ha-failover-test
+.PHONY: help install plpython sql-tools chromium db migrate seed run stop test lint pytest installcheck sql-api-doc faults fuzz \
+	bench bench-migrations schema psql-script screenshots clean ha ha-up ha-state ha-stop ha-kill-primary ha-clean ha-failover-test
 
 help:
 	@echo "make run    - install, start the embedded Postgres, migrate, load demo data, serve the app"
@@ -23,17 +23,22 @@ help:
 	@echo "make fuzz   - the long schemathesis run against the app"
 	@echo "make ha     - the same on a local HA setup: pg_auto_failover monitor, primary, synchronous standby"
 	@echo "make ha-stop / ha-clean / ha-state / ha-failover-test"
-	@echo "make migrate / seed / schema / bench / bench-migrations / psql-script / clean"
+	@echo "make installcheck - the pgTAP tests (db/tests) with pg_prove in a scratch database"
+	@echo "make migrate / seed / schema / bench / bench-migrations / psql-script / sql-api-doc / clean"
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-install: $(VENV)/.installed plpython
+install: $(VENV)/.installed plpython sql-tools
 
 plpython:
 	@$(PG) ensure-plpython
+
+# pgTAP + pg_prove (make installcheck, make test) and plpgsql_check (make lint), pinned.
+sql-tools:
+	@$(PG) ensure-sql-tools
 
 # Headless Chromium and its driver from Debian, for the browser tests (root: apt-get).
 chromium:
@@ -64,6 +69,8 @@ STRIPE_FAKE_PORT ?= 12111
 # Demo data goes into the embedded cluster only; into DATABASE_URL only with SEED=1.
 SEED ?=
 
+# The app connects as its least-privilege login ssr_app: APP_DATABASE_URL, else the same server
+# and database as user ssr_app (the embedded cluster gives the role LOGIN; trust auth there).
 run: migrate
 	@if [ -z "$${DATABASE_URL:-}" ] || [ "$(SEED)" = 1 ]; then \
 	  $(MAKE) --no-print-directory seed; \
@@ -71,6 +78,7 @@ run: migrate
 	  echo "run: DATABASE_URL is set: demo data NOT loaded into it (make run SEED=1 loads it there)"; \
 	fi
 	@url="$(db_url)"; export DATABASE_URL="$$url"; \
+	  app_url="$${APP_DATABASE_URL:-$$($(PG) app-url "$$url" $(if $(DATABASE_URL),,--enable-login))}"; \
 	  export PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}"; \
 	  if [ -z "$${JWT_SECRET:-}" ]; then export DEMO_SIGN_IN=1; fi; \
 	  export JWT_SECRET="$${JWT_SECRET:-demo-only-jwt-secret-change-me-0123456789}"; \
@@ -84,12 +92,12 @@ run: migrate
 	  fi; \
 	  $(PY) -m tools.worker --supervise & worker=$$!; \
 	  trap 'kill $$worker $${fake:-} 2>/dev/null' EXIT; \
-	  echo "serving on $$PUBLIC_BASE_URL (database $$url)"; \
+	  echo "serving on $$PUBLIC_BASE_URL (database $$app_url; the worker as $$url)"; \
 	  echo "demo customer token (Alice): $$($(PY) -m app.devtoken --ttl 86400 33333333-3333-4333-8333-000000000001 customer)"; \
 	  echo "demo mechanic token (Ana, AutoPro): $$($(PY) -m app.devtoken --ttl 86400 22222222-2222-4222-8222-000000000001 mechanic)"; \
 	  if [ -n "$${DEMO_SIGN_IN:-}" ]; then \
 	    echo "in a browser: $$PUBLIC_BASE_URL/account/sign-in (demo sign-in as Alice, customer, or Ana, mechanic)"; fi; \
-	  $(VENV)/bin/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) 'app.wsgi:app'
+	  DATABASE_URL="$$app_url" $(VENV)/bin/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) 'app.wsgi:app'
 
 stop:
 	@$(PG) stop $(PG_DIR)
@@ -101,6 +109,15 @@ lint: install
 	$(VENV)/bin/sqlfluff lint --processes 2 db
 	$(VENV)/bin/squawk -c .squawk.toml --assume-in-transaction $$(grep -L '^-- ssr:no-transaction' db/migrations/*.sql)
 	$(VENV)/bin/squawk -c .squawk.toml $$(grep -l '^-- ssr:no-transaction' db/migrations/*.sql)
+	$(PY) tools/plpgsql_lint.py
+
+# pgTAP tests against DATABASE_URL or the embedded cluster, in a scratch database (created, dropped).
+installcheck: install
+	$(PY) tools/installcheck.py
+
+# Regenerate docs/SQL_API.md (tests/test_docs.py fails when it is stale).
+sql-api-doc: install
+	$(PY) tools/sql_api_doc.py --write
 
 pytest: install chromium
 	$(VENV)/bin/pytest -q
@@ -145,7 +162,7 @@ clean:
 # --- High availability (pg_auto_failover; tools/ha.py) -------------------------------------
 # `make ha` = `make run` on a monitor + primary + synchronous standby kept in .ha/: the app
 # writes and decides through a multi-host URL (target_session_attrs=read-write) and reads
-# the directory through DATABASE_READ_URL (prefer-standby).
+# the directory through DATABASE_READ_URL (prefer-standby), both as its login ssr_app.
 HA_DIR := .ha
 
 ha-up: install
@@ -155,7 +172,10 @@ ha-up: install
 ha: ha-up
 	@export DATABASE_URL="$$($(PY) -m tools.ha url $(HA_DIR))" \
 	  DATABASE_READ_URL="$$($(PY) -m tools.ha url $(HA_DIR) --read)" POOL_TIMEOUT="$${POOL_TIMEOUT:-3}"; \
-	  echo "write URL: $$DATABASE_URL"; echo "read URL:  $$DATABASE_READ_URL"; \
+	  $(MAKE) --no-print-directory migrate; \
+	  export APP_DATABASE_URL="$$($(PG) app-url "$$DATABASE_URL" --enable-login)" \
+	    DATABASE_READ_URL="$$($(PG) app-url "$$DATABASE_READ_URL")"; \
+	  echo "write URL: $$DATABASE_URL (the app: $$APP_DATABASE_URL)"; echo "read URL:  $$DATABASE_READ_URL"; \
 	  $(MAKE) --no-print-directory run SEED=1
 
 ha-state: install

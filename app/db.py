@@ -110,9 +110,10 @@ def get_pool(read: bool = False) -> LazyPool:
 def call(sql: str, params: tuple, *, path_ids: bool = False, many: bool = False, acting_mechanic=None,
          acting_customer=None, read: bool = False):
     """Run one statement in one transaction and map our SQLSTATEs to ApiError.
-    acting_mechanic sets app.mechanic_id for that transaction (the routing functions and
-    the mechanic RLS policy check it against the mechanic the call is for); acting_customer
-    sets app.customer_id the same way for the functions acting for a customer.
+    acting_mechanic / acting_customer set app.mechanic_id / app.customer_id for that
+    transaction, from the verified token: the functions that act for a mechanic or a
+    customer refuse (SR403) unless it names the one the call is for. The database honours
+    these settings only from the app's login (members of role ssr_app).
     read=True: a read that may lag, on DATABASE_READ_URL (a standby); never for a decision."""
     if any(isinstance(p, str) and "\x00" in p for p in params):  # PostgreSQL text cannot hold NUL
         raise ApiError(400, "invalid_input", "NUL bytes are not allowed")

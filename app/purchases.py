@@ -59,6 +59,7 @@ def start_checkout(customer_id: uuid.UUID, plan: str, workshop_id: uuid.UUID | N
             "FROM create_checkout_purchase(%s, %s, %s, %s, %s) AS cp "
             "INNER JOIN plans AS pl ON cp.plan_code = pl.code",
             (customer_id, plan, workshop_id, routing_type, intake_id),
+            acting_customer=customer_id,
         )
     except ApiError as exc:
         if exc.field == "customer_id":  # a valid token for a customer we do not know
@@ -98,5 +99,5 @@ def start_checkout(customer_id: uuid.UUID, plan: str, workshop_id: uuid.UUID | N
     except stripe.StripeError as exc:
         log.warning("stripe checkout session create failed for purchase %s: %s", purchase_id, exc)
         raise ApiError(502, "payment_provider_error", "could not create the checkout session, retry later") from exc
-    call("SELECT id FROM attach_checkout_session(%s, %s)", (purchase["id"], session.id))
+    call("SELECT id FROM attach_checkout_session(%s, %s)", (purchase["id"], session.id), acting_customer=customer_id)
     return session

@@ -103,7 +103,9 @@ def prepare_purchases(conn: psycopg.Connection, fake, n: int, customers: int) ->
         """
         SELECT p.id, p.amount_minor, p.currency
         FROM generate_series(1, %(n)s) AS i,
-             LATERAL create_checkout_purchase(md5('bench-c-' || (1 + (i * 7) %% %(c)s))::uuid,
+             -- each purchase acts for its customer: identify it as the app does (app.customer_id)
+             LATERAL (SELECT set_config('app.customer_id', md5('bench-c-' || (1 + (i * 7) %% %(c)s)), TRUE)) AS s (c),
+             LATERAL create_checkout_purchase(s.c::uuid,
                                               (ARRAY['video15', 'video30', 'diag45'])[1 + i %% 3],
                                               NULL, 'broadcast') AS p
         ORDER BY i
@@ -115,7 +117,12 @@ def prepare_purchases(conn: psycopg.Connection, fake, n: int, customers: int) ->
         s = fake.add_session(client_reference_id=str(pid), amount_total=amount, currency=currency)
         out.append((str(pid), s["id"]))
     with conn.cursor() as cur:
-        cur.executemany("SELECT attach_checkout_session(%s, %s)", out)
+        cur.executemany(
+            "SELECT a.id FROM (SELECT set_config('app.customer_id', cp.customer_id::text, TRUE) "
+            "FROM checkout_purchases AS cp WHERE cp.id = %s) AS s (c) "
+            "CROSS JOIN LATERAL attach_checkout_session(%s, %s) AS a WHERE s.c IS NOT NULL",
+            [(pid, pid, cs) for pid, cs in out],
+        )
     return out
 
 

@@ -157,6 +157,8 @@ def prepare(url: str, fake: StripeFake, n: int) -> list[dict]:
     out = []
     with psycopg.connect(url, autocommit=True) as conn:
         for i in range(n):
+            # the purchase acts for its customer: identified as the app does (app.customer_id)
+            conn.execute("SELECT set_config('app.customer_id', %s, FALSE)", (CUSTOMERS[i % len(CUSTOMERS)],))
             pid, amount, currency = conn.execute(
                 "SELECT id, amount_minor, currency FROM create_checkout_purchase(%s, %s, NULL, 'broadcast')",
                 (CUSTOMERS[i % len(CUSTOMERS)], PLANS[i % len(PLANS)]),

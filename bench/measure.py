@@ -40,7 +40,8 @@ def has_function(conn: psycopg.Connection, name: str) -> bool:
 
 
 def has_relation(conn: psycopg.Connection, name: str) -> bool:
-    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"public.{name}",)).fetchone()[0]
+    """A relation of schema public, or of the schema named before the dot."""
+    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name if "." in name else f"public.{name}",)).fetchone()[0]
 
 
 def require(conn: psycopg.Connection, *functions: str) -> None:
@@ -243,6 +244,8 @@ def race(url: str, request_ids: list, mechanic_ids: list) -> dict:
     def worker(mech):
         try:
             with psycopg.connect(url, autocommit=True) as conn:
+                # accept acts for a mechanic: the connection identifies it as the app does
+                conn.execute("SELECT set_config('app.mechanic_id', %s, FALSE)", (str(mech),))
                 barrier.wait()
                 for rid in request_ids:
                     barrier.wait()
@@ -422,16 +425,16 @@ PICK_WORKSHOP = ("SELECT workshop_id FROM workshop_stats ORDER BY sessions_serve
 # per-workshop view is left out: at 10M sessions it is millions of rows, not a BI query.
 BI_READS = {
     "workshop_session_analytics, one workshop, grain month": (
-        "SELECT * FROM workshop_session_analytics WHERE workshop_id = %s AND period_grain = 'month'", True),
+        "SELECT * FROM analytics.workshop_session_analytics WHERE workshop_id = %s AND period_grain = 'month'", True),
     "workshop_session_analytics, one month of every workshop": (
-        "SELECT * FROM workshop_session_analytics WHERE period_grain = 'month' "
+        "SELECT * FROM analytics.workshop_session_analytics WHERE period_grain = 'month' "
         "AND period_start = date_trunc('month', current_date - 31)::date", False),
     "workshop_session_analytics, one workshop, grain day, last 30 days": (
-        "SELECT * FROM workshop_session_analytics WHERE workshop_id = %s AND period_grain = 'day' "
+        "SELECT * FROM analytics.workshop_session_analytics WHERE workshop_id = %s AND period_grain = 'day' "
         "AND period_start >= current_date - 30", True),
     "routing_effectiveness, last 30 days": (
-        "SELECT * FROM routing_effectiveness WHERE day >= current_date - 30", False),
-    "routing_effectiveness, full read": ("SELECT * FROM routing_effectiveness", False),
+        "SELECT * FROM analytics.routing_effectiveness WHERE day >= current_date - 30", False),
+    "routing_effectiveness, full read": ("SELECT * FROM analytics.routing_effectiveness", False),
 }
 
 
@@ -462,7 +465,7 @@ def analytics(url: str, st: Settings) -> dict:
     out: dict = {}
     with psycopg.connect(url, autocommit=True) as conn:
         require(conn, "refresh_analytics")
-        if not has_relation(conn, "workshop_session_analytics"):
+        if not has_relation(conn, "analytics.workshop_session_analytics"):
             raise Skip("view workshop_session_analytics is missing")
         ws = busiest_workshop(conn)
     out["drain_before"] = drain_analytics(url)
@@ -589,7 +592,7 @@ def freshness(url: str, sizes: Sizes, st: Settings, log=print, interval: float =
                 SELECT routing_type, count(*) AS n FROM session_requests
                 WHERE created_at >= current_date::timestamp AT TIME ZONE 'UTC' GROUP BY routing_type
             ) AS raw
-            FULL JOIN (SELECT routing_type, requests FROM routing_effectiveness
+            FULL JOIN (SELECT routing_type, requests FROM analytics.routing_effectiveness
                        WHERE day = (now() AT TIME ZONE 'UTC')::date) AS v USING (routing_type)
             WHERE raw.n IS DISTINCT FROM v.requests
             """).fetchone()[0]
@@ -705,7 +708,10 @@ def offers(url: str, st: Settings) -> dict:
         pending = conn.execute("SELECT count(*) FROM session_requests WHERE status = 'pending'").fetchone()[0]
     if not mechs:
         raise Skip("no available mechanic")
-    out = latency(url, "SELECT * FROM get_mechanic_offers(%s, 50)", lambda i: (mechs[i % len(mechs)],),
+    # get_mechanic_offers acts for a mechanic: app.mechanic_id is set in the same statement
+    sql = ("SELECT o.* FROM (SELECT set_config('app.mechanic_id', %s::text, TRUE)) AS s (m) "
+           "CROSS JOIN LATERAL get_mechanic_offers(s.m::uuid, 50) AS o")
+    out = latency(url, sql, lambda i: (mechs[i % len(mechs)],),
                   st.iterations, st.reps)
     out["pending_requests"] = pending
     return out

@@ -7,10 +7,34 @@
 --
 
 --
+-- Name: analytics; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA analytics;
+
+--
+-- Name: SCHEMA analytics; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA analytics IS 'The BI views (workshop_session_analytics, routing_effectiveness and their _mv copies); role analytics finds them through its default search_path ("$user", public).';
+
+--
 -- Name: ssr_meta; Type: SCHEMA; Schema: -; Owner: -
 --
 
 CREATE SCHEMA ssr_meta;
+
+--
+-- Name: ssr_private; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA ssr_private;
+
+--
+-- Name: SCHEMA ssr_private; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA ssr_private IS 'Internal helpers, trigger functions and the eligibility view of Smart Session Routing; no USAGE for PUBLIC.';
 
 --
 -- Name: plpython3u; Type: EXTENSION; Schema: -; Owner: -
@@ -183,7 +207,6 @@ CREATE FUNCTION public.accept_session_request(p_request_id uuid, p_mechanic_id u
 DECLARE
     v_now timestamptz := now();
     v_req session_requests;
-    v_acting uuid := routing_current_mechanic_id();
     v_ctid tid;
 BEGIN
     IF p_request_id IS NULL THEN
@@ -192,11 +215,7 @@ BEGIN
     IF p_mechanic_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
     END IF;
-    IF v_acting IS NOT NULL AND v_acting <> p_mechanic_id THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR403', MESSAGE = 'mechanic_id differs from the mechanic of this session (app.mechanic_id)',
-            COLUMN = 'mechanic_id';
-    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
 
     -- Concurrent accepts queue here; each then sees the latest committed version of the row.
     SELECT r.ctid INTO v_ctid FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
@@ -214,7 +233,7 @@ BEGIN
         mechanic_id = a.mechanic_id,
         accepted_at = v_now,
         outcome = 'accepted'
-    FROM routing_available_mechanics AS a
+    FROM ssr_private.routing_available_mechanics AS a
     WHERE
         r.ctid = v_ctid
         AND r.id = p_request_id
@@ -222,7 +241,7 @@ BEGIN
         AND (r.expires_at IS NULL OR r.expires_at > v_now)
         AND a.mechanic_id = p_mechanic_id
         AND NOT p_mechanic_id = ANY(r.declined_by)
-        AND routing_offer_score(r.routing_type, r.preferred_workshop_id, r.exclusive_until, a.workshop_id, v_now)
+        AND ssr_private.routing_offer_score(r.routing_type, r.preferred_workshop_id, r.exclusive_until, a.workshop_id, v_now)
         IS NOT NULL
     RETURNING r.* INTO v_req;
     IF FOUND THEN
@@ -234,7 +253,7 @@ BEGIN
     IF v_req.status = 'accepted' AND v_req.mechanic_id = p_mechanic_id THEN
         RETURN v_req;
     END IF;
-    PERFORM routing_raise_refusal(p_request_id, p_mechanic_id, v_now);
+    PERFORM ssr_private.routing_raise_refusal(p_request_id, p_mechanic_id, v_now);
     RETURN NULL;  -- not reached: routing_raise_refusal always raises
 END
 $$;
@@ -244,108 +263,6 @@ $$;
 --
 
 COMMENT ON FUNCTION public.accept_session_request(p_request_id uuid, p_mechanic_id uuid) IS 'Race-safe accept by one conditional UPDATE; raises SR400/SR403/SR404/SR409 with the reason when it cannot.';
-
---
--- Name: analytics_bucket(double precision); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.analytics_bucket(p_seconds double precision) RETURNS double precision
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-    -- In double precision (a numeric log costs ~35 us a call): scale to 3 integer digits,
-    -- round, scale back by an exact power of ten (dividing two exact numbers rounds
-    -- correctly, so 12.3 is the same double as the literal 12.3).
-    SELECT CASE
-        WHEN p_seconds IS NULL THEN NULL
-        WHEN p_seconds <= 0 THEN 0::double precision
-        WHEN floor(log(p_seconds)) >= 2
-            THEN round(p_seconds / 10 ^ (floor(log(p_seconds)) - 2)) * 10 ^ (floor(log(p_seconds)) - 2)
-        ELSE round(p_seconds * 10 ^ (2 - floor(log(p_seconds)))) / 10 ^ (2 - floor(log(p_seconds)))
-    END
-$$;
-
---
--- Name: FUNCTION analytics_bucket(p_seconds double precision); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.analytics_bucket(p_seconds double precision) IS 'Histogram bucket of a time to accept: the seconds rounded to 3 significant digits (at most 0.5 % off).';
-
---
--- Name: analytics_changes_reviews_trg(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.analytics_changes_reviews_trg() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        INSERT INTO analytics_changes (workshop_id, created_at)
-        SELECT s.workshop_id, s.created_at
-        FROM sessions AS s
-        WHERE s.id = OLD.session_id AND s.workshop_id IS NOT NULL
-        FOR SHARE;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO analytics_changes (workshop_id, created_at)
-        SELECT s.workshop_id, s.created_at
-        FROM sessions AS s
-        WHERE s.id = NEW.session_id AND s.workshop_id IS NOT NULL
-        FOR SHARE;
-    END IF;
-    RETURN NULL;
-END
-$$;
-
---
--- Name: analytics_changes_session_requests_trg(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.analytics_changes_session_requests_trg() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-BEGIN
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, routing_type, created_at)
-        VALUES (NEW.workshop_id, NEW.preferred_workshop_id, NEW.routing_type, NEW.created_at);
-    END IF;
-    IF TG_OP = 'DELETE' OR (
-        TG_OP = 'UPDATE'
-        AND (OLD.workshop_id, OLD.preferred_workshop_id, OLD.routing_type, OLD.created_at)
-        IS DISTINCT FROM (NEW.workshop_id, NEW.preferred_workshop_id, NEW.routing_type, NEW.created_at)
-    ) THEN
-        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, routing_type, created_at)
-        VALUES (OLD.workshop_id, OLD.preferred_workshop_id, OLD.routing_type, OLD.created_at);
-    END IF;
-    RETURN NULL;
-END
-$$;
-
---
--- Name: analytics_changes_sessions_trg(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.analytics_changes_sessions_trg() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-BEGIN
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, created_at)
-        VALUES (NEW.workshop_id, NEW.preferred_workshop_id, NEW.created_at);
-    END IF;
-    IF TG_OP = 'DELETE' OR (
-        TG_OP = 'UPDATE'
-        AND (OLD.workshop_id, OLD.preferred_workshop_id, OLD.created_at)
-        IS DISTINCT FROM (NEW.workshop_id, NEW.preferred_workshop_id, NEW.created_at)
-    ) THEN
-        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, created_at)
-        VALUES (OLD.workshop_id, OLD.preferred_workshop_id, OLD.created_at);
-    END IF;
-    RETURN NULL;
-END
-$$;
 
 --
 -- Name: analytics_rollups_rebuild(); Type: FUNCTION; Schema: public; Owner: -
@@ -382,8 +299,8 @@ BEGIN
     v_workshops := ARRAY(SELECT o.id FROM organizations AS o);
     -- All grains in one pass over the base tables (cheaper than merging millions of days;
     -- refresh_analytics merges, and the property test holds both equal to a recount).
-    v_rows := v_rows + analytics_workshop_recount(ARRAY['day', 'week', 'month'], v_first, v_last, v_workshops);
-    v_rows := v_rows + analytics_routing_recount(
+    v_rows := v_rows + ssr_private.analytics_workshop_recount(ARRAY['day', 'week', 'month'], v_first, v_last, v_workshops);
+    v_rows := v_rows + ssr_private.analytics_routing_recount(
         v_first, v_last, ARRAY['workshop_only', 'hybrid', 'broadcast']
     );
     RETURN v_rows;
@@ -395,402 +312,6 @@ $$;
 --
 
 COMMENT ON FUNCTION public.analytics_rollups_rebuild() IS 'Recounts analytics_workshop_rollup and analytics_routing_rollup from scratch and empties analytics_changes; returns the rollup rows written. Owner only.';
-
---
--- Name: analytics_rollups_truncate_trg(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.analytics_rollups_truncate_trg() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-BEGIN
-    PERFORM analytics_rollups_rebuild();
-    RETURN NULL;
-END
-$$;
-
---
--- Name: analytics_routing_recount(date, date, text[]); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_from timestamptz := p_first_day::timestamp AT TIME ZONE 'UTC';
-    v_to timestamptz := (p_last_day + 1)::timestamp AT TIME ZONE 'UTC';
-    v_rows integer;
-BEGIN
-    DELETE FROM analytics_routing_rollup AS r
-    WHERE r.routing_type = ANY(p_types) AND r.day BETWEEN p_first_day AND p_last_day;
-
-    INSERT INTO analytics_routing_rollup (
-        routing_type, day, requests, accepted, expired, cancelled, pending, escalated,
-        accepted_outside_preferred, preferred_accepted, preferred_closed,
-        median_accept_seconds, p90_accept_seconds, p99_accept_seconds
-    )
-    SELECT
-        sr.routing_type,
-        date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date AS day,
-        count(*) AS requests,
-        count(*) FILTER (WHERE sr.status = 'accepted') AS accepted,
-        count(*) FILTER (WHERE sr.status = 'expired') AS expired,
-        count(*) FILTER (WHERE sr.status = 'cancelled') AS cancelled,
-        count(*) FILTER (WHERE sr.status = 'pending') AS pending,
-        count(*) FILTER (WHERE sr.escalated_at IS NOT NULL) AS escalated,
-        count(*) FILTER (
-            WHERE sr.status = 'accepted' AND sr.preferred_workshop_id IS NOT NULL
-            AND sr.workshop_id IS DISTINCT FROM sr.preferred_workshop_id
-        ) AS accepted_outside_preferred,
-        count(*) FILTER (WHERE sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id)
-        AS preferred_accepted,
-        count(*) FILTER (WHERE sr.preferred_workshop_id IS NOT NULL AND sr.status IN ('accepted', 'expired'))
-        AS preferred_closed,
-        percentile_cont(0.5) WITHIN GROUP (
-            ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
-        ) AS median_accept_seconds,
-        percentile_cont(0.9) WITHIN GROUP (
-            ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
-        ) AS p90_accept_seconds,
-        percentile_cont(0.99) WITHIN GROUP (
-            ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
-        ) AS p99_accept_seconds
-    FROM session_requests AS sr
-    WHERE sr.routing_type = ANY(p_types) AND sr.created_at >= v_from AND sr.created_at < v_to
-    GROUP BY sr.routing_type, date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date;
-    GET DIAGNOSTICS v_rows = ROW_COUNT;
-    RETURN v_rows;
-END
-$$;
-
---
--- Name: FUNCTION analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]) IS 'Internal: recounts analytics_routing_rollup for these routing types and UTC days from session_requests.';
-
---
--- Name: analytics_workshop_merge(text, date, date, uuid[]); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_first date;
-    v_end date;
-    v_rows integer;
-BEGIN
-    IF p_grain IS NULL OR p_grain NOT IN ('week', 'month') THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'grain must be week or month', COLUMN = 'grain';
-    END IF;
-    v_first := date_trunc(p_grain, p_first_day::timestamp)::date;
-    v_end := (date_trunc(p_grain, p_last_day::timestamp) + make_interval(
-        days => CASE WHEN p_grain = 'week' THEN 7 ELSE 0 END,
-        months => CASE WHEN p_grain = 'month' THEN 1 ELSE 0 END
-    ))::date;
-
-    DELETE FROM analytics_workshop_rollup AS r
-    WHERE
-        r.period_grain = p_grain
-        AND r.workshop_id = ANY(p_workshops)
-        AND r.period_start >= v_first AND r.period_start < v_end;
-
-    WITH days AS (
-        SELECT
-            r.*,
-            date_trunc(p_grain, r.period_start::timestamp)::date AS merged_start
-        FROM analytics_workshop_rollup AS r
-        WHERE
-            r.period_grain = 'day'
-            AND r.workshop_id = ANY(p_workshops)
-            AND r.period_start >= v_first AND r.period_start < v_end
-    ),
-
-    sums AS (
-        SELECT
-            d.workshop_id,
-            d.merged_start,
-            sum(d.sessions_served) AS sessions_served,
-            sum(d.preferred_sessions) AS preferred_sessions,
-            sum(d.preferred_requests) AS preferred_requests,
-            sum(d.preferred_requests_closed) AS preferred_requests_closed,
-            sum(d.preferred_served_by_self) AS preferred_served_by_self,
-            sum(d.revenue_minor) AS revenue_minor,
-            sum(d.review_count) AS review_count,
-            sum(d.rating_sum) AS rating_sum,
-            sum(d.accepted_requests) AS accepted_requests
-        FROM days AS d
-        GROUP BY d.workshop_id, d.merged_start
-    ),
-
-    currencies AS (
-        SELECT
-            d.workshop_id,
-            d.merged_start,
-            array_remove(ARRAY[min(c.currency), nullif(max(c.currency), min(c.currency))], NULL) AS revenue_currencies
-        FROM days AS d
-        CROSS JOIN LATERAL unnest(d.revenue_currencies) AS c (currency)
-        GROUP BY d.workshop_id, d.merged_start
-    ),
-
-    buckets AS (
-        SELECT d.workshop_id, d.merged_start, h.bucket, sum(h.n)::integer AS n
-        FROM days AS d
-        CROSS JOIN LATERAL unnest(d.accept_buckets, d.accept_counts) AS h (bucket, n)
-        GROUP BY d.workshop_id, d.merged_start, h.bucket
-    ),
-
-    hist AS (
-        SELECT
-            b.workshop_id,
-            b.merged_start,
-            array_agg(b.bucket ORDER BY b.bucket) AS buckets,
-            array_agg(b.n ORDER BY b.bucket) AS counts
-        FROM buckets AS b
-        GROUP BY b.workshop_id, b.merged_start
-    ),
-
-    pct AS (
-        SELECT
-            b.workshop_id,
-            b.merged_start,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY b.bucket) AS median_accept_seconds,
-            percentile_cont(0.9) WITHIN GROUP (ORDER BY b.bucket) AS p90_accept_seconds
-        FROM buckets AS b
-        CROSS JOIN LATERAL generate_series(1, b.n) AS copies (i)
-        GROUP BY b.workshop_id, b.merged_start
-    )
-
-    INSERT INTO analytics_workshop_rollup (
-        workshop_id, period_grain, period_start, sessions_served, preferred_sessions, preferred_requests,
-        preferred_requests_closed, preferred_served_by_self, revenue_minor, revenue_currencies, review_count,
-        rating_sum, accepted_requests, accept_buckets, accept_counts, median_accept_seconds, p90_accept_seconds
-    )
-    SELECT
-        s.workshop_id,
-        p_grain,
-        s.merged_start,
-        s.sessions_served,
-        s.preferred_sessions,
-        s.preferred_requests,
-        s.preferred_requests_closed,
-        s.preferred_served_by_self,
-        s.revenue_minor,
-        coalesce(c.revenue_currencies, '{}'),
-        s.review_count,
-        s.rating_sum,
-        s.accepted_requests,
-        coalesce(h.buckets, '{}'),
-        coalesce(h.counts, '{}'),
-        p.median_accept_seconds,
-        p.p90_accept_seconds
-    FROM sums AS s
-    LEFT JOIN currencies AS c ON s.workshop_id = c.workshop_id AND s.merged_start = c.merged_start
-    LEFT JOIN hist AS h ON s.workshop_id = h.workshop_id AND s.merged_start = h.merged_start
-    LEFT JOIN pct AS p ON s.workshop_id = p.workshop_id AND s.merged_start = p.merged_start;
-    GET DIAGNOSTICS v_rows = ROW_COUNT;
-    RETURN v_rows;
-END
-$$;
-
---
--- Name: FUNCTION analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]) IS 'Internal: rebuilds week or month rows of analytics_workshop_rollup by merging their day rows (histograms included).';
-
---
--- Name: analytics_workshop_recount(text[], date, date, uuid[]); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_from timestamptz;
-    v_to timestamptz;
-    v_rows integer;
-BEGIN
-    IF cardinality(p_grains) IS NULL OR cardinality(p_grains) = 0
-        OR NOT p_grains <@ ARRAY['day', 'week', 'month'] THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'grains must be day, week or month', COLUMN = 'grain';
-    END IF;
-    SELECT
-        min(date_trunc(g.grain, p_first_day::timestamp) AT TIME ZONE 'UTC'),
-        max((date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval) AT TIME ZONE 'UTC')
-    INTO v_from, v_to
-    FROM unnest(p_grains) AS g (grain);
-    DELETE FROM analytics_workshop_rollup AS r
-    USING unnest(p_grains) AS g (grain)
-    WHERE
-        r.period_grain = g.grain
-        AND r.workshop_id = ANY(p_workshops)
-        AND r.period_start >= date_trunc(g.grain, p_first_day::timestamp)::date
-        AND r.period_start < (date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval)::date;
-
-    WITH facts AS (
-        -- Sessions served by the workshop (with their review, if any).
-        SELECT
-            s.workshop_id,
-            s.created_at,
-            1 AS served,
-            0 AS preferred_session,
-            0 AS preferred_request,
-            0 AS preferred_closed,
-            0 AS preferred_self,
-            CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.amount_total_minor END AS revenue_minor,
-            CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.currency END AS revenue_currency,
-            r.rating,
-            NULL::double precision AS accept_bucket
-        FROM sessions AS s
-        LEFT JOIN reviews AS r ON s.id = r.session_id
-        WHERE s.workshop_id = ANY(p_workshops) AND s.created_at >= v_from AND s.created_at < v_to
-
-        UNION ALL
-
-        -- Sessions whose customer chose the workshop.
-        SELECT
-            s.preferred_workshop_id, s.created_at, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL
-        FROM sessions AS s
-        WHERE s.preferred_workshop_id = ANY(p_workshops) AND s.created_at >= v_from AND s.created_at < v_to
-
-        UNION ALL
-
-        -- Requests that named the workshop as preferred.
-        SELECT
-            sr.preferred_workshop_id,
-            sr.created_at,
-            0,
-            0,
-            1,
-            (sr.status IN ('accepted', 'expired'))::integer,
-            coalesce(sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id, FALSE)::integer,
-            NULL,
-            NULL,
-            NULL,
-            NULL
-        FROM session_requests AS sr
-        WHERE sr.preferred_workshop_id = ANY(p_workshops) AND sr.created_at >= v_from AND sr.created_at < v_to
-
-        UNION ALL
-
-        -- Requests the workshop's mechanics accepted: time to accept.
-        SELECT
-            sr.workshop_id,
-            sr.created_at,
-            0,
-            0,
-            0,
-            0,
-            0,
-            NULL,
-            NULL,
-            NULL,
-            analytics_bucket(extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision)
-        FROM session_requests AS sr
-        WHERE
-            sr.status = 'accepted'
-            AND sr.workshop_id = ANY(p_workshops) AND sr.created_at >= v_from AND sr.created_at < v_to
-    ),
-
-    grains AS (
-        SELECT
-            g.grain,
-            date_trunc(g.grain, p_first_day::timestamp) AT TIME ZONE 'UTC' AS t0,
-            (date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval) AT TIME ZONE 'UTC' AS t1
-        FROM unnest(p_grains) AS g (grain)
-    ),
-
-    -- One copy of each fact per grain whose periods it falls in.
-    dated AS (
-        SELECT
-            f.*,
-            g.grain,
-            date_trunc(g.grain, f.created_at AT TIME ZONE 'UTC')::date AS day
-        FROM facts AS f
-        INNER JOIN grains AS g ON f.created_at >= g.t0 AND f.created_at < g.t1
-    ),
-
-    hist AS (
-        SELECT
-            h.workshop_id,
-            h.grain,
-            h.day,
-            array_agg(h.accept_bucket ORDER BY h.accept_bucket) AS buckets,
-            array_agg(h.n ORDER BY h.accept_bucket) AS counts
-        FROM (
-            SELECT d.workshop_id, d.grain, d.day, d.accept_bucket, count(*)::integer AS n
-            FROM dated AS d
-            WHERE d.accept_bucket IS NOT NULL
-            GROUP BY d.workshop_id, d.grain, d.day, d.accept_bucket
-        ) AS h
-        GROUP BY h.workshop_id, h.grain, h.day
-    ),
-
-    agg AS (
-        SELECT
-            d.workshop_id,
-            d.grain,
-            d.day,
-            sum(d.served) AS sessions_served,
-            sum(d.preferred_session) AS preferred_sessions,
-            sum(d.preferred_request) AS preferred_requests,
-            sum(d.preferred_closed) AS preferred_requests_closed,
-            sum(d.preferred_self) AS preferred_served_by_self,
-            coalesce(sum(d.revenue_minor), 0) AS revenue_minor,
-            -- lowest and highest currency: one element when single, two when mixed (no sort)
-            array_remove(
-                ARRAY[min(d.revenue_currency), nullif(max(d.revenue_currency), min(d.revenue_currency))], NULL
-            ) AS revenue_currencies,
-            count(d.rating) AS review_count,
-            coalesce(sum(d.rating), 0) AS rating_sum,
-            count(d.accept_bucket) AS accepted_requests,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY d.accept_bucket) AS median_accept_seconds,
-            percentile_cont(0.9) WITHIN GROUP (ORDER BY d.accept_bucket) AS p90_accept_seconds
-        FROM dated AS d
-        GROUP BY d.workshop_id, d.grain, d.day
-    )
-
-    INSERT INTO analytics_workshop_rollup (
-        workshop_id, period_grain, period_start, sessions_served, preferred_sessions, preferred_requests,
-        preferred_requests_closed, preferred_served_by_self, revenue_minor, revenue_currencies, review_count,
-        rating_sum, accepted_requests, accept_buckets, accept_counts, median_accept_seconds, p90_accept_seconds
-    )
-    SELECT
-        a.workshop_id,
-        a.grain,
-        a.day,
-        a.sessions_served,
-        a.preferred_sessions,
-        a.preferred_requests,
-        a.preferred_requests_closed,
-        a.preferred_served_by_self,
-        a.revenue_minor,
-        a.revenue_currencies,
-        a.review_count,
-        a.rating_sum,
-        a.accepted_requests,
-        coalesce(h.buckets, '{}'),
-        coalesce(h.counts, '{}'),
-        a.median_accept_seconds,
-        a.p90_accept_seconds
-    FROM agg AS a
-    LEFT JOIN hist AS h ON a.workshop_id = h.workshop_id AND a.grain = h.grain AND a.day = h.day;
-    GET DIAGNOSTICS v_rows = ROW_COUNT;
-    RETURN v_rows;
-END
-$$;
-
---
--- Name: FUNCTION analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]) IS 'Internal: recounts the rows of some grains of analytics_workshop_rollup for these workshops and periods from the base tables.';
 
 --
 -- Name: checkout_purchases; Type: TABLE; Schema: public; Owner: -
@@ -938,16 +459,24 @@ COMMENT ON COLUMN public.checkout_purchases.fulfilled_at IS 'When it was fulfill
 --
 
 CREATE FUNCTION public.attach_checkout_session(p_purchase_id uuid, p_stripe_checkout_session_id text) RETURNS public.checkout_purchases
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
     AS $_$
 DECLARE
     v_row checkout_purchases;
+    v_customer uuid := ssr_private.current_customer_id();
 BEGIN
     IF p_stripe_checkout_session_id IS NULL OR p_stripe_checkout_session_id !~ '^cs_[A-Za-z0-9_]+$' THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400',
             MESSAGE = 'stripe_checkout_session_id must look like cs_...', COLUMN = 'stripe_checkout_session_id';
     END IF;
-    SELECT cp.* INTO v_row FROM checkout_purchases AS cp WHERE cp.id = p_purchase_id FOR UPDATE;
+    IF v_customer IS NULL THEN
+        PERFORM ssr_private.assert_acting_for('customer', NULL);
+    END IF;
+    SELECT cp.* INTO v_row
+    FROM checkout_purchases AS cp
+    WHERE cp.id = p_purchase_id AND cp.customer_id = v_customer
+    FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = 'purchase_id: unknown purchase', COLUMN = 'purchase_id';
     END IF;
@@ -973,32 +502,6 @@ $_$;
 --
 
 COMMENT ON FUNCTION public.attach_checkout_session(p_purchase_id uuid, p_stripe_checkout_session_id text) IS 'Store the cs_ id of the Checkout Session created for a pending purchase (idempotent).';
-
---
--- Name: auto_populate_session_workshop(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.auto_populate_session_workshop() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        IF NEW.mechanic_id IS NOT NULL AND NEW.workshop_id IS NULL THEN
-            NEW.workshop_id := (SELECT m.workshop_id FROM mechanics AS m WHERE m.id = NEW.mechanic_id);
-        END IF;
-    ELSIF NEW.mechanic_id IS DISTINCT FROM OLD.mechanic_id THEN
-        NEW.workshop_id := (SELECT m.workshop_id FROM mechanics AS m WHERE m.id = NEW.mechanic_id);
-    END IF;
-    RETURN NEW;
-END
-$$;
-
---
--- Name: FUNCTION auto_populate_session_workshop(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.auto_populate_session_workshop() IS 'Trigger function of session_request_populate_workshop: sets session_requests.workshop_id from the accepting mechanic''s workshop.';
 
 --
 -- Name: cancel_session_request(uuid, text); Type: FUNCTION; Schema: public; Owner: -
@@ -1163,10 +666,16 @@ COMMENT ON COLUMN public.sessions.preferred_workshop_id IS 'The workshop the cus
 --
 
 CREATE FUNCTION public.complete_session(p_session_id uuid, p_mechanic_id uuid) RETURNS public.sessions
-    LANGUAGE sql SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
-SELECT * FROM session_transition(p_session_id, p_mechanic_id, 'complete')
+BEGIN
+    -- The identity is checked here too (and again by session_transition): missing ids first.
+    IF p_session_id IS NOT NULL AND p_mechanic_id IS NOT NULL THEN
+        PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
+    END IF;
+    RETURN ssr_private.session_transition(p_session_id, p_mechanic_id, 'complete');
+END
 $$;
 
 --
@@ -1180,7 +689,8 @@ COMMENT ON FUNCTION public.complete_session(p_session_id uuid, p_mechanic_id uui
 --
 
 CREATE FUNCTION public.create_checkout_purchase(p_customer_id uuid, p_plan_code text, p_preferred_workshop_id uuid, p_routing_type text, p_intake_id uuid DEFAULT NULL::uuid) RETURNS public.checkout_purchases
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
     v_email text;
@@ -1191,6 +701,7 @@ BEGIN
     IF p_customer_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'customer_id is required', COLUMN = 'customer_id';
     END IF;
+    PERFORM ssr_private.assert_acting_for('customer', p_customer_id);
     SELECT c.email INTO v_email FROM customers AS c WHERE c.id = p_customer_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = 'customer_id: unknown customer', COLUMN = 'customer_id';
@@ -1205,7 +716,7 @@ BEGIN
             MESSAGE = format('plan: unknown or inactive plan %L', p_plan_code), COLUMN = 'plan';
     END IF;
 
-    v_routing := validate_routing_choice(p_preferred_workshop_id, p_routing_type);
+    v_routing := ssr_private.validate_routing_choice(p_preferred_workshop_id, p_routing_type);
 
     IF p_intake_id IS NOT NULL AND NOT EXISTS (
         SELECT 1 FROM intakes AS i WHERE i.id = p_intake_id AND i.customer_id = p_customer_id
@@ -1273,7 +784,7 @@ BEGIN
             COLUMN = 'plan_code';
     END IF;
 
-    v_type := validate_routing_choice(p_preferred_workshop_id, p_routing_type);
+    v_type := ssr_private.validate_routing_choice(p_preferred_workshop_id, p_routing_type);
 
     IF p_session_id IS NOT NULL THEN
         SELECT s.customer_id, s.plan_code INTO v_session FROM sessions AS s WHERE s.id = p_session_id;
@@ -1409,7 +920,7 @@ BEGIN
             END AS audience
     ) AS a;
 
-    PERFORM routing_publish(v_req, 'created');
+    PERFORM ssr_private.routing_publish(v_req, 'created');
     RETURN v_req;
 END
 $$;
@@ -1431,7 +942,6 @@ CREATE FUNCTION public.decline_session_request(p_request_id uuid, p_mechanic_id 
 #variable_conflict use_column
 DECLARE
     v_now timestamptz := now();
-    v_acting uuid := routing_current_mechanic_id();
     v_req session_requests;
     v_decline session_request_declines;
     v_workshop uuid;
@@ -1448,11 +958,7 @@ BEGIN
             ERRCODE = 'SR400', MESSAGE = format('reason is at most 500 characters (got %s)', length(p_reason)),
             COLUMN = 'reason';
     END IF;
-    IF v_acting IS NOT NULL AND v_acting <> p_mechanic_id THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR403', MESSAGE = 'mechanic_id differs from the mechanic of this session (app.mechanic_id)',
-            COLUMN = 'mechanic_id';
-    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
 
     -- Declines of one request queue here: the checks below see the earlier ones.
     SELECT * INTO v_req FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
@@ -1467,15 +973,15 @@ BEGIN
     END IF;
 
     SELECT a.workshop_id, TRUE INTO v_workshop, v_eligible
-    FROM routing_available_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
+    FROM ssr_private.routing_available_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
     IF
         v_req.id IS NULL OR v_eligible IS NULL
         OR v_req.status <> 'pending'
         OR v_req.expires_at <= v_now
-        OR routing_offer_score(v_req.routing_type, v_req.preferred_workshop_id, v_req.exclusive_until, v_workshop, v_now)
+        OR ssr_private.routing_offer_score(v_req.routing_type, v_req.preferred_workshop_id, v_req.exclusive_until, v_workshop, v_now)
         IS NULL
         THEN
-        PERFORM routing_raise_refusal(p_request_id, p_mechanic_id, v_now);
+        PERFORM ssr_private.routing_raise_refusal(p_request_id, p_mechanic_id, v_now);
     END IF;
 
     INSERT INTO session_request_declines (request_id, mechanic_id, workshop_id, offered_at, declined_at, reason)
@@ -1498,7 +1004,7 @@ BEGIN
         AND v_workshop = v_req.preferred_workshop_id
         AND NOT EXISTS (
             SELECT 1
-            FROM routing_available_mechanics AS a
+            FROM ssr_private.routing_available_mechanics AS a
             INNER JOIN session_requests AS r ON r.id = p_request_id
             WHERE a.workshop_id = v_req.preferred_workshop_id AND NOT a.mechanic_id = ANY(r.declined_by)
         )
@@ -1651,6 +1157,7 @@ COMMENT ON FUNCTION public.explain_routing(p_request_id uuid) IS 'The routing ev
 
 CREATE FUNCTION public.fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid DEFAULT NULL::uuid, p_preferred_workshop_id uuid DEFAULT NULL::uuid, p_routing_type text DEFAULT 'broadcast'::text) RETURNS TABLE(session_id uuid, session_request_id uuid, created boolean, routing_type text, customer_id uuid)
     LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
     AS $_$
 #variable_conflict use_column
 DECLARE
@@ -1665,7 +1172,7 @@ BEGIN
     END IF;
     -- A replay returns what exists, whatever changed since (a workshop suspended, a plan repriced).
     IF EXISTS (SELECT 1 FROM sessions AS s WHERE s.stripe_checkout_session_id = p_stripe_session_id) THEN
-        RETURN QUERY SELECT * FROM fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
+        RETURN QUERY SELECT * FROM ssr_private.fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
         RETURN;
     END IF;
     IF p_customer_id IS NULL OR NOT EXISTS (SELECT 1 FROM customers AS c WHERE c.id = p_customer_id) THEN
@@ -1699,7 +1206,7 @@ BEGIN
     ) THEN
         RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = 'intake_id: unknown intake', COLUMN = 'intake_id';
     END IF;
-    v_routing := validate_routing_choice(p_preferred_workshop_id, p_routing_type);
+    v_routing := ssr_private.validate_routing_choice(p_preferred_workshop_id, p_routing_type);
 
     INSERT INTO sessions AS s (
         customer_id, plan_code, intake_id, stripe_checkout_session_id,
@@ -1720,7 +1227,7 @@ BEGIN
     END IF;
 
     -- Lost the race: the row is committed (ON CONFLICT waited for its transaction).
-    RETURN QUERY SELECT * FROM fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
+    RETURN QUERY SELECT * FROM ssr_private.fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
 END;
 $_$;
 
@@ -1731,43 +1238,11 @@ $_$;
 COMMENT ON FUNCTION public.fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text) IS 'Create the session and its routed request for a paid Checkout Session, exactly once per cs_ id.';
 
 --
--- Name: fulfill_checkout_existing(text, uuid); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid) RETURNS TABLE(session_id uuid, session_request_id uuid, created boolean, routing_type text, customer_id uuid)
-    LANGUAGE plpgsql STABLE
-    AS $$
-#variable_conflict use_column
-DECLARE
-    v_session_id uuid;
-    v_customer uuid;
-BEGIN
-    SELECT s.id, s.customer_id INTO v_session_id, v_customer
-    FROM sessions AS s WHERE s.stripe_checkout_session_id = p_stripe_session_id;
-    IF v_customer IS DISTINCT FROM p_customer_id THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR409',
-            MESSAGE = format('checkout session %s was fulfilled for another customer', p_stripe_session_id),
-            COLUMN = 'stripe_session_id';
-    END IF;
-    RETURN QUERY
-    SELECT v_session_id, r.id, FALSE, r.routing_type, p_customer_id
-    FROM (SELECT 1) AS one
-    LEFT JOIN session_requests AS r ON r.session_id = v_session_id;
-END;
-$$;
-
---
--- Name: FUNCTION fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid) IS 'The session and request already created for a Checkout Session (fulfill_checkout replays).';
-
---
 -- Name: get_booking_options(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
 CREATE FUNCTION public.get_booking_options(p_workshop_id uuid) RETURNS TABLE(workshop_id uuid, workshop_name text, available_mechanics integer, plan_code text, plan_name text, price_minor integer, currency text, duration_minutes integer)
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 #variable_conflict use_column
@@ -1787,7 +1262,7 @@ BEGIN
     SELECT
         p_workshop_id,
         v_name,
-        (SELECT count(*)::integer FROM routing_available_mechanics AS a WHERE a.workshop_id = p_workshop_id),
+        (SELECT count(*)::integer FROM ssr_private.routing_available_mechanics AS a WHERE a.workshop_id = p_workshop_id),
         pl.code,
         pl.name,
         pl.price_minor,
@@ -1809,7 +1284,8 @@ COMMENT ON FUNCTION public.get_booking_options(p_workshop_id uuid) IS 'Booking p
 --
 
 CREATE FUNCTION public.get_checkout_progress(p_stripe_checkout_session_id text) RETURNS TABLE(state text, purchase_status text, failure_reason text, plan_code text, plan_name text, routing_type text, preferred_workshop_id uuid, preferred_workshop_name text, session_request_id uuid, request_status text, outcome text, exclusive_until timestamp with time zone, expires_at timestamp with time zone, escalated_at timestamp with time zone, accepted_at timestamp with time zone, mechanic_name text, workshop_name text, server_now timestamp with time zone)
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
     AS $$
     SELECT
         CASE
@@ -1856,7 +1332,8 @@ COMMENT ON FUNCTION public.get_checkout_progress(p_stripe_checkout_session_id te
 --
 
 CREATE FUNCTION public.get_checkout_status(p_stripe_checkout_session_id text) RETURNS TABLE(purchase_id uuid, purchase_status text, failure_reason text, plan_code text, session_id uuid, session_request_id uuid, request_status text)
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
     AS $$
     SELECT
         cp.id,
@@ -1886,17 +1363,12 @@ CREATE FUNCTION public.get_mechanic_channels(p_mechanic_id uuid) RETURNS text[]
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-    v_acting uuid := routing_current_mechanic_id();
     v_workshop uuid;
 BEGIN
     IF p_mechanic_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
     END IF;
-    IF v_acting IS NOT NULL AND v_acting <> p_mechanic_id THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR403', MESSAGE = 'mechanic_id differs from the mechanic of this session (app.mechanic_id)',
-            COLUMN = 'mechanic_id';
-    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
     SELECT m.workshop_id INTO v_workshop FROM mechanics AS m WHERE m.id = p_mechanic_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING
@@ -1926,7 +1398,6 @@ CREATE FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit integer D
     AS $$
 #variable_conflict use_column
 DECLARE
-    v_acting uuid := routing_current_mechanic_id();
     v_workshop uuid;
 BEGIN
     IF p_mechanic_id IS NULL THEN
@@ -1937,11 +1408,7 @@ BEGIN
             ERRCODE = 'SR400', MESSAGE = format('limit must be between 1 and 500 (got %s)', p_limit),
             COLUMN = 'limit';
     END IF;
-    IF v_acting IS NOT NULL AND v_acting <> p_mechanic_id THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR403', MESSAGE = 'mechanic_id differs from the mechanic of this session (app.mechanic_id)',
-            COLUMN = 'mechanic_id';
-    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
     PERFORM 1 FROM mechanics AS m WHERE m.id = p_mechanic_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING
@@ -1949,7 +1416,7 @@ BEGIN
             COLUMN = 'mechanic_id';
     END IF;
     SELECT a.workshop_id INTO v_workshop
-    FROM routing_available_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
+    FROM ssr_private.routing_available_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
     IF NOT FOUND THEN
         RETURN;  -- not active, not available, of an inactive workshop or at capacity: offered nothing
     END IF;
@@ -2019,7 +1486,7 @@ BEGIN
         i.description
     FROM candidates AS c
     CROSS JOIN LATERAL (
-        SELECT routing_offer_score(c.routing_type, c.preferred_workshop_id, c.exclusive_until, v_workshop, now())
+        SELECT ssr_private.routing_offer_score(c.routing_type, c.preferred_workshop_id, c.exclusive_until, v_workshop, now())
             AS score
     ) AS s
     LEFT JOIN intakes AS i ON c.intake_id = i.id
@@ -2040,12 +1507,12 @@ COMMENT ON FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit integ
 --
 
 CREATE FUNCTION public.get_mechanics_for_routing(p_workshop_id uuid, p_routing_type text) RETURNS TABLE(mechanic_id uuid, priority_score integer, workshop_id uuid, is_preferred boolean)
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 #variable_conflict use_column
 DECLARE
-    v_type text := validate_routing_choice(p_workshop_id, p_routing_type);
+    v_type text := ssr_private.validate_routing_choice(p_workshop_id, p_routing_type);
 BEGIN
     IF v_type = 'workshop_only' THEN
         RETURN QUERY
@@ -2054,7 +1521,7 @@ BEGIN
             100,
             a.workshop_id,
             TRUE
-        FROM routing_available_mechanics AS a
+        FROM ssr_private.routing_available_mechanics AS a
         WHERE a.workshop_id = p_workshop_id
         ORDER BY a.rating::float8 DESC NULLS LAST, a.mechanic_id;
         RETURN;
@@ -2062,10 +1529,10 @@ BEGIN
     RETURN QUERY
     SELECT
         a.mechanic_id,
-        routing_offer_score(v_type, p_workshop_id, NULL, a.workshop_id, now()) AS score,
+        ssr_private.routing_offer_score(v_type, p_workshop_id, NULL, a.workshop_id, now()) AS score,
         a.workshop_id,
         coalesce(a.workshop_id = p_workshop_id, FALSE)
-    FROM routing_available_mechanics AS a
+    FROM ssr_private.routing_available_mechanics AS a
     ORDER BY score DESC, a.rating::float8 DESC NULLS LAST, a.mechanic_id;
 END
 $$;
@@ -2081,7 +1548,8 @@ COMMENT ON FUNCTION public.get_mechanics_for_routing(p_workshop_id uuid, p_routi
 --
 
 CREATE FUNCTION public.get_workshop_directory(p_limit integer DEFAULT 20, p_offset integer DEFAULT 0) RETURNS TABLE(workshop_id uuid, workshop_name text, workshop_email text, workshop_status text, total_mechanics integer, available_mechanics integer, avg_rating numeric, total_sessions bigint, created_at timestamp with time zone, ranking_score numeric, total_count bigint)
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
     IF p_limit IS NULL OR p_limit < 1 OR p_limit > 100 THEN
@@ -2142,7 +1610,8 @@ COMMENT ON FUNCTION public.get_workshop_directory(p_limit integer, p_offset inte
 --
 
 CREATE FUNCTION public.handle_checkout_event(p_event_id text, p_event_type text, p_livemode boolean, p_checkout_session_id text DEFAULT NULL::text, p_client_reference_id text DEFAULT NULL::text, p_payment_status text DEFAULT NULL::text, p_amount_total integer DEFAULT NULL::integer, p_currency text DEFAULT NULL::text) RETURNS TABLE(outcome text, purchase_id uuid, purchase_status text, session_id uuid, session_request_id uuid, created boolean)
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
     AS $_$
 #variable_conflict use_column
 DECLARE
@@ -2275,10 +1744,16 @@ COMMENT ON FUNCTION public.handle_checkout_event(p_event_id text, p_event_type t
 --
 
 CREATE FUNCTION public.mark_session_no_show(p_session_id uuid, p_mechanic_id uuid) RETURNS public.sessions
-    LANGUAGE sql SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
-SELECT * FROM session_transition(p_session_id, p_mechanic_id, 'no_show')
+BEGIN
+    -- The identity is checked here too (and again by session_transition): missing ids first.
+    IF p_session_id IS NOT NULL AND p_mechanic_id IS NOT NULL THEN
+        PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
+    END IF;
+    RETURN ssr_private.session_transition(p_session_id, p_mechanic_id, 'no_show');
+END
 $$;
 
 --
@@ -2286,85 +1761,6 @@ $$;
 --
 
 COMMENT ON FUNCTION public.mark_session_no_show(p_session_id uuid, p_mechanic_id uuid) IS 'The accepting mechanic marks a waiting session no-show (the customer did not come): waiting -> no_show (ended_at); frees the slot; SR400/SR403/SR404/SR409 otherwise.';
-
---
--- Name: mechanic_availability_log_trg(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.mechanic_availability_log_trg() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_was boolean := FALSE;
-    v_is boolean := NEW.status = 'active' AND NEW.is_available;
-BEGIN
-    IF TG_OP = 'UPDATE' THEN
-        v_was := OLD.status = 'active' AND OLD.is_available;
-        IF v_was AND v_is AND OLD.workshop_id IS NOT DISTINCT FROM NEW.workshop_id THEN
-            RETURN NULL;
-        END IF;
-        IF v_was THEN
-            UPDATE mechanic_availability AS a
-            SET ended_at = greatest(now(), a.started_at)
-            WHERE a.mechanic_id = NEW.id AND a.ended_at IS NULL;
-        END IF;
-    END IF;
-    IF v_is THEN
-        INSERT INTO mechanic_availability (mechanic_id, workshop_id, started_at)
-        VALUES (NEW.id, NEW.workshop_id, now())
-        ON CONFLICT (mechanic_id) WHERE ended_at IS NULL DO NOTHING;
-    END IF;
-    RETURN NULL;
-END
-$$;
-
---
--- Name: FUNCTION mechanic_availability_log_trg(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.mechanic_availability_log_trg() IS 'Trigger: opens and closes mechanic_availability intervals as mechanics become available or stop being available.';
-
---
--- Name: mechanic_open_sessions_trg(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.mechanic_open_sessions_trg() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_old uuid;
-    v_new uuid;
-BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status IN ('waiting', 'live') THEN
-        v_old := OLD.mechanic_id;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.status IN ('waiting', 'live') THEN
-        v_new := NEW.mechanic_id;
-    END IF;
-    IF v_old IS NOT DISTINCT FROM v_new THEN
-        RETURN NULL;
-    END IF;
-    IF v_new IS NOT NULL AND (v_old IS NULL OR v_new < v_old) THEN
-        UPDATE mechanics SET open_sessions = open_sessions + 1 WHERE id = v_new;
-        v_new := NULL;
-    END IF;
-    IF v_old IS NOT NULL THEN
-        UPDATE mechanics SET open_sessions = greatest(open_sessions - 1, 0) WHERE id = v_old;
-    END IF;
-    IF v_new IS NOT NULL THEN
-        UPDATE mechanics SET open_sessions = open_sessions + 1 WHERE id = v_new;
-    END IF;
-    RETURN NULL;
-END
-$$;
-
---
--- Name: FUNCTION mechanic_open_sessions_trg(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.mechanic_open_sessions_trg() IS 'Trigger: keeps mechanics.open_sessions equal to the waiting or live sessions assigned to each mechanic.';
 
 --
 -- Name: mechanic_state_rebuild(); Type: FUNCTION; Schema: public; Owner: -
@@ -2422,26 +1818,6 @@ $$;
 --
 
 COMMENT ON FUNCTION public.mechanic_state_rebuild() IS 'Recounts mechanics.open_sessions and reconciles open mechanic_availability intervals with is_available; returns the number of rows corrected. Owner only.';
-
---
--- Name: mechanic_state_truncate_trg(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.mechanic_state_truncate_trg() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-BEGIN
-    PERFORM mechanic_state_rebuild();
-    RETURN NULL;
-END
-$$;
-
---
--- Name: FUNCTION mechanic_state_truncate_trg(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.mechanic_state_truncate_trg() IS 'Trigger: after a TRUNCATE of sessions or mechanic_availability, recounts the mechanics'' state (mechanic_state_rebuild).';
 
 --
 -- Name: refresh_analytics(integer); Type: FUNCTION; Schema: public; Owner: -
@@ -2503,7 +1879,7 @@ BEGIN
 
     -- Day rows: one recount per touched day, for the workshops touched that day.
     FOR v_day IN SELECT DISTINCT d FROM unnest(v_ws_days) AS d ORDER BY d LOOP
-        v_workshop_days := v_workshop_days + analytics_workshop_recount(
+        v_workshop_days := v_workshop_days + ssr_private.analytics_workshop_recount(
             ARRAY['day'], v_day, v_day,
             ARRAY(SELECT k.w FROM unnest(v_ws, v_ws_days) AS k (w, d) WHERE k.d = v_day)
         );
@@ -2512,7 +1888,7 @@ BEGIN
     FOR v_period IN
         SELECT DISTINCT date_trunc('week', d::timestamp)::date FROM unnest(v_ws_days) AS d
     LOOP
-        PERFORM analytics_workshop_merge(
+        PERFORM ssr_private.analytics_workshop_merge(
             'week', v_period, v_period,
             ARRAY(
                 SELECT DISTINCT k.w FROM unnest(v_ws, v_ws_days) AS k (w, d)
@@ -2523,7 +1899,7 @@ BEGIN
     FOR v_period IN
         SELECT DISTINCT date_trunc('month', d::timestamp)::date FROM unnest(v_ws_days) AS d
     LOOP
-        PERFORM analytics_workshop_merge(
+        PERFORM ssr_private.analytics_workshop_merge(
             'month', v_period, v_period,
             ARRAY(
                 SELECT DISTINCT k.w FROM unnest(v_ws, v_ws_days) AS k (w, d)
@@ -2532,7 +1908,7 @@ BEGIN
         );
     END LOOP;
     FOR v_day IN SELECT DISTINCT d FROM unnest(v_type_days) AS d ORDER BY d LOOP
-        v_routing_days := v_routing_days + analytics_routing_recount(
+        v_routing_days := v_routing_days + ssr_private.analytics_routing_recount(
             v_day, v_day,
             ARRAY(SELECT k.t FROM unnest(v_types, v_type_days) AS k (t, d) WHERE k.d = v_day)
         );
@@ -2620,7 +1996,6 @@ CREATE FUNCTION public.review_session(p_session_id uuid, p_customer_id uuid, p_r
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-    v_acting uuid := routing_current_customer_id();
     v_session sessions;
     v_review reviews;
 BEGIN
@@ -2640,11 +2015,7 @@ BEGIN
             ERRCODE = 'SR400', MESSAGE = format('comment is at most 2000 characters (got %s)', length(p_comment)),
             COLUMN = 'comment';
     END IF;
-    IF v_acting IS NOT NULL AND v_acting <> p_customer_id THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR403', MESSAGE = 'customer_id differs from the customer of this session (app.customer_id)',
-            COLUMN = 'customer_id';
-    END IF;
+    PERFORM ssr_private.assert_acting_for('customer', p_customer_id);
 
     SELECT * INTO v_session FROM sessions AS s WHERE s.id = p_session_id FOR SHARE;
     IF NOT FOUND THEN
@@ -2684,204 +2055,6 @@ $$;
 COMMENT ON FUNCTION public.review_session(p_session_id uuid, p_customer_id uuid, p_rating integer, p_comment text) IS 'The customer of a completed session reviews it once (rating 1-5, optional comment); feeds workshop_stats and the directory ranking. SR400/SR403/SR404/SR409 otherwise.';
 
 --
--- Name: routing_audit_request(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.routing_audit_request() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_candidates integer;
-BEGIN
-    IF NEW.escalated_at IS NOT NULL AND OLD.escalated_at IS NULL AND NEW.status = 'pending' THEN
-        SELECT rc.eligible_mechanics INTO v_candidates FROM routing_candidates AS rc;
-        INSERT INTO routing_events (request_id, event_type, workshop_id, detail)
-        VALUES (
-            NEW.id, 'escalated', NEW.preferred_workshop_id,
-            jsonb_build_object(
-                'reason',
-                coalesce(
-                    nullif(current_setting('routing.reason', TRUE), ''),
-                    CASE
-                        WHEN NEW.exclusive_until < OLD.exclusive_until THEN 'preferred_workshop_unavailable'
-                        ELSE 'window_passed'
-                    END
-                ),
-                'exclusive_until', OLD.exclusive_until,
-                'escalated_at', NEW.escalated_at,
-                'audience', 'everyone',
-                'candidate_count', v_candidates
-            )
-        );
-        PERFORM routing_publish(NEW, 'escalated');
-    END IF;
-    IF NEW.status IS DISTINCT FROM OLD.status AND NEW.status IN ('accepted', 'expired', 'cancelled') THEN
-        INSERT INTO routing_events (request_id, event_type, mechanic_id, workshop_id, detail)
-        VALUES (
-            NEW.id,
-            NEW.status,
-            NEW.mechanic_id,
-            CASE WHEN NEW.status = 'accepted' THEN NEW.workshop_id ELSE NEW.preferred_workshop_id END,
-            jsonb_strip_nulls(jsonb_build_object(
-                'from_status', OLD.status,
-                'routing_type', NEW.routing_type,
-                'outcome', NEW.outcome,
-                'preferred_workshop_id', NEW.preferred_workshop_id,
-                'served_by_preferred_workshop',
-                CASE
-                    WHEN NEW.status = 'accepted' AND NEW.preferred_workshop_id IS NOT NULL
-                        THEN NEW.workshop_id IS NOT DISTINCT FROM NEW.preferred_workshop_id
-                END,
-                'independent_mechanic',
-                CASE WHEN NEW.status = 'accepted' THEN NEW.workshop_id IS NULL END,
-                'inside_window',
-                CASE
-                    WHEN NEW.status = 'accepted' AND NEW.exclusive_until IS NOT NULL
-                        THEN NEW.accepted_at < NEW.exclusive_until
-                END,
-                'wait_seconds',
-                extract(EPOCH FROM coalesce(NEW.accepted_at, NEW.closed_at, now()) - NEW.created_at),
-                'expires_at', NEW.expires_at,
-                'reason', nullif(current_setting('routing.reason', TRUE), '')
-            ))
-        );
-        PERFORM routing_publish(NEW, NEW.status);
-    END IF;
-    RETURN NULL;
-END
-$$;
-
---
--- Name: FUNCTION routing_audit_request(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.routing_audit_request() IS 'Trigger: records escalated/accepted/expired/cancelled in routing_events and announces them through routing_outbox.';
-
---
--- Name: routing_candidates_organizations_trg(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.routing_candidates_organizations_trg() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_delta integer;
-BEGIN
-    PERFORM 1 FROM workshop_stats AS ws WHERE ws.workshop_id = NEW.id FOR UPDATE;
-    SELECT coalesce(sum(
-        routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, NEW.status)::integer
-        - routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, OLD.status)::integer
-    ), 0)::integer
-    INTO v_delta
-    FROM mechanics AS m
-    WHERE m.workshop_id = NEW.id;
-    IF v_delta <> 0 THEN
-        UPDATE routing_candidates SET eligible_mechanics = eligible_mechanics + v_delta;
-    END IF;
-    RETURN NULL;
-END
-$$;
-
---
--- Name: routing_current_customer_id(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.routing_current_customer_id() RETURNS uuid
-    LANGUAGE sql STABLE
-    AS $$
-SELECT coalesce(
-    nullif(current_setting('app.customer_id', TRUE), ''),
-    nullif(current_setting('request.jwt.claims', TRUE), '')::jsonb ->> 'customer_id'
-)::uuid
-$$;
-
---
--- Name: FUNCTION routing_current_customer_id(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.routing_current_customer_id() IS 'Customer id of the current session (app.customer_id, else request.jwt.claims.customer_id); NULL when unset.';
-
---
--- Name: routing_current_mechanic_id(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.routing_current_mechanic_id() RETURNS uuid
-    LANGUAGE sql STABLE
-    AS $$
-SELECT coalesce(
-    nullif(current_setting('app.mechanic_id', TRUE), ''),
-    nullif(current_setting('request.jwt.claims', TRUE), '')::jsonb ->> 'mechanic_id'
-)::uuid
-$$;
-
---
--- Name: FUNCTION routing_current_mechanic_id(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.routing_current_mechanic_id() IS 'Mechanic id of the current session (app.mechanic_id, else request.jwt.claims.mechanic_id); NULL when unset.';
-
---
--- Name: routing_declines_copy_trg(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.routing_declines_copy_trg() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        UPDATE session_requests AS r
-        SET declined_by = array_remove(r.declined_by, OLD.mechanic_id)
-        WHERE r.id = OLD.request_id;
-        RETURN NULL;
-    END IF;
-    UPDATE session_requests AS r
-    SET declined_by = r.declined_by || NEW.mechanic_id
-    WHERE r.id = NEW.request_id AND NOT NEW.mechanic_id = ANY(r.declined_by);
-    INSERT INTO routing_events (request_id, event_type, mechanic_id, workshop_id, detail, created_at)
-    VALUES (
-        NEW.request_id, 'declined', NEW.mechanic_id, NEW.workshop_id,
-        jsonb_strip_nulls(jsonb_build_object(
-            'offered_at', NEW.offered_at,
-            'seconds_to_decline', extract(EPOCH FROM NEW.declined_at - NEW.offered_at),
-            'reason', NEW.reason
-        )),
-        clock_timestamp()
-    );
-    RETURN NULL;
-END
-$$;
-
---
--- Name: FUNCTION routing_declines_copy_trg(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.routing_declines_copy_trg() IS 'Trigger: copies a decline onto session_requests.declined_by and records it in routing_events.';
-
---
--- Name: routing_events_append_only(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.routing_events_append_only() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    RAISE EXCEPTION USING
-        ERRCODE = 'SR403',
-        MESSAGE = format('routing_events is append-only: %s is not allowed', TG_OP),
-        TABLE = 'routing_events';
-END
-$$;
-
---
--- Name: FUNCTION routing_events_append_only(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.routing_events_append_only() IS 'Trigger: refuses UPDATE and DELETE on routing_events.';
-
---
 -- Name: routing_mechanic_eligible(text, boolean, uuid, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2899,33 +2072,6 @@ $$;
 --
 
 COMMENT ON FUNCTION public.routing_mechanic_eligible(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text) IS 'The routing eligibility rule: active, available, independent or of an active workshop. The only copy of the rule.';
-
---
--- Name: routing_offer_score(text, uuid, timestamp with time zone, uuid, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone) RETURNS integer
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-SELECT CASE
-    WHEN p_routing_type = 'broadcast' THEN 50
-    WHEN p_routing_type = 'workshop_only'
-        THEN CASE WHEN p_mechanic_workshop_id = p_preferred_workshop_id THEN 100 END
-    WHEN p_routing_type = 'hybrid' THEN
-        CASE
-            WHEN p_mechanic_workshop_id = p_preferred_workshop_id THEN 100
-            WHEN p_exclusive_until IS NOT NULL AND p_exclusive_until > p_now THEN NULL
-            WHEN p_mechanic_workshop_id IS NOT NULL THEN 50
-            ELSE 25
-        END
-END
-$$;
-
---
--- Name: FUNCTION routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone) IS 'Priority score of a request for a mechanic of the given workshop at a given time; NULL when not offered to them.';
 
 --
 -- Name: routing_outbox_prune(interval); Type: FUNCTION; Schema: public; Owner: -
@@ -2959,7 +2105,7 @@ COMMENT ON FUNCTION public.routing_outbox_prune(p_keep interval) IS 'Deletes rou
 --
 
 CREATE FUNCTION public.routing_outbox_relay(p_limit integer DEFAULT 1000) RETURNS integer
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
@@ -3073,7 +2219,8 @@ COMMENT ON COLUMN public.routing_outbox.notified_at IS 'When routing_outbox_rela
 --
 
 CREATE FUNCTION public.routing_outbox_replay(p_after_id bigint, p_channels text[] DEFAULT NULL::text[], p_limit integer DEFAULT 1000) RETURNS SETOF public.routing_outbox
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
     AS $$
 SELECT o.*
 FROM routing_outbox AS o
@@ -3091,10 +2238,1233 @@ $$;
 COMMENT ON FUNCTION public.routing_outbox_replay(p_after_id bigint, p_channels text[], p_limit integer) IS 'Outbox rows with id > p_after_id (optionally only some channels), oldest first: replay of missed notifications.';
 
 --
--- Name: routing_publish(public.session_requests, text); Type: FUNCTION; Schema: public; Owner: -
+-- Name: routing_workshop_channel(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.routing_publish(p_request public.session_requests, p_event text) RETURNS integer
+CREATE FUNCTION public.routing_workshop_channel(p_workshop_id uuid) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+SELECT 'session_requests_ws_' || replace(p_workshop_id::text, '-', '')
+$$;
+
+--
+-- Name: FUNCTION routing_workshop_channel(p_workshop_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) IS 'Notification channel of a workshop: session_requests_ws_<32 hex digits>. The global channel is session_requests.';
+
+--
+-- Name: start_session(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) RETURNS public.sessions
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    -- The identity is checked here too (and again by session_transition): missing ids first.
+    IF p_session_id IS NOT NULL AND p_mechanic_id IS NOT NULL THEN
+        PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
+    END IF;
+    RETURN ssr_private.session_transition(p_session_id, p_mechanic_id, 'start');
+END
+$$;
+
+--
+-- Name: FUNCTION start_session(p_session_id uuid, p_mechanic_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) IS 'The accepting mechanic starts the session it accepted: waiting -> live (started_at); SR400/SR403/SR404/SR409 otherwise.';
+
+--
+-- Name: sweep_session_requests(timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.sweep_session_requests(p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(escalated integer, expired integer)
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_expired integer;
+    v_escalated integer;
+BEGIN
+    IF p_now IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'now is required', COLUMN = 'now';
+    END IF;
+
+    WITH due AS (
+        SELECT d.id
+        FROM session_requests AS d
+        WHERE d.status = 'pending' AND d.expires_at <= p_now
+        ORDER BY d.expires_at
+        FOR UPDATE SKIP LOCKED
+    )
+
+    UPDATE session_requests AS r
+    SET status = 'expired', closed_at = greatest(p_now, r.created_at), outcome = 'expired_no_mechanic'
+    FROM due
+    WHERE r.id = due.id;
+    GET DIAGNOSTICS v_expired = ROW_COUNT;
+
+    WITH due AS (
+        SELECT d.id
+        FROM session_requests AS d
+        WHERE
+            d.status = 'pending'
+            AND d.routing_type = 'hybrid'
+            AND d.escalated_at IS NULL
+            AND d.exclusive_until IS NOT NULL
+            AND (
+                d.exclusive_until <= p_now
+                OR NOT EXISTS (
+                    SELECT 1 FROM ssr_private.routing_available_mechanics AS a
+                    WHERE
+                        a.workshop_id = d.preferred_workshop_id
+                        AND NOT a.mechanic_id = ANY(d.declined_by)
+                )
+            )
+        ORDER BY d.exclusive_until
+        FOR UPDATE SKIP LOCKED
+    )
+
+    UPDATE session_requests AS r
+    SET escalated_at = p_now, exclusive_until = least(r.exclusive_until, p_now)
+    FROM due
+    WHERE r.id = due.id;
+    GET DIAGNOSTICS v_escalated = ROW_COUNT;
+
+    RETURN QUERY SELECT v_escalated, v_expired;
+END
+$$;
+
+--
+-- Name: FUNCTION sweep_session_requests(p_now timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.sweep_session_requests(p_now timestamp with time zone) IS 'Expires overdue pending requests and escalates hybrid ones whose window passed; concurrent-safe; returns counts.';
+
+--
+-- Name: workshop_stats_rebuild(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.workshop_stats_rebuild() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_changed integer;
+    v_deleted integer;
+    v_candidates integer;
+BEGIN
+    LOCK TABLE workshop_stats, routing_candidates IN SHARE ROW EXCLUSIVE MODE;
+    WITH fresh AS (
+        SELECT
+            o.id AS workshop_id,
+            coalesce(m.total_mechanics, 0) AS total_mechanics,
+            coalesce(m.active_mechanics, 0) AS active_mechanics,
+            coalesce(m.available_mechanics, 0) AS available_mechanics,
+            coalesce(s.sessions_served, 0) AS sessions_served,
+            coalesce(s.review_count, 0) AS review_count,
+            coalesce(s.rating_sum, 0) AS rating_sum
+        FROM organizations AS o
+        LEFT JOIN (
+            SELECT
+                mm.workshop_id,
+                count(*) AS total_mechanics,
+                count(*) FILTER (WHERE mm.status = 'active') AS active_mechanics,
+                count(*) FILTER (
+                    WHERE routing_mechanic_eligible(mm.status, mm.is_available, mm.workshop_id, 'active')
+                ) AS available_mechanics
+            FROM mechanics AS mm
+            WHERE mm.workshop_id IS NOT NULL
+            GROUP BY mm.workshop_id
+        ) AS m ON o.id = m.workshop_id
+        LEFT JOIN (
+            SELECT
+                se.workshop_id,
+                count(*) AS sessions_served,
+                count(r.id) AS review_count,
+                coalesce(sum(r.rating), 0) AS rating_sum
+            FROM sessions AS se
+            LEFT JOIN reviews AS r ON se.id = r.session_id
+            WHERE se.workshop_id IS NOT NULL
+            GROUP BY se.workshop_id
+        ) AS s ON o.id = s.workshop_id
+    )
+
+    INSERT INTO workshop_stats AS ws (
+        workshop_id, total_mechanics, active_mechanics, available_mechanics,
+        sessions_served, review_count, rating_sum
+    )
+    SELECT
+        f.workshop_id,
+        f.total_mechanics,
+        f.active_mechanics,
+        f.available_mechanics,
+        f.sessions_served,
+        f.review_count,
+        f.rating_sum
+    FROM fresh AS f
+    ON CONFLICT (workshop_id) DO UPDATE
+    SET
+        total_mechanics = excluded.total_mechanics,
+        active_mechanics = excluded.active_mechanics,
+        available_mechanics = excluded.available_mechanics,
+        sessions_served = excluded.sessions_served,
+        review_count = excluded.review_count,
+        rating_sum = excluded.rating_sum
+    WHERE (
+        ws.total_mechanics, ws.active_mechanics, ws.available_mechanics,
+        ws.sessions_served, ws.review_count, ws.rating_sum
+    ) IS DISTINCT FROM (
+        excluded.total_mechanics, excluded.active_mechanics, excluded.available_mechanics,
+        excluded.sessions_served, excluded.review_count, excluded.rating_sum
+    );
+    GET DIAGNOSTICS v_changed = ROW_COUNT;
+    DELETE FROM workshop_stats AS ws
+    WHERE NOT EXISTS (SELECT 1 FROM organizations AS o WHERE o.id = ws.workshop_id);
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    INSERT INTO routing_candidates AS rc (id, eligible_mechanics)
+    SELECT TRUE, count(*)::integer FROM ssr_private.routing_available_mechanics
+    ON CONFLICT (id) DO UPDATE SET eligible_mechanics = excluded.eligible_mechanics
+    WHERE rc.eligible_mechanics IS DISTINCT FROM excluded.eligible_mechanics;
+    GET DIAGNOSTICS v_candidates = ROW_COUNT;
+    RETURN v_changed + v_deleted + v_candidates;
+END
+$$;
+
+--
+-- Name: FUNCTION workshop_stats_rebuild(); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.workshop_stats_rebuild() IS 'Recomputes workshop_stats and routing_candidates from organizations, mechanics, sessions and reviews; returns the number of rows corrected (0 when the trigger-maintained aggregates were exact).';
+
+--
+-- Name: analytics_bucket(double precision); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_bucket(p_seconds double precision) RETURNS double precision
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    -- In double precision (a numeric log costs ~35 us a call): scale to 3 integer digits,
+    -- round, scale back by an exact power of ten (dividing two exact numbers rounds
+    -- correctly, so 12.3 is the same double as the literal 12.3).
+    SELECT CASE
+        WHEN p_seconds IS NULL THEN NULL
+        WHEN p_seconds <= 0 THEN 0::double precision
+        WHEN floor(log(p_seconds)) >= 2
+            THEN round(p_seconds / 10 ^ (floor(log(p_seconds)) - 2)) * 10 ^ (floor(log(p_seconds)) - 2)
+        ELSE round(p_seconds * 10 ^ (2 - floor(log(p_seconds)))) / 10 ^ (2 - floor(log(p_seconds)))
+    END
+$$;
+
+--
+-- Name: FUNCTION analytics_bucket(p_seconds double precision); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.analytics_bucket(p_seconds double precision) IS 'Histogram bucket of a time to accept: the seconds rounded to 3 significant digits (at most 0.5 % off).';
+
+--
+-- Name: analytics_changes_reviews_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_changes_reviews_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO analytics_changes (workshop_id, created_at)
+        SELECT s.workshop_id, s.created_at
+        FROM sessions AS s
+        WHERE s.id = OLD.session_id AND s.workshop_id IS NOT NULL
+        FOR SHARE;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO analytics_changes (workshop_id, created_at)
+        SELECT s.workshop_id, s.created_at
+        FROM sessions AS s
+        WHERE s.id = NEW.session_id AND s.workshop_id IS NOT NULL
+        FOR SHARE;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: analytics_changes_session_requests_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_changes_session_requests_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, routing_type, created_at)
+        VALUES (NEW.workshop_id, NEW.preferred_workshop_id, NEW.routing_type, NEW.created_at);
+    END IF;
+    IF TG_OP = 'DELETE' OR (
+        TG_OP = 'UPDATE'
+        AND (OLD.workshop_id, OLD.preferred_workshop_id, OLD.routing_type, OLD.created_at)
+        IS DISTINCT FROM (NEW.workshop_id, NEW.preferred_workshop_id, NEW.routing_type, NEW.created_at)
+    ) THEN
+        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, routing_type, created_at)
+        VALUES (OLD.workshop_id, OLD.preferred_workshop_id, OLD.routing_type, OLD.created_at);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: analytics_changes_sessions_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_changes_sessions_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, created_at)
+        VALUES (NEW.workshop_id, NEW.preferred_workshop_id, NEW.created_at);
+    END IF;
+    IF TG_OP = 'DELETE' OR (
+        TG_OP = 'UPDATE'
+        AND (OLD.workshop_id, OLD.preferred_workshop_id, OLD.created_at)
+        IS DISTINCT FROM (NEW.workshop_id, NEW.preferred_workshop_id, NEW.created_at)
+    ) THEN
+        INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, created_at)
+        VALUES (OLD.workshop_id, OLD.preferred_workshop_id, OLD.created_at);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: analytics_rollups_truncate_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_rollups_truncate_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM analytics_rollups_rebuild();
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: analytics_routing_recount(date, date, text[]); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_from timestamptz := p_first_day::timestamp AT TIME ZONE 'UTC';
+    v_to timestamptz := (p_last_day + 1)::timestamp AT TIME ZONE 'UTC';
+    v_rows integer;
+BEGIN
+    DELETE FROM analytics_routing_rollup AS r
+    WHERE r.routing_type = ANY(p_types) AND r.day BETWEEN p_first_day AND p_last_day;
+
+    INSERT INTO analytics_routing_rollup (
+        routing_type, day, requests, accepted, expired, cancelled, pending, escalated,
+        accepted_outside_preferred, preferred_accepted, preferred_closed,
+        median_accept_seconds, p90_accept_seconds, p99_accept_seconds
+    )
+    SELECT
+        sr.routing_type,
+        date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date AS day,
+        count(*) AS requests,
+        count(*) FILTER (WHERE sr.status = 'accepted') AS accepted,
+        count(*) FILTER (WHERE sr.status = 'expired') AS expired,
+        count(*) FILTER (WHERE sr.status = 'cancelled') AS cancelled,
+        count(*) FILTER (WHERE sr.status = 'pending') AS pending,
+        count(*) FILTER (WHERE sr.escalated_at IS NOT NULL) AS escalated,
+        count(*) FILTER (
+            WHERE sr.status = 'accepted' AND sr.preferred_workshop_id IS NOT NULL
+            AND sr.workshop_id IS DISTINCT FROM sr.preferred_workshop_id
+        ) AS accepted_outside_preferred,
+        count(*) FILTER (WHERE sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id)
+        AS preferred_accepted,
+        count(*) FILTER (WHERE sr.preferred_workshop_id IS NOT NULL AND sr.status IN ('accepted', 'expired'))
+        AS preferred_closed,
+        percentile_cont(0.5) WITHIN GROUP (
+            ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
+        ) AS median_accept_seconds,
+        percentile_cont(0.9) WITHIN GROUP (
+            ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
+        ) AS p90_accept_seconds,
+        percentile_cont(0.99) WITHIN GROUP (
+            ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
+        ) AS p99_accept_seconds
+    FROM session_requests AS sr
+    WHERE sr.routing_type = ANY(p_types) AND sr.created_at >= v_from AND sr.created_at < v_to
+    GROUP BY sr.routing_type, date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    RETURN v_rows;
+END
+$$;
+
+--
+-- Name: FUNCTION analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]) IS 'Internal: recounts analytics_routing_rollup for these routing types and UTC days from session_requests.';
+
+--
+-- Name: analytics_workshop_merge(text, date, date, uuid[]); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_first date;
+    v_end date;
+    v_rows integer;
+BEGIN
+    IF p_grain IS NULL OR p_grain NOT IN ('week', 'month') THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'grain must be week or month', COLUMN = 'grain';
+    END IF;
+    v_first := date_trunc(p_grain, p_first_day::timestamp)::date;
+    v_end := (date_trunc(p_grain, p_last_day::timestamp) + make_interval(
+        days => CASE WHEN p_grain = 'week' THEN 7 ELSE 0 END,
+        months => CASE WHEN p_grain = 'month' THEN 1 ELSE 0 END
+    ))::date;
+
+    DELETE FROM analytics_workshop_rollup AS r
+    WHERE
+        r.period_grain = p_grain
+        AND r.workshop_id = ANY(p_workshops)
+        AND r.period_start >= v_first AND r.period_start < v_end;
+
+    WITH days AS (
+        SELECT
+            r.*,
+            date_trunc(p_grain, r.period_start::timestamp)::date AS merged_start
+        FROM analytics_workshop_rollup AS r
+        WHERE
+            r.period_grain = 'day'
+            AND r.workshop_id = ANY(p_workshops)
+            AND r.period_start >= v_first AND r.period_start < v_end
+    ),
+
+    sums AS (
+        SELECT
+            d.workshop_id,
+            d.merged_start,
+            sum(d.sessions_served) AS sessions_served,
+            sum(d.preferred_sessions) AS preferred_sessions,
+            sum(d.preferred_requests) AS preferred_requests,
+            sum(d.preferred_requests_closed) AS preferred_requests_closed,
+            sum(d.preferred_served_by_self) AS preferred_served_by_self,
+            sum(d.revenue_minor) AS revenue_minor,
+            sum(d.review_count) AS review_count,
+            sum(d.rating_sum) AS rating_sum,
+            sum(d.accepted_requests) AS accepted_requests
+        FROM days AS d
+        GROUP BY d.workshop_id, d.merged_start
+    ),
+
+    currencies AS (
+        SELECT
+            d.workshop_id,
+            d.merged_start,
+            array_remove(ARRAY[min(c.currency), nullif(max(c.currency), min(c.currency))], NULL) AS revenue_currencies
+        FROM days AS d
+        CROSS JOIN LATERAL unnest(d.revenue_currencies) AS c (currency)
+        GROUP BY d.workshop_id, d.merged_start
+    ),
+
+    buckets AS (
+        SELECT d.workshop_id, d.merged_start, h.bucket, sum(h.n)::integer AS n
+        FROM days AS d
+        CROSS JOIN LATERAL unnest(d.accept_buckets, d.accept_counts) AS h (bucket, n)
+        GROUP BY d.workshop_id, d.merged_start, h.bucket
+    ),
+
+    hist AS (
+        SELECT
+            b.workshop_id,
+            b.merged_start,
+            array_agg(b.bucket ORDER BY b.bucket) AS buckets,
+            array_agg(b.n ORDER BY b.bucket) AS counts
+        FROM buckets AS b
+        GROUP BY b.workshop_id, b.merged_start
+    ),
+
+    pct AS (
+        SELECT
+            b.workshop_id,
+            b.merged_start,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY b.bucket) AS median_accept_seconds,
+            percentile_cont(0.9) WITHIN GROUP (ORDER BY b.bucket) AS p90_accept_seconds
+        FROM buckets AS b
+        CROSS JOIN LATERAL generate_series(1, b.n) AS copies (i)
+        GROUP BY b.workshop_id, b.merged_start
+    )
+
+    INSERT INTO analytics_workshop_rollup (
+        workshop_id, period_grain, period_start, sessions_served, preferred_sessions, preferred_requests,
+        preferred_requests_closed, preferred_served_by_self, revenue_minor, revenue_currencies, review_count,
+        rating_sum, accepted_requests, accept_buckets, accept_counts, median_accept_seconds, p90_accept_seconds
+    )
+    SELECT
+        s.workshop_id,
+        p_grain,
+        s.merged_start,
+        s.sessions_served,
+        s.preferred_sessions,
+        s.preferred_requests,
+        s.preferred_requests_closed,
+        s.preferred_served_by_self,
+        s.revenue_minor,
+        coalesce(c.revenue_currencies, '{}'),
+        s.review_count,
+        s.rating_sum,
+        s.accepted_requests,
+        coalesce(h.buckets, '{}'),
+        coalesce(h.counts, '{}'),
+        p.median_accept_seconds,
+        p.p90_accept_seconds
+    FROM sums AS s
+    LEFT JOIN currencies AS c ON s.workshop_id = c.workshop_id AND s.merged_start = c.merged_start
+    LEFT JOIN hist AS h ON s.workshop_id = h.workshop_id AND s.merged_start = h.merged_start
+    LEFT JOIN pct AS p ON s.workshop_id = p.workshop_id AND s.merged_start = p.merged_start;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    RETURN v_rows;
+END
+$$;
+
+--
+-- Name: FUNCTION analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]) IS 'Internal: rebuilds week or month rows of analytics_workshop_rollup by merging their day rows (histograms included).';
+
+--
+-- Name: analytics_workshop_recount(text[], date, date, uuid[]); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_from timestamptz;
+    v_to timestamptz;
+    v_rows integer;
+BEGIN
+    IF cardinality(p_grains) IS NULL OR cardinality(p_grains) = 0
+        OR NOT p_grains <@ ARRAY['day', 'week', 'month'] THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'grains must be day, week or month', COLUMN = 'grain';
+    END IF;
+    SELECT
+        min(date_trunc(g.grain, p_first_day::timestamp) AT TIME ZONE 'UTC'),
+        max((date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval) AT TIME ZONE 'UTC')
+    INTO v_from, v_to
+    FROM unnest(p_grains) AS g (grain);
+    DELETE FROM analytics_workshop_rollup AS r
+    USING unnest(p_grains) AS g (grain)
+    WHERE
+        r.period_grain = g.grain
+        AND r.workshop_id = ANY(p_workshops)
+        AND r.period_start >= date_trunc(g.grain, p_first_day::timestamp)::date
+        AND r.period_start < (date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval)::date;
+
+    WITH facts AS (
+        -- Sessions served by the workshop (with their review, if any).
+        SELECT
+            s.workshop_id,
+            s.created_at,
+            1 AS served,
+            0 AS preferred_session,
+            0 AS preferred_request,
+            0 AS preferred_closed,
+            0 AS preferred_self,
+            CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.amount_total_minor END AS revenue_minor,
+            CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.currency END AS revenue_currency,
+            r.rating,
+            NULL::double precision AS accept_bucket
+        FROM sessions AS s
+        LEFT JOIN reviews AS r ON s.id = r.session_id
+        WHERE s.workshop_id = ANY(p_workshops) AND s.created_at >= v_from AND s.created_at < v_to
+
+        UNION ALL
+
+        -- Sessions whose customer chose the workshop.
+        SELECT
+            s.preferred_workshop_id, s.created_at, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL
+        FROM sessions AS s
+        WHERE s.preferred_workshop_id = ANY(p_workshops) AND s.created_at >= v_from AND s.created_at < v_to
+
+        UNION ALL
+
+        -- Requests that named the workshop as preferred.
+        SELECT
+            sr.preferred_workshop_id,
+            sr.created_at,
+            0,
+            0,
+            1,
+            (sr.status IN ('accepted', 'expired'))::integer,
+            coalesce(sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id, FALSE)::integer,
+            NULL,
+            NULL,
+            NULL,
+            NULL
+        FROM session_requests AS sr
+        WHERE sr.preferred_workshop_id = ANY(p_workshops) AND sr.created_at >= v_from AND sr.created_at < v_to
+
+        UNION ALL
+
+        -- Requests the workshop's mechanics accepted: time to accept.
+        SELECT
+            sr.workshop_id,
+            sr.created_at,
+            0,
+            0,
+            0,
+            0,
+            0,
+            NULL,
+            NULL,
+            NULL,
+            ssr_private.analytics_bucket(extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision)
+        FROM session_requests AS sr
+        WHERE
+            sr.status = 'accepted'
+            AND sr.workshop_id = ANY(p_workshops) AND sr.created_at >= v_from AND sr.created_at < v_to
+    ),
+
+    grains AS (
+        SELECT
+            g.grain,
+            date_trunc(g.grain, p_first_day::timestamp) AT TIME ZONE 'UTC' AS t0,
+            (date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval) AT TIME ZONE 'UTC' AS t1
+        FROM unnest(p_grains) AS g (grain)
+    ),
+
+    -- One copy of each fact per grain whose periods it falls in.
+    dated AS (
+        SELECT
+            f.*,
+            g.grain,
+            date_trunc(g.grain, f.created_at AT TIME ZONE 'UTC')::date AS day
+        FROM facts AS f
+        INNER JOIN grains AS g ON f.created_at >= g.t0 AND f.created_at < g.t1
+    ),
+
+    hist AS (
+        SELECT
+            h.workshop_id,
+            h.grain,
+            h.day,
+            array_agg(h.accept_bucket ORDER BY h.accept_bucket) AS buckets,
+            array_agg(h.n ORDER BY h.accept_bucket) AS counts
+        FROM (
+            SELECT d.workshop_id, d.grain, d.day, d.accept_bucket, count(*)::integer AS n
+            FROM dated AS d
+            WHERE d.accept_bucket IS NOT NULL
+            GROUP BY d.workshop_id, d.grain, d.day, d.accept_bucket
+        ) AS h
+        GROUP BY h.workshop_id, h.grain, h.day
+    ),
+
+    agg AS (
+        SELECT
+            d.workshop_id,
+            d.grain,
+            d.day,
+            sum(d.served) AS sessions_served,
+            sum(d.preferred_session) AS preferred_sessions,
+            sum(d.preferred_request) AS preferred_requests,
+            sum(d.preferred_closed) AS preferred_requests_closed,
+            sum(d.preferred_self) AS preferred_served_by_self,
+            coalesce(sum(d.revenue_minor), 0) AS revenue_minor,
+            -- lowest and highest currency: one element when single, two when mixed (no sort)
+            array_remove(
+                ARRAY[min(d.revenue_currency), nullif(max(d.revenue_currency), min(d.revenue_currency))], NULL
+            ) AS revenue_currencies,
+            count(d.rating) AS review_count,
+            coalesce(sum(d.rating), 0) AS rating_sum,
+            count(d.accept_bucket) AS accepted_requests,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY d.accept_bucket) AS median_accept_seconds,
+            percentile_cont(0.9) WITHIN GROUP (ORDER BY d.accept_bucket) AS p90_accept_seconds
+        FROM dated AS d
+        GROUP BY d.workshop_id, d.grain, d.day
+    )
+
+    INSERT INTO analytics_workshop_rollup (
+        workshop_id, period_grain, period_start, sessions_served, preferred_sessions, preferred_requests,
+        preferred_requests_closed, preferred_served_by_self, revenue_minor, revenue_currencies, review_count,
+        rating_sum, accepted_requests, accept_buckets, accept_counts, median_accept_seconds, p90_accept_seconds
+    )
+    SELECT
+        a.workshop_id,
+        a.grain,
+        a.day,
+        a.sessions_served,
+        a.preferred_sessions,
+        a.preferred_requests,
+        a.preferred_requests_closed,
+        a.preferred_served_by_self,
+        a.revenue_minor,
+        a.revenue_currencies,
+        a.review_count,
+        a.rating_sum,
+        a.accepted_requests,
+        coalesce(h.buckets, '{}'),
+        coalesce(h.counts, '{}'),
+        a.median_accept_seconds,
+        a.p90_accept_seconds
+    FROM agg AS a
+    LEFT JOIN hist AS h ON a.workshop_id = h.workshop_id AND a.grain = h.grain AND a.day = h.day;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    RETURN v_rows;
+END
+$$;
+
+--
+-- Name: FUNCTION analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]) IS 'Internal: recounts the rows of some grains of analytics_workshop_rollup for these workshops and periods from the base tables.';
+
+--
+-- Name: api_functions(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.api_functions() RETURNS TABLE(signature text, grantees text[], purpose text)
+    LANGUAGE sql IMMUTABLE
+    AS $$
+SELECT t.signature, t.grantees, t.purpose
+FROM (
+    VALUES
+    ('accept_session_request(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'a mechanic accepts a request'),
+    ('get_mechanic_offers(uuid,integer)', ARRAY['ssr_app', 'mechanic'], 'what a mechanic may accept now'),
+    ('get_workshop_directory(integer,integer)', ARRAY['ssr_app'], 'the workshop directory'),
+    ('create_checkout_purchase(uuid,text,uuid,text,uuid)', ARRAY['ssr_app'], 'a customer starts a purchase'),
+    ('attach_checkout_session(uuid,text)', ARRAY['ssr_app'], 'records the Stripe Checkout Session'),
+    ('get_checkout_status(text)', ARRAY['ssr_app'], 'the success page'),
+    (
+        'handle_checkout_event(text,text,boolean,text,text,text,integer,text)', ARRAY['ssr_app'],
+        'a verified Stripe webhook event'
+    ),
+    ('get_mechanics_for_routing(uuid,text)', ARRAY['ssr_app'], 'candidates of a routing choice'),
+    ('get_booking_options(uuid)', ARRAY['ssr_app'], 'the booking page of a workshop'),
+    ('get_checkout_progress(text)', ARRAY['ssr_app'], 'the live success page'),
+    ('get_mechanic_channels(uuid)', ARRAY['ssr_app', 'mechanic'], 'LISTEN channels of a mechanic''s dashboard'),
+    ('routing_workshop_channel(uuid)', ARRAY['ssr_app', 'mechanic'], 'name of a workshop''s LISTEN channel'),
+    ('routing_outbox_replay(bigint,text[],integer)', ARRAY['ssr_app'], 'notifications missed by a listener'),
+    ('create_session_request(uuid,text,uuid,uuid,uuid,text)', ARRAY[]::text [], 'owner: used by fulfillment'),
+    (
+        'fulfill_checkout(text,text,uuid,uuid,text,integer,text,uuid,uuid,text)', ARRAY[]::text [],
+        'owner: used by handle_checkout_event'
+    ),
+    ('cancel_session_request(uuid,text)', ARRAY[]::text [], 'owner: support and refunds'),
+    ('sweep_session_requests(timestamp with time zone)', ARRAY[]::text [], 'owner: the periodic worker'),
+    ('routing_outbox_prune(interval)', ARRAY[]::text [], 'owner: the periodic worker'),
+    ('refresh_analytics(integer)', ARRAY[]::text [], 'owner: the worker or cron'),
+    ('workshop_stats_rebuild()', ARRAY[]::text [], 'owner: repair of the directory aggregates'),
+    (
+        'routing_mechanic_eligible(text,boolean,uuid,text)', ARRAY['mechanic'],
+        'the eligibility rule; the mechanic row policy calls it'
+    ),
+    ('analytics_rollups_rebuild()', ARRAY[]::text[], 'owner: repair of the analytics rollups'),
+    ('routing_outbox_relay(integer)', ARRAY['ssr_app'], 'the worker and the live hub send committed notifications'),
+    ('explain_routing(uuid)', ARRAY[]::text [], 'owner: audit narrative (optional PL/Python layer)'),
+    ('decline_session_request(uuid,uuid,text)', ARRAY['ssr_app', 'mechanic'], 'a mechanic declines a request'),
+    ('start_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic starts the session'),
+    ('complete_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic completes the session'),
+    ('mark_session_no_show(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic marks a no-show'),
+    ('review_session(uuid,uuid,integer,text)', ARRAY['ssr_app'], 'the customer reviews a completed session'),
+    ('mechanic_state_rebuild()', ARRAY[]::text [], 'owner: repair of open_sessions and presence intervals')
+) AS t (signature, grantees, purpose)
+$$;
+
+--
+-- Name: FUNCTION api_functions(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.api_functions() IS 'Allowlist of the functions in schema public and the roles that may execute each (empty: owner only).';
+
+--
+-- Name: apply_privileges(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.apply_privileges() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_fn regprocedure;
+    v_api record;
+    v_role text;
+    v_grants integer := 0;
+BEGIN
+    FOR v_fn IN
+        SELECT p.oid::regprocedure
+        FROM pg_proc AS p
+        INNER JOIN pg_namespace AS n ON p.pronamespace = n.oid
+        WHERE
+            n.nspname IN ('public', 'ssr_private', 'analytics')
+            AND NOT EXISTS (
+                SELECT 1 FROM pg_depend AS d
+                WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+            )
+    LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC, ssr_app, mechanic, customer, analytics', v_fn);
+    END LOOP;
+    FOR v_api IN
+        SELECT to_regprocedure('public.' || a.signature) AS fn, a.grantees
+        FROM ssr_private.api_functions() AS a
+    LOOP
+        CONTINUE WHEN v_api.fn IS NULL;
+        FOREACH v_role IN ARRAY v_api.grantees LOOP
+            EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', v_api.fn, v_role);
+            v_grants := v_grants + 1;
+        END LOOP;
+    END LOOP;
+    GRANT EXECUTE ON FUNCTION ssr_private.current_mechanic_id() TO mechanic;
+    RETURN v_grants + 1;
+END
+$$;
+
+--
+-- Name: FUNCTION apply_privileges(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.apply_privileges() IS 'Revokes EXECUTE from PUBLIC and the app/BI/PostgREST roles on all our functions, then grants the allowlist (ssr_private.api_functions()); returns the number of grants.';
+
+--
+-- Name: assert_acting_for(text, uuid); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.assert_acting_for(p_kind text, p_id uuid) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_acting uuid := ssr_private.verified_identity(p_kind);
+BEGIN
+    IF v_acting IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403',
+            MESSAGE = format(
+                '%s_id: no verified %s identity in this transaction (the app sets app.%s_id; '
+                'role %s needs request.jwt.claims with sub and role = %s)',
+                p_kind, p_kind, p_kind, p_kind, p_kind
+            ),
+            COLUMN = p_kind || '_id';
+    END IF;
+    IF p_id IS DISTINCT FROM v_acting THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403',
+            MESSAGE = format('%s_id %s is not the %s this transaction acts for', p_kind, p_id, p_kind),
+            COLUMN = p_kind || '_id';
+    END IF;
+END
+$$;
+
+--
+-- Name: FUNCTION assert_acting_for(p_kind text, p_id uuid); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.assert_acting_for(p_kind text, p_id uuid) IS 'Raises SR403 (COLUMN mechanic_id / customer_id) unless the verified identity of the transaction is p_id.';
+
+--
+-- Name: auto_populate_session_workshop(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.auto_populate_session_workshop() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.mechanic_id IS NOT NULL AND NEW.workshop_id IS NULL THEN
+            NEW.workshop_id := (SELECT m.workshop_id FROM mechanics AS m WHERE m.id = NEW.mechanic_id);
+        END IF;
+    ELSIF NEW.mechanic_id IS DISTINCT FROM OLD.mechanic_id THEN
+        NEW.workshop_id := (SELECT m.workshop_id FROM mechanics AS m WHERE m.id = NEW.mechanic_id);
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+--
+-- Name: FUNCTION auto_populate_session_workshop(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.auto_populate_session_workshop() IS 'Trigger function of session_request_populate_workshop: sets session_requests.workshop_id from the accepting mechanic''s workshop.';
+
+--
+-- Name: current_customer_id(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.current_customer_id() RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+SELECT ssr_private.verified_identity('customer')
+$$;
+
+--
+-- Name: FUNCTION current_customer_id(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.current_customer_id() IS 'Verified customer of the transaction (app.customer_id for the app login, request.jwt.claims sub for role customer); NULL when none.';
+
+--
+-- Name: current_mechanic_id(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.current_mechanic_id() RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+SELECT ssr_private.verified_identity('mechanic')
+$$;
+
+--
+-- Name: FUNCTION current_mechanic_id(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.current_mechanic_id() IS 'Verified mechanic of the transaction (app.mechanic_id for the app login, request.jwt.claims sub for role mechanic); NULL when none.';
+
+--
+-- Name: fulfill_checkout_existing(text, uuid); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid) RETURNS TABLE(session_id uuid, session_request_id uuid, created boolean, routing_type text, customer_id uuid)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_session_id uuid;
+    v_customer uuid;
+BEGIN
+    SELECT s.id, s.customer_id INTO v_session_id, v_customer
+    FROM sessions AS s WHERE s.stripe_checkout_session_id = p_stripe_session_id;
+    IF v_customer IS DISTINCT FROM p_customer_id THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR409',
+            MESSAGE = format('checkout session %s was fulfilled for another customer', p_stripe_session_id),
+            COLUMN = 'stripe_session_id';
+    END IF;
+    RETURN QUERY
+    SELECT v_session_id, r.id, FALSE, r.routing_type, p_customer_id
+    FROM (SELECT 1) AS one
+    LEFT JOIN session_requests AS r ON r.session_id = v_session_id;
+END;
+$$;
+
+--
+-- Name: FUNCTION fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid) IS 'The session and request already created for a Checkout Session (fulfill_checkout replays).';
+
+--
+-- Name: mechanic_availability_log_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.mechanic_availability_log_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_was boolean := FALSE;
+    v_is boolean := NEW.status = 'active' AND NEW.is_available;
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        v_was := OLD.status = 'active' AND OLD.is_available;
+        IF v_was AND v_is AND OLD.workshop_id IS NOT DISTINCT FROM NEW.workshop_id THEN
+            RETURN NULL;
+        END IF;
+        IF v_was THEN
+            UPDATE mechanic_availability AS a
+            SET ended_at = greatest(now(), a.started_at)
+            WHERE a.mechanic_id = NEW.id AND a.ended_at IS NULL;
+        END IF;
+    END IF;
+    IF v_is THEN
+        INSERT INTO mechanic_availability (mechanic_id, workshop_id, started_at)
+        VALUES (NEW.id, NEW.workshop_id, now())
+        ON CONFLICT (mechanic_id) WHERE ended_at IS NULL DO NOTHING;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION mechanic_availability_log_trg(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.mechanic_availability_log_trg() IS 'Trigger: opens and closes mechanic_availability intervals as mechanics become available or stop being available.';
+
+--
+-- Name: mechanic_open_sessions_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.mechanic_open_sessions_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_old uuid;
+    v_new uuid;
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status IN ('waiting', 'live') THEN
+        v_old := OLD.mechanic_id;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.status IN ('waiting', 'live') THEN
+        v_new := NEW.mechanic_id;
+    END IF;
+    IF v_old IS NOT DISTINCT FROM v_new THEN
+        RETURN NULL;
+    END IF;
+    IF v_new IS NOT NULL AND (v_old IS NULL OR v_new < v_old) THEN
+        UPDATE mechanics SET open_sessions = open_sessions + 1 WHERE id = v_new;
+        v_new := NULL;
+    END IF;
+    IF v_old IS NOT NULL THEN
+        UPDATE mechanics SET open_sessions = greatest(open_sessions - 1, 0) WHERE id = v_old;
+    END IF;
+    IF v_new IS NOT NULL THEN
+        UPDATE mechanics SET open_sessions = open_sessions + 1 WHERE id = v_new;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION mechanic_open_sessions_trg(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.mechanic_open_sessions_trg() IS 'Trigger: keeps mechanics.open_sessions equal to the waiting or live sessions assigned to each mechanic.';
+
+--
+-- Name: mechanic_state_truncate_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.mechanic_state_truncate_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM mechanic_state_rebuild();
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION mechanic_state_truncate_trg(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.mechanic_state_truncate_trg() IS 'Trigger: after a TRUNCATE of sessions or mechanic_availability, recounts the mechanics'' state (mechanic_state_rebuild).';
+
+--
+-- Name: routing_audit_request(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_audit_request() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_candidates integer;
+BEGIN
+    IF NEW.escalated_at IS NOT NULL AND OLD.escalated_at IS NULL AND NEW.status = 'pending' THEN
+        SELECT rc.eligible_mechanics INTO v_candidates FROM routing_candidates AS rc;
+        INSERT INTO routing_events (request_id, event_type, workshop_id, detail)
+        VALUES (
+            NEW.id, 'escalated', NEW.preferred_workshop_id,
+            jsonb_build_object(
+                'reason',
+                coalesce(
+                    nullif(current_setting('routing.reason', TRUE), ''),
+                    CASE
+                        WHEN NEW.exclusive_until < OLD.exclusive_until THEN 'preferred_workshop_unavailable'
+                        ELSE 'window_passed'
+                    END
+                ),
+                'exclusive_until', OLD.exclusive_until,
+                'escalated_at', NEW.escalated_at,
+                'audience', 'everyone',
+                'candidate_count', v_candidates
+            )
+        );
+        PERFORM ssr_private.routing_publish(NEW, 'escalated');
+    END IF;
+    IF NEW.status IS DISTINCT FROM OLD.status AND NEW.status IN ('accepted', 'expired', 'cancelled') THEN
+        INSERT INTO routing_events (request_id, event_type, mechanic_id, workshop_id, detail)
+        VALUES (
+            NEW.id,
+            NEW.status,
+            NEW.mechanic_id,
+            CASE WHEN NEW.status = 'accepted' THEN NEW.workshop_id ELSE NEW.preferred_workshop_id END,
+            jsonb_strip_nulls(jsonb_build_object(
+                'from_status', OLD.status,
+                'routing_type', NEW.routing_type,
+                'outcome', NEW.outcome,
+                'preferred_workshop_id', NEW.preferred_workshop_id,
+                'served_by_preferred_workshop',
+                CASE
+                    WHEN NEW.status = 'accepted' AND NEW.preferred_workshop_id IS NOT NULL
+                        THEN NEW.workshop_id IS NOT DISTINCT FROM NEW.preferred_workshop_id
+                END,
+                'independent_mechanic',
+                CASE WHEN NEW.status = 'accepted' THEN NEW.workshop_id IS NULL END,
+                'inside_window',
+                CASE
+                    WHEN NEW.status = 'accepted' AND NEW.exclusive_until IS NOT NULL
+                        THEN NEW.accepted_at < NEW.exclusive_until
+                END,
+                'wait_seconds',
+                extract(EPOCH FROM coalesce(NEW.accepted_at, NEW.closed_at, now()) - NEW.created_at),
+                'expires_at', NEW.expires_at,
+                'reason', nullif(current_setting('routing.reason', TRUE), '')
+            ))
+        );
+        PERFORM ssr_private.routing_publish(NEW, NEW.status);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION routing_audit_request(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.routing_audit_request() IS 'Trigger: records escalated/accepted/expired/cancelled in routing_events and announces them through routing_outbox.';
+
+--
+-- Name: routing_candidates_organizations_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_candidates_organizations_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_delta integer;
+BEGIN
+    PERFORM 1 FROM workshop_stats AS ws WHERE ws.workshop_id = NEW.id FOR UPDATE;
+    SELECT coalesce(sum(
+        routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, NEW.status)::integer
+        - routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, OLD.status)::integer
+    ), 0)::integer
+    INTO v_delta
+    FROM mechanics AS m
+    WHERE m.workshop_id = NEW.id;
+    IF v_delta <> 0 THEN
+        UPDATE routing_candidates SET eligible_mechanics = eligible_mechanics + v_delta;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: routing_declines_copy_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_declines_copy_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        UPDATE session_requests AS r
+        SET declined_by = array_remove(r.declined_by, OLD.mechanic_id)
+        WHERE r.id = OLD.request_id;
+        RETURN NULL;
+    END IF;
+    UPDATE session_requests AS r
+    SET declined_by = r.declined_by || NEW.mechanic_id
+    WHERE r.id = NEW.request_id AND NOT NEW.mechanic_id = ANY(r.declined_by);
+    INSERT INTO routing_events (request_id, event_type, mechanic_id, workshop_id, detail, created_at)
+    VALUES (
+        NEW.request_id, 'declined', NEW.mechanic_id, NEW.workshop_id,
+        jsonb_strip_nulls(jsonb_build_object(
+            'offered_at', NEW.offered_at,
+            'seconds_to_decline', extract(EPOCH FROM NEW.declined_at - NEW.offered_at),
+            'reason', NEW.reason
+        )),
+        clock_timestamp()
+    );
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION routing_declines_copy_trg(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.routing_declines_copy_trg() IS 'Trigger: copies a decline onto session_requests.declined_by and records it in routing_events.';
+
+--
+-- Name: routing_events_append_only(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_events_append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    RAISE EXCEPTION USING
+        ERRCODE = 'SR403',
+        MESSAGE = format('routing_events is append-only: %s is not allowed', TG_OP),
+        TABLE = 'routing_events';
+END
+$$;
+
+--
+-- Name: FUNCTION routing_events_append_only(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.routing_events_append_only() IS 'Trigger: refuses UPDATE and DELETE on routing_events.';
+
+--
+-- Name: routing_offer_score(text, uuid, timestamp with time zone, uuid, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+SELECT CASE
+    WHEN p_routing_type = 'broadcast' THEN 50
+    WHEN p_routing_type = 'workshop_only'
+        THEN CASE WHEN p_mechanic_workshop_id = p_preferred_workshop_id THEN 100 END
+    WHEN p_routing_type = 'hybrid' THEN
+        CASE
+            WHEN p_mechanic_workshop_id = p_preferred_workshop_id THEN 100
+            WHEN p_exclusive_until IS NOT NULL AND p_exclusive_until > p_now THEN NULL
+            WHEN p_mechanic_workshop_id IS NOT NULL THEN 50
+            ELSE 25
+        END
+END
+$$;
+
+--
+-- Name: FUNCTION routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone) IS 'Priority score of a request for a mechanic of the given workshop at a given time; NULL when not offered to them.';
+
+--
+-- Name: routing_publish(public.session_requests, text); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_publish(p_request public.session_requests, p_event text) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -3146,16 +3516,16 @@ END
 $$;
 
 --
--- Name: FUNCTION routing_publish(p_request public.session_requests, p_event text); Type: COMMENT; Schema: public; Owner: -
+-- Name: FUNCTION routing_publish(p_request public.session_requests, p_event text); Type: COMMENT; Schema: ssr_private; Owner: -
 --
 
-COMMENT ON FUNCTION public.routing_publish(p_request public.session_requests, p_event text) IS 'Writes the outbox rows (sent with pg_notify by routing_outbox_relay after commit) announcing an event of a request; returns how many channels.';
+COMMENT ON FUNCTION ssr_private.routing_publish(p_request public.session_requests, p_event text) IS 'Writes the outbox rows (sent with pg_notify by routing_outbox_relay after commit) announcing an event of a request; returns how many channels.';
 
 --
--- Name: routing_raise_refusal(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+-- Name: routing_raise_refusal(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
-CREATE FUNCTION public.routing_raise_refusal(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone) RETURNS void
+CREATE FUNCTION ssr_private.routing_raise_refusal(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -3255,16 +3625,16 @@ END
 $$;
 
 --
--- Name: FUNCTION routing_raise_refusal(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
+-- Name: FUNCTION routing_raise_refusal(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
 --
 
-COMMENT ON FUNCTION public.routing_raise_refusal(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone) IS 'Raises the reason a request is not offered to a mechanic now (SR404, SR403, SR409 in a fixed order); used by accept_session_request and decline_session_request.';
+COMMENT ON FUNCTION ssr_private.routing_raise_refusal(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone) IS 'Raises the reason a request is not offered to a mechanic now (SR404, SR403, SR409 in a fixed order); used by accept_session_request and decline_session_request.';
 
 --
--- Name: routing_sync_session(); Type: FUNCTION; Schema: public; Owner: -
+-- Name: routing_sync_session(); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
-CREATE FUNCTION public.routing_sync_session() RETURNS trigger
+CREATE FUNCTION ssr_private.routing_sync_session() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -3291,38 +3661,21 @@ END
 $$;
 
 --
--- Name: FUNCTION routing_sync_session(); Type: COMMENT; Schema: public; Owner: -
+-- Name: FUNCTION routing_sync_session(); Type: COMMENT; Schema: ssr_private; Owner: -
 --
 
-COMMENT ON FUNCTION public.routing_sync_session() IS 'Trigger: copies mechanic_id, workshop_id and preferred_workshop_id of a session request to its session.';
+COMMENT ON FUNCTION ssr_private.routing_sync_session() IS 'Trigger: copies mechanic_id, workshop_id and preferred_workshop_id of a session request to its session.';
 
 --
--- Name: routing_workshop_channel(uuid); Type: FUNCTION; Schema: public; Owner: -
+-- Name: session_transition(uuid, uuid, text); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
-CREATE FUNCTION public.routing_workshop_channel(p_workshop_id uuid) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-SELECT 'session_requests_ws_' || replace(p_workshop_id::text, '-', '')
-$$;
-
---
--- Name: FUNCTION routing_workshop_channel(p_workshop_id uuid); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) IS 'Notification channel of a workshop: session_requests_ws_<32 hex digits>. The global channel is session_requests.';
-
---
--- Name: session_transition(uuid, uuid, text); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text) RETURNS public.sessions
+CREATE FUNCTION ssr_private.session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text) RETURNS public.sessions
     LANGUAGE plpgsql
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
     v_now timestamptz := now();
-    v_acting uuid := routing_current_mechanic_id();
     v_from text;
     v_to text;
     v_row sessions;
@@ -3342,11 +3695,7 @@ BEGIN
             ERRCODE = 'SR400', MESSAGE = format('action must be start, complete or no_show (got %s)', p_action),
             COLUMN = 'action';
     END IF;
-    IF v_acting IS NOT NULL AND v_acting <> p_mechanic_id THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR403', MESSAGE = 'mechanic_id differs from the mechanic of this session (app.mechanic_id)',
-            COLUMN = 'mechanic_id';
-    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
 
     UPDATE sessions AS s
     SET
@@ -3391,101 +3740,16 @@ END
 $$;
 
 --
--- Name: FUNCTION session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text); Type: COMMENT; Schema: public; Owner: -
+-- Name: FUNCTION session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text); Type: COMMENT; Schema: ssr_private; Owner: -
 --
 
-COMMENT ON FUNCTION public.session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text) IS 'Moves a session (start: waiting -> live, complete: live -> completed, no_show: waiting -> no_show) for its mechanic; SR400/SR403/SR404/SR409 otherwise. Called by start_session, complete_session and mark_session_no_show.';
+COMMENT ON FUNCTION ssr_private.session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text) IS 'Moves a session (start: waiting -> live, complete: live -> completed, no_show: waiting -> no_show) for its mechanic; SR400/SR403/SR404/SR409 otherwise. Called by start_session, complete_session and mark_session_no_show.';
 
 --
--- Name: start_session(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+-- Name: validate_routing_choice(uuid, text); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
-CREATE FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) RETURNS public.sessions
-    LANGUAGE sql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-SELECT * FROM session_transition(p_session_id, p_mechanic_id, 'start')
-$$;
-
---
--- Name: FUNCTION start_session(p_session_id uuid, p_mechanic_id uuid); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) IS 'The accepting mechanic starts the session it accepted: waiting -> live (started_at); SR400/SR403/SR404/SR409 otherwise.';
-
---
--- Name: sweep_session_requests(timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.sweep_session_requests(p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(escalated integer, expired integer)
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-DECLARE
-    v_expired integer;
-    v_escalated integer;
-BEGIN
-    IF p_now IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'now is required', COLUMN = 'now';
-    END IF;
-
-    WITH due AS (
-        SELECT d.id
-        FROM session_requests AS d
-        WHERE d.status = 'pending' AND d.expires_at <= p_now
-        ORDER BY d.expires_at
-        FOR UPDATE SKIP LOCKED
-    )
-
-    UPDATE session_requests AS r
-    SET status = 'expired', closed_at = greatest(p_now, r.created_at), outcome = 'expired_no_mechanic'
-    FROM due
-    WHERE r.id = due.id;
-    GET DIAGNOSTICS v_expired = ROW_COUNT;
-
-    WITH due AS (
-        SELECT d.id
-        FROM session_requests AS d
-        WHERE
-            d.status = 'pending'
-            AND d.routing_type = 'hybrid'
-            AND d.escalated_at IS NULL
-            AND d.exclusive_until IS NOT NULL
-            AND (
-                d.exclusive_until <= p_now
-                OR NOT EXISTS (
-                    SELECT 1 FROM routing_available_mechanics AS a
-                    WHERE
-                        a.workshop_id = d.preferred_workshop_id
-                        AND NOT a.mechanic_id = ANY(d.declined_by)
-                )
-            )
-        ORDER BY d.exclusive_until
-        FOR UPDATE SKIP LOCKED
-    )
-
-    UPDATE session_requests AS r
-    SET escalated_at = p_now, exclusive_until = least(r.exclusive_until, p_now)
-    FROM due
-    WHERE r.id = due.id;
-    GET DIAGNOSTICS v_escalated = ROW_COUNT;
-
-    RETURN QUERY SELECT v_escalated, v_expired;
-END
-$$;
-
---
--- Name: FUNCTION sweep_session_requests(p_now timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.sweep_session_requests(p_now timestamp with time zone) IS 'Expires overdue pending requests and escalates hybrid ones whose window passed; concurrent-safe; returns counts.';
-
---
--- Name: validate_routing_choice(uuid, text); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.validate_routing_choice(p_preferred_workshop_id uuid, p_routing_type text) RETURNS text
+CREATE FUNCTION ssr_private.validate_routing_choice(p_preferred_workshop_id uuid, p_routing_type text) RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -3526,17 +3790,59 @@ END
 $$;
 
 --
--- Name: FUNCTION validate_routing_choice(p_preferred_workshop_id uuid, p_routing_type text); Type: COMMENT; Schema: public; Owner: -
+-- Name: FUNCTION validate_routing_choice(p_preferred_workshop_id uuid, p_routing_type text); Type: COMMENT; Schema: ssr_private; Owner: -
 --
 
-COMMENT ON FUNCTION public.validate_routing_choice(p_preferred_workshop_id uuid, p_routing_type text) IS 'Checks a routing choice; returns the normalised routing type or raises SR400/SR404 with COLUMN routing_type or workshop_id.';
+COMMENT ON FUNCTION ssr_private.validate_routing_choice(p_preferred_workshop_id uuid, p_routing_type text) IS 'Checks a routing choice; returns the normalised routing type or raises SR400/SR404 with COLUMN routing_type or workshop_id.';
 
 --
--- Name: workshop_stats_apply(uuid, integer, integer, integer, bigint, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+-- Name: verified_identity(text); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
-CREATE FUNCTION public.workshop_stats_apply(p_workshop_id uuid, p_total integer DEFAULT 0, p_active integer DEFAULT 0, p_available integer DEFAULT 0, p_sessions bigint DEFAULT 0, p_reviews bigint DEFAULT 0, p_rating_sum bigint DEFAULT 0) RETURNS void
+CREATE FUNCTION ssr_private.verified_identity(p_kind text) RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_caller name := CASE
+        WHEN current_setting('role') = 'none' THEN session_user
+        ELSE current_setting('role')::name
+    END;
+    v_value text;
+    v_claims jsonb;
+BEGIN
+    IF p_kind IS NULL OR p_kind NOT IN ('mechanic', 'customer') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('kind must be mechanic or customer (got %L)', p_kind), COLUMN = 'kind';
+    END IF;
+    IF pg_has_role(v_caller, 'ssr_app', 'MEMBER') THEN
+        v_value := current_setting('app.' || p_kind || '_id', TRUE);
+    ELSIF pg_has_role(v_caller, p_kind, 'MEMBER') THEN
+        v_claims := nullif(current_setting('request.jwt.claims', TRUE), '')::jsonb;
+        IF jsonb_typeof(v_claims) = 'object' AND v_claims ->> 'role' = p_kind THEN
+            v_value := v_claims ->> 'sub';
+        END IF;
+    END IF;
+    IF v_value ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN
+        RETURN v_value::uuid;
+    END IF;
+    RETURN NULL;
+END
+$_$;
+
+--
+-- Name: FUNCTION verified_identity(p_kind text); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.verified_identity(p_kind text) IS 'The mechanic or customer the transaction verifiably acts for: app.<kind>_id for the app login (ssr_app members), request.jwt.claims sub (role claim = kind) for the role mechanic/customer; NULL otherwise.';
+
+--
+-- Name: workshop_stats_apply(uuid, integer, integer, integer, bigint, bigint, bigint); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.workshop_stats_apply(p_workshop_id uuid, p_total integer DEFAULT 0, p_active integer DEFAULT 0, p_available integer DEFAULT 0, p_sessions bigint DEFAULT 0, p_reviews bigint DEFAULT 0, p_rating_sum bigint DEFAULT 0) RETURNS void
     LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
     IF p_workshop_id IS NULL
@@ -3572,16 +3878,16 @@ END
 $$;
 
 --
--- Name: FUNCTION workshop_stats_apply(p_workshop_id uuid, p_total integer, p_active integer, p_available integer, p_sessions bigint, p_reviews bigint, p_rating_sum bigint); Type: COMMENT; Schema: public; Owner: -
+-- Name: FUNCTION workshop_stats_apply(p_workshop_id uuid, p_total integer, p_active integer, p_available integer, p_sessions bigint, p_reviews bigint, p_rating_sum bigint); Type: COMMENT; Schema: ssr_private; Owner: -
 --
 
-COMMENT ON FUNCTION public.workshop_stats_apply(p_workshop_id uuid, p_total integer, p_active integer, p_available integer, p_sessions bigint, p_reviews bigint, p_rating_sum bigint) IS 'Internal: adds deltas to workshop_stats for one workshop (no-op for NULL or all-zero deltas).';
+COMMENT ON FUNCTION ssr_private.workshop_stats_apply(p_workshop_id uuid, p_total integer, p_active integer, p_available integer, p_sessions bigint, p_reviews bigint, p_rating_sum bigint) IS 'Internal: adds deltas to workshop_stats for one workshop (no-op for NULL or all-zero deltas).';
 
 --
--- Name: workshop_stats_mechanics_trg(); Type: FUNCTION; Schema: public; Owner: -
+-- Name: workshop_stats_mechanics_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
-CREATE FUNCTION public.workshop_stats_mechanics_trg() RETURNS trigger
+CREATE FUNCTION ssr_private.workshop_stats_mechanics_trg() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -3595,7 +3901,7 @@ BEGIN
         v_old_first := coalesce(OLD.workshop_id <= NEW.workshop_id, TRUE);
     END IF;
     IF TG_OP = 'UPDATE' AND NOT v_old_first THEN
-        PERFORM workshop_stats_apply(
+        PERFORM ssr_private.workshop_stats_apply(
             NEW.workshop_id,
             p_total => 1,
             p_active => (NEW.status = 'active')::integer,
@@ -3603,7 +3909,7 @@ BEGIN
         );
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        PERFORM workshop_stats_apply(
+        PERFORM ssr_private.workshop_stats_apply(
             OLD.workshop_id,
             p_total => -1,
             p_active => -(OLD.status = 'active')::integer,
@@ -3615,7 +3921,7 @@ BEGIN
         )::integer;
     END IF;
     IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND v_old_first) THEN
-        PERFORM workshop_stats_apply(
+        PERFORM ssr_private.workshop_stats_apply(
             NEW.workshop_id,
             p_total => 1,
             p_active => (NEW.status = 'active')::integer,
@@ -3636,10 +3942,10 @@ END
 $$;
 
 --
--- Name: workshop_stats_organizations_trg(); Type: FUNCTION; Schema: public; Owner: -
+-- Name: workshop_stats_organizations_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
-CREATE FUNCTION public.workshop_stats_organizations_trg() RETURNS trigger
+CREATE FUNCTION ssr_private.workshop_stats_organizations_trg() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -3651,105 +3957,10 @@ END
 $$;
 
 --
--- Name: workshop_stats_rebuild(); Type: FUNCTION; Schema: public; Owner: -
+-- Name: workshop_stats_reviews_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
-CREATE FUNCTION public.workshop_stats_rebuild() RETURNS integer
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    v_changed integer;
-    v_deleted integer;
-    v_candidates integer;
-BEGIN
-    LOCK TABLE workshop_stats, routing_candidates IN SHARE ROW EXCLUSIVE MODE;
-    WITH fresh AS (
-        SELECT
-            o.id AS workshop_id,
-            coalesce(m.total_mechanics, 0) AS total_mechanics,
-            coalesce(m.active_mechanics, 0) AS active_mechanics,
-            coalesce(m.available_mechanics, 0) AS available_mechanics,
-            coalesce(s.sessions_served, 0) AS sessions_served,
-            coalesce(s.review_count, 0) AS review_count,
-            coalesce(s.rating_sum, 0) AS rating_sum
-        FROM organizations AS o
-        LEFT JOIN (
-            SELECT
-                mm.workshop_id,
-                count(*) AS total_mechanics,
-                count(*) FILTER (WHERE mm.status = 'active') AS active_mechanics,
-                count(*) FILTER (
-                    WHERE routing_mechanic_eligible(mm.status, mm.is_available, mm.workshop_id, 'active')
-                ) AS available_mechanics
-            FROM mechanics AS mm
-            WHERE mm.workshop_id IS NOT NULL
-            GROUP BY mm.workshop_id
-        ) AS m ON o.id = m.workshop_id
-        LEFT JOIN (
-            SELECT
-                se.workshop_id,
-                count(*) AS sessions_served,
-                count(r.id) AS review_count,
-                coalesce(sum(r.rating), 0) AS rating_sum
-            FROM sessions AS se
-            LEFT JOIN reviews AS r ON se.id = r.session_id
-            WHERE se.workshop_id IS NOT NULL
-            GROUP BY se.workshop_id
-        ) AS s ON o.id = s.workshop_id
-    )
-
-    INSERT INTO workshop_stats AS ws (
-        workshop_id, total_mechanics, active_mechanics, available_mechanics,
-        sessions_served, review_count, rating_sum
-    )
-    SELECT
-        f.workshop_id,
-        f.total_mechanics,
-        f.active_mechanics,
-        f.available_mechanics,
-        f.sessions_served,
-        f.review_count,
-        f.rating_sum
-    FROM fresh AS f
-    ON CONFLICT (workshop_id) DO UPDATE
-    SET
-        total_mechanics = excluded.total_mechanics,
-        active_mechanics = excluded.active_mechanics,
-        available_mechanics = excluded.available_mechanics,
-        sessions_served = excluded.sessions_served,
-        review_count = excluded.review_count,
-        rating_sum = excluded.rating_sum
-    WHERE (
-        ws.total_mechanics, ws.active_mechanics, ws.available_mechanics,
-        ws.sessions_served, ws.review_count, ws.rating_sum
-    ) IS DISTINCT FROM (
-        excluded.total_mechanics, excluded.active_mechanics, excluded.available_mechanics,
-        excluded.sessions_served, excluded.review_count, excluded.rating_sum
-    );
-    GET DIAGNOSTICS v_changed = ROW_COUNT;
-    DELETE FROM workshop_stats AS ws
-    WHERE NOT EXISTS (SELECT 1 FROM organizations AS o WHERE o.id = ws.workshop_id);
-    GET DIAGNOSTICS v_deleted = ROW_COUNT;
-    INSERT INTO routing_candidates AS rc (id, eligible_mechanics)
-    SELECT TRUE, count(*)::integer FROM routing_available_mechanics
-    ON CONFLICT (id) DO UPDATE SET eligible_mechanics = excluded.eligible_mechanics
-    WHERE rc.eligible_mechanics IS DISTINCT FROM excluded.eligible_mechanics;
-    GET DIAGNOSTICS v_candidates = ROW_COUNT;
-    RETURN v_changed + v_deleted + v_candidates;
-END
-$$;
-
---
--- Name: FUNCTION workshop_stats_rebuild(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.workshop_stats_rebuild() IS 'Recomputes workshop_stats and routing_candidates from organizations, mechanics, sessions and reviews; returns the number of rows corrected (0 when the trigger-maintained aggregates were exact).';
-
---
--- Name: workshop_stats_reviews_trg(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.workshop_stats_reviews_trg() RETURNS trigger
+CREATE FUNCTION ssr_private.workshop_stats_reviews_trg() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -3762,7 +3973,7 @@ BEGIN
         WHERE s.id = OLD.session_id
         FOR SHARE;
         IF FOUND THEN
-            PERFORM workshop_stats_apply(v_workshop_id, p_reviews => -1, p_rating_sum => -OLD.rating);
+            PERFORM ssr_private.workshop_stats_apply(v_workshop_id, p_reviews => -1, p_rating_sum => -OLD.rating);
         END IF;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
@@ -3771,7 +3982,7 @@ BEGIN
         WHERE s.id = NEW.session_id
         FOR SHARE;
         IF FOUND THEN
-            PERFORM workshop_stats_apply(v_workshop_id, p_reviews => 1, p_rating_sum => NEW.rating);
+            PERFORM ssr_private.workshop_stats_apply(v_workshop_id, p_reviews => 1, p_rating_sum => NEW.rating);
         END IF;
     END IF;
     RETURN NULL;
@@ -3779,10 +3990,10 @@ END
 $$;
 
 --
--- Name: workshop_stats_sessions_trg(); Type: FUNCTION; Schema: public; Owner: -
+-- Name: workshop_stats_sessions_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
-CREATE FUNCTION public.workshop_stats_sessions_trg() RETURNS trigger
+CREATE FUNCTION ssr_private.workshop_stats_sessions_trg() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -3803,17 +4014,17 @@ BEGIN
         v_old_first := coalesce(OLD.workshop_id <= NEW.workshop_id, TRUE);
     END IF;
     IF TG_OP = 'UPDATE' AND NOT v_old_first THEN
-        PERFORM workshop_stats_apply(
+        PERFORM ssr_private.workshop_stats_apply(
             NEW.workshop_id, p_sessions => 1, p_reviews => v_reviews, p_rating_sum => v_rating
         );
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        PERFORM workshop_stats_apply(
+        PERFORM ssr_private.workshop_stats_apply(
             OLD.workshop_id, p_sessions => -1, p_reviews => -v_reviews, p_rating_sum => -v_rating
         );
     END IF;
     IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND v_old_first) THEN
-        PERFORM workshop_stats_apply(
+        PERFORM ssr_private.workshop_stats_apply(
             NEW.workshop_id, p_sessions => 1, p_reviews => v_reviews, p_rating_sum => v_rating
         );
     END IF;
@@ -3825,10 +4036,10 @@ END
 $$;
 
 --
--- Name: workshop_stats_truncate_trg(); Type: FUNCTION; Schema: public; Owner: -
+-- Name: workshop_stats_truncate_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
-CREATE FUNCTION public.workshop_stats_truncate_trg() RETURNS trigger
+CREATE FUNCTION ssr_private.workshop_stats_truncate_trg() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -3837,74 +4048,6 @@ BEGIN
     RETURN NULL;
 END
 $$;
-
---
--- Name: analytics_changes; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.analytics_changes (
-    id bigint NOT NULL,
-    workshop_id uuid,
-    preferred_workshop_id uuid,
-    routing_type text,
-    created_at timestamp with time zone NOT NULL,
-    logged_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
---
--- Name: TABLE analytics_changes; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.analytics_changes IS 'Queue of changes not yet in the analytics rollups: one row per changed version of a session, request or review, written by triggers, consumed (deleted) by refresh_analytics(). Its oldest logged_at is the age of the BI data.';
-
---
--- Name: COLUMN analytics_changes.id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_changes.id IS 'Queue order.';
-
---
--- Name: COLUMN analytics_changes.workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_changes.workshop_id IS 'A serving workshop whose figures changed (NULL: none).';
-
---
--- Name: COLUMN analytics_changes.preferred_workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_changes.preferred_workshop_id IS 'A preferred workshop whose figures changed (NULL: none).';
-
---
--- Name: COLUMN analytics_changes.routing_type; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_changes.routing_type IS 'A routing type whose figures changed (NULL: none).';
-
---
--- Name: COLUMN analytics_changes.created_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_changes.created_at IS 'created_at of the changed row: its UTC day is the period to recount.';
-
---
--- Name: COLUMN analytics_changes.logged_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_changes.logged_at IS 'When the change was made (start of its transaction).';
-
---
--- Name: analytics_changes_id_seq; Type: SEQUENCE; Schema: public; Owner: -
---
-
-ALTER TABLE public.analytics_changes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME public.analytics_changes_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1
-);
 
 --
 -- Name: analytics_routing_rollup; Type: TABLE; Schema: public; Owner: -
@@ -4016,6 +4159,229 @@ COMMENT ON COLUMN public.analytics_routing_rollup.p90_accept_seconds IS 'See rou
 --
 
 COMMENT ON COLUMN public.analytics_routing_rollup.p99_accept_seconds IS 'See routing_effectiveness.p99_accept_seconds.';
+
+--
+-- Name: session_request_declines; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.session_request_declines (
+    request_id uuid NOT NULL,
+    mechanic_id uuid NOT NULL,
+    workshop_id uuid,
+    offered_at timestamp with time zone NOT NULL,
+    declined_at timestamp with time zone DEFAULT now() NOT NULL,
+    reason text,
+    CONSTRAINT session_request_declines_check CHECK ((declined_at >= offered_at)),
+    CONSTRAINT session_request_declines_reason_check CHECK (((reason IS NULL) OR (length(reason) <= 500)))
+);
+
+--
+-- Name: TABLE session_request_declines; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.session_request_declines IS 'A mechanic declined a session request offered to them (decline_session_request): it is never offered to them again.';
+
+--
+-- Name: COLUMN session_request_declines.request_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_request_declines.request_id IS 'The declined session request.';
+
+--
+-- Name: COLUMN session_request_declines.mechanic_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_request_declines.mechanic_id IS 'The mechanic who declined (one decline per mechanic and request).';
+
+--
+-- Name: COLUMN session_request_declines.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_request_declines.workshop_id IS 'The mechanic''s workshop when they declined; NULL for independents.';
+
+--
+-- Name: COLUMN session_request_declines.offered_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_request_declines.offered_at IS 'When the request became offered to that mechanic''s audience: its creation, or for an outsider of a hybrid request the end of the exclusive window.';
+
+--
+-- Name: COLUMN session_request_declines.declined_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_request_declines.declined_at IS 'When the mechanic declined.';
+
+--
+-- Name: COLUMN session_request_declines.reason; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_request_declines.reason IS 'Optional free text of the mechanic (at most 500 characters).';
+
+--
+-- Name: routing_effectiveness; Type: VIEW; Schema: analytics; Owner: -
+--
+
+CREATE VIEW analytics.routing_effectiveness AS
+ SELECT r.routing_type,
+    r.day,
+    r.requests,
+    r.accepted,
+    r.expired,
+    r.cancelled,
+    r.pending,
+    r.escalated,
+    r.accepted_outside_preferred,
+    r.median_accept_seconds,
+    r.p90_accept_seconds,
+    r.p99_accept_seconds,
+    round(((r.preferred_accepted)::numeric / (NULLIF(r.preferred_closed, 0))::numeric), 4) AS preferred_served_share,
+    l.declines,
+    l.declined_requests,
+    l.median_decline_seconds,
+    l.sessions_waiting,
+    l.sessions_live,
+    l.sessions_completed,
+    l.sessions_no_show
+   FROM (public.analytics_routing_rollup r
+     CROSS JOIN LATERAL ( SELECT COALESCE(sum(cardinality(sr.declined_by)), (0)::bigint) AS declines,
+            count(*) FILTER (WHERE (cardinality(sr.declined_by) > 0)) AS declined_requests,
+            ( SELECT percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY ((EXTRACT(epoch FROM (d.declined_at - d.offered_at)))::double precision)) AS percentile_cont
+                   FROM (public.session_request_declines d
+                     JOIN public.session_requests dr ON ((d.request_id = dr.id)))
+                  WHERE ((dr.routing_type = r.routing_type) AND (dr.created_at >= ((r.day)::timestamp without time zone AT TIME ZONE 'UTC'::text)) AND (dr.created_at < (((r.day + 1))::timestamp without time zone AT TIME ZONE 'UTC'::text)))) AS median_decline_seconds,
+            count(*) FILTER (WHERE ((s.status = 'waiting'::text) AND (sr.status = 'accepted'::text))) AS sessions_waiting,
+            count(*) FILTER (WHERE (s.status = 'live'::text)) AS sessions_live,
+            count(*) FILTER (WHERE (s.status = 'completed'::text)) AS sessions_completed,
+            count(*) FILTER (WHERE (s.status = 'no_show'::text)) AS sessions_no_show
+           FROM (public.session_requests sr
+             LEFT JOIN public.sessions s ON ((sr.session_id = s.id)))
+          WHERE ((sr.routing_type = r.routing_type) AND (sr.created_at >= ((r.day)::timestamp without time zone AT TIME ZONE 'UTC'::text)) AND (sr.created_at < (((r.day + 1))::timestamp without time zone AT TIME ZONE 'UTC'::text)))) l);
+
+--
+-- Name: VIEW routing_effectiveness; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON VIEW analytics.routing_effectiveness IS 'BI contract: per routing type and UTC day of creation, request outcomes, hybrid escalations, time to accept (median/p90/p99) and the share served by the preferred workshop. Reads the rollups kept by refresh_analytics().';
+
+--
+-- Name: COLUMN routing_effectiveness.routing_type; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.routing_type IS 'workshop_only, hybrid or broadcast.';
+
+--
+-- Name: COLUMN routing_effectiveness.day; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.day IS 'UTC day on which the requests were created.';
+
+--
+-- Name: COLUMN routing_effectiveness.requests; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.requests IS 'Requests created that day, any status.';
+
+--
+-- Name: COLUMN routing_effectiveness.accepted; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.accepted IS 'Of requests, those accepted by a mechanic.';
+
+--
+-- Name: COLUMN routing_effectiveness.expired; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.expired IS 'Of requests, those that expired (nobody accepted in time).';
+
+--
+-- Name: COLUMN routing_effectiveness.cancelled; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.cancelled IS 'Of requests, those cancelled.';
+
+--
+-- Name: COLUMN routing_effectiveness.pending; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.pending IS 'Of requests, those still pending.';
+
+--
+-- Name: COLUMN routing_effectiveness.escalated; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.escalated IS 'hybrid: requests opened to everyone after the preferred workshop''s exclusive window passed (escalated_at set); 0 for the other routing types.';
+
+--
+-- Name: COLUMN routing_effectiveness.accepted_outside_preferred; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.accepted_outside_preferred IS 'Accepted requests that named a preferred workshop but were taken by a mechanic of another workshop or an independent.';
+
+--
+-- Name: COLUMN routing_effectiveness.median_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.median_accept_seconds IS 'Median of accepted_at - created_at in seconds over the accepted requests (percentile_cont 0.5); NULL when none.';
+
+--
+-- Name: COLUMN routing_effectiveness.p90_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.p90_accept_seconds IS '90th percentile of the time to accept, seconds.';
+
+--
+-- Name: COLUMN routing_effectiveness.p99_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.p99_accept_seconds IS '99th percentile of the time to accept, seconds.';
+
+--
+-- Name: COLUMN routing_effectiveness.preferred_served_share; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.preferred_served_share IS 'Requests accepted by the preferred workshop / requests that named a preferred workshop and were accepted or expired; 0 to 1, 4 decimals; NULL when there were none (always NULL for broadcast without a preference).';
+
+--
+-- Name: COLUMN routing_effectiveness.declines; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.declines IS 'Declines of the requests created that day (one per mechanic and request; session_request_declines).';
+
+--
+-- Name: COLUMN routing_effectiveness.declined_requests; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.declined_requests IS 'Of requests, those declined by at least one mechanic.';
+
+--
+-- Name: COLUMN routing_effectiveness.median_decline_seconds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.median_decline_seconds IS 'Median seconds from offer to decline over those declines; NULL when none.';
+
+--
+-- Name: COLUMN routing_effectiveness.sessions_waiting; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.sessions_waiting IS 'Of accepted requests, those whose session is still waiting (the call not started yet).';
+
+--
+-- Name: COLUMN routing_effectiveness.sessions_live; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.sessions_live IS 'Of requests, those whose session is live now.';
+
+--
+-- Name: COLUMN routing_effectiveness.sessions_completed; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.sessions_completed IS 'Of requests, those whose session was completed.';
+
+--
+-- Name: COLUMN routing_effectiveness.sessions_no_show; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.sessions_no_show IS 'Of requests, those whose session was marked no-show (the customer did not come).';
 
 --
 -- Name: analytics_workshop_rollup; Type: TABLE; Schema: public; Owner: -
@@ -4152,6 +4518,470 @@ COMMENT ON COLUMN public.analytics_workshop_rollup.median_accept_seconds IS 'per
 COMMENT ON COLUMN public.analytics_workshop_rollup.p90_accept_seconds IS 'percentile_cont(0.9) over the histogram.';
 
 --
+-- Name: mechanic_availability; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.mechanic_availability (
+    id bigint NOT NULL,
+    mechanic_id uuid NOT NULL,
+    workshop_id uuid,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    ended_at timestamp with time zone,
+    CONSTRAINT mechanic_availability_check CHECK (((ended_at IS NULL) OR (ended_at >= started_at)))
+);
+
+--
+-- Name: TABLE mechanic_availability; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.mechanic_availability IS 'Presence history: intervals during which a mechanic was available for work (status active and is_available), kept by a trigger on mechanics; the denominator of utilisation in workshop_session_analytics.';
+
+--
+-- Name: COLUMN mechanic_availability.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_availability.id IS 'Interval id.';
+
+--
+-- Name: COLUMN mechanic_availability.mechanic_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_availability.mechanic_id IS 'The mechanic.';
+
+--
+-- Name: COLUMN mechanic_availability.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_availability.workshop_id IS 'The mechanic''s workshop during the interval (a move closes the interval and opens another); NULL for independents.';
+
+--
+-- Name: COLUMN mechanic_availability.started_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_availability.started_at IS 'When the mechanic became available.';
+
+--
+-- Name: COLUMN mechanic_availability.ended_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_availability.ended_at IS 'When they stopped being available; NULL while still available.';
+
+--
+-- Name: organizations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.organizations (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    contact_email text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT organizations_contact_email_check CHECK ((contact_email ~ '^[^@\s]+@[^@\s]+$'::text)),
+    CONSTRAINT organizations_name_check CHECK ((btrim(name) <> ''::text)),
+    CONSTRAINT organizations_status_check CHECK ((status = ANY (ARRAY['active'::text, 'pending'::text, 'suspended'::text])))
+);
+
+--
+-- Name: TABLE organizations; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.organizations IS 'Workshops: organizations that employ mechanics. Only active ones are offered to customers.';
+
+--
+-- Name: COLUMN organizations.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.id IS 'Workshop id (UUID).';
+
+--
+-- Name: COLUMN organizations.name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.name IS 'Display name shown in the workshop directory.';
+
+--
+-- Name: COLUMN organizations.contact_email; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.contact_email IS 'Contact e-mail of the workshop.';
+
+--
+-- Name: COLUMN organizations.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.status IS 'active: listed and routable; pending: onboarding, not routable; suspended: not routable.';
+
+--
+-- Name: COLUMN organizations.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.created_at IS 'When the workshop was created.';
+
+--
+-- Name: COLUMN organizations.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.updated_at IS 'When the row last changed.';
+
+--
+-- Name: workshop_session_analytics; Type: VIEW; Schema: analytics; Owner: -
+--
+
+CREATE VIEW analytics.workshop_session_analytics AS
+ WITH spans AS (
+         SELECT s.workshop_id,
+            true AS is_live,
+            (s.started_at AT TIME ZONE 'UTC'::text) AS t0,
+            (COALESCE(s.ended_at, GREATEST(now(), s.started_at)) AT TIME ZONE 'UTC'::text) AS t1
+           FROM public.sessions s
+          WHERE ((s.workshop_id IS NOT NULL) AND (s.started_at IS NOT NULL))
+        UNION ALL
+         SELECT a.workshop_id,
+            false AS is_live,
+            (a.started_at AT TIME ZONE 'UTC'::text) AS t0,
+            (COALESCE(a.ended_at, GREATEST(now(), a.started_at)) AT TIME ZONE 'UTC'::text) AS t1
+           FROM public.mechanic_availability a
+          WHERE (a.workshop_id IS NOT NULL)
+        ), span_days AS (
+         SELECT sp.workshop_id,
+            sp.is_live,
+            dd.day,
+            (EXTRACT(epoch FROM (LEAST(sp.t1, (dd.day + '1 day'::interval)) - GREATEST(sp.t0, dd.day))))::double precision AS seconds
+           FROM (spans sp
+             CROSS JOIN LATERAL generate_series(date_trunc('day'::text, sp.t0), sp.t1, '1 day'::interval) dd(day))
+          WHERE (dd.day < sp.t1)
+        ), facts AS (
+         SELECT s.workshop_id,
+            s.created_at,
+            s.status AS session_status,
+            NULL::double precision AS decline_seconds,
+            (0)::double precision AS live_seconds,
+            (0)::double precision AS available_seconds
+           FROM public.sessions s
+          WHERE (s.workshop_id IS NOT NULL)
+        UNION ALL
+         SELECT d.workshop_id,
+            d.declined_at AS created_at,
+            NULL::text AS session_status,
+            (EXTRACT(epoch FROM (d.declined_at - d.offered_at)))::double precision AS decline_seconds,
+            (0)::double precision AS live_seconds,
+            (0)::double precision AS available_seconds
+           FROM public.session_request_declines d
+          WHERE (d.workshop_id IS NOT NULL)
+        UNION ALL
+         SELECT sd.workshop_id,
+            (sd.day AT TIME ZONE 'UTC'::text) AS created_at,
+            NULL::text AS session_status,
+            NULL::double precision AS decline_seconds,
+                CASE
+                    WHEN sd.is_live THEN sd.seconds
+                    ELSE (0)::double precision
+                END AS live_seconds,
+                CASE
+                    WHEN sd.is_live THEN (0)::double precision
+                    ELSE sd.seconds
+                END AS available_seconds
+           FROM span_days sd
+        ), lifecycle AS (
+         SELECT f.workshop_id,
+            g.period_grain,
+            g.period_start,
+            count(*) FILTER (WHERE (f.session_status = 'waiting'::text)) AS sessions_waiting,
+            count(*) FILTER (WHERE (f.session_status = 'live'::text)) AS sessions_live,
+            count(*) FILTER (WHERE (f.session_status = 'completed'::text)) AS sessions_completed,
+            count(*) FILTER (WHERE (f.session_status = 'no_show'::text)) AS sessions_no_show,
+            count(*) FILTER (WHERE (f.session_status = 'cancelled'::text)) AS sessions_cancelled,
+            count(*) FILTER (WHERE (f.session_status = 'refunded'::text)) AS sessions_refunded,
+            count(f.decline_seconds) AS declines,
+            percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY f.decline_seconds) AS median_decline_seconds,
+            sum(f.live_seconds) AS live_seconds,
+            sum(f.available_seconds) AS available_seconds
+           FROM (facts f
+             CROSS JOIN LATERAL ( VALUES ('day'::text,(date_trunc('day'::text, (f.created_at AT TIME ZONE 'UTC'::text)))::date), ('week'::text,(date_trunc('week'::text, (f.created_at AT TIME ZONE 'UTC'::text)))::date), ('month'::text,(date_trunc('month'::text, (f.created_at AT TIME ZONE 'UTC'::text)))::date)) g(period_grain, period_start))
+          GROUP BY f.workshop_id, g.period_grain, g.period_start
+        )
+ SELECT r.workshop_id,
+    o.name AS workshop_name,
+    r.period_grain,
+    r.period_start,
+    r.sessions_served,
+    r.preferred_sessions,
+    r.preferred_requests,
+    r.preferred_requests_closed,
+    r.preferred_served_by_self,
+    round(((r.preferred_served_by_self)::numeric / (NULLIF(r.preferred_requests_closed, 0))::numeric), 4) AS preferred_self_serve_share,
+        CASE
+            WHEN (cardinality(r.revenue_currencies) <= 1) THEN r.revenue_minor
+            ELSE NULL::bigint
+        END AS revenue_minor,
+        CASE
+            WHEN (cardinality(r.revenue_currencies) = 1) THEN r.revenue_currencies[1]
+            ELSE NULL::text
+        END AS revenue_currency,
+    r.review_count,
+    round(((r.rating_sum)::numeric / (NULLIF(r.review_count, 0))::numeric), 2) AS avg_rating,
+    r.accepted_requests,
+    r.median_accept_seconds,
+    r.p90_accept_seconds,
+    COALESCE(l.sessions_waiting, (0)::bigint) AS sessions_waiting,
+    COALESCE(l.sessions_live, (0)::bigint) AS sessions_live,
+    COALESCE(l.sessions_completed, (0)::bigint) AS sessions_completed,
+    COALESCE(l.sessions_no_show, (0)::bigint) AS sessions_no_show,
+    COALESCE(l.sessions_cancelled, (0)::bigint) AS sessions_cancelled,
+    COALESCE(l.sessions_refunded, (0)::bigint) AS sessions_refunded,
+    COALESCE(l.declines, (0)::bigint) AS declines,
+    l.median_decline_seconds,
+    round(((COALESCE(l.live_seconds, (0)::double precision) / (60)::double precision))::numeric, 2) AS live_minutes,
+    round(((COALESCE(l.available_seconds, (0)::double precision) / (60)::double precision))::numeric, 2) AS available_minutes,
+    round(((l.live_seconds / NULLIF(l.available_seconds, (0)::double precision)))::numeric, 4) AS utilisation
+   FROM ((public.analytics_workshop_rollup r
+     JOIN public.organizations o ON ((r.workshop_id = o.id)))
+     LEFT JOIN lifecycle l ON (((r.workshop_id = l.workshop_id) AND (r.period_grain = l.period_grain) AND (r.period_start = l.period_start))));
+
+--
+-- Name: VIEW workshop_session_analytics; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON VIEW analytics.workshop_session_analytics IS 'BI contract: per workshop and period (period_grain day/week/month, UTC) sessions served, sessions and requests where it was the preferred workshop, share of those requests it served itself, revenue, reviews, time to accept. One row per (workshop_id, period_grain, period_start) with activity. Reads the rollups kept by refresh_analytics().';
+
+--
+-- Name: COLUMN workshop_session_analytics.workshop_id; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.workshop_id IS 'The workshop (organizations.id).';
+
+--
+-- Name: COLUMN workshop_session_analytics.workshop_name; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.workshop_name IS 'The workshop''s current name.';
+
+--
+-- Name: COLUMN workshop_session_analytics.period_grain; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.period_grain IS 'day, week or month; weeks and months merge the days'' histograms (medians do not add up). Filter on one grain.';
+
+--
+-- Name: COLUMN workshop_session_analytics.period_start; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.period_start IS 'First day of the period in UTC: the day, the Monday of the ISO week, or the first of the month.';
+
+--
+-- Name: COLUMN workshop_session_analytics.sessions_served; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_served IS 'Sessions created in the period and served by the workshop (sessions.workshop_id), any status.';
+
+--
+-- Name: COLUMN workshop_session_analytics.preferred_sessions; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.preferred_sessions IS 'Sessions created in the period whose customer chose this workshop (sessions.preferred_workshop_id).';
+
+--
+-- Name: COLUMN workshop_session_analytics.preferred_requests; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.preferred_requests IS 'Session requests created in the period that named this workshop as preferred, any status.';
+
+--
+-- Name: COLUMN workshop_session_analytics.preferred_requests_closed; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.preferred_requests_closed IS 'Of preferred_requests, those decided by the marketplace: accepted (by anyone) or expired. Excludes still pending and customer-cancelled requests.';
+
+--
+-- Name: COLUMN workshop_session_analytics.preferred_served_by_self; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.preferred_served_by_self IS 'Of preferred_requests, those accepted by a mechanic of this workshop.';
+
+--
+-- Name: COLUMN workshop_session_analytics.preferred_self_serve_share; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.preferred_self_serve_share IS 'preferred_served_by_self / preferred_requests_closed, 0 to 1, 4 decimals; NULL when no preferred request was closed.';
+
+--
+-- Name: COLUMN workshop_session_analytics.revenue_minor; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.revenue_minor IS 'Sum of sessions.amount_total_minor of the served sessions not cancelled or refunded, in minor units of revenue_currency; 0 when none; NULL when the period mixes currencies.';
+
+--
+-- Name: COLUMN workshop_session_analytics.revenue_currency; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.revenue_currency IS 'Lower-case ISO 4217 currency of revenue_minor; NULL when there was no revenue or several currencies.';
+
+--
+-- Name: COLUMN workshop_session_analytics.review_count; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.review_count IS 'Reviews of the sessions served in the period.';
+
+--
+-- Name: COLUMN workshop_session_analytics.avg_rating; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.avg_rating IS 'Average stars (1-5, 2 decimals) of those reviews; NULL without reviews. Raw average, not the directory''s shrunk score.';
+
+--
+-- Name: COLUMN workshop_session_analytics.accepted_requests; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.accepted_requests IS 'Requests created in the period and accepted by a mechanic of this workshop (the sample of the accept times).';
+
+--
+-- Name: COLUMN workshop_session_analytics.median_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.median_accept_seconds IS 'Median of accepted_at - created_at in seconds over accepted_requests (percentile_cont 0.5 over the histogram, within 0.5 % of the exact value); NULL when none.';
+
+--
+-- Name: COLUMN workshop_session_analytics.p90_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.p90_accept_seconds IS '90th percentile of accepted_at - created_at in seconds (percentile_cont 0.9 over the histogram); NULL when none.';
+
+--
+-- Name: COLUMN workshop_session_analytics.sessions_waiting; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_waiting IS 'Of sessions_served, those still waiting (accepted, the call not started yet).';
+
+--
+-- Name: COLUMN workshop_session_analytics.sessions_live; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_live IS 'Of sessions_served, those live now.';
+
+--
+-- Name: COLUMN workshop_session_analytics.sessions_completed; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_completed IS 'Of sessions_served, those completed.';
+
+--
+-- Name: COLUMN workshop_session_analytics.sessions_no_show; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_no_show IS 'Of sessions_served, those marked no-show (the customer did not come).';
+
+--
+-- Name: COLUMN workshop_session_analytics.sessions_cancelled; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_cancelled IS 'Of sessions_served, those cancelled.';
+
+--
+-- Name: COLUMN workshop_session_analytics.sessions_refunded; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_refunded IS 'Of sessions_served, those refunded.';
+
+--
+-- Name: COLUMN workshop_session_analytics.declines; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.declines IS 'Session requests declined in the period by the workshop''s mechanics (session_request_declines, dated by declined_at).';
+
+--
+-- Name: COLUMN workshop_session_analytics.median_decline_seconds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.median_decline_seconds IS 'Median seconds from offer to decline over those declines (offered_at: creation, or the end of the hybrid window for outsiders); NULL when none.';
+
+--
+-- Name: COLUMN workshop_session_analytics.live_minutes; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.live_minutes IS 'Minutes of calls (started_at to ended_at, up to now while live) of the sessions the workshop served, falling in the period; 2 decimals.';
+
+--
+-- Name: COLUMN workshop_session_analytics.available_minutes; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.available_minutes IS 'Minutes its mechanics were available for work in the period (mechanic_availability, kept since presence history began; open intervals up to now); 2 decimals.';
+
+--
+-- Name: COLUMN workshop_session_analytics.utilisation; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.utilisation IS 'live_minutes / available_minutes, 4 decimals; NULL when nobody was available. Reported on the rows of the rollup (periods with session or request activity).';
+
+--
+-- Name: analytics_changes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.analytics_changes (
+    id bigint NOT NULL,
+    workshop_id uuid,
+    preferred_workshop_id uuid,
+    routing_type text,
+    created_at timestamp with time zone NOT NULL,
+    logged_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: TABLE analytics_changes; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.analytics_changes IS 'Queue of changes not yet in the analytics rollups: one row per changed version of a session, request or review, written by triggers, consumed (deleted) by refresh_analytics(). Its oldest logged_at is the age of the BI data.';
+
+--
+-- Name: COLUMN analytics_changes.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_changes.id IS 'Queue order.';
+
+--
+-- Name: COLUMN analytics_changes.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_changes.workshop_id IS 'A serving workshop whose figures changed (NULL: none).';
+
+--
+-- Name: COLUMN analytics_changes.preferred_workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_changes.preferred_workshop_id IS 'A preferred workshop whose figures changed (NULL: none).';
+
+--
+-- Name: COLUMN analytics_changes.routing_type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_changes.routing_type IS 'A routing type whose figures changed (NULL: none).';
+
+--
+-- Name: COLUMN analytics_changes.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_changes.created_at IS 'created_at of the changed row: its UTC day is the period to recount.';
+
+--
+-- Name: COLUMN analytics_changes.logged_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_changes.logged_at IS 'When the change was made (start of its transaction).';
+
+--
+-- Name: analytics_changes_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.analytics_changes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.analytics_changes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: customers; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4256,55 +5086,6 @@ COMMENT ON COLUMN public.intakes.description IS 'The problem, in the customer''s
 --
 
 COMMENT ON COLUMN public.intakes.created_at IS 'When the intake was written.';
-
---
--- Name: mechanic_availability; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.mechanic_availability (
-    id bigint NOT NULL,
-    mechanic_id uuid NOT NULL,
-    workshop_id uuid,
-    started_at timestamp with time zone DEFAULT now() NOT NULL,
-    ended_at timestamp with time zone,
-    CONSTRAINT mechanic_availability_check CHECK (((ended_at IS NULL) OR (ended_at >= started_at)))
-);
-
---
--- Name: TABLE mechanic_availability; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.mechanic_availability IS 'Presence history: intervals during which a mechanic was available for work (status active and is_available), kept by a trigger on mechanics; the denominator of utilisation in workshop_session_analytics.';
-
---
--- Name: COLUMN mechanic_availability.id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanic_availability.id IS 'Interval id.';
-
---
--- Name: COLUMN mechanic_availability.mechanic_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanic_availability.mechanic_id IS 'The mechanic.';
-
---
--- Name: COLUMN mechanic_availability.workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanic_availability.workshop_id IS 'The mechanic''s workshop during the interval (a move closes the interval and opens another); NULL for independents.';
-
---
--- Name: COLUMN mechanic_availability.started_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanic_availability.started_at IS 'When the mechanic became available.';
-
---
--- Name: COLUMN mechanic_availability.ended_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanic_availability.ended_at IS 'When they stopped being available; NULL while still available.';
 
 --
 -- Name: mechanic_availability_id_seq; Type: SEQUENCE; Schema: public; Owner: -
@@ -4416,64 +5197,6 @@ COMMENT ON COLUMN public.mechanics.capacity IS 'How many sessions the mechanic m
 COMMENT ON COLUMN public.mechanics.open_sessions IS 'Sessions the mechanic holds now: assigned to them and waiting or live. Kept by triggers on sessions; recount with mechanic_state_rebuild().';
 
 --
--- Name: organizations; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.organizations (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    name text NOT NULL,
-    contact_email text NOT NULL,
-    status text DEFAULT 'pending'::text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT organizations_contact_email_check CHECK ((contact_email ~ '^[^@\s]+@[^@\s]+$'::text)),
-    CONSTRAINT organizations_name_check CHECK ((btrim(name) <> ''::text)),
-    CONSTRAINT organizations_status_check CHECK ((status = ANY (ARRAY['active'::text, 'pending'::text, 'suspended'::text])))
-);
-
---
--- Name: TABLE organizations; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.organizations IS 'Workshops: organizations that employ mechanics. Only active ones are offered to customers.';
-
---
--- Name: COLUMN organizations.id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.id IS 'Workshop id (UUID).';
-
---
--- Name: COLUMN organizations.name; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.name IS 'Display name shown in the workshop directory.';
-
---
--- Name: COLUMN organizations.contact_email; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.contact_email IS 'Contact e-mail of the workshop.';
-
---
--- Name: COLUMN organizations.status; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.status IS 'active: listed and routable; pending: onboarding, not routable; suspended: not routable.';
-
---
--- Name: COLUMN organizations.created_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.created_at IS 'When the workshop was created.';
-
---
--- Name: COLUMN organizations.updated_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.updated_at IS 'When the row last changed.';
-
---
 -- Name: plans; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4549,42 +5272,6 @@ COMMENT ON COLUMN public.plans.is_active IS 'Only active plans can be bought.';
 COMMENT ON COLUMN public.plans.created_at IS 'When the plan was created.';
 
 --
--- Name: routing_available_mechanics; Type: VIEW; Schema: public; Owner: -
---
-
-CREATE VIEW public.routing_available_mechanics AS
- SELECT m.id AS mechanic_id,
-    m.workshop_id,
-    m.rating
-   FROM (public.mechanics m
-     LEFT JOIN public.organizations o ON ((m.workshop_id = o.id)))
-  WHERE (public.routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status) AND (m.open_sessions < m.capacity));
-
---
--- Name: VIEW routing_available_mechanics; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON VIEW public.routing_available_mechanics IS 'Mechanics routing may use right now: active, available, independent or of an active workshop, and below capacity (open_sessions < capacity).';
-
---
--- Name: COLUMN routing_available_mechanics.mechanic_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_available_mechanics.mechanic_id IS 'The mechanic.';
-
---
--- Name: COLUMN routing_available_mechanics.workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_available_mechanics.workshop_id IS 'Their workshop (active), NULL for independents.';
-
---
--- Name: COLUMN routing_available_mechanics.rating; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_available_mechanics.rating IS 'Their cached rating, used to order candidates.';
-
---
 -- Name: routing_candidates; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4612,229 +5299,6 @@ COMMENT ON COLUMN public.routing_candidates.id IS 'Always TRUE: makes this a one
 --
 
 COMMENT ON COLUMN public.routing_candidates.eligible_mechanics IS 'Mechanics admitted by routing_mechanic_eligible: active, available, independent or of an active workshop.';
-
---
--- Name: session_request_declines; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.session_request_declines (
-    request_id uuid NOT NULL,
-    mechanic_id uuid NOT NULL,
-    workshop_id uuid,
-    offered_at timestamp with time zone NOT NULL,
-    declined_at timestamp with time zone DEFAULT now() NOT NULL,
-    reason text,
-    CONSTRAINT session_request_declines_check CHECK ((declined_at >= offered_at)),
-    CONSTRAINT session_request_declines_reason_check CHECK (((reason IS NULL) OR (length(reason) <= 500)))
-);
-
---
--- Name: TABLE session_request_declines; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.session_request_declines IS 'A mechanic declined a session request offered to them (decline_session_request): it is never offered to them again.';
-
---
--- Name: COLUMN session_request_declines.request_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.session_request_declines.request_id IS 'The declined session request.';
-
---
--- Name: COLUMN session_request_declines.mechanic_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.session_request_declines.mechanic_id IS 'The mechanic who declined (one decline per mechanic and request).';
-
---
--- Name: COLUMN session_request_declines.workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.session_request_declines.workshop_id IS 'The mechanic''s workshop when they declined; NULL for independents.';
-
---
--- Name: COLUMN session_request_declines.offered_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.session_request_declines.offered_at IS 'When the request became offered to that mechanic''s audience: its creation, or for an outsider of a hybrid request the end of the exclusive window.';
-
---
--- Name: COLUMN session_request_declines.declined_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.session_request_declines.declined_at IS 'When the mechanic declined.';
-
---
--- Name: COLUMN session_request_declines.reason; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.session_request_declines.reason IS 'Optional free text of the mechanic (at most 500 characters).';
-
---
--- Name: routing_effectiveness; Type: VIEW; Schema: public; Owner: -
---
-
-CREATE VIEW public.routing_effectiveness AS
- SELECT r.routing_type,
-    r.day,
-    r.requests,
-    r.accepted,
-    r.expired,
-    r.cancelled,
-    r.pending,
-    r.escalated,
-    r.accepted_outside_preferred,
-    r.median_accept_seconds,
-    r.p90_accept_seconds,
-    r.p99_accept_seconds,
-    round(((r.preferred_accepted)::numeric / (NULLIF(r.preferred_closed, 0))::numeric), 4) AS preferred_served_share,
-    l.declines,
-    l.declined_requests,
-    l.median_decline_seconds,
-    l.sessions_waiting,
-    l.sessions_live,
-    l.sessions_completed,
-    l.sessions_no_show
-   FROM (public.analytics_routing_rollup r
-     CROSS JOIN LATERAL ( SELECT COALESCE(sum(cardinality(sr.declined_by)), (0)::bigint) AS declines,
-            count(*) FILTER (WHERE (cardinality(sr.declined_by) > 0)) AS declined_requests,
-            ( SELECT percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY ((EXTRACT(epoch FROM (d.declined_at - d.offered_at)))::double precision)) AS percentile_cont
-                   FROM (public.session_request_declines d
-                     JOIN public.session_requests dr ON ((d.request_id = dr.id)))
-                  WHERE ((dr.routing_type = r.routing_type) AND (dr.created_at >= ((r.day)::timestamp without time zone AT TIME ZONE 'UTC'::text)) AND (dr.created_at < (((r.day + 1))::timestamp without time zone AT TIME ZONE 'UTC'::text)))) AS median_decline_seconds,
-            count(*) FILTER (WHERE ((s.status = 'waiting'::text) AND (sr.status = 'accepted'::text))) AS sessions_waiting,
-            count(*) FILTER (WHERE (s.status = 'live'::text)) AS sessions_live,
-            count(*) FILTER (WHERE (s.status = 'completed'::text)) AS sessions_completed,
-            count(*) FILTER (WHERE (s.status = 'no_show'::text)) AS sessions_no_show
-           FROM (public.session_requests sr
-             LEFT JOIN public.sessions s ON ((sr.session_id = s.id)))
-          WHERE ((sr.routing_type = r.routing_type) AND (sr.created_at >= ((r.day)::timestamp without time zone AT TIME ZONE 'UTC'::text)) AND (sr.created_at < (((r.day + 1))::timestamp without time zone AT TIME ZONE 'UTC'::text)))) l);
-
---
--- Name: VIEW routing_effectiveness; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON VIEW public.routing_effectiveness IS 'BI contract: per routing type and UTC day of creation, request outcomes, hybrid escalations, time to accept (median/p90/p99) and the share served by the preferred workshop. Reads the rollups kept by refresh_analytics().';
-
---
--- Name: COLUMN routing_effectiveness.routing_type; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.routing_type IS 'workshop_only, hybrid or broadcast.';
-
---
--- Name: COLUMN routing_effectiveness.day; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.day IS 'UTC day on which the requests were created.';
-
---
--- Name: COLUMN routing_effectiveness.requests; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.requests IS 'Requests created that day, any status.';
-
---
--- Name: COLUMN routing_effectiveness.accepted; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.accepted IS 'Of requests, those accepted by a mechanic.';
-
---
--- Name: COLUMN routing_effectiveness.expired; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.expired IS 'Of requests, those that expired (nobody accepted in time).';
-
---
--- Name: COLUMN routing_effectiveness.cancelled; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.cancelled IS 'Of requests, those cancelled.';
-
---
--- Name: COLUMN routing_effectiveness.pending; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.pending IS 'Of requests, those still pending.';
-
---
--- Name: COLUMN routing_effectiveness.escalated; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.escalated IS 'hybrid: requests opened to everyone after the preferred workshop''s exclusive window passed (escalated_at set); 0 for the other routing types.';
-
---
--- Name: COLUMN routing_effectiveness.accepted_outside_preferred; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.accepted_outside_preferred IS 'Accepted requests that named a preferred workshop but were taken by a mechanic of another workshop or an independent.';
-
---
--- Name: COLUMN routing_effectiveness.median_accept_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.median_accept_seconds IS 'Median of accepted_at - created_at in seconds over the accepted requests (percentile_cont 0.5); NULL when none.';
-
---
--- Name: COLUMN routing_effectiveness.p90_accept_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.p90_accept_seconds IS '90th percentile of the time to accept, seconds.';
-
---
--- Name: COLUMN routing_effectiveness.p99_accept_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.p99_accept_seconds IS '99th percentile of the time to accept, seconds.';
-
---
--- Name: COLUMN routing_effectiveness.preferred_served_share; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.preferred_served_share IS 'Requests accepted by the preferred workshop / requests that named a preferred workshop and were accepted or expired; 0 to 1, 4 decimals; NULL when there were none (always NULL for broadcast without a preference).';
-
---
--- Name: COLUMN routing_effectiveness.declines; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.declines IS 'Declines of the requests created that day (one per mechanic and request; session_request_declines).';
-
---
--- Name: COLUMN routing_effectiveness.declined_requests; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.declined_requests IS 'Of requests, those declined by at least one mechanic.';
-
---
--- Name: COLUMN routing_effectiveness.median_decline_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.median_decline_seconds IS 'Median seconds from offer to decline over those declines; NULL when none.';
-
---
--- Name: COLUMN routing_effectiveness.sessions_waiting; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.sessions_waiting IS 'Of accepted requests, those whose session is still waiting (the call not started yet).';
-
---
--- Name: COLUMN routing_effectiveness.sessions_live; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.sessions_live IS 'Of requests, those whose session is live now.';
-
---
--- Name: COLUMN routing_effectiveness.sessions_completed; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.sessions_completed IS 'Of requests, those whose session was completed.';
-
---
--- Name: COLUMN routing_effectiveness.sessions_no_show; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_effectiveness.sessions_no_show IS 'Of requests, those whose session was marked no-show (the customer did not come).';
 
 --
 -- Name: routing_events; Type: TABLE; Schema: public; Owner: -
@@ -5043,295 +5507,6 @@ COMMENT ON COLUMN public.stripe_events.outcome IS 'What processing did: fulfille
 COMMENT ON COLUMN public.stripe_events.received_at IS 'When it was processed.';
 
 --
--- Name: workshop_session_analytics; Type: VIEW; Schema: public; Owner: -
---
-
-CREATE VIEW public.workshop_session_analytics AS
- WITH spans AS (
-         SELECT s.workshop_id,
-            true AS is_live,
-            (s.started_at AT TIME ZONE 'UTC'::text) AS t0,
-            (COALESCE(s.ended_at, GREATEST(now(), s.started_at)) AT TIME ZONE 'UTC'::text) AS t1
-           FROM public.sessions s
-          WHERE ((s.workshop_id IS NOT NULL) AND (s.started_at IS NOT NULL))
-        UNION ALL
-         SELECT a.workshop_id,
-            false AS is_live,
-            (a.started_at AT TIME ZONE 'UTC'::text) AS t0,
-            (COALESCE(a.ended_at, GREATEST(now(), a.started_at)) AT TIME ZONE 'UTC'::text) AS t1
-           FROM public.mechanic_availability a
-          WHERE (a.workshop_id IS NOT NULL)
-        ), span_days AS (
-         SELECT sp.workshop_id,
-            sp.is_live,
-            dd.day,
-            (EXTRACT(epoch FROM (LEAST(sp.t1, (dd.day + '1 day'::interval)) - GREATEST(sp.t0, dd.day))))::double precision AS seconds
-           FROM (spans sp
-             CROSS JOIN LATERAL generate_series(date_trunc('day'::text, sp.t0), sp.t1, '1 day'::interval) dd(day))
-          WHERE (dd.day < sp.t1)
-        ), facts AS (
-         SELECT s.workshop_id,
-            s.created_at,
-            s.status AS session_status,
-            NULL::double precision AS decline_seconds,
-            (0)::double precision AS live_seconds,
-            (0)::double precision AS available_seconds
-           FROM public.sessions s
-          WHERE (s.workshop_id IS NOT NULL)
-        UNION ALL
-         SELECT d.workshop_id,
-            d.declined_at AS created_at,
-            NULL::text AS session_status,
-            (EXTRACT(epoch FROM (d.declined_at - d.offered_at)))::double precision AS decline_seconds,
-            (0)::double precision AS live_seconds,
-            (0)::double precision AS available_seconds
-           FROM public.session_request_declines d
-          WHERE (d.workshop_id IS NOT NULL)
-        UNION ALL
-         SELECT sd.workshop_id,
-            (sd.day AT TIME ZONE 'UTC'::text) AS created_at,
-            NULL::text AS session_status,
-            NULL::double precision AS decline_seconds,
-                CASE
-                    WHEN sd.is_live THEN sd.seconds
-                    ELSE (0)::double precision
-                END AS live_seconds,
-                CASE
-                    WHEN sd.is_live THEN (0)::double precision
-                    ELSE sd.seconds
-                END AS available_seconds
-           FROM span_days sd
-        ), lifecycle AS (
-         SELECT f.workshop_id,
-            g.period_grain,
-            g.period_start,
-            count(*) FILTER (WHERE (f.session_status = 'waiting'::text)) AS sessions_waiting,
-            count(*) FILTER (WHERE (f.session_status = 'live'::text)) AS sessions_live,
-            count(*) FILTER (WHERE (f.session_status = 'completed'::text)) AS sessions_completed,
-            count(*) FILTER (WHERE (f.session_status = 'no_show'::text)) AS sessions_no_show,
-            count(*) FILTER (WHERE (f.session_status = 'cancelled'::text)) AS sessions_cancelled,
-            count(*) FILTER (WHERE (f.session_status = 'refunded'::text)) AS sessions_refunded,
-            count(f.decline_seconds) AS declines,
-            percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY f.decline_seconds) AS median_decline_seconds,
-            sum(f.live_seconds) AS live_seconds,
-            sum(f.available_seconds) AS available_seconds
-           FROM (facts f
-             CROSS JOIN LATERAL ( VALUES ('day'::text,(date_trunc('day'::text, (f.created_at AT TIME ZONE 'UTC'::text)))::date), ('week'::text,(date_trunc('week'::text, (f.created_at AT TIME ZONE 'UTC'::text)))::date), ('month'::text,(date_trunc('month'::text, (f.created_at AT TIME ZONE 'UTC'::text)))::date)) g(period_grain, period_start))
-          GROUP BY f.workshop_id, g.period_grain, g.period_start
-        )
- SELECT r.workshop_id,
-    o.name AS workshop_name,
-    r.period_grain,
-    r.period_start,
-    r.sessions_served,
-    r.preferred_sessions,
-    r.preferred_requests,
-    r.preferred_requests_closed,
-    r.preferred_served_by_self,
-    round(((r.preferred_served_by_self)::numeric / (NULLIF(r.preferred_requests_closed, 0))::numeric), 4) AS preferred_self_serve_share,
-        CASE
-            WHEN (cardinality(r.revenue_currencies) <= 1) THEN r.revenue_minor
-            ELSE NULL::bigint
-        END AS revenue_minor,
-        CASE
-            WHEN (cardinality(r.revenue_currencies) = 1) THEN r.revenue_currencies[1]
-            ELSE NULL::text
-        END AS revenue_currency,
-    r.review_count,
-    round(((r.rating_sum)::numeric / (NULLIF(r.review_count, 0))::numeric), 2) AS avg_rating,
-    r.accepted_requests,
-    r.median_accept_seconds,
-    r.p90_accept_seconds,
-    COALESCE(l.sessions_waiting, (0)::bigint) AS sessions_waiting,
-    COALESCE(l.sessions_live, (0)::bigint) AS sessions_live,
-    COALESCE(l.sessions_completed, (0)::bigint) AS sessions_completed,
-    COALESCE(l.sessions_no_show, (0)::bigint) AS sessions_no_show,
-    COALESCE(l.sessions_cancelled, (0)::bigint) AS sessions_cancelled,
-    COALESCE(l.sessions_refunded, (0)::bigint) AS sessions_refunded,
-    COALESCE(l.declines, (0)::bigint) AS declines,
-    l.median_decline_seconds,
-    round(((COALESCE(l.live_seconds, (0)::double precision) / (60)::double precision))::numeric, 2) AS live_minutes,
-    round(((COALESCE(l.available_seconds, (0)::double precision) / (60)::double precision))::numeric, 2) AS available_minutes,
-    round(((l.live_seconds / NULLIF(l.available_seconds, (0)::double precision)))::numeric, 4) AS utilisation
-   FROM ((public.analytics_workshop_rollup r
-     JOIN public.organizations o ON ((r.workshop_id = o.id)))
-     LEFT JOIN lifecycle l ON (((r.workshop_id = l.workshop_id) AND (r.period_grain = l.period_grain) AND (r.period_start = l.period_start))));
-
---
--- Name: VIEW workshop_session_analytics; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON VIEW public.workshop_session_analytics IS 'BI contract: per workshop and period (period_grain day/week/month, UTC) sessions served, sessions and requests where it was the preferred workshop, share of those requests it served itself, revenue, reviews, time to accept. One row per (workshop_id, period_grain, period_start) with activity. Reads the rollups kept by refresh_analytics().';
-
---
--- Name: COLUMN workshop_session_analytics.workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.workshop_id IS 'The workshop (organizations.id).';
-
---
--- Name: COLUMN workshop_session_analytics.workshop_name; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.workshop_name IS 'The workshop''s current name.';
-
---
--- Name: COLUMN workshop_session_analytics.period_grain; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.period_grain IS 'day, week or month; weeks and months merge the days'' histograms (medians do not add up). Filter on one grain.';
-
---
--- Name: COLUMN workshop_session_analytics.period_start; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.period_start IS 'First day of the period in UTC: the day, the Monday of the ISO week, or the first of the month.';
-
---
--- Name: COLUMN workshop_session_analytics.sessions_served; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.sessions_served IS 'Sessions created in the period and served by the workshop (sessions.workshop_id), any status.';
-
---
--- Name: COLUMN workshop_session_analytics.preferred_sessions; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.preferred_sessions IS 'Sessions created in the period whose customer chose this workshop (sessions.preferred_workshop_id).';
-
---
--- Name: COLUMN workshop_session_analytics.preferred_requests; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.preferred_requests IS 'Session requests created in the period that named this workshop as preferred, any status.';
-
---
--- Name: COLUMN workshop_session_analytics.preferred_requests_closed; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.preferred_requests_closed IS 'Of preferred_requests, those decided by the marketplace: accepted (by anyone) or expired. Excludes still pending and customer-cancelled requests.';
-
---
--- Name: COLUMN workshop_session_analytics.preferred_served_by_self; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.preferred_served_by_self IS 'Of preferred_requests, those accepted by a mechanic of this workshop.';
-
---
--- Name: COLUMN workshop_session_analytics.preferred_self_serve_share; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.preferred_self_serve_share IS 'preferred_served_by_self / preferred_requests_closed, 0 to 1, 4 decimals; NULL when no preferred request was closed.';
-
---
--- Name: COLUMN workshop_session_analytics.revenue_minor; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.revenue_minor IS 'Sum of sessions.amount_total_minor of the served sessions not cancelled or refunded, in minor units of revenue_currency; 0 when none; NULL when the period mixes currencies.';
-
---
--- Name: COLUMN workshop_session_analytics.revenue_currency; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.revenue_currency IS 'Lower-case ISO 4217 currency of revenue_minor; NULL when there was no revenue or several currencies.';
-
---
--- Name: COLUMN workshop_session_analytics.review_count; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.review_count IS 'Reviews of the sessions served in the period.';
-
---
--- Name: COLUMN workshop_session_analytics.avg_rating; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.avg_rating IS 'Average stars (1-5, 2 decimals) of those reviews; NULL without reviews. Raw average, not the directory''s shrunk score.';
-
---
--- Name: COLUMN workshop_session_analytics.accepted_requests; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.accepted_requests IS 'Requests created in the period and accepted by a mechanic of this workshop (the sample of the accept times).';
-
---
--- Name: COLUMN workshop_session_analytics.median_accept_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.median_accept_seconds IS 'Median of accepted_at - created_at in seconds over accepted_requests (percentile_cont 0.5 over the histogram, within 0.5 % of the exact value); NULL when none.';
-
---
--- Name: COLUMN workshop_session_analytics.p90_accept_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.p90_accept_seconds IS '90th percentile of accepted_at - created_at in seconds (percentile_cont 0.9 over the histogram); NULL when none.';
-
---
--- Name: COLUMN workshop_session_analytics.sessions_waiting; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.sessions_waiting IS 'Of sessions_served, those still waiting (accepted, the call not started yet).';
-
---
--- Name: COLUMN workshop_session_analytics.sessions_live; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.sessions_live IS 'Of sessions_served, those live now.';
-
---
--- Name: COLUMN workshop_session_analytics.sessions_completed; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.sessions_completed IS 'Of sessions_served, those completed.';
-
---
--- Name: COLUMN workshop_session_analytics.sessions_no_show; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.sessions_no_show IS 'Of sessions_served, those marked no-show (the customer did not come).';
-
---
--- Name: COLUMN workshop_session_analytics.sessions_cancelled; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.sessions_cancelled IS 'Of sessions_served, those cancelled.';
-
---
--- Name: COLUMN workshop_session_analytics.sessions_refunded; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.sessions_refunded IS 'Of sessions_served, those refunded.';
-
---
--- Name: COLUMN workshop_session_analytics.declines; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.declines IS 'Session requests declined in the period by the workshop''s mechanics (session_request_declines, dated by declined_at).';
-
---
--- Name: COLUMN workshop_session_analytics.median_decline_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.median_decline_seconds IS 'Median seconds from offer to decline over those declines (offered_at: creation, or the end of the hybrid window for outsiders); NULL when none.';
-
---
--- Name: COLUMN workshop_session_analytics.live_minutes; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.live_minutes IS 'Minutes of calls (started_at to ended_at, up to now while live) of the sessions the workshop served, falling in the period; 2 decimals.';
-
---
--- Name: COLUMN workshop_session_analytics.available_minutes; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.available_minutes IS 'Minutes its mechanics were available for work in the period (mechanic_availability, kept since presence history began; open intervals up to now); 2 decimals.';
-
---
--- Name: COLUMN workshop_session_analytics.utilisation; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.workshop_session_analytics.utilisation IS 'live_minutes / available_minutes, 4 decimals; NULL when nobody was available. Reported on the rows of the rollup (periods with session or request activity).';
-
---
 -- Name: workshop_stats; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -5421,6 +5596,42 @@ CREATE TABLE ssr_meta.schema_objects (
     checksum text NOT NULL,
     applied_at timestamp with time zone DEFAULT now() NOT NULL
 );
+
+--
+-- Name: routing_available_mechanics; Type: VIEW; Schema: ssr_private; Owner: -
+--
+
+CREATE VIEW ssr_private.routing_available_mechanics AS
+ SELECT m.id AS mechanic_id,
+    m.workshop_id,
+    m.rating
+   FROM (public.mechanics m
+     LEFT JOIN public.organizations o ON ((m.workshop_id = o.id)))
+  WHERE (public.routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status) AND (m.open_sessions < m.capacity));
+
+--
+-- Name: VIEW routing_available_mechanics; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON VIEW ssr_private.routing_available_mechanics IS 'Mechanics routing may use right now: active, available, independent or of an active workshop, and below capacity (open_sessions < capacity).';
+
+--
+-- Name: COLUMN routing_available_mechanics.mechanic_id; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.routing_available_mechanics.mechanic_id IS 'The mechanic.';
+
+--
+-- Name: COLUMN routing_available_mechanics.workshop_id; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.routing_available_mechanics.workshop_id IS 'Their workshop (active), NULL for independents.';
+
+--
+-- Name: COLUMN routing_available_mechanics.rating; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.routing_available_mechanics.rating IS 'Their cached rating, used to order candidates.';
 
 --
 -- Name: analytics_changes analytics_changes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -5838,205 +6049,205 @@ CREATE INDEX stripe_events_purchase_id_idx ON public.stripe_events USING btree (
 -- Name: reviews analytics_changes_reviews_ins_del; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER analytics_changes_reviews_ins_del AFTER INSERT OR DELETE ON public.reviews FOR EACH ROW EXECUTE FUNCTION public.analytics_changes_reviews_trg();
+CREATE TRIGGER analytics_changes_reviews_ins_del AFTER INSERT OR DELETE ON public.reviews FOR EACH ROW EXECUTE FUNCTION ssr_private.analytics_changes_reviews_trg();
 
 --
 -- Name: reviews analytics_changes_reviews_upd; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER analytics_changes_reviews_upd AFTER UPDATE ON public.reviews FOR EACH ROW WHEN (((old.session_id IS DISTINCT FROM new.session_id) OR (old.rating IS DISTINCT FROM new.rating))) EXECUTE FUNCTION public.analytics_changes_reviews_trg();
+CREATE TRIGGER analytics_changes_reviews_upd AFTER UPDATE ON public.reviews FOR EACH ROW WHEN (((old.session_id IS DISTINCT FROM new.session_id) OR (old.rating IS DISTINCT FROM new.rating))) EXECUTE FUNCTION ssr_private.analytics_changes_reviews_trg();
 
 --
 -- Name: session_requests analytics_changes_session_requests_ins_del; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER analytics_changes_session_requests_ins_del AFTER INSERT OR DELETE ON public.session_requests FOR EACH ROW EXECUTE FUNCTION public.analytics_changes_session_requests_trg();
+CREATE TRIGGER analytics_changes_session_requests_ins_del AFTER INSERT OR DELETE ON public.session_requests FOR EACH ROW EXECUTE FUNCTION ssr_private.analytics_changes_session_requests_trg();
 
 --
 -- Name: session_requests analytics_changes_session_requests_upd; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER analytics_changes_session_requests_upd AFTER UPDATE ON public.session_requests FOR EACH ROW WHEN ((((((((old.status IS DISTINCT FROM new.status) OR (old.workshop_id IS DISTINCT FROM new.workshop_id)) OR (old.preferred_workshop_id IS DISTINCT FROM new.preferred_workshop_id)) OR (old.routing_type IS DISTINCT FROM new.routing_type)) OR (old.escalated_at IS DISTINCT FROM new.escalated_at)) OR (old.created_at IS DISTINCT FROM new.created_at)) OR (old.accepted_at IS DISTINCT FROM new.accepted_at))) EXECUTE FUNCTION public.analytics_changes_session_requests_trg();
+CREATE TRIGGER analytics_changes_session_requests_upd AFTER UPDATE ON public.session_requests FOR EACH ROW WHEN ((((((((old.status IS DISTINCT FROM new.status) OR (old.workshop_id IS DISTINCT FROM new.workshop_id)) OR (old.preferred_workshop_id IS DISTINCT FROM new.preferred_workshop_id)) OR (old.routing_type IS DISTINCT FROM new.routing_type)) OR (old.escalated_at IS DISTINCT FROM new.escalated_at)) OR (old.created_at IS DISTINCT FROM new.created_at)) OR (old.accepted_at IS DISTINCT FROM new.accepted_at))) EXECUTE FUNCTION ssr_private.analytics_changes_session_requests_trg();
 
 --
 -- Name: sessions analytics_changes_sessions_del; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER analytics_changes_sessions_del AFTER DELETE ON public.sessions FOR EACH ROW WHEN (((old.workshop_id IS NOT NULL) OR (old.preferred_workshop_id IS NOT NULL))) EXECUTE FUNCTION public.analytics_changes_sessions_trg();
+CREATE TRIGGER analytics_changes_sessions_del AFTER DELETE ON public.sessions FOR EACH ROW WHEN (((old.workshop_id IS NOT NULL) OR (old.preferred_workshop_id IS NOT NULL))) EXECUTE FUNCTION ssr_private.analytics_changes_sessions_trg();
 
 --
 -- Name: sessions analytics_changes_sessions_ins; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER analytics_changes_sessions_ins AFTER INSERT ON public.sessions FOR EACH ROW WHEN (((new.workshop_id IS NOT NULL) OR (new.preferred_workshop_id IS NOT NULL))) EXECUTE FUNCTION public.analytics_changes_sessions_trg();
+CREATE TRIGGER analytics_changes_sessions_ins AFTER INSERT ON public.sessions FOR EACH ROW WHEN (((new.workshop_id IS NOT NULL) OR (new.preferred_workshop_id IS NOT NULL))) EXECUTE FUNCTION ssr_private.analytics_changes_sessions_trg();
 
 --
 -- Name: sessions analytics_changes_sessions_upd; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER analytics_changes_sessions_upd AFTER UPDATE ON public.sessions FOR EACH ROW WHEN (((((((old.workshop_id IS DISTINCT FROM new.workshop_id) OR (old.preferred_workshop_id IS DISTINCT FROM new.preferred_workshop_id)) OR (old.status IS DISTINCT FROM new.status)) OR (old.amount_total_minor IS DISTINCT FROM new.amount_total_minor)) OR (old.currency IS DISTINCT FROM new.currency)) OR (old.created_at IS DISTINCT FROM new.created_at))) EXECUTE FUNCTION public.analytics_changes_sessions_trg();
+CREATE TRIGGER analytics_changes_sessions_upd AFTER UPDATE ON public.sessions FOR EACH ROW WHEN (((((((old.workshop_id IS DISTINCT FROM new.workshop_id) OR (old.preferred_workshop_id IS DISTINCT FROM new.preferred_workshop_id)) OR (old.status IS DISTINCT FROM new.status)) OR (old.amount_total_minor IS DISTINCT FROM new.amount_total_minor)) OR (old.currency IS DISTINCT FROM new.currency)) OR (old.created_at IS DISTINCT FROM new.created_at))) EXECUTE FUNCTION ssr_private.analytics_changes_sessions_trg();
 
 --
 -- Name: reviews analytics_rollups_truncate_reviews; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER analytics_rollups_truncate_reviews AFTER TRUNCATE ON public.reviews FOR EACH STATEMENT EXECUTE FUNCTION public.analytics_rollups_truncate_trg();
+CREATE TRIGGER analytics_rollups_truncate_reviews AFTER TRUNCATE ON public.reviews FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
 
 --
 -- Name: session_requests analytics_rollups_truncate_session_requests; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER analytics_rollups_truncate_session_requests AFTER TRUNCATE ON public.session_requests FOR EACH STATEMENT EXECUTE FUNCTION public.analytics_rollups_truncate_trg();
+CREATE TRIGGER analytics_rollups_truncate_session_requests AFTER TRUNCATE ON public.session_requests FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
 
 --
 -- Name: sessions analytics_rollups_truncate_sessions; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER analytics_rollups_truncate_sessions AFTER TRUNCATE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION public.analytics_rollups_truncate_trg();
+CREATE TRIGGER analytics_rollups_truncate_sessions AFTER TRUNCATE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
 
 --
 -- Name: mechanics mechanic_availability_log_ins; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER mechanic_availability_log_ins AFTER INSERT ON public.mechanics FOR EACH ROW WHEN (((new.status = 'active'::text) AND new.is_available)) EXECUTE FUNCTION public.mechanic_availability_log_trg();
+CREATE TRIGGER mechanic_availability_log_ins AFTER INSERT ON public.mechanics FOR EACH ROW WHEN (((new.status = 'active'::text) AND new.is_available)) EXECUTE FUNCTION ssr_private.mechanic_availability_log_trg();
 
 --
 -- Name: mechanics mechanic_availability_log_upd; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER mechanic_availability_log_upd AFTER UPDATE ON public.mechanics FOR EACH ROW WHEN (((old.is_available IS DISTINCT FROM new.is_available) OR (old.status IS DISTINCT FROM new.status) OR (old.workshop_id IS DISTINCT FROM new.workshop_id))) EXECUTE FUNCTION public.mechanic_availability_log_trg();
+CREATE TRIGGER mechanic_availability_log_upd AFTER UPDATE ON public.mechanics FOR EACH ROW WHEN (((old.is_available IS DISTINCT FROM new.is_available) OR (old.status IS DISTINCT FROM new.status) OR (old.workshop_id IS DISTINCT FROM new.workshop_id))) EXECUTE FUNCTION ssr_private.mechanic_availability_log_trg();
 
 --
 -- Name: sessions mechanic_open_sessions_del; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER mechanic_open_sessions_del AFTER DELETE ON public.sessions FOR EACH ROW WHEN (((old.mechanic_id IS NOT NULL) AND (old.status = ANY (ARRAY['waiting'::text, 'live'::text])))) EXECUTE FUNCTION public.mechanic_open_sessions_trg();
+CREATE TRIGGER mechanic_open_sessions_del AFTER DELETE ON public.sessions FOR EACH ROW WHEN (((old.mechanic_id IS NOT NULL) AND (old.status = ANY (ARRAY['waiting'::text, 'live'::text])))) EXECUTE FUNCTION ssr_private.mechanic_open_sessions_trg();
 
 --
 -- Name: sessions mechanic_open_sessions_ins; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER mechanic_open_sessions_ins AFTER INSERT ON public.sessions FOR EACH ROW WHEN (((new.mechanic_id IS NOT NULL) AND (new.status = ANY (ARRAY['waiting'::text, 'live'::text])))) EXECUTE FUNCTION public.mechanic_open_sessions_trg();
+CREATE TRIGGER mechanic_open_sessions_ins AFTER INSERT ON public.sessions FOR EACH ROW WHEN (((new.mechanic_id IS NOT NULL) AND (new.status = ANY (ARRAY['waiting'::text, 'live'::text])))) EXECUTE FUNCTION ssr_private.mechanic_open_sessions_trg();
 
 --
 -- Name: sessions mechanic_open_sessions_upd; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER mechanic_open_sessions_upd AFTER UPDATE ON public.sessions FOR EACH ROW WHEN (((old.mechanic_id IS DISTINCT FROM new.mechanic_id) OR ((old.status = ANY (ARRAY['waiting'::text, 'live'::text])) IS DISTINCT FROM (new.status = ANY (ARRAY['waiting'::text, 'live'::text]))))) EXECUTE FUNCTION public.mechanic_open_sessions_trg();
+CREATE TRIGGER mechanic_open_sessions_upd AFTER UPDATE ON public.sessions FOR EACH ROW WHEN (((old.mechanic_id IS DISTINCT FROM new.mechanic_id) OR ((old.status = ANY (ARRAY['waiting'::text, 'live'::text])) IS DISTINCT FROM (new.status = ANY (ARRAY['waiting'::text, 'live'::text]))))) EXECUTE FUNCTION ssr_private.mechanic_open_sessions_trg();
 
 --
 -- Name: mechanic_availability mechanic_state_truncate; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER mechanic_state_truncate AFTER TRUNCATE ON public.mechanic_availability FOR EACH STATEMENT EXECUTE FUNCTION public.mechanic_state_truncate_trg();
+CREATE TRIGGER mechanic_state_truncate AFTER TRUNCATE ON public.mechanic_availability FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.mechanic_state_truncate_trg();
 
 --
 -- Name: sessions mechanic_state_truncate; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER mechanic_state_truncate AFTER TRUNCATE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION public.mechanic_state_truncate_trg();
+CREATE TRIGGER mechanic_state_truncate AFTER TRUNCATE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.mechanic_state_truncate_trg();
 
 --
 -- Name: session_requests routing_audit_request; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER routing_audit_request AFTER UPDATE OF status, escalated_at ON public.session_requests FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) OR (old.escalated_at IS DISTINCT FROM new.escalated_at))) EXECUTE FUNCTION public.routing_audit_request();
+CREATE TRIGGER routing_audit_request AFTER UPDATE OF status, escalated_at ON public.session_requests FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) OR (old.escalated_at IS DISTINCT FROM new.escalated_at))) EXECUTE FUNCTION ssr_private.routing_audit_request();
 
 --
 -- Name: organizations routing_candidates_organizations_upd; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER routing_candidates_organizations_upd AFTER UPDATE ON public.organizations FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION public.routing_candidates_organizations_trg();
+CREATE TRIGGER routing_candidates_organizations_upd AFTER UPDATE ON public.organizations FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION ssr_private.routing_candidates_organizations_trg();
 
 --
 -- Name: session_request_declines routing_declines_copy; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER routing_declines_copy AFTER INSERT OR DELETE ON public.session_request_declines FOR EACH ROW EXECUTE FUNCTION public.routing_declines_copy_trg();
+CREATE TRIGGER routing_declines_copy AFTER INSERT OR DELETE ON public.session_request_declines FOR EACH ROW EXECUTE FUNCTION ssr_private.routing_declines_copy_trg();
 
 --
 -- Name: routing_events routing_events_append_only; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER routing_events_append_only BEFORE DELETE OR UPDATE ON public.routing_events FOR EACH ROW EXECUTE FUNCTION public.routing_events_append_only();
+CREATE TRIGGER routing_events_append_only BEFORE DELETE OR UPDATE ON public.routing_events FOR EACH ROW EXECUTE FUNCTION ssr_private.routing_events_append_only();
 
 --
 -- Name: session_requests routing_sync_session; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER routing_sync_session AFTER INSERT OR UPDATE OF mechanic_id, workshop_id, preferred_workshop_id, session_id ON public.session_requests FOR EACH ROW EXECUTE FUNCTION public.routing_sync_session();
+CREATE TRIGGER routing_sync_session AFTER INSERT OR UPDATE OF mechanic_id, workshop_id, preferred_workshop_id, session_id ON public.session_requests FOR EACH ROW EXECUTE FUNCTION ssr_private.routing_sync_session();
 
 --
 -- Name: session_requests session_request_populate_workshop; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER session_request_populate_workshop BEFORE INSERT OR UPDATE OF mechanic_id ON public.session_requests FOR EACH ROW EXECUTE FUNCTION public.auto_populate_session_workshop();
+CREATE TRIGGER session_request_populate_workshop BEFORE INSERT OR UPDATE OF mechanic_id ON public.session_requests FOR EACH ROW EXECUTE FUNCTION ssr_private.auto_populate_session_workshop();
 
 --
 -- Name: mechanics workshop_stats_mechanics_ins_del; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_mechanics_ins_del AFTER INSERT OR DELETE ON public.mechanics FOR EACH ROW EXECUTE FUNCTION public.workshop_stats_mechanics_trg();
+CREATE TRIGGER workshop_stats_mechanics_ins_del AFTER INSERT OR DELETE ON public.mechanics FOR EACH ROW EXECUTE FUNCTION ssr_private.workshop_stats_mechanics_trg();
 
 --
 -- Name: mechanics workshop_stats_mechanics_upd; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_mechanics_upd AFTER UPDATE ON public.mechanics FOR EACH ROW WHEN (((old.workshop_id IS DISTINCT FROM new.workshop_id) OR (old.status IS DISTINCT FROM new.status) OR (old.is_available IS DISTINCT FROM new.is_available))) EXECUTE FUNCTION public.workshop_stats_mechanics_trg();
+CREATE TRIGGER workshop_stats_mechanics_upd AFTER UPDATE ON public.mechanics FOR EACH ROW WHEN (((old.workshop_id IS DISTINCT FROM new.workshop_id) OR (old.status IS DISTINCT FROM new.status) OR (old.is_available IS DISTINCT FROM new.is_available))) EXECUTE FUNCTION ssr_private.workshop_stats_mechanics_trg();
 
 --
 -- Name: organizations workshop_stats_organizations_ins; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_organizations_ins AFTER INSERT ON public.organizations FOR EACH ROW EXECUTE FUNCTION public.workshop_stats_organizations_trg();
+CREATE TRIGGER workshop_stats_organizations_ins AFTER INSERT ON public.organizations FOR EACH ROW EXECUTE FUNCTION ssr_private.workshop_stats_organizations_trg();
 
 --
 -- Name: reviews workshop_stats_reviews_ins_del; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_reviews_ins_del AFTER INSERT OR DELETE ON public.reviews FOR EACH ROW EXECUTE FUNCTION public.workshop_stats_reviews_trg();
+CREATE TRIGGER workshop_stats_reviews_ins_del AFTER INSERT OR DELETE ON public.reviews FOR EACH ROW EXECUTE FUNCTION ssr_private.workshop_stats_reviews_trg();
 
 --
 -- Name: reviews workshop_stats_reviews_upd; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_reviews_upd AFTER UPDATE ON public.reviews FOR EACH ROW WHEN (((old.session_id IS DISTINCT FROM new.session_id) OR (old.rating IS DISTINCT FROM new.rating))) EXECUTE FUNCTION public.workshop_stats_reviews_trg();
+CREATE TRIGGER workshop_stats_reviews_upd AFTER UPDATE ON public.reviews FOR EACH ROW WHEN (((old.session_id IS DISTINCT FROM new.session_id) OR (old.rating IS DISTINCT FROM new.rating))) EXECUTE FUNCTION ssr_private.workshop_stats_reviews_trg();
 
 --
 -- Name: sessions workshop_stats_sessions_del; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_sessions_del BEFORE DELETE ON public.sessions FOR EACH ROW WHEN ((old.workshop_id IS NOT NULL)) EXECUTE FUNCTION public.workshop_stats_sessions_trg();
+CREATE TRIGGER workshop_stats_sessions_del BEFORE DELETE ON public.sessions FOR EACH ROW WHEN ((old.workshop_id IS NOT NULL)) EXECUTE FUNCTION ssr_private.workshop_stats_sessions_trg();
 
 --
 -- Name: sessions workshop_stats_sessions_ins; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_sessions_ins AFTER INSERT ON public.sessions FOR EACH ROW WHEN ((new.workshop_id IS NOT NULL)) EXECUTE FUNCTION public.workshop_stats_sessions_trg();
+CREATE TRIGGER workshop_stats_sessions_ins AFTER INSERT ON public.sessions FOR EACH ROW WHEN ((new.workshop_id IS NOT NULL)) EXECUTE FUNCTION ssr_private.workshop_stats_sessions_trg();
 
 --
 -- Name: sessions workshop_stats_sessions_upd; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_sessions_upd AFTER UPDATE ON public.sessions FOR EACH ROW WHEN ((old.workshop_id IS DISTINCT FROM new.workshop_id)) EXECUTE FUNCTION public.workshop_stats_sessions_trg();
+CREATE TRIGGER workshop_stats_sessions_upd AFTER UPDATE ON public.sessions FOR EACH ROW WHEN ((old.workshop_id IS DISTINCT FROM new.workshop_id)) EXECUTE FUNCTION ssr_private.workshop_stats_sessions_trg();
 
 --
 -- Name: mechanics workshop_stats_truncate; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_truncate AFTER TRUNCATE ON public.mechanics FOR EACH STATEMENT EXECUTE FUNCTION public.workshop_stats_truncate_trg();
+CREATE TRIGGER workshop_stats_truncate AFTER TRUNCATE ON public.mechanics FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.workshop_stats_truncate_trg();
 
 --
 -- Name: reviews workshop_stats_truncate; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_truncate AFTER TRUNCATE ON public.reviews FOR EACH STATEMENT EXECUTE FUNCTION public.workshop_stats_truncate_trg();
+CREATE TRIGGER workshop_stats_truncate AFTER TRUNCATE ON public.reviews FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.workshop_stats_truncate_trg();
 
 --
 -- Name: sessions workshop_stats_truncate; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_truncate AFTER TRUNCATE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION public.workshop_stats_truncate_trg();
+CREATE TRIGGER workshop_stats_truncate AFTER TRUNCATE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.workshop_stats_truncate_trg();
 
 --
 -- Name: checkout_purchases checkout_purchases_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -6293,15 +6504,16 @@ ALTER TABLE public.session_requests ENABLE ROW LEVEL SECURITY;
 -- Name: session_requests session_requests_mechanic_select; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY session_requests_mechanic_select ON public.session_requests FOR SELECT TO mechanic USING (((mechanic_id = public.routing_current_mechanic_id()) OR ((status = 'pending'::text) AND ((expires_at IS NULL) OR (expires_at > now())) AND (NOT (public.routing_current_mechanic_id() = ANY (declined_by))) AND (EXISTS ( SELECT 1
-   FROM public.routing_available_mechanics a
-  WHERE ((a.mechanic_id = public.routing_current_mechanic_id()) AND (public.routing_offer_score(session_requests.routing_type, session_requests.preferred_workshop_id, session_requests.exclusive_until, a.workshop_id, now()) IS NOT NULL)))))));
+CREATE POLICY session_requests_mechanic_select ON public.session_requests FOR SELECT TO mechanic USING (((mechanic_id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) OR ((status = 'pending'::text) AND ((expires_at IS NULL) OR (expires_at > now())) AND (EXISTS ( SELECT 1
+   FROM (public.mechanics m
+     LEFT JOIN public.organizations o ON ((m.workshop_id = o.id)))
+  WHERE ((m.id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) AND public.routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status) AND (m.open_sessions < m.capacity) AND (NOT (m.id = ANY (session_requests.declined_by))) AND ((session_requests.routing_type = 'broadcast'::text) OR ((session_requests.routing_type = 'workshop_only'::text) AND (m.workshop_id = session_requests.preferred_workshop_id)) OR ((session_requests.routing_type = 'hybrid'::text) AND ((m.workshop_id = session_requests.preferred_workshop_id) OR (session_requests.exclusive_until IS NULL) OR (session_requests.exclusive_until <= now()))))))))));
 
 --
 -- Name: POLICY session_requests_mechanic_select ON session_requests; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON POLICY session_requests_mechanic_select ON public.session_requests IS 'A mechanic (role mechanic, id in app.mechanic_id or request.jwt.claims.mechanic_id) sees the pending requests offered to them now (routing_available_mechanics, routing_offer_score, not declined: same rule as get_mechanic_offers) and the requests they accepted.';
+COMMENT ON POLICY session_requests_mechanic_select ON public.session_requests IS 'A mechanic (role mechanic, identity ssr_private.current_mechanic_id(): the sub of request.jwt.claims whose role is mechanic) sees the pending requests offered to them now (same rule as get_mechanic_offers: eligible, below capacity, not declined) and those they accepted.';
 
 --
 -- Name: session_requests session_requests_other_roles; Type: POLICY; Schema: public; Owner: -
@@ -6316,10 +6528,42 @@ CREATE POLICY session_requests_other_roles ON public.session_requests USING ((NO
 COMMENT ON POLICY session_requests_other_roles ON public.session_requests IS 'Roles that are not the mechanic role are not restricted by row-level security.';
 
 --
+-- Name: SCHEMA analytics; Type: ACL; Schema: -; Owner: -
+--
+
+GRANT USAGE ON SCHEMA analytics TO analytics;
+
+--
 -- Name: SCHEMA public; Type: ACL; Schema: -; Owner: -
 --
 
 GRANT USAGE ON SCHEMA public TO mechanic;
+GRANT USAGE ON SCHEMA public TO ssr_app;
+GRANT USAGE ON SCHEMA public TO customer;
+
+--
+-- Name: SCHEMA ssr_private; Type: ACL; Schema: -; Owner: -
+--
+
+GRANT USAGE ON SCHEMA ssr_private TO mechanic;
+
+--
+-- Name: FUNCTION plpython3_call_handler(); Type: ACL; Schema: pg_catalog; Owner: -
+--
+
+REVOKE ALL ON FUNCTION pg_catalog.plpython3_call_handler() FROM PUBLIC;
+
+--
+-- Name: FUNCTION plpython3_inline_handler(internal); Type: ACL; Schema: pg_catalog; Owner: -
+--
+
+REVOKE ALL ON FUNCTION pg_catalog.plpython3_inline_handler(internal) FROM PUBLIC;
+
+--
+-- Name: FUNCTION plpython3_validator(oid); Type: ACL; Schema: pg_catalog; Owner: -
+--
+
+REVOKE ALL ON FUNCTION pg_catalog.plpython3_validator(oid) FROM PUBLIC;
 
 --
 -- Name: TABLE session_requests; Type: ACL; Schema: public; Owner: -
@@ -6332,25 +6576,8 @@ GRANT SELECT ON TABLE public.session_requests TO mechanic;
 --
 
 REVOKE ALL ON FUNCTION public.accept_session_request(p_request_id uuid, p_mechanic_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.accept_session_request(p_request_id uuid, p_mechanic_id uuid) TO ssr_app;
 GRANT ALL ON FUNCTION public.accept_session_request(p_request_id uuid, p_mechanic_id uuid) TO mechanic;
-
---
--- Name: FUNCTION analytics_changes_reviews_trg(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.analytics_changes_reviews_trg() FROM PUBLIC;
-
---
--- Name: FUNCTION analytics_changes_session_requests_trg(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.analytics_changes_session_requests_trg() FROM PUBLIC;
-
---
--- Name: FUNCTION analytics_changes_sessions_trg(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.analytics_changes_sessions_trg() FROM PUBLIC;
 
 --
 -- Name: FUNCTION analytics_rollups_rebuild(); Type: ACL; Schema: public; Owner: -
@@ -6359,48 +6586,86 @@ REVOKE ALL ON FUNCTION public.analytics_changes_sessions_trg() FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.analytics_rollups_rebuild() FROM PUBLIC;
 
 --
--- Name: FUNCTION analytics_rollups_truncate_trg(); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION attach_checkout_session(p_purchase_id uuid, p_stripe_checkout_session_id text); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.analytics_rollups_truncate_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.attach_checkout_session(p_purchase_id uuid, p_stripe_checkout_session_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.attach_checkout_session(p_purchase_id uuid, p_stripe_checkout_session_id text) TO ssr_app;
 
 --
--- Name: FUNCTION analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION cancel_session_request(p_request_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]) FROM PUBLIC;
-
---
--- Name: FUNCTION analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]) FROM PUBLIC;
-
---
--- Name: FUNCTION analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.cancel_session_request(p_request_id uuid, p_reason text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION complete_session(p_session_id uuid, p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.complete_session(p_session_id uuid, p_mechanic_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.complete_session(p_session_id uuid, p_mechanic_id uuid) TO ssr_app;
 GRANT ALL ON FUNCTION public.complete_session(p_session_id uuid, p_mechanic_id uuid) TO mechanic;
+
+--
+-- Name: FUNCTION create_checkout_purchase(p_customer_id uuid, p_plan_code text, p_preferred_workshop_id uuid, p_routing_type text, p_intake_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.create_checkout_purchase(p_customer_id uuid, p_plan_code text, p_preferred_workshop_id uuid, p_routing_type text, p_intake_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.create_checkout_purchase(p_customer_id uuid, p_plan_code text, p_preferred_workshop_id uuid, p_routing_type text, p_intake_id uuid) TO ssr_app;
+
+--
+-- Name: FUNCTION create_session_request(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_routing_type text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.create_session_request(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_routing_type text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION decline_session_request(p_request_id uuid, p_mechanic_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.decline_session_request(p_request_id uuid, p_mechanic_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.decline_session_request(p_request_id uuid, p_mechanic_id uuid, p_reason text) TO ssr_app;
 GRANT ALL ON FUNCTION public.decline_session_request(p_request_id uuid, p_mechanic_id uuid, p_reason text) TO mechanic;
+
+--
+-- Name: FUNCTION explain_routing(p_request_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.explain_routing(p_request_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION get_booking_options(p_workshop_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_booking_options(p_workshop_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_booking_options(p_workshop_id uuid) TO ssr_app;
+
+--
+-- Name: FUNCTION get_checkout_progress(p_stripe_checkout_session_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_checkout_progress(p_stripe_checkout_session_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_checkout_progress(p_stripe_checkout_session_id text) TO ssr_app;
+
+--
+-- Name: FUNCTION get_checkout_status(p_stripe_checkout_session_id text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_checkout_status(p_stripe_checkout_session_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_checkout_status(p_stripe_checkout_session_id text) TO ssr_app;
 
 --
 -- Name: FUNCTION get_mechanic_channels(p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.get_mechanic_channels(p_mechanic_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_mechanic_channels(p_mechanic_id uuid) TO ssr_app;
 GRANT ALL ON FUNCTION public.get_mechanic_channels(p_mechanic_id uuid) TO mechanic;
 
 --
@@ -6408,38 +6673,43 @@ GRANT ALL ON FUNCTION public.get_mechanic_channels(p_mechanic_id uuid) TO mechan
 --
 
 REVOKE ALL ON FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit integer) TO ssr_app;
 GRANT ALL ON FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit integer) TO mechanic;
+
+--
+-- Name: FUNCTION get_mechanics_for_routing(p_workshop_id uuid, p_routing_type text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_mechanics_for_routing(p_workshop_id uuid, p_routing_type text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_mechanics_for_routing(p_workshop_id uuid, p_routing_type text) TO ssr_app;
+
+--
+-- Name: FUNCTION get_workshop_directory(p_limit integer, p_offset integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_workshop_directory(p_limit integer, p_offset integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_workshop_directory(p_limit integer, p_offset integer) TO ssr_app;
+
+--
+-- Name: FUNCTION handle_checkout_event(p_event_id text, p_event_type text, p_livemode boolean, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.handle_checkout_event(p_event_id text, p_event_type text, p_livemode boolean, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.handle_checkout_event(p_event_id text, p_event_type text, p_livemode boolean, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) TO ssr_app;
 
 --
 -- Name: FUNCTION mark_session_no_show(p_session_id uuid, p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.mark_session_no_show(p_session_id uuid, p_mechanic_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.mark_session_no_show(p_session_id uuid, p_mechanic_id uuid) TO ssr_app;
 GRANT ALL ON FUNCTION public.mark_session_no_show(p_session_id uuid, p_mechanic_id uuid) TO mechanic;
-
---
--- Name: FUNCTION mechanic_availability_log_trg(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.mechanic_availability_log_trg() FROM PUBLIC;
-
---
--- Name: FUNCTION mechanic_open_sessions_trg(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.mechanic_open_sessions_trg() FROM PUBLIC;
 
 --
 -- Name: FUNCTION mechanic_state_rebuild(); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.mechanic_state_rebuild() FROM PUBLIC;
-
---
--- Name: FUNCTION mechanic_state_truncate_trg(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.mechanic_state_truncate_trg() FROM PUBLIC;
 
 --
 -- Name: FUNCTION refresh_analytics(p_max_changes integer); Type: ACL; Schema: public; Owner: -
@@ -6452,55 +6722,56 @@ REVOKE ALL ON FUNCTION public.refresh_analytics(p_max_changes integer) FROM PUBL
 --
 
 REVOKE ALL ON FUNCTION public.review_session(p_session_id uuid, p_customer_id uuid, p_rating integer, p_comment text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.review_session(p_session_id uuid, p_customer_id uuid, p_rating integer, p_comment text) TO ssr_app;
 
 --
--- Name: FUNCTION routing_candidates_organizations_trg(); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION routing_mechanic_eligible(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.routing_candidates_organizations_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.routing_mechanic_eligible(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.routing_mechanic_eligible(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text) TO mechanic;
 
 --
--- Name: FUNCTION routing_declines_copy_trg(); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION routing_outbox_prune(p_keep interval); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.routing_declines_copy_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.routing_outbox_prune(p_keep interval) FROM PUBLIC;
 
 --
--- Name: FUNCTION routing_raise_refusal(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION routing_outbox_relay(p_limit integer); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.routing_raise_refusal(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.routing_outbox_relay(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.routing_outbox_relay(p_limit integer) TO ssr_app;
 
 --
--- Name: FUNCTION session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION routing_outbox_replay(p_after_id bigint, p_channels text[], p_limit integer); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.routing_outbox_replay(p_after_id bigint, p_channels text[], p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.routing_outbox_replay(p_after_id bigint, p_channels text[], p_limit integer) TO ssr_app;
+
+--
+-- Name: FUNCTION routing_workshop_channel(p_workshop_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) TO ssr_app;
+GRANT ALL ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) TO mechanic;
 
 --
 -- Name: FUNCTION start_session(p_session_id uuid, p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) TO ssr_app;
 GRANT ALL ON FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) TO mechanic;
 
 --
--- Name: FUNCTION workshop_stats_apply(p_workshop_id uuid, p_total integer, p_active integer, p_available integer, p_sessions bigint, p_reviews bigint, p_rating_sum bigint); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION sweep_session_requests(p_now timestamp with time zone); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.workshop_stats_apply(p_workshop_id uuid, p_total integer, p_active integer, p_available integer, p_sessions bigint, p_reviews bigint, p_rating_sum bigint) FROM PUBLIC;
-
---
--- Name: FUNCTION workshop_stats_mechanics_trg(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.workshop_stats_mechanics_trg() FROM PUBLIC;
-
---
--- Name: FUNCTION workshop_stats_organizations_trg(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.workshop_stats_organizations_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.sweep_session_requests(p_now timestamp with time zone) FROM PUBLIC;
 
 --
 -- Name: FUNCTION workshop_stats_rebuild(); Type: ACL; Schema: public; Owner: -
@@ -6509,22 +6780,239 @@ REVOKE ALL ON FUNCTION public.workshop_stats_organizations_trg() FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.workshop_stats_rebuild() FROM PUBLIC;
 
 --
--- Name: FUNCTION workshop_stats_reviews_trg(); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION analytics_bucket(p_seconds double precision); Type: ACL; Schema: ssr_private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.workshop_stats_reviews_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.analytics_bucket(p_seconds double precision) FROM PUBLIC;
 
 --
--- Name: FUNCTION workshop_stats_sessions_trg(); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION analytics_changes_reviews_trg(); Type: ACL; Schema: ssr_private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.workshop_stats_sessions_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.analytics_changes_reviews_trg() FROM PUBLIC;
 
 --
--- Name: FUNCTION workshop_stats_truncate_trg(); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION analytics_changes_session_requests_trg(); Type: ACL; Schema: ssr_private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.workshop_stats_truncate_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.analytics_changes_session_requests_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_changes_sessions_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_changes_sessions_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_rollups_truncate_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_rollups_truncate_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION api_functions(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.api_functions() FROM PUBLIC;
+
+--
+-- Name: FUNCTION apply_privileges(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.apply_privileges() FROM PUBLIC;
+
+--
+-- Name: FUNCTION assert_acting_for(p_kind text, p_id uuid); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.assert_acting_for(p_kind text, p_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION auto_populate_session_workshop(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.auto_populate_session_workshop() FROM PUBLIC;
+
+--
+-- Name: FUNCTION current_customer_id(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.current_customer_id() FROM PUBLIC;
+
+--
+-- Name: FUNCTION current_mechanic_id(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.current_mechanic_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.current_mechanic_id() TO mechanic;
+
+--
+-- Name: FUNCTION fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION mechanic_availability_log_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.mechanic_availability_log_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION mechanic_open_sessions_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.mechanic_open_sessions_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION mechanic_state_truncate_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.mechanic_state_truncate_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_audit_request(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_audit_request() FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_candidates_organizations_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_candidates_organizations_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_declines_copy_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_declines_copy_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_events_append_only(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_events_append_only() FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_publish(p_request public.session_requests, p_event text); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_publish(p_request public.session_requests, p_event text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_raise_refusal(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_raise_refusal(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_sync_session(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_sync_session() FROM PUBLIC;
+
+--
+-- Name: FUNCTION session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION validate_routing_choice(p_preferred_workshop_id uuid, p_routing_type text); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.validate_routing_choice(p_preferred_workshop_id uuid, p_routing_type text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION verified_identity(p_kind text); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.verified_identity(p_kind text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION workshop_stats_apply(p_workshop_id uuid, p_total integer, p_active integer, p_available integer, p_sessions bigint, p_reviews bigint, p_rating_sum bigint); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.workshop_stats_apply(p_workshop_id uuid, p_total integer, p_active integer, p_available integer, p_sessions bigint, p_reviews bigint, p_rating_sum bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION workshop_stats_mechanics_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.workshop_stats_mechanics_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION workshop_stats_organizations_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.workshop_stats_organizations_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION workshop_stats_reviews_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.workshop_stats_reviews_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION workshop_stats_sessions_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.workshop_stats_sessions_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION workshop_stats_truncate_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.workshop_stats_truncate_trg() FROM PUBLIC;
+
+--
+-- Name: TABLE routing_effectiveness; Type: ACL; Schema: analytics; Owner: -
+--
+
+GRANT SELECT ON TABLE analytics.routing_effectiveness TO analytics;
+
+--
+-- Name: COLUMN organizations.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id) ON TABLE public.organizations TO mechanic;
+
+--
+-- Name: COLUMN organizations.status; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(status) ON TABLE public.organizations TO mechanic;
+
+--
+-- Name: TABLE workshop_session_analytics; Type: ACL; Schema: analytics; Owner: -
+--
+
+GRANT SELECT ON TABLE analytics.workshop_session_analytics TO analytics;
 
 --
 -- Name: COLUMN mechanics.id; Type: ACL; Schema: public; Owner: -
@@ -6551,34 +7039,28 @@ GRANT SELECT(status) ON TABLE public.mechanics TO mechanic;
 GRANT SELECT(is_available) ON TABLE public.mechanics TO mechanic;
 
 --
--- Name: COLUMN organizations.id; Type: ACL; Schema: public; Owner: -
+-- Name: COLUMN mechanics.capacity; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT SELECT(id) ON TABLE public.organizations TO mechanic;
+GRANT SELECT(capacity) ON TABLE public.mechanics TO mechanic;
 
 --
--- Name: COLUMN organizations.status; Type: ACL; Schema: public; Owner: -
+-- Name: COLUMN mechanics.open_sessions; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT SELECT(status) ON TABLE public.organizations TO mechanic;
+GRANT SELECT(open_sessions) ON TABLE public.mechanics TO mechanic;
 
 --
--- Name: TABLE routing_available_mechanics; Type: ACL; Schema: public; Owner: -
+-- Name: TABLE plans; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT SELECT ON TABLE public.routing_available_mechanics TO mechanic;
+GRANT SELECT ON TABLE public.plans TO ssr_app;
 
 --
--- Name: TABLE routing_effectiveness; Type: ACL; Schema: public; Owner: -
+-- Name: DEFAULT PRIVILEGES FOR FUNCTIONS; Type: DEFAULT ACL; Schema: -; Owner: -
 --
 
-GRANT SELECT ON TABLE public.routing_effectiveness TO analytics;
-
---
--- Name: TABLE workshop_session_analytics; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.workshop_session_analytics TO analytics;
+ALTER DEFAULT PRIVILEGES FOR ROLE postgres REVOKE ALL ON FUNCTIONS  FROM PUBLIC;
 
 --
 -- PostgreSQL database dump complete

@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.dbutil import create_database, drop_database, url_for
+from tests.dbutil import as_user, create_database, drop_database, enable_app_login, url_for
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -70,6 +70,7 @@ def migrated_template(pg_server_url):
     """Name of a database holding every migration, used as a template."""
     name = create_database(pg_server_url, prefix="ssr_tpl")
     migrate(url_for(pg_server_url, name))
+    enable_app_login(pg_server_url)
     yield name
     drop_database(pg_server_url, name)
 
@@ -80,6 +81,12 @@ def db_url(pg_server_url, migrated_template):
     name = create_database(pg_server_url, template=migrated_template)
     yield url_for(pg_server_url, name)
     drop_database(pg_server_url, name)
+
+
+@pytest.fixture
+def app_db_url(db_url):
+    """db_url as the app's login (role ssr_app): EXECUTE on the API functions, no table writes."""
+    return as_user(db_url)
 
 
 @pytest.fixture

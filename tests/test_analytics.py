@@ -111,7 +111,7 @@ def refresh(conn) -> tuple:
 
 
 def rows(conn, relation: str, key: tuple[str, ...]) -> dict:
-    cur = conn.execute(f"SELECT * FROM {relation}")  # relation names are constants of this file
+    cur = conn.execute(f"SELECT * FROM analytics.{relation}")  # relation names are constants of this file
     cols = [d.name for d in cur.description]
     out = {}
     for r in cur.fetchall():
@@ -332,7 +332,7 @@ def test_truncate_rebuilds_the_rollups(crafted):
 
 def test_percentiles_over_buckets_of_three_significant_digits(conn):
     got = conn.execute(
-        "SELECT analytics_bucket(x) FROM unnest(ARRAY[0, 0.012345, 1.5, 12.345, 999, 1234.5, 86399.9]::float8[]) AS x"
+        "SELECT ssr_private.analytics_bucket(x) FROM unnest(ARRAY[0, 0.012345, 1.5, 12.345, 999, 1234.5, 86399.9]::float8[]) AS x"
     ).fetchall()
     assert [r[0] for r in got] == [0.0, 0.0123, 1.5, 12.3, 999.0, 1230.0, 86400.0]
 
@@ -348,6 +348,8 @@ ANALYTICS_RELATIONS = [
 
 @pytest.mark.parametrize("relation", ANALYTICS_RELATIONS)
 def test_every_view_and_column_is_documented(conn, relation):
+    if relation in ("workshop_session_analytics", "routing_effectiveness"):
+        relation = f"analytics.{relation}"
     assert conn.execute("SELECT obj_description(%s::regclass, 'pg_class')", (relation,)).fetchone()[0]
     undocumented = conn.execute(
         """
@@ -367,7 +369,7 @@ def test_demo_seed_fills_the_views(seeded_conn):
     # the demo's 60 accepted requests, each counted once per grain
     for grain in ("day", "week", "month"):
         total = conn.execute(
-            "SELECT sum(accepted_requests) FROM workshop_session_analytics WHERE period_grain = %s", (grain,)
+            "SELECT sum(accepted_requests) FROM analytics.workshop_session_analytics WHERE period_grain = %s", (grain,)
         ).fetchone()[0]
         expected = conn.execute(
             "SELECT count(*) FROM session_requests WHERE status = 'accepted' AND workshop_id IS NOT NULL"

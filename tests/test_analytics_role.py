@@ -14,10 +14,6 @@ VIEWS = [
     "routing_effectiveness",
 ]
 
-# SECURITY DEFINER functions of other parts that PUBLIC may execute today (so analytics
-# too: privileges granted to PUBLIC cannot be revoked from one role). Reported to their
-# owner: they need REVOKE EXECUTE ... FROM PUBLIC and a GRANT to the mechanic
-# role. The test below fails on any new one.
 # SECURITY DEFINER functions that a role other than the owner may run, and who may.
 DEFINER_FUNCTIONS_FOR_MECHANICS = {"accept_session_request(uuid,uuid)", "get_mechanic_offers(uuid,integer)"}
 
@@ -49,8 +45,9 @@ def test_role_is_nologin_and_powerless(conn):
 @pytest.mark.parametrize("view", VIEWS)
 def test_analytics_reads_the_views(seeded_conn, view):
     seeded_conn.execute("SELECT * FROM refresh_analytics()")
-    expected = seeded_conn.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
+    expected = seeded_conn.execute(f"SELECT count(*) FROM analytics.{view}").fetchone()[0]
     assert expected > 0
+    # unqualified: the role finds schema analytics through its default search_path ("$user", public)
     assert as_analytics(seeded_conn, f"SELECT count(*) FROM {view}") == [(expected,)]
 
 
@@ -62,7 +59,7 @@ def test_analytics_cannot_read_any_other_relation(seeded_conn):
         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
           AND n.nspname NOT LIKE 'pg_temp%%' AND n.nspname NOT LIKE 'pg_toast_temp%%'
           AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
-          AND NOT (n.nspname = 'public' AND c.relname = ANY (%s))
+          AND NOT (n.nspname = 'analytics' AND c.relname = ANY (%s))
         ORDER BY 1
         """,
         (VIEWS,),
@@ -93,12 +90,12 @@ def test_analytics_cannot_read_any_other_relation(seeded_conn):
         "DELETE FROM analytics_changes",
         "UPDATE analytics_workshop_rollup SET sessions_served = 0",
         "SELECT analytics_rollups_rebuild()",
-        "SELECT analytics_workshop_recount(ARRAY['day'], current_date, current_date, ARRAY[gen_random_uuid()])",
+        "SELECT ssr_private.analytics_workshop_recount(ARRAY['day'], current_date, current_date, ARRAY[gen_random_uuid()])",
         "CREATE TABLE public.bi_scratch (x integer)",
         "CREATE VIEW public.bi_scratch AS SELECT 1 AS x",
         "SELECT * FROM refresh_analytics()",
         "SELECT workshop_stats_rebuild()",
-        "SELECT workshop_stats_apply(gen_random_uuid(), 1, 1, 1, 1, 1, 5)",
+        "SELECT ssr_private.workshop_stats_apply(gen_random_uuid(), 1, 1, 1, 1, 1, 5)",
         "ALTER VIEW workshop_session_analytics RENAME TO x",
         "COMMENT ON VIEW routing_effectiveness IS 'x'",
     ],
@@ -113,16 +110,18 @@ def test_analytics_cannot_write(seeded_conn, statement):
 @pytest.mark.parametrize("view", VIEWS)
 def test_analytics_cannot_write_through_the_views(seeded_conn, view):
     assert seeded_conn.execute(
-        "SELECT has_table_privilege('analytics', %s, 'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')", (view,)
+        "SELECT has_table_privilege('analytics', %s, 'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')",
+        (f"analytics.{view}",)
     ).fetchone() == (False,)
-    before = seeded_conn.execute(f"SELECT count(*) FROM {view}").fetchone()
+    before = seeded_conn.execute(f"SELECT count(*) FROM analytics.{view}").fetchone()
     # not updatable (aggregates) and not granted: refused either way
     with pytest.raises((psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectNotInPrerequisiteState)):
         as_analytics(seeded_conn, f"DELETE FROM {view}")
     # a grant without grant option only warns and grants nothing
     as_analytics(seeded_conn, f"GRANT SELECT ON {view} TO PUBLIC")
-    assert seeded_conn.execute("SELECT has_table_privilege('public', %s, 'SELECT')", (view,)).fetchone() == (False,)
-    assert seeded_conn.execute(f"SELECT count(*) FROM {view}").fetchone() == before
+    assert seeded_conn.execute("SELECT has_table_privilege('public', %s, 'SELECT')", (f"analytics.{view}",)).fetchone() == (
+        False,)
+    assert seeded_conn.execute(f"SELECT count(*) FROM analytics.{view}").fetchone() == before
 
 
 def test_analytics_cannot_run_privileged_functions(conn):
@@ -146,20 +145,20 @@ def test_analytics_cannot_run_privileged_functions(conn):
     for fn in (
         "refresh_analytics(integer)",
         "analytics_rollups_rebuild()",
-        "analytics_workshop_recount(text[],date,date,uuid[])",
-        "analytics_workshop_merge(text,date,date,uuid[])",
-        "analytics_routing_recount(date,date,text[])",
-        "analytics_changes_sessions_trg()",
-        "analytics_changes_session_requests_trg()",
-        "analytics_changes_reviews_trg()",
-        "analytics_rollups_truncate_trg()",
-        "routing_candidates_organizations_trg()",
+        "ssr_private.analytics_workshop_recount(text[],date,date,uuid[])",
+        "ssr_private.analytics_workshop_merge(text,date,date,uuid[])",
+        "ssr_private.analytics_routing_recount(date,date,text[])",
+        "ssr_private.analytics_changes_sessions_trg()",
+        "ssr_private.analytics_changes_session_requests_trg()",
+        "ssr_private.analytics_changes_reviews_trg()",
+        "ssr_private.analytics_rollups_truncate_trg()",
+        "ssr_private.routing_candidates_organizations_trg()",
         "workshop_stats_rebuild()",
-        "workshop_stats_apply(uuid,integer,integer,integer,bigint,bigint,bigint)",
-        "workshop_stats_sessions_trg()",
-        "workshop_stats_reviews_trg()",
-        "workshop_stats_mechanics_trg()",
-        "workshop_stats_organizations_trg()",
+        "ssr_private.workshop_stats_apply(uuid,integer,integer,integer,bigint,bigint,bigint)",
+        "ssr_private.workshop_stats_sessions_trg()",
+        "ssr_private.workshop_stats_reviews_trg()",
+        "ssr_private.workshop_stats_mechanics_trg()",
+        "ssr_private.workshop_stats_organizations_trg()",
     ):
         assert conn.execute("SELECT has_function_privilege('analytics', %s, 'EXECUTE')", (fn,)).fetchone() == (False,)
 

@@ -206,9 +206,9 @@ def assert_rollups_equal_recount(conn) -> None:
     while conn.execute("SELECT * FROM refresh_analytics()").fetchone()[4]:
         pass
     assert conn.execute("SELECT count(*) FROM analytics_changes").fetchone() == (0,)
-    assert_same(keyed(conn, "SELECT * FROM workshop_session_analytics", ("workshop_id", "period_grain", "period_start")),
+    assert_same(keyed(conn, "SELECT * FROM analytics.workshop_session_analytics", ("workshop_id", "period_grain", "period_start")),
                 keyed(conn, REFERENCE_WORKSHOP, ("workshop_id", "period_grain", "period_start")))
-    assert_same(keyed(conn, "SELECT * FROM routing_effectiveness", ("routing_type", "day")),
+    assert_same(keyed(conn, "SELECT * FROM analytics.routing_effectiveness", ("routing_type", "day")),
                 keyed(conn, REFERENCE_ROUTING, ("routing_type", "day")))
 
 

@@ -13,6 +13,8 @@ import psycopg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.lifecycle_sql import ACCEPT_AS, DECLINE_AS, MOVE_AS, offered
+
 N_MECH, N_REQ = 3, 4
 CAPACITIES = st.lists(st.integers(min_value=1, max_value=2), min_size=N_MECH, max_size=N_MECH)
 M = st.integers(min_value=0, max_value=N_MECH - 1)
@@ -25,12 +27,12 @@ OP = st.one_of(
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 SQL = {
-    "accept": "SELECT 1 FROM accept_session_request(%(r)s, %(m)s)",
-    "decline": "SELECT 1 FROM decline_session_request(%(r)s, %(m)s)",
-    "start": "SELECT 1 FROM start_session(%(s)s, %(m)s)",
-    "complete": "SELECT 1 FROM complete_session(%(s)s, %(m)s)",
-    "no_show": "SELECT 1 FROM mark_session_no_show(%(s)s, %(m)s)",
-    "cancel": "SELECT 1 FROM cancel_session_request(%(r)s)",
+    "accept": (ACCEPT_AS, ("r", "m")),
+    "decline": (DECLINE_AS, ("r", "m", None)),
+    "start": (MOVE_AS("start_session"), ("s", "m")),
+    "complete": (MOVE_AS("complete_session"), ("s", "m")),
+    "no_show": (MOVE_AS("mark_session_no_show"), ("s", "m")),
+    "cancel": ("SELECT 1 FROM cancel_session_request(%s)", ("r",)),
 }
 MOVE = {"start": ("waiting", "live"), "complete": ("live", "completed"), "no_show": ("waiting", "no_show")}
 
@@ -132,18 +134,16 @@ def test_capacity_declines_and_moves_match_the_model(conn, capacities, ops):
                 got = "ok"
             else:
                 try:
+                    sql, names = SQL[op]
+                    values = {"r": reqs[r], "m": mechs[m], "s": sessions[r], None: None}
                     with conn.transaction():
-                        conn.execute(SQL[op], {"r": reqs[r], "m": mechs[m], "s": sessions[r]})
+                        conn.execute(sql, tuple(values[n] for n in names))
                     got = "ok"
                 except psycopg.Error as exc:
                     got = exc.sqlstate
             assert got == expected, (op, m, r)
             for k in range(N_MECH):
-                offers = {
-                    reqs.index(x) for (x,) in conn.execute(
-                        "SELECT request_id FROM get_mechanic_offers(%s, 50)", (mechs[k],)
-                    ).fetchall()
-                }
+                offers = {reqs.index(x) for x in offered(conn, mechs[k])}
                 assert offers == model.offers(k), (op, m, r, k)
                 held = conn.execute("SELECT open_sessions FROM mechanics WHERE id = %s", (mechs[k],)).fetchone()[0]
                 assert held == model.open(k)

@@ -36,7 +36,7 @@ ORDER BY o.id
 """
 # routing_candidates against the eligibility view (both follow routing_mechanic_eligible).
 CANDIDATES = """
-SELECT (SELECT eligible_mechanics FROM routing_candidates), (SELECT count(*)::integer FROM routing_available_mechanics)
+SELECT (SELECT eligible_mechanics FROM routing_candidates), (SELECT count(*)::integer FROM ssr_private.routing_available_mechanics)
 """
 STATS = """
 SELECT workshop_id, total_mechanics, active_mechanics, available_mechanics, sessions_served, review_count, rating_sum
@@ -358,7 +358,7 @@ def test_one_copy_of_the_eligibility_rule(conn):
     none spells the rule out (a changed rule changes them all)."""
     policy = conn.execute(
         "SELECT qual FROM pg_policies WHERE policyname = 'session_requests_mechanic_select'").fetchone()[0]
-    view = conn.execute("SELECT pg_get_viewdef('routing_available_mechanics'::regclass)").fetchone()[0]
+    view = conn.execute("SELECT pg_get_viewdef('ssr_private.routing_available_mechanics'::regclass)").fetchone()[0]
     for text in (policy, view):
         assert "routing_mechanic_eligible(" in text and "is_available =" not in text and "'active'" not in text
     for fn in ("workshop_stats_mechanics_trg", "routing_candidates_organizations_trg", "workshop_stats_rebuild",

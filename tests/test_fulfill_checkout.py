@@ -9,6 +9,8 @@ import uuid
 import psycopg
 import pytest
 
+from tests.dbutil import set_identity
+
 ALICE = "33333333-3333-4333-8333-000000000001"
 BOB = "33333333-3333-4333-8333-000000000002"
 AUTOPRO = "11111111-1111-4111-8111-000000000001"
@@ -45,12 +47,14 @@ def fulfill(conn, cs_id, customer=ALICE, plan="video15", amount=2900, currency="
 
 def test_purchase_copies_price_from_plan_and_normalises_routing(seeded_conn):
     seeded_conn.execute("UPDATE plans SET price_minor = 3333 WHERE code = 'video15'")
+    set_identity(seeded_conn, "customer", ALICE)
     row = seeded_conn.execute(
         "SELECT customer_email, plan_code, amount_minor, currency, routing_type, status, stripe_checkout_session_id "
         "FROM create_checkout_purchase(%s, 'video15', %s, ' HYBRID ')",
         (ALICE, AUTOPRO),
     ).fetchone()
     assert row == ("alice@customer.example", "video15", 3333, "usd", "hybrid", "pending", None)
+    set_identity(seeded_conn, "customer", BOB)
     row = seeded_conn.execute("SELECT routing_type FROM create_checkout_purchase(%s, 'diag45', NULL, NULL)", (BOB,)).fetchone()
     assert row == ("broadcast",)
 
@@ -83,12 +87,14 @@ def test_purchase_rejects_bad_input_and_writes_nothing(seeded_conn, customer, pl
             "INSERT INTO intakes (customer_id, description) VALUES (%s, 'noise') RETURNING id", (BOB,)
         ).fetchone()[0]
     before = counts(seeded_conn)
+    set_identity(seeded_conn, "customer", customer)
     raises(seeded_conn, "SELECT * FROM create_checkout_purchase(%s, %s, %s, %s, %s)",
            (customer, plan, workshop, routing, intake), sqlstate, column)
     assert counts(seeded_conn) == before
 
 
 def test_attach_checkout_session_is_idempotent_and_refuses_another(seeded_conn):
+    set_identity(seeded_conn, "customer", ALICE)
     pid = seeded_conn.execute("SELECT id FROM create_checkout_purchase(%s, 'video15', NULL, NULL)", (ALICE,)).fetchone()[0]
     for _ in range(2):
         got = seeded_conn.execute("SELECT stripe_checkout_session_id FROM attach_checkout_session(%s, 'cs_test_a')", (pid,))
@@ -96,6 +102,21 @@ def test_attach_checkout_session_is_idempotent_and_refuses_another(seeded_conn):
     raises(seeded_conn, "SELECT * FROM attach_checkout_session(%s, 'cs_test_b')", (pid,), "SR409", "purchase_id")
     raises(seeded_conn, "SELECT * FROM attach_checkout_session(%s, 'pi_123')", (pid,), "SR400", "stripe_checkout_session_id")
     raises(seeded_conn, "SELECT * FROM attach_checkout_session(%s, 'cs_test_c')", (NOBODY,), "SR404", "purchase_id")
+    # another customer's purchase is unknown to them; no identity at all is refused
+    set_identity(seeded_conn, "customer", BOB)
+    raises(seeded_conn, "SELECT * FROM attach_checkout_session(%s, 'cs_test_a')", (pid,), "SR404", "purchase_id")
+    set_identity(seeded_conn, "customer", None)
+    raises(seeded_conn, "SELECT * FROM attach_checkout_session(%s, 'cs_test_a')", (pid,), "SR403", "customer_id")
+
+
+def test_purchase_is_refused_without_the_customer_identity(seeded_conn):
+    before = counts(seeded_conn)
+    raises(seeded_conn, "SELECT * FROM create_checkout_purchase(%s, 'video15', NULL, NULL)", (ALICE,),
+           "SR403", "customer_id")
+    set_identity(seeded_conn, "customer", BOB)
+    raises(seeded_conn, "SELECT * FROM create_checkout_purchase(%s, 'video15', NULL, NULL)", (ALICE,),
+           "SR403", "customer_id")
+    assert counts(seeded_conn) == before
 
 
 # --- fulfill_checkout -------------------------------------------------------------------
@@ -206,6 +227,7 @@ def test_fulfill_malformed_stripe_id_and_other_customer(seeded_conn):
 
 
 def purchase_with_session(conn, cs_id, workshop=None, routing=None, plan="video15"):
+    set_identity(conn, "customer", ALICE)
     pid = conn.execute(
         "SELECT id FROM create_checkout_purchase(%s, %s, %s, %s)", (ALICE, plan, workshop, routing)
     ).fetchone()[0]
@@ -243,6 +265,7 @@ def test_event_for_another_checkout_session_of_the_purchase_is_not_fulfilled(see
 
 
 def test_purchase_without_recorded_session_adopts_it(seeded_conn):
+    set_identity(seeded_conn, "customer", ALICE)
     pid = seeded_conn.execute("SELECT id FROM create_checkout_purchase(%s, 'video15', NULL, NULL)", (ALICE,)).fetchone()[0]
     assert handle(seeded_conn, "evt_adopt", "cs_test_adopt", pid)[0] == "fulfilled"
     assert seeded_conn.execute(

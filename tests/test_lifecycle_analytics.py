@@ -62,18 +62,18 @@ def row(conn, relation, where, params):
 def test_declines_utilisation_and_sessions_per_status(conn):
     load(conn)
     conn.execute("SELECT * FROM refresh_analytics()")  # the worker's job: the rollup rows
-    day = row(conn, "workshop_session_analytics", "period_grain = 'day' AND period_start = %s", (dt.date(2026, 3, 2),))
+    day = row(conn, "analytics.workshop_session_analytics", "period_grain = 'day' AND period_start = %s", (dt.date(2026, 3, 2),))
     assert (day["sessions_served"], day["sessions_completed"], day["sessions_no_show"], day["sessions_waiting"]) == (2, 1, 1, 0)
     assert (day["declines"], day["median_decline_seconds"]) == (2, 60.0)
     assert (day["live_minutes"], day["available_minutes"], day["utilisation"]) == (Decimal("30.00"), Decimal("180.00"),
                                                                                    Decimal("0.1667"))
     # a presence-only day has no session or request activity: no row of the rollup
-    assert row(conn, "workshop_session_analytics", "period_grain = 'day' AND period_start = %s",
+    assert row(conn, "analytics.workshop_session_analytics", "period_grain = 'day' AND period_start = %s",
                (dt.date(2026, 3, 3),)) is None
-    week = row(conn, "workshop_session_analytics", "period_grain = 'week' AND period_start = %s", (dt.date(2026, 3, 2),))
+    week = row(conn, "analytics.workshop_session_analytics", "period_grain = 'week' AND period_start = %s", (dt.date(2026, 3, 2),))
     assert (week["live_minutes"], week["available_minutes"], week["utilisation"]) == (Decimal("30.00"), Decimal("240.00"),
                                                                                       Decimal("0.1250"))
-    re = row(conn, "routing_effectiveness", "routing_type = 'broadcast' AND day = %s", (dt.date(2026, 3, 2),))
+    re = row(conn, "analytics.routing_effectiveness", "routing_type = 'broadcast' AND day = %s", (dt.date(2026, 3, 2),))
     assert (re["requests"], re["declines"], re["declined_requests"], re["median_decline_seconds"]) == (1, 2, 1, 60.0)
 
 

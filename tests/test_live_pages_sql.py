@@ -8,6 +8,8 @@ import uuid
 import psycopg
 import pytest
 
+from tests.dbutil import ACCEPT_AS, set_identity
+
 ALICE = "33333333-3333-4333-8333-000000000001"
 AUTOPRO = "11111111-1111-4111-8111-000000000001"
 SHADY = "11111111-1111-4111-8111-000000000004"
@@ -15,6 +17,7 @@ ANA = "22222222-2222-4222-8222-000000000001"
 
 
 def purchase(conn, routing_type="hybrid", workshop=AUTOPRO) -> tuple[str, str]:
+    set_identity(conn, "customer", ALICE)  # acting for Alice, as the app does
     pid = conn.execute("SELECT id FROM create_checkout_purchase(%s, 'video15', %s, %s)",
                        (ALICE, workshop, routing_type)).fetchone()[0]
     cs = "cs_test_" + uuid.uuid4().hex
@@ -48,7 +51,7 @@ def test_checkout_progress_follows_the_request(seeded_conn):
     conn.execute("UPDATE session_requests SET exclusive_until = now() - interval '1 second' WHERE id = %s",
                  (p["session_request_id"],))
     assert progress(conn, cs)["exclusive_until"] is None
-    conn.execute("SELECT * FROM accept_session_request(%s, %s)", (p["session_request_id"], ANA))
+    conn.execute(ACCEPT_AS, (p["session_request_id"], ANA))
     p = progress(conn, cs)
     assert (p["state"], p["mechanic_name"], p["workshop_name"]) == ("assigned", "Ana Torres", "AutoPro Mechanics")
 
@@ -71,7 +74,7 @@ def test_booking_options_list_every_plan_of_an_active_workshop(seeded_conn):
     rows = seeded_conn.execute("SELECT workshop_name, available_mechanics, plan_code, price_minor "
                                "FROM get_booking_options(%s)", (AUTOPRO,)).fetchall()
     plans = seeded_conn.execute("SELECT code, price_minor FROM plans ORDER BY price_minor, code").fetchall()
-    avail = seeded_conn.execute("SELECT count(*) FROM routing_available_mechanics WHERE workshop_id = %s",
+    avail = seeded_conn.execute("SELECT count(*) FROM ssr_private.routing_available_mechanics WHERE workshop_id = %s",
                                 (AUTOPRO,)).fetchone()[0]
     assert [(r[2], r[3]) for r in rows] == plans
     assert {(r[0], r[1]) for r in rows} == {("AutoPro Mechanics", avail)}
@@ -84,12 +87,15 @@ def test_booking_options_list_every_plan_of_an_active_workshop(seeded_conn):
 def test_mechanic_channels(seeded_conn):
     conn = seeded_conn
     ws = conn.execute("SELECT routing_workshop_channel(%s)", (AUTOPRO,)).fetchone()[0]
-    assert conn.execute("SELECT get_mechanic_channels(%s)", (ANA,)).fetchone()[0] == ["session_requests", ws]
+    # acting for a mechanic: the transaction's verified identity (the app's app.mechanic_id)
+    channels = "SELECT get_mechanic_channels(%s) FROM (SELECT set_config('app.mechanic_id', %s, TRUE)) AS s"
+    assert conn.execute(channels, (ANA, ANA)).fetchone()[0] == ["session_requests", ws]
     hana = "22222222-2222-4222-8222-000000000008"  # independent
-    assert conn.execute("SELECT get_mechanic_channels(%s)", (hana,)).fetchone()[0] == ["session_requests"]
-    for mid, state in ((None, "SR400"), (str(uuid.uuid4()), "SR404")):
+    assert conn.execute(channels, (hana, hana)).fetchone()[0] == ["session_requests"]
+    unknown = str(uuid.uuid4())
+    for mid, acting, state in ((None, "", "SR400"), (unknown, unknown, "SR404"), (ANA, "", "SR403")):
         with pytest.raises(psycopg.Error) as exc:
-            conn.execute("SELECT get_mechanic_channels(%s)", (mid,))
+            conn.execute(channels, (mid, acting))
         assert exc.value.sqlstate == state and exc.value.diag.column_name == "mechanic_id"
     with conn.transaction():
         conn.execute("SELECT set_config('app.mechanic_id', %s, TRUE)", ("22222222-2222-4222-8222-000000000004",))

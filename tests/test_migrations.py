@@ -53,7 +53,7 @@ def db_copy(tmp_path):
 def test_applies_every_migration_on_an_empty_database(empty_db_url):
     applied = m.migrate(empty_db_url)
     migrations = m.load_migrations()
-    repeatables = m.load_repeatables()
+    repeatables = m.load_repeatables() + m.load_optional_plpython()  # a superuser: the layer applies
     assert applied == [f.rel for f in m.run_order(migrations, repeatables)]
     with psycopg.connect(empty_db_url) as c:
         versions = [r[0] for r in c.execute("SELECT version FROM ssr_meta.schema_migrations ORDER BY version")]
@@ -89,7 +89,7 @@ def test_two_concurrent_runners_apply_once(empty_db_url):
     for t in threads:
         t.join()
     assert errors == []
-    everything = [f.rel for f in m.run_order(m.load_migrations(), m.load_repeatables())]
+    everything = [f.rel for f in m.run_order(m.load_migrations(), m.load_repeatables() + m.load_optional_plpython())]
     assert sorted(results, key=len) == [[], everything]
     with psycopg.connect(empty_db_url) as c:
         assert c.execute("SELECT count(*) FROM ssr_meta.schema_migrations").fetchone()[0] == len(m.load_migrations())
@@ -158,7 +158,7 @@ def test_dry_run_prints_pending_sql_and_changes_nothing(empty_db_url, capsys):
 
     out = io.StringIO()
     planned = m.migrate(empty_db_url, dry_run=True, out=out)
-    assert planned == [f.rel for f in m.run_order(m.load_migrations(), m.load_repeatables())]
+    assert planned == [f.rel for f in m.run_order(m.load_migrations(), m.load_repeatables() + m.load_optional_plpython())]
     assert "CREATE TABLE organizations" in out.getvalue()
     assert not has_table(empty_db_url, "organizations")
     assert not has_table(empty_db_url, "ssr_meta.schema_migrations")
@@ -196,8 +196,39 @@ def test_psql_script_gives_the_same_schema_and_is_rerunnable(empty_db_url, pg_se
         return [r for r in snapshot(url) if len(r) != 3]  # bookkeeping timestamps differ
 
     assert shape(empty_db_url) == shape(ref)
+    # The script grants the allowlist too (ssr_private.apply_privileges() at its end).
+    with psycopg.connect(empty_db_url) as c:
+        assert c.execute(
+            "SELECT has_function_privilege('ssr_app', 'get_workshop_directory(integer,integer)', 'EXECUTE'), "
+            "has_function_privilege('public', 'get_workshop_directory(integer,integer)', 'EXECUTE')"
+        ).fetchone() == (True, False)
     # The runner agrees that nothing is left to do after the psql script.
     assert m.migrate(empty_db_url) == []
+
+
+def test_the_plpython_layer_is_optional(empty_db_url, tmp_path):
+    """--skip-plpython (and psql -v ssr_skip_plpython=1) install the core without PL/Python:
+    the language is no longer created by a numbered migration."""
+    optional = [f.rel for f in m.load_optional_plpython()]
+    assert optional[0] == "db/optional/plpython/language.sql"
+    assert "db/optional/plpython/functions/explain_routing.sql" in optional
+    assert not any("plpython" in f.sql for f in m.load_migrations())
+    applied = m.migrate(empty_db_url, plpython=False)
+    assert not set(optional) & set(applied)
+    with psycopg.connect(empty_db_url) as c:
+        assert c.execute("SELECT count(*) FROM pg_extension WHERE extname = 'plpython3u'").fetchone() == (0,)
+        assert c.execute("SELECT to_regprocedure('explain_routing(uuid)')").fetchone() == (None,)
+    script = tmp_path / "ssr.sql"
+    script.write_text(m.psql_script())
+    res = subprocess.run(["psql", "-X", "-q", "-v", "ssr_skip_plpython=1", "-d", empty_db_url, "-f", str(script)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    with psycopg.connect(empty_db_url) as c:
+        assert c.execute("SELECT to_regprocedure('explain_routing(uuid)')").fetchone() == (None,)
+    # later, where the language is possible, the layer is added (and only it)
+    assert m.migrate(empty_db_url) == optional
+    with psycopg.connect(empty_db_url) as c:
+        assert c.execute("SELECT to_regprocedure('explain_routing(uuid)') IS NOT NULL").fetchone() == (True,)
 
 
 def test_psql_script_refuses_an_edited_migration(empty_db_url, db_copy, tmp_path):

@@ -7,6 +7,7 @@ import threading
 import psycopg
 import pytest
 
+from tests.dbutil import ACCEPT_AS as ACCEPT
 from tests.test_routing_world import (
     add_mechanic,
     build_world,
@@ -18,7 +19,7 @@ from tests.test_routing_world import (
     session_row,
 )
 
-ACCEPT = "SELECT * FROM accept_session_request(%s, %s)"
+RAW_ACCEPT = "SELECT * FROM accept_session_request(%s, %s)"
 
 
 @pytest.fixture
@@ -180,7 +181,7 @@ def test_taken_expired_cancelled_and_unknown(conn, world):
     assert "taken" in str(err)
     # the winner retrying gets the same row back and nothing new is written
     before = event_types(conn, taken["id"])
-    assert conn.execute("SELECT mechanic_id FROM accept_session_request(%s, %s)", (taken["id"], w.mech["a1"])).fetchone()[0] == w.mech["a1"]
+    assert conn.execute(f"SELECT mechanic_id FROM ({ACCEPT}) AS a", (taken["id"], w.mech["a1"])).fetchone()[0] == w.mech["a1"]
     assert event_types(conn, taken["id"]) == before
 
     overdue = new_request(conn, w, "broadcast", None)
@@ -224,7 +225,10 @@ def test_direct_update_of_mechanic_id_auto_populates(conn, world):
 def test_mechanic_session_cannot_accept_for_someone_else(conn, world):
     w = world
     r = new_request(conn, w, "broadcast", None)
+    # no identity at all: refused (fail-closed), even for the owner
+    err = expect_error(conn, "SR403", RAW_ACCEPT, (r["id"], w.mech["a1"]), "mechanic_id")
+    assert "no verified mechanic identity" in str(err)
     conn.execute("SELECT set_config('app.mechanic_id', %s, FALSE)", (str(w.mech["a1"]),))
-    expect_error(conn, "SR403", ACCEPT, (r["id"], w.mech["b1"]), "mechanic_id")
-    conn.execute(ACCEPT, (r["id"], w.mech["a1"]))
+    expect_error(conn, "SR403", RAW_ACCEPT, (r["id"], w.mech["b1"]), "mechanic_id")
+    conn.execute(RAW_ACCEPT, (r["id"], w.mech["a1"]))
     assert request_row(conn, r["id"])["mechanic_id"] == w.mech["a1"]

@@ -11,6 +11,8 @@ import threading
 import psycopg
 import pytest
 
+from tests.lifecycle_sql import ACCEPT_AS as ACCEPT
+from tests.lifecycle_sql import MOVE_AS, offered, visible_as
 from tests.test_routing_world import (
     build_world,
     expect_error,
@@ -18,26 +20,10 @@ from tests.test_routing_world import (
     request_row,
 )
 
-ACCEPT = "SELECT * FROM accept_session_request(%s, %s)"
-
 
 @pytest.fixture
 def world(conn):
     return build_world(conn)
-
-
-def offered(conn, mechanic_id) -> set:
-    return {r for (r,) in conn.execute("SELECT request_id FROM get_mechanic_offers(%s, 500)", (mechanic_id,)).fetchall()}
-
-
-def visible_as(conn, mechanic_id) -> set:
-    conn.execute("SET ROLE mechanic")
-    try:
-        conn.execute("SELECT set_config('app.mechanic_id', %s, FALSE)", (str(mechanic_id),))
-        return {r for (r,) in conn.execute("SELECT id FROM session_requests").fetchall()}
-    finally:
-        conn.execute("RESET ROLE")
-        conn.execute("RESET app.mechanic_id")
 
 
 def open_sessions(conn, mechanic_id) -> int:
@@ -141,14 +127,14 @@ def test_at_capacity_offered_nothing_refused_and_freed_by_the_end_of_the_session
     # a retry of the accept it holds is still answered with the row
     assert conn.execute(ACCEPT, (r1["id"], a1)).fetchone() is not None
     # live still holds the slot; completed frees it
-    conn.execute("SELECT * FROM start_session(%s, %s)", (r1["session_id"], a1))
+    conn.execute(MOVE_AS("start_session"), (r1["session_id"], a1))
     assert offered(conn, a1) == set()
-    conn.execute("SELECT * FROM complete_session(%s, %s)", (r1["session_id"], a1))
+    conn.execute(MOVE_AS("complete_session"), (r1["session_id"], a1))
     assert open_sessions(conn, a1) == 0
     assert offered(conn, a1) == {r2["id"]}
     conn.execute(ACCEPT, (r2["id"], a1))
     # no-show frees it too
-    conn.execute("SELECT * FROM mark_session_no_show(%s, %s)", (r2["session_id"], a1))
+    conn.execute(MOVE_AS("mark_session_no_show"), (r2["session_id"], a1))
     assert open_sessions(conn, a1) == 0
     assert request_row(conn, r2["id"])["status"] == "accepted"
 

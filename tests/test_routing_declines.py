@@ -9,6 +9,9 @@ import threading
 import psycopg
 import pytest
 
+from tests.lifecycle_sql import ACCEPT_AS as ACCEPT
+from tests.lifecycle_sql import DECLINE_AS as DECLINE
+from tests.lifecycle_sql import offered, visible_as
 from tests.test_routing_world import (
     build_world,
     event_types,
@@ -18,27 +21,12 @@ from tests.test_routing_world import (
     request_row,
 )
 
-ACCEPT = "SELECT * FROM accept_session_request(%s, %s)"
-DECLINE = "SELECT * FROM decline_session_request(%s, %s, %s)"
+DECLINE_RAW = "SELECT * FROM decline_session_request(%s, %s, %s)"
 
 
 @pytest.fixture
 def world(conn):
     return build_world(conn)
-
-
-def offered(conn, mechanic_id) -> set:
-    return {r for (r,) in conn.execute("SELECT request_id FROM get_mechanic_offers(%s, 500)", (mechanic_id,)).fetchall()}
-
-
-def visible_as(conn, mechanic_id) -> set:
-    conn.execute("SET ROLE mechanic")
-    try:
-        conn.execute("SELECT set_config('app.mechanic_id', %s, FALSE)", (str(mechanic_id),))
-        return {r for (r,) in conn.execute("SELECT id FROM session_requests").fetchall()}
-    finally:
-        conn.execute("RESET ROLE")
-        conn.execute("RESET app.mechanic_id")
 
 
 def decline(conn, rid, mid, reason=None) -> dict:
@@ -93,7 +81,7 @@ def test_decline_refusals(conn, world):
     # at capacity: offered nothing, so nothing to decline
     expect_error(conn, "SR409", DECLINE, (wo["id"], w.mech["a2"], None), "mechanic_id")
     conn.execute("SELECT set_config('app.mechanic_id', %s, FALSE)", (str(w.mech["a1"]),))
-    expect_error(conn, "SR403", DECLINE, (wo["id"], w.mech["a2"], None), "mechanic_id")
+    expect_error(conn, "SR403", DECLINE_RAW, (wo["id"], w.mech["a2"], None), "mechanic_id")
     assert decline(conn, wo["id"], w.mech["a1"])["request_status"] == "expired"  # a1 was its last one
 
 
@@ -175,7 +163,7 @@ def test_concurrent_last_declines_see_each_other(conn, db_url, world):
 
     def run(c, mid):
         barrier.wait()
-        out.append(c.execute("SELECT request_status FROM decline_session_request(%s, %s)", (r["id"], mid)).fetchone()[0])
+        out.append(c.execute(DECLINE, (r["id"], mid, None)).fetchone()[4])
 
     threads = [threading.Thread(target=run, args=(c, w.mech[n])) for c, n in zip(conns, ("a1", "a2"), strict=True)]
     for t in threads:

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 import psycopg
 import pytest
 
+from tests.dbutil import ACCEPT_AS as ACCEPT
+from tests.dbutil import offers_as
 from tests.test_routing_world import (
     build_world,
     event_types,
@@ -19,7 +21,12 @@ from tests.test_routing_world import (
     request_row,
 )
 
-ACCEPT = "SELECT * FROM accept_session_request(%s, %s)"
+RAW_ACCEPT = "SELECT * FROM accept_session_request(%s, %s)"
+
+
+def claims_for(mechanic_id, role="mechanic"):
+    """request.jwt.claims as PostgREST sets them: sub and role (and exp)."""
+    return json.dumps({"sub": str(mechanic_id), "role": role, "exp": 4102444800})
 
 
 @pytest.fixture
@@ -252,9 +259,7 @@ def board(conn, world):
 def offers(conn, w, name, limit=50):
     return [
         (rid, score)
-        for rid, score in conn.execute(
-            "SELECT request_id, priority_score FROM get_mechanic_offers(%s, %s)", (w.mech[name], limit)
-        ).fetchall()
+        for rid, score in conn.execute(offers_as("request_id, priority_score"), (w.mech[name], limit)).fetchall()
     ]
 
 
@@ -269,19 +274,38 @@ def test_offers_per_mechanic_by_priority_then_age(conn, world, board):
     conn.execute("UPDATE session_requests SET exclusive_until = now() - interval '1 second' WHERE id = %s", (b["hy_alpha"],))
     assert offers(conn, w, "b1") == [(b["wo_beta"], 100), (b["hy_alpha"], 50), (b["bc"], 50)]
     assert offers(conn, w, "i1") == [(b["bc"], 50), (b["hy_alpha"], 25)]
-    expect_error(conn, "SR400", "SELECT * FROM get_mechanic_offers(%s, 0)", (w.mech["a1"],), "limit")
-    expect_error(conn, "SR400", "SELECT * FROM get_mechanic_offers(%s, 501)", (w.mech["a1"],), "limit")
-    expect_error(conn, "SR404", "SELECT * FROM get_mechanic_offers(%s)", ("9d0c6a44-0000-4000-8000-000000000004",), "mechanic_id")
+    expect_error(conn, "SR400", offers_as(), (w.mech["a1"], 0), "limit")
+    expect_error(conn, "SR400", offers_as(), (w.mech["a1"], 501), "limit")
+    expect_error(conn, "SR404", offers_as(), ("9d0c6a44-0000-4000-8000-000000000004", 50), "mechanic_id")
+    # no identity: refused (fail-closed)
+    expect_error(conn, "SR403", "SELECT * FROM get_mechanic_offers(%s)", (w.mech["a1"],), "mechanic_id")
 
 
 def visible_as(conn, mechanic_id):
     conn.execute("SET ROLE mechanic")
     try:
-        conn.execute("SELECT set_config('app.mechanic_id', %s, FALSE)", (str(mechanic_id) if mechanic_id else "",))
+        conn.execute("SELECT set_config('request.jwt.claims', %s, FALSE)", (claims_for(mechanic_id) if mechanic_id else "",))
         return {r for (r,) in conn.execute("SELECT id FROM session_requests").fetchall()}
     finally:
         conn.execute("RESET ROLE")
+        conn.execute("RESET request.jwt.claims")
+
+
+def test_rls_ignores_a_setting_the_mechanic_session_chose_itself(conn, world, board):
+    w, b = world, board
+    conn.execute("SET ROLE mechanic")
+    try:
+        conn.execute("SELECT set_config('app.mechanic_id', %s, FALSE)", (str(w.mech["a1"]),))
+        assert {r for (r,) in conn.execute("SELECT id FROM session_requests").fetchall()} == set()
+        # claims naming a mechanic but without role = mechanic: nothing either
+        conn.execute("SELECT set_config('request.jwt.claims', %s, FALSE)", (claims_for(w.mech["a1"], "customer"),))
+        assert {r for (r,) in conn.execute("SELECT id FROM session_requests").fetchall()} == set()
+        conn.execute("SELECT set_config('request.jwt.claims', %s, FALSE)", (claims_for(w.mech["a1"]),))
+        assert b["taken"] in {r for (r,) in conn.execute("SELECT id FROM session_requests").fetchall()}
+    finally:
+        conn.execute("RESET ROLE")
         conn.execute("RESET app.mechanic_id")
+        conn.execute("RESET request.jwt.claims")
 
 
 def test_rls_mechanic_sees_only_offers_and_own_requests(conn, world, board):
@@ -303,7 +327,7 @@ def test_rls_follows_the_jwt_claims_and_the_window(conn, world, board):
     w, b = world, board
     conn.execute("SET ROLE mechanic")
     try:
-        conn.execute("SELECT set_config('request.jwt.claims', %s, FALSE)", (json.dumps({"mechanic_id": str(w.mech["b1"])}),))
+        conn.execute("SELECT set_config('request.jwt.claims', %s, FALSE)", (claims_for(w.mech["b1"]),))
         seen = {r for (r,) in conn.execute("SELECT id FROM session_requests").fetchall()}
         assert seen == {b["wo_beta"], b["bc"]}
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -324,17 +348,23 @@ def test_mechanic_role_accepts_through_the_function(conn, world, board):
     w, b = world, board
     conn.execute("SET ROLE mechanic")
     try:
-        conn.execute("SELECT set_config('app.mechanic_id', %s, FALSE)", (str(w.mech["i1"]),))
+        conn.execute("SELECT set_config('request.jwt.claims', %s, FALSE)", (claims_for(w.mech["i1"]),))
         assert [r for (r,) in conn.execute("SELECT request_id FROM get_mechanic_offers(%s)", (w.mech["i1"],))] == [b["bc"]]
         with pytest.raises(psycopg.Error) as info:
             conn.execute("SELECT * FROM get_mechanic_offers(%s)", (w.mech["a1"],))
         assert info.value.sqlstate == "SR403"
-        conn.execute(ACCEPT, (b["bc"], w.mech["i1"]))
+        # a mechanic session cannot make itself the app: app.mechanic_id gains it nothing
+        conn.execute("SELECT set_config('app.mechanic_id', %s, FALSE)", (str(w.mech["a1"]),))
+        with pytest.raises(psycopg.Error) as info:
+            conn.execute(RAW_ACCEPT, (b["bc"], w.mech["a1"]))
+        assert (info.value.sqlstate, info.value.diag.column_name) == ("SR403", "mechanic_id")
+        conn.execute(RAW_ACCEPT, (b["bc"], w.mech["i1"]))
         seen = {r for (r,) in conn.execute("SELECT id FROM session_requests").fetchall()}
         assert seen == {b["bc"]}
     finally:
         conn.execute("RESET ROLE")
         conn.execute("RESET app.mechanic_id")
+        conn.execute("RESET request.jwt.claims")
     assert request_row(conn, b["bc"])["mechanic_id"] == w.mech["i1"]
 
 

@@ -7,15 +7,17 @@ import random
 
 import pytest
 
+from tests.dbutil import offers_as
+
 CUSTOMER = "33333333-3333-4333-8333-000000000001"
 WORKSHOPS = ["11111111-1111-4111-8111-000000000001", "11111111-1111-4111-8111-000000000002"]
 
 REFERENCE = """
-SELECT r.id, routing_offer_score(r.routing_type, r.preferred_workshop_id, r.exclusive_until, a.workshop_id, now())
+SELECT r.id, ssr_private.routing_offer_score(r.routing_type, r.preferred_workshop_id, r.exclusive_until, a.workshop_id, now())
 FROM session_requests AS r
-JOIN routing_available_mechanics AS a ON a.mechanic_id = %(m)s
+JOIN ssr_private.routing_available_mechanics AS a ON a.mechanic_id = %(m)s
 WHERE r.status = 'pending' AND (r.expires_at IS NULL OR r.expires_at > now())
-  AND routing_offer_score(r.routing_type, r.preferred_workshop_id, r.exclusive_until, a.workshop_id, now()) IS NOT NULL
+  AND ssr_private.routing_offer_score(r.routing_type, r.preferred_workshop_id, r.exclusive_until, a.workshop_id, now()) IS NOT NULL
 ORDER BY 2 DESC, r.created_at, r.id
 LIMIT %(k)s
 """
@@ -55,7 +57,7 @@ def test_offers_equal_the_reference_top_k_for_every_mechanic(busy):
     compared = 0
     for m in mechanics:
         for k in (1, 3, 10, 25, 60, 200):
-            got = busy.execute("SELECT request_id, priority_score FROM get_mechanic_offers(%s, %s)", (m, k)).fetchall()
+            got = busy.execute(offers_as("request_id, priority_score"), (m, k)).fetchall()
             want = busy.execute(REFERENCE, {"m": m, "k": k}).fetchall()
             assert got == want, (m, k)
             compared += len(want)

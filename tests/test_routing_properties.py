@@ -6,6 +6,7 @@ examples share one database and leave nothing behind.
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import psycopg
@@ -131,12 +132,16 @@ def test_offers_rls_and_accept_agree(conn, world, requests, busy, declines):
                     (rids[j % len(rids)], mech[i % len(mech)][0]),
                 )
         for mid, _mws, _eligible in mech:
-            offered = {r for (r,) in conn.execute("SELECT request_id FROM get_mechanic_offers(%s, 500)", (mid,)).fetchall()}
-            conn.execute("SET LOCAL ROLE mechanic")
+            # the app's way (owner connection, app.mechanic_id) for offers and accept ...
             conn.execute("SELECT set_config('app.mechanic_id', %s, TRUE)", (str(mid),))
+            offered = {r for (r,) in conn.execute("SELECT request_id FROM get_mechanic_offers(%s, 500)", (mid,)).fetchall()}
+            # ... PostgREST's (role mechanic, request.jwt.claims) for row-level security
+            conn.execute("SET LOCAL ROLE mechanic")
+            conn.execute("SELECT set_config('request.jwt.claims', %s, TRUE)",
+                         (json.dumps({"sub": str(mid), "role": "mechanic"}),))
             visible = {r for (r,) in conn.execute("SELECT id FROM session_requests").fetchall()}
             conn.execute("RESET ROLE")
-            conn.execute("SELECT set_config('app.mechanic_id', '', TRUE)")
+            conn.execute("SELECT set_config('request.jwt.claims', '', TRUE)")
             assert offered == visible
             for rid in rids:
                 try:

@@ -88,7 +88,7 @@ def test_availability_change_is_seen_immediately(conn, world):
 def test_bad_routing_choices_are_rejected(conn, world, workshop, routing_type, sqlstate, column):
     w = world
     wid = "9d0c6a44-0000-4000-8000-000000000000" if workshop == "unknown" else (w.ws[workshop] if workshop else None)
-    err = expect_error(conn, sqlstate, "SELECT validate_routing_choice(%s, %s)", (wid, routing_type), column)
+    err = expect_error(conn, sqlstate, "SELECT ssr_private.validate_routing_choice(%s, %s)", (wid, routing_type), column)
     assert column in str(err)
     expect_error(conn, sqlstate, "SELECT * FROM get_mechanics_for_routing(%s, %s)", (wid, routing_type), column)
     sid = new_session(conn, w)
@@ -103,9 +103,9 @@ def test_bad_routing_choices_are_rejected(conn, world, workshop, routing_type, s
 
 def test_validate_routing_choice_normalises(conn, world):
     w = world
-    assert conn.execute("SELECT validate_routing_choice(NULL, NULL)").fetchone()[0] == "broadcast"
-    assert conn.execute("SELECT validate_routing_choice(NULL, '')").fetchone()[0] == "broadcast"
-    assert conn.execute("SELECT validate_routing_choice(%s, ' Hybrid ')", (w.ws["alpha"],)).fetchone()[0] == "hybrid"
+    assert conn.execute("SELECT ssr_private.validate_routing_choice(NULL, NULL)").fetchone()[0] == "broadcast"
+    assert conn.execute("SELECT ssr_private.validate_routing_choice(NULL, '')").fetchone()[0] == "broadcast"
+    assert conn.execute("SELECT ssr_private.validate_routing_choice(%s, ' Hybrid ')", (w.ws["alpha"],)).fetchone()[0] == "hybrid"
 
 
 def test_create_records_preference_window_expiry_and_events(conn, world):

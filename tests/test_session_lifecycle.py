@@ -8,15 +8,15 @@ import threading
 import psycopg
 import pytest
 
+from tests.lifecycle_sql import ACCEPT_AS as ACCEPT
+from tests.lifecycle_sql import MOVE_AS
+from tests.lifecycle_sql import REVIEW_AS as REVIEW
 from tests.test_routing_world import build_world, expect_error, new_request, session_row
 
-ACCEPT = "SELECT * FROM accept_session_request(%s, %s)"
-MOVES = {
-    "start": "SELECT * FROM start_session(%s, %s)",
-    "complete": "SELECT * FROM complete_session(%s, %s)",
-    "no_show": "SELECT * FROM mark_session_no_show(%s, %s)",
-}
-REVIEW = "SELECT * FROM review_session(%s, %s, %s, %s)"
+MOVES = {"start": MOVE_AS("start_session"), "complete": MOVE_AS("complete_session"),
+         "no_show": MOVE_AS("mark_session_no_show")}
+RAW_START = "SELECT * FROM start_session(%s, %s)"
+RAW_REVIEW = "SELECT * FROM review_session(%s, %s, %s, %s)"
 UNKNOWN = "9d0c6a44-0000-4000-8000-00000000000a"
 
 
@@ -108,11 +108,11 @@ def test_moves_refuse_bad_input_unassigned_sessions_and_other_mechanics(conn, wo
         expect_error(conn, "SR404", sql, (UNKNOWN, w.mech["a1"]), "session_id")
         err = expect_error(conn, "SR403", sql, (pending["session_id"], w.mech["a1"]), "mechanic_id")
         assert "not accepted" in str(err)
-    expect_error(conn, "SR400", "SELECT * FROM session_transition(%s, %s, 'pause')",
+    expect_error(conn, "SR400", "SELECT * FROM ssr_private.session_transition(%s, %s, 'pause')",
                  (pending["session_id"], w.mech["a1"]), "action")
     sid = accepted_session(conn, w, "a1")
     conn.execute("SELECT set_config('app.mechanic_id', %s, FALSE)", (str(w.mech["a2"]),))
-    expect_error(conn, "SR403", MOVES["start"], (sid, w.mech["a1"]), "mechanic_id")
+    expect_error(conn, "SR403", RAW_START, (sid, w.mech["a1"]), "mechanic_id")
     conn.execute("SELECT set_config('app.mechanic_id', '', FALSE)")
     assert session_row(conn, sid)["status"] == "waiting"
 
@@ -139,8 +139,9 @@ def test_review_refusals(conn, world):
     expect_error(conn, "SR404", REVIEW, (UNKNOWN, w.customer, 4, None), "session_id")
     expect_error(conn, "SR403", REVIEW, (sid, w.other_customer, 4, None), "customer_id")
     conn.execute("SELECT set_config('app.customer_id', %s, FALSE)", (str(w.other_customer),))
-    expect_error(conn, "SR403", REVIEW, (sid, w.customer, 4, None), "customer_id")
-    conn.execute("SELECT set_config('app.customer_id', %s, FALSE)", (str(w.customer),))
+    expect_error(conn, "SR403", RAW_REVIEW, (sid, w.customer, 4, None), "customer_id")
+    conn.execute("SELECT set_config('app.customer_id', '', FALSE)")
+    expect_error(conn, "SR403", RAW_REVIEW, (sid, w.customer, 4, None), "customer_id")  # no identity: refused
     assert conn.execute(REVIEW, (sid, w.customer, 1, "")).fetchone() is not None
     assert conn.execute("SELECT rating, comment FROM reviews WHERE session_id = %s", (sid,)).fetchone() == (1, None)
 

@@ -42,7 +42,7 @@ def test_refresh_analytics_once_empties_the_queue(seeded_conn, db_url):
     assert refresh_analytics_once(db_url) == queued
     assert seeded_conn.execute("SELECT count(*) FROM analytics_changes").fetchone() == (0,)
     assert seeded_conn.execute(
-        "SELECT sum(revenue_minor) FROM workshop_session_analytics WHERE period_grain = 'month'").fetchone() == (0,)
+        "SELECT sum(revenue_minor) FROM analytics.workshop_session_analytics WHERE period_grain = 'month'").fetchone() == (0,)
 
 
 def test_cli_once_and_missing_url(seeded_conn, db_url):

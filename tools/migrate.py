@@ -10,6 +10,11 @@ Two kinds of files live under db/:
   CREATE OR REPLACE. Re-applied whenever its content changes (checksum in
   ssr_meta.schema_objects), in a stable order: functions, then views, then
   triggers; by file name inside each folder.
+* db/optional/plpython/ - the optional PL/Python layer (the language, then its
+  functions), applied with the function and view files only where plpython3u is
+  installed in the database or may be created by this role (a superuser on a server
+  that has it); --skip-plpython leaves it out. Managed services do not offer it: the
+  core runs without it.
 
 A run holds a session-level advisory lock (two runners never interleave) and applies,
 in this order, each step in its own transaction:
@@ -22,7 +27,9 @@ in this order, each step in its own transaction:
 3. the pending numbered migrations whose header says `-- ssr:after-objects`
    (backfills that need the triggers of step 2), as in step 1;
 4. the materialized views of db/views/ left unpopulated (created WITH NO DATA):
-   REFRESH, outside any schema transaction.
+   REFRESH, outside any schema transaction;
+5. when anything was applied: ssr_private.apply_privileges(), which grants exactly the
+   allowlist of API functions (db/functions/api_functions.sql) and nothing else.
 
 Every step runs under a short `lock_timeout`; when a lock is not granted in time the
 step is rolled back and retried with backoff (a message says so), so a migration
@@ -31,7 +38,7 @@ longer than the timeout. CONCURRENTLY and VALIDATE CONSTRAINT statements, which
 block no application query while they wait, get a longer timeout. A failure names
 the file and line; the steps before it stay applied and a re-run continues.
 
-    python tools/migrate.py [--database-url URL] [--dry-run] [--lock-timeout 250ms]
+    python tools/migrate.py [--database-url URL] [--dry-run] [--lock-timeout 250ms] [--skip-plpython]
     python tools/migrate.py --psql-script > ssr.sql   # for `psql -f`, no Python
 """
 
@@ -50,6 +57,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DB_DIR = ROOT / "db"
 REPEATABLE_DIRS = ("functions", "views", "triggers")
+OPTIONAL_PLPYTHON = ("optional/plpython/language.sql", "optional/plpython/functions")
+# Whether the optional PL/Python layer can be applied by this role in this database.
+PLPYTHON_POSSIBLE = (
+    "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'plpython3u') "
+    "OR (EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'plpython3u') "
+    "AND (SELECT rolsuper FROM pg_roles WHERE rolname = current_user))"
+)
+APPLY_PRIVILEGES = "SELECT ssr_private.apply_privileges()"
+HAS_APPLY_PRIVILEGES = "SELECT to_regprocedure('ssr_private.apply_privileges()') IS NOT NULL"
 # pg_advisory_lock key: the first 8 bytes of sha256("smart-session-routing:migrate")
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"smart-session-routing:migrate").digest()[:8], "big", signed=True)
 MARKERS = ("no-transaction", "after-objects")
@@ -107,6 +123,8 @@ class SqlFile:
     @property
     def rel(self) -> str:
         """The path as a DBA sees it: db/migrations/0001_base_schema.sql."""
+        if "/" in self.key:
+            return f"db/{self.key}"
         return f"{self.path.parent.parent.name}/{self.path.parent.name}/{self.path.name}"
 
     @property
@@ -160,6 +178,13 @@ def load_repeatables(db_dir: Path = DB_DIR) -> list[SqlFile]:
         for p in sorted((db_dir / sub).glob("*.sql")):
             out.append(SqlFile(p, f"{sub}/{p.name}", p.read_text(encoding="utf-8")))
     return out
+
+
+def load_optional_plpython(db_dir: Path = DB_DIR) -> list[SqlFile]:
+    """The optional PL/Python layer: the language first, then its functions by file name."""
+    language, functions = (db_dir / OPTIONAL_PLPYTHON[0]), (db_dir / OPTIONAL_PLPYTHON[1])
+    files = ([language] if language.exists() else []) + sorted(functions.glob("*.sql"))
+    return [SqlFile(p, p.relative_to(db_dir).as_posix(), p.read_text(encoding="utf-8")) for p in files]
 
 
 def run_order(migrations: list[SqlFile], repeatables: list[SqlFile]) -> list[SqlFile]:
@@ -312,6 +337,19 @@ class _Runner:
             self._raise(f, exc)
         conn.execute("RELEASE SAVEPOINT ssr_file")
 
+    def privileges(self) -> None:
+        """Grant exactly the allowlist of API functions (one transaction, short lock_timeout)."""
+        import psycopg
+
+        try:
+            with self.conn.transaction():
+                self.conn.execute("SELECT set_config('lock_timeout', %s, true)", (self.policy.lock_timeout,))
+                self.conn.execute(APPLY_PRIVILEGES)
+        except psycopg.Error as exc:
+            if exc.sqlstate in RETRYABLE:
+                raise _Retryable(f"ssr_private.apply_privileges(): {exc}") from exc
+            raise MigrationError(f"ssr_private.apply_privileges(): {exc}") from exc
+
     # -- statement by statement ------------------------------------------------
     def statements(self, f: SqlFile) -> None:
         """A `-- ssr:no-transaction` file: each statement on its own, each retried alone."""
@@ -378,11 +416,13 @@ def migrate(
     policy: LockPolicy | None = None,
     target: str | None = None,
     say=_say,
+    plpython: bool | None = None,
 ) -> list[str]:
     """Apply what is pending; returns the relative paths applied (or to apply, for a dry run).
 
     `target` (a version): apply the numbered migrations up to it only, no object files
     (how the benchmark and the tests build the marketplace as it was before).
+    `plpython`: apply the optional PL/Python layer (None: where possible; False: never).
     """
     import psycopg
 
@@ -401,6 +441,8 @@ def migrate(
             while not conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
                 time.sleep(0.2)
         try:
+            if target is None and plpython is not False and conn.execute(PLPYTHON_POSSIBLE).fetchone()[0]:
+                repeatables = repeatables + load_optional_plpython(db_dir)
             has_meta = conn.execute("SELECT to_regclass('ssr_meta.schema_objects') IS NOT NULL").fetchone()[0]
             if dry_run:
                 todo_m, todo_r = plan(conn, migrations, repeatables) if has_meta else (migrations, repeatables)
@@ -414,11 +456,13 @@ def migrate(
                 with conn.transaction():
                     conn.execute(BOOKKEEPING)
             todo_m, todo_r = plan(conn, migrations, repeatables)
-            done = _apply_all(_Runner(conn, policy, say), todo_m, todo_r, repeatables)
+            runner = _Runner(conn, policy, say)
+            done = _apply_all(runner, todo_m, todo_r, repeatables)
             if target is None:  # forget files that no longer exist (their objects were dropped by others)
-                conn.execute(
-                    "DELETE FROM ssr_meta.schema_objects WHERE NOT (path = ANY (%s))", ([r.key for r in repeatables],)
-                )
+                keep = [r.key for r in repeatables + load_optional_plpython(db_dir)]
+                conn.execute("DELETE FROM ssr_meta.schema_objects WHERE NOT (path = ANY (%s))", (keep,))
+            if done and conn.execute(HAS_APPLY_PRIVILEGES).fetchone()[0]:
+                runner.step("privileges (ssr_private.apply_privileges)", lambda: runner.privileges())
             return done
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
@@ -626,7 +670,28 @@ def psql_script(db_dir: Path = DB_DIR, policy: LockPolicy | None = None) -> str:
             "ON CONFLICT (path) DO UPDATE SET checksum = excluded.checksum, applied_at = now();",
             "\\endif",
         ]
-    keys = ", ".join(_q(r.key) for r in repeatables)
+    parts += [
+        "-- the optional PL/Python layer: where possible, unless psql -v ssr_skip_plpython=1",
+        f"{PLPYTHON_POSSIBLE} AS ssr_plpython \\gset",
+        "\\if :{?ssr_skip_plpython}",
+        "\\set ssr_plpython false",
+        "\\endif",
+        "\\if :ssr_plpython",
+    ]
+    optional = load_optional_plpython(db_dir)
+    for r in optional:
+        parts += [
+            f"-- {r.rel}",
+            f"SELECT NOT EXISTS (SELECT 1 FROM ssr_meta.schema_objects WHERE path = {_q(r.key)} "
+            f"AND checksum = {_q(r.checksum)}) AS ssr_changed \\gset",
+            "\\if :ssr_changed",
+            r.sql.rstrip(),
+            f"INSERT INTO ssr_meta.schema_objects (path, checksum) VALUES ({_q(r.key)}, {_q(r.checksum)}) "
+            "ON CONFLICT (path) DO UPDATE SET checksum = excluded.checksum, applied_at = now();",
+            "\\endif",
+        ]
+    parts.append("\\endif")
+    keys = ", ".join(_q(r.key) for r in repeatables + optional)
     parts += [f"DELETE FROM ssr_meta.schema_objects WHERE path NOT IN ({keys});", "COMMIT;"]
     for m in migrations:
         if m.after_objects:
@@ -636,6 +701,7 @@ def psql_script(db_dir: Path = DB_DIR, policy: LockPolicy | None = None) -> str:
             "SELECT format('REFRESH MATERIALIZED VIEW %s', c.oid::regclass) FROM pg_class AS c "
             f"WHERE c.oid = to_regclass({_q(name)}) AND c.relkind = 'm' AND NOT c.relispopulated \\gexec"
         )
+    parts.append(f"{APPLY_PRIVILEGES} \\g /dev/null")
     parts.append(f"SELECT pg_advisory_unlock({LOCK_KEY}) \\g /dev/null")
     return "\n".join(parts) + "\n"
 
@@ -648,6 +714,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--psql-script", action="store_true", help="print one script for plain psql")
     ap.add_argument("--db-dir", type=Path, default=DB_DIR, help="the db/ folder (default: this project's)")
     ap.add_argument("--target", help="apply the numbered migrations up to this version only, no object files")
+    ap.add_argument("--skip-plpython", action="store_true",
+                    help="leave out the optional PL/Python layer (db/optional/plpython) even where possible")
     ap.add_argument(
         "--lock-timeout", default=os.environ.get("MIGRATE_LOCK_TIMEOUT", d.lock_timeout),
         help=f"longest wait for a lock per step before it is retried (default {d.lock_timeout}; "
@@ -670,7 +738,8 @@ def main(argv: list[str] | None = None) -> int:
         if not a.database_url:
             print("migrate: set DATABASE_URL or pass --database-url", file=sys.stderr)
             return 2
-        done = migrate(a.database_url, dry_run=a.dry_run, db_dir=a.db_dir, policy=policy, target=a.target)
+        done = migrate(a.database_url, dry_run=a.dry_run, db_dir=a.db_dir, policy=policy, target=a.target,
+                       plpython=False if a.skip_plpython else None)
     except MigrationError as exc:
         print(
             f"migrate: FAILED: {exc}\nmigrate: the failed step was rolled back; the steps before it are applied "

@@ -2,6 +2,7 @@
 """Manage the project's embedded PostgreSQL 15 cluster (stdlib only).
 
     pgcluster.py ensure-plpython      install PL/Python when absent (root: apt-get)
+    pgcluster.py ensure-sql-tools     install pgTAP, pg_prove and plpgsql_check when absent (root: apt-get)
     pgcluster.py ensure-pg-cron       install pg_cron when absent (root: apt-get), optional
     pgcluster.py start DIR [--db NAME] [--throwaway]
                                        start (initdb on first use); prints the URL
@@ -9,6 +10,10 @@
                                        stop the cluster in DIR (immediate: as a crash would)
     pgcluster.py url DIR [--db NAME]   print the URL of a running cluster
     pgcluster.py destroy DIR           stop and delete the cluster in DIR (and a link's target)
+    pgcluster.py app-url URL [--enable-login]
+                                       URL as the app's login role ssr_app (no password: trust,
+                                       PGPASSWORD or ~/.pgpass); --enable-login first gives the
+                                       role LOGIN through URL (the embedded cluster's superuser)
 
 The cluster listens on a unix socket inside DIR and on 127.0.0.1 at a free port
 (remembered in DIR/port so a restart keeps its URL). initdb refuses to run as
@@ -104,6 +109,39 @@ def ensure_module(so: str, pkg: str, what: str, match_server: bool) -> None:
         subprocess.run(["apt-get", "install", "-y", "-qq", pkg], env=env, check=True)
     if not os.path.exists(lib):
         die(f"{pkg} installed but {lib} is still missing")
+
+
+# The SQL test and lint tools, pinned to the versions Debian 12 ships (apt-get installs
+# exactly these; a different candidate is refused rather than silently used).
+SQL_TOOLS = {
+    f"postgresql-{PG_MAJOR}-pgtap": ("1.2.0-3", "extension/pgtap.control"),
+    f"postgresql-{PG_MAJOR}-plpgsql-check": ("2.3.0-1", "extension/plpgsql_check.control"),
+    "libtap-parser-sourcehandler-pgtap-perl": ("3.36-2", "/usr/bin/pg_prove"),
+}
+
+
+def sharedir() -> str:
+    out = subprocess.run(
+        [os.path.join(bindir(), "pg_config"), "--sharedir"], capture_output=True, text=True, check=False,
+    )
+    return out.stdout.strip() or f"/usr/share/postgresql/{PG_MAJOR}"
+
+
+def ensure_sql_tools() -> None:
+    missing = [
+        (pkg, ver) for pkg, (ver, probe) in SQL_TOOLS.items()
+        if not os.path.exists(probe if probe.startswith("/") else os.path.join(sharedir(), probe))
+    ]
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        die("missing " + ", ".join(p for p, _ in missing) + ": install them as root: apt-get install "
+            + " ".join(f"{p}={v}" for p, v in missing))
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    print("pgcluster: installing " + ", ".join(f"{p}={v}" for p, v in missing), file=sys.stderr)
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends",
+                    *[f"{p}={v}" for p, v in missing]], env=env, check=True)
 
 
 def as_owner(cmd: list[str]) -> list[str]:
@@ -312,18 +350,43 @@ def destroy(d: str) -> None:
         os.unlink(link)
 
 
+APP_ROLE = "ssr_app"
+
+
+def app_url(owner_url: str, enable_login: bool = False) -> str:
+    """owner_url as the app's login role (hosts, ports, database and options kept; multi-host too)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    if enable_login:
+        subprocess.run([os.path.join(bindir(), "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", owner_url,
+                        "-c", f"ALTER ROLE {APP_ROLE} LOGIN"], check=True, stdout=subprocess.DEVNULL)
+    u = urlsplit(owner_url)
+    hosts = u.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((u.scheme, f"{APP_ROLE}@{hosts}", u.path, u.query, u.fragment))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("cmd", choices=["ensure-plpython", "ensure-pg-cron", "start", "stop", "url", "destroy"])
-    ap.add_argument("dir", nargs="?")
+    ap.add_argument("cmd", choices=["ensure-plpython", "ensure-sql-tools", "ensure-pg-cron", "start", "stop", "url",
+                                    "destroy", "app-url"])
+    ap.add_argument("dir", nargs="?", help="the cluster's folder (app-url: the owner's URL)")
     ap.add_argument("--db", default="ssr")
+    ap.add_argument("--enable-login", action="store_true")
     ap.add_argument("--throwaway", action="store_true",
                     help="create the cluster with fsync, synchronous_commit and full_page_writes off "
                          "(a crash may lose anything: temporary test clusters only)")
     ap.add_argument("--mode", choices=["smart", "fast", "immediate"], default="fast", help="stop mode")
     a = ap.parse_args()
+    if a.cmd == "app-url":
+        if not a.dir:
+            die("app-url needs the owner's URL")
+        print(app_url(a.dir, a.enable_login))
+        return
     if a.cmd == "ensure-plpython":
         ensure_plpython()
+        return
+    if a.cmd == "ensure-sql-tools":
+        ensure_sql_tools()
         return
     if a.cmd == "ensure-pg-cron":
         ensure_pg_cron()

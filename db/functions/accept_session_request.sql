@@ -5,10 +5,14 @@
 -- request and mechanic_id / workshop_id / preferred_workshop_id on the session, and
 -- record and announce the 'accepted' event, all in the same transaction.
 -- When nothing was updated the reason is raised, checked in this order:
---   SR400 request_id / mechanic_id missing;  SR404 unknown request_id / mechanic_id;
+--   SR400 request_id / mechanic_id missing;
+--   SR403 (COLUMN mechanic_id) the transaction does not verifiably act for mechanic_id
+--         (ssr_private.assert_acting_for: app.mechanic_id set by the app login, or the
+--         sub of request.jwt.claims for the role mechanic; no identity is refused too);
+--   SR404 unknown request_id / mechanic_id;
 --   SR403 mechanic not active / not available / of a workshop that is not active, or
 --         outside the workshop of a workshop_only request (never allowed, whatever the
---         request's state), or acting for another mechanic than app.mechanic_id;
+--         request's state);
 --   SR409 request already taken, expired or cancelled (also: past expires_at);
 --   SR409 (request_id) the mechanic declined it;
 --   SR409 (mechanic_id) the mechanic is at capacity (open_sessions >= capacity);
@@ -31,7 +35,6 @@ AS $$
 DECLARE
     v_now timestamptz := now();
     v_req session_requests;
-    v_acting uuid := routing_current_mechanic_id();
     v_ctid tid;
 BEGIN
     IF p_request_id IS NULL THEN
@@ -40,11 +43,7 @@ BEGIN
     IF p_mechanic_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
     END IF;
-    IF v_acting IS NOT NULL AND v_acting <> p_mechanic_id THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR403', MESSAGE = 'mechanic_id differs from the mechanic of this session (app.mechanic_id)',
-            COLUMN = 'mechanic_id';
-    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
 
     -- Concurrent accepts queue here; each then sees the latest committed version of the row.
     SELECT r.ctid INTO v_ctid FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
@@ -62,7 +61,7 @@ BEGIN
         mechanic_id = a.mechanic_id,
         accepted_at = v_now,
         outcome = 'accepted'
-    FROM routing_available_mechanics AS a
+    FROM ssr_private.routing_available_mechanics AS a
     WHERE
         r.ctid = v_ctid
         AND r.id = p_request_id
@@ -70,7 +69,7 @@ BEGIN
         AND (r.expires_at IS NULL OR r.expires_at > v_now)
         AND a.mechanic_id = p_mechanic_id
         AND NOT p_mechanic_id = ANY(r.declined_by)
-        AND routing_offer_score(r.routing_type, r.preferred_workshop_id, r.exclusive_until, a.workshop_id, v_now)
+        AND ssr_private.routing_offer_score(r.routing_type, r.preferred_workshop_id, r.exclusive_until, a.workshop_id, v_now)
         IS NOT NULL
     RETURNING r.* INTO v_req;
     IF FOUND THEN
@@ -82,14 +81,10 @@ BEGIN
     IF v_req.status = 'accepted' AND v_req.mechanic_id = p_mechanic_id THEN
         RETURN v_req;
     END IF;
-    PERFORM routing_raise_refusal(p_request_id, p_mechanic_id, v_now);
+    PERFORM ssr_private.routing_raise_refusal(p_request_id, p_mechanic_id, v_now);
     RETURN NULL;  -- not reached: routing_raise_refusal always raises
 END
 $$;
 
 COMMENT ON FUNCTION accept_session_request(uuid, uuid) IS
 'Race-safe accept by one conditional UPDATE; raises SR400/SR403/SR404/SR409 with the reason when it cannot.';
-
--- It runs with its owner's rights: only the app's role (the owner) and mechanics may call it.
-REVOKE ALL ON FUNCTION accept_session_request(uuid, uuid) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION accept_session_request(uuid, uuid) TO mechanic;

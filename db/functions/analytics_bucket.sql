@@ -4,7 +4,7 @@
 -- 0.0123): at most 0.5 % from the true value, so a percentile over the buckets is within
 -- 0.5 % of the exact one; whole seconds below 1000 are their own bucket. 0 and negative
 -- values (clock skew) are bucket 0.
-CREATE OR REPLACE FUNCTION analytics_bucket(p_seconds double precision)
+CREATE OR REPLACE FUNCTION ssr_private.analytics_bucket(p_seconds double precision)
 RETURNS double precision
 LANGUAGE sql
 IMMUTABLE
@@ -22,5 +22,5 @@ AS $$
     END
 $$;
 
-COMMENT ON FUNCTION analytics_bucket(double precision) IS
+COMMENT ON FUNCTION ssr_private.analytics_bucket(double precision) IS
 'Histogram bucket of a time to accept: the seconds rounded to 3 significant digits (at most 0.5 % off).';

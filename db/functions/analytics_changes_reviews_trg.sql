@@ -4,7 +4,7 @@
 -- transaction or is seen committed: the workshop queued is the one the recount will
 -- find. A review deleted with its session finds no session: the sessions trigger
 -- queued that period. SECURITY DEFINER like the other queue triggers. No errors.
-CREATE OR REPLACE FUNCTION analytics_changes_reviews_trg()
+CREATE OR REPLACE FUNCTION ssr_private.analytics_changes_reviews_trg()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -28,4 +28,4 @@ BEGIN
     RETURN NULL;
 END
 $$;
-REVOKE ALL ON FUNCTION analytics_changes_reviews_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.analytics_changes_reviews_trg() FROM PUBLIC;

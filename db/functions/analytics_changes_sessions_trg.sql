@@ -3,7 +3,7 @@
 -- the periods it touches, before and after. Insert-only: concurrent writers share no
 -- row. SECURITY DEFINER: writers need no privilege on the queue. Input: the row before
 -- and after; no errors.
-CREATE OR REPLACE FUNCTION analytics_changes_sessions_trg()
+CREATE OR REPLACE FUNCTION ssr_private.analytics_changes_sessions_trg()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -25,4 +25,4 @@ BEGIN
     RETURN NULL;
 END
 $$;
-REVOKE ALL ON FUNCTION analytics_changes_sessions_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.analytics_changes_sessions_trg() FROM PUBLIC;

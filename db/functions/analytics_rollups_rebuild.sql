@@ -39,8 +39,8 @@ BEGIN
     v_workshops := ARRAY(SELECT o.id FROM organizations AS o);
     -- All grains in one pass over the base tables (cheaper than merging millions of days;
     -- refresh_analytics merges, and the property test holds both equal to a recount).
-    v_rows := v_rows + analytics_workshop_recount(ARRAY['day', 'week', 'month'], v_first, v_last, v_workshops);
-    v_rows := v_rows + analytics_routing_recount(
+    v_rows := v_rows + ssr_private.analytics_workshop_recount(ARRAY['day', 'week', 'month'], v_first, v_last, v_workshops);
+    v_rows := v_rows + ssr_private.analytics_routing_recount(
         v_first, v_last, ARRAY['workshop_only', 'hybrid', 'broadcast']
     );
     RETURN v_rows;

@@ -1,7 +1,7 @@
 -- analytics rollups: TRUNCATE fires no row triggers, so a TRUNCATE of sessions,
 -- session_requests or reviews recounts the rollups from scratch
 -- (analytics_rollups_rebuild). SECURITY DEFINER like the queue triggers. No errors.
-CREATE OR REPLACE FUNCTION analytics_rollups_truncate_trg()
+CREATE OR REPLACE FUNCTION ssr_private.analytics_rollups_truncate_trg()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -12,4 +12,4 @@ BEGIN
     RETURN NULL;
 END
 $$;
-REVOKE ALL ON FUNCTION analytics_rollups_truncate_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.analytics_rollups_truncate_trg() FROM PUBLIC;

@@ -5,7 +5,7 @@
 -- analytics_rollups_rebuild(). No errors of its own (NULL arguments recount nothing).
 -- A day is recounted whole (exact percentiles): the cost of a refresh grows with the
 -- requests of the days that changed, never with the history.
-CREATE OR REPLACE FUNCTION analytics_routing_recount(
+CREATE OR REPLACE FUNCTION ssr_private.analytics_routing_recount(
     p_first_day date,
     p_last_day date,
     p_types text[]
@@ -60,6 +60,6 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION analytics_routing_recount(date, date, text[]) IS
+COMMENT ON FUNCTION ssr_private.analytics_routing_recount(date, date, text[]) IS
 'Internal: recounts analytics_routing_rollup for these routing types and UTC days from session_requests.';
-REVOKE ALL ON FUNCTION analytics_routing_recount(date, date, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.analytics_routing_recount(date, date, text[]) FROM PUBLIC;

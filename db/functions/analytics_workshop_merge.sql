@@ -5,7 +5,7 @@
 -- merged histogram. Returns the number of rows written. Internal: called by
 -- refresh_analytics() and analytics_rollups_rebuild() after the day rows are recounted.
 -- Errors: p_grain other than week or month raises SR400 (COLUMN grain).
-CREATE OR REPLACE FUNCTION analytics_workshop_merge(
+CREATE OR REPLACE FUNCTION ssr_private.analytics_workshop_merge(
     p_grain text,
     p_first_day date,
     p_last_day date,
@@ -132,6 +132,6 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION analytics_workshop_merge(text, date, date, uuid[]) IS
+COMMENT ON FUNCTION ssr_private.analytics_workshop_merge(text, date, date, uuid[]) IS
 'Internal: rebuilds week or month rows of analytics_workshop_rollup by merging their day rows (histograms included).';
-REVOKE ALL ON FUNCTION analytics_workshop_merge(text, date, date, uuid[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.analytics_workshop_merge(text, date, date, uuid[]) FROM PUBLIC;

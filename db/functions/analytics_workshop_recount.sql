@@ -10,10 +10,10 @@
 -- The figures follow the BI contract of workshop_session_analytics: sessions, revenue
 -- and reviews dated by sessions.created_at, requests by session_requests.created_at;
 -- times to accept kept as a histogram (analytics_bucket) with percentile_cont over it.
-DROP FUNCTION IF EXISTS analytics_workshop_recount(date, date, uuid[]);
-DROP FUNCTION IF EXISTS analytics_workshop_recount(text, date, date, uuid[]);
+DROP FUNCTION IF EXISTS ssr_private.analytics_workshop_recount(date, date, uuid[]);
+DROP FUNCTION IF EXISTS ssr_private.analytics_workshop_recount(text, date, date, uuid[]);
 
-CREATE OR REPLACE FUNCTION analytics_workshop_recount(
+CREATE OR REPLACE FUNCTION ssr_private.analytics_workshop_recount(
     p_grains text[],
     p_first_day date,
     p_last_day date,
@@ -102,7 +102,7 @@ BEGIN
             NULL,
             NULL,
             NULL,
-            analytics_bucket(extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision)
+            ssr_private.analytics_bucket(extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision)
         FROM session_requests AS sr
         WHERE
             sr.status = 'accepted'
@@ -197,7 +197,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION analytics_workshop_recount(text[], date, date, uuid[]) IS
+COMMENT ON FUNCTION ssr_private.analytics_workshop_recount(text[], date, date, uuid[]) IS
 'Internal: recounts the rows of some grains of analytics_workshop_rollup for these workshops and periods from the base '
 'tables.';
-REVOKE ALL ON FUNCTION analytics_workshop_recount(text[], date, date, uuid[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.analytics_workshop_recount(text[], date, date, uuid[]) FROM PUBLIC;

@@ -1,8 +1,15 @@
 -- Start a purchase for the authenticated customer: validates the customer, the plan
 -- (exists and active), the intake (the customer's own) and the routing choice
--- (validate_routing_choice), copies price and currency from the plan, and inserts a
--- pending checkout_purchases row. Raises SR400/SR404 (COLUMN names the field) and
--- then writes nothing.
+-- (ssr_private.validate_routing_choice), copies price and currency from the plan, and
+-- inserts a pending checkout_purchases row. Errors (COLUMN names the field), in this
+-- order, and then nothing is written:
+--   SR400 customer_id missing;
+--   SR403 customer_id: the transaction does not verifiably act for that customer
+--         (ssr_private.assert_acting_for: app.customer_id set by the app login, or the sub
+--         of request.jwt.claims for the role customer; no identity is refused too);
+--   SR404 unknown customer; SR400/SR404 plan; SR400/SR404 routing_type / workshop_id;
+--   SR404 intake_id not the customer's.
+-- SECURITY DEFINER (search_path pinned): the app's login has no table privileges.
 CREATE OR REPLACE FUNCTION create_checkout_purchase(
     p_customer_id uuid,
     p_plan_code text,
@@ -12,6 +19,8 @@ CREATE OR REPLACE FUNCTION create_checkout_purchase(
 ) RETURNS checkout_purchases
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
+SET search_path = public, pg_temp
 AS $$
 DECLARE
     v_email text;
@@ -22,6 +31,7 @@ BEGIN
     IF p_customer_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'customer_id is required', COLUMN = 'customer_id';
     END IF;
+    PERFORM ssr_private.assert_acting_for('customer', p_customer_id);
     SELECT c.email INTO v_email FROM customers AS c WHERE c.id = p_customer_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = 'customer_id: unknown customer', COLUMN = 'customer_id';
@@ -36,7 +46,7 @@ BEGIN
             MESSAGE = format('plan: unknown or inactive plan %L', p_plan_code), COLUMN = 'plan';
     END IF;
 
-    v_routing := validate_routing_choice(p_preferred_workshop_id, p_routing_type);
+    v_routing := ssr_private.validate_routing_choice(p_preferred_workshop_id, p_routing_type);
 
     IF p_intake_id IS NOT NULL AND NOT EXISTS (
         SELECT 1 FROM intakes AS i WHERE i.id = p_intake_id AND i.customer_id = p_customer_id

@@ -56,7 +56,7 @@ BEGIN
             COLUMN = 'plan_code';
     END IF;
 
-    v_type := validate_routing_choice(p_preferred_workshop_id, p_routing_type);
+    v_type := ssr_private.validate_routing_choice(p_preferred_workshop_id, p_routing_type);
 
     IF p_session_id IS NOT NULL THEN
         SELECT s.customer_id, s.plan_code INTO v_session FROM sessions AS s WHERE s.id = p_session_id;
@@ -192,7 +192,7 @@ BEGIN
             END AS audience
     ) AS a;
 
-    PERFORM routing_publish(v_req, 'created');
+    PERFORM ssr_private.routing_publish(v_req, 'created');
     RETURN v_req;
 END
 $$;

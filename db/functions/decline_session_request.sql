@@ -11,7 +11,8 @@
 --     expired_no_mechanic: refund due; reason all_declined in the audit).
 -- "Available" is routing_available_mechanics (busy mechanics at capacity are not).
 -- Errors, in this order: SR400 request_id / mechanic_id missing, reason longer than 500;
--- SR403 (mechanic_id) acting for another mechanic than app.mechanic_id; then, unless the
+-- SR403 (mechanic_id) the transaction does not verifiably act for that mechanic
+-- (ssr_private.assert_acting_for: fail-closed); then, unless the
 -- mechanic already declined it (a retry returns the decline unchanged), the reasons of
 -- routing_raise_refusal: SR404 unknown request / mechanic; SR403 not eligible or outside a
 -- workshop_only request's workshop; SR409 taken / expired / cancelled; SR409 (mechanic_id)
@@ -36,7 +37,6 @@ AS $$
 #variable_conflict use_column
 DECLARE
     v_now timestamptz := now();
-    v_acting uuid := routing_current_mechanic_id();
     v_req session_requests;
     v_decline session_request_declines;
     v_workshop uuid;
@@ -53,11 +53,7 @@ BEGIN
             ERRCODE = 'SR400', MESSAGE = format('reason is at most 500 characters (got %s)', length(p_reason)),
             COLUMN = 'reason';
     END IF;
-    IF v_acting IS NOT NULL AND v_acting <> p_mechanic_id THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR403', MESSAGE = 'mechanic_id differs from the mechanic of this session (app.mechanic_id)',
-            COLUMN = 'mechanic_id';
-    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
 
     -- Declines of one request queue here: the checks below see the earlier ones.
     SELECT * INTO v_req FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
@@ -72,15 +68,15 @@ BEGIN
     END IF;
 
     SELECT a.workshop_id, TRUE INTO v_workshop, v_eligible
-    FROM routing_available_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
+    FROM ssr_private.routing_available_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
     IF
         v_req.id IS NULL OR v_eligible IS NULL
         OR v_req.status <> 'pending'
         OR v_req.expires_at <= v_now
-        OR routing_offer_score(v_req.routing_type, v_req.preferred_workshop_id, v_req.exclusive_until, v_workshop, v_now)
+        OR ssr_private.routing_offer_score(v_req.routing_type, v_req.preferred_workshop_id, v_req.exclusive_until, v_workshop, v_now)
         IS NULL
         THEN
-        PERFORM routing_raise_refusal(p_request_id, p_mechanic_id, v_now);
+        PERFORM ssr_private.routing_raise_refusal(p_request_id, p_mechanic_id, v_now);
     END IF;
 
     INSERT INTO session_request_declines (request_id, mechanic_id, workshop_id, offered_at, declined_at, reason)
@@ -103,7 +99,7 @@ BEGIN
         AND v_workshop = v_req.preferred_workshop_id
         AND NOT EXISTS (
             SELECT 1
-            FROM routing_available_mechanics AS a
+            FROM ssr_private.routing_available_mechanics AS a
             INNER JOIN session_requests AS r ON r.id = p_request_id
             WHERE a.workshop_id = v_req.preferred_workshop_id AND NOT a.mechanic_id = ANY(r.declined_by)
         )
@@ -137,6 +133,3 @@ COMMENT ON FUNCTION decline_session_request(uuid, uuid, text) IS
 'request when the preferred workshop''s available mechanics have all declined. Returns the decline and the request''s '
 'status and escalated_at.';
 
--- It runs with its owner's rights: only the app's role (the owner) and mechanics may call it.
-REVOKE ALL ON FUNCTION decline_session_request(uuid, uuid, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION decline_session_request(uuid, uuid, text) TO mechanic;

@@ -23,6 +23,7 @@ CREATE OR REPLACE FUNCTION fulfill_checkout(
 )
 LANGUAGE plpgsql
 VOLATILE
+SET search_path = public, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -37,7 +38,7 @@ BEGIN
     END IF;
     -- A replay returns what exists, whatever changed since (a workshop suspended, a plan repriced).
     IF EXISTS (SELECT 1 FROM sessions AS s WHERE s.stripe_checkout_session_id = p_stripe_session_id) THEN
-        RETURN QUERY SELECT * FROM fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
+        RETURN QUERY SELECT * FROM ssr_private.fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
         RETURN;
     END IF;
     IF p_customer_id IS NULL OR NOT EXISTS (SELECT 1 FROM customers AS c WHERE c.id = p_customer_id) THEN
@@ -71,7 +72,7 @@ BEGIN
     ) THEN
         RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = 'intake_id: unknown intake', COLUMN = 'intake_id';
     END IF;
-    v_routing := validate_routing_choice(p_preferred_workshop_id, p_routing_type);
+    v_routing := ssr_private.validate_routing_choice(p_preferred_workshop_id, p_routing_type);
 
     INSERT INTO sessions AS s (
         customer_id, plan_code, intake_id, stripe_checkout_session_id,
@@ -92,7 +93,7 @@ BEGIN
     END IF;
 
     -- Lost the race: the row is committed (ON CONFLICT waited for its transaction).
-    RETURN QUERY SELECT * FROM fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
+    RETURN QUERY SELECT * FROM ssr_private.fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
 END;
 $$;
 

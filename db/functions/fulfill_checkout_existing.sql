@@ -1,6 +1,6 @@
 -- What fulfill_checkout returns for a Checkout Session that was already fulfilled:
 -- the existing session and request, created = FALSE; SR409 if it belongs to another customer.
-CREATE OR REPLACE FUNCTION fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid)
+CREATE OR REPLACE FUNCTION ssr_private.fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid)
 RETURNS TABLE (
     session_id uuid,
     session_request_id uuid,
@@ -10,6 +10,7 @@ RETURNS TABLE (
 )
 LANGUAGE plpgsql
 STABLE
+SET search_path = public, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -30,5 +31,5 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION fulfill_checkout_existing(text, uuid) IS
+COMMENT ON FUNCTION ssr_private.fulfill_checkout_existing(text, uuid) IS
 'The session and request already created for a Checkout Session (fulfill_checkout replays).';

@@ -3,6 +3,7 @@
 -- Input: p_workshop_id (the workshop chosen in the directory).
 -- Errors, in this order: SR400 COLUMN workshop_id when it is NULL; SR404 COLUMN workshop_id
 -- when no such workshop exists or it is not active (it cannot be booked).
+-- SECURITY DEFINER (search_path pinned): the app's login has no table privileges.
 CREATE OR REPLACE FUNCTION get_booking_options(p_workshop_id uuid)
 RETURNS TABLE (
     workshop_id uuid,
@@ -16,6 +17,7 @@ RETURNS TABLE (
 )
 LANGUAGE plpgsql
 STABLE
+SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 #variable_conflict use_column
@@ -35,7 +37,7 @@ BEGIN
     SELECT
         p_workshop_id,
         v_name,
-        (SELECT count(*)::integer FROM routing_available_mechanics AS a WHERE a.workshop_id = p_workshop_id),
+        (SELECT count(*)::integer FROM ssr_private.routing_available_mechanics AS a WHERE a.workshop_id = p_workshop_id),
         pl.code,
         pl.name,
         pl.price_minor,

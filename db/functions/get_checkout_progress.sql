@@ -9,6 +9,7 @@
 --   workshop's names; server_now (the page counts the window down from it, not from the
 --   browser's clock).
 -- Errors: none (a malformed id simply matches no row).
+-- SECURITY DEFINER (search_path pinned): the app's login has no table privileges.
 CREATE OR REPLACE FUNCTION get_checkout_progress(p_stripe_checkout_session_id text)
 RETURNS TABLE (
     state text,
@@ -32,6 +33,8 @@ RETURNS TABLE (
 )
 LANGUAGE sql
 STABLE
+SECURITY DEFINER
+SET search_path = public, pg_temp
 AS $$
     SELECT
         CASE

@@ -3,9 +3,9 @@
 -- plus the channel of the mechanic's workshop (routing_workshop_channel) when they have one.
 -- Which of those requests the mechanic may take is get_mechanic_offers' rule; the channels
 -- only tell when to look again.
--- Errors, in this order: SR400 COLUMN mechanic_id when NULL; SR403 COLUMN mechanic_id when
--- the session acts for another mechanic (app.mechanic_id set and different); SR404 COLUMN
--- mechanic_id for an unknown mechanic.
+-- Errors, in this order: SR400 COLUMN mechanic_id when NULL; SR403 COLUMN mechanic_id unless
+-- the transaction verifiably acts for that mechanic (ssr_private.assert_acting_for: no
+-- identity is refused too); SR404 COLUMN mechanic_id for an unknown mechanic.
 CREATE OR REPLACE FUNCTION get_mechanic_channels(p_mechanic_id uuid)
 RETURNS text[]
 LANGUAGE plpgsql
@@ -14,17 +14,12 @@ SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 DECLARE
-    v_acting uuid := routing_current_mechanic_id();
     v_workshop uuid;
 BEGIN
     IF p_mechanic_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
     END IF;
-    IF v_acting IS NOT NULL AND v_acting <> p_mechanic_id THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR403', MESSAGE = 'mechanic_id differs from the mechanic of this session (app.mechanic_id)',
-            COLUMN = 'mechanic_id';
-    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
     SELECT m.workshop_id INTO v_workshop FROM mechanics AS m WHERE m.id = p_mechanic_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING
@@ -40,6 +35,3 @@ $$;
 
 COMMENT ON FUNCTION get_mechanic_channels(uuid) IS
 'LISTEN channels of the requests a mechanic may be offered: session_requests and their workshop''s channel.';
-
-REVOKE ALL ON FUNCTION get_mechanic_channels(uuid) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION get_mechanic_channels(uuid) TO mechanic;

@@ -4,8 +4,9 @@
 -- available, of a workshop that is not active or at capacity (routing_available_mechanics);
 -- workshop_only requests only to their workshop; hybrid requests only to the preferred
 -- workshop during the window; never a request the mechanic declined.
--- SR400 for a bad limit (1..500), SR404 for an unknown mechanic, SR403 when the session
--- acts for another mechanic (app.mechanic_id set and different).
+-- Errors, in this order: SR400 mechanic_id missing; SR400 bad limit (1..500); SR403
+-- (COLUMN mechanic_id) the transaction does not verifiably act for that mechanic
+-- (ssr_private.assert_acting_for; no identity is refused too); SR404 unknown mechanic.
 CREATE OR REPLACE FUNCTION get_mechanic_offers(p_mechanic_id uuid, p_limit integer DEFAULT 50)
 RETURNS TABLE (
     request_id uuid,
@@ -30,7 +31,6 @@ SET search_path = public, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-    v_acting uuid := routing_current_mechanic_id();
     v_workshop uuid;
 BEGIN
     IF p_mechanic_id IS NULL THEN
@@ -41,11 +41,7 @@ BEGIN
             ERRCODE = 'SR400', MESSAGE = format('limit must be between 1 and 500 (got %s)', p_limit),
             COLUMN = 'limit';
     END IF;
-    IF v_acting IS NOT NULL AND v_acting <> p_mechanic_id THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR403', MESSAGE = 'mechanic_id differs from the mechanic of this session (app.mechanic_id)',
-            COLUMN = 'mechanic_id';
-    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
     PERFORM 1 FROM mechanics AS m WHERE m.id = p_mechanic_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING
@@ -53,7 +49,7 @@ BEGIN
             COLUMN = 'mechanic_id';
     END IF;
     SELECT a.workshop_id INTO v_workshop
-    FROM routing_available_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
+    FROM ssr_private.routing_available_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
     IF NOT FOUND THEN
         RETURN;  -- not active, not available, of an inactive workshop or at capacity: offered nothing
     END IF;
@@ -123,7 +119,7 @@ BEGIN
         i.description
     FROM candidates AS c
     CROSS JOIN LATERAL (
-        SELECT routing_offer_score(c.routing_type, c.preferred_workshop_id, c.exclusive_until, v_workshop, now())
+        SELECT ssr_private.routing_offer_score(c.routing_type, c.preferred_workshop_id, c.exclusive_until, v_workshop, now())
             AS score
     ) AS s
     LEFT JOIN intakes AS i ON c.intake_id = i.id
@@ -136,7 +132,3 @@ $$;
 COMMENT ON FUNCTION get_mechanic_offers(uuid, integer) IS
 'Pending requests offered to a mechanic now (eligibility and capacity, workshop_only, hybrid window, not declined), '
 'by priority_score then age.';
-
--- It runs with its owner's rights: only the app's role (the owner) and mechanics may call it.
-REVOKE ALL ON FUNCTION get_mechanic_offers(uuid, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION get_mechanic_offers(uuid, integer) TO mechanic;

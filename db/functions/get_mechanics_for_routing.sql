@@ -25,11 +25,12 @@ CREATE OR REPLACE FUNCTION get_mechanics_for_routing(
 )
 LANGUAGE plpgsql
 STABLE
+SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-    v_type text := validate_routing_choice(p_workshop_id, p_routing_type);
+    v_type text := ssr_private.validate_routing_choice(p_workshop_id, p_routing_type);
 BEGIN
     IF v_type = 'workshop_only' THEN
         RETURN QUERY
@@ -38,7 +39,7 @@ BEGIN
             100,
             a.workshop_id,
             TRUE
-        FROM routing_available_mechanics AS a
+        FROM ssr_private.routing_available_mechanics AS a
         WHERE a.workshop_id = p_workshop_id
         ORDER BY a.rating::float8 DESC NULLS LAST, a.mechanic_id;
         RETURN;
@@ -46,10 +47,10 @@ BEGIN
     RETURN QUERY
     SELECT
         a.mechanic_id,
-        routing_offer_score(v_type, p_workshop_id, NULL, a.workshop_id, now()) AS score,
+        ssr_private.routing_offer_score(v_type, p_workshop_id, NULL, a.workshop_id, now()) AS score,
         a.workshop_id,
         coalesce(a.workshop_id = p_workshop_id, FALSE)
-    FROM routing_available_mechanics AS a
+    FROM ssr_private.routing_available_mechanics AS a
     ORDER BY score DESC, a.rating::float8 DESC NULLS LAST, a.mechanic_id;
 END
 $$;

@@ -29,6 +29,8 @@ RETURNS TABLE (
 )
 LANGUAGE plpgsql
 STABLE
+SECURITY DEFINER
+SET search_path = public, pg_temp
 AS $$
 BEGIN
     IF p_limit IS NULL OR p_limit < 1 OR p_limit > 100 THEN

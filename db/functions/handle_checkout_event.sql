@@ -29,6 +29,8 @@ CREATE OR REPLACE FUNCTION handle_checkout_event(
 )
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
+SET search_path = public, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE

@@ -3,7 +3,7 @@
 -- (started_at = now()), stopping closes it (ended_at = now()), a move to another workshop
 -- closes it and opens one for the new workshop. SECURITY DEFINER: whoever may write
 -- mechanics keeps the history without privileges on it.
-CREATE OR REPLACE FUNCTION mechanic_availability_log_trg()
+CREATE OR REPLACE FUNCTION ssr_private.mechanic_availability_log_trg()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -32,7 +32,7 @@ BEGIN
     RETURN NULL;
 END
 $$;
-REVOKE ALL ON FUNCTION mechanic_availability_log_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.mechanic_availability_log_trg() FROM PUBLIC;
 
-COMMENT ON FUNCTION mechanic_availability_log_trg() IS
+COMMENT ON FUNCTION ssr_private.mechanic_availability_log_trg() IS
 'Trigger: opens and closes mechanic_availability intervals as mechanics become available or stop being available.';

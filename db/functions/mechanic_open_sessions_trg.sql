@@ -5,7 +5,7 @@
 -- opposite reassignments cannot deadlock. SECURITY DEFINER: whoever may write sessions keeps
 -- the count right without privileges on mechanics. Capacity itself is enforced by
 -- accept_session_request (a direct UPDATE by the owner may exceed it, as an override).
-CREATE OR REPLACE FUNCTION mechanic_open_sessions_trg()
+CREATE OR REPLACE FUNCTION ssr_private.mechanic_open_sessions_trg()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -37,7 +37,7 @@ BEGIN
     RETURN NULL;
 END
 $$;
-REVOKE ALL ON FUNCTION mechanic_open_sessions_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.mechanic_open_sessions_trg() FROM PUBLIC;
 
-COMMENT ON FUNCTION mechanic_open_sessions_trg() IS
+COMMENT ON FUNCTION ssr_private.mechanic_open_sessions_trg() IS
 'Trigger: keeps mechanics.open_sessions equal to the waiting or live sessions assigned to each mechanic.';

@@ -55,4 +55,3 @@ $$;
 COMMENT ON FUNCTION mechanic_state_rebuild() IS
 'Recounts mechanics.open_sessions and reconciles open mechanic_availability intervals with is_available; returns the '
 'number of rows corrected. Owner only.';
-REVOKE ALL ON FUNCTION mechanic_state_rebuild() FROM PUBLIC;

@@ -68,7 +68,7 @@ BEGIN
 
     -- Day rows: one recount per touched day, for the workshops touched that day.
     FOR v_day IN SELECT DISTINCT d FROM unnest(v_ws_days) AS d ORDER BY d LOOP
-        v_workshop_days := v_workshop_days + analytics_workshop_recount(
+        v_workshop_days := v_workshop_days + ssr_private.analytics_workshop_recount(
             ARRAY['day'], v_day, v_day,
             ARRAY(SELECT k.w FROM unnest(v_ws, v_ws_days) AS k (w, d) WHERE k.d = v_day)
         );
@@ -77,7 +77,7 @@ BEGIN
     FOR v_period IN
         SELECT DISTINCT date_trunc('week', d::timestamp)::date FROM unnest(v_ws_days) AS d
     LOOP
-        PERFORM analytics_workshop_merge(
+        PERFORM ssr_private.analytics_workshop_merge(
             'week', v_period, v_period,
             ARRAY(
                 SELECT DISTINCT k.w FROM unnest(v_ws, v_ws_days) AS k (w, d)
@@ -88,7 +88,7 @@ BEGIN
     FOR v_period IN
         SELECT DISTINCT date_trunc('month', d::timestamp)::date FROM unnest(v_ws_days) AS d
     LOOP
-        PERFORM analytics_workshop_merge(
+        PERFORM ssr_private.analytics_workshop_merge(
             'month', v_period, v_period,
             ARRAY(
                 SELECT DISTINCT k.w FROM unnest(v_ws, v_ws_days) AS k (w, d)
@@ -97,7 +97,7 @@ BEGIN
         );
     END LOOP;
     FOR v_day IN SELECT DISTINCT d FROM unnest(v_type_days) AS d ORDER BY d LOOP
-        v_routing_days := v_routing_days + analytics_routing_recount(
+        v_routing_days := v_routing_days + ssr_private.analytics_routing_recount(
             v_day, v_day,
             ARRAY(SELECT k.t FROM unnest(v_types, v_type_days) AS k (t, d) WHERE k.d = v_day)
         );

@@ -4,7 +4,8 @@
 -- the insert is ON CONFLICT (session_id) DO NOTHING, so of two concurrent reviews one wins.
 -- Errors, in this order: SR400 session_id / customer_id missing; SR400 (rating) missing or
 -- not an integer 1..5; SR400 (comment) longer than 2000 characters; SR403 (customer_id)
--- acting for another customer than app.customer_id; SR404 (session_id) unknown session;
+-- the transaction does not verifiably act for that customer (ssr_private.assert_acting_for:
+-- fail-closed); SR404 (session_id) unknown session;
 -- SR403 (customer_id) the session is another customer's; SR409 (session_id) the session is
 -- not completed; SR409 (session_id) it was already reviewed.
 CREATE OR REPLACE FUNCTION review_session(
@@ -19,7 +20,6 @@ SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 DECLARE
-    v_acting uuid := routing_current_customer_id();
     v_session sessions;
     v_review reviews;
 BEGIN
@@ -39,11 +39,7 @@ BEGIN
             ERRCODE = 'SR400', MESSAGE = format('comment is at most 2000 characters (got %s)', length(p_comment)),
             COLUMN = 'comment';
     END IF;
-    IF v_acting IS NOT NULL AND v_acting <> p_customer_id THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR403', MESSAGE = 'customer_id differs from the customer of this session (app.customer_id)',
-            COLUMN = 'customer_id';
-    END IF;
+    PERFORM ssr_private.assert_acting_for('customer', p_customer_id);
 
     SELECT * INTO v_session FROM sessions AS s WHERE s.id = p_session_id FOR SHARE;
     IF NOT FOUND THEN
@@ -79,4 +75,3 @@ $$;
 COMMENT ON FUNCTION review_session(uuid, uuid, integer, text) IS
 'The customer of a completed session reviews it once (rating 1-5, optional comment); feeds workshop_stats and the '
 'directory ranking. SR400/SR403/SR404/SR409 otherwise.';
-REVOKE ALL ON FUNCTION review_session(uuid, uuid, integer, text) FROM PUBLIC;

@@ -6,7 +6,7 @@
 --           once the exclusive window (p_exclusive_until, NULL = none) has passed.
 --   broadcast: 50 for everyone.
 -- Mechanic eligibility (active, available, workshop active) is checked by the callers.
-CREATE OR REPLACE FUNCTION routing_offer_score(
+CREATE OR REPLACE FUNCTION ssr_private.routing_offer_score(
     p_routing_type text,
     p_preferred_workshop_id uuid,
     p_exclusive_until timestamptz,
@@ -31,5 +31,5 @@ SELECT CASE
 END
 $$;
 
-COMMENT ON FUNCTION routing_offer_score(text, uuid, timestamptz, uuid, timestamptz) IS
+COMMENT ON FUNCTION ssr_private.routing_offer_score(text, uuid, timestamptz, uuid, timestamptz) IS
 'Priority score of a request for a mechanic of the given workshop at a given time; NULL when not offered to them.';

@@ -7,9 +7,11 @@
 -- each other's rows (FOR UPDATE SKIP LOCKED): each row is sent once, unless the relay's
 -- transaction rolls back (then nothing of it was sent or marked). Payload: the row's
 -- payload plus outbox_id. Errors: p_limit NULL or < 1: SR400 (COLUMN limit).
+-- SECURITY DEFINER (search_path pinned): the app's live hub relays too, as ssr_app.
 CREATE OR REPLACE FUNCTION routing_outbox_relay(p_limit integer DEFAULT 1000)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 DECLARE

@@ -7,6 +7,8 @@ CREATE OR REPLACE FUNCTION routing_outbox_replay(
 ) RETURNS SETOF routing_outbox
 LANGUAGE sql
 STABLE
+SECURITY DEFINER
+SET search_path = public, pg_temp
 AS $$
 SELECT o.*
 FROM routing_outbox AS o

@@ -11,7 +11,7 @@
 --   100 on a workshop channel, 50 on the global one; independents get 25 for hybrid),
 --   plan_code, status, created_at, exclusive_until, expires_at, mechanic_id, workshop_id;
 --   outbox_id is added when sent.
-CREATE OR REPLACE FUNCTION routing_publish(p_request session_requests, p_event text)
+CREATE OR REPLACE FUNCTION ssr_private.routing_publish(p_request session_requests, p_event text)
 RETURNS integer
 LANGUAGE plpgsql
 VOLATILE
@@ -64,6 +64,6 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION routing_publish(session_requests, text) IS
+COMMENT ON FUNCTION ssr_private.routing_publish(session_requests, text) IS
 'Writes the outbox rows (sent with pg_notify by routing_outbox_relay after commit) announcing an event of a request; '
 'returns how many channels.';

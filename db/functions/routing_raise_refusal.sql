@@ -9,7 +9,7 @@
 --   SR409 (mechanic_id) the mechanic is at capacity (open_sessions >= capacity);
 --   SR403 (mechanic_id) outside the preferred workshop during a hybrid request's window;
 --   SR409 (request_id) otherwise (the row changed meanwhile: try again).
-CREATE OR REPLACE FUNCTION routing_raise_refusal(p_request_id uuid, p_mechanic_id uuid, p_now timestamptz)
+CREATE OR REPLACE FUNCTION ssr_private.routing_raise_refusal(p_request_id uuid, p_mechanic_id uuid, p_now timestamptz)
 RETURNS void
 LANGUAGE plpgsql
 STABLE
@@ -110,7 +110,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION routing_raise_refusal(uuid, uuid, timestamptz) IS
+COMMENT ON FUNCTION ssr_private.routing_raise_refusal(uuid, uuid, timestamptz) IS
 'Raises the reason a request is not offered to a mechanic now (SR404, SR403, SR409 in a fixed order); '
 'used by accept_session_request and decline_session_request.';
-REVOKE ALL ON FUNCTION routing_raise_refusal(uuid, uuid, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.routing_raise_refusal(uuid, uuid, timestamptz) FROM PUBLIC;

@@ -7,11 +7,12 @@
 -- completed and no_show free the mechanic's slot (trigger on sessions). Repeating the move
 -- that was made returns the session unchanged (retries are safe).
 -- Errors, in this order: SR400 session_id / mechanic_id missing, unknown action (COLUMN
--- action); SR403 (mechanic_id) acting for another mechanic than app.mechanic_id; SR404
+-- action); SR403 (mechanic_id) the transaction does not verifiably act for that mechanic
+-- (ssr_private.assert_acting_for: fail-closed); SR404
 -- (session_id) unknown session; SR403 (mechanic_id) the session is not assigned to that
 -- mechanic (also: not accepted yet); SR409 (session_id) the session is not in the status
 -- the move starts from.
-CREATE OR REPLACE FUNCTION session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text)
+CREATE OR REPLACE FUNCTION ssr_private.session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text)
 RETURNS sessions
 LANGUAGE plpgsql
 VOLATILE
@@ -19,7 +20,6 @@ SET search_path = public, pg_temp
 AS $$
 DECLARE
     v_now timestamptz := now();
-    v_acting uuid := routing_current_mechanic_id();
     v_from text;
     v_to text;
     v_row sessions;
@@ -39,11 +39,7 @@ BEGIN
             ERRCODE = 'SR400', MESSAGE = format('action must be start, complete or no_show (got %s)', p_action),
             COLUMN = 'action';
     END IF;
-    IF v_acting IS NOT NULL AND v_acting <> p_mechanic_id THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR403', MESSAGE = 'mechanic_id differs from the mechanic of this session (app.mechanic_id)',
-            COLUMN = 'mechanic_id';
-    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
 
     UPDATE sessions AS s
     SET
@@ -87,7 +83,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION session_transition(uuid, uuid, text) IS
+COMMENT ON FUNCTION ssr_private.session_transition(uuid, uuid, text) IS
 'Moves a session (start: waiting -> live, complete: live -> completed, no_show: waiting -> no_show) for its mechanic; '
 'SR400/SR403/SR404/SR409 otherwise. Called by start_session, complete_session and mark_session_no_show.';
-REVOKE ALL ON FUNCTION session_transition(uuid, uuid, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.session_transition(uuid, uuid, text) FROM PUBLIC;

@@ -3,7 +3,7 @@
 -- Raises SR400 (COLUMN routing_type / workshop_id) for an unknown routing type or a
 -- workshop_only/hybrid choice without a workshop, SR404 (COLUMN workshop_id) for an
 -- unknown workshop or one that is not active (pending or suspended workshops are unusable).
-CREATE OR REPLACE FUNCTION validate_routing_choice(
+CREATE OR REPLACE FUNCTION ssr_private.validate_routing_choice(
     p_preferred_workshop_id uuid,
     p_routing_type text
 ) RETURNS text
@@ -47,5 +47,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION validate_routing_choice(uuid, text) IS
+COMMENT ON FUNCTION ssr_private.validate_routing_choice(uuid, text) IS
 'Checks a routing choice; returns the normalised routing type or raises SR400/SR404 with COLUMN routing_type or workshop_id.';

@@ -1,7 +1,7 @@
 -- Adds deltas to one workshop's aggregates (used by the workshop_stats_* triggers).
 -- A row-level UPDATE ... SET x = x + delta: concurrent writers serialise on the row
 -- and never lose an update. The row is created if missing (INSERT ... ON CONFLICT).
-CREATE OR REPLACE FUNCTION workshop_stats_apply(
+CREATE OR REPLACE FUNCTION ssr_private.workshop_stats_apply(
     p_workshop_id uuid,
     p_total integer DEFAULT 0,
     p_active integer DEFAULT 0,
@@ -12,6 +12,7 @@ CREATE OR REPLACE FUNCTION workshop_stats_apply(
 )
 RETURNS void
 LANGUAGE plpgsql
+SET search_path = public, pg_temp
 AS $$
 BEGIN
     IF p_workshop_id IS NULL
@@ -46,6 +47,6 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION workshop_stats_apply(uuid, integer, integer, integer, bigint, bigint, bigint) IS
+COMMENT ON FUNCTION ssr_private.workshop_stats_apply(uuid, integer, integer, integer, bigint, bigint, bigint) IS
 'Internal: adds deltas to workshop_stats for one workshop (no-op for NULL or all-zero deltas).';
-REVOKE ALL ON FUNCTION workshop_stats_apply(uuid, integer, integer, integer, bigint, bigint, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.workshop_stats_apply(uuid, integer, integer, integer, bigint, bigint, bigint) FROM PUBLIC;

@@ -8,7 +8,7 @@
 -- same row before counting, so each sees the other's committed change.
 -- SECURITY DEFINER: whoever may write mechanics keeps the aggregates right without
 -- privileges on workshop_stats or routing_candidates.
-CREATE OR REPLACE FUNCTION workshop_stats_mechanics_trg()
+CREATE OR REPLACE FUNCTION ssr_private.workshop_stats_mechanics_trg()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -24,7 +24,7 @@ BEGIN
         v_old_first := coalesce(OLD.workshop_id <= NEW.workshop_id, TRUE);
     END IF;
     IF TG_OP = 'UPDATE' AND NOT v_old_first THEN
-        PERFORM workshop_stats_apply(
+        PERFORM ssr_private.workshop_stats_apply(
             NEW.workshop_id,
             p_total => 1,
             p_active => (NEW.status = 'active')::integer,
@@ -32,7 +32,7 @@ BEGIN
         );
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        PERFORM workshop_stats_apply(
+        PERFORM ssr_private.workshop_stats_apply(
             OLD.workshop_id,
             p_total => -1,
             p_active => -(OLD.status = 'active')::integer,
@@ -44,7 +44,7 @@ BEGIN
         )::integer;
     END IF;
     IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND v_old_first) THEN
-        PERFORM workshop_stats_apply(
+        PERFORM ssr_private.workshop_stats_apply(
             NEW.workshop_id,
             p_total => 1,
             p_active => (NEW.status = 'active')::integer,
@@ -63,4 +63,4 @@ BEGIN
     RETURN NULL;
 END
 $$;
-REVOKE ALL ON FUNCTION workshop_stats_mechanics_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.workshop_stats_mechanics_trg() FROM PUBLIC;

@@ -5,6 +5,7 @@
 CREATE OR REPLACE FUNCTION workshop_stats_rebuild()
 RETURNS integer
 LANGUAGE plpgsql
+SET search_path = public, pg_temp
 AS $$
 DECLARE
     v_changed integer;
@@ -80,7 +81,7 @@ BEGIN
     WHERE NOT EXISTS (SELECT 1 FROM organizations AS o WHERE o.id = ws.workshop_id);
     GET DIAGNOSTICS v_deleted = ROW_COUNT;
     INSERT INTO routing_candidates AS rc (id, eligible_mechanics)
-    SELECT TRUE, count(*)::integer FROM routing_available_mechanics
+    SELECT TRUE, count(*)::integer FROM ssr_private.routing_available_mechanics
     ON CONFLICT (id) DO UPDATE SET eligible_mechanics = excluded.eligible_mechanics
     WHERE rc.eligible_mechanics IS DISTINCT FROM excluded.eligible_mechanics;
     GET DIAGNOSTICS v_candidates = ROW_COUNT;

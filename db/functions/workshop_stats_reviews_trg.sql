@@ -4,7 +4,7 @@
 -- reads the committed new value), and the review is never counted twice or lost.
 -- A review deleted by the cascade of its session's delete finds no session: the
 -- sessions trigger already subtracted it.
-CREATE OR REPLACE FUNCTION workshop_stats_reviews_trg()
+CREATE OR REPLACE FUNCTION ssr_private.workshop_stats_reviews_trg()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -19,7 +19,7 @@ BEGIN
         WHERE s.id = OLD.session_id
         FOR SHARE;
         IF FOUND THEN
-            PERFORM workshop_stats_apply(v_workshop_id, p_reviews => -1, p_rating_sum => -OLD.rating);
+            PERFORM ssr_private.workshop_stats_apply(v_workshop_id, p_reviews => -1, p_rating_sum => -OLD.rating);
         END IF;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
@@ -28,10 +28,10 @@ BEGIN
         WHERE s.id = NEW.session_id
         FOR SHARE;
         IF FOUND THEN
-            PERFORM workshop_stats_apply(v_workshop_id, p_reviews => 1, p_rating_sum => NEW.rating);
+            PERFORM ssr_private.workshop_stats_apply(v_workshop_id, p_reviews => 1, p_rating_sum => NEW.rating);
         END IF;
     END IF;
     RETURN NULL;
 END
 $$;
-REVOKE ALL ON FUNCTION workshop_stats_reviews_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.workshop_stats_reviews_trg() FROM PUBLIC;

@@ -3,7 +3,7 @@
 -- review with it. Deletes are counted BEFORE the row goes: the ON DELETE CASCADE
 -- of reviews runs before any AFTER trigger of ours could still find the review,
 -- and the reviews trigger skips a review whose session is already gone.
-CREATE OR REPLACE FUNCTION workshop_stats_sessions_trg()
+CREATE OR REPLACE FUNCTION ssr_private.workshop_stats_sessions_trg()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -26,17 +26,17 @@ BEGIN
         v_old_first := coalesce(OLD.workshop_id <= NEW.workshop_id, TRUE);
     END IF;
     IF TG_OP = 'UPDATE' AND NOT v_old_first THEN
-        PERFORM workshop_stats_apply(
+        PERFORM ssr_private.workshop_stats_apply(
             NEW.workshop_id, p_sessions => 1, p_reviews => v_reviews, p_rating_sum => v_rating
         );
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        PERFORM workshop_stats_apply(
+        PERFORM ssr_private.workshop_stats_apply(
             OLD.workshop_id, p_sessions => -1, p_reviews => -v_reviews, p_rating_sum => -v_rating
         );
     END IF;
     IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND v_old_first) THEN
-        PERFORM workshop_stats_apply(
+        PERFORM ssr_private.workshop_stats_apply(
             NEW.workshop_id, p_sessions => 1, p_reviews => v_reviews, p_rating_sum => v_rating
         );
     END IF;
@@ -46,4 +46,4 @@ BEGIN
     RETURN NULL;
 END
 $$;
-REVOKE ALL ON FUNCTION workshop_stats_sessions_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.workshop_stats_sessions_trg() FROM PUBLIC;

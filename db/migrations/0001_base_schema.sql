@@ -2,8 +2,6 @@
 -- Workshops (organizations), mechanics, customers, plans, intakes,
 -- session requests, sessions and reviews.
 
-CREATE EXTENSION IF NOT EXISTS plpython3u;
-
 CREATE TABLE organizations (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     name text NOT NULL CHECK (btrim(name) <> ''),

@@ -19,3 +19,6 @@ COMMENT ON COLUMN mechanics.capacity IS
 COMMENT ON COLUMN mechanics.open_sessions IS
 'Sessions the mechanic holds now: assigned to them and waiting or live. Kept by triggers on sessions; '
 'recount with mechanic_state_rebuild().';
+
+-- The mechanic row-level-security policy of session_requests reads them.
+GRANT SELECT (capacity, open_sessions) ON mechanics TO mechanic;

@@ -7,4 +7,4 @@
 LOCK TABLE mechanics, organizations IN SHARE MODE;
 
 UPDATE routing_candidates
-SET eligible_mechanics = (SELECT count(*)::integer FROM routing_available_mechanics);
+SET eligible_mechanics = (SELECT count(*)::integer FROM ssr_private.routing_available_mechanics);

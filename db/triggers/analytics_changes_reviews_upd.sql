@@ -3,4 +3,4 @@ CREATE OR REPLACE TRIGGER analytics_changes_reviews_upd
 AFTER UPDATE ON reviews
 FOR EACH ROW
 WHEN (old.session_id IS DISTINCT FROM new.session_id OR old.rating IS DISTINCT FROM new.rating)
-EXECUTE FUNCTION analytics_changes_reviews_trg();
+EXECUTE FUNCTION ssr_private.analytics_changes_reviews_trg();

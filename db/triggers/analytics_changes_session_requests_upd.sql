@@ -13,4 +13,4 @@ WHEN (
         new.created_at, new.accepted_at
     )
 )
-EXECUTE FUNCTION analytics_changes_session_requests_trg();
+EXECUTE FUNCTION ssr_private.analytics_changes_session_requests_trg();

@@ -3,4 +3,4 @@ CREATE OR REPLACE TRIGGER analytics_changes_sessions_del
 AFTER DELETE ON sessions
 FOR EACH ROW
 WHEN (old.workshop_id IS NOT NULL OR old.preferred_workshop_id IS NOT NULL)
-EXECUTE FUNCTION analytics_changes_sessions_trg();
+EXECUTE FUNCTION ssr_private.analytics_changes_sessions_trg();

@@ -7,4 +7,4 @@ WHEN (
     IS DISTINCT FROM
     (new.workshop_id, new.preferred_workshop_id, new.status, new.amount_total_minor, new.currency, new.created_at)
 )
-EXECUTE FUNCTION analytics_changes_sessions_trg();
+EXECUTE FUNCTION ssr_private.analytics_changes_sessions_trg();

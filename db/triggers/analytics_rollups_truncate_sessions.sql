@@ -3,4 +3,4 @@
 -- transaction of the migration runner locks both sessions and session_requests.
 CREATE OR REPLACE TRIGGER analytics_rollups_truncate_sessions
 AFTER TRUNCATE ON sessions
-FOR EACH STATEMENT EXECUTE FUNCTION analytics_rollups_truncate_trg();
+FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();

@@ -4,4 +4,4 @@ CREATE OR REPLACE TRIGGER mechanic_availability_log_ins
 AFTER INSERT ON mechanics
 FOR EACH ROW
 WHEN (new.status = 'active' AND new.is_available)
-EXECUTE FUNCTION mechanic_availability_log_trg();
+EXECUTE FUNCTION ssr_private.mechanic_availability_log_trg();

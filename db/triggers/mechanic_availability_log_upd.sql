@@ -8,4 +8,4 @@ WHEN (
     OR old.status IS DISTINCT FROM new.status
     OR old.workshop_id IS DISTINCT FROM new.workshop_id
 )
-EXECUTE FUNCTION mechanic_availability_log_trg();
+EXECUTE FUNCTION ssr_private.mechanic_availability_log_trg();

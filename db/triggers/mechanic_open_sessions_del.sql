@@ -4,4 +4,4 @@ CREATE OR REPLACE TRIGGER mechanic_open_sessions_del
 AFTER DELETE ON sessions
 FOR EACH ROW
 WHEN (old.mechanic_id IS NOT NULL AND old.status IN ('waiting', 'live'))
-EXECUTE FUNCTION mechanic_open_sessions_trg();
+EXECUTE FUNCTION ssr_private.mechanic_open_sessions_trg();

@@ -4,4 +4,4 @@ CREATE OR REPLACE TRIGGER mechanic_open_sessions_ins
 AFTER INSERT ON sessions
 FOR EACH ROW
 WHEN (new.mechanic_id IS NOT NULL AND new.status IN ('waiting', 'live'))
-EXECUTE FUNCTION mechanic_open_sessions_trg();
+EXECUTE FUNCTION ssr_private.mechanic_open_sessions_trg();

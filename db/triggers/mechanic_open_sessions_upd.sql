@@ -8,4 +8,4 @@ WHEN (
     old.mechanic_id IS DISTINCT FROM new.mechanic_id
     OR (old.status IN ('waiting', 'live')) IS DISTINCT FROM (new.status IN ('waiting', 'live'))
 )
-EXECUTE FUNCTION mechanic_open_sessions_trg();
+EXECUTE FUNCTION ssr_private.mechanic_open_sessions_trg();

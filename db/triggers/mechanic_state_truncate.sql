@@ -1,7 +1,7 @@
 -- TRUNCATE fires no row triggers: a TRUNCATE of sessions recounts mechanics.open_sessions
 -- (mechanic_state_rebuild), and one of mechanic_availability reopens the intervals of the
 -- mechanics available now.
-CREATE OR REPLACE FUNCTION mechanic_state_truncate_trg()
+CREATE OR REPLACE FUNCTION ssr_private.mechanic_state_truncate_trg()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -12,15 +12,15 @@ BEGIN
     RETURN NULL;
 END
 $$;
-REVOKE ALL ON FUNCTION mechanic_state_truncate_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.mechanic_state_truncate_trg() FROM PUBLIC;
 
-COMMENT ON FUNCTION mechanic_state_truncate_trg() IS
+COMMENT ON FUNCTION ssr_private.mechanic_state_truncate_trg() IS
 'Trigger: after a TRUNCATE of sessions or mechanic_availability, recounts the mechanics'' state (mechanic_state_rebuild).';
 
 CREATE OR REPLACE TRIGGER mechanic_state_truncate
 AFTER TRUNCATE ON sessions
-FOR EACH STATEMENT EXECUTE FUNCTION mechanic_state_truncate_trg();
+FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.mechanic_state_truncate_trg();
 
 CREATE OR REPLACE TRIGGER mechanic_state_truncate
 AFTER TRUNCATE ON mechanic_availability
-FOR EACH STATEMENT EXECUTE FUNCTION mechanic_state_truncate_trg();
+FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.mechanic_state_truncate_trg();

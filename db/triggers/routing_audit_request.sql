@@ -6,7 +6,7 @@
 -- last available mechanic of the preferred workshop: preferred_workshop_declined), else
 -- preferred_workshop_unavailable (window cut short) or window_passed.
 -- Creation is recorded by create_session_request, which knows the candidate counts.
-CREATE OR REPLACE FUNCTION routing_audit_request()
+CREATE OR REPLACE FUNCTION ssr_private.routing_audit_request()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = public, pg_temp
@@ -34,7 +34,7 @@ BEGIN
                 'candidate_count', v_candidates
             )
         );
-        PERFORM routing_publish(NEW, 'escalated');
+        PERFORM ssr_private.routing_publish(NEW, 'escalated');
     END IF;
     IF NEW.status IS DISTINCT FROM OLD.status AND NEW.status IN ('accepted', 'expired', 'cancelled') THEN
         INSERT INTO routing_events (request_id, event_type, mechanic_id, workshop_id, detail)
@@ -66,17 +66,17 @@ BEGIN
                 'reason', nullif(current_setting('routing.reason', TRUE), '')
             ))
         );
-        PERFORM routing_publish(NEW, NEW.status);
+        PERFORM ssr_private.routing_publish(NEW, NEW.status);
     END IF;
     RETURN NULL;
 END
 $$;
 
-COMMENT ON FUNCTION routing_audit_request() IS
+COMMENT ON FUNCTION ssr_private.routing_audit_request() IS
 'Trigger: records escalated/accepted/expired/cancelled in routing_events and announces them through routing_outbox.';
 
 CREATE OR REPLACE TRIGGER routing_audit_request
 AFTER UPDATE OF status, escalated_at ON session_requests
 FOR EACH ROW
 WHEN (old.status IS DISTINCT FROM new.status OR old.escalated_at IS DISTINCT FROM new.escalated_at)
-EXECUTE FUNCTION routing_audit_request();
+EXECUTE FUNCTION ssr_private.routing_audit_request();

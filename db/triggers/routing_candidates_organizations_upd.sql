@@ -5,7 +5,7 @@
 -- counted exactly once. A workshop with mechanics cannot be deleted (RESTRICT), and a
 -- new one has none: only status updates matter. SECURITY DEFINER like the other
 -- counting triggers. Input: the organizations row before and after; no errors.
-CREATE OR REPLACE FUNCTION routing_candidates_organizations_trg()
+CREATE OR REPLACE FUNCTION ssr_private.routing_candidates_organizations_trg()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -28,10 +28,10 @@ BEGIN
     RETURN NULL;
 END
 $$;
-REVOKE ALL ON FUNCTION routing_candidates_organizations_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.routing_candidates_organizations_trg() FROM PUBLIC;
 
 CREATE OR REPLACE TRIGGER routing_candidates_organizations_upd
 AFTER UPDATE ON organizations
 FOR EACH ROW
 WHEN (old.status IS DISTINCT FROM new.status)
-EXECUTE FUNCTION routing_candidates_organizations_trg();
+EXECUTE FUNCTION ssr_private.routing_candidates_organizations_trg();

@@ -2,7 +2,7 @@
 -- request (session_requests.declined_by, read by offers, accept and the mechanic policy)
 -- and recorded in the audit trail (routing_events 'declined', with the seconds from offer
 -- to decline and the reason). A deleted decline is removed from the copy.
-CREATE OR REPLACE FUNCTION routing_declines_copy_trg()
+CREATE OR REPLACE FUNCTION ssr_private.routing_declines_copy_trg()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -31,11 +31,11 @@ BEGIN
     RETURN NULL;
 END
 $$;
-REVOKE ALL ON FUNCTION routing_declines_copy_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.routing_declines_copy_trg() FROM PUBLIC;
 
-COMMENT ON FUNCTION routing_declines_copy_trg() IS
+COMMENT ON FUNCTION ssr_private.routing_declines_copy_trg() IS
 'Trigger: copies a decline onto session_requests.declined_by and records it in routing_events.';
 
 CREATE OR REPLACE TRIGGER routing_declines_copy
 AFTER INSERT OR DELETE ON session_request_declines
-FOR EACH ROW EXECUTE FUNCTION routing_declines_copy_trg();
+FOR EACH ROW EXECUTE FUNCTION ssr_private.routing_declines_copy_trg();

@@ -1,7 +1,8 @@
 -- routing_events is an append-only audit trail: UPDATE and DELETE are refused (SR403).
-CREATE OR REPLACE FUNCTION routing_events_append_only()
+CREATE OR REPLACE FUNCTION ssr_private.routing_events_append_only()
 RETURNS trigger
 LANGUAGE plpgsql
+SET search_path = public, pg_temp
 AS $$
 BEGIN
     RAISE EXCEPTION USING
@@ -11,8 +12,8 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION routing_events_append_only() IS 'Trigger: refuses UPDATE and DELETE on routing_events.';
+COMMENT ON FUNCTION ssr_private.routing_events_append_only() IS 'Trigger: refuses UPDATE and DELETE on routing_events.';
 
 CREATE OR REPLACE TRIGGER routing_events_append_only
 BEFORE UPDATE OR DELETE ON routing_events
-FOR EACH ROW EXECUTE FUNCTION routing_events_append_only();
+FOR EACH ROW EXECUTE FUNCTION ssr_private.routing_events_append_only();

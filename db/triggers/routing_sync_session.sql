@@ -1,7 +1,7 @@
 -- Auto-population, part 2: the session staffed by a request mirrors it:
 -- sessions.mechanic_id and sessions.workshop_id (the serving workshop) from the
 -- request once accepted, sessions.preferred_workshop_id from the request (from creation).
-CREATE OR REPLACE FUNCTION routing_sync_session()
+CREATE OR REPLACE FUNCTION ssr_private.routing_sync_session()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = public, pg_temp
@@ -28,9 +28,9 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION routing_sync_session() IS
+COMMENT ON FUNCTION ssr_private.routing_sync_session() IS
 'Trigger: copies mechanic_id, workshop_id and preferred_workshop_id of a session request to its session.';
 
 CREATE OR REPLACE TRIGGER routing_sync_session
 AFTER INSERT OR UPDATE OF mechanic_id, workshop_id, preferred_workshop_id, session_id ON session_requests
-FOR EACH ROW EXECUTE FUNCTION routing_sync_session();
+FOR EACH ROW EXECUTE FUNCTION ssr_private.routing_sync_session();

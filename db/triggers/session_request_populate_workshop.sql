@@ -17,9 +17,9 @@ BEGIN
     END IF;
 END
 $$;
-DROP FUNCTION IF EXISTS routing_fill_request_workshop();
+DROP FUNCTION IF EXISTS ssr_private.routing_fill_request_workshop();
 
-CREATE OR REPLACE FUNCTION auto_populate_session_workshop()
+CREATE OR REPLACE FUNCTION ssr_private.auto_populate_session_workshop()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = public, pg_temp
@@ -36,10 +36,10 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION auto_populate_session_workshop() IS
+COMMENT ON FUNCTION ssr_private.auto_populate_session_workshop() IS
 'Trigger function of session_request_populate_workshop: sets session_requests.workshop_id from the accepting '
 'mechanic''s workshop.';
 
 CREATE OR REPLACE TRIGGER session_request_populate_workshop
 BEFORE INSERT OR UPDATE OF mechanic_id ON session_requests
-FOR EACH ROW EXECUTE FUNCTION auto_populate_session_workshop();
+FOR EACH ROW EXECUTE FUNCTION ssr_private.auto_populate_session_workshop();

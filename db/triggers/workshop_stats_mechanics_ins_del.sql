@@ -2,4 +2,4 @@
 -- (function workshop_stats_mechanics_trg, db/functions/).
 CREATE OR REPLACE TRIGGER workshop_stats_mechanics_ins_del
 AFTER INSERT OR DELETE ON mechanics
-FOR EACH ROW EXECUTE FUNCTION workshop_stats_mechanics_trg();
+FOR EACH ROW EXECUTE FUNCTION ssr_private.workshop_stats_mechanics_trg();

@@ -9,4 +9,4 @@ WHEN (
     OR old.status IS DISTINCT FROM new.status
     OR old.is_available IS DISTINCT FROM new.is_available
 )
-EXECUTE FUNCTION workshop_stats_mechanics_trg();
+EXECUTE FUNCTION ssr_private.workshop_stats_mechanics_trg();

@@ -1,6 +1,6 @@
 -- workshop_stats: every new organization gets its (zero) aggregates row.
 -- Deleting an organization deletes its row (ON DELETE CASCADE).
-CREATE OR REPLACE FUNCTION workshop_stats_organizations_trg()
+CREATE OR REPLACE FUNCTION ssr_private.workshop_stats_organizations_trg()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -12,8 +12,8 @@ BEGIN
     RETURN NULL;
 END
 $$;
-REVOKE ALL ON FUNCTION workshop_stats_organizations_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.workshop_stats_organizations_trg() FROM PUBLIC;
 
 CREATE OR REPLACE TRIGGER workshop_stats_organizations_ins
 AFTER INSERT ON organizations
-FOR EACH ROW EXECUTE FUNCTION workshop_stats_organizations_trg();
+FOR EACH ROW EXECUTE FUNCTION ssr_private.workshop_stats_organizations_trg();

@@ -2,4 +2,4 @@
 -- (function workshop_stats_reviews_trg, db/functions/).
 CREATE OR REPLACE TRIGGER workshop_stats_reviews_ins_del
 AFTER INSERT OR DELETE ON reviews
-FOR EACH ROW EXECUTE FUNCTION workshop_stats_reviews_trg();
+FOR EACH ROW EXECUTE FUNCTION ssr_private.workshop_stats_reviews_trg();

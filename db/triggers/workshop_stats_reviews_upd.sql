@@ -4,4 +4,4 @@ CREATE OR REPLACE TRIGGER workshop_stats_reviews_upd
 AFTER UPDATE ON reviews
 FOR EACH ROW
 WHEN (old.session_id IS DISTINCT FROM new.session_id OR old.rating IS DISTINCT FROM new.rating)
-EXECUTE FUNCTION workshop_stats_reviews_trg();
+EXECUTE FUNCTION ssr_private.workshop_stats_reviews_trg();

@@ -5,4 +5,4 @@ CREATE OR REPLACE TRIGGER workshop_stats_sessions_del
 BEFORE DELETE ON sessions
 FOR EACH ROW
 WHEN (old.workshop_id IS NOT NULL)
-EXECUTE FUNCTION workshop_stats_sessions_trg();
+EXECUTE FUNCTION ssr_private.workshop_stats_sessions_trg();

@@ -4,4 +4,4 @@ CREATE OR REPLACE TRIGGER workshop_stats_sessions_ins
 AFTER INSERT ON sessions
 FOR EACH ROW
 WHEN (new.workshop_id IS NOT NULL)
-EXECUTE FUNCTION workshop_stats_sessions_trg();
+EXECUTE FUNCTION ssr_private.workshop_stats_sessions_trg();

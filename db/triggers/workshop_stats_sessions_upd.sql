@@ -5,4 +5,4 @@ CREATE OR REPLACE TRIGGER workshop_stats_sessions_upd
 AFTER UPDATE ON sessions
 FOR EACH ROW
 WHEN (old.workshop_id IS DISTINCT FROM new.workshop_id)
-EXECUTE FUNCTION workshop_stats_sessions_trg();
+EXECUTE FUNCTION ssr_private.workshop_stats_sessions_trg();

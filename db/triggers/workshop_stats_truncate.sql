@@ -1,6 +1,6 @@
 -- workshop_stats: TRUNCATE fires no row triggers, so a TRUNCATE of mechanics,
 -- sessions or reviews recounts the aggregates from scratch (workshop_stats_rebuild).
-CREATE OR REPLACE FUNCTION workshop_stats_truncate_trg()
+CREATE OR REPLACE FUNCTION ssr_private.workshop_stats_truncate_trg()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -11,16 +11,16 @@ BEGIN
     RETURN NULL;
 END
 $$;
-REVOKE ALL ON FUNCTION workshop_stats_truncate_trg() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.workshop_stats_truncate_trg() FROM PUBLIC;
 
 CREATE OR REPLACE TRIGGER workshop_stats_truncate
 AFTER TRUNCATE ON mechanics
-FOR EACH STATEMENT EXECUTE FUNCTION workshop_stats_truncate_trg();
+FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.workshop_stats_truncate_trg();
 
 CREATE OR REPLACE TRIGGER workshop_stats_truncate
 AFTER TRUNCATE ON sessions
-FOR EACH STATEMENT EXECUTE FUNCTION workshop_stats_truncate_trg();
+FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.workshop_stats_truncate_trg();
 
 CREATE OR REPLACE TRIGGER workshop_stats_truncate
 AFTER TRUNCATE ON reviews
-FOR EACH STATEMENT EXECUTE FUNCTION workshop_stats_truncate_trg();
+FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.workshop_stats_truncate_trg();

@@ -5,7 +5,7 @@
 -- Declines and sessions per status (the session's life after accept) are computed live
 -- per row from that day's requests, not yet kept in the rollup (its table is created by a
 -- migration numbered after this feature's).
-CREATE OR REPLACE VIEW routing_effectiveness AS
+CREATE OR REPLACE VIEW analytics.routing_effectiveness AS
 SELECT
     r.routing_type,
     r.day,
@@ -58,39 +58,39 @@ CROSS JOIN LATERAL (
         AND sr.created_at < ((r.day + 1)::timestamp AT TIME ZONE 'UTC')
 ) AS l;
 
-COMMENT ON VIEW routing_effectiveness IS
+COMMENT ON VIEW analytics.routing_effectiveness IS
 'BI contract: per routing type and UTC day of creation, request outcomes, hybrid escalations, time to accept '
 '(median/p90/p99) and the share served by the preferred workshop. Reads the rollups kept by refresh_analytics().';
-COMMENT ON COLUMN routing_effectiveness.routing_type IS 'workshop_only, hybrid or broadcast.';
-COMMENT ON COLUMN routing_effectiveness.day IS 'UTC day on which the requests were created.';
-COMMENT ON COLUMN routing_effectiveness.requests IS 'Requests created that day, any status.';
-COMMENT ON COLUMN routing_effectiveness.accepted IS 'Of requests, those accepted by a mechanic.';
-COMMENT ON COLUMN routing_effectiveness.expired IS 'Of requests, those that expired (nobody accepted in time).';
-COMMENT ON COLUMN routing_effectiveness.cancelled IS 'Of requests, those cancelled.';
-COMMENT ON COLUMN routing_effectiveness.pending IS 'Of requests, those still pending.';
-COMMENT ON COLUMN routing_effectiveness.escalated IS
+COMMENT ON COLUMN analytics.routing_effectiveness.routing_type IS 'workshop_only, hybrid or broadcast.';
+COMMENT ON COLUMN analytics.routing_effectiveness.day IS 'UTC day on which the requests were created.';
+COMMENT ON COLUMN analytics.routing_effectiveness.requests IS 'Requests created that day, any status.';
+COMMENT ON COLUMN analytics.routing_effectiveness.accepted IS 'Of requests, those accepted by a mechanic.';
+COMMENT ON COLUMN analytics.routing_effectiveness.expired IS 'Of requests, those that expired (nobody accepted in time).';
+COMMENT ON COLUMN analytics.routing_effectiveness.cancelled IS 'Of requests, those cancelled.';
+COMMENT ON COLUMN analytics.routing_effectiveness.pending IS 'Of requests, those still pending.';
+COMMENT ON COLUMN analytics.routing_effectiveness.escalated IS
 'hybrid: requests opened to everyone after the preferred workshop''s exclusive window passed (escalated_at set); '
 '0 for the other routing types.';
-COMMENT ON COLUMN routing_effectiveness.accepted_outside_preferred IS
+COMMENT ON COLUMN analytics.routing_effectiveness.accepted_outside_preferred IS
 'Accepted requests that named a preferred workshop but were taken by a mechanic of another workshop or an independent.';
-COMMENT ON COLUMN routing_effectiveness.median_accept_seconds IS
+COMMENT ON COLUMN analytics.routing_effectiveness.median_accept_seconds IS
 'Median of accepted_at - created_at in seconds over the accepted requests (percentile_cont 0.5); NULL when none.';
-COMMENT ON COLUMN routing_effectiveness.p90_accept_seconds IS '90th percentile of the time to accept, seconds.';
-COMMENT ON COLUMN routing_effectiveness.p99_accept_seconds IS '99th percentile of the time to accept, seconds.';
-COMMENT ON COLUMN routing_effectiveness.preferred_served_share IS
+COMMENT ON COLUMN analytics.routing_effectiveness.p90_accept_seconds IS '90th percentile of the time to accept, seconds.';
+COMMENT ON COLUMN analytics.routing_effectiveness.p99_accept_seconds IS '99th percentile of the time to accept, seconds.';
+COMMENT ON COLUMN analytics.routing_effectiveness.preferred_served_share IS
 'Requests accepted by the preferred workshop / requests that named a preferred workshop and were accepted or expired; '
 '0 to 1, 4 decimals; NULL when there were none (always NULL for broadcast without a preference).';
 
-COMMENT ON COLUMN routing_effectiveness.declines IS
+COMMENT ON COLUMN analytics.routing_effectiveness.declines IS
 'Declines of the requests created that day (one per mechanic and request; session_request_declines).';
-COMMENT ON COLUMN routing_effectiveness.declined_requests IS 'Of requests, those declined by at least one mechanic.';
-COMMENT ON COLUMN routing_effectiveness.median_decline_seconds IS
+COMMENT ON COLUMN analytics.routing_effectiveness.declined_requests IS 'Of requests, those declined by at least one mechanic.';
+COMMENT ON COLUMN analytics.routing_effectiveness.median_decline_seconds IS
 'Median seconds from offer to decline over those declines; NULL when none.';
-COMMENT ON COLUMN routing_effectiveness.sessions_waiting IS
+COMMENT ON COLUMN analytics.routing_effectiveness.sessions_waiting IS
 'Of accepted requests, those whose session is still waiting (the call not started yet).';
-COMMENT ON COLUMN routing_effectiveness.sessions_live IS 'Of requests, those whose session is live now.';
-COMMENT ON COLUMN routing_effectiveness.sessions_completed IS 'Of requests, those whose session was completed.';
-COMMENT ON COLUMN routing_effectiveness.sessions_no_show IS
+COMMENT ON COLUMN analytics.routing_effectiveness.sessions_live IS 'Of requests, those whose session is live now.';
+COMMENT ON COLUMN analytics.routing_effectiveness.sessions_completed IS 'Of requests, those whose session was completed.';
+COMMENT ON COLUMN analytics.routing_effectiveness.sessions_no_show IS
 'Of requests, those whose session was marked no-show (the customer did not come).';
 
-GRANT SELECT ON routing_effectiveness TO analytics;
+GRANT SELECT ON analytics.routing_effectiveness TO analytics;

@@ -1,34 +1,47 @@
 -- session_requests_mechanic_select: the row-level-security policy of the role mechanic on
--- session_requests (not a view: it lives here because it reads the view
--- routing_available_mechanics, which exists only once db/views is applied).
--- Inputs: app.mechanic_id (or request.jwt.claims.mechanic_id) via routing_current_mechanic_id().
--- A mechanic sees the requests they accepted, and the pending ones offered to them now:
--- not expired, the mechanic eligible (routing_available_mechanics: active, available,
--- workshop active, below capacity), routing_offer_score not NULL (workshop_only, hybrid
--- window) and not declined by them. The same rule as get_mechanic_offers and
--- accept_session_request (a property test keeps the three equal). No errors: rows are hidden.
-DROP POLICY IF EXISTS session_requests_mechanic_select ON session_requests;
-CREATE POLICY session_requests_mechanic_select ON session_requests
-FOR SELECT TO mechanic
+-- session_requests (not a view: it lives with the repeatable objects so that it is applied
+-- after every numbered migration, whatever a migration set before).
+-- Input: the verified mechanic of the transaction, ssr_private.current_mechanic_id() (the sub
+-- of request.jwt.claims whose role is mechanic; an app.mechanic_id the session set itself is
+-- ignored). A mechanic sees the requests they accepted and the pending ones offered to them
+-- now: not expired, the mechanic eligible (routing_mechanic_eligible, the one rule) and below
+-- capacity (as in ssr_private.routing_available_mechanics, which this role may not read), the
+-- workshop_only and hybrid-window rules, not declined by them. No identity: nothing. No
+-- errors: rows are hidden. A property test keeps it equal to get_mechanic_offers and accept.
+ALTER POLICY session_requests_mechanic_select ON session_requests
 USING (
-    mechanic_id = routing_current_mechanic_id()
+    mechanic_id = (SELECT ssr_private.current_mechanic_id())
     OR (
         status = 'pending'
         AND (expires_at IS NULL OR expires_at > now())
-        AND NOT routing_current_mechanic_id() = ANY(declined_by)
         AND EXISTS (
             SELECT 1
-            FROM routing_available_mechanics AS a
+            FROM mechanics AS m
+            LEFT JOIN organizations AS o ON m.workshop_id = o.id
             WHERE
-                a.mechanic_id = routing_current_mechanic_id()
-                AND routing_offer_score(
-                    session_requests.routing_type, session_requests.preferred_workshop_id,
-                    session_requests.exclusive_until, a.workshop_id, now()
-                ) IS NOT NULL
+                m.id = (SELECT ssr_private.current_mechanic_id())
+                AND routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status)
+                AND m.open_sessions < m.capacity
+                AND NOT m.id = ANY(session_requests.declined_by)
+                AND (
+                    session_requests.routing_type = 'broadcast'
+                    OR (
+                        session_requests.routing_type = 'workshop_only'
+                        AND m.workshop_id = session_requests.preferred_workshop_id
+                    )
+                    OR (
+                        session_requests.routing_type = 'hybrid'
+                        AND (
+                            m.workshop_id = session_requests.preferred_workshop_id
+                            OR session_requests.exclusive_until IS NULL
+                            OR session_requests.exclusive_until <= now()
+                        )
+                    )
+                )
         )
     )
 );
 COMMENT ON POLICY session_requests_mechanic_select ON session_requests IS
-'A mechanic (role mechanic, id in app.mechanic_id or request.jwt.claims.mechanic_id) sees the pending requests offered '
-'to them now (routing_available_mechanics, routing_offer_score, not declined: same rule as get_mechanic_offers) and '
-'the requests they accepted.';
+'A mechanic (role mechanic, identity ssr_private.current_mechanic_id(): the sub of request.jwt.claims whose role '
+'is mechanic) sees the pending requests offered to them now (same rule as get_mechanic_offers: eligible, below '
+'capacity, not declined) and those they accepted.';

@@ -13,7 +13,7 @@
 -- available minutes, utilisation) are computed live from the base tables for the rows the
 -- rollup has (periods with session or request activity), not yet kept in the rollup: its
 -- tables are created by a migration numbered after this feature's.
-CREATE OR REPLACE VIEW workshop_session_analytics AS
+CREATE OR REPLACE VIEW analytics.workshop_session_analytics AS
 WITH spans AS (
     -- Time on calls (started_at to ended_at, or now while live) of the sessions a workshop
     -- served, and time its mechanics were available (mechanic_availability, open intervals
@@ -152,66 +152,66 @@ LEFT JOIN lifecycle AS l
         AND r.period_grain = l.period_grain
         AND r.period_start = l.period_start;
 
-COMMENT ON VIEW workshop_session_analytics IS
+COMMENT ON VIEW analytics.workshop_session_analytics IS
 'BI contract: per workshop and period (period_grain day/week/month, UTC) sessions served, sessions and requests where '
 'it was the preferred workshop, share of those requests it served itself, revenue, reviews, time to accept. One row per '
 '(workshop_id, period_grain, period_start) with activity. Reads the rollups kept by refresh_analytics().';
-COMMENT ON COLUMN workshop_session_analytics.workshop_id IS 'The workshop (organizations.id).';
-COMMENT ON COLUMN workshop_session_analytics.workshop_name IS 'The workshop''s current name.';
-COMMENT ON COLUMN workshop_session_analytics.period_grain IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.workshop_id IS 'The workshop (organizations.id).';
+COMMENT ON COLUMN analytics.workshop_session_analytics.workshop_name IS 'The workshop''s current name.';
+COMMENT ON COLUMN analytics.workshop_session_analytics.period_grain IS
 'day, week or month; weeks and months merge the days'' histograms (medians do not add up). Filter on one grain.';
-COMMENT ON COLUMN workshop_session_analytics.period_start IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.period_start IS
 'First day of the period in UTC: the day, the Monday of the ISO week, or the first of the month.';
-COMMENT ON COLUMN workshop_session_analytics.sessions_served IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_served IS
 'Sessions created in the period and served by the workshop (sessions.workshop_id), any status.';
-COMMENT ON COLUMN workshop_session_analytics.preferred_sessions IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.preferred_sessions IS
 'Sessions created in the period whose customer chose this workshop (sessions.preferred_workshop_id).';
-COMMENT ON COLUMN workshop_session_analytics.preferred_requests IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.preferred_requests IS
 'Session requests created in the period that named this workshop as preferred, any status.';
-COMMENT ON COLUMN workshop_session_analytics.preferred_requests_closed IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.preferred_requests_closed IS
 'Of preferred_requests, those decided by the marketplace: accepted (by anyone) or expired. '
 'Excludes still pending and customer-cancelled requests.';
-COMMENT ON COLUMN workshop_session_analytics.preferred_served_by_self IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.preferred_served_by_self IS
 'Of preferred_requests, those accepted by a mechanic of this workshop.';
-COMMENT ON COLUMN workshop_session_analytics.preferred_self_serve_share IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.preferred_self_serve_share IS
 'preferred_served_by_self / preferred_requests_closed, 0 to 1, 4 decimals; NULL when no preferred request was closed.';
-COMMENT ON COLUMN workshop_session_analytics.revenue_minor IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.revenue_minor IS
 'Sum of sessions.amount_total_minor of the served sessions not cancelled or refunded, in minor units of '
 'revenue_currency; 0 when none; NULL when the period mixes currencies.';
-COMMENT ON COLUMN workshop_session_analytics.revenue_currency IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.revenue_currency IS
 'Lower-case ISO 4217 currency of revenue_minor; NULL when there was no revenue or several currencies.';
-COMMENT ON COLUMN workshop_session_analytics.review_count IS 'Reviews of the sessions served in the period.';
-COMMENT ON COLUMN workshop_session_analytics.avg_rating IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.review_count IS 'Reviews of the sessions served in the period.';
+COMMENT ON COLUMN analytics.workshop_session_analytics.avg_rating IS
 'Average stars (1-5, 2 decimals) of those reviews; NULL without reviews. Raw average, not the directory''s shrunk score.';
-COMMENT ON COLUMN workshop_session_analytics.accepted_requests IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.accepted_requests IS
 'Requests created in the period and accepted by a mechanic of this workshop (the sample of the accept times).';
-COMMENT ON COLUMN workshop_session_analytics.median_accept_seconds IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.median_accept_seconds IS
 'Median of accepted_at - created_at in seconds over accepted_requests (percentile_cont 0.5 over the histogram, '
 'within 0.5 % of the exact value); NULL when none.';
-COMMENT ON COLUMN workshop_session_analytics.p90_accept_seconds IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.p90_accept_seconds IS
 '90th percentile of accepted_at - created_at in seconds (percentile_cont 0.9 over the histogram); NULL when none.';
 
-COMMENT ON COLUMN workshop_session_analytics.sessions_waiting IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_waiting IS
 'Of sessions_served, those still waiting (accepted, the call not started yet).';
-COMMENT ON COLUMN workshop_session_analytics.sessions_live IS 'Of sessions_served, those live now.';
-COMMENT ON COLUMN workshop_session_analytics.sessions_completed IS 'Of sessions_served, those completed.';
-COMMENT ON COLUMN workshop_session_analytics.sessions_no_show IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_live IS 'Of sessions_served, those live now.';
+COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_completed IS 'Of sessions_served, those completed.';
+COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_no_show IS
 'Of sessions_served, those marked no-show (the customer did not come).';
-COMMENT ON COLUMN workshop_session_analytics.sessions_cancelled IS 'Of sessions_served, those cancelled.';
-COMMENT ON COLUMN workshop_session_analytics.sessions_refunded IS 'Of sessions_served, those refunded.';
-COMMENT ON COLUMN workshop_session_analytics.declines IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_cancelled IS 'Of sessions_served, those cancelled.';
+COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_refunded IS 'Of sessions_served, those refunded.';
+COMMENT ON COLUMN analytics.workshop_session_analytics.declines IS
 'Session requests declined in the period by the workshop''s mechanics (session_request_declines, dated by declined_at).';
-COMMENT ON COLUMN workshop_session_analytics.median_decline_seconds IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.median_decline_seconds IS
 'Median seconds from offer to decline over those declines (offered_at: creation, or the end of the hybrid window for '
 'outsiders); NULL when none.';
-COMMENT ON COLUMN workshop_session_analytics.live_minutes IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.live_minutes IS
 'Minutes of calls (started_at to ended_at, up to now while live) of the sessions the workshop served, falling in the '
 'period; 2 decimals.';
-COMMENT ON COLUMN workshop_session_analytics.available_minutes IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.available_minutes IS
 'Minutes its mechanics were available for work in the period (mechanic_availability, kept since presence history '
 'began; open intervals up to now); 2 decimals.';
-COMMENT ON COLUMN workshop_session_analytics.utilisation IS
+COMMENT ON COLUMN analytics.workshop_session_analytics.utilisation IS
 'live_minutes / available_minutes, 4 decimals; NULL when nobody was available. Reported on the rows of the rollup '
 '(periods with session or request activity).';
 
-GRANT SELECT ON workshop_session_analytics TO analytics;
+GRANT SELECT ON analytics.workshop_session_analytics TO analytics;

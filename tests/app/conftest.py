@@ -81,9 +81,10 @@ def stripe_fake():
 
 
 @pytest.fixture
-def app_config(db_url, stripe_fake):
+def app_config(app_db_url, stripe_fake):
+    """The app connects as its least-privilege login; fixtures write through `db` (the owner)."""
     return {
-        "DATABASE_URL": db_url,
+        "DATABASE_URL": app_db_url,
         "STRIPE_SECRET_KEY": "sk_test_fake_" + "x" * 24,
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "STRIPE_API_BASE": stripe_fake.url,

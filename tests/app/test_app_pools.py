@@ -22,7 +22,7 @@ def test_without_a_read_url_both_pools_are_one(app):
 def test_directory_reads_the_read_url_and_writes_never_do(app_config, db, db_url):
     # The read URL is a read-only server: the directory works there, webhooks and accepts
     # (writes, decisions) go to DATABASE_URL.
-    two = create_app(dict(app_config, DATABASE_READ_URL=db_url + READ_ONLY))
+    two = create_app(dict(app_config, DATABASE_READ_URL=app_config["DATABASE_URL"] + READ_ONLY))
     try:
         assert two.extensions["db_read_pool"] is not two.extensions["db_pool"]
         client = CheckedClient(two)
@@ -44,7 +44,7 @@ def test_directory_reads_the_read_url_and_writes_never_do(app_config, db, db_url
 
 
 def test_a_write_on_a_read_only_server_is_503_and_its_connection_is_dropped(app_config, db, db_url):
-    ro = create_app(dict(app_config, DATABASE_URL=db_url + READ_ONLY))
+    ro = create_app(dict(app_config, DATABASE_URL=app_config["DATABASE_URL"] + READ_ONLY))
     try:
         client = CheckedClient(ro)
         before = snapshot(db)

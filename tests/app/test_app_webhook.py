@@ -295,7 +295,7 @@ def test_other_event_types_answer_200_and_are_recorded(client, db):
 
 def test_transient_database_error_is_503_and_the_retry_fulfils(app_config, db, stripe_fake, db_url):
     # The app's connections give up on a lock after 200 ms; a concurrent transaction holds one.
-    locked = create_app(dict(app_config, DATABASE_URL=db_url + " options='-c lock_timeout=200'"))
+    locked = create_app(dict(app_config, DATABASE_URL=app_config["DATABASE_URL"] + " options='-c lock_timeout=200'"))
     try:
         client = CheckedClient(locked)
         pid, cs_id = checkout(client, db, stripe_fake)

@@ -21,6 +21,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.app.conftest import ALICE, AUTOPRO, DEV
 from tests.app.live_server import serve
+from tests.dbutil import ACCEPT_AS
 from tools.chromium import BROWSER, DRIVER
 
 WAIT = 20  # seconds: generous bound for a loaded 2-core machine; each wait ends as soon as it holds
@@ -126,7 +127,7 @@ def test_alice_books_hybrid_pays_and_sees_ana_accept_live(app_config, seeded_con
         other_offer = f'.offer[data-request-id="{other}"]'
         wait_for(ana, lambda d: d.find_elements(By.CSS_SELECTOR, other_offer), "the second offer pushed to Ana")
         shoot(ana, "dashboard")
-        seeded_conn.execute("SELECT * FROM accept_session_request(%s, %s)", (other, DEV))
+        seeded_conn.execute(ACCEPT_AS, (other, DEV))
         wait_for(ana, lambda d: not d.find_elements(By.CSS_SELECTOR, other_offer), "taken by someone else: gone")
         assert ana.find_elements(By.CSS_SELECTOR, offer)
         assert ana.execute_script("return window.notReloaded === true;")

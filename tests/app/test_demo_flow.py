@@ -63,6 +63,7 @@ def test_demo_checkout_page_pays_and_the_webhook_fulfills(app_config, seeded_con
         assert row == (AUTOPRO, "workshop_only", "pending")
         assert seeded_conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == before + 1
         # A mechanic of the preferred workshop is offered it.
+        seeded_conn.execute("SELECT set_config('app.mechanic_id', %s, FALSE)", (ANA,))
         offered = seeded_conn.execute(
             "SELECT count(*) FROM get_mechanic_offers(%s, 50) o JOIN sessions s ON s.id = o.session_id "
             "WHERE s.stripe_checkout_session_id = %s", (ANA, cs_id)

@@ -19,6 +19,7 @@ from app import live
 from tests.app.conftest import ALICE, ANA, AUTOPRO, DEV, auth
 from tests.app.live_server import serve
 from tests.app.sse import SSEClient
+from tests.dbutil import ACCEPT_AS
 
 BEN = "22222222-2222-4222-8222-000000000002"  # AutoPro too
 
@@ -58,7 +59,7 @@ def test_events_are_pushed_replayed_after_a_reconnect_and_end_on_stop(app_config
         dev.comment("heartbeat", 5)  # a comment every 0.5 s keeps the line alive
 
         ana.close()
-        seeded_conn.execute("SELECT * FROM accept_session_request(%s, %s)", (hybrid, BEN))
+        seeded_conn.execute(ACCEPT_AS, (hybrid, BEN))
         # The server notices the closed stream at its next write (a heartbeat); until then this
         # worker is full and answers 503, and the client retries, as the page does.
         deadline = time.monotonic() + 20

@@ -1,0 +1,63 @@
+-- ssr_private.api_functions: THE allowlist of the functions in schema public, in one place,
+-- with the roles that may execute each (none: the owner only). Every function in public
+-- must be listed (tests/test_privileges.py and db/tests/grants.sql fail otherwise);
+-- ssr_private.apply_privileges() grants exactly this and nothing else, at the end of
+-- every migration run. Functions a role may call that write or read tables are SECURITY
+-- DEFINER with a pinned search_path; the roles get no table writes.
+--   ssr_app   the app's login (make run, tests): the calls of the HTTP endpoints, plus the
+--             documented read-only routing and notification calls;
+--   mechanic  PostgREST-style mechanics: their offers and accept (identity from the JWT).
+-- Optional-layer functions (explain_routing) are listed too; absent ones are skipped.
+-- No errors.
+CREATE OR REPLACE FUNCTION ssr_private.api_functions()
+RETURNS TABLE (signature text, grantees text[], purpose text)
+LANGUAGE sql
+IMMUTABLE
+AS $$
+SELECT t.signature, t.grantees, t.purpose
+FROM (
+    VALUES
+    ('accept_session_request(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'a mechanic accepts a request'),
+    ('get_mechanic_offers(uuid,integer)', ARRAY['ssr_app', 'mechanic'], 'what a mechanic may accept now'),
+    ('get_workshop_directory(integer,integer)', ARRAY['ssr_app'], 'the workshop directory'),
+    ('create_checkout_purchase(uuid,text,uuid,text,uuid)', ARRAY['ssr_app'], 'a customer starts a purchase'),
+    ('attach_checkout_session(uuid,text)', ARRAY['ssr_app'], 'records the Stripe Checkout Session'),
+    ('get_checkout_status(text)', ARRAY['ssr_app'], 'the success page'),
+    (
+        'handle_checkout_event(text,text,boolean,text,text,text,integer,text)', ARRAY['ssr_app'],
+        'a verified Stripe webhook event'
+    ),
+    ('get_mechanics_for_routing(uuid,text)', ARRAY['ssr_app'], 'candidates of a routing choice'),
+    ('get_booking_options(uuid)', ARRAY['ssr_app'], 'the booking page of a workshop'),
+    ('get_checkout_progress(text)', ARRAY['ssr_app'], 'the live success page'),
+    ('get_mechanic_channels(uuid)', ARRAY['ssr_app', 'mechanic'], 'LISTEN channels of a mechanic''s dashboard'),
+    ('routing_workshop_channel(uuid)', ARRAY['ssr_app', 'mechanic'], 'name of a workshop''s LISTEN channel'),
+    ('routing_outbox_replay(bigint,text[],integer)', ARRAY['ssr_app'], 'notifications missed by a listener'),
+    ('create_session_request(uuid,text,uuid,uuid,uuid,text)', ARRAY[]::text [], 'owner: used by fulfillment'),
+    (
+        'fulfill_checkout(text,text,uuid,uuid,text,integer,text,uuid,uuid,text)', ARRAY[]::text [],
+        'owner: used by handle_checkout_event'
+    ),
+    ('cancel_session_request(uuid,text)', ARRAY[]::text [], 'owner: support and refunds'),
+    ('sweep_session_requests(timestamp with time zone)', ARRAY[]::text [], 'owner: the periodic worker'),
+    ('routing_outbox_prune(interval)', ARRAY[]::text [], 'owner: the periodic worker'),
+    ('refresh_analytics(integer)', ARRAY[]::text [], 'owner: the worker or cron'),
+    ('workshop_stats_rebuild()', ARRAY[]::text [], 'owner: repair of the directory aggregates'),
+    (
+        'routing_mechanic_eligible(text,boolean,uuid,text)', ARRAY['mechanic'],
+        'the eligibility rule; the mechanic row policy calls it'
+    ),
+    ('analytics_rollups_rebuild()', ARRAY[]::text[], 'owner: repair of the analytics rollups'),
+    ('routing_outbox_relay(integer)', ARRAY['ssr_app'], 'the worker and the live hub send committed notifications'),
+    ('explain_routing(uuid)', ARRAY[]::text [], 'owner: audit narrative (optional PL/Python layer)'),
+    ('decline_session_request(uuid,uuid,text)', ARRAY['ssr_app', 'mechanic'], 'a mechanic declines a request'),
+    ('start_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic starts the session'),
+    ('complete_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic completes the session'),
+    ('mark_session_no_show(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic marks a no-show'),
+    ('review_session(uuid,uuid,integer,text)', ARRAY['ssr_app'], 'the customer reviews a completed session'),
+    ('mechanic_state_rebuild()', ARRAY[]::text [], 'owner: repair of open_sessions and presence intervals')
+) AS t (signature, grantees, purpose)
+$$;
+
+COMMENT ON FUNCTION ssr_private.api_functions() IS
+'Allowlist of the functions in schema public and the roles that may execute each (empty: owner only).';

@@ -1,0 +1,51 @@
+-- ssr_private.verified_identity: the id of the mechanic or customer (p_kind) that the
+-- current transaction verifiably acts for, or NULL (the API functions then refuse:
+-- fail-closed). Checked in this order:
+--   caller: the role chosen with SET ROLE, else the session's login (SECURITY DEFINER
+--           functions change neither, so inside one this is still the API's caller);
+--   1. a member of ssr_app (the app's login; superusers are members of every role): the
+--      setting app.<kind>_id, which the app sets for one transaction after verifying the
+--      bearer token (set_config('app.mechanic_id', sub, TRUE));
+--   2. a member of the role <kind> (mechanic or customer), e.g. PostgREST after its
+--      SET LOCAL ROLE from the token's role claim: the sub of the GUC request.jwt.claims,
+--      only when that JSON's role claim is <kind>; app.<kind>_id is ignored here, so a
+--      mechanic session that sets it itself gains nothing;
+--   3. anyone else (the migration owner included): NULL.
+-- A value that is not a UUID counts as no identity.
+-- Errors: SR400 (COLUMN kind) when p_kind is not mechanic or customer.
+CREATE OR REPLACE FUNCTION ssr_private.verified_identity(p_kind text)
+RETURNS uuid
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_caller name := CASE
+        WHEN current_setting('role') = 'none' THEN session_user
+        ELSE current_setting('role')::name
+    END;
+    v_value text;
+    v_claims jsonb;
+BEGIN
+    IF p_kind IS NULL OR p_kind NOT IN ('mechanic', 'customer') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('kind must be mechanic or customer (got %L)', p_kind), COLUMN = 'kind';
+    END IF;
+    IF pg_has_role(v_caller, 'ssr_app', 'MEMBER') THEN
+        v_value := current_setting('app.' || p_kind || '_id', TRUE);
+    ELSIF pg_has_role(v_caller, p_kind, 'MEMBER') THEN
+        v_claims := nullif(current_setting('request.jwt.claims', TRUE), '')::jsonb;
+        IF jsonb_typeof(v_claims) = 'object' AND v_claims ->> 'role' = p_kind THEN
+            v_value := v_claims ->> 'sub';
+        END IF;
+    END IF;
+    IF v_value ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN
+        RETURN v_value::uuid;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION ssr_private.verified_identity(text) IS
+'The mechanic or customer the transaction verifiably acts for: app.<kind>_id for the app login (ssr_app members), '
+'request.jwt.claims sub (role claim = kind) for the role mechanic/customer; NULL otherwise.';

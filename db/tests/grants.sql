@@ -1,0 +1,128 @@
+-- pgTAP: least privilege. The app's role ssr_app is neither superuser nor owner, writes no
+-- table, cannot use ssr_private, executes exactly the functions the allowlist
+-- (ssr_private.api_functions()) grants it; PUBLIC executes nothing of ours; every function
+-- in public is on the allowlist; security definers pin their search_path.
+-- tap_as(role, sql) runs sql after SET LOCAL ROLE role and returns 'ok' or the SQLSTATE.
+BEGIN;
+SELECT no_plan();
+
+CREATE FUNCTION pg_temp.tap_as(p_role text, p_sql text)
+RETURNS text
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_state text;
+BEGIN
+    EXECUTE format('SET LOCAL ROLE %I', p_role);
+    BEGIN
+        EXECUTE p_sql;
+        v_state := 'ok';
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE;
+    END;
+    RESET ROLE;
+    RETURN v_state;
+END
+$$;
+
+CREATE TEMP VIEW tap_ours AS
+SELECT
+    p.oid,
+    n.nspname,
+    p.oid::regprocedure AS fn,
+    p.prosecdef,
+    p.proconfig
+FROM pg_proc AS p
+INNER JOIN pg_namespace AS n ON p.pronamespace = n.oid
+WHERE
+    n.nspname IN ('public', 'ssr_private', 'analytics')
+    AND NOT EXISTS (
+        SELECT 1 FROM pg_depend AS d
+        WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+    );
+
+SELECT is(
+    (SELECT rolsuper OR rolbypassrls OR rolcreaterole OR rolcreatedb FROM pg_roles WHERE rolname = 'ssr_app'), FALSE,
+    'ssr_app is no superuser and has no CREATEROLE, CREATEDB or BYPASSRLS'
+);
+SELECT is_empty(
+    $$SELECT c.oid FROM pg_class AS c WHERE c.relowner = 'ssr_app'::regrole
+      UNION ALL SELECT p.oid FROM pg_proc AS p WHERE p.proowner = 'ssr_app'::regrole$$,
+    'ssr_app owns nothing'
+);
+SELECT is_empty(
+    $$SELECT c.oid::regclass FROM pg_class AS c INNER JOIN pg_namespace AS n ON c.relnamespace = n.oid
+      WHERE n.nspname IN ('public', 'ssr_private', 'analytics', 'ssr_meta') AND c.relkind IN ('r', 'p', 'v', 'm')
+        AND has_table_privilege('ssr_app', c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')$$,
+    'ssr_app may not INSERT, UPDATE, DELETE or TRUNCATE any table or view'
+);
+SELECT is(
+    pg_temp.tap_as('ssr_app', $$INSERT INTO organizations (name, contact_email) VALUES ('X', 'x@x.example')$$),
+    '42501', 'a direct INSERT by the app is refused'
+);
+SELECT is(pg_temp.tap_as('ssr_app', 'UPDATE mechanics SET is_available = TRUE'), '42501', 'a direct UPDATE is refused');
+SELECT is(pg_temp.tap_as('ssr_app', 'DELETE FROM session_requests'), '42501', 'a direct DELETE is refused');
+SELECT is(has_schema_privilege('ssr_app', 'ssr_private', 'USAGE'), FALSE, 'ssr_app has no USAGE on ssr_private');
+SELECT is(
+    pg_temp.tap_as('ssr_app', $$SELECT ssr_private.validate_routing_choice(NULL, 'broadcast')$$), '42501',
+    'the app cannot call a helper'
+);
+SELECT is(
+    pg_temp.tap_as('ssr_app', $$SELECT ssr_private.routing_offer_score('broadcast', NULL, NULL, NULL, now())$$), '42501',
+    'nor anything else in ssr_private'
+);
+SELECT is(pg_temp.tap_as('ssr_app', 'SELECT workshop_stats_rebuild()'), '42501', 'nor an owner-only API function');
+SELECT is(pg_temp.tap_as('ssr_app', 'SELECT * FROM get_workshop_directory(5, 0)'), 'ok', 'the app calls the directory');
+SELECT is(
+    pg_temp.tap_as('ssr_app', $$SELECT * FROM get_mechanics_for_routing(NULL, 'broadcast')$$), 'ok',
+    'the app calls get_mechanics_for_routing unqualified (search_path default)'
+);
+SELECT is(pg_temp.tap_as('ssr_app', 'SELECT * FROM routing_outbox_replay(0)'), 'ok', 'the app replays notifications');
+SELECT is(
+    pg_temp.tap_as('analytics', 'SELECT * FROM workshop_session_analytics LIMIT 1'), 'ok',
+    'role analytics reads workshop_session_analytics unqualified (its "$user" schema)'
+);
+SELECT is(
+    pg_temp.tap_as('analytics', 'SELECT * FROM sessions LIMIT 1'), '42501', 'role analytics reads no base table'
+);
+
+SELECT is_empty(
+    $$SELECT fn FROM tap_ours WHERE has_function_privilege('public', oid, 'EXECUTE')$$,
+    'PUBLIC executes none of our functions'
+);
+SELECT is_empty(
+    $$SELECT fn FROM tap_ours AS o WHERE o.nspname = 'public'
+        AND NOT EXISTS (SELECT 1 FROM ssr_private.api_functions() AS a
+                        WHERE to_regprocedure('public.' || a.signature) = o.oid)$$,
+    'every function in public is on the allowlist ssr_private.api_functions()'
+);
+SELECT set_eq(
+    $$SELECT fn::text FROM tap_ours WHERE has_function_privilege('ssr_app', oid, 'EXECUTE')$$,
+    $$SELECT to_regprocedure('public.' || a.signature)::text FROM ssr_private.api_functions() AS a
+      WHERE 'ssr_app' = ANY (a.grantees) AND to_regprocedure('public.' || a.signature) IS NOT NULL$$,
+    'ssr_app executes exactly the functions the allowlist grants it'
+);
+SELECT set_eq(
+    $$SELECT fn::text FROM tap_ours WHERE has_function_privilege('mechanic', oid, 'EXECUTE')$$,
+    $$SELECT to_regprocedure('public.' || a.signature)::text FROM ssr_private.api_functions() AS a
+      WHERE 'mechanic' = ANY (a.grantees)
+      UNION ALL SELECT 'ssr_private.current_mechanic_id()'$$,
+    'role mechanic executes its allowlisted functions and the identity of its row policy'
+);
+SELECT is_empty(
+    $$SELECT fn FROM tap_ours WHERE has_function_privilege('analytics', oid, 'EXECUTE')$$,
+    'role analytics executes none of our functions'
+);
+SELECT is_empty(
+    $$SELECT fn FROM tap_ours
+      WHERE prosecdef AND NOT EXISTS (SELECT 1 FROM unnest(proconfig) AS c WHERE c LIKE 'search_path=%')$$,
+    'every SECURITY DEFINER function pins its search_path'
+);
+SELECT is_empty(
+    $$SELECT fn FROM tap_ours AS o
+      INNER JOIN pg_trigger AS t ON t.tgfoid = o.oid WHERE NOT t.tgisinternal AND o.nspname <> 'ssr_private'$$,
+    'every trigger function lives in ssr_private'
+);
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -132,4 +132,3 @@ COMMENT ON FUNCTION decline_session_request(uuid, uuid, text) IS
 'A mechanic declines a request offered to them (never offered to them again); ends a hybrid window or a workshop_only '
 'request when the preferred workshop''s available mechanics have all declined. Returns the decline and the request''s '
 'status and escalated_at.';
-

@@ -233,7 +233,7 @@ BEGIN
         mechanic_id = a.mechanic_id,
         accepted_at = v_now,
         outcome = 'accepted'
-    FROM ssr_private.routing_available_mechanics AS a
+    FROM ssr_private.routing_offerable_mechanics AS a
     WHERE
         r.ctid = v_ctid
         AND r.id = p_request_id
@@ -973,7 +973,7 @@ BEGIN
     END IF;
 
     SELECT a.workshop_id, TRUE INTO v_workshop, v_eligible
-    FROM ssr_private.routing_available_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
+    FROM ssr_private.routing_offerable_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
     IF
         v_req.id IS NULL OR v_eligible IS NULL
         OR v_req.status <> 'pending'
@@ -1004,7 +1004,7 @@ BEGIN
         AND v_workshop = v_req.preferred_workshop_id
         AND NOT EXISTS (
             SELECT 1
-            FROM ssr_private.routing_available_mechanics AS a
+            FROM ssr_private.routing_offerable_mechanics AS a
             INNER JOIN session_requests AS r ON r.id = p_request_id
             WHERE a.workshop_id = v_req.preferred_workshop_id AND NOT a.mechanic_id = ANY(r.declined_by)
         )
@@ -1416,7 +1416,7 @@ BEGIN
             COLUMN = 'mechanic_id';
     END IF;
     SELECT a.workshop_id INTO v_workshop
-    FROM ssr_private.routing_available_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
+    FROM ssr_private.routing_offerable_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
     IF NOT FOUND THEN
         RETURN;  -- not active, not available, of an inactive workshop or at capacity: offered nothing
     END IF;
@@ -1521,7 +1521,7 @@ BEGIN
             100,
             a.workshop_id,
             TRUE
-        FROM ssr_private.routing_available_mechanics AS a
+        FROM ssr_private.routing_offerable_mechanics AS a
         WHERE a.workshop_id = p_workshop_id
         ORDER BY a.rating::float8 DESC NULLS LAST, a.mechanic_id;
         RETURN;
@@ -1532,7 +1532,7 @@ BEGIN
         ssr_private.routing_offer_score(v_type, p_workshop_id, NULL, a.workshop_id, now()) AS score,
         a.workshop_id,
         coalesce(a.workshop_id = p_workshop_id, FALSE)
-    FROM ssr_private.routing_available_mechanics AS a
+    FROM ssr_private.routing_offerable_mechanics AS a
     ORDER BY score DESC, a.rating::float8 DESC NULLS LAST, a.mechanic_id;
 END
 $$;
@@ -2318,7 +2318,7 @@ BEGIN
             AND (
                 d.exclusive_until <= p_now
                 OR NOT EXISTS (
-                    SELECT 1 FROM ssr_private.routing_available_mechanics AS a
+                    SELECT 1 FROM ssr_private.routing_offerable_mechanics AS a
                     WHERE
                         a.workshop_id = d.preferred_workshop_id
                         AND NOT a.mechanic_id = ANY(d.declined_by)
@@ -5607,13 +5607,13 @@ CREATE VIEW ssr_private.routing_available_mechanics AS
     m.rating
    FROM (public.mechanics m
      LEFT JOIN public.organizations o ON ((m.workshop_id = o.id)))
-  WHERE (public.routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status) AND (m.open_sessions < m.capacity));
+  WHERE public.routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status);
 
 --
 -- Name: VIEW routing_available_mechanics; Type: COMMENT; Schema: ssr_private; Owner: -
 --
 
-COMMENT ON VIEW ssr_private.routing_available_mechanics IS 'Mechanics routing may use right now: active, available, independent or of an active workshop, and below capacity (open_sessions < capacity).';
+COMMENT ON VIEW ssr_private.routing_available_mechanics IS 'Mechanics routing may use right now: active, available, independent or of an active workshop.';
 
 --
 -- Name: COLUMN routing_available_mechanics.mechanic_id; Type: COMMENT; Schema: ssr_private; Owner: -
@@ -5632,6 +5632,42 @@ COMMENT ON COLUMN ssr_private.routing_available_mechanics.workshop_id IS 'Their 
 --
 
 COMMENT ON COLUMN ssr_private.routing_available_mechanics.rating IS 'Their cached rating, used to order candidates.';
+
+--
+-- Name: routing_offerable_mechanics; Type: VIEW; Schema: ssr_private; Owner: -
+--
+
+CREATE VIEW ssr_private.routing_offerable_mechanics AS
+ SELECT m.id AS mechanic_id,
+    m.workshop_id,
+    m.rating
+   FROM (public.mechanics m
+     LEFT JOIN public.organizations o ON ((m.workshop_id = o.id)))
+  WHERE (public.routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status) AND (m.open_sessions < m.capacity));
+
+--
+-- Name: VIEW routing_offerable_mechanics; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON VIEW ssr_private.routing_offerable_mechanics IS 'Mechanics who may be offered requests and accept now: eligible (routing_mechanic_eligible) and below capacity (open_sessions < capacity).';
+
+--
+-- Name: COLUMN routing_offerable_mechanics.mechanic_id; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.routing_offerable_mechanics.mechanic_id IS 'The mechanic.';
+
+--
+-- Name: COLUMN routing_offerable_mechanics.workshop_id; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.routing_offerable_mechanics.workshop_id IS 'Their workshop (active), NULL for independents.';
+
+--
+-- Name: COLUMN routing_offerable_mechanics.rating; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.routing_offerable_mechanics.rating IS 'Their cached rating, used to order candidates.';
 
 --
 -- Name: analytics_changes analytics_changes_pkey; Type: CONSTRAINT; Schema: public; Owner: -

@@ -61,7 +61,7 @@ BEGIN
         mechanic_id = a.mechanic_id,
         accepted_at = v_now,
         outcome = 'accepted'
-    FROM ssr_private.routing_available_mechanics AS a
+    FROM ssr_private.routing_offerable_mechanics AS a
     WHERE
         r.ctid = v_ctid
         AND r.id = p_request_id

@@ -9,7 +9,7 @@
 --   workshop_only, and nobody of the workshop left available who has not declined: it
 --     ends like an expiry, by the sweep's own transition (status expired, outcome
 --     expired_no_mechanic: refund due; reason all_declined in the audit).
--- "Available" is routing_available_mechanics (busy mechanics at capacity are not).
+-- "Available" is routing_offerable_mechanics (busy mechanics at capacity are not).
 -- Errors, in this order: SR400 request_id / mechanic_id missing, reason longer than 500;
 -- SR403 (mechanic_id) the transaction does not verifiably act for that mechanic
 -- (ssr_private.assert_acting_for: fail-closed); then, unless the
@@ -68,7 +68,7 @@ BEGIN
     END IF;
 
     SELECT a.workshop_id, TRUE INTO v_workshop, v_eligible
-    FROM ssr_private.routing_available_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
+    FROM ssr_private.routing_offerable_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
     IF
         v_req.id IS NULL OR v_eligible IS NULL
         OR v_req.status <> 'pending'
@@ -99,7 +99,7 @@ BEGIN
         AND v_workshop = v_req.preferred_workshop_id
         AND NOT EXISTS (
             SELECT 1
-            FROM ssr_private.routing_available_mechanics AS a
+            FROM ssr_private.routing_offerable_mechanics AS a
             INNER JOIN session_requests AS r ON r.id = p_request_id
             WHERE a.workshop_id = v_req.preferred_workshop_id AND NOT a.mechanic_id = ANY(r.declined_by)
         )

@@ -1,7 +1,7 @@
 -- get_mechanic_offers: the pending requests offered to one mechanic right now, highest
 -- priority_score first, then oldest first. Same rule as accept_session_request and the
 -- mechanic row-level-security policy: nothing for a mechanic who is not active, not
--- available, of a workshop that is not active or at capacity (routing_available_mechanics);
+-- available, of a workshop that is not active or at capacity (routing_offerable_mechanics);
 -- workshop_only requests only to their workshop; hybrid requests only to the preferred
 -- workshop during the window; never a request the mechanic declined.
 -- Errors, in this order: SR400 mechanic_id missing; SR400 bad limit (1..500); SR403
@@ -49,7 +49,7 @@ BEGIN
             COLUMN = 'mechanic_id';
     END IF;
     SELECT a.workshop_id INTO v_workshop
-    FROM ssr_private.routing_available_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
+    FROM ssr_private.routing_offerable_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
     IF NOT FOUND THEN
         RETURN;  -- not active, not available, of an inactive workshop or at capacity: offered nothing
     END IF;

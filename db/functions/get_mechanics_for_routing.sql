@@ -3,7 +3,7 @@
 --   workshop_only: only that workshop's mechanics (100);
 --   hybrid: that workshop's 100, other workshops' 50, independents 25;
 --   broadcast: everyone 50 (p_workshop_id, if given, only marks is_preferred).
--- Eligible (routing_available_mechanics): mechanic active and available, independent or
+-- Eligible (routing_offerable_mechanics): mechanic active and available, independent or
 -- of an active workshop, and below capacity.
 -- Order: priority_score, then rating (best first), then id. Lean on purpose (broadcast
 -- returns every available mechanic): join mechanics for names.
@@ -39,7 +39,7 @@ BEGIN
             100,
             a.workshop_id,
             TRUE
-        FROM ssr_private.routing_available_mechanics AS a
+        FROM ssr_private.routing_offerable_mechanics AS a
         WHERE a.workshop_id = p_workshop_id
         ORDER BY a.rating::float8 DESC NULLS LAST, a.mechanic_id;
         RETURN;
@@ -50,7 +50,7 @@ BEGIN
         ssr_private.routing_offer_score(v_type, p_workshop_id, NULL, a.workshop_id, now()) AS score,
         a.workshop_id,
         coalesce(a.workshop_id = p_workshop_id, FALSE)
-    FROM ssr_private.routing_available_mechanics AS a
+    FROM ssr_private.routing_offerable_mechanics AS a
     ORDER BY score DESC, a.rating::float8 DESC NULLS LAST, a.mechanic_id;
 END
 $$;

@@ -49,7 +49,7 @@ BEGIN
             AND (
                 d.exclusive_until <= p_now
                 OR NOT EXISTS (
-                    SELECT 1 FROM ssr_private.routing_available_mechanics AS a
+                    SELECT 1 FROM ssr_private.routing_offerable_mechanics AS a
                     WHERE
                         a.workshop_id = d.preferred_workshop_id
                         AND NOT a.mechanic_id = ANY(d.declined_by)

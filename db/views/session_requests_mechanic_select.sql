@@ -5,7 +5,7 @@
 -- of request.jwt.claims whose role is mechanic; an app.mechanic_id the session set itself is
 -- ignored). A mechanic sees the requests they accepted and the pending ones offered to them
 -- now: not expired, the mechanic eligible (routing_mechanic_eligible, the one rule) and below
--- capacity (as in ssr_private.routing_available_mechanics, which this role may not read), the
+-- capacity (as in ssr_private.routing_offerable_mechanics, which this role may not read), the
 -- workshop_only and hybrid-window rules, not declined by them. No identity: nothing. No
 -- errors: rows are hidden. A property test keeps it equal to get_mechanic_offers and accept.
 ALTER POLICY session_requests_mechanic_select ON session_requests

@@ -70,6 +70,7 @@ CREATE TABLE public.session_requests (
     expires_at timestamp with time zone,
     escalated_at timestamp with time zone,
     outcome text,
+    declined_by uuid[] DEFAULT '{}'::uuid[] NOT NULL,
     CONSTRAINT session_requests_check CHECK (((status = 'accepted'::text) = (mechanic_id IS NOT NULL))),
     CONSTRAINT session_requests_check1 CHECK (((status = 'accepted'::text) = (accepted_at IS NOT NULL))),
     CONSTRAINT session_requests_check2 CHECK (((accepted_at IS NULL) OR (accepted_at >= created_at))),
@@ -190,6 +191,12 @@ COMMENT ON COLUMN public.session_requests.escalated_at IS 'hybrid only: when the
 COMMENT ON COLUMN public.session_requests.outcome IS 'How the request ended: accepted, expired_no_mechanic (nobody accepted in time: refund due) or cancelled; NULL while pending.';
 
 --
+-- Name: COLUMN session_requests.declined_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_requests.declined_by IS 'Mechanics who declined the request (copy of session_request_declines, kept by a trigger): never offered to them again.';
+
+--
 -- Name: accept_session_request(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -200,7 +207,6 @@ CREATE FUNCTION public.accept_session_request(p_request_id uuid, p_mechanic_id u
 DECLARE
     v_now timestamptz := now();
     v_req session_requests;
-    v_mech record;
     v_ctid tid;
 BEGIN
     IF p_request_id IS NULL THEN
@@ -214,19 +220,27 @@ BEGIN
     -- Concurrent accepts queue here; each then sees the latest committed version of the row.
     SELECT r.ctid INTO v_ctid FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
 
+    -- Capacity: one mechanic's accepts (of different requests) queue on the mechanic's row,
+    -- and each then sees the slots the previous ones took (mechanics.open_sessions, in the
+    -- eligibility view the UPDATE reads). Request, then mechanic: the order in which the
+    -- triggers of every other write lock them (request -> session -> mechanic), so no
+    -- deadlock. NO KEY UPDATE does not block foreign-key checks referencing the mechanic.
+    PERFORM 1 FROM mechanics AS m WHERE m.id = p_mechanic_id FOR NO KEY UPDATE;
+
     UPDATE session_requests AS r
     SET
         status = 'accepted',
         mechanic_id = a.mechanic_id,
         accepted_at = v_now,
         outcome = 'accepted'
-    FROM ssr_private.routing_available_mechanics AS a
+    FROM ssr_private.routing_offerable_mechanics AS a
     WHERE
         r.ctid = v_ctid
         AND r.id = p_request_id
         AND r.status = 'pending'
         AND (r.expires_at IS NULL OR r.expires_at > v_now)
         AND a.mechanic_id = p_mechanic_id
+        AND NOT p_mechanic_id = ANY(r.declined_by)
         AND ssr_private.routing_offer_score(r.routing_type, r.preferred_workshop_id, r.exclusive_until, a.workshop_id, v_now)
         IS NOT NULL
     RETURNING r.* INTO v_req;
@@ -234,80 +248,13 @@ BEGIN
         RETURN v_req;
     END IF;
 
-    -- Nothing updated: say why (reads the latest committed state).
+    -- Nothing updated: a retry of one's own accept returns the row, anything else says why.
     SELECT * INTO v_req FROM session_requests AS r WHERE r.id = p_request_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR404', MESSAGE = format('request_id %s: no such session request', p_request_id),
-            COLUMN = 'request_id';
-    END IF;
-    SELECT m.id, m.workshop_id, m.status, m.is_available, o.status AS workshop_status
-    INTO v_mech
-    FROM mechanics AS m LEFT JOIN organizations AS o ON m.workshop_id = o.id
-    WHERE m.id = p_mechanic_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR404', MESSAGE = format('mechanic_id %s: no such mechanic', p_mechanic_id),
-            COLUMN = 'mechanic_id';
-    END IF;
     IF v_req.status = 'accepted' AND v_req.mechanic_id = p_mechanic_id THEN
         RETURN v_req;
     END IF;
-    IF v_mech.status <> 'active' OR NOT v_mech.is_available THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR403',
-            MESSAGE = format(
-                'mechanic %s is not eligible: %s', p_mechanic_id,
-                CASE WHEN v_mech.status <> 'active' THEN 'mechanic is ' || v_mech.status ELSE 'mechanic is not available' END
-            ),
-            COLUMN = 'mechanic_id';
-    END IF;
-    IF v_mech.workshop_id IS NOT NULL AND v_mech.workshop_status <> 'active' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR403',
-            MESSAGE = format('mechanic %s is not eligible: their workshop is %s', p_mechanic_id, v_mech.workshop_status),
-            COLUMN = 'mechanic_id';
-    END IF;
-    IF
-        v_req.routing_type = 'workshop_only'
-        AND v_mech.workshop_id IS DISTINCT FROM v_req.preferred_workshop_id
-        THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR403',
-            MESSAGE = format(
-                'session request %s is for workshop %s only; mechanic %s is not one of its mechanics',
-                p_request_id, v_req.preferred_workshop_id, p_mechanic_id
-            ),
-            COLUMN = 'mechanic_id';
-    END IF;
-    IF v_req.status <> 'pending' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR409',
-            MESSAGE = format(
-                'session request %s is %s',
-                p_request_id,
-                CASE v_req.status WHEN 'accepted' THEN 'already taken by another mechanic' ELSE v_req.status END
-            ),
-            COLUMN = 'request_id';
-    END IF;
-    IF v_req.expires_at IS NOT NULL AND v_req.expires_at <= v_now THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR409', MESSAGE = format('session request %s expired at %s', p_request_id, v_req.expires_at),
-            COLUMN = 'request_id';
-    END IF;
-    IF v_req.routing_type = 'hybrid' AND v_req.exclusive_until > v_now THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR403',
-            MESSAGE = format(
-                'session request %s is reserved for workshop %s until %s',
-                p_request_id, v_req.preferred_workshop_id, v_req.exclusive_until
-            ),
-            COLUMN = 'mechanic_id';
-    END IF;
-    -- The row changed between the update and this check (e.g. taken just now).
-    RAISE EXCEPTION USING
-        ERRCODE = 'SR409', MESSAGE = format('session request %s could not be accepted, try again', p_request_id),
-        COLUMN = 'request_id';
+    PERFORM ssr_private.routing_raise_refusal(p_request_id, p_mechanic_id, v_now);
+    RETURN NULL;  -- not reached: routing_raise_refusal always raises
 END
 $$;
 
@@ -648,6 +595,146 @@ $$;
 COMMENT ON FUNCTION public.cancel_session_request(p_request_id uuid, p_reason text) IS 'Cancels a pending session request (SR404 unknown, SR409 not pending); audited and announced.';
 
 --
+-- Name: sessions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sessions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    customer_id uuid NOT NULL,
+    mechanic_id uuid,
+    plan_code text NOT NULL,
+    intake_id uuid,
+    stripe_checkout_session_id text,
+    amount_total_minor integer NOT NULL,
+    currency text NOT NULL,
+    status text DEFAULT 'waiting'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    started_at timestamp with time zone,
+    ended_at timestamp with time zone,
+    workshop_id uuid,
+    preferred_workshop_id uuid,
+    CONSTRAINT sessions_amount_total_minor_check CHECK ((amount_total_minor >= 0)),
+    CONSTRAINT sessions_check CHECK (((ended_at IS NULL) OR (started_at IS NULL) OR (ended_at >= started_at))),
+    CONSTRAINT sessions_check1 CHECK (((status <> ALL (ARRAY['live'::text, 'completed'::text])) OR (mechanic_id IS NOT NULL))),
+    CONSTRAINT sessions_currency_check CHECK ((currency ~ '^[a-z]{3}$'::text)),
+    CONSTRAINT sessions_status_check CHECK ((status = ANY (ARRAY['waiting'::text, 'live'::text, 'completed'::text, 'no_show'::text, 'cancelled'::text, 'refunded'::text]))),
+    CONSTRAINT sessions_stripe_checkout_session_id_check CHECK ((stripe_checkout_session_id ~ '^cs_[A-Za-z0-9_]+$'::text))
+);
+
+--
+-- Name: TABLE sessions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.sessions IS 'A paid video session between a customer and (once accepted) a mechanic.';
+
+--
+-- Name: COLUMN sessions.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.id IS 'Session id (UUID).';
+
+--
+-- Name: COLUMN sessions.customer_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.customer_id IS 'The paying customer.';
+
+--
+-- Name: COLUMN sessions.mechanic_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.mechanic_id IS 'The mechanic who accepted; NULL while waiting.';
+
+--
+-- Name: COLUMN sessions.plan_code; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.plan_code IS 'The plan bought.';
+
+--
+-- Name: COLUMN sessions.intake_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.intake_id IS 'The intake describing the problem, if any.';
+
+--
+-- Name: COLUMN sessions.stripe_checkout_session_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.stripe_checkout_session_id IS 'Stripe Checkout Session id (cs_...); unique, so a purchase is fulfilled once.';
+
+--
+-- Name: COLUMN sessions.amount_total_minor; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.amount_total_minor IS 'Amount paid, in minor units, as Stripe reported it.';
+
+--
+-- Name: COLUMN sessions.currency; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.currency IS 'Currency paid, lower-case ISO 4217.';
+
+--
+-- Name: COLUMN sessions.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.status IS 'waiting (for a mechanic, then for the call to start), live, completed, no_show (the customer did not come), cancelled, refunded.';
+
+--
+-- Name: COLUMN sessions.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.created_at IS 'When the session was created (payment fulfilled).';
+
+--
+-- Name: COLUMN sessions.started_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.started_at IS 'When the call started.';
+
+--
+-- Name: COLUMN sessions.ended_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.ended_at IS 'When the call ended.';
+
+--
+-- Name: COLUMN sessions.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.workshop_id IS 'The workshop that served the session (for revenue splits); NULL for independents or while waiting.';
+
+--
+-- Name: COLUMN sessions.preferred_workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.sessions.preferred_workshop_id IS 'The workshop the customer chose (for analytics).';
+
+--
+-- Name: complete_session(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.complete_session(p_session_id uuid, p_mechanic_id uuid) RETURNS public.sessions
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    -- The identity is checked here too (and again by session_transition): missing ids first.
+    IF p_session_id IS NOT NULL AND p_mechanic_id IS NOT NULL THEN
+        PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
+    END IF;
+    RETURN ssr_private.session_transition(p_session_id, p_mechanic_id, 'complete');
+END
+$$;
+
+--
+-- Name: FUNCTION complete_session(p_session_id uuid, p_mechanic_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.complete_session(p_session_id uuid, p_mechanic_id uuid) IS 'The accepting mechanic completes its live session: live -> completed (ended_at); frees the slot; SR400/SR403/SR404/SR409 otherwise.';
+
+--
 -- Name: create_checkout_purchase(uuid, text, uuid, text, uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -895,6 +982,114 @@ $$;
 COMMENT ON FUNCTION public.create_session_request(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_routing_type text) IS 'Creates a routed session request (validated; SR400/SR404/SR409), with its window, expiry, audit events and notifications.';
 
 --
+-- Name: decline_session_request(uuid, uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.decline_session_request(p_request_id uuid, p_mechanic_id uuid, p_reason text DEFAULT NULL::text) RETURNS TABLE(request_id uuid, mechanic_id uuid, offered_at timestamp with time zone, declined_at timestamp with time zone, request_status text, escalated_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_now timestamptz := now();
+    v_req session_requests;
+    v_decline session_request_declines;
+    v_workshop uuid;
+    v_eligible boolean;
+BEGIN
+    IF p_request_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'request_id is required', COLUMN = 'request_id';
+    END IF;
+    IF p_mechanic_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
+    END IF;
+    IF length(p_reason) > 500 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('reason is at most 500 characters (got %s)', length(p_reason)),
+            COLUMN = 'reason';
+    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
+
+    -- Declines of one request queue here: the checks below see the earlier ones.
+    SELECT * INTO v_req FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
+    SELECT * INTO v_decline
+    FROM session_request_declines AS d
+    WHERE d.request_id = p_request_id AND d.mechanic_id = p_mechanic_id;
+    IF FOUND THEN
+        RETURN QUERY SELECT
+            v_decline.request_id, v_decline.mechanic_id, v_decline.offered_at, v_decline.declined_at,
+            v_req.status, v_req.escalated_at;
+        RETURN;
+    END IF;
+
+    SELECT a.workshop_id, TRUE INTO v_workshop, v_eligible
+    FROM ssr_private.routing_offerable_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
+    IF
+        v_req.id IS NULL OR v_eligible IS NULL
+        OR v_req.status <> 'pending'
+        OR v_req.expires_at <= v_now
+        OR ssr_private.routing_offer_score(v_req.routing_type, v_req.preferred_workshop_id, v_req.exclusive_until, v_workshop, v_now)
+        IS NULL
+        THEN
+        PERFORM ssr_private.routing_raise_refusal(p_request_id, p_mechanic_id, v_now);
+    END IF;
+
+    INSERT INTO session_request_declines (request_id, mechanic_id, workshop_id, offered_at, declined_at, reason)
+    VALUES (
+        p_request_id, p_mechanic_id, v_workshop,
+        CASE
+            WHEN
+                v_req.routing_type = 'hybrid' AND v_req.exclusive_until IS NOT NULL
+                AND v_workshop IS DISTINCT FROM v_req.preferred_workshop_id
+                THEN greatest(v_req.exclusive_until, v_req.created_at)
+            ELSE v_req.created_at
+        END,
+        v_now,
+        nullif(btrim(p_reason), '')
+    )
+    RETURNING * INTO v_decline;
+
+    IF
+        v_req.routing_type IN ('hybrid', 'workshop_only')
+        AND v_workshop = v_req.preferred_workshop_id
+        AND NOT EXISTS (
+            SELECT 1
+            FROM ssr_private.routing_offerable_mechanics AS a
+            INNER JOIN session_requests AS r ON r.id = p_request_id
+            WHERE a.workshop_id = v_req.preferred_workshop_id AND NOT a.mechanic_id = ANY(r.declined_by)
+        )
+        THEN
+        IF v_req.routing_type = 'hybrid' AND v_req.escalated_at IS NULL AND v_req.exclusive_until > v_now THEN
+            PERFORM set_config('routing.reason', 'preferred_workshop_declined', TRUE);
+            UPDATE session_requests AS r
+            SET escalated_at = v_now, exclusive_until = v_now
+            WHERE r.id = p_request_id
+            RETURNING * INTO v_req;
+            PERFORM set_config('routing.reason', '', TRUE);
+        ELSIF v_req.routing_type = 'workshop_only' THEN
+            -- The sweep's expiry (sweep_session_requests step 1), for this one request.
+            PERFORM set_config('routing.reason', 'all_declined', TRUE);
+            UPDATE session_requests AS r
+            SET status = 'expired', closed_at = greatest(v_now, r.created_at), outcome = 'expired_no_mechanic'
+            WHERE r.id = p_request_id AND r.status = 'pending'
+            RETURNING * INTO v_req;
+            PERFORM set_config('routing.reason', '', TRUE);
+        END IF;
+    END IF;
+
+    RETURN QUERY SELECT
+        v_decline.request_id, v_decline.mechanic_id, v_decline.offered_at, v_decline.declined_at,
+        v_req.status, v_req.escalated_at;
+END
+$$;
+
+--
+-- Name: FUNCTION decline_session_request(p_request_id uuid, p_mechanic_id uuid, p_reason text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.decline_session_request(p_request_id uuid, p_mechanic_id uuid, p_reason text) IS 'A mechanic declines a request offered to them (never offered to them again); ends a hybrid window or a workshop_only request when the preferred workshop''s available mechanics have all declined. Returns the decline and the request''s status and escalated_at.';
+
+--
 -- Name: explain_routing(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -951,6 +1146,15 @@ def sentence(ev, d):
                 s += " until %s" % d["until"]
             return s + "."
         return "Offered to every eligible mechanic (%s available)." % d.get("candidate_count")
+    if t == "declined":
+        who = ev["mechanic_name"] or ev["mechanic_id"]
+        s = "Declined by %s (%s) after %.0f s" % (who, ws(ev["workshop_name"], ev["workshop_id"]) if ev["workshop_id"] else "independent", float(d.get("seconds_to_decline") or 0))
+        return s + (": " + d["reason"] if d.get("reason") else "") + "."
+    if t == "escalated" and d.get("reason") == "preferred_workshop_declined":
+        return "Every available mechanic of the preferred workshop declined: window cut short at %s, escalated to everyone (%s eligible mechanic(s) available)." % (
+            d.get("escalated_at"), d.get("candidate_count"))
+    if t == "expired" and d.get("reason") == "all_declined":
+        return "Expired: every available mechanic of the workshop declined; outcome %s, refund due." % d.get("outcome")
     if t == "escalated" and d.get("reason") == "preferred_workshop_unavailable":
         return "Nobody of the preferred workshop was available any more: window cut short at %s, escalated to everyone (%s eligible mechanic(s) available)." % (
             d.get("escalated_at"), d.get("candidate_count"))
@@ -1346,9 +1550,9 @@ BEGIN
             COLUMN = 'mechanic_id';
     END IF;
     SELECT a.workshop_id INTO v_workshop
-    FROM ssr_private.routing_available_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
+    FROM ssr_private.routing_offerable_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
     IF NOT FOUND THEN
-        RETURN;  -- not active, not available or of an inactive workshop: offered nothing
+        RETURN;  -- not active, not available, of an inactive workshop or at capacity: offered nothing
     END IF;
     -- Three index-ordered candidate sets, each at most p_limit long and each of one score
     -- for this mechanic, so their merge is the true top p_limit however many requests are
@@ -1365,6 +1569,7 @@ BEGIN
                 AND r.preferred_workshop_id = v_workshop
                 AND r.routing_type <> 'broadcast'
                 AND (r.expires_at IS NULL OR r.expires_at > now())
+                AND NOT p_mechanic_id = ANY(r.declined_by)
             ORDER BY r.created_at, r.id
             LIMIT p_limit
         )
@@ -1377,6 +1582,7 @@ BEGIN
                 r.status = 'pending'
                 AND r.routing_type = 'broadcast'
                 AND (r.expires_at IS NULL OR r.expires_at > now())
+                AND NOT p_mechanic_id = ANY(r.declined_by)
             ORDER BY r.created_at, r.id
             LIMIT p_limit
         )
@@ -1391,6 +1597,7 @@ BEGIN
                 AND r.preferred_workshop_id IS DISTINCT FROM v_workshop
                 AND (r.exclusive_until IS NULL OR r.exclusive_until <= now())
                 AND (r.expires_at IS NULL OR r.expires_at > now())
+                AND NOT p_mechanic_id = ANY(r.declined_by)
             ORDER BY r.created_at, r.id
             LIMIT p_limit
         )
@@ -1427,7 +1634,7 @@ $$;
 -- Name: FUNCTION get_mechanic_offers(p_mechanic_id uuid, p_limit integer); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit integer) IS 'Pending requests offered to a mechanic now (eligibility, workshop_only, hybrid window), by priority_score then age.';
+COMMENT ON FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit integer) IS 'Pending requests offered to a mechanic now (eligibility and capacity, workshop_only, hybrid window, not declined), by priority_score then age.';
 
 --
 -- Name: get_mechanics_for_routing(uuid, text); Type: FUNCTION; Schema: public; Owner: -
@@ -1444,16 +1651,13 @@ BEGIN
     IF v_type = 'workshop_only' THEN
         RETURN QUERY
         SELECT
-            m.id,
+            a.mechanic_id,
             100,
-            m.workshop_id,
+            a.workshop_id,
             TRUE
-        FROM mechanics AS m
-        WHERE
-            m.workshop_id = p_workshop_id
-            -- the workshop is active (validated above)
-            AND routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, 'active')
-        ORDER BY m.rating::float8 DESC NULLS LAST, m.id;
+        FROM ssr_private.routing_offerable_mechanics AS a
+        WHERE a.workshop_id = p_workshop_id
+        ORDER BY a.rating::float8 DESC NULLS LAST, a.mechanic_id;
         RETURN;
     END IF;
     RETURN QUERY
@@ -1462,7 +1666,7 @@ BEGIN
         ssr_private.routing_offer_score(v_type, p_workshop_id, NULL, a.workshop_id, now()) AS score,
         a.workshop_id,
         coalesce(a.workshop_id = p_workshop_id, FALSE)
-    FROM ssr_private.routing_available_mechanics AS a
+    FROM ssr_private.routing_offerable_mechanics AS a
     ORDER BY score DESC, a.rating::float8 DESC NULLS LAST, a.mechanic_id;
 END
 $$;
@@ -1691,6 +1895,86 @@ $_$;
 --
 
 COMMENT ON FUNCTION public.handle_refund_event(p_event_id text, p_event_type text, p_livemode boolean, p_refunds jsonb) IS 'Record a verified Stripe refund event once and apply the re-fetched refunds'' status to ours.';
+
+--
+-- Name: mark_session_no_show(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.mark_session_no_show(p_session_id uuid, p_mechanic_id uuid) RETURNS public.sessions
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    -- The identity is checked here too (and again by session_transition): missing ids first.
+    IF p_session_id IS NOT NULL AND p_mechanic_id IS NOT NULL THEN
+        PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
+    END IF;
+    RETURN ssr_private.session_transition(p_session_id, p_mechanic_id, 'no_show');
+END
+$$;
+
+--
+-- Name: FUNCTION mark_session_no_show(p_session_id uuid, p_mechanic_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.mark_session_no_show(p_session_id uuid, p_mechanic_id uuid) IS 'The accepting mechanic marks a waiting session no-show (the customer did not come): waiting -> no_show (ended_at); frees the slot; SR400/SR403/SR404/SR409 otherwise.';
+
+--
+-- Name: mechanic_state_rebuild(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.mechanic_state_rebuild() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_counts integer;
+    v_opened integer;
+    v_closed integer;
+BEGIN
+    LOCK TABLE mechanics IN SHARE ROW EXCLUSIVE MODE;
+    UPDATE mechanics AS m
+    SET open_sessions = coalesce(s.n, 0)
+    FROM mechanics AS m2
+    LEFT JOIN (
+        SELECT se.mechanic_id, count(*)::integer AS n
+        FROM sessions AS se
+        WHERE se.mechanic_id IS NOT NULL AND se.status IN ('waiting', 'live')
+        GROUP BY se.mechanic_id
+    ) AS s ON m2.id = s.mechanic_id
+    WHERE m.id = m2.id AND m.open_sessions IS DISTINCT FROM coalesce(s.n, 0);
+    GET DIAGNOSTICS v_counts = ROW_COUNT;
+
+    UPDATE mechanic_availability AS a
+    SET ended_at = greatest(now(), a.started_at)
+    FROM mechanics AS m
+    WHERE
+        a.mechanic_id = m.id AND a.ended_at IS NULL
+        AND (
+            m.status <> 'active' OR NOT m.is_available
+            OR a.workshop_id IS DISTINCT FROM m.workshop_id
+        );
+    GET DIAGNOSTICS v_closed = ROW_COUNT;
+
+    INSERT INTO mechanic_availability (mechanic_id, workshop_id, started_at)
+    SELECT m.id, m.workshop_id, now()
+    FROM mechanics AS m
+    WHERE
+        m.status = 'active' AND m.is_available
+        AND NOT EXISTS (
+            SELECT 1 FROM mechanic_availability AS a
+            WHERE a.mechanic_id = m.id AND a.ended_at IS NULL
+        );
+    GET DIAGNOSTICS v_opened = ROW_COUNT;
+    RETURN v_counts + v_closed + v_opened;
+END
+$$;
+
+--
+-- Name: FUNCTION mechanic_state_rebuild(); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.mechanic_state_rebuild() IS 'Recounts mechanics.open_sessions and reconciles open mechanic_availability intervals with is_available; returns the number of rows corrected. Owner only.';
 
 --
 -- Name: unresolved_checkout_sessions; Type: TABLE; Schema: public; Owner: -
@@ -2378,6 +2662,136 @@ $$;
 COMMENT ON FUNCTION public.refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text, p_retry boolean) IS 'The refund worker records a call to Stripe: the refund made, or an error retried with capped backoff or failed.';
 
 --
+-- Name: reviews; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.reviews (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    session_id uuid NOT NULL,
+    customer_id uuid NOT NULL,
+    mechanic_id uuid NOT NULL,
+    rating smallint NOT NULL,
+    comment text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT reviews_rating_check CHECK (((rating >= 1) AND (rating <= 5)))
+);
+
+--
+-- Name: TABLE reviews; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.reviews IS 'A customer''s rating of a session, one per session.';
+
+--
+-- Name: COLUMN reviews.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reviews.id IS 'Review id (UUID).';
+
+--
+-- Name: COLUMN reviews.session_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reviews.session_id IS 'The reviewed session (unique: one review per session).';
+
+--
+-- Name: COLUMN reviews.customer_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reviews.customer_id IS 'The reviewing customer.';
+
+--
+-- Name: COLUMN reviews.mechanic_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reviews.mechanic_id IS 'The mechanic reviewed.';
+
+--
+-- Name: COLUMN reviews.rating; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reviews.rating IS 'Stars, 1 to 5.';
+
+--
+-- Name: COLUMN reviews.comment; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reviews.comment IS 'Free text, optional.';
+
+--
+-- Name: COLUMN reviews.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reviews.created_at IS 'When the review was written.';
+
+--
+-- Name: review_session(uuid, uuid, integer, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.review_session(p_session_id uuid, p_customer_id uuid, p_rating integer, p_comment text DEFAULT NULL::text) RETURNS public.reviews
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_session sessions;
+    v_review reviews;
+BEGIN
+    IF p_session_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'session_id is required', COLUMN = 'session_id';
+    END IF;
+    IF p_customer_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'customer_id is required', COLUMN = 'customer_id';
+    END IF;
+    IF p_rating IS NULL OR p_rating NOT BETWEEN 1 AND 5 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('rating must be an integer from 1 to 5 (got %s)', p_rating),
+            COLUMN = 'rating';
+    END IF;
+    IF length(p_comment) > 2000 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('comment is at most 2000 characters (got %s)', length(p_comment)),
+            COLUMN = 'comment';
+    END IF;
+    PERFORM ssr_private.assert_acting_for('customer', p_customer_id);
+
+    SELECT * INTO v_session FROM sessions AS s WHERE s.id = p_session_id FOR SHARE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404', MESSAGE = format('session_id %s: no such session', p_session_id),
+            COLUMN = 'session_id';
+    END IF;
+    IF v_session.customer_id <> p_customer_id THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403', MESSAGE = format('session %s is another customer''s', p_session_id),
+            COLUMN = 'customer_id';
+    END IF;
+    IF v_session.status <> 'completed' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR409',
+            MESSAGE = format('session %s is %s: only a completed session can be reviewed', p_session_id, v_session.status),
+            COLUMN = 'session_id';
+    END IF;
+
+    INSERT INTO reviews (session_id, customer_id, mechanic_id, rating, comment)
+    VALUES (p_session_id, p_customer_id, v_session.mechanic_id, p_rating, nullif(btrim(p_comment), ''))
+    ON CONFLICT (session_id) DO NOTHING
+    RETURNING * INTO v_review;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR409', MESSAGE = format('session %s was already reviewed (one review per session)', p_session_id),
+            COLUMN = 'session_id';
+    END IF;
+    RETURN v_review;
+END
+$$;
+
+--
+-- Name: FUNCTION review_session(p_session_id uuid, p_customer_id uuid, p_rating integer, p_comment text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.review_session(p_session_id uuid, p_customer_id uuid, p_rating integer, p_comment text) IS 'The customer of a completed session reviews it once (rating 1-5, optional comment); feeds workshop_stats and the directory ranking. SR400/SR403/SR404/SR409 otherwise.';
+
+--
 -- Name: routing_mechanic_eligible(text, boolean, uuid, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2577,6 +2991,29 @@ $$;
 COMMENT ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) IS 'Notification channel of a workshop: session_requests_ws_<32 hex digits>. The global channel is session_requests.';
 
 --
+-- Name: start_session(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) RETURNS public.sessions
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    -- The identity is checked here too (and again by session_transition): missing ids first.
+    IF p_session_id IS NOT NULL AND p_mechanic_id IS NOT NULL THEN
+        PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
+    END IF;
+    RETURN ssr_private.session_transition(p_session_id, p_mechanic_id, 'start');
+END
+$$;
+
+--
+-- Name: FUNCTION start_session(p_session_id uuid, p_mechanic_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) IS 'The accepting mechanic starts the session it accepted: waiting -> live (started_at); SR400/SR403/SR404/SR409 otherwise.';
+
+--
 -- Name: sweep_session_requests(timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2618,8 +3055,10 @@ BEGIN
             AND (
                 d.exclusive_until <= p_now
                 OR NOT EXISTS (
-                    SELECT 1 FROM ssr_private.routing_available_mechanics AS a
-                    WHERE a.workshop_id = d.preferred_workshop_id
+                    SELECT 1 FROM ssr_private.routing_offerable_mechanics AS a
+                    WHERE
+                        a.workshop_id = d.preferred_workshop_id
+                        AND NOT a.mechanic_id = ANY(d.declined_by)
                 )
             )
         ORDER BY d.exclusive_until
@@ -3297,7 +3736,13 @@ FROM (
     ),
     ('analytics_rollups_rebuild()', ARRAY[]::text[], 'owner: repair of the analytics rollups'),
     ('routing_outbox_relay(integer)', ARRAY['ssr_app'], 'the worker and the live hub send committed notifications'),
-    ('explain_routing(uuid)', ARRAY[]::text [], 'owner: audit narrative (optional PL/Python layer)')
+    ('explain_routing(uuid)', ARRAY[]::text [], 'owner: audit narrative (optional PL/Python layer)'),
+    ('decline_session_request(uuid,uuid,text)', ARRAY['ssr_app', 'mechanic'], 'a mechanic declines a request'),
+    ('start_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic starts the session'),
+    ('complete_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic completes the session'),
+    ('mark_session_no_show(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic marks a no-show'),
+    ('review_session(uuid,uuid,integer,text)', ARRAY['ssr_app'], 'the customer reviews a completed session'),
+    ('mechanic_state_rebuild()', ARRAY[]::text [], 'owner: repair of open_sessions and presence intervals')
 ) AS t (signature, grantees, purpose)
 $$;
 
@@ -3520,6 +3965,105 @@ $$;
 COMMENT ON FUNCTION ssr_private.fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid) IS 'The session and request already created for a Checkout Session (fulfill_checkout replays).';
 
 --
+-- Name: mechanic_availability_log_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.mechanic_availability_log_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_was boolean := FALSE;
+    v_is boolean := NEW.status = 'active' AND NEW.is_available;
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        v_was := OLD.status = 'active' AND OLD.is_available;
+        IF v_was AND v_is AND OLD.workshop_id IS NOT DISTINCT FROM NEW.workshop_id THEN
+            RETURN NULL;
+        END IF;
+        IF v_was THEN
+            UPDATE mechanic_availability AS a
+            SET ended_at = greatest(now(), a.started_at)
+            WHERE a.mechanic_id = NEW.id AND a.ended_at IS NULL;
+        END IF;
+    END IF;
+    IF v_is THEN
+        INSERT INTO mechanic_availability (mechanic_id, workshop_id, started_at)
+        VALUES (NEW.id, NEW.workshop_id, now())
+        ON CONFLICT (mechanic_id) WHERE ended_at IS NULL DO NOTHING;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION mechanic_availability_log_trg(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.mechanic_availability_log_trg() IS 'Trigger: opens and closes mechanic_availability intervals as mechanics become available or stop being available.';
+
+--
+-- Name: mechanic_open_sessions_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.mechanic_open_sessions_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_old uuid;
+    v_new uuid;
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status IN ('waiting', 'live') THEN
+        v_old := OLD.mechanic_id;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.status IN ('waiting', 'live') THEN
+        v_new := NEW.mechanic_id;
+    END IF;
+    IF v_old IS NOT DISTINCT FROM v_new THEN
+        RETURN NULL;
+    END IF;
+    IF v_new IS NOT NULL AND (v_old IS NULL OR v_new < v_old) THEN
+        UPDATE mechanics SET open_sessions = open_sessions + 1 WHERE id = v_new;
+        v_new := NULL;
+    END IF;
+    IF v_old IS NOT NULL THEN
+        UPDATE mechanics SET open_sessions = greatest(open_sessions - 1, 0) WHERE id = v_old;
+    END IF;
+    IF v_new IS NOT NULL THEN
+        UPDATE mechanics SET open_sessions = open_sessions + 1 WHERE id = v_new;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION mechanic_open_sessions_trg(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.mechanic_open_sessions_trg() IS 'Trigger: keeps mechanics.open_sessions equal to the waiting or live sessions assigned to each mechanic.';
+
+--
+-- Name: mechanic_state_truncate_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.mechanic_state_truncate_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM mechanic_state_rebuild();
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION mechanic_state_truncate_trg(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.mechanic_state_truncate_trg() IS 'Trigger: after a TRUNCATE of sessions or mechanic_availability, recounts the mechanics'' state (mechanic_state_rebuild).';
+
+--
 -- Name: refund_closed_request(); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -3630,10 +4174,13 @@ BEGIN
             NEW.id, 'escalated', NEW.preferred_workshop_id,
             jsonb_build_object(
                 'reason',
-                CASE
-                    WHEN NEW.exclusive_until < OLD.exclusive_until THEN 'preferred_workshop_unavailable'
-                    ELSE 'window_passed'
-                END,
+                coalesce(
+                    nullif(current_setting('routing.reason', TRUE), ''),
+                    CASE
+                        WHEN NEW.exclusive_until < OLD.exclusive_until THEN 'preferred_workshop_unavailable'
+                        ELSE 'window_passed'
+                    END
+                ),
                 'exclusive_until', OLD.exclusive_until,
                 'escalated_at', NEW.escalated_at,
                 'audience', 'everyone',
@@ -3709,6 +4256,44 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+--
+-- Name: routing_declines_copy_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_declines_copy_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        UPDATE session_requests AS r
+        SET declined_by = array_remove(r.declined_by, OLD.mechanic_id)
+        WHERE r.id = OLD.request_id;
+        RETURN NULL;
+    END IF;
+    UPDATE session_requests AS r
+    SET declined_by = r.declined_by || NEW.mechanic_id
+    WHERE r.id = NEW.request_id AND NOT NEW.mechanic_id = ANY(r.declined_by);
+    INSERT INTO routing_events (request_id, event_type, mechanic_id, workshop_id, detail, created_at)
+    VALUES (
+        NEW.request_id, 'declined', NEW.mechanic_id, NEW.workshop_id,
+        jsonb_strip_nulls(jsonb_build_object(
+            'offered_at', NEW.offered_at,
+            'seconds_to_decline', extract(EPOCH FROM NEW.declined_at - NEW.offered_at),
+            'reason', NEW.reason
+        )),
+        clock_timestamp()
+    );
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION routing_declines_copy_trg(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.routing_declines_copy_trg() IS 'Trigger: copies a decline onto session_requests.declined_by and records it in routing_events.';
 
 --
 -- Name: routing_events_append_only(); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -3821,6 +4406,115 @@ $$;
 COMMENT ON FUNCTION ssr_private.routing_publish(p_request public.session_requests, p_event text) IS 'Writes the outbox rows (sent with pg_notify by routing_outbox_relay after commit) announcing an event of a request; returns how many channels.';
 
 --
+-- Name: routing_raise_refusal(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_raise_refusal(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_req session_requests;
+    v_mech record;
+BEGIN
+    SELECT * INTO v_req FROM session_requests AS r WHERE r.id = p_request_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404', MESSAGE = format('request_id %s: no such session request', p_request_id),
+            COLUMN = 'request_id';
+    END IF;
+    SELECT m.id, m.workshop_id, m.status, m.is_available, m.capacity, m.open_sessions, o.status AS workshop_status
+    INTO v_mech
+    FROM mechanics AS m LEFT JOIN organizations AS o ON m.workshop_id = o.id
+    WHERE m.id = p_mechanic_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404', MESSAGE = format('mechanic_id %s: no such mechanic', p_mechanic_id),
+            COLUMN = 'mechanic_id';
+    END IF;
+    IF v_mech.status <> 'active' OR NOT v_mech.is_available THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403',
+            MESSAGE = format(
+                'mechanic %s is not eligible: %s', p_mechanic_id,
+                CASE WHEN v_mech.status <> 'active' THEN 'mechanic is ' || v_mech.status ELSE 'mechanic is not available' END
+            ),
+            COLUMN = 'mechanic_id';
+    END IF;
+    IF v_mech.workshop_id IS NOT NULL AND v_mech.workshop_status <> 'active' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403',
+            MESSAGE = format('mechanic %s is not eligible: their workshop is %s', p_mechanic_id, v_mech.workshop_status),
+            COLUMN = 'mechanic_id';
+    END IF;
+    IF
+        v_req.routing_type = 'workshop_only'
+        AND v_mech.workshop_id IS DISTINCT FROM v_req.preferred_workshop_id
+        THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403',
+            MESSAGE = format(
+                'session request %s is for workshop %s only; mechanic %s is not one of its mechanics',
+                p_request_id, v_req.preferred_workshop_id, p_mechanic_id
+            ),
+            COLUMN = 'mechanic_id';
+    END IF;
+    IF v_req.status <> 'pending' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR409',
+            MESSAGE = format(
+                'session request %s is %s',
+                p_request_id,
+                CASE
+                    WHEN v_req.status <> 'accepted' THEN v_req.status
+                    WHEN v_req.mechanic_id = p_mechanic_id THEN 'already accepted by this mechanic'
+                    ELSE 'already taken by another mechanic'
+                END
+            ),
+            COLUMN = 'request_id';
+    END IF;
+    IF v_req.expires_at IS NOT NULL AND v_req.expires_at <= p_now THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR409', MESSAGE = format('session request %s expired at %s', p_request_id, v_req.expires_at),
+            COLUMN = 'request_id';
+    END IF;
+    IF p_mechanic_id = ANY(v_req.declined_by) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR409',
+            MESSAGE = format('session request %s was declined by mechanic %s', p_request_id, p_mechanic_id),
+            COLUMN = 'request_id';
+    END IF;
+    IF v_mech.open_sessions >= v_mech.capacity THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR409',
+            MESSAGE = format(
+                'mechanic %s is at capacity: %s of %s session(s) open; complete or close one first',
+                p_mechanic_id, v_mech.open_sessions, v_mech.capacity
+            ),
+            COLUMN = 'mechanic_id';
+    END IF;
+    IF v_req.routing_type = 'hybrid' AND v_req.exclusive_until > p_now THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403',
+            MESSAGE = format(
+                'session request %s is reserved for workshop %s until %s',
+                p_request_id, v_req.preferred_workshop_id, v_req.exclusive_until
+            ),
+            COLUMN = 'mechanic_id';
+    END IF;
+    RAISE EXCEPTION USING
+        ERRCODE = 'SR409', MESSAGE = format('session request %s could not be taken now, try again', p_request_id),
+        COLUMN = 'request_id';
+END
+$$;
+
+--
+-- Name: FUNCTION routing_raise_refusal(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.routing_raise_refusal(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone) IS 'Raises the reason a request is not offered to a mechanic now (SR404, SR403, SR409 in a fixed order); used by accept_session_request and decline_session_request.';
+
+--
 -- Name: routing_sync_session(); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -3855,6 +4549,85 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.routing_sync_session() IS 'Trigger: copies mechanic_id, workshop_id and preferred_workshop_id of a session request to its session.';
+
+--
+-- Name: session_transition(uuid, uuid, text); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text) RETURNS public.sessions
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_now timestamptz := now();
+    v_from text;
+    v_to text;
+    v_row sessions;
+BEGIN
+    IF p_session_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'session_id is required', COLUMN = 'session_id';
+    END IF;
+    IF p_mechanic_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
+    END IF;
+    SELECT t.f, t.t INTO v_from, v_to
+    FROM (VALUES ('start', 'waiting', 'live'), ('complete', 'live', 'completed'), ('no_show', 'waiting', 'no_show'))
+        AS t (a, f, t)
+    WHERE t.a = p_action;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('action must be start, complete or no_show (got %s)', p_action),
+            COLUMN = 'action';
+    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
+
+    UPDATE sessions AS s
+    SET
+        status = v_to,
+        started_at = CASE WHEN v_to = 'live' THEN v_now ELSE s.started_at END,
+        ended_at = CASE WHEN v_to IN ('completed', 'no_show') THEN greatest(v_now, s.started_at) ELSE s.ended_at END
+    WHERE s.id = p_session_id AND s.mechanic_id = p_mechanic_id AND s.status = v_from
+    RETURNING s.* INTO v_row;
+    IF FOUND THEN
+        RETURN v_row;
+    END IF;
+
+    SELECT * INTO v_row FROM sessions AS s WHERE s.id = p_session_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404', MESSAGE = format('session_id %s: no such session', p_session_id),
+            COLUMN = 'session_id';
+    END IF;
+    IF v_row.mechanic_id IS DISTINCT FROM p_mechanic_id THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403',
+            MESSAGE = format(
+                'session %s is %s', p_session_id,
+                CASE
+                    WHEN v_row.mechanic_id IS NULL THEN 'not accepted by any mechanic yet'
+                    ELSE 'assigned to another mechanic'
+                END
+            ),
+            COLUMN = 'mechanic_id';
+    END IF;
+    IF v_row.status = v_to THEN
+        RETURN v_row;
+    END IF;
+    RAISE EXCEPTION USING
+        ERRCODE = 'SR409',
+        MESSAGE = format(
+            'session %s is %s: %s needs a %s session', p_session_id, v_row.status,
+            replace(p_action, '_', '-'), v_from
+        ),
+        COLUMN = 'session_id';
+END
+$$;
+
+--
+-- Name: FUNCTION session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text) IS 'Moves a session (start: waiting -> live, complete: live -> completed, no_show: waiting -> no_show) for its mechanic; SR400/SR403/SR404/SR409 otherwise. Called by start_session, complete_session and mark_session_no_show.';
 
 --
 -- Name: validate_routing_choice(uuid, text); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -4272,6 +5045,63 @@ COMMENT ON COLUMN public.analytics_routing_rollup.p90_accept_seconds IS 'See rou
 COMMENT ON COLUMN public.analytics_routing_rollup.p99_accept_seconds IS 'See routing_effectiveness.p99_accept_seconds.';
 
 --
+-- Name: session_request_declines; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.session_request_declines (
+    request_id uuid NOT NULL,
+    mechanic_id uuid NOT NULL,
+    workshop_id uuid,
+    offered_at timestamp with time zone NOT NULL,
+    declined_at timestamp with time zone DEFAULT now() NOT NULL,
+    reason text,
+    CONSTRAINT session_request_declines_check CHECK ((declined_at >= offered_at)),
+    CONSTRAINT session_request_declines_reason_check CHECK (((reason IS NULL) OR (length(reason) <= 500)))
+);
+
+--
+-- Name: TABLE session_request_declines; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.session_request_declines IS 'A mechanic declined a session request offered to them (decline_session_request): it is never offered to them again.';
+
+--
+-- Name: COLUMN session_request_declines.request_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_request_declines.request_id IS 'The declined session request.';
+
+--
+-- Name: COLUMN session_request_declines.mechanic_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_request_declines.mechanic_id IS 'The mechanic who declined (one decline per mechanic and request).';
+
+--
+-- Name: COLUMN session_request_declines.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_request_declines.workshop_id IS 'The mechanic''s workshop when they declined; NULL for independents.';
+
+--
+-- Name: COLUMN session_request_declines.offered_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_request_declines.offered_at IS 'When the request became offered to that mechanic''s audience: its creation, or for an outsider of a hybrid request the end of the exclusive window.';
+
+--
+-- Name: COLUMN session_request_declines.declined_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_request_declines.declined_at IS 'When the mechanic declined.';
+
+--
+-- Name: COLUMN session_request_declines.reason; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_request_declines.reason IS 'Optional free text of the mechanic (at most 500 characters).';
+
+--
 -- Name: routing_effectiveness; Type: VIEW; Schema: analytics; Owner: -
 --
 
@@ -4298,9 +5128,29 @@ CREATE VIEW analytics.routing_effectiveness AS
     r.p99_accept_seconds,
     round(((r.preferred_accepted)::numeric / (NULLIF(r.preferred_closed, 0))::numeric), 4) AS preferred_served_share,
     COALESCE(f.refunds, (0)::bigint) AS refunds,
-    round(((COALESCE(f.refunds, (0)::bigint))::numeric / (NULLIF(r.requests, 0))::numeric), 4) AS refund_rate
-   FROM (public.analytics_routing_rollup r
-     LEFT JOIN refunded f ON (((r.routing_type = f.routing_type) AND (r.day = f.day))));
+    round(((COALESCE(f.refunds, (0)::bigint))::numeric / (NULLIF(r.requests, 0))::numeric), 4) AS refund_rate,
+    l.declines,
+    l.declined_requests,
+    l.median_decline_seconds,
+    l.sessions_waiting,
+    l.sessions_live,
+    l.sessions_completed,
+    l.sessions_no_show
+   FROM ((public.analytics_routing_rollup r
+     LEFT JOIN refunded f ON (((r.routing_type = f.routing_type) AND (r.day = f.day))))
+     CROSS JOIN LATERAL ( SELECT COALESCE(sum(cardinality(sr.declined_by)), (0)::bigint) AS declines,
+            count(*) FILTER (WHERE (cardinality(sr.declined_by) > 0)) AS declined_requests,
+            ( SELECT percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY ((EXTRACT(epoch FROM (d.declined_at - d.offered_at)))::double precision)) AS percentile_cont
+                   FROM (public.session_request_declines d
+                     JOIN public.session_requests dr ON ((d.request_id = dr.id)))
+                  WHERE ((dr.routing_type = r.routing_type) AND (dr.created_at >= ((r.day)::timestamp without time zone AT TIME ZONE 'UTC'::text)) AND (dr.created_at < (((r.day + 1))::timestamp without time zone AT TIME ZONE 'UTC'::text)))) AS median_decline_seconds,
+            count(*) FILTER (WHERE ((s.status = 'waiting'::text) AND (sr.status = 'accepted'::text))) AS sessions_waiting,
+            count(*) FILTER (WHERE (s.status = 'live'::text)) AS sessions_live,
+            count(*) FILTER (WHERE (s.status = 'completed'::text)) AS sessions_completed,
+            count(*) FILTER (WHERE (s.status = 'no_show'::text)) AS sessions_no_show
+           FROM (public.session_requests sr
+             LEFT JOIN public.sessions s ON ((sr.session_id = s.id)))
+          WHERE ((sr.routing_type = r.routing_type) AND (sr.created_at >= ((r.day)::timestamp without time zone AT TIME ZONE 'UTC'::text)) AND (sr.created_at < (((r.day + 1))::timestamp without time zone AT TIME ZONE 'UTC'::text)))) l);
 
 --
 -- Name: VIEW routing_effectiveness; Type: COMMENT; Schema: analytics; Owner: -
@@ -4397,6 +5247,48 @@ COMMENT ON COLUMN analytics.routing_effectiveness.refunds IS 'Of requests, those
 --
 
 COMMENT ON COLUMN analytics.routing_effectiveness.refund_rate IS 'refunds / requests, 0 to 1, 4 decimals.';
+
+--
+-- Name: COLUMN routing_effectiveness.declines; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.declines IS 'Declines of the requests created that day (one per mechanic and request; session_request_declines).';
+
+--
+-- Name: COLUMN routing_effectiveness.declined_requests; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.declined_requests IS 'Of requests, those declined by at least one mechanic.';
+
+--
+-- Name: COLUMN routing_effectiveness.median_decline_seconds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.median_decline_seconds IS 'Median seconds from offer to decline over those declines; NULL when none.';
+
+--
+-- Name: COLUMN routing_effectiveness.sessions_waiting; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.sessions_waiting IS 'Of accepted requests, those whose session is still waiting (the call not started yet).';
+
+--
+-- Name: COLUMN routing_effectiveness.sessions_live; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.sessions_live IS 'Of requests, those whose session is live now.';
+
+--
+-- Name: COLUMN routing_effectiveness.sessions_completed; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.sessions_completed IS 'Of requests, those whose session was completed.';
+
+--
+-- Name: COLUMN routing_effectiveness.sessions_no_show; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.sessions_no_show IS 'Of requests, those whose session was marked no-show (the customer did not come).';
 
 --
 -- Name: analytics_workshop_rollup; Type: TABLE; Schema: public; Owner: -
@@ -4533,6 +5425,55 @@ COMMENT ON COLUMN public.analytics_workshop_rollup.median_accept_seconds IS 'per
 COMMENT ON COLUMN public.analytics_workshop_rollup.p90_accept_seconds IS 'percentile_cont(0.9) over the histogram.';
 
 --
+-- Name: mechanic_availability; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.mechanic_availability (
+    id bigint NOT NULL,
+    mechanic_id uuid NOT NULL,
+    workshop_id uuid,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    ended_at timestamp with time zone,
+    CONSTRAINT mechanic_availability_check CHECK (((ended_at IS NULL) OR (ended_at >= started_at)))
+);
+
+--
+-- Name: TABLE mechanic_availability; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.mechanic_availability IS 'Presence history: intervals during which a mechanic was available for work (status active and is_available), kept by a trigger on mechanics; the denominator of utilisation in workshop_session_analytics.';
+
+--
+-- Name: COLUMN mechanic_availability.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_availability.id IS 'Interval id.';
+
+--
+-- Name: COLUMN mechanic_availability.mechanic_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_availability.mechanic_id IS 'The mechanic.';
+
+--
+-- Name: COLUMN mechanic_availability.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_availability.workshop_id IS 'The mechanic''s workshop during the interval (a move closes the interval and opens another); NULL for independents.';
+
+--
+-- Name: COLUMN mechanic_availability.started_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_availability.started_at IS 'When the mechanic became available.';
+
+--
+-- Name: COLUMN mechanic_availability.ended_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_availability.ended_at IS 'When they stopped being available; NULL while still available.';
+
+--
 -- Name: organizations; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4591,123 +5532,6 @@ COMMENT ON COLUMN public.organizations.created_at IS 'When the workshop was crea
 COMMENT ON COLUMN public.organizations.updated_at IS 'When the row last changed.';
 
 --
--- Name: sessions; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.sessions (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    customer_id uuid NOT NULL,
-    mechanic_id uuid,
-    plan_code text NOT NULL,
-    intake_id uuid,
-    stripe_checkout_session_id text,
-    amount_total_minor integer NOT NULL,
-    currency text NOT NULL,
-    status text DEFAULT 'waiting'::text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    started_at timestamp with time zone,
-    ended_at timestamp with time zone,
-    workshop_id uuid,
-    preferred_workshop_id uuid,
-    CONSTRAINT sessions_amount_total_minor_check CHECK ((amount_total_minor >= 0)),
-    CONSTRAINT sessions_check CHECK (((ended_at IS NULL) OR (started_at IS NULL) OR (ended_at >= started_at))),
-    CONSTRAINT sessions_check1 CHECK (((status <> ALL (ARRAY['live'::text, 'completed'::text])) OR (mechanic_id IS NOT NULL))),
-    CONSTRAINT sessions_currency_check CHECK ((currency ~ '^[a-z]{3}$'::text)),
-    CONSTRAINT sessions_status_check CHECK ((status = ANY (ARRAY['waiting'::text, 'live'::text, 'completed'::text, 'cancelled'::text, 'refunded'::text]))),
-    CONSTRAINT sessions_stripe_checkout_session_id_check CHECK ((stripe_checkout_session_id ~ '^cs_[A-Za-z0-9_]+$'::text))
-);
-
---
--- Name: TABLE sessions; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.sessions IS 'A paid video session between a customer and (once accepted) a mechanic.';
-
---
--- Name: COLUMN sessions.id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.id IS 'Session id (UUID).';
-
---
--- Name: COLUMN sessions.customer_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.customer_id IS 'The paying customer.';
-
---
--- Name: COLUMN sessions.mechanic_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.mechanic_id IS 'The mechanic who accepted; NULL while waiting.';
-
---
--- Name: COLUMN sessions.plan_code; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.plan_code IS 'The plan bought.';
-
---
--- Name: COLUMN sessions.intake_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.intake_id IS 'The intake describing the problem, if any.';
-
---
--- Name: COLUMN sessions.stripe_checkout_session_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.stripe_checkout_session_id IS 'Stripe Checkout Session id (cs_...); unique, so a purchase is fulfilled once.';
-
---
--- Name: COLUMN sessions.amount_total_minor; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.amount_total_minor IS 'Amount paid, in minor units, as Stripe reported it.';
-
---
--- Name: COLUMN sessions.currency; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.currency IS 'Currency paid, lower-case ISO 4217.';
-
---
--- Name: COLUMN sessions.status; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.status IS 'waiting (for a mechanic), live, completed, cancelled, refunded.';
-
---
--- Name: COLUMN sessions.created_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.created_at IS 'When the session was created (payment fulfilled).';
-
---
--- Name: COLUMN sessions.started_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.started_at IS 'When the call started.';
-
---
--- Name: COLUMN sessions.ended_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.ended_at IS 'When the call ended.';
-
---
--- Name: COLUMN sessions.workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.workshop_id IS 'The workshop that served the session (for revenue splits); NULL for independents or while waiting.';
-
---
--- Name: COLUMN sessions.preferred_workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.sessions.preferred_workshop_id IS 'The workshop the customer chose (for analytics).';
-
---
 -- Name: workshop_session_analytics; Type: VIEW; Schema: analytics; Owner: -
 --
 
@@ -4722,6 +5546,77 @@ CREATE VIEW analytics.workshop_session_analytics AS
              CROSS JOIN LATERAL ( VALUES ('day'::text,(date_trunc('day'::text, (s.created_at AT TIME ZONE 'UTC'::text)))::date), ('week'::text,(date_trunc('week'::text, (s.created_at AT TIME ZONE 'UTC'::text)))::date), ('month'::text,(date_trunc('month'::text, (s.created_at AT TIME ZONE 'UTC'::text)))::date)) g(period_grain, period_start))
           WHERE (s.preferred_workshop_id IS NOT NULL)
           GROUP BY s.preferred_workshop_id, g.period_grain, g.period_start
+        ), spans AS (
+         SELECT s.workshop_id,
+            true AS is_live,
+            (s.started_at AT TIME ZONE 'UTC'::text) AS t0,
+            (COALESCE(s.ended_at, GREATEST(now(), s.started_at)) AT TIME ZONE 'UTC'::text) AS t1
+           FROM public.sessions s
+          WHERE ((s.workshop_id IS NOT NULL) AND (s.started_at IS NOT NULL))
+        UNION ALL
+         SELECT a.workshop_id,
+            false AS is_live,
+            (a.started_at AT TIME ZONE 'UTC'::text) AS t0,
+            (COALESCE(a.ended_at, GREATEST(now(), a.started_at)) AT TIME ZONE 'UTC'::text) AS t1
+           FROM public.mechanic_availability a
+          WHERE (a.workshop_id IS NOT NULL)
+        ), span_days AS (
+         SELECT sp.workshop_id,
+            sp.is_live,
+            dd.day,
+            (EXTRACT(epoch FROM (LEAST(sp.t1, (dd.day + '1 day'::interval)) - GREATEST(sp.t0, dd.day))))::double precision AS seconds
+           FROM (spans sp
+             CROSS JOIN LATERAL generate_series(date_trunc('day'::text, sp.t0), sp.t1, '1 day'::interval) dd(day))
+          WHERE (dd.day < sp.t1)
+        ), facts AS (
+         SELECT s.workshop_id,
+            s.created_at,
+            s.status AS session_status,
+            NULL::double precision AS decline_seconds,
+            (0)::double precision AS live_seconds,
+            (0)::double precision AS available_seconds
+           FROM public.sessions s
+          WHERE (s.workshop_id IS NOT NULL)
+        UNION ALL
+         SELECT d.workshop_id,
+            d.declined_at AS created_at,
+            NULL::text AS session_status,
+            (EXTRACT(epoch FROM (d.declined_at - d.offered_at)))::double precision AS decline_seconds,
+            (0)::double precision AS live_seconds,
+            (0)::double precision AS available_seconds
+           FROM public.session_request_declines d
+          WHERE (d.workshop_id IS NOT NULL)
+        UNION ALL
+         SELECT sd.workshop_id,
+            (sd.day AT TIME ZONE 'UTC'::text) AS created_at,
+            NULL::text AS session_status,
+            NULL::double precision AS decline_seconds,
+                CASE
+                    WHEN sd.is_live THEN sd.seconds
+                    ELSE (0)::double precision
+                END AS live_seconds,
+                CASE
+                    WHEN sd.is_live THEN (0)::double precision
+                    ELSE sd.seconds
+                END AS available_seconds
+           FROM span_days sd
+        ), lifecycle AS (
+         SELECT f_1.workshop_id,
+            g.period_grain,
+            g.period_start,
+            count(*) FILTER (WHERE (f_1.session_status = 'waiting'::text)) AS sessions_waiting,
+            count(*) FILTER (WHERE (f_1.session_status = 'live'::text)) AS sessions_live,
+            count(*) FILTER (WHERE (f_1.session_status = 'completed'::text)) AS sessions_completed,
+            count(*) FILTER (WHERE (f_1.session_status = 'no_show'::text)) AS sessions_no_show,
+            count(*) FILTER (WHERE (f_1.session_status = 'cancelled'::text)) AS sessions_cancelled,
+            count(*) FILTER (WHERE (f_1.session_status = 'refunded'::text)) AS sessions_refunded,
+            count(f_1.decline_seconds) AS declines,
+            percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY f_1.decline_seconds) AS median_decline_seconds,
+            sum(f_1.live_seconds) AS live_seconds,
+            sum(f_1.available_seconds) AS available_seconds
+           FROM (facts f_1
+             CROSS JOIN LATERAL ( VALUES ('day'::text,(date_trunc('day'::text, (f_1.created_at AT TIME ZONE 'UTC'::text)))::date), ('week'::text,(date_trunc('week'::text, (f_1.created_at AT TIME ZONE 'UTC'::text)))::date), ('month'::text,(date_trunc('month'::text, (f_1.created_at AT TIME ZONE 'UTC'::text)))::date)) g(period_grain, period_start))
+          GROUP BY f_1.workshop_id, g.period_grain, g.period_start
         )
  SELECT r.workshop_id,
     o.name AS workshop_name,
@@ -4747,10 +5642,22 @@ CREATE VIEW analytics.workshop_session_analytics AS
     r.median_accept_seconds,
     r.p90_accept_seconds,
     COALESCE(f.refunds, (0)::bigint) AS refunds,
-    round(((COALESCE(f.refunds, (0)::bigint))::numeric / (NULLIF(r.preferred_sessions, 0))::numeric), 4) AS refund_rate
-   FROM ((public.analytics_workshop_rollup r
+    round(((COALESCE(f.refunds, (0)::bigint))::numeric / (NULLIF(r.preferred_sessions, 0))::numeric), 4) AS refund_rate,
+    COALESCE(l.sessions_waiting, (0)::bigint) AS sessions_waiting,
+    COALESCE(l.sessions_live, (0)::bigint) AS sessions_live,
+    COALESCE(l.sessions_completed, (0)::bigint) AS sessions_completed,
+    COALESCE(l.sessions_no_show, (0)::bigint) AS sessions_no_show,
+    COALESCE(l.sessions_cancelled, (0)::bigint) AS sessions_cancelled,
+    COALESCE(l.sessions_refunded, (0)::bigint) AS sessions_refunded,
+    COALESCE(l.declines, (0)::bigint) AS declines,
+    l.median_decline_seconds,
+    round(((COALESCE(l.live_seconds, (0)::double precision) / (60)::double precision))::numeric, 2) AS live_minutes,
+    round(((COALESCE(l.available_seconds, (0)::double precision) / (60)::double precision))::numeric, 2) AS available_minutes,
+    round(((l.live_seconds / NULLIF(l.available_seconds, (0)::double precision)))::numeric, 4) AS utilisation
+   FROM (((public.analytics_workshop_rollup r
      JOIN public.organizations o ON ((r.workshop_id = o.id)))
-     LEFT JOIN refunded f ON (((r.workshop_id = f.workshop_id) AND (r.period_grain = f.period_grain) AND (r.period_start = f.period_start))));
+     LEFT JOIN refunded f ON (((r.workshop_id = f.workshop_id) AND (r.period_grain = f.period_grain) AND (r.period_start = f.period_start))))
+     LEFT JOIN lifecycle l ON (((r.workshop_id = l.workshop_id) AND (r.period_grain = l.period_grain) AND (r.period_start = l.period_start))));
 
 --
 -- Name: VIEW workshop_session_analytics; Type: COMMENT; Schema: analytics; Owner: -
@@ -4871,6 +5778,72 @@ COMMENT ON COLUMN analytics.workshop_session_analytics.refunds IS 'Of preferred_
 --
 
 COMMENT ON COLUMN analytics.workshop_session_analytics.refund_rate IS 'refunds / preferred_sessions, 0 to 1, 4 decimals; NULL when no session named the workshop as preferred.';
+
+--
+-- Name: COLUMN workshop_session_analytics.sessions_waiting; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_waiting IS 'Of sessions_served, those still waiting (accepted, the call not started yet).';
+
+--
+-- Name: COLUMN workshop_session_analytics.sessions_live; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_live IS 'Of sessions_served, those live now.';
+
+--
+-- Name: COLUMN workshop_session_analytics.sessions_completed; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_completed IS 'Of sessions_served, those completed.';
+
+--
+-- Name: COLUMN workshop_session_analytics.sessions_no_show; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_no_show IS 'Of sessions_served, those marked no-show (the customer did not come).';
+
+--
+-- Name: COLUMN workshop_session_analytics.sessions_cancelled; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_cancelled IS 'Of sessions_served, those cancelled.';
+
+--
+-- Name: COLUMN workshop_session_analytics.sessions_refunded; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_refunded IS 'Of sessions_served, those refunded.';
+
+--
+-- Name: COLUMN workshop_session_analytics.declines; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.declines IS 'Session requests declined in the period by the workshop''s mechanics (session_request_declines, dated by declined_at).';
+
+--
+-- Name: COLUMN workshop_session_analytics.median_decline_seconds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.median_decline_seconds IS 'Median seconds from offer to decline over those declines (offered_at: creation, or the end of the hybrid window for outsiders); NULL when none.';
+
+--
+-- Name: COLUMN workshop_session_analytics.live_minutes; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.live_minutes IS 'Minutes of calls (started_at to ended_at, up to now while live) of the sessions the workshop served, falling in the period; 2 decimals.';
+
+--
+-- Name: COLUMN workshop_session_analytics.available_minutes; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.available_minutes IS 'Minutes its mechanics were available for work in the period (mechanic_availability, kept since presence history began; open intervals up to now); 2 decimals.';
+
+--
+-- Name: COLUMN workshop_session_analytics.utilisation; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.utilisation IS 'live_minutes / available_minutes, 4 decimals; NULL when nobody was available. Reported on the rows of the rollup (periods with session or request activity).';
 
 --
 -- Name: analytics_changes; Type: TABLE; Schema: public; Owner: -
@@ -5047,6 +6020,19 @@ COMMENT ON COLUMN public.intakes.description IS 'The problem, in the customer''s
 COMMENT ON COLUMN public.intakes.created_at IS 'When the intake was written.';
 
 --
+-- Name: mechanic_availability_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.mechanic_availability ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.mechanic_availability_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: mechanics; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -5060,8 +6046,12 @@ CREATE TABLE public.mechanics (
     last_seen_at timestamp with time zone,
     rating numeric(3,2),
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    capacity integer DEFAULT 1 NOT NULL,
+    open_sessions integer DEFAULT 0 NOT NULL,
+    CONSTRAINT mechanics_capacity_check CHECK ((capacity >= 1)),
     CONSTRAINT mechanics_email_check CHECK ((email ~ '^[^@\s]+@[^@\s]+$'::text)),
     CONSTRAINT mechanics_name_check CHECK ((btrim(name) <> ''::text)),
+    CONSTRAINT mechanics_open_sessions_check CHECK ((open_sessions >= 0)),
     CONSTRAINT mechanics_rating_check CHECK (((rating >= (0)::numeric) AND (rating <= (5)::numeric))),
     CONSTRAINT mechanics_status_check CHECK ((status = ANY (ARRAY['active'::text, 'suspended'::text])))
 );
@@ -5125,6 +6115,18 @@ COMMENT ON COLUMN public.mechanics.rating IS 'Cached average review rating (0-5)
 --
 
 COMMENT ON COLUMN public.mechanics.created_at IS 'When the mechanic signed up.';
+
+--
+-- Name: COLUMN mechanics.capacity; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.capacity IS 'How many sessions the mechanic may hold at once (waiting after accept, or live); default 1. At capacity the mechanic is offered nothing and cannot accept (SR409) until a session ends.';
+
+--
+-- Name: COLUMN mechanics.open_sessions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.open_sessions IS 'Sessions the mechanic holds now: assigned to them and waiting or live. Kept by triggers on sessions; recount with mechanic_state_rebuild().';
 
 --
 -- Name: payout_rates; Type: TABLE; Schema: public; Owner: -
@@ -5340,69 +6342,6 @@ ALTER TABLE public.reconciliation_runs ALTER COLUMN id ADD GENERATED ALWAYS AS I
 );
 
 --
--- Name: reviews; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.reviews (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    session_id uuid NOT NULL,
-    customer_id uuid NOT NULL,
-    mechanic_id uuid NOT NULL,
-    rating smallint NOT NULL,
-    comment text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT reviews_rating_check CHECK (((rating >= 1) AND (rating <= 5)))
-);
-
---
--- Name: TABLE reviews; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.reviews IS 'A customer''s rating of a session, one per session.';
-
---
--- Name: COLUMN reviews.id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.reviews.id IS 'Review id (UUID).';
-
---
--- Name: COLUMN reviews.session_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.reviews.session_id IS 'The reviewed session (unique: one review per session).';
-
---
--- Name: COLUMN reviews.customer_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.reviews.customer_id IS 'The reviewing customer.';
-
---
--- Name: COLUMN reviews.mechanic_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.reviews.mechanic_id IS 'The mechanic reviewed.';
-
---
--- Name: COLUMN reviews.rating; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.reviews.rating IS 'Stars, 1 to 5.';
-
---
--- Name: COLUMN reviews.comment; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.reviews.comment IS 'Free text, optional.';
-
---
--- Name: COLUMN reviews.created_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.reviews.created_at IS 'When the review was written.';
-
---
 -- Name: routing_candidates; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -5444,7 +6383,7 @@ CREATE TABLE public.routing_events (
     detail jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
     CONSTRAINT routing_events_detail_check CHECK ((jsonb_typeof(detail) = 'object'::text)),
-    CONSTRAINT routing_events_event_type_check CHECK ((event_type = ANY (ARRAY['created'::text, 'window_skipped'::text, 'offered'::text, 'escalated'::text, 'accepted'::text, 'expired'::text, 'cancelled'::text])))
+    CONSTRAINT routing_events_event_type_check CHECK ((event_type = ANY (ARRAY['created'::text, 'window_skipped'::text, 'offered'::text, 'declined'::text, 'escalated'::text, 'accepted'::text, 'expired'::text, 'cancelled'::text])))
 );
 
 --
@@ -5469,13 +6408,13 @@ COMMENT ON COLUMN public.routing_events.request_id IS 'The session request.';
 -- Name: COLUMN routing_events.event_type; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.routing_events.event_type IS 'created (strategy, candidate counts), window_skipped (hybrid without window), offered (audience: workshop or everyone), escalated (hybrid window passed, open to everyone), accepted, expired, cancelled.';
+COMMENT ON COLUMN public.routing_events.event_type IS 'created (strategy, candidate counts), window_skipped (hybrid without window), offered (audience: workshop or everyone), declined (by mechanic_id), escalated (hybrid window passed or cut short, reason in detail), accepted, expired, cancelled.';
 
 --
 -- Name: COLUMN routing_events.mechanic_id; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.routing_events.mechanic_id IS 'accepted: the mechanic who accepted; NULL otherwise.';
+COMMENT ON COLUMN public.routing_events.mechanic_id IS 'accepted / declined: the mechanic who did it; NULL otherwise.';
 
 --
 -- Name: COLUMN routing_events.workshop_id; Type: COMMENT; Schema: public; Owner: -
@@ -5993,6 +6932,42 @@ COMMENT ON COLUMN ssr_private.routing_available_mechanics.workshop_id IS 'Their 
 COMMENT ON COLUMN ssr_private.routing_available_mechanics.rating IS 'Their cached rating, used to order candidates.';
 
 --
+-- Name: routing_offerable_mechanics; Type: VIEW; Schema: ssr_private; Owner: -
+--
+
+CREATE VIEW ssr_private.routing_offerable_mechanics AS
+ SELECT m.id AS mechanic_id,
+    m.workshop_id,
+    m.rating
+   FROM (public.mechanics m
+     LEFT JOIN public.organizations o ON ((m.workshop_id = o.id)))
+  WHERE (public.routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status) AND (m.open_sessions < m.capacity));
+
+--
+-- Name: VIEW routing_offerable_mechanics; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON VIEW ssr_private.routing_offerable_mechanics IS 'Mechanics who may be offered requests and accept now: eligible (routing_mechanic_eligible) and below capacity (open_sessions < capacity).';
+
+--
+-- Name: COLUMN routing_offerable_mechanics.mechanic_id; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.routing_offerable_mechanics.mechanic_id IS 'The mechanic.';
+
+--
+-- Name: COLUMN routing_offerable_mechanics.workshop_id; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.routing_offerable_mechanics.workshop_id IS 'Their workshop (active), NULL for independents.';
+
+--
+-- Name: COLUMN routing_offerable_mechanics.rating; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.routing_offerable_mechanics.rating IS 'Their cached rating, used to order candidates.';
+
+--
 -- Name: analytics_changes analytics_changes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -6047,6 +7022,13 @@ ALTER TABLE ONLY public.customers
 
 ALTER TABLE ONLY public.intakes
     ADD CONSTRAINT intakes_pkey PRIMARY KEY (id);
+
+--
+-- Name: mechanic_availability mechanic_availability_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.mechanic_availability
+    ADD CONSTRAINT mechanic_availability_pkey PRIMARY KEY (id);
 
 --
 -- Name: mechanics mechanics_email_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -6161,6 +7143,13 @@ ALTER TABLE ONLY public.routing_settings
     ADD CONSTRAINT routing_settings_pkey PRIMARY KEY (id);
 
 --
+-- Name: session_request_declines session_request_declines_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.session_request_declines
+    ADD CONSTRAINT session_request_declines_pkey PRIMARY KEY (request_id, mechanic_id);
+
+--
 -- Name: session_requests session_requests_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -6254,6 +7243,18 @@ CREATE INDEX checkout_purchases_pending_idx ON public.checkout_purchases USING b
 CREATE INDEX intakes_customer_id_idx ON public.intakes USING btree (customer_id);
 
 --
+-- Name: mechanic_availability_open_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX mechanic_availability_open_idx ON public.mechanic_availability USING btree (mechanic_id) WHERE (ended_at IS NULL);
+
+--
+-- Name: mechanic_availability_workshop_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX mechanic_availability_workshop_idx ON public.mechanic_availability USING btree (workshop_id, started_at);
+
+--
 -- Name: mechanics_available_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -6338,6 +7339,18 @@ CREATE INDEX routing_outbox_unnotified_idx ON public.routing_outbox USING btree 
 CREATE INDEX routing_outbox_unpublished_idx ON public.routing_outbox USING btree (id) WHERE (published_at IS NULL);
 
 --
+-- Name: session_request_declines_mechanic_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX session_request_declines_mechanic_idx ON public.session_request_declines USING btree (mechanic_id, declined_at);
+
+--
+-- Name: session_request_declines_workshop_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX session_request_declines_workshop_idx ON public.session_request_declines USING btree (workshop_id, declined_at);
+
+--
 -- Name: session_requests_customer_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -6420,6 +7433,12 @@ CREATE INDEX sessions_customer_id_idx ON public.sessions USING btree (customer_i
 --
 
 CREATE INDEX sessions_mechanic_id_idx ON public.sessions USING btree (mechanic_id);
+
+--
+-- Name: sessions_mechanic_open_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sessions_mechanic_open_idx ON public.sessions USING btree (mechanic_id) WHERE (status = ANY (ARRAY['waiting'::text, 'live'::text]));
 
 --
 -- Name: sessions_preferred_workshop_idx; Type: INDEX; Schema: public; Owner: -
@@ -6512,6 +7531,48 @@ CREATE TRIGGER analytics_rollups_truncate_session_requests AFTER TRUNCATE ON pub
 CREATE TRIGGER analytics_rollups_truncate_sessions AFTER TRUNCATE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
 
 --
+-- Name: mechanics mechanic_availability_log_ins; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER mechanic_availability_log_ins AFTER INSERT ON public.mechanics FOR EACH ROW WHEN (((new.status = 'active'::text) AND new.is_available)) EXECUTE FUNCTION ssr_private.mechanic_availability_log_trg();
+
+--
+-- Name: mechanics mechanic_availability_log_upd; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER mechanic_availability_log_upd AFTER UPDATE ON public.mechanics FOR EACH ROW WHEN (((old.is_available IS DISTINCT FROM new.is_available) OR (old.status IS DISTINCT FROM new.status) OR (old.workshop_id IS DISTINCT FROM new.workshop_id))) EXECUTE FUNCTION ssr_private.mechanic_availability_log_trg();
+
+--
+-- Name: sessions mechanic_open_sessions_del; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER mechanic_open_sessions_del AFTER DELETE ON public.sessions FOR EACH ROW WHEN (((old.mechanic_id IS NOT NULL) AND (old.status = ANY (ARRAY['waiting'::text, 'live'::text])))) EXECUTE FUNCTION ssr_private.mechanic_open_sessions_trg();
+
+--
+-- Name: sessions mechanic_open_sessions_ins; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER mechanic_open_sessions_ins AFTER INSERT ON public.sessions FOR EACH ROW WHEN (((new.mechanic_id IS NOT NULL) AND (new.status = ANY (ARRAY['waiting'::text, 'live'::text])))) EXECUTE FUNCTION ssr_private.mechanic_open_sessions_trg();
+
+--
+-- Name: sessions mechanic_open_sessions_upd; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER mechanic_open_sessions_upd AFTER UPDATE ON public.sessions FOR EACH ROW WHEN (((old.mechanic_id IS DISTINCT FROM new.mechanic_id) OR ((old.status = ANY (ARRAY['waiting'::text, 'live'::text])) IS DISTINCT FROM (new.status = ANY (ARRAY['waiting'::text, 'live'::text]))))) EXECUTE FUNCTION ssr_private.mechanic_open_sessions_trg();
+
+--
+-- Name: mechanic_availability mechanic_state_truncate; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER mechanic_state_truncate AFTER TRUNCATE ON public.mechanic_availability FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.mechanic_state_truncate_trg();
+
+--
+-- Name: sessions mechanic_state_truncate; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER mechanic_state_truncate AFTER TRUNCATE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.mechanic_state_truncate_trg();
+
+--
 -- Name: session_requests refunds_request_closed; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -6528,6 +7589,12 @@ CREATE TRIGGER routing_audit_request AFTER UPDATE OF status, escalated_at ON pub
 --
 
 CREATE TRIGGER routing_candidates_organizations_upd AFTER UPDATE ON public.organizations FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION ssr_private.routing_candidates_organizations_trg();
+
+--
+-- Name: session_request_declines routing_declines_copy; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER routing_declines_copy AFTER INSERT OR DELETE ON public.session_request_declines FOR EACH ROW EXECUTE FUNCTION ssr_private.routing_declines_copy_trg();
 
 --
 -- Name: routing_events routing_events_append_only; Type: TRIGGER; Schema: public; Owner: -
@@ -6663,6 +7730,20 @@ ALTER TABLE ONLY public.intakes
     ADD CONSTRAINT intakes_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.customers(id) ON DELETE CASCADE;
 
 --
+-- Name: mechanic_availability mechanic_availability_mechanic_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.mechanic_availability
+    ADD CONSTRAINT mechanic_availability_mechanic_id_fkey FOREIGN KEY (mechanic_id) REFERENCES public.mechanics(id) ON DELETE CASCADE;
+
+--
+-- Name: mechanic_availability mechanic_availability_workshop_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.mechanic_availability
+    ADD CONSTRAINT mechanic_availability_workshop_id_fkey FOREIGN KEY (workshop_id) REFERENCES public.organizations(id) ON DELETE RESTRICT;
+
+--
 -- Name: mechanics mechanics_workshop_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -6752,6 +7833,27 @@ ALTER TABLE ONLY public.routing_events
 
 ALTER TABLE ONLY public.routing_outbox
     ADD CONSTRAINT routing_outbox_request_id_fkey FOREIGN KEY (request_id) REFERENCES public.session_requests(id) ON DELETE RESTRICT;
+
+--
+-- Name: session_request_declines session_request_declines_mechanic_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.session_request_declines
+    ADD CONSTRAINT session_request_declines_mechanic_id_fkey FOREIGN KEY (mechanic_id) REFERENCES public.mechanics(id) ON DELETE RESTRICT;
+
+--
+-- Name: session_request_declines session_request_declines_request_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.session_request_declines
+    ADD CONSTRAINT session_request_declines_request_id_fkey FOREIGN KEY (request_id) REFERENCES public.session_requests(id) ON DELETE CASCADE;
+
+--
+-- Name: session_request_declines session_request_declines_workshop_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.session_request_declines
+    ADD CONSTRAINT session_request_declines_workshop_id_fkey FOREIGN KEY (workshop_id) REFERENCES public.organizations(id) ON DELETE RESTRICT;
 
 --
 -- Name: session_requests session_requests_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -6871,13 +7973,13 @@ ALTER TABLE public.session_requests ENABLE ROW LEVEL SECURITY;
 CREATE POLICY session_requests_mechanic_select ON public.session_requests FOR SELECT TO mechanic USING (((mechanic_id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) OR ((status = 'pending'::text) AND ((expires_at IS NULL) OR (expires_at > now())) AND (EXISTS ( SELECT 1
    FROM (public.mechanics m
      LEFT JOIN public.organizations o ON ((m.workshop_id = o.id)))
-  WHERE ((m.id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) AND public.routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status) AND ((session_requests.routing_type = 'broadcast'::text) OR ((session_requests.routing_type = 'workshop_only'::text) AND (m.workshop_id = session_requests.preferred_workshop_id)) OR ((session_requests.routing_type = 'hybrid'::text) AND ((m.workshop_id = session_requests.preferred_workshop_id) OR (session_requests.exclusive_until IS NULL) OR (session_requests.exclusive_until <= now()))))))))));
+  WHERE ((m.id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) AND public.routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status) AND (m.open_sessions < m.capacity) AND (NOT (m.id = ANY (session_requests.declined_by))) AND ((session_requests.routing_type = 'broadcast'::text) OR ((session_requests.routing_type = 'workshop_only'::text) AND (m.workshop_id = session_requests.preferred_workshop_id)) OR ((session_requests.routing_type = 'hybrid'::text) AND ((m.workshop_id = session_requests.preferred_workshop_id) OR (session_requests.exclusive_until IS NULL) OR (session_requests.exclusive_until <= now()))))))))));
 
 --
 -- Name: POLICY session_requests_mechanic_select ON session_requests; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON POLICY session_requests_mechanic_select ON public.session_requests IS 'A mechanic (role mechanic, identity ssr_private.current_mechanic_id(): the sub of request.jwt.claims whose role is mechanic) sees the pending requests offered to them now (same rule as get_mechanic_offers) and those they accepted.';
+COMMENT ON POLICY session_requests_mechanic_select ON public.session_requests IS 'A mechanic (role mechanic, identity ssr_private.current_mechanic_id(): the sub of request.jwt.claims whose role is mechanic) sees the pending requests offered to them now (same rule as get_mechanic_offers: eligible, below capacity, not declined) and those they accepted.';
 
 --
 -- Name: session_requests session_requests_other_roles; Type: POLICY; Schema: public; Owner: -
@@ -6970,6 +8072,14 @@ GRANT ALL ON FUNCTION public.cancel_customer_session_request(p_request_id uuid, 
 REVOKE ALL ON FUNCTION public.cancel_session_request(p_request_id uuid, p_reason text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION complete_session(p_session_id uuid, p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.complete_session(p_session_id uuid, p_mechanic_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.complete_session(p_session_id uuid, p_mechanic_id uuid) TO ssr_app;
+GRANT ALL ON FUNCTION public.complete_session(p_session_id uuid, p_mechanic_id uuid) TO mechanic;
+
+--
 -- Name: FUNCTION create_checkout_purchase(p_customer_id uuid, p_plan_code text, p_preferred_workshop_id uuid, p_routing_type text, p_intake_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -6981,6 +8091,14 @@ GRANT ALL ON FUNCTION public.create_checkout_purchase(p_customer_id uuid, p_plan
 --
 
 REVOKE ALL ON FUNCTION public.create_session_request(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_routing_type text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION decline_session_request(p_request_id uuid, p_mechanic_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.decline_session_request(p_request_id uuid, p_mechanic_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.decline_session_request(p_request_id uuid, p_mechanic_id uuid, p_reason text) TO ssr_app;
+GRANT ALL ON FUNCTION public.decline_session_request(p_request_id uuid, p_mechanic_id uuid, p_reason text) TO mechanic;
 
 --
 -- Name: FUNCTION explain_routing(p_request_id uuid); Type: ACL; Schema: public; Owner: -
@@ -7067,6 +8185,20 @@ REVOKE ALL ON FUNCTION public.handle_refund_event(p_event_id text, p_event_type 
 GRANT ALL ON FUNCTION public.handle_refund_event(p_event_id text, p_event_type text, p_livemode boolean, p_refunds jsonb) TO ssr_app;
 
 --
+-- Name: FUNCTION mark_session_no_show(p_session_id uuid, p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.mark_session_no_show(p_session_id uuid, p_mechanic_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.mark_session_no_show(p_session_id uuid, p_mechanic_id uuid) TO ssr_app;
+GRANT ALL ON FUNCTION public.mark_session_no_show(p_session_id uuid, p_mechanic_id uuid) TO mechanic;
+
+--
+-- Name: FUNCTION mechanic_state_rebuild(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.mechanic_state_rebuild() FROM PUBLIC;
+
+--
 -- Name: FUNCTION note_unresolved_checkout_session(p_checkout_session_id text, p_event_id text, p_error text, p_run_id bigint); Type: ACL; Schema: public; Owner: -
 --
 
@@ -7116,6 +8248,13 @@ REVOKE ALL ON FUNCTION public.refund_claim_due() FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text, p_retry boolean) FROM PUBLIC;
 
 --
+-- Name: FUNCTION review_session(p_session_id uuid, p_customer_id uuid, p_rating integer, p_comment text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.review_session(p_session_id uuid, p_customer_id uuid, p_rating integer, p_comment text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.review_session(p_session_id uuid, p_customer_id uuid, p_rating integer, p_comment text) TO ssr_app;
+
+--
 -- Name: FUNCTION routing_mechanic_eligible(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text); Type: ACL; Schema: public; Owner: -
 --
 
@@ -7149,6 +8288,14 @@ GRANT ALL ON FUNCTION public.routing_outbox_replay(p_after_id bigint, p_channels
 REVOKE ALL ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) TO ssr_app;
 GRANT ALL ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) TO mechanic;
+
+--
+-- Name: FUNCTION start_session(p_session_id uuid, p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) TO ssr_app;
+GRANT ALL ON FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) TO mechanic;
 
 --
 -- Name: FUNCTION sweep_session_requests(p_now timestamp with time zone); Type: ACL; Schema: public; Owner: -
@@ -7260,6 +8407,24 @@ GRANT ALL ON FUNCTION ssr_private.current_mechanic_id() TO mechanic;
 REVOKE ALL ON FUNCTION ssr_private.fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid) FROM PUBLIC;
 
 --
+-- Name: FUNCTION mechanic_availability_log_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.mechanic_availability_log_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION mechanic_open_sessions_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.mechanic_open_sessions_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION mechanic_state_truncate_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.mechanic_state_truncate_trg() FROM PUBLIC;
+
+--
 -- Name: FUNCTION refund_closed_request(); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -7284,6 +8449,12 @@ REVOKE ALL ON FUNCTION ssr_private.routing_audit_request() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ssr_private.routing_candidates_organizations_trg() FROM PUBLIC;
 
 --
+-- Name: FUNCTION routing_declines_copy_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_declines_copy_trg() FROM PUBLIC;
+
+--
 -- Name: FUNCTION routing_events_append_only(); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -7302,10 +8473,22 @@ REVOKE ALL ON FUNCTION ssr_private.routing_offer_score(p_routing_type text, p_pr
 REVOKE ALL ON FUNCTION ssr_private.routing_publish(p_request public.session_requests, p_event text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION routing_raise_refusal(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_raise_refusal(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone) FROM PUBLIC;
+
+--
 -- Name: FUNCTION routing_sync_session(); Type: ACL; Schema: ssr_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION ssr_private.routing_sync_session() FROM PUBLIC;
+
+--
+-- Name: FUNCTION session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION validate_routing_choice(p_preferred_workshop_id uuid, p_routing_type text); Type: ACL; Schema: ssr_private; Owner: -
@@ -7402,6 +8585,18 @@ GRANT SELECT(status) ON TABLE public.mechanics TO mechanic;
 --
 
 GRANT SELECT(is_available) ON TABLE public.mechanics TO mechanic;
+
+--
+-- Name: COLUMN mechanics.capacity; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(capacity) ON TABLE public.mechanics TO mechanic;
+
+--
+-- Name: COLUMN mechanics.open_sessions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(open_sessions) ON TABLE public.mechanics TO mechanic;
 
 --
 -- Name: TABLE plans; Type: ACL; Schema: public; Owner: -

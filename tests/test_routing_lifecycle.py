@@ -245,6 +245,7 @@ def board(conn, world):
         "bc": new_request(conn, w, "broadcast", None),
         "taken": new_request(conn, w, "broadcast", None),
     }
+    conn.execute("UPDATE mechanics SET capacity = 2 WHERE id = %s", (w.mech["a1"],))  # still free after "taken"
     conn.execute(ACCEPT, (reqs["taken"]["id"], w.mech["a1"]))
     # distinct ages, oldest first as listed
     for i, key in enumerate(reqs):

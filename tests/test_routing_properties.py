@@ -94,10 +94,15 @@ REQUESTS = st.lists(
 )
 
 
+BUSY = st.lists(st.integers(min_value=0, max_value=9), max_size=3)  # mechanics at capacity
+DECLINES = st.lists(st.tuples(st.integers(min_value=0, max_value=9), st.integers(min_value=0, max_value=3)), max_size=4)
+
+
 @SETTINGS
-@given(world=WORLD, requests=REQUESTS)
-def test_offers_rls_and_accept_agree(conn, world, requests):
-    """For every mechanic: get_mechanic_offers == what RLS shows them == where accept would succeed."""
+@given(world=WORLD, requests=REQUESTS, busy=BUSY, declines=DECLINES)
+def test_offers_rls_and_accept_agree(conn, world, requests, busy, declines):
+    """For every mechanic: get_mechanic_offers == what RLS shows them == where accept would succeed,
+    with some mechanics at capacity and some requests declined."""
     with conn.transaction(force_rollback=True):
         ws, ws_status, mech = build(conn, world)
         customer = conn.execute("INSERT INTO customers (email) VALUES ('prop@p.example') RETURNING id").fetchone()[0]
@@ -116,6 +121,16 @@ def test_offers_rls_and_accept_agree(conn, world, requests):
             if window_over:
                 conn.execute("UPDATE session_requests SET exclusive_until = NULL WHERE id = %s AND routing_type = 'hybrid'", (rid,))
             rids.append(rid)
+        for i in busy:
+            if mech:
+                conn.execute("UPDATE mechanics SET open_sessions = capacity WHERE id = %s", (mech[i % len(mech)][0],))
+        for i, j in declines:
+            if mech and rids:
+                conn.execute(
+                    "INSERT INTO session_request_declines (request_id, mechanic_id, offered_at) VALUES (%s, %s, now()) "
+                    "ON CONFLICT DO NOTHING",
+                    (rids[j % len(rids)], mech[i % len(mech)][0]),
+                )
         for mid, _mws, _eligible in mech:
             # the app's way (owner connection, app.mechanic_id) for offers and accept ...
             conn.execute("SELECT set_config('app.mechanic_id', %s, TRUE)", (str(mid),))

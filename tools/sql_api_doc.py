@@ -113,7 +113,7 @@ def render(conn) -> str:
         "```",
         "",
         "Migration number ranges: 0001-0009 foundation, 0010-0019 routing, 0020-0029 checkout and",
-        "fulfillment, 0030-0039 directory, analytics and privileges, 0040-0049 benchmark support.",
+        "fulfillment, 0030-0039 directory, analytics and privileges, 0040-0049 capacity, declines and the session's life after accept.",
         "",
     ]
     return "\n".join(out)

@@ -17,11 +17,12 @@ def register(app: Flask) -> None:
         mechanic_pages,
         meta,
         session_requests,
+        sessions,
         stripe_webhook,
         workshops,
     )
 
-    for module in (meta, directory, checkout, mechanic, session_requests, stripe_webhook,
+    for module in (meta, directory, checkout, mechanic, session_requests, sessions, stripe_webhook,
                    web, account, workshops, checkout_sessions, mechanic_pages, mechanic_events):
         for bp in module.BLUEPRINTS:
             app.register_blueprint(bp)

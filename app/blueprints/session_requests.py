@@ -1,10 +1,11 @@
-"""Actions on one session request: a mechanic accepts it, the customer who paid cancels it."""
+"""Actions on one session request: a mechanic accepts or declines it, the customer who paid cancels it."""
 
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
 
 from app.auth import role_required
+from app.body import json_object, text_field
 from app.db import call
 from app.params import path_uuid
 
@@ -30,3 +31,11 @@ def cancel_request(request_id: str):
     row = call("SELECT * FROM cancel_customer_session_request(%s, %s)", (rid, g.principal.sub), path_ids=True,
                acting_customer=g.principal.sub)
     return jsonify(ok=True, request=row)
+@bp.post("/<request_id>/decline")
+@role_required("mechanic")
+def decline_request(request_id: str):
+    rid = path_uuid(request_id, "request_id")
+    reason = text_field(json_object("reason", required=False), "reason")
+    row = call("SELECT * FROM decline_session_request(%s, %s, %s)", (rid, g.principal.sub, reason), path_ids=True,
+               acting_mechanic=g.principal.sub)
+    return jsonify(ok=True, decline=row)

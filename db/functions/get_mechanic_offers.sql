@@ -1,8 +1,9 @@
 -- get_mechanic_offers: the pending requests offered to one mechanic right now, highest
 -- priority_score first, then oldest first. Same rule as accept_session_request and the
 -- mechanic row-level-security policy: nothing for a mechanic who is not active, not
--- available or of a workshop that is not active; workshop_only requests only to their
--- workshop; hybrid requests only to the preferred workshop during the window.
+-- available, of a workshop that is not active or at capacity (routing_offerable_mechanics);
+-- workshop_only requests only to their workshop; hybrid requests only to the preferred
+-- workshop during the window; never a request the mechanic declined.
 -- Errors, in this order: SR400 mechanic_id missing; SR400 bad limit (1..500); SR403
 -- (COLUMN mechanic_id) the transaction does not verifiably act for that mechanic
 -- (ssr_private.assert_acting_for; no identity is refused too); SR404 unknown mechanic.
@@ -48,9 +49,9 @@ BEGIN
             COLUMN = 'mechanic_id';
     END IF;
     SELECT a.workshop_id INTO v_workshop
-    FROM ssr_private.routing_available_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
+    FROM ssr_private.routing_offerable_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
     IF NOT FOUND THEN
-        RETURN;  -- not active, not available or of an inactive workshop: offered nothing
+        RETURN;  -- not active, not available, of an inactive workshop or at capacity: offered nothing
     END IF;
     -- Three index-ordered candidate sets, each at most p_limit long and each of one score
     -- for this mechanic, so their merge is the true top p_limit however many requests are
@@ -67,6 +68,7 @@ BEGIN
                 AND r.preferred_workshop_id = v_workshop
                 AND r.routing_type <> 'broadcast'
                 AND (r.expires_at IS NULL OR r.expires_at > now())
+                AND NOT p_mechanic_id = ANY(r.declined_by)
             ORDER BY r.created_at, r.id
             LIMIT p_limit
         )
@@ -79,6 +81,7 @@ BEGIN
                 r.status = 'pending'
                 AND r.routing_type = 'broadcast'
                 AND (r.expires_at IS NULL OR r.expires_at > now())
+                AND NOT p_mechanic_id = ANY(r.declined_by)
             ORDER BY r.created_at, r.id
             LIMIT p_limit
         )
@@ -93,6 +96,7 @@ BEGIN
                 AND r.preferred_workshop_id IS DISTINCT FROM v_workshop
                 AND (r.exclusive_until IS NULL OR r.exclusive_until <= now())
                 AND (r.expires_at IS NULL OR r.expires_at > now())
+                AND NOT p_mechanic_id = ANY(r.declined_by)
             ORDER BY r.created_at, r.id
             LIMIT p_limit
         )
@@ -126,4 +130,5 @@ END
 $$;
 
 COMMENT ON FUNCTION get_mechanic_offers(uuid, integer) IS
-'Pending requests offered to a mechanic now (eligibility, workshop_only, hybrid window), by priority_score then age.';
+'Pending requests offered to a mechanic now (eligibility and capacity, workshop_only, hybrid window, not declined), '
+'by priority_score then age.';

@@ -3,12 +3,14 @@
 --   workshop_only: only that workshop's mechanics (100);
 --   hybrid: that workshop's 100, other workshops' 50, independents 25;
 --   broadcast: everyone 50 (p_workshop_id, if given, only marks is_preferred).
--- Eligible: mechanic active and available, and independent or of an active workshop.
+-- Eligible (routing_offerable_mechanics): mechanic active and available, independent or
+-- of an active workshop, and below capacity.
 -- Order: priority_score, then rating (best first), then id. Lean on purpose (broadcast
 -- returns every available mechanic): join mechanics for names.
 -- Bad choices raise like validate_routing_choice (SR400 / SR404).
--- PL/pgSQL only to validate first and to give workshop_only its own index-friendly query;
--- both queries are plain set-based SQL over the eligibility view.
+-- PL/pgSQL only to validate first and to give workshop_only its own index-friendly query
+-- (the workshop filter reaches the partial index of available mechanics); both queries
+-- are plain set-based SQL over the eligibility view.
 -- (DROP first: an earlier version returned more columns, which OR REPLACE cannot change.)
 DROP FUNCTION IF EXISTS get_mechanics_for_routing(uuid, text);
 
@@ -33,16 +35,13 @@ BEGIN
     IF v_type = 'workshop_only' THEN
         RETURN QUERY
         SELECT
-            m.id,
+            a.mechanic_id,
             100,
-            m.workshop_id,
+            a.workshop_id,
             TRUE
-        FROM mechanics AS m
-        WHERE
-            m.workshop_id = p_workshop_id
-            -- the workshop is active (validated above)
-            AND routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, 'active')
-        ORDER BY m.rating::float8 DESC NULLS LAST, m.id;
+        FROM ssr_private.routing_offerable_mechanics AS a
+        WHERE a.workshop_id = p_workshop_id
+        ORDER BY a.rating::float8 DESC NULLS LAST, a.mechanic_id;
         RETURN;
     END IF;
     RETURN QUERY
@@ -51,7 +50,7 @@ BEGIN
         ssr_private.routing_offer_score(v_type, p_workshop_id, NULL, a.workshop_id, now()) AS score,
         a.workshop_id,
         coalesce(a.workshop_id = p_workshop_id, FALSE)
-    FROM ssr_private.routing_available_mechanics AS a
+    FROM ssr_private.routing_offerable_mechanics AS a
     ORDER BY score DESC, a.rating::float8 DESC NULLS LAST, a.mechanic_id;
 END
 $$;

@@ -6,7 +6,8 @@
 --   2. pending hybrid requests whose exclusive window has passed are escalated
 --      (escalated_at = p_now): open to everyone and announced on the global channel;
 --      so are those still inside the window whose preferred workshop has nobody available
---      any more (the window is cut short: exclusive_until = p_now).
+--      any more who has not declined them (busy mechanics at capacity count as unavailable;
+--      the window is cut short: exclusive_until = p_now).
 -- The audit trigger writes the events and the notifications. Returns the counts.
 CREATE OR REPLACE FUNCTION sweep_session_requests(p_now timestamptz DEFAULT now())
 RETURNS TABLE (escalated integer, expired integer)
@@ -48,8 +49,10 @@ BEGIN
             AND (
                 d.exclusive_until <= p_now
                 OR NOT EXISTS (
-                    SELECT 1 FROM ssr_private.routing_available_mechanics AS a
-                    WHERE a.workshop_id = d.preferred_workshop_id
+                    SELECT 1 FROM ssr_private.routing_offerable_mechanics AS a
+                    WHERE
+                        a.workshop_id = d.preferred_workshop_id
+                        AND NOT a.mechanic_id = ANY(d.declined_by)
                 )
             )
         ORDER BY d.exclusive_until

@@ -2,6 +2,9 @@
 -- (accept_session_request, sweep_session_requests, cancel_session_request or a direct
 -- UPDATE): pending -> accepted / expired / cancelled, and the escalation of a hybrid
 -- request (escalated_at set). Each writes a routing_events row and the outbox rows.
+-- The reason of an escalation is routing.reason when the caller set it (a decline by the
+-- last available mechanic of the preferred workshop: preferred_workshop_declined), else
+-- preferred_workshop_unavailable (window cut short) or window_passed.
 -- Creation is recorded by create_session_request, which knows the candidate counts.
 CREATE OR REPLACE FUNCTION ssr_private.routing_audit_request()
 RETURNS trigger
@@ -18,10 +21,13 @@ BEGIN
             NEW.id, 'escalated', NEW.preferred_workshop_id,
             jsonb_build_object(
                 'reason',
-                CASE
-                    WHEN NEW.exclusive_until < OLD.exclusive_until THEN 'preferred_workshop_unavailable'
-                    ELSE 'window_passed'
-                END,
+                coalesce(
+                    nullif(current_setting('routing.reason', TRUE), ''),
+                    CASE
+                        WHEN NEW.exclusive_until < OLD.exclusive_until THEN 'preferred_workshop_unavailable'
+                        ELSE 'window_passed'
+                    END
+                ),
                 'exclusive_until', OLD.exclusive_until,
                 'escalated_at', NEW.escalated_at,
                 'audience', 'everyone',

@@ -4,8 +4,10 @@
 -- Input: the verified mechanic of the transaction, ssr_private.current_mechanic_id() (the sub
 -- of request.jwt.claims whose role is mechanic; an app.mechanic_id the session set itself is
 -- ignored). A mechanic sees the requests they accepted and the pending ones offered to them
--- now: not expired, the mechanic eligible (routing_mechanic_eligible, the one rule), the
--- workshop_only and hybrid-window rules. No identity: nothing. No errors: rows are hidden.
+-- now: not expired, the mechanic eligible (routing_mechanic_eligible, the one rule) and below
+-- capacity (as in ssr_private.routing_offerable_mechanics, which this role may not read), the
+-- workshop_only and hybrid-window rules, not declined by them. No identity: nothing. No
+-- errors: rows are hidden. A property test keeps it equal to get_mechanic_offers and accept.
 ALTER POLICY session_requests_mechanic_select ON session_requests
 USING (
     mechanic_id = (SELECT ssr_private.current_mechanic_id())
@@ -19,6 +21,8 @@ USING (
             WHERE
                 m.id = (SELECT ssr_private.current_mechanic_id())
                 AND routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status)
+                AND m.open_sessions < m.capacity
+                AND NOT m.id = ANY(session_requests.declined_by)
                 AND (
                     session_requests.routing_type = 'broadcast'
                     OR (
@@ -39,4 +43,5 @@ USING (
 );
 COMMENT ON POLICY session_requests_mechanic_select ON session_requests IS
 'A mechanic (role mechanic, identity ssr_private.current_mechanic_id(): the sub of request.jwt.claims whose role '
-'is mechanic) sees the pending requests offered to them now (same rule as get_mechanic_offers) and those they accepted.';
+'is mechanic) sees the pending requests offered to them now (same rule as get_mechanic_offers: eligible, below '
+'capacity, not declined) and those they accepted.';

@@ -65,6 +65,15 @@ def sentence(ev, d):
                 s += " until %s" % d["until"]
             return s + "."
         return "Offered to every eligible mechanic (%s available)." % d.get("candidate_count")
+    if t == "declined":
+        who = ev["mechanic_name"] or ev["mechanic_id"]
+        s = "Declined by %s (%s) after %.0f s" % (who, ws(ev["workshop_name"], ev["workshop_id"]) if ev["workshop_id"] else "independent", float(d.get("seconds_to_decline") or 0))
+        return s + (": " + d["reason"] if d.get("reason") else "") + "."
+    if t == "escalated" and d.get("reason") == "preferred_workshop_declined":
+        return "Every available mechanic of the preferred workshop declined: window cut short at %s, escalated to everyone (%s eligible mechanic(s) available)." % (
+            d.get("escalated_at"), d.get("candidate_count"))
+    if t == "expired" and d.get("reason") == "all_declined":
+        return "Expired: every available mechanic of the workshop declined; outcome %s, refund due." % d.get("outcome")
     if t == "escalated" and d.get("reason") == "preferred_workshop_unavailable":
         return "Nobody of the preferred workshop was available any more: window cut short at %s, escalated to everyone (%s eligible mechanic(s) available)." % (
             d.get("escalated_at"), d.get("candidate_count"))

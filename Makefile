@@ -13,12 +13,13 @@ PORT ?= 8000
 WORKERS ?= 4
 
 .PHONY: help install plpython sql-tools chromium db migrate seed run stop test lint pytest installcheck sql-api-doc faults fuzz \
-	bench bench-migrations schema psql-script screenshots clean ha ha-up ha-state ha-stop ha-kill-primary ha-clean ha-failover-test
+	bench bench-migrations schema psql-script screenshots clean ha ha-up ha-state ha-stop ha-kill-primary ha-clean ha-failover-test reconcile refunds
 
 help:
 	@echo "make run    - install, start the embedded Postgres, migrate, load demo data, serve the app"
 	@echo "make test   - install, lint (ruff, sqlfluff), pytest against a throwaway cluster"
 	@echo "make stop   - stop the embedded Postgres cluster"
+	@echo "make reconcile [HOURS=48] / make refunds - the money jobs once (STRIPE_SECRET_KEY from the environment)"
 	@echo "make faults - the long fault suite (crashes, killed workers, outages, held locks)"
 	@echo "make fuzz   - the long schemathesis run against the app"
 	@echo "make ha     - the same on a local HA setup: pg_auto_failover monitor, primary, synchronous standby"
@@ -85,7 +86,7 @@ run: migrate
 	  export STRIPE_WEBHOOK_SECRET="$${STRIPE_WEBHOOK_SECRET:-whsec_demo_only_local}"; \
 	  if [ -z "$${STRIPE_SECRET_KEY:-}" ]; then \
 	    export STRIPE_SECRET_KEY=sk_test_demo_local STRIPE_API_BASE="http://127.0.0.1:$(STRIPE_FAKE_PORT)"; \
-	    $(PY) -m tools.stripe_fake --port $(STRIPE_FAKE_PORT) \
+	    $(PY) -m tools.stripe_fake --port $(STRIPE_FAKE_PORT) --api-key "$$STRIPE_SECRET_KEY" \
 	      --webhook-url "http://127.0.0.1:$(PORT)/api/stripe/webhook" --webhook-secret "$$STRIPE_WEBHOOK_SECRET" & \
 	    fake=$$!; \
 	    echo "Stripe: local fake on $$STRIPE_API_BASE (set STRIPE_SECRET_KEY for the real one)"; \
@@ -98,6 +99,15 @@ run: migrate
 	  if [ -n "$${DEMO_SIGN_IN:-}" ]; then \
 	    echo "in a browser: $$PUBLIC_BASE_URL/account/sign-in (demo sign-in as Alice, customer, or Ana, mechanic)"; fi; \
 	  DATABASE_URL="$$app_url" $(VENV)/bin/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) 'app.wsgi:app'
+
+# The money jobs of the worker, once, on demand (tools/refunds.py). Stripe settings from the
+# environment: STRIPE_SECRET_KEY (and STRIPE_API_BASE for the fake of a running `make run`).
+HOURS ?= 48
+reconcile: migrate
+	@DATABASE_URL="$(db_url)" $(PY) -m tools.refunds reconcile --hours $(HOURS)
+
+refunds: migrate
+	@DATABASE_URL="$(db_url)" $(PY) -m tools.refunds process
 
 stop:
 	@$(PG) stop $(PG_DIR)

@@ -227,7 +227,7 @@ def run(url: str, sizes, st: Settings, log=print) -> dict:
     except Exception as exc:
         raise Skip(f"the app does not import: {exc}") from exc
     workers = int(os.environ.get("BENCH_WEB_WORKERS", "4"))
-    fake = StripeFake()
+    fake = StripeFake(api_keys=("sk_test_bench",))
     # The fake writes headers and body separately: with Nagle's algorithm on, each answer
     # waits for a delayed ACK (~40 ms) that real Stripe does not cost. Not our latency.
     fake.server.RequestHandlerClass.disable_nagle_algorithm = True
@@ -297,8 +297,7 @@ def breakdown(url: str, st: Settings, n: int = 200) -> dict:
 
     from tools.stripe_fake import StripeFake, sign
 
-    fake = StripeFake()
-    fake.server.RequestHandlerClass.disable_nagle_algorithm = True
+    fake = StripeFake(api_keys=("sk_test_bench",))
     fake.start()
     try:
         with psycopg.connect(url, autocommit=True) as conn:

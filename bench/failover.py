@@ -552,7 +552,7 @@ def run(events: int = 320, senders: int = 8, rate: float = 40.0, kill_after: int
         if not sync_standby:
             raise WrongResult("replication is not synchronous before the kill")
         load = fulfill_load(cluster, load_seconds, log=log) if load_seconds else None
-        fake = StripeFake()
+        fake = StripeFake(api_keys=("sk_test_failover",))  # the key the app is given above
         fake.server.RequestHandlerClass.disable_nagle_algorithm = True
         fake.start()
         purchases = prepare(write_url, fake, events)

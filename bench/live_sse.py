@@ -139,8 +139,7 @@ def run(url: str, sizes, st: Settings, log=print, clients: int | None = None, wo
         raise Skip(f"only {len(mechanics)} mechanics at this scale, {n_clients} clients wanted")
     from tools.stripe_fake import StripeFake, sign
 
-    fake = StripeFake()
-    fake.server.RequestHandlerClass.disable_nagle_algorithm = True
+    fake = StripeFake(api_keys=("sk_test_bench",))  # the key e2e.Gunicorn gives the app
     fake.start()
     workers = workers or int(os.environ.get("BENCH_WEB_WORKERS", "4"))
     web = e2e.Gunicorn(url, fake.url, workers)

@@ -504,6 +504,56 @@ $_$;
 COMMENT ON FUNCTION public.attach_checkout_session(p_purchase_id uuid, p_stripe_checkout_session_id text) IS 'Store the cs_ id of the Checkout Session created for a pending purchase (idempotent).';
 
 --
+-- Name: cancel_customer_session_request(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.cancel_customer_session_request(p_request_id uuid, p_customer_id uuid) RETURNS TABLE(request_id uuid, request_status text, closed_at timestamp with time zone, session_id uuid, refund_id uuid, refund_status text, refund_amount_minor integer, refund_currency text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_req session_requests;
+BEGIN
+    IF p_request_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'request_id is required', COLUMN = 'request_id';
+    END IF;
+    IF p_customer_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'customer_id is required', COLUMN = 'customer_id';
+    END IF;
+    PERFORM ssr_private.assert_acting_for('customer', p_customer_id);
+
+    SELECT r.* INTO v_req FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
+    IF NOT FOUND OR v_req.customer_id <> p_customer_id THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404', MESSAGE = format('request_id %s: no such session request', p_request_id),
+            COLUMN = 'request_id';
+    END IF;
+    IF v_req.status <> 'pending' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR409', MESSAGE = format('session request %s is %s, not pending', p_request_id, v_req.status),
+            COLUMN = 'request_id';
+    END IF;
+
+    PERFORM set_config('refunds.reason', 'customer_cancelled', TRUE);
+    PERFORM cancel_session_request(p_request_id, 'cancelled by the customer');
+    PERFORM set_config('refunds.reason', '', TRUE);
+
+    RETURN QUERY
+    SELECT r.id, r.status, r.closed_at, r.session_id, rf.id, rf.status, rf.amount_minor, rf.currency
+    FROM session_requests AS r
+    LEFT JOIN refunds AS rf ON r.id = rf.session_request_id
+    WHERE r.id = p_request_id;
+END
+$$;
+
+--
+-- Name: FUNCTION cancel_customer_session_request(p_request_id uuid, p_customer_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.cancel_customer_session_request(p_request_id uuid, p_customer_id uuid) IS 'The owning customer cancels a pending request: cancelled and refund owed in one transaction; one winner against accept.';
+
+--
 -- Name: cancel_session_request(uuid, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1238,6 +1288,90 @@ $_$;
 COMMENT ON FUNCTION public.fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text) IS 'Create the session and its routed request for a paid Checkout Session, exactly once per cs_ id.';
 
 --
+-- Name: fulfill_checkout_purchase(text, text, text, integer, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.fulfill_checkout_purchase(p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) RETURNS TABLE(outcome text, purchase_id uuid, purchase_status text, session_id uuid, session_request_id uuid, created boolean)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_outcome text;
+    v_purchase checkout_purchases;
+    v_plan plans;
+    v_fulfilled record;
+    v_reason text;
+    v_created boolean := FALSE;
+BEGIN
+    UPDATE unresolved_checkout_sessions AS u SET resolved_at = now()
+    WHERE u.stripe_checkout_session_id = p_checkout_session_id AND u.resolved_at IS NULL;
+
+    v_purchase := ssr_private.checkout_purchase_for_session(p_checkout_session_id, p_client_reference_id);
+    IF v_purchase.id IS NULL THEN
+        v_outcome := 'unknown_purchase';
+    ELSIF p_checkout_session_id IS NULL
+        OR v_purchase.stripe_checkout_session_id IS DISTINCT FROM p_checkout_session_id THEN
+        -- Only the Checkout Session created for this purchase may settle it.
+        v_outcome := 'session_mismatch';
+    ELSIF v_purchase.status = 'fulfilled' THEN
+        v_outcome := 'already_fulfilled';
+    ELSIF v_purchase.status <> 'pending' THEN
+        v_outcome := 'purchase_not_pending';
+    ELSIF p_payment_status IS DISTINCT FROM 'paid' THEN
+        v_outcome := 'awaiting_payment';
+    ELSE
+        SELECT pl.* INTO v_plan FROM plans AS pl WHERE pl.code = v_purchase.plan_code;
+        IF p_amount_total IS DISTINCT FROM v_purchase.amount_minor
+            OR p_currency IS DISTINCT FROM v_purchase.currency
+            OR v_plan.price_minor <> v_purchase.amount_minor
+            OR v_plan.currency <> v_purchase.currency THEN
+            v_outcome := 'amount_mismatch';
+            UPDATE checkout_purchases AS cp
+            SET status = 'failed', failure_reason = 'amount_mismatch', updated_at = now()
+            WHERE cp.id = v_purchase.id;
+            -- The customer paid something: give back what Stripe charged.
+            PERFORM ssr_private.refund_enqueue(v_purchase.id, 'amount_mismatch', p_amount_total, p_currency);
+        ELSE
+            BEGIN
+                SELECT f.* INTO v_fulfilled
+                FROM fulfill_checkout(
+                    v_purchase.plan_code, p_checkout_session_id, v_purchase.intake_id,
+                    v_purchase.customer_id, v_purchase.customer_email, p_amount_total, p_currency,
+                    NULL, v_purchase.preferred_workshop_id, v_purchase.routing_type
+                ) AS f;
+                v_created := v_fulfilled.created;
+                v_outcome := CASE WHEN v_created THEN 'fulfilled' ELSE 'already_fulfilled' END;
+                UPDATE checkout_purchases AS cp
+                SET status = 'fulfilled', session_id = v_fulfilled.session_id,
+                    session_request_id = v_fulfilled.session_request_id,
+                    fulfilled_at = now(), updated_at = now()
+                WHERE cp.id = v_purchase.id;
+            EXCEPTION WHEN SQLSTATE 'SR400' OR SQLSTATE 'SR404' OR SQLSTATE 'SR409' THEN
+                GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
+                v_outcome := 'fulfillment_rejected';
+                UPDATE checkout_purchases AS cp
+                SET status = 'failed', failure_reason = 'fulfillment_rejected: ' || v_reason, updated_at = now()
+                WHERE cp.id = v_purchase.id;
+                PERFORM ssr_private.refund_enqueue(v_purchase.id, 'fulfillment_rejected', p_amount_total, p_currency);
+            END;
+        END IF;
+    END IF;
+
+    RETURN QUERY
+    SELECT v_outcome, cp.id, cp.status, cp.session_id, cp.session_request_id, v_created
+    FROM (SELECT 1) AS one
+    LEFT JOIN checkout_purchases AS cp ON cp.id = v_purchase.id;
+END
+$$;
+
+--
+-- Name: FUNCTION fulfill_checkout_purchase(p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.fulfill_checkout_purchase(p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) IS 'The idempotent fulfillment of a re-fetched Checkout Session (webhook, success page, reconciliation); refund owed when paid but rejected.';
+
+--
 -- Name: get_booking_options(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1617,9 +1751,7 @@ CREATE FUNCTION public.handle_checkout_event(p_event_id text, p_event_type text,
 DECLARE
     v_outcome text;
     v_purchase checkout_purchases;
-    v_plan plans;
-    v_fulfilled record;
-    v_reason text;
+    v_result record;
     v_created boolean := FALSE;
 BEGIN
     IF p_event_id IS NULL OR p_event_id !~ '^evt_[A-Za-z0-9_]+$' THEN
@@ -1646,67 +1778,21 @@ BEGIN
         'checkout.session.async_payment_failed', 'checkout.session.expired'
     ) THEN
         v_outcome := 'ignored';
-    ELSIF p_client_reference_id IS NULL
-        OR p_client_reference_id !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
-        v_outcome := 'unknown_purchase';
+    ELSIF p_event_type IN ('checkout.session.completed', 'checkout.session.async_payment_succeeded') THEN
+        SELECT f.* INTO v_result
+        FROM fulfill_checkout_purchase(
+            p_checkout_session_id, p_client_reference_id, p_payment_status, p_amount_total, p_currency
+        ) AS f;
+        v_outcome := v_result.outcome;
+        v_created := v_result.created;
+        v_purchase.id := v_result.purchase_id;
     ELSE
-        SELECT cp.* INTO v_purchase FROM checkout_purchases AS cp
-        WHERE cp.id = p_client_reference_id::uuid
-        FOR UPDATE;
-        IF FOUND AND v_purchase.stripe_checkout_session_id IS NULL
-            AND p_checkout_session_id ~ '^cs_[A-Za-z0-9_]+$' THEN
-            -- Stripe created the session (client_reference_id is ours) but the app
-            -- stopped before attach_checkout_session: adopt it.
-            UPDATE checkout_purchases AS cp
-            SET stripe_checkout_session_id = p_checkout_session_id, updated_at = now()
-            WHERE cp.id = v_purchase.id
-            RETURNING cp.* INTO v_purchase;
-        END IF;
+        v_purchase := ssr_private.checkout_purchase_for_session(p_checkout_session_id, p_client_reference_id);
         IF v_purchase.id IS NULL THEN
             v_outcome := 'unknown_purchase';
         ELSIF p_checkout_session_id IS NULL
             OR v_purchase.stripe_checkout_session_id IS DISTINCT FROM p_checkout_session_id THEN
-            -- Only the Checkout Session created for this purchase may settle it.
             v_outcome := 'session_mismatch';
-        ELSIF p_event_type IN ('checkout.session.completed', 'checkout.session.async_payment_succeeded') THEN
-            SELECT pl.* INTO v_plan FROM plans AS pl WHERE pl.code = v_purchase.plan_code;
-            IF v_purchase.status = 'fulfilled' THEN
-                v_outcome := 'already_fulfilled';
-            ELSIF v_purchase.status <> 'pending' THEN
-                v_outcome := 'purchase_not_pending';
-            ELSIF p_payment_status IS DISTINCT FROM 'paid' THEN
-                v_outcome := 'awaiting_payment';
-            ELSIF p_amount_total IS DISTINCT FROM v_purchase.amount_minor
-                OR p_currency IS DISTINCT FROM v_purchase.currency
-                OR v_plan.price_minor <> v_purchase.amount_minor
-                OR v_plan.currency <> v_purchase.currency THEN
-                v_outcome := 'amount_mismatch';
-                UPDATE checkout_purchases AS cp
-                SET status = 'failed', failure_reason = 'amount_mismatch', updated_at = now()
-                WHERE cp.id = v_purchase.id;
-            ELSE
-                BEGIN
-                    SELECT f.* INTO v_fulfilled
-                    FROM fulfill_checkout(
-                        v_purchase.plan_code, p_checkout_session_id, v_purchase.intake_id,
-                        v_purchase.customer_id, v_purchase.customer_email, p_amount_total, p_currency,
-                        NULL, v_purchase.preferred_workshop_id, v_purchase.routing_type
-                    ) AS f;
-                    v_created := v_fulfilled.created;
-                    v_outcome := CASE WHEN v_created THEN 'fulfilled' ELSE 'already_fulfilled' END;
-                    UPDATE checkout_purchases AS cp
-                    SET status = 'fulfilled', session_id = v_fulfilled.session_id,
-                        session_request_id = v_fulfilled.session_request_id,
-                        fulfilled_at = now(), updated_at = now()
-                    WHERE cp.id = v_purchase.id;
-                EXCEPTION WHEN SQLSTATE 'SR400' OR SQLSTATE 'SR404' OR SQLSTATE 'SR409' THEN
-                    GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
-                    v_outcome := 'fulfillment_rejected';
-                    UPDATE checkout_purchases AS cp
-                    SET status = 'failed', failure_reason = 'fulfillment_rejected: ' || v_reason, updated_at = now()
-                    WHERE cp.id = v_purchase.id;
-                END;
-            END IF;
         ELSIF v_purchase.status <> 'pending' THEN
             v_outcome := 'purchase_not_pending';
         ELSIF p_event_type = 'checkout.session.async_payment_failed' THEN
@@ -1738,6 +1824,77 @@ $_$;
 --
 
 COMMENT ON FUNCTION public.handle_checkout_event(p_event_id text, p_event_type text, p_livemode boolean, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) IS 'Record a verified Stripe event once and act on it (fulfil, fail, expire) in the same transaction.';
+
+--
+-- Name: handle_refund_event(text, text, boolean, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.handle_refund_event(p_event_id text, p_event_type text, p_livemode boolean, p_refunds jsonb) RETURNS TABLE(outcome text, purchase_id uuid, refund_id uuid, refund_status text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$
+#variable_conflict use_column
+DECLARE
+    v_item jsonb;
+    v_ours refunds;
+    v_meta text;
+    v_last refunds;
+BEGIN
+    IF p_event_id IS NULL OR p_event_id !~ '^evt_[A-Za-z0-9_]+$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'event id must look like evt_...', COLUMN = 'event_id';
+    END IF;
+    IF p_event_type IS NULL OR btrim(p_event_type) = '' THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'event type is required', COLUMN = 'type';
+    END IF;
+    IF p_livemode IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'livemode is required', COLUMN = 'livemode';
+    END IF;
+    IF p_refunds IS NULL OR jsonb_typeof(p_refunds) <> 'array' THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'refunds must be a JSON array', COLUMN = 'refunds';
+    END IF;
+
+    INSERT INTO stripe_events AS e (id, type, livemode)
+    VALUES (p_event_id, p_event_type, p_livemode)
+    ON CONFLICT (id) DO NOTHING;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'duplicate'::text, e.purchase_id, NULL::uuid, NULL::text
+        FROM stripe_events AS e WHERE e.id = p_event_id;
+        RETURN;
+    END IF;
+
+    FOR v_item IN SELECT x.value FROM jsonb_array_elements(p_refunds) AS x (value) LOOP
+        CONTINUE WHEN jsonb_typeof(v_item) <> 'object' OR (v_item ->> 'id') IS NULL
+        OR coalesce(v_item ->> 'status', '') NOT IN ('pending', 'requires_action', 'succeeded', 'failed', 'canceled');
+        SELECT rf.* INTO v_ours FROM refunds AS rf WHERE rf.stripe_refund_id = v_item ->> 'id';
+        IF NOT FOUND THEN
+            v_meta := v_item -> 'metadata' ->> 'refund_id';
+            IF v_meta ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+                SELECT rf.* INTO v_ours FROM refunds AS rf
+                WHERE rf.id = v_meta::uuid AND rf.stripe_refund_id IS NULL;
+            END IF;
+        END IF;
+        CONTINUE WHEN v_ours.id IS NULL;
+        v_last := refund_apply_stripe_status(v_ours.id, v_item ->> 'id', v_item ->> 'status');
+        v_ours := NULL;
+    END LOOP;
+
+    UPDATE stripe_events AS e
+    SET
+        outcome = CASE WHEN v_last.id IS NULL THEN 'unknown_refund' ELSE 'refund_updated' END,
+        purchase_id = v_last.purchase_id
+    WHERE e.id = p_event_id;
+
+    RETURN QUERY SELECT
+        CASE WHEN v_last.id IS NULL THEN 'unknown_refund' ELSE 'refund_updated' END,
+        v_last.purchase_id, v_last.id, v_last.status;
+END
+$_$;
+
+--
+-- Name: FUNCTION handle_refund_event(p_event_id text, p_event_type text, p_livemode boolean, p_refunds jsonb); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.handle_refund_event(p_event_id text, p_event_type text, p_livemode boolean, p_refunds jsonb) IS 'Record a verified Stripe refund event once and apply the re-fetched refunds'' status to ours.';
 
 --
 -- Name: mark_session_no_show(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
@@ -1818,6 +1975,297 @@ $$;
 --
 
 COMMENT ON FUNCTION public.mechanic_state_rebuild() IS 'Recounts mechanics.open_sessions and reconciles open mechanic_availability intervals with is_available; returns the number of rows corrected. Owner only.';
+
+--
+-- Name: unresolved_checkout_sessions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.unresolved_checkout_sessions (
+    stripe_checkout_session_id text NOT NULL,
+    first_event_id text,
+    first_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    attempts integer DEFAULT 1 NOT NULL,
+    last_error text,
+    resolved_at timestamp with time zone,
+    CONSTRAINT unresolved_checkout_sessions_attempts_check CHECK ((attempts >= 1)),
+    CONSTRAINT unresolved_checkout_sessions_stripe_checkout_session_id_check CHECK ((stripe_checkout_session_id ~ '^cs_[A-Za-z0-9_]+$'::text))
+);
+
+--
+-- Name: TABLE unresolved_checkout_sessions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.unresolved_checkout_sessions IS 'Checkout Sessions named by a verified webhook that the Stripe API answered 404 for; the webhook was refused (Stripe retries) and reconciliation retries them until they resolve.';
+
+--
+-- Name: COLUMN unresolved_checkout_sessions.stripe_checkout_session_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.unresolved_checkout_sessions.stripe_checkout_session_id IS 'The Checkout Session (cs_...).';
+
+--
+-- Name: COLUMN unresolved_checkout_sessions.first_event_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.unresolved_checkout_sessions.first_event_id IS 'The first event that named it (NULL if found otherwise).';
+
+--
+-- Name: COLUMN unresolved_checkout_sessions.first_seen_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.unresolved_checkout_sessions.first_seen_at IS 'When it was first not retrievable.';
+
+--
+-- Name: COLUMN unresolved_checkout_sessions.last_seen_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.unresolved_checkout_sessions.last_seen_at IS 'When it was last not retrievable.';
+
+--
+-- Name: COLUMN unresolved_checkout_sessions.attempts; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.unresolved_checkout_sessions.attempts IS 'How many times it was not retrievable.';
+
+--
+-- Name: COLUMN unresolved_checkout_sessions.last_error; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.unresolved_checkout_sessions.last_error IS 'Stripe''s last error message.';
+
+--
+-- Name: COLUMN unresolved_checkout_sessions.resolved_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.unresolved_checkout_sessions.resolved_at IS 'When it was retrieved and processed by the fulfillment procedure; NULL while unresolved.';
+
+--
+-- Name: note_unresolved_checkout_session(text, text, text, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.note_unresolved_checkout_session(p_checkout_session_id text, p_event_id text, p_error text, p_run_id bigint DEFAULT NULL::bigint) RETURNS public.unresolved_checkout_sessions
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$
+DECLARE
+    v_row unresolved_checkout_sessions;
+BEGIN
+    IF p_checkout_session_id IS NULL OR p_checkout_session_id !~ '^cs_[A-Za-z0-9_]+$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'checkout session id must look like cs_...',
+            COLUMN = 'checkout_session_id';
+    END IF;
+    INSERT INTO unresolved_checkout_sessions AS u (stripe_checkout_session_id, first_event_id, last_error)
+    VALUES (p_checkout_session_id, p_event_id, left(p_error, 2000))
+    ON CONFLICT (stripe_checkout_session_id) DO UPDATE
+    SET
+        attempts = u.attempts + 1, last_seen_at = now(), last_error = excluded.last_error, resolved_at = NULL,
+        first_event_id = coalesce(u.first_event_id, excluded.first_event_id)
+    RETURNING u.* INTO v_row;
+    IF p_run_id IS NOT NULL THEN
+        INSERT INTO reconciliation_actions (run_id, stripe_checkout_session_id, action, detail)
+        VALUES (p_run_id, p_checkout_session_id, 'not_retrievable', left(p_error, 2000));
+        UPDATE reconciliation_runs AS r SET problems = r.problems + 1 WHERE r.id = p_run_id;
+    END IF;
+    RETURN v_row;
+END
+$_$;
+
+--
+-- Name: FUNCTION note_unresolved_checkout_session(p_checkout_session_id text, p_event_id text, p_error text, p_run_id bigint); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.note_unresolved_checkout_session(p_checkout_session_id text, p_event_id text, p_error text, p_run_id bigint) IS 'Records a Checkout Session Stripe answered 404 for (kept reconcilable until retrieved); optionally as a run action.';
+
+--
+-- Name: reconcile_checkout_session(bigint, text, text, text, integer, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.reconcile_checkout_session(p_run_id bigint, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_run reconciliation_runs;
+    v_result record;
+BEGIN
+    IF p_run_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'run_id is required', COLUMN = 'run_id';
+    END IF;
+    SELECT r.* INTO v_run FROM reconciliation_runs AS r WHERE r.id = p_run_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = format('run %s: no such run', p_run_id), COLUMN = 'run_id';
+    END IF;
+    IF v_run.finished_at IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR409', MESSAGE = format('run %s is finished', p_run_id), COLUMN = 'run_id';
+    END IF;
+
+    SELECT f.* INTO v_result
+    FROM fulfill_checkout_purchase(
+        p_checkout_session_id, p_client_reference_id, p_payment_status, p_amount_total, p_currency
+    ) AS f;
+
+    UPDATE reconciliation_runs AS r
+    SET
+        sessions_seen = r.sessions_seen + 1,
+        fulfilled = r.fulfilled + (v_result.outcome = 'fulfilled')::integer,
+        problems = r.problems + (
+            v_result.outcome NOT IN ('fulfilled', 'already_fulfilled', 'unknown_purchase', 'awaiting_payment')
+        )::integer
+    WHERE r.id = p_run_id;
+    IF v_result.outcome NOT IN ('already_fulfilled', 'unknown_purchase', 'awaiting_payment') THEN
+        INSERT INTO reconciliation_actions (run_id, stripe_checkout_session_id, purchase_id, action, detail)
+        VALUES (
+            p_run_id, p_checkout_session_id, v_result.purchase_id, v_result.outcome,
+            CASE WHEN v_result.outcome = 'fulfilled' THEN 'paid but not fulfilled: its webhook never arrived' END
+        );
+    END IF;
+    RETURN v_result.outcome;
+END
+$$;
+
+--
+-- Name: FUNCTION reconcile_checkout_session(p_run_id bigint, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.reconcile_checkout_session(p_run_id bigint, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) IS 'Reconciliation of one Checkout Session from Stripe through fulfill_checkout_purchase; records what it did.';
+
+--
+-- Name: reconciliation_runs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.reconciliation_runs (
+    id bigint NOT NULL,
+    created_since timestamp with time zone NOT NULL,
+    started_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    finished_at timestamp with time zone,
+    sessions_seen integer DEFAULT 0 NOT NULL,
+    fulfilled integer DEFAULT 0 NOT NULL,
+    problems integer DEFAULT 0 NOT NULL,
+    error text,
+    CONSTRAINT reconciliation_runs_fulfilled_check CHECK ((fulfilled >= 0)),
+    CONSTRAINT reconciliation_runs_problems_check CHECK ((problems >= 0)),
+    CONSTRAINT reconciliation_runs_sessions_seen_check CHECK ((sessions_seen >= 0))
+);
+
+--
+-- Name: TABLE reconciliation_runs; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.reconciliation_runs IS 'One run of the reconciliation job: the paid Checkout Sessions created since created_since, listed from Stripe, checked against our purchases.';
+
+--
+-- Name: COLUMN reconciliation_runs.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_runs.id IS 'Run id.';
+
+--
+-- Name: COLUMN reconciliation_runs.created_since; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_runs.created_since IS 'The window: Checkout Sessions created at or after this moment.';
+
+--
+-- Name: COLUMN reconciliation_runs.started_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_runs.started_at IS 'When the run started.';
+
+--
+-- Name: COLUMN reconciliation_runs.finished_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_runs.finished_at IS 'When the run finished; NULL while running or if it died.';
+
+--
+-- Name: COLUMN reconciliation_runs.sessions_seen; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_runs.sessions_seen IS 'Checkout Sessions examined (listed, plus unresolved ones retried).';
+
+--
+-- Name: COLUMN reconciliation_runs.fulfilled; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_runs.fulfilled IS 'Purchases the run fulfilled (their webhook had not done it).';
+
+--
+-- Name: COLUMN reconciliation_runs.problems; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_runs.problems IS 'Sessions needing attention: rejected, amount mismatch, another purchase''s session, still not retrievable.';
+
+--
+-- Name: COLUMN reconciliation_runs.error; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_runs.error IS 'Why the run stopped early (e.g. Stripe unreachable); NULL when it completed.';
+
+--
+-- Name: reconciliation_run_finish(bigint, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.reconciliation_run_finish(p_run_id bigint, p_error text DEFAULT NULL::text) RETURNS public.reconciliation_runs
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_run reconciliation_runs;
+BEGIN
+    IF p_run_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'run_id is required', COLUMN = 'run_id';
+    END IF;
+    SELECT r.* INTO v_run FROM reconciliation_runs AS r WHERE r.id = p_run_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = format('run %s: no such run', p_run_id), COLUMN = 'run_id';
+    END IF;
+    IF v_run.finished_at IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR409', MESSAGE = format('run %s is finished', p_run_id), COLUMN = 'run_id';
+    END IF;
+    UPDATE reconciliation_runs AS r
+    SET finished_at = clock_timestamp(), error = left(p_error, 2000)
+    WHERE r.id = p_run_id
+    RETURNING r.* INTO v_run;
+    RETURN v_run;
+END
+$$;
+
+--
+-- Name: FUNCTION reconciliation_run_finish(p_run_id bigint, p_error text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.reconciliation_run_finish(p_run_id bigint, p_error text) IS 'Closes a reconciliation run (with the error that stopped it, if any); returns it.';
+
+--
+-- Name: reconciliation_run_start(timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.reconciliation_run_start(p_created_since timestamp with time zone) RETURNS TABLE(run_id bigint, unresolved text[])
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_id bigint;
+BEGIN
+    IF p_created_since IS NULL OR p_created_since > now() THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'created_since must be a moment in the past',
+            COLUMN = 'created_since';
+    END IF;
+    INSERT INTO reconciliation_runs (created_since) VALUES (p_created_since) RETURNING id INTO v_id;
+    RETURN QUERY
+    SELECT v_id, coalesce(array_agg(u.stripe_checkout_session_id ORDER BY u.first_seen_at), ARRAY[]::text [])
+    FROM unresolved_checkout_sessions AS u
+    WHERE u.resolved_at IS NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION reconciliation_run_start(p_created_since timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.reconciliation_run_start(p_created_since timestamp with time zone) IS 'Opens a reconciliation run; returns its id and the unresolved Checkout Sessions to retry.';
 
 --
 -- Name: refresh_analytics(integer); Type: FUNCTION; Schema: public; Owner: -
@@ -1923,6 +2371,295 @@ $$;
 --
 
 COMMENT ON FUNCTION public.refresh_analytics(p_max_changes integer) IS 'The analytics job: applies up to p_max_changes queued changes to the rollups the BI views read (run every few seconds; concurrent runs skip). Returns ran, changes, workshop_days, routing_days, more. Owner only.';
+
+--
+-- Name: refunds; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.refunds (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    purchase_id uuid NOT NULL,
+    session_id uuid,
+    session_request_id uuid,
+    stripe_checkout_session_id text NOT NULL,
+    stripe_payment_intent_id text,
+    amount_minor integer NOT NULL,
+    currency text NOT NULL,
+    reason text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    stripe_refund_id text,
+    stripe_status text,
+    attempts integer DEFAULT 0 NOT NULL,
+    last_error text,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    succeeded_at timestamp with time zone,
+    CONSTRAINT refunds_amount_minor_check CHECK ((amount_minor > 0)),
+    CONSTRAINT refunds_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT refunds_check CHECK (((status = 'succeeded'::text) = (succeeded_at IS NOT NULL))),
+    CONSTRAINT refunds_check1 CHECK (((status <> 'succeeded'::text) OR (stripe_refund_id IS NOT NULL))),
+    CONSTRAINT refunds_currency_check CHECK ((currency ~ '^[a-z]{3}$'::text)),
+    CONSTRAINT refunds_reason_check CHECK ((reason = ANY (ARRAY['expired_no_mechanic'::text, 'customer_cancelled'::text, 'request_cancelled'::text, 'fulfillment_rejected'::text, 'amount_mismatch'::text]))),
+    CONSTRAINT refunds_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text]))),
+    CONSTRAINT refunds_stripe_checkout_session_id_check CHECK ((stripe_checkout_session_id ~ '^cs_[A-Za-z0-9_]+$'::text)),
+    CONSTRAINT refunds_stripe_payment_intent_id_check CHECK ((stripe_payment_intent_id ~ '^pi_[A-Za-z0-9_]+$'::text)),
+    CONSTRAINT refunds_stripe_refund_id_check CHECK ((stripe_refund_id ~ '^re_[A-Za-z0-9_]+$'::text)),
+    CONSTRAINT refunds_stripe_status_check CHECK ((stripe_status = ANY (ARRAY['pending'::text, 'requires_action'::text, 'succeeded'::text, 'failed'::text, 'canceled'::text])))
+);
+
+--
+-- Name: TABLE refunds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.refunds IS 'A refund owed to a paying customer, at most one per purchase, written in the transaction of the outcome that owes it; the refund worker (tools/refunds.py) makes it with the Stripe Refunds API, the row id as the idempotency key.';
+
+--
+-- Name: COLUMN refunds.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.id IS 'Refund id; the Stripe idempotency key and metadata.refund_id of the Stripe refund.';
+
+--
+-- Name: COLUMN refunds.purchase_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.purchase_id IS 'The purchase refunded (unique: never two refunds for one purchase).';
+
+--
+-- Name: COLUMN refunds.session_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.session_id IS 'The session that will not take place; NULL when fulfillment was rejected.';
+
+--
+-- Name: COLUMN refunds.session_request_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.session_request_id IS 'The request that ended unserved; NULL when fulfillment was rejected.';
+
+--
+-- Name: COLUMN refunds.stripe_checkout_session_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.stripe_checkout_session_id IS 'The Checkout Session paid (cs_...).';
+
+--
+-- Name: COLUMN refunds.stripe_payment_intent_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.stripe_payment_intent_id IS 'The PaymentIntent refunded (pi_...), read from the Checkout Session by the worker.';
+
+--
+-- Name: COLUMN refunds.amount_minor; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.amount_minor IS 'Amount to refund in minor units: what the customer paid.';
+
+--
+-- Name: COLUMN refunds.currency; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.currency IS 'Currency of amount_minor, lower-case ISO 4217.';
+
+--
+-- Name: COLUMN refunds.reason; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.reason IS 'Why it is owed: expired_no_mechanic, customer_cancelled, request_cancelled (cancelled otherwise), fulfillment_rejected (routing refused the paid purchase), amount_mismatch (paid another amount than the price).';
+
+--
+-- Name: COLUMN refunds.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.status IS 'pending (to be made, or made and Stripe still processing), succeeded, failed (Stripe refused or the refund failed).';
+
+--
+-- Name: COLUMN refunds.stripe_refund_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.stripe_refund_id IS 'The Stripe refund (re_...) once created.';
+
+--
+-- Name: COLUMN refunds.stripe_status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.stripe_status IS 'Stripe''s last known status of the refund.';
+
+--
+-- Name: COLUMN refunds.attempts; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.attempts IS 'Calls to Stripe recorded (a call whose result was never recorded does not count).';
+
+--
+-- Name: COLUMN refunds.last_error; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.last_error IS 'The last error of a call to Stripe, if any.';
+
+--
+-- Name: COLUMN refunds.next_attempt_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.next_attempt_at IS 'When the worker may try (again); moved forward with a capped exponential backoff after a failed call.';
+
+--
+-- Name: COLUMN refunds.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.created_at IS 'When the refund became owed.';
+
+--
+-- Name: COLUMN refunds.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.updated_at IS 'When the row last changed.';
+
+--
+-- Name: COLUMN refunds.succeeded_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.succeeded_at IS 'When Stripe reported it succeeded.';
+
+--
+-- Name: refund_apply_stripe_status(uuid, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.refund_apply_stripe_status(p_refund_id uuid, p_stripe_refund_id text, p_stripe_status text) RETURNS public.refunds
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_refund refunds;
+    v_status text;
+BEGIN
+    IF p_refund_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'refund_id is required', COLUMN = 'refund_id';
+    END IF;
+    IF p_stripe_status IS NULL
+        OR p_stripe_status NOT IN ('pending', 'requires_action', 'succeeded', 'failed', 'canceled') THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = format('unknown refund status %L', p_stripe_status),
+            COLUMN = 'stripe_status';
+    END IF;
+    SELECT rf.* INTO v_refund FROM refunds AS rf WHERE rf.id = p_refund_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = format('refund %s: no such refund', p_refund_id),
+            COLUMN = 'refund_id';
+    END IF;
+    IF v_refund.stripe_refund_id IS NOT NULL AND v_refund.stripe_refund_id IS DISTINCT FROM p_stripe_refund_id THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR409',
+            MESSAGE = format('refund %s is Stripe refund %s, not %s', p_refund_id, v_refund.stripe_refund_id,
+                             p_stripe_refund_id),
+            COLUMN = 'stripe_refund_id';
+    END IF;
+    IF v_refund.stripe_status IN ('failed', 'canceled')
+        OR (v_refund.status = 'succeeded' AND p_stripe_status NOT IN ('failed', 'canceled')) THEN
+        RETURN v_refund;
+    END IF;
+    v_status := CASE
+        WHEN p_stripe_status = 'succeeded' THEN 'succeeded'
+        WHEN p_stripe_status IN ('failed', 'canceled') THEN 'failed'
+        ELSE 'pending'
+    END;
+    UPDATE refunds AS rf
+    SET
+        stripe_refund_id = p_stripe_refund_id,
+        stripe_status = p_stripe_status,
+        status = v_status,
+        succeeded_at = CASE WHEN v_status = 'succeeded' THEN coalesce(rf.succeeded_at, now()) END,
+        last_error = CASE WHEN v_status = 'failed' THEN 'Stripe refund ' || p_stripe_status ELSE rf.last_error END,
+        updated_at = now()
+    WHERE rf.id = v_refund.id
+    RETURNING rf.* INTO v_refund;
+    IF v_status = 'succeeded' AND v_refund.session_id IS NOT NULL THEN
+        UPDATE sessions AS s SET status = 'refunded'
+        WHERE s.id = v_refund.session_id AND s.status <> 'refunded';
+    ELSIF v_status = 'failed' AND v_refund.session_id IS NOT NULL THEN
+        UPDATE sessions AS s SET status = 'cancelled'
+        WHERE s.id = v_refund.session_id AND s.status = 'refunded';
+    END IF;
+    RETURN v_refund;
+END
+$$;
+
+--
+-- Name: FUNCTION refund_apply_stripe_status(p_refund_id uuid, p_stripe_refund_id text, p_stripe_status text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.refund_apply_stripe_status(p_refund_id uuid, p_stripe_refund_id text, p_stripe_status text) IS 'Records Stripe''s status of a refund (succeeded: session refunded; failed/canceled: failed, final); never backwards.';
+
+--
+-- Name: refund_claim_due(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.refund_claim_due() RETURNS SETOF public.refunds
+    LANGUAGE sql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    SELECT rf.*
+    FROM refunds AS rf
+    WHERE rf.status = 'pending' AND rf.stripe_refund_id IS NULL AND rf.next_attempt_at <= now()
+    ORDER BY rf.next_attempt_at
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED;
+$$;
+
+--
+-- Name: FUNCTION refund_claim_due(); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.refund_claim_due() IS 'Claims one due refund (FOR UPDATE SKIP LOCKED, for the caller''s transaction); no row when none is due.';
+
+--
+-- Name: refund_record_attempt(uuid, text, text, text, text, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text DEFAULT NULL::text, p_retry boolean DEFAULT true) RETURNS public.refunds
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_refund refunds;
+BEGIN
+    IF p_refund_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'refund_id is required', COLUMN = 'refund_id';
+    END IF;
+    IF p_stripe_refund_id IS NULL AND p_error IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'give the Stripe refund or the error',
+            COLUMN = 'stripe_refund_id';
+    END IF;
+    UPDATE refunds AS rf
+    SET
+        attempts = rf.attempts + 1,
+        stripe_payment_intent_id = coalesce(p_payment_intent_id, rf.stripe_payment_intent_id),
+        updated_at = now()
+    WHERE rf.id = p_refund_id
+    RETURNING rf.* INTO v_refund;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = format('refund %s: no such refund', p_refund_id),
+            COLUMN = 'refund_id';
+    END IF;
+    IF p_stripe_refund_id IS NOT NULL THEN
+        RETURN refund_apply_stripe_status(p_refund_id, p_stripe_refund_id, p_stripe_status);
+    END IF;
+    UPDATE refunds AS rf
+    SET
+        last_error = left(p_error, 2000),
+        status = CASE WHEN coalesce(p_retry, TRUE) THEN rf.status ELSE 'failed' END,
+        next_attempt_at = now() + least(interval '30 seconds' * power(2, least(rf.attempts - 1, 20)),
+                                        interval '1 hour')
+    WHERE rf.id = p_refund_id
+    RETURNING rf.* INTO v_refund;
+    RETURN v_refund;
+END
+$$;
+
+--
+-- Name: FUNCTION refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text, p_retry boolean); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text, p_retry boolean) IS 'The refund worker records a call to Stripe: the refund made, or an error retried with capped backoff or failed.';
 
 --
 -- Name: reviews; Type: TABLE; Schema: public; Owner: -
@@ -2959,6 +3696,25 @@ FROM (
         'a verified Stripe webhook event'
     ),
     ('get_mechanics_for_routing(uuid,text)', ARRAY['ssr_app'], 'candidates of a routing choice'),
+    (
+        'fulfill_checkout_purchase(text,text,text,integer,text)', ARRAY['ssr_app'],
+        'the success page fulfils a paid Checkout Session'
+    ),
+    ('cancel_customer_session_request(uuid,uuid)', ARRAY['ssr_app'], 'a customer cancels a pending request'),
+    ('handle_refund_event(text,text,boolean,jsonb)', ARRAY['ssr_app'], 'a verified Stripe refund event'),
+    (
+        'note_unresolved_checkout_session(text,text,text,bigint)', ARRAY['ssr_app'],
+        'a webhook''s Checkout Session Stripe answered 404 for'
+    ),
+    ('refund_claim_due()', ARRAY[]::text [], 'owner: the refund worker'),
+    ('refund_record_attempt(uuid,text,text,text,text,boolean)', ARRAY[]::text [], 'owner: the refund worker'),
+    ('refund_apply_stripe_status(uuid,text,text)', ARRAY[]::text [], 'owner: the refund worker, reconciliation'),
+    ('reconciliation_run_start(timestamp with time zone)', ARRAY[]::text [], 'owner: reconciliation'),
+    (
+        'reconcile_checkout_session(bigint,text,text,text,integer,text)', ARRAY[]::text [],
+        'owner: reconciliation'
+    ),
+    ('reconciliation_run_finish(bigint,text)', ARRAY[]::text [], 'owner: reconciliation'),
     ('get_booking_options(uuid)', ARRAY['ssr_app'], 'the booking page of a workshop'),
     ('get_checkout_progress(text)', ARRAY['ssr_app'], 'the live success page'),
     ('get_mechanic_channels(uuid)', ARRAY['ssr_app', 'mechanic'], 'LISTEN channels of a mechanic''s dashboard'),
@@ -3105,6 +3861,41 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.auto_populate_session_workshop() IS 'Trigger function of session_request_populate_workshop: sets session_requests.workshop_id from the accepting mechanic''s workshop.';
+
+--
+-- Name: checkout_purchase_for_session(text, text); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.checkout_purchase_for_session(p_checkout_session_id text, p_client_reference_id text) RETURNS public.checkout_purchases
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$
+DECLARE
+    v_purchase checkout_purchases;
+BEGIN
+    IF p_client_reference_id IS NULL
+        OR p_client_reference_id !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        RETURN v_purchase;
+    END IF;
+    SELECT cp.* INTO v_purchase FROM checkout_purchases AS cp
+    WHERE cp.id = p_client_reference_id::uuid
+    FOR UPDATE;
+    IF FOUND AND v_purchase.stripe_checkout_session_id IS NULL
+        AND p_checkout_session_id ~ '^cs_[A-Za-z0-9_]+$' THEN
+        UPDATE checkout_purchases AS cp
+        SET stripe_checkout_session_id = p_checkout_session_id, updated_at = now()
+        WHERE cp.id = v_purchase.id
+        RETURNING cp.* INTO v_purchase;
+    END IF;
+    RETURN v_purchase;
+END
+$_$;
+
+--
+-- Name: FUNCTION checkout_purchase_for_session(p_checkout_session_id text, p_client_reference_id text); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.checkout_purchase_for_session(p_checkout_session_id text, p_client_reference_id text) IS 'Our purchase (locked) for a re-fetched Checkout Session, adopting the session if it was never attached; NULL if not ours.';
 
 --
 -- Name: current_customer_id(); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -3271,6 +4062,99 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.mechanic_state_truncate_trg() IS 'Trigger: after a TRUNCATE of sessions or mechanic_availability, recounts the mechanics'' state (mechanic_state_rebuild).';
+
+--
+-- Name: refund_closed_request(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.refund_closed_request() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_purchase_id uuid;
+BEGIN
+    IF NEW.session_id IS NOT NULL THEN
+        UPDATE sessions AS s SET status = 'cancelled'
+        WHERE s.id = NEW.session_id AND s.status = 'waiting';
+    END IF;
+    -- The purchase paid for this request's session, by the unique Checkout Session id.
+    SELECT cp.id INTO v_purchase_id
+    FROM sessions AS s
+    INNER JOIN checkout_purchases AS cp ON s.stripe_checkout_session_id = cp.stripe_checkout_session_id
+    WHERE s.id = NEW.session_id;
+    IF v_purchase_id IS NOT NULL THEN
+        PERFORM ssr_private.refund_enqueue(
+            v_purchase_id,
+            CASE
+                WHEN NEW.status = 'expired' THEN 'expired_no_mechanic'
+                WHEN current_setting('refunds.reason', TRUE) = 'customer_cancelled' THEN 'customer_cancelled'
+                ELSE 'request_cancelled'
+            END
+        );
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION refund_closed_request(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.refund_closed_request() IS 'Trigger: a request that ends expired or cancelled cancels its session and owes its purchase a refund (refund_enqueue).';
+
+--
+-- Name: refund_enqueue(uuid, text, integer, text); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.refund_enqueue(p_purchase_id uuid, p_reason text, p_amount_minor integer DEFAULT NULL::integer, p_currency text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$
+DECLARE
+    v_purchase checkout_purchases;
+    v_amount integer;
+    v_currency text;
+    v_id uuid;
+BEGIN
+    IF p_purchase_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'purchase_id is required', COLUMN = 'purchase_id';
+    END IF;
+    SELECT cp.* INTO v_purchase FROM checkout_purchases AS cp WHERE cp.id = p_purchase_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = format('purchase %s: no such purchase', p_purchase_id),
+            COLUMN = 'purchase_id';
+    END IF;
+    IF v_purchase.stripe_checkout_session_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'the purchase has no Checkout Session, nothing was paid',
+            COLUMN = 'purchase_id';
+    END IF;
+    v_amount := coalesce(p_amount_minor, v_purchase.amount_minor);
+    v_currency := lower(coalesce(p_currency, v_purchase.currency));
+    IF v_amount IS NULL OR v_amount <= 0 OR v_currency !~ '^[a-z]{3}$' THEN
+        RETURN NULL;
+    END IF;
+
+    INSERT INTO refunds AS rf (
+        purchase_id, session_id, session_request_id, stripe_checkout_session_id, amount_minor, currency, reason
+    ) VALUES (
+        v_purchase.id, v_purchase.session_id, v_purchase.session_request_id, v_purchase.stripe_checkout_session_id,
+        v_amount, v_currency, p_reason
+    )
+    ON CONFLICT (purchase_id) DO NOTHING
+    RETURNING rf.id INTO v_id;
+    IF v_id IS NULL THEN
+        SELECT rf.id INTO v_id FROM refunds AS rf WHERE rf.purchase_id = v_purchase.id;
+    END IF;
+    RETURN v_id;
+END
+$_$;
+
+--
+-- Name: FUNCTION refund_enqueue(p_purchase_id uuid, p_reason text, p_amount_minor integer, p_currency text); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.refund_enqueue(p_purchase_id uuid, p_reason text, p_amount_minor integer, p_currency text) IS 'Records in the caller''s transaction that a purchase is owed a refund; at most one per purchase; returns its id.';
 
 --
 -- Name: routing_audit_request(); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -4222,6 +5106,14 @@ COMMENT ON COLUMN public.session_request_declines.reason IS 'Optional free text 
 --
 
 CREATE VIEW analytics.routing_effectiveness AS
+ WITH refunded AS (
+         SELECT sr.routing_type,
+            (date_trunc('day'::text, (sr.created_at AT TIME ZONE 'UTC'::text)))::date AS day,
+            count(*) AS refunds
+           FROM (public.refunds rf
+             JOIN public.session_requests sr ON ((rf.session_request_id = sr.id)))
+          GROUP BY sr.routing_type, ((date_trunc('day'::text, (sr.created_at AT TIME ZONE 'UTC'::text)))::date)
+        )
  SELECT r.routing_type,
     r.day,
     r.requests,
@@ -4235,6 +5127,8 @@ CREATE VIEW analytics.routing_effectiveness AS
     r.p90_accept_seconds,
     r.p99_accept_seconds,
     round(((r.preferred_accepted)::numeric / (NULLIF(r.preferred_closed, 0))::numeric), 4) AS preferred_served_share,
+    COALESCE(f.refunds, (0)::bigint) AS refunds,
+    round(((COALESCE(f.refunds, (0)::bigint))::numeric / (NULLIF(r.requests, 0))::numeric), 4) AS refund_rate,
     l.declines,
     l.declined_requests,
     l.median_decline_seconds,
@@ -4242,7 +5136,8 @@ CREATE VIEW analytics.routing_effectiveness AS
     l.sessions_live,
     l.sessions_completed,
     l.sessions_no_show
-   FROM (public.analytics_routing_rollup r
+   FROM ((public.analytics_routing_rollup r
+     LEFT JOIN refunded f ON (((r.routing_type = f.routing_type) AND (r.day = f.day))))
      CROSS JOIN LATERAL ( SELECT COALESCE(sum(cardinality(sr.declined_by)), (0)::bigint) AS declines,
             count(*) FILTER (WHERE (cardinality(sr.declined_by) > 0)) AS declined_requests,
             ( SELECT percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY ((EXTRACT(epoch FROM (d.declined_at - d.offered_at)))::double precision)) AS percentile_cont
@@ -4340,6 +5235,18 @@ COMMENT ON COLUMN analytics.routing_effectiveness.p99_accept_seconds IS '99th pe
 --
 
 COMMENT ON COLUMN analytics.routing_effectiveness.preferred_served_share IS 'Requests accepted by the preferred workshop / requests that named a preferred workshop and were accepted or expired; 0 to 1, 4 decimals; NULL when there were none (always NULL for broadcast without a preference).';
+
+--
+-- Name: COLUMN routing_effectiveness.refunds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.refunds IS 'Of requests, those owing their customer a refund: expired with nobody serving them, or cancelled before anyone accepted (whatever the refund''s progress at Stripe). Purchases rejected before routing have no request: not counted. Read from refunds at query time.';
+
+--
+-- Name: COLUMN routing_effectiveness.refund_rate; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_effectiveness.refund_rate IS 'refunds / requests, 0 to 1, 4 decimals.';
 
 --
 -- Name: COLUMN routing_effectiveness.declines; Type: COMMENT; Schema: analytics; Owner: -
@@ -4629,7 +5536,17 @@ COMMENT ON COLUMN public.organizations.updated_at IS 'When the row last changed.
 --
 
 CREATE VIEW analytics.workshop_session_analytics AS
- WITH spans AS (
+ WITH refunded AS (
+         SELECT s.preferred_workshop_id AS workshop_id,
+            g.period_grain,
+            g.period_start,
+            count(*) AS refunds
+           FROM ((public.refunds rf
+             JOIN public.sessions s ON ((rf.session_id = s.id)))
+             CROSS JOIN LATERAL ( VALUES ('day'::text,(date_trunc('day'::text, (s.created_at AT TIME ZONE 'UTC'::text)))::date), ('week'::text,(date_trunc('week'::text, (s.created_at AT TIME ZONE 'UTC'::text)))::date), ('month'::text,(date_trunc('month'::text, (s.created_at AT TIME ZONE 'UTC'::text)))::date)) g(period_grain, period_start))
+          WHERE (s.preferred_workshop_id IS NOT NULL)
+          GROUP BY s.preferred_workshop_id, g.period_grain, g.period_start
+        ), spans AS (
          SELECT s.workshop_id,
             true AS is_live,
             (s.started_at AT TIME ZONE 'UTC'::text) AS t0,
@@ -4684,22 +5601,22 @@ CREATE VIEW analytics.workshop_session_analytics AS
                 END AS available_seconds
            FROM span_days sd
         ), lifecycle AS (
-         SELECT f.workshop_id,
+         SELECT f_1.workshop_id,
             g.period_grain,
             g.period_start,
-            count(*) FILTER (WHERE (f.session_status = 'waiting'::text)) AS sessions_waiting,
-            count(*) FILTER (WHERE (f.session_status = 'live'::text)) AS sessions_live,
-            count(*) FILTER (WHERE (f.session_status = 'completed'::text)) AS sessions_completed,
-            count(*) FILTER (WHERE (f.session_status = 'no_show'::text)) AS sessions_no_show,
-            count(*) FILTER (WHERE (f.session_status = 'cancelled'::text)) AS sessions_cancelled,
-            count(*) FILTER (WHERE (f.session_status = 'refunded'::text)) AS sessions_refunded,
-            count(f.decline_seconds) AS declines,
-            percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY f.decline_seconds) AS median_decline_seconds,
-            sum(f.live_seconds) AS live_seconds,
-            sum(f.available_seconds) AS available_seconds
-           FROM (facts f
-             CROSS JOIN LATERAL ( VALUES ('day'::text,(date_trunc('day'::text, (f.created_at AT TIME ZONE 'UTC'::text)))::date), ('week'::text,(date_trunc('week'::text, (f.created_at AT TIME ZONE 'UTC'::text)))::date), ('month'::text,(date_trunc('month'::text, (f.created_at AT TIME ZONE 'UTC'::text)))::date)) g(period_grain, period_start))
-          GROUP BY f.workshop_id, g.period_grain, g.period_start
+            count(*) FILTER (WHERE (f_1.session_status = 'waiting'::text)) AS sessions_waiting,
+            count(*) FILTER (WHERE (f_1.session_status = 'live'::text)) AS sessions_live,
+            count(*) FILTER (WHERE (f_1.session_status = 'completed'::text)) AS sessions_completed,
+            count(*) FILTER (WHERE (f_1.session_status = 'no_show'::text)) AS sessions_no_show,
+            count(*) FILTER (WHERE (f_1.session_status = 'cancelled'::text)) AS sessions_cancelled,
+            count(*) FILTER (WHERE (f_1.session_status = 'refunded'::text)) AS sessions_refunded,
+            count(f_1.decline_seconds) AS declines,
+            percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY f_1.decline_seconds) AS median_decline_seconds,
+            sum(f_1.live_seconds) AS live_seconds,
+            sum(f_1.available_seconds) AS available_seconds
+           FROM (facts f_1
+             CROSS JOIN LATERAL ( VALUES ('day'::text,(date_trunc('day'::text, (f_1.created_at AT TIME ZONE 'UTC'::text)))::date), ('week'::text,(date_trunc('week'::text, (f_1.created_at AT TIME ZONE 'UTC'::text)))::date), ('month'::text,(date_trunc('month'::text, (f_1.created_at AT TIME ZONE 'UTC'::text)))::date)) g(period_grain, period_start))
+          GROUP BY f_1.workshop_id, g.period_grain, g.period_start
         )
  SELECT r.workshop_id,
     o.name AS workshop_name,
@@ -4724,6 +5641,8 @@ CREATE VIEW analytics.workshop_session_analytics AS
     r.accepted_requests,
     r.median_accept_seconds,
     r.p90_accept_seconds,
+    COALESCE(f.refunds, (0)::bigint) AS refunds,
+    round(((COALESCE(f.refunds, (0)::bigint))::numeric / (NULLIF(r.preferred_sessions, 0))::numeric), 4) AS refund_rate,
     COALESCE(l.sessions_waiting, (0)::bigint) AS sessions_waiting,
     COALESCE(l.sessions_live, (0)::bigint) AS sessions_live,
     COALESCE(l.sessions_completed, (0)::bigint) AS sessions_completed,
@@ -4735,8 +5654,9 @@ CREATE VIEW analytics.workshop_session_analytics AS
     round(((COALESCE(l.live_seconds, (0)::double precision) / (60)::double precision))::numeric, 2) AS live_minutes,
     round(((COALESCE(l.available_seconds, (0)::double precision) / (60)::double precision))::numeric, 2) AS available_minutes,
     round(((l.live_seconds / NULLIF(l.available_seconds, (0)::double precision)))::numeric, 4) AS utilisation
-   FROM ((public.analytics_workshop_rollup r
+   FROM (((public.analytics_workshop_rollup r
      JOIN public.organizations o ON ((r.workshop_id = o.id)))
+     LEFT JOIN refunded f ON (((r.workshop_id = f.workshop_id) AND (r.period_grain = f.period_grain) AND (r.period_start = f.period_start))))
      LEFT JOIN lifecycle l ON (((r.workshop_id = l.workshop_id) AND (r.period_grain = l.period_grain) AND (r.period_start = l.period_start))));
 
 --
@@ -4846,6 +5766,18 @@ COMMENT ON COLUMN analytics.workshop_session_analytics.median_accept_seconds IS 
 --
 
 COMMENT ON COLUMN analytics.workshop_session_analytics.p90_accept_seconds IS '90th percentile of accepted_at - created_at in seconds (percentile_cont 0.9 over the histogram); NULL when none.';
+
+--
+-- Name: COLUMN workshop_session_analytics.refunds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.refunds IS 'Of preferred_sessions, those owing their customer a refund (nobody served them in time, or the customer cancelled before anyone accepted), whatever the refund''s progress at Stripe (pending, succeeded or failed). Read from refunds at query time.';
+
+--
+-- Name: COLUMN workshop_session_analytics.refund_rate; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_session_analytics.refund_rate IS 'refunds / preferred_sessions, 0 to 1, 4 decimals; NULL when no session named the workshop as preferred.';
 
 --
 -- Name: COLUMN workshop_session_analytics.sessions_waiting; Type: COMMENT; Schema: analytics; Owner: -
@@ -5197,6 +6129,56 @@ COMMENT ON COLUMN public.mechanics.capacity IS 'How many sessions the mechanic m
 COMMENT ON COLUMN public.mechanics.open_sessions IS 'Sessions the mechanic holds now: assigned to them and waiting or live. Kept by triggers on sessions; recount with mechanic_state_rebuild().';
 
 --
+-- Name: payout_rates; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.payout_rates (
+    effective_from timestamp with time zone NOT NULL,
+    workshop_platform_fee_bps integer NOT NULL,
+    independent_platform_fee_bps integer NOT NULL,
+    note text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT payout_rates_independent_platform_fee_bps_check CHECK (((independent_platform_fee_bps >= 0) AND (independent_platform_fee_bps <= 10000))),
+    CONSTRAINT payout_rates_workshop_platform_fee_bps_check CHECK (((workshop_platform_fee_bps >= 0) AND (workshop_platform_fee_bps <= 10000)))
+);
+
+--
+-- Name: TABLE payout_rates; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.payout_rates IS 'Platform fee rates by date of effect: a session uses the row with the latest effective_from at or before its created_at, so a new rate never rewrites past sessions. Add a row to change the rates.';
+
+--
+-- Name: COLUMN payout_rates.effective_from; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.payout_rates.effective_from IS 'From when the rates apply (sessions created at or after it).';
+
+--
+-- Name: COLUMN payout_rates.workshop_platform_fee_bps; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.payout_rates.workshop_platform_fee_bps IS 'Platform fee on sessions served by a workshop''s mechanic, in basis points (2000 = 20 %) of the net amount.';
+
+--
+-- Name: COLUMN payout_rates.independent_platform_fee_bps; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.payout_rates.independent_platform_fee_bps IS 'Platform fee on sessions served by an independent mechanic, in basis points of the net amount.';
+
+--
+-- Name: COLUMN payout_rates.note; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.payout_rates.note IS 'Why the rates changed.';
+
+--
+-- Name: COLUMN payout_rates.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.payout_rates.created_at IS 'When the row was written.';
+
+--
 -- Name: plans; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -5270,6 +6252,94 @@ COMMENT ON COLUMN public.plans.is_active IS 'Only active plans can be bought.';
 --
 
 COMMENT ON COLUMN public.plans.created_at IS 'When the plan was created.';
+
+--
+-- Name: reconciliation_actions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.reconciliation_actions (
+    id bigint NOT NULL,
+    run_id bigint NOT NULL,
+    stripe_checkout_session_id text NOT NULL,
+    purchase_id uuid,
+    action text NOT NULL,
+    detail text,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL
+);
+
+--
+-- Name: TABLE reconciliation_actions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.reconciliation_actions IS 'What a reconciliation run did or found for one Checkout Session (sessions already in order are only counted).';
+
+--
+-- Name: COLUMN reconciliation_actions.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_actions.id IS 'Action id, increasing.';
+
+--
+-- Name: COLUMN reconciliation_actions.run_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_actions.run_id IS 'The run.';
+
+--
+-- Name: COLUMN reconciliation_actions.stripe_checkout_session_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_actions.stripe_checkout_session_id IS 'The Checkout Session (cs_...).';
+
+--
+-- Name: COLUMN reconciliation_actions.purchase_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_actions.purchase_id IS 'Our purchase, if the session is ours.';
+
+--
+-- Name: COLUMN reconciliation_actions.action; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_actions.action IS 'The outcome of the fulfillment procedure (fulfilled, fulfillment_rejected, amount_mismatch, session_mismatch, ...) or not_retrievable (Stripe still answers 404 for an unresolved session).';
+
+--
+-- Name: COLUMN reconciliation_actions.detail; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_actions.detail IS 'Free text for the operator.';
+
+--
+-- Name: COLUMN reconciliation_actions.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_actions.created_at IS 'When it was recorded.';
+
+--
+-- Name: reconciliation_actions_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.reconciliation_actions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.reconciliation_actions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: reconciliation_runs_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.reconciliation_runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.reconciliation_runs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 --
 -- Name: routing_candidates; Type: TABLE; Schema: public; Owner: -
@@ -5443,6 +6513,133 @@ COMMENT ON COLUMN public.routing_settings.open_wait_seconds IS 'How long hybrid 
 COMMENT ON COLUMN public.routing_settings.updated_at IS 'When the settings last changed.';
 
 --
+-- Name: session_ledger; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.session_ledger AS
+ SELECT s.id AS session_id,
+    s.created_at,
+    s.status AS session_status,
+    s.mechanic_id,
+    s.workshop_id,
+        CASE
+            WHEN (s.workshop_id IS NULL) THEN 'independent_mechanic'::text
+            ELSE 'workshop'::text
+        END AS payee_type,
+    COALESCE(s.workshop_id, s.mechanic_id) AS payee_id,
+    s.currency,
+    s.amount_total_minor AS gross_minor,
+    COALESCE(rf.refunded_minor, 0) AS refunded_minor,
+    (s.amount_total_minor - COALESCE(rf.refunded_minor, 0)) AS net_minor,
+    rate.fee_bps AS platform_fee_bps,
+    (round(((((s.amount_total_minor - COALESCE(rf.refunded_minor, 0)) * rate.fee_bps))::numeric / 10000.0)))::integer AS platform_fee_minor,
+    ((s.amount_total_minor - COALESCE(rf.refunded_minor, 0)) - (round(((((s.amount_total_minor - COALESCE(rf.refunded_minor, 0)) * rate.fee_bps))::numeric / 10000.0)))::integer) AS payee_share_minor
+   FROM ((public.sessions s
+     LEFT JOIN LATERAL ( SELECT (sum(r.amount_minor))::integer AS refunded_minor
+           FROM public.refunds r
+          WHERE ((r.session_id = s.id) AND (r.status = 'succeeded'::text))) rf ON (true))
+     CROSS JOIN LATERAL ( SELECT
+                CASE
+                    WHEN (s.workshop_id IS NULL) THEN pr.independent_platform_fee_bps
+                    ELSE pr.workshop_platform_fee_bps
+                END AS fee_bps
+           FROM public.payout_rates pr
+          WHERE (pr.effective_from <= s.created_at)
+          ORDER BY pr.effective_from DESC
+         LIMIT 1) rate)
+  WHERE (s.mechanic_id IS NOT NULL);
+
+--
+-- Name: VIEW session_ledger; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON VIEW public.session_ledger IS 'Per served session: gross, refunded, net, platform fee (payout_rates in effect at creation) and the serving workshop''s or independent mechanic''s share. Prepared for payouts; no money moves yet.';
+
+--
+-- Name: COLUMN session_ledger.session_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_ledger.session_id IS 'The session (sessions.id).';
+
+--
+-- Name: COLUMN session_ledger.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_ledger.created_at IS 'When the session was created (paid); dates the rates and the period.';
+
+--
+-- Name: COLUMN session_ledger.session_status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_ledger.session_status IS 'sessions.status now (waiting, live, completed, cancelled, refunded).';
+
+--
+-- Name: COLUMN session_ledger.mechanic_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_ledger.mechanic_id IS 'The mechanic who served it.';
+
+--
+-- Name: COLUMN session_ledger.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_ledger.workshop_id IS 'The serving workshop; NULL for an independent mechanic.';
+
+--
+-- Name: COLUMN session_ledger.payee_type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_ledger.payee_type IS 'workshop or independent_mechanic: who is owed the share.';
+
+--
+-- Name: COLUMN session_ledger.payee_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_ledger.payee_id IS 'The workshop id, or the mechanic id when independent.';
+
+--
+-- Name: COLUMN session_ledger.currency; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_ledger.currency IS 'Currency of every amount of the row, lower-case ISO 4217.';
+
+--
+-- Name: COLUMN session_ledger.gross_minor; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_ledger.gross_minor IS 'What the customer paid, minor units.';
+
+--
+-- Name: COLUMN session_ledger.refunded_minor; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_ledger.refunded_minor IS 'What Stripe refunded of it (refunds succeeded), minor units.';
+
+--
+-- Name: COLUMN session_ledger.net_minor; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_ledger.net_minor IS 'gross_minor - refunded_minor.';
+
+--
+-- Name: COLUMN session_ledger.platform_fee_bps; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_ledger.platform_fee_bps IS 'The platform fee rate applied, basis points (payout_rates).';
+
+--
+-- Name: COLUMN session_ledger.platform_fee_minor; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_ledger.platform_fee_minor IS 'net_minor * platform_fee_bps / 10000, rounded half away from zero to the minor unit.';
+
+--
+-- Name: COLUMN session_ledger.payee_share_minor; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_ledger.payee_share_minor IS 'net_minor - platform_fee_minor: what the payee is owed for the session.';
+
+--
 -- Name: stripe_events; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -5505,6 +6702,107 @@ COMMENT ON COLUMN public.stripe_events.outcome IS 'What processing did: fulfille
 --
 
 COMMENT ON COLUMN public.stripe_events.received_at IS 'When it was processed.';
+
+--
+-- Name: workshop_earnings; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.workshop_earnings AS
+ SELECT l.payee_type,
+    l.payee_id,
+    COALESCE(o.name, m.name) AS payee_name,
+    g.period_grain,
+    g.period_start,
+    l.currency,
+    count(*) AS sessions,
+    sum(l.gross_minor) AS gross_minor,
+    sum(l.refunded_minor) AS refunded_minor,
+    sum(l.net_minor) AS net_minor,
+    sum(l.platform_fee_minor) AS platform_fee_minor,
+    sum(l.payee_share_minor) AS payee_share_minor
+   FROM (((public.session_ledger l
+     CROSS JOIN LATERAL ( VALUES ('week'::text,(date_trunc('week'::text, (l.created_at AT TIME ZONE 'UTC'::text)))::date), ('month'::text,(date_trunc('month'::text, (l.created_at AT TIME ZONE 'UTC'::text)))::date)) g(period_grain, period_start))
+     LEFT JOIN public.organizations o ON ((l.workshop_id = o.id)))
+     LEFT JOIN public.mechanics m ON (((l.mechanic_id = m.id) AND (l.workshop_id IS NULL))))
+  GROUP BY l.payee_type, l.payee_id, COALESCE(o.name, m.name), g.period_grain, g.period_start, l.currency;
+
+--
+-- Name: VIEW workshop_earnings; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON VIEW public.workshop_earnings IS 'Per payee (workshop or independent mechanic), period (UTC week or month of the sessions'' creation) and currency: the sums of session_ledger, for payouts. Prepared only; no money moves yet.';
+
+--
+-- Name: COLUMN workshop_earnings.payee_type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_earnings.payee_type IS 'workshop or independent_mechanic.';
+
+--
+-- Name: COLUMN workshop_earnings.payee_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_earnings.payee_id IS 'The workshop id, or the mechanic id when independent.';
+
+--
+-- Name: COLUMN workshop_earnings.payee_name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_earnings.payee_name IS 'The workshop''s or the mechanic''s current name.';
+
+--
+-- Name: COLUMN workshop_earnings.period_grain; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_earnings.period_grain IS 'week or month; filter one grain.';
+
+--
+-- Name: COLUMN workshop_earnings.period_start; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_earnings.period_start IS 'First day of the period, UTC (Monday of the ISO week, or the 1st).';
+
+--
+-- Name: COLUMN workshop_earnings.currency; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_earnings.currency IS 'Currency of the amounts, lower-case ISO 4217 (one row per currency).';
+
+--
+-- Name: COLUMN workshop_earnings.sessions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_earnings.sessions IS 'Served sessions created in the period.';
+
+--
+-- Name: COLUMN workshop_earnings.gross_minor; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_earnings.gross_minor IS 'Sum of session_ledger.gross_minor.';
+
+--
+-- Name: COLUMN workshop_earnings.refunded_minor; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_earnings.refunded_minor IS 'Sum of session_ledger.refunded_minor.';
+
+--
+-- Name: COLUMN workshop_earnings.net_minor; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_earnings.net_minor IS 'Sum of session_ledger.net_minor.';
+
+--
+-- Name: COLUMN workshop_earnings.platform_fee_minor; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_earnings.platform_fee_minor IS 'Sum of session_ledger.platform_fee_minor.';
+
+--
+-- Name: COLUMN workshop_earnings.payee_share_minor; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_earnings.payee_share_minor IS 'Sum of session_ledger.payee_share_minor: the payout owed.';
 
 --
 -- Name: workshop_stats; Type: TABLE; Schema: public; Owner: -
@@ -5754,11 +7052,53 @@ ALTER TABLE ONLY public.organizations
     ADD CONSTRAINT organizations_pkey PRIMARY KEY (id);
 
 --
+-- Name: payout_rates payout_rates_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payout_rates
+    ADD CONSTRAINT payout_rates_pkey PRIMARY KEY (effective_from);
+
+--
 -- Name: plans plans_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.plans
     ADD CONSTRAINT plans_pkey PRIMARY KEY (code);
+
+--
+-- Name: reconciliation_actions reconciliation_actions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reconciliation_actions
+    ADD CONSTRAINT reconciliation_actions_pkey PRIMARY KEY (id);
+
+--
+-- Name: reconciliation_runs reconciliation_runs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reconciliation_runs
+    ADD CONSTRAINT reconciliation_runs_pkey PRIMARY KEY (id);
+
+--
+-- Name: refunds refunds_one_per_purchase; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.refunds
+    ADD CONSTRAINT refunds_one_per_purchase UNIQUE (purchase_id);
+
+--
+-- Name: refunds refunds_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.refunds
+    ADD CONSTRAINT refunds_pkey PRIMARY KEY (id);
+
+--
+-- Name: refunds refunds_stripe_refund_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.refunds
+    ADD CONSTRAINT refunds_stripe_refund_id_key UNIQUE (stripe_refund_id);
 
 --
 -- Name: reviews reviews_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -5845,6 +7185,13 @@ ALTER TABLE ONLY public.stripe_events
     ADD CONSTRAINT stripe_events_pkey PRIMARY KEY (id);
 
 --
+-- Name: unresolved_checkout_sessions unresolved_checkout_sessions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.unresolved_checkout_sessions
+    ADD CONSTRAINT unresolved_checkout_sessions_pkey PRIMARY KEY (stripe_checkout_session_id);
+
+--
 -- Name: workshop_stats workshop_stats_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5918,6 +7265,42 @@ CREATE INDEX mechanics_available_idx ON public.mechanics USING btree (workshop_i
 --
 
 CREATE INDEX mechanics_workshop_id_idx ON public.mechanics USING btree (workshop_id);
+
+--
+-- Name: reconciliation_actions_run_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX reconciliation_actions_run_idx ON public.reconciliation_actions USING btree (run_id, id);
+
+--
+-- Name: reconciliation_actions_session_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX reconciliation_actions_session_idx ON public.reconciliation_actions USING btree (stripe_checkout_session_id);
+
+--
+-- Name: refunds_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX refunds_due_idx ON public.refunds USING btree (next_attempt_at) WHERE ((status = 'pending'::text) AND (stripe_refund_id IS NULL));
+
+--
+-- Name: refunds_payment_intent_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX refunds_payment_intent_idx ON public.refunds USING btree (stripe_payment_intent_id);
+
+--
+-- Name: refunds_session_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX refunds_session_id_idx ON public.refunds USING btree (session_id);
+
+--
+-- Name: refunds_session_request_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX refunds_session_request_id_idx ON public.refunds USING btree (session_request_id);
 
 --
 -- Name: reviews_mechanic_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -6082,6 +7465,12 @@ CREATE INDEX stripe_events_checkout_session_idx ON public.stripe_events USING bt
 CREATE INDEX stripe_events_purchase_id_idx ON public.stripe_events USING btree (purchase_id);
 
 --
+-- Name: unresolved_checkout_sessions_open_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX unresolved_checkout_sessions_open_idx ON public.unresolved_checkout_sessions USING btree (first_seen_at) WHERE (resolved_at IS NULL);
+
+--
 -- Name: reviews analytics_changes_reviews_ins_del; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -6182,6 +7571,12 @@ CREATE TRIGGER mechanic_state_truncate AFTER TRUNCATE ON public.mechanic_availab
 --
 
 CREATE TRIGGER mechanic_state_truncate AFTER TRUNCATE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.mechanic_state_truncate_trg();
+
+--
+-- Name: session_requests refunds_request_closed; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER refunds_request_closed AFTER UPDATE OF status ON public.session_requests FOR EACH ROW WHEN (((old.status = 'pending'::text) AND (new.status = ANY (ARRAY['expired'::text, 'cancelled'::text])))) EXECUTE FUNCTION ssr_private.refund_closed_request();
 
 --
 -- Name: session_requests routing_audit_request; Type: TRIGGER; Schema: public; Owner: -
@@ -6354,6 +7749,41 @@ ALTER TABLE ONLY public.mechanic_availability
 
 ALTER TABLE ONLY public.mechanics
     ADD CONSTRAINT mechanics_workshop_id_fkey FOREIGN KEY (workshop_id) REFERENCES public.organizations(id) ON DELETE RESTRICT;
+
+--
+-- Name: reconciliation_actions reconciliation_actions_purchase_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reconciliation_actions
+    ADD CONSTRAINT reconciliation_actions_purchase_id_fkey FOREIGN KEY (purchase_id) REFERENCES public.checkout_purchases(id) ON DELETE SET NULL;
+
+--
+-- Name: reconciliation_actions reconciliation_actions_run_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reconciliation_actions
+    ADD CONSTRAINT reconciliation_actions_run_id_fkey FOREIGN KEY (run_id) REFERENCES public.reconciliation_runs(id) ON DELETE CASCADE;
+
+--
+-- Name: refunds refunds_purchase_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.refunds
+    ADD CONSTRAINT refunds_purchase_id_fkey FOREIGN KEY (purchase_id) REFERENCES public.checkout_purchases(id) ON DELETE RESTRICT;
+
+--
+-- Name: refunds refunds_session_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.refunds
+    ADD CONSTRAINT refunds_session_id_fkey FOREIGN KEY (session_id) REFERENCES public.sessions(id) ON DELETE RESTRICT;
+
+--
+-- Name: refunds refunds_session_request_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.refunds
+    ADD CONSTRAINT refunds_session_request_id_fkey FOREIGN KEY (session_request_id) REFERENCES public.session_requests(id) ON DELETE RESTRICT;
 
 --
 -- Name: reviews reviews_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -6629,6 +8059,13 @@ REVOKE ALL ON FUNCTION public.attach_checkout_session(p_purchase_id uuid, p_stri
 GRANT ALL ON FUNCTION public.attach_checkout_session(p_purchase_id uuid, p_stripe_checkout_session_id text) TO ssr_app;
 
 --
+-- Name: FUNCTION cancel_customer_session_request(p_request_id uuid, p_customer_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.cancel_customer_session_request(p_request_id uuid, p_customer_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.cancel_customer_session_request(p_request_id uuid, p_customer_id uuid) TO ssr_app;
+
+--
 -- Name: FUNCTION cancel_session_request(p_request_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
 --
 
@@ -6674,6 +8111,13 @@ REVOKE ALL ON FUNCTION public.explain_routing(p_request_id uuid) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION public.fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fulfill_checkout_purchase(p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.fulfill_checkout_purchase(p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.fulfill_checkout_purchase(p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) TO ssr_app;
 
 --
 -- Name: FUNCTION get_booking_options(p_workshop_id uuid); Type: ACL; Schema: public; Owner: -
@@ -6734,6 +8178,13 @@ REVOKE ALL ON FUNCTION public.handle_checkout_event(p_event_id text, p_event_typ
 GRANT ALL ON FUNCTION public.handle_checkout_event(p_event_id text, p_event_type text, p_livemode boolean, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) TO ssr_app;
 
 --
+-- Name: FUNCTION handle_refund_event(p_event_id text, p_event_type text, p_livemode boolean, p_refunds jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.handle_refund_event(p_event_id text, p_event_type text, p_livemode boolean, p_refunds jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.handle_refund_event(p_event_id text, p_event_type text, p_livemode boolean, p_refunds jsonb) TO ssr_app;
+
+--
 -- Name: FUNCTION mark_session_no_show(p_session_id uuid, p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -6748,10 +8199,53 @@ GRANT ALL ON FUNCTION public.mark_session_no_show(p_session_id uuid, p_mechanic_
 REVOKE ALL ON FUNCTION public.mechanic_state_rebuild() FROM PUBLIC;
 
 --
+-- Name: FUNCTION note_unresolved_checkout_session(p_checkout_session_id text, p_event_id text, p_error text, p_run_id bigint); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.note_unresolved_checkout_session(p_checkout_session_id text, p_event_id text, p_error text, p_run_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.note_unresolved_checkout_session(p_checkout_session_id text, p_event_id text, p_error text, p_run_id bigint) TO ssr_app;
+
+--
+-- Name: FUNCTION reconcile_checkout_session(p_run_id bigint, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.reconcile_checkout_session(p_run_id bigint, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION reconciliation_run_finish(p_run_id bigint, p_error text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.reconciliation_run_finish(p_run_id bigint, p_error text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION reconciliation_run_start(p_created_since timestamp with time zone); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.reconciliation_run_start(p_created_since timestamp with time zone) FROM PUBLIC;
+
+--
 -- Name: FUNCTION refresh_analytics(p_max_changes integer); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.refresh_analytics(p_max_changes integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION refund_apply_stripe_status(p_refund_id uuid, p_stripe_refund_id text, p_stripe_status text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.refund_apply_stripe_status(p_refund_id uuid, p_stripe_refund_id text, p_stripe_status text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION refund_claim_due(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.refund_claim_due() FROM PUBLIC;
+
+--
+-- Name: FUNCTION refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text, p_retry boolean); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text, p_retry boolean) FROM PUBLIC;
 
 --
 -- Name: FUNCTION review_session(p_session_id uuid, p_customer_id uuid, p_rating integer, p_comment text); Type: ACL; Schema: public; Owner: -
@@ -6888,6 +8382,12 @@ REVOKE ALL ON FUNCTION ssr_private.assert_acting_for(p_kind text, p_id uuid) FRO
 REVOKE ALL ON FUNCTION ssr_private.auto_populate_session_workshop() FROM PUBLIC;
 
 --
+-- Name: FUNCTION checkout_purchase_for_session(p_checkout_session_id text, p_client_reference_id text); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.checkout_purchase_for_session(p_checkout_session_id text, p_client_reference_id text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION current_customer_id(); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -6923,6 +8423,18 @@ REVOKE ALL ON FUNCTION ssr_private.mechanic_open_sessions_trg() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION ssr_private.mechanic_state_truncate_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION refund_closed_request(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.refund_closed_request() FROM PUBLIC;
+
+--
+-- Name: FUNCTION refund_enqueue(p_purchase_id uuid, p_reason text, p_amount_minor integer, p_currency text); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.refund_enqueue(p_purchase_id uuid, p_reason text, p_amount_minor integer, p_currency text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION routing_audit_request(); Type: ACL; Schema: ssr_private; Owner: -

@@ -48,11 +48,20 @@ class Job:
 
 
 def default_jobs() -> list[Job]:
-    return [
+    jobs = [
         Job("sweep", sweep, interval=5.0),  # escalate hybrid windows, expire overdue requests
         Job("refresh_analytics", refresh_analytics, interval=5.0),  # apply queued changes to the rollups
         Job("relay", relay, interval=0.1),  # send committed routing notifications (pg_notify)
     ]
+    if os.environ.get("STRIPE_SECRET_KEY"):  # the money jobs (tools/refunds.py) need Stripe
+        from tools import refunds
+
+        client = refunds.stripe_client_from_env()
+        jobs += [
+            Job("refunds", lambda conn: refunds.refunds_job(conn, client), interval=5.0),  # make the due refunds
+            Job("reconcile", lambda conn: refunds.reconcile_job(conn, client), interval=600.0),  # lost webhooks
+        ]
+    return jobs
 
 
 def backoff(failures: int, base: float, cap: float) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import stripe
-from flask import Blueprint, g, jsonify, redirect, render_template, request
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request
 
 from app import payments, purchases, web
 from app.auth import role_required
@@ -40,15 +40,27 @@ def checkout_success():
 
 
 def success_status(cs_id: str) -> dict:
-    """What the success page shows, for the JSON answer and the HTML page alike."""
-    if not payments.CS_ID.fullmatch(cs_id):
+    """What the success page shows, for the JSON answer and the HTML page alike. Re-fetches the
+    Checkout Session from Stripe and, when it is paid, runs the same idempotent fulfillment as
+    the webhook (fulfill_checkout_purchase), so the customer does not wait for a late webhook;
+    the webhook then finds it done (already_fulfilled). Raises ApiError 400 / 404 / 502."""
+    if not payments.CS_ID.fullmatch(cs_id or ""):
         raise ApiError(400, "invalid_input", "session_id must be a Checkout Session id (cs_...)", "session_id")
     try:
         session = payments.client().v1.checkout.sessions.retrieve(cs_id)
     except stripe.InvalidRequestError as exc:
+        if exc.http_status != 404:
+            raise ApiError(502, "payment_provider_error", "could not reach the payment provider, retry later") from exc
         raise ApiError(404, "not_found", "unknown checkout session", "session_id") from exc
     except stripe.StripeError as exc:
         raise ApiError(502, "payment_provider_error", "could not reach the payment provider, retry later") from exc
+    fulfillment = None
+    if session.payment_status == "paid" and bool(session.livemode) == current_app.config["STRIPE_LIVEMODE"]:
+        fulfillment = call(
+            "SELECT * FROM fulfill_checkout_purchase(%s, %s, %s, %s, %s)",
+            (session.id, session.client_reference_id, session.payment_status, session.amount_total, session.currency),
+        )
+        log.info("success page fulfillment of %s: %s", cs_id, fulfillment["outcome"])
     status = call("SELECT * FROM get_checkout_status(%s)", (cs_id,))
     if status is None:
         raise ApiError(404, "not_found", "unknown checkout session", "session_id")
@@ -57,8 +69,8 @@ def success_status(cs_id: str) -> dict:
         ok=True,
         checkout_session_id=session.id,
         payment_status=session.payment_status,
-        # Fulfillment happens only in the webhook; until then the customer sees "processing".
         fulfilled=status["purchase_status"] == "fulfilled",
+        fulfillment_outcome=fulfillment["outcome"] if fulfillment else None,
     )
     return body
 

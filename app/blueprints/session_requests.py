@@ -1,4 +1,4 @@
-"""Actions on one session request: a mechanic accepts or declines it."""
+"""Actions on one session request: a mechanic accepts or declines it, the customer who paid cancels it."""
 
 from __future__ import annotations
 
@@ -22,6 +22,15 @@ def accept_request(request_id: str):
     return jsonify(ok=True, request=row)
 
 
+@bp.post("/<request_id>/cancel")
+@role_required("customer")
+def cancel_request(request_id: str):
+    """The customer who owns a pending request cancels it; the refund is owed in the same
+    transaction (the refund worker makes it at Stripe). One winner against an accept."""
+    rid = path_uuid(request_id, "request_id")
+    row = call("SELECT * FROM cancel_customer_session_request(%s, %s)", (rid, g.principal.sub), path_ids=True,
+               acting_customer=g.principal.sub)
+    return jsonify(ok=True, request=row)
 @bp.post("/<request_id>/decline")
 @role_required("mechanic")
 def decline_request(request_id: str):

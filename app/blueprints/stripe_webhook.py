@@ -1,14 +1,16 @@
-"""Stripe's webhook: verified on the raw body, the Checkout Session re-fetched from Stripe,
-then one call to handle_checkout_event."""
+"""Stripe's webhook: verified on the raw body, the object re-fetched from Stripe, then one
+call: handle_checkout_event for Checkout Sessions, handle_refund_event for refunds."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 
 import psycopg
 import stripe
 from flask import Blueprint, current_app, g, jsonify, request
+from psycopg.types.json import Jsonb
 
 from app import payments
 from app.db import call
@@ -20,6 +22,56 @@ BLUEPRINTS = (bp,)
 
 FULFILLING_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 CHECKOUT_EVENTS = (*FULFILLING_EVENTS, "checkout.session.async_payment_failed", "checkout.session.expired")
+REFUND_EVENTS = ("refund.created", "refund.updated", "refund.failed", "charge.refunded")
+RE_ID = re.compile(r"^re_[A-Za-z0-9_]+$")
+PI_ID = re.compile(r"^pi_[A-Za-z0-9_]+$")
+CH_ID = re.compile(r"^(ch|py)_[A-Za-z0-9_]+$")
+
+
+def _event_object(event: dict) -> dict | None:
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    return obj if isinstance(obj, dict) else None
+
+
+def _refetch_refunds(event_type: str, obj: dict | None) -> list[dict]:
+    """The refunds an event is about, as Stripe's API shows them now (never the payload)."""
+    stripe_client = payments.client()
+    if event_type == "charge.refunded":
+        pi, charge = (obj or {}).get("payment_intent"), (obj or {}).get("id")
+        if isinstance(pi, str) and PI_ID.fullmatch(pi):
+            params = {"payment_intent": pi, "limit": 100}
+        elif isinstance(charge, str) and CH_ID.fullmatch(charge):
+            params = {"charge": charge, "limit": 100}
+        else:
+            raise ApiError(400, "invalid_payload", "the event carries no charge or payment intent", "data.object.id")
+        listed = stripe_client.v1.refunds.list(params=params)
+        return [r.to_dict() for r in listed.auto_paging_iter()]
+    rid = (obj or {}).get("id")
+    if not isinstance(rid, str) or not RE_ID.fullmatch(rid):
+        raise ApiError(400, "invalid_payload", "the event carries no refund id", "data.object.id")
+    try:
+        return [stripe_client.v1.refunds.retrieve(rid).to_dict()]
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status == 404:
+            log.error("refund %s of event %s is not visible with this key: %s", rid, event_type, exc)
+            return []
+        raise
+
+
+def _handle_refund_event(event_id: str, event_type: str, event: dict):
+    try:
+        refunds = _refetch_refunds(event_type, _event_object(event))
+    except stripe.StripeError as exc:
+        log.warning("could not re-fetch the refunds of %s: %s", event_id, exc)
+        raise ApiError(503, "payment_provider_error", "could not re-fetch the refund, retry later",
+                       headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from exc
+    row = call("SELECT * FROM handle_refund_event(%s, %s, %s, %s)",
+               (event_id, event_type, bool(event.get("livemode")), Jsonb(refunds)))
+    _log(row["outcome"], event_id, event_type)
+    return jsonify(ok=True, received=True, event_id=event_id, **row)
+
+
 
 
 def _log(outcome: str, event_id=None, event_type=None, level=logging.INFO) -> None:
@@ -72,6 +124,8 @@ def _handle():
                        f"event livemode={bool(event.get('livemode'))} but this endpoint is "
                        f"{'live' if expected else 'test'} mode", "livemode")
 
+    if event_type in REFUND_EVENTS:
+        return _handle_refund_event(event_id, event_type, event)
     fields = (None, None, None, None, None)
     if event_type in CHECKOUT_EVENTS:
         obj = event.get("data", {}).get("object") if isinstance(event.get("data"), dict) else None
@@ -82,10 +136,20 @@ def _handle():
         try:
             session = payments.client().v1.checkout.sessions.retrieve(cs_id).to_dict()
         except stripe.InvalidRequestError as exc:
-            # Not a session of this account (e.g. deleted or another integration's): record it,
-            # it matches no purchase; retrying would not change that.
-            log.warning("checkout session %s not retrievable: %s", cs_id, exc)
-            session = {"id": cs_id, "livemode": expected}
+            if exc.http_status != 404:
+                log.warning("could not retrieve %s: %s", cs_id, exc)
+                raise ApiError(503, "payment_provider_error", "could not re-fetch the checkout session, retry later",
+                               headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from exc
+            # Signed by our endpoint secret, yet Stripe's API does not show it with our key (a key
+            # of another account or mode?). Never acknowledge it: keep it as unresolved (for
+            # reconciliation and the operator) and answer non-2xx so that Stripe retries.
+            log.error("checkout session %s of event %s is not retrievable with this API key (404): it stays "
+                      "unresolved and the event is refused until it can be fulfilled; check STRIPE_SECRET_KEY: %s",
+                      cs_id, event_id, exc)
+            call("SELECT 1 FROM note_unresolved_checkout_session(%s, %s, %s)", (cs_id, event_id, str(exc)))
+            raise ApiError(503, "checkout_session_unresolved",
+                           "the checkout session is not retrievable with this API key; retry later",
+                           "data.object.id", headers={"Retry-After": "60"}) from exc
         except stripe.StripeError as exc:
             log.warning("could not retrieve %s: %s", cs_id, exc)
             raise ApiError(503, "payment_provider_error", "could not re-fetch the checkout session, retry later",

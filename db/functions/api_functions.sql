@@ -28,6 +28,25 @@ FROM (
         'a verified Stripe webhook event'
     ),
     ('get_mechanics_for_routing(uuid,text)', ARRAY['ssr_app'], 'candidates of a routing choice'),
+    (
+        'fulfill_checkout_purchase(text,text,text,integer,text)', ARRAY['ssr_app'],
+        'the success page fulfils a paid Checkout Session'
+    ),
+    ('cancel_customer_session_request(uuid,uuid)', ARRAY['ssr_app'], 'a customer cancels a pending request'),
+    ('handle_refund_event(text,text,boolean,jsonb)', ARRAY['ssr_app'], 'a verified Stripe refund event'),
+    (
+        'note_unresolved_checkout_session(text,text,text,bigint)', ARRAY['ssr_app'],
+        'a webhook''s Checkout Session Stripe answered 404 for'
+    ),
+    ('refund_claim_due()', ARRAY[]::text [], 'owner: the refund worker'),
+    ('refund_record_attempt(uuid,text,text,text,text,boolean)', ARRAY[]::text [], 'owner: the refund worker'),
+    ('refund_apply_stripe_status(uuid,text,text)', ARRAY[]::text [], 'owner: the refund worker, reconciliation'),
+    ('reconciliation_run_start(timestamp with time zone)', ARRAY[]::text [], 'owner: reconciliation'),
+    (
+        'reconcile_checkout_session(bigint,text,text,text,integer,text)', ARRAY[]::text [],
+        'owner: reconciliation'
+    ),
+    ('reconciliation_run_finish(bigint,text)', ARRAY[]::text [], 'owner: reconciliation'),
     ('get_booking_options(uuid)', ARRAY['ssr_app'], 'the booking page of a workshop'),
     ('get_checkout_progress(text)', ARRAY['ssr_app'], 'the live success page'),
     ('get_mechanic_channels(uuid)', ARRAY['ssr_app', 'mechanic'], 'LISTEN channels of a mechanic''s dashboard'),

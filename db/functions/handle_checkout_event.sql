@@ -1,15 +1,16 @@
 -- Process one verified Stripe webhook event in one transaction (the app's only call):
 -- record the event id (a duplicate delivery returns outcome 'duplicate' and does
 -- nothing else), then act on the re-fetched Checkout Session fields:
---   checkout.session.completed / async_payment_succeeded: fulfil (fulfill_checkout)
---     when paid, for a pending purchase of ours, with amount and currency matching
---     the purchase and the plan;
+--   checkout.session.completed / async_payment_succeeded: fulfill_checkout_purchase, the
+--     procedure the success page and reconciliation use too (fulfil when paid, for a
+--     pending purchase of ours, with amount and currency matching the purchase and the
+--     plan; a refund is owed when paid but rejected);
 --   checkout.session.async_payment_failed: purchase failed (payment_failed);
 --   checkout.session.expired: purchase expired;
 --   anything else: recorded as ignored.
 -- An exception (e.g. a transient error) rolls back the event row too, so Stripe's
 -- retry is processed again. A fulfillment the routing rules reject after payment
--- marks the purchase failed (fulfillment_rejected) for a refund, instead of looping.
+-- marks the purchase failed (fulfillment_rejected) and owes a refund, instead of looping.
 CREATE OR REPLACE FUNCTION handle_checkout_event(
     p_event_id text,
     p_event_type text,
@@ -36,9 +37,7 @@ AS $$
 DECLARE
     v_outcome text;
     v_purchase checkout_purchases;
-    v_plan plans;
-    v_fulfilled record;
-    v_reason text;
+    v_result record;
     v_created boolean := FALSE;
 BEGIN
     IF p_event_id IS NULL OR p_event_id !~ '^evt_[A-Za-z0-9_]+$' THEN
@@ -65,67 +64,21 @@ BEGIN
         'checkout.session.async_payment_failed', 'checkout.session.expired'
     ) THEN
         v_outcome := 'ignored';
-    ELSIF p_client_reference_id IS NULL
-        OR p_client_reference_id !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
-        v_outcome := 'unknown_purchase';
+    ELSIF p_event_type IN ('checkout.session.completed', 'checkout.session.async_payment_succeeded') THEN
+        SELECT f.* INTO v_result
+        FROM fulfill_checkout_purchase(
+            p_checkout_session_id, p_client_reference_id, p_payment_status, p_amount_total, p_currency
+        ) AS f;
+        v_outcome := v_result.outcome;
+        v_created := v_result.created;
+        v_purchase.id := v_result.purchase_id;
     ELSE
-        SELECT cp.* INTO v_purchase FROM checkout_purchases AS cp
-        WHERE cp.id = p_client_reference_id::uuid
-        FOR UPDATE;
-        IF FOUND AND v_purchase.stripe_checkout_session_id IS NULL
-            AND p_checkout_session_id ~ '^cs_[A-Za-z0-9_]+$' THEN
-            -- Stripe created the session (client_reference_id is ours) but the app
-            -- stopped before attach_checkout_session: adopt it.
-            UPDATE checkout_purchases AS cp
-            SET stripe_checkout_session_id = p_checkout_session_id, updated_at = now()
-            WHERE cp.id = v_purchase.id
-            RETURNING cp.* INTO v_purchase;
-        END IF;
+        v_purchase := ssr_private.checkout_purchase_for_session(p_checkout_session_id, p_client_reference_id);
         IF v_purchase.id IS NULL THEN
             v_outcome := 'unknown_purchase';
         ELSIF p_checkout_session_id IS NULL
             OR v_purchase.stripe_checkout_session_id IS DISTINCT FROM p_checkout_session_id THEN
-            -- Only the Checkout Session created for this purchase may settle it.
             v_outcome := 'session_mismatch';
-        ELSIF p_event_type IN ('checkout.session.completed', 'checkout.session.async_payment_succeeded') THEN
-            SELECT pl.* INTO v_plan FROM plans AS pl WHERE pl.code = v_purchase.plan_code;
-            IF v_purchase.status = 'fulfilled' THEN
-                v_outcome := 'already_fulfilled';
-            ELSIF v_purchase.status <> 'pending' THEN
-                v_outcome := 'purchase_not_pending';
-            ELSIF p_payment_status IS DISTINCT FROM 'paid' THEN
-                v_outcome := 'awaiting_payment';
-            ELSIF p_amount_total IS DISTINCT FROM v_purchase.amount_minor
-                OR p_currency IS DISTINCT FROM v_purchase.currency
-                OR v_plan.price_minor <> v_purchase.amount_minor
-                OR v_plan.currency <> v_purchase.currency THEN
-                v_outcome := 'amount_mismatch';
-                UPDATE checkout_purchases AS cp
-                SET status = 'failed', failure_reason = 'amount_mismatch', updated_at = now()
-                WHERE cp.id = v_purchase.id;
-            ELSE
-                BEGIN
-                    SELECT f.* INTO v_fulfilled
-                    FROM fulfill_checkout(
-                        v_purchase.plan_code, p_checkout_session_id, v_purchase.intake_id,
-                        v_purchase.customer_id, v_purchase.customer_email, p_amount_total, p_currency,
-                        NULL, v_purchase.preferred_workshop_id, v_purchase.routing_type
-                    ) AS f;
-                    v_created := v_fulfilled.created;
-                    v_outcome := CASE WHEN v_created THEN 'fulfilled' ELSE 'already_fulfilled' END;
-                    UPDATE checkout_purchases AS cp
-                    SET status = 'fulfilled', session_id = v_fulfilled.session_id,
-                        session_request_id = v_fulfilled.session_request_id,
-                        fulfilled_at = now(), updated_at = now()
-                    WHERE cp.id = v_purchase.id;
-                EXCEPTION WHEN SQLSTATE 'SR400' OR SQLSTATE 'SR404' OR SQLSTATE 'SR409' THEN
-                    GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
-                    v_outcome := 'fulfillment_rejected';
-                    UPDATE checkout_purchases AS cp
-                    SET status = 'failed', failure_reason = 'fulfillment_rejected: ' || v_reason, updated_at = now()
-                    WHERE cp.id = v_purchase.id;
-                END;
-            END IF;
         ELSIF v_purchase.status <> 'pending' THEN
             v_outcome := 'purchase_not_pending';
         ELSIF p_event_type = 'checkout.session.async_payment_failed' THEN

@@ -2,10 +2,22 @@
 -- creation. One row per (routing_type, day) with requests.
 -- Reads analytics_routing_rollup, kept by refresh_analytics() (the worker runs it every
 -- few seconds; each run recounts the days that changed, with exact percentiles).
+-- The refund columns are read from refunds (one row per refunded purchase, a small table)
+-- at query time.
 -- Declines and sessions per status (the session's life after accept) are computed live
 -- per row from that day's requests, not yet kept in the rollup (its table is created by a
 -- migration numbered after this feature's).
 CREATE OR REPLACE VIEW analytics.routing_effectiveness AS
+WITH refunded AS (
+    SELECT
+        sr.routing_type,
+        date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date AS day,
+        count(*) AS refunds
+    FROM public.refunds AS rf
+    INNER JOIN public.session_requests AS sr ON rf.session_request_id = sr.id
+    GROUP BY sr.routing_type, date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date
+)
+
 SELECT
     r.routing_type,
     r.day,
@@ -20,6 +32,8 @@ SELECT
     r.p90_accept_seconds,
     r.p99_accept_seconds,
     round(r.preferred_accepted::numeric / nullif(r.preferred_closed, 0), 4) AS preferred_served_share,
+    coalesce(f.refunds, 0) AS refunds,
+    round(coalesce(f.refunds, 0)::numeric / nullif(r.requests, 0), 4) AS refund_rate,
     l.declines,
     l.declined_requests,
     l.median_decline_seconds,
@@ -28,6 +42,7 @@ SELECT
     l.sessions_completed,
     l.sessions_no_show
 FROM analytics_routing_rollup AS r
+LEFT JOIN refunded AS f ON r.routing_type = f.routing_type AND r.day = f.day
 -- The figures of the session's life after accept, computed live for each row from the
 -- requests of that type and day (index session_requests_routing_type_idx).
 CROSS JOIN LATERAL (
@@ -81,6 +96,11 @@ COMMENT ON COLUMN analytics.routing_effectiveness.preferred_served_share IS
 'Requests accepted by the preferred workshop / requests that named a preferred workshop and were accepted or expired; '
 '0 to 1, 4 decimals; NULL when there were none (always NULL for broadcast without a preference).';
 
+COMMENT ON COLUMN analytics.routing_effectiveness.refunds IS
+'Of requests, those owing their customer a refund: expired with nobody serving them, or cancelled before anyone '
+'accepted (whatever the refund''s progress at Stripe). Purchases rejected before routing have no request: not counted. '
+'Read from refunds at query time.';
+COMMENT ON COLUMN analytics.routing_effectiveness.refund_rate IS 'refunds / requests, 0 to 1, 4 decimals.';
 COMMENT ON COLUMN analytics.routing_effectiveness.declines IS
 'Declines of the requests created that day (one per mechanic and request; session_request_declines).';
 COMMENT ON COLUMN analytics.routing_effectiveness.declined_requests IS 'Of requests, those declined by at least one mechanic.';

@@ -9,12 +9,33 @@
 -- significant digits: within 0.5 % of the exact percentile_cont). To add a figure: a
 -- column in the rollup, its count in analytics_workshop_recount, its sum in
 -- analytics_workshop_merge, and here.
+-- The refund columns are read from refunds (one row per refunded purchase, a small table)
+-- at query time, against the preferred workshop of the session refunded.
 -- The figures of the session's life after accept (sessions per status, declines, live and
 -- available minutes, utilisation) are computed live from the base tables for the rows the
 -- rollup has (periods with session or request activity), not yet kept in the rollup: its
 -- tables are created by a migration numbered after this feature's.
 CREATE OR REPLACE VIEW analytics.workshop_session_analytics AS
-WITH spans AS (
+WITH refunded AS (
+    SELECT
+        s.preferred_workshop_id AS workshop_id,
+        g.period_grain,
+        g.period_start,
+        count(*) AS refunds
+    FROM public.refunds AS rf
+    INNER JOIN public.sessions AS s ON rf.session_id = s.id
+    CROSS JOIN
+        LATERAL (
+            VALUES
+            ('day', date_trunc('day', s.created_at AT TIME ZONE 'UTC')::date),
+            ('week', date_trunc('week', s.created_at AT TIME ZONE 'UTC')::date),
+            ('month', date_trunc('month', s.created_at AT TIME ZONE 'UTC')::date)
+        ) AS g (period_grain, period_start)
+    WHERE s.preferred_workshop_id IS NOT NULL
+    GROUP BY s.preferred_workshop_id, g.period_grain, g.period_start
+),
+
+spans AS (
     -- Time on calls (started_at to ended_at, or now while live) of the sessions a workshop
     -- served, and time its mechanics were available (mechanic_availability, open intervals
     -- up to now), in UTC.
@@ -133,6 +154,8 @@ SELECT
     r.accepted_requests,
     r.median_accept_seconds,
     r.p90_accept_seconds,
+    coalesce(f.refunds, 0) AS refunds,
+    round(coalesce(f.refunds, 0)::numeric / nullif(r.preferred_sessions, 0), 4) AS refund_rate,
     coalesce(l.sessions_waiting, 0) AS sessions_waiting,
     coalesce(l.sessions_live, 0) AS sessions_live,
     coalesce(l.sessions_completed, 0) AS sessions_completed,
@@ -146,6 +169,8 @@ SELECT
     round((l.live_seconds / nullif(l.available_seconds, 0))::numeric, 4) AS utilisation
 FROM analytics_workshop_rollup AS r
 INNER JOIN organizations AS o ON r.workshop_id = o.id
+LEFT JOIN refunded AS f
+    ON r.workshop_id = f.workshop_id AND r.period_grain = f.period_grain AND r.period_start = f.period_start
 LEFT JOIN lifecycle AS l
     ON
         r.workshop_id = l.workshop_id
@@ -191,6 +216,12 @@ COMMENT ON COLUMN analytics.workshop_session_analytics.median_accept_seconds IS
 COMMENT ON COLUMN analytics.workshop_session_analytics.p90_accept_seconds IS
 '90th percentile of accepted_at - created_at in seconds (percentile_cont 0.9 over the histogram); NULL when none.';
 
+COMMENT ON COLUMN analytics.workshop_session_analytics.refunds IS
+'Of preferred_sessions, those owing their customer a refund (nobody served them in time, or the customer cancelled '
+'before anyone accepted), whatever the refund''s progress at Stripe (pending, succeeded or failed). Read from refunds '
+'at query time.';
+COMMENT ON COLUMN analytics.workshop_session_analytics.refund_rate IS
+'refunds / preferred_sessions, 0 to 1, 4 decimals; NULL when no session named the workshop as preferred.';
 COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_waiting IS
 'Of sessions_served, those still waiting (accepted, the call not started yet).';
 COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_live IS 'Of sessions_served, those live now.';

@@ -98,25 +98,35 @@ def test_directory_function_validates_pagination_too(db):
 # --- success page ----------------------------------------------------------------------
 
 
-def test_success_page_shows_the_outcome_and_never_fulfils(client, db, stripe_fake):
+def test_success_page_fulfils_when_paid_and_the_late_webhook_finds_it_done(client, db, stripe_fake):
     resp = client.get("/api/checkout/create-session?plan=video15", headers=auth())
     cs_id = db.execute("SELECT stripe_checkout_session_id FROM checkout_purchases").fetchone()[0]
-    stripe_fake.mark_paid(cs_id)
+    # Not paid yet: the page shows the purchase pending and writes nothing.
     before = snapshot(db)
+    body = client.get(f"/checkout/success?session_id={cs_id}").get_json()
+    assert (body["payment_status"], body["purchase_status"], body["fulfilled"]) == ("unpaid", "pending", False)
+    assert body["fulfillment_outcome"] is None
+    assert snapshot(db) == before
+
+    stripe_fake.mark_paid(cs_id)  # paid; the webhook is late
     page = client.get(f"/checkout/success?session_id={cs_id}")
     assert page.status_code == 200
     body = page.get_json()
-    assert body["payment_status"] == "paid"  # Stripe says paid ...
-    assert body["purchase_status"] == "pending" and body["fulfilled"] is False  # ... but only the webhook fulfils
-    assert snapshot(db) == before
-    assert cs_id in stripe_fake.retrievals
-
-    resp = deliver(client, event_payload(stripe_fake.sessions[cs_id]))
-    assert resp.get_json()["outcome"] == "fulfilled"
-    body = client.get(f"/checkout/success?session_id={cs_id}").get_json()
-    assert body["fulfilled"] is True and body["purchase_status"] == "fulfilled"
-    assert body["session_request_id"] == resp.get_json()["session_request_id"]
+    assert body["payment_status"] == "paid" and body["fulfillment_outcome"] == "fulfilled"
+    assert body["purchase_status"] == "fulfilled" and body["fulfilled"] is True
     assert body["request_status"] == "pending"
+    assert snapshot(db) == dict(before, sessions=before["sessions"] + 1, session_requests=before["session_requests"] + 1)
+    assert cs_id in stripe_fake.retrievals
+    # Reloading the page does not fulfil twice.
+    again = client.get(f"/checkout/success?session_id={cs_id}").get_json()
+    assert again["fulfillment_outcome"] == "already_fulfilled" and again["session_id"] == body["session_id"]
+
+    # The webhook arrives: done already, nothing more is written but the event.
+    resp = deliver(client, event_payload(stripe_fake.sessions[cs_id]))
+    assert resp.status_code == 200 and resp.get_json()["outcome"] == "already_fulfilled"
+    assert resp.get_json()["session_request_id"] == body["session_request_id"]
+    assert snapshot(db) == dict(before, sessions=before["sessions"] + 1, session_requests=before["session_requests"] + 1,
+                                stripe_events=before["stripe_events"] + 1)
 
 
 @pytest.mark.parametrize(("query", "status"), [("", 400), ("session_id=abc", 400), ("session_id=cs_test_nope", 404)])

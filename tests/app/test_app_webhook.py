@@ -347,13 +347,23 @@ def test_oversized_body_is_413_json(client, db):
     assert snapshot(db) == before
 
 
-def test_event_for_a_session_stripe_does_not_know_is_recorded_not_retried(client, db):
+def test_event_for_a_session_stripe_does_not_show_is_refused_kept_and_logged(client, db, stripe_fake, caplog):
+    # Signed with our endpoint secret, yet the API answers 404 with our key (another account or mode):
+    # never acknowledged (Stripe retries), kept as unresolved for reconciliation, logged as an error.
     unknown = {"id": "cs_test_not_ours_at_all", "object": "checkout.session", "payment_status": "paid",
                "amount_total": 2900, "currency": "usd", "client_reference_id": None}
     before = snapshot(db)
+    with caplog.at_level("ERROR", logger="app.blueprints.stripe_webhook"):
+        r = deliver(client, event_payload(unknown, event_id="evt_unknown_cs"))
+    assert r.status_code == 503 and r.get_json()["error"]["code"] == "checkout_session_unresolved"
+    assert snapshot(db) == before  # not even the event id: the retry is processed again
+    assert any("cs_test_not_ours_at_all" in rec.getMessage() and rec.levelname == "ERROR" for rec in caplog.records)
+    row = db.execute("SELECT first_event_id, attempts, resolved_at FROM unresolved_checkout_sessions "
+                     "WHERE stripe_checkout_session_id = 'cs_test_not_ours_at_all'").fetchone()
+    assert row == ("evt_unknown_cs", 1, None)
     r = deliver(client, event_payload(unknown, event_id="evt_unknown_cs"))
-    assert r.status_code == 200 and r.get_json()["outcome"] == "unknown_purchase"
-    assert snapshot(db) == dict(before, stripe_events=before["stripe_events"] + 1)
+    assert r.status_code == 503
+    assert db.execute("SELECT attempts FROM unresolved_checkout_sessions").fetchone() == (2,)
 
 
 @pytest.mark.parametrize("data", [{"object": "nope"}, {"object": {"id": "pi_123"}}, "x", None])

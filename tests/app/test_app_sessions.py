@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 from tests.app.conftest import ALICE, ANA, AUTOPRO, DEV, auth
+from tests.app.test_refunds import paid_request as paid
+from tests.app.test_refunds import refund_row
 
 BOB = "33333333-3333-4333-8333-000000000002"
 
@@ -131,3 +133,28 @@ def test_session_paths_404(client):
         assert client.post(f"/api/sessions/{uuid.uuid4()}/{action}").status_code == 401
     assert client.post(f"/api/sessions/{uuid.uuid4()}/review", headers=auth(), json={"rating": 3}).status_code == 404
     assert client.post(f"/api/sessions/{uuid.uuid4()}/review", headers=mech(), json={"rating": 3}).status_code == 403
+
+
+def test_declined_by_every_mechanic_of_the_workshop_a_paid_request_expires_and_owes_its_refund(client, db, stripe_fake):
+    """The decline path ends a workshop_only request by the sweep's transition, so the refund
+    owed by an expiry follows: once, in the same transaction."""
+    pid, _cs, sid, rid = paid(client, db, stripe_fake)  # workshop_only at AutoPro
+    staff = [str(m) for (m,) in db.execute(
+        "SELECT id FROM mechanics WHERE workshop_id = %s AND status = 'active' AND is_available ORDER BY id",
+        (AUTOPRO,)).fetchall()]
+    assert len(staff) >= 2
+    for i, m in enumerate(staff):
+        resp = client.post(f"/api/session-requests/{rid}/decline", headers=mech(m))
+        assert resp.status_code == 200, resp.get_json()
+        status = resp.get_json()["decline"]["request_status"]
+        assert status == ("expired" if i == len(staff) - 1 else "pending")
+        assert (refund_row(db, pid) is None) == (i < len(staff) - 1)
+    assert refund_row(db, pid)[:2] == ("expired_no_mechanic", "pending")
+    assert db.execute("SELECT status FROM sessions WHERE id = %s", (sid,)).fetchone() == ("cancelled",)
+    assert db.execute("SELECT count(*) FROM refunds WHERE purchase_id = %s", (pid,)).fetchone() == (1,)
+    assert db.execute(
+        "SELECT detail ->> 'reason' FROM routing_events WHERE request_id = %s AND event_type = 'expired'", (rid,)
+    ).fetchone() == ("all_declined",)
+    # the sweep finds nothing left to expire or refund
+    db.execute("SELECT sweep_session_requests(now() + interval '1 day')")
+    assert db.execute("SELECT count(*) FROM refunds WHERE purchase_id = %s", (pid,)).fetchone() == (1,)

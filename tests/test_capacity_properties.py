@@ -7,13 +7,14 @@ a transaction that is rolled back."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 
 import psycopg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.lifecycle_sql import ACCEPT_AS, DECLINE_AS, MOVE_AS, offered
+from tests.lifecycle_sql import ACCEPT_AS, DECLINE_AS, MOVE_AS, offered, visible_as
 
 N_MECH, N_REQ = 3, 4
 CAPACITIES = st.lists(st.integers(min_value=1, max_value=2), min_size=N_MECH, max_size=N_MECH)
@@ -145,5 +146,42 @@ def test_capacity_declines_and_moves_match_the_model(conn, capacities, ops):
             for k in range(N_MECH):
                 offers = {reqs.index(x) for x in offered(conn, mechs[k])}
                 assert offers == model.offers(k), (op, m, r, k)
+                # the row policy shows the same offers, and the requests they accepted
+                seen = {reqs.index(x) for x in visible_as(conn, mechs[k])}
+                assert seen == model.offers(k) | {q for q in range(N_REQ) if model.by[q] == k}, (op, m, r, k)
                 held = conn.execute("SELECT open_sessions FROM mechanics WHERE id = %s", (mechs[k],)).fetchone()[0]
                 assert held == model.open(k)
+
+
+def offerable_model(status, available, workshop, workshop_status, open_sessions, capacity) -> bool:
+    """Who may take work: active, available, independent or of an active workshop, below capacity."""
+    eligible = status == "active" and available and (workshop is None or workshop_status == "active")
+    return eligible and open_sessions < capacity
+
+
+def test_one_copy_of_the_capacity_rule(conn):
+    """The offerable view and the mechanic policy both call routing_mechanic_offerable; neither spells
+    the capacity predicate or the eligibility rule (a changed rule changes both); the function
+    behaves like the Python model; the planner inlines it (the partial index still matches)."""
+    policy = conn.execute(
+        "SELECT qual FROM pg_policies WHERE policyname = 'session_requests_mechanic_select'").fetchone()[0]
+    view = conn.execute("SELECT pg_get_viewdef('ssr_private.routing_offerable_mechanics'::regclass)").fetchone()[0]
+    for text in (policy, view):
+        assert "routing_mechanic_offerable(" in text
+        assert "capacity)" in text and "open_sessions <" not in text and "routing_mechanic_eligible(" not in text
+    body = conn.execute(
+        "SELECT prosrc FROM pg_proc WHERE proname = 'routing_mechanic_offerable'").fetchone()[0]
+    assert "routing_mechanic_eligible(" in body and "p_open_sessions < p_capacity" in body
+    ws = "00000000-0000-4000-8000-0000000000aa"
+    grid = list(itertools.product(("active", "suspended"), (True, False), (None, ws), ("active", "pending", None),
+                                  (0, 1, 2), (1, 2)))
+    got = conn.execute(
+        "SELECT routing_mechanic_offerable(s, a, w, o, n, c) FROM unnest(%s::text[], %s::boolean[], %s::uuid[], "
+        "%s::text[], %s::int[], %s::int[]) WITH ORDINALITY AS g (s, a, w, o, n, c, i) ORDER BY i",
+        [list(col) for col in zip(*grid, strict=True)],
+    ).fetchall()
+    assert [g for (g,) in got] == [offerable_model(*args) for args in grid]
+    plan = "\n".join(r[0] for r in conn.execute(
+        "EXPLAIN SELECT id FROM mechanics AS m WHERE routing_mechanic_offerable(m.status, m.is_available, "
+        "m.workshop_id, 'active', m.open_sessions, m.capacity) AND m.workshop_id = %s", (ws,)).fetchall())
+    assert "mechanics_available_idx" in plan and "routing_mechanic" not in plan

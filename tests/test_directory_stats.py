@@ -354,13 +354,19 @@ def test_truncate_recounts(conn):
 
 
 def test_one_copy_of_the_eligibility_rule(conn):
-    """The view, the mechanic policy and the counting triggers all call routing_mechanic_eligible;
-    none spells the rule out (a changed rule changes them all)."""
+    """The view, the mechanic policy (through routing_mechanic_offerable, which adds capacity) and the
+    counting triggers all call routing_mechanic_eligible; none spells the rule out (a changed rule
+    changes them all)."""
     policy = conn.execute(
         "SELECT qual FROM pg_policies WHERE policyname = 'session_requests_mechanic_select'").fetchone()[0]
     view = conn.execute("SELECT pg_get_viewdef('ssr_private.routing_available_mechanics'::regclass)").fetchone()[0]
-    for text in (policy, view):
-        assert "routing_mechanic_eligible(" in text and "is_available =" not in text and "'active'" not in text
+    offerable = conn.execute(
+        "SELECT prosrc FROM pg_proc WHERE proname = 'routing_mechanic_offerable'").fetchone()[0]
+    assert "routing_mechanic_offerable(" in policy
+    for text in (policy, view, offerable):
+        assert "is_available =" not in text and "'active'" not in text
+    for text in (view, offerable):
+        assert "routing_mechanic_eligible(" in text
     for fn in ("workshop_stats_mechanics_trg", "routing_candidates_organizations_trg", "workshop_stats_rebuild",
                "create_session_request"):
         body = conn.execute("SELECT prosrc FROM pg_proc WHERE proname = %s", (fn,)).fetchone()[0]

@@ -66,6 +66,10 @@ FROM (
         'routing_mechanic_eligible(text,boolean,uuid,text)', ARRAY['mechanic'],
         'the eligibility rule; the mechanic row policy calls it'
     ),
+    (
+        'routing_mechanic_offerable(text,boolean,uuid,text,integer,integer)', ARRAY['mechanic'],
+        'the eligibility and capacity rule; the mechanic row policy calls it'
+    ),
     ('analytics_rollups_rebuild()', ARRAY[]::text[], 'owner: repair of the analytics rollups'),
     ('routing_outbox_relay(integer)', ARRAY['ssr_app'], 'the worker and the live hub send committed notifications'),
     ('explain_routing(uuid)', ARRAY[]::text [], 'owner: audit narrative (optional PL/Python layer)'),

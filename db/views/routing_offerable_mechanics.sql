@@ -1,11 +1,11 @@
 -- ssr_private.routing_offerable_mechanics: the mechanics who may be offered a request and
--- accept it now: available by the eligibility rule (routing_mechanic_eligible: active,
--- available, independent or of an active workshop) and below their capacity: they hold
--- fewer sessions (waiting after accept, or live) than mechanics.capacity. THE rule of who
--- takes work, in one place: get_mechanics_for_routing, get_mechanic_offers,
--- accept_session_request, decline_session_request and the sweep read it; the mechanic
--- row-level-security policy spells the capacity predicate beside routing_mechanic_eligible
--- (the role may not read ssr_private). routing_available_mechanics stays the presence rule
+-- accept it now, by THE rule of who takes work (routing_mechanic_offerable: eligible by
+-- routing_mechanic_eligible, i.e. active, available, independent or of an active workshop,
+-- and below capacity: fewer sessions, waiting after accept or live, than
+-- mechanics.capacity). get_mechanics_for_routing, get_mechanic_offers,
+-- accept_session_request, decline_session_request and the sweep read this view; the
+-- mechanic row-level-security policy calls the same function (the role may not read
+-- ssr_private). routing_available_mechanics stays the presence rule
 -- that the maintained counts (workshop_stats, routing_candidates) follow. Race safety of the
 -- capacity: accept_session_request locks the mechanic's row (after the request's), so one
 -- mechanic's accepts run one after another and each sees the previous one's slot.
@@ -18,8 +18,7 @@ SELECT
 FROM mechanics AS m
 LEFT JOIN organizations AS o ON m.workshop_id = o.id
 WHERE
-    routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status)
-    AND m.open_sessions < m.capacity;
+    routing_mechanic_offerable(m.status, m.is_available, m.workshop_id, o.status, m.open_sessions, m.capacity);
 
 COMMENT ON VIEW ssr_private.routing_offerable_mechanics IS
 'Mechanics who may be offered requests and accept now: eligible (routing_mechanic_eligible) and below capacity '

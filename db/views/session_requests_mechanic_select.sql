@@ -4,10 +4,11 @@
 -- Input: the verified mechanic of the transaction, ssr_private.current_mechanic_id() (the sub
 -- of request.jwt.claims whose role is mechanic; an app.mechanic_id the session set itself is
 -- ignored). A mechanic sees the requests they accepted and the pending ones offered to them
--- now: not expired, the mechanic eligible (routing_mechanic_eligible, the one rule) and below
--- capacity (as in ssr_private.routing_offerable_mechanics, which this role may not read), the
--- workshop_only and hybrid-window rules, not declined by them. No identity: nothing. No
--- errors: rows are hidden. A property test keeps it equal to get_mechanic_offers and accept.
+-- now: not expired, the mechanic may take work (routing_mechanic_offerable, the one rule of
+-- eligibility and capacity that ssr_private.routing_offerable_mechanics also calls; this
+-- role may not read that view), the workshop_only and hybrid-window rules, not declined by
+-- them. No identity: nothing. No errors: rows are hidden. A property test keeps it equal to
+-- get_mechanic_offers and a Python model.
 ALTER POLICY session_requests_mechanic_select ON session_requests
 USING (
     mechanic_id = (SELECT ssr_private.current_mechanic_id())
@@ -20,8 +21,9 @@ USING (
             LEFT JOIN organizations AS o ON m.workshop_id = o.id
             WHERE
                 m.id = (SELECT ssr_private.current_mechanic_id())
-                AND routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status)
-                AND m.open_sessions < m.capacity
+                AND routing_mechanic_offerable(
+                    m.status, m.is_available, m.workshop_id, o.status, m.open_sessions, m.capacity
+                )
                 AND NOT m.id = ANY(session_requests.declined_by)
                 AND (
                     session_requests.routing_type = 'broadcast'

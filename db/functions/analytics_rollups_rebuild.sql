@@ -1,10 +1,11 @@
--- analytics_rollups_rebuild: recounts every analytics rollup from the base tables and
--- empties the change queue; returns the number of rollup rows written. The repair tool
--- after a TRUNCATE or a bulk load with triggers disabled (the benchmark generator calls
--- it); refresh_analytics() keeps the rollups exact from then on. It locks the queue and
--- the rollups (EXCLUSIVE: readers keep reading, writers of sessions, requests and
--- reviews wait for it) so no change is lost between the recount and the emptied queue.
--- Owner only. No inputs, no errors of its own.
+-- analytics_rollups_rebuild: recounts every analytics rollup (and the closed spans cut at
+-- days, analytics_span_days) from the base tables and empties the change queue; returns
+-- the number of rollup rows written. The repair tool after a TRUNCATE or a bulk load with
+-- triggers disabled (the benchmark generator calls it); refresh_analytics() keeps the
+-- rollups exact from then on. It locks the queue, the rollups and the span pieces
+-- (EXCLUSIVE: readers keep reading, writers of sessions, requests, reviews, declines,
+-- refunds and presence wait for it) so no change is lost between the recount and the
+-- emptied queue. Owner only. No inputs, no errors of its own.
 CREATE OR REPLACE FUNCTION analytics_rollups_rebuild()
 RETURNS bigint
 LANGUAGE plpgsql
@@ -19,10 +20,23 @@ DECLARE
     v_workshops uuid[];
     v_rows bigint := 0;
 BEGIN
-    LOCK TABLE analytics_changes, analytics_workshop_rollup, analytics_routing_rollup IN EXCLUSIVE MODE;
+    LOCK TABLE analytics_changes, analytics_workshop_rollup, analytics_routing_rollup, analytics_span_days
+    IN EXCLUSIVE MODE;
     DELETE FROM analytics_changes;
     DELETE FROM analytics_workshop_rollup;
     DELETE FROM analytics_routing_rollup;
+    -- The closed spans cut at UTC days, from the base tables.
+    DELETE FROM analytics_span_days;
+    INSERT INTO analytics_span_days (source, source_id, day, workshop_id, seconds)
+    SELECT 'session', s.id::text, p.day, s.workshop_id, p.seconds
+    FROM sessions AS s
+    CROSS JOIN LATERAL ssr_private.analytics_day_pieces(s.started_at, s.ended_at) AS p
+    WHERE s.workshop_id IS NOT NULL AND s.started_at IS NOT NULL AND s.ended_at IS NOT NULL AND p.seconds > 0
+    UNION ALL
+    SELECT 'availability', a.id::text, p.day, a.workshop_id, p.seconds
+    FROM mechanic_availability AS a
+    CROSS JOIN LATERAL ssr_private.analytics_day_pieces(a.started_at, a.ended_at) AS p
+    WHERE a.workshop_id IS NOT NULL AND a.ended_at IS NOT NULL AND p.seconds > 0;
     SELECT
         date_trunc('day', min(t.created_at) AT TIME ZONE 'UTC')::date,
         date_trunc('day', max(t.created_at) AT TIME ZONE 'UTC')::date
@@ -32,6 +46,10 @@ BEGIN
         UNION ALL SELECT max(s.created_at) FROM sessions AS s
         UNION ALL SELECT min(r.created_at) FROM session_requests AS r
         UNION ALL SELECT max(r.created_at) FROM session_requests AS r
+        UNION ALL SELECT min(d.declined_at) FROM session_request_declines AS d
+        UNION ALL SELECT max(d.declined_at) FROM session_request_declines AS d
+        UNION ALL SELECT min(p.day)::timestamp AT TIME ZONE 'UTC' FROM analytics_span_days AS p
+        UNION ALL SELECT max(p.day)::timestamp AT TIME ZONE 'UTC' FROM analytics_span_days AS p
     ) AS t;
     IF v_first IS NULL THEN
         RETURN 0;

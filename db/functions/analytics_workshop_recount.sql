@@ -1,15 +1,18 @@
 -- analytics_workshop_recount: recounts the rows of the grains p_grains (day, week, month)
 -- of analytics_workshop_rollup for the given workshops and the periods containing UTC days
--- p_first_day..p_last_day from the base tables (sessions, reviews, session_requests),
--- replacing what was there; periods without activity lose their row. Returns the number
+-- p_first_day..p_last_day from the base tables (sessions, reviews, session_requests,
+-- refunds, session_request_declines) and the closed spans cut at days
+-- (analytics_span_days), replacing what was there; periods without activity lose their row. Returns the number
 -- of rows written. Internal: refresh_analytics() recounts the touched workshop-days (and
 -- merges weeks and months from them, analytics_workshop_merge); analytics_rollups_rebuild()
 -- recounts all three grains in one pass over the base tables. Errors: p_grains empty or
 -- with another value than day, week, month: SR400 (COLUMN grain); NULL days or workshops
 -- recount nothing.
 -- The figures follow the BI contract of workshop_session_analytics: sessions, revenue
--- and reviews dated by sessions.created_at, requests by session_requests.created_at;
--- times to accept kept as a histogram (analytics_bucket) with percentile_cont over it.
+-- and reviews dated by sessions.created_at (so are sessions per status, and refunds at the
+-- preferred workshop), requests by session_requests.created_at, declines by declined_at,
+-- live and available seconds by the UTC day they fall in; times to accept and to decline
+-- kept as histograms (analytics_bucket) with percentile_cont over them.
 DROP FUNCTION IF EXISTS ssr_private.analytics_workshop_recount(date, date, uuid[]);
 DROP FUNCTION IF EXISTS ssr_private.analytics_workshop_recount(text, date, date, uuid[]);
 
@@ -45,7 +48,7 @@ BEGIN
         AND r.period_start < (date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval)::date;
 
     WITH facts AS (
-        -- Sessions served by the workshop (with their review, if any).
+        -- Sessions served by the workshop (with their review, if any, and their status).
         SELECT
             s.workshop_id,
             s.created_at,
@@ -57,16 +60,22 @@ BEGIN
             CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.amount_total_minor END AS revenue_minor,
             CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.currency END AS revenue_currency,
             r.rating,
-            NULL::double precision AS accept_bucket
+            NULL::double precision AS accept_bucket,
+            s.status AS session_status,
+            0::bigint AS refunds,
+            NULL::double precision AS decline_bucket,
+            0::numeric AS live_seconds,
+            0::numeric AS available_seconds
         FROM sessions AS s
         LEFT JOIN reviews AS r ON s.id = r.session_id
         WHERE s.workshop_id = ANY(p_workshops) AND s.created_at >= v_from AND s.created_at < v_to
 
         UNION ALL
 
-        -- Sessions whose customer chose the workshop.
+        -- Sessions whose customer chose the workshop (with their refunds).
         SELECT
-            s.preferred_workshop_id, s.created_at, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL
+            s.preferred_workshop_id, s.created_at, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL, NULL,
+            (SELECT count(*) FROM refunds AS rf WHERE rf.session_id = s.id), NULL, 0, 0
         FROM sessions AS s
         WHERE s.preferred_workshop_id = ANY(p_workshops) AND s.created_at >= v_from AND s.created_at < v_to
 
@@ -84,7 +93,12 @@ BEGIN
             NULL,
             NULL,
             NULL,
-            NULL
+            NULL,
+            NULL,
+            0,
+            NULL,
+            0,
+            0
         FROM session_requests AS sr
         WHERE sr.preferred_workshop_id = ANY(p_workshops) AND sr.created_at >= v_from AND sr.created_at < v_to
 
@@ -102,11 +116,64 @@ BEGIN
             NULL,
             NULL,
             NULL,
-            ssr_private.analytics_bucket(extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision)
+            ssr_private.analytics_bucket(extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision),
+            NULL,
+            0,
+            NULL,
+            0,
+            0
         FROM session_requests AS sr
         WHERE
             sr.status = 'accepted'
             AND sr.workshop_id = ANY(p_workshops) AND sr.created_at >= v_from AND sr.created_at < v_to
+
+        UNION ALL
+
+        -- Declines by the workshop's mechanics, dated by declined_at: time from offer to decline.
+        SELECT
+            d.workshop_id,
+            d.declined_at,
+            0,
+            0,
+            0,
+            0,
+            0,
+            NULL,
+            NULL,
+            NULL,
+            NULL,
+            NULL,
+            0,
+            ssr_private.analytics_bucket(extract(EPOCH FROM d.declined_at - d.offered_at)::double precision),
+            0,
+            0
+        FROM session_request_declines AS d
+        WHERE d.workshop_id = ANY(p_workshops) AND d.declined_at >= v_from AND d.declined_at < v_to
+
+        UNION ALL
+
+        -- Closed calls and availability intervals, cut at UTC days (analytics_span_days).
+        SELECT
+            p.workshop_id,
+            p.day::timestamp AT TIME ZONE 'UTC',
+            0,
+            0,
+            0,
+            0,
+            0,
+            NULL,
+            NULL,
+            NULL,
+            NULL,
+            NULL,
+            0,
+            NULL,
+            CASE WHEN p.source = 'session' THEN p.seconds ELSE 0 END,
+            CASE WHEN p.source = 'availability' THEN p.seconds ELSE 0 END
+        FROM analytics_span_days AS p
+        WHERE
+            p.workshop_id = ANY(p_workshops)
+            AND p.day >= (v_from AT TIME ZONE 'UTC')::date AND p.day < (v_to AT TIME ZONE 'UTC')::date
     ),
 
     grains AS (
@@ -143,6 +210,22 @@ BEGIN
         GROUP BY h.workshop_id, h.grain, h.day
     ),
 
+    decline_hist AS (
+        SELECT
+            h.workshop_id,
+            h.grain,
+            h.day,
+            array_agg(h.decline_bucket ORDER BY h.decline_bucket) AS buckets,
+            array_agg(h.n ORDER BY h.decline_bucket) AS counts
+        FROM (
+            SELECT d.workshop_id, d.grain, d.day, d.decline_bucket, count(*)::integer AS n
+            FROM dated AS d
+            WHERE d.decline_bucket IS NOT NULL
+            GROUP BY d.workshop_id, d.grain, d.day, d.decline_bucket
+        ) AS h
+        GROUP BY h.workshop_id, h.grain, h.day
+    ),
+
     agg AS (
         SELECT
             d.workshop_id,
@@ -162,7 +245,18 @@ BEGIN
             coalesce(sum(d.rating), 0) AS rating_sum,
             count(d.accept_bucket) AS accepted_requests,
             percentile_cont(0.5) WITHIN GROUP (ORDER BY d.accept_bucket) AS median_accept_seconds,
-            percentile_cont(0.9) WITHIN GROUP (ORDER BY d.accept_bucket) AS p90_accept_seconds
+            percentile_cont(0.9) WITHIN GROUP (ORDER BY d.accept_bucket) AS p90_accept_seconds,
+            count(*) FILTER (WHERE d.session_status = 'waiting') AS sessions_waiting,
+            count(*) FILTER (WHERE d.session_status = 'live') AS sessions_live,
+            count(*) FILTER (WHERE d.session_status = 'completed') AS sessions_completed,
+            count(*) FILTER (WHERE d.session_status = 'no_show') AS sessions_no_show,
+            count(*) FILTER (WHERE d.session_status = 'cancelled') AS sessions_cancelled,
+            count(*) FILTER (WHERE d.session_status = 'refunded') AS sessions_refunded,
+            sum(d.refunds) AS refunds,
+            count(d.decline_bucket) AS declines,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY d.decline_bucket) AS median_decline_seconds,
+            sum(d.live_seconds) AS live_seconds,
+            sum(d.available_seconds) AS available_seconds
         FROM dated AS d
         GROUP BY d.workshop_id, d.grain, d.day
     )
@@ -170,7 +264,9 @@ BEGIN
     INSERT INTO analytics_workshop_rollup (
         workshop_id, period_grain, period_start, sessions_served, preferred_sessions, preferred_requests,
         preferred_requests_closed, preferred_served_by_self, revenue_minor, revenue_currencies, review_count,
-        rating_sum, accepted_requests, accept_buckets, accept_counts, median_accept_seconds, p90_accept_seconds
+        rating_sum, accepted_requests, accept_buckets, accept_counts, median_accept_seconds, p90_accept_seconds,
+        sessions_waiting, sessions_live, sessions_completed, sessions_no_show, sessions_cancelled, sessions_refunded,
+        refunds, declines, decline_buckets, decline_counts, median_decline_seconds, live_seconds, available_seconds
     )
     SELECT
         a.workshop_id,
@@ -189,9 +285,23 @@ BEGIN
         coalesce(h.buckets, '{}'),
         coalesce(h.counts, '{}'),
         a.median_accept_seconds,
-        a.p90_accept_seconds
+        a.p90_accept_seconds,
+        a.sessions_waiting,
+        a.sessions_live,
+        a.sessions_completed,
+        a.sessions_no_show,
+        a.sessions_cancelled,
+        a.sessions_refunded,
+        a.refunds,
+        a.declines,
+        coalesce(dh.buckets, '{}'),
+        coalesce(dh.counts, '{}'),
+        a.median_decline_seconds,
+        a.live_seconds,
+        a.available_seconds
     FROM agg AS a
-    LEFT JOIN hist AS h ON a.workshop_id = h.workshop_id AND a.grain = h.grain AND a.day = h.day;
+    LEFT JOIN hist AS h ON a.workshop_id = h.workshop_id AND a.grain = h.grain AND a.day = h.day
+    LEFT JOIN decline_hist AS dh ON a.workshop_id = dh.workshop_id AND a.grain = dh.grain AND a.day = dh.day;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     RETURN v_rows;
 END

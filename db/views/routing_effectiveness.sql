@@ -2,22 +2,10 @@
 -- creation. One row per (routing_type, day) with requests.
 -- Reads analytics_routing_rollup, kept by refresh_analytics() (the worker runs it every
 -- few seconds; each run recounts the days that changed, with exact percentiles).
--- The refund columns are read from refunds (one row per refunded purchase, a small table)
--- at query time.
--- Declines and sessions per status (the session's life after accept) are computed live
--- per row from that day's requests, not yet kept in the rollup (its table is created by a
--- migration numbered after this feature's).
+-- The figures of the session's life after accept (refunds, declines and their exact median
+-- time from offer, sessions per status) are kept in the same rollup: a refund, a decline
+-- or a session's change of status queues the day of its request.
 CREATE OR REPLACE VIEW analytics.routing_effectiveness AS
-WITH refunded AS (
-    SELECT
-        sr.routing_type,
-        date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date AS day,
-        count(*) AS refunds
-    FROM public.refunds AS rf
-    INNER JOIN public.session_requests AS sr ON rf.session_request_id = sr.id
-    GROUP BY sr.routing_type, date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date
-)
-
 SELECT
     r.routing_type,
     r.day,
@@ -32,46 +20,16 @@ SELECT
     r.p90_accept_seconds,
     r.p99_accept_seconds,
     round(r.preferred_accepted::numeric / nullif(r.preferred_closed, 0), 4) AS preferred_served_share,
-    coalesce(f.refunds, 0) AS refunds,
-    round(coalesce(f.refunds, 0)::numeric / nullif(r.requests, 0), 4) AS refund_rate,
-    l.declines,
-    l.declined_requests,
-    l.median_decline_seconds,
-    l.sessions_waiting,
-    l.sessions_live,
-    l.sessions_completed,
-    l.sessions_no_show
-FROM analytics_routing_rollup AS r
-LEFT JOIN refunded AS f ON r.routing_type = f.routing_type AND r.day = f.day
--- The figures of the session's life after accept, computed live for each row from the
--- requests of that type and day (index session_requests_routing_type_idx).
-CROSS JOIN LATERAL (
-    SELECT
-        coalesce(sum(cardinality(sr.declined_by)), 0) AS declines,
-        count(*) FILTER (WHERE cardinality(sr.declined_by) > 0) AS declined_requests,
-        (
-            SELECT
-                percentile_cont(0.5) WITHIN GROUP (
-                    ORDER BY extract(EPOCH FROM d.declined_at - d.offered_at)::double precision
-                )
-            FROM session_request_declines AS d
-            INNER JOIN session_requests AS dr ON d.request_id = dr.id
-            WHERE
-                dr.routing_type = r.routing_type
-                AND dr.created_at >= (r.day::timestamp AT TIME ZONE 'UTC')
-                AND dr.created_at < ((r.day + 1)::timestamp AT TIME ZONE 'UTC')
-        ) AS median_decline_seconds,
-        count(*) FILTER (WHERE s.status = 'waiting' AND sr.status = 'accepted') AS sessions_waiting,
-        count(*) FILTER (WHERE s.status = 'live') AS sessions_live,
-        count(*) FILTER (WHERE s.status = 'completed') AS sessions_completed,
-        count(*) FILTER (WHERE s.status = 'no_show') AS sessions_no_show
-    FROM session_requests AS sr
-    LEFT JOIN sessions AS s ON sr.session_id = s.id
-    WHERE
-        sr.routing_type = r.routing_type
-        AND sr.created_at >= (r.day::timestamp AT TIME ZONE 'UTC')
-        AND sr.created_at < ((r.day + 1)::timestamp AT TIME ZONE 'UTC')
-) AS l;
+    r.refunds,
+    round(r.refunds::numeric / nullif(r.requests, 0), 4) AS refund_rate,
+    r.declines,
+    r.declined_requests,
+    r.median_decline_seconds,
+    r.sessions_waiting,
+    r.sessions_live,
+    r.sessions_completed,
+    r.sessions_no_show
+FROM analytics_routing_rollup AS r;
 
 COMMENT ON VIEW analytics.routing_effectiveness IS
 'BI contract: per routing type and UTC day of creation, request outcomes, hybrid escalations, time to accept '
@@ -99,7 +57,7 @@ COMMENT ON COLUMN analytics.routing_effectiveness.preferred_served_share IS
 COMMENT ON COLUMN analytics.routing_effectiveness.refunds IS
 'Of requests, those owing their customer a refund: expired with nobody serving them, or cancelled before anyone '
 'accepted (whatever the refund''s progress at Stripe). Purchases rejected before routing have no request: not counted. '
-'Read from refunds at query time.';
+'Kept in the rollup (a refund queues its request''s day).';
 COMMENT ON COLUMN analytics.routing_effectiveness.refund_rate IS 'refunds / requests, 0 to 1, 4 decimals.';
 COMMENT ON COLUMN analytics.routing_effectiveness.declines IS
 'Declines of the requests created that day (one per mechanic and request; session_request_declines).';

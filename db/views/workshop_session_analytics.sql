@@ -9,132 +9,17 @@
 -- significant digits: within 0.5 % of the exact percentile_cont). To add a figure: a
 -- column in the rollup, its count in analytics_workshop_recount, its sum in
 -- analytics_workshop_merge, and here.
--- The refund columns are read from refunds (one row per refunded purchase, a small table)
--- at query time, against the preferred workshop of the session refunded.
--- The figures of the session's life after accept (sessions per status, declines, live and
--- available minutes, utilisation) are computed live from the base tables for the rows the
--- rollup has (periods with session or request activity), not yet kept in the rollup: its
--- tables are created by a migration numbered after this feature's.
+-- The figures of the session's life after accept are in the rollup too: sessions per status
+-- (dated like the sessions served), refunds (of the sessions that named the workshop as
+-- preferred), declines dated by declined_at with the median seconds from offer to decline
+-- from a second histogram of the same buckets (within 0.5 % of the exact percentile_cont),
+-- and the seconds of calls and availability intervals that ended, cut at UTC days (days
+-- add up exactly to weeks and months). Only what is open right now is read at query time:
+-- the calls live now and the mechanics available now of the row's workshop (partial
+-- indexes sessions_open_span_idx and mechanic_availability_open_workshop_idx), counted up
+-- to now. The rollup also keeps rows for periods with only declines or spans; the view
+-- shows the periods with session or request activity, as before.
 CREATE OR REPLACE VIEW analytics.workshop_session_analytics AS
-WITH refunded AS (
-    SELECT
-        s.preferred_workshop_id AS workshop_id,
-        g.period_grain,
-        g.period_start,
-        count(*) AS refunds
-    FROM public.refunds AS rf
-    INNER JOIN public.sessions AS s ON rf.session_id = s.id
-    CROSS JOIN
-        LATERAL (
-            VALUES
-            ('day', date_trunc('day', s.created_at AT TIME ZONE 'UTC')::date),
-            ('week', date_trunc('week', s.created_at AT TIME ZONE 'UTC')::date),
-            ('month', date_trunc('month', s.created_at AT TIME ZONE 'UTC')::date)
-        ) AS g (period_grain, period_start)
-    WHERE s.preferred_workshop_id IS NOT NULL
-    GROUP BY s.preferred_workshop_id, g.period_grain, g.period_start
-),
-
-spans AS (
-    -- Time on calls (started_at to ended_at, or now while live) of the sessions a workshop
-    -- served, and time its mechanics were available (mechanic_availability, open intervals
-    -- up to now), in UTC.
-    SELECT
-        s.workshop_id,
-        TRUE AS is_live,
-        s.started_at AT TIME ZONE 'UTC' AS t0,
-        coalesce(s.ended_at, greatest(now(), s.started_at)) AT TIME ZONE 'UTC' AS t1
-    FROM sessions AS s
-    WHERE s.workshop_id IS NOT NULL AND s.started_at IS NOT NULL
-    UNION ALL
-    SELECT
-        a.workshop_id,
-        FALSE AS is_live,
-        a.started_at AT TIME ZONE 'UTC' AS t0,
-        coalesce(a.ended_at, greatest(now(), a.started_at)) AT TIME ZONE 'UTC' AS t1
-    FROM mechanic_availability AS a
-    WHERE a.workshop_id IS NOT NULL
-),
-
--- The spans cut at UTC day boundaries: days add up exactly to weeks and months.
-span_days AS (
-    SELECT
-        sp.workshop_id,
-        sp.is_live,
-        dd.day,
-        extract(EPOCH FROM least(sp.t1, dd.day + interval '1 day') - greatest(sp.t0, dd.day))::double precision
-            AS seconds
-    FROM spans AS sp
-    CROSS JOIN LATERAL generate_series(date_trunc('day', sp.t0), sp.t1, interval '1 day') AS dd (day)
-    WHERE dd.day < sp.t1
-),
-
--- Facts of the figures added for the session's life after accept, computed live from the
--- base tables (the rollup keeps the other figures): sessions served per status, declines
--- and their time from offer, and the live / available seconds per UTC day.
-facts AS (
-    SELECT
-        s.workshop_id,
-        s.created_at,
-        s.status AS session_status,
-        NULL::double precision AS decline_seconds,
-        0::double precision AS live_seconds,
-        0::double precision AS available_seconds
-    FROM sessions AS s
-    WHERE s.workshop_id IS NOT NULL
-
-    UNION ALL
-
-    SELECT
-        d.workshop_id,
-        d.declined_at AS created_at,
-        NULL::text AS session_status,
-        extract(EPOCH FROM d.declined_at - d.offered_at)::double precision AS decline_seconds,
-        0::double precision AS live_seconds,
-        0::double precision AS available_seconds
-    FROM session_request_declines AS d
-    WHERE d.workshop_id IS NOT NULL
-
-    UNION ALL
-
-    SELECT
-        sd.workshop_id,
-        (sd.day AT TIME ZONE 'UTC') AS created_at,
-        NULL::text AS session_status,
-        NULL::double precision AS decline_seconds,
-        CASE WHEN sd.is_live THEN sd.seconds ELSE 0 END AS live_seconds,
-        CASE WHEN sd.is_live THEN 0 ELSE sd.seconds END AS available_seconds
-    FROM span_days AS sd
-),
-
--- One copy of each fact per grain; a BI filter on workshop_id and period_grain reaches the
--- index scans above through the join below.
-lifecycle AS (
-    SELECT
-        f.workshop_id,
-        g.period_grain,
-        g.period_start,
-        count(*) FILTER (WHERE f.session_status = 'waiting') AS sessions_waiting,
-        count(*) FILTER (WHERE f.session_status = 'live') AS sessions_live,
-        count(*) FILTER (WHERE f.session_status = 'completed') AS sessions_completed,
-        count(*) FILTER (WHERE f.session_status = 'no_show') AS sessions_no_show,
-        count(*) FILTER (WHERE f.session_status = 'cancelled') AS sessions_cancelled,
-        count(*) FILTER (WHERE f.session_status = 'refunded') AS sessions_refunded,
-        count(f.decline_seconds) AS declines,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY f.decline_seconds) AS median_decline_seconds,
-        sum(f.live_seconds) AS live_seconds,
-        sum(f.available_seconds) AS available_seconds
-    FROM facts AS f
-    CROSS JOIN
-        LATERAL (
-            VALUES
-            ('day', date_trunc('day', f.created_at AT TIME ZONE 'UTC')::date),
-            ('week', date_trunc('week', f.created_at AT TIME ZONE 'UTC')::date),
-            ('month', date_trunc('month', f.created_at AT TIME ZONE 'UTC')::date)
-        ) AS g (period_grain, period_start)
-    GROUP BY f.workshop_id, g.period_grain, g.period_start
-)
-
 SELECT
     r.workshop_id,
     o.name AS workshop_name,
@@ -154,28 +39,58 @@ SELECT
     r.accepted_requests,
     r.median_accept_seconds,
     r.p90_accept_seconds,
-    coalesce(f.refunds, 0) AS refunds,
-    round(coalesce(f.refunds, 0)::numeric / nullif(r.preferred_sessions, 0), 4) AS refund_rate,
-    coalesce(l.sessions_waiting, 0) AS sessions_waiting,
-    coalesce(l.sessions_live, 0) AS sessions_live,
-    coalesce(l.sessions_completed, 0) AS sessions_completed,
-    coalesce(l.sessions_no_show, 0) AS sessions_no_show,
-    coalesce(l.sessions_cancelled, 0) AS sessions_cancelled,
-    coalesce(l.sessions_refunded, 0) AS sessions_refunded,
-    coalesce(l.declines, 0) AS declines,
-    l.median_decline_seconds,
-    round((coalesce(l.live_seconds, 0) / 60)::numeric, 2) AS live_minutes,
-    round((coalesce(l.available_seconds, 0) / 60)::numeric, 2) AS available_minutes,
-    round((l.live_seconds / nullif(l.available_seconds, 0))::numeric, 4) AS utilisation
+    r.refunds,
+    round(r.refunds::numeric / nullif(r.preferred_sessions, 0), 4) AS refund_rate,
+    r.sessions_waiting,
+    r.sessions_live,
+    r.sessions_completed,
+    r.sessions_no_show,
+    r.sessions_cancelled,
+    r.sessions_refunded,
+    r.declines,
+    r.median_decline_seconds,
+    round((r.live_seconds + coalesce(x.live_seconds, 0)) / 60, 2) AS live_minutes,
+    round((r.available_seconds + coalesce(x.available_seconds, 0)) / 60, 2) AS available_minutes,
+    round(
+        (r.live_seconds + coalesce(x.live_seconds, 0))
+        / nullif(r.available_seconds + coalesce(x.available_seconds, 0), 0),
+        4
+    ) AS utilisation
 FROM analytics_workshop_rollup AS r
 INNER JOIN organizations AS o ON r.workshop_id = o.id
-LEFT JOIN refunded AS f
-    ON r.workshop_id = f.workshop_id AND r.period_grain = f.period_grain AND r.period_start = f.period_start
-LEFT JOIN lifecycle AS l
-    ON
-        r.workshop_id = l.workshop_id
-        AND r.period_grain = l.period_grain
-        AND r.period_start = l.period_start;
+CROSS JOIN LATERAL (
+    SELECT
+        r.period_start::timestamp AT TIME ZONE 'UTC' AS t0,
+        (
+            r.period_start
+            + CASE r.period_grain WHEN 'day' THEN interval '1 day' WHEN 'week' THEN interval '7 days'
+                ELSE interval '1 month' END
+        ) AT TIME ZONE 'UTC' AS t1
+) AS p
+-- The spans open right now (a call live, a mechanic available) of this workshop, within the
+-- period and up to now.
+LEFT JOIN LATERAL (
+    SELECT
+        sum(extract(EPOCH FROM least(now(), p.t1) - greatest(op.started_at, p.t0))) FILTER (WHERE op.is_live)
+            AS live_seconds,
+        sum(extract(EPOCH FROM least(now(), p.t1) - greatest(op.started_at, p.t0))) FILTER (WHERE NOT op.is_live)
+            AS available_seconds
+    FROM (
+        SELECT
+            TRUE AS is_live,
+            s.started_at
+        FROM sessions AS s
+        WHERE s.workshop_id = r.workshop_id AND s.started_at IS NOT NULL AND s.ended_at IS NULL
+        UNION ALL
+        SELECT
+            FALSE AS is_live,
+            a.started_at
+        FROM mechanic_availability AS a
+        WHERE a.workshop_id = r.workshop_id AND a.ended_at IS NULL
+    ) AS op
+    WHERE op.started_at < least(now(), p.t1) AND now() > p.t0
+) AS x ON TRUE
+WHERE r.sessions_served + r.preferred_sessions + r.preferred_requests + r.accepted_requests > 0;
 
 COMMENT ON VIEW analytics.workshop_session_analytics IS
 'BI contract: per workshop and period (period_grain day/week/month, UTC) sessions served, sessions and requests where '
@@ -218,8 +133,8 @@ COMMENT ON COLUMN analytics.workshop_session_analytics.p90_accept_seconds IS
 
 COMMENT ON COLUMN analytics.workshop_session_analytics.refunds IS
 'Of preferred_sessions, those owing their customer a refund (nobody served them in time, or the customer cancelled '
-'before anyone accepted), whatever the refund''s progress at Stripe (pending, succeeded or failed). Read from refunds '
-'at query time.';
+'before anyone accepted), whatever the refund''s progress at Stripe (pending, succeeded or failed). Kept in the '
+'rollup (a refund queues its session''s period).';
 COMMENT ON COLUMN analytics.workshop_session_analytics.refund_rate IS
 'refunds / preferred_sessions, 0 to 1, 4 decimals; NULL when no session named the workshop as preferred.';
 COMMENT ON COLUMN analytics.workshop_session_analytics.sessions_waiting IS
@@ -234,7 +149,8 @@ COMMENT ON COLUMN analytics.workshop_session_analytics.declines IS
 'Session requests declined in the period by the workshop''s mechanics (session_request_declines, dated by declined_at).';
 COMMENT ON COLUMN analytics.workshop_session_analytics.median_decline_seconds IS
 'Median seconds from offer to decline over those declines (offered_at: creation, or the end of the hybrid window for '
-'outsiders); NULL when none.';
+'outsiders): percentile_cont 0.5 over the histogram of 3 significant digits, within 0.5 % of the exact value; NULL '
+'when none.';
 COMMENT ON COLUMN analytics.workshop_session_analytics.live_minutes IS
 'Minutes of calls (started_at to ended_at, up to now while live) of the sessions the workshop served, falling in the '
 'period; 2 decimals.';

@@ -609,7 +609,7 @@ def op_no_show(conn, world, a, b) -> None:
 
 
 def op_decline(conn, world, a, b) -> None:  # by a mechanic of some workshop or an independent
-    workshops, mechanics = world
+    _workshops, mechanics = world
     m = mechanics[b % 4]
     r = pick(conn, "SELECT id FROM session_requests WHERE status = 'pending' AND NOT %s = ANY(declined_by) ORDER BY id",
              a, (m,))
@@ -649,7 +649,7 @@ def op_availability(conn, world, a, b) -> None:
     """A mechanic's toggle: the presence trigger opens an interval now, or closes the open one now; mostly the
     open one is first ended some hours after it began (near the requests' days), then the toggle finds it closed
     (an interval re-dated to those days is always ended so: the reference cuts closed spans at every day)."""
-    workshops, mechanics = world
+    _workshops, mechanics = world
     m = mechanics[b % 4]
     conn.execute("UPDATE mechanic_availability SET ended_at = started_at + make_interval(hours => %s, secs => %s) "
                  "WHERE mechanic_id = %s AND ended_at IS NULL AND (%s OR started_at < now() - interval '1 day')",

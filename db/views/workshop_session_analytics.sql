@@ -58,15 +58,6 @@ SELECT
     ) AS utilisation
 FROM analytics_workshop_rollup AS r
 INNER JOIN organizations AS o ON r.workshop_id = o.id
-CROSS JOIN LATERAL (
-    SELECT
-        r.period_start::timestamp AT TIME ZONE 'UTC' AS t0,
-        (
-            r.period_start
-            + CASE r.period_grain WHEN 'day' THEN interval '1 day' WHEN 'week' THEN interval '7 days'
-                ELSE interval '1 month' END
-        ) AT TIME ZONE 'UTC' AS t1
-) AS p
 -- The spans open right now (a call live, a mechanic available) of this workshop, within the
 -- period and up to now.
 LEFT JOIN LATERAL (
@@ -88,6 +79,14 @@ LEFT JOIN LATERAL (
         FROM mechanic_availability AS a
         WHERE a.workshop_id = r.workshop_id AND a.ended_at IS NULL
     ) AS op
+    CROSS JOIN (
+        VALUES (
+            r.period_start::timestamp AT TIME ZONE 'UTC',
+            (r.period_start + CASE r.period_grain
+                WHEN 'day' THEN interval '1 day' WHEN 'week' THEN interval '7 days' ELSE interval '1 month'
+            END) AT TIME ZONE 'UTC'
+        )
+    ) AS p (t0, t1)
     WHERE op.started_at < least(now(), p.t1) AND now() > p.t0
 ) AS x ON TRUE
 WHERE r.sessions_served + r.preferred_sessions + r.preferred_requests + r.accepted_requests > 0;

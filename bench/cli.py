@@ -112,8 +112,9 @@ def parse_args(argv):
     ap.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
     ap.add_argument("--iterations", type=int, default=int(os.environ.get("BENCH_ITERATIONS") or 200),
                     help="calls per latency repetition (default 200)")
-    ap.add_argument("--only", default="", help="comma list of: ceiling,fulfill,accept,routing,directory,"
-                                               "analytics,plpython,offers,e2e,freshness,live,bulkload (default all)")
+    ap.add_argument("--only", default="", help="comma list of: ceiling,fulfill,accept,capacity,routing,directory,"
+                                               "analytics,plpython,offers,e2e,freshness,live,bulkload (default all; "
+                                               "accept or offers also measure capacity)")
     ap.add_argument("--output", default=str(RESULTS), help="results file (default bench/results.json)")
     a = ap.parse_args(argv)
     if a.scale <= 0 or a.reps < 1 or a.clients < 2 or a.seconds <= 0:
@@ -128,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     only = {x.strip() for x in a.only.split(",") if x.strip()}
 
     def want(name: str) -> bool:
-        return not only or name in only
+        # the cost of capacity in the rule belongs to both accept and offers
+        return not only or name in only or (name == "capacity" and bool(only & {"accept", "offers"}))
 
     srv = server.server_url()
     durable = server.ensure_durable(srv, dedicated=not os.environ.get("BENCH_DATABASE_URL"), log=log)
@@ -180,12 +182,14 @@ def main(argv: list[str] | None = None) -> int:
     figs["pgbench"] = ceiling
     tpcb = ceiling["tpcb-like"]["tps"] if ceiling else None
     work_url, work_name = None, None
-    if any(want(x) for x in ("fulfill", "accept", "e2e", "live", "plpython", "offers", "bulkload", "freshness")):
+    if any(want(x) for x in ("fulfill", "accept", "capacity", "e2e", "live", "plpython", "offers", "bulkload",
+                             "freshness")):
         work_url, work_name = work_copy(srv, a.scale)
     try:
         if work_url:
             figs["fulfill_checkout"] = attempt("fulfill", measure.fulfill, work_url, sizes, st, tpcb)
             figs["accept_contention"] = attempt("accept", measure.accept_contention, work_url, sizes, st)
+            figs["capacity_cost"] = attempt("capacity", measure.capacity_cost, work_url, sizes, st)
         for s in scales:
             key = f"x{s:g}"
             figs.setdefault("routing", {})[key] = attempt(f"routing.{key}", measure.routing, urls[s], st)
@@ -213,6 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     Path(a.output).write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
     print(table)
     print(f"\nwritten: {a.output} (total {results['total_seconds']:.0f}s)")
+    regressions = (figs.get("capacity_cost") or {}).get("regression")
+    if regressions:
+        print("\n!! REGRESSION: capacity in the rule costs more than "
+              f"{(measure.CAPACITY_LIMIT - 1) * 100:.0f} % ({', '.join(regressions)}); see capacity_cost in "
+              f"{a.output}", file=sys.stderr)
     if results["skipped"]:
         print("skipped: " + "; ".join(f"{k}: {v}" for k, v in results["skipped"].items()))
     if results["wrong"]:

@@ -717,6 +717,89 @@ def offers(url: str, st: Settings) -> dict:
     return out
 
 
+# ---------------------------------------------------------------- the cost of capacity in the rule
+
+OFFERABLE = "routing_mechanic_offerable(text,boolean,uuid,text,integer,integer)"
+# The rule without its capacity clause: eligibility only (same signature, plain SQL, inlined the same way).
+OFFERABLE_WITHOUT_CAPACITY = """
+CREATE OR REPLACE FUNCTION public.routing_mechanic_offerable(
+    p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text,
+    p_open_sessions integer, p_capacity integer
+) RETURNS boolean
+LANGUAGE sql
+IMMUTABLE
+AS $$ SELECT routing_mechanic_eligible(p_status, p_is_available, p_workshop_id, p_workshop_status) $$
+"""
+CAPACITY_LIMIT = 1.10  # capacity may cost at most 10 % over the rule without it
+
+
+def offerable_mechanics(conn: psycopg.Connection, n: int) -> list[uuid.UUID]:
+    """n mechanics both forms of the rule admit (eligible and below capacity): both see the same offers."""
+    rows = conn.execute(
+        """
+        SELECT m.id FROM mechanics AS m LEFT JOIN organizations AS o ON o.id = m.workshop_id
+        WHERE m.status = 'active' AND m.is_available AND (m.workshop_id IS NULL OR o.status = 'active')
+          AND m.open_sessions < m.capacity
+        ORDER BY md5(m.id::text) LIMIT %s
+        """,
+        (n,),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def capacity_cost(url: str, sizes: Sizes, st: Settings) -> dict:
+    """accept (the 8-way race) and get_mechanic_offers with the rule as shipped (routing_mechanic_offerable:
+    eligibility and open_sessions < capacity) and with its capacity clause removed (CREATE OR REPLACE of that one
+    function in this throw-away copy), on the same data, interleaved: each repetition runs both forms, in
+    alternating order, each on new connections. Both keep everything else of accept, the lock on the mechanic's
+    row included (it makes capacity race-safe and is paid by every accept). ratio = shipped / without capacity
+    (p50 latency; for accept also the inverse of the throughput); regression when above CAPACITY_LIMIT."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        require(conn, "accept_session_request", "get_mechanic_offers", "routing_mechanic_offerable")
+        shipped_def = conn.execute("SELECT pg_get_functiondef(%s::regprocedure)", (OFFERABLE,)).fetchone()[0]
+        mechs = racers(conn, st.clients)
+        readers = offerable_mechanics(conn, 20)
+    if len(mechs) < 2 or not readers:
+        raise Skip("fewer than 2 available mechanics")
+
+    def use(form: str) -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(shipped_def if form == "shipped" else OFFERABLE_WITHOUT_CAPACITY)
+
+    offers_sql = ("SELECT o.* FROM (SELECT set_config('app.mechanic_id', %s::text, TRUE)) AS s (m) "
+                  "CROSS JOIN LATERAL get_mechanic_offers(s.m::uuid, 50) AS o")
+    per_rep = max(1, st.accept_requests // st.reps)
+    runs: dict = {"shipped": {"accept": [], "offers": []}, "without_capacity": {"accept": [], "offers": []}}
+    try:
+        with lifted_capacity(url, mechs):
+            for rep in range(st.reps):
+                for form in (("shipped", "without_capacity") if rep % 2 == 0 else ("without_capacity", "shipped")):
+                    use(form)
+                    with psycopg.connect(url, autocommit=True) as conn:
+                        reqs = make_pending_requests(conn, sizes, per_rep, f"benchcap{uuid.uuid4().hex[:8]}")
+                    got = race(url, reqs, mechs)
+                    with psycopg.connect(url, autocommit=True) as conn:
+                        check_one_winner(conn, got["wins"], got["errors"])
+                    a = summarize(got["latencies"])
+                    a.update(requests=len(reqs), accepts_per_s=round(len(reqs) / got["elapsed"], 1))
+                    runs[form]["accept"].append(a)
+                    runs[form]["offers"].append(latency(url, offers_sql, lambda i: (readers[i % len(readers)],),
+                                                        st.iterations, 1))
+    finally:
+        use("shipped")
+    out: dict = {"racers": len(mechs), "offer_readers": len(readers), "limit": CAPACITY_LIMIT}
+    for form, r in runs.items():
+        out[form] = {"accept": median_of(r["accept"]), "offers": median_of(r["offers"])}
+    shipped, base = out["shipped"], out["without_capacity"]
+    out["ratio"] = {
+        "accept_p50": round(shipped["accept"]["p50_ms"] / base["accept"]["p50_ms"], 3),
+        "accept_throughput": round(base["accept"]["accepts_per_s"] / shipped["accept"]["accepts_per_s"], 3),
+        "offers_p50": round(shipped["offers"]["p50_ms"] / base["offers"]["p50_ms"], 3),
+    }
+    out["regression"] = sorted(k for k, v in out["ratio"].items() if v > CAPACITY_LIMIT)
+    return out
+
+
 def bulk_load(url: str, sizes: Sizes, st: Settings, rows: int = 20_000) -> dict:
     """Why the generator disables row triggers: the same batch of sessions, requests and reviews
     inserted with the schema's triggers and FK checks, then with session_replication_role = replica."""

@@ -70,6 +70,16 @@ def render(r: dict) -> str:
         if aa:
             add(f"| accept: the same after `ANALYZE session_requests` ({_n(aa['requests_total'])} requests) | "
                 f"{_n(aa['accepts_per_s'])} accepts/s, {_lat(aa)}; one winner each: yes | {tpcb} |")
+    cc = f.get("capacity_cost")
+    if cc:
+        sh, wo, ra = cc["shipped"], cc["without_capacity"], cc["ratio"]
+        flag = " !! REGRESSION" if cc.get("regression") else ""
+        add(f"| accept with capacity in the rule ({cc['racers']} racers, {_n(sh['accept'].get('requests'))} requests "
+            f"a repetition) | {_n(sh['accept']['accepts_per_s'])} accepts/s, {_lat(sh['accept'])}; "
+            f"x{ra['accept_p50']:.2f} p50, x{ra['accept_throughput']:.2f} time per accept{flag} | "
+            f"rule without capacity: {_n(wo['accept']['accepts_per_s'])} accepts/s, {_lat(wo['accept'])} |")
+        add(f"| `get_mechanic_offers` with capacity in the rule ({cc['offer_readers']} mechanics below capacity) | "
+            f"{_lat(sh['offers'])}; x{ra['offers_p50']:.2f} p50{flag} | rule without capacity: {_lat(wo['offers'])} |")
     for scale_key, rt in sorted((f.get("routing") or {}).items(), key=lambda kv: kv[0] != main):
         if scale_key != main or not rt:
             continue

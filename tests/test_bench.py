@@ -73,6 +73,22 @@ def test_accept_race_has_exactly_one_winner_per_request(db_url):
             SELECT count(*) FROM session_requests AS r JOIN sessions AS s ON s.id = r.session_id
             WHERE s.stripe_checkout_session_id LIKE 'cs_benchacc%' AND r.status = 'accepted'
               AND s.mechanic_id = r.mechanic_id""") == 24
+    # The cost of capacity: the same race and the offers with the rule as shipped and without its capacity
+    # clause, interleaved; the shipped rule is back afterwards.
+    cc = measure.capacity_cost(db_url, generate.Sizes.for_scale(SMALLER),
+                               measure.Settings(clients=4, reps=2, accept_requests=8, iterations=5))
+    for form in ("shipped", "without_capacity"):
+        assert [r["requests"] for r in cc[form]["accept"]["reps"]] == [4, 4]
+        assert cc[form]["offers"]["p50_ms"] > 0
+    assert set(cc["ratio"]) == {"accept_p50", "accept_throughput", "offers_p50"}
+    assert cc["regression"] == sorted(k for k, v in cc["ratio"].items() if v > measure.CAPACITY_LIMIT)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        assert "p_open_sessions < p_capacity" in conn.execute(
+            "SELECT pg_get_functiondef(%s::regprocedure)", (measure.OFFERABLE,)).fetchone()[0]
+        assert count(conn, """
+            SELECT count(*) FROM session_requests AS r JOIN sessions AS s ON s.id = r.session_id
+            WHERE s.stripe_checkout_session_id LIKE 'cs_benchcap%' AND r.status = 'accepted'
+              AND s.mechanic_id = r.mechanic_id""") == 16
 
 
 def test_fulfill_measurement_runs_a_real_pgbench_script(db_url):

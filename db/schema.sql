@@ -720,10 +720,7 @@ CREATE FUNCTION public.complete_session(p_session_id uuid, p_mechanic_id uuid) R
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    -- The identity is checked here too (and again by session_transition): missing ids first.
-    IF p_session_id IS NOT NULL AND p_mechanic_id IS NOT NULL THEN
-        PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
-    END IF;
+    -- session_transition checks the ids, then the identity (ssr_private.assert_acting_for).
     RETURN ssr_private.session_transition(p_session_id, p_mechanic_id, 'complete');
 END
 $$;
@@ -1800,10 +1797,7 @@ CREATE FUNCTION public.mark_session_no_show(p_session_id uuid, p_mechanic_id uui
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    -- The identity is checked here too (and again by session_transition): missing ids first.
-    IF p_session_id IS NOT NULL AND p_mechanic_id IS NOT NULL THEN
-        PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
-    END IF;
+    -- session_transition checks the ids, then the identity (ssr_private.assert_acting_for).
     RETURN ssr_private.session_transition(p_session_id, p_mechanic_id, 'no_show');
 END
 $$;
@@ -2894,10 +2888,7 @@ CREATE FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) RETU
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    -- The identity is checked here too (and again by session_transition): missing ids first.
-    IF p_session_id IS NOT NULL AND p_mechanic_id IS NOT NULL THEN
-        PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
-    END IF;
+    -- session_transition checks the ids, then the identity (ssr_private.assert_acting_for).
     RETURN ssr_private.session_transition(p_session_id, p_mechanic_id, 'start');
 END
 $$;

@@ -12,6 +12,9 @@
 -- routing_outbox_unpublished_idx goes: nothing reads it, yet every notification row (and
 -- every row the relay marks as sent) was written to it. routing_outbox.published_at stays
 -- for an external relay, which reads the outbox in id order (routing_outbox_replay).
+-- routing_events_type_idx goes too: the audit trail is read per request (explain_routing,
+-- routing_events_request_idx), the BI figures come from the rollups, and each audit row
+-- (two or three per request) was written to it.
 
 CREATE INDEX CONCURRENTLY IF NOT EXISTS sessions_mechanic_set_idx
 ON sessions (mechanic_id) WHERE mechanic_id IS NOT NULL;
@@ -55,3 +58,5 @@ WHERE status = 'pending' AND preferred_workshop_id IS NOT NULL;
 DROP INDEX CONCURRENTLY IF EXISTS session_requests_pending_preferred_idx;
 
 DROP INDEX CONCURRENTLY IF EXISTS routing_outbox_unpublished_idx;
+
+DROP INDEX CONCURRENTLY IF EXISTS routing_events_type_idx;

@@ -7340,12 +7340,6 @@ CREATE INDEX reviews_mechanic_id_idx ON public.reviews USING btree (mechanic_id)
 CREATE INDEX routing_events_request_idx ON public.routing_events USING btree (request_id, id);
 
 --
--- Name: routing_events_type_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX routing_events_type_idx ON public.routing_events USING btree (event_type, created_at);
-
---
 -- Name: routing_outbox_channel_idx; Type: INDEX; Schema: public; Owner: -
 --
 

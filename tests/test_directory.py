@@ -94,6 +94,7 @@ def test_function_signature_matches_contract(conn):
     assert [d.name for d in cur.description] == [
         "workshop_id", "workshop_name", "workshop_email", "workshop_status", "total_mechanics",
         "available_mechanics", "avg_rating", "total_sessions", "created_at", "ranking_score", "total_count",
+        "row_cursor", "has_more",
     ]
 
 

@@ -14,7 +14,7 @@ CREATE OR REPLACE FUNCTION ssr_private.directory_cursor_decode(
     OUT workshop_id uuid
 )
 LANGUAGE plpgsql
-IMMUTABLE
+STABLE
 AS $$
 DECLARE
     v_parts text [];

@@ -3,6 +3,8 @@
 -- as text and encoded in URL-safe base64 without padding, so it goes into a query string as
 -- it is. Only ssr_private.directory_cursor_decode reads it back; clients must not build or
 -- parse it (its layout may change). Inputs: the four keys of the row. No errors.
+-- STABLE, as concat_ws and convert_to are: a plain SQL expression the planner inlines into
+-- the directory's query (declared IMMUTABLE it would be called per row instead).
 CREATE OR REPLACE FUNCTION ssr_private.directory_cursor_encode(
     p_score numeric,
     p_available integer,
@@ -10,7 +12,7 @@ CREATE OR REPLACE FUNCTION ssr_private.directory_cursor_encode(
     p_workshop_id uuid
 ) RETURNS text
 LANGUAGE sql
-IMMUTABLE
+STABLE
 PARALLEL SAFE
 AS $$
     SELECT translate(

@@ -1678,13 +1678,16 @@ $$;
 COMMENT ON FUNCTION public.get_mechanics_for_routing(p_workshop_id uuid, p_routing_type text) IS 'Eligible available mechanics for a routing choice with priority_score (100 preferred workshop, 50 other workshops or broadcast, 25 independents in hybrid), workshop_id and is_preferred, best first.';
 
 --
--- Name: get_workshop_directory(integer, integer); Type: FUNCTION; Schema: public; Owner: -
+-- Name: get_workshop_directory(integer, integer, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.get_workshop_directory(p_limit integer DEFAULT 20, p_offset integer DEFAULT 0) RETURNS TABLE(workshop_id uuid, workshop_name text, workshop_email text, workshop_status text, total_mechanics integer, available_mechanics integer, avg_rating numeric, total_sessions bigint, created_at timestamp with time zone, ranking_score numeric, total_count bigint)
+CREATE FUNCTION public.get_workshop_directory(p_limit integer DEFAULT 20, p_offset integer DEFAULT 0, p_starting_after text DEFAULT NULL::text, p_ending_before text DEFAULT NULL::text) RETURNS TABLE(workshop_id uuid, workshop_name text, workshop_email text, workshop_status text, total_mechanics integer, available_mechanics integer, avg_rating numeric, total_sessions bigint, created_at timestamp with time zone, ranking_score numeric, total_count bigint, row_cursor text, has_more boolean)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
+DECLARE
+    v_total bigint;
+    v_key record;
 BEGIN
     IF p_limit IS NULL OR p_limit < 1 OR p_limit > 100 THEN
         RAISE EXCEPTION USING
@@ -1698,46 +1701,126 @@ BEGIN
             MESSAGE = format('offset must be an integer >= 0, got %s', coalesce(p_offset::text, 'NULL')),
             COLUMN = 'offset';
     END IF;
+    IF p_starting_after IS NOT NULL THEN
+        SELECT * INTO v_key FROM ssr_private.directory_cursor_decode(p_starting_after, 'starting_after');
+    END IF;
+    IF p_ending_before IS NOT NULL THEN
+        SELECT * INTO v_key FROM ssr_private.directory_cursor_decode(p_ending_before, 'ending_before');
+        IF p_starting_after IS NOT NULL THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'SR400',
+                MESSAGE = 'ending_before cannot be combined with starting_after',
+                COLUMN = 'ending_before';
+        END IF;
+    END IF;
+    IF p_offset > 0 AND (p_starting_after IS NOT NULL OR p_ending_before IS NOT NULL) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400',
+            MESSAGE = 'offset cannot be combined with starting_after or ending_before',
+            COLUMN = 'offset';
+    END IF;
 
-    RETURN QUERY
-    SELECT
-        d.id,
-        d.name,
-        d.contact_email,
-        d.status,
-        d.total_mechanics,
-        d.available_mechanics,
-        d.avg_rating,
-        d.sessions_served,
-        d.created_at,
-        d.score,
-        count(*) OVER ()
-    FROM (
+    SELECT rc.listed_workshops INTO v_total FROM routing_candidates AS rc;
+
+    IF p_starting_after IS NOT NULL THEN
+        -- After the cursor: the rest of the cursor's tie group (same first three keys, larger
+        -- id), then the rows with smaller keys. Two index ranges merged in order: neither
+        -- reads more than p_limit + 1 listed rows.
+        RETURN QUERY
         SELECT
-            o.id,
-            o.name,
-            o.contact_email,
-            o.status,
-            o.created_at,
-            ws.total_mechanics,
-            ws.available_mechanics,
-            ws.sessions_served,
-            round(ws.rating_sum::numeric / nullif(ws.review_count, 0), 2) AS avg_rating,
-            round((20 * 4.0 + ws.rating_sum) / (20 + ws.review_count), 6) AS score
-        FROM workshop_stats AS ws
-        INNER JOIN organizations AS o ON ws.workshop_id = o.id
-        WHERE o.status = 'active' AND ws.available_mechanics > 0
-    ) AS d
-    ORDER BY d.score DESC, d.available_mechanics DESC, d.sessions_served DESC, d.id ASC
-    LIMIT p_limit OFFSET p_offset;
+            p.workshop_id, p.workshop_name, p.workshop_email, p.workshop_status, p.total_mechanics,
+            p.available_mechanics, p.avg_rating, p.sessions_served, p.created_at, p.score, v_total,
+            ssr_private.directory_cursor_encode(p.score, p.available_mechanics, p.sessions_served, p.workshop_id),
+            count(*) OVER () > p_limit
+        FROM (
+            (
+                SELECT d.*
+                FROM ssr_private.workshop_directory_listing AS d
+                WHERE
+                    (d.score, d.available_mechanics, d.sessions_served)
+                    = (v_key.score, v_key.available_mechanics, v_key.sessions_served)
+                    AND d.workshop_id > v_key.workshop_id
+                ORDER BY d.score DESC, d.available_mechanics DESC, d.sessions_served DESC, d.workshop_id ASC
+                LIMIT p_limit + 1
+            )
+            UNION ALL
+            (
+                SELECT d.*
+                FROM ssr_private.workshop_directory_listing AS d
+                WHERE
+                    (d.score, d.available_mechanics, d.sessions_served)
+                    < (v_key.score, v_key.available_mechanics, v_key.sessions_served)
+                ORDER BY d.score DESC, d.available_mechanics DESC, d.sessions_served DESC, d.workshop_id ASC
+                LIMIT p_limit + 1
+            )
+            ORDER BY 10 DESC, 6 DESC, 8 DESC, 1 ASC
+            LIMIT p_limit + 1
+        ) AS p
+        ORDER BY p.score DESC, p.available_mechanics DESC, p.sessions_served DESC, p.workshop_id ASC
+        LIMIT p_limit;
+    ELSIF p_ending_before IS NOT NULL THEN
+        -- Before the cursor: the same two ranges read backwards, nearest first; the page is
+        -- the p_limit nearest rows, returned in list order.
+        RETURN QUERY
+        SELECT
+            p.workshop_id, p.workshop_name, p.workshop_email, p.workshop_status, p.total_mechanics,
+            p.available_mechanics, p.avg_rating, p.sessions_served, p.created_at, p.score, v_total,
+            ssr_private.directory_cursor_encode(p.score, p.available_mechanics, p.sessions_served, p.workshop_id),
+            p.more
+        FROM (
+            SELECT n.*, count(*) OVER () > p_limit AS more
+            FROM (
+                (
+                    SELECT d.*
+                    FROM ssr_private.workshop_directory_listing AS d
+                    WHERE
+                        (d.score, d.available_mechanics, d.sessions_served)
+                        = (v_key.score, v_key.available_mechanics, v_key.sessions_served)
+                        AND d.workshop_id < v_key.workshop_id
+                    ORDER BY d.score ASC, d.available_mechanics ASC, d.sessions_served ASC, d.workshop_id DESC
+                    LIMIT p_limit + 1
+                )
+                UNION ALL
+                (
+                    SELECT d.*
+                    FROM ssr_private.workshop_directory_listing AS d
+                    WHERE
+                        (d.score, d.available_mechanics, d.sessions_served)
+                        > (v_key.score, v_key.available_mechanics, v_key.sessions_served)
+                    ORDER BY d.score ASC, d.available_mechanics ASC, d.sessions_served ASC, d.workshop_id DESC
+                    LIMIT p_limit + 1
+                )
+                ORDER BY 10 ASC, 6 ASC, 8 ASC, 1 DESC
+                LIMIT p_limit + 1
+            ) AS n
+            ORDER BY n.score ASC, n.available_mechanics ASC, n.sessions_served ASC, n.workshop_id DESC
+            LIMIT p_limit
+        ) AS p
+        ORDER BY p.score DESC, p.available_mechanics DESC, p.sessions_served DESC, p.workshop_id ASC;
+    ELSE
+        RETURN QUERY
+        SELECT
+            p.workshop_id, p.workshop_name, p.workshop_email, p.workshop_status, p.total_mechanics,
+            p.available_mechanics, p.avg_rating, p.sessions_served, p.created_at, p.score, v_total,
+            ssr_private.directory_cursor_encode(p.score, p.available_mechanics, p.sessions_served, p.workshop_id),
+            count(*) OVER () > p_limit
+        FROM (
+            SELECT d.*
+            FROM ssr_private.workshop_directory_listing AS d
+            ORDER BY d.score DESC, d.available_mechanics DESC, d.sessions_served DESC, d.workshop_id ASC
+            LIMIT p_limit + 1 OFFSET p_offset
+        ) AS p
+        ORDER BY p.score DESC, p.available_mechanics DESC, p.sessions_served DESC, p.workshop_id ASC
+        LIMIT p_limit;
+    END IF;
 END
 $$;
 
 --
--- Name: FUNCTION get_workshop_directory(p_limit integer, p_offset integer); Type: COMMENT; Schema: public; Owner: -
+-- Name: FUNCTION get_workshop_directory(p_limit integer, p_offset integer, p_starting_after text, p_ending_before text); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.get_workshop_directory(p_limit integer, p_offset integer) IS 'Directory page: active workshops with an available mechanic, ordered by ranking_score (Bayesian rating, C=20, m=4.0) DESC, available_mechanics DESC, total_sessions DESC, workshop_id ASC; total_count is the size of the whole list. SR400 (COLUMN limit/offset) unless 1 <= limit <= 100 and offset >= 0.';
+COMMENT ON FUNCTION public.get_workshop_directory(p_limit integer, p_offset integer, p_starting_after text, p_ending_before text) IS 'Directory page: active workshops with an available mechanic, ordered by ranking_score (Bayesian rating, C=20, m=4.0) DESC, available_mechanics DESC, total_sessions DESC, workshop_id ASC (served by workshop_stats_directory_idx). Keyset paging: p_starting_after / p_ending_before take a row_cursor; p_offset pages by position (cost grows with it). total_count: the whole list (maintained count); has_more: rows beyond the page in its direction. SR400 (COLUMN limit/offset/starting_after/ending_before) on bad arguments.';
 
 --
 -- Name: handle_checkout_event(text, text, boolean, text, text, text, integer, text); Type: FUNCTION; Schema: public; Owner: -
@@ -3162,10 +3245,16 @@ BEGIN
     DELETE FROM workshop_stats AS ws
     WHERE NOT EXISTS (SELECT 1 FROM organizations AS o WHERE o.id = ws.workshop_id);
     GET DIAGNOSTICS v_deleted = ROW_COUNT;
-    INSERT INTO routing_candidates AS rc (id, eligible_mechanics)
-    SELECT TRUE, count(*)::integer FROM ssr_private.routing_available_mechanics
-    ON CONFLICT (id) DO UPDATE SET eligible_mechanics = excluded.eligible_mechanics
-    WHERE rc.eligible_mechanics IS DISTINCT FROM excluded.eligible_mechanics;
+    INSERT INTO routing_candidates AS rc (id, eligible_mechanics, listed_workshops)
+    SELECT
+        TRUE,
+        (SELECT count(*)::integer FROM ssr_private.routing_available_mechanics),
+        (SELECT count(*)::integer FROM ssr_private.workshop_directory_listing)
+    ON CONFLICT (id) DO UPDATE
+    SET eligible_mechanics = excluded.eligible_mechanics, listed_workshops = excluded.listed_workshops
+    WHERE
+        (rc.eligible_mechanics, rc.listed_workshops)
+        IS DISTINCT FROM (excluded.eligible_mechanics, excluded.listed_workshops);
     GET DIAGNOSTICS v_candidates = ROW_COUNT;
     RETURN v_changed + v_deleted + v_candidates;
 END
@@ -3175,7 +3264,7 @@ $$;
 -- Name: FUNCTION workshop_stats_rebuild(); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.workshop_stats_rebuild() IS 'Recomputes workshop_stats and routing_candidates from organizations, mechanics, sessions and reviews; returns the number of rows corrected (0 when the trigger-maintained aggregates were exact).';
+COMMENT ON FUNCTION public.workshop_stats_rebuild() IS 'Recomputes workshop_stats and routing_candidates (eligible mechanics, listed workshops) from organizations, mechanics, sessions and reviews; returns the number of rows corrected (0 when the trigger-maintained aggregates were exact).';
 
 --
 -- Name: analytics_bucket(double precision); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -3687,7 +3776,7 @@ FROM (
     VALUES
     ('accept_session_request(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'a mechanic accepts a request'),
     ('get_mechanic_offers(uuid,integer)', ARRAY['ssr_app', 'mechanic'], 'what a mechanic may accept now'),
-    ('get_workshop_directory(integer,integer)', ARRAY['ssr_app'], 'the workshop directory'),
+    ('get_workshop_directory(integer,integer,text,text)', ARRAY['ssr_app'], 'the workshop directory'),
     ('create_checkout_purchase(uuid,text,uuid,text,uuid)', ARRAY['ssr_app'], 'a customer starts a purchase'),
     ('attach_checkout_session(uuid,text)', ARRAY['ssr_app'], 'records the Stripe Checkout Session'),
     ('get_checkout_status(text)', ARRAY['ssr_app'], 'the success page'),
@@ -3930,6 +4019,75 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.current_mechanic_id() IS 'Verified mechanic of the transaction (app.mechanic_id for the app login, request.jwt.claims sub for role mechanic); NULL when none.';
+
+--
+-- Name: directory_cursor_decode(text, text); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.directory_cursor_decode(p_cursor text, p_param text, OUT score numeric, OUT available_mechanics integer, OUT sessions_served bigint, OUT workshop_id uuid) RETURNS record
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    v_parts text [];
+BEGIN
+    IF length(p_cursor) <= 200 AND p_cursor ~ '^[A-Za-z0-9_-]+$' THEN
+        BEGIN
+            v_parts := string_to_array(
+                convert_from(
+                    decode(
+                        translate(p_cursor, '-_', '+/') || repeat('=', (4 - length(p_cursor) % 4) % 4),
+                        'base64'
+                    ),
+                    'UTF8'
+                ),
+                ','
+            );
+            IF cardinality(v_parts) = 5 AND v_parts[1] = 'w1' THEN
+                score := v_parts[2]::numeric;
+                available_mechanics := v_parts[3]::integer;
+                sessions_served := v_parts[4]::bigint;
+                workshop_id := v_parts[5]::uuid;
+                IF score IS NOT NULL AND available_mechanics IS NOT NULL
+                    AND sessions_served IS NOT NULL AND workshop_id IS NOT NULL THEN
+                    RETURN;
+                END IF;
+            END IF;
+        EXCEPTION
+            WHEN data_exception THEN
+                NULL;  -- reported below, like every other malformed cursor
+        END;
+    END IF;
+    RAISE EXCEPTION USING
+        ERRCODE = 'SR400',
+        MESSAGE = format('%s is not a cursor of this directory (use next_cursor or previous_cursor as given)', p_param),
+        COLUMN = p_param;
+END
+$_$;
+
+--
+-- Name: FUNCTION directory_cursor_decode(p_cursor text, p_param text, OUT score numeric, OUT available_mechanics integer, OUT sessions_served bigint, OUT workshop_id uuid); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.directory_cursor_decode(p_cursor text, p_param text, OUT score numeric, OUT available_mechanics integer, OUT sessions_served bigint, OUT workshop_id uuid) IS 'Internal: the sort key (score, available_mechanics, sessions_served, workshop_id) of a directory cursor; SR400 (COLUMN p_param) when it is not one.';
+
+--
+-- Name: directory_cursor_encode(numeric, integer, bigint, uuid); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.directory_cursor_encode(p_score numeric, p_available integer, p_sessions bigint, p_workshop_id uuid) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT translate(
+        encode(convert_to(concat_ws(',', 'w1', p_score, p_available, p_sessions, p_workshop_id), 'UTF8'), 'base64'),
+        E'+/=\n', '-_'
+    )
+$$;
+
+--
+-- Name: FUNCTION directory_cursor_encode(p_score numeric, p_available integer, p_sessions bigint, p_workshop_id uuid); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.directory_cursor_encode(p_score numeric, p_available integer, p_sessions bigint, p_workshop_id uuid) IS 'Internal: the opaque directory cursor (URL-safe base64 of the row''s sort key) of one directory row.';
 
 --
 -- Name: fulfill_checkout_existing(text, uuid); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -4241,8 +4399,15 @@ CREATE FUNCTION ssr_private.routing_candidates_organizations_trg() RETURNS trigg
     AS $$
 DECLARE
     v_delta integer;
+    v_available integer;
+    v_listed integer := 0;
 BEGIN
-    PERFORM 1 FROM workshop_stats AS ws WHERE ws.workshop_id = NEW.id FOR UPDATE;
+    SELECT ws.available_mechanics INTO v_available
+    FROM workshop_stats AS ws WHERE ws.workshop_id = NEW.id
+    FOR UPDATE;
+    IF v_available > 0 THEN
+        v_listed := (NEW.status = 'active')::integer - (OLD.status IS NOT DISTINCT FROM 'active')::integer;
+    END IF;
     SELECT coalesce(sum(
         routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, NEW.status)::integer
         - routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, OLD.status)::integer
@@ -4250,8 +4415,11 @@ BEGIN
     INTO v_delta
     FROM mechanics AS m
     WHERE m.workshop_id = NEW.id;
-    IF v_delta <> 0 THEN
-        UPDATE routing_candidates SET eligible_mechanics = eligible_mechanics + v_delta;
+    IF v_delta <> 0 OR v_listed <> 0 THEN
+        UPDATE routing_candidates
+        SET
+            eligible_mechanics = eligible_mechanics + v_delta,
+            listed_workshops = listed_workshops + v_listed;
     END IF;
     RETURN NULL;
 END
@@ -4721,6 +4889,37 @@ $_$;
 COMMENT ON FUNCTION ssr_private.verified_identity(p_kind text) IS 'The mechanic or customer the transaction verifiably acts for: app.<kind>_id for the app login (ssr_app members), request.jwt.claims sub (role claim = kind) for the role mechanic/customer; NULL otherwise.';
 
 --
+-- Name: workshop_listed_flip(uuid, integer); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.workshop_listed_flip(p_workshop_id uuid, p_available integer) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_now integer;
+BEGIN
+    IF p_workshop_id IS NULL OR p_available = 0 THEN
+        RETURN 0;
+    END IF;
+    SELECT ws.available_mechanics INTO v_now FROM workshop_stats AS ws WHERE ws.workshop_id = p_workshop_id;
+    IF (v_now > 0) = (v_now - p_available > 0) THEN
+        RETURN 0;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM organizations AS o WHERE o.id = p_workshop_id AND o.status = 'active') THEN
+        RETURN 0;
+    END IF;
+    RETURN sign(p_available)::integer;
+END
+$$;
+
+--
+-- Name: FUNCTION workshop_listed_flip(p_workshop_id uuid, p_available integer); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.workshop_listed_flip(p_workshop_id uuid, p_available integer) IS 'Internal: +1/-1 when a change of p_available in the workshop''s available_mechanics just listed/unlisted it.';
+
+--
 -- Name: workshop_stats_apply(uuid, integer, integer, integer, bigint, bigint, bigint); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -4778,6 +4977,7 @@ CREATE FUNCTION ssr_private.workshop_stats_mechanics_trg() RETURNS trigger
 DECLARE
     v_old_first boolean;
     v_delta integer := 0;
+    v_listed integer := 0;
 BEGIN
     -- Two workshops are updated in uuid order, so concurrent opposite moves cannot deadlock.
     v_old_first := TRUE;
@@ -4791,6 +4991,10 @@ BEGIN
             p_active => (NEW.status = 'active')::integer,
             p_available => routing_mechanic_eligible(NEW.status, NEW.is_available, NEW.workshop_id, 'active')::integer
         );
+        v_listed := v_listed + ssr_private.workshop_listed_flip(
+            NEW.workshop_id,
+            routing_mechanic_eligible(NEW.status, NEW.is_available, NEW.workshop_id, 'active')::integer
+        );
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         PERFORM ssr_private.workshop_stats_apply(
@@ -4798,6 +5002,10 @@ BEGIN
             p_total => -1,
             p_active => -(OLD.status = 'active')::integer,
             p_available => -routing_mechanic_eligible(OLD.status, OLD.is_available, OLD.workshop_id, 'active')::integer
+        );
+        v_listed := v_listed + ssr_private.workshop_listed_flip(
+            OLD.workshop_id,
+            -routing_mechanic_eligible(OLD.status, OLD.is_available, OLD.workshop_id, 'active')::integer
         );
         v_delta := v_delta - routing_mechanic_eligible(
             OLD.status, OLD.is_available, OLD.workshop_id,
@@ -4811,6 +5019,10 @@ BEGIN
             p_active => (NEW.status = 'active')::integer,
             p_available => routing_mechanic_eligible(NEW.status, NEW.is_available, NEW.workshop_id, 'active')::integer
         );
+        v_listed := v_listed + ssr_private.workshop_listed_flip(
+            NEW.workshop_id,
+            routing_mechanic_eligible(NEW.status, NEW.is_available, NEW.workshop_id, 'active')::integer
+        );
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         v_delta := v_delta + routing_mechanic_eligible(
@@ -4818,8 +5030,11 @@ BEGIN
             (SELECT o.status FROM organizations AS o WHERE o.id = NEW.workshop_id)
         )::integer;
     END IF;
-    IF v_delta <> 0 THEN
-        UPDATE routing_candidates SET eligible_mechanics = eligible_mechanics + v_delta;
+    IF v_delta <> 0 OR v_listed <> 0 THEN
+        UPDATE routing_candidates
+        SET
+            eligible_mechanics = eligible_mechanics + v_delta,
+            listed_workshops = listed_workshops + v_listed;
     END IF;
     RETURN NULL;
 END
@@ -6348,6 +6563,7 @@ ALTER TABLE public.reconciliation_runs ALTER COLUMN id ADD GENERATED ALWAYS AS I
 CREATE TABLE public.routing_candidates (
     id boolean DEFAULT true NOT NULL,
     eligible_mechanics integer DEFAULT 0 NOT NULL,
+    listed_workshops integer DEFAULT 0 NOT NULL,
     CONSTRAINT routing_candidates_eligible_mechanics_check CHECK ((eligible_mechanics >= 0)),
     CONSTRAINT routing_candidates_id_check CHECK (id)
 );
@@ -6369,6 +6585,12 @@ COMMENT ON COLUMN public.routing_candidates.id IS 'Always TRUE: makes this a one
 --
 
 COMMENT ON COLUMN public.routing_candidates.eligible_mechanics IS 'Mechanics admitted by routing_mechanic_eligible: active, available, independent or of an active workshop.';
+
+--
+-- Name: COLUMN routing_candidates.listed_workshops; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_candidates.listed_workshops IS 'Workshops the directory lists now (active, available_mechanics > 0): the total of get_workshop_directory.';
 
 --
 -- Name: routing_events; Type: TABLE; Schema: public; Owner: -
@@ -6968,6 +7190,91 @@ COMMENT ON COLUMN ssr_private.routing_offerable_mechanics.workshop_id IS 'Their 
 COMMENT ON COLUMN ssr_private.routing_offerable_mechanics.rating IS 'Their cached rating, used to order candidates.';
 
 --
+-- Name: workshop_directory_listing; Type: VIEW; Schema: ssr_private; Owner: -
+--
+
+CREATE VIEW ssr_private.workshop_directory_listing AS
+ SELECT ws.workshop_id,
+    o.name AS workshop_name,
+    o.contact_email AS workshop_email,
+    o.status AS workshop_status,
+    ws.total_mechanics,
+    ws.available_mechanics,
+    round(((ws.rating_sum)::numeric / (NULLIF(ws.review_count, 0))::numeric), 2) AS avg_rating,
+    ws.sessions_served,
+    o.created_at,
+    round(((((20)::numeric * 4.0) + (ws.rating_sum)::numeric) / ((20 + ws.review_count))::numeric), 6) AS score
+   FROM (public.workshop_stats ws
+     JOIN public.organizations o ON ((ws.workshop_id = o.id)))
+  WHERE ((o.status = 'active'::text) AND (ws.available_mechanics > 0));
+
+--
+-- Name: VIEW workshop_directory_listing; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON VIEW ssr_private.workshop_directory_listing IS 'The workshops the directory lists (active, available_mechanics > 0) with their ranking score; unordered.';
+
+--
+-- Name: COLUMN workshop_directory_listing.workshop_id; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.workshop_directory_listing.workshop_id IS 'The workshop (organizations.id).';
+
+--
+-- Name: COLUMN workshop_directory_listing.workshop_name; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.workshop_directory_listing.workshop_name IS 'Its name.';
+
+--
+-- Name: COLUMN workshop_directory_listing.workshop_email; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.workshop_directory_listing.workshop_email IS 'Its contact email.';
+
+--
+-- Name: COLUMN workshop_directory_listing.workshop_status; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.workshop_directory_listing.workshop_status IS 'Always active.';
+
+--
+-- Name: COLUMN workshop_directory_listing.total_mechanics; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.workshop_directory_listing.total_mechanics IS 'Mechanics linked to it, any status.';
+
+--
+-- Name: COLUMN workshop_directory_listing.available_mechanics; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.workshop_directory_listing.available_mechanics IS 'Its mechanics who can take a session now (> 0); second key of the order.';
+
+--
+-- Name: COLUMN workshop_directory_listing.avg_rating; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.workshop_directory_listing.avg_rating IS 'Mean review stars, 2 decimals; NULL without reviews.';
+
+--
+-- Name: COLUMN workshop_directory_listing.sessions_served; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.workshop_directory_listing.sessions_served IS 'Sessions it served, any status; third key of the order.';
+
+--
+-- Name: COLUMN workshop_directory_listing.created_at; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.workshop_directory_listing.created_at IS 'When the workshop was created.';
+
+--
+-- Name: COLUMN workshop_directory_listing.score; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.workshop_directory_listing.score IS 'Ranking score: (20 * 4.0 + rating_sum) / (20 + review_count), 6 decimals; first key of the order.';
+
+--
 -- Name: analytics_changes analytics_changes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -7469,6 +7776,12 @@ CREATE INDEX stripe_events_purchase_id_idx ON public.stripe_events USING btree (
 --
 
 CREATE INDEX unresolved_checkout_sessions_open_idx ON public.unresolved_checkout_sessions USING btree (first_seen_at) WHERE (resolved_at IS NULL);
+
+--
+-- Name: workshop_stats_directory_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX workshop_stats_directory_idx ON public.workshop_stats USING btree (round(((((20)::numeric * 4.0) + (rating_sum)::numeric) / ((20 + review_count))::numeric), 6) DESC, available_mechanics DESC, sessions_served DESC, workshop_id) WHERE (available_mechanics > 0);
 
 --
 -- Name: reviews analytics_changes_reviews_ins_del; Type: TRIGGER; Schema: public; Owner: -
@@ -8164,11 +8477,11 @@ REVOKE ALL ON FUNCTION public.get_mechanics_for_routing(p_workshop_id uuid, p_ro
 GRANT ALL ON FUNCTION public.get_mechanics_for_routing(p_workshop_id uuid, p_routing_type text) TO ssr_app;
 
 --
--- Name: FUNCTION get_workshop_directory(p_limit integer, p_offset integer); Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION get_workshop_directory(p_limit integer, p_offset integer, p_starting_after text, p_ending_before text); Type: ACL; Schema: public; Owner: -
 --
 
-REVOKE ALL ON FUNCTION public.get_workshop_directory(p_limit integer, p_offset integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.get_workshop_directory(p_limit integer, p_offset integer) TO ssr_app;
+REVOKE ALL ON FUNCTION public.get_workshop_directory(p_limit integer, p_offset integer, p_starting_after text, p_ending_before text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_workshop_directory(p_limit integer, p_offset integer, p_starting_after text, p_ending_before text) TO ssr_app;
 
 --
 -- Name: FUNCTION handle_checkout_event(p_event_id text, p_event_type text, p_livemode boolean, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text); Type: ACL; Schema: public; Owner: -
@@ -8401,6 +8714,18 @@ REVOKE ALL ON FUNCTION ssr_private.current_mechanic_id() FROM PUBLIC;
 GRANT ALL ON FUNCTION ssr_private.current_mechanic_id() TO mechanic;
 
 --
+-- Name: FUNCTION directory_cursor_decode(p_cursor text, p_param text, OUT score numeric, OUT available_mechanics integer, OUT sessions_served bigint, OUT workshop_id uuid); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.directory_cursor_decode(p_cursor text, p_param text, OUT score numeric, OUT available_mechanics integer, OUT sessions_served bigint, OUT workshop_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION directory_cursor_encode(p_score numeric, p_available integer, p_sessions bigint, p_workshop_id uuid); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.directory_cursor_encode(p_score numeric, p_available integer, p_sessions bigint, p_workshop_id uuid) FROM PUBLIC;
+
+--
 -- Name: FUNCTION fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -8501,6 +8826,12 @@ REVOKE ALL ON FUNCTION ssr_private.validate_routing_choice(p_preferred_workshop_
 --
 
 REVOKE ALL ON FUNCTION ssr_private.verified_identity(p_kind text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION workshop_listed_flip(p_workshop_id uuid, p_available integer); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.workshop_listed_flip(p_workshop_id uuid, p_available integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION workshop_stats_apply(p_workshop_id uuid, p_total integer, p_active integer, p_available integer, p_sessions bigint, p_reviews bigint, p_rating_sum bigint); Type: ACL; Schema: ssr_private; Owner: -

@@ -26,7 +26,7 @@ def home():
 @bp.get("/")
 def directory():
     """Pages by cursor, as the API (`starting_after` / `ending_before`); `start` is only the position
-    shown for the first row ("21–40 of N"), carried by the links. `page` (by offset) still works."""
+    shown for the first row ("21-40 of N"), carried by the links. `page` (by offset) still works."""
     only_params("page", "starting_after", "ending_before", "start")
     after, before = request.args.get("starting_after"), request.args.get("ending_before")
     if "page" in request.args:

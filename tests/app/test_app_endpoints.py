@@ -104,9 +104,6 @@ def test_directory_cursor_links_walk_both_ways(client, db):
         ("limit=", "limit"), ("limit=1.5", "limit"), ("limit=99999999999999", "limit"),
         ("offset=-1", "offset"), ("offset=x", "offset"), ("offset=", "offset"),
         ("limit=10&limit=20", "limit"), ("page=2", "page"),
-        ("starting_after=nope", "starting_after"), ("starting_after=", "starting_after"),
-        ("ending_before=%F0%9F%98%80", "ending_before"), ("starting_after=" + "A" * 300, "starting_after"),
-        ("starting_after=dzEsMSwyLDM", "starting_after"), ("offset=5&ending_before=dzE", "ending_before"),
     ],
 )
 def test_directory_bad_parameter_is_400_naming_it(client, db, query, field):
@@ -114,6 +111,22 @@ def test_directory_bad_parameter_is_400_naming_it(client, db, query, field):
     resp = client.get(f"/api/workshops/directory?{query}")
     assert resp.status_code == 400
     assert resp.get_json()["error"]["field"] == field
+    assert snapshot(db) == before
+
+
+def test_directory_bad_cursor_is_400_naming_it(client, db):
+    before = snapshot(db)
+    good = client.get("/api/workshops/directory?limit=1").get_json()["next_cursor"]
+    for query, field in [
+        ("starting_after=nope", "starting_after"), ("starting_after=", "starting_after"),
+        ("ending_before=%F0%9F%98%80", "ending_before"), ("starting_after=" + "A" * 300, "starting_after"),
+        ("starting_after=dzEsMSwyLDM", "starting_after"), ("offset=5&ending_before=dzE", "ending_before"),
+        (f"starting_after={good}&ending_before={good}", "ending_before"), (f"offset=3&starting_after={good}", "offset"),
+        ("starting_after=a%00b", "starting_after"),
+    ]:
+        resp = client.get(f"/api/workshops/directory?{query}")
+        assert resp.status_code == 400, query
+        assert resp.get_json()["error"]["field"] == field, query
     assert snapshot(db) == before
 
 

@@ -168,15 +168,15 @@ def test_directory_next_and_previous_links_walk_by_cursor(app_config, seeded_con
         b = browsers()
         b.get(base + "/workshops/")
         first = rows(b)
-        assert len(first) == 20 and "1–20 of 27" in b.find_element(By.TAG_NAME, "caption").text
+        assert len(first) == 20 and "1\N{EN DASH}20 of 27" in b.find_element(By.TAG_NAME, "caption").text
         assert not b.find_elements(By.CSS_SELECTOR, "a[rel=prev]")
         b.find_element(By.CSS_SELECTOR, "a[rel=next]").click()
         wait_for(b, lambda d: "starting_after=" in d.current_url, "page 2 by cursor")
         second = rows(b)
         assert len(second) == 7 and not set(second) & set(first)
-        assert "21–27 of 27" in b.find_element(By.TAG_NAME, "caption").text
+        assert "21\N{EN DASH}27 of 27" in b.find_element(By.TAG_NAME, "caption").text
         assert "offset" not in b.current_url and not b.find_elements(By.CSS_SELECTOR, "a[rel=next]")
         b.find_element(By.CSS_SELECTOR, "a[rel=prev]").click()
         wait_for(b, lambda d: "ending_before=" in d.current_url, "back to page 1 by cursor")
         assert rows(b) == first
-        assert "1–20 of 27" in b.find_element(By.TAG_NAME, "caption").text
+        assert "1\N{EN DASH}20 of 27" in b.find_element(By.TAG_NAME, "caption").text

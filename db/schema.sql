@@ -1684,6 +1684,7 @@ COMMENT ON FUNCTION public.get_mechanics_for_routing(p_workshop_id uuid, p_routi
 CREATE FUNCTION public.get_workshop_directory(p_limit integer DEFAULT 20, p_offset integer DEFAULT 0, p_starting_after text DEFAULT NULL::text, p_ending_before text DEFAULT NULL::text) RETURNS TABLE(workshop_id uuid, workshop_name text, workshop_email text, workshop_status text, total_mechanics integer, available_mechanics integer, avg_rating numeric, total_sessions bigint, created_at timestamp with time zone, ranking_score numeric, total_count bigint, row_cursor text, has_more boolean)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
     v_total bigint;

@@ -337,7 +337,7 @@ def test_migration_backfills_existing_data(empty_db_url):
         assert stats == conn.execute(RECOUNT).fetchall()
         assert sum(r[4] for r in stats) > 0 and sum(r[5] for r in stats) > 0
         got, want = conn.execute(LISTED).fetchone()
-        assert got == want and want > 0
+        assert got == want  # (the random operations may leave no workshop listed: 0 = 0 is right too)
 
 
 # Errors a concurrent writer may legitimately meet (its transaction rolls back whole);

@@ -12,6 +12,10 @@
 -- can take the call now), total_sessions DESC (proven volume), workshop_id ASC. The
 -- partial index workshop_stats_directory_idx is this order, so a page reads about
 -- p_limit + 1 index entries (and their organizations rows), whatever the list's size.
+-- Its queries run on generic plans (plan_cache_mode = force_generic_plan): those are the
+-- same index walks (checked up to 20,000 workshops), and without the setting PL/pgSQL
+-- kept re-planning every call once the list was large (the generic plan's estimate of a
+-- parameter LIMIT is 10 % of the rows), which cost more than the page itself.
 --
 -- Paging, like Stripe's list API. Every row carries row_cursor, the opaque position of the
 -- row in the order (ssr_private.directory_cursor_encode):
@@ -62,6 +66,7 @@ LANGUAGE plpgsql
 STABLE
 SECURITY DEFINER
 SET search_path = public, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_total bigint;

@@ -120,8 +120,13 @@ def call(sql: str, params: tuple, *, path_ids: bool = False, many: bool = False,
     try:
         with get_pool(read).connection() as conn:
             try:
+                cur = conn.cursor(row_factory=dict_row)
+                if acting_mechanic is None and acting_customer is None:
+                    # One statement on an autocommit connection is one transaction: no BEGIN
+                    # and COMMIT round trips.
+                    cur.execute(sql, params)
+                    return cur.fetchall() if many else cur.fetchone()
                 with conn.transaction():
-                    cur = conn.cursor(row_factory=dict_row)
                     if acting_mechanic is not None:
                         cur.execute("SELECT set_config('app.mechanic_id', %s, TRUE)", (str(acting_mechanic),))
                     if acting_customer is not None:

@@ -25,6 +25,7 @@ from pathlib import Path
 import psycopg
 
 from bench import WrongResult
+from bench.cpu import CpuAccount, parent_pid
 from bench.measure import RelayRunning, Settings, Skip, require
 from bench.stats import median_of, summarize
 
@@ -213,10 +214,31 @@ def check_one_session_per_event(conn: psycopg.Connection, cs_ids: list[str], eve
         )
 
 
+def local_postmaster(conn: psycopg.Connection) -> int | None:
+    """The pid of the server's postmaster when it runs on this machine (its backends are then
+    children of it in /proc), else None."""
+    backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    try:
+        with open(f"/proc/{backend}/cmdline", "rb") as fh:
+            if not fh.read().startswith(b"postgres"):
+                return None
+    except OSError:
+        return None
+    return parent_pid(backend)
+
+
+def per_item(used: dict[str, float], n: int) -> dict[str, float]:
+    """CPU ms per request of each process group (and in all), from CpuAccount.delta()."""
+    out = {group: round(seconds * 1000 / n, 3) for group, seconds in used.items()}
+    out["total"] = round(sum(used.values()) * 1000 / n, 3)
+    return out
+
+
 def run(url: str, sizes, st: Settings, log=print) -> dict:
     with psycopg.connect(url, autocommit=True) as conn:
         require(conn, "handle_checkout_event", "create_checkout_purchase", "attach_checkout_session",
                 "fulfill_checkout")
+        postmaster = local_postmaster(conn)
     try:
         sys.path.insert(0, str(ROOT))
         from tools.stripe_fake import StripeFake, sign
@@ -252,19 +274,23 @@ def run(url: str, sizes, st: Settings, log=print) -> dict:
             # The web stack's own ceiling: the same gunicorn and client on /healthz (no database,
             # no Stripe call), as many requests as the webhook repetition delivers.
             n = per_rep + per_rep // DUPLICATE_EVERY
+            cpu = CpuAccount({"app": web.proc.pid, "database": postmaster, "stripe_fake_and_client": os.getpid()})
             got = post_all_elsewhere(web.port, [("healthz", b"")] * n, st.clients, sign, path="/healthz",
                                      method="GET")
+            used = cpu.delta()
             if got["bad"]:
                 raise WrongResult(f"/healthz: {len(got['bad'])} answers not 200, first: {got['bad'][0]}")
             b = summarize(got["latencies"])
-            b.update(requests=n, requests_per_s=round(n / got["elapsed"], 1))
+            b.update(requests=n, requests_per_s=round(n / got["elapsed"], 1), cpu_ms_per_request=per_item(used, n))
             baseline.append(b)
             with psycopg.connect(url, autocommit=True) as conn:
                 pairs = prepare_purchases(conn, fake, per_rep, sizes.customers)
             events = [event_for(cs) for _, cs in pairs]
             deliveries = list(events) + [events[i] for i in range(0, len(events), DUPLICATE_EVERY)]
+            cpu = CpuAccount({"app": web.proc.pid, "database": postmaster, "stripe_fake_and_client": os.getpid()})
             with RelayRunning(url):
                 got = post_all_elsewhere(web.port, deliveries, st.clients, sign)
+            used = cpu.delta()
             if got["bad"]:
                 raise WrongResult(f"webhooks: {len(got['bad'])} deliveries not answered 200, first: {got['bad'][0]}; "
                                   f"server log: {web.log_tail(600)}")
@@ -272,7 +298,8 @@ def run(url: str, sizes, st: Settings, log=print) -> dict:
                 check_one_session_per_event(conn, [cs for _, cs in pairs], [e for e, _ in events])
             s = summarize(got["latencies"])
             s.update(events=len(events), deliveries=len(deliveries),
-                     events_per_s=round(len(deliveries) / got["elapsed"], 1))
+                     events_per_s=round(len(deliveries) / got["elapsed"], 1),
+                     cpu_ms_per_delivery=per_item(used, len(deliveries)))
             reps.append(s)
     finally:
         web.stop()
@@ -309,12 +336,21 @@ def breakdown(url: str, st: Settings, n: int = 200) -> dict:
             t0 = time.perf_counter()
             stripe.Webhook.construct_event(body, sig, WEBHOOK_SECRET).to_dict()
             verify.append(time.perf_counter() - t0)
-        client = StripeClient("sk_test_bench", base_addresses={"api": fake.url}, max_network_retries=2)
+        from app.payments import http_client
+
+        # The app's client: its kept-alive requests.Session, and raw_request as the webhook does.
+        client = StripeClient("sk_test_bench", base_addresses={"api": fake.url}, max_network_retries=2,
+                              http_client=http_client(fake.url, 5.0))
         keep = []
         for _, cs in pairs:
             t0 = time.perf_counter()
-            client.v1.checkout.sessions.retrieve(cs).to_dict()
+            assert client.raw_request("get", f"/v1/checkout/sessions/{cs}").data["id"] == cs
             keep.append(time.perf_counter() - t0)
+        typed = []
+        for _, cs in pairs:
+            t0 = time.perf_counter()
+            client.v1.checkout.sessions.retrieve(cs).to_dict()
+            typed.append(time.perf_counter() - t0)
         fresh = []
         for _, cs in pairs[: n // 2]:
             t0 = time.perf_counter()
@@ -335,6 +371,7 @@ def breakdown(url: str, st: Settings, n: int = 200) -> dict:
     return {
         "verify_and_parse": summarize(verify),
         "stripe_refetch_keepalive": summarize(keep),
+        "stripe_refetch_typed_object": summarize(typed),
         "stripe_refetch_new_connection": summarize(fresh),
         "db_handle_checkout_event": summarize(db),
     }

@@ -134,6 +134,17 @@ def render(r: dict) -> str:
                 f"{_ms(bd['stripe_refetch_new_connection'])} ms on a new one; `handle_checkout_event` "
                 f"{_ms(bd['db_handle_checkout_event'])} ms | {_n(e2.get('stripe_connections'))} connections to the fake "
                 f"for {_n(e2.get('stripe_retrievals'))} re-fetches | - |")
+        if bd.get("stripe_refetch_typed_object"):
+            add(f"| the same re-fetch through the typed `v1.checkout.sessions.retrieve(...).to_dict()` (p50) | "
+                f"{_ms(bd['stripe_refetch_typed_object'])} ms | `raw_request`, as the app: "
+                f"{_ms(bd['stripe_refetch_keepalive'])} ms |")
+        cw, ch = e2.get("cpu_ms_per_delivery") or {}, bh.get("cpu_ms_per_request") or {}
+        if cw and ch:
+            def parts(d):
+                return (f"app (gunicorn) {d.get('app', 0):.2f}, database {d.get('database', 0):.2f}, "
+                        f"Stripe fake + client {d.get('stripe_fake_and_client', 0):.2f}; total {d['total']:.2f}")
+            add(f"| CPU ms per webhook delivery, by process (2 cores) | {parts(cw)} | per `/healthz` request: "
+                f"{parts(ch)} |")
     lv = f.get("live_offers")
     if lv:
         add(f"| live offers: paid webhook -> `created` event at each of {_n(lv['clients'])} connected SSE clients "

@@ -34,6 +34,10 @@ def median_of(reps: list[dict]) -> dict:
         vals = [r[key] for r in reps if isinstance(r.get(key), int | float) and not isinstance(r.get(key), bool)]
         if len(vals) == len(reps):
             out[key] = round(statistics.median(vals), 4)
+        elif all(isinstance(r.get(key), dict) for r in reps):  # e.g. CPU per process group
+            inner = median_of([r[key] for r in reps])
+            inner.pop("reps")
+            out[key] = inner
     out["reps"] = reps
     return out
 

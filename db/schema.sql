@@ -720,10 +720,7 @@ CREATE FUNCTION public.complete_session(p_session_id uuid, p_mechanic_id uuid) R
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    -- The identity is checked here too (and again by session_transition): missing ids first.
-    IF p_session_id IS NOT NULL AND p_mechanic_id IS NOT NULL THEN
-        PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
-    END IF;
+    -- session_transition checks the ids, then the identity (ssr_private.assert_acting_for).
     RETURN ssr_private.session_transition(p_session_id, p_mechanic_id, 'complete');
 END
 $$;
@@ -801,18 +798,10 @@ CREATE FUNCTION public.create_session_request(p_customer_id uuid, p_plan_code te
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-    v_now timestamptz := now();
     v_type text;
-    v_req session_requests;
     v_session record;
     v_intake_customer uuid;
     v_plan_active boolean;
-    v_settings routing_settings;
-    v_total integer;
-    v_preferred integer;
-    v_exclusive_until timestamptz;
-    v_expires_at timestamptz;
-    v_skip_reason text;
 BEGIN
     IF p_customer_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'customer_id is required', COLUMN = 'customer_id';
@@ -867,111 +856,9 @@ BEGIN
         END IF;
     END IF;
 
-    SELECT * INTO v_settings FROM routing_settings LIMIT 1;
-    IF NOT FOUND THEN
-        v_settings := ROW(TRUE, 60, 600, 1800, v_now)::routing_settings;
-    END IF;
-
-    -- Candidates now, from the maintained counts (routing_mechanic_eligible is the rule):
-    -- the preferred workshop's, which validate_routing_choice found active, and everyone's.
-    v_preferred := 0;
-    IF p_preferred_workshop_id IS NOT NULL THEN
-        SELECT ws.available_mechanics INTO v_preferred
-        FROM workshop_stats AS ws WHERE ws.workshop_id = p_preferred_workshop_id;
-        v_preferred := coalesce(v_preferred, 0);
-    END IF;
-    IF v_type = 'workshop_only' THEN
-        v_total := v_preferred;
-    ELSE
-        SELECT rc.eligible_mechanics INTO v_total FROM routing_candidates AS rc;
-        v_total := coalesce(v_total, 0);
-    END IF;
-
-    IF v_type = 'hybrid' THEN
-        IF v_settings.hybrid_window_seconds = 0 THEN
-            v_skip_reason := 'window_disabled';
-        ELSIF v_preferred = 0 THEN
-            v_skip_reason := 'no_available_mechanic_in_preferred_workshop';
-        ELSE
-            v_exclusive_until := v_now + make_interval(secs => v_settings.hybrid_window_seconds);
-        END IF;
-    END IF;
-    IF v_type = 'workshop_only' THEN
-        v_expires_at := v_now + make_interval(secs => v_settings.workshop_only_wait_seconds);
-    ELSIF v_settings.open_wait_seconds IS NOT NULL THEN
-        v_expires_at := v_now + make_interval(secs => v_settings.open_wait_seconds);
-    END IF;
-
-    INSERT INTO session_requests (
-        session_id, customer_id, plan_code, intake_id, preferred_workshop_id, routing_type,
-        exclusive_until, expires_at, created_at
-    ) VALUES (
-        p_session_id, p_customer_id, p_plan_code, p_intake_id, p_preferred_workshop_id, v_type,
-        v_exclusive_until, v_expires_at, v_now
-    )
-    ON CONFLICT (session_id) DO NOTHING
-    RETURNING * INTO v_req;
-
-    IF NOT FOUND THEN
-        -- The session already has a request: same one again is a no-op, anything else a conflict.
-        SELECT * INTO v_req FROM session_requests AS r WHERE r.session_id = p_session_id;
-        IF
-            v_req.customer_id = p_customer_id
-            AND v_req.plan_code = p_plan_code
-            AND v_req.routing_type = v_type
-            AND v_req.preferred_workshop_id IS NOT DISTINCT FROM p_preferred_workshop_id
-            AND v_req.intake_id IS NOT DISTINCT FROM p_intake_id
-            THEN
-            RETURN v_req;
-        END IF;
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR409',
-            MESSAGE = format('session_id %s already has a different session request %s', p_session_id, v_req.id),
-            COLUMN = 'session_id';
-    END IF;
-
-    INSERT INTO routing_events (request_id, event_type, workshop_id, detail)
-    VALUES (
-        v_req.id, 'created', v_req.preferred_workshop_id,
-        jsonb_build_object(
-            'routing_type', v_type,
-            'requested_routing_type', p_routing_type,
-            'candidate_count', v_total,
-            'preferred_candidate_count', v_preferred,
-            'hybrid_window_seconds', CASE WHEN v_type = 'hybrid' THEN v_settings.hybrid_window_seconds END,
-            'exclusive_until', v_req.exclusive_until,
-            'expires_at', v_req.expires_at
-        )
+    RETURN ssr_private.session_request_insert(
+        p_customer_id, p_plan_code, p_session_id, p_intake_id, p_preferred_workshop_id, v_type, p_routing_type
     );
-    IF v_skip_reason IS NOT NULL THEN
-        INSERT INTO routing_events (request_id, event_type, workshop_id, detail)
-        VALUES (
-            v_req.id, 'window_skipped', v_req.preferred_workshop_id,
-            jsonb_build_object(
-                'reason', v_skip_reason,
-                'hybrid_window_seconds', v_settings.hybrid_window_seconds,
-                'preferred_candidate_count', v_preferred
-            )
-        );
-    END IF;
-    INSERT INTO routing_events (request_id, event_type, workshop_id, detail)
-    SELECT
-        v_req.id, 'offered', v_req.preferred_workshop_id,
-        jsonb_build_object(
-            'audience', a.audience,
-            'candidate_count', CASE WHEN a.audience = 'workshop' THEN v_preferred ELSE v_total END,
-            'until', CASE WHEN a.audience = 'workshop' THEN v_req.exclusive_until END
-        )
-    FROM (
-        SELECT
-            CASE
-                WHEN v_type = 'workshop_only' OR v_req.exclusive_until IS NOT NULL THEN 'workshop'
-                ELSE 'everyone'
-            END AS audience
-    ) AS a;
-
-    PERFORM ssr_private.routing_publish(v_req, 'created');
-    RETURN v_req;
 END
 $$;
 
@@ -1237,6 +1124,10 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'SR404',
             MESSAGE = format('plan: unknown plan %L', p_plan_code), COLUMN = 'plan';
     END IF;
+    IF NOT v_plan.is_active THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR404',
+            MESSAGE = format('plan: plan %L is not active', p_plan_code), COLUMN = 'plan';
+    END IF;
     IF p_amount_total IS DISTINCT FROM v_plan.price_minor THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400',
             MESSAGE = format('amount_total %s does not match the plan price %s', p_amount_total, v_plan.price_minor),
@@ -1269,8 +1160,9 @@ BEGIN
     RETURNING s.id INTO v_session_id;
 
     IF v_session_id IS NOT NULL THEN
-        v_request := create_session_request(
-            p_customer_id, v_plan.code, v_session_id, p_intake_id, p_preferred_workshop_id, v_routing
+        -- Inputs validated above (customer, active plan, intake, routing choice); the session is new.
+        v_request := ssr_private.session_request_insert(
+            p_customer_id, v_plan.code, v_session_id, p_intake_id, p_preferred_workshop_id, v_routing, p_routing_type
         );
         RETURN QUERY SELECT v_session_id, v_request.id, TRUE, v_request.routing_type, p_customer_id;
         RETURN;
@@ -1989,10 +1881,7 @@ CREATE FUNCTION public.mark_session_no_show(p_session_id uuid, p_mechanic_id uui
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    -- The identity is checked here too (and again by session_transition): missing ids first.
-    IF p_session_id IS NOT NULL AND p_mechanic_id IS NOT NULL THEN
-        PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
-    END IF;
+    -- session_transition checks the ids, then the identity (ssr_private.assert_acting_for).
     RETURN ssr_private.session_transition(p_session_id, p_mechanic_id, 'no_show');
 END
 $$;
@@ -3083,10 +2972,7 @@ CREATE FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) RETU
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    -- The identity is checked here too (and again by session_transition): missing ids first.
-    IF p_session_id IS NOT NULL AND p_mechanic_id IS NOT NULL THEN
-        PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
-    END IF;
+    -- session_transition checks the ids, then the identity (ssr_private.assert_acting_for).
     RETURN ssr_private.session_transition(p_session_id, p_mechanic_id, 'start');
 END
 $$;
@@ -4718,6 +4604,145 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.routing_sync_session() IS 'Trigger: copies mechanic_id, workshop_id and preferred_workshop_id of a session request to its session.';
+
+--
+-- Name: session_request_insert(uuid, text, uuid, uuid, uuid, text, text); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.session_request_insert(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_type text, p_routing_type text) RETURNS public.session_requests
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_now timestamptz := now();
+    v_req session_requests;
+    v_settings routing_settings;
+    v_total integer;
+    v_preferred integer;
+    v_exclusive_until timestamptz;
+    v_expires_at timestamptz;
+    v_skip_reason text;
+    v_audience text;
+BEGIN
+    SELECT * INTO v_settings FROM routing_settings LIMIT 1;
+    IF NOT FOUND THEN
+        v_settings := ROW(TRUE, 60, 600, 1800, v_now)::routing_settings;
+    END IF;
+
+    -- Candidates now, from the maintained counts (routing_mechanic_eligible is the rule):
+    -- the preferred workshop's, which validate_routing_choice found active, and everyone's.
+    v_preferred := 0;
+    IF p_preferred_workshop_id IS NOT NULL THEN
+        SELECT ws.available_mechanics INTO v_preferred
+        FROM workshop_stats AS ws WHERE ws.workshop_id = p_preferred_workshop_id;
+        v_preferred := coalesce(v_preferred, 0);
+    END IF;
+    IF p_type = 'workshop_only' THEN
+        v_total := v_preferred;
+    ELSE
+        SELECT rc.eligible_mechanics INTO v_total FROM routing_candidates AS rc;
+        v_total := coalesce(v_total, 0);
+    END IF;
+
+    IF p_type = 'hybrid' THEN
+        IF v_settings.hybrid_window_seconds = 0 THEN
+            v_skip_reason := 'window_disabled';
+        ELSIF v_preferred = 0 THEN
+            v_skip_reason := 'no_available_mechanic_in_preferred_workshop';
+        ELSIF NOT EXISTS (
+            -- Present, but is anyone below their capacity? (the rule: routing_offerable_mechanics)
+            SELECT 1 FROM ssr_private.routing_offerable_mechanics AS om
+            WHERE om.workshop_id = p_preferred_workshop_id
+        ) THEN
+            v_skip_reason := 'preferred_workshop_at_capacity';
+        ELSE
+            v_exclusive_until := v_now + make_interval(secs => v_settings.hybrid_window_seconds);
+        END IF;
+    END IF;
+    IF p_type = 'workshop_only' THEN
+        v_expires_at := v_now + make_interval(secs => v_settings.workshop_only_wait_seconds);
+    ELSIF v_settings.open_wait_seconds IS NOT NULL THEN
+        v_expires_at := v_now + make_interval(secs => v_settings.open_wait_seconds);
+    END IF;
+
+    INSERT INTO session_requests (
+        session_id, customer_id, plan_code, intake_id, preferred_workshop_id, routing_type,
+        exclusive_until, expires_at, created_at
+    ) VALUES (
+        p_session_id, p_customer_id, p_plan_code, p_intake_id, p_preferred_workshop_id, p_type,
+        v_exclusive_until, v_expires_at, v_now
+    )
+    ON CONFLICT (session_id) DO NOTHING
+    RETURNING * INTO v_req;
+
+    IF NOT FOUND THEN
+        -- The session already has a request: same one again is a no-op, anything else a conflict.
+        SELECT * INTO v_req FROM session_requests AS r WHERE r.session_id = p_session_id;
+        IF
+            v_req.customer_id = p_customer_id
+            AND v_req.plan_code = p_plan_code
+            AND v_req.routing_type = p_type
+            AND v_req.preferred_workshop_id IS NOT DISTINCT FROM p_preferred_workshop_id
+            AND v_req.intake_id IS NOT DISTINCT FROM p_intake_id
+            THEN
+            RETURN v_req;
+        END IF;
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR409',
+            MESSAGE = format('session_id %s already has a different session request %s', p_session_id, v_req.id),
+            COLUMN = 'session_id';
+    END IF;
+
+    v_audience := CASE WHEN p_type = 'workshop_only' OR v_req.exclusive_until IS NOT NULL THEN 'workshop'
+        ELSE 'everyone' END;
+    INSERT INTO routing_events (request_id, event_type, workshop_id, detail)
+    SELECT v_req.id, e.event_type, v_req.preferred_workshop_id, e.detail
+    FROM (
+        VALUES
+        (
+            1, 'created',
+            jsonb_build_object(
+                'routing_type', p_type,
+                'requested_routing_type', p_routing_type,
+                'candidate_count', v_total,
+                'preferred_candidate_count', v_preferred,
+                'hybrid_window_seconds', CASE WHEN p_type = 'hybrid' THEN v_settings.hybrid_window_seconds END,
+                'exclusive_until', v_req.exclusive_until,
+                'expires_at', v_req.expires_at
+            )
+        ),
+        (
+            2, 'window_skipped',
+            CASE WHEN v_skip_reason IS NOT NULL THEN
+                jsonb_build_object(
+                    'reason', v_skip_reason,
+                    'hybrid_window_seconds', v_settings.hybrid_window_seconds,
+                    'preferred_candidate_count', v_preferred
+                )
+            END
+        ),
+        (
+            3, 'offered',
+            jsonb_build_object(
+                'audience', v_audience,
+                'candidate_count', CASE WHEN v_audience = 'workshop' THEN v_preferred ELSE v_total END,
+                'until', CASE WHEN v_audience = 'workshop' THEN v_req.exclusive_until END
+            )
+        )
+    ) AS e (seq, event_type, detail)
+    WHERE e.detail IS NOT NULL
+    ORDER BY e.seq;
+
+    PERFORM ssr_private.routing_publish(v_req, 'created');
+    RETURN v_req;
+END
+$$;
+
+--
+-- Name: FUNCTION session_request_insert(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_type text, p_routing_type text); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.session_request_insert(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_type text, p_routing_type text) IS 'Inserts a validated session request with its window, expiry, audit events and notifications (create_session_request and fulfill_checkout validate first); SR409 if the session has a different request.';
 
 --
 -- Name: session_transition(uuid, uuid, text); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -7623,12 +7648,6 @@ CREATE INDEX reviews_mechanic_id_idx ON public.reviews USING btree (mechanic_id)
 CREATE INDEX routing_events_request_idx ON public.routing_events USING btree (request_id, id);
 
 --
--- Name: routing_events_type_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX routing_events_type_idx ON public.routing_events USING btree (event_type, created_at);
-
---
 -- Name: routing_outbox_channel_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -7639,12 +7658,6 @@ CREATE INDEX routing_outbox_channel_idx ON public.routing_outbox USING btree (ch
 --
 
 CREATE INDEX routing_outbox_unnotified_idx ON public.routing_outbox USING btree (id) WHERE (notified_at IS NULL);
-
---
--- Name: routing_outbox_unpublished_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX routing_outbox_unpublished_idx ON public.routing_outbox USING btree (id) WHERE (published_at IS NULL);
 
 --
 -- Name: session_request_declines_mechanic_idx; Type: INDEX; Schema: public; Owner: -
@@ -7665,10 +7678,10 @@ CREATE INDEX session_request_declines_workshop_idx ON public.session_request_dec
 CREATE INDEX session_requests_customer_id_idx ON public.session_requests USING btree (customer_id);
 
 --
--- Name: session_requests_mechanic_id_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: session_requests_mechanic_set_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX session_requests_mechanic_id_idx ON public.session_requests USING btree (mechanic_id);
+CREATE INDEX session_requests_mechanic_set_idx ON public.session_requests USING btree (mechanic_id) WHERE (mechanic_id IS NOT NULL);
 
 --
 -- Name: session_requests_outcome_idx; Type: INDEX; Schema: public; Owner: -
@@ -7695,10 +7708,10 @@ CREATE INDEX session_requests_pending_expiry_idx ON public.session_requests USIN
 CREATE INDEX session_requests_pending_hybrid_idx ON public.session_requests USING btree (created_at, id) WHERE ((status = 'pending'::text) AND (routing_type = 'hybrid'::text));
 
 --
--- Name: session_requests_pending_preferred_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: session_requests_pending_preferred_set_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX session_requests_pending_preferred_idx ON public.session_requests USING btree (preferred_workshop_id, created_at, id) WHERE (status = 'pending'::text);
+CREATE INDEX session_requests_pending_preferred_set_idx ON public.session_requests USING btree (preferred_workshop_id, created_at, id) WHERE ((status = 'pending'::text) AND (preferred_workshop_id IS NOT NULL));
 
 --
 -- Name: session_requests_pending_window_idx; Type: INDEX; Schema: public; Owner: -
@@ -7707,10 +7720,10 @@ CREATE INDEX session_requests_pending_preferred_idx ON public.session_requests U
 CREATE INDEX session_requests_pending_window_idx ON public.session_requests USING btree (exclusive_until) WHERE ((status = 'pending'::text) AND (routing_type = 'hybrid'::text) AND (escalated_at IS NULL) AND (exclusive_until IS NOT NULL));
 
 --
--- Name: session_requests_preferred_created_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: session_requests_preferred_set_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX session_requests_preferred_created_idx ON public.session_requests USING btree (preferred_workshop_id, created_at);
+CREATE INDEX session_requests_preferred_set_idx ON public.session_requests USING btree (preferred_workshop_id, created_at) WHERE (preferred_workshop_id IS NOT NULL);
 
 --
 -- Name: session_requests_routing_type_idx; Type: INDEX; Schema: public; Owner: -
@@ -7719,10 +7732,10 @@ CREATE INDEX session_requests_preferred_created_idx ON public.session_requests U
 CREATE INDEX session_requests_routing_type_idx ON public.session_requests USING btree (routing_type, created_at);
 
 --
--- Name: session_requests_workshop_created_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: session_requests_workshop_set_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX session_requests_workshop_created_idx ON public.session_requests USING btree (workshop_id, created_at);
+CREATE INDEX session_requests_workshop_set_idx ON public.session_requests USING btree (workshop_id, created_at) WHERE (workshop_id IS NOT NULL);
 
 --
 -- Name: sessions_created_at_idx; Type: INDEX; Schema: public; Owner: -
@@ -7737,28 +7750,28 @@ CREATE INDEX sessions_created_at_idx ON public.sessions USING btree (created_at)
 CREATE INDEX sessions_customer_id_idx ON public.sessions USING btree (customer_id);
 
 --
--- Name: sessions_mechanic_id_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: sessions_mechanic_open_set_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX sessions_mechanic_id_idx ON public.sessions USING btree (mechanic_id);
+CREATE INDEX sessions_mechanic_open_set_idx ON public.sessions USING btree (mechanic_id) WHERE ((mechanic_id IS NOT NULL) AND (status = ANY (ARRAY['waiting'::text, 'live'::text])));
 
 --
--- Name: sessions_mechanic_open_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: sessions_mechanic_set_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX sessions_mechanic_open_idx ON public.sessions USING btree (mechanic_id) WHERE (status = ANY (ARRAY['waiting'::text, 'live'::text]));
+CREATE INDEX sessions_mechanic_set_idx ON public.sessions USING btree (mechanic_id) WHERE (mechanic_id IS NOT NULL);
 
 --
--- Name: sessions_preferred_workshop_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: sessions_preferred_set_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX sessions_preferred_workshop_idx ON public.sessions USING btree (preferred_workshop_id, created_at);
+CREATE INDEX sessions_preferred_set_idx ON public.sessions USING btree (preferred_workshop_id, created_at) WHERE (preferred_workshop_id IS NOT NULL);
 
 --
--- Name: sessions_workshop_id_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: sessions_workshop_set_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX sessions_workshop_id_idx ON public.sessions USING btree (workshop_id, created_at);
+CREATE INDEX sessions_workshop_set_idx ON public.sessions USING btree (workshop_id, created_at) WHERE (workshop_id IS NOT NULL);
 
 --
 -- Name: stripe_events_checkout_session_idx; Type: INDEX; Schema: public; Owner: -
@@ -8809,6 +8822,12 @@ REVOKE ALL ON FUNCTION ssr_private.routing_raise_refusal(p_request_id uuid, p_me
 --
 
 REVOKE ALL ON FUNCTION ssr_private.routing_sync_session() FROM PUBLIC;
+
+--
+-- Name: FUNCTION session_request_insert(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_type text, p_routing_type text); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.session_request_insert(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_type text, p_routing_type text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text); Type: ACL; Schema: ssr_private; Owner: -

@@ -149,11 +149,24 @@ def test_capacity_per_mechanic_and_the_hybrid_window_of_a_busy_workshop(conn, wo
     expect_error(conn, "SR409", ACCEPT, (reqs[2]["id"], a1), "mechanic_id")
     conn.execute(ACCEPT, (reqs[2]["id"], a2))
     # every mechanic of alpha is busy: nobody of the preferred workshop can take a hybrid
-    # request, so the sweep opens it to everyone at once (the window decided at creation
-    # reads presence counters that do not follow capacity)
+    # request, so it gets no exclusive window at all: open to everyone from creation, with
+    # the reason in the audit trail
     hy = new_request(conn, w, "hybrid", "alpha")
-    conn.execute("SELECT * FROM sweep_session_requests(now())")
-    assert request_row(conn, hy["id"])["escalated_at"] is not None
+    row = request_row(conn, hy["id"])
+    assert row["exclusive_until"] is None and row["escalated_at"] is None
+    skipped = conn.execute(
+        "SELECT detail ->> 'reason' FROM routing_events WHERE request_id = %s AND event_type = 'window_skipped'",
+        (hy["id"],)).fetchall()
+    assert skipped == [("preferred_workshop_at_capacity",)]
+    offered = conn.execute(
+        "SELECT detail ->> 'audience' FROM routing_events WHERE request_id = %s AND event_type = 'offered'",
+        (hy["id"],)).fetchall()
+    assert offered == [("everyone",)]
+    # one of them finishes: the next hybrid request gets its window again
+    conn.execute("UPDATE sessions SET status = 'completed', started_at = now(), ended_at = now() WHERE id = %s",
+                 (reqs[2]["session_id"],))
+    hy2 = new_request(conn, w, "hybrid", "alpha")
+    assert request_row(conn, hy2["id"])["exclusive_until"] is not None
     assert w.mech["b1"] in {m for (m,) in conn.execute(
         "SELECT mechanic_id FROM get_mechanics_for_routing(%s, 'hybrid')", (w.ws["alpha"],)).fetchall()}
     with pytest.raises(psycopg.errors.CheckViolation):

@@ -134,7 +134,7 @@ def _handle():
             raise ApiError(400, "invalid_payload", "the event carries no Checkout Session id", "data.object.id")
         # Trust Stripe's API, not the payload: re-fetch the session.
         try:
-            session = payments.client().v1.checkout.sessions.retrieve(cs_id).to_dict()
+            session = payments.retrieve_checkout_session(cs_id)
         except stripe.InvalidRequestError as exc:
             if exc.http_status != 404:
                 log.warning("could not retrieve %s: %s", cs_id, exc)

@@ -11,10 +11,7 @@ SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 BEGIN
-    -- The identity is checked here too (and again by session_transition): missing ids first.
-    IF p_session_id IS NOT NULL AND p_mechanic_id IS NOT NULL THEN
-        PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
-    END IF;
+    -- session_transition checks the ids, then the identity (ssr_private.assert_acting_for).
     RETURN ssr_private.session_transition(p_session_id, p_mechanic_id, 'complete');
 END
 $$;

@@ -1,11 +1,13 @@
--- create_session_request: records a paid request for a mechanic with its routing choice,
--- decides the hybrid window and the expiry, writes the audit events (created,
--- window_skipped, offered) and announces it on the outbox / pg_notify channels.
+-- create_session_request: records a paid request for a mechanic with its routing choice.
+-- Validates its inputs (below), then ssr_private.session_request_insert decides the hybrid
+-- window and the expiry, writes the audit events (created, window_skipped, offered) and
+-- announces it on the outbox / pg_notify channels.
 --   * routing type and workshop are checked by validate_routing_choice (SR400 / SR404);
 --   * unknown customer, plan (or inactive plan), session or intake: SR404 naming the field;
 --     a session or intake of another customer, or a session of another plan: SR400;
 --   * hybrid: exclusive window of routing_settings.hybrid_window_seconds for the preferred
---     workshop, skipped (event window_skipped) when it has nobody available right now;
+--     workshop, skipped (event window_skipped) when it has nobody available right now or
+--     everyone available there is at their capacity;
 --   * expires_at: workshop_only after workshop_only_wait_seconds, others after
 --     open_wait_seconds (NULL: never).
 -- Idempotent per session: calling it again for a session that already has the same
@@ -23,18 +25,10 @@ VOLATILE
 SET search_path = public, pg_temp
 AS $$
 DECLARE
-    v_now timestamptz := now();
     v_type text;
-    v_req session_requests;
     v_session record;
     v_intake_customer uuid;
     v_plan_active boolean;
-    v_settings routing_settings;
-    v_total integer;
-    v_preferred integer;
-    v_exclusive_until timestamptz;
-    v_expires_at timestamptz;
-    v_skip_reason text;
 BEGIN
     IF p_customer_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'customer_id is required', COLUMN = 'customer_id';
@@ -89,111 +83,9 @@ BEGIN
         END IF;
     END IF;
 
-    SELECT * INTO v_settings FROM routing_settings LIMIT 1;
-    IF NOT FOUND THEN
-        v_settings := ROW(TRUE, 60, 600, 1800, v_now)::routing_settings;
-    END IF;
-
-    -- Candidates now, from the maintained counts (routing_mechanic_eligible is the rule):
-    -- the preferred workshop's, which validate_routing_choice found active, and everyone's.
-    v_preferred := 0;
-    IF p_preferred_workshop_id IS NOT NULL THEN
-        SELECT ws.available_mechanics INTO v_preferred
-        FROM workshop_stats AS ws WHERE ws.workshop_id = p_preferred_workshop_id;
-        v_preferred := coalesce(v_preferred, 0);
-    END IF;
-    IF v_type = 'workshop_only' THEN
-        v_total := v_preferred;
-    ELSE
-        SELECT rc.eligible_mechanics INTO v_total FROM routing_candidates AS rc;
-        v_total := coalesce(v_total, 0);
-    END IF;
-
-    IF v_type = 'hybrid' THEN
-        IF v_settings.hybrid_window_seconds = 0 THEN
-            v_skip_reason := 'window_disabled';
-        ELSIF v_preferred = 0 THEN
-            v_skip_reason := 'no_available_mechanic_in_preferred_workshop';
-        ELSE
-            v_exclusive_until := v_now + make_interval(secs => v_settings.hybrid_window_seconds);
-        END IF;
-    END IF;
-    IF v_type = 'workshop_only' THEN
-        v_expires_at := v_now + make_interval(secs => v_settings.workshop_only_wait_seconds);
-    ELSIF v_settings.open_wait_seconds IS NOT NULL THEN
-        v_expires_at := v_now + make_interval(secs => v_settings.open_wait_seconds);
-    END IF;
-
-    INSERT INTO session_requests (
-        session_id, customer_id, plan_code, intake_id, preferred_workshop_id, routing_type,
-        exclusive_until, expires_at, created_at
-    ) VALUES (
-        p_session_id, p_customer_id, p_plan_code, p_intake_id, p_preferred_workshop_id, v_type,
-        v_exclusive_until, v_expires_at, v_now
-    )
-    ON CONFLICT (session_id) DO NOTHING
-    RETURNING * INTO v_req;
-
-    IF NOT FOUND THEN
-        -- The session already has a request: same one again is a no-op, anything else a conflict.
-        SELECT * INTO v_req FROM session_requests AS r WHERE r.session_id = p_session_id;
-        IF
-            v_req.customer_id = p_customer_id
-            AND v_req.plan_code = p_plan_code
-            AND v_req.routing_type = v_type
-            AND v_req.preferred_workshop_id IS NOT DISTINCT FROM p_preferred_workshop_id
-            AND v_req.intake_id IS NOT DISTINCT FROM p_intake_id
-            THEN
-            RETURN v_req;
-        END IF;
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR409',
-            MESSAGE = format('session_id %s already has a different session request %s', p_session_id, v_req.id),
-            COLUMN = 'session_id';
-    END IF;
-
-    INSERT INTO routing_events (request_id, event_type, workshop_id, detail)
-    VALUES (
-        v_req.id, 'created', v_req.preferred_workshop_id,
-        jsonb_build_object(
-            'routing_type', v_type,
-            'requested_routing_type', p_routing_type,
-            'candidate_count', v_total,
-            'preferred_candidate_count', v_preferred,
-            'hybrid_window_seconds', CASE WHEN v_type = 'hybrid' THEN v_settings.hybrid_window_seconds END,
-            'exclusive_until', v_req.exclusive_until,
-            'expires_at', v_req.expires_at
-        )
+    RETURN ssr_private.session_request_insert(
+        p_customer_id, p_plan_code, p_session_id, p_intake_id, p_preferred_workshop_id, v_type, p_routing_type
     );
-    IF v_skip_reason IS NOT NULL THEN
-        INSERT INTO routing_events (request_id, event_type, workshop_id, detail)
-        VALUES (
-            v_req.id, 'window_skipped', v_req.preferred_workshop_id,
-            jsonb_build_object(
-                'reason', v_skip_reason,
-                'hybrid_window_seconds', v_settings.hybrid_window_seconds,
-                'preferred_candidate_count', v_preferred
-            )
-        );
-    END IF;
-    INSERT INTO routing_events (request_id, event_type, workshop_id, detail)
-    SELECT
-        v_req.id, 'offered', v_req.preferred_workshop_id,
-        jsonb_build_object(
-            'audience', a.audience,
-            'candidate_count', CASE WHEN a.audience = 'workshop' THEN v_preferred ELSE v_total END,
-            'until', CASE WHEN a.audience = 'workshop' THEN v_req.exclusive_until END
-        )
-    FROM (
-        SELECT
-            CASE
-                WHEN v_type = 'workshop_only' OR v_req.exclusive_until IS NOT NULL THEN 'workshop'
-                ELSE 'everyone'
-            END AS audience
-    ) AS a;
-
-    PERFORM ssr_private.routing_publish(v_req, 'created');
-    RETURN v_req;
 END
 $$;
 

@@ -1,5 +1,6 @@
 -- Fulfil a paid Checkout Session: in the caller's transaction, create the session and
--- its routed session request (create_session_request), exactly once per Stripe
+-- its routed session request (validated here, written by ssr_private.session_request_insert,
+-- the write half of create_session_request), exactly once per Stripe
 -- session id. The unique key sessions.stripe_checkout_session_id and
 -- INSERT ... ON CONFLICT DO NOTHING make concurrent or replayed calls wait for the
 -- first one and then return what it created (created = FALSE), never a second row.
@@ -53,6 +54,10 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'SR404',
             MESSAGE = format('plan: unknown plan %L', p_plan_code), COLUMN = 'plan';
     END IF;
+    IF NOT v_plan.is_active THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR404',
+            MESSAGE = format('plan: plan %L is not active', p_plan_code), COLUMN = 'plan';
+    END IF;
     IF p_amount_total IS DISTINCT FROM v_plan.price_minor THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400',
             MESSAGE = format('amount_total %s does not match the plan price %s', p_amount_total, v_plan.price_minor),
@@ -85,8 +90,9 @@ BEGIN
     RETURNING s.id INTO v_session_id;
 
     IF v_session_id IS NOT NULL THEN
-        v_request := create_session_request(
-            p_customer_id, v_plan.code, v_session_id, p_intake_id, p_preferred_workshop_id, v_routing
+        -- Inputs validated above (customer, active plan, intake, routing choice); the session is new.
+        v_request := ssr_private.session_request_insert(
+            p_customer_id, v_plan.code, v_session_id, p_intake_id, p_preferred_workshop_id, v_routing, p_routing_type
         );
         RETURN QUERY SELECT v_session_id, v_request.id, TRUE, v_request.routing_type, p_customer_id;
         RETURN;

@@ -406,16 +406,33 @@ def routing(url: str, st: Settings) -> dict:
 
 
 def directory(url: str, st: Settings) -> dict:
+    """The first page, and a deep page at ~90% of the list reached as the API's own links do:
+    a keyset page (starting_after the cursor of the row just before it, taken before timing).
+    The same depth by offset is kept, labelled, for comparison (its cost grows with the offset)."""
     with psycopg.connect(url, autocommit=True) as conn:
         require(conn, "get_workshop_directory")
         total = conn.execute("SELECT max(total_count) FROM get_workshop_directory(1, 0)").fetchone()[0] or 0
+        deep = max(0, int(total * 0.9) // 20 * 20)
+        keyset = "row_cursor" in {
+            r[0] for r in conn.execute(
+                "SELECT unnest(proargnames) FROM pg_proc WHERE proname = 'get_workshop_directory'").fetchall()}
+        cursor = None
+        if keyset and deep > 0:
+            # the row at offset deep - 1: its cursor starts the page at offset `deep`
+            cursor = conn.execute("SELECT row_cursor FROM get_workshop_directory(1, %s)", (deep - 1,)).fetchone()[0]
     sql = "SELECT * FROM get_workshop_directory(%s, %s)"
-    deep = max(0, int(total * 0.9) // 20 * 20)
     out = {
         "first_page": latency(url, sql, lambda i: (20, 0), st.iterations, st.reps),
-        "deep_page": latency(url, sql, lambda i: (20, deep), st.iterations, st.reps),
+        "deep_page_offset": latency(url, sql, lambda i: (20, deep), st.iterations, st.reps),
     }
+    out["deep_page_offset"]["offset"] = deep
+    if cursor is not None:
+        after = "SELECT * FROM get_workshop_directory(%s, 0, %s)"
+        out["deep_page"] = latency(url, after, lambda i: (20, cursor), st.iterations, st.reps)
+    else:  # a list of one page, or a version without cursors: the offset page is the deep page
+        out["deep_page"] = dict(out["deep_page_offset"])
     out["deep_page"]["offset"] = deep
+    out["deep_page"]["keyset"] = cursor is not None
     out["listed_workshops"] = total
     return out
 

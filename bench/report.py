@@ -92,8 +92,12 @@ def render(r: dict) -> str:
     if dr:
         add(f"| `get_workshop_directory` first page (20 of {_n(dr['listed_workshops'])}) | {_lat(dr['first_page'])} "
             f"| {floor} |")
-        add(f"| `get_workshop_directory` deep page (offset {_n(dr['deep_page']['offset'])}) | {_lat(dr['deep_page'])} "
+        how = "keyset, starting after row" if dr["deep_page"].get("keyset") else "offset"
+        add(f"| `get_workshop_directory` deep page ({how} {_n(dr['deep_page']['offset'])}) | {_lat(dr['deep_page'])} "
             f"| {floor} |")
+        if dr.get("deep_page_offset"):
+            add(f"| `get_workshop_directory` deep page by offset {_n(dr['deep_page_offset']['offset'])} (compatibility; "
+                f"cost grows with the offset) | {_lat(dr['deep_page_offset'])} | {floor} |")
     an = f.get("analytics") or {}
     if an:
         ri = an.get("refresh_idle")
@@ -168,9 +172,12 @@ def render(r: dict) -> str:
     for strat in ("workshop_only", "hybrid", "broadcast"):
         vals = [((f.get("routing") or {}).get(k) or {}).get(strat) for k in scales]
         rows.append((f"`get_mechanics_for_routing` {strat}", vals))
-    for page in ("first_page", "deep_page"):
+    for page, label in (("first_page", "first page"), ("deep_page", "deep page (keyset, ~90%)"),
+                        ("deep_page_offset", "deep page by offset (~90%)")):
         vals = [((f.get("directory") or {}).get(k) or {}).get(page) for k in scales]
-        rows.append((f"`get_workshop_directory` {page.replace('_', ' ')}", vals))
+        if page == "deep_page_offset" and not any(vals):
+            continue
+        rows.append((f"`get_workshop_directory` {label}", vals))
     vals = [(f.get("offers_by_scale") or {}).get(k) for k in scales]
     rows.append(("`get_mechanic_offers` (limit 50)", vals))
     if any(any(v for v in vals) for _, vals in rows):

@@ -6,12 +6,15 @@ here in Python (exact fractions) from the rows the test inserted.
 
 from __future__ import annotations
 
+import re
 import uuid
 from decimal import Decimal
 from fractions import Fraction
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 PRIOR_REVIEWS = 20
 PRIOR_MEAN = Fraction(4)
@@ -94,6 +97,7 @@ def test_function_signature_matches_contract(conn):
     assert [d.name for d in cur.description] == [
         "workshop_id", "workshop_name", "workshop_email", "workshop_status", "total_mechanics",
         "available_mechanics", "avg_rating", "total_sessions", "created_at", "ranking_score", "total_count",
+        "row_cursor", "has_more",
     ]
 
 
@@ -273,3 +277,175 @@ def test_directory_reads_only_the_aggregates(seeded_conn):
     scans = {t: after[t] - before.get(t, 0) for t in after}
     assert scans["workshop_stats"] > 0 and scans["organizations"] > 0
     assert scans["sessions"] == scans["reviews"] == scans["session_requests"] == scans["mechanics"] == 0
+
+
+# ------------------------------------------------------------------ keyset paging (cursors)
+
+def page(conn, limit=20, offset=0, after=None, before=None):
+    cur = conn.execute(
+        "SELECT * FROM get_workshop_directory(%s, %s, %s, %s)", (limit, offset, after, before)
+    )
+    cols = [d.name for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+def walk_forward(conn, limit):
+    """Every page from the first by starting_after; checks has_more on the way."""
+    seen, after = [], None
+    while True:
+        rows = page(conn, limit, after=after)
+        seen += [r["workshop_id"] for r in rows]
+        more = {r["has_more"] for r in rows}
+        assert len(more) <= 1
+        if not rows or more == {False}:
+            assert len(rows) <= limit
+            return seen
+        assert len(rows) == limit
+        after = rows[-1]["row_cursor"]
+
+
+def walk_backward(conn, limit, last_cursor):
+    """Every page before the row of last_cursor by ending_before, back to the first row."""
+    seen, before = [], last_cursor
+    while True:
+        rows = page(conn, limit, before=before)
+        seen = [r["workshop_id"] for r in rows] + seen
+        if not rows or not rows[0]["has_more"]:
+            return seen
+        assert len(rows) == limit
+        before = rows[0]["row_cursor"]
+
+
+def set_stats(conn, stats):
+    """Workshops with the given (available, sessions, reviews, stars) straight into workshop_stats
+    (the directory reads only it and organizations; the counting triggers are tested elsewhere)."""
+    ids = []
+    for i, (available, sessions, reviews, stars) in enumerate(stats):
+        w = make_workshop(conn, 5000 + i, f"S{i}")
+        conn.execute(
+            "UPDATE workshop_stats SET total_mechanics = %s, active_mechanics = %s, available_mechanics = %s, "
+            "sessions_served = %s, review_count = %s, rating_sum = %s WHERE workshop_id = %s",
+            (available, available, available, sessions, reviews, stars, w),
+        )
+        ids.append(w)
+    return ids
+
+
+stat_lists = st.lists(
+    st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 3), st.integers(0, 15)).map(
+        lambda t: (t[0], t[1], t[2], min(max(t[3], t[2]), 5 * t[2]))  # reviews <= stars <= 5 * reviews
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stats=stat_lists, limit=st.integers(1, 7))
+def test_cursor_pages_equal_a_full_sort(conn, stats, limit):
+    """Property: walking the directory by starting_after, by ending_before from the last row, and by
+    offset all give the list sorted in Python (exact fractions, many ties), each workshop once."""
+    with conn.transaction(force_rollback=True):
+        ids = set_stats(conn, stats)
+        key = {w: expected_key(s[3], s[2], s[0], s[1], w) for w, s in zip(ids, stats, strict=True)}
+        expected = sorted((w for w, s in zip(ids, stats, strict=True) if s[0] > 0), key=key.get)
+        assert walk_forward(conn, limit) == expected
+        by_offset, offset = [], 0
+        while rows := page(conn, limit, offset=offset):
+            by_offset += [r["workshop_id"] for r in rows]
+            offset += limit
+        assert by_offset == expected
+        if expected:
+            last = page(conn, 1, offset=len(expected) - 1)[0]
+            assert not last["has_more"]
+            assert walk_backward(conn, limit, last["row_cursor"]) == expected[:-1]
+            first = page(conn, limit)[0]
+            assert page(conn, limit, before=first["row_cursor"]) == []
+            assert page(conn, limit, after=last["row_cursor"]) == []
+
+
+def test_cursor_walk_under_change(base):
+    """A cursor is a position: the next page starts right after it even when the row it came from
+    moved up, left the list or was joined by a new row before it; rows after it are not skipped."""
+    conn = base
+    ids = set_stats(conn, [(1, 10 - i, 0, 0) for i in range(6)])  # same score, sessions 10..5: ids[0] first
+    first = page(conn, 2)
+    assert [r["workshop_id"] for r in first] == ids[:2]
+    assert first[0]["has_more"]
+    # the last row shown gets great reviews (moves to the top), then leaves the list
+    conn.execute("UPDATE workshop_stats SET review_count = 50, rating_sum = 250 WHERE workshop_id = %s", (ids[1],))
+    assert [r["workshop_id"] for r in page(conn, 2, after=first[-1]["row_cursor"])] == ids[2:4]
+    conn.execute("UPDATE workshop_stats SET available_mechanics = 0 WHERE workshop_id = %s", (ids[1],))
+    second = page(conn, 2, after=first[-1]["row_cursor"])
+    assert [r["workshop_id"] for r in second] == ids[2:4]
+    # previous page from page 2: the rows before it now (ids[1] left; ids[0] remains)
+    assert [r["workshop_id"] for r in page(conn, 2, before=second[0]["row_cursor"])] == [ids[0]]
+
+
+BAD_CURSORS = [
+    ("not a cursor!", None, 0, "starting_after"),
+    ("", None, 0, "starting_after"),
+    ("x" * 201, None, 0, "starting_after"),
+    ("aGVsbG8", None, 0, "starting_after"),  # base64 of "hello"
+    ("dzEsYSxiLGMsZA", None, 0, "starting_after"),  # "w1,a,b,c,d"
+    ("dzEsMSwyLDMsbm90LWEtdXVpZA", None, 0, "starting_after"),  # "w1,1,2,3,not-a-uuid"
+    ("dzEsMSwyLDMsNCw1", None, 0, "starting_after"),  # "w1,1,2,3,4,5": one part too many
+    ("_w", None, 0, "starting_after"),  # not UTF-8 once decoded
+    (None, "%%%", 0, "ending_before"),
+    ("GOOD", "GOOD", 0, "ending_before"),
+    ("GOOD", None, 20, "offset"),
+    (None, "GOOD", 1, "offset"),
+]
+
+
+def test_bad_cursors_raise_sr400_and_good_ones_are_url_safe(base):
+    conn = base
+    set_stats(conn, [(1, 3, 2, 9), (2, 0, 0, 0)])
+    rows = page(conn, 5)
+    assert len(rows) == 2 and all(re.fullmatch(r"[A-Za-z0-9_-]+", r["row_cursor"]) for r in rows)
+    good = rows[0]["row_cursor"]
+    for case in BAD_CURSORS:
+        after, before, offset, column = case
+        after, before = (good if v == "GOOD" else v for v in (after, before))
+        with pytest.raises(psycopg.Error) as exc:
+            page(conn, 5, offset=offset, after=after, before=before)
+        assert exc.value.diag.sqlstate == "SR400", case
+        assert exc.value.diag.column_name == column, case
+        assert column in exc.value.diag.message_primary, case
+
+
+def test_pages_are_index_scans_without_a_sort_of_the_list(base):
+    """The real plans of the function's queries (auto_explain, nested statements): the order comes from
+    workshop_stats_directory_idx with a LIMIT, at a size where sorting everything would be cheaper to guess."""
+    conn = base
+    conn.execute(
+        "INSERT INTO organizations (name, contact_email, status) "
+        "SELECT 'P' || g, 'p' || g || '@example.com', CASE WHEN g % 10 = 0 THEN 'suspended' ELSE 'active' END "
+        "FROM generate_series(1, 3000) AS g"
+    )
+    conn.execute(
+        "UPDATE workshop_stats SET total_mechanics = 2, active_mechanics = 2, available_mechanics = 1 + (hashtext(workshop_id::text) & 1), "
+        "sessions_served = hashtext(workshop_id::text) & 7, review_count = 4, rating_sum = 4 + (hashtext(workshop_id::text) & 15)"
+    )
+    conn.execute("ANALYZE workshop_stats, organizations")
+    plans = []
+    conn.add_notice_handler(lambda d: plans.append(d.message_primary or ""))
+    conn.execute("LOAD 'auto_explain'")
+    conn.execute("SET auto_explain.log_min_duration = 0")
+    conn.execute("SET auto_explain.log_nested_statements = on")
+    conn.execute("SET client_min_messages = log")
+    try:
+        mid = page(conn, 20, offset=1500)
+        plans.clear()
+        first = page(conn, 20)
+        page(conn, 20, after=mid[-1]["row_cursor"])
+        page(conn, 20, before=mid[0]["row_cursor"])
+    finally:
+        conn.execute("RESET client_min_messages")
+    assert len(first) == 20
+    queries = [p for p in plans if "workshop_directory_listing" in p or "workshop_stats" in p]
+    assert len(queries) == 3, plans
+    for p in queries:
+        assert "workshop_stats_directory_idx" in p, p
+        assert "Seq Scan on workshop_stats" not in p, p
+        for m in re.finditer(r"Sort  \(cost=[^)]*rows=(\d+)", p):
+            assert int(m.group(1)) <= 21 * 2, p  # sorting the page only, never the list

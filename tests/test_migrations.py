@@ -199,8 +199,8 @@ def test_psql_script_gives_the_same_schema_and_is_rerunnable(empty_db_url, pg_se
     # The script grants the allowlist too (ssr_private.apply_privileges() at its end).
     with psycopg.connect(empty_db_url) as c:
         assert c.execute(
-            "SELECT has_function_privilege('ssr_app', 'get_workshop_directory(integer,integer)', 'EXECUTE'), "
-            "has_function_privilege('public', 'get_workshop_directory(integer,integer)', 'EXECUTE')"
+            "SELECT has_function_privilege('ssr_app', 'get_workshop_directory(integer,integer,text,text)', 'EXECUTE'), "
+            "has_function_privilege('public', 'get_workshop_directory(integer,integer,text,text)', 'EXECUTE')"
         ).fetchone() == (True, False)
     # The runner agrees that nothing is left to do after the psql script.
     assert m.migrate(empty_db_url) == []

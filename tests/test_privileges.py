@@ -148,7 +148,7 @@ def test_new_functions_are_closed_to_public_by_default(conn):
 
 
 def test_re_applying_privileges_is_idempotent_and_restores_a_lost_grant(conn, app):
-    conn.execute("REVOKE EXECUTE ON FUNCTION get_workshop_directory(integer, integer) FROM ssr_app")
+    conn.execute("REVOKE EXECUTE ON FUNCTION get_workshop_directory(integer, integer, text, text) FROM ssr_app")
     conn.execute("GRANT EXECUTE ON FUNCTION workshop_stats_rebuild() TO ssr_app")
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         app.execute("SELECT * FROM get_workshop_directory(5, 0)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
-from app import purchases, web
+from app import directory_paging, purchases, web
 from app.auth import check_csrf, role_required
 from app.db import call
 from app.params import int_param, only_params, path_uuid
@@ -25,15 +25,29 @@ def home():
 
 @bp.get("/")
 def directory():
-    only_params("page")
-    page = int_param("page", 1, 1, 100000)
-    offset = (page - 1) * PAGE_SIZE
-    # A read that may lag: a standby when DATABASE_READ_URL names one.
-    rows = call("SELECT * FROM get_workshop_directory(%s, %s)", (PAGE_SIZE, offset), many=True, read=True)
-    total = int(rows[0]["total_count"]) if rows else None
-    pages = None if total is None else max(1, -(-total // PAGE_SIZE))
-    return render_template("directory.html", workshops=rows, page=page, pages=pages, total=total,
-                           offset=offset)
+    """Pages by cursor, as the API (`starting_after` / `ending_before`); `start` is only the position
+    shown for the first row ("21-40 of N"), carried by the links. `page` (by offset) still works."""
+    only_params("page", "starting_after", "ending_before", "start")
+    after, before = request.args.get("starting_after"), request.args.get("ending_before")
+    if "page" in request.args:
+        page = int_param("page", 1, 1, 100000)
+        start, result = (page - 1) * PAGE_SIZE + 1, directory_paging.fetch(PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    else:
+        start = int_param("start", 1, 1)
+        result = directory_paging.fetch(PAGE_SIZE, 0, after, before)
+        if before is not None and not result.has_more:
+            start = 1  # nothing before this page: it is the first
+    pages = max(1, -(-result.total // PAGE_SIZE))
+    next_url = prev_url = None
+    if result.next_cursor:
+        next_url = url_for("workshops.directory", starting_after=result.next_cursor,
+                           start=start + len(result.rows))
+    if result.previous_cursor:
+        prev_url = url_for("workshops.directory", ending_before=result.previous_cursor,
+                           start=max(1, start - PAGE_SIZE))
+    return render_template("directory.html", workshops=result.rows, total=result.total, offset=start - 1,
+                           page=min(pages, (start - 1) // PAGE_SIZE + 1), pages=pages, next_url=next_url,
+                           prev_url=prev_url)
 
 
 @bp.get("/<workshop_id>/book")

@@ -19,7 +19,7 @@ FROM (
     VALUES
     ('accept_session_request(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'a mechanic accepts a request'),
     ('get_mechanic_offers(uuid,integer)', ARRAY['ssr_app', 'mechanic'], 'what a mechanic may accept now'),
-    ('get_workshop_directory(integer,integer)', ARRAY['ssr_app'], 'the workshop directory'),
+    ('get_workshop_directory(integer,integer,text,text)', ARRAY['ssr_app'], 'the workshop directory'),
     ('create_checkout_purchase(uuid,text,uuid,text,uuid)', ARRAY['ssr_app'], 'a customer starts a purchase'),
     ('attach_checkout_session(uuid,text)', ARRAY['ssr_app'], 'records the Stripe Checkout Session'),
     ('get_checkout_status(text)', ARRAY['ssr_app'], 'the success page'),

@@ -6,6 +6,11 @@
 -- rows are updated first: their row locks order this trigger against a concurrent
 -- status change of the workshop (routing_candidates_organizations), which locks the
 -- same row before counting, so each sees the other's committed change.
+-- routing_candidates.listed_workshops (the directory's size) follows a workshop whose
+-- available_mechanics crosses 0 while it is active (ssr_private.workshop_listed_flip, read
+-- under the same row lock). Such a flip comes with a change of eligible_mechanics in the
+-- same statement but for a move between two active workshops, so both counts go into one
+-- UPDATE of the one row: no extra row lock for the directory's count.
 -- SECURITY DEFINER: whoever may write mechanics keeps the aggregates right without
 -- privileges on workshop_stats or routing_candidates.
 CREATE OR REPLACE FUNCTION ssr_private.workshop_stats_mechanics_trg()
@@ -17,6 +22,7 @@ AS $$
 DECLARE
     v_old_first boolean;
     v_delta integer := 0;
+    v_listed integer := 0;
 BEGIN
     -- Two workshops are updated in uuid order, so concurrent opposite moves cannot deadlock.
     v_old_first := TRUE;
@@ -30,6 +36,10 @@ BEGIN
             p_active => (NEW.status = 'active')::integer,
             p_available => routing_mechanic_eligible(NEW.status, NEW.is_available, NEW.workshop_id, 'active')::integer
         );
+        v_listed := v_listed + ssr_private.workshop_listed_flip(
+            NEW.workshop_id,
+            routing_mechanic_eligible(NEW.status, NEW.is_available, NEW.workshop_id, 'active')::integer
+        );
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         PERFORM ssr_private.workshop_stats_apply(
@@ -37,6 +47,10 @@ BEGIN
             p_total => -1,
             p_active => -(OLD.status = 'active')::integer,
             p_available => -routing_mechanic_eligible(OLD.status, OLD.is_available, OLD.workshop_id, 'active')::integer
+        );
+        v_listed := v_listed + ssr_private.workshop_listed_flip(
+            OLD.workshop_id,
+            -routing_mechanic_eligible(OLD.status, OLD.is_available, OLD.workshop_id, 'active')::integer
         );
         v_delta := v_delta - routing_mechanic_eligible(
             OLD.status, OLD.is_available, OLD.workshop_id,
@@ -50,6 +64,10 @@ BEGIN
             p_active => (NEW.status = 'active')::integer,
             p_available => routing_mechanic_eligible(NEW.status, NEW.is_available, NEW.workshop_id, 'active')::integer
         );
+        v_listed := v_listed + ssr_private.workshop_listed_flip(
+            NEW.workshop_id,
+            routing_mechanic_eligible(NEW.status, NEW.is_available, NEW.workshop_id, 'active')::integer
+        );
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         v_delta := v_delta + routing_mechanic_eligible(
@@ -57,8 +75,11 @@ BEGIN
             (SELECT o.status FROM organizations AS o WHERE o.id = NEW.workshop_id)
         )::integer;
     END IF;
-    IF v_delta <> 0 THEN
-        UPDATE routing_candidates SET eligible_mechanics = eligible_mechanics + v_delta;
+    IF v_delta <> 0 OR v_listed <> 0 THEN
+        UPDATE routing_candidates
+        SET
+            eligible_mechanics = eligible_mechanics + v_delta,
+            listed_workshops = listed_workshops + v_listed;
     END IF;
     RETURN NULL;
 END

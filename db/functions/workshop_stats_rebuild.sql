@@ -1,4 +1,4 @@
--- Recomputes workshop_stats and routing_candidates from scratch and returns how many
+-- Recomputes workshop_stats and routing_candidates (both counts) from scratch and returns how many
 -- rows it corrected. The triggers keep both exact; this is the repair tool after a
 -- TRUNCATE, a bulk load with triggers disabled, or a manual fix. It locks both tables
 -- (SHARE ROW EXCLUSIVE) so trigger deltas cannot interleave with the recount.
@@ -80,16 +80,22 @@ BEGIN
     DELETE FROM workshop_stats AS ws
     WHERE NOT EXISTS (SELECT 1 FROM organizations AS o WHERE o.id = ws.workshop_id);
     GET DIAGNOSTICS v_deleted = ROW_COUNT;
-    INSERT INTO routing_candidates AS rc (id, eligible_mechanics)
-    SELECT TRUE, count(*)::integer FROM ssr_private.routing_available_mechanics
-    ON CONFLICT (id) DO UPDATE SET eligible_mechanics = excluded.eligible_mechanics
-    WHERE rc.eligible_mechanics IS DISTINCT FROM excluded.eligible_mechanics;
+    INSERT INTO routing_candidates AS rc (id, eligible_mechanics, listed_workshops)
+    SELECT
+        TRUE,
+        (SELECT count(*)::integer FROM ssr_private.routing_available_mechanics),
+        (SELECT count(*)::integer FROM ssr_private.workshop_directory_listing)
+    ON CONFLICT (id) DO UPDATE
+    SET eligible_mechanics = excluded.eligible_mechanics, listed_workshops = excluded.listed_workshops
+    WHERE
+        (rc.eligible_mechanics, rc.listed_workshops)
+        IS DISTINCT FROM (excluded.eligible_mechanics, excluded.listed_workshops);
     GET DIAGNOSTICS v_candidates = ROW_COUNT;
     RETURN v_changed + v_deleted + v_candidates;
 END
 $$;
 
 COMMENT ON FUNCTION workshop_stats_rebuild() IS
-'Recomputes workshop_stats and routing_candidates from organizations, mechanics, sessions and reviews; returns the '
+'Recomputes workshop_stats and routing_candidates (eligible mechanics, listed workshops) from organizations, mechanics, sessions and reviews; returns the '
 'number of rows corrected (0 when the trigger-maintained aggregates were exact).';
 REVOKE ALL ON FUNCTION workshop_stats_rebuild() FROM PUBLIC;

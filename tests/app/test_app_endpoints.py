@@ -43,8 +43,10 @@ def test_directory_has_the_spec_shape_and_the_database_rows(client, db):
     resp = client.get("/api/workshops/directory?limit=20&offset=0")
     assert resp.status_code == 200
     body = resp.get_json()
-    assert set(body) == {"ok", "workshops", "total", "limit", "offset"}
+    assert set(body) == {"ok", "workshops", "total", "limit", "offset", "has_more", "next_cursor", "previous_cursor",
+                         "links"}
     assert body["ok"] is True and body["limit"] == 20 and body["offset"] == 0
+    assert body["has_more"] is False and body["links"] == {"next": None, "previous": None}
     expected = db.execute(
         "SELECT workshop_id::text, workshop_name, available_mechanics, total_count FROM get_workshop_directory(20, 0)"
     ).fetchall()
@@ -69,6 +71,32 @@ def test_directory_pages(client, db):
     assert past["workshops"] == [] and past["total"] == total
 
 
+def test_directory_cursor_links_walk_both_ways(client, db):
+    """next / previous links (cursors, never offsets) walk the whole list one row a page, forward and back."""
+    everyone = [w["workshop_id"] for w in client.get("/api/workshops/directory?limit=100").get_json()["workshops"]]
+    assert len(everyone) >= 2
+    seen, url, pages = [], "/api/workshops/directory?limit=1", []
+    while url:
+        body = client.get(url).get_json()
+        assert body["total"] == len(everyone) and "offset=" not in (body["links"]["next"] or "")
+        seen += [w["workshop_id"] for w in body["workshops"]]
+        pages.append(body)
+        assert body["has_more"] == (body["links"]["next"] is not None)
+        url = body["links"]["next"]
+    assert seen == everyone
+    assert pages[0]["links"]["previous"] is None and pages[-1]["previous_cursor"] is not None
+    back, url = [], pages[-1]["links"]["previous"]
+    while url:
+        body = client.get(url).get_json()
+        back = [w["workshop_id"] for w in body["workshops"]] + back
+        assert body["links"]["next"] is not None
+        url = body["links"]["previous"]
+    assert back == everyone[:-1]
+    cursor = pages[0]["next_cursor"]
+    assert client.get(f"/api/workshops/directory?limit=1&starting_after={cursor}").get_json()["workshops"] == [
+        {**pages[1]["workshops"][0]}]
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [
@@ -83,6 +111,22 @@ def test_directory_bad_parameter_is_400_naming_it(client, db, query, field):
     resp = client.get(f"/api/workshops/directory?{query}")
     assert resp.status_code == 400
     assert resp.get_json()["error"]["field"] == field
+    assert snapshot(db) == before
+
+
+def test_directory_bad_cursor_is_400_naming_it(client, db):
+    before = snapshot(db)
+    good = client.get("/api/workshops/directory?limit=1").get_json()["next_cursor"]
+    for query, field in [
+        ("starting_after=nope", "starting_after"), ("starting_after=", "starting_after"),
+        ("ending_before=%F0%9F%98%80", "ending_before"), ("starting_after=" + "A" * 300, "starting_after"),
+        ("starting_after=dzEsMSwyLDM", "starting_after"), ("offset=5&ending_before=dzE", "ending_before"),
+        (f"starting_after={good}&ending_before={good}", "ending_before"), (f"offset=3&starting_after={good}", "offset"),
+        ("starting_after=a%00b", "starting_after"),
+    ]:
+        resp = client.get(f"/api/workshops/directory?{query}")
+        assert resp.status_code == 400, query
+        assert resp.get_json()["error"]["field"] == field, query
     assert snapshot(db) == before
 
 

@@ -144,3 +144,39 @@ def test_alice_books_hybrid_pays_and_sees_ana_accept_live(app_config, seeded_con
         row = seeded_conn.execute("SELECT status, mechanic_id::text FROM session_requests WHERE id = %s",
                                   (request_id,)).fetchone()
         assert row == ("accepted", "22222222-2222-4222-8222-000000000001")
+
+
+def test_directory_next_and_previous_links_walk_by_cursor(app_config, seeded_conn, browsers):
+    """27 listed workshops: the Next link (a cursor, not an offset) leads to rows 21-27, all different
+    from page 1, and Previous leads back to the same first 20."""
+    seeded_conn.execute(
+        "INSERT INTO organizations (name, contact_email, status) "
+        "SELECT 'Paging ' || lpad(g::text, 2, '0'), 'paging' || g || '@example.com', 'active' "
+        "FROM generate_series(1, 25) AS g"
+    )
+    seeded_conn.execute(
+        "INSERT INTO mechanics (name, email, workshop_id, is_available) "
+        "SELECT 'M', 'mech-' || o.contact_email, o.id, TRUE FROM organizations AS o WHERE o.name LIKE 'Paging %'"
+    )
+    total = seeded_conn.execute("SELECT total_count FROM get_workshop_directory(1, 0)").fetchone()[0]
+    assert total == 27
+
+    def rows(d):
+        return [e.text for e in d.find_elements(By.CSS_SELECTOR, "table.directory tbody th")]
+
+    with serve(app_config, workers=1) as (base, _fake, _proc):
+        b = browsers()
+        b.get(base + "/workshops/")
+        first = rows(b)
+        assert len(first) == 20 and "1\N{EN DASH}20 of 27" in b.find_element(By.TAG_NAME, "caption").text
+        assert not b.find_elements(By.CSS_SELECTOR, "a[rel=prev]")
+        b.find_element(By.CSS_SELECTOR, "a[rel=next]").click()
+        wait_for(b, lambda d: "starting_after=" in d.current_url, "page 2 by cursor")
+        second = rows(b)
+        assert len(second) == 7 and not set(second) & set(first)
+        assert "21\N{EN DASH}27 of 27" in b.find_element(By.TAG_NAME, "caption").text
+        assert "offset" not in b.current_url and not b.find_elements(By.CSS_SELECTOR, "a[rel=next]")
+        b.find_element(By.CSS_SELECTOR, "a[rel=prev]").click()
+        wait_for(b, lambda d: "ending_before=" in d.current_url, "back to page 1 by cursor")
+        assert rows(b) == first
+        assert "1\N{EN DASH}20 of 27" in b.find_element(By.TAG_NAME, "caption").text

@@ -84,6 +84,9 @@ def test_directory_page_lists_ranked_workshops_without_javascript(app, db):
     assert positions == sorted(positions) and "Shady Motors" not in html
     assert f"/workshops/{AUTOPRO}/book" in html and "<caption>" in html
     assert app.test_client().get("/workshops/?page=0").status_code == 400
+    bad = app.test_client().get("/workshops/?starting_after=nope", headers={"Accept": "text/html"})
+    assert bad.status_code == 400 and "starting_after" in bad.get_data(as_text=True)
+    assert app.test_client().get("/workshops/?page=2").status_code == 200  # old links still work
     assert app.test_client().get("/").headers["Location"] == "/workshops/"
 
 

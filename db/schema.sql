@@ -279,10 +279,23 @@ DECLARE
     v_workshops uuid[];
     v_rows bigint := 0;
 BEGIN
-    LOCK TABLE analytics_changes, analytics_workshop_rollup, analytics_routing_rollup IN EXCLUSIVE MODE;
+    LOCK TABLE analytics_changes, analytics_workshop_rollup, analytics_routing_rollup, analytics_span_days
+    IN EXCLUSIVE MODE;
     DELETE FROM analytics_changes;
     DELETE FROM analytics_workshop_rollup;
     DELETE FROM analytics_routing_rollup;
+    -- The closed spans cut at UTC days, from the base tables.
+    DELETE FROM analytics_span_days;
+    INSERT INTO analytics_span_days (source, source_id, day, workshop_id, seconds)
+    SELECT 'session', s.id::text, p.day, s.workshop_id, p.seconds
+    FROM sessions AS s
+    CROSS JOIN LATERAL ssr_private.analytics_day_pieces(s.started_at, s.ended_at) AS p
+    WHERE s.workshop_id IS NOT NULL AND s.started_at IS NOT NULL AND s.ended_at IS NOT NULL AND p.seconds > 0
+    UNION ALL
+    SELECT 'availability', a.id::text, p.day, a.workshop_id, p.seconds
+    FROM mechanic_availability AS a
+    CROSS JOIN LATERAL ssr_private.analytics_day_pieces(a.started_at, a.ended_at) AS p
+    WHERE a.workshop_id IS NOT NULL AND a.ended_at IS NOT NULL AND p.seconds > 0;
     SELECT
         date_trunc('day', min(t.created_at) AT TIME ZONE 'UTC')::date,
         date_trunc('day', max(t.created_at) AT TIME ZONE 'UTC')::date
@@ -292,6 +305,10 @@ BEGIN
         UNION ALL SELECT max(s.created_at) FROM sessions AS s
         UNION ALL SELECT min(r.created_at) FROM session_requests AS r
         UNION ALL SELECT max(r.created_at) FROM session_requests AS r
+        UNION ALL SELECT min(d.declined_at) FROM session_request_declines AS d
+        UNION ALL SELECT max(d.declined_at) FROM session_request_declines AS d
+        UNION ALL SELECT min(p.day)::timestamp AT TIME ZONE 'UTC' FROM analytics_span_days AS p
+        UNION ALL SELECT max(p.day)::timestamp AT TIME ZONE 'UTC' FROM analytics_span_days AS p
     ) AS t;
     IF v_first IS NULL THEN
         RETURN 0;
@@ -2784,6 +2801,24 @@ $$;
 COMMENT ON FUNCTION public.routing_mechanic_eligible(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text) IS 'The routing eligibility rule: active, available, independent or of an active workshop. The only copy of the rule.';
 
 --
+-- Name: routing_mechanic_offerable(text, boolean, uuid, text, integer, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.routing_mechanic_offerable(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text, p_open_sessions integer, p_capacity integer) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT
+        routing_mechanic_eligible(p_status, p_is_available, p_workshop_id, p_workshop_status)
+        AND p_open_sessions < p_capacity
+$$;
+
+--
+-- Name: FUNCTION routing_mechanic_offerable(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text, p_open_sessions integer, p_capacity integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.routing_mechanic_offerable(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text, p_open_sessions integer, p_capacity integer) IS 'Who may take work now: routing_mechanic_eligible and open_sessions < capacity. The only copy of the capacity rule.';
+
+--
 -- Name: routing_outbox_prune(interval); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3179,6 +3214,60 @@ $$;
 COMMENT ON FUNCTION ssr_private.analytics_bucket(p_seconds double precision) IS 'Histogram bucket of a time to accept: the seconds rounded to 3 significant digits (at most 0.5 % off).';
 
 --
+-- Name: analytics_changes_declines_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_changes_declines_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO analytics_changes (workshop_id, routing_type, created_at)
+        SELECT OLD.workshop_id, NULL, OLD.declined_at WHERE OLD.workshop_id IS NOT NULL
+        UNION ALL
+        SELECT NULL, r.routing_type, r.created_at FROM session_requests AS r WHERE r.id = OLD.request_id;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO analytics_changes (workshop_id, routing_type, created_at)
+        SELECT NEW.workshop_id, NULL, NEW.declined_at WHERE NEW.workshop_id IS NOT NULL
+        UNION ALL
+        SELECT NULL, r.routing_type, r.created_at FROM session_requests AS r WHERE r.id = NEW.request_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: analytics_changes_refunds_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_changes_refunds_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO analytics_changes (preferred_workshop_id, routing_type, created_at)
+        SELECT s.preferred_workshop_id, NULL, s.created_at
+        FROM sessions AS s
+        WHERE s.id = OLD.session_id AND s.preferred_workshop_id IS NOT NULL
+        UNION ALL
+        SELECT NULL, r.routing_type, r.created_at FROM session_requests AS r WHERE r.id = OLD.session_request_id;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO analytics_changes (preferred_workshop_id, routing_type, created_at)
+        SELECT s.preferred_workshop_id, NULL, s.created_at
+        FROM sessions AS s
+        WHERE s.id = NEW.session_id AND s.preferred_workshop_id IS NOT NULL
+        UNION ALL
+        SELECT NULL, r.routing_type, r.created_at FROM session_requests AS r WHERE r.id = NEW.session_request_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
 -- Name: analytics_changes_reviews_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -3251,9 +3340,34 @@ BEGIN
         INSERT INTO analytics_changes (workshop_id, preferred_workshop_id, created_at)
         VALUES (OLD.workshop_id, OLD.preferred_workshop_id, OLD.created_at);
     END IF;
+    IF TG_OP = 'UPDATE' AND OLD.status IS DISTINCT FROM NEW.status THEN
+        INSERT INTO analytics_changes (routing_type, created_at)
+        SELECT r.routing_type, r.created_at FROM session_requests AS r WHERE r.session_id = NEW.id;
+    END IF;
     RETURN NULL;
 END
 $$;
+
+--
+-- Name: analytics_day_pieces(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_day_pieces(p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(day date, seconds numeric)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT
+        dd.d::date AS day,
+        extract(EPOCH FROM least(p_to AT TIME ZONE 'UTC', dd.d + interval '1 day') - greatest(p_from AT TIME ZONE 'UTC', dd.d))
+        AS seconds
+    FROM generate_series(date_trunc('day', p_from AT TIME ZONE 'UTC'), p_to AT TIME ZONE 'UTC', interval '1 day') AS dd (d)
+    WHERE dd.d < p_to AT TIME ZONE 'UTC' AND p_from < p_to
+$$;
+
+--
+-- Name: FUNCTION analytics_day_pieces(p_from timestamp with time zone, p_to timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.analytics_day_pieces(p_from timestamp with time zone, p_to timestamp with time zone) IS 'Internal: a span cut at UTC day boundaries, one row (day, seconds) per day it covers.';
 
 --
 -- Name: analytics_rollups_truncate_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -3288,37 +3402,71 @@ BEGIN
     INSERT INTO analytics_routing_rollup (
         routing_type, day, requests, accepted, expired, cancelled, pending, escalated,
         accepted_outside_preferred, preferred_accepted, preferred_closed,
-        median_accept_seconds, p90_accept_seconds, p99_accept_seconds
+        median_accept_seconds, p90_accept_seconds, p99_accept_seconds, refunds, declines, declined_requests,
+        median_decline_seconds, sessions_waiting, sessions_live, sessions_completed, sessions_no_show
     )
+    WITH declined AS (
+        -- Seconds from offer to decline of the declines of the day's requests (exact median).
+        SELECT
+            dr.routing_type,
+            date_trunc('day', dr.created_at AT TIME ZONE 'UTC')::date AS day,
+            percentile_cont(0.5) WITHIN GROUP (
+                ORDER BY extract(EPOCH FROM d.declined_at - d.offered_at)::double precision
+            ) AS median_decline_seconds
+        FROM session_request_declines AS d
+        INNER JOIN session_requests AS dr ON d.request_id = dr.id
+        WHERE dr.routing_type = ANY(p_types) AND dr.created_at >= v_from AND dr.created_at < v_to
+        GROUP BY dr.routing_type, date_trunc('day', dr.created_at AT TIME ZONE 'UTC')::date
+    ),
+
+    counted AS (
+        SELECT
+            sr.routing_type,
+            date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date AS day,
+            count(*) AS requests,
+            count(*) FILTER (WHERE sr.status = 'accepted') AS accepted,
+            count(*) FILTER (WHERE sr.status = 'expired') AS expired,
+            count(*) FILTER (WHERE sr.status = 'cancelled') AS cancelled,
+            count(*) FILTER (WHERE sr.status = 'pending') AS pending,
+            count(*) FILTER (WHERE sr.escalated_at IS NOT NULL) AS escalated,
+            count(*) FILTER (
+                WHERE sr.status = 'accepted' AND sr.preferred_workshop_id IS NOT NULL
+                AND sr.workshop_id IS DISTINCT FROM sr.preferred_workshop_id
+            ) AS accepted_outside_preferred,
+            count(*) FILTER (WHERE sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id)
+            AS preferred_accepted,
+            count(*) FILTER (WHERE sr.preferred_workshop_id IS NOT NULL AND sr.status IN ('accepted', 'expired'))
+            AS preferred_closed,
+            percentile_cont(0.5) WITHIN GROUP (
+                ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
+            ) AS median_accept_seconds,
+            percentile_cont(0.9) WITHIN GROUP (
+                ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
+            ) AS p90_accept_seconds,
+            percentile_cont(0.99) WITHIN GROUP (
+                ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
+            ) AS p99_accept_seconds,
+            sum((SELECT count(*) FROM refunds AS rf WHERE rf.session_request_id = sr.id)) AS refunds,
+            coalesce(sum(cardinality(sr.declined_by)), 0) AS declines,
+            count(*) FILTER (WHERE cardinality(sr.declined_by) > 0) AS declined_requests,
+            count(*) FILTER (WHERE s.status = 'waiting' AND sr.status = 'accepted') AS sessions_waiting,
+            count(*) FILTER (WHERE s.status = 'live') AS sessions_live,
+            count(*) FILTER (WHERE s.status = 'completed') AS sessions_completed,
+            count(*) FILTER (WHERE s.status = 'no_show') AS sessions_no_show
+        FROM session_requests AS sr
+        LEFT JOIN sessions AS s ON sr.session_id = s.id
+        WHERE sr.routing_type = ANY(p_types) AND sr.created_at >= v_from AND sr.created_at < v_to
+        GROUP BY sr.routing_type, date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date
+    )
+
     SELECT
-        sr.routing_type,
-        date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date AS day,
-        count(*) AS requests,
-        count(*) FILTER (WHERE sr.status = 'accepted') AS accepted,
-        count(*) FILTER (WHERE sr.status = 'expired') AS expired,
-        count(*) FILTER (WHERE sr.status = 'cancelled') AS cancelled,
-        count(*) FILTER (WHERE sr.status = 'pending') AS pending,
-        count(*) FILTER (WHERE sr.escalated_at IS NOT NULL) AS escalated,
-        count(*) FILTER (
-            WHERE sr.status = 'accepted' AND sr.preferred_workshop_id IS NOT NULL
-            AND sr.workshop_id IS DISTINCT FROM sr.preferred_workshop_id
-        ) AS accepted_outside_preferred,
-        count(*) FILTER (WHERE sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id)
-        AS preferred_accepted,
-        count(*) FILTER (WHERE sr.preferred_workshop_id IS NOT NULL AND sr.status IN ('accepted', 'expired'))
-        AS preferred_closed,
-        percentile_cont(0.5) WITHIN GROUP (
-            ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
-        ) AS median_accept_seconds,
-        percentile_cont(0.9) WITHIN GROUP (
-            ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
-        ) AS p90_accept_seconds,
-        percentile_cont(0.99) WITHIN GROUP (
-            ORDER BY extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision
-        ) AS p99_accept_seconds
-    FROM session_requests AS sr
-    WHERE sr.routing_type = ANY(p_types) AND sr.created_at >= v_from AND sr.created_at < v_to
-    GROUP BY sr.routing_type, date_trunc('day', sr.created_at AT TIME ZONE 'UTC')::date;
+        c.routing_type, c.day, c.requests, c.accepted, c.expired, c.cancelled, c.pending, c.escalated,
+        c.accepted_outside_preferred, c.preferred_accepted, c.preferred_closed,
+        c.median_accept_seconds, c.p90_accept_seconds, c.p99_accept_seconds, c.refunds, c.declines,
+        c.declined_requests, d.median_decline_seconds, c.sessions_waiting, c.sessions_live,
+        c.sessions_completed, c.sessions_no_show
+    FROM counted AS c
+    LEFT JOIN declined AS d ON c.routing_type = d.routing_type AND c.day = d.day;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     RETURN v_rows;
 END
@@ -3329,6 +3477,43 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]) IS 'Internal: recounts analytics_routing_rollup for these routing types and UTC days from session_requests.';
+
+--
+-- Name: analytics_spans_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_spans_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_source text := CASE TG_TABLE_NAME WHEN 'sessions' THEN 'session' ELSE 'availability' END;
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        WITH gone AS (
+            DELETE FROM analytics_span_days AS p
+            WHERE p.source = v_source AND p.source_id = OLD.id::text
+            RETURNING p.workshop_id, p.day
+        )
+
+        INSERT INTO analytics_changes (workshop_id, created_at)
+        SELECT g.workshop_id, g.day::timestamp AT TIME ZONE 'UTC' FROM gone AS g;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.workshop_id IS NOT NULL AND NEW.ended_at IS NOT NULL THEN
+        WITH made AS (
+            INSERT INTO analytics_span_days (source, source_id, day, workshop_id, seconds)
+            SELECT v_source, NEW.id::text, p.day, NEW.workshop_id, p.seconds
+            FROM ssr_private.analytics_day_pieces(NEW.started_at, NEW.ended_at) AS p
+            WHERE p.seconds > 0
+            RETURNING workshop_id, day
+        )
+
+        INSERT INTO analytics_changes (workshop_id, created_at)
+        SELECT m.workshop_id, m.day::timestamp AT TIME ZONE 'UTC' FROM made AS m;
+    END IF;
+    RETURN NULL;
+END
+$$;
 
 --
 -- Name: analytics_workshop_merge(text, date, date, uuid[]); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -3381,7 +3566,17 @@ BEGIN
             sum(d.revenue_minor) AS revenue_minor,
             sum(d.review_count) AS review_count,
             sum(d.rating_sum) AS rating_sum,
-            sum(d.accepted_requests) AS accepted_requests
+            sum(d.accepted_requests) AS accepted_requests,
+            sum(d.sessions_waiting) AS sessions_waiting,
+            sum(d.sessions_live) AS sessions_live,
+            sum(d.sessions_completed) AS sessions_completed,
+            sum(d.sessions_no_show) AS sessions_no_show,
+            sum(d.sessions_cancelled) AS sessions_cancelled,
+            sum(d.sessions_refunded) AS sessions_refunded,
+            sum(d.refunds) AS refunds,
+            sum(d.declines) AS declines,
+            sum(d.live_seconds) AS live_seconds,
+            sum(d.available_seconds) AS available_seconds
         FROM days AS d
         GROUP BY d.workshop_id, d.merged_start
     ),
@@ -3413,6 +3608,33 @@ BEGIN
         GROUP BY b.workshop_id, b.merged_start
     ),
 
+    decline_buckets AS (
+        SELECT d.workshop_id, d.merged_start, h.bucket, sum(h.n)::integer AS n
+        FROM days AS d
+        CROSS JOIN LATERAL unnest(d.decline_buckets, d.decline_counts) AS h (bucket, n)
+        GROUP BY d.workshop_id, d.merged_start, h.bucket
+    ),
+
+    decline_hist AS (
+        SELECT
+            b.workshop_id,
+            b.merged_start,
+            array_agg(b.bucket ORDER BY b.bucket) AS buckets,
+            array_agg(b.n ORDER BY b.bucket) AS counts
+        FROM decline_buckets AS b
+        GROUP BY b.workshop_id, b.merged_start
+    ),
+
+    decline_pct AS (
+        SELECT
+            b.workshop_id,
+            b.merged_start,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY b.bucket) AS median_decline_seconds
+        FROM decline_buckets AS b
+        CROSS JOIN LATERAL generate_series(1, b.n) AS copies (i)
+        GROUP BY b.workshop_id, b.merged_start
+    ),
+
     pct AS (
         SELECT
             b.workshop_id,
@@ -3427,7 +3649,9 @@ BEGIN
     INSERT INTO analytics_workshop_rollup (
         workshop_id, period_grain, period_start, sessions_served, preferred_sessions, preferred_requests,
         preferred_requests_closed, preferred_served_by_self, revenue_minor, revenue_currencies, review_count,
-        rating_sum, accepted_requests, accept_buckets, accept_counts, median_accept_seconds, p90_accept_seconds
+        rating_sum, accepted_requests, accept_buckets, accept_counts, median_accept_seconds, p90_accept_seconds,
+        sessions_waiting, sessions_live, sessions_completed, sessions_no_show, sessions_cancelled, sessions_refunded,
+        refunds, declines, decline_buckets, decline_counts, median_decline_seconds, live_seconds, available_seconds
     )
     SELECT
         s.workshop_id,
@@ -3446,11 +3670,26 @@ BEGIN
         coalesce(h.buckets, '{}'),
         coalesce(h.counts, '{}'),
         p.median_accept_seconds,
-        p.p90_accept_seconds
+        p.p90_accept_seconds,
+        s.sessions_waiting,
+        s.sessions_live,
+        s.sessions_completed,
+        s.sessions_no_show,
+        s.sessions_cancelled,
+        s.sessions_refunded,
+        s.refunds,
+        s.declines,
+        coalesce(dh.buckets, '{}'),
+        coalesce(dh.counts, '{}'),
+        dp.median_decline_seconds,
+        s.live_seconds,
+        s.available_seconds
     FROM sums AS s
     LEFT JOIN currencies AS c ON s.workshop_id = c.workshop_id AND s.merged_start = c.merged_start
     LEFT JOIN hist AS h ON s.workshop_id = h.workshop_id AND s.merged_start = h.merged_start
-    LEFT JOIN pct AS p ON s.workshop_id = p.workshop_id AND s.merged_start = p.merged_start;
+    LEFT JOIN pct AS p ON s.workshop_id = p.workshop_id AND s.merged_start = p.merged_start
+    LEFT JOIN decline_hist AS dh ON s.workshop_id = dh.workshop_id AND s.merged_start = dh.merged_start
+    LEFT JOIN decline_pct AS dp ON s.workshop_id = dp.workshop_id AND s.merged_start = dp.merged_start;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     RETURN v_rows;
 END
@@ -3493,7 +3732,7 @@ BEGIN
         AND r.period_start < (date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval)::date;
 
     WITH facts AS (
-        -- Sessions served by the workshop (with their review, if any).
+        -- Sessions served by the workshop (with their review, if any, and their status).
         SELECT
             s.workshop_id,
             s.created_at,
@@ -3505,16 +3744,22 @@ BEGIN
             CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.amount_total_minor END AS revenue_minor,
             CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.currency END AS revenue_currency,
             r.rating,
-            NULL::double precision AS accept_bucket
+            NULL::double precision AS accept_bucket,
+            s.status AS session_status,
+            0::bigint AS refunds,
+            NULL::double precision AS decline_bucket,
+            0::numeric AS live_seconds,
+            0::numeric AS available_seconds
         FROM sessions AS s
         LEFT JOIN reviews AS r ON s.id = r.session_id
         WHERE s.workshop_id = ANY(p_workshops) AND s.created_at >= v_from AND s.created_at < v_to
 
         UNION ALL
 
-        -- Sessions whose customer chose the workshop.
+        -- Sessions whose customer chose the workshop (with their refunds).
         SELECT
-            s.preferred_workshop_id, s.created_at, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL
+            s.preferred_workshop_id, s.created_at, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL, NULL,
+            (SELECT count(*) FROM refunds AS rf WHERE rf.session_id = s.id), NULL, 0, 0
         FROM sessions AS s
         WHERE s.preferred_workshop_id = ANY(p_workshops) AND s.created_at >= v_from AND s.created_at < v_to
 
@@ -3532,7 +3777,12 @@ BEGIN
             NULL,
             NULL,
             NULL,
-            NULL
+            NULL,
+            NULL,
+            0,
+            NULL,
+            0,
+            0
         FROM session_requests AS sr
         WHERE sr.preferred_workshop_id = ANY(p_workshops) AND sr.created_at >= v_from AND sr.created_at < v_to
 
@@ -3550,11 +3800,64 @@ BEGIN
             NULL,
             NULL,
             NULL,
-            ssr_private.analytics_bucket(extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision)
+            ssr_private.analytics_bucket(extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision),
+            NULL,
+            0,
+            NULL,
+            0,
+            0
         FROM session_requests AS sr
         WHERE
             sr.status = 'accepted'
             AND sr.workshop_id = ANY(p_workshops) AND sr.created_at >= v_from AND sr.created_at < v_to
+
+        UNION ALL
+
+        -- Declines by the workshop's mechanics, dated by declined_at: time from offer to decline.
+        SELECT
+            d.workshop_id,
+            d.declined_at,
+            0,
+            0,
+            0,
+            0,
+            0,
+            NULL,
+            NULL,
+            NULL,
+            NULL,
+            NULL,
+            0,
+            ssr_private.analytics_bucket(extract(EPOCH FROM d.declined_at - d.offered_at)::double precision),
+            0,
+            0
+        FROM session_request_declines AS d
+        WHERE d.workshop_id = ANY(p_workshops) AND d.declined_at >= v_from AND d.declined_at < v_to
+
+        UNION ALL
+
+        -- Closed calls and availability intervals, cut at UTC days (analytics_span_days).
+        SELECT
+            p.workshop_id,
+            p.day::timestamp AT TIME ZONE 'UTC',
+            0,
+            0,
+            0,
+            0,
+            0,
+            NULL,
+            NULL,
+            NULL,
+            NULL,
+            NULL,
+            0,
+            NULL,
+            CASE WHEN p.source = 'session' THEN p.seconds ELSE 0 END,
+            CASE WHEN p.source = 'availability' THEN p.seconds ELSE 0 END
+        FROM analytics_span_days AS p
+        WHERE
+            p.workshop_id = ANY(p_workshops)
+            AND p.day >= (v_from AT TIME ZONE 'UTC')::date AND p.day < (v_to AT TIME ZONE 'UTC')::date
     ),
 
     grains AS (
@@ -3591,6 +3894,22 @@ BEGIN
         GROUP BY h.workshop_id, h.grain, h.day
     ),
 
+    decline_hist AS (
+        SELECT
+            h.workshop_id,
+            h.grain,
+            h.day,
+            array_agg(h.decline_bucket ORDER BY h.decline_bucket) AS buckets,
+            array_agg(h.n ORDER BY h.decline_bucket) AS counts
+        FROM (
+            SELECT d.workshop_id, d.grain, d.day, d.decline_bucket, count(*)::integer AS n
+            FROM dated AS d
+            WHERE d.decline_bucket IS NOT NULL
+            GROUP BY d.workshop_id, d.grain, d.day, d.decline_bucket
+        ) AS h
+        GROUP BY h.workshop_id, h.grain, h.day
+    ),
+
     agg AS (
         SELECT
             d.workshop_id,
@@ -3610,7 +3929,18 @@ BEGIN
             coalesce(sum(d.rating), 0) AS rating_sum,
             count(d.accept_bucket) AS accepted_requests,
             percentile_cont(0.5) WITHIN GROUP (ORDER BY d.accept_bucket) AS median_accept_seconds,
-            percentile_cont(0.9) WITHIN GROUP (ORDER BY d.accept_bucket) AS p90_accept_seconds
+            percentile_cont(0.9) WITHIN GROUP (ORDER BY d.accept_bucket) AS p90_accept_seconds,
+            count(*) FILTER (WHERE d.session_status = 'waiting') AS sessions_waiting,
+            count(*) FILTER (WHERE d.session_status = 'live') AS sessions_live,
+            count(*) FILTER (WHERE d.session_status = 'completed') AS sessions_completed,
+            count(*) FILTER (WHERE d.session_status = 'no_show') AS sessions_no_show,
+            count(*) FILTER (WHERE d.session_status = 'cancelled') AS sessions_cancelled,
+            count(*) FILTER (WHERE d.session_status = 'refunded') AS sessions_refunded,
+            sum(d.refunds) AS refunds,
+            count(d.decline_bucket) AS declines,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY d.decline_bucket) AS median_decline_seconds,
+            sum(d.live_seconds) AS live_seconds,
+            sum(d.available_seconds) AS available_seconds
         FROM dated AS d
         GROUP BY d.workshop_id, d.grain, d.day
     )
@@ -3618,7 +3948,9 @@ BEGIN
     INSERT INTO analytics_workshop_rollup (
         workshop_id, period_grain, period_start, sessions_served, preferred_sessions, preferred_requests,
         preferred_requests_closed, preferred_served_by_self, revenue_minor, revenue_currencies, review_count,
-        rating_sum, accepted_requests, accept_buckets, accept_counts, median_accept_seconds, p90_accept_seconds
+        rating_sum, accepted_requests, accept_buckets, accept_counts, median_accept_seconds, p90_accept_seconds,
+        sessions_waiting, sessions_live, sessions_completed, sessions_no_show, sessions_cancelled, sessions_refunded,
+        refunds, declines, decline_buckets, decline_counts, median_decline_seconds, live_seconds, available_seconds
     )
     SELECT
         a.workshop_id,
@@ -3637,9 +3969,23 @@ BEGIN
         coalesce(h.buckets, '{}'),
         coalesce(h.counts, '{}'),
         a.median_accept_seconds,
-        a.p90_accept_seconds
+        a.p90_accept_seconds,
+        a.sessions_waiting,
+        a.sessions_live,
+        a.sessions_completed,
+        a.sessions_no_show,
+        a.sessions_cancelled,
+        a.sessions_refunded,
+        a.refunds,
+        a.declines,
+        coalesce(dh.buckets, '{}'),
+        coalesce(dh.counts, '{}'),
+        a.median_decline_seconds,
+        a.live_seconds,
+        a.available_seconds
     FROM agg AS a
-    LEFT JOIN hist AS h ON a.workshop_id = h.workshop_id AND a.grain = h.grain AND a.day = h.day;
+    LEFT JOIN hist AS h ON a.workshop_id = h.workshop_id AND a.grain = h.grain AND a.day = h.day
+    LEFT JOIN decline_hist AS dh ON a.workshop_id = dh.workshop_id AND a.grain = dh.grain AND a.day = dh.day;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     RETURN v_rows;
 END
@@ -3709,6 +4055,10 @@ FROM (
     (
         'routing_mechanic_eligible(text,boolean,uuid,text)', ARRAY['mechanic'],
         'the eligibility rule; the mechanic row policy calls it'
+    ),
+    (
+        'routing_mechanic_offerable(text,boolean,uuid,text,integer,integer)', ARRAY['mechanic'],
+        'the eligibility and capacity rule; the mechanic row policy calls it'
     ),
     ('analytics_rollups_rebuild()', ARRAY[]::text[], 'owner: repair of the analytics rollups'),
     ('routing_outbox_relay(integer)', ARRAY['ssr_app'], 'the worker and the live hub send committed notifications'),
@@ -5192,7 +5542,15 @@ CREATE TABLE public.analytics_routing_rollup (
     preferred_closed bigint NOT NULL,
     median_accept_seconds double precision,
     p90_accept_seconds double precision,
-    p99_accept_seconds double precision
+    p99_accept_seconds double precision,
+    refunds bigint DEFAULT 0 NOT NULL,
+    declines bigint DEFAULT 0 NOT NULL,
+    declined_requests bigint DEFAULT 0 NOT NULL,
+    median_decline_seconds double precision,
+    sessions_waiting bigint DEFAULT 0 NOT NULL,
+    sessions_live bigint DEFAULT 0 NOT NULL,
+    sessions_completed bigint DEFAULT 0 NOT NULL,
+    sessions_no_show bigint DEFAULT 0 NOT NULL
 );
 
 --
@@ -5286,75 +5644,58 @@ COMMENT ON COLUMN public.analytics_routing_rollup.p90_accept_seconds IS 'See rou
 COMMENT ON COLUMN public.analytics_routing_rollup.p99_accept_seconds IS 'See routing_effectiveness.p99_accept_seconds.';
 
 --
--- Name: session_request_declines; Type: TABLE; Schema: public; Owner: -
+-- Name: COLUMN analytics_routing_rollup.refunds; Type: COMMENT; Schema: public; Owner: -
 --
 
-CREATE TABLE public.session_request_declines (
-    request_id uuid NOT NULL,
-    mechanic_id uuid NOT NULL,
-    workshop_id uuid,
-    offered_at timestamp with time zone NOT NULL,
-    declined_at timestamp with time zone DEFAULT now() NOT NULL,
-    reason text,
-    CONSTRAINT session_request_declines_check CHECK ((declined_at >= offered_at)),
-    CONSTRAINT session_request_declines_reason_check CHECK (((reason IS NULL) OR (length(reason) <= 500)))
-);
+COMMENT ON COLUMN public.analytics_routing_rollup.refunds IS 'See routing_effectiveness.refunds.';
 
 --
--- Name: TABLE session_request_declines; Type: COMMENT; Schema: public; Owner: -
+-- Name: COLUMN analytics_routing_rollup.declines; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON TABLE public.session_request_declines IS 'A mechanic declined a session request offered to them (decline_session_request): it is never offered to them again.';
+COMMENT ON COLUMN public.analytics_routing_rollup.declines IS 'See routing_effectiveness.declines.';
 
 --
--- Name: COLUMN session_request_declines.request_id; Type: COMMENT; Schema: public; Owner: -
+-- Name: COLUMN analytics_routing_rollup.declined_requests; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.session_request_declines.request_id IS 'The declined session request.';
+COMMENT ON COLUMN public.analytics_routing_rollup.declined_requests IS 'See routing_effectiveness.declined_requests.';
 
 --
--- Name: COLUMN session_request_declines.mechanic_id; Type: COMMENT; Schema: public; Owner: -
+-- Name: COLUMN analytics_routing_rollup.median_decline_seconds; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.session_request_declines.mechanic_id IS 'The mechanic who declined (one decline per mechanic and request).';
+COMMENT ON COLUMN public.analytics_routing_rollup.median_decline_seconds IS 'See routing_effectiveness.median_decline_seconds (exact: a day is recounted whole).';
 
 --
--- Name: COLUMN session_request_declines.workshop_id; Type: COMMENT; Schema: public; Owner: -
+-- Name: COLUMN analytics_routing_rollup.sessions_waiting; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.session_request_declines.workshop_id IS 'The mechanic''s workshop when they declined; NULL for independents.';
+COMMENT ON COLUMN public.analytics_routing_rollup.sessions_waiting IS 'See routing_effectiveness.sessions_waiting.';
 
 --
--- Name: COLUMN session_request_declines.offered_at; Type: COMMENT; Schema: public; Owner: -
+-- Name: COLUMN analytics_routing_rollup.sessions_live; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.session_request_declines.offered_at IS 'When the request became offered to that mechanic''s audience: its creation, or for an outsider of a hybrid request the end of the exclusive window.';
+COMMENT ON COLUMN public.analytics_routing_rollup.sessions_live IS 'See routing_effectiveness.sessions_live.';
 
 --
--- Name: COLUMN session_request_declines.declined_at; Type: COMMENT; Schema: public; Owner: -
+-- Name: COLUMN analytics_routing_rollup.sessions_completed; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.session_request_declines.declined_at IS 'When the mechanic declined.';
+COMMENT ON COLUMN public.analytics_routing_rollup.sessions_completed IS 'See routing_effectiveness.sessions_completed.';
 
 --
--- Name: COLUMN session_request_declines.reason; Type: COMMENT; Schema: public; Owner: -
+-- Name: COLUMN analytics_routing_rollup.sessions_no_show; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.session_request_declines.reason IS 'Optional free text of the mechanic (at most 500 characters).';
+COMMENT ON COLUMN public.analytics_routing_rollup.sessions_no_show IS 'See routing_effectiveness.sessions_no_show.';
 
 --
 -- Name: routing_effectiveness; Type: VIEW; Schema: analytics; Owner: -
 --
 
 CREATE VIEW analytics.routing_effectiveness AS
- WITH refunded AS (
-         SELECT sr.routing_type,
-            (date_trunc('day'::text, (sr.created_at AT TIME ZONE 'UTC'::text)))::date AS day,
-            count(*) AS refunds
-           FROM (public.refunds rf
-             JOIN public.session_requests sr ON ((rf.session_request_id = sr.id)))
-          GROUP BY sr.routing_type, ((date_trunc('day'::text, (sr.created_at AT TIME ZONE 'UTC'::text)))::date)
-        )
  SELECT r.routing_type,
     r.day,
     r.requests,
@@ -5368,30 +5709,16 @@ CREATE VIEW analytics.routing_effectiveness AS
     r.p90_accept_seconds,
     r.p99_accept_seconds,
     round(((r.preferred_accepted)::numeric / (NULLIF(r.preferred_closed, 0))::numeric), 4) AS preferred_served_share,
-    COALESCE(f.refunds, (0)::bigint) AS refunds,
-    round(((COALESCE(f.refunds, (0)::bigint))::numeric / (NULLIF(r.requests, 0))::numeric), 4) AS refund_rate,
-    l.declines,
-    l.declined_requests,
-    l.median_decline_seconds,
-    l.sessions_waiting,
-    l.sessions_live,
-    l.sessions_completed,
-    l.sessions_no_show
-   FROM ((public.analytics_routing_rollup r
-     LEFT JOIN refunded f ON (((r.routing_type = f.routing_type) AND (r.day = f.day))))
-     CROSS JOIN LATERAL ( SELECT COALESCE(sum(cardinality(sr.declined_by)), (0)::bigint) AS declines,
-            count(*) FILTER (WHERE (cardinality(sr.declined_by) > 0)) AS declined_requests,
-            ( SELECT percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY ((EXTRACT(epoch FROM (d.declined_at - d.offered_at)))::double precision)) AS percentile_cont
-                   FROM (public.session_request_declines d
-                     JOIN public.session_requests dr ON ((d.request_id = dr.id)))
-                  WHERE ((dr.routing_type = r.routing_type) AND (dr.created_at >= ((r.day)::timestamp without time zone AT TIME ZONE 'UTC'::text)) AND (dr.created_at < (((r.day + 1))::timestamp without time zone AT TIME ZONE 'UTC'::text)))) AS median_decline_seconds,
-            count(*) FILTER (WHERE ((s.status = 'waiting'::text) AND (sr.status = 'accepted'::text))) AS sessions_waiting,
-            count(*) FILTER (WHERE (s.status = 'live'::text)) AS sessions_live,
-            count(*) FILTER (WHERE (s.status = 'completed'::text)) AS sessions_completed,
-            count(*) FILTER (WHERE (s.status = 'no_show'::text)) AS sessions_no_show
-           FROM (public.session_requests sr
-             LEFT JOIN public.sessions s ON ((sr.session_id = s.id)))
-          WHERE ((sr.routing_type = r.routing_type) AND (sr.created_at >= ((r.day)::timestamp without time zone AT TIME ZONE 'UTC'::text)) AND (sr.created_at < (((r.day + 1))::timestamp without time zone AT TIME ZONE 'UTC'::text)))) l);
+    r.refunds,
+    round(((r.refunds)::numeric / (NULLIF(r.requests, 0))::numeric), 4) AS refund_rate,
+    r.declines,
+    r.declined_requests,
+    r.median_decline_seconds,
+    r.sessions_waiting,
+    r.sessions_live,
+    r.sessions_completed,
+    r.sessions_no_show
+   FROM public.analytics_routing_rollup r;
 
 --
 -- Name: VIEW routing_effectiveness; Type: COMMENT; Schema: analytics; Owner: -
@@ -5481,7 +5808,7 @@ COMMENT ON COLUMN analytics.routing_effectiveness.preferred_served_share IS 'Req
 -- Name: COLUMN routing_effectiveness.refunds; Type: COMMENT; Schema: analytics; Owner: -
 --
 
-COMMENT ON COLUMN analytics.routing_effectiveness.refunds IS 'Of requests, those owing their customer a refund: expired with nobody serving them, or cancelled before anyone accepted (whatever the refund''s progress at Stripe). Purchases rejected before routing have no request: not counted. Read from refunds at query time.';
+COMMENT ON COLUMN analytics.routing_effectiveness.refunds IS 'Of requests, those owing their customer a refund: expired with nobody serving them, or cancelled before anyone accepted (whatever the refund''s progress at Stripe). Purchases rejected before routing have no request: not counted. Kept in the rollup (a refund queues its request''s day).';
 
 --
 -- Name: COLUMN routing_effectiveness.refund_rate; Type: COMMENT; Schema: analytics; Owner: -
@@ -5553,6 +5880,19 @@ CREATE TABLE public.analytics_workshop_rollup (
     accept_counts integer[] NOT NULL,
     median_accept_seconds double precision,
     p90_accept_seconds double precision,
+    sessions_waiting bigint DEFAULT 0 NOT NULL,
+    sessions_live bigint DEFAULT 0 NOT NULL,
+    sessions_completed bigint DEFAULT 0 NOT NULL,
+    sessions_no_show bigint DEFAULT 0 NOT NULL,
+    sessions_cancelled bigint DEFAULT 0 NOT NULL,
+    sessions_refunded bigint DEFAULT 0 NOT NULL,
+    refunds bigint DEFAULT 0 NOT NULL,
+    declines bigint DEFAULT 0 NOT NULL,
+    decline_buckets double precision[] DEFAULT '{}'::double precision[] NOT NULL,
+    decline_counts integer[] DEFAULT '{}'::integer[] NOT NULL,
+    median_decline_seconds double precision,
+    live_seconds numeric DEFAULT 0 NOT NULL,
+    available_seconds numeric DEFAULT 0 NOT NULL,
     CONSTRAINT analytics_workshop_rollup_check CHECK ((cardinality(accept_buckets) = cardinality(accept_counts))),
     CONSTRAINT analytics_workshop_rollup_period_grain_check CHECK ((period_grain = ANY (ARRAY['day'::text, 'week'::text, 'month'::text])))
 );
@@ -5666,6 +6006,84 @@ COMMENT ON COLUMN public.analytics_workshop_rollup.median_accept_seconds IS 'per
 COMMENT ON COLUMN public.analytics_workshop_rollup.p90_accept_seconds IS 'percentile_cont(0.9) over the histogram.';
 
 --
+-- Name: COLUMN analytics_workshop_rollup.sessions_waiting; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.sessions_waiting IS 'See workshop_session_analytics.sessions_waiting.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.sessions_live; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.sessions_live IS 'See workshop_session_analytics.sessions_live.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.sessions_completed; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.sessions_completed IS 'See workshop_session_analytics.sessions_completed.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.sessions_no_show; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.sessions_no_show IS 'See workshop_session_analytics.sessions_no_show.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.sessions_cancelled; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.sessions_cancelled IS 'See workshop_session_analytics.sessions_cancelled.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.sessions_refunded; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.sessions_refunded IS 'See workshop_session_analytics.sessions_refunded.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.refunds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.refunds IS 'Refunds (rows of refunds) of the sessions created in the period that named the workshop as preferred.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.declines; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.declines IS 'See workshop_session_analytics.declines.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.decline_buckets; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.decline_buckets IS 'Histogram of the seconds from offer to decline: bucket values (analytics_bucket of the seconds), ascending.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.decline_counts; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.decline_counts IS 'Histogram counts, one per bucket of decline_buckets.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.median_decline_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.median_decline_seconds IS 'percentile_cont(0.5) over the decline histogram (each time taken as its bucket value); NULL when none.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.live_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.live_seconds IS 'Seconds of the calls that ended (sessions served by the workshop, started_at to ended_at) falling in the period. Calls still live are added by the view at read time.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.available_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.available_seconds IS 'Seconds of the availability intervals of its mechanics that ended (mechanic_availability) falling in the period. Intervals still open are added by the view at read time.';
+
+--
 -- Name: mechanic_availability; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -5777,88 +6195,6 @@ COMMENT ON COLUMN public.organizations.updated_at IS 'When the row last changed.
 --
 
 CREATE VIEW analytics.workshop_session_analytics AS
- WITH refunded AS (
-         SELECT s.preferred_workshop_id AS workshop_id,
-            g.period_grain,
-            g.period_start,
-            count(*) AS refunds
-           FROM ((public.refunds rf
-             JOIN public.sessions s ON ((rf.session_id = s.id)))
-             CROSS JOIN LATERAL ( VALUES ('day'::text,(date_trunc('day'::text, (s.created_at AT TIME ZONE 'UTC'::text)))::date), ('week'::text,(date_trunc('week'::text, (s.created_at AT TIME ZONE 'UTC'::text)))::date), ('month'::text,(date_trunc('month'::text, (s.created_at AT TIME ZONE 'UTC'::text)))::date)) g(period_grain, period_start))
-          WHERE (s.preferred_workshop_id IS NOT NULL)
-          GROUP BY s.preferred_workshop_id, g.period_grain, g.period_start
-        ), spans AS (
-         SELECT s.workshop_id,
-            true AS is_live,
-            (s.started_at AT TIME ZONE 'UTC'::text) AS t0,
-            (COALESCE(s.ended_at, GREATEST(now(), s.started_at)) AT TIME ZONE 'UTC'::text) AS t1
-           FROM public.sessions s
-          WHERE ((s.workshop_id IS NOT NULL) AND (s.started_at IS NOT NULL))
-        UNION ALL
-         SELECT a.workshop_id,
-            false AS is_live,
-            (a.started_at AT TIME ZONE 'UTC'::text) AS t0,
-            (COALESCE(a.ended_at, GREATEST(now(), a.started_at)) AT TIME ZONE 'UTC'::text) AS t1
-           FROM public.mechanic_availability a
-          WHERE (a.workshop_id IS NOT NULL)
-        ), span_days AS (
-         SELECT sp.workshop_id,
-            sp.is_live,
-            dd.day,
-            (EXTRACT(epoch FROM (LEAST(sp.t1, (dd.day + '1 day'::interval)) - GREATEST(sp.t0, dd.day))))::double precision AS seconds
-           FROM (spans sp
-             CROSS JOIN LATERAL generate_series(date_trunc('day'::text, sp.t0), sp.t1, '1 day'::interval) dd(day))
-          WHERE (dd.day < sp.t1)
-        ), facts AS (
-         SELECT s.workshop_id,
-            s.created_at,
-            s.status AS session_status,
-            NULL::double precision AS decline_seconds,
-            (0)::double precision AS live_seconds,
-            (0)::double precision AS available_seconds
-           FROM public.sessions s
-          WHERE (s.workshop_id IS NOT NULL)
-        UNION ALL
-         SELECT d.workshop_id,
-            d.declined_at AS created_at,
-            NULL::text AS session_status,
-            (EXTRACT(epoch FROM (d.declined_at - d.offered_at)))::double precision AS decline_seconds,
-            (0)::double precision AS live_seconds,
-            (0)::double precision AS available_seconds
-           FROM public.session_request_declines d
-          WHERE (d.workshop_id IS NOT NULL)
-        UNION ALL
-         SELECT sd.workshop_id,
-            (sd.day AT TIME ZONE 'UTC'::text) AS created_at,
-            NULL::text AS session_status,
-            NULL::double precision AS decline_seconds,
-                CASE
-                    WHEN sd.is_live THEN sd.seconds
-                    ELSE (0)::double precision
-                END AS live_seconds,
-                CASE
-                    WHEN sd.is_live THEN (0)::double precision
-                    ELSE sd.seconds
-                END AS available_seconds
-           FROM span_days sd
-        ), lifecycle AS (
-         SELECT f_1.workshop_id,
-            g.period_grain,
-            g.period_start,
-            count(*) FILTER (WHERE (f_1.session_status = 'waiting'::text)) AS sessions_waiting,
-            count(*) FILTER (WHERE (f_1.session_status = 'live'::text)) AS sessions_live,
-            count(*) FILTER (WHERE (f_1.session_status = 'completed'::text)) AS sessions_completed,
-            count(*) FILTER (WHERE (f_1.session_status = 'no_show'::text)) AS sessions_no_show,
-            count(*) FILTER (WHERE (f_1.session_status = 'cancelled'::text)) AS sessions_cancelled,
-            count(*) FILTER (WHERE (f_1.session_status = 'refunded'::text)) AS sessions_refunded,
-            count(f_1.decline_seconds) AS declines,
-            percentile_cont((0.5)::double precision) WITHIN GROUP (ORDER BY f_1.decline_seconds) AS median_decline_seconds,
-            sum(f_1.live_seconds) AS live_seconds,
-            sum(f_1.available_seconds) AS available_seconds
-           FROM (facts f_1
-             CROSS JOIN LATERAL ( VALUES ('day'::text,(date_trunc('day'::text, (f_1.created_at AT TIME ZONE 'UTC'::text)))::date), ('week'::text,(date_trunc('week'::text, (f_1.created_at AT TIME ZONE 'UTC'::text)))::date), ('month'::text,(date_trunc('month'::text, (f_1.created_at AT TIME ZONE 'UTC'::text)))::date)) g(period_grain, period_start))
-          GROUP BY f_1.workshop_id, g.period_grain, g.period_start
-        )
  SELECT r.workshop_id,
     o.name AS workshop_name,
     r.period_grain,
@@ -5882,23 +6218,40 @@ CREATE VIEW analytics.workshop_session_analytics AS
     r.accepted_requests,
     r.median_accept_seconds,
     r.p90_accept_seconds,
-    COALESCE(f.refunds, (0)::bigint) AS refunds,
-    round(((COALESCE(f.refunds, (0)::bigint))::numeric / (NULLIF(r.preferred_sessions, 0))::numeric), 4) AS refund_rate,
-    COALESCE(l.sessions_waiting, (0)::bigint) AS sessions_waiting,
-    COALESCE(l.sessions_live, (0)::bigint) AS sessions_live,
-    COALESCE(l.sessions_completed, (0)::bigint) AS sessions_completed,
-    COALESCE(l.sessions_no_show, (0)::bigint) AS sessions_no_show,
-    COALESCE(l.sessions_cancelled, (0)::bigint) AS sessions_cancelled,
-    COALESCE(l.sessions_refunded, (0)::bigint) AS sessions_refunded,
-    COALESCE(l.declines, (0)::bigint) AS declines,
-    l.median_decline_seconds,
-    round(((COALESCE(l.live_seconds, (0)::double precision) / (60)::double precision))::numeric, 2) AS live_minutes,
-    round(((COALESCE(l.available_seconds, (0)::double precision) / (60)::double precision))::numeric, 2) AS available_minutes,
-    round(((l.live_seconds / NULLIF(l.available_seconds, (0)::double precision)))::numeric, 4) AS utilisation
-   FROM (((public.analytics_workshop_rollup r
+    r.refunds,
+    round(((r.refunds)::numeric / (NULLIF(r.preferred_sessions, 0))::numeric), 4) AS refund_rate,
+    r.sessions_waiting,
+    r.sessions_live,
+    r.sessions_completed,
+    r.sessions_no_show,
+    r.sessions_cancelled,
+    r.sessions_refunded,
+    r.declines,
+    r.median_decline_seconds,
+    round(((r.live_seconds + COALESCE(x.live_seconds, (0)::numeric)) / (60)::numeric), 2) AS live_minutes,
+    round(((r.available_seconds + COALESCE(x.available_seconds, (0)::numeric)) / (60)::numeric), 2) AS available_minutes,
+    round(((r.live_seconds + COALESCE(x.live_seconds, (0)::numeric)) / NULLIF((r.available_seconds + COALESCE(x.available_seconds, (0)::numeric)), (0)::numeric)), 4) AS utilisation
+   FROM ((public.analytics_workshop_rollup r
      JOIN public.organizations o ON ((r.workshop_id = o.id)))
-     LEFT JOIN refunded f ON (((r.workshop_id = f.workshop_id) AND (r.period_grain = f.period_grain) AND (r.period_start = f.period_start))))
-     LEFT JOIN lifecycle l ON (((r.workshop_id = l.workshop_id) AND (r.period_grain = l.period_grain) AND (r.period_start = l.period_start))));
+     LEFT JOIN LATERAL ( SELECT sum(EXTRACT(epoch FROM (LEAST(now(), p.t1) - GREATEST(op.started_at, p.t0)))) FILTER (WHERE op.is_live) AS live_seconds,
+            sum(EXTRACT(epoch FROM (LEAST(now(), p.t1) - GREATEST(op.started_at, p.t0)))) FILTER (WHERE (NOT op.is_live)) AS available_seconds
+           FROM (( SELECT true AS is_live,
+                    s.started_at
+                   FROM public.sessions s
+                  WHERE ((s.workshop_id = r.workshop_id) AND (s.started_at IS NOT NULL) AND (s.ended_at IS NULL))
+                UNION ALL
+                 SELECT false AS is_live,
+                    a.started_at
+                   FROM public.mechanic_availability a
+                  WHERE ((a.workshop_id = r.workshop_id) AND (a.ended_at IS NULL))) op
+             CROSS JOIN ( VALUES (((r.period_start)::timestamp without time zone AT TIME ZONE 'UTC'::text),((r.period_start +
+                        CASE r.period_grain
+                            WHEN 'day'::text THEN '1 day'::interval
+                            WHEN 'week'::text THEN '7 days'::interval
+                            ELSE '1 mon'::interval
+                        END) AT TIME ZONE 'UTC'::text))) p(t0, t1))
+          WHERE ((op.started_at < LEAST(now(), p.t1)) AND (now() > p.t0))) x ON (true))
+  WHERE ((((r.sessions_served + r.preferred_sessions) + r.preferred_requests) + r.accepted_requests) > 0);
 
 --
 -- Name: VIEW workshop_session_analytics; Type: COMMENT; Schema: analytics; Owner: -
@@ -6012,7 +6365,7 @@ COMMENT ON COLUMN analytics.workshop_session_analytics.p90_accept_seconds IS '90
 -- Name: COLUMN workshop_session_analytics.refunds; Type: COMMENT; Schema: analytics; Owner: -
 --
 
-COMMENT ON COLUMN analytics.workshop_session_analytics.refunds IS 'Of preferred_sessions, those owing their customer a refund (nobody served them in time, or the customer cancelled before anyone accepted), whatever the refund''s progress at Stripe (pending, succeeded or failed). Read from refunds at query time.';
+COMMENT ON COLUMN analytics.workshop_session_analytics.refunds IS 'Of preferred_sessions, those owing their customer a refund (nobody served them in time, or the customer cancelled before anyone accepted), whatever the refund''s progress at Stripe (pending, succeeded or failed). Kept in the rollup (a refund queues its session''s period).';
 
 --
 -- Name: COLUMN workshop_session_analytics.refund_rate; Type: COMMENT; Schema: analytics; Owner: -
@@ -6066,7 +6419,7 @@ COMMENT ON COLUMN analytics.workshop_session_analytics.declines IS 'Session requ
 -- Name: COLUMN workshop_session_analytics.median_decline_seconds; Type: COMMENT; Schema: analytics; Owner: -
 --
 
-COMMENT ON COLUMN analytics.workshop_session_analytics.median_decline_seconds IS 'Median seconds from offer to decline over those declines (offered_at: creation, or the end of the hybrid window for outsiders); NULL when none.';
+COMMENT ON COLUMN analytics.workshop_session_analytics.median_decline_seconds IS 'Median seconds from offer to decline over those declines (offered_at: creation, or the end of the hybrid window for outsiders): percentile_cont 0.5 over the histogram of 3 significant digits, within 0.5 % of the exact value; NULL when none.';
 
 --
 -- Name: COLUMN workshop_session_analytics.live_minutes; Type: COMMENT; Schema: analytics; Owner: -
@@ -6153,6 +6506,56 @@ ALTER TABLE public.analytics_changes ALTER COLUMN id ADD GENERATED ALWAYS AS IDE
     NO MAXVALUE
     CACHE 1
 );
+
+--
+-- Name: analytics_span_days; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.analytics_span_days (
+    source text NOT NULL,
+    source_id text NOT NULL,
+    day date NOT NULL,
+    workshop_id uuid NOT NULL,
+    seconds numeric NOT NULL,
+    CONSTRAINT analytics_span_days_seconds_check CHECK (((seconds > (0)::numeric) AND (seconds <= (86400)::numeric))),
+    CONSTRAINT analytics_span_days_source_check CHECK ((source = ANY (ARRAY['session'::text, 'availability'::text])))
+);
+
+--
+-- Name: TABLE analytics_span_days; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.analytics_span_days IS 'Closed spans cut at UTC day boundaries: calls that ended (sessions.started_at to ended_at, at the serving workshop) and availability intervals that ended (mechanic_availability), one row per span and day. Kept by the triggers analytics_spans_* (analytics_spans_trg); read by the day recount of the analytics rollups.';
+
+--
+-- Name: COLUMN analytics_span_days.source; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_span_days.source IS 'session (a call) or availability (a mechanic available for work).';
+
+--
+-- Name: COLUMN analytics_span_days.source_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_span_days.source_id IS 'sessions.id or mechanic_availability.id, as text.';
+
+--
+-- Name: COLUMN analytics_span_days.day; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_span_days.day IS 'The UTC day of this piece of the span.';
+
+--
+-- Name: COLUMN analytics_span_days.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_span_days.workshop_id IS 'The serving workshop of the call, or the mechanic''s workshop.';
+
+--
+-- Name: COLUMN analytics_span_days.seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_span_days.seconds IS 'Seconds of the span within the day (exact, microseconds).';
 
 --
 -- Name: customers; Type: TABLE; Schema: public; Owner: -
@@ -6888,6 +7291,63 @@ COMMENT ON COLUMN public.session_ledger.platform_fee_minor IS 'net_minor * platf
 COMMENT ON COLUMN public.session_ledger.payee_share_minor IS 'net_minor - platform_fee_minor: what the payee is owed for the session.';
 
 --
+-- Name: session_request_declines; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.session_request_declines (
+    request_id uuid NOT NULL,
+    mechanic_id uuid NOT NULL,
+    workshop_id uuid,
+    offered_at timestamp with time zone NOT NULL,
+    declined_at timestamp with time zone DEFAULT now() NOT NULL,
+    reason text,
+    CONSTRAINT session_request_declines_check CHECK ((declined_at >= offered_at)),
+    CONSTRAINT session_request_declines_reason_check CHECK (((reason IS NULL) OR (length(reason) <= 500)))
+);
+
+--
+-- Name: TABLE session_request_declines; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.session_request_declines IS 'A mechanic declined a session request offered to them (decline_session_request): it is never offered to them again.';
+
+--
+-- Name: COLUMN session_request_declines.request_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_request_declines.request_id IS 'The declined session request.';
+
+--
+-- Name: COLUMN session_request_declines.mechanic_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_request_declines.mechanic_id IS 'The mechanic who declined (one decline per mechanic and request).';
+
+--
+-- Name: COLUMN session_request_declines.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_request_declines.workshop_id IS 'The mechanic''s workshop when they declined; NULL for independents.';
+
+--
+-- Name: COLUMN session_request_declines.offered_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_request_declines.offered_at IS 'When the request became offered to that mechanic''s audience: its creation, or for an outsider of a hybrid request the end of the exclusive window.';
+
+--
+-- Name: COLUMN session_request_declines.declined_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_request_declines.declined_at IS 'When the mechanic declined.';
+
+--
+-- Name: COLUMN session_request_declines.reason; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_request_declines.reason IS 'Optional free text of the mechanic (at most 500 characters).';
+
+--
 -- Name: stripe_events; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -7189,7 +7649,7 @@ CREATE VIEW ssr_private.routing_offerable_mechanics AS
     m.rating
    FROM (public.mechanics m
      LEFT JOIN public.organizations o ON ((m.workshop_id = o.id)))
-  WHERE (public.routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status) AND (m.open_sessions < m.capacity));
+  WHERE public.routing_mechanic_offerable(m.status, m.is_available, m.workshop_id, o.status, m.open_sessions, m.capacity);
 
 --
 -- Name: VIEW routing_offerable_mechanics; Type: COMMENT; Schema: ssr_private; Owner: -
@@ -7313,6 +7773,13 @@ ALTER TABLE ONLY public.analytics_changes
 
 ALTER TABLE ONLY public.analytics_routing_rollup
     ADD CONSTRAINT analytics_routing_rollup_pkey PRIMARY KEY (routing_type, day);
+
+--
+-- Name: analytics_span_days analytics_span_days_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.analytics_span_days
+    ADD CONSTRAINT analytics_span_days_pkey PRIMARY KEY (source, source_id, day);
 
 --
 -- Name: analytics_workshop_rollup analytics_workshop_rollup_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -7552,6 +8019,12 @@ ALTER TABLE ONLY ssr_meta.schema_objects
 CREATE INDEX analytics_routing_rollup_day_idx ON public.analytics_routing_rollup USING btree (day);
 
 --
+-- Name: analytics_span_days_workshop_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX analytics_span_days_workshop_idx ON public.analytics_span_days USING btree (workshop_id, day);
+
+--
 -- Name: analytics_workshop_rollup_period_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -7580,6 +8053,12 @@ CREATE INDEX intakes_customer_id_idx ON public.intakes USING btree (customer_id)
 --
 
 CREATE UNIQUE INDEX mechanic_availability_open_idx ON public.mechanic_availability USING btree (mechanic_id) WHERE (ended_at IS NULL);
+
+--
+-- Name: mechanic_availability_open_workshop_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX mechanic_availability_open_workshop_idx ON public.mechanic_availability USING btree (workshop_id) WHERE (ended_at IS NULL);
 
 --
 -- Name: mechanic_availability_workshop_idx; Type: INDEX; Schema: public; Owner: -
@@ -7762,6 +8241,12 @@ CREATE INDEX sessions_mechanic_open_set_idx ON public.sessions USING btree (mech
 CREATE INDEX sessions_mechanic_set_idx ON public.sessions USING btree (mechanic_id) WHERE (mechanic_id IS NOT NULL);
 
 --
+-- Name: sessions_open_span_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sessions_open_span_idx ON public.sessions USING btree (workshop_id) WHERE ((started_at IS NOT NULL) AND (ended_at IS NULL));
+
+--
 -- Name: sessions_preferred_set_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -7798,6 +8283,30 @@ CREATE INDEX unresolved_checkout_sessions_open_idx ON public.unresolved_checkout
 CREATE INDEX workshop_stats_directory_idx ON public.workshop_stats USING btree (round(((((20)::numeric * 4.0) + (rating_sum)::numeric) / ((20 + review_count))::numeric), 6) DESC, available_mechanics DESC, sessions_served DESC, workshop_id) WHERE (available_mechanics > 0);
 
 --
+-- Name: session_request_declines analytics_changes_declines_ins_del; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_changes_declines_ins_del AFTER INSERT OR DELETE ON public.session_request_declines FOR EACH ROW EXECUTE FUNCTION ssr_private.analytics_changes_declines_trg();
+
+--
+-- Name: session_request_declines analytics_changes_declines_upd; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_changes_declines_upd AFTER UPDATE ON public.session_request_declines FOR EACH ROW WHEN (((((old.request_id IS DISTINCT FROM new.request_id) OR (old.workshop_id IS DISTINCT FROM new.workshop_id)) OR (old.offered_at IS DISTINCT FROM new.offered_at)) OR (old.declined_at IS DISTINCT FROM new.declined_at))) EXECUTE FUNCTION ssr_private.analytics_changes_declines_trg();
+
+--
+-- Name: refunds analytics_changes_refunds_ins_del; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_changes_refunds_ins_del AFTER INSERT OR DELETE ON public.refunds FOR EACH ROW EXECUTE FUNCTION ssr_private.analytics_changes_refunds_trg();
+
+--
+-- Name: refunds analytics_changes_refunds_upd; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_changes_refunds_upd AFTER UPDATE ON public.refunds FOR EACH ROW WHEN (((old.session_id IS DISTINCT FROM new.session_id) OR (old.session_request_id IS DISTINCT FROM new.session_request_id))) EXECUTE FUNCTION ssr_private.analytics_changes_refunds_trg();
+
+--
 -- Name: reviews analytics_changes_reviews_ins_del; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -7819,7 +8328,7 @@ CREATE TRIGGER analytics_changes_session_requests_ins_del AFTER INSERT OR DELETE
 -- Name: session_requests analytics_changes_session_requests_upd; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER analytics_changes_session_requests_upd AFTER UPDATE ON public.session_requests FOR EACH ROW WHEN ((((((((old.status IS DISTINCT FROM new.status) OR (old.workshop_id IS DISTINCT FROM new.workshop_id)) OR (old.preferred_workshop_id IS DISTINCT FROM new.preferred_workshop_id)) OR (old.routing_type IS DISTINCT FROM new.routing_type)) OR (old.escalated_at IS DISTINCT FROM new.escalated_at)) OR (old.created_at IS DISTINCT FROM new.created_at)) OR (old.accepted_at IS DISTINCT FROM new.accepted_at))) EXECUTE FUNCTION ssr_private.analytics_changes_session_requests_trg();
+CREATE TRIGGER analytics_changes_session_requests_upd AFTER UPDATE ON public.session_requests FOR EACH ROW WHEN ((((((((((old.status IS DISTINCT FROM new.status) OR (old.workshop_id IS DISTINCT FROM new.workshop_id)) OR (old.preferred_workshop_id IS DISTINCT FROM new.preferred_workshop_id)) OR (old.routing_type IS DISTINCT FROM new.routing_type)) OR (old.escalated_at IS DISTINCT FROM new.escalated_at)) OR (old.created_at IS DISTINCT FROM new.created_at)) OR (old.accepted_at IS DISTINCT FROM new.accepted_at)) OR (old.session_id IS DISTINCT FROM new.session_id)) OR (old.declined_by IS DISTINCT FROM new.declined_by))) EXECUTE FUNCTION ssr_private.analytics_changes_session_requests_trg();
 
 --
 -- Name: sessions analytics_changes_sessions_del; Type: TRIGGER; Schema: public; Owner: -
@@ -7840,10 +8349,28 @@ CREATE TRIGGER analytics_changes_sessions_ins AFTER INSERT ON public.sessions FO
 CREATE TRIGGER analytics_changes_sessions_upd AFTER UPDATE ON public.sessions FOR EACH ROW WHEN (((((((old.workshop_id IS DISTINCT FROM new.workshop_id) OR (old.preferred_workshop_id IS DISTINCT FROM new.preferred_workshop_id)) OR (old.status IS DISTINCT FROM new.status)) OR (old.amount_total_minor IS DISTINCT FROM new.amount_total_minor)) OR (old.currency IS DISTINCT FROM new.currency)) OR (old.created_at IS DISTINCT FROM new.created_at))) EXECUTE FUNCTION ssr_private.analytics_changes_sessions_trg();
 
 --
+-- Name: mechanic_availability analytics_rollups_truncate_mechanic_availability; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_rollups_truncate_mechanic_availability AFTER TRUNCATE ON public.mechanic_availability FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
+
+--
+-- Name: refunds analytics_rollups_truncate_refunds; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_rollups_truncate_refunds AFTER TRUNCATE ON public.refunds FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
+
+--
 -- Name: reviews analytics_rollups_truncate_reviews; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER analytics_rollups_truncate_reviews AFTER TRUNCATE ON public.reviews FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
+
+--
+-- Name: session_request_declines analytics_rollups_truncate_session_request_declines; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_rollups_truncate_session_request_declines AFTER TRUNCATE ON public.session_request_declines FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
 
 --
 -- Name: session_requests analytics_rollups_truncate_session_requests; Type: TRIGGER; Schema: public; Owner: -
@@ -7856,6 +8383,42 @@ CREATE TRIGGER analytics_rollups_truncate_session_requests AFTER TRUNCATE ON pub
 --
 
 CREATE TRIGGER analytics_rollups_truncate_sessions AFTER TRUNCATE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
+
+--
+-- Name: mechanic_availability analytics_spans_mechanic_availability_del; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_spans_mechanic_availability_del AFTER DELETE ON public.mechanic_availability FOR EACH ROW WHEN (((old.workshop_id IS NOT NULL) AND (old.ended_at IS NOT NULL))) EXECUTE FUNCTION ssr_private.analytics_spans_trg();
+
+--
+-- Name: mechanic_availability analytics_spans_mechanic_availability_ins; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_spans_mechanic_availability_ins AFTER INSERT ON public.mechanic_availability FOR EACH ROW WHEN (((new.workshop_id IS NOT NULL) AND (new.started_at IS NOT NULL) AND (new.ended_at IS NOT NULL))) EXECUTE FUNCTION ssr_private.analytics_spans_trg();
+
+--
+-- Name: mechanic_availability analytics_spans_mechanic_availability_upd; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_spans_mechanic_availability_upd AFTER UPDATE ON public.mechanic_availability FOR EACH ROW WHEN ((((old.ended_at IS NOT NULL) OR (new.ended_at IS NOT NULL)) AND (((old.workshop_id IS DISTINCT FROM new.workshop_id) OR (old.started_at IS DISTINCT FROM new.started_at)) OR (old.ended_at IS DISTINCT FROM new.ended_at)))) EXECUTE FUNCTION ssr_private.analytics_spans_trg();
+
+--
+-- Name: sessions analytics_spans_sessions_del; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_spans_sessions_del AFTER DELETE ON public.sessions FOR EACH ROW WHEN (((old.workshop_id IS NOT NULL) AND (old.ended_at IS NOT NULL))) EXECUTE FUNCTION ssr_private.analytics_spans_trg();
+
+--
+-- Name: sessions analytics_spans_sessions_ins; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_spans_sessions_ins AFTER INSERT ON public.sessions FOR EACH ROW WHEN (((new.workshop_id IS NOT NULL) AND (new.started_at IS NOT NULL) AND (new.ended_at IS NOT NULL))) EXECUTE FUNCTION ssr_private.analytics_spans_trg();
+
+--
+-- Name: sessions analytics_spans_sessions_upd; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER analytics_spans_sessions_upd AFTER UPDATE ON public.sessions FOR EACH ROW WHEN ((((old.ended_at IS NOT NULL) OR (new.ended_at IS NOT NULL)) AND (((old.workshop_id IS DISTINCT FROM new.workshop_id) OR (old.started_at IS DISTINCT FROM new.started_at)) OR (old.ended_at IS DISTINCT FROM new.ended_at)))) EXECUTE FUNCTION ssr_private.analytics_spans_trg();
 
 --
 -- Name: mechanics mechanic_availability_log_ins; Type: TRIGGER; Schema: public; Owner: -
@@ -8300,7 +8863,7 @@ ALTER TABLE public.session_requests ENABLE ROW LEVEL SECURITY;
 CREATE POLICY session_requests_mechanic_select ON public.session_requests FOR SELECT TO mechanic USING (((mechanic_id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) OR ((status = 'pending'::text) AND ((expires_at IS NULL) OR (expires_at > now())) AND (EXISTS ( SELECT 1
    FROM (public.mechanics m
      LEFT JOIN public.organizations o ON ((m.workshop_id = o.id)))
-  WHERE ((m.id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) AND public.routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status) AND (m.open_sessions < m.capacity) AND (NOT (m.id = ANY (session_requests.declined_by))) AND ((session_requests.routing_type = 'broadcast'::text) OR ((session_requests.routing_type = 'workshop_only'::text) AND (m.workshop_id = session_requests.preferred_workshop_id)) OR ((session_requests.routing_type = 'hybrid'::text) AND ((m.workshop_id = session_requests.preferred_workshop_id) OR (session_requests.exclusive_until IS NULL) OR (session_requests.exclusive_until <= now()))))))))));
+  WHERE ((m.id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) AND public.routing_mechanic_offerable(m.status, m.is_available, m.workshop_id, o.status, m.open_sessions, m.capacity) AND (NOT (m.id = ANY (session_requests.declined_by))) AND ((session_requests.routing_type = 'broadcast'::text) OR ((session_requests.routing_type = 'workshop_only'::text) AND (m.workshop_id = session_requests.preferred_workshop_id)) OR ((session_requests.routing_type = 'hybrid'::text) AND ((m.workshop_id = session_requests.preferred_workshop_id) OR (session_requests.exclusive_until IS NULL) OR (session_requests.exclusive_until <= now()))))))))));
 
 --
 -- Name: POLICY session_requests_mechanic_select ON session_requests; Type: COMMENT; Schema: public; Owner: -
@@ -8589,6 +9152,13 @@ REVOKE ALL ON FUNCTION public.routing_mechanic_eligible(p_status text, p_is_avai
 GRANT ALL ON FUNCTION public.routing_mechanic_eligible(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text) TO mechanic;
 
 --
+-- Name: FUNCTION routing_mechanic_offerable(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text, p_open_sessions integer, p_capacity integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.routing_mechanic_offerable(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text, p_open_sessions integer, p_capacity integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.routing_mechanic_offerable(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text, p_open_sessions integer, p_capacity integer) TO mechanic;
+
+--
 -- Name: FUNCTION routing_outbox_prune(p_keep interval); Type: ACL; Schema: public; Owner: -
 --
 
@@ -8643,6 +9213,18 @@ REVOKE ALL ON FUNCTION public.workshop_stats_rebuild() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ssr_private.analytics_bucket(p_seconds double precision) FROM PUBLIC;
 
 --
+-- Name: FUNCTION analytics_changes_declines_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_changes_declines_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_changes_refunds_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_changes_refunds_trg() FROM PUBLIC;
+
+--
 -- Name: FUNCTION analytics_changes_reviews_trg(); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -8661,6 +9243,12 @@ REVOKE ALL ON FUNCTION ssr_private.analytics_changes_session_requests_trg() FROM
 REVOKE ALL ON FUNCTION ssr_private.analytics_changes_sessions_trg() FROM PUBLIC;
 
 --
+-- Name: FUNCTION analytics_day_pieces(p_from timestamp with time zone, p_to timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_day_pieces(p_from timestamp with time zone, p_to timestamp with time zone) FROM PUBLIC;
+
+--
 -- Name: FUNCTION analytics_rollups_truncate_trg(); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -8671,6 +9259,12 @@ REVOKE ALL ON FUNCTION ssr_private.analytics_rollups_truncate_trg() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION ssr_private.analytics_routing_recount(p_first_day date, p_last_day date, p_types text[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_spans_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_spans_trg() FROM PUBLIC;
 
 --
 -- Name: FUNCTION analytics_workshop_merge(p_grain text, p_first_day date, p_last_day date, p_workshops uuid[]); Type: ACL; Schema: ssr_private; Owner: -

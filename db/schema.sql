@@ -5351,54 +5351,41 @@ CREATE FUNCTION ssr_private.workshop_stats_mechanics_trg() RETURNS trigger
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-    v_old_first boolean;
+    v_side record;
+    v_available integer;
     v_delta integer := 0;
     v_listed integer := 0;
 BEGIN
-    -- Two workshops are updated in uuid order, so concurrent opposite moves cannot deadlock.
-    v_old_first := TRUE;
-    IF TG_OP = 'UPDATE' THEN
-        v_old_first := coalesce(OLD.workshop_id <= NEW.workshop_id, TRUE);
-    END IF;
-    IF TG_OP = 'UPDATE' AND NOT v_old_first THEN
+    -- The sides this change touches, the old row's (subtract) and the new row's (add), in
+    -- workshop uuid order (the old side first within one workshop): concurrent opposite
+    -- moves lock the two workshop rows in the same order and cannot deadlock. OLD is NULL
+    -- for an INSERT, NEW for a DELETE.
+    FOR v_side IN
+        SELECT s.workshop_id, s.sign, s.status, s.is_available
+        FROM (
+            VALUES
+            (OLD.workshop_id, -1, OLD.status, OLD.is_available, TG_OP IN ('UPDATE', 'DELETE')),
+            (NEW.workshop_id, 1, NEW.status, NEW.is_available, TG_OP IN ('INSERT', 'UPDATE'))
+        ) AS s (workshop_id, sign, status, is_available, touched)
+        WHERE s.touched
+        ORDER BY s.workshop_id, s.sign
+    LOOP
+        v_available := v_side.sign * routing_mechanic_eligible(
+            v_side.status, v_side.is_available, v_side.workshop_id, 'active'
+        )::integer;
         PERFORM ssr_private.workshop_stats_apply(
-            NEW.workshop_id,
-            p_total => 1,
-            p_active => (NEW.status = 'active')::integer,
-            p_available => routing_mechanic_eligible(NEW.status, NEW.is_available, NEW.workshop_id, 'active')::integer
+            v_side.workshop_id,
+            p_total => v_side.sign,
+            p_active => v_side.sign * (v_side.status = 'active')::integer,
+            p_available => v_available
         );
-        v_listed := v_listed + ssr_private.workshop_listed_flip(
-            NEW.workshop_id,
-            routing_mechanic_eligible(NEW.status, NEW.is_available, NEW.workshop_id, 'active')::integer
-        );
-    END IF;
+        v_listed := v_listed + ssr_private.workshop_listed_flip(v_side.workshop_id, v_available);
+    END LOOP;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        PERFORM ssr_private.workshop_stats_apply(
-            OLD.workshop_id,
-            p_total => -1,
-            p_active => -(OLD.status = 'active')::integer,
-            p_available => -routing_mechanic_eligible(OLD.status, OLD.is_available, OLD.workshop_id, 'active')::integer
-        );
-        v_listed := v_listed + ssr_private.workshop_listed_flip(
-            OLD.workshop_id,
-            -routing_mechanic_eligible(OLD.status, OLD.is_available, OLD.workshop_id, 'active')::integer
-        );
         v_delta := v_delta - routing_mechanic_eligible(
             OLD.status, OLD.is_available, OLD.workshop_id,
             (SELECT o.status FROM organizations AS o WHERE o.id = OLD.workshop_id)
         )::integer;
-    END IF;
-    IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND v_old_first) THEN
-        PERFORM ssr_private.workshop_stats_apply(
-            NEW.workshop_id,
-            p_total => 1,
-            p_active => (NEW.status = 'active')::integer,
-            p_available => routing_mechanic_eligible(NEW.status, NEW.is_available, NEW.workshop_id, 'active')::integer
-        );
-        v_listed := v_listed + ssr_private.workshop_listed_flip(
-            NEW.workshop_id,
-            routing_mechanic_eligible(NEW.status, NEW.is_available, NEW.workshop_id, 'active')::integer
-        );
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         v_delta := v_delta + routing_mechanic_eligible(

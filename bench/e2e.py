@@ -269,12 +269,15 @@ def run(url: str, sizes, st: Settings, log=print) -> dict:
     baseline = []
     try:
         web.wait_ready()
+        # CPU per process group: the app under gunicorn, the database server, and this process
+        # (the Stripe fake's threads and the client's child process).
+        cpu_roots = {"app": web.proc.pid, "database": postmaster, "stripe_fake_and_client": os.getpid()}
         per_rep = max(10, st.e2e_events // st.reps)
         for _ in range(st.reps):
             # The web stack's own ceiling: the same gunicorn and client on /healthz (no database,
             # no Stripe call), as many requests as the webhook repetition delivers.
             n = per_rep + per_rep // DUPLICATE_EVERY
-            cpu = CpuAccount({"app": web.proc.pid, "database": postmaster, "stripe_fake_and_client": os.getpid()})
+            cpu = CpuAccount(cpu_roots)
             got = post_all_elsewhere(web.port, [("healthz", b"")] * n, st.clients, sign, path="/healthz",
                                      method="GET")
             used = cpu.delta()
@@ -287,7 +290,7 @@ def run(url: str, sizes, st: Settings, log=print) -> dict:
                 pairs = prepare_purchases(conn, fake, per_rep, sizes.customers)
             events = [event_for(cs) for _, cs in pairs]
             deliveries = list(events) + [events[i] for i in range(0, len(events), DUPLICATE_EVERY)]
-            cpu = CpuAccount({"app": web.proc.pid, "database": postmaster, "stripe_fake_and_client": os.getpid()})
+            cpu = CpuAccount(cpu_roots)
             with RelayRunning(url):
                 got = post_all_elsewhere(web.port, deliveries, st.clients, sign)
             used = cpu.delta()

@@ -4,6 +4,10 @@
     LOG_FORMAT=json             {"time": ..., "level": "INFO", "logger": ..., "pid": ..., "message": ...,
                                  plus the record's extra fields, e.g. event_id, event_type, outcome}
     LOG_LEVEL=INFO (default)
+    STRIPE_LOG_LEVEL=WARNING (default): the `stripe` library's own logger. At INFO it writes two
+                                lines per Stripe API call ("Request to Stripe api", "Stripe API
+                                response"), which would double the log of every webhook (its one
+                                line is the app's); its warnings and errors are kept.
 
 JSON lines come from python-json-logger (the maintained JSON formatter for the standard
 logging package). gunicorn's own loggers (gunicorn.error, gunicorn.access) get the same
@@ -32,6 +36,10 @@ def log_level() -> str:
     return (os.environ.get("LOG_LEVEL") or "INFO").strip().upper()
 
 
+def stripe_log_level() -> str:
+    return (os.environ.get("STRIPE_LOG_LEVEL") or "WARNING").strip().upper()
+
+
 def formatter_config() -> dict:
     if log_format() == "json":
         return {"()": "pythonjsonlogger.json.JsonFormatter", "fmt": JSON_FIELDS, "rename_fields": JSON_RENAMES}
@@ -45,7 +53,7 @@ def dict_config(extra_loggers: dict | None = None) -> dict:
         "formatters": {"default": formatter_config()},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "default", "stream": "ext://sys.stderr"}},
         "root": {"level": log_level(), "handlers": ["stderr"]},
-        "loggers": extra_loggers or {},
+        "loggers": {"stripe": {"level": stripe_log_level()}, **(extra_loggers or {})},
     }
 
 

@@ -27,6 +27,9 @@ def test_one_json_line_per_webhook_and_per_error(server, fault_stripe):
         ("None", "None", "refused 400 invalid_signature", "INFO"),  # unverified: its ids are not trusted
     ])
     assert all({"time", "logger", "pid", "message"} <= r.keys() for r in records)
+    # The webhook re-fetched its Checkout Session: the stripe library's own INFO lines (two per
+    # API call) stay out of the log unless STRIPE_LOG_LEVEL asks for them.
+    assert [r["message"] for r in server.json_log() if r.get("logger") == "stripe"] == []
     # gunicorn's access log goes through the same JSON handler: every request, its status included.
     def access(pattern: str, status: int) -> bool:
         return any(pattern in r["message"] and f'" {status} ' in r["message"]

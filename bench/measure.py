@@ -28,7 +28,7 @@ class Settings:
     reps: int = 3
     iterations: int = 200
     accept_requests: int = 1000
-    e2e_events: int = 1000
+    e2e_events: int = 4500  # webhooks: 1,500 per repetition (about 3 s), after a warm-up
     pgbench_scale: int = 10
     extra: dict = field(default_factory=dict)
 

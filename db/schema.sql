@@ -1326,7 +1326,7 @@ COMMENT ON FUNCTION public.get_booking_options(p_workshop_id uuid) IS 'Booking p
 -- Name: get_checkout_progress(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.get_checkout_progress(p_stripe_checkout_session_id text) RETURNS TABLE(state text, purchase_status text, failure_reason text, plan_code text, plan_name text, routing_type text, preferred_workshop_id uuid, preferred_workshop_name text, session_request_id uuid, request_status text, outcome text, exclusive_until timestamp with time zone, expires_at timestamp with time zone, escalated_at timestamp with time zone, accepted_at timestamp with time zone, mechanic_name text, workshop_name text, server_now timestamp with time zone)
+CREATE FUNCTION public.get_checkout_progress(p_stripe_checkout_session_id text) RETURNS TABLE(state text, purchase_status text, failure_reason text, plan_code text, plan_name text, routing_type text, preferred_workshop_id uuid, preferred_workshop_name text, session_request_id uuid, request_status text, outcome text, exclusive_until timestamp with time zone, expires_at timestamp with time zone, escalated_at timestamp with time zone, accepted_at timestamp with time zone, mechanic_name text, workshop_name text, refund_status text, refund_amount_minor integer, refund_currency text, refunded_at timestamp with time zone, server_now timestamp with time zone)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -1354,6 +1354,10 @@ CREATE FUNCTION public.get_checkout_progress(p_stripe_checkout_session_id text) 
         sr.accepted_at,
         m.name,
         sw.name,
+        rf.status,
+        rf.amount_minor,
+        rf.currency,
+        rf.succeeded_at,
         now()
     FROM checkout_purchases AS cp
     INNER JOIN plans AS pl ON cp.plan_code = pl.code
@@ -1361,6 +1365,7 @@ CREATE FUNCTION public.get_checkout_progress(p_stripe_checkout_session_id text) 
     LEFT JOIN session_requests AS sr ON cp.session_request_id = sr.id
     LEFT JOIN mechanics AS m ON sr.mechanic_id = m.id
     LEFT JOIN organizations AS sw ON sr.workshop_id = sw.id
+    LEFT JOIN refunds AS rf ON cp.id = rf.purchase_id
     WHERE cp.stripe_checkout_session_id = p_stripe_checkout_session_id;
 $$;
 
@@ -1368,13 +1373,13 @@ $$;
 -- Name: FUNCTION get_checkout_progress(p_stripe_checkout_session_id text); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.get_checkout_progress(p_stripe_checkout_session_id text) IS 'Live state of a Checkout Session for the success page: confirming, failed, searching (window), assigned (mechanic, workshop), expired, cancelled.';
+COMMENT ON FUNCTION public.get_checkout_progress(p_stripe_checkout_session_id text) IS 'Live state of a Checkout Session for the success page: confirming, failed, searching (window), assigned (mechanic, workshop), expired, cancelled; and the refund owed, if any.';
 
 --
 -- Name: get_checkout_status(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.get_checkout_status(p_stripe_checkout_session_id text) RETURNS TABLE(purchase_id uuid, purchase_status text, failure_reason text, plan_code text, session_id uuid, session_request_id uuid, request_status text)
+CREATE FUNCTION public.get_checkout_status(p_stripe_checkout_session_id text) RETURNS TABLE(purchase_id uuid, purchase_status text, failure_reason text, plan_code text, session_id uuid, session_request_id uuid, request_status text, refund_status text, refund_amount_minor integer, refund_currency text, refunded_at timestamp with time zone)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -1385,9 +1390,14 @@ CREATE FUNCTION public.get_checkout_status(p_stripe_checkout_session_id text) RE
         cp.plan_code,
         cp.session_id,
         cp.session_request_id,
-        sr.status
+        sr.status,
+        rf.status,
+        rf.amount_minor,
+        rf.currency,
+        rf.succeeded_at
     FROM checkout_purchases AS cp
     LEFT JOIN session_requests AS sr ON cp.session_request_id = sr.id
+    LEFT JOIN refunds AS rf ON cp.id = rf.purchase_id
     WHERE cp.stripe_checkout_session_id = p_stripe_checkout_session_id;
 $$;
 
@@ -1395,7 +1405,7 @@ $$;
 -- Name: FUNCTION get_checkout_status(p_stripe_checkout_session_id text); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.get_checkout_status(p_stripe_checkout_session_id text) IS 'Purchase status and fulfillment result for a cs_ id (read only, for the success page).';
+COMMENT ON FUNCTION public.get_checkout_status(p_stripe_checkout_session_id text) IS 'Purchase status, fulfillment result and the refund owed, if any, for a cs_ id (read only, for the success page).';
 
 --
 -- Name: get_mechanic_channels(uuid); Type: FUNCTION; Schema: public; Owner: -

@@ -23,6 +23,18 @@
     return "Offered to every available mechanic.";
   }
 
+  // The refund owed, as the database has it (the same words as the page's first render).
+  function refundText(s, fallback) {
+    if (!s.refund_status) return fallback;
+    var amount = (s.refund_amount_minor / 100).toFixed(2) + " " + String(s.refund_currency).toUpperCase();
+    if (s.refund_status === "succeeded") {
+      var day = new Date(s.refunded_at).toLocaleDateString(undefined, { day: "2-digit", month: "short", year: "numeric" });
+      return "Refunded " + amount + " on " + day + ": it can take 5 to 10 business days to show on your statement.";
+    }
+    if (s.refund_status === "failed") return "We could not refund " + amount + " automatically. Please contact support.";
+    return "We are refunding " + amount + " to you in full.";
+  }
+
   function mark(id, done) {
     var el = document.getElementById(id);
     if (el) el.className = done ? "done" : "";
@@ -61,10 +73,13 @@
         " took your session and will call you.";
     } else if (s.state === "expired") {
       title.textContent = "No mechanic was free in time";
-      detail.textContent = "Your request expired: you will be refunded in full.";
+      detail.textContent = "Your request expired. " + refundText(s, "You will be refunded in full.");
     } else if (s.state === "cancelled") {
       title.textContent = "Your request was cancelled";
-      detail.textContent = "You will be refunded in full.";
+      detail.textContent = refundText(s, "You will be refunded in full.");
+    } else if (s.refund_status) {
+      title.textContent = "The payment did not go through";
+      detail.textContent = "We could not arrange your session after your payment. " + refundText(s, "");
     } else {
       title.textContent = "The payment did not go through";
       detail.textContent = s.failure_reason || "Nothing was charged.";
@@ -79,7 +94,12 @@
         if (s) {
           skew = Date.parse(s.server_now) - Date.now();
           render(s);
-          if (FINAL[s.state]) return;
+          // A final state whose refund is still on its way: follow the refund, more slowly.
+          if (FINAL[s.state] && s.refund_status !== "pending") return;
+          if (FINAL[s.state]) {
+            timer = setTimeout(poll, 5000);
+            return;
+          }
         }
         timer = setTimeout(poll, 1000);
       })

@@ -6,10 +6,15 @@
 --          (nobody took it in time: refund due) | cancelled;
 --   routing_type and the preferred workshop's name; exclusive_until (the hybrid window,
 --   only while it is still open), expires_at; the accepting mechanic's and serving
---   workshop's names; server_now (the page counts the window down from it, not from the
---   browser's clock).
+--   workshop's names; the refund the purchase is owed, if any: refund_status (pending, then
+--   succeeded or failed, as the refund worker and Stripe's refund webhooks left it; NULL
+--   when nothing is owed), its amount and currency, refunded_at; server_now (the page
+--   counts the window down from it, not from the browser's clock).
 -- Errors: none (a malformed id simply matches no row).
 -- SECURITY DEFINER (search_path pinned): the app's login has no table privileges.
+-- (DROP first: the columns of the result changed, which CREATE OR REPLACE cannot do.)
+DROP FUNCTION IF EXISTS get_checkout_progress(text);
+
 CREATE OR REPLACE FUNCTION get_checkout_progress(p_stripe_checkout_session_id text)
 RETURNS TABLE (
     state text,
@@ -29,6 +34,10 @@ RETURNS TABLE (
     accepted_at timestamptz,
     mechanic_name text,
     workshop_name text,
+    refund_status text,
+    refund_amount_minor integer,
+    refund_currency text,
+    refunded_at timestamptz,
     server_now timestamptz
 )
 LANGUAGE sql
@@ -60,6 +69,10 @@ AS $$
         sr.accepted_at,
         m.name,
         sw.name,
+        rf.status,
+        rf.amount_minor,
+        rf.currency,
+        rf.succeeded_at,
         now()
     FROM checkout_purchases AS cp
     INNER JOIN plans AS pl ON cp.plan_code = pl.code
@@ -67,8 +80,9 @@ AS $$
     LEFT JOIN session_requests AS sr ON cp.session_request_id = sr.id
     LEFT JOIN mechanics AS m ON sr.mechanic_id = m.id
     LEFT JOIN organizations AS sw ON sr.workshop_id = sw.id
+    LEFT JOIN refunds AS rf ON cp.id = rf.purchase_id
     WHERE cp.stripe_checkout_session_id = p_stripe_checkout_session_id;
 $$;
 
 COMMENT ON FUNCTION get_checkout_progress(text) IS
-'Live state of a Checkout Session for the success page: confirming, failed, searching (window), assigned (mechanic, workshop), expired, cancelled.';
+'Live state of a Checkout Session for the success page: confirming, failed, searching (window), assigned (mechanic, workshop), expired, cancelled; and the refund owed, if any.';

@@ -180,3 +180,43 @@ def test_directory_next_and_previous_links_walk_by_cursor(app_config, seeded_con
         wait_for(b, lambda d: "ending_before=" in d.current_url, "back to page 1 by cursor")
         assert rows(b) == first
         assert "1\N{EN DASH}20 of 27" in b.find_element(By.TAG_NAME, "caption").text
+
+
+def test_an_expired_request_shows_its_refund_going_through_live(app_config, seeded_conn, browsers):
+    """Nobody takes Alice's workshop-only request in time: her page says the refund is on its way,
+    then, when the refund worker has made it at Stripe, that it went through, without a reload."""
+    import stripe
+
+    from tools.refunds import process_due_refunds
+
+    with serve(app_config, DEMO_SIGN_IN="1") as (base, fake, _proc):
+        alice = browsers()
+        sign_in_as(alice, base, "alice")
+        alice.get(base + f"/workshops/{AUTOPRO}/book")
+        wait_for(alice, lambda d: d.find_elements(By.ID, "pay"), "booking form")
+        alice.find_element(By.ID, "routing-workshop_only").send_keys(Keys.SPACE)
+        alice.find_element(By.ID, "pay").send_keys(Keys.ENTER)
+        wait_for(alice, lambda d: "/checkout/success?session_id=cs_" in d.current_url, "back from Checkout")
+        cs_id = alice.current_url.rsplit("=", 1)[1]
+        wait_for(alice, lambda d: d.find_element(By.ID, "progress").get_attribute("data-state") == "searching",
+                 "looking for a mechanic")
+        alice.execute_script("window.notReloaded = true;")
+
+        seeded_conn.execute("SELECT * FROM sweep_session_requests(now() + interval '2 hours')")
+        amount, currency = seeded_conn.execute(
+            "SELECT rf.amount_minor, rf.currency FROM refunds AS rf JOIN checkout_purchases AS cp ON rf.purchase_id = cp.id "
+            "WHERE cp.stripe_checkout_session_id = %s AND rf.status = 'pending'", (cs_id,)).fetchone()
+        money = f"{amount / 100:.2f} {currency.upper()}"
+        detail = lambda d: d.find_element(By.ID, "state-detail").text  # noqa: E731
+        wait_for(alice, lambda d: d.find_element(By.ID, "progress").get_attribute("data-state") == "expired",
+                 "expired")
+        assert alice.find_element(By.ID, "state-title").text == "No mechanic was free in time"
+        assert detail(alice) == f"Your request expired. We are refunding {money} to you in full."
+
+        client = stripe.StripeClient(app_config["STRIPE_SECRET_KEY"], base_addresses={"api": fake.url})
+        assert process_due_refunds(seeded_conn, client)["succeeded"] == 1
+        wait_for(alice, lambda d: detail(d).startswith(f"Your request expired. Refunded {money} on "),
+                 "the refund shown as made")
+        assert "5 to 10 business days" in detail(alice)
+        assert alice.execute_script("return window.notReloaded === true;")
+        shoot(alice, "success-refunded")

@@ -230,9 +230,17 @@ def test_fulfillment_rejected_after_payment_owes_a_refund(client, db, stripe_fak
     assert refund_row(db, pid)[:4] == ("fulfillment_rejected", "pending", 2900, "usd")
     assert db.execute("SELECT session_id FROM refunds").fetchone() == (None,)
     page = client.client.get(f"/checkout/success?session_id={cs_id}", headers={"Accept": "text/html"})
-    assert "You will be refunded in full" in page.get_data(as_text=True)
+    assert "after your payment. We are refunding 29.00 USD to you in full." in page.get_data(as_text=True)
     assert process_due_refunds(db_url, stripe_client(app_config))["succeeded"] == 1
     assert len(stripe_fake.refunds) == 1
+    # The page and the polled state say what happened to the money, from the refund's row.
+    page = client.client.get(f"/checkout/success?session_id={cs_id}", headers={"Accept": "text/html"}).get_data(
+        as_text=True)
+    refunded_at = db.execute("SELECT succeeded_at FROM refunds WHERE purchase_id = %s", (pid,)).fetchone()[0]
+    assert f"Refunded 29.00 USD on {refunded_at:%d %b %Y}: it can take 5 to 10 business days" in page
+    polled = client.client.get(f"/api/checkout/sessions/{cs_id}").get_json()
+    assert (polled["state"], polled["refund_status"], polled["refund_amount_minor"], polled["refund_currency"]) == (
+        "failed", "succeeded", 2900, "usd")
     # The webhook's retry finds the purchase settled and owes nothing more.
     assert deliver(client, event_payload(stripe_fake.sessions[cs_id], "checkout.session.async_payment_succeeded")
                    ).get_json()["outcome"] == "purchase_not_pending"

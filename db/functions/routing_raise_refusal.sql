@@ -2,11 +2,12 @@
 -- accept_session_request and decline_session_request once their conditional write matched
 -- nothing. Reads the latest committed state. Always raises, checked in this order:
 --   SR404 (request_id) unknown request;  SR404 (mechanic_id) unknown mechanic;
---   SR403 (mechanic_id) mechanic not active / not available / of a workshop that is not
---         active, or outside the workshop of a workshop_only request;
+--   SR403 (mechanic_id) not eligible (routing_mechanic_eligible: not active, not available,
+--         or of a workshop that is not active), or outside the workshop of a workshop_only
+--         request;
 --   SR409 (request_id) request taken, expired or cancelled, or past expires_at;
 --   SR409 (request_id) the mechanic declined it;
---   SR409 (mechanic_id) the mechanic is at capacity (open_sessions >= capacity);
+--   SR409 (mechanic_id) the mechanic is at capacity (routing_mechanic_offerable: the rule);
 --   SR403 (mechanic_id) outside the preferred workshop during a hybrid request's window;
 --   SR409 (request_id) otherwise (the row changed meanwhile: try again).
 CREATE OR REPLACE FUNCTION ssr_private.routing_raise_refusal(p_request_id uuid, p_mechanic_id uuid, p_now timestamptz)
@@ -34,19 +35,19 @@ BEGIN
             ERRCODE = 'SR404', MESSAGE = format('mechanic_id %s: no such mechanic', p_mechanic_id),
             COLUMN = 'mechanic_id';
     END IF;
-    IF v_mech.status <> 'active' OR NOT v_mech.is_available THEN
+    -- Who may take work is decided by the rule's functions (routing_mechanic_eligible, then
+    -- routing_mechanic_offerable for capacity below); the messages only name which part failed.
+    IF NOT routing_mechanic_eligible(v_mech.status, v_mech.is_available, v_mech.workshop_id, v_mech.workshop_status) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'SR403',
             MESSAGE = format(
                 'mechanic %s is not eligible: %s', p_mechanic_id,
-                CASE WHEN v_mech.status <> 'active' THEN 'mechanic is ' || v_mech.status ELSE 'mechanic is not available' END
+                CASE
+                    WHEN v_mech.status <> 'active' THEN 'mechanic is ' || v_mech.status
+                    WHEN NOT v_mech.is_available THEN 'mechanic is not available'
+                    ELSE 'their workshop is ' || coalesce(v_mech.workshop_status, 'missing')
+                END
             ),
-            COLUMN = 'mechanic_id';
-    END IF;
-    IF v_mech.workshop_id IS NOT NULL AND v_mech.workshop_status <> 'active' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR403',
-            MESSAGE = format('mechanic %s is not eligible: their workshop is %s', p_mechanic_id, v_mech.workshop_status),
             COLUMN = 'mechanic_id';
     END IF;
     IF
@@ -86,7 +87,10 @@ BEGIN
             MESSAGE = format('session request %s was declined by mechanic %s', p_request_id, p_mechanic_id),
             COLUMN = 'request_id';
     END IF;
-    IF v_mech.open_sessions >= v_mech.capacity THEN
+    IF NOT routing_mechanic_offerable(
+        v_mech.status, v_mech.is_available, v_mech.workshop_id, v_mech.workshop_status,
+        v_mech.open_sessions, v_mech.capacity
+    ) THEN
         RAISE EXCEPTION USING
             ERRCODE = 'SR409',
             MESSAGE = format(

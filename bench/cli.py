@@ -187,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         work_url, work_name = work_copy(srv, a.scale)
     try:
         if work_url:
-            figs["fulfill_checkout"] = attempt("fulfill", measure.fulfill, work_url, sizes, st, tpcb)
+            tpcb_url = pgb.init(srv, st.pgbench_scale, log=log) if ceiling else None
+            figs["fulfill_checkout"] = attempt("fulfill", measure.fulfill, work_url, sizes, st, tpcb, tpcb_url)
             figs["accept_contention"] = attempt("accept", measure.accept_contention, work_url, sizes, st)
             figs["capacity_cost"] = attempt("capacity", measure.capacity_cost, work_url, sizes, st)
         for s in scales:

@@ -60,6 +60,9 @@ def render(r: dict) -> str:
     fc = f.get("fulfill_checkout")
     if fc:
         ratio = f"{fc['ratio_to_tpcb']:.2f} x {tpcb}" if "ratio_to_tpcb" in fc else tpcb
+        if "paired_tpcb_tps" in fc:
+            ratio = (f"{fc['ratio_to_tpcb']:.2f} x tpcb-like, the median of {len(fc['reps'])} pairs (each repetition "
+                     f"beside a tpcb-like one run just before it: {_n(fc['paired_tpcb_tps'])} tps)")
         add(f"| `fulfill_checkout`, pgbench -f, {s['clients']} clients | {_n(fc['tps'])} tps, {_lat(fc)} | {ratio} |")
     ac = f.get("accept_contention")
     if ac:

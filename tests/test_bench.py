@@ -58,6 +58,14 @@ def test_generator_fills_consistent_data_and_records_the_scale(db_url):
             assert count(conn, "SELECT workshop_stats_rebuild()") == 0  # nothing left to correct
         assert generate.is_reusable(conn, TINY)
         assert not generate.is_reusable(conn, TINY * 10)
+        # A fulfillment run against the dataset itself (not a work copy) makes it another dataset.
+        with conn.transaction():
+            conn.execute("""
+                SELECT fulfill_checkout('video15', 'cs_not_generated_1', NULL, c.id, NULL, 2900, 'usd')
+                FROM customers AS c ORDER BY c.id LIMIT 1""")
+            assert not generate.is_reusable(conn, TINY)
+            raise psycopg.Rollback()
+        assert generate.is_reusable(conn, TINY)
 
 
 def test_accept_race_has_exactly_one_winner_per_request(db_url):

@@ -136,7 +136,8 @@ def render(r: dict) -> str:
     if e2:
         bh = e2.get("baseline_healthz") or {}
         base = (f"same gunicorn and client on `GET /healthz` (no database, no Stripe): {_n(bh.get('requests_per_s'))} "
-                f"requests/s, {_lat(bh)}; ratio {e2.get('ratio_to_baseline', 0):.2f}" if bh else tpcb)
+                f"requests/s, {_lat(bh)}; ratio {e2.get('ratio_to_baseline', 0):.2f} (median of the "
+                f"repetitions' pairs)" if bh else tpcb)
         add(f"| webhooks end to end: gunicorn ({e2['gunicorn_workers']} workers) + Stripe fake, {s['clients']} "
             f"clients, {_n(e2['deliveries'])} deliveries (10 % duplicates) | {_n(e2['events_per_s'])} deliveries/s, "
             f"{_lat(e2)}; one session per event: yes | {base} |")

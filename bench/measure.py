@@ -188,7 +188,21 @@ def fulfill(url: str, sizes: Sizes, st: Settings, tpcb_tps: float | None, tpcb_u
             res["ratio_to_tpcb"] = round(res["tps"] / tpcb_tps, 3)
         res["rep"] = r
         reps.append(res)
-    return median_of(reps)
+    out = median_of(reps)
+    if tpcb_url:
+        # The same two transactions by CPU, one client each: a figure this shared machine's drift
+        # hardly moves (it stretches wall time, not a process's own CPU time).
+        tag = f"benchcpu{uuid.uuid4().hex[:8]}"
+        ours = pgb.backend_cpu_per_transaction(
+            url, seconds=st.seconds, script=FULFILL_SCRIPT.format(C=sizes.customers, W=sizes.workshops, tag=tag),
+            defines={"i": 0})
+        theirs = pgb.backend_cpu_per_transaction(tpcb_url, seconds=st.seconds, builtin="tpcb-like")
+        if ours and theirs:
+            out["cpu_one_client"] = {"fulfill_us": ours["cpu_us"], "tpcb_us": theirs["cpu_us"],
+                                     "ratio": round(theirs["cpu_us"] / ours["cpu_us"], 3),
+                                     "fulfill_transactions": ours["transactions"],
+                                     "tpcb_transactions": theirs["transactions"]}
+    return out
 
 
 def check_fulfilled(url: str, tag: str, expected: int) -> None:

@@ -95,3 +95,73 @@ def run(url: str, *, clients: int, seconds: float, builtin: str | None = None, s
 
 def pgbench_url(server: str) -> str:
     return url_for(server, PGBENCH_DB)
+
+
+def process_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of a local process (a backend), None if /proc cannot tell."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu_per_transaction(url: str, *, seconds: float, builtin: str | None = None, script: str | None = None,
+                                defines: dict | None = None) -> dict | None:
+    """One pgbench client for `seconds`: the CPU its server backend spends per transaction
+    (from /proc, between two readings taken while it runs; transactions counted from pgbench's
+    per-transaction log between the same two instants). A machine that other tenants slow down
+    stretches wall time but hardly a process's own CPU time, so this figure compares across runs
+    where rates do not. None when the server is not on this machine."""
+    import time
+
+    with tempfile.TemporaryDirectory(prefix="ssr-pgbench-cpu-") as tmp:
+        args = [pgbench_bin(), "-n", "-c", "1", "-T", str(max(3, round(seconds))), "-l", "--log-prefix",
+                os.path.join(tmp, "tx")]
+        if builtin:
+            args += ["-b", builtin]
+        if script is not None:
+            path = os.path.join(tmp, "script.sql")
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(script)
+            args += ["-f", path]
+        for k, v in (defines or {}).items():
+            args += ["-D", f"{k}={v}"]
+        args.append(url)
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                env=dict(os.environ, PGAPPNAME="ssr-bench-cpu"))
+        pid, first, last = None, None, None
+        try:
+            with psycopg.connect(url, autocommit=True) as c:
+                deadline = time.monotonic() + 10
+                while pid is None and time.monotonic() < deadline and proc.poll() is None:
+                    row = c.execute("SELECT pid FROM pg_stat_activity WHERE application_name = 'ssr-bench-cpu' "
+                                    "AND pid <> pg_backend_pid()").fetchone()
+                    pid = row[0] if row else None
+                    if pid is None:
+                        time.sleep(0.05)
+            if pid is not None:
+                time.sleep(1.0)  # past the connection and the first calls
+                first = (time.time(), process_cpu(pid))
+                time.sleep(max(1.0, seconds - 2.5))
+                last = (time.time(), process_cpu(pid))
+        finally:
+            _, err = proc.communicate()
+        if proc.returncode != 0:
+            raise PgbenchError(f"pgbench failed ({proc.returncode}): {err.strip()[-800:]}")
+        if not (first and last and first[1] is not None and last[1] is not None):
+            return None
+        done = 0
+        for f in glob.glob(os.path.join(tmp, "tx.*")):
+            with open(f, encoding="ascii") as fh:
+                for line in fh:
+                    parts = line.split()
+                    if len(parts) >= 6:
+                        at = int(parts[4]) + int(parts[5]) / 1e6  # when the transaction ended
+                        done += first[0] <= at < last[0]
+    if done == 0:
+        return None
+    return {"cpu_us": round((last[1] - first[1]) * 1e6 / done, 1), "transactions": done,
+            "cpu_s": round(last[1] - first[1], 3)}

@@ -64,6 +64,11 @@ def render(r: dict) -> str:
             ratio = (f"{fc['ratio_to_tpcb']:.2f} x tpcb-like, the median of {len(fc['reps'])} pairs (each repetition "
                      f"beside a tpcb-like one run just before it: {_n(fc['paired_tpcb_tps'])} tps)")
         add(f"| `fulfill_checkout`, pgbench -f, {s['clients']} clients | {_n(fc['tps'])} tps, {_lat(fc)} | {ratio} |")
+        cpu1 = fc.get("cpu_one_client")
+        if cpu1:
+            add(f"| CPU of the server backend per transaction, one client (from /proc) | `fulfill_checkout` "
+                f"{_n(cpu1['fulfill_us'])} us ({_n(cpu1['fulfill_transactions'])} calls) | tpcb-like "
+                f"{_n(cpu1['tpcb_us'])} us ({_n(cpu1['tpcb_transactions'])}): ratio {cpu1['ratio']:.2f} |")
     ac = f.get("accept_contention")
     if ac:
         add(f"| accept: {int(ac['racers'])} mechanics racing on each of {_n(ac['requests_total'])} requests, "

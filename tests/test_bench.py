@@ -9,6 +9,7 @@ import psycopg
 import pytest
 
 from bench import WrongResult, e2e, generate, measure
+from bench import pgbench as pgb
 from bench.stats import percentile, summarize
 
 TINY = 0.0005  # 1 workshop, 10 mechanics, 100 customers, 500 sessions
@@ -114,6 +115,20 @@ def test_fulfill_measurement_runs_a_real_pgbench_script(db_url):
     assert made == rep["transactions"]
     if made >= 30:
         assert kinds == {"broadcast", "hybrid", "workshop_only"}
+
+
+def test_backend_cpu_per_transaction_counts_what_ran_between_its_readings(db_url):
+    """The one-client CPU figure: the backend is found, /proc read twice while it runs, and the
+    transactions between the two readings counted from pgbench's log (here a script that makes
+    one row per transaction, so the count can be checked against the table)."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE bench_cpu_probe (id bigserial PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())")
+    out = pgb.backend_cpu_per_transaction(db_url, seconds=3, script="INSERT INTO bench_cpu_probe DEFAULT VALUES;\n")
+    assert out is not None
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        total = count(conn, "SELECT count(*) FROM bench_cpu_probe")
+    assert 0 < out["transactions"] < total  # a window inside the run, not the whole run
+    assert out["cpu_s"] > 0 and out["cpu_us"] == pytest.approx(out["cpu_s"] * 1e6 / out["transactions"], rel=1e-2)
 
 
 def test_two_winners_or_a_lost_event_are_wrong_results(db_url):

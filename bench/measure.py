@@ -190,8 +190,8 @@ def fulfill(url: str, sizes: Sizes, st: Settings, tpcb_tps: float | None, tpcb_u
         reps.append(res)
     out = median_of(reps)
     if tpcb_url:
-        # The same two transactions by CPU, one client each: a figure this shared machine's drift
-        # hardly moves (it stretches wall time, not a process's own CPU time).
+        # The same two transactions by CPU, one client each: the comparison read by cost instead of
+        # rate (a busy host moves it too, but less than it moves rates).
         tag = f"benchcpu{uuid.uuid4().hex[:8]}"
         ours = pgb.backend_cpu_per_transaction(
             url, seconds=st.seconds, script=FULFILL_SCRIPT.format(C=sizes.customers, W=sizes.workshops, tag=tag),

@@ -112,9 +112,9 @@ def backend_cpu_per_transaction(url: str, *, seconds: float, builtin: str | None
                                 defines: dict | None = None) -> dict | None:
     """One pgbench client for `seconds`: the CPU its server backend spends per transaction
     (from /proc, between two readings taken while it runs; transactions counted from pgbench's
-    per-transaction log between the same two instants). A machine that other tenants slow down
-    stretches wall time but hardly a process's own CPU time, so this figure compares across runs
-    where rates do not. None when the server is not on this machine."""
+    per-transaction log between the same two instants): a comparison by cost rather than rate,
+    which a machine that other tenants slow down moves less than it moves rates. None when the
+    server is not on this machine."""
     import time
 
     with tempfile.TemporaryDirectory(prefix="ssr-pgbench-cpu-") as tmp:

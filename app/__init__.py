@@ -10,6 +10,7 @@ The app refuses to start when one is missing; it applies no silent defaults.
 from __future__ import annotations
 
 import os
+from datetime import UTC
 
 from flask import Flask
 
@@ -57,6 +58,8 @@ def create_app(config: dict | None = None) -> Flask:
     from app.jsonprovider import JSONProvider
 
     app.json = JSONProvider(app)
+    # A day as the pages write it, in UTC whatever the connection's TimeZone ("27 Nov 2026").
+    app.jinja_env.filters["utc_day"] = lambda ts: ts.astimezone(UTC).strftime("%d %b %Y")
     payments.init_app(app)
     db.init_app(app)
     auth.init_app(app)

@@ -28,7 +28,11 @@
     if (!s.refund_status) return fallback;
     var amount = (s.refund_amount_minor / 100).toFixed(2) + " " + String(s.refund_currency).toUpperCase();
     if (s.refund_status === "succeeded") {
-      var day = new Date(s.refunded_at).toLocaleDateString(undefined, { day: "2-digit", month: "short", year: "numeric" });
+      // "27 Nov 2026" (UTC), as the page's first render writes it.
+      var d = new Date(s.refunded_at);
+      var day = (d.getUTCDate() < 10 ? "0" : "") + d.getUTCDate() + " " +
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][d.getUTCMonth()] + " " +
+        d.getUTCFullYear();
       return "Refunded " + amount + " on " + day + ": it can take 5 to 10 business days to show on your statement.";
     }
     if (s.refund_status === "failed") return "We could not refund " + amount + " automatically. Please contact support.";

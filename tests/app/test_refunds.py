@@ -236,7 +236,8 @@ def test_fulfillment_rejected_after_payment_owes_a_refund(client, db, stripe_fak
     # The page and the polled state say what happened to the money, from the refund's row.
     page = client.client.get(f"/checkout/success?session_id={cs_id}", headers={"Accept": "text/html"}).get_data(
         as_text=True)
-    refunded_at = db.execute("SELECT succeeded_at FROM refunds WHERE purchase_id = %s", (pid,)).fetchone()[0]
+    refunded_at = db.execute("SELECT succeeded_at AT TIME ZONE 'UTC' FROM refunds WHERE purchase_id = %s",
+                             (pid,)).fetchone()[0]
     assert f"Refunded 29.00 USD on {refunded_at:%d %b %Y}: it can take 5 to 10 business days" in page
     polled = client.client.get(f"/api/checkout/sessions/{cs_id}").get_json()
     assert (polled["state"], polled["refund_status"], polled["refund_amount_minor"], polled["refund_currency"]) == (

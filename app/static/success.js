@@ -98,14 +98,10 @@
         if (s) {
           skew = Date.parse(s.server_now) - Date.now();
           render(s);
-          // A final state whose refund is still on its way: follow the refund, more slowly.
           if (FINAL[s.state] && s.refund_status !== "pending") return;
-          if (FINAL[s.state]) {
-            timer = setTimeout(poll, 5000);
-            return;
-          }
         }
-        timer = setTimeout(poll, 1000);
+        // A final state whose refund is still on its way: follow the refund, more slowly.
+        timer = setTimeout(poll, s && FINAL[s.state] ? 5000 : 1000);
       })
       .catch(function () { timer = setTimeout(poll, 3000); });
   }

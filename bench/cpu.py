@@ -15,29 +15,35 @@ import os
 _HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
+def _stat(pid: int | str) -> tuple[int, float] | None:
+    """(ppid, user + system CPU seconds) of a local process, None if /proc cannot tell."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _HZ
+
+
+def process_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of a local process (a backend, say), None if /proc cannot tell."""
+    entry = _stat(pid)
+    return entry[1] if entry else None
+
+
 def _table() -> dict[int, tuple[int, float]]:
     """pid -> (ppid, cpu seconds) of every process readable now."""
-    out = {}
     try:
         names = os.listdir("/proc")
     except OSError:
-        return out
-    for name in names:
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as fh:
-                stat = fh.read()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        out[int(name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / _HZ)
-    return out
+        return {}
+    return {int(name): entry for name in names if name.isdigit() and (entry := _stat(name)) is not None}
 
 
 def parent_pid(pid: int) -> int | None:
     """The parent of a local process (e.g. the postmaster of a backend), None if unknown."""
-    entry = _table().get(pid)
+    entry = _stat(pid)
     return entry[0] if entry else None
 
 

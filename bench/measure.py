@@ -171,14 +171,16 @@ def fulfill(url: str, sizes: Sizes, st: Settings, tpcb_tps: float | None, tpcb_u
         require(conn, "fulfill_checkout", "create_session_request")
         if sizes.workshops < 18:
             raise Skip("needs at least 18 workshops (scale >= 0.009)")
+    def script(tag: str) -> str:
+        return FULFILL_SCRIPT.format(C=sizes.customers, W=sizes.workshops, tag=tag)
+
     reps = []
     for r in range(st.reps):
         tag = f"benchful{uuid.uuid4().hex[:8]}"
-        script = FULFILL_SCRIPT.format(C=sizes.customers, W=sizes.workshops, tag=tag)
         paired = pgb.run(tpcb_url, clients=st.clients, seconds=st.seconds, builtin="tpcb-like")["tps"] \
             if tpcb_url else None
         with RelayRunning(url) as relay:
-            res = pgb.run(url, clients=st.clients, seconds=st.seconds, script=script, defines={"i": 0})
+            res = pgb.run(url, clients=st.clients, seconds=st.seconds, script=script(tag), defines={"i": 0})
         res["notifications_sent"] = relay.sent
         check_fulfilled(url, tag, res["transactions"])
         if paired:
@@ -192,10 +194,8 @@ def fulfill(url: str, sizes: Sizes, st: Settings, tpcb_tps: float | None, tpcb_u
     if tpcb_url:
         # The same two transactions by CPU, one client each: the comparison read by cost instead of
         # rate (a busy host moves it too, but less than it moves rates).
-        tag = f"benchcpu{uuid.uuid4().hex[:8]}"
-        ours = pgb.backend_cpu_per_transaction(
-            url, seconds=st.seconds, script=FULFILL_SCRIPT.format(C=sizes.customers, W=sizes.workshops, tag=tag),
-            defines={"i": 0})
+        ours = pgb.backend_cpu_per_transaction(url, seconds=st.seconds, script=script(f"benchcpu{uuid.uuid4().hex[:8]}"),
+                                               defines={"i": 0})
         theirs = pgb.backend_cpu_per_transaction(tpcb_url, seconds=st.seconds, builtin="tpcb-like")
         if ours and theirs:
             out["cpu_one_client"] = {"fulfill_us": ours["cpu_us"], "tpcb_us": theirs["cpu_us"],
@@ -780,8 +780,7 @@ def offerable_mechanics(conn: psycopg.Connection, n: int) -> list[uuid.UUID]:
     rows = conn.execute(
         """
         SELECT m.id FROM mechanics AS m LEFT JOIN organizations AS o ON o.id = m.workshop_id
-        WHERE m.status = 'active' AND m.is_available AND (m.workshop_id IS NULL OR o.status = 'active')
-          AND m.open_sessions < m.capacity
+        WHERE routing_mechanic_offerable(m.status, m.is_available, m.workshop_id, o.status, m.open_sessions, m.capacity)
         ORDER BY md5(m.id::text) LIMIT %s
         """,
         (n,),

@@ -12,9 +12,11 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 
 import psycopg
 
+from bench.cpu import process_cpu
 from bench.server import ensure_database, url_for
 from bench.stats import percentile
 
@@ -97,17 +99,6 @@ def pgbench_url(server: str) -> str:
     return url_for(server, PGBENCH_DB)
 
 
-def process_cpu(pid: int) -> float | None:
-    """User + system CPU seconds of a local process (a backend), None if /proc cannot tell."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            stat = fh.read()
-    except OSError:
-        return None
-    fields = stat[stat.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def backend_cpu_per_transaction(url: str, *, seconds: float, builtin: str | None = None, script: str | None = None,
                                 defines: dict | None = None) -> dict | None:
     """One pgbench client for `seconds`: the CPU its server backend spends per transaction
@@ -115,8 +106,6 @@ def backend_cpu_per_transaction(url: str, *, seconds: float, builtin: str | None
     per-transaction log between the same two instants): a comparison by cost rather than rate,
     which a machine that other tenants slow down moves less than it moves rates. None when the
     server is not on this machine."""
-    import time
-
     with tempfile.TemporaryDirectory(prefix="ssr-pgbench-cpu-") as tmp:
         args = [pgbench_bin(), "-n", "-c", "1", "-T", str(max(3, round(seconds))), "-l", "--log-prefix",
                 os.path.join(tmp, "tx")]

@@ -77,6 +77,16 @@ def sign_in_as(driver, base: str, who: str) -> None:
     wait_for(driver, lambda d: "Signed in as" in d.page_source, f"{who} signed in")
 
 
+def pay_and_come_back(driver) -> str:
+    """Enter on the booking form's Pay button; Stripe's hosted page (the fake) takes the payment
+    and sends the customer back to the success page, looking for a mechanic. Returns the cs_ id."""
+    driver.find_element(By.ID, "pay").send_keys(Keys.ENTER)
+    wait_for(driver, lambda d: "/checkout/success?session_id=cs_" in d.current_url, "back from Checkout")
+    wait_for(driver, lambda d: d.find_element(By.ID, "progress").get_attribute("data-state") == "searching",
+             "looking for a mechanic")
+    return driver.current_url.rsplit("=", 1)[1]
+
+
 def test_alice_books_hybrid_pays_and_sees_ana_accept_live(app_config, seeded_conn, browsers):
     with serve(app_config, DEMO_SIGN_IN="1") as (base, _fake, _proc):
         ana = browsers()
@@ -98,13 +108,8 @@ def test_alice_books_hybrid_pays_and_sees_ana_accept_live(app_config, seeded_con
         alice.find_element(By.ID, "routing-workshop_only").send_keys(Keys.SPACE)
         alice.find_element(By.ID, "routing-hybrid").send_keys(Keys.SPACE)
         assert alice.find_element(By.ID, "routing-hybrid").is_selected()
-        alice.find_element(By.ID, "pay").send_keys(Keys.ENTER)
-
         # Stripe's hosted page (the fake) takes the payment and sends her back.
-        wait_for(alice, lambda d: "/checkout/success?session_id=cs_" in d.current_url, "back from Checkout")
-        cs_id = alice.current_url.rsplit("=", 1)[1]
-        wait_for(alice, lambda d: d.find_element(By.ID, "progress").get_attribute("data-state") == "searching",
-                 "looking for a mechanic")
+        cs_id = pay_and_come_back(alice)
         assert alice.find_element(By.ID, "state-title").text == "Looking for a mechanic"
         wait_for(alice, lambda d: "left before anyone may take it" in d.find_element(By.ID, "state-window").text,
                  "hybrid window counting down")
@@ -195,11 +200,7 @@ def test_an_expired_request_shows_its_refund_going_through_live(app_config, seed
         alice.get(base + f"/workshops/{AUTOPRO}/book")
         wait_for(alice, lambda d: d.find_elements(By.ID, "pay"), "booking form")
         alice.find_element(By.ID, "routing-workshop_only").send_keys(Keys.SPACE)
-        alice.find_element(By.ID, "pay").send_keys(Keys.ENTER)
-        wait_for(alice, lambda d: "/checkout/success?session_id=cs_" in d.current_url, "back from Checkout")
-        cs_id = alice.current_url.rsplit("=", 1)[1]
-        wait_for(alice, lambda d: d.find_element(By.ID, "progress").get_attribute("data-state") == "searching",
-                 "looking for a mechanic")
+        cs_id = pay_and_come_back(alice)
         alice.execute_script("window.notReloaded = true;")
 
         seeded_conn.execute("SELECT * FROM sweep_session_requests(now() + interval '2 hours')")

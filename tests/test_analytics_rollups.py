@@ -456,10 +456,16 @@ def assert_rollups_equal_recount(conn) -> None:
         pass
     assert conn.execute("SELECT count(*) FROM analytics_changes").fetchone() == (0,)
     assert_lifecycle_rollup_equals_reference(conn)
-    assert_same(keyed(conn, "SELECT * FROM analytics.workshop_session_analytics", ("workshop_id", "period_grain", "period_start")),
-                keyed(conn, REFERENCE_WORKSHOP, ("workshop_id", "period_grain", "period_start")))
-    assert_same(keyed(conn, "SELECT * FROM analytics.routing_effectiveness", ("routing_type", "day")),
-                keyed(conn, REFERENCE_ROUTING, ("routing_type", "day")))
+    # One transaction, so one now(): the views and the reference count the spans open right now
+    # (a mechanic available, a call live) up to the same instant, not to two statements' clocks.
+    with conn.transaction():
+        workshop_view = keyed(conn, "SELECT * FROM analytics.workshop_session_analytics",
+                              ("workshop_id", "period_grain", "period_start"))
+        workshop_reference = keyed(conn, REFERENCE_WORKSHOP, ("workshop_id", "period_grain", "period_start"))
+        routing_view = keyed(conn, "SELECT * FROM analytics.routing_effectiveness", ("routing_type", "day"))
+        routing_reference = keyed(conn, REFERENCE_ROUTING, ("routing_type", "day"))
+    assert_same(workshop_view, workshop_reference)
+    assert_same(routing_view, routing_reference)
 
 
 def setup_world(conn) -> tuple[list, list]:

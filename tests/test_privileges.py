@@ -123,7 +123,7 @@ def test_the_app_login_executes_exactly_the_allowlisted_functions(conn):
 def test_every_public_function_is_on_the_allowlist(conn):
     listed = allowlist(conn)
     unlisted = [sig for oid, nsp, sig in conn.execute(OURS) if nsp == "public" and oid not in listed]
-    assert unlisted == [], "add them to db/functions/api_functions.sql (with their roles, or none)"
+    assert unlisted == [], "add them to db/functions/security/ssr_private.api_functions.sql (with their roles, or none)"
     names = [r[0] for r in conn.execute("SELECT signature FROM ssr_private.api_functions()")]
     assert len(names) == len(set(names))
 

@@ -21,13 +21,28 @@ def test_schema_sql_matches_the_migrations(pg_server_url, migrated_template):
         raise AssertionError(f"db/schema.sql differs from what the migrations build: run `make schema`\n{diff}")
 
 
-def test_every_trigger_file_is_named_after_its_trigger():
-    for f in sorted((ROOT / "db" / "triggers").glob("*.sql")):
-        names = set(re.findall(r"CREATE\s+(?:OR\s+REPLACE\s+)?TRIGGER\s+(\w+)", f.read_text(), re.I))
-        assert names == {f.stem}, f"{f.name} creates {sorted(names)}"
+def test_every_trigger_file_holds_the_triggers_of_its_table_in_firing_order():
+    """db/triggers/<table>.sql: every trigger on that table, BEFORE ones first, by name within each
+    timing (the order PostgreSQL fires them in)."""
+    trigger = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?TRIGGER\s+(\w+)\s+(BEFORE|AFTER|INSTEAD\s+OF)\s.*?\bON\s+(\w+)", re.I | re.S)
+    files = sorted((ROOT / "db" / "triggers").glob("*.sql"))
+    assert files
+    for f in files:
+        found = trigger.findall(f.read_text())
+        assert found, f"{f.name} creates no trigger"
+        assert {t for _, _, t in found} == {f.stem}, f"{f.name} creates triggers on {sorted({t for _, _, t in found})}"
+        order = [(timing.upper() != "BEFORE", name) for name, timing, _ in found]
+        assert order == sorted(order), f"{f.name}: triggers not in firing order: {[n for _, n in order]}"
 
 
-def test_every_function_file_is_named_after_its_function():
-    for f in sorted((ROOT / "db" / "functions").glob("*.sql")):
-        names = set(re.findall(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\s+(?:\w+\.)?(\w+)", f.read_text(), re.I))
-        assert names == {f.stem}, f"{f.name} creates {sorted(names)}"
+def test_every_function_and_view_file_is_named_after_its_object():
+    """db/functions/<feature>/<schema>.<name>.sql and db/views/<feature>/<schema>.<name>.sql: one object each."""
+    creates = re.compile(
+        r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE|VIEW|MATERIALIZED\s+VIEW)\s+(?:(\w+)\.)?(\w+)", re.I
+    )
+    files = sorted((ROOT / "db" / "functions").rglob("*.sql")) + sorted((ROOT / "db" / "views").rglob("*.sql"))
+    assert len(files) > 50
+    for f in files:
+        assert f.parent.parent.name in ("functions", "views"), f"{f} is not in a feature folder"
+        names = {f"{schema or 'public'}.{name}" for schema, name in creates.findall(f.read_text())}
+        assert names == {f.stem}, f"{f.relative_to(ROOT)} creates {sorted(names)}"

@@ -29,7 +29,7 @@ in this order, each step in its own transaction:
 4. the materialized views of db/views/ left unpopulated (created WITH NO DATA):
    REFRESH, outside any schema transaction;
 5. when anything was applied: ssr_private.apply_privileges(), which grants exactly the
-   allowlist of API functions (db/functions/api_functions.sql) and nothing else.
+   allowlist of API functions (db/functions/security/ssr_private.api_functions.sql) and nothing else.
 
 Every step runs under a short `lock_timeout`; when a lock is not granted in time the
 step is rolled back and retried with backoff (a message says so), so a migration
@@ -56,7 +56,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_DIR = ROOT / "db"
-REPEATABLE_DIRS = ("functions", "views", "triggers")
+REPEATABLE_DIRS = ("functions", "views", "policies", "triggers")
 OPTIONAL_PLPYTHON = ("optional/plpython/language.sql", "optional/plpython/functions")
 # Whether the optional PL/Python layer can be applied by this role in this database.
 PLPYTHON_POSSIBLE = (
@@ -175,8 +175,8 @@ def load_migrations(db_dir: Path = DB_DIR) -> list[SqlFile]:
 def load_repeatables(db_dir: Path = DB_DIR) -> list[SqlFile]:
     out: list[SqlFile] = []
     for sub in REPEATABLE_DIRS:
-        for p in sorted((db_dir / sub).glob("*.sql")):
-            out.append(SqlFile(p, f"{sub}/{p.name}", p.read_text(encoding="utf-8")))
+        for p in sorted((db_dir / sub).rglob("*.sql")):
+            out.append(SqlFile(p, p.relative_to(db_dir).as_posix(), p.read_text(encoding="utf-8")))
     return out
 
 

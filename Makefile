@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PG_DIR := .pg
-PG := $(PYTHON) tools/pgcluster.py
+PG := $(PYTHON) dev/pgcluster.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 4
@@ -43,7 +43,7 @@ sql-tools:
 
 # Headless Chromium and its driver from Debian, for the browser tests (root: apt-get).
 chromium:
-	@$(PYTHON) tools/chromium.py ensure
+	@$(PYTHON) dev/chromium.py ensure
 
 # Echo the URL of the database to use: DATABASE_URL, or the embedded cluster (started on demand).
 define db_url
@@ -63,7 +63,7 @@ seed: migrate
 
 # Demo defaults, used only when the variable is not set. Stripe cannot be reached
 # from here: without STRIPE_SECRET_KEY, `make run` starts the local Stripe fake
-# (tools/stripe_fake.py) on STRIPE_FAKE_PORT, which also plays the hosted Checkout
+# (dev/stripe_fake.py) on STRIPE_FAKE_PORT, which also plays the hosted Checkout
 # page and sends the app a signed webhook when "paid".
 STRIPE_FAKE_PORT ?= 12111
 
@@ -86,12 +86,12 @@ run: migrate
 	  export STRIPE_WEBHOOK_SECRET="$${STRIPE_WEBHOOK_SECRET:-whsec_demo_only_local}"; \
 	  if [ -z "$${STRIPE_SECRET_KEY:-}" ]; then \
 	    export STRIPE_SECRET_KEY=sk_test_demo_local STRIPE_API_BASE="http://127.0.0.1:$(STRIPE_FAKE_PORT)"; \
-	    $(PY) -m tools.stripe_fake --port $(STRIPE_FAKE_PORT) --api-key "$$STRIPE_SECRET_KEY" \
+	    $(PY) -m dev.stripe_fake --port $(STRIPE_FAKE_PORT) --api-key "$$STRIPE_SECRET_KEY" \
 	      --webhook-url "http://127.0.0.1:$(PORT)/api/stripe/webhook" --webhook-secret "$$STRIPE_WEBHOOK_SECRET" & \
 	    fake=$$!; \
 	    echo "Stripe: local fake on $$STRIPE_API_BASE (set STRIPE_SECRET_KEY for the real one)"; \
 	  fi; \
-	  $(PY) -m tools.worker --supervise & worker=$$!; \
+	  $(PY) -m worker --supervise & worker=$$!; \
 	  trap 'kill $$worker $${fake:-} 2>/dev/null' EXIT; \
 	  echo "serving on $$PUBLIC_BASE_URL (database $$app_url; the worker as $$url)"; \
 	  echo "demo customer token (Alice): $$($(PY) -m app.devtoken --ttl 86400 33333333-3333-4333-8333-000000000001 customer)"; \
@@ -100,14 +100,14 @@ run: migrate
 	    echo "in a browser: $$PUBLIC_BASE_URL/account/sign-in (demo sign-in as Alice, customer, or Ana, mechanic)"; fi; \
 	  DATABASE_URL="$$app_url" $(VENV)/bin/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) 'app.wsgi:app'
 
-# The money jobs of the worker, once, on demand (tools/refunds.py). Stripe settings from the
+# The money jobs of the worker, once, on demand (worker/refunds.py). Stripe settings from the
 # environment: STRIPE_SECRET_KEY (and STRIPE_API_BASE for the fake of a running `make run`).
 HOURS ?= 48
 reconcile: migrate
-	@DATABASE_URL="$(db_url)" $(PY) -m tools.refunds reconcile --hours $(HOURS)
+	@DATABASE_URL="$(db_url)" $(PY) -m worker.refunds reconcile --hours $(HOURS)
 
 refunds: migrate
-	@DATABASE_URL="$(db_url)" $(PY) -m tools.refunds process
+	@DATABASE_URL="$(db_url)" $(PY) -m worker.refunds process
 
 stop:
 	@$(PG) stop $(PG_DIR)
@@ -115,19 +115,19 @@ stop:
 # squawk: transactional migrations as the runner applies them (in a transaction), the
 # `-- ssr:no-transaction` ones outside; what it may not flag is justified in .squawk.toml.
 lint: install
-	$(VENV)/bin/ruff check app tests tools bench
+	$(VENV)/bin/ruff check app tests tools worker dev bench
 	$(VENV)/bin/sqlfluff lint --processes 2 db
 	$(VENV)/bin/squawk -c .squawk.toml --assume-in-transaction $$(grep -L '^-- ssr:no-transaction' db/migrations/*.sql)
 	$(VENV)/bin/squawk -c .squawk.toml $$(grep -l '^-- ssr:no-transaction' db/migrations/*.sql)
-	$(PY) tools/plpgsql_lint.py
+	$(PY) dev/plpgsql_lint.py
 
 # pgTAP tests against DATABASE_URL or the embedded cluster, in a scratch database (created, dropped).
 installcheck: install
-	$(PY) tools/installcheck.py
+	$(PY) dev/installcheck.py
 
 # Regenerate docs/SQL_API.md (tests/test_docs.py fails when it is stale).
 sql-api-doc: install
-	$(PY) tools/sql_api_doc.py --write
+	$(PY) dev/sql_api_doc.py --write
 
 pytest: install chromium
 	$(VENV)/bin/pytest -q
@@ -155,7 +155,7 @@ bench-migrations: install
 
 # db/schema.sql: a normalised pg_dump --schema-only of a freshly migrated scratch database.
 schema: install
-	@$(PY) tools/schema.py --write --database-url "$(db_url)"
+	@$(PY) dev/schema.py --write --database-url "$(db_url)"
 
 psql-script: install
 	@mkdir -p build
@@ -169,19 +169,19 @@ clean:
 	@$(PG) destroy .pg-bench-migrations
 	rm -rf build
 
-# --- High availability (pg_auto_failover; tools/ha.py) -------------------------------------
+# --- High availability (pg_auto_failover; dev/ha.py) -------------------------------------
 # `make ha` = `make run` on a monitor + primary + synchronous standby kept in .ha/: the app
 # writes and decides through a multi-host URL (target_session_attrs=read-write) and reads
 # the directory through DATABASE_READ_URL (prefer-standby), both as its login ssr_app.
 HA_DIR := .ha
 
 ha-up: install
-	@$(PY) -m tools.ha up $(HA_DIR) >/dev/null
-	@$(PY) -m tools.ha state $(HA_DIR)
+	@$(PY) -m dev.ha up $(HA_DIR) >/dev/null
+	@$(PY) -m dev.ha state $(HA_DIR)
 
 ha: ha-up
-	@export DATABASE_URL="$$($(PY) -m tools.ha url $(HA_DIR))" \
-	  DATABASE_READ_URL="$$($(PY) -m tools.ha url $(HA_DIR) --read)" POOL_TIMEOUT="$${POOL_TIMEOUT:-3}"; \
+	@export DATABASE_URL="$$($(PY) -m dev.ha url $(HA_DIR))" \
+	  DATABASE_READ_URL="$$($(PY) -m dev.ha url $(HA_DIR) --read)" POOL_TIMEOUT="$${POOL_TIMEOUT:-3}"; \
 	  $(MAKE) --no-print-directory migrate; \
 	  export APP_DATABASE_URL="$$($(PG) app-url "$$DATABASE_URL" --enable-login)" \
 	    DATABASE_READ_URL="$$($(PG) app-url "$$DATABASE_READ_URL")"; \
@@ -189,17 +189,17 @@ ha: ha-up
 	  $(MAKE) --no-print-directory run SEED=1
 
 ha-state: install
-	@$(PY) -m tools.ha state $(HA_DIR)
+	@$(PY) -m dev.ha state $(HA_DIR)
 
 ha-stop: install
-	@$(PY) -m tools.ha stop $(HA_DIR)
+	@$(PY) -m dev.ha stop $(HA_DIR)
 
 # Try a failover by hand: the primary is lost; `make ha-up` brings it back as the standby.
 ha-kill-primary: install
-	@$(PY) -m tools.ha kill-primary $(HA_DIR)
+	@$(PY) -m dev.ha kill-primary $(HA_DIR)
 
 ha-clean: install
-	@$(PY) -m tools.ha destroy $(HA_DIR)
+	@$(PY) -m dev.ha destroy $(HA_DIR)
 
 # Failover under load on a throwaway HA setup: 320 paid events, 8 retrying senders, the
 # primary killed; writes bench/failover_results.json. (A 60-event version runs in make test.)

@@ -1,5 +1,5 @@
 """End to end: signed Stripe webhooks POSTed to the app under gunicorn (its production
-WSGI server), with the Stripe API served by the local fake of tools/stripe_fake.py.
+WSGI server), with the Stripe API served by the local fake of dev/stripe_fake.py.
 
 After a warm-up (WARM_UP deliveries and /healthz requests, not measured), per repetition: N
 pending purchases (create_checkout_purchase + attach_checkout_session,
@@ -244,9 +244,9 @@ def run(url: str, sizes, st: Settings, log=print) -> dict:
         postmaster = local_postmaster(conn)
     try:
         sys.path.insert(0, str(ROOT))
-        from tools.stripe_fake import StripeFake, sign
+        from dev.stripe_fake import StripeFake, sign
     except ImportError as exc:
-        raise Skip(f"tools/stripe_fake.py is missing ({exc})") from exc
+        raise Skip(f"dev/stripe_fake.py is missing ({exc})") from exc
     try:
         import app  # noqa: F401 - the app must import for gunicorn to serve it
     except Exception as exc:
@@ -344,7 +344,7 @@ def breakdown(url: str, st: Settings, n: int = 200) -> dict:
     import stripe
     from stripe import StripeClient
 
-    from tools.stripe_fake import StripeFake, sign
+    from dev.stripe_fake import StripeFake, sign
 
     fake = StripeFake(api_keys=("sk_test_bench",))
     fake.start()

@@ -1,6 +1,6 @@
 """Failover under load, measured (`make ha-failover-test`, `python -m bench.failover`).
 
-A throwaway pg_auto_failover setup (tools/ha.py: monitor, primary, synchronous standby),
+A throwaway pg_auto_failover setup (dev/ha.py: monitor, primary, synchronous standby),
 migrated and seeded; the app under gunicorn with a multi-host DATABASE_URL
 (target_session_attrs=read-write) and DATABASE_READ_URL (prefer-standby); the real
 `stripe` library against the local Stripe fake. Then:
@@ -47,9 +47,9 @@ from bench import EXIT_WRONG_RESULT, WrongResult
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tools.ha import Cluster  # noqa: E402
+from dev.ha import Cluster  # noqa: E402
+from dev.stripe_fake import StripeFake, sign  # noqa: E402
 from tools.migrate import migrate  # noqa: E402
-from tools.stripe_fake import StripeFake, sign  # noqa: E402
 
 WEBHOOK_SECRET = "whsec_failover_" + "0" * 24
 JWT_SECRET = "failover-jwt-secret-" + "x" * 32

@@ -137,7 +137,7 @@ def run(url: str, sizes, st: Settings, log=print, clients: int | None = None, wo
         mechanics = [str(r[0]) for r in conn.execute("SELECT id FROM mechanics ORDER BY id LIMIT %s", (n_clients,))]
     if len(mechanics) < n_clients:
         raise Skip(f"only {len(mechanics)} mechanics at this scale, {n_clients} clients wanted")
-    from tools.stripe_fake import StripeFake, sign
+    from dev.stripe_fake import StripeFake, sign
 
     fake = StripeFake(api_keys=("sk_test_bench",))  # the key e2e.Gunicorn gives the app
     fake.start()

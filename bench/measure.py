@@ -99,7 +99,7 @@ def ceiling(server: str, st: Settings, log=print) -> dict:
 
 class RelayRunning:
     """The worker's notification relay during a measurement: routing_outbox_relay() every
-    `interval` seconds on its own connection (as tools/sweeper.py runs it), so the routing
+    `interval` seconds on its own connection (as worker/jobs.py runs it), so the routing
     notifications of the measured transactions are really sent. Counts what it sent."""
 
     def __init__(self, url: str, interval: float = 0.1):

@@ -364,7 +364,7 @@ def durable_server(args) -> str:
 
     url = os.environ.get("BENCH_DATABASE_URL")
     if not url:
-        tool = [sys.executable, str(ROOT / "tools" / "pgcluster.py")]
+        tool = [sys.executable, str(ROOT / "dev" / "pgcluster.py")]
         subprocess.run([*tool, "ensure-plpython"], check=True)
         url = subprocess.run(
             [*tool, "start", str(ROOT / ".pg-bench-migrations"), "--db", "postgres"],

@@ -3,7 +3,7 @@
 Figures are taken on PostgreSQL's durable defaults (fsync, synchronous_commit and
 full_page_writes on), for the project and the pgbench baselines alike. The dedicated
 cluster is made durable (ALTER SYSTEM, reload) whatever its postgresql.conf says (an older
-tools/pgcluster.py wrote them off into every cluster); another server is only checked,
+dev/pgcluster.py wrote them off into every cluster); another server is only checked,
 and a run on one that is not durable is labelled so in the results and warned about.
 """
 
@@ -33,9 +33,9 @@ def server_url() -> str:
     env = os.environ.get("BENCH_DATABASE_URL")
     if env:
         return env
-    subprocess.run([sys.executable, str(ROOT / "tools" / "pgcluster.py"), "ensure-plpython"], check=True)
+    subprocess.run([sys.executable, str(ROOT / "dev" / "pgcluster.py"), "ensure-plpython"], check=True)
     out = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "pgcluster.py"), "start", str(CLUSTER_DIR), "--db", "ssr_bench"],
+        [sys.executable, str(ROOT / "dev" / "pgcluster.py"), "start", str(CLUSTER_DIR), "--db", "ssr_bench"],
         check=True, capture_output=True, text=True,
     )
     return out.stdout.strip().splitlines()[-1]

@@ -54,7 +54,7 @@ def pg_server_url():
         return
     tmp = tempfile.mkdtemp(prefix="ssr-test-pg-")
     os.chmod(tmp, 0o755)  # noqa: S103 - the postgres OS user must reach it
-    tool = [sys.executable, str(ROOT / "tools" / "pgcluster.py")]
+    tool = [sys.executable, str(ROOT / "dev" / "pgcluster.py")]
     url = subprocess.run(
         [*tool, "start", tmp, "--db", "postgres", "--throwaway"], check=True, capture_output=True, text=True
     ).stdout.strip()

@@ -17,8 +17,8 @@ WHERE n.nspname = 'public' AND p.prorettype <> 'trigger'::regtype
 
 
 def test_sql_api_doc_is_what_the_generator_makes(conn):
-    """docs/SQL_API.md is generated (tools/sql_api_doc.py, `make sql-api-doc`); any drift fails."""
-    from tools.sql_api_doc import render
+    """docs/SQL_API.md is generated (dev/sql_api_doc.py, `make sql-api-doc`); any drift fails."""
+    from dev.sql_api_doc import render
 
     doc = (ROOT / "docs" / "SQL_API.md").read_text()
     assert doc == render(conn), "docs/SQL_API.md is stale: run `make sql-api-doc`"

@@ -15,10 +15,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from dev.stripe_fake import StripeFake
 from tests.app.conftest import ALICE, ANA, JWT_SECRET, WEBHOOK_SECRET, token
 from tests.dbutil import create_database, drop_database, url_for
 from tests.faults.harness import Gunicorn
-from tools.stripe_fake import StripeFake
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")

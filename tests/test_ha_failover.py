@@ -12,7 +12,7 @@ import os
 import pytest
 
 from bench import failover
-from tools import ha
+from dev import ha
 
 
 @pytest.fixture(scope="module")

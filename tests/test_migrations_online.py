@@ -14,9 +14,9 @@ import psycopg
 import pytest
 
 from bench import migration_stall as ms
+from dev import schema
 from tests.dbutil import url_for
 from tools import migrate as m
-from tools import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = m.LockPolicy(lock_timeout="100ms", retry_for=60, backoff_first=0.05, backoff_max=0.5)

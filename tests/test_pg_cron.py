@@ -12,8 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from dev import pgcluster
 from tests.dbutil import url_for
-from tools import pgcluster
 from tools.migrate import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +23,7 @@ def ensure_pg_cron() -> None:
     """Install Debian's postgresql-15-cron as the project installs PL/Python (root: apt-get)."""
     if os.geteuid() != 0 and not os.path.exists(os.path.join(pgcluster.pkglibdir(), "pg_cron.so")):
         pytest.skip("pg_cron is not installed (apt-get install postgresql-15-cron, as root)")
-    subprocess.run([sys.executable, str(ROOT / "tools" / "pgcluster.py"), "ensure-pg-cron"], check=True)
+    subprocess.run([sys.executable, str(ROOT / "dev" / "pgcluster.py"), "ensure-pg-cron"], check=True)
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def cron_server():
     ensure_pg_cron()
     tmp = tempfile.mkdtemp(prefix="ssr-test-cron-")
     os.chmod(tmp, 0o755)  # noqa: S103 - the postgres OS user must reach it
-    tool = [sys.executable, str(ROOT / "tools" / "pgcluster.py")]
+    tool = [sys.executable, str(ROOT / "dev" / "pgcluster.py")]
     d = os.path.join(tmp, "pg")
     try:
         subprocess.run([*tool, "start", d, "--db", "postgres"], check=True, capture_output=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-TOOL = [sys.executable, str(Path(__file__).resolve().parent.parent / "tools" / "pgcluster.py")]
+TOOL = [sys.executable, str(Path(__file__).resolve().parent.parent / "dev" / "pgcluster.py")]
 
 
 DURABILITY = ("fsync", "synchronous_commit", "full_page_writes")

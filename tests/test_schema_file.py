@@ -6,8 +6,8 @@ import difflib
 import re
 from pathlib import Path
 
+from dev import schema
 from tests.dbutil import url_for
-from tools import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -3,7 +3,7 @@ pg_prove on a copy of the migrated database, exactly as installcheck runs them."
 
 from __future__ import annotations
 
-from tools.installcheck import TESTS, pg_prove
+from dev.installcheck import TESTS, pg_prove
 
 
 def test_pgtap_files_cover_the_promised_areas():

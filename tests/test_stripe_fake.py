@@ -13,7 +13,7 @@ import stripe
 import yaml
 from openapi_schema_validator import OAS30Validator
 
-from tools.stripe_fake import LIVE_KEY, TEST_KEY, StripeFake
+from dev.stripe_fake import LIVE_KEY, TEST_KEY, StripeFake
 
 SPEC = Path(__file__).resolve().parent.parent.parent / "shared" / "stripe" / "spec3.yaml"
 SCHEMA_OF = {"checkout.session": "checkout.session", "refund": "refund", "payment_intent": "payment_intent",

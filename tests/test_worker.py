@@ -1,4 +1,4 @@
-"""tools/worker.py: periodic jobs that survive every error, and the supervisor that restarts a dead worker."""
+"""worker/supervisor.py: periodic jobs that survive every error, and the supervisor that restarts a dead worker."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.test_sweeper import overdue_request
-from tools.sweeper import sweep
-from tools.worker import Job, Worker, backoff
+from worker.jobs import sweep
+from worker.supervisor import Job, Worker, backoff
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,7 +34,7 @@ class Proc:
 
     def __init__(self, args: list[str], db_url: str):
         self.log = tempfile.NamedTemporaryFile(prefix="ssr-worker-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen([sys.executable, "-m", "tools.worker", *args], cwd=ROOT,
+        self.proc = subprocess.Popen([sys.executable, "-m", "worker.supervisor", *args], cwd=ROOT,
                                      env={**os.environ, "DATABASE_URL": db_url}, stdout=self.log, stderr=subprocess.STDOUT)
 
     def text(self) -> str:

@@ -12,7 +12,7 @@ import jwt
 import pytest
 
 from app import create_app
-from tools.stripe_fake import StripeFake, sign
+from dev.stripe_fake import StripeFake, sign
 
 WEBHOOK_SECRET = "whsec_test_" + "k" * 32
 JWT_SECRET = "jwt-test-secret-" + "s" * 32

@@ -7,9 +7,9 @@ import contextlib
 import os
 import subprocess
 
+from dev.stripe_fake import StripeFake
 from tests.app.conftest import WEBHOOK_SECRET
 from tests.app.test_app_server import GUNICORN, ROOT, free_port, wait_until_up
-from tools.stripe_fake import StripeFake
 
 
 @contextlib.contextmanager

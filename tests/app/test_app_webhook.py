@@ -95,7 +95,7 @@ def test_forged_signature_is_400_and_writes_nothing(client, db, stripe_fake):
 
 
 def test_tampered_body_is_400(client, db, stripe_fake):
-    from tools.stripe_fake import sign
+    from dev.stripe_fake import sign
 
     _, cs_id = checkout(client, db, stripe_fake)
     session = stripe_fake.mark_paid(cs_id)

@@ -1,4 +1,4 @@
-"""The whole journey in a real browser: headless Chromium from Debian (tools/chromium.py
+"""The whole journey in a real browser: headless Chromium from Debian (dev/chromium.py
 installs it), driven by selenium through /usr/bin/chromedriver, against the app under
 gunicorn and the Stripe fake's hosted Checkout page. Alice and Ana use two separate browsers
 (two profiles), as two people would.
@@ -19,10 +19,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
+from dev.chromium import BROWSER, DRIVER
 from tests.app.conftest import ALICE, AUTOPRO, DEV
 from tests.app.live_server import serve
 from tests.dbutil import ACCEPT_AS
-from tools.chromium import BROWSER, DRIVER
 
 WAIT = 20  # seconds: generous bound for a loaded 2-core machine; each wait ends as soon as it holds
 
@@ -30,7 +30,7 @@ WAIT = 20  # seconds: generous bound for a loaded 2-core machine; each wait ends
 @pytest.fixture
 def browsers():
     if not (os.access(BROWSER, os.X_OK) and os.access(DRIVER, os.X_OK)):
-        pytest.fail(f"{BROWSER} and {DRIVER} are needed: python tools/chromium.py ensure (make test does it)")
+        pytest.fail(f"{BROWSER} and {DRIVER} are needed: python dev/chromium.py ensure (make test does it)")
     made = []
 
     def open_browser():
@@ -192,7 +192,7 @@ def test_an_expired_request_shows_its_refund_going_through_live(app_config, seed
     then, when the refund worker has made it at Stripe, that it went through, without a reload."""
     import stripe
 
-    from tools.refunds import process_due_refunds
+    from worker.refunds import process_due_refunds
 
     with serve(app_config, DEMO_SIGN_IN="1") as (base, fake, _proc):
         alice = browsers()

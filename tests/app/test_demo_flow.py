@@ -12,11 +12,11 @@ import urllib.request
 
 import stripe
 
+from dev.stripe_fake import StripeFake
 from tests.app.conftest import ALICE, ANA, AUTOPRO, WEBHOOK_SECRET, auth
 from tests.app.test_app_server import GUNICORN, ROOT, free_port, wait_until_up
 from tests.test_stripe_fake import SCHEMA_OF, validate
-from tools.refunds import process_due_refunds
-from tools.stripe_fake import StripeFake
+from worker.refunds import process_due_refunds
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -1,4 +1,4 @@
-"""Reconciliation (tools/refunds.py reconcile): the paid Checkout Sessions Stripe lists are
+"""Reconciliation (worker/refunds.py reconcile): the paid Checkout Sessions Stripe lists are
 fulfilled through the webhook's procedure when their webhook never came; runs and actions
 are recorded; sessions Stripe answered 404 for stay reconcilable until they resolve."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import stripe
 
 from tests.app.conftest import AUTOPRO, auth, deliver, event_payload
-from tools.refunds import reconcile
+from worker.refunds import reconcile
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,12 +91,12 @@ def test_reconciliation_records_stripe_being_down_and_the_cli(client, db, stripe
     stripe_fake.mark_paid(cs_id)
     env = dict(os.environ, DATABASE_URL=db_url, STRIPE_SECRET_KEY=app_config["STRIPE_SECRET_KEY"],
                STRIPE_API_BASE=app_config["STRIPE_API_BASE"])
-    res = subprocess.run([sys.executable, "-m", "tools.refunds", "reconcile", "--hours", "1"], cwd=ROOT, env=env,
+    res = subprocess.run([sys.executable, "-m", "worker.refunds", "reconcile", "--hours", "1"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert "1 fulfilled" in res.stdout
     assert db.execute("SELECT count(*) FROM reconciliation_runs").fetchone() == (2,)
     env.pop("STRIPE_SECRET_KEY")
-    res = subprocess.run([sys.executable, "-m", "tools.refunds", "reconcile"], cwd=ROOT, env=env,
+    res = subprocess.run([sys.executable, "-m", "worker.refunds", "reconcile"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=120)
     assert res.returncode != 0 and "STRIPE_SECRET_KEY" in res.stderr

@@ -1,5 +1,5 @@
 """Refunds: owed in the transaction of the outcome, made once at Stripe (the fake, real
-library, real signatures) by the worker jobs of tools/refunds.py, across concurrent
+library, real signatures) by the worker jobs of worker/refunds.py, across concurrent
 workers and a worker killed between the Stripe call and its commit."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 import stripe
 
 from tests.app.conftest import ALICE, AUTOPRO, WEBHOOK_SECRET, auth, deliver, event_payload
-from tools.refunds import process_due_refunds, reconcile
+from worker.refunds import process_due_refunds, reconcile
 
 ROOT = Path(__file__).resolve().parents[2]
 FAR = "now() + interval '1 day'"
@@ -120,7 +120,7 @@ def test_a_worker_killed_after_the_stripe_call_never_makes_a_second_refund(clien
     hold = stripe_fake.hold("refunds.create")  # Stripe made the refund; its answer is held
     env = dict(os.environ, DATABASE_URL=db_url, STRIPE_SECRET_KEY=app_config["STRIPE_SECRET_KEY"],
                STRIPE_API_BASE=app_config["STRIPE_API_BASE"])
-    proc = subprocess.Popen([sys.executable, "-m", "tools.refunds", "process", "--limit", "1"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "worker.refunds", "process", "--limit", "1"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert hold.reached.wait(60), "the worker never called Stripe"
@@ -325,7 +325,7 @@ def test_the_worker_loop_expires_refunds_and_reconciles(client, db, stripe_fake,
     db.execute("UPDATE session_requests SET expires_at = now() - interval '1 second' WHERE id = %s", (rid,))
     env = dict(os.environ, DATABASE_URL=db_url, STRIPE_SECRET_KEY=app_config["STRIPE_SECRET_KEY"],
                STRIPE_API_BASE=app_config["STRIPE_API_BASE"])
-    res = subprocess.run([sys.executable, "-m", "tools.sweeper", "--once"], cwd=ROOT, env=env, capture_output=True,
+    res = subprocess.run([sys.executable, "-m", "worker.jobs", "--once"], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert "expired 1" in res.stdout + res.stderr and "succeeded 1" in res.stdout + res.stderr

@@ -9,10 +9,10 @@ import os
 
 import pytest
 
+from dev.stripe_fake import StripeFake
 from tests.app.conftest import JWT_SECRET, WEBHOOK_SECRET
 from tests.faults.harness import DurableCluster, Gunicorn
 from tools.migrate import migrate
-from tools.stripe_fake import StripeFake
 
 
 @pytest.fixture(scope="session")

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import psycopg
 
+from dev.stripe_fake import sign
 from tests.dbutil import url_for
-from tools.stripe_fake import sign
 
 ROOT = Path(__file__).resolve().parents[2]
-PGCLUSTER = [sys.executable, str(ROOT / "tools" / "pgcluster.py")]
+PGCLUSTER = [sys.executable, str(ROOT / "dev" / "pgcluster.py")]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 LONG = os.environ.get("SSR_FAULTS_LONG") == "1"  # `make faults`: more deliveries, more rounds
 
@@ -66,7 +66,7 @@ class DurableCluster:
     def crash(self) -> None:
         """`pg_ctl stop -m immediate`: every server process exits at once, no checkpoint, as in a crash.
         pg_ctl is called directly (as the cluster's OS user), so the crash lands within milliseconds."""
-        from tools import pgcluster
+        from dev import pgcluster
 
         _, data, _ = pgcluster.paths(self.dir)
         if os.path.exists(os.path.join(data, "postmaster.pid")):

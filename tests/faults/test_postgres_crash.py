@@ -58,7 +58,7 @@ def test_postgres_crash_during_paid_webhooks(durable_cluster, server, fault_stri
     # The worker runs through the crash too: it must log, back off and carry on.
     worker_log = tempfile.NamedTemporaryFile(prefix="ssr-faults-worker-", suffix=".log", delete=False)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "tools.worker", "--every", "sweep=0.2", "--backoff", "0.1", "--max-backoff", "0.5"],
+        [sys.executable, "-m", "worker.supervisor", "--every", "sweep=0.2", "--backoff", "0.1", "--max-backoff", "0.5"],
         cwd=ROOT, env={**os.environ, "DATABASE_URL": durable_cluster.url}, stdout=worker_log, stderr=subprocess.STDOUT,
     )
 

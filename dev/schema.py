@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """db/schema.sql: the schema the migrations build, as a normalised `pg_dump --schema-only`.
 
-    python tools/schema.py --database-url URL            print it (URL: a freshly migrated database)
-    python tools/schema.py --write                       migrate a scratch database on the embedded
+    python dev/schema.py --database-url URL            print it (URL: a freshly migrated database)
+    python dev/schema.py --write                       migrate a scratch database on the embedded
                                                          cluster (or DATABASE_URL's server) and write db/schema.sql
 
 Normalised so that it changes only when the schema does: no version header, no SET lines,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """plpgsql_check over every PL/pgSQL function of the schema (make lint).
 
-    python tools/plpgsql_lint.py [--database-url URL]
+    python dev/plpgsql_lint.py [--database-url URL]
 
 Migrates a scratch database (on --database-url / DATABASE_URL, else on a throwaway
 cluster in a temporary folder, deleted afterwards), creates the plpgsql_check
@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tools.installcheck import scratch_database  # noqa: E402
+from dev.installcheck import scratch_database  # noqa: E402
 
 # Our PL/pgSQL functions with, for trigger functions, each table a trigger of theirs is on.
 TARGETS = """
@@ -52,7 +52,7 @@ FROM plpgsql_check_function_tb(%s::regprocedure, coalesce(%s::regclass, 0), fata
 def throwaway_server():
     tmp = tempfile.mkdtemp(prefix="ssr-plpgsql-check-")
     os.chmod(tmp, 0o755)  # noqa: S103 - the postgres OS user must reach it
-    tool = [sys.executable, str(ROOT / "tools" / "pgcluster.py")]
+    tool = [sys.executable, str(ROOT / "dev" / "pgcluster.py")]
     try:
         yield subprocess.run([*tool, "start", tmp, "--db", "postgres"], check=True, capture_output=True,
                              text=True).stdout.strip()

@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
 """A local high-availability setup: pg_auto_failover (monitor, primary, synchronous standby).
 
-    python -m tools.ha ensure               install pg_auto_failover when absent (root: apt-get,
+    python -m dev.ha ensure               install pg_auto_failover when absent (root: apt-get,
                                             the server's package pinned to its installed version)
-    python -m tools.ha up DIR [--db ssr]    create on first use, start, wait for primary + secondary
+    python -m dev.ha up DIR [--db ssr]    create on first use, start, wait for primary + secondary
                                             with synchronous replication; print the write URL
-    python -m tools.ha url DIR [--read]     the multi-host URL: read-write (default) or prefer-standby
-    python -m tools.ha state DIR            pg_autoctl show state
-    python -m tools.ha kill-primary DIR     SIGKILL the primary's keeper and postmaster (try a failover;
+    python -m dev.ha url DIR [--read]     the multi-host URL: read-write (default) or prefer-standby
+    python -m dev.ha state DIR            pg_autoctl show state
+    python -m dev.ha kill-primary DIR     SIGKILL the primary's keeper and postmaster (try a failover;
                                             `up` afterwards brings the lost node back as a standby)
-    python -m tools.ha stop DIR             stop both nodes and the monitor (every process of DIR)
-    python -m tools.ha destroy DIR          stop, then delete DIR
+    python -m dev.ha stop DIR             stop both nodes and the monitor (every process of DIR)
+    python -m dev.ha destroy DIR          stop, then delete DIR
 
 DIR holds the monitor and the nodes (DIR/monitor, DIR/node1, DIR/node2), pg_autoctl's
 configuration and state (DIR/xdg) and logs (DIR/log). As root everything runs as the
@@ -36,7 +36,7 @@ import sys
 import time
 
 try:
-    from tools import pgcluster
+    from dev import pgcluster
 except ImportError:  # run as a script: tools/ is on sys.path
     import pgcluster  # type: ignore[no-redef]
 
@@ -132,7 +132,7 @@ class Cluster:
             with open(os.path.join(self.dir, "ports.json"), encoding="ascii") as fh:
                 return json.load(fh)
         except FileNotFoundError:
-            die(f"no HA setup in {self.link} (make ha, or python -m tools.ha up {self.link})")
+            die(f"no HA setup in {self.link} (make ha, or python -m dev.ha up {self.link})")
             raise  # unreachable
 
     def env(self) -> dict[str, str]:
@@ -442,7 +442,7 @@ def main() -> None:
         die("DIR is required")
     c = Cluster(a.dir, a.db)
     if a.cmd in ("url", "state", "kill-primary") and not os.path.exists(os.path.join(c.dir, "ports.json")):
-        die(f"no HA setup in {a.dir} (make ha, or python -m tools.ha up {a.dir})")
+        die(f"no HA setup in {a.dir} (make ha, or python -m dev.ha up {a.dir})")
     if a.cmd == "up":
         print(c.up())
     elif a.cmd == "url":

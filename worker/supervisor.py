@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The background worker: named periodic jobs, each a plain function of a database connection.
 
-    python -m tools.worker [--once] [--only NAME ...] [--every NAME=SECONDS ...]
-    python -m tools.worker --supervise [...]   # what `make run` starts: restarts the worker if it dies
+    python -m worker.supervisor [--once] [--only NAME ...] [--every NAME=SECONDS ...]
+    python -m worker.supervisor --supervise [...]   # what `make run` starts: restarts the worker if it dies
 
 DATABASE_URL from the environment. A job is `fn(conn) -> result` (a psycopg connection in
 autocommit, under WORKER_STATEMENT_TIMEOUT_MS and WORKER_LOCK_TIMEOUT_MS); a result other than
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from tools.sweeper import refresh_analytics, relay, sweep
+from worker.jobs import refresh_analytics, relay, sweep
 
 log = logging.getLogger("worker")
 
@@ -53,8 +53,8 @@ def default_jobs() -> list[Job]:
         Job("refresh_analytics", refresh_analytics, interval=5.0),  # apply queued changes to the rollups
         Job("relay", relay, interval=0.1),  # send committed routing notifications (pg_notify)
     ]
-    if os.environ.get("STRIPE_SECRET_KEY"):  # the money jobs (tools/refunds.py) need Stripe
-        from tools import refunds
+    if os.environ.get("STRIPE_SECRET_KEY"):  # the money jobs (worker/refunds.py) need Stripe
+        from worker import refunds
 
         client = refunds.stripe_client_from_env()
         jobs += [
@@ -134,7 +134,7 @@ class Worker:
 
 
 def supervise(argv: list[str], base_backoff: float, max_backoff: float) -> int:
-    """Run `python -m tools.worker ARGV` and start it again whenever it exits, until told to stop."""
+    """Run `python -m worker.supervisor ARGV` and start it again whenever it exits, until told to stop."""
     stopping = False
     child: subprocess.Popen | None = None
 
@@ -149,7 +149,7 @@ def supervise(argv: list[str], base_backoff: float, max_backoff: float) -> int:
     failures = 0
     while not stopping:
         started = time.monotonic()
-        child = subprocess.Popen([sys.executable, "-m", "tools.worker", *argv])
+        child = subprocess.Popen([sys.executable, "-m", "worker.supervisor", *argv])
         log.info("supervisor: worker started (pid %d)", child.pid, extra={"worker_pid": child.pid})
         code = child.wait()
         if stopping:

@@ -1,7 +1,7 @@
 """Headless Chromium for the browser tests, from Debian's packages.
 
-    python tools/chromium.py ensure     install chromium and chromium-driver when absent (root: apt-get)
-    python tools/chromium.py path       print the browser and driver paths
+    python dev/chromium.py ensure     install chromium and chromium-driver when absent (root: apt-get)
+    python dev/chromium.py path       print the browser and driver paths
 
 The tests drive /usr/bin/chromium through /usr/bin/chromedriver with selenium, pointed at both
 explicitly so selenium downloads nothing (the machine reaches no browser download site).

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Money jobs of the worker: make the refunds the database owes, and reconcile Stripe's
-Checkout Sessions with our purchases. Plain functions, run by the worker (tools/worker.py:
+Checkout Sessions with our purchases. Plain functions, run by the worker (worker/supervisor.py:
 jobs `refunds` every 5 s and `reconcile` every 10 minutes when STRIPE_SECRET_KEY is set)
 and by this CLI:
 
-    python -m tools.refunds process [--limit 50]     # make the due refunds at Stripe
-    python -m tools.refunds reconcile [--hours 48]   # fulfil paid sessions whose webhook never came
+    python -m worker.refunds process [--limit 50]     # make the due refunds at Stripe
+    python -m worker.refunds reconcile [--hours 48]   # fulfil paid sessions whose webhook never came
 
 DATABASE_URL, STRIPE_SECRET_KEY and (optionally) STRIPE_API_BASE come from the environment.
 
@@ -223,7 +223,7 @@ def reconcile(db: str | psycopg.Connection, stripe_client: stripe.StripeClient, 
 
 
 def refunds_job(conn: psycopg.Connection, stripe_client: stripe.StripeClient) -> str | None:
-    """The worker's job (tools/worker.py): the due refunds; a short description when any."""
+    """The worker's job (worker/supervisor.py): the due refunds; a short description when any."""
     counts = process_due_refunds(conn, stripe_client)
     return "refunds " + ", ".join(f"{k} {v}" for k, v in counts.items()) if any(counts.values()) else None
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""The periodic jobs the worker (tools/worker.py) runs, each a plain function of a connection:
+"""The periodic jobs the worker (worker/supervisor.py) runs, each a plain function of a connection:
 `sweep` (sweep_session_requests(): escalate and expire requests) and `refresh_analytics` (apply
 the queued changes to the rollups the BI views read) every 5 s, `relay` (routing_outbox_relay():
 send the committed routing notifications with pg_notify) every 0.1 s. The functions are safe to
 run concurrently, so several workers may run at once.
 
-    python -m tools.sweeper [--interval 5] [--relay-interval 0.1] [--once]
+    python -m worker.jobs [--interval 5] [--relay-interval 0.1] [--once]
         # the worker with these jobs (DATABASE_URL from the environment)
 """
 
@@ -67,7 +67,7 @@ def relay(conn: psycopg.Connection) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from tools.worker import main as worker_main
+    from worker.supervisor import main as worker_main
 
     args = list(sys.argv[1:] if argv is None else argv)
     for flag, jobs in (("--interval", ("sweep", "refresh_analytics")), ("--relay-interval", ("relay",))):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run the SQL tests a DBA can run (pgTAP files db/tests/*.sql) with pg_prove.
 
-    python tools/installcheck.py [--database-url URL] [FILE ...]
+    python dev/installcheck.py [--database-url URL] [FILE ...]
 
 The tests run in a scratch database that this tool creates on the server, migrates,
 gives the pgtap extension, and drops afterwards: the server's other databases, and their
@@ -68,7 +68,7 @@ def pg_prove(url: str, files: list[Path]) -> subprocess.CompletedProcess:
     exe = shutil.which("pg_prove")
     if exe is None:
         raise SystemExit("installcheck: pg_prove is missing (apt-get install libtap-parser-sourcehandler-pgtap-perl, "
-                         "or: python3 tools/pgcluster.py ensure-sql-tools)")
+                         "or: python3 dev/pgcluster.py ensure-sql-tools)")
     return subprocess.run([exe, "--ext", ".sql", *map(str, files)], env=libpq_env(url),
                           capture_output=True, text=True, check=False)
 
@@ -87,7 +87,7 @@ def prepare(url: str) -> None:
 def server_url(arg: str | None) -> str:
     if arg:
         return arg
-    out = subprocess.run([sys.executable, str(ROOT / "tools" / "pgcluster.py"), "start", str(ROOT / ".pg"),
+    out = subprocess.run([sys.executable, str(ROOT / "dev" / "pgcluster.py"), "start", str(ROOT / ".pg"),
                           "--db", "postgres"], check=True, capture_output=True, text=True)
     return out.stdout.strip()
 

@@ -27,7 +27,7 @@ outage: `go_down()` closes the listening socket and every open connection (the A
 unreachable: connections are refused), `come_up()` listens again on the same port with the
 same data.
 
-Standalone (`python -m tools.stripe_fake --port 12111 --api-key sk_test_... --webhook-url URL
+Standalone (`python -m dev.stripe_fake --port 12111 --api-key sk_test_... --webhook-url URL
 --webhook-secret whsec_...`, what `make run` starts when no STRIPE_SECRET_KEY is given) it
 also plays the hosted Checkout page: a session's `url` is GET /c/pay/ID on the fake, which
 marks the session paid and redirects to its success_url at once; the signed
@@ -700,13 +700,13 @@ class StripeFake:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve the fake standalone for a local demo: python -m tools.stripe_fake --port 12111"""
+    """Serve the fake standalone for a local demo: python -m dev.stripe_fake --port 12111"""
     import argparse
 
     ap = argparse.ArgumentParser(description=main.__doc__)
     ap.add_argument("--port", type=int, default=12111)
     ap.add_argument("--api-key", action="append", help="a secret key the fake accepts (repeatable); "
-                    "default: the test keys of tools/stripe_fake.py")
+                    "default: the test keys of dev/stripe_fake.py")
     ap.add_argument("--webhook-url", help="the app's webhook: enables the demo Checkout page /c/pay/ID")
     ap.add_argument("--webhook-secret", help="the secret to sign demo webhook events with")
     ap.add_argument("--webhook-delay", type=float, default=1.0,

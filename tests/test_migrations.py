@@ -116,16 +116,27 @@ def test_a_failed_file_is_rolled_back_names_file_and_line_and_a_rerun_completes(
     assert m.migrate(empty_db_url, db_dir=db_copy) == []
 
 
-def test_a_failed_object_file_rolls_back_every_object_file_of_the_run(empty_db_url, db_copy):
+def test_a_failed_object_file_is_rolled_back_alone_and_a_rerun_completes(empty_db_url, db_copy):
+    """Each repeatable file is one transaction: the broken one leaves nothing, those before it stay."""
     m.migrate(empty_db_url, db_dir=db_copy)
     before = snapshot(empty_db_url)
     (db_copy / "functions" / "aa_fine.sql").write_text(
         "CREATE OR REPLACE FUNCTION aa_fine() RETURNS int LANGUAGE sql AS 'SELECT 1';\n"
     )
-    (db_copy / "views" / "zz_broken.sql").write_text("CREATE OR REPLACE VIEW zz_broken AS\nSELECT * FROM nowhere;\n")
+    broken = db_copy / "views" / "zz_broken.sql"
+    broken.write_text("CREATE OR REPLACE VIEW zz_broken AS\nSELECT * FROM nowhere;\n")
     with pytest.raises(m.MigrationError, match=r"db/views/zz_broken.sql:2"):
         m.migrate(empty_db_url, db_dir=db_copy)
-    assert snapshot(empty_db_url) == before
+    assert not has_table(empty_db_url, "zz_broken")
+    with psycopg.connect(empty_db_url) as c:
+        assert c.execute("SELECT aa_fine()").fetchone() == (1,)
+        recorded = {r[0] for r in c.execute("SELECT path FROM ssr_meta.schema_objects")}
+    assert "functions/aa_fine.sql" in recorded and "views/zz_broken.sql" not in recorded
+    new_rows = [r for r in snapshot(empty_db_url) if r not in before and len(r) != 3]  # not bookkeeping
+    assert [r[0] for r in new_rows] == ["aa_fine"]
+    broken.write_text("CREATE OR REPLACE VIEW zz_broken AS\nSELECT 1 AS one;\n")
+    assert m.migrate(empty_db_url, db_dir=db_copy) == ["db/views/zz_broken.sql"]
+    assert has_table(empty_db_url, "zz_broken")
 
 
 def test_an_edited_applied_migration_is_refused(empty_db_url, db_copy):

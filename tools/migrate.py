@@ -6,12 +6,13 @@ Two kinds of files live under db/:
 * db/migrations/NNNN_name.sql - immutable, numbered schema changes (tables,
   columns, indexes). Each is applied once and recorded with its SHA-256 in
   ssr_meta.schema_migrations. Editing one that was applied is refused.
-* db/functions/, db/triggers/, db/views/ - one object per file, written with
-  CREATE OR REPLACE. Re-applied whenever its content changes (checksum in
-  ssr_meta.schema_objects), in a stable order: functions, then views, then
-  triggers; by file name inside each folder.
+* db/functions/, db/views/, db/policies/, db/triggers/ - repeatable files, one object
+  (or, for triggers and policies, one table) per file, written with CREATE OR REPLACE.
+  Re-applied whenever its content changes (checksum in ssr_meta.schema_objects), in a
+  stable order: functions, then views, then policies, then triggers; inside each folder
+  (read recursively) by relative path.
 * db/optional/plpython/ - the optional PL/Python layer (the language, then its
-  functions), applied with the function and view files only where plpython3u is
+  functions), applied after the other repeatable files only where plpython3u is
   installed in the database or may be created by this role (a superuser on a server
   that has it); --skip-plpython leaves it out. Managed services do not offer it: the
   core runs without it.
@@ -22,14 +23,17 @@ in this order, each step in its own transaction:
 1. every pending numbered migration: one transaction per file, unless the file's
    header says `-- ssr:no-transaction` (then each statement runs on its own, for
    CREATE INDEX CONCURRENTLY; such a file must be safe to run again from the top);
-2. the changed function and view files, together in one transaction; then each
-   changed trigger file in its own transaction (it locks its table only);
+2. every changed repeatable file, each in its own transaction (a trigger file locks
+   its table only; no transaction holds the locks of several busy tables).
+   check_function_bodies is off in each, as in pg_dump output, so a function may
+   call one defined in a later file;
 3. the pending numbered migrations whose header says `-- ssr:after-objects`
-   (backfills that need the triggers of step 2), as in step 1;
-4. the materialized views of db/views/ left unpopulated (created WITH NO DATA):
-   REFRESH, outside any schema transaction;
-5. when anything was applied: ssr_private.apply_privileges(), which grants exactly the
+   (backfills and clean-ups that need the objects of step 2), as in step 1;
+4. when anything was applied: ssr_private.apply_privileges(), which grants exactly the
    allowlist of API functions (db/functions/security/ssr_private.api_functions.sql) and nothing else.
+
+The psql script (--psql-script) emits the same steps in the same order, with the same
+transactions, bookkeeping and refusals.
 
 Every step runs under a short `lock_timeout`; when a lock is not granted in time the
 step is rolled back and retried with backoff (a message says so), so a migration
@@ -75,7 +79,6 @@ PATIENT_RE = re.compile(r"\bCONCURRENTLY\b|\bVALIDATE\s+CONSTRAINT\b", re.I)
 CIC_RE = re.compile(
     r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?([\w.\"]+)\s+ON\b", re.I
 )
-MATVIEW_RE = re.compile(r"^\s*CREATE\s+MATERIALIZED\s+VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?([\w.\"]+)", re.I | re.M)
 RETRYABLE = ("55P03", "40P01")  # lock_not_available (lock_timeout), deadlock_detected
 
 BOOKKEEPING = """
@@ -192,11 +195,6 @@ def run_order(migrations: list[SqlFile], repeatables: list[SqlFile]) -> list[Sql
     return (
         [m for m in migrations if not m.after_objects] + repeatables + [m for m in migrations if m.after_objects]
     )
-
-
-def materialized_views(repeatables: list[SqlFile]) -> list[str]:
-    """Names of the materialized views the view files create (filled after the schema steps)."""
-    return [n for r in repeatables if r.key.startswith("views/") for n in MATVIEW_RE.findall(r.sql)]
 
 
 def line_of(sql: str, position: int | None) -> int | None:
@@ -388,25 +386,6 @@ class _Runner:
             self.say(f"dropping the INVALID index {row[0]} left by an interrupted CREATE INDEX CONCURRENTLY")
             self.conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {row[0]}")
 
-    def fill_matview(self, name: str) -> bool:
-        import psycopg
-
-        row = self.conn.execute(
-            "SELECT c.oid::regclass::text FROM pg_class AS c "
-            "WHERE c.oid = to_regclass(%s) AND c.relkind = 'm' AND NOT c.relispopulated",
-            (name,),
-        ).fetchone()
-        if not row:
-            return False
-        self.conn.execute("SELECT set_config('lock_timeout', %s, false)", (self.policy.lock_timeout,))
-        try:
-            self.conn.execute(f"REFRESH MATERIALIZED VIEW {row[0]}")
-        except psycopg.Error as exc:
-            if exc.sqlstate in RETRYABLE:
-                raise _Retryable(f"REFRESH MATERIALIZED VIEW {row[0]}: {exc}") from exc
-            raise MigrationError(f"REFRESH MATERIALIZED VIEW {row[0]}: {exc}") from exc
-        return True
-
 
 def migrate(
     database_url: str,
@@ -457,7 +436,7 @@ def migrate(
                     conn.execute(BOOKKEEPING)
             todo_m, todo_r = plan(conn, migrations, repeatables)
             runner = _Runner(conn, policy, say)
-            done = _apply_all(runner, todo_m, todo_r, repeatables)
+            done = _apply_all(runner, todo_m, todo_r)
             if target is None:  # forget files that no longer exist (their objects were dropped by others)
                 keep = [r.key for r in repeatables + load_optional_plpython(db_dir)]
                 conn.execute("DELETE FROM ssr_meta.schema_objects WHERE NOT (path = ANY (%s))", (keep,))
@@ -468,7 +447,7 @@ def migrate(
             conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
 
 
-def _apply_all(run: _Runner, todo_m, todo_r, repeatables) -> list[str]:
+def _apply_all(run: _Runner, todo_m, todo_r) -> list[str]:
     conn = run.conn
     done: list[str] = []
 
@@ -493,33 +472,16 @@ def _apply_all(run: _Runner, todo_m, todo_r, repeatables) -> list[str]:
             record_migration(m)
         done.append(m.rel)
 
-    for m in todo_m:
-        if not m.after_objects:
-            migration(m)
-    # Functions and views: one transaction (they lock no table). Then each trigger file in its
-    # own transaction: it locks its table only. One transaction holding the locks of several
-    # busy tables would wait in a cycle with the application's transactions, which write those
-    # tables in either order (insert a session then its request; accept a request then update
-    # its session), and time out again and again.
-    objects = [r for r in todo_r if not r.key.startswith("triggers/")]
-    if objects:
-        run.step(f"{len(objects)} function/view file(s)", lambda: run.transaction(objects, record_object))
-    for r in todo_r:
-        if r.key.startswith("triggers/"):
-            run.step(r.rel, lambda r=r: run.transaction([r], record_object))
-    done += [r.rel for r in todo_r]
-    for m in todo_m:
-        if m.after_objects:
-            migration(m)
-    for name in materialized_views(repeatables):
-        t0 = time.monotonic()
-        filled: list[bool] = []
-        run.step(
-            f"filling materialized view {name}",
-            lambda name=name, filled=filled: filled.append(run.fill_matview(name)),
-        )
-        if filled and filled[-1]:
-            run.say(f"filled materialized view {name} in {time.monotonic() - t0:.1f} s")
+    # One transaction per file, in run order. A trigger file locks its table only: one
+    # transaction holding the locks of several busy tables would wait in a cycle with the
+    # application's transactions, which write those tables in either order (insert a session
+    # then its request; accept a request then update its session), and time out again and again.
+    for f in run_order(todo_m, todo_r):
+        if f in todo_r:
+            run.step(f.rel, lambda f=f: run.transaction([f], record_object))
+            done.append(f.rel)
+        else:
+            migration(f)
     return done
 
 
@@ -622,21 +584,32 @@ def psql_script(db_dir: Path = DB_DIR, policy: LockPolicy | None = None) -> str:
         "        RAISE EXCEPTION '% was edited after it was applied; restore it and add a new migration', v_edited;\n"
         "    END IF;\nEND\n$ssr$;",
         "SET lock_timeout = :'ssr_lock_timeout';",
+        "-- the optional PL/Python layer: where possible (decided before any step, as by the runner),",
+        "-- unless psql -v ssr_skip_plpython=1",
+        f"{PLPYTHON_POSSIBLE} AS ssr_plpython \\gset",
+        "\\if :{?ssr_skip_plpython}",
+        "\\set ssr_plpython false",
+        "\\endif",
+        "\\set ssr_done false",
     ]
+    record_migration = "INSERT INTO ssr_meta.schema_migrations (version, filename, checksum) VALUES ({}, {}, {});"
+    record_object = (
+        "INSERT INTO ssr_meta.schema_objects (path, checksum) VALUES ({}, {}) "
+        "ON CONFLICT (path) DO UPDATE SET checksum = excluded.checksum, applied_at = now();"
+    )
 
     def migration(m: SqlFile) -> list[str]:
         out = [
-            f"-- {m.rel}" + (f" ({', '.join(sorted(m.markers))})" if m.markers else ""),
+            f"-- step {len(steps)}: {m.rel}" + (f" ({', '.join(sorted(m.markers))})" if m.markers else ""),
             f"SELECT NOT EXISTS (SELECT 1 FROM ssr_meta.schema_migrations WHERE version = {_q(m.key)}) AS ssr_pending \\gset",
             "\\if :ssr_pending",
+            "\\set ssr_done true",
         ]
-        record = (
-            "INSERT INTO ssr_meta.schema_migrations (version, filename, checksum) "
-            f"VALUES ({_q(m.key)}, {_q(m.path.name)}, {_q(m.checksum)});"
-        )
+        record = record_migration.format(_q(m.key), _q(m.path.name), _q(m.checksum))
         if m.transactional:
             out += ["BEGIN;", "SET LOCAL check_function_bodies = off;", m.sql.rstrip(), record, "COMMIT;"]
         else:
+            out.append("SET check_function_bodies = off;")
             for _, stmt in split_statements(m.sql):
                 body = strip_comments(stmt)
                 cic = CIC_RE.match(body)
@@ -651,58 +624,51 @@ def psql_script(db_dir: Path = DB_DIR, policy: LockPolicy | None = None) -> str:
                             "SET lock_timeout = :'ssr_lock_timeout';"]
                 else:
                     out.append(stmt.strip())
-            out.append(record)
+            out += ["RESET check_function_bodies;", record]
         out.append("\\endif")
         return out
 
-    for m in migrations:
-        if not m.after_objects:
-            parts += migration(m)
-    parts += ["BEGIN;", "SET LOCAL check_function_bodies = off;"]
-    for r in repeatables:
-        parts += [
-            f"-- {r.rel}",
+    def repeatable(r: SqlFile) -> list[str]:
+        return [
+            f"-- step {len(steps)}: {r.rel}",
             f"SELECT NOT EXISTS (SELECT 1 FROM ssr_meta.schema_objects WHERE path = {_q(r.key)} "
             f"AND checksum = {_q(r.checksum)}) AS ssr_changed \\gset",
             "\\if :ssr_changed",
+            "\\set ssr_done true",
+            "BEGIN;",
+            "SET LOCAL check_function_bodies = off;",
             r.sql.rstrip(),
-            f"INSERT INTO ssr_meta.schema_objects (path, checksum) VALUES ({_q(r.key)}, {_q(r.checksum)}) "
-            "ON CONFLICT (path) DO UPDATE SET checksum = excluded.checksum, applied_at = now();",
+            record_object.format(_q(r.key), _q(r.checksum)),
+            "COMMIT;",
             "\\endif",
         ]
-    parts += [
-        "-- the optional PL/Python layer: where possible, unless psql -v ssr_skip_plpython=1",
-        f"{PLPYTHON_POSSIBLE} AS ssr_plpython \\gset",
-        "\\if :{?ssr_skip_plpython}",
-        "\\set ssr_plpython false",
-        "\\endif",
-        "\\if :ssr_plpython",
-    ]
+
+    # The runner's steps in the runner's order (run_order), the optional layer in its place
+    # at the end of the repeatable files, behind the \if that stands for the runner's check.
     optional = load_optional_plpython(db_dir)
-    for r in optional:
-        parts += [
-            f"-- {r.rel}",
-            f"SELECT NOT EXISTS (SELECT 1 FROM ssr_meta.schema_objects WHERE path = {_q(r.key)} "
-            f"AND checksum = {_q(r.checksum)}) AS ssr_changed \\gset",
-            "\\if :ssr_changed",
-            r.sql.rstrip(),
-            f"INSERT INTO ssr_meta.schema_objects (path, checksum) VALUES ({_q(r.key)}, {_q(r.checksum)}) "
-            "ON CONFLICT (path) DO UPDATE SET checksum = excluded.checksum, applied_at = now();",
-            "\\endif",
-        ]
-    parts.append("\\endif")
+    in_optional = False
+    steps: list[SqlFile] = []
+    for f in run_order(migrations, repeatables + optional):
+        steps.append(f)
+        if (f in optional) != in_optional:
+            in_optional = not in_optional
+            parts.append("\\if :ssr_plpython" if in_optional else "\\endif")
+        parts += repeatable(f) if f in repeatables or f in optional else migration(f)
+    if in_optional:
+        parts.append("\\endif")
     keys = ", ".join(_q(r.key) for r in repeatables + optional)
-    parts += [f"DELETE FROM ssr_meta.schema_objects WHERE path NOT IN ({keys});", "COMMIT;"]
-    for m in migrations:
-        if m.after_objects:
-            parts += migration(m)
-    for name in materialized_views(repeatables):
-        parts.append(
-            "SELECT format('REFRESH MATERIALIZED VIEW %s', c.oid::regclass) FROM pg_class AS c "
-            f"WHERE c.oid = to_regclass({_q(name)}) AND c.relkind = 'm' AND NOT c.relispopulated \\gexec"
-        )
-    parts.append(f"{APPLY_PRIVILEGES} \\g /dev/null")
-    parts.append(f"SELECT pg_advisory_unlock({LOCK_KEY}) \\g /dev/null")
+    parts += [
+        "-- forget files that no longer exist (their objects were dropped by others)",
+        f"DELETE FROM ssr_meta.schema_objects WHERE path NOT IN ({keys});",
+        "-- when anything was applied: the allowlist of API functions, granted exactly",
+        "\\if :ssr_done",
+        f"{HAS_APPLY_PRIVILEGES} AS ssr_has_privileges \\gset",
+        "\\if :ssr_has_privileges",
+        f"{APPLY_PRIVILEGES} \\g /dev/null",
+        "\\endif",
+        "\\endif",
+        f"SELECT pg_advisory_unlock({LOCK_KEY}) \\g /dev/null",
+    ]
     return "\n".join(parts) + "\n"
 
 

@@ -46,3 +46,28 @@ def test_every_function_and_view_file_is_named_after_its_object():
         assert f.parent.parent.name in ("functions", "views"), f"{f} is not in a feature folder"
         names = {f"{schema or 'public'}.{name}" for schema, name in creates.findall(f.read_text())}
         assert names == {f.stem}, f"{f.relative_to(ROOT)} creates {sorted(names)}"
+
+
+# A trigger's function is named after it: ssr_private.<job>, the one trigger named <job>, or
+# ssr_private.<job>_trg, shared by the triggers named <job> or <job>_<qualifier>, the qualifier
+# telling them apart by the table they are on and/or their events (_ins, _upd, _del).
+TRIGGER_QUALIFIER = r"(?:_{table})?(?:_(?:ins|upd|del))*"
+
+
+def test_every_trigger_calls_a_function_named_after_it(conn):
+    rows = conn.execute(
+        "SELECT t.tgrelid::regclass::text, t.tgname, n.nspname, p.proname FROM pg_trigger AS t "
+        "JOIN pg_proc AS p ON p.oid = t.tgfoid JOIN pg_namespace AS n ON n.oid = p.pronamespace "
+        "WHERE NOT t.tgisinternal ORDER BY 1, 2"
+    ).fetchall()
+    assert len(rows) > 40
+    wrong, shared_by = [], {}
+    for table, trigger, schema_name, function in rows:
+        job = function.removesuffix("_trg")
+        qualifier = TRIGGER_QUALIFIER.format(table=re.escape(table))
+        if schema_name != "ssr_private" or not re.fullmatch(re.escape(job) + qualifier, trigger):
+            wrong.append(f"{trigger} ON {table} -> {schema_name}.{function}()")
+        shared_by.setdefault(function, set()).add(trigger)
+    assert not wrong, f"trigger functions not named after their triggers: {wrong}"
+    # A function without the _trg suffix is its trigger's own: it serves that one trigger only.
+    assert {f: t for f, t in shared_by.items() if not f.endswith("_trg") and t != {f}} == {}

@@ -2,30 +2,26 @@
 -- PostgreSQL fires the triggers of one event in name order). Applied in one transaction
 -- that locks mechanic_availability only.
 
--- analytics rollups: a TRUNCATE of mechanic_availability (no row triggers fire) recounts them (function
--- analytics_rollups_truncate_trg, db/functions/). One file per table.
+-- A TRUNCATE fires no row trigger: the analytics rollups are recounted from scratch, or they would count rows that are gone.
 CREATE OR REPLACE TRIGGER analytics_rollups_truncate_mechanic_availability
 AFTER TRUNCATE ON mechanic_availability
 FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
 
--- analytics_span_days: a closed mechanic_availability row deleted takes its day pieces with it (function
--- analytics_spans_trg, db/functions/).
+-- The BI views read presence from pre-cut day pieces: a deleted closed interval must take its pieces out of the hours available.
 CREATE OR REPLACE TRIGGER analytics_spans_mechanic_availability_del
 AFTER DELETE ON mechanic_availability
 FOR EACH ROW
 WHEN (old.workshop_id IS NOT NULL AND old.ended_at IS NOT NULL)
 EXECUTE FUNCTION ssr_private.analytics_spans_trg();
 
--- analytics_span_days: a mechanic_availability row inserted closed keeps its span's day pieces (function
--- analytics_spans_trg, db/functions/).
+-- The BI views read presence from pre-cut day pieces: an interval inserted already closed (an import) needs its pieces cut now.
 CREATE OR REPLACE TRIGGER analytics_spans_mechanic_availability_ins
 AFTER INSERT ON mechanic_availability
 FOR EACH ROW
 WHEN (new.workshop_id IS NOT NULL AND new.started_at IS NOT NULL AND new.ended_at IS NOT NULL)
 EXECUTE FUNCTION ssr_private.analytics_spans_trg();
 
--- analytics_span_days: a mechanic_availability row whose span closes or changes replaces its day pieces
--- (function analytics_spans_trg, db/functions/).
+-- The BI views read presence from pre-cut day pieces: an interval that closes or moves must have its pieces cut again.
 CREATE OR REPLACE TRIGGER analytics_spans_mechanic_availability_upd
 AFTER UPDATE ON mechanic_availability
 FOR EACH ROW
@@ -35,10 +31,7 @@ WHEN (
 )
 EXECUTE FUNCTION ssr_private.analytics_spans_trg();
 
--- Function ssr_private.mechanic_state_truncate_trg
--- (db/functions/mechanic_state/ssr_private.mechanic_state_truncate_trg.sql): TRUNCATE fires no row triggers:
--- a TRUNCATE of sessions recounts mechanics.open_sessions (mechanic_state_rebuild), and one of
--- mechanic_availability reopens the intervals of the mechanics available now.
+-- A TRUNCATE fires no row trigger: without this, mechanics.open_sessions and the presence intervals would be left stale.
 CREATE OR REPLACE TRIGGER mechanic_state_truncate
 AFTER TRUNCATE ON mechanic_availability
 FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.mechanic_state_truncate_trg();

@@ -2,9 +2,7 @@
 -- PostgreSQL fires the triggers of one event in name order). Applied in one transaction
 -- that locks routing_events only.
 
--- Function ssr_private.routing_events_append_only
--- (db/functions/routing/ssr_private.routing_events_append_only.sql): routing_events is an append-only audit
--- trail: UPDATE and DELETE are refused (SR403).
+-- The routing audit trail is evidence: nobody, not even the owner's own functions, may rewrite or delete what it recorded.
 CREATE OR REPLACE TRIGGER routing_events_append_only
 BEFORE UPDATE OR DELETE ON routing_events
 FOR EACH ROW EXECUTE FUNCTION ssr_private.routing_events_append_only();

@@ -2,15 +2,13 @@
 -- PostgreSQL fires the triggers of one event in name order). Applied in one transaction
 -- that locks session_request_declines only.
 
--- analytics_changes: a decline inserted or deleted queues the periods it touches (function
--- analytics_changes_declines_trg, db/functions/).
+-- The BI rollups are recounted per queued period: a decline added or removed changes its workshop's and routing type's days.
 CREATE OR REPLACE TRIGGER analytics_changes_declines_ins_del
 AFTER INSERT OR DELETE ON session_request_declines
 FOR EACH ROW
 EXECUTE FUNCTION ssr_private.analytics_changes_declines_trg();
 
--- analytics_changes: a decline changed in a column the BI views read queues the periods it touches (function
--- analytics_changes_declines_trg, db/functions/).
+-- The BI rollups are recounted per queued period: a decline changed in a column they read changes the periods it touches.
 CREATE OR REPLACE TRIGGER analytics_changes_declines_upd
 AFTER UPDATE ON session_request_declines
 FOR EACH ROW
@@ -20,17 +18,12 @@ WHEN (
 )
 EXECUTE FUNCTION ssr_private.analytics_changes_declines_trg();
 
--- analytics rollups: a TRUNCATE of session_request_declines (no row triggers fire) recounts them (function
--- analytics_rollups_truncate_trg, db/functions/). One file per table.
+-- A TRUNCATE fires no row trigger: the analytics rollups are recounted from scratch, or they would count rows that are gone.
 CREATE OR REPLACE TRIGGER analytics_rollups_truncate_session_request_declines
 AFTER TRUNCATE ON session_request_declines
 FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
 
--- Function ssr_private.routing_declines_copy_trg
--- (db/functions/routing/ssr_private.routing_declines_copy_trg.sql): A decline (a row of
--- session_request_declines, whoever writes it) is copied onto its request (session_requests.declined_by, read
--- by offers, accept and the mechanic policy) and recorded in the audit trail (routing_events 'declined', with
--- the seconds from offer to decline and the reason). A deleted decline is removed from the copy.
+-- Offers, accept and the mechanic policy read a request's decliners on the request; every decline is audited, whoever writes it.
 CREATE OR REPLACE TRIGGER routing_declines_copy
 AFTER INSERT OR DELETE ON session_request_declines
 FOR EACH ROW EXECUTE FUNCTION ssr_private.routing_declines_copy_trg();

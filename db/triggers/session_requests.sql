@@ -2,27 +2,17 @@
 -- PostgreSQL fires the triggers of one event in name order). Applied in one transaction
 -- that locks session_requests only.
 
--- Function ssr_private.auto_populate_session_workshop
--- (db/functions/routing/ssr_private.auto_populate_session_workshop.sql): Auto-population, part 1 (the design
--- note's trigger session_request_populate_workshop, function auto_populate_session_workshop):
--- session_requests.workshop_id follows the accepting mechanic (their workshop, NULL for independents)
--- whenever mechanic_id is set or changed, by accept_session_request or by a direct UPDATE. On INSERT it is
--- filled only when the caller left it NULL (imports may carry the historical workshop). Inputs: the new row.
--- Errors: none of its own. The trigger and function had another name before (routing_fill_request_workshop):
--- dropped here when present (only then: DROP TRIGGER locks the table ACCESS EXCLUSIVE), so an existing
--- database keeps one trigger.
+-- A request is served by its accepting mechanic's workshop, whoever sets the mechanic (accept or a direct UPDATE).
 CREATE OR REPLACE TRIGGER session_request_populate_workshop
 BEFORE INSERT OR UPDATE OF mechanic_id ON session_requests
-FOR EACH ROW EXECUTE FUNCTION ssr_private.auto_populate_session_workshop();
+FOR EACH ROW EXECUTE FUNCTION ssr_private.session_request_populate_workshop();
 
--- analytics_changes: a session request's change queues the periods it touches (function
--- analytics_changes_session_requests_trg, db/functions/).
+-- The BI rollups are recounted per queued period: a request added or removed changes its routing type's and workshops' days.
 CREATE OR REPLACE TRIGGER analytics_changes_session_requests_ins_del
 AFTER INSERT OR DELETE ON session_requests
 FOR EACH ROW EXECUTE FUNCTION ssr_private.analytics_changes_session_requests_trg();
 
--- analytics_changes: a session request's change queues the periods it touches (function
--- analytics_changes_session_requests_trg, db/functions/).
+-- The BI rollups are recounted per queued period: a request changed in a column they read changes the periods before and after.
 CREATE OR REPLACE TRIGGER analytics_changes_session_requests_upd
 AFTER UPDATE ON session_requests
 FOR EACH ROW
@@ -39,44 +29,26 @@ WHEN (
 )
 EXECUTE FUNCTION ssr_private.analytics_changes_session_requests_trg();
 
--- analytics rollups: a TRUNCATE of session_requests (no row triggers fire) recounts them (function
--- analytics_rollups_truncate_trg, db/functions/). One file per table: no transaction of the migration runner
--- locks both sessions and session_requests.
+-- A TRUNCATE fires no row trigger: the analytics rollups are recounted from scratch, or they would count rows that are gone.
 CREATE OR REPLACE TRIGGER analytics_rollups_truncate_session_requests
 AFTER TRUNCATE ON session_requests
 FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
 
--- Function ssr_private.refund_closed_request (db/functions/refunds/ssr_private.refund_closed_request.sql): A
--- paid request that ends unserved owes its customer a refund, however it ends: expired by the sweep
--- (expired_no_mechanic), cancelled by the customer (cancel_customer_session_request sets refunds.reason =
--- customer_cancelled) or cancelled otherwise (request_cancelled). In the same transaction as the transition:
--- the refund row (refund_enqueue, one per purchase) and the session marked cancelled (it will not take place;
--- the refund worker marks it refunded once Stripe refunded it). Requests without a purchase (no Stripe
--- payment) only get their session cancelled.
+-- A paid request that ends unserved, however it ends, owes a refund and its session will not happen: both in one transaction.
 CREATE OR REPLACE TRIGGER refunds_request_closed
 AFTER UPDATE OF status ON session_requests
 FOR EACH ROW
 WHEN (OLD.status = 'pending' AND NEW.status IN ('expired', 'cancelled'))
-EXECUTE FUNCTION ssr_private.refund_closed_request();
+EXECUTE FUNCTION ssr_private.refunds_request_closed();
 
--- Function ssr_private.routing_audit_request (db/functions/routing/ssr_private.routing_audit_request.sql):
--- Audit and notifications of the transitions of a request, however they happen (accept_session_request,
--- sweep_session_requests, cancel_session_request or a direct UPDATE): pending -> accepted / expired /
--- cancelled, and the escalation of a hybrid request (escalated_at set). Each writes a routing_events row and
--- the outbox rows. The reason of an escalation is routing.reason when the caller set it (a decline by the
--- last available mechanic of the preferred workshop: preferred_workshop_declined), else
--- preferred_workshop_unavailable (window cut short) or window_passed. Creation is recorded by
--- create_session_request, which knows the candidate counts.
+-- Every transition of a request is audited and notified however it happens (accept, sweep, cancel or a direct UPDATE).
 CREATE OR REPLACE TRIGGER routing_audit_request
 AFTER UPDATE OF status, escalated_at ON session_requests
 FOR EACH ROW
 WHEN (old.status IS DISTINCT FROM new.status OR old.escalated_at IS DISTINCT FROM new.escalated_at)
 EXECUTE FUNCTION ssr_private.routing_audit_request();
 
--- Function ssr_private.routing_sync_session (db/functions/routing/ssr_private.routing_sync_session.sql):
--- Auto-population, part 2: the session staffed by a request mirrors it: sessions.mechanic_id and
--- sessions.workshop_id (the serving workshop) from the request once accepted, sessions.preferred_workshop_id
--- from the request (from creation).
+-- The session staffed by a request must show the same mechanic and workshops, whoever changes the request.
 CREATE OR REPLACE TRIGGER routing_sync_session
 AFTER INSERT OR UPDATE OF mechanic_id, workshop_id, preferred_workshop_id, session_id ON session_requests
 FOR EACH ROW EXECUTE FUNCTION ssr_private.routing_sync_session();

@@ -2,33 +2,29 @@
 -- PostgreSQL fires the triggers of one event in name order). Applied in one transaction
 -- that locks sessions only.
 
--- workshop_stats: a deleted session is subtracted before the row and its review go (function
--- workshop_stats_sessions_trg, db/functions/). Named to fire after other BEFORE DELETE triggers (they fire in
--- name order).
+-- The directory counts sessions served per workshop: a deleted session is subtracted before it goes, while its review is there.
+-- Named to fire after the other BEFORE DELETE triggers (they fire in name order).
 CREATE OR REPLACE TRIGGER workshop_stats_sessions_del
 BEFORE DELETE ON sessions
 FOR EACH ROW
 WHEN (old.workshop_id IS NOT NULL)
 EXECUTE FUNCTION ssr_private.workshop_stats_sessions_trg();
 
--- analytics_changes: a session's change queues the periods it touches (function
--- analytics_changes_sessions_trg, db/functions/).
+-- The BI rollups are recounted per queued period: a deleted session leaves its workshops' and request's days.
 CREATE OR REPLACE TRIGGER analytics_changes_sessions_del
 AFTER DELETE ON sessions
 FOR EACH ROW
 WHEN (old.workshop_id IS NOT NULL OR old.preferred_workshop_id IS NOT NULL)
 EXECUTE FUNCTION ssr_private.analytics_changes_sessions_trg();
 
--- analytics_changes: a session's change queues the periods it touches (function
--- analytics_changes_sessions_trg, db/functions/).
+-- The BI rollups are recounted per queued period: a new session counts for its workshops' day.
 CREATE OR REPLACE TRIGGER analytics_changes_sessions_ins
 AFTER INSERT ON sessions
 FOR EACH ROW
 WHEN (new.workshop_id IS NOT NULL OR new.preferred_workshop_id IS NOT NULL)
 EXECUTE FUNCTION ssr_private.analytics_changes_sessions_trg();
 
--- analytics_changes: a session's change queues the periods it touches (function
--- analytics_changes_sessions_trg, db/functions/).
+-- The BI rollups are recounted per queued period: a session changed in a column they read changes the periods before and after.
 CREATE OR REPLACE TRIGGER analytics_changes_sessions_upd
 AFTER UPDATE ON sessions
 FOR EACH ROW
@@ -39,31 +35,26 @@ WHEN (
 )
 EXECUTE FUNCTION ssr_private.analytics_changes_sessions_trg();
 
--- analytics rollups: a TRUNCATE of sessions (no row triggers fire) recounts them (function
--- analytics_rollups_truncate_trg, db/functions/). One file per table: no transaction of the migration runner
--- locks both sessions and session_requests.
+-- A TRUNCATE fires no row trigger: the analytics rollups are recounted from scratch, or they would count rows that are gone.
 CREATE OR REPLACE TRIGGER analytics_rollups_truncate_sessions
 AFTER TRUNCATE ON sessions
 FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
 
--- analytics_span_days: a closed sessions row deleted takes its day pieces with it (function
--- analytics_spans_trg, db/functions/).
+-- The BI views read busy time from pre-cut day pieces: a deleted call must take its pieces out of the hours busy.
 CREATE OR REPLACE TRIGGER analytics_spans_sessions_del
 AFTER DELETE ON sessions
 FOR EACH ROW
 WHEN (old.workshop_id IS NOT NULL AND old.ended_at IS NOT NULL)
 EXECUTE FUNCTION ssr_private.analytics_spans_trg();
 
--- analytics_span_days: a sessions row inserted closed keeps its span's day pieces (function
--- analytics_spans_trg, db/functions/).
+-- The BI views read busy time from pre-cut day pieces: a call inserted already ended (an import) needs its pieces cut now.
 CREATE OR REPLACE TRIGGER analytics_spans_sessions_ins
 AFTER INSERT ON sessions
 FOR EACH ROW
 WHEN (new.workshop_id IS NOT NULL AND new.started_at IS NOT NULL AND new.ended_at IS NOT NULL)
 EXECUTE FUNCTION ssr_private.analytics_spans_trg();
 
--- analytics_span_days: a sessions row whose span closes or changes replaces its day pieces (function
--- analytics_spans_trg, db/functions/).
+-- The BI views read busy time from pre-cut day pieces: a call that ends or moves must have its pieces cut again.
 CREATE OR REPLACE TRIGGER analytics_spans_sessions_upd
 AFTER UPDATE ON sessions
 FOR EACH ROW
@@ -73,25 +64,22 @@ WHEN (
 )
 EXECUTE FUNCTION ssr_private.analytics_spans_trg();
 
--- mechanics.open_sessions: a deleted session that held a slot frees it (function mechanic_open_sessions_trg,
--- db/functions/).
+-- Capacity is checked against mechanics.open_sessions, not a count: a deleted session that held a slot frees it.
 CREATE OR REPLACE TRIGGER mechanic_open_sessions_del
 AFTER DELETE ON sessions
 FOR EACH ROW
 WHEN (old.mechanic_id IS NOT NULL AND old.status IN ('waiting', 'live'))
 EXECUTE FUNCTION ssr_private.mechanic_open_sessions_trg();
 
--- mechanics.open_sessions: a session inserted already assigned and waiting or live takes a slot of its
--- mechanic (function mechanic_open_sessions_trg, db/functions/).
+-- Capacity is checked against mechanics.open_sessions, not a count: a session inserted assigned and open takes a slot.
 CREATE OR REPLACE TRIGGER mechanic_open_sessions_ins
 AFTER INSERT ON sessions
 FOR EACH ROW
 WHEN (new.mechanic_id IS NOT NULL AND new.status IN ('waiting', 'live'))
 EXECUTE FUNCTION ssr_private.mechanic_open_sessions_trg();
 
--- mechanics.open_sessions: a session that starts or stops holding a slot, or moves to another mechanic, moves
--- the counts (function mechanic_open_sessions_trg, db/functions/). WHEN is evaluated on the final row: fires
--- only when the slot holder can change.
+-- Capacity is checked against mechanics.open_sessions, not a count: starting, ending or reassigning a session moves the slot.
+-- WHEN is evaluated on the final row: fires only when the slot holder can change.
 CREATE OR REPLACE TRIGGER mechanic_open_sessions_upd
 AFTER UPDATE ON sessions
 FOR EACH ROW
@@ -101,35 +89,27 @@ WHEN (
 )
 EXECUTE FUNCTION ssr_private.mechanic_open_sessions_trg();
 
--- Function ssr_private.mechanic_state_truncate_trg
--- (db/functions/mechanic_state/ssr_private.mechanic_state_truncate_trg.sql): TRUNCATE fires no row triggers:
--- a TRUNCATE of sessions recounts mechanics.open_sessions (mechanic_state_rebuild), and one of
--- mechanic_availability reopens the intervals of the mechanics available now.
+-- A TRUNCATE fires no row trigger: without this, mechanics.open_sessions and the presence intervals would be left stale.
 CREATE OR REPLACE TRIGGER mechanic_state_truncate
 AFTER TRUNCATE ON sessions
 FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.mechanic_state_truncate_trg();
 
--- workshop_stats: a session inserted with a serving workshop counts for it (function
--- workshop_stats_sessions_trg, db/functions/).
+-- The directory counts sessions served per workshop without scanning sessions: one inserted with its workshop counts for it.
 CREATE OR REPLACE TRIGGER workshop_stats_sessions_ins
 AFTER INSERT ON sessions
 FOR EACH ROW
 WHEN (new.workshop_id IS NOT NULL)
 EXECUTE FUNCTION ssr_private.workshop_stats_sessions_trg();
 
--- workshop_stats: a session whose serving workshop changes moves its counts and its review (function
--- workshop_stats_sessions_trg, db/functions/). WHEN is evaluated on the final row, so a workshop_id set by a
--- BEFORE trigger counts too.
+-- The directory counts sessions served per workshop: a session that changes workshop moves its count and its review with it.
+-- WHEN is evaluated on the final row, so a workshop_id set by a BEFORE trigger counts too.
 CREATE OR REPLACE TRIGGER workshop_stats_sessions_upd
 AFTER UPDATE ON sessions
 FOR EACH ROW
 WHEN (old.workshop_id IS DISTINCT FROM new.workshop_id)
 EXECUTE FUNCTION ssr_private.workshop_stats_sessions_trg();
 
--- Function ssr_private.workshop_stats_truncate_trg
--- (db/functions/workshop_stats/ssr_private.workshop_stats_truncate_trg.sql): workshop_stats: TRUNCATE fires
--- no row triggers, so a TRUNCATE of mechanics, sessions or reviews recounts the aggregates from scratch
--- (workshop_stats_rebuild).
+-- A TRUNCATE fires no row trigger: the per-workshop aggregates are recounted from scratch, or they would count rows now gone.
 CREATE OR REPLACE TRIGGER workshop_stats_truncate
 AFTER TRUNCATE ON sessions
 FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.workshop_stats_truncate_trg();

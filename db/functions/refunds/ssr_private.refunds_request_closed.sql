@@ -5,7 +5,7 @@
 -- row (refund_enqueue, one per purchase) and the session marked cancelled (it will not
 -- take place; the refund worker marks it refunded once Stripe refunded it).
 -- Requests without a purchase (no Stripe payment) only get their session cancelled.
-CREATE OR REPLACE FUNCTION ssr_private.refund_closed_request()
+CREATE OR REPLACE FUNCTION ssr_private.refunds_request_closed()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = public, pg_temp
@@ -36,5 +36,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION ssr_private.refund_closed_request() IS
+COMMENT ON FUNCTION ssr_private.refunds_request_closed() IS
 'Trigger: a request that ends expired or cancelled cancels its session and owes its purchase a refund (refund_enqueue).';

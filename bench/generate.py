@@ -244,7 +244,7 @@ def is_reusable(conn: psycopg.Connection, scale: float) -> bool:
 
 
 def recompute_functions(conn: psycopg.Connection) -> list[tuple[str, str]]:
-    """Zero-argument *_rebuild / recompute_* functions of the schema, e.g. workshop_stats_rebuild()."""
+    """Zero-argument *_rebuild / recompute_* functions of the schema, e.g. ssr_private.workshop_stats_rebuild()."""
     rows = conn.execute(
         """
         SELECT p.proname, p.prokind FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace

@@ -488,12 +488,12 @@ def busiest_workshop(conn: psycopg.Connection):
 
 
 def drain_analytics(url: str) -> dict:
-    """Run refresh_analytics() until the queue is empty: changes applied, runs, seconds."""
+    """Run ssr_private.refresh_analytics() until the queue is empty: changes applied, runs, seconds."""
     t0 = time.perf_counter()
     runs = changes = 0
     with psycopg.connect(url, autocommit=True) as conn:
         while True:
-            ran, n, _wd, _rd, more = conn.execute("SELECT * FROM refresh_analytics()").fetchone()
+            ran, n, _wd, _rd, more = conn.execute("SELECT * FROM ssr_private.refresh_analytics()").fetchone()
             runs += 1
             changes += n
             if not (ran and more):
@@ -511,7 +511,7 @@ def analytics(url: str, st: Settings) -> dict:
             raise Skip("view workshop_session_analytics is missing")
         ws = busiest_workshop(conn)
     out["drain_before"] = drain_analytics(url)
-    out["refresh_idle"] = latency(url, "SELECT * FROM refresh_analytics()", lambda i: None, st.iterations, st.reps)
+    out["refresh_idle"] = latency(url, "SELECT * FROM ssr_private.refresh_analytics()", lambda i: None, st.iterations, st.reps)
     reads = {}
     for label, (sql, takes_ws) in BI_READS.items():
         reads[label] = latency(url, sql, lambda i, a=((ws,) if takes_ws else None): a, st.iterations, st.reps,
@@ -564,7 +564,7 @@ def percentile_error(url: str, n: int = 300) -> dict:
 
 def freshness(url: str, sizes: Sizes, st: Settings, log=print, interval: float = 5.0) -> dict:
     """BI data age while fulfillment runs: pgbench runs fulfill_checkout (as in `fulfill`) while
-    the worker's job, refresh_analytics(), runs every `interval` seconds until the queue is
+    the worker's job, ssr_private.refresh_analytics(), runs every `interval` seconds until the queue is
     empty, and a reader samples twice a second the age of the oldest queued change (how old
     the BI data is) and the BI reads' latency. Afterwards the views must equal a recount of
     today's requests."""

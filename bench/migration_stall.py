@@ -325,7 +325,7 @@ def run_scenario(
     stats_off = None
     if not failed:
         with psycopg.connect(url) as c:
-            stats_off = c.execute("SELECT workshop_stats_rebuild()").fetchone()[0]
+            stats_off = c.execute("SELECT ssr_private.workshop_stats_rebuild()").fetchone()[0]
             c.rollback()
     return {
         "migration_failed": failed,

@@ -110,7 +110,7 @@ def render(r: dict) -> str:
     if an:
         ri = an.get("refresh_idle")
         if ri:
-            add(f"| `refresh_analytics()` with nothing queued (the worker's job, every 5 s) | {_lat(ri)} | {floor} |")
+            add(f"| `ssr_private.refresh_analytics()` with nothing queued (the worker's job, every 5 s) | {_lat(ri)} | {floor} |")
         for label, d in (an.get("reads") or {}).items():
             add(f"| {label} ({_n(d.get('rows'))} rows) | {_lat(d)} | {floor} |")
         pe = an.get("percentile_error")

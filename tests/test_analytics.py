@@ -1,5 +1,5 @@
 """Analytics views: figures equal hand-computed values on a small crafted marketplace;
-the rollups they read follow every change through refresh_analytics(); every column documented.
+the rollups they read follow every change through ssr_private.refresh_analytics(); every column documented.
 
 The data set (all times UTC, March 2026: Monday 2nd, Wednesday 4th, Tuesday 10th;
 April 1st is a Wednesday of the week starting Monday March 30th):
@@ -105,7 +105,7 @@ def crafted(conn):
 def refresh(conn) -> tuple:
     """Run the analytics job until the queue is empty; returns the last run's row."""
     while True:
-        row = conn.execute("SELECT * FROM refresh_analytics()").fetchone()
+        row = conn.execute("SELECT * FROM ssr_private.refresh_analytics()").fetchone()
         if not row[4]:  # more
             return row
 
@@ -255,7 +255,7 @@ def test_periods_are_utc_whatever_the_session_time_zone(crafted):
     before_wsa = wsa(crafted)
     before_re = rows(crafted, "routing_effectiveness", ("routing_type", "day"))
     crafted.execute("SET TIME ZONE 'Pacific/Auckland'")  # R4 at 23:30 UTC is already March 3rd there
-    crafted.execute("SELECT analytics_rollups_rebuild()")  # rollups counted in that time zone
+    crafted.execute("SELECT ssr_private.analytics_rollups_rebuild()")  # rollups counted in that time zone
     assert wsa(crafted) == before_wsa
     assert rows(crafted, "routing_effectiveness", ("routing_type", "day")) == before_re
 
@@ -305,20 +305,20 @@ def test_batches_and_a_concurrent_run(crafted, db_url):
     assert queued == 9  # one escalation, eight sessions
     # a run in progress elsewhere: this one returns at once, takes nothing
     with psycopg.connect(db_url) as other:
-        other.execute("SELECT * FROM refresh_analytics(1)").fetchone()
-        assert conn.execute("SELECT * FROM refresh_analytics()").fetchone() == (False, 0, 0, 0, False)
+        other.execute("SELECT * FROM ssr_private.refresh_analytics(1)").fetchone()
+        assert conn.execute("SELECT * FROM ssr_private.refresh_analytics()").fetchone() == (False, 0, 0, 0, False)
         other.rollback()  # its batch goes back to the queue
-    row = conn.execute("SELECT * FROM refresh_analytics(5)").fetchone()
+    row = conn.execute("SELECT * FROM ssr_private.refresh_analytics(5)").fetchone()
     assert row[:2] == (True, 5) and row[4] is True
     refresh(conn)
     assert conn.execute("SELECT count(*) FROM analytics_changes").fetchone() == (0,)
     after = wsa(conn)
     assert after != before
-    conn.execute("SELECT analytics_rollups_rebuild()")
+    conn.execute("SELECT ssr_private.analytics_rollups_rebuild()")
     assert wsa(conn) == after
     assert conn.execute("SELECT count(*) FROM analytics_changes").fetchone() == (0,)
     with pytest.raises(psycopg.Error) as err:
-        conn.execute("SELECT * FROM refresh_analytics(0)")
+        conn.execute("SELECT * FROM ssr_private.refresh_analytics(0)")
     assert err.value.sqlstate == "SR400"
 
 

@@ -428,7 +428,7 @@ def assert_rollup_rows_equal_rebuild(conn) -> None:
     """Every row of the rollups (also the periods the views do not show) equals a recount from scratch."""
     kept = rollup_rows(conn)
     with conn.transaction(force_rollback=True):
-        conn.execute("SELECT analytics_rollups_rebuild()")
+        conn.execute("SELECT ssr_private.analytics_rollups_rebuild()")
         recounted = rollup_rows(conn)
     for t in ROLLUP_TABLES:
         assert kept[t] == recounted[t], t
@@ -452,7 +452,7 @@ def assert_lifecycle_rollup_equals_reference(conn) -> None:
 
 
 def assert_rollups_equal_recount(conn) -> None:
-    while conn.execute("SELECT * FROM refresh_analytics()").fetchone()[4]:
+    while conn.execute("SELECT * FROM ssr_private.refresh_analytics()").fetchone()[4]:
         pass
     assert conn.execute("SELECT count(*) FROM analytics_changes").fetchone() == (0,)
     assert_lifecycle_rollup_equals_reference(conn)
@@ -588,7 +588,7 @@ def apply_op(conn, world, op: str, a: int, b: int) -> None:
     elif op in LIFECYCLE_OPS:
         LIFECYCLE_OPS[op](conn, world, a, b)
     elif op == "refresh":
-        conn.execute("SELECT * FROM refresh_analytics(%s)", (1 + b % 7,))
+        conn.execute("SELECT * FROM ssr_private.refresh_analytics(%s)", (1 + b % 7,))
     else:  # pragma: no cover
         raise AssertionError(op)
 
@@ -695,7 +695,7 @@ def test_rollups_equal_recount_after_random_changes(conn, ops):
             apply_op(conn, world, op, a, b)
             assert_rollups_equal_recount(conn)  # after each change: each one must reach the rollups
         assert_rollup_rows_equal_rebuild(conn)
-        conn.execute("SELECT analytics_rollups_rebuild()")
+        conn.execute("SELECT ssr_private.analytics_rollups_rebuild()")
         assert_rollups_equal_recount(conn)
 
 

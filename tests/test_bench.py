@@ -56,7 +56,7 @@ def test_generator_fills_consistent_data_and_records_the_scale(db_url):
                                              WHERE r.mechanic_id = m.id)""") == 0
         if measure.has_function(conn, "workshop_stats_rebuild"):
             assert "workshop_stats_rebuild" in info["phases"]["recompute_functions"]
-            assert count(conn, "SELECT workshop_stats_rebuild()") == 0  # nothing left to correct
+            assert count(conn, "SELECT ssr_private.workshop_stats_rebuild()") == 0  # nothing left to correct
         assert generate.is_reusable(conn, TINY)
         assert not generate.is_reusable(conn, TINY * 10)
         # A fulfillment run against the dataset itself (not a work copy) makes it another dataset.

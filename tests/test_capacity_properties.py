@@ -33,7 +33,7 @@ SQL = {
     "start": (MOVE_AS("start_session"), ("s", "m")),
     "complete": (MOVE_AS("complete_session"), ("s", "m")),
     "no_show": (MOVE_AS("mark_session_no_show"), ("s", "m")),
-    "cancel": ("SELECT 1 FROM cancel_session_request(%s)", ("r",)),
+    "cancel": ("SELECT 1 FROM ssr_private.cancel_session_request(%s)", ("r",)),
 }
 MOVE = {"start": ("waiting", "live"), "complete": ("live", "completed"), "no_show": ("waiting", "no_show")}
 
@@ -116,7 +116,7 @@ def build(conn, capacities):
             (customer,),
         ).fetchone()[0]
         reqs.append(conn.execute(
-            "SELECT id FROM create_session_request(%s, 'capp', %s, NULL, NULL, 'broadcast')", (customer, sid)
+            "SELECT id FROM ssr_private.create_session_request(%s, 'capp', %s, NULL, NULL, 'broadcast')", (customer, sid)
         ).fetchone()[0])
         sessions.append(sid)
     return mechs, reqs, sessions

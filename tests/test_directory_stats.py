@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Written independently of the migration and of workshop_stats_rebuild().
+# Written independently of the migration and of ssr_private.workshop_stats_rebuild().
 RECOUNT = """
 SELECT
     o.id AS workshop_id,
@@ -268,7 +268,7 @@ def test_stats_equal_recount_after_random_changes(conn, ops, limit):
         expected = [r[0] for r in conn.execute(DIRECTORY_RECOUNT).fetchall()]
         assert len(expected) == want
         assert directory_walk(conn, limit) == expected
-        assert conn.execute("SELECT workshop_stats_rebuild()").fetchone()[0] == 0
+        assert conn.execute("SELECT ssr_private.workshop_stats_rebuild()").fetchone()[0] == 0
         # the directory reads these rows: every workshop it lists has someone available
         listed = conn.execute("SELECT workshop_id, available_mechanics FROM get_workshop_directory(100, 0)").fetchall()
         assert all(n > 0 for _, n in listed)
@@ -309,14 +309,14 @@ def test_rebuild_repairs_drift(conn):
     setup_world(conn)
     for op in ("sess_ins", "sess_ins", "rev_ins", "mech_ins"):
         apply_op(conn, op, 1, 2, 3)
-    assert conn.execute("SELECT workshop_stats_rebuild()").fetchone()[0] == 0
+    assert conn.execute("SELECT ssr_private.workshop_stats_rebuild()").fetchone()[0] == 0
     conn.execute("UPDATE workshop_stats SET sessions_served = sessions_served + 7, total_mechanics = total_mechanics + 1")
     n_orgs = conn.execute("SELECT count(*) FROM organizations").fetchone()[0]
-    assert conn.execute("SELECT workshop_stats_rebuild()").fetchone()[0] == n_orgs
+    assert conn.execute("SELECT ssr_private.workshop_stats_rebuild()").fetchone()[0] == n_orgs
     assert conn.execute(STATS).fetchall() == conn.execute(RECOUNT).fetchall()
     # the directory's size too
     conn.execute("UPDATE routing_candidates SET listed_workshops = listed_workshops + 5")
-    assert conn.execute("SELECT workshop_stats_rebuild()").fetchone()[0] == 1
+    assert conn.execute("SELECT ssr_private.workshop_stats_rebuild()").fetchone()[0] == 1
     got, want = conn.execute(LISTED).fetchone()
     assert got == want and want > 0
 

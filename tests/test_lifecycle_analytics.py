@@ -61,7 +61,7 @@ def row(conn, relation, where, params):
 
 def test_declines_utilisation_and_sessions_per_status(conn):
     load(conn)
-    conn.execute("SELECT * FROM refresh_analytics()")  # the worker's job: the rollup rows
+    conn.execute("SELECT * FROM ssr_private.refresh_analytics()")  # the worker's job: the rollup rows
     day = row(conn, "analytics.workshop_session_analytics", "period_grain = 'day' AND period_start = %s", (dt.date(2026, 3, 2),))
     assert (day["sessions_served"], day["sessions_completed"], day["sessions_no_show"], day["sessions_waiting"]) == (2, 1, 1, 0)
     assert (day["declines"], day["median_decline_seconds"]) == (2, 60.0)
@@ -101,5 +101,5 @@ def test_availability_log_follows_presence(conn):
     conn.execute("SET session_replication_role = replica")
     conn.execute("UPDATE mechanics SET status = 'active' WHERE id = %s", (M1,))
     conn.execute("SET session_replication_role = origin")
-    assert conn.execute("SELECT mechanic_state_rebuild()").fetchone()[0] == 1
+    assert conn.execute("SELECT ssr_private.mechanic_state_rebuild()").fetchone()[0] == 1
     assert intervals()[-1] == (None, True)

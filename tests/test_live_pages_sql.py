@@ -65,26 +65,26 @@ def test_checkout_progress_follows_the_request(seeded_conn):
     # Nobody in time: expired, refund due.
     pid, cs = purchase(conn, "workshop_only")
     fulfill(conn, pid, cs)
-    conn.execute("SELECT * FROM sweep_session_requests(now() + interval '2 hours')")
+    conn.execute("SELECT * FROM ssr_private.sweep_session_requests(now() + interval '2 hours')")
     p = progress(conn, cs)
     assert (p["state"], p["outcome"]) == ("expired", "expired_no_mechanic")
     # The refund it is owed, followed as the worker records it (the page reads it, never guesses).
     assert (p["refund_status"], p["refund_amount_minor"], p["refund_currency"], p["refunded_at"]) == (
         "pending", 2900, "usd", None)
     refund_id = conn.execute("SELECT id FROM refunds WHERE purchase_id = %s", (pid,)).fetchone()[0]
-    conn.execute("SELECT refund_record_attempt(%s, 'pi_test_1', NULL, NULL, 'Stripe answered 500', TRUE)",
+    conn.execute("SELECT ssr_private.refund_record_attempt(%s, 'pi_test_1', NULL, NULL, 'Stripe answered 500', TRUE)",
                  (refund_id,))
     assert progress(conn, cs)["refund_status"] == "pending"  # a retry is due: still on its way
-    conn.execute("SELECT refund_record_attempt(%s, 'pi_test_1', 're_test_1', 'succeeded')", (refund_id,))
+    conn.execute("SELECT ssr_private.refund_record_attempt(%s, 'pi_test_1', 're_test_1', 'succeeded')", (refund_id,))
     p = progress(conn, cs)
     assert p["refund_status"] == "succeeded" and p["refunded_at"] is not None
     assert status(conn, cs)[:4] == ("succeeded", 2900, "usd", p["refunded_at"])
     # A refund Stripe refuses is shown as failed, not as on its way.
     pid2, cs2 = purchase(conn, "workshop_only")
     fulfill(conn, pid2, cs2)
-    conn.execute("SELECT * FROM sweep_session_requests(now() + interval '2 hours')")
+    conn.execute("SELECT * FROM ssr_private.sweep_session_requests(now() + interval '2 hours')")
     refund_id = conn.execute("SELECT id FROM refunds WHERE purchase_id = %s", (pid2,)).fetchone()[0]
-    conn.execute("SELECT refund_record_attempt(%s, 'pi_test_2', NULL, NULL, 'charge already refunded', FALSE)",
+    conn.execute("SELECT ssr_private.refund_record_attempt(%s, 'pi_test_2', NULL, NULL, 'charge already refunded', FALSE)",
                  (refund_id,))
     assert (progress(conn, cs2)["refund_status"], progress(conn, cs2)["refunded_at"]) == ("failed", None)
     # An assigned request owes nothing.

@@ -65,7 +65,7 @@ def test_core_installs_and_runs_as_a_non_superuser_owner_without_plpython(manage
         for f in sorted((ROOT / "db" / "seeds").glob("*.sql")):  # demo data, loaded by the owner
             owner.execute(f.read_text(encoding="utf-8").encode())
         request = owner.execute(
-            "SELECT id FROM create_session_request(%s, 'video15', NULL, NULL, %s, 'workshop_only')", (ALICE, AUTOPRO)
+            "SELECT id FROM ssr_private.create_session_request(%s, 'video15', NULL, NULL, %s, 'workshop_only')", (ALICE, AUTOPRO)
         ).fetchone()[0]
         # fail-closed: the owner has no verified mechanic identity either
         with pytest.raises(psycopg.Error) as info:

@@ -60,9 +60,9 @@ def test_pg_cron_script_schedules_the_three_jobs_and_can_run_again(cron_server):
     with psycopg.connect(cron_server) as c:
         jobs = c.execute("SELECT jobname, schedule, command, database, active FROM cron.job ORDER BY jobname").fetchall()
     assert jobs == [
-        ("ssr_outbox_prune", "17 3 * * *", "SELECT routing_outbox_prune()", "marketplace", True),
-        ("ssr_refresh_analytics", "* * * * *", "SELECT * FROM refresh_analytics()", "marketplace", True),
-        ("ssr_sweep_session_requests", "* * * * *", "SELECT * FROM sweep_session_requests()", "marketplace", True),
+        ("ssr_outbox_prune", "17 3 * * *", "SELECT ssr_private.routing_outbox_prune()", "marketplace", True),
+        ("ssr_refresh_analytics", "* * * * *", "SELECT * FROM ssr_private.refresh_analytics()", "marketplace", True),
+        ("ssr_sweep_session_requests", "* * * * *", "SELECT * FROM ssr_private.sweep_session_requests()", "marketplace", True),
     ]
     # The commands themselves run in that database.
     with psycopg.connect(url_for(cron_server, "marketplace")) as c:

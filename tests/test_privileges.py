@@ -88,10 +88,10 @@ def test_the_app_login_cannot_call_helpers(conn, app):
             False,), sig
     for call in ("SELECT ssr_private.validate_routing_choice(NULL, 'broadcast')",
                  "SELECT ssr_private.current_mechanic_id()",
-                 "SELECT workshop_stats_rebuild()",
-                 "SELECT * FROM refresh_analytics()",
-                 "SELECT * FROM sweep_session_requests()",
-                 "SELECT * FROM create_session_request(gen_random_uuid(), 'video15', NULL, NULL, NULL)"):
+                 "SELECT ssr_private.workshop_stats_rebuild()",
+                 "SELECT * FROM ssr_private.refresh_analytics()",
+                 "SELECT * FROM ssr_private.sweep_session_requests()",
+                 "SELECT * FROM ssr_private.create_session_request(gen_random_uuid(), 'video15', NULL, NULL, NULL)"):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             app.execute(call)
 
@@ -149,14 +149,57 @@ def test_new_functions_are_closed_to_public_by_default(conn):
 
 def test_re_applying_privileges_is_idempotent_and_restores_a_lost_grant(conn, app):
     conn.execute("REVOKE EXECUTE ON FUNCTION get_workshop_directory(integer, integer, text, text) FROM ssr_app")
-    conn.execute("GRANT EXECUTE ON FUNCTION workshop_stats_rebuild() TO ssr_app")
+    conn.execute("GRANT EXECUTE ON FUNCTION ssr_private.workshop_stats_rebuild() TO ssr_app")
+    assert conn.execute(
+        "SELECT has_function_privilege('ssr_app', 'ssr_private.workshop_stats_rebuild()', 'EXECUTE')").fetchone() == (True,)
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         app.execute("SELECT * FROM get_workshop_directory(5, 0)")
     n = conn.execute("SELECT ssr_private.apply_privileges()").fetchone()[0]
     assert n == conn.execute("SELECT ssr_private.apply_privileges()").fetchone()[0]
     app.execute("SELECT * FROM get_workshop_directory(5, 0)")
+    assert conn.execute(
+        "SELECT has_function_privilege('ssr_app', 'ssr_private.workshop_stats_rebuild()', 'EXECUTE')").fetchone() == (False,)
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        app.execute("SELECT workshop_stats_rebuild()")
+        app.execute("SELECT ssr_private.workshop_stats_rebuild()")
+
+
+# The owner's jobs and repairs: in ssr_private, not in public, executable by the owner only.
+OWNER_ONLY = (
+    "refund_claim_due()",
+    "refund_record_attempt(uuid,text,text,text,text,boolean)",
+    "refund_apply_stripe_status(uuid,text,text)",
+    "reconciliation_run_start(timestamp with time zone)",
+    "reconcile_checkout_session(bigint,text,text,text,integer,text)",
+    "reconciliation_run_finish(bigint,text)",
+    "create_session_request(uuid,text,uuid,uuid,uuid,text)",
+    "cancel_session_request(uuid,text)",
+    "sweep_session_requests(timestamp with time zone)",
+    "routing_outbox_prune(interval)",
+    "refresh_analytics(integer)",
+    "workshop_stats_rebuild()",
+    "analytics_rollups_rebuild()",
+    "mechanic_state_rebuild()",
+)
+
+
+def test_owner_only_jobs_live_in_ssr_private_and_only_the_owner_executes_them(conn):
+    listed = {r[0] for r in conn.execute("SELECT signature FROM ssr_private.api_functions()")}
+    roles = ("public", "ssr_app", "mechanic", "customer", "analytics")
+    for sig in OWNER_ONLY:
+        assert conn.execute("SELECT to_regprocedure(%s)", (f"public.{sig}",)).fetchone() == (None,), sig
+        assert sig not in listed, sig
+        fn = f"ssr_private.{sig}"
+        assert conn.execute("SELECT to_regprocedure(%s) IS NOT NULL", (fn,)).fetchone() == (True,), fn
+        for role in roles:
+            assert conn.execute("SELECT has_function_privilege(%s, %s, 'EXECUTE')", (role, fn)).fetchone() == (
+                False,), (role, fn)
+        assert conn.execute("SELECT has_function_privilege(current_user, %s, 'EXECUTE')", (fn,)).fetchone() == (True,)
+    # A grant made by hand is taken back by the next run's apply_privileges.
+    conn.execute("GRANT EXECUTE ON FUNCTION ssr_private.refund_claim_due() TO PUBLIC, ssr_app")
+    conn.execute("SELECT ssr_private.apply_privileges()")
+    assert conn.execute(
+        "SELECT has_function_privilege('public', 'ssr_private.refund_claim_due()', 'EXECUTE'), "
+        "has_function_privilege('ssr_app', 'ssr_private.refund_claim_due()', 'EXECUTE')").fetchone() == (False, False)
 
 
 def test_security_definers_pin_their_search_path(conn):
@@ -173,11 +216,11 @@ def test_notification_payloads_carry_ids_only(seeded_conn):
     is sent is ids, enums and times, never a name, e-mail, vehicle or problem description."""
     c = seeded_conn
     rid = c.execute(
-        "SELECT id FROM create_session_request(%s, 'video15', NULL, NULL, %s, 'hybrid')", (ALICE, AUTOPRO)
+        "SELECT id FROM ssr_private.create_session_request(%s, 'video15', NULL, NULL, %s, 'hybrid')", (ALICE, AUTOPRO)
     ).fetchone()[0]
     intake = c.execute("INSERT INTO intakes (customer_id, description, vehicle_make) VALUES (%s, 'brakes squeal', "
                        "'Toyota') RETURNING id", (ALICE,)).fetchone()[0]
-    c.execute("SELECT id FROM create_session_request(%s, 'video15', NULL, %s, NULL, 'broadcast')", (ALICE, intake))
+    c.execute("SELECT id FROM ssr_private.create_session_request(%s, 'video15', NULL, %s, NULL, 'broadcast')", (ALICE, intake))
     c.execute("SELECT set_config('app.mechanic_id', %s, FALSE)", (ANA,))
     c.execute("SELECT * FROM accept_session_request(%s, %s)", (rid, ANA))
     payloads = [p for (p,) in c.execute("SELECT payload FROM routing_outbox ORDER BY id")]

@@ -101,7 +101,7 @@ def test_workshop_only_outsider_can_never_accept(conn, world):
         assert "workshop" in str(err)
     # not even after the sweep or long after creation
     conn.execute("UPDATE session_requests SET created_at = now() - interval '5 minutes' WHERE id = %s", (r["id"],))
-    conn.execute("SELECT * FROM sweep_session_requests(now())")
+    conn.execute("SELECT * FROM ssr_private.sweep_session_requests(now())")
     expect_error(conn, "SR403", ACCEPT, (r["id"], w.mech["b1"]), "mechanic_id")
     row = conn.execute(ACCEPT, (r["id"], w.mech["a2"])).fetchone()
     assert row is not None
@@ -125,7 +125,7 @@ def test_hybrid_outsider_blocked_inside_window_allowed_after(conn, world):
         "exclusive_until = now() - interval '1 second' WHERE id = %s",
         (r["id"],),
     )
-    assert conn.execute("SELECT escalated, expired FROM sweep_session_requests(now())").fetchone() == (1, 0)
+    assert conn.execute("SELECT escalated, expired FROM ssr_private.sweep_session_requests(now())").fetchone() == (1, 0)
     conn.execute(ACCEPT, (r["id"], w.mech["i1"]))
     req = request_row(conn, r["id"])
     assert (req["status"], req["mechanic_id"], req["workshop_id"]) == ("accepted", w.mech["i1"], None)
@@ -189,17 +189,17 @@ def test_taken_expired_cancelled_and_unknown(conn, world):
     assert "expired" in str(expect_error(conn, "SR409", ACCEPT, (overdue["id"], w.mech["a1"]), "request_id"))
 
     cancelled = new_request(conn, w, "broadcast", None)
-    conn.execute("SELECT * FROM cancel_session_request(%s, 'customer changed their mind')", (cancelled["id"],))
+    conn.execute("SELECT * FROM ssr_private.cancel_session_request(%s, 'customer changed their mind')", (cancelled["id"],))
     assert "cancelled" in str(expect_error(conn, "SR409", ACCEPT, (cancelled["id"], w.mech["a1"]), "request_id"))
     evs = events(conn, cancelled["id"])
     assert evs[-1][0] == "cancelled" and evs[-1][1]["reason"] == "customer changed their mind"
-    expect_error(conn, "SR409", "SELECT * FROM cancel_session_request(%s)", (cancelled["id"],), "request_id")
+    expect_error(conn, "SR409", "SELECT * FROM ssr_private.cancel_session_request(%s)", (cancelled["id"],), "request_id")
 
     expect_error(conn, "SR404", ACCEPT, (unknown, w.mech["a1"]), "request_id")
     expect_error(conn, "SR404", ACCEPT, (overdue["id"], unknown), "mechanic_id")
     expect_error(conn, "SR400", ACCEPT, (None, w.mech["a1"]), "request_id")
     expect_error(conn, "SR400", ACCEPT, (overdue["id"], None), "mechanic_id")
-    expect_error(conn, "SR404", "SELECT * FROM cancel_session_request(%s)", (unknown,), "request_id")
+    expect_error(conn, "SR404", "SELECT * FROM ssr_private.cancel_session_request(%s)", (unknown,), "request_id")
     expect_error(conn, "22P02", ACCEPT, ("nope", w.mech["a1"]))
 
 

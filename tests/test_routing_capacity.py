@@ -189,6 +189,6 @@ def test_the_counter_follows_every_change_of_sessions_and_rebuild_repairs_it(con
     assert counters(conn) == recount(conn)
     assert open_sessions(conn, a2) == 2 and open_sessions(conn, a1) == 1
     conn.execute("UPDATE mechanics SET open_sessions = 7 WHERE id = %s", (b1,))
-    assert conn.execute("SELECT mechanic_state_rebuild()").fetchone()[0] >= 1
+    assert conn.execute("SELECT ssr_private.mechanic_state_rebuild()").fetchone()[0] >= 1
     assert counters(conn) == recount(conn)
-    assert conn.execute("SELECT mechanic_state_rebuild()").fetchone()[0] == 0
+    assert conn.execute("SELECT ssr_private.mechanic_state_rebuild()").fetchone()[0] == 0

@@ -129,7 +129,7 @@ def test_a_busy_mechanic_does_not_hold_the_window_and_the_sweep_counts_declines(
     decline(conn, s["id"], w.mech["b1"])
     assert request_row(conn, s["id"])["escalated_at"] is None  # b2 is still there
     conn.execute("UPDATE mechanics SET is_available = FALSE WHERE id = %s", (w.mech["b2"],))
-    assert conn.execute("SELECT escalated FROM sweep_session_requests(now())").fetchone()[0] == 1
+    assert conn.execute("SELECT escalated FROM ssr_private.sweep_session_requests(now())").fetchone()[0] == 1
     assert events(conn, s["id"])[-1][1]["reason"] == "preferred_workshop_unavailable"
 
 
@@ -149,7 +149,7 @@ def test_every_eligible_mechanic_declines_a_workshop_only_request(conn, world):
         "SELECT count(*) FROM routing_outbox WHERE request_id = %s AND event_type = 'expired'", (r["id"],)
     ).fetchone()[0] == 1
     # the sweep has nothing more to do with it
-    assert conn.execute("SELECT expired FROM sweep_session_requests(now() + interval '1 hour')").fetchone()[0] == 0
+    assert conn.execute("SELECT expired FROM ssr_private.sweep_session_requests(now() + interval '1 hour')").fetchone()[0] == 0
 
 
 def test_concurrent_last_declines_see_each_other(conn, db_url, world):

@@ -35,7 +35,7 @@ def world(conn):
 
 
 def sweep(conn, at):
-    return conn.execute("SELECT escalated, expired FROM sweep_session_requests(%s)", (at,)).fetchone()
+    return conn.execute("SELECT escalated, expired FROM ssr_private.sweep_session_requests(%s)", (at,)).fetchone()
 
 
 def now(conn):
@@ -118,7 +118,7 @@ def test_concurrent_sweeps_expire_each_request_once(conn, db_url, world):
 
     def run(c):
         barrier.wait()
-        got.append(c.execute("SELECT expired FROM sweep_session_requests(%s)", (at,)).fetchone()[0])
+        got.append(c.execute("SELECT expired FROM ssr_private.sweep_session_requests(%s)", (at,)).fetchone()[0])
 
     threads = [threading.Thread(target=run, args=(c,)) for c in conns]
     for t in threads:
@@ -134,7 +134,7 @@ def test_concurrent_sweeps_expire_each_request_once(conn, db_url, world):
 
 
 def test_sweep_rejects_null_now(conn, world):
-    expect_error(conn, "SR400", "SELECT * FROM sweep_session_requests(NULL)", column="now")
+    expect_error(conn, "SR400", "SELECT * FROM ssr_private.sweep_session_requests(NULL)", column="now")
 
 
 # --- audit trail -------------------------------------------------------------------------
@@ -206,7 +206,7 @@ def test_notification_is_sent_only_on_commit(conn, db_url, world):
         listener.execute("LISTEN session_requests")
         with psycopg.connect(db_url) as tx:  # not autocommit: an explicit transaction
             tx.execute(
-                "SELECT id FROM create_session_request(%s, %s, NULL, NULL, NULL, 'broadcast')", (w.customer, w.plan)
+                "SELECT id FROM ssr_private.create_session_request(%s, %s, NULL, NULL, NULL, 'broadcast')", (w.customer, w.plan)
             )
             tx.rollback()
         assert conn.execute("SELECT count(*) FROM routing_outbox").fetchone()[0] == 0
@@ -392,7 +392,8 @@ def test_demo_data_loads_with_routing_in_place_and_is_routable(seeded_conn):
         ("22222222-2222-4222-8222-000000000009", 25),  # Ivan, independent
     ]  # Gus (suspended workshop) and the unavailable ones are left out
     r = c.execute(
-        "SELECT id FROM create_session_request('33333333-3333-4333-8333-000000000001', 'video15', NULL, NULL, %s, 'workshop_only')",
+        "SELECT id FROM ssr_private.create_session_request("
+        "'33333333-3333-4333-8333-000000000001', 'video15', NULL, NULL, %s, 'workshop_only')",
         (city,),
     ).fetchone()[0]
     c.execute(ACCEPT, (r, "22222222-2222-4222-8222-000000000004"))
@@ -403,7 +404,7 @@ def test_outbox_prune_keeps_recent_rows(conn, world):
     old = new_request(conn, world, "broadcast", None)
     conn.execute("UPDATE routing_outbox SET created_at = now() - interval '8 days' WHERE request_id = %s", (old["id"],))
     recent = new_request(conn, world, "broadcast", None)
-    assert conn.execute("SELECT routing_outbox_prune()").fetchone()[0] == 1
+    assert conn.execute("SELECT ssr_private.routing_outbox_prune()").fetchone()[0] == 1
     left = {r for (r,) in conn.execute("SELECT request_id FROM routing_outbox").fetchall()}
     assert left == {recent["id"]}
-    expect_error(conn, "SR400", "SELECT routing_outbox_prune(interval '-1 day')", column="keep")
+    expect_error(conn, "SR400", "SELECT ssr_private.routing_outbox_prune(interval '-1 day')", column="keep")

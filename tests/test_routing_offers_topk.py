@@ -36,7 +36,7 @@ def busy(seeded_conn):
             "INSERT INTO sessions (customer_id, plan_code, amount_total_minor, currency) "
             "VALUES (%s, 'video15', 2900, 'usd') RETURNING id", (CUSTOMER,)
         ).fetchone()[0]
-        rid = conn.execute("SELECT id FROM create_session_request(%s, 'video15', %s, NULL, %s, %s)",
+        rid = conn.execute("SELECT id FROM ssr_private.create_session_request(%s, 'video15', %s, NULL, %s, %s)",
                            (CUSTOMER, sid, ws, kind)).fetchone()[0]
         age = rnd.randint(0, 3000)
         window = rnd.choice(["keep", "past", "none"])

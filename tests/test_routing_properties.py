@@ -116,7 +116,7 @@ def test_offers_rls_and_accept_agree(conn, world, requests, busy, declines):
             if wid is None and rtype != "broadcast":
                 continue
             rid = conn.execute(
-                "SELECT id FROM create_session_request(%s, 'prop', NULL, NULL, %s, %s)", (customer, wid, rtype)
+                "SELECT id FROM ssr_private.create_session_request(%s, 'prop', NULL, NULL, %s, %s)", (customer, wid, rtype)
             ).fetchone()[0]
             if window_over:
                 conn.execute("UPDATE session_requests SET exclusive_until = NULL WHERE id = %s AND routing_type = 'hybrid'", (rid,))

@@ -95,7 +95,7 @@ def test_bad_routing_choices_are_rejected(conn, world, workshop, routing_type, s
     expect_error(
         conn,
         sqlstate,
-        "SELECT * FROM create_session_request(%s, %s, %s, NULL, %s, %s)",
+        "SELECT * FROM ssr_private.create_session_request(%s, %s, %s, NULL, %s, %s)",
         (w.customer, w.plan, sid, wid, routing_type),
         column,
     )
@@ -177,7 +177,7 @@ def test_create_rejects_bad_inputs_and_writes_nothing(conn, world):
     conn.execute("INSERT INTO plans (code, name, price_minor, currency, duration_minutes, is_active) "
                  "VALUES ('rt_old', 'Old', 100, 'usd', 10, FALSE)")
     unknown = "9d0c6a44-0000-4000-8000-000000000001"
-    sql = "SELECT * FROM create_session_request(%s, %s, %s, %s, %s, %s)"
+    sql = "SELECT * FROM ssr_private.create_session_request(%s, %s, %s, %s, %s, %s)"
     cases = [
         ((None, w.plan, sid, None, None, "broadcast"), "SR400", "customer_id"),
         ((unknown, w.plan, sid, None, None, "broadcast"), "SR404", "customer_id"),
@@ -199,7 +199,7 @@ def test_create_rejects_bad_inputs_and_writes_nothing(conn, world):
 def test_create_is_idempotent_per_session_and_conflicts_on_a_different_choice(conn, world):
     w = world
     sid = new_session(conn, w)
-    sql = "SELECT id FROM create_session_request(%s, %s, %s, NULL, %s, %s)"
+    sql = "SELECT id FROM ssr_private.create_session_request(%s, %s, %s, NULL, %s, %s)"
     first = conn.execute(sql, (w.customer, w.plan, sid, w.ws["alpha"], "hybrid")).fetchone()[0]
     before = counts(conn)
     again = conn.execute(sql, (w.customer, w.plan, sid, w.ws["alpha"], "hybrid")).fetchone()[0]

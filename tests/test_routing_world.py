@@ -95,7 +95,7 @@ def new_request(conn, w: World, routing_type: str | None, workshop: str | None =
     sid = new_session(conn, w)
     cur = conn.cursor(row_factory=psycopg.rows.dict_row)
     return cur.execute(
-        "SELECT * FROM create_session_request(%s, %s, %s, NULL, %s, %s)",
+        "SELECT * FROM ssr_private.create_session_request(%s, %s, %s, NULL, %s, %s)",
         (w.customer, w.plan, sid, w.ws[workshop] if workshop else None, routing_type),
     ).fetchone()
 

@@ -19,7 +19,7 @@ def overdue_request(conn) -> str:
         "VALUES ('33333333-3333-4333-8333-000000000001', 'video15', 2900, 'usd') RETURNING id"
     ).fetchone()[0]
     req = conn.execute(
-        "SELECT id FROM create_session_request('33333333-3333-4333-8333-000000000001', 'video15', %s, NULL, NULL, 'broadcast')",
+        "SELECT id FROM ssr_private.create_session_request('33333333-3333-4333-8333-000000000001', 'video15', %s, NULL, NULL, 'broadcast')",
         (session,),
     ).fetchone()[0]
     conn.execute("UPDATE session_requests SET created_at = created_at - interval '2 hours', "

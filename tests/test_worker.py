@@ -84,13 +84,13 @@ def test_a_job_that_raises_is_logged_retried_with_backoff_and_the_others_go_on(s
 def test_the_database_refusing_the_job_does_not_stop_the_worker(seeded_conn, db_url):
     """A real fault inside the database (the sweep function missing, as in a half-applied deploy): the
     worker logs, backs off, and sweeps again once the function is back."""
-    seeded_conn.execute("ALTER FUNCTION sweep_session_requests(timestamptz) RENAME TO sweep_session_requests_away")
+    seeded_conn.execute("ALTER FUNCTION ssr_private.sweep_session_requests(timestamptz) RENAME TO sweep_session_requests_away")
     w = Proc(["--every", "sweep=0.1", "--backoff", "0.1", "--max-backoff", "0.3"], db_url)
     try:
         wait_for(lambda: w.text().count("job sweep failed") >= 3, 30, "three logged failures")
         assert w.proc.poll() is None
         assert "UndefinedFunction" in w.text() or "does not exist" in w.text()
-        seeded_conn.execute("ALTER FUNCTION sweep_session_requests_away(timestamptz) RENAME TO sweep_session_requests")
+        seeded_conn.execute("ALTER FUNCTION ssr_private.sweep_session_requests_away(timestamptz) RENAME TO sweep_session_requests")
         req = overdue_request(seeded_conn)
         wait_for(lambda: status_of(seeded_conn, req) == "expired", 30, "the sweep to run again")
         wait_for(lambda: "job sweep recovered after" in w.text(), 10, "the recovery line")

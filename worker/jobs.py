@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The periodic jobs the worker (worker/supervisor.py) runs, each a plain function of a connection:
-`sweep` (sweep_session_requests(): escalate and expire requests) and `refresh_analytics` (apply
+`sweep` (ssr_private.sweep_session_requests(): escalate and expire requests) and `refresh_analytics` (apply
 the queued changes to the rollups the BI views read) every 5 s, `relay` (routing_outbox_relay():
 send the committed routing notifications with pg_notify) every 0.1 s. The functions are safe to
 run concurrently, so several workers may run at once.
@@ -18,13 +18,13 @@ import psycopg
 
 def sweep(conn: psycopg.Connection) -> str | None:
     """The job: one call; a short description when it changed something."""
-    escalated, expired = conn.execute("SELECT * FROM sweep_session_requests()").fetchone()
+    escalated, expired = conn.execute("SELECT * FROM ssr_private.sweep_session_requests()").fetchone()
     return f"escalated {escalated}, expired {expired}" if escalated or expired else None
 
 
 def sweep_once(url: str) -> tuple[int, int]:
     with psycopg.connect(url, autocommit=True) as conn:
-        escalated, expired = conn.execute("SELECT * FROM sweep_session_requests()").fetchone()
+        escalated, expired = conn.execute("SELECT * FROM ssr_private.sweep_session_requests()").fetchone()
     return escalated, expired
 
 
@@ -34,7 +34,7 @@ def refresh_analytics_once(url: str) -> int:
     with psycopg.connect(url, autocommit=True) as conn:
         while True:
             ran, changes, _workshop_days, _routing_days, more = conn.execute(
-                "SELECT * FROM refresh_analytics()").fetchone()
+                "SELECT * FROM ssr_private.refresh_analytics()").fetchone()
             applied += changes
             if not (ran and more):
                 return applied
@@ -54,7 +54,7 @@ def refresh_analytics(conn: psycopg.Connection) -> str | None:
     """The job: apply every queued analytics change; a short description when there were some."""
     applied = 0
     while True:
-        ran, changes, _workshop_days, _routing_days, more = conn.execute("SELECT * FROM refresh_analytics()").fetchone()
+        ran, changes, _workshop_days, _routing_days, more = conn.execute("SELECT * FROM ssr_private.refresh_analytics()").fetchone()
         applied += changes
         if not (ran and more):
             return f"applied {applied} analytics changes" if applied else None

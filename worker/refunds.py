@@ -91,7 +91,7 @@ def _make_refund(conn: psycopg.Connection, stripe_client: stripe.StripeClient, r
         if pi is None:
             pi = _payment_intent_of(stripe_client, row["stripe_checkout_session_id"])
             if pi is None:
-                conn.execute("SELECT refund_record_attempt(%s, NULL, NULL, NULL, %s, FALSE)",
+                conn.execute("SELECT ssr_private.refund_record_attempt(%s, NULL, NULL, NULL, %s, FALSE)",
                              (row["id"], "the Checkout Session has no payment intent: nothing to refund"))
                 log.error("refund %s: Checkout Session %s has no payment intent", rid, row["stripe_checkout_session_id"])
                 return "failed"
@@ -108,21 +108,21 @@ def _make_refund(conn: psycopg.Connection, stripe_client: stripe.StripeClient, r
             refund = existing
         else:
             permanent = exc.http_status == 400
-            conn.execute("SELECT refund_record_attempt(%s, %s, NULL, NULL, %s, %s)",
+            conn.execute("SELECT ssr_private.refund_record_attempt(%s, %s, NULL, NULL, %s, %s)",
                          (row["id"], pi, f"{exc.http_status}: {exc.user_message or exc}", not permanent))
             log.error("refund %s of purchase %s: Stripe refused it (%s): %s", rid, row["purchase_id"],
                       exc.http_status, exc.user_message or exc)
             return "failed" if permanent else "retry"
     except PERMANENT as exc:
-        conn.execute("SELECT refund_record_attempt(%s, %s, NULL, NULL, %s, FALSE)", (row["id"], pi, str(exc)))
+        conn.execute("SELECT ssr_private.refund_record_attempt(%s, %s, NULL, NULL, %s, FALSE)", (row["id"], pi, str(exc)))
         log.error("refund %s: %s", rid, exc)
         return "failed"
     except stripe.StripeError as exc:  # network, 401 (a key problem is not the refund's), 429, 5xx: later
-        conn.execute("SELECT refund_record_attempt(%s, %s, NULL, NULL, %s, TRUE)",
+        conn.execute("SELECT ssr_private.refund_record_attempt(%s, %s, NULL, NULL, %s, TRUE)",
                      (row["id"], pi, f"{exc.http_status}: {exc.user_message or exc}"))
         log.warning("refund %s: will retry: %s", rid, exc)
         return "retry"
-    done = _row(conn, "SELECT status FROM refund_record_attempt(%s, %s, %s, %s)",
+    done = _row(conn, "SELECT status FROM ssr_private.refund_record_attempt(%s, %s, %s, %s)",
                 (row["id"], pi, refund.id, refund.status))
     log.info("refund %s of purchase %s: Stripe refund %s %s", rid, row["purchase_id"], refund.id, refund.status)
     return done["status"]
@@ -138,7 +138,7 @@ def process_due_refunds(db: str | psycopg.Connection, stripe_client: stripe.Stri
         for _ in range(limit):
             try:
                 with conn.transaction():
-                    row = _row(conn, "SELECT * FROM refund_claim_due()")
+                    row = _row(conn, "SELECT * FROM ssr_private.refund_claim_due()")
                     if row is None:
                         break
                     counts[_make_refund(conn, stripe_client, row)] += 1
@@ -167,7 +167,7 @@ def refresh_pending_refunds(db: str | psycopg.Connection, stripe_client: stripe.
             except stripe.StripeError as exc:
                 log.warning("could not re-fetch refund %s: %s", row["stripe_refund_id"], exc)
                 continue
-            conn.execute("SELECT refund_apply_stripe_status(%s, %s, %s)", (row["id"], refund.id, refund.status))
+            conn.execute("SELECT ssr_private.refund_apply_stripe_status(%s, %s, %s)", (row["id"], refund.id, refund.status))
             if refund.status != row["stripe_status"]:
                 changed += 1
                 log.info("refund %s is %s at Stripe", row["id"], refund.status)
@@ -176,7 +176,7 @@ def refresh_pending_refunds(db: str | psycopg.Connection, stripe_client: stripe.
 
 def _reconcile_one(conn: psycopg.Connection, run_id: int, s) -> str:
     outcome = _row(
-        conn, "SELECT reconcile_checkout_session(%s, %s, %s, %s, %s, %s) AS outcome",
+        conn, "SELECT ssr_private.reconcile_checkout_session(%s, %s, %s, %s, %s, %s) AS outcome",
         (run_id, s.id, s.client_reference_id, s.payment_status, s.amount_total, s.currency),
     )["outcome"]
     if outcome == "fulfilled":
@@ -193,7 +193,7 @@ def reconcile(db: str | psycopg.Connection, stripe_client: stripe.StripeClient, 
     `db`: a URL or an autocommit connection."""
     since = int(time.time() - hours * 3600)
     with _connection(db) as conn:
-        start = _row(conn, "SELECT * FROM reconciliation_run_start(to_timestamp(%s))", (since,))
+        start = _row(conn, "SELECT * FROM ssr_private.reconciliation_run_start(to_timestamp(%s))", (since,))
         run_id, seen, error = start["run_id"], set(), None
         try:
             listed = stripe_client.v1.checkout.sessions.list(
@@ -219,7 +219,7 @@ def reconcile(db: str | psycopg.Connection, stripe_client: stripe.StripeClient, 
             log.error("reconciliation run %s stopped: %s", run_id, error)
         if error is None:
             refresh_pending_refunds(conn, stripe_client)
-        return _row(conn, "SELECT * FROM reconciliation_run_finish(%s, %s)", (run_id, error))
+        return _row(conn, "SELECT * FROM ssr_private.reconciliation_run_finish(%s, %s)", (run_id, error))
 
 
 def refunds_job(conn: psycopg.Connection, stripe_client: stripe.StripeClient) -> str | None:

@@ -8,6 +8,9 @@
 -- and the trigger and function of the first releases, routing_fill_request_workshop, replaced by
 -- session_request_populate_workshop: dropped only when present (DROP TRIGGER locks its table
 -- ACCESS EXCLUSIVE even when there is nothing to drop), so an existing database keeps one trigger.
+-- The owner-only jobs and repairs, moved from public to ssr_private (same name, signature and
+-- body; callable by the owner only): the public copies dropped. pg_cron jobs scheduled by an
+-- older db/optional/pg_cron.sql call the public names: run that script again after upgrading.
 -- Safe to run again. Inputs: none. Errors: none of its own.
 
 DO $$
@@ -24,3 +27,19 @@ $$;
 DROP FUNCTION IF EXISTS ssr_private.routing_fill_request_workshop();
 DROP FUNCTION IF EXISTS ssr_private.auto_populate_session_workshop();
 DROP FUNCTION IF EXISTS ssr_private.refund_closed_request();
+
+DROP FUNCTION IF EXISTS public.refund_claim_due();
+DROP FUNCTION IF EXISTS public.refund_record_attempt(uuid, text, text, text, text, boolean);
+DROP FUNCTION IF EXISTS public.refund_apply_stripe_status(uuid, text, text);
+DROP FUNCTION IF EXISTS public.reconciliation_run_start(timestamptz);
+DROP FUNCTION IF EXISTS public.reconcile_checkout_session(bigint, text, text, text, integer, text);
+DROP FUNCTION IF EXISTS public.reconciliation_run_finish(bigint, text);
+DROP FUNCTION IF EXISTS public.create_session_request(uuid, text, uuid, uuid, uuid, text);
+DROP FUNCTION IF EXISTS public.cancel_session_request(uuid, text);
+DROP FUNCTION IF EXISTS public.sweep_session_requests(timestamptz);
+DROP FUNCTION IF EXISTS public.routing_outbox_prune(interval);
+DROP FUNCTION IF EXISTS public.refresh_analytics(integer);
+DROP FUNCTION IF EXISTS public.refresh_analytics();
+DROP FUNCTION IF EXISTS public.workshop_stats_rebuild();
+DROP FUNCTION IF EXISTS public.analytics_rollups_rebuild();
+DROP FUNCTION IF EXISTS public.mechanic_state_rebuild();

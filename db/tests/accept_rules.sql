@@ -44,7 +44,7 @@ INSERT INTO plans (code, name, price_minor, currency, duration_minutes) VALUES (
 CREATE TEMP TABLE tap_req ON COMMIT DROP AS
 SELECT
     v.k,
-    (create_session_request('c0000000-0000-4000-8000-000000000001', 'tap15', NULL, NULL, v.workshop, v.routing)).id
+    (ssr_private.create_session_request('c0000000-0000-4000-8000-000000000001', 'tap15', NULL, NULL, v.workshop, v.routing)).id
         AS id
 FROM (
     VALUES

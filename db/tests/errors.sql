@@ -54,12 +54,12 @@ SELECT is(
     pg_temp.tap_error('SELECT * FROM get_workshop_directory(10, -1)'), 'SR400 offset', 'directory offset -1: SR400 offset'
 );
 SELECT is(
-    pg_temp.tap_error($$SELECT * FROM create_session_request(
+    pg_temp.tap_error($$SELECT * FROM ssr_private.create_session_request(
         'c0000000-0000-4000-8000-00000000ffff', 'tap15', NULL, NULL, NULL, 'broadcast')$$),
     'SR404 customer_id', 'unknown customer: SR404 customer_id'
 );
 SELECT is(
-    pg_temp.tap_error($$SELECT * FROM create_session_request(
+    pg_temp.tap_error($$SELECT * FROM ssr_private.create_session_request(
         'c0000000-0000-4000-8000-000000000001', 'nope', NULL, NULL, NULL, 'broadcast')$$),
     'SR404 plan_code', 'unknown plan: SR404 plan_code'
 );
@@ -75,7 +75,7 @@ SELECT is(
     pg_temp.tap_error($$SELECT * FROM create_checkout_purchase('c0000000-0000-4000-8000-000000000001', 'tap15', NULL, NULL)$$),
     'SR403 customer_id', 'purchase without a verified customer identity: SR403 customer_id'
 );
-SELECT is(pg_temp.tap_error('SELECT routing_outbox_prune(NULL)'), 'SR400 keep', 'prune without an interval: SR400 keep');
+SELECT is(pg_temp.tap_error('SELECT ssr_private.routing_outbox_prune(NULL)'), 'SR400 keep', 'prune without an interval: SR400 keep');
 SELECT throws_ok(
     $$SELECT * FROM get_mechanics_for_routing(NULL, 'workshop_only')$$, 'SR400',
     'workshop_id is required when routing_type is workshop_only', 'the message names the field'

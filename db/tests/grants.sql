@@ -71,7 +71,7 @@ SELECT is(
     pg_temp.tap_as('ssr_app', $$SELECT ssr_private.routing_offer_score('broadcast', NULL, NULL, NULL, now())$$), '42501',
     'nor anything else in ssr_private'
 );
-SELECT is(pg_temp.tap_as('ssr_app', 'SELECT workshop_stats_rebuild()'), '42501', 'nor an owner-only API function');
+SELECT is(pg_temp.tap_as('ssr_app', 'SELECT ssr_private.workshop_stats_rebuild()'), '42501', 'nor an owner-only API function');
 SELECT is(pg_temp.tap_as('ssr_app', 'SELECT * FROM get_workshop_directory(5, 0)'), 'ok', 'the app calls the directory');
 SELECT is(
     pg_temp.tap_as('ssr_app', $$SELECT * FROM get_mechanics_for_routing(NULL, 'broadcast')$$), 'ok',

@@ -19,7 +19,7 @@ def new_request(db, routing="broadcast", workshop=None) -> tuple[str, str]:
         (ALICE,),
     ).fetchone()[0]
     rid = db.execute(
-        "SELECT id FROM create_session_request(%s, 'video15', %s, NULL, %s, %s)", (ALICE, sid, workshop, routing)
+        "SELECT id FROM ssr_private.create_session_request(%s, 'video15', %s, NULL, %s, %s)", (ALICE, sid, workshop, routing)
     ).fetchone()[0]
     return str(rid), str(sid)
 
@@ -156,5 +156,5 @@ def test_declined_by_every_mechanic_of_the_workshop_a_paid_request_expires_and_o
         "SELECT detail ->> 'reason' FROM routing_events WHERE request_id = %s AND event_type = 'expired'", (rid,)
     ).fetchone() == ("all_declined",)
     # the sweep finds nothing left to expire or refund
-    db.execute("SELECT sweep_session_requests(now() + interval '1 day')")
+    db.execute("SELECT ssr_private.sweep_session_requests(now() + interval '1 day')")
     assert db.execute("SELECT count(*) FROM refunds WHERE purchase_id = %s", (pid,)).fetchone() == (1,)

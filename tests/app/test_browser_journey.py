@@ -203,7 +203,7 @@ def test_an_expired_request_shows_its_refund_going_through_live(app_config, seed
         cs_id = pay_and_come_back(alice)
         alice.execute_script("window.notReloaded = true;")
 
-        seeded_conn.execute("SELECT * FROM sweep_session_requests(now() + interval '2 hours')")
+        seeded_conn.execute("SELECT * FROM ssr_private.sweep_session_requests(now() + interval '2 hours')")
         amount, currency = seeded_conn.execute(
             "SELECT rf.amount_minor, rf.currency FROM refunds AS rf JOIN checkout_purchases AS cp ON rf.purchase_id = cp.id "
             "WHERE cp.stripe_checkout_session_id = %s AND rf.status = 'pending'", (cs_id,)).fetchone()

@@ -54,12 +54,12 @@ def test_every_strategys_expiry_owes_one_refund_and_the_worker_makes_it_once(cli
         "plan=video30&routing_type=broadcast",
     )]
     assert db.execute("SELECT count(*) FROM refunds").fetchone() == (0,)
-    assert db.execute(f"SELECT expired FROM sweep_session_requests({FAR})").fetchone() == (3,)
+    assert db.execute(f"SELECT expired FROM ssr_private.sweep_session_requests({FAR})").fetchone() == (3,)
     # Owed in the sweep's transaction, one per purchase; the sessions will not take place.
     for pid, _cs, sid, _rid in bought:
         assert refund_row(db, pid)[:2] == ("expired_no_mechanic", "pending")
         assert db.execute("SELECT status FROM sessions WHERE id = %s", (sid,)).fetchone() == ("cancelled",)
-    assert db.execute(f"SELECT expired FROM sweep_session_requests({FAR})").fetchone() == (0,)
+    assert db.execute(f"SELECT expired FROM ssr_private.sweep_session_requests({FAR})").fetchone() == (0,)
     assert db.execute("SELECT count(*) FROM refunds").fetchone() == (3,)
 
     assert process_due_refunds(db_url, stripe_client(app_config)) == {"succeeded": 3, "pending": 0, "failed": 0,
@@ -84,7 +84,7 @@ def test_every_strategys_expiry_owes_one_refund_and_the_worker_makes_it_once(cli
 
 def test_twenty_concurrent_workers_make_one_stripe_refund_call(client, db, stripe_fake, app_config, db_url):
     pid, *_ = paid_request(client, db, stripe_fake)
-    db.execute(f"SELECT sweep_session_requests({FAR})")
+    db.execute(f"SELECT ssr_private.sweep_session_requests({FAR})")
     hold = stripe_fake.hold("refunds.create")  # the winner stays inside its Stripe call, lock held
     results, errors = [], []
     start = threading.Barrier(20)
@@ -116,7 +116,7 @@ def test_twenty_concurrent_workers_make_one_stripe_refund_call(client, db, strip
 def test_a_worker_killed_after_the_stripe_call_never_makes_a_second_refund(client, db, stripe_fake, app_config,
                                                                           db_url):
     pid, _cs_id, sid, _ = paid_request(client, db, stripe_fake)
-    db.execute(f"SELECT sweep_session_requests({FAR})")
+    db.execute(f"SELECT ssr_private.sweep_session_requests({FAR})")
     hold = stripe_fake.hold("refunds.create")  # Stripe made the refund; its answer is held
     env = dict(os.environ, DATABASE_URL=db_url, STRIPE_SECRET_KEY=app_config["STRIPE_SECRET_KEY"],
                STRIPE_API_BASE=app_config["STRIPE_API_BASE"])
@@ -157,7 +157,7 @@ def test_a_worker_killed_after_the_stripe_call_never_makes_a_second_refund(clien
 
 def test_a_refund_webhook_updates_the_status_from_stripe_not_the_payload(client, db, stripe_fake, app_config, db_url):
     pid, cs_id, sid, _ = paid_request(client, db, stripe_fake)
-    db.execute(f"SELECT sweep_session_requests({FAR})")
+    db.execute(f"SELECT ssr_private.sweep_session_requests({FAR})")
     stripe_fake.refund_status = "pending"  # Stripe is still processing it
     assert process_due_refunds(db_url, stripe_client(app_config))["pending"] == 1
     re_id = refund_row(db, pid)[4]
@@ -190,7 +190,7 @@ def test_a_refund_webhook_updates_the_status_from_stripe_not_the_payload(client,
 
 def test_reconciliation_settles_a_pending_refund_whose_webhook_was_lost(client, db, stripe_fake, app_config, db_url):
     pid, _cs, sid, _ = paid_request(client, db, stripe_fake)
-    db.execute(f"SELECT sweep_session_requests({FAR})")
+    db.execute(f"SELECT ssr_private.sweep_session_requests({FAR})")
     stripe_fake.refund_status = "pending"
     assert process_due_refunds(db_url, stripe_client(app_config))["pending"] == 1
     re_id = refund_row(db, pid)[4]
@@ -205,7 +205,7 @@ def test_reconciliation_settles_a_pending_refund_whose_webhook_was_lost(client, 
 
 def test_a_refund_webhook_adopts_a_refund_its_worker_never_recorded(client, db, stripe_fake, app_config):
     pid, cs_id, _sid, _ = paid_request(client, db, stripe_fake)
-    db.execute(f"SELECT sweep_session_requests({FAR})")
+    db.execute(f"SELECT ssr_private.sweep_session_requests({FAR})")
     (refund_id,) = db.execute("SELECT id FROM refunds WHERE purchase_id = %s", (pid,)).fetchone()
     # A refund made at Stripe by a worker that died before recording it; then Stripe's webhook.
     sc = stripe_client(app_config)
@@ -250,7 +250,7 @@ def test_fulfillment_rejected_after_payment_owes_a_refund(client, db, stripe_fak
 
 def test_stripe_errors_retry_with_backoff_or_fail_for_an_operator(client, db, stripe_fake, app_config, db_url):
     pid, cs_id, _sid, _ = paid_request(client, db, stripe_fake)
-    db.execute(f"SELECT sweep_session_requests({FAR})")
+    db.execute(f"SELECT ssr_private.sweep_session_requests({FAR})")
     no_retries = stripe.StripeClient(app_config["STRIPE_SECRET_KEY"],
                                      base_addresses={"api": app_config["STRIPE_API_BASE"]})
     stripe_fake.fail_next(500)  # Stripe is down (this client does not retry by itself)
@@ -283,7 +283,7 @@ def test_stripe_errors_retry_with_backoff_or_fail_for_an_operator(client, db, st
 
 def test_one_refund_per_purchase_is_a_database_rule(db, client, stripe_fake):
     pid, *_ = paid_request(client, db, stripe_fake)
-    db.execute(f"SELECT sweep_session_requests({FAR})")
+    db.execute(f"SELECT ssr_private.sweep_session_requests({FAR})")
     first = db.execute("SELECT ssr_private.refund_enqueue(%s, 'request_cancelled')", (pid,)).fetchone()[0]
     assert first == db.execute("SELECT id FROM refunds").fetchone()[0]
     with pytest.raises(psycopg.errors.UniqueViolation):
@@ -304,19 +304,19 @@ def test_one_refund_per_purchase_is_a_database_rule(db, client, stripe_fake):
     with pytest.raises(psycopg.errors.CheckViolation):
         db.execute("UPDATE refunds SET status = 'succeeded'")  # succeeded needs a Stripe refund and a time
     with pytest.raises(psycopg.Error) as exc:
-        db.execute("SELECT refund_apply_stripe_status(%s, 're_x', 'done')", (first,))
+        db.execute("SELECT ssr_private.refund_apply_stripe_status(%s, 're_x', 'done')", (first,))
     assert exc.value.sqlstate == "SR400"
-    db.execute("SELECT refund_apply_stripe_status(%s, 're_one', 'succeeded')", (first,))
+    db.execute("SELECT ssr_private.refund_apply_stripe_status(%s, 're_one', 'succeeded')", (first,))
     with pytest.raises(psycopg.Error) as exc:  # bound to its Stripe refund
-        db.execute("SELECT refund_apply_stripe_status(%s, 're_two', 'succeeded')", (first,))
+        db.execute("SELECT ssr_private.refund_apply_stripe_status(%s, 're_two', 'succeeded')", (first,))
     assert exc.value.sqlstate == "SR409"
     # Never backwards: a success is not made pending again ...
-    db.execute("SELECT refund_apply_stripe_status(%s, 're_one', 'pending')", (first,))
+    db.execute("SELECT ssr_private.refund_apply_stripe_status(%s, 're_one', 'pending')", (first,))
     assert db.execute("SELECT status, stripe_status FROM refunds").fetchone() == ("succeeded", "succeeded")
     # ... but Stripe's failure is final, even after a success (the money came back to us).
-    db.execute("SELECT refund_apply_stripe_status(%s, 're_one', 'failed')", (first,))
+    db.execute("SELECT ssr_private.refund_apply_stripe_status(%s, 're_one', 'failed')", (first,))
     assert db.execute("SELECT status, last_error FROM refunds").fetchone() == ("failed", "Stripe refund failed")
-    db.execute("SELECT refund_apply_stripe_status(%s, 're_one', 'succeeded')", (first,))
+    db.execute("SELECT ssr_private.refund_apply_stripe_status(%s, 're_one', 'succeeded')", (first,))
     assert db.execute("SELECT status FROM refunds").fetchone() == ("failed",)
 
 
@@ -342,15 +342,15 @@ def sqlstate(db, sql, args=()):
 
 def test_an_operator_cancel_owes_a_refund_too_and_the_money_functions_check_their_input(client, db, stripe_fake):
     pid, _cs, sid, rid = paid_request(client, db, stripe_fake)
-    db.execute("SELECT cancel_session_request(%s, 'workshop closed')", (rid,))
+    db.execute("SELECT ssr_private.cancel_session_request(%s, 'workshop closed')", (rid,))
     assert refund_row(db, pid)[:2] == ("request_cancelled", "pending")
     assert db.execute("SELECT status FROM sessions WHERE id = %s", (sid,)).fetchone() == ("cancelled",)
     (refund_id,) = db.execute("SELECT id FROM refunds").fetchone()
 
-    assert sqlstate(db, "SELECT refund_record_attempt(NULL, NULL, NULL, NULL)") == ("SR400", "refund_id")
-    assert sqlstate(db, "SELECT refund_record_attempt(%s, NULL, NULL, NULL)", (refund_id,)) == (
+    assert sqlstate(db, "SELECT ssr_private.refund_record_attempt(NULL, NULL, NULL, NULL)") == ("SR400", "refund_id")
+    assert sqlstate(db, "SELECT ssr_private.refund_record_attempt(%s, NULL, NULL, NULL)", (refund_id,)) == (
         "SR400", "stripe_refund_id")
-    assert sqlstate(db, "SELECT refund_record_attempt(gen_random_uuid(), NULL, NULL, NULL, 'x')") == (
+    assert sqlstate(db, "SELECT ssr_private.refund_record_attempt(gen_random_uuid(), NULL, NULL, NULL, 'x')") == (
         "SR404", "refund_id")
     assert sqlstate(db, "SELECT * FROM handle_refund_event('nope', 'refund.updated', FALSE, '[]')") == (
         "SR400", "event_id")
@@ -360,21 +360,21 @@ def test_an_operator_cancel_owes_a_refund_too_and_the_money_functions_check_thei
     assert sqlstate(db, "SELECT * FROM handle_refund_event('evt_1', 'refund.updated', FALSE, '{}')") == (
         "SR400", "refunds")
     assert sqlstate(db, "SELECT note_unresolved_checkout_session('x', NULL, 'e')") == ("SR400", "checkout_session_id")
-    assert sqlstate(db, "SELECT * FROM reconciliation_run_start(now() + interval '1 hour')") == (
+    assert sqlstate(db, "SELECT * FROM ssr_private.reconciliation_run_start(now() + interval '1 hour')") == (
         "SR400", "created_since")
-    assert sqlstate(db, "SELECT reconcile_checkout_session(NULL, 'cs_x', NULL, NULL, NULL, NULL)") == (
+    assert sqlstate(db, "SELECT ssr_private.reconcile_checkout_session(NULL, 'cs_x', NULL, NULL, NULL, NULL)") == (
         "SR400", "run_id")
-    assert sqlstate(db, "SELECT reconcile_checkout_session(999, 'cs_x', NULL, NULL, NULL, NULL)") == (
+    assert sqlstate(db, "SELECT ssr_private.reconcile_checkout_session(999, 'cs_x', NULL, NULL, NULL, NULL)") == (
         "SR404", "run_id")
-    run = db.execute("SELECT run_id FROM reconciliation_run_start(now() - interval '1 hour')").fetchone()[0]
-    assert db.execute("SELECT reconcile_checkout_session(%s, 'cs_x', NULL, 'paid', 1, 'usd')", (run,)).fetchone() == (
+    run = db.execute("SELECT run_id FROM ssr_private.reconciliation_run_start(now() - interval '1 hour')").fetchone()[0]
+    assert db.execute("SELECT ssr_private.reconcile_checkout_session(%s, 'cs_x', NULL, 'paid', 1, 'usd')", (run,)).fetchone() == (
         "unknown_purchase",)
-    db.execute("SELECT reconciliation_run_finish(%s)", (run,))
-    assert sqlstate(db, "SELECT reconciliation_run_finish(%s)", (run,)) == ("SR409", "run_id")
-    assert sqlstate(db, "SELECT reconcile_checkout_session(%s, 'cs_x', NULL, NULL, NULL, NULL)", (run,)) == (
+    db.execute("SELECT ssr_private.reconciliation_run_finish(%s)", (run,))
+    assert sqlstate(db, "SELECT ssr_private.reconciliation_run_finish(%s)", (run,)) == ("SR409", "run_id")
+    assert sqlstate(db, "SELECT ssr_private.reconcile_checkout_session(%s, 'cs_x', NULL, NULL, NULL, NULL)", (run,)) == (
         "SR409", "run_id")
-    assert sqlstate(db, "SELECT reconciliation_run_finish(NULL)") == ("SR400", "run_id")
-    assert sqlstate(db, "SELECT reconciliation_run_finish(999)") == ("SR404", "run_id")
+    assert sqlstate(db, "SELECT ssr_private.reconciliation_run_finish(NULL)") == ("SR400", "run_id")
+    assert sqlstate(db, "SELECT ssr_private.reconciliation_run_finish(999)") == ("SR404", "run_id")
     assert db.execute("SELECT sessions_seen, problems FROM reconciliation_runs WHERE id = %s", (run,)).fetchone() == (
         1, 0)
     for bad in ("UPDATE refunds SET reason = 'because'", "UPDATE refunds SET amount_minor = 0",

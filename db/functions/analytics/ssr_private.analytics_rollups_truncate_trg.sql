@@ -9,7 +9,7 @@ SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 BEGIN
-    PERFORM analytics_rollups_rebuild();
+    PERFORM ssr_private.analytics_rollups_rebuild();
     RETURN NULL;
 END
 $$;

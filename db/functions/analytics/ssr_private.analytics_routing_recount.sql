@@ -2,8 +2,8 @@
 -- routing types over UTC days p_first_day..p_last_day from session_requests (with their
 -- sessions, refunds and declines), replacing
 -- what was there (days without requests lose their row). Returns the rows written.
--- Internal: called by refresh_analytics() for the touched routing-days and by
--- analytics_rollups_rebuild(). No errors of its own (NULL arguments recount nothing).
+-- Internal: called by ssr_private.refresh_analytics() for the touched routing-days and by
+-- ssr_private.analytics_rollups_rebuild(). No errors of its own (NULL arguments recount nothing).
 -- A day is recounted whole (exact percentiles): the cost of a refresh grows with the
 -- requests of the days that changed, never with the history.
 CREATE OR REPLACE FUNCTION ssr_private.analytics_routing_recount(

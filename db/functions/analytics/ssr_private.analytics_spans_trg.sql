@@ -1,7 +1,7 @@
 -- analytics_spans: a closed span inserted, changed or deleted (a call of sessions,
 -- started_at to ended_at at the serving workshop_id; an interval of mechanic_availability)
 -- replaces its pieces in analytics_span_days (analytics_day_pieces: cut at UTC days) and
--- queues the workshop-days of the old and new pieces for refresh_analytics(). Open spans
+-- queues the workshop-days of the old and new pieces for ssr_private.refresh_analytics(). Open spans
 -- (ended_at NULL) and spans without a workshop have no pieces: the view adds open ones at
 -- read time. The work is the days of the one span changed. Insert-only on the queue;
 -- SECURITY DEFINER like the other queue triggers. Input: the row before and after

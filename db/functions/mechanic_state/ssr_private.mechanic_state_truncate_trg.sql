@@ -8,7 +8,7 @@ SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 BEGIN
-    PERFORM mechanic_state_rebuild();
+    PERFORM ssr_private.mechanic_state_rebuild();
     RETURN NULL;
 END
 $$;

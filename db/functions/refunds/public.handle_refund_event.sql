@@ -66,7 +66,7 @@ BEGIN
             END IF;
         END IF;
         CONTINUE WHEN v_ours.id IS NULL;
-        v_last := refund_apply_stripe_status(v_ours.id, v_item ->> 'id', v_item ->> 'status');
+        v_last := ssr_private.refund_apply_stripe_status(v_ours.id, v_item ->> 'id', v_item ->> 'status');
         v_ours := NULL;
     END LOOP;
 

@@ -49,7 +49,7 @@ BEGIN
     END IF;
 
     PERFORM set_config('refunds.reason', 'customer_cancelled', TRUE);
-    PERFORM cancel_session_request(p_request_id, 'cancelled by the customer');
+    PERFORM ssr_private.cancel_session_request(p_request_id, 'cancelled by the customer');
     PERFORM set_config('refunds.reason', '', TRUE);
 
     RETURN QUERY

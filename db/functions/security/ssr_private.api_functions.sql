@@ -8,6 +8,8 @@
 --             documented read-only routing and notification calls;
 --   mechanic  PostgREST-style mechanics: their offers and accept (identity from the JWT).
 -- Optional-layer functions (explain_routing) are listed too; absent ones are skipped.
+-- The owner's own jobs and repairs (the workers', reconciliation's, cron's) live in
+-- ssr_private, where apply_privileges revokes EXECUTE from everyone but the owner.
 -- No errors.
 CREATE OR REPLACE FUNCTION ssr_private.api_functions()
 RETURNS TABLE (signature text, grantees text[], purpose text)
@@ -38,30 +40,15 @@ FROM (
         'note_unresolved_checkout_session(text,text,text,bigint)', ARRAY['ssr_app'],
         'a webhook''s Checkout Session Stripe answered 404 for'
     ),
-    ('refund_claim_due()', ARRAY[]::text [], 'owner: the refund worker'),
-    ('refund_record_attempt(uuid,text,text,text,text,boolean)', ARRAY[]::text [], 'owner: the refund worker'),
-    ('refund_apply_stripe_status(uuid,text,text)', ARRAY[]::text [], 'owner: the refund worker, reconciliation'),
-    ('reconciliation_run_start(timestamp with time zone)', ARRAY[]::text [], 'owner: reconciliation'),
-    (
-        'reconcile_checkout_session(bigint,text,text,text,integer,text)', ARRAY[]::text [],
-        'owner: reconciliation'
-    ),
-    ('reconciliation_run_finish(bigint,text)', ARRAY[]::text [], 'owner: reconciliation'),
     ('get_booking_options(uuid)', ARRAY['ssr_app'], 'the booking page of a workshop'),
     ('get_checkout_progress(text)', ARRAY['ssr_app'], 'the live success page'),
     ('get_mechanic_channels(uuid)', ARRAY['ssr_app', 'mechanic'], 'LISTEN channels of a mechanic''s dashboard'),
     ('routing_workshop_channel(uuid)', ARRAY['ssr_app', 'mechanic'], 'name of a workshop''s LISTEN channel'),
     ('routing_outbox_replay(bigint,text[],integer)', ARRAY['ssr_app'], 'notifications missed by a listener'),
-    ('create_session_request(uuid,text,uuid,uuid,uuid,text)', ARRAY[]::text [], 'owner: used by fulfillment'),
     (
         'fulfill_checkout(text,text,uuid,uuid,text,integer,text,uuid,uuid,text)', ARRAY[]::text [],
         'owner: used by handle_checkout_event'
     ),
-    ('cancel_session_request(uuid,text)', ARRAY[]::text [], 'owner: support and refunds'),
-    ('sweep_session_requests(timestamp with time zone)', ARRAY[]::text [], 'owner: the periodic worker'),
-    ('routing_outbox_prune(interval)', ARRAY[]::text [], 'owner: the periodic worker'),
-    ('refresh_analytics(integer)', ARRAY[]::text [], 'owner: the worker or cron'),
-    ('workshop_stats_rebuild()', ARRAY[]::text [], 'owner: repair of the directory aggregates'),
     (
         'routing_mechanic_eligible(text,boolean,uuid,text)', ARRAY['mechanic'],
         'the eligibility rule; the mechanic row policy calls it'
@@ -70,15 +57,13 @@ FROM (
         'routing_mechanic_offerable(text,boolean,uuid,text,integer,integer)', ARRAY['mechanic'],
         'the eligibility and capacity rule; the mechanic row policy calls it'
     ),
-    ('analytics_rollups_rebuild()', ARRAY[]::text[], 'owner: repair of the analytics rollups'),
     ('routing_outbox_relay(integer)', ARRAY['ssr_app'], 'the worker and the live hub send committed notifications'),
     ('explain_routing(uuid)', ARRAY[]::text [], 'owner: audit narrative (optional PL/Python layer)'),
     ('decline_session_request(uuid,uuid,text)', ARRAY['ssr_app', 'mechanic'], 'a mechanic declines a request'),
     ('start_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic starts the session'),
     ('complete_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic completes the session'),
     ('mark_session_no_show(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic marks a no-show'),
-    ('review_session(uuid,uuid,integer,text)', ARRAY['ssr_app'], 'the customer reviews a completed session'),
-    ('mechanic_state_rebuild()', ARRAY[]::text [], 'owner: repair of open_sessions and presence intervals')
+    ('review_session(uuid,uuid,integer,text)', ARRAY['ssr_app'], 'the customer reviews a completed session')
 ) AS t (signature, grantees, purpose)
 $$;
 

@@ -7,7 +7,7 @@ SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 BEGIN
-    PERFORM workshop_stats_rebuild();
+    PERFORM ssr_private.workshop_stats_rebuild();
     RETURN NULL;
 END
 $$;

@@ -1,6 +1,6 @@
 -- BI contract: how well each routing type works, per UTC day of the request's
 -- creation. One row per (routing_type, day) with requests.
--- Reads analytics_routing_rollup, kept by refresh_analytics() (the worker runs it every
+-- Reads analytics_routing_rollup, kept by ssr_private.refresh_analytics() (the worker runs it every
 -- few seconds; each run recounts the days that changed, with exact percentiles).
 -- The figures of the session's life after accept (refunds, declines and their exact median
 -- time from offer, sessions per status) are kept in the same rollup: a refund, a decline
@@ -33,7 +33,7 @@ FROM analytics_routing_rollup AS r;
 
 COMMENT ON VIEW analytics.routing_effectiveness IS
 'BI contract: per routing type and UTC day of creation, request outcomes, hybrid escalations, time to accept '
-'(median/p90/p99) and the share served by the preferred workshop. Reads the rollups kept by refresh_analytics().';
+'(median/p90/p99) and the share served by the preferred workshop. Reads the rollups kept by ssr_private.refresh_analytics().';
 COMMENT ON COLUMN analytics.routing_effectiveness.routing_type IS 'workshop_only, hybrid or broadcast.';
 COMMENT ON COLUMN analytics.routing_effectiveness.day IS 'UTC day on which the requests were created.';
 COMMENT ON COLUMN analytics.routing_effectiveness.requests IS 'Requests created that day, any status.';

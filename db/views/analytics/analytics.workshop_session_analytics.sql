@@ -3,7 +3,7 @@
 -- Periods are UTC: day, ISO week (starting Monday) and calendar month. Sessions,
 -- revenue and reviews are dated by sessions.created_at; request figures and times to
 -- accept by session_requests.created_at.
--- Reads analytics_workshop_rollup, kept by refresh_analytics() (the worker runs it
+-- Reads analytics_workshop_rollup, kept by ssr_private.refresh_analytics() (the worker runs it
 -- every few seconds): a read costs the rows it returns, whatever the history. Medians
 -- and p90 come from the rollup's histogram of times to accept (buckets of 3
 -- significant digits: within 0.5 % of the exact percentile_cont). To add a figure: a
@@ -94,7 +94,7 @@ WHERE r.sessions_served + r.preferred_sessions + r.preferred_requests + r.accept
 COMMENT ON VIEW analytics.workshop_session_analytics IS
 'BI contract: per workshop and period (period_grain day/week/month, UTC) sessions served, sessions and requests where '
 'it was the preferred workshop, share of those requests it served itself, revenue, reviews, time to accept. One row per '
-'(workshop_id, period_grain, period_start) with activity. Reads the rollups kept by refresh_analytics().';
+'(workshop_id, period_grain, period_start) with activity. Reads the rollups kept by ssr_private.refresh_analytics().';
 COMMENT ON COLUMN analytics.workshop_session_analytics.workshop_id IS 'The workshop (organizations.id).';
 COMMENT ON COLUMN analytics.workshop_session_analytics.workshop_name IS 'The workshop''s current name.';
 COMMENT ON COLUMN analytics.workshop_session_analytics.period_grain IS

@@ -2,7 +2,7 @@
 -- rows it corrected. The triggers keep both exact; this is the repair tool after a
 -- TRUNCATE, a bulk load with triggers disabled, or a manual fix. It locks both tables
 -- (SHARE ROW EXCLUSIVE) so trigger deltas cannot interleave with the recount.
-CREATE OR REPLACE FUNCTION workshop_stats_rebuild()
+CREATE OR REPLACE FUNCTION ssr_private.workshop_stats_rebuild()
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = public, pg_temp
@@ -95,7 +95,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION workshop_stats_rebuild() IS
+COMMENT ON FUNCTION ssr_private.workshop_stats_rebuild() IS
 'Recomputes workshop_stats and routing_candidates (eligible mechanics, listed workshops) from organizations, mechanics, sessions and reviews; returns the '
 'number of rows corrected (0 when the trigger-maintained aggregates were exact).';
-REVOKE ALL ON FUNCTION workshop_stats_rebuild() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.workshop_stats_rebuild() FROM PUBLIC;

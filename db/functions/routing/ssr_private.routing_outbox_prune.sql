@@ -1,6 +1,6 @@
 -- routing_outbox_prune: deletes outbox rows older than p_keep (default 7 days), which no
 -- reconnecting consumer needs any more; returns how many. Run it from cron with the sweep.
-CREATE OR REPLACE FUNCTION routing_outbox_prune(p_keep interval DEFAULT interval '7 days')
+CREATE OR REPLACE FUNCTION ssr_private.routing_outbox_prune(p_keep interval DEFAULT interval '7 days')
 RETURNS integer
 LANGUAGE plpgsql
 VOLATILE
@@ -19,5 +19,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION routing_outbox_prune(interval) IS
+COMMENT ON FUNCTION ssr_private.routing_outbox_prune(interval) IS
 'Deletes routing_outbox rows older than p_keep (default 7 days); returns the count. SR400 for a negative or NULL interval.';

@@ -12,7 +12,7 @@
 --     open_wait_seconds (NULL: never).
 -- Idempotent per session: calling it again for a session that already has the same
 -- request returns that request unchanged; a different request for it raises SR409.
-CREATE OR REPLACE FUNCTION create_session_request(
+CREATE OR REPLACE FUNCTION ssr_private.create_session_request(
     p_customer_id uuid,
     p_plan_code text,
     p_session_id uuid,
@@ -89,5 +89,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION create_session_request(uuid, text, uuid, uuid, uuid, text) IS
+COMMENT ON FUNCTION ssr_private.create_session_request(uuid, text, uuid, uuid, uuid, text) IS
 'Creates a routed session request (validated; SR400/SR404/SR409), with its window, expiry, audit events and notifications.';

@@ -8,7 +8,7 @@
 -- or canceled stays failed (answers re-fetched concurrently may commit out of order).
 -- Errors, in order: SR400 refund_id missing; SR400 stripe_status not a Stripe refund
 -- status; SR404 unknown refund; SR409 the refund is bound to another Stripe refund.
-CREATE OR REPLACE FUNCTION refund_apply_stripe_status(
+CREATE OR REPLACE FUNCTION ssr_private.refund_apply_stripe_status(
     p_refund_id uuid,
     p_stripe_refund_id text,
     p_stripe_status text
@@ -70,5 +70,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION refund_apply_stripe_status(uuid, text, text) IS
+COMMENT ON FUNCTION ssr_private.refund_apply_stripe_status(uuid, text, text) IS
 'Records Stripe''s status of a refund (succeeded: session refunded; failed/canceled: failed, final); never backwards.';

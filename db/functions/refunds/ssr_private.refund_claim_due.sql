@@ -5,7 +5,7 @@
 -- concurrent workers never work on the same refund; if the worker dies before its
 -- commit, the lock goes with its connection and the next claim retries with the same
 -- idempotency key (the row id), which Stripe answers with the refund it already made.
-CREATE OR REPLACE FUNCTION refund_claim_due()
+CREATE OR REPLACE FUNCTION ssr_private.refund_claim_due()
 RETURNS SETOF refunds
 LANGUAGE sql
 VOLATILE
@@ -19,5 +19,5 @@ AS $$
     FOR UPDATE SKIP LOCKED;
 $$;
 
-COMMENT ON FUNCTION refund_claim_due() IS
+COMMENT ON FUNCTION ssr_private.refund_claim_due() IS
 'Claims one due refund (FOR UPDATE SKIP LOCKED, for the caller''s transaction); no row when none is due.';

@@ -2,7 +2,7 @@
 -- since p_created_since and returns its id, with the unresolved sessions to retry
 -- (those a webhook named and Stripe answered 404 for). Errors: SR400 p_created_since
 -- missing or in the future.
-CREATE OR REPLACE FUNCTION reconciliation_run_start(p_created_since timestamptz)
+CREATE OR REPLACE FUNCTION ssr_private.reconciliation_run_start(p_created_since timestamptz)
 RETURNS TABLE (run_id bigint, unresolved text[])
 LANGUAGE plpgsql
 VOLATILE
@@ -24,5 +24,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION reconciliation_run_start(timestamptz) IS
+COMMENT ON FUNCTION ssr_private.reconciliation_run_start(timestamptz) IS
 'Opens a reconciliation run; returns its id and the unresolved Checkout Sessions to retry.';

@@ -1,12 +1,12 @@
 -- analytics_rollups_rebuild: recounts every analytics rollup (and the closed spans cut at
 -- days, analytics_span_days) from the base tables and empties the change queue; returns
 -- the number of rollup rows written. The repair tool after a TRUNCATE or a bulk load with
--- triggers disabled (the benchmark generator calls it); refresh_analytics() keeps the
+-- triggers disabled (the benchmark generator calls it); ssr_private.refresh_analytics() keeps the
 -- rollups exact from then on. It locks the queue, the rollups and the span pieces
 -- (EXCLUSIVE: readers keep reading, writers of sessions, requests, reviews, declines,
 -- refunds and presence wait for it) so no change is lost between the recount and the
 -- emptied queue. Owner only. No inputs, no errors of its own.
-CREATE OR REPLACE FUNCTION analytics_rollups_rebuild()
+CREATE OR REPLACE FUNCTION ssr_private.analytics_rollups_rebuild()
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = public, pg_temp
@@ -65,7 +65,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION analytics_rollups_rebuild() IS
+COMMENT ON FUNCTION ssr_private.analytics_rollups_rebuild() IS
 'Recounts analytics_workshop_rollup and analytics_routing_rollup from scratch and empties analytics_changes; '
 'returns the rollup rows written. Owner only.';
-REVOKE ALL ON FUNCTION analytics_rollups_rebuild() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.analytics_rollups_rebuild() FROM PUBLIC;

@@ -7,7 +7,7 @@
 -- an operator). attempts counts every recorded call.
 -- Errors, in order: SR400 refund_id missing; SR400 neither a refund nor an error given;
 -- SR404 unknown refund; those of refund_apply_stripe_status.
-CREATE OR REPLACE FUNCTION refund_record_attempt(
+CREATE OR REPLACE FUNCTION ssr_private.refund_record_attempt(
     p_refund_id uuid,
     p_payment_intent_id text,
     p_stripe_refund_id text,
@@ -41,7 +41,7 @@ BEGIN
             COLUMN = 'refund_id';
     END IF;
     IF p_stripe_refund_id IS NOT NULL THEN
-        RETURN refund_apply_stripe_status(p_refund_id, p_stripe_refund_id, p_stripe_status);
+        RETURN ssr_private.refund_apply_stripe_status(p_refund_id, p_stripe_refund_id, p_stripe_status);
     END IF;
     UPDATE refunds AS rf
     SET
@@ -55,5 +55,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION refund_record_attempt(uuid, text, text, text, text, boolean) IS
+COMMENT ON FUNCTION ssr_private.refund_record_attempt(uuid, text, text, text, text, boolean) IS
 'The refund worker records a call to Stripe: the refund made, or an error retried with capped backoff or failed.';

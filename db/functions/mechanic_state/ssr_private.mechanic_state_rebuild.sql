@@ -4,7 +4,7 @@
 -- The triggers keep both exact; this is the repair tool after a TRUNCATE, a bulk load
 -- with triggers disabled, or a manual fix. Returns how many rows it corrected. No errors.
 -- Locks mechanics (SHARE ROW EXCLUSIVE) so concurrent trigger deltas cannot interleave.
-CREATE OR REPLACE FUNCTION mechanic_state_rebuild()
+CREATE OR REPLACE FUNCTION ssr_private.mechanic_state_rebuild()
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = public, pg_temp
@@ -52,6 +52,6 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION mechanic_state_rebuild() IS
+COMMENT ON FUNCTION ssr_private.mechanic_state_rebuild() IS
 'Recounts mechanics.open_sessions and reconciles open mechanic_availability intervals with is_available; returns the '
 'number of rows corrected. Owner only.';

@@ -9,7 +9,7 @@
 --      any more who has not declined them (busy mechanics at capacity count as unavailable;
 --      the window is cut short: exclusive_until = p_now).
 -- The audit trigger writes the events and the notifications. Returns the counts.
-CREATE OR REPLACE FUNCTION sweep_session_requests(p_now timestamptz DEFAULT now())
+CREATE OR REPLACE FUNCTION ssr_private.sweep_session_requests(p_now timestamptz DEFAULT now())
 RETURNS TABLE (escalated integer, expired integer)
 LANGUAGE plpgsql
 VOLATILE
@@ -69,5 +69,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION sweep_session_requests(timestamptz) IS
+COMMENT ON FUNCTION ssr_private.sweep_session_requests(timestamptz) IS
 'Expires overdue pending requests and escalates hybrid ones whose window passed; concurrent-safe; returns counts.';

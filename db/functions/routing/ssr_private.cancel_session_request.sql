@@ -1,7 +1,7 @@
 -- cancel_session_request: cancels a pending request (e.g. the customer gave up or was
 -- refunded). Conditional UPDATE; SR404 unknown request, SR409 when it is no longer
 -- pending. The audit trigger records 'cancelled' (with p_reason) and announces it.
-CREATE OR REPLACE FUNCTION cancel_session_request(p_request_id uuid, p_reason text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION ssr_private.cancel_session_request(p_request_id uuid, p_reason text DEFAULT NULL)
 RETURNS session_requests
 LANGUAGE plpgsql
 VOLATILE
@@ -34,5 +34,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION cancel_session_request(uuid, text) IS
+COMMENT ON FUNCTION ssr_private.cancel_session_request(uuid, text) IS
 'Cancels a pending session request (SR404 unknown, SR409 not pending); audited and announced.';

@@ -1,7 +1,7 @@
 -- reconciliation_run_finish: closes a reconciliation run (finished_at), with the error
 -- that stopped it early if any, and returns it. Errors, in order: SR400 run_id missing;
 -- SR404 unknown run; SR409 already finished.
-CREATE OR REPLACE FUNCTION reconciliation_run_finish(p_run_id bigint, p_error text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION ssr_private.reconciliation_run_finish(p_run_id bigint, p_error text DEFAULT NULL)
 RETURNS reconciliation_runs
 LANGUAGE plpgsql
 VOLATILE
@@ -28,5 +28,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION reconciliation_run_finish(bigint, text) IS
+COMMENT ON FUNCTION ssr_private.reconciliation_run_finish(bigint, text) IS
 'Closes a reconciliation run (with the error that stopped it, if any); returns it.';

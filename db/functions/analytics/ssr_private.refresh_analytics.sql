@@ -9,9 +9,7 @@
 -- second one returns at once with ran = FALSE (transaction-level advisory lock).
 -- Returns: ran, changes (rows taken), workshop_days, routing_days (day rows recounted),
 -- more (the batch was full: run again). Errors: p_max_changes NULL or < 1: SR400.
-DROP FUNCTION IF EXISTS refresh_analytics();
-
-CREATE OR REPLACE FUNCTION refresh_analytics(p_max_changes integer DEFAULT 100000)
+CREATE OR REPLACE FUNCTION ssr_private.refresh_analytics(p_max_changes integer DEFAULT 100000)
 RETURNS TABLE (ran boolean, changes bigint, workshop_days integer, routing_days integer, more boolean)
 LANGUAGE plpgsql
 SET search_path = public, pg_temp
@@ -107,7 +105,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION refresh_analytics(integer) IS
+COMMENT ON FUNCTION ssr_private.refresh_analytics(integer) IS
 'The analytics job: applies up to p_max_changes queued changes to the rollups the BI views read (run every few '
 'seconds; concurrent runs skip). Returns ran, changes, workshop_days, routing_days, more. Owner only.';
-REVOKE ALL ON FUNCTION refresh_analytics(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.refresh_analytics(integer) FROM PUBLIC;

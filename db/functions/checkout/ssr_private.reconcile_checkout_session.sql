@@ -5,7 +5,7 @@
 -- rejected; amount mismatch; another purchase's session; purchase no longer pending) is
 -- recorded in reconciliation_actions. Returns the outcome.
 -- Errors, in order: SR400 run_id missing; SR404 unknown run; SR409 run finished.
-CREATE OR REPLACE FUNCTION reconcile_checkout_session(
+CREATE OR REPLACE FUNCTION ssr_private.reconcile_checkout_session(
     p_run_id bigint,
     p_checkout_session_id text,
     p_client_reference_id text,
@@ -56,5 +56,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION reconcile_checkout_session(bigint, text, text, text, integer, text) IS
+COMMENT ON FUNCTION ssr_private.reconcile_checkout_session(bigint, text, text, text, integer, text) IS
 'Reconciliation of one Checkout Session from Stripe through fulfill_checkout_purchase; records what it did.';

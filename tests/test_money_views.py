@@ -18,9 +18,9 @@ import pytest
 from tests.test_analytics import ALPHA, BETA, CUSTOMER, D, M, check, load_crafted, refresh, rows, wsa
 
 
-def public_rows(conn, relation: str, key: tuple[str, ...]) -> dict:
-    """rows() of test_analytics for the ledger views, which live in public (not BI views)."""
-    cur = conn.execute(f"SELECT * FROM public.{relation}")  # relation names are constants of this file
+def ledger_rows(conn, relation: str, key: tuple[str, ...]) -> dict:
+    """rows() of test_analytics for the ledger views (schema analytics, not rollup-backed)."""
+    cur = conn.execute(f"SELECT * FROM analytics.{relation}")  # relation names are constants of this file
     cols = [d.name for d in cur.description]
     return {tuple(r[cols.index(c)] for c in key): dict(zip(cols, r, strict=True)) for r in cur.fetchall()}
 
@@ -79,7 +79,7 @@ def test_refunds_per_strategy_hand_computed(money):
 
 
 def test_session_ledger_hand_computed(money):
-    got = {r["session_id"]: r for r in public_rows(money, "session_ledger", ("session_id",)).values()}
+    got = {r["session_id"]: r for r in ledger_rows(money, "session_ledger", ("session_id",)).values()}
     by_mech_time = {
         (r["mechanic_id"], r["created_at"].isoformat()[:16]): r for r in got.values()
     }
@@ -103,7 +103,7 @@ def test_session_ledger_hand_computed(money):
 
 
 def test_workshop_earnings_hand_computed(money):
-    got = public_rows(money, "workshop_earnings", ("payee_id", "period_grain", "period_start", "currency"))
+    got = ledger_rows(money, "workshop_earnings", ("payee_id", "period_grain", "period_start", "currency"))
     check(got[ALPHA, "month", D("2026-03-01"), "usd"], payee_name="Alpha", sessions=3, gross_minor=3000,
           refunded_minor=400, net_minor=2600, platform_fee_minor=470, payee_share_minor=2130)
     check(got[ALPHA, "month", D("2026-03-01"), "eur"], sessions=1, gross_minor=2000, payee_share_minor=1600)
@@ -119,11 +119,12 @@ def test_rounding_is_half_away_from_zero_and_the_parts_add_up(money):
     money.execute("INSERT INTO payout_rates (effective_from, workshop_platform_fee_bps, independent_platform_fee_bps) "
                   "VALUES ('2026-03-31 00:00+00', 1250, 1250)")  # S8 at 12.5 %
     money.execute("UPDATE sessions SET amount_total_minor = 1004 WHERE created_at = '2026-04-01 08:00+00'")
-    s8 = next(r for r in public_rows(money, "session_ledger", ("session_id",)).values() if r["payee_id"] == BETA)
+    s8 = next(r for r in ledger_rows(money, "session_ledger", ("session_id",)).values() if r["payee_id"] == BETA)
     check(s8, gross_minor=1004, platform_fee_minor=126, payee_share_minor=878)  # 125.5 -> 126
 
 
-@pytest.mark.parametrize("relation", ["session_ledger", "workshop_earnings", "refunds", "payout_rates",
+@pytest.mark.parametrize("relation", ["analytics.session_ledger", "analytics.workshop_earnings",
+                                      "public.session_ledger", "public.workshop_earnings", "refunds", "payout_rates",
                                       "reconciliation_runs", "reconciliation_actions", "unresolved_checkout_sessions"])
 def test_every_new_relation_and_column_is_documented(conn, relation):
     assert conn.execute("SELECT obj_description(%s::regclass, 'pg_class')", (relation,)).fetchone()[0]
@@ -131,3 +132,20 @@ def test_every_new_relation_and_column_is_documented(conn, relation):
         "SELECT a.attname FROM pg_attribute AS a WHERE a.attrelid = %s::regclass AND a.attnum > 0 "
         "AND NOT a.attisdropped AND coalesce(col_description(a.attrelid, a.attnum), '') = ''", (relation,)).fetchall()
     assert undocumented == []
+
+
+@pytest.mark.parametrize("view", ["session_ledger", "workshop_earnings"])
+def test_public_ledger_views_are_the_analytics_ones_kept_for_compatibility(money, view):
+    key = ("session_id",) if view == "session_ledger" else ("payee_id", "period_grain", "period_start", "currency")
+    moved = ledger_rows(money, view, key)
+    assert moved
+    cur = money.execute(f"SELECT * FROM public.{view}")  # view names are constants of this file
+    cols = [d.name for d in cur.description]
+    assert {tuple(r[cols.index(c)] for c in key): dict(zip(cols, r, strict=True)) for r in cur.fetchall()} == moved
+    assert "compatibility" in money.execute("SELECT obj_description(%s::regclass, 'pg_class')", (f"public.{view}",)).fetchone()[0]
+    # The same grants as before the move: the owner only, in public; the BI role reads analytics'.
+    for role in ("analytics", "ssr_app", "mechanic", "customer", "public"):
+        assert money.execute("SELECT has_table_privilege(%s, %s, 'SELECT')", (role, f"public.{view}")).fetchone() == (
+            False,), role
+    assert money.execute("SELECT has_table_privilege('analytics', %s, 'SELECT')", (f"analytics.{view}",)).fetchone() == (
+        True,)

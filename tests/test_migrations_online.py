@@ -1,12 +1,15 @@
-"""Migrations applied to a live database: no-transaction files, lock_timeout retries, writers unharmed.
+"""Migrations applied to a live database: no-transaction files, lock_timeout retries, writers unharmed,
+and an upgrade from the previous release ending in the fresh schema.
 
 The long form (1M sessions, durable cluster, stall figures) is `make bench-migrations`.
 """
 
 from __future__ import annotations
 
+import difflib
 import shutil
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -15,7 +18,7 @@ import pytest
 
 from bench import migration_stall as ms
 from dev import schema
-from tests.dbutil import url_for
+from tests.dbutil import create_database, drop_database, url_for
 from tools import migrate as m
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +75,6 @@ def test_no_transaction_file_rebuilds_an_invalid_index_and_can_run_again(db_url,
 
 
 def base_database(pg_server_url: str, sessions: int) -> str:
-    from tests.dbutil import create_database
 
     url = url_for(pg_server_url, create_database(pg_server_url, prefix="ssr_online"))
     ms.build_base(url, sessions, say=lambda _msg: None)
@@ -146,3 +148,41 @@ def test_migrations_under_concurrent_writers_end_in_the_fresh_schema_without_abo
         assert c.execute("SELECT count(*) FROM pg_constraint WHERE NOT convalidated").fetchone()[0] == 0
         assert c.execute("SELECT count(*) FROM pg_index WHERE NOT indisvalid").fetchone()[0] == 0
         assert c.execute("SELECT coalesce(bool_and(ispopulated), TRUE) FROM pg_matviews").fetchone()[0] is True
+
+
+# The schema as released at this commit; an upgrade from it must end where a fresh install does.
+RELEASED = "be1d369"
+
+
+def released_tree(dst: Path, commit: str = RELEASED) -> Path:
+    """db/ and tools/ of a released commit (git archive of this repository's history)."""
+    res = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", commit, "db", "tools"],
+                         capture_output=True, check=False)
+    if res.returncode != 0:
+        pytest.fail(f"git archive {commit} failed (this test needs the repository's history): "
+                    f"{res.stderr.decode().strip()}")
+    dst.mkdir(parents=True)
+    subprocess.run(["tar", "-x", "-C", str(dst)], input=res.stdout, check=True)
+    return dst
+
+
+def test_upgrading_the_previous_release_gives_the_fresh_schema(pg_server_url, tmp_path):
+    tree = released_tree(tmp_path / "released")
+    name = create_database(pg_server_url, prefix="ssr_upgrade")
+    url = url_for(pg_server_url, name)
+    try:
+        # That release's own runner, on its own files.
+        res = subprocess.run([sys.executable, str(tree / "tools" / "migrate.py"), "--database-url", url],
+                             capture_output=True, text=True, check=False)
+        assert res.returncode == 0, res.stderr
+        # Then today's runner.
+        m.migrate(url, say=lambda _msg: None)
+        upgraded = schema.dump(url)
+        fresh = schema.fresh_dump(pg_server_url)
+        if upgraded != fresh:
+            diff = "".join(list(difflib.unified_diff(fresh.splitlines(True), upgraded.splitlines(True),
+                                                     "fresh", f"upgraded from {RELEASED}"))[:80])
+            raise AssertionError(f"the upgraded schema differs from a fresh install:\n{diff}")
+        assert m.migrate(url, say=lambda _msg: None) == []
+    finally:
+        drop_database(pg_server_url, name)

@@ -16,7 +16,7 @@ CREATE SCHEMA analytics;
 -- Name: SCHEMA analytics; Type: COMMENT; Schema: -; Owner: -
 --
 
-COMMENT ON SCHEMA analytics IS 'The BI views (workshop_session_analytics, routing_effectiveness and their _mv copies); role analytics finds them through its default search_path ("$user", public).';
+COMMENT ON SCHEMA analytics IS 'The read-only views for BI and payouts, readable by the role analytics (which finds them through its default search_path, "$user", public): workshop_session_analytics and routing_effectiveness, read from the rollups that ssr_private.refresh_analytics() keeps; session_ledger and workshop_earnings, the money of the served sessions per session and per payee and period (prepared for payouts; no money moves).';
 
 --
 -- Name: ssr_meta; Type: SCHEMA; Schema: -; Owner: -
@@ -265,72 +265,6 @@ $$;
 COMMENT ON FUNCTION public.accept_session_request(p_request_id uuid, p_mechanic_id uuid) IS 'Race-safe accept by one conditional UPDATE; raises SR400/SR403/SR404/SR409 with the reason when it cannot.';
 
 --
--- Name: analytics_rollups_rebuild(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.analytics_rollups_rebuild() RETURNS bigint
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    SET enable_nestloop TO 'off'
-    AS $$
-DECLARE
-    v_first date;
-    v_last date;
-    v_workshops uuid[];
-    v_rows bigint := 0;
-BEGIN
-    LOCK TABLE analytics_changes, analytics_workshop_rollup, analytics_routing_rollup, analytics_span_days
-    IN EXCLUSIVE MODE;
-    DELETE FROM analytics_changes;
-    DELETE FROM analytics_workshop_rollup;
-    DELETE FROM analytics_routing_rollup;
-    -- The closed spans cut at UTC days, from the base tables.
-    DELETE FROM analytics_span_days;
-    INSERT INTO analytics_span_days (source, source_id, day, workshop_id, seconds)
-    SELECT 'session', s.id::text, p.day, s.workshop_id, p.seconds
-    FROM sessions AS s
-    CROSS JOIN LATERAL ssr_private.analytics_day_pieces(s.started_at, s.ended_at) AS p
-    WHERE s.workshop_id IS NOT NULL AND s.started_at IS NOT NULL AND s.ended_at IS NOT NULL AND p.seconds > 0
-    UNION ALL
-    SELECT 'availability', a.id::text, p.day, a.workshop_id, p.seconds
-    FROM mechanic_availability AS a
-    CROSS JOIN LATERAL ssr_private.analytics_day_pieces(a.started_at, a.ended_at) AS p
-    WHERE a.workshop_id IS NOT NULL AND a.ended_at IS NOT NULL AND p.seconds > 0;
-    SELECT
-        date_trunc('day', min(t.created_at) AT TIME ZONE 'UTC')::date,
-        date_trunc('day', max(t.created_at) AT TIME ZONE 'UTC')::date
-    INTO v_first, v_last
-    FROM (
-        SELECT min(s.created_at) AS created_at FROM sessions AS s
-        UNION ALL SELECT max(s.created_at) FROM sessions AS s
-        UNION ALL SELECT min(r.created_at) FROM session_requests AS r
-        UNION ALL SELECT max(r.created_at) FROM session_requests AS r
-        UNION ALL SELECT min(d.declined_at) FROM session_request_declines AS d
-        UNION ALL SELECT max(d.declined_at) FROM session_request_declines AS d
-        UNION ALL SELECT min(p.day)::timestamp AT TIME ZONE 'UTC' FROM analytics_span_days AS p
-        UNION ALL SELECT max(p.day)::timestamp AT TIME ZONE 'UTC' FROM analytics_span_days AS p
-    ) AS t;
-    IF v_first IS NULL THEN
-        RETURN 0;
-    END IF;
-    v_workshops := ARRAY(SELECT o.id FROM organizations AS o);
-    -- All grains in one pass over the base tables (cheaper than merging millions of days;
-    -- refresh_analytics merges, and the property test holds both equal to a recount).
-    v_rows := v_rows + ssr_private.analytics_workshop_recount(ARRAY['day', 'week', 'month'], v_first, v_last, v_workshops);
-    v_rows := v_rows + ssr_private.analytics_routing_recount(
-        v_first, v_last, ARRAY['workshop_only', 'hybrid', 'broadcast']
-    );
-    RETURN v_rows;
-END
-$$;
-
---
--- Name: FUNCTION analytics_rollups_rebuild(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.analytics_rollups_rebuild() IS 'Recounts analytics_workshop_rollup and analytics_routing_rollup from scratch and empties analytics_changes; returns the rollup rows written. Owner only.';
-
---
 -- Name: checkout_purchases; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -553,7 +487,7 @@ BEGIN
     END IF;
 
     PERFORM set_config('refunds.reason', 'customer_cancelled', TRUE);
-    PERFORM cancel_session_request(p_request_id, 'cancelled by the customer');
+    PERFORM ssr_private.cancel_session_request(p_request_id, 'cancelled by the customer');
     PERFORM set_config('refunds.reason', '', TRUE);
 
     RETURN QUERY
@@ -569,47 +503,6 @@ $$;
 --
 
 COMMENT ON FUNCTION public.cancel_customer_session_request(p_request_id uuid, p_customer_id uuid) IS 'The owning customer cancels a pending request: cancelled and refund owed in one transaction; one winner against accept.';
-
---
--- Name: cancel_session_request(uuid, text); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.cancel_session_request(p_request_id uuid, p_reason text DEFAULT NULL::text) RETURNS public.session_requests
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_req session_requests;
-BEGIN
-    IF p_request_id IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'request_id is required', COLUMN = 'request_id';
-    END IF;
-    PERFORM set_config('routing.reason', coalesce(left(p_reason, 500), ''), TRUE);
-    UPDATE session_requests AS r
-    SET status = 'cancelled', closed_at = now(), outcome = 'cancelled'
-    WHERE r.id = p_request_id AND r.status = 'pending'
-    RETURNING r.* INTO v_req;
-    PERFORM set_config('routing.reason', '', TRUE);
-    IF v_req.id IS NOT NULL THEN
-        RETURN v_req;
-    END IF;
-    SELECT * INTO v_req FROM session_requests AS r WHERE r.id = p_request_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR404', MESSAGE = format('request_id %s: no such session request', p_request_id),
-            COLUMN = 'request_id';
-    END IF;
-    RAISE EXCEPTION USING
-        ERRCODE = 'SR409', MESSAGE = format('session request %s is %s, not pending', p_request_id, v_req.status),
-        COLUMN = 'request_id';
-END
-$$;
-
---
--- Name: FUNCTION cancel_session_request(p_request_id uuid, p_reason text); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.cancel_session_request(p_request_id uuid, p_reason text) IS 'Cancels a pending session request (SR404 unknown, SR409 not pending); audited and announced.';
 
 --
 -- Name: sessions; Type: TABLE; Schema: public; Owner: -
@@ -805,85 +698,6 @@ $$;
 --
 
 COMMENT ON FUNCTION public.create_checkout_purchase(p_customer_id uuid, p_plan_code text, p_preferred_workshop_id uuid, p_routing_type text, p_intake_id uuid) IS 'Validate plan, workshop, routing type and intake, then insert a pending purchase (price from plans).';
-
---
--- Name: create_session_request(uuid, text, uuid, uuid, uuid, text); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.create_session_request(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_routing_type text DEFAULT 'broadcast'::text) RETURNS public.session_requests
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_type text;
-    v_session record;
-    v_intake_customer uuid;
-    v_plan_active boolean;
-BEGIN
-    IF p_customer_id IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'customer_id is required', COLUMN = 'customer_id';
-    END IF;
-    IF p_plan_code IS NULL OR btrim(p_plan_code) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'plan_code is required', COLUMN = 'plan_code';
-    END IF;
-    PERFORM 1 FROM customers AS c WHERE c.id = p_customer_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR404', MESSAGE = format('customer_id %s: no such customer', p_customer_id),
-            COLUMN = 'customer_id';
-    END IF;
-    SELECT p.is_active INTO v_plan_active FROM plans AS p WHERE p.code = p_plan_code;
-    IF NOT coalesce(v_plan_active, FALSE) THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR404',
-            MESSAGE = format('plan_code %L: no such plan or plan not active', p_plan_code),
-            COLUMN = 'plan_code';
-    END IF;
-
-    v_type := ssr_private.validate_routing_choice(p_preferred_workshop_id, p_routing_type);
-
-    IF p_session_id IS NOT NULL THEN
-        SELECT s.customer_id, s.plan_code INTO v_session FROM sessions AS s WHERE s.id = p_session_id;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'SR404', MESSAGE = format('session_id %s: no such session', p_session_id),
-                COLUMN = 'session_id';
-        END IF;
-        IF v_session.customer_id <> p_customer_id THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'SR400', MESSAGE = 'session_id belongs to another customer', COLUMN = 'session_id';
-        END IF;
-        IF v_session.plan_code <> p_plan_code THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'SR400',
-                MESSAGE = format('plan_code %L differs from the session''s plan %L', p_plan_code, v_session.plan_code),
-                COLUMN = 'plan_code';
-        END IF;
-    END IF;
-    IF p_intake_id IS NOT NULL THEN
-        SELECT i.customer_id INTO v_intake_customer FROM intakes AS i WHERE i.id = p_intake_id;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'SR404', MESSAGE = format('intake_id %s: no such intake', p_intake_id),
-                COLUMN = 'intake_id';
-        END IF;
-        IF v_intake_customer <> p_customer_id THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'SR400', MESSAGE = 'intake_id belongs to another customer', COLUMN = 'intake_id';
-        END IF;
-    END IF;
-
-    RETURN ssr_private.session_request_insert(
-        p_customer_id, p_plan_code, p_session_id, p_intake_id, p_preferred_workshop_id, v_type, p_routing_type
-    );
-END
-$$;
-
---
--- Name: FUNCTION create_session_request(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_routing_type text); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.create_session_request(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_routing_type text) IS 'Creates a routed session request (validated; SR400/SR404/SR409), with its window, expiry, audit events and notifications.';
 
 --
 -- Name: decline_session_request(uuid, uuid, text); Type: FUNCTION; Schema: public; Owner: -
@@ -1877,7 +1691,7 @@ BEGIN
             END IF;
         END IF;
         CONTINUE WHEN v_ours.id IS NULL;
-        v_last := refund_apply_stripe_status(v_ours.id, v_item ->> 'id', v_item ->> 'status');
+        v_last := ssr_private.refund_apply_stripe_status(v_ours.id, v_item ->> 'id', v_item ->> 'status');
         v_ours := NULL;
     END LOOP;
 
@@ -1918,63 +1732,6 @@ $$;
 --
 
 COMMENT ON FUNCTION public.mark_session_no_show(p_session_id uuid, p_mechanic_id uuid) IS 'The accepting mechanic marks a waiting session no-show (the customer did not come): waiting -> no_show (ended_at); frees the slot; SR400/SR403/SR404/SR409 otherwise.';
-
---
--- Name: mechanic_state_rebuild(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.mechanic_state_rebuild() RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_counts integer;
-    v_opened integer;
-    v_closed integer;
-BEGIN
-    LOCK TABLE mechanics IN SHARE ROW EXCLUSIVE MODE;
-    UPDATE mechanics AS m
-    SET open_sessions = coalesce(s.n, 0)
-    FROM mechanics AS m2
-    LEFT JOIN (
-        SELECT se.mechanic_id, count(*)::integer AS n
-        FROM sessions AS se
-        WHERE se.mechanic_id IS NOT NULL AND se.status IN ('waiting', 'live')
-        GROUP BY se.mechanic_id
-    ) AS s ON m2.id = s.mechanic_id
-    WHERE m.id = m2.id AND m.open_sessions IS DISTINCT FROM coalesce(s.n, 0);
-    GET DIAGNOSTICS v_counts = ROW_COUNT;
-
-    UPDATE mechanic_availability AS a
-    SET ended_at = greatest(now(), a.started_at)
-    FROM mechanics AS m
-    WHERE
-        a.mechanic_id = m.id AND a.ended_at IS NULL
-        AND (
-            m.status <> 'active' OR NOT m.is_available
-            OR a.workshop_id IS DISTINCT FROM m.workshop_id
-        );
-    GET DIAGNOSTICS v_closed = ROW_COUNT;
-
-    INSERT INTO mechanic_availability (mechanic_id, workshop_id, started_at)
-    SELECT m.id, m.workshop_id, now()
-    FROM mechanics AS m
-    WHERE
-        m.status = 'active' AND m.is_available
-        AND NOT EXISTS (
-            SELECT 1 FROM mechanic_availability AS a
-            WHERE a.mechanic_id = m.id AND a.ended_at IS NULL
-        );
-    GET DIAGNOSTICS v_opened = ROW_COUNT;
-    RETURN v_counts + v_closed + v_opened;
-END
-$$;
-
---
--- Name: FUNCTION mechanic_state_rebuild(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.mechanic_state_rebuild() IS 'Recounts mechanics.open_sessions and reconciles open mechanic_availability intervals with is_available; returns the number of rows corrected. Owner only.';
 
 --
 -- Name: unresolved_checkout_sessions; Type: TABLE; Schema: public; Owner: -
@@ -2076,590 +1833,6 @@ $_$;
 --
 
 COMMENT ON FUNCTION public.note_unresolved_checkout_session(p_checkout_session_id text, p_event_id text, p_error text, p_run_id bigint) IS 'Records a Checkout Session Stripe answered 404 for (kept reconcilable until retrieved); optionally as a run action.';
-
---
--- Name: reconcile_checkout_session(bigint, text, text, text, integer, text); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.reconcile_checkout_session(p_run_id bigint, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) RETURNS text
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_run reconciliation_runs;
-    v_result record;
-BEGIN
-    IF p_run_id IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'run_id is required', COLUMN = 'run_id';
-    END IF;
-    SELECT r.* INTO v_run FROM reconciliation_runs AS r WHERE r.id = p_run_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = format('run %s: no such run', p_run_id), COLUMN = 'run_id';
-    END IF;
-    IF v_run.finished_at IS NOT NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR409', MESSAGE = format('run %s is finished', p_run_id), COLUMN = 'run_id';
-    END IF;
-
-    SELECT f.* INTO v_result
-    FROM fulfill_checkout_purchase(
-        p_checkout_session_id, p_client_reference_id, p_payment_status, p_amount_total, p_currency
-    ) AS f;
-
-    UPDATE reconciliation_runs AS r
-    SET
-        sessions_seen = r.sessions_seen + 1,
-        fulfilled = r.fulfilled + (v_result.outcome = 'fulfilled')::integer,
-        problems = r.problems + (
-            v_result.outcome NOT IN ('fulfilled', 'already_fulfilled', 'unknown_purchase', 'awaiting_payment')
-        )::integer
-    WHERE r.id = p_run_id;
-    IF v_result.outcome NOT IN ('already_fulfilled', 'unknown_purchase', 'awaiting_payment') THEN
-        INSERT INTO reconciliation_actions (run_id, stripe_checkout_session_id, purchase_id, action, detail)
-        VALUES (
-            p_run_id, p_checkout_session_id, v_result.purchase_id, v_result.outcome,
-            CASE WHEN v_result.outcome = 'fulfilled' THEN 'paid but not fulfilled: its webhook never arrived' END
-        );
-    END IF;
-    RETURN v_result.outcome;
-END
-$$;
-
---
--- Name: FUNCTION reconcile_checkout_session(p_run_id bigint, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.reconcile_checkout_session(p_run_id bigint, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) IS 'Reconciliation of one Checkout Session from Stripe through fulfill_checkout_purchase; records what it did.';
-
---
--- Name: reconciliation_runs; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.reconciliation_runs (
-    id bigint NOT NULL,
-    created_since timestamp with time zone NOT NULL,
-    started_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
-    finished_at timestamp with time zone,
-    sessions_seen integer DEFAULT 0 NOT NULL,
-    fulfilled integer DEFAULT 0 NOT NULL,
-    problems integer DEFAULT 0 NOT NULL,
-    error text,
-    CONSTRAINT reconciliation_runs_fulfilled_check CHECK ((fulfilled >= 0)),
-    CONSTRAINT reconciliation_runs_problems_check CHECK ((problems >= 0)),
-    CONSTRAINT reconciliation_runs_sessions_seen_check CHECK ((sessions_seen >= 0))
-);
-
---
--- Name: TABLE reconciliation_runs; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.reconciliation_runs IS 'One run of the reconciliation job: the paid Checkout Sessions created since created_since, listed from Stripe, checked against our purchases.';
-
---
--- Name: COLUMN reconciliation_runs.id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.reconciliation_runs.id IS 'Run id.';
-
---
--- Name: COLUMN reconciliation_runs.created_since; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.reconciliation_runs.created_since IS 'The window: Checkout Sessions created at or after this moment.';
-
---
--- Name: COLUMN reconciliation_runs.started_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.reconciliation_runs.started_at IS 'When the run started.';
-
---
--- Name: COLUMN reconciliation_runs.finished_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.reconciliation_runs.finished_at IS 'When the run finished; NULL while running or if it died.';
-
---
--- Name: COLUMN reconciliation_runs.sessions_seen; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.reconciliation_runs.sessions_seen IS 'Checkout Sessions examined (listed, plus unresolved ones retried).';
-
---
--- Name: COLUMN reconciliation_runs.fulfilled; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.reconciliation_runs.fulfilled IS 'Purchases the run fulfilled (their webhook had not done it).';
-
---
--- Name: COLUMN reconciliation_runs.problems; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.reconciliation_runs.problems IS 'Sessions needing attention: rejected, amount mismatch, another purchase''s session, still not retrievable.';
-
---
--- Name: COLUMN reconciliation_runs.error; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.reconciliation_runs.error IS 'Why the run stopped early (e.g. Stripe unreachable); NULL when it completed.';
-
---
--- Name: reconciliation_run_finish(bigint, text); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.reconciliation_run_finish(p_run_id bigint, p_error text DEFAULT NULL::text) RETURNS public.reconciliation_runs
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_run reconciliation_runs;
-BEGIN
-    IF p_run_id IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'run_id is required', COLUMN = 'run_id';
-    END IF;
-    SELECT r.* INTO v_run FROM reconciliation_runs AS r WHERE r.id = p_run_id FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = format('run %s: no such run', p_run_id), COLUMN = 'run_id';
-    END IF;
-    IF v_run.finished_at IS NOT NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR409', MESSAGE = format('run %s is finished', p_run_id), COLUMN = 'run_id';
-    END IF;
-    UPDATE reconciliation_runs AS r
-    SET finished_at = clock_timestamp(), error = left(p_error, 2000)
-    WHERE r.id = p_run_id
-    RETURNING r.* INTO v_run;
-    RETURN v_run;
-END
-$$;
-
---
--- Name: FUNCTION reconciliation_run_finish(p_run_id bigint, p_error text); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.reconciliation_run_finish(p_run_id bigint, p_error text) IS 'Closes a reconciliation run (with the error that stopped it, if any); returns it.';
-
---
--- Name: reconciliation_run_start(timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.reconciliation_run_start(p_created_since timestamp with time zone) RETURNS TABLE(run_id bigint, unresolved text[])
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-DECLARE
-    v_id bigint;
-BEGIN
-    IF p_created_since IS NULL OR p_created_since > now() THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'created_since must be a moment in the past',
-            COLUMN = 'created_since';
-    END IF;
-    INSERT INTO reconciliation_runs (created_since) VALUES (p_created_since) RETURNING id INTO v_id;
-    RETURN QUERY
-    SELECT v_id, coalesce(array_agg(u.stripe_checkout_session_id ORDER BY u.first_seen_at), ARRAY[]::text [])
-    FROM unresolved_checkout_sessions AS u
-    WHERE u.resolved_at IS NULL;
-END
-$$;
-
---
--- Name: FUNCTION reconciliation_run_start(p_created_since timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.reconciliation_run_start(p_created_since timestamp with time zone) IS 'Opens a reconciliation run; returns its id and the unresolved Checkout Sessions to retry.';
-
---
--- Name: refresh_analytics(integer); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.refresh_analytics(p_max_changes integer DEFAULT 100000) RETURNS TABLE(ran boolean, changes bigint, workshop_days integer, routing_days integer, more boolean)
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_changes bigint;
-    v_ws uuid[];
-    v_ws_days date[];
-    v_types text[];
-    v_type_days date[];
-    v_day date;
-    v_period date;
-    v_workshop_days integer := 0;
-    v_routing_days integer := 0;
-BEGIN
-    IF p_max_changes IS NULL OR p_max_changes < 1 THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'max_changes must be >= 1', COLUMN = 'max_changes';
-    END IF;
-    IF NOT pg_try_advisory_xact_lock(hashtext('ssr.refresh_analytics')) THEN
-        RETURN QUERY SELECT FALSE, 0::bigint, 0, 0, FALSE;
-        RETURN;
-    END IF;
-
-    WITH taken AS (
-        DELETE FROM analytics_changes AS c
-        WHERE c.id IN (SELECT q.id FROM analytics_changes AS q ORDER BY q.id LIMIT p_max_changes)
-        RETURNING c.workshop_id, c.preferred_workshop_id, c.routing_type, c.created_at
-    ),
-
-    workshop_keys AS (
-        SELECT DISTINCT
-            k.workshop_id,
-            date_trunc('day', t.created_at AT TIME ZONE 'UTC')::date AS day
-        FROM taken AS t
-        CROSS JOIN LATERAL (VALUES (t.workshop_id), (t.preferred_workshop_id)) AS k (workshop_id)
-        WHERE k.workshop_id IS NOT NULL
-    ),
-
-    routing_keys AS (
-        SELECT DISTINCT
-            t.routing_type,
-            date_trunc('day', t.created_at AT TIME ZONE 'UTC')::date AS day
-        FROM taken AS t
-        WHERE t.routing_type IS NOT NULL
-    )
-
-    SELECT
-        (SELECT count(*) FROM taken),
-        (SELECT array_agg(w.workshop_id ORDER BY w.day) FROM workshop_keys AS w),
-        (SELECT array_agg(w.day ORDER BY w.day) FROM workshop_keys AS w),
-        (SELECT array_agg(r.routing_type ORDER BY r.day) FROM routing_keys AS r),
-        (SELECT array_agg(r.day ORDER BY r.day) FROM routing_keys AS r)
-    INTO v_changes, v_ws, v_ws_days, v_types, v_type_days;
-
-    -- Day rows: one recount per touched day, for the workshops touched that day.
-    FOR v_day IN SELECT DISTINCT d FROM unnest(v_ws_days) AS d ORDER BY d LOOP
-        v_workshop_days := v_workshop_days + ssr_private.analytics_workshop_recount(
-            ARRAY['day'], v_day, v_day,
-            ARRAY(SELECT k.w FROM unnest(v_ws, v_ws_days) AS k (w, d) WHERE k.d = v_day)
-        );
-    END LOOP;
-    -- Weeks and months: merged from the day rows, for the workshops touched in them.
-    FOR v_period IN
-        SELECT DISTINCT date_trunc('week', d::timestamp)::date FROM unnest(v_ws_days) AS d
-    LOOP
-        PERFORM ssr_private.analytics_workshop_merge(
-            'week', v_period, v_period,
-            ARRAY(
-                SELECT DISTINCT k.w FROM unnest(v_ws, v_ws_days) AS k (w, d)
-                WHERE date_trunc('week', k.d::timestamp)::date = v_period
-            )
-        );
-    END LOOP;
-    FOR v_period IN
-        SELECT DISTINCT date_trunc('month', d::timestamp)::date FROM unnest(v_ws_days) AS d
-    LOOP
-        PERFORM ssr_private.analytics_workshop_merge(
-            'month', v_period, v_period,
-            ARRAY(
-                SELECT DISTINCT k.w FROM unnest(v_ws, v_ws_days) AS k (w, d)
-                WHERE date_trunc('month', k.d::timestamp)::date = v_period
-            )
-        );
-    END LOOP;
-    FOR v_day IN SELECT DISTINCT d FROM unnest(v_type_days) AS d ORDER BY d LOOP
-        v_routing_days := v_routing_days + ssr_private.analytics_routing_recount(
-            v_day, v_day,
-            ARRAY(SELECT k.t FROM unnest(v_types, v_type_days) AS k (t, d) WHERE k.d = v_day)
-        );
-    END LOOP;
-
-    RETURN QUERY SELECT TRUE, v_changes, v_workshop_days, v_routing_days, v_changes >= p_max_changes;
-END
-$$;
-
---
--- Name: FUNCTION refresh_analytics(p_max_changes integer); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.refresh_analytics(p_max_changes integer) IS 'The analytics job: applies up to p_max_changes queued changes to the rollups the BI views read (run every few seconds; concurrent runs skip). Returns ran, changes, workshop_days, routing_days, more. Owner only.';
-
---
--- Name: refunds; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.refunds (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    purchase_id uuid NOT NULL,
-    session_id uuid,
-    session_request_id uuid,
-    stripe_checkout_session_id text NOT NULL,
-    stripe_payment_intent_id text,
-    amount_minor integer NOT NULL,
-    currency text NOT NULL,
-    reason text NOT NULL,
-    status text DEFAULT 'pending'::text NOT NULL,
-    stripe_refund_id text,
-    stripe_status text,
-    attempts integer DEFAULT 0 NOT NULL,
-    last_error text,
-    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    succeeded_at timestamp with time zone,
-    CONSTRAINT refunds_amount_minor_check CHECK ((amount_minor > 0)),
-    CONSTRAINT refunds_attempts_check CHECK ((attempts >= 0)),
-    CONSTRAINT refunds_check CHECK (((status = 'succeeded'::text) = (succeeded_at IS NOT NULL))),
-    CONSTRAINT refunds_check1 CHECK (((status <> 'succeeded'::text) OR (stripe_refund_id IS NOT NULL))),
-    CONSTRAINT refunds_currency_check CHECK ((currency ~ '^[a-z]{3}$'::text)),
-    CONSTRAINT refunds_reason_check CHECK ((reason = ANY (ARRAY['expired_no_mechanic'::text, 'customer_cancelled'::text, 'request_cancelled'::text, 'fulfillment_rejected'::text, 'amount_mismatch'::text]))),
-    CONSTRAINT refunds_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text]))),
-    CONSTRAINT refunds_stripe_checkout_session_id_check CHECK ((stripe_checkout_session_id ~ '^cs_[A-Za-z0-9_]+$'::text)),
-    CONSTRAINT refunds_stripe_payment_intent_id_check CHECK ((stripe_payment_intent_id ~ '^pi_[A-Za-z0-9_]+$'::text)),
-    CONSTRAINT refunds_stripe_refund_id_check CHECK ((stripe_refund_id ~ '^re_[A-Za-z0-9_]+$'::text)),
-    CONSTRAINT refunds_stripe_status_check CHECK ((stripe_status = ANY (ARRAY['pending'::text, 'requires_action'::text, 'succeeded'::text, 'failed'::text, 'canceled'::text])))
-);
-
---
--- Name: TABLE refunds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.refunds IS 'A refund owed to a paying customer, at most one per purchase, written in the transaction of the outcome that owes it; the refund worker (tools/refunds.py) makes it with the Stripe Refunds API, the row id as the idempotency key.';
-
---
--- Name: COLUMN refunds.id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.refunds.id IS 'Refund id; the Stripe idempotency key and metadata.refund_id of the Stripe refund.';
-
---
--- Name: COLUMN refunds.purchase_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.refunds.purchase_id IS 'The purchase refunded (unique: never two refunds for one purchase).';
-
---
--- Name: COLUMN refunds.session_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.refunds.session_id IS 'The session that will not take place; NULL when fulfillment was rejected.';
-
---
--- Name: COLUMN refunds.session_request_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.refunds.session_request_id IS 'The request that ended unserved; NULL when fulfillment was rejected.';
-
---
--- Name: COLUMN refunds.stripe_checkout_session_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.refunds.stripe_checkout_session_id IS 'The Checkout Session paid (cs_...).';
-
---
--- Name: COLUMN refunds.stripe_payment_intent_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.refunds.stripe_payment_intent_id IS 'The PaymentIntent refunded (pi_...), read from the Checkout Session by the worker.';
-
---
--- Name: COLUMN refunds.amount_minor; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.refunds.amount_minor IS 'Amount to refund in minor units: what the customer paid.';
-
---
--- Name: COLUMN refunds.currency; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.refunds.currency IS 'Currency of amount_minor, lower-case ISO 4217.';
-
---
--- Name: COLUMN refunds.reason; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.refunds.reason IS 'Why it is owed: expired_no_mechanic, customer_cancelled, request_cancelled (cancelled otherwise), fulfillment_rejected (routing refused the paid purchase), amount_mismatch (paid another amount than the price).';
-
---
--- Name: COLUMN refunds.status; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.refunds.status IS 'pending (to be made, or made and Stripe still processing), succeeded, failed (Stripe refused or the refund failed).';
-
---
--- Name: COLUMN refunds.stripe_refund_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.refunds.stripe_refund_id IS 'The Stripe refund (re_...) once created.';
-
---
--- Name: COLUMN refunds.stripe_status; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.refunds.stripe_status IS 'Stripe''s last known status of the refund.';
-
---
--- Name: COLUMN refunds.attempts; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.refunds.attempts IS 'Calls to Stripe recorded (a call whose result was never recorded does not count).';
-
---
--- Name: COLUMN refunds.last_error; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.refunds.last_error IS 'The last error of a call to Stripe, if any.';
-
---
--- Name: COLUMN refunds.next_attempt_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.refunds.next_attempt_at IS 'When the worker may try (again); moved forward with a capped exponential backoff after a failed call.';
-
---
--- Name: COLUMN refunds.created_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.refunds.created_at IS 'When the refund became owed.';
-
---
--- Name: COLUMN refunds.updated_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.refunds.updated_at IS 'When the row last changed.';
-
---
--- Name: COLUMN refunds.succeeded_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.refunds.succeeded_at IS 'When Stripe reported it succeeded.';
-
---
--- Name: refund_apply_stripe_status(uuid, text, text); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.refund_apply_stripe_status(p_refund_id uuid, p_stripe_refund_id text, p_stripe_status text) RETURNS public.refunds
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_refund refunds;
-    v_status text;
-BEGIN
-    IF p_refund_id IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'refund_id is required', COLUMN = 'refund_id';
-    END IF;
-    IF p_stripe_status IS NULL
-        OR p_stripe_status NOT IN ('pending', 'requires_action', 'succeeded', 'failed', 'canceled') THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = format('unknown refund status %L', p_stripe_status),
-            COLUMN = 'stripe_status';
-    END IF;
-    SELECT rf.* INTO v_refund FROM refunds AS rf WHERE rf.id = p_refund_id FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = format('refund %s: no such refund', p_refund_id),
-            COLUMN = 'refund_id';
-    END IF;
-    IF v_refund.stripe_refund_id IS NOT NULL AND v_refund.stripe_refund_id IS DISTINCT FROM p_stripe_refund_id THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR409',
-            MESSAGE = format('refund %s is Stripe refund %s, not %s', p_refund_id, v_refund.stripe_refund_id,
-                             p_stripe_refund_id),
-            COLUMN = 'stripe_refund_id';
-    END IF;
-    IF v_refund.stripe_status IN ('failed', 'canceled')
-        OR (v_refund.status = 'succeeded' AND p_stripe_status NOT IN ('failed', 'canceled')) THEN
-        RETURN v_refund;
-    END IF;
-    v_status := CASE
-        WHEN p_stripe_status = 'succeeded' THEN 'succeeded'
-        WHEN p_stripe_status IN ('failed', 'canceled') THEN 'failed'
-        ELSE 'pending'
-    END;
-    UPDATE refunds AS rf
-    SET
-        stripe_refund_id = p_stripe_refund_id,
-        stripe_status = p_stripe_status,
-        status = v_status,
-        succeeded_at = CASE WHEN v_status = 'succeeded' THEN coalesce(rf.succeeded_at, now()) END,
-        last_error = CASE WHEN v_status = 'failed' THEN 'Stripe refund ' || p_stripe_status ELSE rf.last_error END,
-        updated_at = now()
-    WHERE rf.id = v_refund.id
-    RETURNING rf.* INTO v_refund;
-    IF v_status = 'succeeded' AND v_refund.session_id IS NOT NULL THEN
-        UPDATE sessions AS s SET status = 'refunded'
-        WHERE s.id = v_refund.session_id AND s.status <> 'refunded';
-    ELSIF v_status = 'failed' AND v_refund.session_id IS NOT NULL THEN
-        UPDATE sessions AS s SET status = 'cancelled'
-        WHERE s.id = v_refund.session_id AND s.status = 'refunded';
-    END IF;
-    RETURN v_refund;
-END
-$$;
-
---
--- Name: FUNCTION refund_apply_stripe_status(p_refund_id uuid, p_stripe_refund_id text, p_stripe_status text); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.refund_apply_stripe_status(p_refund_id uuid, p_stripe_refund_id text, p_stripe_status text) IS 'Records Stripe''s status of a refund (succeeded: session refunded; failed/canceled: failed, final); never backwards.';
-
---
--- Name: refund_claim_due(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.refund_claim_due() RETURNS SETOF public.refunds
-    LANGUAGE sql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-    SELECT rf.*
-    FROM refunds AS rf
-    WHERE rf.status = 'pending' AND rf.stripe_refund_id IS NULL AND rf.next_attempt_at <= now()
-    ORDER BY rf.next_attempt_at
-    LIMIT 1
-    FOR UPDATE SKIP LOCKED;
-$$;
-
---
--- Name: FUNCTION refund_claim_due(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.refund_claim_due() IS 'Claims one due refund (FOR UPDATE SKIP LOCKED, for the caller''s transaction); no row when none is due.';
-
---
--- Name: refund_record_attempt(uuid, text, text, text, text, boolean); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text DEFAULT NULL::text, p_retry boolean DEFAULT true) RETURNS public.refunds
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_refund refunds;
-BEGIN
-    IF p_refund_id IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'refund_id is required', COLUMN = 'refund_id';
-    END IF;
-    IF p_stripe_refund_id IS NULL AND p_error IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'give the Stripe refund or the error',
-            COLUMN = 'stripe_refund_id';
-    END IF;
-    UPDATE refunds AS rf
-    SET
-        attempts = rf.attempts + 1,
-        stripe_payment_intent_id = coalesce(p_payment_intent_id, rf.stripe_payment_intent_id),
-        updated_at = now()
-    WHERE rf.id = p_refund_id
-    RETURNING rf.* INTO v_refund;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = format('refund %s: no such refund', p_refund_id),
-            COLUMN = 'refund_id';
-    END IF;
-    IF p_stripe_refund_id IS NOT NULL THEN
-        RETURN refund_apply_stripe_status(p_refund_id, p_stripe_refund_id, p_stripe_status);
-    END IF;
-    UPDATE refunds AS rf
-    SET
-        last_error = left(p_error, 2000),
-        status = CASE WHEN coalesce(p_retry, TRUE) THEN rf.status ELSE 'failed' END,
-        next_attempt_at = now() + least(interval '30 seconds' * power(2, least(rf.attempts - 1, 20)),
-                                        interval '1 hour')
-    WHERE rf.id = p_refund_id
-    RETURNING rf.* INTO v_refund;
-    RETURN v_refund;
-END
-$$;
-
---
--- Name: FUNCTION refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text, p_retry boolean); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text, p_retry boolean) IS 'The refund worker records a call to Stripe: the refund made, or an error retried with capped backoff or failed.';
 
 --
 -- Name: reviews; Type: TABLE; Schema: public; Owner: -
@@ -2827,33 +2000,6 @@ $$;
 --
 
 COMMENT ON FUNCTION public.routing_mechanic_offerable(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text, p_open_sessions integer, p_capacity integer) IS 'Who may take work now: routing_mechanic_eligible and open_sessions < capacity. The only copy of the capacity rule.';
-
---
--- Name: routing_outbox_prune(interval); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.routing_outbox_prune(p_keep interval DEFAULT '7 days'::interval) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_deleted integer;
-BEGIN
-    IF p_keep IS NULL OR p_keep < interval '0' THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'SR400', MESSAGE = format('keep must be a positive interval (got %s)', p_keep), COLUMN = 'keep';
-    END IF;
-    DELETE FROM routing_outbox AS o WHERE o.created_at < now() - p_keep;
-    GET DIAGNOSTICS v_deleted = ROW_COUNT;
-    RETURN v_deleted;
-END
-$$;
-
---
--- Name: FUNCTION routing_outbox_prune(p_keep interval); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.routing_outbox_prune(p_keep interval) IS 'Deletes routing_outbox rows older than p_keep (default 7 days); returns the count. SR400 for a negative or NULL interval.';
 
 --
 -- Name: routing_outbox_relay(integer); Type: FUNCTION; Schema: public; Owner: -
@@ -3027,176 +2173,6 @@ $$;
 --
 
 COMMENT ON FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) IS 'The accepting mechanic starts the session it accepted: waiting -> live (started_at); SR400/SR403/SR404/SR409 otherwise.';
-
---
--- Name: sweep_session_requests(timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.sweep_session_requests(p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(escalated integer, expired integer)
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-#variable_conflict use_column
-DECLARE
-    v_expired integer;
-    v_escalated integer;
-BEGIN
-    IF p_now IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'now is required', COLUMN = 'now';
-    END IF;
-
-    WITH due AS (
-        SELECT d.id
-        FROM session_requests AS d
-        WHERE d.status = 'pending' AND d.expires_at <= p_now
-        ORDER BY d.expires_at
-        FOR UPDATE SKIP LOCKED
-    )
-
-    UPDATE session_requests AS r
-    SET status = 'expired', closed_at = greatest(p_now, r.created_at), outcome = 'expired_no_mechanic'
-    FROM due
-    WHERE r.id = due.id;
-    GET DIAGNOSTICS v_expired = ROW_COUNT;
-
-    WITH due AS (
-        SELECT d.id
-        FROM session_requests AS d
-        WHERE
-            d.status = 'pending'
-            AND d.routing_type = 'hybrid'
-            AND d.escalated_at IS NULL
-            AND d.exclusive_until IS NOT NULL
-            AND (
-                d.exclusive_until <= p_now
-                OR NOT EXISTS (
-                    SELECT 1 FROM ssr_private.routing_offerable_mechanics AS a
-                    WHERE
-                        a.workshop_id = d.preferred_workshop_id
-                        AND NOT a.mechanic_id = ANY(d.declined_by)
-                )
-            )
-        ORDER BY d.exclusive_until
-        FOR UPDATE SKIP LOCKED
-    )
-
-    UPDATE session_requests AS r
-    SET escalated_at = p_now, exclusive_until = least(r.exclusive_until, p_now)
-    FROM due
-    WHERE r.id = due.id;
-    GET DIAGNOSTICS v_escalated = ROW_COUNT;
-
-    RETURN QUERY SELECT v_escalated, v_expired;
-END
-$$;
-
---
--- Name: FUNCTION sweep_session_requests(p_now timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.sweep_session_requests(p_now timestamp with time zone) IS 'Expires overdue pending requests and escalates hybrid ones whose window passed; concurrent-safe; returns counts.';
-
---
--- Name: workshop_stats_rebuild(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.workshop_stats_rebuild() RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_changed integer;
-    v_deleted integer;
-    v_candidates integer;
-BEGIN
-    LOCK TABLE workshop_stats, routing_candidates IN SHARE ROW EXCLUSIVE MODE;
-    WITH fresh AS (
-        SELECT
-            o.id AS workshop_id,
-            coalesce(m.total_mechanics, 0) AS total_mechanics,
-            coalesce(m.active_mechanics, 0) AS active_mechanics,
-            coalesce(m.available_mechanics, 0) AS available_mechanics,
-            coalesce(s.sessions_served, 0) AS sessions_served,
-            coalesce(s.review_count, 0) AS review_count,
-            coalesce(s.rating_sum, 0) AS rating_sum
-        FROM organizations AS o
-        LEFT JOIN (
-            SELECT
-                mm.workshop_id,
-                count(*) AS total_mechanics,
-                count(*) FILTER (WHERE mm.status = 'active') AS active_mechanics,
-                count(*) FILTER (
-                    WHERE routing_mechanic_eligible(mm.status, mm.is_available, mm.workshop_id, 'active')
-                ) AS available_mechanics
-            FROM mechanics AS mm
-            WHERE mm.workshop_id IS NOT NULL
-            GROUP BY mm.workshop_id
-        ) AS m ON o.id = m.workshop_id
-        LEFT JOIN (
-            SELECT
-                se.workshop_id,
-                count(*) AS sessions_served,
-                count(r.id) AS review_count,
-                coalesce(sum(r.rating), 0) AS rating_sum
-            FROM sessions AS se
-            LEFT JOIN reviews AS r ON se.id = r.session_id
-            WHERE se.workshop_id IS NOT NULL
-            GROUP BY se.workshop_id
-        ) AS s ON o.id = s.workshop_id
-    )
-
-    INSERT INTO workshop_stats AS ws (
-        workshop_id, total_mechanics, active_mechanics, available_mechanics,
-        sessions_served, review_count, rating_sum
-    )
-    SELECT
-        f.workshop_id,
-        f.total_mechanics,
-        f.active_mechanics,
-        f.available_mechanics,
-        f.sessions_served,
-        f.review_count,
-        f.rating_sum
-    FROM fresh AS f
-    ON CONFLICT (workshop_id) DO UPDATE
-    SET
-        total_mechanics = excluded.total_mechanics,
-        active_mechanics = excluded.active_mechanics,
-        available_mechanics = excluded.available_mechanics,
-        sessions_served = excluded.sessions_served,
-        review_count = excluded.review_count,
-        rating_sum = excluded.rating_sum
-    WHERE (
-        ws.total_mechanics, ws.active_mechanics, ws.available_mechanics,
-        ws.sessions_served, ws.review_count, ws.rating_sum
-    ) IS DISTINCT FROM (
-        excluded.total_mechanics, excluded.active_mechanics, excluded.available_mechanics,
-        excluded.sessions_served, excluded.review_count, excluded.rating_sum
-    );
-    GET DIAGNOSTICS v_changed = ROW_COUNT;
-    DELETE FROM workshop_stats AS ws
-    WHERE NOT EXISTS (SELECT 1 FROM organizations AS o WHERE o.id = ws.workshop_id);
-    GET DIAGNOSTICS v_deleted = ROW_COUNT;
-    INSERT INTO routing_candidates AS rc (id, eligible_mechanics, listed_workshops)
-    SELECT
-        TRUE,
-        (SELECT count(*)::integer FROM ssr_private.routing_available_mechanics),
-        (SELECT count(*)::integer FROM ssr_private.workshop_directory_listing)
-    ON CONFLICT (id) DO UPDATE
-    SET eligible_mechanics = excluded.eligible_mechanics, listed_workshops = excluded.listed_workshops
-    WHERE
-        (rc.eligible_mechanics, rc.listed_workshops)
-        IS DISTINCT FROM (excluded.eligible_mechanics, excluded.listed_workshops);
-    GET DIAGNOSTICS v_candidates = ROW_COUNT;
-    RETURN v_changed + v_deleted + v_candidates;
-END
-$$;
-
---
--- Name: FUNCTION workshop_stats_rebuild(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.workshop_stats_rebuild() IS 'Recomputes workshop_stats and routing_candidates (eligible mechanics, listed workshops) from organizations, mechanics, sessions and reviews; returns the number of rows corrected (0 when the trigger-maintained aggregates were exact).';
 
 --
 -- Name: analytics_bucket(double precision); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -3380,6 +2356,72 @@ $$;
 COMMENT ON FUNCTION ssr_private.analytics_day_pieces(p_from timestamp with time zone, p_to timestamp with time zone) IS 'Internal: a span cut at UTC day boundaries, one row (day, seconds) per day it covers.';
 
 --
+-- Name: analytics_rollups_rebuild(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_rollups_rebuild() RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    SET enable_nestloop TO 'off'
+    AS $$
+DECLARE
+    v_first date;
+    v_last date;
+    v_workshops uuid[];
+    v_rows bigint := 0;
+BEGIN
+    LOCK TABLE analytics_changes, analytics_workshop_rollup, analytics_routing_rollup, analytics_span_days
+    IN EXCLUSIVE MODE;
+    DELETE FROM analytics_changes;
+    DELETE FROM analytics_workshop_rollup;
+    DELETE FROM analytics_routing_rollup;
+    -- The closed spans cut at UTC days, from the base tables.
+    DELETE FROM analytics_span_days;
+    INSERT INTO analytics_span_days (source, source_id, day, workshop_id, seconds)
+    SELECT 'session', s.id::text, p.day, s.workshop_id, p.seconds
+    FROM sessions AS s
+    CROSS JOIN LATERAL ssr_private.analytics_day_pieces(s.started_at, s.ended_at) AS p
+    WHERE s.workshop_id IS NOT NULL AND s.started_at IS NOT NULL AND s.ended_at IS NOT NULL AND p.seconds > 0
+    UNION ALL
+    SELECT 'availability', a.id::text, p.day, a.workshop_id, p.seconds
+    FROM mechanic_availability AS a
+    CROSS JOIN LATERAL ssr_private.analytics_day_pieces(a.started_at, a.ended_at) AS p
+    WHERE a.workshop_id IS NOT NULL AND a.ended_at IS NOT NULL AND p.seconds > 0;
+    SELECT
+        date_trunc('day', min(t.created_at) AT TIME ZONE 'UTC')::date,
+        date_trunc('day', max(t.created_at) AT TIME ZONE 'UTC')::date
+    INTO v_first, v_last
+    FROM (
+        SELECT min(s.created_at) AS created_at FROM sessions AS s
+        UNION ALL SELECT max(s.created_at) FROM sessions AS s
+        UNION ALL SELECT min(r.created_at) FROM session_requests AS r
+        UNION ALL SELECT max(r.created_at) FROM session_requests AS r
+        UNION ALL SELECT min(d.declined_at) FROM session_request_declines AS d
+        UNION ALL SELECT max(d.declined_at) FROM session_request_declines AS d
+        UNION ALL SELECT min(p.day)::timestamp AT TIME ZONE 'UTC' FROM analytics_span_days AS p
+        UNION ALL SELECT max(p.day)::timestamp AT TIME ZONE 'UTC' FROM analytics_span_days AS p
+    ) AS t;
+    IF v_first IS NULL THEN
+        RETURN 0;
+    END IF;
+    v_workshops := ARRAY(SELECT o.id FROM organizations AS o);
+    -- All grains in one pass over the base tables (cheaper than merging millions of days;
+    -- refresh_analytics merges, and the property test holds both equal to a recount).
+    v_rows := v_rows + ssr_private.analytics_workshop_recount(ARRAY['day', 'week', 'month'], v_first, v_last, v_workshops);
+    v_rows := v_rows + ssr_private.analytics_routing_recount(
+        v_first, v_last, ARRAY['workshop_only', 'hybrid', 'broadcast']
+    );
+    RETURN v_rows;
+END
+$$;
+
+--
+-- Name: FUNCTION analytics_rollups_rebuild(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.analytics_rollups_rebuild() IS 'Recounts analytics_workshop_rollup and analytics_routing_rollup from scratch and empties analytics_changes; returns the rollup rows written. Owner only.';
+
+--
 -- Name: analytics_rollups_truncate_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -3388,7 +2430,7 @@ CREATE FUNCTION ssr_private.analytics_rollups_truncate_trg() RETURNS trigger
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    PERFORM analytics_rollups_rebuild();
+    PERFORM ssr_private.analytics_rollups_rebuild();
     RETURN NULL;
 END
 $$;
@@ -4038,30 +3080,15 @@ FROM (
         'note_unresolved_checkout_session(text,text,text,bigint)', ARRAY['ssr_app'],
         'a webhook''s Checkout Session Stripe answered 404 for'
     ),
-    ('refund_claim_due()', ARRAY[]::text [], 'owner: the refund worker'),
-    ('refund_record_attempt(uuid,text,text,text,text,boolean)', ARRAY[]::text [], 'owner: the refund worker'),
-    ('refund_apply_stripe_status(uuid,text,text)', ARRAY[]::text [], 'owner: the refund worker, reconciliation'),
-    ('reconciliation_run_start(timestamp with time zone)', ARRAY[]::text [], 'owner: reconciliation'),
-    (
-        'reconcile_checkout_session(bigint,text,text,text,integer,text)', ARRAY[]::text [],
-        'owner: reconciliation'
-    ),
-    ('reconciliation_run_finish(bigint,text)', ARRAY[]::text [], 'owner: reconciliation'),
     ('get_booking_options(uuid)', ARRAY['ssr_app'], 'the booking page of a workshop'),
     ('get_checkout_progress(text)', ARRAY['ssr_app'], 'the live success page'),
     ('get_mechanic_channels(uuid)', ARRAY['ssr_app', 'mechanic'], 'LISTEN channels of a mechanic''s dashboard'),
     ('routing_workshop_channel(uuid)', ARRAY['ssr_app', 'mechanic'], 'name of a workshop''s LISTEN channel'),
     ('routing_outbox_replay(bigint,text[],integer)', ARRAY['ssr_app'], 'notifications missed by a listener'),
-    ('create_session_request(uuid,text,uuid,uuid,uuid,text)', ARRAY[]::text [], 'owner: used by fulfillment'),
     (
         'fulfill_checkout(text,text,uuid,uuid,text,integer,text,uuid,uuid,text)', ARRAY[]::text [],
         'owner: used by handle_checkout_event'
     ),
-    ('cancel_session_request(uuid,text)', ARRAY[]::text [], 'owner: support and refunds'),
-    ('sweep_session_requests(timestamp with time zone)', ARRAY[]::text [], 'owner: the periodic worker'),
-    ('routing_outbox_prune(interval)', ARRAY[]::text [], 'owner: the periodic worker'),
-    ('refresh_analytics(integer)', ARRAY[]::text [], 'owner: the worker or cron'),
-    ('workshop_stats_rebuild()', ARRAY[]::text [], 'owner: repair of the directory aggregates'),
     (
         'routing_mechanic_eligible(text,boolean,uuid,text)', ARRAY['mechanic'],
         'the eligibility rule; the mechanic row policy calls it'
@@ -4070,15 +3097,13 @@ FROM (
         'routing_mechanic_offerable(text,boolean,uuid,text,integer,integer)', ARRAY['mechanic'],
         'the eligibility and capacity rule; the mechanic row policy calls it'
     ),
-    ('analytics_rollups_rebuild()', ARRAY[]::text[], 'owner: repair of the analytics rollups'),
     ('routing_outbox_relay(integer)', ARRAY['ssr_app'], 'the worker and the live hub send committed notifications'),
     ('explain_routing(uuid)', ARRAY[]::text [], 'owner: audit narrative (optional PL/Python layer)'),
     ('decline_session_request(uuid,uuid,text)', ARRAY['ssr_app', 'mechanic'], 'a mechanic declines a request'),
     ('start_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic starts the session'),
     ('complete_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic completes the session'),
     ('mark_session_no_show(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic marks a no-show'),
-    ('review_session(uuid,uuid,integer,text)', ARRAY['ssr_app'], 'the customer reviews a completed session'),
-    ('mechanic_state_rebuild()', ARRAY[]::text [], 'owner: repair of open_sessions and presence intervals')
+    ('review_session(uuid,uuid,integer,text)', ARRAY['ssr_app'], 'the customer reviews a completed session')
 ) AS t (signature, grantees, purpose)
 $$;
 
@@ -4173,30 +3198,45 @@ $$;
 COMMENT ON FUNCTION ssr_private.assert_acting_for(p_kind text, p_id uuid) IS 'Raises SR403 (COLUMN mechanic_id / customer_id) unless the verified identity of the transaction is p_id.';
 
 --
--- Name: auto_populate_session_workshop(); Type: FUNCTION; Schema: ssr_private; Owner: -
+-- Name: cancel_session_request(uuid, text); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
-CREATE FUNCTION ssr_private.auto_populate_session_workshop() RETURNS trigger
+CREATE FUNCTION ssr_private.cancel_session_request(p_request_id uuid, p_reason text DEFAULT NULL::text) RETURNS public.session_requests
     LANGUAGE plpgsql
     SET search_path TO 'public', 'pg_temp'
     AS $$
+DECLARE
+    v_req session_requests;
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        IF NEW.mechanic_id IS NOT NULL AND NEW.workshop_id IS NULL THEN
-            NEW.workshop_id := (SELECT m.workshop_id FROM mechanics AS m WHERE m.id = NEW.mechanic_id);
-        END IF;
-    ELSIF NEW.mechanic_id IS DISTINCT FROM OLD.mechanic_id THEN
-        NEW.workshop_id := (SELECT m.workshop_id FROM mechanics AS m WHERE m.id = NEW.mechanic_id);
+    IF p_request_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'request_id is required', COLUMN = 'request_id';
     END IF;
-    RETURN NEW;
+    PERFORM set_config('routing.reason', coalesce(left(p_reason, 500), ''), TRUE);
+    UPDATE session_requests AS r
+    SET status = 'cancelled', closed_at = now(), outcome = 'cancelled'
+    WHERE r.id = p_request_id AND r.status = 'pending'
+    RETURNING r.* INTO v_req;
+    PERFORM set_config('routing.reason', '', TRUE);
+    IF v_req.id IS NOT NULL THEN
+        RETURN v_req;
+    END IF;
+    SELECT * INTO v_req FROM session_requests AS r WHERE r.id = p_request_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404', MESSAGE = format('request_id %s: no such session request', p_request_id),
+            COLUMN = 'request_id';
+    END IF;
+    RAISE EXCEPTION USING
+        ERRCODE = 'SR409', MESSAGE = format('session request %s is %s, not pending', p_request_id, v_req.status),
+        COLUMN = 'request_id';
 END
 $$;
 
 --
--- Name: FUNCTION auto_populate_session_workshop(); Type: COMMENT; Schema: ssr_private; Owner: -
+-- Name: FUNCTION cancel_session_request(p_request_id uuid, p_reason text); Type: COMMENT; Schema: ssr_private; Owner: -
 --
 
-COMMENT ON FUNCTION ssr_private.auto_populate_session_workshop() IS 'Trigger function of session_request_populate_workshop: sets session_requests.workshop_id from the accepting mechanic''s workshop.';
+COMMENT ON FUNCTION ssr_private.cancel_session_request(p_request_id uuid, p_reason text) IS 'Cancels a pending session request (SR404 unknown, SR409 not pending); audited and announced.';
 
 --
 -- Name: checkout_purchase_for_session(text, text); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -4232,6 +3272,85 @@ $_$;
 --
 
 COMMENT ON FUNCTION ssr_private.checkout_purchase_for_session(p_checkout_session_id text, p_client_reference_id text) IS 'Our purchase (locked) for a re-fetched Checkout Session, adopting the session if it was never attached; NULL if not ours.';
+
+--
+-- Name: create_session_request(uuid, text, uuid, uuid, uuid, text); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.create_session_request(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_routing_type text DEFAULT 'broadcast'::text) RETURNS public.session_requests
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_type text;
+    v_session record;
+    v_intake_customer uuid;
+    v_plan_active boolean;
+BEGIN
+    IF p_customer_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'customer_id is required', COLUMN = 'customer_id';
+    END IF;
+    IF p_plan_code IS NULL OR btrim(p_plan_code) = '' THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'plan_code is required', COLUMN = 'plan_code';
+    END IF;
+    PERFORM 1 FROM customers AS c WHERE c.id = p_customer_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404', MESSAGE = format('customer_id %s: no such customer', p_customer_id),
+            COLUMN = 'customer_id';
+    END IF;
+    SELECT p.is_active INTO v_plan_active FROM plans AS p WHERE p.code = p_plan_code;
+    IF NOT coalesce(v_plan_active, FALSE) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404',
+            MESSAGE = format('plan_code %L: no such plan or plan not active', p_plan_code),
+            COLUMN = 'plan_code';
+    END IF;
+
+    v_type := ssr_private.validate_routing_choice(p_preferred_workshop_id, p_routing_type);
+
+    IF p_session_id IS NOT NULL THEN
+        SELECT s.customer_id, s.plan_code INTO v_session FROM sessions AS s WHERE s.id = p_session_id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'SR404', MESSAGE = format('session_id %s: no such session', p_session_id),
+                COLUMN = 'session_id';
+        END IF;
+        IF v_session.customer_id <> p_customer_id THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'SR400', MESSAGE = 'session_id belongs to another customer', COLUMN = 'session_id';
+        END IF;
+        IF v_session.plan_code <> p_plan_code THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'SR400',
+                MESSAGE = format('plan_code %L differs from the session''s plan %L', p_plan_code, v_session.plan_code),
+                COLUMN = 'plan_code';
+        END IF;
+    END IF;
+    IF p_intake_id IS NOT NULL THEN
+        SELECT i.customer_id INTO v_intake_customer FROM intakes AS i WHERE i.id = p_intake_id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'SR404', MESSAGE = format('intake_id %s: no such intake', p_intake_id),
+                COLUMN = 'intake_id';
+        END IF;
+        IF v_intake_customer <> p_customer_id THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'SR400', MESSAGE = 'intake_id belongs to another customer', COLUMN = 'intake_id';
+        END IF;
+    END IF;
+
+    RETURN ssr_private.session_request_insert(
+        p_customer_id, p_plan_code, p_session_id, p_intake_id, p_preferred_workshop_id, v_type, p_routing_type
+    );
+END
+$$;
+
+--
+-- Name: FUNCTION create_session_request(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_routing_type text); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.create_session_request(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_routing_type text) IS 'Creates a routed session request (validated; SR400/SR404/SR409), with its window, expiry, audit events and notifications.';
 
 --
 -- Name: current_customer_id(); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -4449,6 +3568,63 @@ $$;
 COMMENT ON FUNCTION ssr_private.mechanic_open_sessions_trg() IS 'Trigger: keeps mechanics.open_sessions equal to the waiting or live sessions assigned to each mechanic.';
 
 --
+-- Name: mechanic_state_rebuild(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.mechanic_state_rebuild() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_counts integer;
+    v_opened integer;
+    v_closed integer;
+BEGIN
+    LOCK TABLE mechanics IN SHARE ROW EXCLUSIVE MODE;
+    UPDATE mechanics AS m
+    SET open_sessions = coalesce(s.n, 0)
+    FROM mechanics AS m2
+    LEFT JOIN (
+        SELECT se.mechanic_id, count(*)::integer AS n
+        FROM sessions AS se
+        WHERE se.mechanic_id IS NOT NULL AND se.status IN ('waiting', 'live')
+        GROUP BY se.mechanic_id
+    ) AS s ON m2.id = s.mechanic_id
+    WHERE m.id = m2.id AND m.open_sessions IS DISTINCT FROM coalesce(s.n, 0);
+    GET DIAGNOSTICS v_counts = ROW_COUNT;
+
+    UPDATE mechanic_availability AS a
+    SET ended_at = greatest(now(), a.started_at)
+    FROM mechanics AS m
+    WHERE
+        a.mechanic_id = m.id AND a.ended_at IS NULL
+        AND (
+            m.status <> 'active' OR NOT m.is_available
+            OR a.workshop_id IS DISTINCT FROM m.workshop_id
+        );
+    GET DIAGNOSTICS v_closed = ROW_COUNT;
+
+    INSERT INTO mechanic_availability (mechanic_id, workshop_id, started_at)
+    SELECT m.id, m.workshop_id, now()
+    FROM mechanics AS m
+    WHERE
+        m.status = 'active' AND m.is_available
+        AND NOT EXISTS (
+            SELECT 1 FROM mechanic_availability AS a
+            WHERE a.mechanic_id = m.id AND a.ended_at IS NULL
+        );
+    GET DIAGNOSTICS v_opened = ROW_COUNT;
+    RETURN v_counts + v_closed + v_opened;
+END
+$$;
+
+--
+-- Name: FUNCTION mechanic_state_rebuild(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.mechanic_state_rebuild() IS 'Recounts mechanics.open_sessions and reconciles open mechanic_availability intervals with is_available; returns the number of rows corrected. Owner only.';
+
+--
 -- Name: mechanic_state_truncate_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -4457,7 +3633,7 @@ CREATE FUNCTION ssr_private.mechanic_state_truncate_trg() RETURNS trigger
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    PERFORM mechanic_state_rebuild();
+    PERFORM ssr_private.mechanic_state_rebuild();
     RETURN NULL;
 END
 $$;
@@ -4469,44 +3645,538 @@ $$;
 COMMENT ON FUNCTION ssr_private.mechanic_state_truncate_trg() IS 'Trigger: after a TRUNCATE of sessions or mechanic_availability, recounts the mechanics'' state (mechanic_state_rebuild).';
 
 --
--- Name: refund_closed_request(); Type: FUNCTION; Schema: ssr_private; Owner: -
+-- Name: reconcile_checkout_session(bigint, text, text, text, integer, text); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
-CREATE FUNCTION ssr_private.refund_closed_request() RETURNS trigger
+CREATE FUNCTION ssr_private.reconcile_checkout_session(p_run_id bigint, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) RETURNS text
     LANGUAGE plpgsql
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-    v_purchase_id uuid;
+    v_run reconciliation_runs;
+    v_result record;
 BEGIN
-    IF NEW.session_id IS NOT NULL THEN
-        UPDATE sessions AS s SET status = 'cancelled'
-        WHERE s.id = NEW.session_id AND s.status = 'waiting';
+    IF p_run_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'run_id is required', COLUMN = 'run_id';
     END IF;
-    -- The purchase paid for this request's session, by the unique Checkout Session id.
-    SELECT cp.id INTO v_purchase_id
-    FROM sessions AS s
-    INNER JOIN checkout_purchases AS cp ON s.stripe_checkout_session_id = cp.stripe_checkout_session_id
-    WHERE s.id = NEW.session_id;
-    IF v_purchase_id IS NOT NULL THEN
-        PERFORM ssr_private.refund_enqueue(
-            v_purchase_id,
-            CASE
-                WHEN NEW.status = 'expired' THEN 'expired_no_mechanic'
-                WHEN current_setting('refunds.reason', TRUE) = 'customer_cancelled' THEN 'customer_cancelled'
-                ELSE 'request_cancelled'
-            END
+    SELECT r.* INTO v_run FROM reconciliation_runs AS r WHERE r.id = p_run_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = format('run %s: no such run', p_run_id), COLUMN = 'run_id';
+    END IF;
+    IF v_run.finished_at IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR409', MESSAGE = format('run %s is finished', p_run_id), COLUMN = 'run_id';
+    END IF;
+
+    SELECT f.* INTO v_result
+    FROM fulfill_checkout_purchase(
+        p_checkout_session_id, p_client_reference_id, p_payment_status, p_amount_total, p_currency
+    ) AS f;
+
+    UPDATE reconciliation_runs AS r
+    SET
+        sessions_seen = r.sessions_seen + 1,
+        fulfilled = r.fulfilled + (v_result.outcome = 'fulfilled')::integer,
+        problems = r.problems + (
+            v_result.outcome NOT IN ('fulfilled', 'already_fulfilled', 'unknown_purchase', 'awaiting_payment')
+        )::integer
+    WHERE r.id = p_run_id;
+    IF v_result.outcome NOT IN ('already_fulfilled', 'unknown_purchase', 'awaiting_payment') THEN
+        INSERT INTO reconciliation_actions (run_id, stripe_checkout_session_id, purchase_id, action, detail)
+        VALUES (
+            p_run_id, p_checkout_session_id, v_result.purchase_id, v_result.outcome,
+            CASE WHEN v_result.outcome = 'fulfilled' THEN 'paid but not fulfilled: its webhook never arrived' END
         );
     END IF;
-    RETURN NULL;
+    RETURN v_result.outcome;
 END
 $$;
 
 --
--- Name: FUNCTION refund_closed_request(); Type: COMMENT; Schema: ssr_private; Owner: -
+-- Name: FUNCTION reconcile_checkout_session(p_run_id bigint, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text); Type: COMMENT; Schema: ssr_private; Owner: -
 --
 
-COMMENT ON FUNCTION ssr_private.refund_closed_request() IS 'Trigger: a request that ends expired or cancelled cancels its session and owes its purchase a refund (refund_enqueue).';
+COMMENT ON FUNCTION ssr_private.reconcile_checkout_session(p_run_id bigint, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) IS 'Reconciliation of one Checkout Session from Stripe through fulfill_checkout_purchase; records what it did.';
+
+--
+-- Name: reconciliation_runs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.reconciliation_runs (
+    id bigint NOT NULL,
+    created_since timestamp with time zone NOT NULL,
+    started_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    finished_at timestamp with time zone,
+    sessions_seen integer DEFAULT 0 NOT NULL,
+    fulfilled integer DEFAULT 0 NOT NULL,
+    problems integer DEFAULT 0 NOT NULL,
+    error text,
+    CONSTRAINT reconciliation_runs_fulfilled_check CHECK ((fulfilled >= 0)),
+    CONSTRAINT reconciliation_runs_problems_check CHECK ((problems >= 0)),
+    CONSTRAINT reconciliation_runs_sessions_seen_check CHECK ((sessions_seen >= 0))
+);
+
+--
+-- Name: TABLE reconciliation_runs; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.reconciliation_runs IS 'One run of the reconciliation job: the paid Checkout Sessions created since created_since, listed from Stripe, checked against our purchases.';
+
+--
+-- Name: COLUMN reconciliation_runs.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_runs.id IS 'Run id.';
+
+--
+-- Name: COLUMN reconciliation_runs.created_since; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_runs.created_since IS 'The window: Checkout Sessions created at or after this moment.';
+
+--
+-- Name: COLUMN reconciliation_runs.started_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_runs.started_at IS 'When the run started.';
+
+--
+-- Name: COLUMN reconciliation_runs.finished_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_runs.finished_at IS 'When the run finished; NULL while running or if it died.';
+
+--
+-- Name: COLUMN reconciliation_runs.sessions_seen; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_runs.sessions_seen IS 'Checkout Sessions examined (listed, plus unresolved ones retried).';
+
+--
+-- Name: COLUMN reconciliation_runs.fulfilled; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_runs.fulfilled IS 'Purchases the run fulfilled (their webhook had not done it).';
+
+--
+-- Name: COLUMN reconciliation_runs.problems; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_runs.problems IS 'Sessions needing attention: rejected, amount mismatch, another purchase''s session, still not retrievable.';
+
+--
+-- Name: COLUMN reconciliation_runs.error; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.reconciliation_runs.error IS 'Why the run stopped early (e.g. Stripe unreachable); NULL when it completed.';
+
+--
+-- Name: reconciliation_run_finish(bigint, text); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.reconciliation_run_finish(p_run_id bigint, p_error text DEFAULT NULL::text) RETURNS public.reconciliation_runs
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_run reconciliation_runs;
+BEGIN
+    IF p_run_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'run_id is required', COLUMN = 'run_id';
+    END IF;
+    SELECT r.* INTO v_run FROM reconciliation_runs AS r WHERE r.id = p_run_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = format('run %s: no such run', p_run_id), COLUMN = 'run_id';
+    END IF;
+    IF v_run.finished_at IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR409', MESSAGE = format('run %s is finished', p_run_id), COLUMN = 'run_id';
+    END IF;
+    UPDATE reconciliation_runs AS r
+    SET finished_at = clock_timestamp(), error = left(p_error, 2000)
+    WHERE r.id = p_run_id
+    RETURNING r.* INTO v_run;
+    RETURN v_run;
+END
+$$;
+
+--
+-- Name: FUNCTION reconciliation_run_finish(p_run_id bigint, p_error text); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.reconciliation_run_finish(p_run_id bigint, p_error text) IS 'Closes a reconciliation run (with the error that stopped it, if any); returns it.';
+
+--
+-- Name: reconciliation_run_start(timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.reconciliation_run_start(p_created_since timestamp with time zone) RETURNS TABLE(run_id bigint, unresolved text[])
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_id bigint;
+BEGIN
+    IF p_created_since IS NULL OR p_created_since > now() THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'created_since must be a moment in the past',
+            COLUMN = 'created_since';
+    END IF;
+    INSERT INTO reconciliation_runs (created_since) VALUES (p_created_since) RETURNING id INTO v_id;
+    RETURN QUERY
+    SELECT v_id, coalesce(array_agg(u.stripe_checkout_session_id ORDER BY u.first_seen_at), ARRAY[]::text [])
+    FROM unresolved_checkout_sessions AS u
+    WHERE u.resolved_at IS NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION reconciliation_run_start(p_created_since timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.reconciliation_run_start(p_created_since timestamp with time zone) IS 'Opens a reconciliation run; returns its id and the unresolved Checkout Sessions to retry.';
+
+--
+-- Name: refresh_analytics(integer); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.refresh_analytics(p_max_changes integer DEFAULT 100000) RETURNS TABLE(ran boolean, changes bigint, workshop_days integer, routing_days integer, more boolean)
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_changes bigint;
+    v_ws uuid[];
+    v_ws_days date[];
+    v_types text[];
+    v_type_days date[];
+    v_day date;
+    v_period date;
+    v_workshop_days integer := 0;
+    v_routing_days integer := 0;
+BEGIN
+    IF p_max_changes IS NULL OR p_max_changes < 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'max_changes must be >= 1', COLUMN = 'max_changes';
+    END IF;
+    IF NOT pg_try_advisory_xact_lock(hashtext('ssr.refresh_analytics')) THEN
+        RETURN QUERY SELECT FALSE, 0::bigint, 0, 0, FALSE;
+        RETURN;
+    END IF;
+
+    WITH taken AS (
+        DELETE FROM analytics_changes AS c
+        WHERE c.id IN (SELECT q.id FROM analytics_changes AS q ORDER BY q.id LIMIT p_max_changes)
+        RETURNING c.workshop_id, c.preferred_workshop_id, c.routing_type, c.created_at
+    ),
+
+    workshop_keys AS (
+        SELECT DISTINCT
+            k.workshop_id,
+            date_trunc('day', t.created_at AT TIME ZONE 'UTC')::date AS day
+        FROM taken AS t
+        CROSS JOIN LATERAL (VALUES (t.workshop_id), (t.preferred_workshop_id)) AS k (workshop_id)
+        WHERE k.workshop_id IS NOT NULL
+    ),
+
+    routing_keys AS (
+        SELECT DISTINCT
+            t.routing_type,
+            date_trunc('day', t.created_at AT TIME ZONE 'UTC')::date AS day
+        FROM taken AS t
+        WHERE t.routing_type IS NOT NULL
+    )
+
+    SELECT
+        (SELECT count(*) FROM taken),
+        (SELECT array_agg(w.workshop_id ORDER BY w.day) FROM workshop_keys AS w),
+        (SELECT array_agg(w.day ORDER BY w.day) FROM workshop_keys AS w),
+        (SELECT array_agg(r.routing_type ORDER BY r.day) FROM routing_keys AS r),
+        (SELECT array_agg(r.day ORDER BY r.day) FROM routing_keys AS r)
+    INTO v_changes, v_ws, v_ws_days, v_types, v_type_days;
+
+    -- Day rows: one recount per touched day, for the workshops touched that day.
+    FOR v_day IN SELECT DISTINCT d FROM unnest(v_ws_days) AS d ORDER BY d LOOP
+        v_workshop_days := v_workshop_days + ssr_private.analytics_workshop_recount(
+            ARRAY['day'], v_day, v_day,
+            ARRAY(SELECT k.w FROM unnest(v_ws, v_ws_days) AS k (w, d) WHERE k.d = v_day)
+        );
+    END LOOP;
+    -- Weeks and months: merged from the day rows, for the workshops touched in them.
+    FOR v_period IN
+        SELECT DISTINCT date_trunc('week', d::timestamp)::date FROM unnest(v_ws_days) AS d
+    LOOP
+        PERFORM ssr_private.analytics_workshop_merge(
+            'week', v_period, v_period,
+            ARRAY(
+                SELECT DISTINCT k.w FROM unnest(v_ws, v_ws_days) AS k (w, d)
+                WHERE date_trunc('week', k.d::timestamp)::date = v_period
+            )
+        );
+    END LOOP;
+    FOR v_period IN
+        SELECT DISTINCT date_trunc('month', d::timestamp)::date FROM unnest(v_ws_days) AS d
+    LOOP
+        PERFORM ssr_private.analytics_workshop_merge(
+            'month', v_period, v_period,
+            ARRAY(
+                SELECT DISTINCT k.w FROM unnest(v_ws, v_ws_days) AS k (w, d)
+                WHERE date_trunc('month', k.d::timestamp)::date = v_period
+            )
+        );
+    END LOOP;
+    FOR v_day IN SELECT DISTINCT d FROM unnest(v_type_days) AS d ORDER BY d LOOP
+        v_routing_days := v_routing_days + ssr_private.analytics_routing_recount(
+            v_day, v_day,
+            ARRAY(SELECT k.t FROM unnest(v_types, v_type_days) AS k (t, d) WHERE k.d = v_day)
+        );
+    END LOOP;
+
+    RETURN QUERY SELECT TRUE, v_changes, v_workshop_days, v_routing_days, v_changes >= p_max_changes;
+END
+$$;
+
+--
+-- Name: FUNCTION refresh_analytics(p_max_changes integer); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.refresh_analytics(p_max_changes integer) IS 'The analytics job: applies up to p_max_changes queued changes to the rollups the BI views read (run every few seconds; concurrent runs skip). Returns ran, changes, workshop_days, routing_days, more. Owner only.';
+
+--
+-- Name: refunds; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.refunds (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    purchase_id uuid NOT NULL,
+    session_id uuid,
+    session_request_id uuid,
+    stripe_checkout_session_id text NOT NULL,
+    stripe_payment_intent_id text,
+    amount_minor integer NOT NULL,
+    currency text NOT NULL,
+    reason text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    stripe_refund_id text,
+    stripe_status text,
+    attempts integer DEFAULT 0 NOT NULL,
+    last_error text,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    succeeded_at timestamp with time zone,
+    CONSTRAINT refunds_amount_minor_check CHECK ((amount_minor > 0)),
+    CONSTRAINT refunds_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT refunds_check CHECK (((status = 'succeeded'::text) = (succeeded_at IS NOT NULL))),
+    CONSTRAINT refunds_check1 CHECK (((status <> 'succeeded'::text) OR (stripe_refund_id IS NOT NULL))),
+    CONSTRAINT refunds_currency_check CHECK ((currency ~ '^[a-z]{3}$'::text)),
+    CONSTRAINT refunds_reason_check CHECK ((reason = ANY (ARRAY['expired_no_mechanic'::text, 'customer_cancelled'::text, 'request_cancelled'::text, 'fulfillment_rejected'::text, 'amount_mismatch'::text]))),
+    CONSTRAINT refunds_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text]))),
+    CONSTRAINT refunds_stripe_checkout_session_id_check CHECK ((stripe_checkout_session_id ~ '^cs_[A-Za-z0-9_]+$'::text)),
+    CONSTRAINT refunds_stripe_payment_intent_id_check CHECK ((stripe_payment_intent_id ~ '^pi_[A-Za-z0-9_]+$'::text)),
+    CONSTRAINT refunds_stripe_refund_id_check CHECK ((stripe_refund_id ~ '^re_[A-Za-z0-9_]+$'::text)),
+    CONSTRAINT refunds_stripe_status_check CHECK ((stripe_status = ANY (ARRAY['pending'::text, 'requires_action'::text, 'succeeded'::text, 'failed'::text, 'canceled'::text])))
+);
+
+--
+-- Name: TABLE refunds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.refunds IS 'A refund owed to a paying customer, at most one per purchase, written in the transaction of the outcome that owes it; the refund worker (tools/refunds.py) makes it with the Stripe Refunds API, the row id as the idempotency key.';
+
+--
+-- Name: COLUMN refunds.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.id IS 'Refund id; the Stripe idempotency key and metadata.refund_id of the Stripe refund.';
+
+--
+-- Name: COLUMN refunds.purchase_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.purchase_id IS 'The purchase refunded (unique: never two refunds for one purchase).';
+
+--
+-- Name: COLUMN refunds.session_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.session_id IS 'The session that will not take place; NULL when fulfillment was rejected.';
+
+--
+-- Name: COLUMN refunds.session_request_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.session_request_id IS 'The request that ended unserved; NULL when fulfillment was rejected.';
+
+--
+-- Name: COLUMN refunds.stripe_checkout_session_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.stripe_checkout_session_id IS 'The Checkout Session paid (cs_...).';
+
+--
+-- Name: COLUMN refunds.stripe_payment_intent_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.stripe_payment_intent_id IS 'The PaymentIntent refunded (pi_...), read from the Checkout Session by the worker.';
+
+--
+-- Name: COLUMN refunds.amount_minor; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.amount_minor IS 'Amount to refund in minor units: what the customer paid.';
+
+--
+-- Name: COLUMN refunds.currency; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.currency IS 'Currency of amount_minor, lower-case ISO 4217.';
+
+--
+-- Name: COLUMN refunds.reason; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.reason IS 'Why it is owed: expired_no_mechanic, customer_cancelled, request_cancelled (cancelled otherwise), fulfillment_rejected (routing refused the paid purchase), amount_mismatch (paid another amount than the price).';
+
+--
+-- Name: COLUMN refunds.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.status IS 'pending (to be made, or made and Stripe still processing), succeeded, failed (Stripe refused or the refund failed).';
+
+--
+-- Name: COLUMN refunds.stripe_refund_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.stripe_refund_id IS 'The Stripe refund (re_...) once created.';
+
+--
+-- Name: COLUMN refunds.stripe_status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.stripe_status IS 'Stripe''s last known status of the refund.';
+
+--
+-- Name: COLUMN refunds.attempts; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.attempts IS 'Calls to Stripe recorded (a call whose result was never recorded does not count).';
+
+--
+-- Name: COLUMN refunds.last_error; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.last_error IS 'The last error of a call to Stripe, if any.';
+
+--
+-- Name: COLUMN refunds.next_attempt_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.next_attempt_at IS 'When the worker may try (again); moved forward with a capped exponential backoff after a failed call.';
+
+--
+-- Name: COLUMN refunds.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.created_at IS 'When the refund became owed.';
+
+--
+-- Name: COLUMN refunds.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.updated_at IS 'When the row last changed.';
+
+--
+-- Name: COLUMN refunds.succeeded_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.refunds.succeeded_at IS 'When Stripe reported it succeeded.';
+
+--
+-- Name: refund_apply_stripe_status(uuid, text, text); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.refund_apply_stripe_status(p_refund_id uuid, p_stripe_refund_id text, p_stripe_status text) RETURNS public.refunds
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_refund refunds;
+    v_status text;
+BEGIN
+    IF p_refund_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'refund_id is required', COLUMN = 'refund_id';
+    END IF;
+    IF p_stripe_status IS NULL
+        OR p_stripe_status NOT IN ('pending', 'requires_action', 'succeeded', 'failed', 'canceled') THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = format('unknown refund status %L', p_stripe_status),
+            COLUMN = 'stripe_status';
+    END IF;
+    SELECT rf.* INTO v_refund FROM refunds AS rf WHERE rf.id = p_refund_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = format('refund %s: no such refund', p_refund_id),
+            COLUMN = 'refund_id';
+    END IF;
+    IF v_refund.stripe_refund_id IS NOT NULL AND v_refund.stripe_refund_id IS DISTINCT FROM p_stripe_refund_id THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR409',
+            MESSAGE = format('refund %s is Stripe refund %s, not %s', p_refund_id, v_refund.stripe_refund_id,
+                             p_stripe_refund_id),
+            COLUMN = 'stripe_refund_id';
+    END IF;
+    IF v_refund.stripe_status IN ('failed', 'canceled')
+        OR (v_refund.status = 'succeeded' AND p_stripe_status NOT IN ('failed', 'canceled')) THEN
+        RETURN v_refund;
+    END IF;
+    v_status := CASE
+        WHEN p_stripe_status = 'succeeded' THEN 'succeeded'
+        WHEN p_stripe_status IN ('failed', 'canceled') THEN 'failed'
+        ELSE 'pending'
+    END;
+    UPDATE refunds AS rf
+    SET
+        stripe_refund_id = p_stripe_refund_id,
+        stripe_status = p_stripe_status,
+        status = v_status,
+        succeeded_at = CASE WHEN v_status = 'succeeded' THEN coalesce(rf.succeeded_at, now()) END,
+        last_error = CASE WHEN v_status = 'failed' THEN 'Stripe refund ' || p_stripe_status ELSE rf.last_error END,
+        updated_at = now()
+    WHERE rf.id = v_refund.id
+    RETURNING rf.* INTO v_refund;
+    IF v_status = 'succeeded' AND v_refund.session_id IS NOT NULL THEN
+        UPDATE sessions AS s SET status = 'refunded'
+        WHERE s.id = v_refund.session_id AND s.status <> 'refunded';
+    ELSIF v_status = 'failed' AND v_refund.session_id IS NOT NULL THEN
+        UPDATE sessions AS s SET status = 'cancelled'
+        WHERE s.id = v_refund.session_id AND s.status = 'refunded';
+    END IF;
+    RETURN v_refund;
+END
+$$;
+
+--
+-- Name: FUNCTION refund_apply_stripe_status(p_refund_id uuid, p_stripe_refund_id text, p_stripe_status text); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.refund_apply_stripe_status(p_refund_id uuid, p_stripe_refund_id text, p_stripe_status text) IS 'Records Stripe''s status of a refund (succeeded: session refunded; failed/canceled: failed, final); never backwards.';
+
+--
+-- Name: refund_claim_due(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.refund_claim_due() RETURNS SETOF public.refunds
+    LANGUAGE sql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    SELECT rf.*
+    FROM refunds AS rf
+    WHERE rf.status = 'pending' AND rf.stripe_refund_id IS NULL AND rf.next_attempt_at <= now()
+    ORDER BY rf.next_attempt_at
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED;
+$$;
+
+--
+-- Name: FUNCTION refund_claim_due(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.refund_claim_due() IS 'Claims one due refund (FOR UPDATE SKIP LOCKED, for the caller''s transaction); no row when none is due.';
 
 --
 -- Name: refund_enqueue(uuid, text, integer, text); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -4560,6 +4230,96 @@ $_$;
 --
 
 COMMENT ON FUNCTION ssr_private.refund_enqueue(p_purchase_id uuid, p_reason text, p_amount_minor integer, p_currency text) IS 'Records in the caller''s transaction that a purchase is owed a refund; at most one per purchase; returns its id.';
+
+--
+-- Name: refund_record_attempt(uuid, text, text, text, text, boolean); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text DEFAULT NULL::text, p_retry boolean DEFAULT true) RETURNS public.refunds
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_refund refunds;
+BEGIN
+    IF p_refund_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'refund_id is required', COLUMN = 'refund_id';
+    END IF;
+    IF p_stripe_refund_id IS NULL AND p_error IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'give the Stripe refund or the error',
+            COLUMN = 'stripe_refund_id';
+    END IF;
+    UPDATE refunds AS rf
+    SET
+        attempts = rf.attempts + 1,
+        stripe_payment_intent_id = coalesce(p_payment_intent_id, rf.stripe_payment_intent_id),
+        updated_at = now()
+    WHERE rf.id = p_refund_id
+    RETURNING rf.* INTO v_refund;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = format('refund %s: no such refund', p_refund_id),
+            COLUMN = 'refund_id';
+    END IF;
+    IF p_stripe_refund_id IS NOT NULL THEN
+        RETURN ssr_private.refund_apply_stripe_status(p_refund_id, p_stripe_refund_id, p_stripe_status);
+    END IF;
+    UPDATE refunds AS rf
+    SET
+        last_error = left(p_error, 2000),
+        status = CASE WHEN coalesce(p_retry, TRUE) THEN rf.status ELSE 'failed' END,
+        next_attempt_at = now() + least(interval '30 seconds' * power(2, least(rf.attempts - 1, 20)),
+                                        interval '1 hour')
+    WHERE rf.id = p_refund_id
+    RETURNING rf.* INTO v_refund;
+    RETURN v_refund;
+END
+$$;
+
+--
+-- Name: FUNCTION refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text, p_retry boolean); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text, p_retry boolean) IS 'The refund worker records a call to Stripe: the refund made, or an error retried with capped backoff or failed.';
+
+--
+-- Name: refunds_request_closed(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.refunds_request_closed() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_purchase_id uuid;
+BEGIN
+    IF NEW.session_id IS NOT NULL THEN
+        UPDATE sessions AS s SET status = 'cancelled'
+        WHERE s.id = NEW.session_id AND s.status = 'waiting';
+    END IF;
+    -- The purchase paid for this request's session, by the unique Checkout Session id.
+    SELECT cp.id INTO v_purchase_id
+    FROM sessions AS s
+    INNER JOIN checkout_purchases AS cp ON s.stripe_checkout_session_id = cp.stripe_checkout_session_id
+    WHERE s.id = NEW.session_id;
+    IF v_purchase_id IS NOT NULL THEN
+        PERFORM ssr_private.refund_enqueue(
+            v_purchase_id,
+            CASE
+                WHEN NEW.status = 'expired' THEN 'expired_no_mechanic'
+                WHEN current_setting('refunds.reason', TRUE) = 'customer_cancelled' THEN 'customer_cancelled'
+                ELSE 'request_cancelled'
+            END
+        );
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION refunds_request_closed(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.refunds_request_closed() IS 'Trigger: a request that ends expired or cancelled cancels its session and owes its purchase a refund (refund_enqueue).';
 
 --
 -- Name: routing_audit_request(); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -4758,6 +4518,33 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone) IS 'Priority score of a request for a mechanic of the given workshop at a given time; NULL when not offered to them.';
+
+--
+-- Name: routing_outbox_prune(interval); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_outbox_prune(p_keep interval DEFAULT '7 days'::interval) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_deleted integer;
+BEGIN
+    IF p_keep IS NULL OR p_keep < interval '0' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('keep must be a positive interval (got %s)', p_keep), COLUMN = 'keep';
+    END IF;
+    DELETE FROM routing_outbox AS o WHERE o.created_at < now() - p_keep;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    RETURN v_deleted;
+END
+$$;
+
+--
+-- Name: FUNCTION routing_outbox_prune(p_keep interval); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.routing_outbox_prune(p_keep interval) IS 'Deletes routing_outbox rows older than p_keep (default 7 days); returns the count. SR400 for a negative or NULL interval.';
 
 --
 -- Name: routing_publish(public.session_requests, text); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -5108,6 +4895,32 @@ $$;
 COMMENT ON FUNCTION ssr_private.session_request_insert(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_type text, p_routing_type text) IS 'Inserts a validated session request with its window, expiry, audit events and notifications (create_session_request and fulfill_checkout validate first); SR409 if the session has a different request.';
 
 --
+-- Name: session_request_populate_workshop(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.session_request_populate_workshop() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.mechanic_id IS NOT NULL AND NEW.workshop_id IS NULL THEN
+            NEW.workshop_id := (SELECT m.workshop_id FROM mechanics AS m WHERE m.id = NEW.mechanic_id);
+        END IF;
+    ELSIF NEW.mechanic_id IS DISTINCT FROM OLD.mechanic_id THEN
+        NEW.workshop_id := (SELECT m.workshop_id FROM mechanics AS m WHERE m.id = NEW.mechanic_id);
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+--
+-- Name: FUNCTION session_request_populate_workshop(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.session_request_populate_workshop() IS 'Trigger function of session_request_populate_workshop: sets session_requests.workshop_id from the accepting mechanic''s workshop.';
+
+--
 -- Name: session_transition(uuid, uuid, text); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -5185,6 +4998,74 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text) IS 'Moves a session (start: waiting -> live, complete: live -> completed, no_show: waiting -> no_show) for its mechanic; SR400/SR403/SR404/SR409 otherwise. Called by start_session, complete_session and mark_session_no_show.';
+
+--
+-- Name: sweep_session_requests(timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.sweep_session_requests(p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(escalated integer, expired integer)
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_expired integer;
+    v_escalated integer;
+BEGIN
+    IF p_now IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'now is required', COLUMN = 'now';
+    END IF;
+
+    WITH due AS (
+        SELECT d.id
+        FROM session_requests AS d
+        WHERE d.status = 'pending' AND d.expires_at <= p_now
+        ORDER BY d.expires_at
+        FOR UPDATE SKIP LOCKED
+    )
+
+    UPDATE session_requests AS r
+    SET status = 'expired', closed_at = greatest(p_now, r.created_at), outcome = 'expired_no_mechanic'
+    FROM due
+    WHERE r.id = due.id;
+    GET DIAGNOSTICS v_expired = ROW_COUNT;
+
+    WITH due AS (
+        SELECT d.id
+        FROM session_requests AS d
+        WHERE
+            d.status = 'pending'
+            AND d.routing_type = 'hybrid'
+            AND d.escalated_at IS NULL
+            AND d.exclusive_until IS NOT NULL
+            AND (
+                d.exclusive_until <= p_now
+                OR NOT EXISTS (
+                    SELECT 1 FROM ssr_private.routing_offerable_mechanics AS a
+                    WHERE
+                        a.workshop_id = d.preferred_workshop_id
+                        AND NOT a.mechanic_id = ANY(d.declined_by)
+                )
+            )
+        ORDER BY d.exclusive_until
+        FOR UPDATE SKIP LOCKED
+    )
+
+    UPDATE session_requests AS r
+    SET escalated_at = p_now, exclusive_until = least(r.exclusive_until, p_now)
+    FROM due
+    WHERE r.id = due.id;
+    GET DIAGNOSTICS v_escalated = ROW_COUNT;
+
+    RETURN QUERY SELECT v_escalated, v_expired;
+END
+$$;
+
+--
+-- Name: FUNCTION sweep_session_requests(p_now timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.sweep_session_requests(p_now timestamp with time zone) IS 'Expires overdue pending requests and escalates hybrid ones whose window passed; concurrent-safe; returns counts.';
 
 --
 -- Name: validate_routing_choice(uuid, text); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -5432,6 +5313,108 @@ END
 $$;
 
 --
+-- Name: workshop_stats_rebuild(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.workshop_stats_rebuild() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_changed integer;
+    v_deleted integer;
+    v_candidates integer;
+BEGIN
+    LOCK TABLE workshop_stats, routing_candidates IN SHARE ROW EXCLUSIVE MODE;
+    WITH fresh AS (
+        SELECT
+            o.id AS workshop_id,
+            coalesce(m.total_mechanics, 0) AS total_mechanics,
+            coalesce(m.active_mechanics, 0) AS active_mechanics,
+            coalesce(m.available_mechanics, 0) AS available_mechanics,
+            coalesce(s.sessions_served, 0) AS sessions_served,
+            coalesce(s.review_count, 0) AS review_count,
+            coalesce(s.rating_sum, 0) AS rating_sum
+        FROM organizations AS o
+        LEFT JOIN (
+            SELECT
+                mm.workshop_id,
+                count(*) AS total_mechanics,
+                count(*) FILTER (WHERE mm.status = 'active') AS active_mechanics,
+                count(*) FILTER (
+                    WHERE routing_mechanic_eligible(mm.status, mm.is_available, mm.workshop_id, 'active')
+                ) AS available_mechanics
+            FROM mechanics AS mm
+            WHERE mm.workshop_id IS NOT NULL
+            GROUP BY mm.workshop_id
+        ) AS m ON o.id = m.workshop_id
+        LEFT JOIN (
+            SELECT
+                se.workshop_id,
+                count(*) AS sessions_served,
+                count(r.id) AS review_count,
+                coalesce(sum(r.rating), 0) AS rating_sum
+            FROM sessions AS se
+            LEFT JOIN reviews AS r ON se.id = r.session_id
+            WHERE se.workshop_id IS NOT NULL
+            GROUP BY se.workshop_id
+        ) AS s ON o.id = s.workshop_id
+    )
+
+    INSERT INTO workshop_stats AS ws (
+        workshop_id, total_mechanics, active_mechanics, available_mechanics,
+        sessions_served, review_count, rating_sum
+    )
+    SELECT
+        f.workshop_id,
+        f.total_mechanics,
+        f.active_mechanics,
+        f.available_mechanics,
+        f.sessions_served,
+        f.review_count,
+        f.rating_sum
+    FROM fresh AS f
+    ON CONFLICT (workshop_id) DO UPDATE
+    SET
+        total_mechanics = excluded.total_mechanics,
+        active_mechanics = excluded.active_mechanics,
+        available_mechanics = excluded.available_mechanics,
+        sessions_served = excluded.sessions_served,
+        review_count = excluded.review_count,
+        rating_sum = excluded.rating_sum
+    WHERE (
+        ws.total_mechanics, ws.active_mechanics, ws.available_mechanics,
+        ws.sessions_served, ws.review_count, ws.rating_sum
+    ) IS DISTINCT FROM (
+        excluded.total_mechanics, excluded.active_mechanics, excluded.available_mechanics,
+        excluded.sessions_served, excluded.review_count, excluded.rating_sum
+    );
+    GET DIAGNOSTICS v_changed = ROW_COUNT;
+    DELETE FROM workshop_stats AS ws
+    WHERE NOT EXISTS (SELECT 1 FROM organizations AS o WHERE o.id = ws.workshop_id);
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    INSERT INTO routing_candidates AS rc (id, eligible_mechanics, listed_workshops)
+    SELECT
+        TRUE,
+        (SELECT count(*)::integer FROM ssr_private.routing_available_mechanics),
+        (SELECT count(*)::integer FROM ssr_private.workshop_directory_listing)
+    ON CONFLICT (id) DO UPDATE
+    SET eligible_mechanics = excluded.eligible_mechanics, listed_workshops = excluded.listed_workshops
+    WHERE
+        (rc.eligible_mechanics, rc.listed_workshops)
+        IS DISTINCT FROM (excluded.eligible_mechanics, excluded.listed_workshops);
+    GET DIAGNOSTICS v_candidates = ROW_COUNT;
+    RETURN v_changed + v_deleted + v_candidates;
+END
+$$;
+
+--
+-- Name: FUNCTION workshop_stats_rebuild(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.workshop_stats_rebuild() IS 'Recomputes workshop_stats and routing_candidates (eligible mechanics, listed workshops) from organizations, mechanics, sessions and reviews; returns the number of rows corrected (0 when the trigger-maintained aggregates were exact).';
+
+--
 -- Name: workshop_stats_reviews_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -5519,7 +5502,7 @@ CREATE FUNCTION ssr_private.workshop_stats_truncate_trg() RETURNS trigger
     SET search_path TO 'public', 'pg_temp'
     AS $$
 BEGIN
-    PERFORM workshop_stats_rebuild();
+    PERFORM ssr_private.workshop_stats_rebuild();
     RETURN NULL;
 END
 $$;
@@ -5724,7 +5707,7 @@ CREATE VIEW analytics.routing_effectiveness AS
 -- Name: VIEW routing_effectiveness; Type: COMMENT; Schema: analytics; Owner: -
 --
 
-COMMENT ON VIEW analytics.routing_effectiveness IS 'BI contract: per routing type and UTC day of creation, request outcomes, hybrid escalations, time to accept (median/p90/p99) and the share served by the preferred workshop. Reads the rollups kept by refresh_analytics().';
+COMMENT ON VIEW analytics.routing_effectiveness IS 'BI contract: per routing type and UTC day of creation, request outcomes, hybrid escalations, time to accept (median/p90/p99) and the share served by the preferred workshop. Reads the rollups kept by ssr_private.refresh_analytics().';
 
 --
 -- Name: COLUMN routing_effectiveness.routing_type; Type: COMMENT; Schema: analytics; Owner: -
@@ -5857,6 +5840,438 @@ COMMENT ON COLUMN analytics.routing_effectiveness.sessions_completed IS 'Of requ
 --
 
 COMMENT ON COLUMN analytics.routing_effectiveness.sessions_no_show IS 'Of requests, those whose session was marked no-show (the customer did not come).';
+
+--
+-- Name: payout_rates; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.payout_rates (
+    effective_from timestamp with time zone NOT NULL,
+    workshop_platform_fee_bps integer NOT NULL,
+    independent_platform_fee_bps integer NOT NULL,
+    note text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT payout_rates_independent_platform_fee_bps_check CHECK (((independent_platform_fee_bps >= 0) AND (independent_platform_fee_bps <= 10000))),
+    CONSTRAINT payout_rates_workshop_platform_fee_bps_check CHECK (((workshop_platform_fee_bps >= 0) AND (workshop_platform_fee_bps <= 10000)))
+);
+
+--
+-- Name: TABLE payout_rates; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.payout_rates IS 'Platform fee rates by date of effect: a session uses the row with the latest effective_from at or before its created_at, so a new rate never rewrites past sessions. Add a row to change the rates.';
+
+--
+-- Name: COLUMN payout_rates.effective_from; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.payout_rates.effective_from IS 'From when the rates apply (sessions created at or after it).';
+
+--
+-- Name: COLUMN payout_rates.workshop_platform_fee_bps; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.payout_rates.workshop_platform_fee_bps IS 'Platform fee on sessions served by a workshop''s mechanic, in basis points (2000 = 20 %) of the net amount.';
+
+--
+-- Name: COLUMN payout_rates.independent_platform_fee_bps; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.payout_rates.independent_platform_fee_bps IS 'Platform fee on sessions served by an independent mechanic, in basis points of the net amount.';
+
+--
+-- Name: COLUMN payout_rates.note; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.payout_rates.note IS 'Why the rates changed.';
+
+--
+-- Name: COLUMN payout_rates.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.payout_rates.created_at IS 'When the row was written.';
+
+--
+-- Name: session_ledger; Type: VIEW; Schema: analytics; Owner: -
+--
+
+CREATE VIEW analytics.session_ledger AS
+ SELECT s.id AS session_id,
+    s.created_at,
+    s.status AS session_status,
+    s.mechanic_id,
+    s.workshop_id,
+        CASE
+            WHEN (s.workshop_id IS NULL) THEN 'independent_mechanic'::text
+            ELSE 'workshop'::text
+        END AS payee_type,
+    COALESCE(s.workshop_id, s.mechanic_id) AS payee_id,
+    s.currency,
+    s.amount_total_minor AS gross_minor,
+    COALESCE(rf.refunded_minor, 0) AS refunded_minor,
+    (s.amount_total_minor - COALESCE(rf.refunded_minor, 0)) AS net_minor,
+    rate.fee_bps AS platform_fee_bps,
+    (round(((((s.amount_total_minor - COALESCE(rf.refunded_minor, 0)) * rate.fee_bps))::numeric / 10000.0)))::integer AS platform_fee_minor,
+    ((s.amount_total_minor - COALESCE(rf.refunded_minor, 0)) - (round(((((s.amount_total_minor - COALESCE(rf.refunded_minor, 0)) * rate.fee_bps))::numeric / 10000.0)))::integer) AS payee_share_minor
+   FROM ((public.sessions s
+     LEFT JOIN LATERAL ( SELECT (sum(r.amount_minor))::integer AS refunded_minor
+           FROM public.refunds r
+          WHERE ((r.session_id = s.id) AND (r.status = 'succeeded'::text))) rf ON (true))
+     CROSS JOIN LATERAL ( SELECT
+                CASE
+                    WHEN (s.workshop_id IS NULL) THEN pr.independent_platform_fee_bps
+                    ELSE pr.workshop_platform_fee_bps
+                END AS fee_bps
+           FROM public.payout_rates pr
+          WHERE (pr.effective_from <= s.created_at)
+          ORDER BY pr.effective_from DESC
+         LIMIT 1) rate)
+  WHERE (s.mechanic_id IS NOT NULL);
+
+--
+-- Name: VIEW session_ledger; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON VIEW analytics.session_ledger IS 'Per served session: gross, refunded, net, platform fee (payout_rates in effect at creation) and the serving workshop''s or independent mechanic''s share. Prepared for payouts; no money moves yet.';
+
+--
+-- Name: COLUMN session_ledger.session_id; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.session_ledger.session_id IS 'The session (sessions.id).';
+
+--
+-- Name: COLUMN session_ledger.created_at; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.session_ledger.created_at IS 'When the session was created (paid); dates the rates and the period.';
+
+--
+-- Name: COLUMN session_ledger.session_status; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.session_ledger.session_status IS 'sessions.status now (waiting, live, completed, cancelled, refunded).';
+
+--
+-- Name: COLUMN session_ledger.mechanic_id; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.session_ledger.mechanic_id IS 'The mechanic who served it.';
+
+--
+-- Name: COLUMN session_ledger.workshop_id; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.session_ledger.workshop_id IS 'The serving workshop; NULL for an independent mechanic.';
+
+--
+-- Name: COLUMN session_ledger.payee_type; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.session_ledger.payee_type IS 'workshop or independent_mechanic: who is owed the share.';
+
+--
+-- Name: COLUMN session_ledger.payee_id; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.session_ledger.payee_id IS 'The workshop id, or the mechanic id when independent.';
+
+--
+-- Name: COLUMN session_ledger.currency; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.session_ledger.currency IS 'Currency of every amount of the row, lower-case ISO 4217.';
+
+--
+-- Name: COLUMN session_ledger.gross_minor; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.session_ledger.gross_minor IS 'What the customer paid, minor units.';
+
+--
+-- Name: COLUMN session_ledger.refunded_minor; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.session_ledger.refunded_minor IS 'What Stripe refunded of it (refunds succeeded), minor units.';
+
+--
+-- Name: COLUMN session_ledger.net_minor; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.session_ledger.net_minor IS 'gross_minor - refunded_minor.';
+
+--
+-- Name: COLUMN session_ledger.platform_fee_bps; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.session_ledger.platform_fee_bps IS 'The platform fee rate applied, basis points (payout_rates).';
+
+--
+-- Name: COLUMN session_ledger.platform_fee_minor; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.session_ledger.platform_fee_minor IS 'net_minor * platform_fee_bps / 10000, rounded half away from zero to the minor unit.';
+
+--
+-- Name: COLUMN session_ledger.payee_share_minor; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.session_ledger.payee_share_minor IS 'net_minor - platform_fee_minor: what the payee is owed for the session.';
+
+--
+-- Name: mechanics; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.mechanics (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    workshop_id uuid,
+    name text NOT NULL,
+    email text NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    is_available boolean DEFAULT false NOT NULL,
+    last_seen_at timestamp with time zone,
+    rating numeric(3,2),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    capacity integer DEFAULT 1 NOT NULL,
+    open_sessions integer DEFAULT 0 NOT NULL,
+    CONSTRAINT mechanics_capacity_check CHECK ((capacity >= 1)),
+    CONSTRAINT mechanics_email_check CHECK ((email ~ '^[^@\s]+@[^@\s]+$'::text)),
+    CONSTRAINT mechanics_name_check CHECK ((btrim(name) <> ''::text)),
+    CONSTRAINT mechanics_open_sessions_check CHECK ((open_sessions >= 0)),
+    CONSTRAINT mechanics_rating_check CHECK (((rating >= (0)::numeric) AND (rating <= (5)::numeric))),
+    CONSTRAINT mechanics_status_check CHECK ((status = ANY (ARRAY['active'::text, 'suspended'::text])))
+);
+
+--
+-- Name: TABLE mechanics; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.mechanics IS 'Mechanics. workshop_id links one to at most one workshop; NULL means independent.';
+
+--
+-- Name: COLUMN mechanics.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.id IS 'Mechanic id (UUID).';
+
+--
+-- Name: COLUMN mechanics.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.workshop_id IS 'The workshop the mechanic works for; NULL for independents.';
+
+--
+-- Name: COLUMN mechanics.name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.name IS 'Display name.';
+
+--
+-- Name: COLUMN mechanics.email; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.email IS 'Login e-mail, unique.';
+
+--
+-- Name: COLUMN mechanics.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.status IS 'active or suspended (a suspended mechanic is never routed to).';
+
+--
+-- Name: COLUMN mechanics.is_available; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.is_available IS 'Presence: true while the mechanic is online and ready for a session.';
+
+--
+-- Name: COLUMN mechanics.last_seen_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.last_seen_at IS 'Last presence heartbeat.';
+
+--
+-- Name: COLUMN mechanics.rating; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.rating IS 'Cached average review rating (0-5), informational.';
+
+--
+-- Name: COLUMN mechanics.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.created_at IS 'When the mechanic signed up.';
+
+--
+-- Name: COLUMN mechanics.capacity; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.capacity IS 'How many sessions the mechanic may hold at once (waiting after accept, or live); default 1. At capacity the mechanic is offered nothing and cannot accept (SR409) until a session ends.';
+
+--
+-- Name: COLUMN mechanics.open_sessions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.open_sessions IS 'Sessions the mechanic holds now: assigned to them and waiting or live. Kept by triggers on sessions; recount with mechanic_state_rebuild().';
+
+--
+-- Name: organizations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.organizations (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    contact_email text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT organizations_contact_email_check CHECK ((contact_email ~ '^[^@\s]+@[^@\s]+$'::text)),
+    CONSTRAINT organizations_name_check CHECK ((btrim(name) <> ''::text)),
+    CONSTRAINT organizations_status_check CHECK ((status = ANY (ARRAY['active'::text, 'pending'::text, 'suspended'::text])))
+);
+
+--
+-- Name: TABLE organizations; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.organizations IS 'Workshops: organizations that employ mechanics. Only active ones are offered to customers.';
+
+--
+-- Name: COLUMN organizations.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.id IS 'Workshop id (UUID).';
+
+--
+-- Name: COLUMN organizations.name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.name IS 'Display name shown in the workshop directory.';
+
+--
+-- Name: COLUMN organizations.contact_email; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.contact_email IS 'Contact e-mail of the workshop.';
+
+--
+-- Name: COLUMN organizations.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.status IS 'active: listed and routable; pending: onboarding, not routable; suspended: not routable.';
+
+--
+-- Name: COLUMN organizations.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.created_at IS 'When the workshop was created.';
+
+--
+-- Name: COLUMN organizations.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.updated_at IS 'When the row last changed.';
+
+--
+-- Name: workshop_earnings; Type: VIEW; Schema: analytics; Owner: -
+--
+
+CREATE VIEW analytics.workshop_earnings AS
+ SELECT l.payee_type,
+    l.payee_id,
+    COALESCE(o.name, m.name) AS payee_name,
+    g.period_grain,
+    g.period_start,
+    l.currency,
+    count(*) AS sessions,
+    sum(l.gross_minor) AS gross_minor,
+    sum(l.refunded_minor) AS refunded_minor,
+    sum(l.net_minor) AS net_minor,
+    sum(l.platform_fee_minor) AS platform_fee_minor,
+    sum(l.payee_share_minor) AS payee_share_minor
+   FROM (((analytics.session_ledger l
+     CROSS JOIN LATERAL ( VALUES ('week'::text,(date_trunc('week'::text, (l.created_at AT TIME ZONE 'UTC'::text)))::date), ('month'::text,(date_trunc('month'::text, (l.created_at AT TIME ZONE 'UTC'::text)))::date)) g(period_grain, period_start))
+     LEFT JOIN public.organizations o ON ((l.workshop_id = o.id)))
+     LEFT JOIN public.mechanics m ON (((l.mechanic_id = m.id) AND (l.workshop_id IS NULL))))
+  GROUP BY l.payee_type, l.payee_id, COALESCE(o.name, m.name), g.period_grain, g.period_start, l.currency;
+
+--
+-- Name: VIEW workshop_earnings; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON VIEW analytics.workshop_earnings IS 'Per payee (workshop or independent mechanic), period (UTC week or month of the sessions'' creation) and currency: the sums of session_ledger, for payouts. Prepared only; no money moves yet.';
+
+--
+-- Name: COLUMN workshop_earnings.payee_type; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_earnings.payee_type IS 'workshop or independent_mechanic.';
+
+--
+-- Name: COLUMN workshop_earnings.payee_id; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_earnings.payee_id IS 'The workshop id, or the mechanic id when independent.';
+
+--
+-- Name: COLUMN workshop_earnings.payee_name; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_earnings.payee_name IS 'The workshop''s or the mechanic''s current name.';
+
+--
+-- Name: COLUMN workshop_earnings.period_grain; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_earnings.period_grain IS 'week or month; filter one grain.';
+
+--
+-- Name: COLUMN workshop_earnings.period_start; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_earnings.period_start IS 'First day of the period, UTC (Monday of the ISO week, or the 1st).';
+
+--
+-- Name: COLUMN workshop_earnings.currency; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_earnings.currency IS 'Currency of the amounts, lower-case ISO 4217 (one row per currency).';
+
+--
+-- Name: COLUMN workshop_earnings.sessions; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_earnings.sessions IS 'Served sessions created in the period.';
+
+--
+-- Name: COLUMN workshop_earnings.gross_minor; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_earnings.gross_minor IS 'Sum of session_ledger.gross_minor.';
+
+--
+-- Name: COLUMN workshop_earnings.refunded_minor; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_earnings.refunded_minor IS 'Sum of session_ledger.refunded_minor.';
+
+--
+-- Name: COLUMN workshop_earnings.net_minor; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_earnings.net_minor IS 'Sum of session_ledger.net_minor.';
+
+--
+-- Name: COLUMN workshop_earnings.platform_fee_minor; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_earnings.platform_fee_minor IS 'Sum of session_ledger.platform_fee_minor.';
+
+--
+-- Name: COLUMN workshop_earnings.payee_share_minor; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.workshop_earnings.payee_share_minor IS 'Sum of session_ledger.payee_share_minor: the payout owed.';
 
 --
 -- Name: analytics_workshop_rollup; Type: TABLE; Schema: public; Owner: -
@@ -6133,64 +6548,6 @@ COMMENT ON COLUMN public.mechanic_availability.started_at IS 'When the mechanic 
 COMMENT ON COLUMN public.mechanic_availability.ended_at IS 'When they stopped being available; NULL while still available.';
 
 --
--- Name: organizations; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.organizations (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    name text NOT NULL,
-    contact_email text NOT NULL,
-    status text DEFAULT 'pending'::text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT organizations_contact_email_check CHECK ((contact_email ~ '^[^@\s]+@[^@\s]+$'::text)),
-    CONSTRAINT organizations_name_check CHECK ((btrim(name) <> ''::text)),
-    CONSTRAINT organizations_status_check CHECK ((status = ANY (ARRAY['active'::text, 'pending'::text, 'suspended'::text])))
-);
-
---
--- Name: TABLE organizations; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.organizations IS 'Workshops: organizations that employ mechanics. Only active ones are offered to customers.';
-
---
--- Name: COLUMN organizations.id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.id IS 'Workshop id (UUID).';
-
---
--- Name: COLUMN organizations.name; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.name IS 'Display name shown in the workshop directory.';
-
---
--- Name: COLUMN organizations.contact_email; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.contact_email IS 'Contact e-mail of the workshop.';
-
---
--- Name: COLUMN organizations.status; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.status IS 'active: listed and routable; pending: onboarding, not routable; suspended: not routable.';
-
---
--- Name: COLUMN organizations.created_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.created_at IS 'When the workshop was created.';
-
---
--- Name: COLUMN organizations.updated_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.updated_at IS 'When the row last changed.';
-
---
 -- Name: workshop_session_analytics; Type: VIEW; Schema: analytics; Owner: -
 --
 
@@ -6257,7 +6614,7 @@ CREATE VIEW analytics.workshop_session_analytics AS
 -- Name: VIEW workshop_session_analytics; Type: COMMENT; Schema: analytics; Owner: -
 --
 
-COMMENT ON VIEW analytics.workshop_session_analytics IS 'BI contract: per workshop and period (period_grain day/week/month, UTC) sessions served, sessions and requests where it was the preferred workshop, share of those requests it served itself, revenue, reviews, time to accept. One row per (workshop_id, period_grain, period_start) with activity. Reads the rollups kept by refresh_analytics().';
+COMMENT ON VIEW analytics.workshop_session_analytics IS 'BI contract: per workshop and period (period_grain day/week/month, UTC) sessions served, sessions and requests where it was the preferred workshop, share of those requests it served itself, revenue, reviews, time to accept. One row per (workshop_id, period_grain, period_start) with activity. Reads the rollups kept by ssr_private.refresh_analytics().';
 
 --
 -- Name: COLUMN workshop_session_analytics.workshop_id; Type: COMMENT; Schema: analytics; Owner: -
@@ -6677,152 +7034,6 @@ ALTER TABLE public.mechanic_availability ALTER COLUMN id ADD GENERATED ALWAYS AS
 );
 
 --
--- Name: mechanics; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.mechanics (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    workshop_id uuid,
-    name text NOT NULL,
-    email text NOT NULL,
-    status text DEFAULT 'active'::text NOT NULL,
-    is_available boolean DEFAULT false NOT NULL,
-    last_seen_at timestamp with time zone,
-    rating numeric(3,2),
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    capacity integer DEFAULT 1 NOT NULL,
-    open_sessions integer DEFAULT 0 NOT NULL,
-    CONSTRAINT mechanics_capacity_check CHECK ((capacity >= 1)),
-    CONSTRAINT mechanics_email_check CHECK ((email ~ '^[^@\s]+@[^@\s]+$'::text)),
-    CONSTRAINT mechanics_name_check CHECK ((btrim(name) <> ''::text)),
-    CONSTRAINT mechanics_open_sessions_check CHECK ((open_sessions >= 0)),
-    CONSTRAINT mechanics_rating_check CHECK (((rating >= (0)::numeric) AND (rating <= (5)::numeric))),
-    CONSTRAINT mechanics_status_check CHECK ((status = ANY (ARRAY['active'::text, 'suspended'::text])))
-);
-
---
--- Name: TABLE mechanics; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.mechanics IS 'Mechanics. workshop_id links one to at most one workshop; NULL means independent.';
-
---
--- Name: COLUMN mechanics.id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanics.id IS 'Mechanic id (UUID).';
-
---
--- Name: COLUMN mechanics.workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanics.workshop_id IS 'The workshop the mechanic works for; NULL for independents.';
-
---
--- Name: COLUMN mechanics.name; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanics.name IS 'Display name.';
-
---
--- Name: COLUMN mechanics.email; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanics.email IS 'Login e-mail, unique.';
-
---
--- Name: COLUMN mechanics.status; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanics.status IS 'active or suspended (a suspended mechanic is never routed to).';
-
---
--- Name: COLUMN mechanics.is_available; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanics.is_available IS 'Presence: true while the mechanic is online and ready for a session.';
-
---
--- Name: COLUMN mechanics.last_seen_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanics.last_seen_at IS 'Last presence heartbeat.';
-
---
--- Name: COLUMN mechanics.rating; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanics.rating IS 'Cached average review rating (0-5), informational.';
-
---
--- Name: COLUMN mechanics.created_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanics.created_at IS 'When the mechanic signed up.';
-
---
--- Name: COLUMN mechanics.capacity; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanics.capacity IS 'How many sessions the mechanic may hold at once (waiting after accept, or live); default 1. At capacity the mechanic is offered nothing and cannot accept (SR409) until a session ends.';
-
---
--- Name: COLUMN mechanics.open_sessions; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanics.open_sessions IS 'Sessions the mechanic holds now: assigned to them and waiting or live. Kept by triggers on sessions; recount with mechanic_state_rebuild().';
-
---
--- Name: payout_rates; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.payout_rates (
-    effective_from timestamp with time zone NOT NULL,
-    workshop_platform_fee_bps integer NOT NULL,
-    independent_platform_fee_bps integer NOT NULL,
-    note text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT payout_rates_independent_platform_fee_bps_check CHECK (((independent_platform_fee_bps >= 0) AND (independent_platform_fee_bps <= 10000))),
-    CONSTRAINT payout_rates_workshop_platform_fee_bps_check CHECK (((workshop_platform_fee_bps >= 0) AND (workshop_platform_fee_bps <= 10000)))
-);
-
---
--- Name: TABLE payout_rates; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.payout_rates IS 'Platform fee rates by date of effect: a session uses the row with the latest effective_from at or before its created_at, so a new rate never rewrites past sessions. Add a row to change the rates.';
-
---
--- Name: COLUMN payout_rates.effective_from; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.payout_rates.effective_from IS 'From when the rates apply (sessions created at or after it).';
-
---
--- Name: COLUMN payout_rates.workshop_platform_fee_bps; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.payout_rates.workshop_platform_fee_bps IS 'Platform fee on sessions served by a workshop''s mechanic, in basis points (2000 = 20 %) of the net amount.';
-
---
--- Name: COLUMN payout_rates.independent_platform_fee_bps; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.payout_rates.independent_platform_fee_bps IS 'Platform fee on sessions served by an independent mechanic, in basis points of the net amount.';
-
---
--- Name: COLUMN payout_rates.note; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.payout_rates.note IS 'Why the rates changed.';
-
---
--- Name: COLUMN payout_rates.created_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.payout_rates.created_at IS 'When the row was written.';
-
---
 -- Name: plans; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -7168,43 +7379,27 @@ COMMENT ON COLUMN public.routing_settings.updated_at IS 'When the settings last 
 --
 
 CREATE VIEW public.session_ledger AS
- SELECT s.id AS session_id,
-    s.created_at,
-    s.status AS session_status,
-    s.mechanic_id,
-    s.workshop_id,
-        CASE
-            WHEN (s.workshop_id IS NULL) THEN 'independent_mechanic'::text
-            ELSE 'workshop'::text
-        END AS payee_type,
-    COALESCE(s.workshop_id, s.mechanic_id) AS payee_id,
-    s.currency,
-    s.amount_total_minor AS gross_minor,
-    COALESCE(rf.refunded_minor, 0) AS refunded_minor,
-    (s.amount_total_minor - COALESCE(rf.refunded_minor, 0)) AS net_minor,
-    rate.fee_bps AS platform_fee_bps,
-    (round(((((s.amount_total_minor - COALESCE(rf.refunded_minor, 0)) * rate.fee_bps))::numeric / 10000.0)))::integer AS platform_fee_minor,
-    ((s.amount_total_minor - COALESCE(rf.refunded_minor, 0)) - (round(((((s.amount_total_minor - COALESCE(rf.refunded_minor, 0)) * rate.fee_bps))::numeric / 10000.0)))::integer) AS payee_share_minor
-   FROM ((public.sessions s
-     LEFT JOIN LATERAL ( SELECT (sum(r.amount_minor))::integer AS refunded_minor
-           FROM public.refunds r
-          WHERE ((r.session_id = s.id) AND (r.status = 'succeeded'::text))) rf ON (true))
-     CROSS JOIN LATERAL ( SELECT
-                CASE
-                    WHEN (s.workshop_id IS NULL) THEN pr.independent_platform_fee_bps
-                    ELSE pr.workshop_platform_fee_bps
-                END AS fee_bps
-           FROM public.payout_rates pr
-          WHERE (pr.effective_from <= s.created_at)
-          ORDER BY pr.effective_from DESC
-         LIMIT 1) rate)
-  WHERE (s.mechanic_id IS NOT NULL);
+ SELECT session_ledger.session_id,
+    session_ledger.created_at,
+    session_ledger.session_status,
+    session_ledger.mechanic_id,
+    session_ledger.workshop_id,
+    session_ledger.payee_type,
+    session_ledger.payee_id,
+    session_ledger.currency,
+    session_ledger.gross_minor,
+    session_ledger.refunded_minor,
+    session_ledger.net_minor,
+    session_ledger.platform_fee_bps,
+    session_ledger.platform_fee_minor,
+    session_ledger.payee_share_minor
+   FROM analytics.session_ledger;
 
 --
 -- Name: VIEW session_ledger; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON VIEW public.session_ledger IS 'Per served session: gross, refunded, net, platform fee (payout_rates in effect at creation) and the serving workshop''s or independent mechanic''s share. Prepared for payouts; no money moves yet.';
+COMMENT ON VIEW public.session_ledger IS 'Kept for compatibility: analytics.session_ledger under its former name. Read analytics.session_ledger.';
 
 --
 -- Name: COLUMN session_ledger.session_id; Type: COMMENT; Schema: public; Owner: -
@@ -7416,29 +7611,25 @@ COMMENT ON COLUMN public.stripe_events.received_at IS 'When it was processed.';
 --
 
 CREATE VIEW public.workshop_earnings AS
- SELECT l.payee_type,
-    l.payee_id,
-    COALESCE(o.name, m.name) AS payee_name,
-    g.period_grain,
-    g.period_start,
-    l.currency,
-    count(*) AS sessions,
-    sum(l.gross_minor) AS gross_minor,
-    sum(l.refunded_minor) AS refunded_minor,
-    sum(l.net_minor) AS net_minor,
-    sum(l.platform_fee_minor) AS platform_fee_minor,
-    sum(l.payee_share_minor) AS payee_share_minor
-   FROM (((public.session_ledger l
-     CROSS JOIN LATERAL ( VALUES ('week'::text,(date_trunc('week'::text, (l.created_at AT TIME ZONE 'UTC'::text)))::date), ('month'::text,(date_trunc('month'::text, (l.created_at AT TIME ZONE 'UTC'::text)))::date)) g(period_grain, period_start))
-     LEFT JOIN public.organizations o ON ((l.workshop_id = o.id)))
-     LEFT JOIN public.mechanics m ON (((l.mechanic_id = m.id) AND (l.workshop_id IS NULL))))
-  GROUP BY l.payee_type, l.payee_id, COALESCE(o.name, m.name), g.period_grain, g.period_start, l.currency;
+ SELECT workshop_earnings.payee_type,
+    workshop_earnings.payee_id,
+    workshop_earnings.payee_name,
+    workshop_earnings.period_grain,
+    workshop_earnings.period_start,
+    workshop_earnings.currency,
+    workshop_earnings.sessions,
+    workshop_earnings.gross_minor,
+    workshop_earnings.refunded_minor,
+    workshop_earnings.net_minor,
+    workshop_earnings.platform_fee_minor,
+    workshop_earnings.payee_share_minor
+   FROM analytics.workshop_earnings;
 
 --
 -- Name: VIEW workshop_earnings; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON VIEW public.workshop_earnings IS 'Per payee (workshop or independent mechanic), period (UTC week or month of the sessions'' creation) and currency: the sums of session_ledger, for payouts. Prepared only; no money moves yet.';
+COMMENT ON VIEW public.workshop_earnings IS 'Kept for compatibility: analytics.workshop_earnings under its former name. Read analytics.workshop_earnings.';
 
 --
 -- Name: COLUMN workshop_earnings.payee_type; Type: COMMENT; Schema: public; Owner: -
@@ -7511,6 +7702,229 @@ COMMENT ON COLUMN public.workshop_earnings.platform_fee_minor IS 'Sum of session
 --
 
 COMMENT ON COLUMN public.workshop_earnings.payee_share_minor IS 'Sum of session_ledger.payee_share_minor: the payout owed.';
+
+--
+-- Name: workshop_session_analytics; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.workshop_session_analytics AS
+ SELECT workshop_session_analytics.workshop_id,
+    workshop_session_analytics.workshop_name,
+    workshop_session_analytics.period_grain,
+    workshop_session_analytics.period_start,
+    workshop_session_analytics.sessions_served,
+    workshop_session_analytics.preferred_sessions,
+    workshop_session_analytics.preferred_requests,
+    workshop_session_analytics.preferred_requests_closed,
+    workshop_session_analytics.preferred_served_by_self,
+    workshop_session_analytics.preferred_self_serve_share,
+    workshop_session_analytics.revenue_minor,
+    workshop_session_analytics.revenue_currency,
+    workshop_session_analytics.review_count,
+    workshop_session_analytics.avg_rating,
+    workshop_session_analytics.accepted_requests,
+    workshop_session_analytics.median_accept_seconds,
+    workshop_session_analytics.p90_accept_seconds,
+    workshop_session_analytics.refunds,
+    workshop_session_analytics.refund_rate,
+    workshop_session_analytics.sessions_waiting,
+    workshop_session_analytics.sessions_live,
+    workshop_session_analytics.sessions_completed,
+    workshop_session_analytics.sessions_no_show,
+    workshop_session_analytics.sessions_cancelled,
+    workshop_session_analytics.sessions_refunded,
+    workshop_session_analytics.declines,
+    workshop_session_analytics.median_decline_seconds,
+    workshop_session_analytics.live_minutes,
+    workshop_session_analytics.available_minutes,
+    workshop_session_analytics.utilisation
+   FROM analytics.workshop_session_analytics;
+
+--
+-- Name: VIEW workshop_session_analytics; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON VIEW public.workshop_session_analytics IS 'Kept for compatibility: analytics.workshop_session_analytics under its former name. Read analytics.workshop_session_analytics.';
+
+--
+-- Name: COLUMN workshop_session_analytics.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.workshop_id IS 'The workshop (organizations.id).';
+
+--
+-- Name: COLUMN workshop_session_analytics.workshop_name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.workshop_name IS 'The workshop''s current name.';
+
+--
+-- Name: COLUMN workshop_session_analytics.period_grain; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.period_grain IS 'day, week or month; weeks and months merge the days'' histograms (medians do not add up). Filter on one grain.';
+
+--
+-- Name: COLUMN workshop_session_analytics.period_start; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.period_start IS 'First day of the period in UTC: the day, the Monday of the ISO week, or the first of the month.';
+
+--
+-- Name: COLUMN workshop_session_analytics.sessions_served; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.sessions_served IS 'Sessions created in the period and served by the workshop (sessions.workshop_id), any status.';
+
+--
+-- Name: COLUMN workshop_session_analytics.preferred_sessions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.preferred_sessions IS 'Sessions created in the period whose customer chose this workshop (sessions.preferred_workshop_id).';
+
+--
+-- Name: COLUMN workshop_session_analytics.preferred_requests; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.preferred_requests IS 'Session requests created in the period that named this workshop as preferred, any status.';
+
+--
+-- Name: COLUMN workshop_session_analytics.preferred_requests_closed; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.preferred_requests_closed IS 'Of preferred_requests, those decided by the marketplace: accepted (by anyone) or expired. Excludes still pending and customer-cancelled requests.';
+
+--
+-- Name: COLUMN workshop_session_analytics.preferred_served_by_self; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.preferred_served_by_self IS 'Of preferred_requests, those accepted by a mechanic of this workshop.';
+
+--
+-- Name: COLUMN workshop_session_analytics.preferred_self_serve_share; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.preferred_self_serve_share IS 'preferred_served_by_self / preferred_requests_closed, 0 to 1, 4 decimals; NULL when no preferred request was closed.';
+
+--
+-- Name: COLUMN workshop_session_analytics.revenue_minor; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.revenue_minor IS 'Sum of sessions.amount_total_minor of the served sessions not cancelled or refunded, in minor units of revenue_currency; 0 when none; NULL when the period mixes currencies.';
+
+--
+-- Name: COLUMN workshop_session_analytics.revenue_currency; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.revenue_currency IS 'Lower-case ISO 4217 currency of revenue_minor; NULL when there was no revenue or several currencies.';
+
+--
+-- Name: COLUMN workshop_session_analytics.review_count; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.review_count IS 'Reviews of the sessions served in the period.';
+
+--
+-- Name: COLUMN workshop_session_analytics.avg_rating; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.avg_rating IS 'Average stars (1-5, 2 decimals) of those reviews; NULL without reviews. Raw average, not the directory''s shrunk score.';
+
+--
+-- Name: COLUMN workshop_session_analytics.accepted_requests; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.accepted_requests IS 'Requests created in the period and accepted by a mechanic of this workshop (the sample of the accept times).';
+
+--
+-- Name: COLUMN workshop_session_analytics.median_accept_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.median_accept_seconds IS 'Median of accepted_at - created_at in seconds over accepted_requests (percentile_cont 0.5 over the histogram, within 0.5 % of the exact value); NULL when none.';
+
+--
+-- Name: COLUMN workshop_session_analytics.p90_accept_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.p90_accept_seconds IS '90th percentile of accepted_at - created_at in seconds (percentile_cont 0.9 over the histogram); NULL when none.';
+
+--
+-- Name: COLUMN workshop_session_analytics.refunds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.refunds IS 'Of preferred_sessions, those owing their customer a refund (nobody served them in time, or the customer cancelled before anyone accepted), whatever the refund''s progress at Stripe (pending, succeeded or failed). Kept in the rollup (a refund queues its session''s period).';
+
+--
+-- Name: COLUMN workshop_session_analytics.refund_rate; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.refund_rate IS 'refunds / preferred_sessions, 0 to 1, 4 decimals; NULL when no session named the workshop as preferred.';
+
+--
+-- Name: COLUMN workshop_session_analytics.sessions_waiting; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.sessions_waiting IS 'Of sessions_served, those still waiting (accepted, the call not started yet).';
+
+--
+-- Name: COLUMN workshop_session_analytics.sessions_live; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.sessions_live IS 'Of sessions_served, those live now.';
+
+--
+-- Name: COLUMN workshop_session_analytics.sessions_completed; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.sessions_completed IS 'Of sessions_served, those completed.';
+
+--
+-- Name: COLUMN workshop_session_analytics.sessions_no_show; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.sessions_no_show IS 'Of sessions_served, those marked no-show (the customer did not come).';
+
+--
+-- Name: COLUMN workshop_session_analytics.sessions_cancelled; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.sessions_cancelled IS 'Of sessions_served, those cancelled.';
+
+--
+-- Name: COLUMN workshop_session_analytics.sessions_refunded; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.sessions_refunded IS 'Of sessions_served, those refunded.';
+
+--
+-- Name: COLUMN workshop_session_analytics.declines; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.declines IS 'Session requests declined in the period by the workshop''s mechanics (session_request_declines, dated by declined_at).';
+
+--
+-- Name: COLUMN workshop_session_analytics.median_decline_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.median_decline_seconds IS 'Median seconds from offer to decline over those declines (offered_at: creation, or the end of the hybrid window for outsiders): percentile_cont 0.5 over the histogram of 3 significant digits, within 0.5 % of the exact value; NULL when none.';
+
+--
+-- Name: COLUMN workshop_session_analytics.live_minutes; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.live_minutes IS 'Minutes of calls (started_at to ended_at, up to now while live) of the sessions the workshop served, falling in the period; 2 decimals.';
+
+--
+-- Name: COLUMN workshop_session_analytics.available_minutes; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.available_minutes IS 'Minutes its mechanics were available for work in the period (mechanic_availability, kept since presence history began; open intervals up to now); 2 decimals.';
+
+--
+-- Name: COLUMN workshop_session_analytics.utilisation; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_session_analytics.utilisation IS 'live_minutes / available_minutes, 4 decimals; NULL when nobody was available. Reported on the rows of the rollup (periods with session or request activity).';
 
 --
 -- Name: workshop_stats; Type: TABLE; Schema: public; Owner: -
@@ -8466,7 +8880,7 @@ CREATE TRIGGER mechanic_state_truncate AFTER TRUNCATE ON public.sessions FOR EAC
 -- Name: session_requests refunds_request_closed; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER refunds_request_closed AFTER UPDATE OF status ON public.session_requests FOR EACH ROW WHEN (((old.status = 'pending'::text) AND (new.status = ANY (ARRAY['expired'::text, 'cancelled'::text])))) EXECUTE FUNCTION ssr_private.refund_closed_request();
+CREATE TRIGGER refunds_request_closed AFTER UPDATE OF status ON public.session_requests FOR EACH ROW WHEN (((old.status = 'pending'::text) AND (new.status = ANY (ARRAY['expired'::text, 'cancelled'::text])))) EXECUTE FUNCTION ssr_private.refunds_request_closed();
 
 --
 -- Name: session_requests routing_audit_request; Type: TRIGGER; Schema: public; Owner: -
@@ -8502,7 +8916,7 @@ CREATE TRIGGER routing_sync_session AFTER INSERT OR UPDATE OF mechanic_id, works
 -- Name: session_requests session_request_populate_workshop; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER session_request_populate_workshop BEFORE INSERT OR UPDATE OF mechanic_id ON public.session_requests FOR EACH ROW EXECUTE FUNCTION ssr_private.auto_populate_session_workshop();
+CREATE TRIGGER session_request_populate_workshop BEFORE INSERT OR UPDATE OF mechanic_id ON public.session_requests FOR EACH ROW EXECUTE FUNCTION ssr_private.session_request_populate_workshop();
 
 --
 -- Name: mechanics workshop_stats_mechanics_ins_del; Type: TRIGGER; Schema: public; Owner: -
@@ -8936,12 +9350,6 @@ GRANT ALL ON FUNCTION public.accept_session_request(p_request_id uuid, p_mechani
 GRANT ALL ON FUNCTION public.accept_session_request(p_request_id uuid, p_mechanic_id uuid) TO mechanic;
 
 --
--- Name: FUNCTION analytics_rollups_rebuild(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.analytics_rollups_rebuild() FROM PUBLIC;
-
---
 -- Name: FUNCTION attach_checkout_session(p_purchase_id uuid, p_stripe_checkout_session_id text); Type: ACL; Schema: public; Owner: -
 --
 
@@ -8954,12 +9362,6 @@ GRANT ALL ON FUNCTION public.attach_checkout_session(p_purchase_id uuid, p_strip
 
 REVOKE ALL ON FUNCTION public.cancel_customer_session_request(p_request_id uuid, p_customer_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.cancel_customer_session_request(p_request_id uuid, p_customer_id uuid) TO ssr_app;
-
---
--- Name: FUNCTION cancel_session_request(p_request_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.cancel_session_request(p_request_id uuid, p_reason text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION complete_session(p_session_id uuid, p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
@@ -8975,12 +9377,6 @@ GRANT ALL ON FUNCTION public.complete_session(p_session_id uuid, p_mechanic_id u
 
 REVOKE ALL ON FUNCTION public.create_checkout_purchase(p_customer_id uuid, p_plan_code text, p_preferred_workshop_id uuid, p_routing_type text, p_intake_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.create_checkout_purchase(p_customer_id uuid, p_plan_code text, p_preferred_workshop_id uuid, p_routing_type text, p_intake_id uuid) TO ssr_app;
-
---
--- Name: FUNCTION create_session_request(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_routing_type text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.create_session_request(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_routing_type text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION decline_session_request(p_request_id uuid, p_mechanic_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
@@ -9083,59 +9479,11 @@ GRANT ALL ON FUNCTION public.mark_session_no_show(p_session_id uuid, p_mechanic_
 GRANT ALL ON FUNCTION public.mark_session_no_show(p_session_id uuid, p_mechanic_id uuid) TO mechanic;
 
 --
--- Name: FUNCTION mechanic_state_rebuild(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.mechanic_state_rebuild() FROM PUBLIC;
-
---
 -- Name: FUNCTION note_unresolved_checkout_session(p_checkout_session_id text, p_event_id text, p_error text, p_run_id bigint); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.note_unresolved_checkout_session(p_checkout_session_id text, p_event_id text, p_error text, p_run_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.note_unresolved_checkout_session(p_checkout_session_id text, p_event_id text, p_error text, p_run_id bigint) TO ssr_app;
-
---
--- Name: FUNCTION reconcile_checkout_session(p_run_id bigint, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.reconcile_checkout_session(p_run_id bigint, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) FROM PUBLIC;
-
---
--- Name: FUNCTION reconciliation_run_finish(p_run_id bigint, p_error text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.reconciliation_run_finish(p_run_id bigint, p_error text) FROM PUBLIC;
-
---
--- Name: FUNCTION reconciliation_run_start(p_created_since timestamp with time zone); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.reconciliation_run_start(p_created_since timestamp with time zone) FROM PUBLIC;
-
---
--- Name: FUNCTION refresh_analytics(p_max_changes integer); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.refresh_analytics(p_max_changes integer) FROM PUBLIC;
-
---
--- Name: FUNCTION refund_apply_stripe_status(p_refund_id uuid, p_stripe_refund_id text, p_stripe_status text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.refund_apply_stripe_status(p_refund_id uuid, p_stripe_refund_id text, p_stripe_status text) FROM PUBLIC;
-
---
--- Name: FUNCTION refund_claim_due(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.refund_claim_due() FROM PUBLIC;
-
---
--- Name: FUNCTION refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text, p_retry boolean); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text, p_retry boolean) FROM PUBLIC;
 
 --
 -- Name: FUNCTION review_session(p_session_id uuid, p_customer_id uuid, p_rating integer, p_comment text); Type: ACL; Schema: public; Owner: -
@@ -9157,12 +9505,6 @@ GRANT ALL ON FUNCTION public.routing_mechanic_eligible(p_status text, p_is_avail
 
 REVOKE ALL ON FUNCTION public.routing_mechanic_offerable(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text, p_open_sessions integer, p_capacity integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.routing_mechanic_offerable(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text, p_open_sessions integer, p_capacity integer) TO mechanic;
-
---
--- Name: FUNCTION routing_outbox_prune(p_keep interval); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.routing_outbox_prune(p_keep interval) FROM PUBLIC;
 
 --
 -- Name: FUNCTION routing_outbox_relay(p_limit integer); Type: ACL; Schema: public; Owner: -
@@ -9193,18 +9535,6 @@ GRANT ALL ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) TO mec
 REVOKE ALL ON FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) TO ssr_app;
 GRANT ALL ON FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) TO mechanic;
-
---
--- Name: FUNCTION sweep_session_requests(p_now timestamp with time zone); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.sweep_session_requests(p_now timestamp with time zone) FROM PUBLIC;
-
---
--- Name: FUNCTION workshop_stats_rebuild(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.workshop_stats_rebuild() FROM PUBLIC;
 
 --
 -- Name: FUNCTION analytics_bucket(p_seconds double precision); Type: ACL; Schema: ssr_private; Owner: -
@@ -9247,6 +9577,12 @@ REVOKE ALL ON FUNCTION ssr_private.analytics_changes_sessions_trg() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION ssr_private.analytics_day_pieces(p_from timestamp with time zone, p_to timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_rollups_rebuild(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_rollups_rebuild() FROM PUBLIC;
 
 --
 -- Name: FUNCTION analytics_rollups_truncate_trg(); Type: ACL; Schema: ssr_private; Owner: -
@@ -9297,16 +9633,22 @@ REVOKE ALL ON FUNCTION ssr_private.apply_privileges() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ssr_private.assert_acting_for(p_kind text, p_id uuid) FROM PUBLIC;
 
 --
--- Name: FUNCTION auto_populate_session_workshop(); Type: ACL; Schema: ssr_private; Owner: -
+-- Name: FUNCTION cancel_session_request(p_request_id uuid, p_reason text); Type: ACL; Schema: ssr_private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION ssr_private.auto_populate_session_workshop() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.cancel_session_request(p_request_id uuid, p_reason text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION checkout_purchase_for_session(p_checkout_session_id text, p_client_reference_id text); Type: ACL; Schema: ssr_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION ssr_private.checkout_purchase_for_session(p_checkout_session_id text, p_client_reference_id text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION create_session_request(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_routing_type text); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.create_session_request(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_routing_type text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION current_customer_id(); Type: ACL; Schema: ssr_private; Owner: -
@@ -9352,22 +9694,70 @@ REVOKE ALL ON FUNCTION ssr_private.mechanic_availability_log_trg() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ssr_private.mechanic_open_sessions_trg() FROM PUBLIC;
 
 --
+-- Name: FUNCTION mechanic_state_rebuild(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.mechanic_state_rebuild() FROM PUBLIC;
+
+--
 -- Name: FUNCTION mechanic_state_truncate_trg(); Type: ACL; Schema: ssr_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION ssr_private.mechanic_state_truncate_trg() FROM PUBLIC;
 
 --
--- Name: FUNCTION refund_closed_request(); Type: ACL; Schema: ssr_private; Owner: -
+-- Name: FUNCTION reconcile_checkout_session(p_run_id bigint, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text); Type: ACL; Schema: ssr_private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION ssr_private.refund_closed_request() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ssr_private.reconcile_checkout_session(p_run_id bigint, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION reconciliation_run_finish(p_run_id bigint, p_error text); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.reconciliation_run_finish(p_run_id bigint, p_error text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION reconciliation_run_start(p_created_since timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.reconciliation_run_start(p_created_since timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION refresh_analytics(p_max_changes integer); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.refresh_analytics(p_max_changes integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION refund_apply_stripe_status(p_refund_id uuid, p_stripe_refund_id text, p_stripe_status text); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.refund_apply_stripe_status(p_refund_id uuid, p_stripe_refund_id text, p_stripe_status text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION refund_claim_due(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.refund_claim_due() FROM PUBLIC;
 
 --
 -- Name: FUNCTION refund_enqueue(p_purchase_id uuid, p_reason text, p_amount_minor integer, p_currency text); Type: ACL; Schema: ssr_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION ssr_private.refund_enqueue(p_purchase_id uuid, p_reason text, p_amount_minor integer, p_currency text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text, p_retry boolean); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text, p_retry boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION refunds_request_closed(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.refunds_request_closed() FROM PUBLIC;
 
 --
 -- Name: FUNCTION routing_audit_request(); Type: ACL; Schema: ssr_private; Owner: -
@@ -9400,6 +9790,12 @@ REVOKE ALL ON FUNCTION ssr_private.routing_events_append_only() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ssr_private.routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone) FROM PUBLIC;
 
 --
+-- Name: FUNCTION routing_outbox_prune(p_keep interval); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_outbox_prune(p_keep interval) FROM PUBLIC;
+
+--
 -- Name: FUNCTION routing_publish(p_request public.session_requests, p_event text); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -9424,10 +9820,22 @@ REVOKE ALL ON FUNCTION ssr_private.routing_sync_session() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ssr_private.session_request_insert(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_type text, p_routing_type text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION session_request_populate_workshop(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.session_request_populate_workshop() FROM PUBLIC;
+
+--
 -- Name: FUNCTION session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text); Type: ACL; Schema: ssr_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION ssr_private.session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION sweep_session_requests(p_now timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.sweep_session_requests(p_now timestamp with time zone) FROM PUBLIC;
 
 --
 -- Name: FUNCTION validate_routing_choice(p_preferred_workshop_id uuid, p_routing_type text); Type: ACL; Schema: ssr_private; Owner: -
@@ -9466,6 +9874,12 @@ REVOKE ALL ON FUNCTION ssr_private.workshop_stats_mechanics_trg() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ssr_private.workshop_stats_organizations_trg() FROM PUBLIC;
 
 --
+-- Name: FUNCTION workshop_stats_rebuild(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.workshop_stats_rebuild() FROM PUBLIC;
+
+--
 -- Name: FUNCTION workshop_stats_reviews_trg(); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -9490,22 +9904,10 @@ REVOKE ALL ON FUNCTION ssr_private.workshop_stats_truncate_trg() FROM PUBLIC;
 GRANT SELECT ON TABLE analytics.routing_effectiveness TO analytics;
 
 --
--- Name: COLUMN organizations.id; Type: ACL; Schema: public; Owner: -
+-- Name: TABLE session_ledger; Type: ACL; Schema: analytics; Owner: -
 --
 
-GRANT SELECT(id) ON TABLE public.organizations TO mechanic;
-
---
--- Name: COLUMN organizations.status; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(status) ON TABLE public.organizations TO mechanic;
-
---
--- Name: TABLE workshop_session_analytics; Type: ACL; Schema: analytics; Owner: -
---
-
-GRANT SELECT ON TABLE analytics.workshop_session_analytics TO analytics;
+GRANT SELECT ON TABLE analytics.session_ledger TO analytics;
 
 --
 -- Name: COLUMN mechanics.id; Type: ACL; Schema: public; Owner: -
@@ -9544,10 +9946,40 @@ GRANT SELECT(capacity) ON TABLE public.mechanics TO mechanic;
 GRANT SELECT(open_sessions) ON TABLE public.mechanics TO mechanic;
 
 --
+-- Name: COLUMN organizations.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id) ON TABLE public.organizations TO mechanic;
+
+--
+-- Name: COLUMN organizations.status; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(status) ON TABLE public.organizations TO mechanic;
+
+--
+-- Name: TABLE workshop_earnings; Type: ACL; Schema: analytics; Owner: -
+--
+
+GRANT SELECT ON TABLE analytics.workshop_earnings TO analytics;
+
+--
+-- Name: TABLE workshop_session_analytics; Type: ACL; Schema: analytics; Owner: -
+--
+
+GRANT SELECT ON TABLE analytics.workshop_session_analytics TO analytics;
+
+--
 -- Name: TABLE plans; Type: ACL; Schema: public; Owner: -
 --
 
 GRANT SELECT ON TABLE public.plans TO ssr_app;
+
+--
+-- Name: TABLE workshop_session_analytics; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.workshop_session_analytics TO analytics;
 
 --
 -- Name: DEFAULT PRIVILEGES FOR FUNCTIONS; Type: DEFAULT ACL; Schema: -; Owner: -

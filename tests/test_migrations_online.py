@@ -75,7 +75,6 @@ def test_no_transaction_file_rebuilds_an_invalid_index_and_can_run_again(db_url,
 
 
 def base_database(pg_server_url: str, sessions: int) -> str:
-
     url = url_for(pg_server_url, create_database(pg_server_url, prefix="ssr_online"))
     ms.build_base(url, sessions, say=lambda _msg: None)
     return url

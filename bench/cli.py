@@ -46,8 +46,8 @@ def prepare_dataset(srv: str, scale: float) -> tuple[str, dict]:
         if applied:
             # Repeatable objects changed (functions, views, triggers): aggregates may need a recount.
             with psycopg.connect(url, autocommit=True) as conn:
-                for fn, kind in generate.recompute_functions(conn):
-                    conn.execute(f'CALL "{fn}"()' if kind == "p" else f'SELECT "{fn}"()')
+                for schema, fn, kind in generate.recompute_functions(conn):
+                    conn.execute(f'CALL "{schema}"."{fn}"()' if kind == "p" else f'SELECT "{schema}"."{fn}"()')
         log(f"data x{scale:g}: reusing {name} (generated in {stored['seconds']:.1f}s)")
         return url, dict(stored["counts"], reused=True)
     if stored is not None or has_rows(url):

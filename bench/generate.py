@@ -243,17 +243,20 @@ def is_reusable(conn: psycopg.Connection, scale: float) -> bool:
     return now == (counts.get("sessions"), counts.get("session_requests"))
 
 
-def recompute_functions(conn: psycopg.Connection) -> list[tuple[str, str]]:
-    """Zero-argument *_rebuild / recompute_* functions of the schema, e.g. ssr_private.workshop_stats_rebuild()."""
+def recompute_functions(conn: psycopg.Connection) -> list[tuple[str, str, str]]:
+    """Zero-argument *_rebuild / recompute_* functions of the schema (schema, name, kind), e.g.
+    ssr_private.workshop_stats_rebuild() (the owner's repairs live in ssr_private; older releases
+    had them in public)."""
     rows = conn.execute(
         """
-        SELECT p.proname, p.prokind FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
-        WHERE n.nspname = 'public' AND p.pronargs - p.pronargdefaults = 0 AND p.prokind IN ('f', 'p')
+        SELECT n.nspname, p.proname, p.prokind FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace
+        WHERE n.nspname IN ('public', 'ssr_private') AND p.pronargs - p.pronargdefaults = 0
+          AND p.prokind IN ('f', 'p') AND p.prorettype <> 'trigger'::regtype
           AND p.proname ~ '(^|_)(rebuild|recompute)(_|$)'
-        ORDER BY p.proname
+        ORDER BY p.proname, n.nspname
         """
     ).fetchall()
-    return [(r[0], r[1]) for r in rows]
+    return [(r[0], r[1], r[2]) for r in rows]
 
 
 BULK_TABLES = ("sessions", "session_requests", "reviews")
@@ -324,8 +327,8 @@ def generate(url: str, scale: float, log=print) -> dict:
         t1 = time.perf_counter()
         conn.execute(RATINGS)
         recomputed = []
-        for fn, kind in recompute_functions(conn):
-            conn.execute(f'CALL "{fn}"()' if kind == "p" else f'SELECT "{fn}"()')
+        for schema, fn, kind in recompute_functions(conn):
+            conn.execute(f'CALL "{schema}"."{fn}"()' if kind == "p" else f'SELECT "{schema}"."{fn}"()')
             recomputed.append(fn)
         t_agg = time.perf_counter() - t1
         t2 = time.perf_counter()

@@ -34,9 +34,11 @@ class Settings:
 
 
 def has_function(conn: psycopg.Connection, name: str) -> bool:
+    """A function of schema public, or of the schema named before the dot."""
+    schema, _, proname = name.rpartition(".")
     return bool(conn.execute(
         "SELECT EXISTS (SELECT 1 FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace "
-        "WHERE n.nspname = 'public' AND p.proname = %s)", (name,)).fetchone()[0])
+        "WHERE n.nspname = %s AND p.proname = %s)", (schema or "public", proname)).fetchone()[0])
 
 
 def has_relation(conn: psycopg.Connection, name: str) -> bool:
@@ -168,7 +170,7 @@ def fulfill(url: str, sizes: Sizes, st: Settings, tpcb_tps: float | None, tpcb_u
     Checked afterwards: one session and one routed request per call, none lost or doubled.
     """
     with psycopg.connect(url, autocommit=True) as conn:
-        require(conn, "fulfill_checkout", "create_session_request")
+        require(conn, "fulfill_checkout", "ssr_private.create_session_request")
         if sizes.workshops < 18:
             raise Skip("needs at least 18 workshops (scale >= 0.009)")
     def script(tag: str) -> str:
@@ -506,7 +508,7 @@ def analytics(url: str, st: Settings) -> dict:
     the histogram percentiles against the exact percentile_cont of the raw rows."""
     out: dict = {}
     with psycopg.connect(url, autocommit=True) as conn:
-        require(conn, "refresh_analytics")
+        require(conn, "ssr_private.refresh_analytics")
         if not has_relation(conn, "analytics.workshop_session_analytics"):
             raise Skip("view workshop_session_analytics is missing")
         ws = busiest_workshop(conn)
@@ -569,7 +571,7 @@ def freshness(url: str, sizes: Sizes, st: Settings, log=print, interval: float =
     the BI data is) and the BI reads' latency. Afterwards the views must equal a recount of
     today's requests."""
     with psycopg.connect(url, autocommit=True) as conn:
-        require(conn, "refresh_analytics", "fulfill_checkout")
+        require(conn, "ssr_private.refresh_analytics", "fulfill_checkout")
         if sizes.workshops < 18:
             raise Skip("needs at least 18 workshops (scale >= 0.009)")
         ws = busiest_workshop(conn)

@@ -34,9 +34,11 @@ class Settings:
 
 
 def has_function(conn: psycopg.Connection, name: str) -> bool:
+    """A function of schema public, or of the schema named before the dot."""
+    schema, _, fn = name.rpartition(".")
     return bool(conn.execute(
         "SELECT EXISTS (SELECT 1 FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace "
-        "WHERE n.nspname = 'public' AND p.proname = %s)", (name,)).fetchone()[0])
+        "WHERE n.nspname = %s AND p.proname = %s)", (schema or "public", fn)).fetchone()[0])
 
 
 def has_relation(conn: psycopg.Connection, name: str) -> bool:
@@ -139,7 +141,7 @@ FULFILL_SCRIPT = """\\set i :i + 1
 \\set c random(1, {C})
 \\set w random(1, {W})
 \\set r random(0, 9)
-SELECT session_id, session_request_id, created FROM fulfill_checkout(
+SELECT session_id, session_request_id, created FROM ssr_private.fulfill_checkout(
     (ARRAY['video15', 'video30', 'diag45'])[1 + :i % 3],
     'cs_{tag}_' || :client_id || '_' || :i,
     NULL,
@@ -168,7 +170,7 @@ def fulfill(url: str, sizes: Sizes, st: Settings, tpcb_tps: float | None, tpcb_u
     Checked afterwards: one session and one routed request per call, none lost or doubled.
     """
     with psycopg.connect(url, autocommit=True) as conn:
-        require(conn, "fulfill_checkout", "create_session_request")
+        require(conn, "ssr_private.fulfill_checkout", "create_session_request")
         if sizes.workshops < 18:
             raise Skip("needs at least 18 workshops (scale >= 0.009)")
     def script(tag: str) -> str:
@@ -244,7 +246,7 @@ def make_pending_requests(conn: psycopg.Connection, sizes: Sizes, n: int, tag: s
         """
         SELECT f.session_request_id
         FROM generate_series(1, %(n)s) AS i,
-             LATERAL fulfill_checkout('video15', 'cs_' || %(tag)s || '_' || i, NULL,
+             LATERAL ssr_private.fulfill_checkout('video15', 'cs_' || %(tag)s || '_' || i, NULL,
                                       md5('bench-c-' || (1 + i %% %(c)s))::uuid, NULL, 2900, 'usd') AS f
         ORDER BY i
         """,
@@ -332,7 +334,7 @@ def accept_contention(url: str, sizes: Sizes, st: Settings) -> dict:
     production after a burst of requests, before autovacuum analyzes a big table), then after
     ANALYZE session_requests. Both must give exactly one winner per request."""
     with psycopg.connect(url, autocommit=True) as conn:
-        require(conn, "accept_session_request", "fulfill_checkout")
+        require(conn, "accept_session_request", "ssr_private.fulfill_checkout")
         mechs = racers(conn, st.clients)
         if len(mechs) < 2:
             raise Skip("fewer than 2 available mechanics")
@@ -569,7 +571,7 @@ def freshness(url: str, sizes: Sizes, st: Settings, log=print, interval: float =
     the BI data is) and the BI reads' latency. Afterwards the views must equal a recount of
     today's requests."""
     with psycopg.connect(url, autocommit=True) as conn:
-        require(conn, "refresh_analytics", "fulfill_checkout")
+        require(conn, "refresh_analytics", "ssr_private.fulfill_checkout")
         if sizes.workshops < 18:
             raise Skip("needs at least 18 workshops (scale >= 0.009)")
         ws = busiest_workshop(conn)

@@ -53,10 +53,6 @@ FROM (
     ('routing_workshop_channel(uuid)', ARRAY['ssr_app', 'mechanic'], 'name of a workshop''s LISTEN channel'),
     ('routing_outbox_replay(bigint,text[],integer)', ARRAY['ssr_app'], 'notifications missed by a listener'),
     ('create_session_request(uuid,text,uuid,uuid,uuid,text)', ARRAY[]::text [], 'owner: used by fulfillment'),
-    (
-        'fulfill_checkout(text,text,uuid,uuid,text,integer,text,uuid,uuid,text)', ARRAY[]::text [],
-        'owner: used by handle_checkout_event'
-    ),
     ('cancel_session_request(uuid,text)', ARRAY[]::text [], 'owner: support and refunds'),
     ('sweep_session_requests(timestamp with time zone)', ARRAY[]::text [], 'owner: the periodic worker'),
     ('routing_outbox_prune(interval)', ARRAY[]::text [], 'owner: the periodic worker'),

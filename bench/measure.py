@@ -703,10 +703,11 @@ def plpython_cost(url: str, st: Settings) -> dict:
             out[label] = median_of(reps)
         pyfuncs = [r[0] for r in conn.execute(
             "SELECT p.oid::regprocedure::text FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace "
-            "JOIN pg_language AS l ON l.oid = p.prolang WHERE n.nspname = 'public' AND l.lanname = 'plpython3u' "
+            "JOIN pg_language AS l ON l.oid = p.prolang WHERE n.nspname IN ('public', 'ssr_private') "
+            "AND l.lanname = 'plpython3u' "
             "ORDER BY 1").fetchall()]
         out["schema_plpython_functions"] = pyfuncs
-        if has_function(conn, "explain_routing"):
+        if has_function(conn, "ssr_private.explain_routing"):
             out["explain_routing"] = explain_routing_cost(conn, url, st)
         else:
             out["explain_routing"] = {"skipped": "function explain_routing is missing"}
@@ -727,7 +728,7 @@ def explain_routing_cost(conn: psycopg.Connection, url: str, st: Settings) -> di
     query of the same rows (what it costs to add the narrative in PL/Python)."""
     lang = conn.execute(
         "SELECT l.lanname FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang "
-        "WHERE p.proname = 'explain_routing' LIMIT 1").fetchone()[0]
+        "WHERE p.proname = 'routing_event_narrative' LIMIT 1").fetchone()[0]
     if not has_relation(conn, "routing_events"):
         return {"skipped": "table routing_events is missing"}
     rid = conn.execute(
@@ -735,7 +736,7 @@ def explain_routing_cost(conn: psycopg.Connection, url: str, st: Settings) -> di
     ).fetchone()
     if not rid:
         return {"skipped": "no routed request in this database"}
-    out = latency(url, "SELECT * FROM explain_routing(%s)", lambda i: (rid[0],), st.iterations, st.reps)
+    out = latency(url, "SELECT * FROM ssr_private.explain_routing(%s)", lambda i: (rid[0],), st.iterations, st.reps)
     out["language"] = lang
     out["sql_equivalent"] = latency(url, EXPLAIN_SQL_EQUIVALENT, lambda i: (rid[0],), st.iterations, st.reps)
     return out

@@ -112,8 +112,14 @@ SELECT set_eq(
     'role mechanic executes its allowlisted functions, the identity and the offer rule of its row policy'
 );
 SELECT is_empty(
-    $$SELECT fn FROM tap_ours WHERE has_function_privilege('analytics', oid, 'EXECUTE')$$,
-    'role analytics executes none of our functions'
+    $$SELECT fn FROM tap_ours WHERE has_function_privilege('analytics', oid, 'EXECUTE')
+      AND fn::text <> 'ssr_private.routing_event_narrative(text,uuid,uuid,text,text,jsonb)'$$,
+    'role analytics executes none of our functions but the formatter of analytics.routing_explanations'
+);
+SELECT is_empty(
+    $$SELECT fn FROM tap_ours WHERE has_function_privilege('analytics', oid, 'EXECUTE')
+      AND (prosecdef OR (SELECT p.provolatile FROM pg_proc AS p WHERE p.oid = tap_ours.oid) <> 'i')$$,
+    'what analytics executes runs with its own rights and reads nothing (immutable)'
 );
 SELECT is_empty(
     $$SELECT fn FROM tap_ours

@@ -7,7 +7,7 @@
 --   ssr_app   the app's login (make run, tests): the calls of the HTTP endpoints, plus the
 --             documented read-only routing and notification calls;
 --   mechanic  PostgREST-style mechanics: their offers and accept (identity from the JWT).
--- Optional-layer functions (explain_routing) are listed too; absent ones are skipped.
+-- Absent functions are skipped.
 -- No errors.
 CREATE OR REPLACE FUNCTION ssr_private.api_functions()
 RETURNS TABLE (signature text, grantees text[], purpose text)
@@ -68,7 +68,6 @@ FROM (
     ),
     ('analytics_rollups_rebuild()', ARRAY[]::text[], 'owner: repair of the analytics rollups'),
     ('routing_outbox_relay(integer)', ARRAY['ssr_app'], 'the worker and the live hub send committed notifications'),
-    ('explain_routing(uuid)', ARRAY[]::text [], 'owner: audit narrative (optional PL/Python layer)'),
     ('decline_session_request(uuid,uuid,text)', ARRAY['ssr_app', 'mechanic'], 'a mechanic declines a request'),
     ('start_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic starts the session'),
     ('complete_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic completes the session'),

@@ -240,7 +240,7 @@ def per_item(used: dict[str, float], n: int) -> dict[str, float]:
 def run(url: str, sizes, st: Settings, log=print) -> dict:
     with psycopg.connect(url, autocommit=True) as conn:
         require(conn, "handle_checkout_event", "create_checkout_purchase", "attach_checkout_session",
-                "fulfill_checkout")
+                "ssr_private.fulfill_checkout")
         postmaster = local_postmaster(conn)
     try:
         sys.path.insert(0, str(ROOT))

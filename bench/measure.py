@@ -35,10 +35,17 @@ class Settings:
 
 def has_function(conn: psycopg.Connection, name: str) -> bool:
     """A function of schema public, or of the schema named before the dot."""
+<<<<<<< HEAD
     schema, _, proname = name.rpartition(".")
     return bool(conn.execute(
         "SELECT EXISTS (SELECT 1 FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace "
         "WHERE n.nspname = %s AND p.proname = %s)", (schema or "public", proname)).fetchone()[0])
+=======
+    schema, _, fn = name.rpartition(".")
+    return bool(conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace "
+        "WHERE n.nspname = %s AND p.proname = %s)", (schema or "public", fn)).fetchone()[0])
+>>>>>>> sql-rules
 
 
 def has_relation(conn: psycopg.Connection, name: str) -> bool:
@@ -141,7 +148,7 @@ FULFILL_SCRIPT = """\\set i :i + 1
 \\set c random(1, {C})
 \\set w random(1, {W})
 \\set r random(0, 9)
-SELECT session_id, session_request_id, created FROM fulfill_checkout(
+SELECT session_id, session_request_id, created FROM ssr_private.fulfill_checkout(
     (ARRAY['video15', 'video30', 'diag45'])[1 + :i % 3],
     'cs_{tag}_' || :client_id || '_' || :i,
     NULL,
@@ -170,7 +177,11 @@ def fulfill(url: str, sizes: Sizes, st: Settings, tpcb_tps: float | None, tpcb_u
     Checked afterwards: one session and one routed request per call, none lost or doubled.
     """
     with psycopg.connect(url, autocommit=True) as conn:
+<<<<<<< HEAD
         require(conn, "fulfill_checkout", "ssr_private.create_session_request")
+=======
+        require(conn, "ssr_private.fulfill_checkout", "create_session_request")
+>>>>>>> sql-rules
         if sizes.workshops < 18:
             raise Skip("needs at least 18 workshops (scale >= 0.009)")
     def script(tag: str) -> str:
@@ -246,7 +257,7 @@ def make_pending_requests(conn: psycopg.Connection, sizes: Sizes, n: int, tag: s
         """
         SELECT f.session_request_id
         FROM generate_series(1, %(n)s) AS i,
-             LATERAL fulfill_checkout('video15', 'cs_' || %(tag)s || '_' || i, NULL,
+             LATERAL ssr_private.fulfill_checkout('video15', 'cs_' || %(tag)s || '_' || i, NULL,
                                       md5('bench-c-' || (1 + i %% %(c)s))::uuid, NULL, 2900, 'usd') AS f
         ORDER BY i
         """,
@@ -334,7 +345,7 @@ def accept_contention(url: str, sizes: Sizes, st: Settings) -> dict:
     production after a burst of requests, before autovacuum analyzes a big table), then after
     ANALYZE session_requests. Both must give exactly one winner per request."""
     with psycopg.connect(url, autocommit=True) as conn:
-        require(conn, "accept_session_request", "fulfill_checkout")
+        require(conn, "accept_session_request", "ssr_private.fulfill_checkout")
         mechs = racers(conn, st.clients)
         if len(mechs) < 2:
             raise Skip("fewer than 2 available mechanics")
@@ -571,7 +582,11 @@ def freshness(url: str, sizes: Sizes, st: Settings, log=print, interval: float =
     the BI data is) and the BI reads' latency. Afterwards the views must equal a recount of
     today's requests."""
     with psycopg.connect(url, autocommit=True) as conn:
+<<<<<<< HEAD
         require(conn, "ssr_private.refresh_analytics", "fulfill_checkout")
+=======
+        require(conn, "refresh_analytics", "ssr_private.fulfill_checkout")
+>>>>>>> sql-rules
         if sizes.workshops < 18:
             raise Skip("needs at least 18 workshops (scale >= 0.009)")
         ws = busiest_workshop(conn)
@@ -703,10 +718,11 @@ def plpython_cost(url: str, st: Settings) -> dict:
             out[label] = median_of(reps)
         pyfuncs = [r[0] for r in conn.execute(
             "SELECT p.oid::regprocedure::text FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace "
-            "JOIN pg_language AS l ON l.oid = p.prolang WHERE n.nspname = 'public' AND l.lanname = 'plpython3u' "
+            "JOIN pg_language AS l ON l.oid = p.prolang WHERE n.nspname IN ('public', 'ssr_private') "
+            "AND l.lanname = 'plpython3u' "
             "ORDER BY 1").fetchall()]
         out["schema_plpython_functions"] = pyfuncs
-        if has_function(conn, "explain_routing"):
+        if has_function(conn, "ssr_private.explain_routing"):
             out["explain_routing"] = explain_routing_cost(conn, url, st)
         else:
             out["explain_routing"] = {"skipped": "function explain_routing is missing"}
@@ -727,7 +743,7 @@ def explain_routing_cost(conn: psycopg.Connection, url: str, st: Settings) -> di
     query of the same rows (what it costs to add the narrative in PL/Python)."""
     lang = conn.execute(
         "SELECT l.lanname FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang "
-        "WHERE p.proname = 'explain_routing' LIMIT 1").fetchone()[0]
+        "WHERE p.proname = 'routing_event_narrative' LIMIT 1").fetchone()[0]
     if not has_relation(conn, "routing_events"):
         return {"skipped": "table routing_events is missing"}
     rid = conn.execute(
@@ -735,7 +751,7 @@ def explain_routing_cost(conn: psycopg.Connection, url: str, st: Settings) -> di
     ).fetchone()
     if not rid:
         return {"skipped": "no routed request in this database"}
-    out = latency(url, "SELECT * FROM explain_routing(%s)", lambda i: (rid[0],), st.iterations, st.reps)
+    out = latency(url, "SELECT * FROM ssr_private.explain_routing(%s)", lambda i: (rid[0],), st.iterations, st.reps)
     out["language"] = lang
     out["sql_equivalent"] = latency(url, EXPLAIN_SQL_EQUIVALENT, lambda i: (rid[0],), st.iterations, st.reps)
     return out

@@ -237,12 +237,8 @@ BEGIN
     WHERE
         r.ctid = v_ctid
         AND r.id = p_request_id
-        AND r.status = 'pending'
-        AND (r.expires_at IS NULL OR r.expires_at > v_now)
         AND a.mechanic_id = p_mechanic_id
-        AND NOT p_mechanic_id = ANY(r.declined_by)
-        AND ssr_private.routing_offer_score(r.routing_type, r.preferred_workshop_id, r.exclusive_until, a.workshop_id, v_now)
-        IS NOT NULL
+        AND ssr_private.routing_offered(r, p_mechanic_id, a.workshop_id, v_now)
     RETURNING r.* INTO v_req;
     IF FOUND THEN
         RETURN v_req;
@@ -626,13 +622,11 @@ COMMENT ON COLUMN public.sessions.preferred_workshop_id IS 'The workshop the cus
 --
 
 CREATE FUNCTION public.complete_session(p_session_id uuid, p_mechanic_id uuid) RETURNS public.sessions
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
-BEGIN
     -- session_transition checks the ids, then the identity (ssr_private.assert_acting_for).
-    RETURN ssr_private.session_transition(p_session_id, p_mechanic_id, 'complete');
-END
+    SELECT * FROM ssr_private.session_transition(p_session_id, p_mechanic_id, 'complete');
 $$;
 
 --
@@ -744,10 +738,7 @@ BEGIN
     FROM ssr_private.routing_offerable_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
     IF
         v_req.id IS NULL OR v_eligible IS NULL
-        OR v_req.status <> 'pending'
-        OR v_req.expires_at <= v_now
-        OR ssr_private.routing_offer_score(v_req.routing_type, v_req.preferred_workshop_id, v_req.exclusive_until, v_workshop, v_now)
-        IS NULL
+        OR NOT ssr_private.routing_offered(v_req, p_mechanic_id, v_workshop, v_now)
         THEN
         PERFORM ssr_private.routing_raise_refusal(p_request_id, p_mechanic_id, v_now);
     END IF;
@@ -808,209 +799,6 @@ $$;
 COMMENT ON FUNCTION public.decline_session_request(p_request_id uuid, p_mechanic_id uuid, p_reason text) IS 'A mechanic declines a request offered to them (never offered to them again); ends a hybrid window or a workshop_only request when the preferred workshop''s available mechanics have all declined. Returns the decline and the request''s status and escalated_at.';
 
 --
--- Name: explain_routing(uuid); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.explain_routing(p_request_id uuid) RETURNS TABLE(step integer, event_id bigint, created_at timestamp with time zone, event_type text, mechanic_id uuid, workshop_id uuid, detail jsonb, narrative text)
-    LANGUAGE plpython3u STABLE
-    AS $_$
-import json
-
-if p_request_id is None:
-    plpy.error("request_id is required", sqlstate="SR400", column_name="request_id")
-
-req_plan = plpy.prepare("SELECT 1 FROM public.session_requests WHERE id = $1", ["uuid"])
-if not plpy.execute(req_plan, [p_request_id]):
-    plpy.error("request_id %s: no such session request" % p_request_id, sqlstate="SR404", column_name="request_id")
-
-ev_plan = plpy.prepare(
-    "SELECT e.id, e.created_at::text AS created_at, e.event_type, e.mechanic_id::text AS mechanic_id, "
-    "e.workshop_id::text AS workshop_id, e.detail::text AS detail, m.name AS mechanic_name, o.name AS workshop_name "
-    "FROM public.routing_events AS e "
-    "LEFT JOIN public.mechanics AS m ON m.id = e.mechanic_id "
-    "LEFT JOIN public.organizations AS o ON o.id = e.workshop_id "
-    "WHERE e.request_id = $1 ORDER BY e.id",
-    ["uuid"],
-)
-
-def ws(name, wid):
-    if wid is None:
-        return "no workshop"
-    return "workshop %s" % (name or wid)
-
-def sentence(ev, d):
-    t = ev["event_type"]
-    if t == "created":
-        s = "Created with routing %s" % d.get("routing_type")
-        if ev["workshop_id"]:
-            s += " for %s" % ws(ev["workshop_name"], ev["workshop_id"])
-        s += ": %s eligible mechanic(s) available" % d.get("candidate_count")
-        if ev["workshop_id"] and d.get("routing_type") != "workshop_only":
-            s += ", %s of them in the preferred workshop" % d.get("preferred_candidate_count")
-        if d.get("exclusive_until"):
-            s += "; exclusive to the preferred workshop until %s" % d["exclusive_until"]
-        s += "; expires at %s" % d["expires_at"] if d.get("expires_at") else "; never expires"
-        return s + "."
-    if t == "window_skipped":
-        reasons = {
-            "no_available_mechanic_in_preferred_workshop": "the preferred workshop had nobody available",
-            "window_disabled": "the hybrid window is set to 0 seconds",
-        }
-        return "Exclusive window skipped: %s." % reasons.get(d.get("reason"), d.get("reason"))
-    if t == "offered":
-        if d.get("audience") == "workshop":
-            s = "Offered to the %s mechanic(s) of %s" % (d.get("candidate_count"), ws(ev["workshop_name"], ev["workshop_id"]))
-            if d.get("until"):
-                s += " until %s" % d["until"]
-            return s + "."
-        return "Offered to every eligible mechanic (%s available)." % d.get("candidate_count")
-    if t == "declined":
-        who = ev["mechanic_name"] or ev["mechanic_id"]
-        s = "Declined by %s (%s) after %.0f s" % (who, ws(ev["workshop_name"], ev["workshop_id"]) if ev["workshop_id"] else "independent", float(d.get("seconds_to_decline") or 0))
-        return s + (": " + d["reason"] if d.get("reason") else "") + "."
-    if t == "escalated" and d.get("reason") == "preferred_workshop_declined":
-        return "Every available mechanic of the preferred workshop declined: window cut short at %s, escalated to everyone (%s eligible mechanic(s) available)." % (
-            d.get("escalated_at"), d.get("candidate_count"))
-    if t == "expired" and d.get("reason") == "all_declined":
-        return "Expired: every available mechanic of the workshop declined; outcome %s, refund due." % d.get("outcome")
-    if t == "escalated" and d.get("reason") == "preferred_workshop_unavailable":
-        return "Nobody of the preferred workshop was available any more: window cut short at %s, escalated to everyone (%s eligible mechanic(s) available)." % (
-            d.get("escalated_at"), d.get("candidate_count"))
-    if t == "escalated":
-        return "Exclusive window ended at %s with nobody accepting: escalated to everyone (%s eligible mechanic(s) available)." % (
-            d.get("exclusive_until"), d.get("candidate_count"))
-    if t == "accepted":
-        who = ev["mechanic_name"] or ev["mechanic_id"]
-        if ev["workshop_id"] is None:
-            of = "an independent mechanic"
-        elif d.get("served_by_preferred_workshop"):
-            of = "of the preferred %s" % ws(ev["workshop_name"], ev["workshop_id"])
-        else:
-            of = "of %s" % ws(ev["workshop_name"], ev["workshop_id"])
-        s = "Accepted by %s (%s) after %.0f s" % (who, of, float(d.get("wait_seconds") or 0))
-        if d.get("inside_window"):
-            s += ", inside the exclusive window"
-        return s + "."
-    if t == "expired":
-        return "Expired (deadline %s): nobody accepted in time; outcome %s, refund due." % (d.get("expires_at"), d.get("outcome"))
-    if t == "cancelled":
-        return "Cancelled%s." % (": " + d["reason"] if d.get("reason") else "")
-    return t
-
-out = []
-for n, ev in enumerate(plpy.execute(ev_plan, [p_request_id]), start=1):
-    d = json.loads(ev["detail"])
-    out.append({
-        "step": n,
-        "event_id": ev["id"],
-        "created_at": ev["created_at"],
-        "event_type": ev["event_type"],
-        "mechanic_id": ev["mechanic_id"],
-        "workshop_id": ev["workshop_id"],
-        "detail": ev["detail"],
-        "narrative": sentence(ev, d),
-    })
-return out
-$_$;
-
---
--- Name: FUNCTION explain_routing(p_request_id uuid); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.explain_routing(p_request_id uuid) IS 'The routing events of a request in order, each with a readable narrative; SR404 for an unknown request.';
-
---
--- Name: fulfill_checkout(text, text, uuid, uuid, text, integer, text, uuid, uuid, text); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid DEFAULT NULL::uuid, p_preferred_workshop_id uuid DEFAULT NULL::uuid, p_routing_type text DEFAULT 'broadcast'::text) RETURNS TABLE(session_id uuid, session_request_id uuid, created boolean, routing_type text, customer_id uuid)
-    LANGUAGE plpgsql
-    SET search_path TO 'public', 'pg_temp'
-    AS $_$
-#variable_conflict use_column
-DECLARE
-    v_plan plans;
-    v_routing text;
-    v_session_id uuid;
-    v_request session_requests;
-BEGIN
-    IF p_stripe_session_id IS NULL OR p_stripe_session_id !~ '^cs_[A-Za-z0-9_]+$' THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400',
-            MESSAGE = 'stripe_session_id must look like cs_...', COLUMN = 'stripe_session_id';
-    END IF;
-    -- A replay returns what exists, whatever changed since (a workshop suspended, a plan repriced).
-    IF EXISTS (SELECT 1 FROM sessions AS s WHERE s.stripe_checkout_session_id = p_stripe_session_id) THEN
-        RETURN QUERY SELECT * FROM ssr_private.fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
-        RETURN;
-    END IF;
-    IF p_customer_id IS NULL OR NOT EXISTS (SELECT 1 FROM customers AS c WHERE c.id = p_customer_id) THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = 'customer_id: unknown customer', COLUMN = 'customer_id';
-    END IF;
-    IF p_customer_email IS NOT NULL AND p_customer_email !~ '^[^@\s]+@[^@\s]+$' THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'customer_email is not an e-mail address',
-            COLUMN = 'customer_email';
-    END IF;
-    SELECT pl.* INTO v_plan FROM plans AS pl WHERE pl.code = p_plan_code;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR404',
-            MESSAGE = format('plan: unknown plan %L', p_plan_code), COLUMN = 'plan';
-    END IF;
-    IF NOT v_plan.is_active THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR404',
-            MESSAGE = format('plan: plan %L is not active', p_plan_code), COLUMN = 'plan';
-    END IF;
-    IF p_amount_total IS DISTINCT FROM v_plan.price_minor THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400',
-            MESSAGE = format('amount_total %s does not match the plan price %s', p_amount_total, v_plan.price_minor),
-            COLUMN = 'amount_total';
-    END IF;
-    IF p_currency IS DISTINCT FROM v_plan.currency THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400',
-            MESSAGE = format('currency %L does not match the plan currency %L', p_currency, v_plan.currency),
-            COLUMN = 'currency';
-    END IF;
-    IF p_slot_id IS NOT NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400',
-            MESSAGE = 'slot_id: scheduled slots are not supported, sessions start on demand', COLUMN = 'slot_id';
-    END IF;
-    IF p_intake_id IS NOT NULL AND NOT EXISTS (
-        SELECT 1 FROM intakes AS i WHERE i.id = p_intake_id AND i.customer_id = p_customer_id
-    ) THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = 'intake_id: unknown intake', COLUMN = 'intake_id';
-    END IF;
-    v_routing := ssr_private.validate_routing_choice(p_preferred_workshop_id, p_routing_type);
-
-    INSERT INTO sessions AS s (
-        customer_id, plan_code, intake_id, stripe_checkout_session_id,
-        amount_total_minor, currency, preferred_workshop_id
-    ) VALUES (
-        p_customer_id, v_plan.code, p_intake_id, p_stripe_session_id,
-        p_amount_total, p_currency, p_preferred_workshop_id
-    )
-    ON CONFLICT (stripe_checkout_session_id) DO NOTHING
-    RETURNING s.id INTO v_session_id;
-
-    IF v_session_id IS NOT NULL THEN
-        -- Inputs validated above (customer, active plan, intake, routing choice); the session is new.
-        v_request := ssr_private.session_request_insert(
-            p_customer_id, v_plan.code, v_session_id, p_intake_id, p_preferred_workshop_id, v_routing, p_routing_type
-        );
-        RETURN QUERY SELECT v_session_id, v_request.id, TRUE, v_request.routing_type, p_customer_id;
-        RETURN;
-    END IF;
-
-    -- Lost the race: the row is committed (ON CONFLICT waited for its transaction).
-    RETURN QUERY SELECT * FROM ssr_private.fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
-END;
-$_$;
-
---
--- Name: FUNCTION fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text) IS 'Create the session and its routed request for a paid Checkout Session, exactly once per cs_ id.';
-
---
 -- Name: fulfill_checkout_purchase(text, text, text, integer, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1047,8 +835,7 @@ BEGIN
         SELECT pl.* INTO v_plan FROM plans AS pl WHERE pl.code = v_purchase.plan_code;
         IF p_amount_total IS DISTINCT FROM v_purchase.amount_minor
             OR p_currency IS DISTINCT FROM v_purchase.currency
-            OR v_plan.price_minor <> v_purchase.amount_minor
-            OR v_plan.currency <> v_purchase.currency THEN
+            OR ssr_private.checkout_price_mismatch(v_plan, v_purchase.amount_minor, v_purchase.currency) IS NOT NULL THEN
             v_outcome := 'amount_mismatch';
             UPDATE checkout_purchases AS cp
             SET status = 'failed', failure_reason = 'amount_mismatch', updated_at = now()
@@ -1058,7 +845,7 @@ BEGIN
         ELSE
             BEGIN
                 SELECT f.* INTO v_fulfilled
-                FROM fulfill_checkout(
+                FROM ssr_private.fulfill_checkout(
                     v_purchase.plan_code, p_checkout_session_id, v_purchase.intake_id,
                     v_purchase.customer_id, v_purchase.customer_email, p_amount_total, p_currency,
                     NULL, v_purchase.preferred_workshop_id, v_purchase.routing_type
@@ -1290,7 +1077,8 @@ BEGIN
     -- Three index-ordered candidate sets, each at most p_limit long and each of one score
     -- for this mechanic, so their merge is the true top p_limit however many requests are
     -- pending (make bench: scanning every pending request cost 20 ms at 43k pending).
-    -- routing_offer_score stays the rule: the sets only bound what it is asked about.
+    -- ssr_private.routing_offered stays the rule, inside each set: the sets' own conditions
+    -- only bound what it is asked about (and pick the partial index of each set).
     RETURN QUERY
     WITH candidates AS (
         (
@@ -1298,11 +1086,9 @@ BEGIN
             SELECT r.*
             FROM session_requests AS r
             WHERE
-                r.status = 'pending'
-                AND r.preferred_workshop_id = v_workshop
+                r.preferred_workshop_id = v_workshop
                 AND r.routing_type <> 'broadcast'
-                AND (r.expires_at IS NULL OR r.expires_at > now())
-                AND NOT p_mechanic_id = ANY(r.declined_by)
+                AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
             ORDER BY r.created_at, r.id
             LIMIT p_limit
         )
@@ -1312,25 +1098,20 @@ BEGIN
             SELECT r.*
             FROM session_requests AS r
             WHERE
-                r.status = 'pending'
-                AND r.routing_type = 'broadcast'
-                AND (r.expires_at IS NULL OR r.expires_at > now())
-                AND NOT p_mechanic_id = ANY(r.declined_by)
+                r.routing_type = 'broadcast'
+                AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
             ORDER BY r.created_at, r.id
             LIMIT p_limit
         )
         UNION ALL
         (
-            -- hybrid requests of other workshops whose exclusive window is over (or never was)
+            -- hybrid requests of other workshops (offered once their exclusive window is over)
             SELECT r.*
             FROM session_requests AS r
             WHERE
-                r.status = 'pending'
-                AND r.routing_type = 'hybrid'
+                r.routing_type = 'hybrid'
                 AND r.preferred_workshop_id IS DISTINCT FROM v_workshop
-                AND (r.exclusive_until IS NULL OR r.exclusive_until <= now())
-                AND (r.expires_at IS NULL OR r.expires_at > now())
-                AND NOT p_mechanic_id = ANY(r.declined_by)
+                AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
             ORDER BY r.created_at, r.id
             LIMIT p_limit
         )
@@ -1357,7 +1138,6 @@ BEGIN
             AS score
     ) AS s
     LEFT JOIN intakes AS i ON c.intake_id = i.id
-    WHERE s.score IS NOT NULL
     ORDER BY s.score DESC, c.created_at, c.id
     LIMIT p_limit;
 END
@@ -1718,13 +1498,11 @@ COMMENT ON FUNCTION public.handle_refund_event(p_event_id text, p_event_type tex
 --
 
 CREATE FUNCTION public.mark_session_no_show(p_session_id uuid, p_mechanic_id uuid) RETURNS public.sessions
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
-BEGIN
     -- session_transition checks the ids, then the identity (ssr_private.assert_acting_for).
-    RETURN ssr_private.session_transition(p_session_id, p_mechanic_id, 'no_show');
-END
+    SELECT * FROM ssr_private.session_transition(p_session_id, p_mechanic_id, 'no_show');
 $$;
 
 --
@@ -2159,13 +1937,11 @@ COMMENT ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) IS 'Noti
 --
 
 CREATE FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) RETURNS public.sessions
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
-BEGIN
     -- session_transition checks the ids, then the identity (ssr_private.assert_acting_for).
-    RETURN ssr_private.session_transition(p_session_id, p_mechanic_id, 'start');
-END
+    SELECT * FROM ssr_private.session_transition(p_session_id, p_mechanic_id, 'start');
 $$;
 
 --
@@ -3085,10 +2861,19 @@ FROM (
     ('get_mechanic_channels(uuid)', ARRAY['ssr_app', 'mechanic'], 'LISTEN channels of a mechanic''s dashboard'),
     ('routing_workshop_channel(uuid)', ARRAY['ssr_app', 'mechanic'], 'name of a workshop''s LISTEN channel'),
     ('routing_outbox_replay(bigint,text[],integer)', ARRAY['ssr_app'], 'notifications missed by a listener'),
+<<<<<<< HEAD
     (
         'fulfill_checkout(text,text,uuid,uuid,text,integer,text,uuid,uuid,text)', ARRAY[]::text [],
         'owner: used by handle_checkout_event'
     ),
+=======
+    ('create_session_request(uuid,text,uuid,uuid,uuid,text)', ARRAY[]::text [], 'owner: used by fulfillment'),
+    ('cancel_session_request(uuid,text)', ARRAY[]::text [], 'owner: support and refunds'),
+    ('sweep_session_requests(timestamp with time zone)', ARRAY[]::text [], 'owner: the periodic worker'),
+    ('routing_outbox_prune(interval)', ARRAY[]::text [], 'owner: the periodic worker'),
+    ('refresh_analytics(integer)', ARRAY[]::text [], 'owner: the worker or cron'),
+    ('workshop_stats_rebuild()', ARRAY[]::text [], 'owner: repair of the directory aggregates'),
+>>>>>>> sql-rules
     (
         'routing_mechanic_eligible(text,boolean,uuid,text)', ARRAY['mechanic'],
         'the eligibility rule; the mechanic row policy calls it'
@@ -3098,7 +2883,6 @@ FROM (
         'the eligibility and capacity rule; the mechanic row policy calls it'
     ),
     ('routing_outbox_relay(integer)', ARRAY['ssr_app'], 'the worker and the live hub send committed notifications'),
-    ('explain_routing(uuid)', ARRAY[]::text [], 'owner: audit narrative (optional PL/Python layer)'),
     ('decline_session_request(uuid,uuid,text)', ARRAY['ssr_app', 'mechanic'], 'a mechanic declines a request'),
     ('start_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic starts the session'),
     ('complete_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic completes the session'),
@@ -3151,7 +2935,15 @@ BEGIN
         END LOOP;
     END LOOP;
     GRANT EXECUTE ON FUNCTION ssr_private.current_mechanic_id() TO mechanic;
-    RETURN v_grants + 1;
+    GRANT EXECUTE ON FUNCTION ssr_private.routing_offered(public.session_requests, uuid, uuid, timestamptz) TO mechanic;
+    GRANT EXECUTE ON FUNCTION ssr_private.routing_offer_score(text, uuid, timestamptz, uuid, timestamptz) TO mechanic;
+    v_grants := v_grants + 3;
+    v_fn := to_regprocedure('ssr_private.routing_event_narrative(text,uuid,uuid,text,text,jsonb)');
+    IF v_fn IS NOT NULL THEN
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO analytics', v_fn);
+        v_grants := v_grants + 1;
+    END IF;
+    RETURN v_grants;
 END
 $$;
 
@@ -3237,6 +3029,101 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.cancel_session_request(p_request_id uuid, p_reason text) IS 'Cancels a pending session request (SR404 unknown, SR409 not pending); audited and announced.';
+
+--
+-- Name: plans; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.plans (
+    code text NOT NULL,
+    name text NOT NULL,
+    session_type text DEFAULT 'video'::text NOT NULL,
+    price_minor integer NOT NULL,
+    currency text NOT NULL,
+    duration_minutes integer NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT plans_code_check CHECK ((code ~ '^[a-z0-9_]{2,40}$'::text)),
+    CONSTRAINT plans_currency_check CHECK ((currency ~ '^[a-z]{3}$'::text)),
+    CONSTRAINT plans_duration_minutes_check CHECK (((duration_minutes >= 1) AND (duration_minutes <= 480))),
+    CONSTRAINT plans_name_check CHECK ((btrim(name) <> ''::text)),
+    CONSTRAINT plans_price_minor_check CHECK ((price_minor > 0)),
+    CONSTRAINT plans_session_type_check CHECK ((session_type = ANY (ARRAY['chat'::text, 'video'::text, 'diagnostic'::text])))
+);
+
+--
+-- Name: TABLE plans; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.plans IS 'What a customer can buy. Prices come from here, never from the client.';
+
+--
+-- Name: COLUMN plans.code; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.plans.code IS 'Plan code, e.g. video15.';
+
+--
+-- Name: COLUMN plans.name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.plans.name IS 'Display name.';
+
+--
+-- Name: COLUMN plans.session_type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.plans.session_type IS 'chat, video or diagnostic.';
+
+--
+-- Name: COLUMN plans.price_minor; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.plans.price_minor IS 'Price in the currency''s minor unit (cents).';
+
+--
+-- Name: COLUMN plans.currency; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.plans.currency IS 'ISO 4217 currency code, lower case as Stripe writes it.';
+
+--
+-- Name: COLUMN plans.duration_minutes; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.plans.duration_minutes IS 'Length of the session in minutes.';
+
+--
+-- Name: COLUMN plans.is_active; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.plans.is_active IS 'Only active plans can be bought.';
+
+--
+-- Name: COLUMN plans.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.plans.created_at IS 'When the plan was created.';
+
+--
+-- Name: checkout_price_mismatch(public.plans, integer, text); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.checkout_price_mismatch(p_plan public.plans, p_amount_total integer, p_currency text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+SELECT CASE
+    WHEN (p_plan).code IS NULL THEN NULL
+    WHEN p_amount_total IS DISTINCT FROM (p_plan).price_minor THEN 'amount_total'
+    WHEN p_currency IS DISTINCT FROM (p_plan).currency THEN 'currency'
+END
+$$;
+
+--
+-- Name: FUNCTION checkout_price_mismatch(p_plan public.plans, p_amount_total integer, p_currency text); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.checkout_price_mismatch(p_plan public.plans, p_amount_total integer, p_currency text) IS 'The fulfillment price rule: NULL when amount and currency are the plan''s, else the column that differs (amount_total or currency); NULL for a missing plan.';
 
 --
 -- Name: checkout_purchase_for_session(text, text); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -3454,6 +3341,141 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.directory_cursor_encode(p_score numeric, p_available integer, p_sessions bigint, p_workshop_id uuid) IS 'Internal: the opaque directory cursor (URL-safe base64 of the row''s sort key) of one directory row.';
+
+--
+-- Name: explain_routing(uuid); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.explain_routing(p_request_id uuid) RETURNS TABLE(step integer, event_id bigint, created_at timestamp with time zone, event_type text, mechanic_id uuid, workshop_id uuid, detail jsonb, narrative text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_request_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'request_id is required', COLUMN = 'request_id';
+    END IF;
+    PERFORM 1 FROM session_requests AS r WHERE r.id = p_request_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404', MESSAGE = format('request_id %s: no such session request', p_request_id),
+            COLUMN = 'request_id';
+    END IF;
+    RETURN QUERY
+    SELECT
+        (row_number() OVER (ORDER BY e.id))::integer,
+        e.id,
+        e.created_at,
+        e.event_type,
+        e.mechanic_id,
+        e.workshop_id,
+        e.detail,
+        ssr_private.routing_event_narrative(e.event_type, e.mechanic_id, e.workshop_id, m.name, o.name, e.detail)
+    FROM routing_events AS e
+    LEFT JOIN mechanics AS m ON e.mechanic_id = m.id
+    LEFT JOIN organizations AS o ON e.workshop_id = o.id
+    WHERE e.request_id = p_request_id
+    ORDER BY e.id;
+END
+$$;
+
+--
+-- Name: FUNCTION explain_routing(p_request_id uuid); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.explain_routing(p_request_id uuid) IS 'The routing events of a request in order, each with a readable narrative; SR404 for an unknown request.';
+
+--
+-- Name: fulfill_checkout(text, text, uuid, uuid, text, integer, text, uuid, uuid, text); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid DEFAULT NULL::uuid, p_preferred_workshop_id uuid DEFAULT NULL::uuid, p_routing_type text DEFAULT 'broadcast'::text) RETURNS TABLE(session_id uuid, session_request_id uuid, created boolean, routing_type text, customer_id uuid)
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$
+#variable_conflict use_column
+DECLARE
+    v_plan plans;
+    v_mismatch text;
+    v_routing text;
+    v_session_id uuid;
+    v_request session_requests;
+BEGIN
+    IF p_stripe_session_id IS NULL OR p_stripe_session_id !~ '^cs_[A-Za-z0-9_]+$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400',
+            MESSAGE = 'stripe_session_id must look like cs_...', COLUMN = 'stripe_session_id';
+    END IF;
+    -- A replay returns what exists, whatever changed since (a workshop suspended, a plan repriced).
+    IF EXISTS (SELECT 1 FROM sessions AS s WHERE s.stripe_checkout_session_id = p_stripe_session_id) THEN
+        RETURN QUERY SELECT * FROM ssr_private.fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
+        RETURN;
+    END IF;
+    IF p_customer_id IS NULL OR NOT EXISTS (SELECT 1 FROM customers AS c WHERE c.id = p_customer_id) THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = 'customer_id: unknown customer', COLUMN = 'customer_id';
+    END IF;
+    IF p_customer_email IS NOT NULL AND p_customer_email !~ '^[^@\s]+@[^@\s]+$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'customer_email is not an e-mail address',
+            COLUMN = 'customer_email';
+    END IF;
+    SELECT pl.* INTO v_plan FROM plans AS pl WHERE pl.code = p_plan_code;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR404',
+            MESSAGE = format('plan: unknown plan %L', p_plan_code), COLUMN = 'plan';
+    END IF;
+    IF NOT v_plan.is_active THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR404',
+            MESSAGE = format('plan: plan %L is not active', p_plan_code), COLUMN = 'plan';
+    END IF;
+    v_mismatch := ssr_private.checkout_price_mismatch(v_plan, p_amount_total, p_currency);
+    IF v_mismatch = 'amount_total' THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400',
+            MESSAGE = format('amount_total %s does not match the plan price %s', p_amount_total, v_plan.price_minor),
+            COLUMN = 'amount_total';
+    END IF;
+    IF v_mismatch = 'currency' THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400',
+            MESSAGE = format('currency %L does not match the plan currency %L', p_currency, v_plan.currency),
+            COLUMN = 'currency';
+    END IF;
+    IF p_slot_id IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400',
+            MESSAGE = 'slot_id: scheduled slots are not supported, sessions start on demand', COLUMN = 'slot_id';
+    END IF;
+    IF p_intake_id IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM intakes AS i WHERE i.id = p_intake_id AND i.customer_id = p_customer_id
+    ) THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = 'intake_id: unknown intake', COLUMN = 'intake_id';
+    END IF;
+    v_routing := ssr_private.validate_routing_choice(p_preferred_workshop_id, p_routing_type);
+
+    INSERT INTO sessions AS s (
+        customer_id, plan_code, intake_id, stripe_checkout_session_id,
+        amount_total_minor, currency, preferred_workshop_id
+    ) VALUES (
+        p_customer_id, v_plan.code, p_intake_id, p_stripe_session_id,
+        p_amount_total, p_currency, p_preferred_workshop_id
+    )
+    ON CONFLICT (stripe_checkout_session_id) DO NOTHING
+    RETURNING s.id INTO v_session_id;
+
+    IF v_session_id IS NOT NULL THEN
+        -- Inputs validated above (customer, active plan, intake, routing choice); the session is new.
+        v_request := ssr_private.session_request_insert(
+            p_customer_id, v_plan.code, v_session_id, p_intake_id, p_preferred_workshop_id, v_routing, p_routing_type
+        );
+        RETURN QUERY SELECT v_session_id, v_request.id, TRUE, v_request.routing_type, p_customer_id;
+        RETURN;
+    END IF;
+
+    -- Lost the race: the row is committed (ON CONFLICT waited for its transaction).
+    RETURN QUERY SELECT * FROM ssr_private.fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
+END;
+$_$;
+
+--
+-- Name: FUNCTION fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text) IS 'Create the session and its routed request for a paid Checkout Session, exactly once per cs_ id.';
 
 --
 -- Name: fulfill_checkout_existing(text, uuid); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -4471,6 +4493,91 @@ $$;
 COMMENT ON FUNCTION ssr_private.routing_declines_copy_trg() IS 'Trigger: copies a decline onto session_requests.declined_by and records it in routing_events.';
 
 --
+-- Name: routing_event_narrative(text, uuid, uuid, text, text, jsonb); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_event_narrative(p_event_type text, p_mechanic_id uuid, p_workshop_id uuid, p_mechanic_name text, p_workshop_name text, p_detail jsonb) RETURNS text
+    LANGUAGE plpython3u IMMUTABLE
+    AS $$
+import json
+
+d = json.loads(p_detail) if p_detail else {}
+t = p_event_type
+
+def ws(name, wid):
+    if wid is None:
+        return "no workshop"
+    return "workshop %s" % (name or wid)
+
+WINDOW_SKIPPED = {
+    "no_available_mechanic_in_preferred_workshop": "the preferred workshop had nobody available",
+    "window_disabled": "the hybrid window is set to 0 seconds",
+    "preferred_workshop_at_capacity": "every available mechanic of the preferred workshop was at capacity",
+}
+
+if t == "created":
+    s = "Created with routing %s" % d.get("routing_type")
+    if p_workshop_id:
+        s += " for %s" % ws(p_workshop_name, p_workshop_id)
+    s += ": %s eligible mechanic(s) available" % d.get("candidate_count")
+    if p_workshop_id and d.get("routing_type") != "workshop_only":
+        s += ", %s of them in the preferred workshop" % d.get("preferred_candidate_count")
+    if d.get("exclusive_until"):
+        s += "; exclusive to the preferred workshop until %s" % d["exclusive_until"]
+    s += "; expires at %s" % d["expires_at"] if d.get("expires_at") else "; never expires"
+    return s + "."
+if t == "window_skipped":
+    return "Exclusive window skipped: %s." % WINDOW_SKIPPED.get(d.get("reason"), d.get("reason"))
+if t == "offered":
+    if d.get("audience") == "workshop":
+        s = "Offered to the %s mechanic(s) of %s" % (d.get("candidate_count"), ws(p_workshop_name, p_workshop_id))
+        if d.get("until"):
+            s += " until %s" % d["until"]
+        return s + "."
+    return "Offered to every eligible mechanic (%s available)." % d.get("candidate_count")
+if t == "declined":
+    who = p_mechanic_name or p_mechanic_id
+    s = "Declined by %s (%s) after %.0f s" % (
+        who, ws(p_workshop_name, p_workshop_id) if p_workshop_id else "independent",
+        float(d.get("seconds_to_decline") or 0))
+    return s + (": " + d["reason"] if d.get("reason") else "") + "."
+if t == "escalated" and d.get("reason") == "preferred_workshop_declined":
+    return ("Every available mechanic of the preferred workshop declined: window cut short at %s, escalated to "
+            "everyone (%s eligible mechanic(s) available)." % (d.get("escalated_at"), d.get("candidate_count")))
+if t == "expired" and d.get("reason") == "all_declined":
+    return "Expired: every available mechanic of the workshop declined; outcome %s, refund due." % d.get("outcome")
+if t == "escalated" and d.get("reason") == "preferred_workshop_unavailable":
+    return ("Nobody of the preferred workshop was available any more: window cut short at %s, escalated to "
+            "everyone (%s eligible mechanic(s) available)." % (d.get("escalated_at"), d.get("candidate_count")))
+if t == "escalated":
+    return ("Exclusive window ended at %s with nobody accepting: escalated to everyone (%s eligible mechanic(s) "
+            "available)." % (d.get("exclusive_until"), d.get("candidate_count")))
+if t == "accepted":
+    who = p_mechanic_name or p_mechanic_id
+    if p_workshop_id is None:
+        of = "an independent mechanic"
+    elif d.get("served_by_preferred_workshop"):
+        of = "of the preferred %s" % ws(p_workshop_name, p_workshop_id)
+    else:
+        of = "of %s" % ws(p_workshop_name, p_workshop_id)
+    s = "Accepted by %s (%s) after %.0f s" % (who, of, float(d.get("wait_seconds") or 0))
+    if d.get("inside_window"):
+        s += ", inside the exclusive window"
+    return s + "."
+if t == "expired":
+    return "Expired (deadline %s): nobody accepted in time; outcome %s, refund due." % (d.get("expires_at"), d.get("outcome"))
+if t == "cancelled":
+    return "Cancelled%s." % (": " + d["reason"] if d.get("reason") else "")
+return t
+$$;
+
+--
+-- Name: FUNCTION routing_event_narrative(p_event_type text, p_mechanic_id uuid, p_workshop_id uuid, p_mechanic_name text, p_workshop_name text, p_detail jsonb); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.routing_event_narrative(p_event_type text, p_mechanic_id uuid, p_workshop_id uuid, p_mechanic_name text, p_workshop_name text, p_detail jsonb) IS 'One readable sentence for one routing event (every event type and engine reason); reads no table.';
+
+--
 -- Name: routing_events_append_only(); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -4520,6 +4627,7 @@ $$;
 COMMENT ON FUNCTION ssr_private.routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone) IS 'Priority score of a request for a mechanic of the given workshop at a given time; NULL when not offered to them.';
 
 --
+<<<<<<< HEAD
 -- Name: routing_outbox_prune(interval); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -4545,6 +4653,29 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.routing_outbox_prune(p_keep interval) IS 'Deletes routing_outbox rows older than p_keep (default 7 days); returns the count. SR400 for a negative or NULL interval.';
+=======
+-- Name: routing_offered(public.session_requests, uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_offered(p_request public.session_requests, p_mechanic_id uuid, p_mechanic_workshop_id uuid, p_now timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+SELECT
+    (p_request).status = 'pending'
+    AND ((p_request).expires_at IS NULL OR (p_request).expires_at > p_now)
+    AND NOT p_mechanic_id = ANY((p_request).declined_by)
+    AND ssr_private.routing_offer_score(
+        (p_request).routing_type, (p_request).preferred_workshop_id, (p_request).exclusive_until,
+        p_mechanic_workshop_id, p_now
+    ) IS NOT NULL
+$$;
+
+--
+-- Name: FUNCTION routing_offered(p_request public.session_requests, p_mechanic_id uuid, p_mechanic_workshop_id uuid, p_now timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.routing_offered(p_request public.session_requests, p_mechanic_id uuid, p_mechanic_workshop_id uuid, p_now timestamp with time zone) IS 'The offer rule: pending, not expired, not declined by the mechanic, and scored for their workshop (routing_offer_score) at the given time. The only copy of the rule.';
+>>>>>>> sql-rules
 
 --
 -- Name: routing_publish(public.session_requests, text); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -4557,6 +4688,7 @@ CREATE FUNCTION ssr_private.routing_publish(p_request public.session_requests, p
 DECLARE
     v_base jsonb;
     v_count integer := 0;
+    v_window timestamptz := CASE WHEN p_request.escalated_at IS NULL THEN p_request.exclusive_until END;
 BEGIN
     v_base := jsonb_build_object(
         'event', p_event,
@@ -4571,7 +4703,12 @@ BEGIN
         'mechanic_id', p_request.mechanic_id,
         'workshop_id', p_request.workshop_id
     );
-    IF p_request.routing_type IN ('workshop_only', 'hybrid') AND p_request.preferred_workshop_id IS NOT NULL THEN
+    IF
+        ssr_private.routing_offer_score(
+            p_request.routing_type, p_request.preferred_workshop_id, v_window, p_request.preferred_workshop_id,
+            '-infinity'
+        ) = 100
+        THEN
         INSERT INTO routing_outbox (channel, request_id, event_type, payload)
         VALUES (
             routing_workshop_channel(p_request.preferred_workshop_id),
@@ -4582,11 +4719,9 @@ BEGIN
         v_count := v_count + 1;
     END IF;
     IF
-        p_request.routing_type = 'broadcast'
-        OR (
-            p_request.routing_type = 'hybrid'
-            AND (p_request.exclusive_until IS NULL OR p_request.escalated_at IS NOT NULL)
-        )
+        ssr_private.routing_offer_score(
+            p_request.routing_type, p_request.preferred_workshop_id, v_window, NULL, '-infinity'
+        ) IS NOT NULL
         THEN
         INSERT INTO routing_outbox (channel, request_id, event_type, payload)
         VALUES (
@@ -5842,6 +5977,7 @@ COMMENT ON COLUMN analytics.routing_effectiveness.sessions_completed IS 'Of requ
 COMMENT ON COLUMN analytics.routing_effectiveness.sessions_no_show IS 'Of requests, those whose session was marked no-show (the customer did not come).';
 
 --
+<<<<<<< HEAD
 -- Name: payout_rates; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -6019,6 +6155,8 @@ COMMENT ON COLUMN analytics.session_ledger.platform_fee_minor IS 'net_minor * pl
 COMMENT ON COLUMN analytics.session_ledger.payee_share_minor IS 'net_minor - platform_fee_minor: what the payee is owed for the session.';
 
 --
+=======
+>>>>>>> sql-rules
 -- Name: mechanics; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -6173,6 +6311,7 @@ COMMENT ON COLUMN public.organizations.created_at IS 'When the workshop was crea
 COMMENT ON COLUMN public.organizations.updated_at IS 'When the row last changed.';
 
 --
+<<<<<<< HEAD
 -- Name: workshop_earnings; Type: VIEW; Schema: analytics; Owner: -
 --
 
@@ -6272,6 +6411,101 @@ COMMENT ON COLUMN analytics.workshop_earnings.platform_fee_minor IS 'Sum of sess
 --
 
 COMMENT ON COLUMN analytics.workshop_earnings.payee_share_minor IS 'Sum of session_ledger.payee_share_minor: the payout owed.';
+=======
+-- Name: routing_events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.routing_events (
+    id bigint NOT NULL,
+    request_id uuid NOT NULL,
+    event_type text NOT NULL,
+    mechanic_id uuid,
+    workshop_id uuid,
+    detail jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    CONSTRAINT routing_events_detail_check CHECK ((jsonb_typeof(detail) = 'object'::text)),
+    CONSTRAINT routing_events_event_type_check CHECK ((event_type = ANY (ARRAY['created'::text, 'window_skipped'::text, 'offered'::text, 'declined'::text, 'escalated'::text, 'accepted'::text, 'expired'::text, 'cancelled'::text])))
+);
+
+--
+-- Name: TABLE routing_events; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.routing_events IS 'Append-only audit trail of routing decisions, one row per step of a request; explain_routing(request_id) reads it.';
+
+--
+-- Name: COLUMN routing_events.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_events.id IS 'Event id; increasing, gives the order of the steps.';
+
+--
+-- Name: COLUMN routing_events.request_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_events.request_id IS 'The session request.';
+
+--
+-- Name: COLUMN routing_events.event_type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_events.event_type IS 'created (strategy, candidate counts), window_skipped (hybrid without window), offered (audience: workshop or everyone), declined (by mechanic_id), escalated (hybrid window passed or cut short, reason in detail), accepted, expired, cancelled.';
+
+--
+-- Name: COLUMN routing_events.mechanic_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_events.mechanic_id IS 'accepted / declined: the mechanic who did it; NULL otherwise.';
+
+--
+-- Name: COLUMN routing_events.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_events.workshop_id IS 'The workshop concerned: the preferred one for created/offered/window_skipped, the serving one for accepted.';
+
+--
+-- Name: COLUMN routing_events.detail; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_events.detail IS 'Event-specific facts (counts, window, outcome, audience, channels).';
+
+--
+-- Name: COLUMN routing_events.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_events.created_at IS 'When the step happened (clock time).';
+
+--
+-- Name: routing_explanations; Type: VIEW; Schema: analytics; Owner: -
+--
+
+CREATE VIEW analytics.routing_explanations AS
+ SELECT e.request_id AS session_request_id,
+    string_agg(ssr_private.routing_event_narrative(e.event_type, e.mechanic_id, e.workshop_id, m.name, o.name, e.detail), '
+'::text ORDER BY e.id) AS narrative
+   FROM ((public.routing_events e
+     LEFT JOIN public.mechanics m ON ((e.mechanic_id = m.id)))
+     LEFT JOIN public.organizations o ON ((e.workshop_id = o.id)))
+  GROUP BY e.request_id;
+
+--
+-- Name: VIEW routing_explanations; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON VIEW analytics.routing_explanations IS 'The routing story of each session request: one sentence per routing event, in order (optional PL/Python layer).';
+
+--
+-- Name: COLUMN routing_explanations.session_request_id; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_explanations.session_request_id IS 'The session request.';
+
+--
+-- Name: COLUMN routing_explanations.narrative; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_explanations.narrative IS 'Its routing events as readable sentences, one line each, oldest first.';
+>>>>>>> sql-rules
 
 --
 -- Name: analytics_workshop_rollup; Type: TABLE; Schema: public; Owner: -
@@ -7034,6 +7268,7 @@ ALTER TABLE public.mechanic_availability ALTER COLUMN id ADD GENERATED ALWAYS AS
 );
 
 --
+<<<<<<< HEAD
 -- Name: plans; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -7107,6 +7342,56 @@ COMMENT ON COLUMN public.plans.is_active IS 'Only active plans can be bought.';
 --
 
 COMMENT ON COLUMN public.plans.created_at IS 'When the plan was created.';
+=======
+-- Name: payout_rates; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.payout_rates (
+    effective_from timestamp with time zone NOT NULL,
+    workshop_platform_fee_bps integer NOT NULL,
+    independent_platform_fee_bps integer NOT NULL,
+    note text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT payout_rates_independent_platform_fee_bps_check CHECK (((independent_platform_fee_bps >= 0) AND (independent_platform_fee_bps <= 10000))),
+    CONSTRAINT payout_rates_workshop_platform_fee_bps_check CHECK (((workshop_platform_fee_bps >= 0) AND (workshop_platform_fee_bps <= 10000)))
+);
+
+--
+-- Name: TABLE payout_rates; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.payout_rates IS 'Platform fee rates by date of effect: a session uses the row with the latest effective_from at or before its created_at, so a new rate never rewrites past sessions. Add a row to change the rates.';
+
+--
+-- Name: COLUMN payout_rates.effective_from; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.payout_rates.effective_from IS 'From when the rates apply (sessions created at or after it).';
+
+--
+-- Name: COLUMN payout_rates.workshop_platform_fee_bps; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.payout_rates.workshop_platform_fee_bps IS 'Platform fee on sessions served by a workshop''s mechanic, in basis points (2000 = 20 %) of the net amount.';
+
+--
+-- Name: COLUMN payout_rates.independent_platform_fee_bps; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.payout_rates.independent_platform_fee_bps IS 'Platform fee on sessions served by an independent mechanic, in basis points of the net amount.';
+
+--
+-- Name: COLUMN payout_rates.note; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.payout_rates.note IS 'Why the rates changed.';
+
+--
+-- Name: COLUMN payout_rates.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.payout_rates.created_at IS 'When the row was written.';
+>>>>>>> sql-rules
 
 --
 -- Name: reconciliation_actions; Type: TABLE; Schema: public; Owner: -
@@ -7231,70 +7516,6 @@ COMMENT ON COLUMN public.routing_candidates.eligible_mechanics IS 'Mechanics adm
 --
 
 COMMENT ON COLUMN public.routing_candidates.listed_workshops IS 'Workshops the directory lists now (active, available_mechanics > 0): the total of get_workshop_directory.';
-
---
--- Name: routing_events; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.routing_events (
-    id bigint NOT NULL,
-    request_id uuid NOT NULL,
-    event_type text NOT NULL,
-    mechanic_id uuid,
-    workshop_id uuid,
-    detail jsonb DEFAULT '{}'::jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
-    CONSTRAINT routing_events_detail_check CHECK ((jsonb_typeof(detail) = 'object'::text)),
-    CONSTRAINT routing_events_event_type_check CHECK ((event_type = ANY (ARRAY['created'::text, 'window_skipped'::text, 'offered'::text, 'declined'::text, 'escalated'::text, 'accepted'::text, 'expired'::text, 'cancelled'::text])))
-);
-
---
--- Name: TABLE routing_events; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.routing_events IS 'Append-only audit trail of routing decisions, one row per step of a request; explain_routing(request_id) reads it.';
-
---
--- Name: COLUMN routing_events.id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_events.id IS 'Event id; increasing, gives the order of the steps.';
-
---
--- Name: COLUMN routing_events.request_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_events.request_id IS 'The session request.';
-
---
--- Name: COLUMN routing_events.event_type; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_events.event_type IS 'created (strategy, candidate counts), window_skipped (hybrid without window), offered (audience: workshop or everyone), declined (by mechanic_id), escalated (hybrid window passed or cut short, reason in detail), accepted, expired, cancelled.';
-
---
--- Name: COLUMN routing_events.mechanic_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_events.mechanic_id IS 'accepted / declined: the mechanic who did it; NULL otherwise.';
-
---
--- Name: COLUMN routing_events.workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_events.workshop_id IS 'The workshop concerned: the preferred one for created/offered/window_skipped, the serving one for accepted.';
-
---
--- Name: COLUMN routing_events.detail; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_events.detail IS 'Event-specific facts (counts, window, outcome, audience, channels).';
-
---
--- Name: COLUMN routing_events.created_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_events.created_at IS 'When the step happened (clock time).';
 
 --
 -- Name: routing_events_id_seq; Type: SEQUENCE; Schema: public; Owner: -
@@ -9274,16 +9495,16 @@ ALTER TABLE public.session_requests ENABLE ROW LEVEL SECURITY;
 -- Name: session_requests session_requests_mechanic_select; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY session_requests_mechanic_select ON public.session_requests FOR SELECT TO mechanic USING (((mechanic_id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) OR ((status = 'pending'::text) AND ((expires_at IS NULL) OR (expires_at > now())) AND (EXISTS ( SELECT 1
+CREATE POLICY session_requests_mechanic_select ON public.session_requests FOR SELECT TO mechanic USING (((mechanic_id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) OR ((status = 'pending'::text) AND (EXISTS ( SELECT 1
    FROM (public.mechanics m
      LEFT JOIN public.organizations o ON ((m.workshop_id = o.id)))
-  WHERE ((m.id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) AND public.routing_mechanic_offerable(m.status, m.is_available, m.workshop_id, o.status, m.open_sessions, m.capacity) AND (NOT (m.id = ANY (session_requests.declined_by))) AND ((session_requests.routing_type = 'broadcast'::text) OR ((session_requests.routing_type = 'workshop_only'::text) AND (m.workshop_id = session_requests.preferred_workshop_id)) OR ((session_requests.routing_type = 'hybrid'::text) AND ((m.workshop_id = session_requests.preferred_workshop_id) OR (session_requests.exclusive_until IS NULL) OR (session_requests.exclusive_until <= now()))))))))));
+  WHERE ((m.id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) AND public.routing_mechanic_offerable(m.status, m.is_available, m.workshop_id, o.status, m.open_sessions, m.capacity) AND ssr_private.routing_offered(session_requests.*, m.id, m.workshop_id, now())))))));
 
 --
 -- Name: POLICY session_requests_mechanic_select ON session_requests; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON POLICY session_requests_mechanic_select ON public.session_requests IS 'A mechanic (role mechanic, identity ssr_private.current_mechanic_id(): the sub of request.jwt.claims whose role is mechanic) sees the pending requests offered to them now (same rule as get_mechanic_offers: eligible, below capacity, not declined) and those they accepted.';
+COMMENT ON POLICY session_requests_mechanic_select ON public.session_requests IS 'A mechanic (role mechanic, identity ssr_private.current_mechanic_id(): the sub of request.jwt.claims whose role is mechanic) sees the pending requests offered to them now (same rule as get_mechanic_offers: eligible, below capacity, ssr_private.routing_offered) and those they accepted.';
 
 --
 -- Name: session_requests session_requests_other_roles; Type: POLICY; Schema: public; Owner: -
@@ -9385,18 +9606,6 @@ GRANT ALL ON FUNCTION public.create_checkout_purchase(p_customer_id uuid, p_plan
 REVOKE ALL ON FUNCTION public.decline_session_request(p_request_id uuid, p_mechanic_id uuid, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.decline_session_request(p_request_id uuid, p_mechanic_id uuid, p_reason text) TO ssr_app;
 GRANT ALL ON FUNCTION public.decline_session_request(p_request_id uuid, p_mechanic_id uuid, p_reason text) TO mechanic;
-
---
--- Name: FUNCTION explain_routing(p_request_id uuid); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.explain_routing(p_request_id uuid) FROM PUBLIC;
-
---
--- Name: FUNCTION fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fulfill_checkout_purchase(p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text); Type: ACL; Schema: public; Owner: -
@@ -9639,6 +9848,18 @@ REVOKE ALL ON FUNCTION ssr_private.assert_acting_for(p_kind text, p_id uuid) FRO
 REVOKE ALL ON FUNCTION ssr_private.cancel_session_request(p_request_id uuid, p_reason text) FROM PUBLIC;
 
 --
+-- Name: TABLE plans; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.plans TO ssr_app;
+
+--
+-- Name: FUNCTION checkout_price_mismatch(p_plan public.plans, p_amount_total integer, p_currency text); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.checkout_price_mismatch(p_plan public.plans, p_amount_total integer, p_currency text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION checkout_purchase_for_session(p_checkout_session_id text, p_client_reference_id text); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -9674,6 +9895,18 @@ REVOKE ALL ON FUNCTION ssr_private.directory_cursor_decode(p_cursor text, p_para
 --
 
 REVOKE ALL ON FUNCTION ssr_private.directory_cursor_encode(p_score numeric, p_available integer, p_sessions bigint, p_workshop_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION explain_routing(p_request_id uuid); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.explain_routing(p_request_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid); Type: ACL; Schema: ssr_private; Owner: -
@@ -9778,6 +10011,13 @@ REVOKE ALL ON FUNCTION ssr_private.routing_candidates_organizations_trg() FROM P
 REVOKE ALL ON FUNCTION ssr_private.routing_declines_copy_trg() FROM PUBLIC;
 
 --
+-- Name: FUNCTION routing_event_narrative(p_event_type text, p_mechanic_id uuid, p_workshop_id uuid, p_mechanic_name text, p_workshop_name text, p_detail jsonb); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_event_narrative(p_event_type text, p_mechanic_id uuid, p_workshop_id uuid, p_mechanic_name text, p_workshop_name text, p_detail jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.routing_event_narrative(p_event_type text, p_mechanic_id uuid, p_workshop_id uuid, p_mechanic_name text, p_workshop_name text, p_detail jsonb) TO analytics;
+
+--
 -- Name: FUNCTION routing_events_append_only(); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -9788,6 +10028,14 @@ REVOKE ALL ON FUNCTION ssr_private.routing_events_append_only() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION ssr_private.routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone) TO mechanic;
+
+--
+-- Name: FUNCTION routing_offered(p_request public.session_requests, p_mechanic_id uuid, p_mechanic_workshop_id uuid, p_now timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_offered(p_request public.session_requests, p_mechanic_id uuid, p_mechanic_workshop_id uuid, p_now timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.routing_offered(p_request public.session_requests, p_mechanic_id uuid, p_mechanic_workshop_id uuid, p_now timestamp with time zone) TO mechanic;
 
 --
 -- Name: FUNCTION routing_outbox_prune(p_keep interval); Type: ACL; Schema: ssr_private; Owner: -
@@ -9904,12 +10152,15 @@ REVOKE ALL ON FUNCTION ssr_private.workshop_stats_truncate_trg() FROM PUBLIC;
 GRANT SELECT ON TABLE analytics.routing_effectiveness TO analytics;
 
 --
+<<<<<<< HEAD
 -- Name: TABLE session_ledger; Type: ACL; Schema: analytics; Owner: -
 --
 
 GRANT SELECT ON TABLE analytics.session_ledger TO analytics;
 
 --
+=======
+>>>>>>> sql-rules
 -- Name: COLUMN mechanics.id; Type: ACL; Schema: public; Owner: -
 --
 
@@ -9947,6 +10198,7 @@ GRANT SELECT(open_sessions) ON TABLE public.mechanics TO mechanic;
 
 --
 -- Name: COLUMN organizations.id; Type: ACL; Schema: public; Owner: -
+<<<<<<< HEAD
 --
 
 GRANT SELECT(id) ON TABLE public.organizations TO mechanic;
@@ -9971,9 +10223,29 @@ GRANT SELECT ON TABLE analytics.workshop_session_analytics TO analytics;
 
 --
 -- Name: TABLE plans; Type: ACL; Schema: public; Owner: -
+=======
+>>>>>>> sql-rules
 --
 
-GRANT SELECT ON TABLE public.plans TO ssr_app;
+GRANT SELECT(id) ON TABLE public.organizations TO mechanic;
+
+--
+-- Name: COLUMN organizations.status; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(status) ON TABLE public.organizations TO mechanic;
+
+--
+-- Name: TABLE routing_explanations; Type: ACL; Schema: analytics; Owner: -
+--
+
+GRANT SELECT ON TABLE analytics.routing_explanations TO analytics;
+
+--
+-- Name: TABLE workshop_session_analytics; Type: ACL; Schema: analytics; Owner: -
+--
+
+GRANT SELECT ON TABLE analytics.workshop_session_analytics TO analytics;
 
 --
 -- Name: TABLE workshop_session_analytics; Type: ACL; Schema: public; Owner: -

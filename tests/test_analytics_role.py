@@ -17,6 +17,7 @@ VIEWS = [
 ]
 # Kept in public for readers of the name it had there, with the grant it had there.
 COMPAT_VIEWS = ["public.workshop_session_analytics"]
+OPTIONAL_VIEWS = ["routing_explanations"]  # the optional PL/Python layer (the test cluster has it)
 
 # SECURITY DEFINER functions that a role other than the owner may run, and who may.
 DEFINER_FUNCTIONS_FOR_MECHANICS = {"accept_session_request(uuid,uuid)", "get_mechanic_offers(uuid,integer)"}
@@ -55,6 +56,19 @@ def test_analytics_reads_the_views(seeded_conn, view):
     assert as_analytics(seeded_conn, f"SELECT count(*) FROM {view}") == [(expected,)]
 
 
+def test_analytics_reads_the_routing_explanations(seeded_conn):
+    """Staff read the routing story of a request (PL/Python narrative) without any table grant."""
+    customer, plan = seeded_conn.execute("SELECT (SELECT id FROM customers ORDER BY id LIMIT 1), "
+                                         "(SELECT code FROM plans WHERE is_active ORDER BY code LIMIT 1)").fetchone()
+    rid = seeded_conn.execute("SELECT id FROM create_session_request(%s, %s, NULL, NULL, NULL, 'broadcast')",
+                              (customer, plan)).fetchone()[0]
+    expected = "\n".join(n for (n,) in seeded_conn.execute(
+        "SELECT narrative FROM ssr_private.explain_routing(%s) ORDER BY step", (rid,)).fetchall())
+    assert expected.startswith("Created with routing broadcast")
+    got = as_analytics(seeded_conn, "SELECT narrative FROM routing_explanations WHERE session_request_id = %s", (rid,))
+    assert got == [(expected,)]
+
+
 def test_analytics_cannot_read_any_other_relation(seeded_conn):
     relations = seeded_conn.execute(
         """
@@ -67,7 +81,7 @@ def test_analytics_cannot_read_any_other_relation(seeded_conn):
           AND NOT format('%%I.%%I', n.nspname, c.relname) = ANY (%s)
         ORDER BY 1
         """,
-        (VIEWS, COMPAT_VIEWS),
+        (VIEWS + OPTIONAL_VIEWS, COMPAT_VIEWS),
     ).fetchall()
     names = [r[0] for r in relations]
     for base in ("public.sessions", "public.reviews", "public.session_requests", "public.workshop_stats",
@@ -112,7 +126,7 @@ def test_analytics_cannot_write(seeded_conn, statement):
     assert seeded_conn.execute("SELECT sum(sessions_served), count(*) FROM workshop_stats").fetchone() == before
 
 
-@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("view", VIEWS + OPTIONAL_VIEWS)
 def test_analytics_cannot_write_through_the_views(seeded_conn, view):
     assert seeded_conn.execute(
         "SELECT has_table_privilege('analytics', %s, 'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')",

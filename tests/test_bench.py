@@ -62,7 +62,7 @@ def test_generator_fills_consistent_data_and_records_the_scale(db_url):
         # A fulfillment run against the dataset itself (not a work copy) makes it another dataset.
         with conn.transaction():
             conn.execute("""
-                SELECT fulfill_checkout('video15', 'cs_not_generated_1', NULL, c.id, NULL, 2900, 'usd')
+                SELECT ssr_private.fulfill_checkout('video15', 'cs_not_generated_1', NULL, c.id, NULL, 2900, 'usd')
                 FROM customers AS c ORDER BY c.id LIMIT 1""")
             assert not generate.is_reusable(conn, TINY)
             raise psycopg.Rollback()

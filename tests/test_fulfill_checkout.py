@@ -36,7 +36,7 @@ def raises(conn, sql, params, sqlstate, column):
 def fulfill(conn, cs_id, customer=ALICE, plan="video15", amount=2900, currency="usd", workshop=None,
             routing="broadcast", slot=None, intake=None):
     return conn.execute(
-        "SELECT session_id, session_request_id, created, routing_type FROM fulfill_checkout("
+        "SELECT session_id, session_request_id, created, routing_type FROM ssr_private.fulfill_checkout("
         "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (plan, cs_id, intake, customer, "alice@customer.example", amount, currency, slot, workshop, routing),
     ).fetchone()

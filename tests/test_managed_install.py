@@ -61,7 +61,7 @@ def test_core_installs_and_runs_as_a_non_superuser_owner_without_plpython(manage
 
     with psycopg.connect(owner_url, autocommit=True) as owner:
         assert owner.execute("SELECT count(*) FROM pg_extension WHERE extname = 'plpython3u'").fetchone() == (0,)
-        assert owner.execute("SELECT to_regprocedure('explain_routing(uuid)')").fetchone() == (None,)
+        assert owner.execute("SELECT to_regprocedure('ssr_private.explain_routing(uuid)')").fetchone() == (None,)
         for f in sorted((ROOT / "db" / "seeds").glob("*.sql")):  # demo data, loaded by the owner
             owner.execute(f.read_text(encoding="utf-8").encode())
         request = owner.execute(

@@ -222,24 +222,24 @@ def test_the_plpython_layer_is_optional(empty_db_url, tmp_path):
     the language is no longer created by a numbered migration."""
     optional = [f.rel for f in m.load_optional_plpython()]
     assert optional[0] == "db/optional/plpython/language.sql"
-    assert "db/optional/plpython/functions/explain_routing.sql" in optional
+    assert "db/optional/plpython/functions/20_ssr_private.explain_routing.sql" in optional
     assert not any("plpython" in f.sql for f in m.load_migrations())
     applied = m.migrate(empty_db_url, plpython=False)
     assert not set(optional) & set(applied)
     with psycopg.connect(empty_db_url) as c:
         assert c.execute("SELECT count(*) FROM pg_extension WHERE extname = 'plpython3u'").fetchone() == (0,)
-        assert c.execute("SELECT to_regprocedure('explain_routing(uuid)')").fetchone() == (None,)
+        assert c.execute("SELECT to_regprocedure('ssr_private.explain_routing(uuid)')").fetchone() == (None,)
     script = tmp_path / "ssr.sql"
     script.write_text(m.psql_script())
     res = subprocess.run(["psql", "-X", "-q", "-v", "ssr_skip_plpython=1", "-d", empty_db_url, "-f", str(script)],
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     with psycopg.connect(empty_db_url) as c:
-        assert c.execute("SELECT to_regprocedure('explain_routing(uuid)')").fetchone() == (None,)
+        assert c.execute("SELECT to_regprocedure('ssr_private.explain_routing(uuid)')").fetchone() == (None,)
     # later, where the language is possible, the layer is added (and only it)
     assert m.migrate(empty_db_url) == optional
     with psycopg.connect(empty_db_url) as c:
-        assert c.execute("SELECT to_regprocedure('explain_routing(uuid)') IS NOT NULL").fetchone() == (True,)
+        assert c.execute("SELECT to_regprocedure('ssr_private.explain_routing(uuid)') IS NOT NULL").fetchone() == (True,)
 
 
 def test_psql_script_refuses_an_edited_migration(empty_db_url, db_copy, tmp_path):

@@ -100,7 +100,7 @@ def test_every_available_mechanic_of_the_preferred_workshop_declines_a_hybrid_re
     channels = {c for (c,) in conn.execute(
         "SELECT channel FROM routing_outbox WHERE request_id = %s AND event_type = 'escalated'", (r["id"],)).fetchall()}
     assert "session_requests" in channels
-    narrative = conn.execute("SELECT narrative FROM explain_routing(%s) ORDER BY step DESC LIMIT 1", (r["id"],)).fetchone()[0]
+    narrative = conn.execute("SELECT narrative FROM ssr_private.explain_routing(%s) ORDER BY step DESC LIMIT 1", (r["id"],)).fetchone()[0]
     assert "declined" in narrative
     # now open to everyone else, never to the two who declined
     assert r["id"] in offered(conn, w.mech["b1"]) and r["id"] in offered(conn, w.mech["i1"])

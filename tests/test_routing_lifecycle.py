@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from datetime import datetime, timedelta
 
@@ -154,7 +155,7 @@ def test_explain_routing_tells_the_story_in_order(conn, world):
     sweep(conn, now(conn))
     conn.execute(ACCEPT, (r["id"], w.mech["b1"]))
     rows = conn.execute(
-        "SELECT step, event_type, mechanic_id, workshop_id, narrative FROM explain_routing(%s)", (r["id"],)
+        "SELECT step, event_type, mechanic_id, workshop_id, narrative FROM ssr_private.explain_routing(%s)", (r["id"],)
     ).fetchall()
     assert [(s, t) for s, t, *_ in rows] == [(1, "created"), (2, "offered"), (3, "escalated"), (4, "accepted")]
     assert "hybrid" in rows[0][4] and "Workshop alpha" in rows[0][4] and "5 eligible" in rows[0][4]
@@ -162,13 +163,13 @@ def test_explain_routing_tells_the_story_in_order(conn, world):
     assert "escalated to everyone" in rows[2][4]
     assert rows[3][2] == w.mech["b1"] and rows[3][3] == w.ws["beta"]
     assert "Mechanic b1" in rows[3][4] and "Workshop beta" in rows[3][4]
-    expect_error(conn, "SR404", "SELECT * FROM explain_routing(%s)", ("9d0c6a44-0000-4000-8000-000000000003",), "request_id")
+    expect_error(conn, "SR404", "SELECT * FROM ssr_private.explain_routing(%s)", ("9d0c6a44-0000-4000-8000-000000000003",), "request_id")
 
 
 def test_explain_routing_window_skip_and_expiry(conn, world):
     r = new_request(conn, world, "hybrid", "empty")
     sweep(conn, now(conn) + timedelta(hours=2))
-    narr = [n for (n,) in conn.execute("SELECT narrative FROM explain_routing(%s)", (r["id"],)).fetchall()]
+    narr = [n for (n,) in conn.execute("SELECT narrative FROM ssr_private.explain_routing(%s)", (r["id"],)).fetchall()]
     assert len(narr) == 4
     assert "nobody available" in narr[1] and "every eligible mechanic" in narr[2] and "refund due" in narr[3]
 
@@ -408,3 +409,70 @@ def test_outbox_prune_keeps_recent_rows(conn, world):
     left = {r for (r,) in conn.execute("SELECT request_id FROM routing_outbox").fetchall()}
     assert left == {recent["id"]}
     expect_error(conn, "SR400", "SELECT ssr_private.routing_outbox_prune(interval '-1 day')", column="keep")
+
+
+def engine_reasons(conn) -> dict[str, set[str]]:
+    """The coded reasons the engine writes into routing_events, read from its function bodies:
+    window_skipped (v_skip_reason), escalated (the reason the audit trigger falls back to, and
+    routing.reason set before escalating), expired (routing.reason set before expiring)."""
+    bodies = [src for (src,) in conn.execute(
+        "SELECT p.prosrc FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace "
+        "JOIN pg_language AS l ON l.oid = p.prolang WHERE n.nspname IN ('public', 'ssr_private') "
+        "AND l.lanname IN ('sql', 'plpgsql')").fetchall()]
+    out: dict[str, set[str]] = {"window_skipped": set(), "escalated": set(), "expired": set()}
+    for src in bodies:
+        out["window_skipped"] |= set(re.findall(r"v_skip_reason := '(\w+)'", src))
+        fallback = re.search(r"'reason',\s*coalesce\((.*?)\),\s*'exclusive_until'", src, flags=re.S)
+        if fallback:
+            out["escalated"] |= {x for x in re.findall(r"'(\w+)'", fallback.group(1)) if x != "reason"}
+        for reason, after in re.findall(r"set_config\('routing\.reason', '(\w+)', TRUE\);(.*?)(?=set_config|$)", src,
+                                        flags=re.S):
+            out["escalated" if "escalated_at =" in after else "expired"].add(reason)
+    return out
+
+
+def test_explain_routing_tells_every_event_type_and_reason(conn, world):
+    """Every event type of routing_events (its CHECK constraint) and every reason the engine
+    writes (its function bodies) gets its own sentence from explain_routing and the staff view,
+    never the bare event type or the raw reason code."""
+    check = conn.execute(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'routing_events_event_type_check'"
+    ).fetchone()[0]
+    types = re.findall(r"'(\w+)'::text", check)
+    assert {"created", "offered", "accepted", "expired"} <= set(types)
+    reasons = engine_reasons(conn)
+    assert "preferred_workshop_at_capacity" in reasons["window_skipped"]
+    assert {"preferred_workshop_declined", "preferred_workshop_unavailable", "window_passed"} <= reasons["escalated"]
+    assert "all_declined" in reasons["expired"]
+    cases = []
+    for t in types:
+        for reason in sorted(reasons.get(t, set())) + ([None] if t not in ("window_skipped", "escalated") else []):
+            cases.append((t, reason))
+    with conn.transaction(force_rollback=True):
+        r = new_request(conn, world, "hybrid", "alpha")
+        start = len(conn.execute("SELECT 1 FROM routing_events WHERE request_id = %s", (r["id"],)).fetchall())
+        for t, reason in cases:
+            detail = {"routing_type": "hybrid", "candidate_count": 3, "audience": "workshop", "outcome": "expired_no_mechanic"}
+            if reason:
+                detail["reason"] = reason
+            conn.execute(
+                "INSERT INTO routing_events (request_id, event_type, mechanic_id, workshop_id, detail) "
+                "VALUES (%s, %s, %s, %s, %s)",
+                (r["id"], t, world.mech["a1"] if t in ("declined", "accepted") else None, world.ws["alpha"],
+                 json.dumps(detail)),
+            )
+        rows = conn.execute("SELECT event_type, narrative FROM ssr_private.explain_routing(%s) ORDER BY step",
+                            (r["id"],)).fetchall()[start:]
+        assert [t for t, _ in rows] == [t for t, _ in cases]
+        for (t, reason), (_, narrative) in zip(cases, rows, strict=True):
+            assert narrative not in (t, t + "."), (t, reason, narrative)
+            assert not reason or reason not in narrative, (t, reason, narrative)
+            assert narrative[0].isupper() and narrative.endswith("."), (t, reason, narrative)
+        by_type: dict[str, set[str]] = {}
+        for (t, _reason), (_, narrative) in zip(cases, rows, strict=True):
+            by_type.setdefault(t, set()).add(narrative)
+        for t in types:
+            assert len(by_type[t]) == sum(1 for c in cases if c[0] == t), f"two reasons of {t} read the same"
+        story = conn.execute("SELECT narrative FROM analytics.routing_explanations WHERE session_request_id = %s",
+                             (r["id"],)).fetchone()[0]
+        assert story.split("\n")[start:] == [n for _, n in rows]

@@ -4,17 +4,19 @@
 -- Input: the verified mechanic of the transaction, ssr_private.current_mechanic_id() (the sub
 -- of request.jwt.claims whose role is mechanic; an app.mechanic_id the session set itself is
 -- ignored). A mechanic sees the requests they accepted and the pending ones offered to them
--- now: not expired, the mechanic may take work (routing_mechanic_offerable, the one rule of
--- eligibility and capacity that ssr_private.routing_offerable_mechanics also calls; this
--- role may not read that view), the workshop_only and hybrid-window rules, not declined by
--- them. No identity: nothing. No errors: rows are hidden. A property test keeps it equal to
--- get_mechanic_offers and a Python model.
+-- now: the mechanic may take work (routing_mechanic_offerable, the one rule of eligibility
+-- and capacity that ssr_private.routing_offerable_mechanics also calls; this role may not
+-- read that view) and the request is offered to them (ssr_private.routing_offered, the one
+-- offer rule of get_mechanic_offers and accept_session_request: pending, not expired, not
+-- declined, workshop_only and hybrid-window rules). "status = 'pending'" only bounds the
+-- rows the rule is asked about. The role mechanic executes both rule functions. No
+-- identity: nothing. No errors: rows are hidden. A property test keeps it equal to
+-- get_mechanic_offers, accept and a Python model.
 ALTER POLICY session_requests_mechanic_select ON session_requests
 USING (
     mechanic_id = (SELECT ssr_private.current_mechanic_id())
     OR (
         status = 'pending'
-        AND (expires_at IS NULL OR expires_at > now())
         AND EXISTS (
             SELECT 1
             FROM mechanics AS m
@@ -24,26 +26,11 @@ USING (
                 AND routing_mechanic_offerable(
                     m.status, m.is_available, m.workshop_id, o.status, m.open_sessions, m.capacity
                 )
-                AND NOT m.id = ANY(session_requests.declined_by)
-                AND (
-                    session_requests.routing_type = 'broadcast'
-                    OR (
-                        session_requests.routing_type = 'workshop_only'
-                        AND m.workshop_id = session_requests.preferred_workshop_id
-                    )
-                    OR (
-                        session_requests.routing_type = 'hybrid'
-                        AND (
-                            m.workshop_id = session_requests.preferred_workshop_id
-                            OR session_requests.exclusive_until IS NULL
-                            OR session_requests.exclusive_until <= now()
-                        )
-                    )
-                )
+                AND ssr_private.routing_offered(session_requests, m.id, m.workshop_id, now())  -- noqa: RF02
         )
     )
 );
 COMMENT ON POLICY session_requests_mechanic_select ON session_requests IS
 'A mechanic (role mechanic, identity ssr_private.current_mechanic_id(): the sub of request.jwt.claims whose role '
 'is mechanic) sees the pending requests offered to them now (same rule as get_mechanic_offers: eligible, below '
-'capacity, not declined) and those they accepted.';
+'capacity, ssr_private.routing_offered) and those they accepted.';

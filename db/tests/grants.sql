@@ -106,12 +106,20 @@ SELECT set_eq(
     $$SELECT fn::text FROM tap_ours WHERE has_function_privilege('mechanic', oid, 'EXECUTE')$$,
     $$SELECT to_regprocedure('public.' || a.signature)::text FROM ssr_private.api_functions() AS a
       WHERE 'mechanic' = ANY (a.grantees)
-      UNION ALL SELECT 'ssr_private.current_mechanic_id()'$$,
-    'role mechanic executes its allowlisted functions and the identity of its row policy'
+      UNION ALL SELECT 'ssr_private.current_mechanic_id()'
+      UNION ALL SELECT 'ssr_private.routing_offered(session_requests,uuid,uuid,timestamp with time zone)'
+      UNION ALL SELECT 'ssr_private.routing_offer_score(text,uuid,timestamp with time zone,uuid,timestamp with time zone)'$$,
+    'role mechanic executes its allowlisted functions, the identity and the offer rule of its row policy'
 );
 SELECT is_empty(
-    $$SELECT fn FROM tap_ours WHERE has_function_privilege('analytics', oid, 'EXECUTE')$$,
-    'role analytics executes none of our functions'
+    $$SELECT fn FROM tap_ours WHERE has_function_privilege('analytics', oid, 'EXECUTE')
+      AND fn::text <> 'ssr_private.routing_event_narrative(text,uuid,uuid,text,text,jsonb)'$$,
+    'role analytics executes none of our functions but the formatter of analytics.routing_explanations'
+);
+SELECT is_empty(
+    $$SELECT fn FROM tap_ours WHERE has_function_privilege('analytics', oid, 'EXECUTE')
+      AND (prosecdef OR (SELECT p.provolatile FROM pg_proc AS p WHERE p.oid = tap_ours.oid) <> 'i')$$,
+    'what analytics executes runs with its own rights and reads nothing (immutable)'
 );
 SELECT is_empty(
     $$SELECT fn FROM tap_ours

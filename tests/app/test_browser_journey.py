@@ -127,7 +127,7 @@ def test_alice_books_hybrid_pays_and_sees_ana_accept_live(app_config, seeded_con
         # Another customer's request, open to anyone: it appears too, and when a mechanic of
         # another workshop takes it, it disappears from Ana's page, still without a reload.
         other = str(seeded_conn.execute(
-            "SELECT session_request_id FROM fulfill_checkout('diag45', 'cs_test_other_customer', NULL, %s, "
+            "SELECT session_request_id FROM ssr_private.fulfill_checkout('diag45', 'cs_test_other_customer', NULL, %s, "
             "'alice@customer.example', 6900, 'usd', NULL, NULL, 'broadcast')", (ALICE,)).fetchone()[0])
         other_offer = f'.offer[data-request-id="{other}"]'
         wait_for(ana, lambda d: d.find_elements(By.CSS_SELECTOR, other_offer), "the second offer pushed to Ana")

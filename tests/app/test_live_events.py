@@ -27,7 +27,7 @@ BEN = "22222222-2222-4222-8222-000000000002"  # AutoPro too
 def paid_request(conn, routing_type: str = "hybrid", workshop: str | None = AUTOPRO) -> str:
     cs = "cs_test_live_" + uuid.uuid4().hex
     row = conn.execute(
-        "SELECT session_request_id FROM fulfill_checkout('video15', %s, NULL, %s, 'alice@customer.example', "
+        "SELECT session_request_id FROM ssr_private.fulfill_checkout('video15', %s, NULL, %s, 'alice@customer.example', "
         "2900, 'usd', NULL, %s, %s)", (cs, ALICE, workshop, routing_type)).fetchone()
     return str(row[0])
 

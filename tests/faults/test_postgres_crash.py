@@ -161,7 +161,7 @@ def test_accepts_while_postgres_restarts(durable_cluster, server, figures):
         requests_ = []
         for _ in range(n_requests):
             row = c.execute(
-                "SELECT session_request_id FROM fulfill_checkout('video15', %s, NULL, %s, 'alice@customer.example', "
+                "SELECT session_request_id FROM ssr_private.fulfill_checkout('video15', %s, NULL, %s, 'alice@customer.example', "
                 "2900, 'usd', NULL, NULL, 'broadcast')", ("cs_test_accept_" + uuid.uuid4().hex, ALICE)).fetchone()
             requests_.append(str(row[0]))
     assert len(mechanics) >= 3

@@ -8,8 +8,11 @@
 --   already_fulfilled      done before (by whichever path came first);
 --   purchase_not_pending   the purchase failed or expired before;
 --   awaiting_payment       not paid (yet);
---   amount_mismatch        paid, but not the purchase's price: purchase failed, refund owed;
---   fulfilled              session and routed request created (fulfill_checkout);
+--   amount_mismatch        paid, but not the purchase's price, or the purchase's price is no
+--                          longer the plan's (ssr_private.checkout_price_mismatch): purchase
+--                          failed, refund owed;
+--   fulfilled              session and routed request created (ssr_private.fulfill_checkout,
+--                          which validates the rest: customer, plan, intake, routing);
 --   fulfillment_rejected   paid, but routing refuses it now (e.g. the workshop was suspended
 --                          since checkout): purchase failed, refund owed.
 -- Concurrent calls for one purchase serialise on its row lock; the second finds it done.
@@ -62,8 +65,7 @@ BEGIN
         SELECT pl.* INTO v_plan FROM plans AS pl WHERE pl.code = v_purchase.plan_code;
         IF p_amount_total IS DISTINCT FROM v_purchase.amount_minor
             OR p_currency IS DISTINCT FROM v_purchase.currency
-            OR v_plan.price_minor <> v_purchase.amount_minor
-            OR v_plan.currency <> v_purchase.currency THEN
+            OR ssr_private.checkout_price_mismatch(v_plan, v_purchase.amount_minor, v_purchase.currency) IS NOT NULL THEN
             v_outcome := 'amount_mismatch';
             UPDATE checkout_purchases AS cp
             SET status = 'failed', failure_reason = 'amount_mismatch', updated_at = now()
@@ -73,7 +75,7 @@ BEGIN
         ELSE
             BEGIN
                 SELECT f.* INTO v_fulfilled
-                FROM fulfill_checkout(
+                FROM ssr_private.fulfill_checkout(
                     v_purchase.plan_code, p_checkout_session_id, v_purchase.intake_id,
                     v_purchase.customer_id, v_purchase.customer_email, p_amount_total, p_currency,
                     NULL, v_purchase.preferred_workshop_id, v_purchase.routing_type

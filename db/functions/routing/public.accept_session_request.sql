@@ -1,6 +1,6 @@
 -- accept_session_request: a mechanic takes a pending request. Race-safe: ONE conditional
--- UPDATE (pending, not expired, mechanic eligible and below capacity, not declined by them,
--- offered to them now); of any number of concurrent accepts exactly one changes the row,
+-- UPDATE (mechanic eligible and below capacity: routing_offerable_mechanics; the request
+-- offered to them now: ssr_private.routing_offered, pending, not expired, not declined); of any number of concurrent accepts exactly one changes the row,
 -- the others re-check it after the winner commits, match nothing and get SR409. Triggers then fill workshop_id on the
 -- request and mechanic_id / workshop_id / preferred_workshop_id on the session, and
 -- record and announce the 'accepted' event, all in the same transaction.
@@ -65,12 +65,8 @@ BEGIN
     WHERE
         r.ctid = v_ctid
         AND r.id = p_request_id
-        AND r.status = 'pending'
-        AND (r.expires_at IS NULL OR r.expires_at > v_now)
         AND a.mechanic_id = p_mechanic_id
-        AND NOT p_mechanic_id = ANY(r.declined_by)
-        AND ssr_private.routing_offer_score(r.routing_type, r.preferred_workshop_id, r.exclusive_until, a.workshop_id, v_now)
-        IS NOT NULL
+        AND ssr_private.routing_offered(r, p_mechanic_id, a.workshop_id, v_now)
     RETURNING r.* INTO v_req;
     IF FOUND THEN
         RETURN v_req;

@@ -71,10 +71,7 @@ BEGIN
     FROM ssr_private.routing_offerable_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
     IF
         v_req.id IS NULL OR v_eligible IS NULL
-        OR v_req.status <> 'pending'
-        OR v_req.expires_at <= v_now
-        OR ssr_private.routing_offer_score(v_req.routing_type, v_req.preferred_workshop_id, v_req.exclusive_until, v_workshop, v_now)
-        IS NULL
+        OR NOT ssr_private.routing_offered(v_req, p_mechanic_id, v_workshop, v_now)
         THEN
         PERFORM ssr_private.routing_raise_refusal(p_request_id, p_mechanic_id, v_now);
     END IF;

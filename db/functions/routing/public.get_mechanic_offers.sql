@@ -1,9 +1,10 @@
 -- get_mechanic_offers: the pending requests offered to one mechanic right now, highest
--- priority_score first, then oldest first. Same rule as accept_session_request and the
--- mechanic row-level-security policy: nothing for a mechanic who is not active, not
+-- priority_score first, then oldest first. The rule of accept_session_request and the
+-- mechanic row-level-security policy too: nothing for a mechanic who is not active, not
 -- available, of a workshop that is not active or at capacity (routing_offerable_mechanics);
--- workshop_only requests only to their workshop; hybrid requests only to the preferred
--- workshop during the window; never a request the mechanic declined.
+-- of the requests, those ssr_private.routing_offered offers them (pending, not expired, not
+-- declined by them; workshop_only requests only to their workshop; hybrid requests only to
+-- the preferred workshop during the window), scored by routing_offer_score.
 -- Errors, in this order: SR400 mechanic_id missing; SR400 bad limit (1..500); SR403
 -- (COLUMN mechanic_id) the transaction does not verifiably act for that mechanic
 -- (ssr_private.assert_acting_for; no identity is refused too); SR404 unknown mechanic.
@@ -56,7 +57,8 @@ BEGIN
     -- Three index-ordered candidate sets, each at most p_limit long and each of one score
     -- for this mechanic, so their merge is the true top p_limit however many requests are
     -- pending (make bench: scanning every pending request cost 20 ms at 43k pending).
-    -- routing_offer_score stays the rule: the sets only bound what it is asked about.
+    -- ssr_private.routing_offered stays the rule, inside each set: the sets' own conditions
+    -- only bound what it is asked about (and pick the partial index of each set).
     RETURN QUERY
     WITH candidates AS (
         (
@@ -64,11 +66,9 @@ BEGIN
             SELECT r.*
             FROM session_requests AS r
             WHERE
-                r.status = 'pending'
-                AND r.preferred_workshop_id = v_workshop
+                r.preferred_workshop_id = v_workshop
                 AND r.routing_type <> 'broadcast'
-                AND (r.expires_at IS NULL OR r.expires_at > now())
-                AND NOT p_mechanic_id = ANY(r.declined_by)
+                AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
             ORDER BY r.created_at, r.id
             LIMIT p_limit
         )
@@ -78,25 +78,20 @@ BEGIN
             SELECT r.*
             FROM session_requests AS r
             WHERE
-                r.status = 'pending'
-                AND r.routing_type = 'broadcast'
-                AND (r.expires_at IS NULL OR r.expires_at > now())
-                AND NOT p_mechanic_id = ANY(r.declined_by)
+                r.routing_type = 'broadcast'
+                AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
             ORDER BY r.created_at, r.id
             LIMIT p_limit
         )
         UNION ALL
         (
-            -- hybrid requests of other workshops whose exclusive window is over (or never was)
+            -- hybrid requests of other workshops (offered once their exclusive window is over)
             SELECT r.*
             FROM session_requests AS r
             WHERE
-                r.status = 'pending'
-                AND r.routing_type = 'hybrid'
+                r.routing_type = 'hybrid'
                 AND r.preferred_workshop_id IS DISTINCT FROM v_workshop
-                AND (r.exclusive_until IS NULL OR r.exclusive_until <= now())
-                AND (r.expires_at IS NULL OR r.expires_at > now())
-                AND NOT p_mechanic_id = ANY(r.declined_by)
+                AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
             ORDER BY r.created_at, r.id
             LIMIT p_limit
         )
@@ -123,7 +118,6 @@ BEGIN
             AS score
     ) AS s
     LEFT JOIN intakes AS i ON c.intake_id = i.id
-    WHERE s.score IS NOT NULL
     ORDER BY s.score DESC, c.created_at, c.id
     LIMIT p_limit;
 END

@@ -6,6 +6,12 @@
 --                              (preferred) workshop;
 --   session_requests:          every event of requests open to everyone: broadcast ones,
 --                              hybrid ones without a window or once escalated.
+-- The audiences are those of the offer rule's score (ssr_private.routing_offer_score): the
+-- workshop channel when the preferred workshop's mechanics score 100 (workshop_only and
+-- hybrid), the global one when an independent would score at all (broadcast, hybrid out of
+-- its window). The channels follow the escalation, not the clock: a hybrid window counts as
+-- on until the request is escalated (by the sweep or the workshop's last decline), so the
+-- score is asked with exclusive_until NULL once escalated and a clock of -infinity.
 -- Payload (JSON object): event, request_id, routing_type, preferred_workshop_id,
 --   audience ('workshop' or 'everyone'), priority_score (score of the channel's audience:
 --   100 on a workshop channel, 50 on the global one; independents get 25 for hybrid),
@@ -20,6 +26,7 @@ AS $$
 DECLARE
     v_base jsonb;
     v_count integer := 0;
+    v_window timestamptz := CASE WHEN p_request.escalated_at IS NULL THEN p_request.exclusive_until END;
 BEGIN
     v_base := jsonb_build_object(
         'event', p_event,
@@ -34,7 +41,12 @@ BEGIN
         'mechanic_id', p_request.mechanic_id,
         'workshop_id', p_request.workshop_id
     );
-    IF p_request.routing_type IN ('workshop_only', 'hybrid') AND p_request.preferred_workshop_id IS NOT NULL THEN
+    IF
+        ssr_private.routing_offer_score(
+            p_request.routing_type, p_request.preferred_workshop_id, v_window, p_request.preferred_workshop_id,
+            '-infinity'
+        ) = 100
+        THEN
         INSERT INTO routing_outbox (channel, request_id, event_type, payload)
         VALUES (
             routing_workshop_channel(p_request.preferred_workshop_id),
@@ -45,11 +57,9 @@ BEGIN
         v_count := v_count + 1;
     END IF;
     IF
-        p_request.routing_type = 'broadcast'
-        OR (
-            p_request.routing_type = 'hybrid'
-            AND (p_request.exclusive_until IS NULL OR p_request.escalated_at IS NOT NULL)
-        )
+        ssr_private.routing_offer_score(
+            p_request.routing_type, p_request.preferred_workshop_id, v_window, NULL, '-infinity'
+        ) IS NOT NULL
         THEN
         INSERT INTO routing_outbox (channel, request_id, event_type, payload)
         VALUES (

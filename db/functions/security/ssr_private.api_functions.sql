@@ -7,9 +7,13 @@
 --   ssr_app   the app's login (make run, tests): the calls of the HTTP endpoints, plus the
 --             documented read-only routing and notification calls;
 --   mechanic  PostgREST-style mechanics: their offers and accept (identity from the JWT).
+<<<<<<< HEAD
 -- Optional-layer functions (explain_routing) are listed too; absent ones are skipped.
 -- The owner's own jobs and repairs (the workers', reconciliation's, cron's) live in
 -- ssr_private, where apply_privileges revokes EXECUTE from everyone but the owner.
+=======
+-- Absent functions are skipped.
+>>>>>>> sql-rules
 -- No errors.
 CREATE OR REPLACE FUNCTION ssr_private.api_functions()
 RETURNS TABLE (signature text, grantees text[], purpose text)
@@ -45,10 +49,19 @@ FROM (
     ('get_mechanic_channels(uuid)', ARRAY['ssr_app', 'mechanic'], 'LISTEN channels of a mechanic''s dashboard'),
     ('routing_workshop_channel(uuid)', ARRAY['ssr_app', 'mechanic'], 'name of a workshop''s LISTEN channel'),
     ('routing_outbox_replay(bigint,text[],integer)', ARRAY['ssr_app'], 'notifications missed by a listener'),
+<<<<<<< HEAD
     (
         'fulfill_checkout(text,text,uuid,uuid,text,integer,text,uuid,uuid,text)', ARRAY[]::text [],
         'owner: used by handle_checkout_event'
     ),
+=======
+    ('create_session_request(uuid,text,uuid,uuid,uuid,text)', ARRAY[]::text [], 'owner: used by fulfillment'),
+    ('cancel_session_request(uuid,text)', ARRAY[]::text [], 'owner: support and refunds'),
+    ('sweep_session_requests(timestamp with time zone)', ARRAY[]::text [], 'owner: the periodic worker'),
+    ('routing_outbox_prune(interval)', ARRAY[]::text [], 'owner: the periodic worker'),
+    ('refresh_analytics(integer)', ARRAY[]::text [], 'owner: the worker or cron'),
+    ('workshop_stats_rebuild()', ARRAY[]::text [], 'owner: repair of the directory aggregates'),
+>>>>>>> sql-rules
     (
         'routing_mechanic_eligible(text,boolean,uuid,text)', ARRAY['mechanic'],
         'the eligibility rule; the mechanic row policy calls it'
@@ -58,7 +71,6 @@ FROM (
         'the eligibility and capacity rule; the mechanic row policy calls it'
     ),
     ('routing_outbox_relay(integer)', ARRAY['ssr_app'], 'the worker and the live hub send committed notifications'),
-    ('explain_routing(uuid)', ARRAY[]::text [], 'owner: audit narrative (optional PL/Python layer)'),
     ('decline_session_request(uuid,uuid,text)', ARRAY['ssr_app', 'mechanic'], 'a mechanic declines a request'),
     ('start_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic starts the session'),
     ('complete_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic completes the session'),

@@ -5,7 +5,11 @@
 --   1. PUBLIC, ssr_app, mechanic, customer and analytics lose EXECUTE on every function of
 --      schemas public, ssr_private and analytics (extension members are left alone);
 --   2. each allowlisted function that exists is granted to its roles;
---   3. the mechanic role keeps ssr_private.current_mechanic_id() for its row-level policy.
+--   3. the mechanic role keeps what its row-level policy calls: ssr_private.current_mechanic_id()
+--      and the offer rule ssr_private.routing_offered with routing_offer_score inside it;
+--   4. where the optional PL/Python layer is, the role analytics executes its formatter
+--      ssr_private.routing_event_narrative (reads nothing, not SECURITY DEFINER) for the
+--      view analytics.routing_explanations.
 -- Returns the number of grants made. Errors: none of its own (a role missing from the
 -- cluster raises undefined_object from GRANT).
 CREATE OR REPLACE FUNCTION ssr_private.apply_privileges()
@@ -44,7 +48,15 @@ BEGIN
         END LOOP;
     END LOOP;
     GRANT EXECUTE ON FUNCTION ssr_private.current_mechanic_id() TO mechanic;
-    RETURN v_grants + 1;
+    GRANT EXECUTE ON FUNCTION ssr_private.routing_offered(public.session_requests, uuid, uuid, timestamptz) TO mechanic;
+    GRANT EXECUTE ON FUNCTION ssr_private.routing_offer_score(text, uuid, timestamptz, uuid, timestamptz) TO mechanic;
+    v_grants := v_grants + 3;
+    v_fn := to_regprocedure('ssr_private.routing_event_narrative(text,uuid,uuid,text,text,jsonb)');
+    IF v_fn IS NOT NULL THEN
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO analytics', v_fn);
+        v_grants := v_grants + 1;
+    END IF;
+    RETURN v_grants;
 END
 $$;
 

@@ -1,19 +1,17 @@
 -- complete_session: the mechanic who accepted a session completes its live session: live -> completed (ended_at); frees the slot.
--- ssr_private.session_transition(p_session_id, p_mechanic_id, 'complete') does the work; its errors, in
+-- A thin wrapper: ssr_private.session_transition(p_session_id, p_mechanic_id, 'complete') does the work; its errors, in
 -- order: SR400 missing id; SR403 (mechanic_id) no verified identity of that mechanic; SR404 unknown
 -- session; SR403 (mechanic_id) not this mechanic's session; SR409 (session_id) wrong status.
 -- Repeating it returns the session unchanged.
 CREATE OR REPLACE FUNCTION complete_session(p_session_id uuid, p_mechanic_id uuid)
 RETURNS sessions
-LANGUAGE plpgsql
+LANGUAGE sql
 VOLATILE
 SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
-BEGIN
     -- session_transition checks the ids, then the identity (ssr_private.assert_acting_for).
-    RETURN ssr_private.session_transition(p_session_id, p_mechanic_id, 'complete');
-END
+    SELECT * FROM ssr_private.session_transition(p_session_id, p_mechanic_id, 'complete');
 $$;
 
 COMMENT ON FUNCTION complete_session(uuid, uuid) IS

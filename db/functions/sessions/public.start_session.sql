@@ -1,19 +1,17 @@
 -- start_session: the mechanic who accepted a session starts the session it accepted: waiting -> live (started_at).
--- ssr_private.session_transition(p_session_id, p_mechanic_id, 'start') does the work; its errors, in
+-- A thin wrapper: ssr_private.session_transition(p_session_id, p_mechanic_id, 'start') does the work; its errors, in
 -- order: SR400 missing id; SR403 (mechanic_id) no verified identity of that mechanic; SR404 unknown
 -- session; SR403 (mechanic_id) not this mechanic's session; SR409 (session_id) wrong status.
 -- Repeating it returns the session unchanged.
 CREATE OR REPLACE FUNCTION start_session(p_session_id uuid, p_mechanic_id uuid)
 RETURNS sessions
-LANGUAGE plpgsql
+LANGUAGE sql
 VOLATILE
 SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
-BEGIN
     -- session_transition checks the ids, then the identity (ssr_private.assert_acting_for).
-    RETURN ssr_private.session_transition(p_session_id, p_mechanic_id, 'start');
-END
+    SELECT * FROM ssr_private.session_transition(p_session_id, p_mechanic_id, 'start');
 $$;
 
 COMMENT ON FUNCTION start_session(uuid, uuid) IS

@@ -1,10 +1,17 @@
--- Fulfil a paid Checkout Session: in the caller's transaction, create the session and
+-- ssr_private.fulfill_checkout: fulfils a paid Checkout Session (owner only; called by
+-- fulfill_checkout_purchase, which settles a purchase with it). In the caller's
+-- transaction, create the session and
 -- its routed session request (validated here, written by ssr_private.session_request_insert,
 -- the write half of create_session_request), exactly once per Stripe
 -- session id. The unique key sessions.stripe_checkout_session_id and
 -- INSERT ... ON CONFLICT DO NOTHING make concurrent or replayed calls wait for the
 -- first one and then return what it created (created = FALSE), never a second row.
-CREATE OR REPLACE FUNCTION fulfill_checkout(
+-- Errors (SR400/SR404, each checked here only): stripe_session_id not cs_...; unknown
+-- customer; bad e-mail; unknown or inactive plan; amount or currency not the plan's
+-- (ssr_private.checkout_price_mismatch, the price rule fulfill_checkout_purchase also
+-- applies to the purchase); slot given; unknown intake; the routing choice refused
+-- (ssr_private.validate_routing_choice).
+CREATE OR REPLACE FUNCTION ssr_private.fulfill_checkout(
     p_plan_code text,
     p_stripe_session_id text,
     p_intake_id uuid,
@@ -29,6 +36,7 @@ AS $$
 #variable_conflict use_column
 DECLARE
     v_plan plans;
+    v_mismatch text;
     v_routing text;
     v_session_id uuid;
     v_request session_requests;
@@ -58,12 +66,13 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'SR404',
             MESSAGE = format('plan: plan %L is not active', p_plan_code), COLUMN = 'plan';
     END IF;
-    IF p_amount_total IS DISTINCT FROM v_plan.price_minor THEN
+    v_mismatch := ssr_private.checkout_price_mismatch(v_plan, p_amount_total, p_currency);
+    IF v_mismatch = 'amount_total' THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400',
             MESSAGE = format('amount_total %s does not match the plan price %s', p_amount_total, v_plan.price_minor),
             COLUMN = 'amount_total';
     END IF;
-    IF p_currency IS DISTINCT FROM v_plan.currency THEN
+    IF v_mismatch = 'currency' THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400',
             MESSAGE = format('currency %L does not match the plan currency %L', p_currency, v_plan.currency),
             COLUMN = 'currency';
@@ -103,5 +112,5 @@ BEGIN
 END;
 $$;
 
-COMMENT ON FUNCTION fulfill_checkout(text, text, uuid, uuid, text, integer, text, uuid, uuid, text) IS
+COMMENT ON FUNCTION ssr_private.fulfill_checkout(text, text, uuid, uuid, text, integer, text, uuid, uuid, text) IS
 'Create the session and its routed request for a paid Checkout Session, exactly once per cs_ id.';

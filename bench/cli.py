@@ -113,7 +113,7 @@ def parse_args(argv):
     ap.add_argument("--iterations", type=int, default=int(os.environ.get("BENCH_ITERATIONS") or 200),
                     help="calls per latency repetition (default 200)")
     ap.add_argument("--only", default="", help="comma list of: ceiling,fulfill,accept,capacity,routing,directory,"
-                                               "analytics,plpython,offers,e2e,freshness,live,bulkload (default all; "
+                                               "analytics,plpython,offers,e2e,freshness,live,bulkload,indexes (default all; "
                                                "accept or offers also measure capacity)")
     ap.add_argument("--output", default=str(RESULTS), help="results file (default bench/results.json)")
     a = ap.parse_args(argv)
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     figs["pgbench"] = ceiling
     tpcb = ceiling["tpcb-like"]["tps"] if ceiling else None
     work_url, work_name = None, None
-    if any(want(x) for x in ("fulfill", "accept", "capacity", "e2e", "live", "plpython", "offers", "bulkload",
+    if any(want(x) for x in ("fulfill", "accept", "capacity", "indexes", "e2e", "live", "plpython", "offers", "bulkload",
                              "freshness")):
         work_url, work_name = work_copy(srv, a.scale)
     try:
@@ -191,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             figs["fulfill_checkout"] = attempt("fulfill", measure.fulfill, work_url, sizes, st, tpcb, tpcb_url)
             figs["accept_contention"] = attempt("accept", measure.accept_contention, work_url, sizes, st)
             figs["capacity_cost"] = attempt("capacity", measure.capacity_cost, work_url, sizes, st)
+            figs["note_indexes"] = attempt("indexes", measure.note_indexes_cost, work_url, sizes, st)
         for s in scales:
             key = f"x{s:g}"
             figs.setdefault("routing", {})[key] = attempt(f"routing.{key}", measure.routing, urls[s], st)

@@ -218,6 +218,66 @@ def fulfill(url: str, sizes: Sizes, st: Settings, tpcb_tps: float | None, tpcb_u
     return out
 
 
+# The design note's two indexes on sessions, in the forms a DBA could choose: as shipped (partial,
+# composite: migrations 0066 and 0090), as the note first made them (one column, every row), and none.
+NOTE_SESSION_INDEXES = ("sessions_workshop_id_idx", "sessions_preferred_workshop_idx")
+NOTE_INDEX_FORMS = {
+    "shipped": None,  # the definitions read from the database
+    "one_column": ("CREATE INDEX sessions_workshop_id_idx ON sessions (workshop_id)",
+                   "CREATE INDEX sessions_preferred_workshop_idx ON sessions (preferred_workshop_id)"),
+    "none": (),
+}
+
+
+def note_indexes_cost(url: str, sizes: Sizes, st: Settings) -> dict:
+    """What the design note's two indexes on sessions cost a fulfillment: fulfill_checkout under
+    pgbench (as in fulfill, relay running) with the indexes as shipped, in the note's original
+    one-column form, and dropped, on the same throw-away copy, interleaved (each repetition runs
+    every form, in rotating order). Per form: tps and the WAL bytes per transaction (the index
+    entries written show there). ratio = tps of the form / tps without the indexes."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        shipped = [conn.execute("SELECT pg_get_indexdef(to_regclass(%s))", (name,)).fetchone()[0]
+                   for name in NOTE_SESSION_INDEXES]
+    if None in shipped:
+        raise Skip("the design note's sessions indexes are not installed")
+    forms = dict(NOTE_INDEX_FORMS, shipped=tuple(shipped))
+
+    def use(form: str) -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            for name in NOTE_SESSION_INDEXES:
+                conn.execute(f"DROP INDEX IF EXISTS {name}")
+            for ddl in forms[form]:
+                conn.execute(ddl)
+            conn.execute("CHECKPOINT")  # every form starts after a checkpoint: the same full-page writes
+
+    order = list(forms)
+    runs: dict = {form: [] for form in forms}
+    try:
+        for rep in range(st.reps):
+            for form in order[rep % len(order):] + order[:rep % len(order)]:
+                use(form)
+                tag = f"benchidx{uuid.uuid4().hex[:8]}"
+                with psycopg.connect(url, autocommit=True) as conn:
+                    lsn0 = conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]
+                with RelayRunning(url):
+                    res = pgb.run(url, clients=st.clients, seconds=st.seconds,
+                                  script=FULFILL_SCRIPT.format(C=sizes.customers, W=sizes.workshops, tag=tag),
+                                  defines={"i": 0})
+                with psycopg.connect(url, autocommit=True) as conn:
+                    wal = conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s)", (lsn0,)).fetchone()[0]
+                check_fulfilled(url, tag, res["transactions"])
+                res["wal_bytes_per_tx"] = round(float(wal) / max(1, res["transactions"]))
+                res["rep"] = rep
+                runs[form].append(res)
+    finally:
+        use("shipped")
+    out: dict = {form: median_of(r) for form, r in runs.items()}
+    out["ratio"] = {form: round(out[form]["tps"] / out["none"]["tps"], 3) for form in ("shipped", "one_column")}
+    out["wal_over_none"] = {form: out[form]["wal_bytes_per_tx"] - out["none"]["wal_bytes_per_tx"]
+                            for form in ("shipped", "one_column")}
+    return out
+
+
 def check_fulfilled(url: str, tag: str, expected: int) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         sessions, requests, doubled = conn.execute(

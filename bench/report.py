@@ -88,6 +88,15 @@ def render(r: dict) -> str:
             f"rule without capacity: {_n(wo['accept']['accepts_per_s'])} accepts/s, {_lat(wo['accept'])} |")
         add(f"| `get_mechanic_offers` with capacity in the rule ({cc['offer_readers']} mechanics below capacity) | "
             f"{_lat(sh['offers'])}; x{ra['offers_p50']:.2f} p50{flag} | rule without capacity: {_lat(wo['offers'])} |")
+    ni = f.get("note_indexes")
+    if ni:
+        add(f"| `fulfill_checkout` with the design note's sessions indexes as shipped (partial, composite) | "
+            f"{_n(ni['shipped']['tps'])} tps, {_n(ni['shipped']['wal_bytes_per_tx'])} WAL bytes/tx; "
+            f"x{ni['ratio']['shipped']:.2f} | without them: {_n(ni['none']['tps'])} tps, "
+            f"{_n(ni['none']['wal_bytes_per_tx'])} B/tx |")
+        add(f"| the same with the note's original one-column indexes | {_n(ni['one_column']['tps'])} tps, "
+            f"{_n(ni['one_column']['wal_bytes_per_tx'])} WAL bytes/tx; x{ni['ratio']['one_column']:.2f} | "
+            f"without them: {_n(ni['none']['tps'])} tps |")
     for scale_key, rt in sorted((f.get("routing") or {}).items(), key=lambda kv: kv[0] != main):
         if scale_key != main or not rt:
             continue

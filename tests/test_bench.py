@@ -117,6 +117,25 @@ def test_fulfill_measurement_runs_a_real_pgbench_script(db_url):
         assert kinds == {"broadcast", "hybrid", "workshop_only"}
 
 
+def test_note_indexes_cost_runs_every_form_and_restores_the_shipped_indexes(db_url):
+    generate.generate(db_url, SMALL, log=lambda *_: None)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        before = [conn.execute("SELECT pg_get_indexdef(to_regclass(%s))", (n,)).fetchone()[0]
+                  for n in measure.NOTE_SESSION_INDEXES]
+    out = measure.note_indexes_cost(db_url, generate.Sizes.for_scale(SMALL),
+                                    measure.Settings(clients=2, seconds=0.5, reps=2))
+    for form in ("shipped", "one_column", "none"):
+        assert [r["rep"] for r in out[form]["reps"]] == [0, 1]
+        assert all(r["transactions"] > 0 and r["wal_bytes_per_tx"] > 0 for r in out[form]["reps"])
+    assert out["ratio"]["shipped"] == pytest.approx(out["shipped"]["tps"] / out["none"]["tps"], rel=1e-2)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        after = [conn.execute("SELECT pg_get_indexdef(to_regclass(%s))", (n,)).fetchone()[0]
+                 for n in measure.NOTE_SESSION_INDEXES]
+        made = count(conn, "SELECT count(*) FROM sessions WHERE stripe_checkout_session_id LIKE 'cs_benchidx%'")
+    assert after == before and None not in after
+    assert made == sum(r["transactions"] for form in ("shipped", "one_column", "none") for r in out[form]["reps"])
+
+
 def test_backend_cpu_per_transaction_counts_what_ran_between_its_readings(db_url):
     """The one-client CPU figure: the backend is found, /proc read twice while it runs, and the
     transactions between the two readings counted from pgbench's log (here a script that makes

@@ -3,7 +3,9 @@
 -- public): every row and column of analytics.workshop_session_analytics, with its column
 -- comments. Readable, as it was in public, by the role analytics (which finds the analytics
 -- view first through its search_path, "$user", public). New readers use
--- analytics.workshop_session_analytics.
+-- analytics.workshop_session_analytics. The design note's check (SELECT * FROM
+-- workshop_session_analytics, as the owner with the default search_path) finds it here
+-- (tests/test_design_note.py).
 CREATE OR REPLACE VIEW public.workshop_session_analytics AS
 SELECT * FROM analytics.workshop_session_analytics;
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 from datetime import UTC
+from typing import TYPE_CHECKING
 
-from flask import Flask
+if TYPE_CHECKING:  # Flask is imported by create_app: the worker imports app.logs and app.payments without it
+    from flask import Flask
 
 REQUIRED = ("DATABASE_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "JWT_SECRET", "PUBLIC_BASE_URL")
 OPTIONAL = ("STRIPE_API_BASE", "DATABASE_READ_URL")
@@ -23,6 +25,8 @@ class ConfigError(RuntimeError):
 
 
 def create_app(config: dict | None = None) -> Flask:
+    from flask import Flask
+
     app = Flask(__name__, static_folder=None)
     settings = {k: os.environ.get(k) or None for k in REQUIRED + OPTIONAL}
     settings.update(

@@ -58,7 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
         raise ConfigError("refusing to start: DEMO_SIGN_IN is for the local demo, never with a live Stripe key")
     app.config["MAX_CONTENT_LENGTH"] = settings.get("MAX_CONTENT_LENGTH") or 512 * 1024  # events are a few KB
 
-    from app import auth, blueprints, db, errors, guards, live, payments
+    from app import api, auth, db, errors, inputs, live, pages, payments
     from app.jsonprovider import JSONProvider
 
     app.json = JSONProvider(app)
@@ -69,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app)
     live.init_app(app)
     errors.register(app)
-    guards.register(app)
-    blueprints.register(app)
+    inputs.register(app)
+    for bp in api.blueprints() + pages.blueprints():
+        app.register_blueprint(bp)
     return app

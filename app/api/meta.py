@@ -1,4 +1,4 @@
-"""The OpenAPI document and the health check."""
+"""The health check (/healthz) and the OpenAPI document (/api/openapi.json, app/openapi.json)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ from flask import Blueprint, Response, current_app, jsonify
 
 from app import db
 
-OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.json"
+OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.json"  # app/openapi.json
 
 bp = Blueprint("meta", __name__)
 api = Blueprint("openapi", __name__, url_prefix="/api")
-BLUEPRINTS = (bp, api)
 
 
 @api.get("/openapi.json")

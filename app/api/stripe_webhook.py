@@ -18,7 +18,6 @@ from app.errors import RETRY_AFTER_SECONDS, ApiError
 
 log = logging.getLogger(__name__)
 bp = Blueprint("stripe", __name__, url_prefix="/api/stripe")
-BLUEPRINTS = (bp,)
 
 FULFILLING_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 CHECKOUT_EVENTS = (*FULFILLING_EVENTS, "checkout.session.async_payment_failed", "checkout.session.expired")
@@ -70,8 +69,6 @@ def _handle_refund_event(event_id: str, event_type: str, event: dict):
                (event_id, event_type, bool(event.get("livemode")), Jsonb(refunds)))
     _log(row["outcome"], event_id, event_type)
     return jsonify(ok=True, received=True, event_id=event_id, **row)
-
-
 
 
 def _log(outcome: str, event_id=None, event_type=None, level=logging.INFO) -> None:

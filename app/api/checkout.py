@@ -142,6 +142,6 @@ def start_checkout(customer_id: uuid.UUID, plan: str, workshop_id: uuid.UUID | N
         session = payments.client().v1.checkout.sessions.create(params=params, options={"idempotency_key": purchase_id})
     except stripe.StripeError as exc:
         log.warning("stripe checkout session create failed for purchase %s: %s", purchase_id, exc)
-        raise ApiError(502, "payment_provider_error", "could not create the checkout session, retry later") from exc
+        raise payments.provider_error("could not create the checkout session, retry later") from exc
     call("SELECT id FROM attach_checkout_session(%s, %s)", (purchase["id"], session.id), acting_customer=customer_id)
     return session

@@ -99,18 +99,20 @@ def success_status(cs_id: str) -> dict:
     if not payments.CS_ID.fullmatch(cs_id or ""):
         raise ApiError(400, "invalid_input", "session_id must be a Checkout Session id (cs_...)", "session_id")
     try:
-        session = payments.client().v1.checkout.sessions.retrieve(cs_id)
+        session = payments.retrieve_checkout_session(payments.client(), cs_id)
     except stripe.InvalidRequestError as exc:
         if exc.http_status != 404:
-            raise ApiError(502, "payment_provider_error", "could not reach the payment provider, retry later") from exc
+            raise payments.provider_error("could not reach the payment provider, retry later") from exc
         raise ApiError(404, "not_found", "unknown checkout session", "session_id") from exc
     except stripe.StripeError as exc:
-        raise ApiError(502, "payment_provider_error", "could not reach the payment provider, retry later") from exc
+        raise payments.provider_error("could not reach the payment provider, retry later") from exc
     fulfillment = None
-    if session.payment_status == "paid" and bool(session.livemode) == current_app.config["STRIPE_LIVEMODE"]:
+    paid = session.get("payment_status") == "paid"
+    if paid and bool(session.get("livemode")) == current_app.config["STRIPE_LIVEMODE"]:
         fulfillment = call(
             "SELECT * FROM fulfill_checkout_purchase(%s, %s, %s, %s, %s)",
-            (session.id, session.client_reference_id, session.payment_status, session.amount_total, session.currency),
+            (session.get("id"), session.get("client_reference_id"), session.get("payment_status"),
+             session.get("amount_total"), session.get("currency")),
         )
         log.info("success page fulfillment of %s: %s", cs_id, fulfillment["outcome"])
     status = call("SELECT * FROM get_checkout_status(%s)", (cs_id,))
@@ -119,8 +121,8 @@ def success_status(cs_id: str) -> dict:
     body = dict(status)
     body.update(
         ok=True,
-        checkout_session_id=session.id,
-        payment_status=session.payment_status,
+        checkout_session_id=session.get("id"),
+        payment_status=session.get("payment_status"),
         fulfilled=status["purchase_status"] == "fulfilled",
         fulfillment_outcome=fulfillment["outcome"] if fulfillment else None,
     )

@@ -4071,7 +4071,7 @@ FROM (
         'the eligibility and capacity rule; the mechanic row policy calls it'
     ),
     ('analytics_rollups_rebuild()', ARRAY[]::text[], 'owner: repair of the analytics rollups'),
-    ('routing_outbox_relay(integer)', ARRAY['ssr_app'], 'the worker and the live hub send committed notifications'),
+    ('routing_outbox_relay(integer)', ARRAY[]::text [], 'owner: the worker sends committed notifications'),
     ('explain_routing(uuid)', ARRAY[]::text [], 'owner: audit narrative (optional PL/Python layer)'),
     ('decline_session_request(uuid,uuid,text)', ARRAY['ssr_app', 'mechanic'], 'a mechanic declines a request'),
     ('start_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic starts the session'),
@@ -9169,7 +9169,6 @@ REVOKE ALL ON FUNCTION public.routing_outbox_prune(p_keep interval) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION public.routing_outbox_relay(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.routing_outbox_relay(p_limit integer) TO ssr_app;
 
 --
 -- Name: FUNCTION routing_outbox_replay(p_after_id bigint, p_channels text[], p_limit integer); Type: ACL; Schema: public; Owner: -

@@ -71,7 +71,7 @@ FROM (
         'the eligibility and capacity rule; the mechanic row policy calls it'
     ),
     ('analytics_rollups_rebuild()', ARRAY[]::text[], 'owner: repair of the analytics rollups'),
-    ('routing_outbox_relay(integer)', ARRAY['ssr_app'], 'the worker and the live hub send committed notifications'),
+    ('routing_outbox_relay(integer)', ARRAY[]::text [], 'owner: the worker sends committed notifications'),
     ('explain_routing(uuid)', ARRAY[]::text [], 'owner: audit narrative (optional PL/Python layer)'),
     ('decline_session_request(uuid,uuid,text)', ARRAY['ssr_app', 'mechanic'], 'a mechanic declines a request'),
     ('start_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic starts the session'),

@@ -1,5 +1,5 @@
 """What the app takes from a request, or a clear 400 naming the parameter or field: the query
-string (`only_params`, `int_param`, `uuid_param`), ids in the path (`path_uuid`: anything else is
+string (`only_params`, `int_param`), ids in the path (`path_uuid`: anything else is
 404), JSON bodies (`json_object`, `int_field`, `text_field`), and, before any endpoint runs, hostile
 input refused with the JSON error shape (`register`):
 
@@ -27,18 +27,6 @@ from flask import Flask, request
 from app.errors import ApiError
 
 # --- the query string and the path ----------------------------------------------------------
-
-
-def uuid_param(name: str, required: bool = False) -> uuid.UUID | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        if required:
-            raise ApiError(400, "invalid_input", f"{name} is required", name)
-        return None
-    try:
-        return uuid.UUID(raw)
-    except ValueError as exc:
-        raise ApiError(400, "invalid_input", f"{name} must be a UUID", name) from exc
 
 
 def path_uuid(value: str, name: str) -> uuid.UUID:

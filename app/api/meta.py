@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify
@@ -27,7 +26,3 @@ def healthz():
     answers within a second even while a table is locked; 503 with Retry-After otherwise."""
     db.ping(current_app.config["HEALTHZ_TIMEOUT"])
     return jsonify(ok=True, database="ok")
-
-
-def openapi_document() -> dict:
-    return json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))

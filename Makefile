@@ -56,49 +56,20 @@ db: install
 migrate: install
 	@$(PY) tools/migrate.py --database-url "$(db_url)"
 
-seed: migrate
-	@url="$(db_url)"; for f in db/seeds/*.sql; do \
-	  psql -X -q -v ON_ERROR_STOP=1 -1 -d "$$url" -f "$$f" >/dev/null; done; \
-	  echo "seed: demo data loaded"
+seed: install
+	@$(PY) dev/run.py seed
 
-# Demo defaults, used only when the variable is not set. Stripe cannot be reached
-# from here: without STRIPE_SECRET_KEY, `make run` starts the local Stripe fake
-# (dev/stripe_fake.py) on STRIPE_FAKE_PORT, which also plays the hosted Checkout
-# page and sends the app a signed webhook when "paid".
+# `make run`: dev/run.py serve. The database (DATABASE_URL, else the embedded cluster) migrated, the
+# demo data loaded (into DATABASE_URL only with SEED=1), the worker, the local Stripe fake (without
+# STRIPE_SECRET_KEY: dev/stripe_fake.py on STRIPE_FAKE_PORT, which also plays the hosted Checkout page
+# and sends the app a signed webhook when "paid") and the app under gunicorn as its least-privilege
+# login ssr_app (APP_DATABASE_URL, else the same server and database as user ssr_app).
 STRIPE_FAKE_PORT ?= 12111
-
-# Demo data goes into the embedded cluster only; into DATABASE_URL only with SEED=1.
 SEED ?=
 
-# The app connects as its least-privilege login ssr_app: APP_DATABASE_URL, else the same server
-# and database as user ssr_app (the embedded cluster gives the role LOGIN; trust auth there).
-run: migrate
-	@if [ -z "$${DATABASE_URL:-}" ] || [ "$(SEED)" = 1 ]; then \
-	  $(MAKE) --no-print-directory seed; \
-	else \
-	  echo "run: DATABASE_URL is set: demo data NOT loaded into it (make run SEED=1 loads it there)"; \
-	fi
-	@url="$(db_url)"; export DATABASE_URL="$$url"; \
-	  app_url="$${APP_DATABASE_URL:-$$($(PG) app-url "$$url" $(if $(DATABASE_URL),,--enable-login))}"; \
-	  export PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}"; \
-	  if [ -z "$${JWT_SECRET:-}" ]; then export DEMO_SIGN_IN=1; fi; \
-	  export JWT_SECRET="$${JWT_SECRET:-demo-only-jwt-secret-change-me-0123456789}"; \
-	  export STRIPE_WEBHOOK_SECRET="$${STRIPE_WEBHOOK_SECRET:-whsec_demo_only_local}"; \
-	  if [ -z "$${STRIPE_SECRET_KEY:-}" ]; then \
-	    export STRIPE_SECRET_KEY=sk_test_demo_local STRIPE_API_BASE="http://127.0.0.1:$(STRIPE_FAKE_PORT)"; \
-	    $(PY) -m dev.stripe_fake --port $(STRIPE_FAKE_PORT) --api-key "$$STRIPE_SECRET_KEY" \
-	      --webhook-url "http://127.0.0.1:$(PORT)/api/stripe/webhook" --webhook-secret "$$STRIPE_WEBHOOK_SECRET" & \
-	    fake=$$!; \
-	    echo "Stripe: local fake on $$STRIPE_API_BASE (set STRIPE_SECRET_KEY for the real one)"; \
-	  fi; \
-	  $(PY) -m worker --supervise & worker=$$!; \
-	  trap 'kill $$worker $${fake:-} 2>/dev/null' EXIT; \
-	  echo "serving on $$PUBLIC_BASE_URL (database $$app_url; the worker as $$url)"; \
-	  echo "demo customer token (Alice): $$($(PY) -m app.devtoken --ttl 86400 33333333-3333-4333-8333-000000000001 customer)"; \
-	  echo "demo mechanic token (Ana, AutoPro): $$($(PY) -m app.devtoken --ttl 86400 22222222-2222-4222-8222-000000000001 mechanic)"; \
-	  if [ -n "$${DEMO_SIGN_IN:-}" ]; then \
-	    echo "in a browser: $$PUBLIC_BASE_URL/account/sign-in (demo sign-in as Alice, customer, or Ana, mechanic)"; fi; \
-	  DATABASE_URL="$$app_url" $(VENV)/bin/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) 'app.wsgi:app'
+run: install
+	@$(PY) dev/run.py serve --host $(HOST) --port $(PORT) --workers $(WORKERS) \
+	  --stripe-fake-port $(STRIPE_FAKE_PORT) $(if $(filter 1,$(SEED)),--seed)
 
 # The money jobs of the worker, once, on demand (worker/refunds.py). Stripe settings from the
 # environment: STRIPE_SECRET_KEY (and STRIPE_API_BASE for the fake of a running `make run`).

@@ -14,7 +14,7 @@ Every limit of the HTTP server lives here.
   Retry-After comes first) and a Stripe call (STRIPE_TIMEOUT per attempt, 3 attempts). Checked below.
 - limit_request_line / limit_request_field_size / limit_request_fields: gunicorn refuses past these
   with its own plain-text answer, before the app. They are set above the app's own limits
-  (app/guards.py: request line 4096 bytes, header field 8190, all headers 32 KiB), so requests in
+  (app/inputs.py: request line 4096 bytes, header field 8190, all headers 32 KiB), so requests in
   between get the app's JSON 414/431. 8190 is gunicorn's maximum request line.
 - Logs: gunicorn's error and access logs and the app's loggers on stderr, one line each, JSON lines
   with LOG_FORMAT=json (app/logs.py).

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 from datetime import UTC
+from typing import TYPE_CHECKING
 
-from flask import Flask
+if TYPE_CHECKING:  # Flask is imported by create_app: the worker imports app.logs and app.payments without it
+    from flask import Flask
 
 REQUIRED = ("DATABASE_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "JWT_SECRET", "PUBLIC_BASE_URL")
 OPTIONAL = ("STRIPE_API_BASE", "DATABASE_READ_URL")
@@ -23,6 +25,8 @@ class ConfigError(RuntimeError):
 
 
 def create_app(config: dict | None = None) -> Flask:
+    from flask import Flask
+
     app = Flask(__name__, static_folder=None)
     settings = {k: os.environ.get(k) or None for k in REQUIRED + OPTIONAL}
     settings.update(
@@ -54,7 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
         raise ConfigError("refusing to start: DEMO_SIGN_IN is for the local demo, never with a live Stripe key")
     app.config["MAX_CONTENT_LENGTH"] = settings.get("MAX_CONTENT_LENGTH") or 512 * 1024  # events are a few KB
 
-    from app import auth, blueprints, db, errors, guards, live, payments
+    from app import api, auth, db, errors, inputs, live, pages, payments
     from app.jsonprovider import JSONProvider
 
     app.json = JSONProvider(app)
@@ -65,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app)
     live.init_app(app)
     errors.register(app)
-    guards.register(app)
-    blueprints.register(app)
+    inputs.register(app)
+    for bp in api.blueprints() + pages.blueprints():
+        app.register_blueprint(bp)
     return app

@@ -2,7 +2,7 @@
 PostgREST/Supabase convention, signed with JWT_SECRET.
 
 API clients send the token as `Authorization: Bearer`. A browser signs in once with the same
-token (app/blueprints/account.py): it is kept in Flask's signed session cookie (HttpOnly,
+token (app/pages/account.py): it is kept in Flask's signed session cookie (HttpOnly,
 SameSite=Lax), and every unsafe request authenticated by that cookie must carry the session's
 CSRF token (a form field `csrf_token` or an `X-CSRF-Token` header; Flask-WTF's signed,
 session-bound tokens)."""

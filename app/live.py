@@ -1,14 +1,15 @@
-"""Routing notifications pushed to browsers: one LISTEN connection per worker process,
+"""Routing notifications pushed to browsers: one LISTEN connection per gunicorn worker process,
 fanned out to that process's Server-Sent Events clients through in-process queues.
 
 Every routing change writes routing_outbox rows; routing_outbox_relay() sends the committed
-ones with pg_notify on their channels (docs/ROUTING.md): the worker runs it every 100 ms and
-each hub on every poll. A Hub (one per process, opened on first use, so a pre-forking
-server gets one per worker) holds one psycopg connection that LISTENs on the channels its
-clients need (added as clients come, never more than the distinct channels asked for) and
-puts each notification into the queue of every client subscribed to that channel.
-If the connection drops, the hub reconnects, LISTENs again and tells every client to replay
-from the outbox (routing_outbox_replay), so nothing is lost in between.
+ones with pg_notify on their channels (docs/ROUTING.md): the background worker (`python -m
+worker`, its job `relay`) runs it every 100 ms and is its only caller. The hubs only read. A
+Hub (one per process, opened on first use, so a pre-forking server gets one per gunicorn
+worker) holds one psycopg connection that LISTENs on the channels its clients need (added as
+clients come, never more than the distinct channels asked for) and puts each notification into
+the queue of every client subscribed to that channel. If the connection drops, the hub
+reconnects, LISTENs again and tells every client to replay from the outbox
+(routing_outbox_replay), so nothing is lost in between.
 """
 
 from __future__ import annotations
@@ -128,11 +129,8 @@ class Hub:
             if resync:  # LISTENing again: now the clients may replay what they missed
                 resync = False
                 self._broadcast(RESYNC)
-            if self._listening:
-                # The routing transactions only write the outbox (a NOTIFY in them serialized
-                # durable commits); the worker's relay sends the rows every 100 ms, and each
-                # hub relays too, so a dashboard hears of a change within a poll.
-                conn.execute("SELECT routing_outbox_relay()")
+            # The routing transactions only write the outbox (a NOTIFY in them serialized durable
+            # commits); the worker's relay sends the rows every 100 ms: here we only listen.
             for n in conn.notifies(timeout=self._poll):
                 self._dispatch(n.channel, n.payload)
 

@@ -1,6 +1,8 @@
 """Live offers end to end: from a paid webhook to the offer event at connected mechanic
 clients, with BENCH_SSE_CLIENTS (200) Server-Sent Events streams open on the app under
-gunicorn (gunicorn.conf.py: gthread workers, one LISTEN connection per worker).
+gunicorn (gunicorn.conf.py: gthread workers, one LISTEN connection per worker), with the
+background worker beside it relaying the routing notifications (`python -m worker.supervisor
+--only relay`: the one sender of them, as in production).
 
 Per repetition: `events` pending broadcast purchases with paid sessions in the Stripe fake;
 each checkout.session.completed event is signed and POSTed to the webhook, one at a time,
@@ -22,6 +24,8 @@ import json
 import os
 import selectors
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -143,6 +147,9 @@ def run(url: str, sizes, st: Settings, log=print, clients: int | None = None, wo
     fake.start()
     workers = workers or int(os.environ.get("BENCH_WEB_WORKERS", "4"))
     web = e2e.Gunicorn(url, fake.url, workers)
+    relay = subprocess.Popen([sys.executable, "-m", "worker.supervisor", "--only", "relay"], cwd=e2e.ROOT,
+                             env={**os.environ, "DATABASE_URL": url, "STRIPE_SECRET_KEY": ""},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     secret = "bench-jwt-secret-" + "x" * 32  # the JWT_SECRET e2e.Gunicorn gives the app
     now = int(time.time())
     tokens = [jwt.encode({"sub": m, "role": "mechanic", "iat": now, "exp": now + 3600}, secret, algorithm="HS256")
@@ -193,6 +200,8 @@ def run(url: str, sizes, st: Settings, log=print, clients: int | None = None, wo
         if streams is not None:
             streams.close()
         web.stop()
+        relay.terminate()
+        relay.wait(timeout=30)
         fake.stop()
     out = median_of(reps)
     out.update(clients=n_clients, gunicorn_workers=workers, worker_class="gthread", pace_ms=PACE_S * 1000,

@@ -1,7 +1,8 @@
 """A local HTTP fake of the parts of the Stripe API the app uses, for the REAL `stripe`
 library to talk to (StripeClient(key, base_addresses={"api": fake.url})). Its objects and
-events follow Stripe's OpenAPI description (../shared/stripe/spec3.yaml; a test validates
-every object and event the fake returns against the spec's schemas).
+events follow Stripe's OpenAPI description (dev/stripe/openapi-subset.json, the part of it the
+fake plays; tests/test_stripe_fake.py validates every object and event the fake returns against
+its schemas).
 
     POST /v1/checkout/sessions              create (mode=payment, line_items with price_data)
     GET  /v1/checkout/sessions              list: created[gte|gt|lte|lt], status, payment_intent,

@@ -60,7 +60,7 @@ def test_analytics_reads_the_routing_explanations(seeded_conn):
     """Staff read the routing story of a request (PL/Python narrative) without any table grant."""
     customer, plan = seeded_conn.execute("SELECT (SELECT id FROM customers ORDER BY id LIMIT 1), "
                                          "(SELECT code FROM plans WHERE is_active ORDER BY code LIMIT 1)").fetchone()
-    rid = seeded_conn.execute("SELECT id FROM create_session_request(%s, %s, NULL, NULL, NULL, 'broadcast')",
+    rid = seeded_conn.execute("SELECT id FROM ssr_private.create_session_request(%s, %s, NULL, NULL, NULL, 'broadcast')",
                               (customer, plan)).fetchone()[0]
     expected = "\n".join(n for (n,) in seeded_conn.execute(
         "SELECT narrative FROM ssr_private.explain_routing(%s) ORDER BY step", (rid,)).fetchall())

@@ -1,4 +1,4 @@
-"""worker/jobs.py: the sweep job the worker runs beside the app."""
+"""worker/jobs.py: the sweep job the worker runs beside the app (`python -m worker`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from worker.jobs import refresh_analytics_once, sweep_once
+from tests.workerutil import refresh_analytics_once, sweep_once
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,11 +49,11 @@ def test_cli_once_and_missing_url(seeded_conn, db_url):
     req = overdue_request(seeded_conn)
     seeded_conn.execute("UPDATE reviews SET rating = 1")
     env = dict(os.environ, DATABASE_URL=db_url)
-    res = subprocess.run([sys.executable, "-m", "worker.jobs", "--once"], cwd=ROOT, env=env, capture_output=True, text=True)
+    res = subprocess.run([sys.executable, "-m", "worker", "--once"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert "job sweep: escalated 0, expired 1" in res.stderr
     assert seeded_conn.execute("SELECT status FROM session_requests WHERE id = %s", (req,)).fetchone() == ("expired",)
     assert seeded_conn.execute("SELECT count(*) FROM analytics_changes").fetchone() == (0,)  # the job ran too
     env.pop("DATABASE_URL")
-    res = subprocess.run([sys.executable, "-m", "worker.jobs", "--once"], cwd=ROOT, env=env, capture_output=True, text=True)
+    res = subprocess.run([sys.executable, "-m", "worker", "--once"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert res.returncode == 2 and "DATABASE_URL" in res.stderr

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -15,37 +14,11 @@ from pathlib import Path
 import pytest
 
 from tests.test_sweeper import overdue_request
+from tests.workerutil import Proc, wait_for
 from worker.jobs import sweep
 from worker.supervisor import Job, Worker, backoff
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        assert time.monotonic() < deadline, f"timed out after {timeout:g} s waiting for {what}"
-        time.sleep(0.05)
-    return value
-
-
-class Proc:
-    """A worker process with its log in a file."""
-
-    def __init__(self, args: list[str], db_url: str):
-        self.log = tempfile.NamedTemporaryFile(prefix="ssr-worker-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen([sys.executable, "-m", "worker.supervisor", *args], cwd=ROOT,
-                                     env={**os.environ, "DATABASE_URL": db_url}, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def text(self) -> str:
-        return Path(self.log.name).read_text()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=30)
-        self.log.close()
-        os.unlink(self.log.name)
 
 
 def status_of(conn, req) -> str:

@@ -7,7 +7,8 @@ and by this CLI:
     python -m worker.refunds process [--limit 50]     # make the due refunds at Stripe
     python -m worker.refunds reconcile [--hours 48]   # fulfil paid sessions whose webhook never came
 
-DATABASE_URL, STRIPE_SECRET_KEY and (optionally) STRIPE_API_BASE come from the environment.
+DATABASE_URL, STRIPE_SECRET_KEY and (optionally) STRIPE_API_BASE and STRIPE_TIMEOUT come from the
+environment; the Stripe client is the app's (app/payments.py: timeouts, retries, proxy).
 
 process_due_refunds: each due refund is claimed in its own transaction
 (refund_claim_due: FOR UPDATE SKIP LOCKED, so concurrent workers never share one),
@@ -35,6 +36,8 @@ import psycopg
 import stripe
 from psycopg.rows import dict_row
 
+from app import payments
+
 log = logging.getLogger("ssr.refunds")
 
 # Stripe answers that will not change by retrying the same request: the refund fails (an operator looks).
@@ -61,18 +64,9 @@ def _row(conn: psycopg.Connection, sql: str, params: tuple = ()) -> dict | None:
     return conn.cursor(row_factory=dict_row).execute(sql, params).fetchone()
 
 
-def stripe_client_from_env() -> stripe.StripeClient:
-    key = os.environ.get("STRIPE_SECRET_KEY")
-    if not key:
-        raise SystemExit("set STRIPE_SECRET_KEY (and STRIPE_API_BASE for the local fake)")
-    base = os.environ.get("STRIPE_API_BASE")
-    return stripe.StripeClient(key, base_addresses={"api": base} if base else None, max_network_retries=2)
-
-
 def _payment_intent_of(stripe_client: stripe.StripeClient, cs_id: str) -> str | None:
-    session = stripe_client.v1.checkout.sessions.retrieve(cs_id)
-    pi = session.payment_intent
-    return pi if isinstance(pi, str) or pi is None else pi.id
+    pi = payments.retrieve_checkout_session(stripe_client, cs_id).get("payment_intent")
+    return pi if isinstance(pi, str) or pi is None else pi["id"]
 
 
 def _adopt_existing(stripe_client: stripe.StripeClient, pi: str, refund_id: str):
@@ -174,15 +168,17 @@ def refresh_pending_refunds(db: str | psycopg.Connection, stripe_client: stripe.
     return changed
 
 
-def _reconcile_one(conn: psycopg.Connection, run_id: int, s) -> str:
+def _reconcile_one(conn: psycopg.Connection, run_id: int, s: dict) -> str:
+    """One Checkout Session as a dict (as retrieve_checkout_session gives it, or a listed one's to_dict())."""
     outcome = _row(
         conn, "SELECT ssr_private.reconcile_checkout_session(%s, %s, %s, %s, %s, %s) AS outcome",
-        (run_id, s.id, s.client_reference_id, s.payment_status, s.amount_total, s.currency),
+        (run_id, s["id"], s.get("client_reference_id"), s.get("payment_status"), s.get("amount_total"),
+         s.get("currency")),
     )["outcome"]
     if outcome == "fulfilled":
-        log.warning("reconciliation fulfilled %s: paid, but its webhook never arrived", s.id)
+        log.warning("reconciliation fulfilled %s: paid, but its webhook never arrived", s["id"])
     elif outcome not in ("already_fulfilled", "unknown_purchase", "awaiting_payment"):
-        log.error("reconciliation: checkout session %s needs attention: %s", s.id, outcome)
+        log.error("reconciliation: checkout session %s needs attention: %s", s["id"], outcome)
     return outcome
 
 
@@ -200,12 +196,12 @@ def reconcile(db: str | psycopg.Connection, stripe_client: stripe.StripeClient, 
                 params={"created": {"gte": since}, "status": "complete", "limit": page_size})
             for s in listed.auto_paging_iter():
                 seen.add(s.id)
-                _reconcile_one(conn, run_id, s)
+                _reconcile_one(conn, run_id, s.to_dict())
             for cs_id in start["unresolved"]:
                 if cs_id in seen:
                     continue
                 try:
-                    s = stripe_client.v1.checkout.sessions.retrieve(cs_id)
+                    s = payments.retrieve_checkout_session(stripe_client, cs_id)
                 except stripe.InvalidRequestError as exc:
                     if exc.http_status != 404:
                         raise
@@ -251,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     if not url:
         print("refunds: set DATABASE_URL", file=sys.stderr)
         return 2
-    client = stripe_client_from_env()
+    client = payments.stripe_client_from_env()
     if a.job == "process":
         counts = process_due_refunds(url, client, a.limit)
         print("refunds: " + ", ".join(f"{k} {v}" for k, v in counts.items()), flush=True)

@@ -54,9 +54,10 @@ def default_jobs() -> list[Job]:
         Job("relay", relay, interval=0.1),  # send committed routing notifications (pg_notify)
     ]
     if os.environ.get("STRIPE_SECRET_KEY"):  # the money jobs (worker/refunds.py) need Stripe
+        from app.payments import stripe_client_from_env
         from worker import refunds
 
-        client = refunds.stripe_client_from_env()
+        client = stripe_client_from_env()  # the app's factory: the same timeouts, retries and proxy
         jobs += [
             Job("refunds", lambda conn: refunds.refunds_job(conn, client), interval=5.0),  # make the due refunds
             Job("reconcile", lambda conn: refunds.reconcile_job(conn, client), interval=600.0),  # lost webhooks

@@ -353,7 +353,7 @@ def test_event_for_a_session_stripe_does_not_show_is_refused_kept_and_logged(cli
     unknown = {"id": "cs_test_not_ours_at_all", "object": "checkout.session", "payment_status": "paid",
                "amount_total": 2900, "currency": "usd", "client_reference_id": None}
     before = snapshot(db)
-    with caplog.at_level("ERROR", logger="app.blueprints.stripe_webhook"):
+    with caplog.at_level("ERROR", logger="app.api.stripe_webhook"):
         r = deliver(client, event_payload(unknown, event_id="evt_unknown_cs"))
     assert r.status_code == 503 and r.get_json()["error"]["code"] == "checkout_session_unresolved"
     assert snapshot(db) == before  # not even the event id: the retry is processed again

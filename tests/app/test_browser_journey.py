@@ -87,8 +87,8 @@ def pay_and_come_back(driver) -> str:
     return driver.current_url.rsplit("=", 1)[1]
 
 
-def test_alice_books_hybrid_pays_and_sees_ana_accept_live(app_config, seeded_conn, browsers):
-    with serve(app_config, DEMO_SIGN_IN="1") as (base, _fake, _proc):
+def test_alice_books_hybrid_pays_and_sees_ana_accept_live(app_config, seeded_conn, db_url, browsers):
+    with serve(app_config, relay_url=db_url, DEMO_SIGN_IN="1") as (base, _fake, _proc):
         ana = browsers()
         sign_in_as(ana, base, "ana")
         assert ana.current_url == base + "/mechanic/"

@@ -32,8 +32,10 @@ def paid_request(conn, routing_type: str = "hybrid", workshop: str | None = AUTO
     return str(row[0])
 
 
-def test_events_are_pushed_replayed_after_a_reconnect_and_end_on_stop(app_config, seeded_conn):
-    with serve(app_config, workers=1, SSE_HEARTBEAT_SECONDS="0.5", SSE_MAX_CLIENTS="2") as (base, _fake, proc):
+def test_events_are_pushed_replayed_after_a_reconnect_and_end_on_stop(app_config, seeded_conn, db_url):
+    """The worker beside the app relays the notifications (its only sender): the streams only listen."""
+    with serve(app_config, workers=1, relay_url=db_url, SSE_HEARTBEAT_SECONDS="0.5",
+               SSE_MAX_CLIENTS="2") as (base, _fake, proc):
         assert SSEClient(base).status == 401
         assert SSEClient(base, headers=auth(ALICE, "customer")).status == 403
         assert SSEClient(base, "/api/mechanic/events?last_event_id=x", headers=auth(ANA, "mechanic")).status == 400

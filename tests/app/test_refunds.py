@@ -325,7 +325,7 @@ def test_the_worker_loop_expires_refunds_and_reconciles(client, db, stripe_fake,
     db.execute("UPDATE session_requests SET expires_at = now() - interval '1 second' WHERE id = %s", (rid,))
     env = dict(os.environ, DATABASE_URL=db_url, STRIPE_SECRET_KEY=app_config["STRIPE_SECRET_KEY"],
                STRIPE_API_BASE=app_config["STRIPE_API_BASE"])
-    res = subprocess.run([sys.executable, "-m", "worker.jobs", "--once"], cwd=ROOT, env=env, capture_output=True,
+    res = subprocess.run([sys.executable, "-m", "worker", "--once"], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert "expired 1" in res.stdout + res.stderr and "succeeded 1" in res.stdout + res.stderr

@@ -39,3 +39,23 @@ def test_the_client_keeps_one_session_without_reading_the_environment(clean_prox
     client = http_client("https://api.stripe.com", 5.0)
     assert client._session is not None and client._session.trust_env is False
     assert client._proxy == {"http": "http://proxy.internal:3128", "https": "http://proxy.internal:3128"}
+
+
+def test_the_worker_gets_the_apps_client(clean_proxy_env):
+    """worker/refunds.py and the worker's money jobs use the app's factory: a bounded timeout
+    (STRIPE_TIMEOUT as the app reads it), retries, one kept-alive session, STRIPE_API_BASE."""
+    from app.payments import stripe_client_from_env
+
+    clean_proxy_env.setenv("STRIPE_SECRET_KEY", "sk_test_worker")
+    clean_proxy_env.setenv("STRIPE_API_BASE", "http://127.0.0.1:12111")
+    clean_proxy_env.setenv("STRIPE_TIMEOUT", "3")
+    requestor = stripe_client_from_env()._requestor
+    assert requestor.base_addresses["api"] == "http://127.0.0.1:12111"
+    http = requestor._client
+    assert http._timeout == 3.0 and http._session is not None and http._session.trust_env is False
+    assert requestor._options.api_key == "sk_test_worker"
+    clean_proxy_env.delenv("STRIPE_TIMEOUT")
+    assert stripe_client_from_env()._requestor._client._timeout == 5.0  # the app's default
+    clean_proxy_env.delenv("STRIPE_SECRET_KEY")
+    with pytest.raises(SystemExit, match="STRIPE_SECRET_KEY"):
+        stripe_client_from_env()

@@ -1,8 +1,5 @@
-"""What the HTML pages share: content negotiation and HTML error pages.
-
-The pages are server-rendered Jinja templates (app/templates) with a little plain JavaScript
-and CSS served by the app (app/static): no CDN, no build step. Each page makes the same
-stored-procedure calls as the API."""
+"""What the HTML pages share: content negotiation, HTML error pages, the static assets and the
+routing strategies as the pages name them."""
 
 from __future__ import annotations
 
@@ -13,15 +10,15 @@ from flask import Blueprint, redirect, render_template, request, send_from_direc
 
 from app.errors import ApiError, error_response
 
-STATIC = Path(__file__).resolve().parent / "static"
+STATIC = Path(__file__).resolve().parent.parent / "static"  # app/static
 assets = Blueprint("assets", __name__, url_prefix="/static")
-BLUEPRINTS = (assets,)
 
 
 @assets.get("/<filename>")
 def static(filename: str):
     """The pages' CSS and JavaScript (a few files, no build step)."""
     return send_from_directory(STATIC, filename, max_age=300)
+
 
 STRATEGIES = (
     ("workshop_only", "Only this workshop",

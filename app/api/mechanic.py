@@ -1,7 +1,9 @@
-"""The mechanic's live feed: Server-Sent Events of the routing notifications on the channels
-that carry the requests this mechanic may be offered (get_mechanic_channels).
+"""/api/mechanic: what a mechanic sees. GET /requests: the offers routed to them now
+(get_mechanic_offers). GET /events: their live feed, Server-Sent Events of the routing
+notifications on the channels that carry the requests this mechanic may be offered
+(get_mechanic_channels); the dashboard (app/pages/mechanic.py) listens to it.
 
-The stream is fed by the worker process's one LISTEN connection (app/live.py). Each event is
+The stream is fed by the gunicorn worker process's one LISTEN connection (app/live.py). Each event is
 one outbox row: `id:` its outbox id, `data:` the notification's JSON (event, request_id, ...).
 A client that reconnects sends `Last-Event-ID` (browsers do it by themselves; or
 `?last_event_id=`) and first gets the rows it missed from the outbox (routing_outbox_replay).
@@ -18,16 +20,26 @@ import json
 import queue
 import time
 
-from flask import Blueprint, Response, current_app, g, request, stream_with_context
+from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 
 from app import live
 from app.auth import role_required
 from app.db import call
 from app.errors import ApiError
+from app.inputs import int_param, only_params
 
-bp = Blueprint("mechanic_events", __name__, url_prefix="/api/mechanic")
-BLUEPRINTS = (bp,)
+bp = Blueprint("mechanic", __name__, url_prefix="/api/mechanic")
 REPLAY_OVERLAP = 100
+
+
+@bp.get("/requests")
+@role_required("mechanic")
+def mechanic_requests():
+    only_params("limit")
+    limit = int_param("limit", 50, 1, 200)
+    rows = call("SELECT * FROM get_mechanic_offers(%s, %s)", (g.principal.sub, limit), many=True, path_ids=True,
+                acting_mechanic=g.principal.sub)
+    return jsonify(ok=True, requests=rows)
 
 
 def _last_event_id() -> int | None:

@@ -1,4 +1,7 @@
-"""Hostile input is refused before any endpoint runs, with the JSON error shape.
+"""What the app takes from a request, or a clear 400 naming the parameter or field: the query
+string (`only_params`, `int_param`), ids in the path (`path_uuid`: anything else is
+404), JSON bodies (`json_object`, `int_field`, `text_field`), and, before any endpoint runs, hostile
+input refused with the JSON error shape (`register`):
 
 - A NUL byte anywhere (path, query, header, form field, JSON string or raw body) -> 400
   `invalid_input`: PostgreSQL text cannot hold one, and no field of this API needs one.
@@ -16,10 +19,81 @@ error contract ends (README, "Hostile input").
 from __future__ import annotations
 
 import json
+import re
+import uuid
 
 from flask import Flask, request
 
 from app.errors import ApiError
+
+# --- the query string and the path ----------------------------------------------------------
+
+
+def path_uuid(value: str, name: str) -> uuid.UUID:
+    """A UUID from the path: anything else is 404 (no such resource)."""
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise ApiError(404, "not_found", f"{name} must be a UUID", name) from exc
+
+
+MAX_INT_PARAM = 999_999_999  # nine digits at most: app/openapi.json states the same maximum
+
+
+def int_param(name: str, default: int, lo: int, hi: int = MAX_INT_PARAM) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"[+-]?\d{1,9}", raw.strip()):
+        raise ApiError(400, "invalid_input", f"{name} must be an integer between {lo} and {hi}", name)
+    value = int(raw)
+    if value < lo or value > hi:
+        raise ApiError(400, "invalid_input", f"{name} must be between {lo} and {hi}", name)
+    return value
+
+
+def only_params(*allowed: str) -> None:
+    unknown = sorted(set(request.args) - set(allowed))
+    if unknown:
+        raise ApiError(400, "invalid_input", f"unknown query parameter {unknown[0]}", unknown[0])
+    for name in request.args:
+        if len(request.args.getlist(name)) > 1:
+            raise ApiError(400, "invalid_input", f"{name} is given more than once", name)
+
+
+# --- JSON request bodies: an object with known fields, each of the expected type -------------
+
+
+def json_object(*allowed: str, required: bool = True) -> dict:
+    """The request's JSON object restricted to `allowed` keys; {} when optional and absent."""
+    if not request.get_data(cache=True):
+        if required:
+            raise ApiError(400, "invalid_input", "a JSON object body is required")
+        return {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_input", "the body must be a JSON object")
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise ApiError(400, "invalid_input", f"unknown field {unknown[0]}", unknown[0])
+    return body
+
+
+def int_field(body: dict, name: str) -> int | None:
+    value = body.get(name)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ApiError(400, "invalid_input", f"{name} must be an integer", name)
+    return value
+
+
+def text_field(body: dict, name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ApiError(400, "invalid_input", f"{name} must be a string", name)
+    return value
+
+
+# --- hostile input, refused before any endpoint -------------------------------------------------
 
 MAX_REQUEST_LINE = 4096
 MAX_HEADER_FIELD = 8190

@@ -1,5 +1,8 @@
-"""Starting a Stripe Checkout: the one code path behind the seed's GET
-/api/checkout/create-session, POST /api/checkout/sessions and the booking form.
+"""/api/checkout: customers pay with Stripe Checkout. The one code path that starts a Checkout
+(`start_checkout`) is behind the seed's GET /api/checkout/create-session (303 to Stripe), POST
+/api/checkout/sessions (201 with the URL, for clients that are not pages) and the booking form
+(app/pages/customer.py); GET /api/checkout/sessions/<cs_id> follows a paid session's progress (the
+live success page polls it).
 
 create_checkout_purchase records a pending purchase (its id is the client_reference_id and the
 Stripe idempotency key), Stripe creates the Checkout Session with price and currency from
@@ -12,15 +15,56 @@ import uuid
 from collections.abc import Mapping
 
 import stripe
-from flask import current_app
+from flask import Blueprint, current_app, g, jsonify, redirect, request
 
 from app import payments
+from app.auth import role_required
 from app.db import call
 from app.errors import ApiError
+from app.inputs import only_params
 
 log = logging.getLogger(__name__)
+bp = Blueprint("checkout", __name__, url_prefix="/api/checkout")
 
 FIELDS = ("plan", "workshop_id", "routing_type", "intake_id")
+
+
+@bp.get("/create-session")
+@role_required("customer")
+def create_checkout_session():
+    """The seed's endpoint: the choice in the query string, 303 to Stripe Checkout."""
+    only_params(*FIELDS)
+    f = checkout_fields(request.args)
+    session = start_checkout(g.principal.sub, f["plan"], f["workshop_id"], f["routing_type"], f["intake_id"])
+    return redirect(session.url, code=303)
+
+
+@bp.post("/sessions")
+@role_required("customer")
+def create():
+    """`{plan, workshop_id, routing_type, intake_id}` as JSON or a form -> 201 `{url}`."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise ApiError(400, "invalid_input", "the body must be a JSON object")
+        fields = checkout_fields(body)
+    else:
+        fields = checkout_fields(request.form, extra=("csrf_token",))
+    session = start_checkout(g.principal.sub, fields["plan"], fields["workshop_id"], fields["routing_type"],
+                             fields["intake_id"])
+    return jsonify(ok=True, url=session.url, checkout_session_id=session.id), 201
+
+
+@bp.get("/sessions/<cs_id>")
+def progress(cs_id: str):
+    """Where a Checkout Session stands (get_checkout_progress). The cs_ id is the capability,
+    as for the success page Stripe redirects to."""
+    if not payments.CS_ID.fullmatch(cs_id):
+        raise ApiError(404, "not_found", "session_id must be a Checkout Session id (cs_...)", "session_id")
+    row = call("SELECT * FROM get_checkout_progress(%s)", (cs_id,))
+    if row is None:
+        raise ApiError(404, "not_found", "unknown checkout session", "session_id")
+    return jsonify(ok=True, checkout_session_id=cs_id, **row)
 
 
 def checkout_fields(source: Mapping, extra: tuple[str, ...] = ()) -> dict:
@@ -98,6 +142,6 @@ def start_checkout(customer_id: uuid.UUID, plan: str, workshop_id: uuid.UUID | N
         session = payments.client().v1.checkout.sessions.create(params=params, options={"idempotency_key": purchase_id})
     except stripe.StripeError as exc:
         log.warning("stripe checkout session create failed for purchase %s: %s", purchase_id, exc)
-        raise ApiError(502, "payment_provider_error", "could not create the checkout session, retry later") from exc
+        raise payments.provider_error("could not create the checkout session, retry later") from exc
     call("SELECT id FROM attach_checkout_session(%s, %s)", (purchase["id"], session.id), acting_customer=customer_id)
     return session

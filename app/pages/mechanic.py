@@ -7,15 +7,14 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
 
-from app import web
 from app.auth import role_required
 from app.db import call
 from app.errors import ApiError
-from app.params import path_uuid
+from app.inputs import path_uuid
+from app.pages import html
 
 bp = Blueprint("mechanic_pages", __name__, url_prefix="/mechanic")
-BLUEPRINTS = (bp,)
-web.html_errors(bp, always=True)
+html.html_errors(bp, always=True)
 LIMIT = 50
 
 
@@ -27,14 +26,14 @@ def offers() -> list[dict]:
 @bp.get("/")
 @role_required("mechanic")
 def dashboard():
-    return render_template("dashboard.html", offers=offers(), strategy_names=web.STRATEGY_NAMES)
+    return render_template("dashboard.html", offers=offers(), strategy_names=html.STRATEGY_NAMES)
 
 
 @bp.get("/offers")
 @role_required("mechanic")
 def offers_fragment():
     """The list alone (HTML), which the page's script swaps in when an event says it changed."""
-    return render_template("_offers.html", offers=offers(), strategy_names=web.STRATEGY_NAMES)
+    return render_template("_offers.html", offers=offers(), strategy_names=html.STRATEGY_NAMES)
 
 
 @bp.post("/requests/<request_id>/accept")

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from app import auth, web
+from app import auth
 from app.errors import ApiError
+from app.pages import html
 
 bp = Blueprint("account", __name__, url_prefix="/account")
-BLUEPRINTS = (bp,)
-web.html_errors(bp, always=True)
+html.html_errors(bp, always=True)
 
 # The seed's demo people (db/seeds/0001_demo.sql).
 DEMO_PEOPLE = {
@@ -38,7 +38,7 @@ def sign_in_post():
     if not token.strip():
         raise ApiError(400, "invalid_input", "paste your access token", "token")
     principal = auth.sign_in(token)
-    return redirect(web.safe_next(request.form.get("next"), home_of(principal.role)), code=303)
+    return redirect(html.safe_next(request.form.get("next"), home_of(principal.role)), code=303)
 
 
 @bp.post("/demo-sign-in")
@@ -51,7 +51,7 @@ def demo_sign_in():
         raise ApiError(400, "invalid_input", f"who must be one of {', '.join(DEMO_PEOPLE)}", "who")
     sub, role, _ = DEMO_PEOPLE[who]
     auth.sign_in(auth.mint(sub, role, DEMO_TTL))
-    return redirect(web.safe_next(request.form.get("next"), home_of(role)), code=303)
+    return redirect(html.safe_next(request.form.get("next"), home_of(role)), code=303)
 
 
 @bp.post("/sign-out")

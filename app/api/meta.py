@@ -1,19 +1,17 @@
-"""The OpenAPI document and the health check."""
+"""The health check (/healthz) and the OpenAPI document (/api/openapi.json, app/openapi.json)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify
 
 from app import db
 
-OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.json"
+OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.json"  # app/openapi.json
 
 bp = Blueprint("meta", __name__)
 api = Blueprint("openapi", __name__, url_prefix="/api")
-BLUEPRINTS = (bp, api)
 
 
 @api.get("/openapi.json")
@@ -28,7 +26,3 @@ def healthz():
     answers within a second even while a table is locked; 503 with Retry-After otherwise."""
     db.ping(current_app.config["HEALTHZ_TIMEOUT"])
     return jsonify(ok=True, database="ok")
-
-
-def openapi_document() -> dict:
-    return json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))

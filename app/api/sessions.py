@@ -6,12 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify
 
 from app.auth import role_required
-from app.body import int_field, json_object, text_field
 from app.db import call
-from app.params import path_uuid
+from app.inputs import int_field, json_object, path_uuid, text_field
 
 bp = Blueprint("sessions", __name__, url_prefix="/api/sessions")
-BLUEPRINTS = (bp,)
 
 MOVES = {
     "start": "SELECT * FROM start_session(%s, %s)",

@@ -5,12 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify
 
 from app.auth import role_required
-from app.body import json_object, text_field
 from app.db import call
-from app.params import path_uuid
+from app.inputs import json_object, path_uuid, text_field
 
 bp = Blueprint("session_requests", __name__, url_prefix="/api/session-requests")
-BLUEPRINTS = (bp,)
 
 
 @bp.post("/<request_id>/accept")
@@ -31,6 +29,8 @@ def cancel_request(request_id: str):
     row = call("SELECT * FROM cancel_customer_session_request(%s, %s)", (rid, g.principal.sub), path_ids=True,
                acting_customer=g.principal.sub)
     return jsonify(ok=True, request=row)
+
+
 @bp.post("/<request_id>/decline")
 @role_required("mechanic")
 def decline_request(request_id: str):

@@ -14,11 +14,10 @@ from psycopg.types.json import Jsonb
 
 from app import payments
 from app.db import call
-from app.errors import RETRY_AFTER_SECONDS, ApiError
+from app.errors import ApiError
 
 log = logging.getLogger(__name__)
 bp = Blueprint("stripe", __name__, url_prefix="/api/stripe")
-BLUEPRINTS = (bp,)
 
 FULFILLING_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 CHECKOUT_EVENTS = (*FULFILLING_EVENTS, "checkout.session.async_payment_failed", "checkout.session.expired")
@@ -64,14 +63,11 @@ def _handle_refund_event(event_id: str, event_type: str, event: dict):
         refunds = _refetch_refunds(event_type, _event_object(event))
     except stripe.StripeError as exc:
         log.warning("could not re-fetch the refunds of %s: %s", event_id, exc)
-        raise ApiError(503, "payment_provider_error", "could not re-fetch the refund, retry later",
-                       headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from exc
+        raise payments.provider_error("could not re-fetch the refund, retry later", webhook=True) from exc
     row = call("SELECT * FROM handle_refund_event(%s, %s, %s, %s)",
                (event_id, event_type, bool(event.get("livemode")), Jsonb(refunds)))
     _log(row["outcome"], event_id, event_type)
     return jsonify(ok=True, received=True, event_id=event_id, **row)
-
-
 
 
 def _log(outcome: str, event_id=None, event_type=None, level=logging.INFO) -> None:
@@ -134,12 +130,12 @@ def _handle():
             raise ApiError(400, "invalid_payload", "the event carries no Checkout Session id", "data.object.id")
         # Trust Stripe's API, not the payload: re-fetch the session.
         try:
-            session = payments.retrieve_checkout_session(cs_id)
+            session = payments.retrieve_checkout_session(payments.client(), cs_id)
         except stripe.InvalidRequestError as exc:
             if exc.http_status != 404:
                 log.warning("could not retrieve %s: %s", cs_id, exc)
-                raise ApiError(503, "payment_provider_error", "could not re-fetch the checkout session, retry later",
-                               headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from exc
+                raise payments.provider_error("could not re-fetch the checkout session, retry later",
+                                              webhook=True) from exc
             # Signed by our endpoint secret, yet Stripe's API does not show it with our key (a key
             # of another account or mode?). Never acknowledge it: keep it as unresolved (for
             # reconciliation and the operator) and answer non-2xx so that Stripe retries.
@@ -152,8 +148,8 @@ def _handle():
                            "data.object.id", headers={"Retry-After": "60"}) from exc
         except stripe.StripeError as exc:
             log.warning("could not retrieve %s: %s", cs_id, exc)
-            raise ApiError(503, "payment_provider_error", "could not re-fetch the checkout session, retry later",
-                           headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from exc
+            raise payments.provider_error("could not re-fetch the checkout session, retry later",
+                                          webhook=True) from exc
         if bool(session.get("livemode")) != expected:
             raise ApiError(400, "livemode_mismatch", "checkout session livemode does not match", "livemode")
         fields = (

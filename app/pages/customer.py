@@ -1,0 +1,136 @@
+"""The customer's pages: the workshop directory and booking (plan and routing strategy), whose
+form creates the Stripe Checkout Session and sends the browser there, and the pages Stripe
+Checkout sends the browser back to (/checkout/success, live until the session is fulfilled, and
+/checkout/cancel), which answer JSON clients with JSON. They work without JavaScript and call the
+same stored procedures as the API."""
+
+from __future__ import annotations
+
+import logging
+
+import stripe
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
+
+from app import payments
+from app.api.checkout import checkout_fields, start_checkout
+from app.api.directory import fetch
+from app.auth import check_csrf, role_required
+from app.db import call
+from app.errors import ApiError
+from app.inputs import int_param, only_params, path_uuid
+from app.pages import html
+
+log = logging.getLogger(__name__)
+workshops = Blueprint("workshops", __name__, url_prefix="/workshops")
+site = Blueprint("site", __name__)
+checkout = Blueprint("checkout_pages", __name__, url_prefix="/checkout")
+html.html_errors(workshops, always=True)
+html.html_errors(checkout)
+PAGE_SIZE = 20
+
+
+@site.get("/")
+def home():
+    return redirect(url_for("workshops.directory"), code=303)
+
+
+@workshops.get("/")
+def directory():
+    """Pages by cursor, as the API (`starting_after` / `ending_before`); `start` is only the position
+    shown for the first row ("21-40 of N"), carried by the links. `page` (by offset) still works."""
+    only_params("page", "starting_after", "ending_before", "start")
+    after, before = request.args.get("starting_after"), request.args.get("ending_before")
+    if "page" in request.args:
+        page = int_param("page", 1, 1, 100000)
+        start, result = (page - 1) * PAGE_SIZE + 1, fetch(PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    else:
+        start = int_param("start", 1, 1)
+        result = fetch(PAGE_SIZE, 0, after, before)
+        if before is not None and not result.has_more:
+            start = 1  # nothing before this page: it is the first
+    pages = max(1, -(-result.total // PAGE_SIZE))
+    next_url = prev_url = None
+    if result.next_cursor:
+        next_url = url_for("workshops.directory", starting_after=result.next_cursor,
+                           start=start + len(result.rows))
+    if result.previous_cursor:
+        prev_url = url_for("workshops.directory", ending_before=result.previous_cursor,
+                           start=max(1, start - PAGE_SIZE))
+    return render_template("directory.html", workshops=result.rows, total=result.total, offset=start - 1,
+                           page=min(pages, (start - 1) // PAGE_SIZE + 1), pages=pages, next_url=next_url,
+                           prev_url=prev_url)
+
+
+@workshops.get("/<workshop_id>/book")
+@role_required("customer")
+def book(workshop_id: str):
+    wid = path_uuid(workshop_id, "workshop_id")
+    options = call("SELECT * FROM get_booking_options(%s)", (wid,), many=True, path_ids=True)
+    return render_template("book.html", options=options, workshop=options[0] if options else None,
+                           strategies=html.STRATEGIES, chosen=request.args)
+
+
+@workshops.post("/<workshop_id>/book")
+@role_required("customer")
+def book_post(workshop_id: str):
+    """The booking form (no JavaScript needed): Checkout Session, then 303 to Stripe."""
+    wid = path_uuid(workshop_id, "workshop_id")
+    check_csrf()  # role_required checked it already when the cookie authenticated the call
+    fields = checkout_fields(request.form, extra=("csrf_token",))
+    session = start_checkout(g.principal.sub, fields["plan"], wid, fields["routing_type"], fields["intake_id"])
+    return redirect(session.url, code=303)
+
+
+@checkout.get("/success")
+def checkout_success():
+    only_params("session_id")
+    cs_id = request.args.get("session_id") or ""
+    body = success_status(cs_id)
+    if html.wants_html():  # a person's browser: the live page (JSON clients keep the JSON)
+        return render_template("checkout_success.html", status=body)
+    return jsonify(body)
+
+
+def success_status(cs_id: str) -> dict:
+    """What the success page shows, for the JSON answer and the HTML page alike. Re-fetches the
+    Checkout Session from Stripe and, when it is paid, runs the same idempotent fulfillment as
+    the webhook (fulfill_checkout_purchase), so the customer does not wait for a late webhook;
+    the webhook then finds it done (already_fulfilled). Raises ApiError 400 / 404 / 502."""
+    if not payments.CS_ID.fullmatch(cs_id or ""):
+        raise ApiError(400, "invalid_input", "session_id must be a Checkout Session id (cs_...)", "session_id")
+    try:
+        session = payments.retrieve_checkout_session(payments.client(), cs_id)
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status != 404:
+            raise payments.provider_error("could not reach the payment provider, retry later") from exc
+        raise ApiError(404, "not_found", "unknown checkout session", "session_id") from exc
+    except stripe.StripeError as exc:
+        raise payments.provider_error("could not reach the payment provider, retry later") from exc
+    fulfillment = None
+    paid = session.get("payment_status") == "paid"
+    if paid and bool(session.get("livemode")) == current_app.config["STRIPE_LIVEMODE"]:
+        fulfillment = call(
+            "SELECT * FROM fulfill_checkout_purchase(%s, %s, %s, %s, %s)",
+            (session.get("id"), session.get("client_reference_id"), session.get("payment_status"),
+             session.get("amount_total"), session.get("currency")),
+        )
+        log.info("success page fulfillment of %s: %s", cs_id, fulfillment["outcome"])
+    status = call("SELECT * FROM get_checkout_status(%s)", (cs_id,))
+    if status is None:
+        raise ApiError(404, "not_found", "unknown checkout session", "session_id")
+    body = dict(status)
+    body.update(
+        ok=True,
+        checkout_session_id=session.get("id"),
+        payment_status=session.get("payment_status"),
+        fulfilled=status["purchase_status"] == "fulfilled",
+        fulfillment_outcome=fulfillment["outcome"] if fulfillment else None,
+    )
+    return body
+
+
+@checkout.get("/cancel")
+def checkout_cancel():
+    if html.wants_html():
+        return render_template("checkout_cancel.html")
+    return jsonify(ok=True, message="checkout cancelled, nothing was charged")

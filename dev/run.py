@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""`make run` and `make seed`: the demo on one machine (stdlib only; run with the project's venv).
+
+    dev/run.py serve [--host H] [--port P] [--workers N] [--stripe-fake-port P] [--seed]
+    dev/run.py seed
+
+serve: the database (DATABASE_URL, else the embedded cluster in .pg, started on demand), migrated
+(tools/migrate.py), the demo data loaded (db/seeds/*.sql; into DATABASE_URL only with --seed, which
+`make run SEED=1` passes), then the worker (`python -m worker --supervise`, as the database owner),
+the local Stripe fake when STRIPE_SECRET_KEY is not set (dev/stripe_fake.py: it also plays the hosted
+Checkout page and sends the app a signed webhook when "paid"), and the app under gunicorn as its
+least-privilege login ssr_app (APP_DATABASE_URL, else the same server and database as user ssr_app:
+the embedded cluster gives the role LOGIN; trust auth there). It prints two demo tokens and serves
+until stopped (Ctrl-C, SIGTERM): the worker and the fake stop with it.
+
+Demo defaults, used only when the variable is not set: PUBLIC_BASE_URL http://HOST:PORT, JWT_SECRET
+(and then DEMO_SIGN_IN=1: one-click sign-in as the seed's Alice and Ana), STRIPE_WEBHOOK_SECRET.
+
+seed: the same database, migrated, with the demo data loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_DIR = ROOT / ".pg"
+DEMO_CUSTOMER = "33333333-3333-4333-8333-000000000001"  # Alice, in db/seeds
+DEMO_MECHANIC = "22222222-2222-4222-8222-000000000001"  # Ana, of AutoPro
+DEMO_JWT_SECRET = "demo-only-jwt-secret-change-me-0123456789"
+DEMO_WEBHOOK_SECRET = "whsec_demo_only_local"
+DEMO_STRIPE_KEY = "sk_test_demo_local"
+
+
+def python(*args: str, env: dict | None = None) -> str:
+    """Run the venv's python with ARGS in the project folder; its stdout (it must succeed)."""
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, check=True, stdout=subprocess.PIPE,
+                          text=True).stdout.strip()
+
+
+def database_url() -> str:
+    """DATABASE_URL, or the embedded cluster's (started on demand)."""
+    return os.environ.get("DATABASE_URL") or python("dev/pgcluster.py", "start", str(PG_DIR))
+
+
+def migrate(url: str) -> None:
+    subprocess.run([sys.executable, "tools/migrate.py", "--database-url", url], cwd=ROOT, check=True)
+
+
+def seed(url: str) -> None:
+    """Load every db/seeds/*.sql, each in one transaction."""
+    for f in sorted((ROOT / "db" / "seeds").glob("*.sql")):
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-d", url, "-f", str(f)],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    print("seed: demo data loaded", flush=True)
+
+
+def serve_env(url: str, host: str, port: int, embedded: bool) -> tuple[dict, str]:
+    """The environment of the worker and the app (the worker's DATABASE_URL: the owner's), and
+    the app's database URL."""
+    env = dict(os.environ, DATABASE_URL=url)
+    app_url = env.get("APP_DATABASE_URL") or python(
+        "dev/pgcluster.py", "app-url", url, *(["--enable-login"] if embedded else []))
+    if not env.get("PUBLIC_BASE_URL"):
+        env["PUBLIC_BASE_URL"] = f"http://{host}:{port}"
+    if not env.get("JWT_SECRET"):
+        env["DEMO_SIGN_IN"] = "1"
+        env["JWT_SECRET"] = DEMO_JWT_SECRET
+    env["STRIPE_WEBHOOK_SECRET"] = env.get("STRIPE_WEBHOOK_SECRET") or DEMO_WEBHOOK_SECRET
+    return env, app_url
+
+
+def serve(a: argparse.Namespace) -> int:
+    embedded = not os.environ.get("DATABASE_URL")
+    url = database_url()
+    migrate(url)
+    if embedded or a.seed:
+        seed(url)
+    else:
+        print("run: DATABASE_URL is set: demo data NOT loaded into it (make run SEED=1 loads it there)", flush=True)
+    env, app_url = serve_env(url, a.host, a.port, embedded)
+    children: list[subprocess.Popen] = []
+    try:
+        if not env.get("STRIPE_SECRET_KEY"):
+            env["STRIPE_SECRET_KEY"] = DEMO_STRIPE_KEY
+            env["STRIPE_API_BASE"] = f"http://127.0.0.1:{a.stripe_fake_port}"
+            children.append(subprocess.Popen(
+                [sys.executable, "-m", "dev.stripe_fake", "--port", str(a.stripe_fake_port),
+                 "--api-key", env["STRIPE_SECRET_KEY"],
+                 "--webhook-url", f"http://127.0.0.1:{a.port}/api/stripe/webhook",
+                 "--webhook-secret", env["STRIPE_WEBHOOK_SECRET"]], cwd=ROOT, env=env))
+            print(f"Stripe: local fake on {env['STRIPE_API_BASE']} (set STRIPE_SECRET_KEY for the real one)", flush=True)
+        children.append(subprocess.Popen([sys.executable, "-m", "worker", "--supervise"], cwd=ROOT, env=env))
+        base = env["PUBLIC_BASE_URL"]
+        print(f"serving on {base} (database {app_url}; the worker as {url})", flush=True)
+        for who, sub, role in (("customer token (Alice)", DEMO_CUSTOMER, "customer"),
+                               ("mechanic token (Ana, AutoPro)", DEMO_MECHANIC, "mechanic")):
+            token = python("-m", "app.devtoken", "--ttl", "86400", sub, role, env=env)
+            print(f"demo {who}: {token}", flush=True)
+        if env.get("DEMO_SIGN_IN"):
+            print(f"in a browser: {base}/account/sign-in (demo sign-in as Alice, customer, or Ana, mechanic)",
+                  flush=True)
+        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        app = subprocess.Popen([gunicorn, "-c", "gunicorn.conf.py", "--bind", f"{a.host}:{a.port}",
+                                "--workers", str(a.workers), "app.wsgi:app"],
+                               cwd=ROOT, env=dict(env, DATABASE_URL=app_url))
+        children.append(app)
+
+        def stop(signum, _frame):
+            if app.poll() is None:
+                app.send_signal(signal.SIGTERM)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        return app.wait()
+    finally:
+        for child in reversed(children):
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("serve", help="migrate, seed, serve the app with the worker (make run)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=4)
+    s.add_argument("--stripe-fake-port", type=int, default=12111)
+    s.add_argument("--seed", action="store_true", help="load the demo data into DATABASE_URL too")
+    sub.add_parser("seed", help="migrate and load the demo data (make seed)")
+    a = ap.parse_args(argv)
+    if a.cmd == "seed":
+        url = database_url()
+        migrate(url)
+        seed(url)
+        return 0
+    return serve(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

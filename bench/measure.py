@@ -35,17 +35,10 @@ class Settings:
 
 def has_function(conn: psycopg.Connection, name: str) -> bool:
     """A function of schema public, or of the schema named before the dot."""
-<<<<<<< HEAD
     schema, _, proname = name.rpartition(".")
     return bool(conn.execute(
         "SELECT EXISTS (SELECT 1 FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace "
         "WHERE n.nspname = %s AND p.proname = %s)", (schema or "public", proname)).fetchone()[0])
-=======
-    schema, _, fn = name.rpartition(".")
-    return bool(conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace "
-        "WHERE n.nspname = %s AND p.proname = %s)", (schema or "public", fn)).fetchone()[0])
->>>>>>> sql-rules
 
 
 def has_relation(conn: psycopg.Connection, name: str) -> bool:
@@ -177,11 +170,7 @@ def fulfill(url: str, sizes: Sizes, st: Settings, tpcb_tps: float | None, tpcb_u
     Checked afterwards: one session and one routed request per call, none lost or doubled.
     """
     with psycopg.connect(url, autocommit=True) as conn:
-<<<<<<< HEAD
-        require(conn, "fulfill_checkout", "ssr_private.create_session_request")
-=======
-        require(conn, "ssr_private.fulfill_checkout", "create_session_request")
->>>>>>> sql-rules
+        require(conn, "ssr_private.fulfill_checkout", "ssr_private.create_session_request")
         if sizes.workshops < 18:
             raise Skip("needs at least 18 workshops (scale >= 0.009)")
     def script(tag: str) -> str:
@@ -642,11 +631,7 @@ def freshness(url: str, sizes: Sizes, st: Settings, log=print, interval: float =
     the BI data is) and the BI reads' latency. Afterwards the views must equal a recount of
     today's requests."""
     with psycopg.connect(url, autocommit=True) as conn:
-<<<<<<< HEAD
-        require(conn, "ssr_private.refresh_analytics", "fulfill_checkout")
-=======
-        require(conn, "refresh_analytics", "ssr_private.fulfill_checkout")
->>>>>>> sql-rules
+        require(conn, "ssr_private.refresh_analytics", "ssr_private.fulfill_checkout")
         if sizes.workshops < 18:
             raise Skip("needs at least 18 workshops (scale >= 0.009)")
         ws = busiest_workshop(conn)

@@ -2861,19 +2861,6 @@ FROM (
     ('get_mechanic_channels(uuid)', ARRAY['ssr_app', 'mechanic'], 'LISTEN channels of a mechanic''s dashboard'),
     ('routing_workshop_channel(uuid)', ARRAY['ssr_app', 'mechanic'], 'name of a workshop''s LISTEN channel'),
     ('routing_outbox_replay(bigint,text[],integer)', ARRAY['ssr_app'], 'notifications missed by a listener'),
-<<<<<<< HEAD
-    (
-        'fulfill_checkout(text,text,uuid,uuid,text,integer,text,uuid,uuid,text)', ARRAY[]::text [],
-        'owner: used by handle_checkout_event'
-    ),
-=======
-    ('create_session_request(uuid,text,uuid,uuid,uuid,text)', ARRAY[]::text [], 'owner: used by fulfillment'),
-    ('cancel_session_request(uuid,text)', ARRAY[]::text [], 'owner: support and refunds'),
-    ('sweep_session_requests(timestamp with time zone)', ARRAY[]::text [], 'owner: the periodic worker'),
-    ('routing_outbox_prune(interval)', ARRAY[]::text [], 'owner: the periodic worker'),
-    ('refresh_analytics(integer)', ARRAY[]::text [], 'owner: the worker or cron'),
-    ('workshop_stats_rebuild()', ARRAY[]::text [], 'owner: repair of the directory aggregates'),
->>>>>>> sql-rules
     (
         'routing_mechanic_eligible(text,boolean,uuid,text)', ARRAY['mechanic'],
         'the eligibility rule; the mechanic row policy calls it'
@@ -2882,7 +2869,7 @@ FROM (
         'routing_mechanic_offerable(text,boolean,uuid,text,integer,integer)', ARRAY['mechanic'],
         'the eligibility and capacity rule; the mechanic row policy calls it'
     ),
-    ('routing_outbox_relay(integer)', ARRAY['ssr_app'], 'the worker and the live hub send committed notifications'),
+    ('routing_outbox_relay(integer)', ARRAY[]::text [], 'owner: the worker sends committed notifications'),
     ('decline_session_request(uuid,uuid,text)', ARRAY['ssr_app', 'mechanic'], 'a mechanic declines a request'),
     ('start_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic starts the session'),
     ('complete_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic completes the session'),
@@ -4627,7 +4614,29 @@ $$;
 COMMENT ON FUNCTION ssr_private.routing_offer_score(p_routing_type text, p_preferred_workshop_id uuid, p_exclusive_until timestamp with time zone, p_mechanic_workshop_id uuid, p_now timestamp with time zone) IS 'Priority score of a request for a mechanic of the given workshop at a given time; NULL when not offered to them.';
 
 --
-<<<<<<< HEAD
+-- Name: routing_offered(public.session_requests, uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_offered(p_request public.session_requests, p_mechanic_id uuid, p_mechanic_workshop_id uuid, p_now timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+SELECT
+    (p_request).status = 'pending'
+    AND ((p_request).expires_at IS NULL OR (p_request).expires_at > p_now)
+    AND NOT p_mechanic_id = ANY((p_request).declined_by)
+    AND ssr_private.routing_offer_score(
+        (p_request).routing_type, (p_request).preferred_workshop_id, (p_request).exclusive_until,
+        p_mechanic_workshop_id, p_now
+    ) IS NOT NULL
+$$;
+
+--
+-- Name: FUNCTION routing_offered(p_request public.session_requests, p_mechanic_id uuid, p_mechanic_workshop_id uuid, p_now timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.routing_offered(p_request public.session_requests, p_mechanic_id uuid, p_mechanic_workshop_id uuid, p_now timestamp with time zone) IS 'The offer rule: pending, not expired, not declined by the mechanic, and scored for their workshop (routing_offer_score) at the given time. The only copy of the rule.';
+
+--
 -- Name: routing_outbox_prune(interval); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -4653,29 +4662,6 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.routing_outbox_prune(p_keep interval) IS 'Deletes routing_outbox rows older than p_keep (default 7 days); returns the count. SR400 for a negative or NULL interval.';
-=======
--- Name: routing_offered(public.session_requests, uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
---
-
-CREATE FUNCTION ssr_private.routing_offered(p_request public.session_requests, p_mechanic_id uuid, p_mechanic_workshop_id uuid, p_now timestamp with time zone) RETURNS boolean
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$
-SELECT
-    (p_request).status = 'pending'
-    AND ((p_request).expires_at IS NULL OR (p_request).expires_at > p_now)
-    AND NOT p_mechanic_id = ANY((p_request).declined_by)
-    AND ssr_private.routing_offer_score(
-        (p_request).routing_type, (p_request).preferred_workshop_id, (p_request).exclusive_until,
-        p_mechanic_workshop_id, p_now
-    ) IS NOT NULL
-$$;
-
---
--- Name: FUNCTION routing_offered(p_request public.session_requests, p_mechanic_id uuid, p_mechanic_workshop_id uuid, p_now timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
---
-
-COMMENT ON FUNCTION ssr_private.routing_offered(p_request public.session_requests, p_mechanic_id uuid, p_mechanic_workshop_id uuid, p_now timestamp with time zone) IS 'The offer rule: pending, not expired, not declined by the mechanic, and scored for their workshop (routing_offer_score) at the given time. The only copy of the rule.';
->>>>>>> sql-rules
 
 --
 -- Name: routing_publish(public.session_requests, text); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -5977,7 +5963,255 @@ COMMENT ON COLUMN analytics.routing_effectiveness.sessions_completed IS 'Of requ
 COMMENT ON COLUMN analytics.routing_effectiveness.sessions_no_show IS 'Of requests, those whose session was marked no-show (the customer did not come).';
 
 --
-<<<<<<< HEAD
+-- Name: mechanics; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.mechanics (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    workshop_id uuid,
+    name text NOT NULL,
+    email text NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    is_available boolean DEFAULT false NOT NULL,
+    last_seen_at timestamp with time zone,
+    rating numeric(3,2),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    capacity integer DEFAULT 1 NOT NULL,
+    open_sessions integer DEFAULT 0 NOT NULL,
+    CONSTRAINT mechanics_capacity_check CHECK ((capacity >= 1)),
+    CONSTRAINT mechanics_email_check CHECK ((email ~ '^[^@\s]+@[^@\s]+$'::text)),
+    CONSTRAINT mechanics_name_check CHECK ((btrim(name) <> ''::text)),
+    CONSTRAINT mechanics_open_sessions_check CHECK ((open_sessions >= 0)),
+    CONSTRAINT mechanics_rating_check CHECK (((rating >= (0)::numeric) AND (rating <= (5)::numeric))),
+    CONSTRAINT mechanics_status_check CHECK ((status = ANY (ARRAY['active'::text, 'suspended'::text])))
+);
+
+--
+-- Name: TABLE mechanics; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.mechanics IS 'Mechanics. workshop_id links one to at most one workshop; NULL means independent.';
+
+--
+-- Name: COLUMN mechanics.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.id IS 'Mechanic id (UUID).';
+
+--
+-- Name: COLUMN mechanics.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.workshop_id IS 'The workshop the mechanic works for; NULL for independents.';
+
+--
+-- Name: COLUMN mechanics.name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.name IS 'Display name.';
+
+--
+-- Name: COLUMN mechanics.email; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.email IS 'Login e-mail, unique.';
+
+--
+-- Name: COLUMN mechanics.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.status IS 'active or suspended (a suspended mechanic is never routed to).';
+
+--
+-- Name: COLUMN mechanics.is_available; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.is_available IS 'Presence: true while the mechanic is online and ready for a session.';
+
+--
+-- Name: COLUMN mechanics.last_seen_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.last_seen_at IS 'Last presence heartbeat.';
+
+--
+-- Name: COLUMN mechanics.rating; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.rating IS 'Cached average review rating (0-5), informational.';
+
+--
+-- Name: COLUMN mechanics.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.created_at IS 'When the mechanic signed up.';
+
+--
+-- Name: COLUMN mechanics.capacity; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.capacity IS 'How many sessions the mechanic may hold at once (waiting after accept, or live); default 1. At capacity the mechanic is offered nothing and cannot accept (SR409) until a session ends.';
+
+--
+-- Name: COLUMN mechanics.open_sessions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.open_sessions IS 'Sessions the mechanic holds now: assigned to them and waiting or live. Kept by triggers on sessions; recount with mechanic_state_rebuild().';
+
+--
+-- Name: organizations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.organizations (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    contact_email text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT organizations_contact_email_check CHECK ((contact_email ~ '^[^@\s]+@[^@\s]+$'::text)),
+    CONSTRAINT organizations_name_check CHECK ((btrim(name) <> ''::text)),
+    CONSTRAINT organizations_status_check CHECK ((status = ANY (ARRAY['active'::text, 'pending'::text, 'suspended'::text])))
+);
+
+--
+-- Name: TABLE organizations; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.organizations IS 'Workshops: organizations that employ mechanics. Only active ones are offered to customers.';
+
+--
+-- Name: COLUMN organizations.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.id IS 'Workshop id (UUID).';
+
+--
+-- Name: COLUMN organizations.name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.name IS 'Display name shown in the workshop directory.';
+
+--
+-- Name: COLUMN organizations.contact_email; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.contact_email IS 'Contact e-mail of the workshop.';
+
+--
+-- Name: COLUMN organizations.status; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.status IS 'active: listed and routable; pending: onboarding, not routable; suspended: not routable.';
+
+--
+-- Name: COLUMN organizations.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.created_at IS 'When the workshop was created.';
+
+--
+-- Name: COLUMN organizations.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.updated_at IS 'When the row last changed.';
+
+--
+-- Name: routing_events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.routing_events (
+    id bigint NOT NULL,
+    request_id uuid NOT NULL,
+    event_type text NOT NULL,
+    mechanic_id uuid,
+    workshop_id uuid,
+    detail jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    CONSTRAINT routing_events_detail_check CHECK ((jsonb_typeof(detail) = 'object'::text)),
+    CONSTRAINT routing_events_event_type_check CHECK ((event_type = ANY (ARRAY['created'::text, 'window_skipped'::text, 'offered'::text, 'declined'::text, 'escalated'::text, 'accepted'::text, 'expired'::text, 'cancelled'::text])))
+);
+
+--
+-- Name: TABLE routing_events; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.routing_events IS 'Append-only audit trail of routing decisions, one row per step of a request; explain_routing(request_id) reads it.';
+
+--
+-- Name: COLUMN routing_events.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_events.id IS 'Event id; increasing, gives the order of the steps.';
+
+--
+-- Name: COLUMN routing_events.request_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_events.request_id IS 'The session request.';
+
+--
+-- Name: COLUMN routing_events.event_type; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_events.event_type IS 'created (strategy, candidate counts), window_skipped (hybrid without window), offered (audience: workshop or everyone), declined (by mechanic_id), escalated (hybrid window passed or cut short, reason in detail), accepted, expired, cancelled.';
+
+--
+-- Name: COLUMN routing_events.mechanic_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_events.mechanic_id IS 'accepted / declined: the mechanic who did it; NULL otherwise.';
+
+--
+-- Name: COLUMN routing_events.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_events.workshop_id IS 'The workshop concerned: the preferred one for created/offered/window_skipped, the serving one for accepted.';
+
+--
+-- Name: COLUMN routing_events.detail; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_events.detail IS 'Event-specific facts (counts, window, outcome, audience, channels).';
+
+--
+-- Name: COLUMN routing_events.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_events.created_at IS 'When the step happened (clock time).';
+
+--
+-- Name: routing_explanations; Type: VIEW; Schema: analytics; Owner: -
+--
+
+CREATE VIEW analytics.routing_explanations AS
+ SELECT e.request_id AS session_request_id,
+    string_agg(ssr_private.routing_event_narrative(e.event_type, e.mechanic_id, e.workshop_id, m.name, o.name, e.detail), '
+'::text ORDER BY e.id) AS narrative
+   FROM ((public.routing_events e
+     LEFT JOIN public.mechanics m ON ((e.mechanic_id = m.id)))
+     LEFT JOIN public.organizations o ON ((e.workshop_id = o.id)))
+  GROUP BY e.request_id;
+
+--
+-- Name: VIEW routing_explanations; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON VIEW analytics.routing_explanations IS 'The routing story of each session request: one sentence per routing event, in order (optional PL/Python layer).';
+
+--
+-- Name: COLUMN routing_explanations.session_request_id; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_explanations.session_request_id IS 'The session request.';
+
+--
+-- Name: COLUMN routing_explanations.narrative; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.routing_explanations.narrative IS 'Its routing events as readable sentences, one line each, oldest first.';
+
+--
 -- Name: payout_rates; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -6155,163 +6389,6 @@ COMMENT ON COLUMN analytics.session_ledger.platform_fee_minor IS 'net_minor * pl
 COMMENT ON COLUMN analytics.session_ledger.payee_share_minor IS 'net_minor - platform_fee_minor: what the payee is owed for the session.';
 
 --
-=======
->>>>>>> sql-rules
--- Name: mechanics; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.mechanics (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    workshop_id uuid,
-    name text NOT NULL,
-    email text NOT NULL,
-    status text DEFAULT 'active'::text NOT NULL,
-    is_available boolean DEFAULT false NOT NULL,
-    last_seen_at timestamp with time zone,
-    rating numeric(3,2),
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    capacity integer DEFAULT 1 NOT NULL,
-    open_sessions integer DEFAULT 0 NOT NULL,
-    CONSTRAINT mechanics_capacity_check CHECK ((capacity >= 1)),
-    CONSTRAINT mechanics_email_check CHECK ((email ~ '^[^@\s]+@[^@\s]+$'::text)),
-    CONSTRAINT mechanics_name_check CHECK ((btrim(name) <> ''::text)),
-    CONSTRAINT mechanics_open_sessions_check CHECK ((open_sessions >= 0)),
-    CONSTRAINT mechanics_rating_check CHECK (((rating >= (0)::numeric) AND (rating <= (5)::numeric))),
-    CONSTRAINT mechanics_status_check CHECK ((status = ANY (ARRAY['active'::text, 'suspended'::text])))
-);
-
---
--- Name: TABLE mechanics; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.mechanics IS 'Mechanics. workshop_id links one to at most one workshop; NULL means independent.';
-
---
--- Name: COLUMN mechanics.id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanics.id IS 'Mechanic id (UUID).';
-
---
--- Name: COLUMN mechanics.workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanics.workshop_id IS 'The workshop the mechanic works for; NULL for independents.';
-
---
--- Name: COLUMN mechanics.name; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanics.name IS 'Display name.';
-
---
--- Name: COLUMN mechanics.email; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanics.email IS 'Login e-mail, unique.';
-
---
--- Name: COLUMN mechanics.status; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanics.status IS 'active or suspended (a suspended mechanic is never routed to).';
-
---
--- Name: COLUMN mechanics.is_available; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanics.is_available IS 'Presence: true while the mechanic is online and ready for a session.';
-
---
--- Name: COLUMN mechanics.last_seen_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanics.last_seen_at IS 'Last presence heartbeat.';
-
---
--- Name: COLUMN mechanics.rating; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanics.rating IS 'Cached average review rating (0-5), informational.';
-
---
--- Name: COLUMN mechanics.created_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanics.created_at IS 'When the mechanic signed up.';
-
---
--- Name: COLUMN mechanics.capacity; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanics.capacity IS 'How many sessions the mechanic may hold at once (waiting after accept, or live); default 1. At capacity the mechanic is offered nothing and cannot accept (SR409) until a session ends.';
-
---
--- Name: COLUMN mechanics.open_sessions; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.mechanics.open_sessions IS 'Sessions the mechanic holds now: assigned to them and waiting or live. Kept by triggers on sessions; recount with mechanic_state_rebuild().';
-
---
--- Name: organizations; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.organizations (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    name text NOT NULL,
-    contact_email text NOT NULL,
-    status text DEFAULT 'pending'::text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT organizations_contact_email_check CHECK ((contact_email ~ '^[^@\s]+@[^@\s]+$'::text)),
-    CONSTRAINT organizations_name_check CHECK ((btrim(name) <> ''::text)),
-    CONSTRAINT organizations_status_check CHECK ((status = ANY (ARRAY['active'::text, 'pending'::text, 'suspended'::text])))
-);
-
---
--- Name: TABLE organizations; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.organizations IS 'Workshops: organizations that employ mechanics. Only active ones are offered to customers.';
-
---
--- Name: COLUMN organizations.id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.id IS 'Workshop id (UUID).';
-
---
--- Name: COLUMN organizations.name; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.name IS 'Display name shown in the workshop directory.';
-
---
--- Name: COLUMN organizations.contact_email; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.contact_email IS 'Contact e-mail of the workshop.';
-
---
--- Name: COLUMN organizations.status; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.status IS 'active: listed and routable; pending: onboarding, not routable; suspended: not routable.';
-
---
--- Name: COLUMN organizations.created_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.created_at IS 'When the workshop was created.';
-
---
--- Name: COLUMN organizations.updated_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.organizations.updated_at IS 'When the row last changed.';
-
---
-<<<<<<< HEAD
 -- Name: workshop_earnings; Type: VIEW; Schema: analytics; Owner: -
 --
 
@@ -6411,101 +6488,6 @@ COMMENT ON COLUMN analytics.workshop_earnings.platform_fee_minor IS 'Sum of sess
 --
 
 COMMENT ON COLUMN analytics.workshop_earnings.payee_share_minor IS 'Sum of session_ledger.payee_share_minor: the payout owed.';
-=======
--- Name: routing_events; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.routing_events (
-    id bigint NOT NULL,
-    request_id uuid NOT NULL,
-    event_type text NOT NULL,
-    mechanic_id uuid,
-    workshop_id uuid,
-    detail jsonb DEFAULT '{}'::jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
-    CONSTRAINT routing_events_detail_check CHECK ((jsonb_typeof(detail) = 'object'::text)),
-    CONSTRAINT routing_events_event_type_check CHECK ((event_type = ANY (ARRAY['created'::text, 'window_skipped'::text, 'offered'::text, 'declined'::text, 'escalated'::text, 'accepted'::text, 'expired'::text, 'cancelled'::text])))
-);
-
---
--- Name: TABLE routing_events; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.routing_events IS 'Append-only audit trail of routing decisions, one row per step of a request; explain_routing(request_id) reads it.';
-
---
--- Name: COLUMN routing_events.id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_events.id IS 'Event id; increasing, gives the order of the steps.';
-
---
--- Name: COLUMN routing_events.request_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_events.request_id IS 'The session request.';
-
---
--- Name: COLUMN routing_events.event_type; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_events.event_type IS 'created (strategy, candidate counts), window_skipped (hybrid without window), offered (audience: workshop or everyone), declined (by mechanic_id), escalated (hybrid window passed or cut short, reason in detail), accepted, expired, cancelled.';
-
---
--- Name: COLUMN routing_events.mechanic_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_events.mechanic_id IS 'accepted / declined: the mechanic who did it; NULL otherwise.';
-
---
--- Name: COLUMN routing_events.workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_events.workshop_id IS 'The workshop concerned: the preferred one for created/offered/window_skipped, the serving one for accepted.';
-
---
--- Name: COLUMN routing_events.detail; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_events.detail IS 'Event-specific facts (counts, window, outcome, audience, channels).';
-
---
--- Name: COLUMN routing_events.created_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.routing_events.created_at IS 'When the step happened (clock time).';
-
---
--- Name: routing_explanations; Type: VIEW; Schema: analytics; Owner: -
---
-
-CREATE VIEW analytics.routing_explanations AS
- SELECT e.request_id AS session_request_id,
-    string_agg(ssr_private.routing_event_narrative(e.event_type, e.mechanic_id, e.workshop_id, m.name, o.name, e.detail), '
-'::text ORDER BY e.id) AS narrative
-   FROM ((public.routing_events e
-     LEFT JOIN public.mechanics m ON ((e.mechanic_id = m.id)))
-     LEFT JOIN public.organizations o ON ((e.workshop_id = o.id)))
-  GROUP BY e.request_id;
-
---
--- Name: VIEW routing_explanations; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON VIEW analytics.routing_explanations IS 'The routing story of each session request: one sentence per routing event, in order (optional PL/Python layer).';
-
---
--- Name: COLUMN routing_explanations.session_request_id; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.routing_explanations.session_request_id IS 'The session request.';
-
---
--- Name: COLUMN routing_explanations.narrative; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.routing_explanations.narrative IS 'Its routing events as readable sentences, one line each, oldest first.';
->>>>>>> sql-rules
 
 --
 -- Name: analytics_workshop_rollup; Type: TABLE; Schema: public; Owner: -
@@ -7266,132 +7248,6 @@ ALTER TABLE public.mechanic_availability ALTER COLUMN id ADD GENERATED ALWAYS AS
     NO MAXVALUE
     CACHE 1
 );
-
---
-<<<<<<< HEAD
--- Name: plans; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.plans (
-    code text NOT NULL,
-    name text NOT NULL,
-    session_type text DEFAULT 'video'::text NOT NULL,
-    price_minor integer NOT NULL,
-    currency text NOT NULL,
-    duration_minutes integer NOT NULL,
-    is_active boolean DEFAULT true NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT plans_code_check CHECK ((code ~ '^[a-z0-9_]{2,40}$'::text)),
-    CONSTRAINT plans_currency_check CHECK ((currency ~ '^[a-z]{3}$'::text)),
-    CONSTRAINT plans_duration_minutes_check CHECK (((duration_minutes >= 1) AND (duration_minutes <= 480))),
-    CONSTRAINT plans_name_check CHECK ((btrim(name) <> ''::text)),
-    CONSTRAINT plans_price_minor_check CHECK ((price_minor > 0)),
-    CONSTRAINT plans_session_type_check CHECK ((session_type = ANY (ARRAY['chat'::text, 'video'::text, 'diagnostic'::text])))
-);
-
---
--- Name: TABLE plans; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.plans IS 'What a customer can buy. Prices come from here, never from the client.';
-
---
--- Name: COLUMN plans.code; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.plans.code IS 'Plan code, e.g. video15.';
-
---
--- Name: COLUMN plans.name; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.plans.name IS 'Display name.';
-
---
--- Name: COLUMN plans.session_type; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.plans.session_type IS 'chat, video or diagnostic.';
-
---
--- Name: COLUMN plans.price_minor; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.plans.price_minor IS 'Price in the currency''s minor unit (cents).';
-
---
--- Name: COLUMN plans.currency; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.plans.currency IS 'ISO 4217 currency code, lower case as Stripe writes it.';
-
---
--- Name: COLUMN plans.duration_minutes; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.plans.duration_minutes IS 'Length of the session in minutes.';
-
---
--- Name: COLUMN plans.is_active; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.plans.is_active IS 'Only active plans can be bought.';
-
---
--- Name: COLUMN plans.created_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.plans.created_at IS 'When the plan was created.';
-=======
--- Name: payout_rates; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.payout_rates (
-    effective_from timestamp with time zone NOT NULL,
-    workshop_platform_fee_bps integer NOT NULL,
-    independent_platform_fee_bps integer NOT NULL,
-    note text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT payout_rates_independent_platform_fee_bps_check CHECK (((independent_platform_fee_bps >= 0) AND (independent_platform_fee_bps <= 10000))),
-    CONSTRAINT payout_rates_workshop_platform_fee_bps_check CHECK (((workshop_platform_fee_bps >= 0) AND (workshop_platform_fee_bps <= 10000)))
-);
-
---
--- Name: TABLE payout_rates; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.payout_rates IS 'Platform fee rates by date of effect: a session uses the row with the latest effective_from at or before its created_at, so a new rate never rewrites past sessions. Add a row to change the rates.';
-
---
--- Name: COLUMN payout_rates.effective_from; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.payout_rates.effective_from IS 'From when the rates apply (sessions created at or after it).';
-
---
--- Name: COLUMN payout_rates.workshop_platform_fee_bps; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.payout_rates.workshop_platform_fee_bps IS 'Platform fee on sessions served by a workshop''s mechanic, in basis points (2000 = 20 %) of the net amount.';
-
---
--- Name: COLUMN payout_rates.independent_platform_fee_bps; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.payout_rates.independent_platform_fee_bps IS 'Platform fee on sessions served by an independent mechanic, in basis points of the net amount.';
-
---
--- Name: COLUMN payout_rates.note; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.payout_rates.note IS 'Why the rates changed.';
-
---
--- Name: COLUMN payout_rates.created_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.payout_rates.created_at IS 'When the row was written.';
->>>>>>> sql-rules
 
 --
 -- Name: reconciliation_actions; Type: TABLE; Schema: public; Owner: -
@@ -8834,10 +8690,16 @@ CREATE INDEX session_requests_pending_preferred_set_idx ON public.session_reques
 CREATE INDEX session_requests_pending_window_idx ON public.session_requests USING btree (exclusive_until) WHERE ((status = 'pending'::text) AND (routing_type = 'hybrid'::text) AND (escalated_at IS NULL) AND (exclusive_until IS NOT NULL));
 
 --
--- Name: session_requests_preferred_set_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: session_requests_preferred_workshop_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX session_requests_preferred_set_idx ON public.session_requests USING btree (preferred_workshop_id, created_at) WHERE (preferred_workshop_id IS NOT NULL);
+CREATE INDEX session_requests_preferred_workshop_idx ON public.session_requests USING btree (preferred_workshop_id, created_at) WHERE (preferred_workshop_id IS NOT NULL);
+
+--
+-- Name: INDEX session_requests_preferred_workshop_idx; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON INDEX public.session_requests_preferred_workshop_idx IS 'The design note''s routing-preference index: (preferred_workshop_id, created_at), partial (broadcast requests without a preference are not indexed); serves every lookup by the column alone.';
 
 --
 -- Name: session_requests_routing_type_idx; Type: INDEX; Schema: public; Owner: -
@@ -8846,10 +8708,22 @@ CREATE INDEX session_requests_preferred_set_idx ON public.session_requests USING
 CREATE INDEX session_requests_routing_type_idx ON public.session_requests USING btree (routing_type, created_at);
 
 --
--- Name: session_requests_workshop_set_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: INDEX session_requests_routing_type_idx; Type: COMMENT; Schema: public; Owner: -
 --
 
-CREATE INDEX session_requests_workshop_set_idx ON public.session_requests USING btree (workshop_id, created_at) WHERE (workshop_id IS NOT NULL);
+COMMENT ON INDEX public.session_requests_routing_type_idx IS 'The design note''s strategy filter: (routing_type, created_at).';
+
+--
+-- Name: session_requests_workshop_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX session_requests_workshop_id_idx ON public.session_requests USING btree (workshop_id, created_at) WHERE (workshop_id IS NOT NULL);
+
+--
+-- Name: INDEX session_requests_workshop_id_idx; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON INDEX public.session_requests_workshop_id_idx IS 'The design note''s workshop lookup: (workshop_id, created_at) for the requests a workshop served, partial (no entry until accept sets workshop_id); serves every lookup by workshop_id alone.';
 
 --
 -- Name: sessions_created_at_idx; Type: INDEX; Schema: public; Owner: -
@@ -8882,16 +8756,28 @@ CREATE INDEX sessions_mechanic_set_idx ON public.sessions USING btree (mechanic_
 CREATE INDEX sessions_open_span_idx ON public.sessions USING btree (workshop_id) WHERE ((started_at IS NOT NULL) AND (ended_at IS NULL));
 
 --
--- Name: sessions_preferred_set_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: sessions_preferred_workshop_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX sessions_preferred_set_idx ON public.sessions USING btree (preferred_workshop_id, created_at) WHERE (preferred_workshop_id IS NOT NULL);
+CREATE INDEX sessions_preferred_workshop_idx ON public.sessions USING btree (preferred_workshop_id, created_at) WHERE (preferred_workshop_id IS NOT NULL);
 
 --
--- Name: sessions_workshop_set_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: INDEX sessions_preferred_workshop_idx; Type: COMMENT; Schema: public; Owner: -
 --
 
-CREATE INDEX sessions_workshop_set_idx ON public.sessions USING btree (workshop_id, created_at) WHERE (workshop_id IS NOT NULL);
+COMMENT ON INDEX public.sessions_preferred_workshop_idx IS 'The design note''s customer-preference index: (preferred_workshop_id, created_at), partial; serves every lookup by the column alone.';
+
+--
+-- Name: sessions_workshop_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sessions_workshop_id_idx ON public.sessions USING btree (workshop_id, created_at) WHERE (workshop_id IS NOT NULL);
+
+--
+-- Name: INDEX sessions_workshop_id_idx; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON INDEX public.sessions_workshop_id_idx IS 'The design note''s session analytics index: (workshop_id, created_at), partial (no entry until accept sets workshop_id); serves every lookup by workshop_id alone.';
 
 --
 -- Name: stripe_events_checkout_session_idx; Type: INDEX; Schema: public; Owner: -
@@ -9720,7 +9606,6 @@ GRANT ALL ON FUNCTION public.routing_mechanic_offerable(p_status text, p_is_avai
 --
 
 REVOKE ALL ON FUNCTION public.routing_outbox_relay(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.routing_outbox_relay(p_limit integer) TO ssr_app;
 
 --
 -- Name: FUNCTION routing_outbox_replay(p_after_id bigint, p_channels text[], p_limit integer); Type: ACL; Schema: public; Owner: -
@@ -10152,15 +10037,6 @@ REVOKE ALL ON FUNCTION ssr_private.workshop_stats_truncate_trg() FROM PUBLIC;
 GRANT SELECT ON TABLE analytics.routing_effectiveness TO analytics;
 
 --
-<<<<<<< HEAD
--- Name: TABLE session_ledger; Type: ACL; Schema: analytics; Owner: -
---
-
-GRANT SELECT ON TABLE analytics.session_ledger TO analytics;
-
---
-=======
->>>>>>> sql-rules
 -- Name: COLUMN mechanics.id; Type: ACL; Schema: public; Owner: -
 --
 
@@ -10198,33 +10074,6 @@ GRANT SELECT(open_sessions) ON TABLE public.mechanics TO mechanic;
 
 --
 -- Name: COLUMN organizations.id; Type: ACL; Schema: public; Owner: -
-<<<<<<< HEAD
---
-
-GRANT SELECT(id) ON TABLE public.organizations TO mechanic;
-
---
--- Name: COLUMN organizations.status; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(status) ON TABLE public.organizations TO mechanic;
-
---
--- Name: TABLE workshop_earnings; Type: ACL; Schema: analytics; Owner: -
---
-
-GRANT SELECT ON TABLE analytics.workshop_earnings TO analytics;
-
---
--- Name: TABLE workshop_session_analytics; Type: ACL; Schema: analytics; Owner: -
---
-
-GRANT SELECT ON TABLE analytics.workshop_session_analytics TO analytics;
-
---
--- Name: TABLE plans; Type: ACL; Schema: public; Owner: -
-=======
->>>>>>> sql-rules
 --
 
 GRANT SELECT(id) ON TABLE public.organizations TO mechanic;
@@ -10240,6 +10089,18 @@ GRANT SELECT(status) ON TABLE public.organizations TO mechanic;
 --
 
 GRANT SELECT ON TABLE analytics.routing_explanations TO analytics;
+
+--
+-- Name: TABLE session_ledger; Type: ACL; Schema: analytics; Owner: -
+--
+
+GRANT SELECT ON TABLE analytics.session_ledger TO analytics;
+
+--
+-- Name: TABLE workshop_earnings; Type: ACL; Schema: analytics; Owner: -
+--
+
+GRANT SELECT ON TABLE analytics.workshop_earnings TO analytics;
 
 --
 -- Name: TABLE workshop_session_analytics; Type: ACL; Schema: analytics; Owner: -

@@ -7,6 +7,52 @@
 --   ssr_app   the app's login (make run, tests): the calls of the HTTP endpoints, plus the
 --             documented read-only routing and notification calls;
 --   mechanic  PostgREST-style mechanics: their offers and accept (identity from the JWT).
+-- Absent functions are skipped.
+-- The owner's own jobs and repairs (the workers', reconciliation's, cron's) live in
+-- ssr_private, where apply_privileges revokes EXECUTE from everyone but the owner.
+-- No errors.
+CREATE OR REPLACE FUNCTION ssr_private.api_functions()
+RETURNS TABLE (signature text, grantees text[], purpose text)
+LANGUAGE sql
+IMMUTABLE
+AS $$
+SELECT t.signature, t.grantees, t.purpose
+FROM (
+    VALUES
+    ('accept_session_request(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'a mechanic accepts a request'),
+    ('get_mechanic_offers(uuid,integer)', ARRAY['ssr_app', 'mechanic'], 'what a mechanic may accept now'),
+    ('get_workshop_directory(integer,integer,text,text)', ARRAY['ssr_app'], 'the workshop directory'),
+    ('create_checkout_purchase(uuid,text,uuid,text,uuid)', ARRAY['ssr_app'], 'a customer starts a purchase'),
+    ('attach_checkout_session(uuid,text)', ARRAY['ssr_app'], 'records the Stripe Checkout Session'),
+    ('get_checkout_status(text)', ARRAY['ssr_app'], 'the success page'),
+    (
+        'handle_checkout_event(text,text,boolean,text,text,text,integer,text)', ARRAY['ssr_app'],
+        'a verified Stripe webhook event'
+    ),
+    ('get_mechanics_for_routing(uuid,text)', ARRAY['ssr_app'], 'candidates of a routing choice'),
+    (
+        'fulfill_checkout_purchase(text,text,text,integer,text)', ARRAY['ssr_app'],
+        'the success page fulfils a paid Checkout Session'
+    ),
+    ('cancel_customer_session_request(uuid,uuid)', ARRAY['ssr_app'], 'a customer cancels a pending request'),
+    ('handle_refund_event(text,text,boolean,jsonb)', ARRAY['ssr_app'], 'a verified Stripe refund event'),
+    (
+        'note_unresolved_checkout_session(text,text,text,bigint)', ARRAY['ssr_app'],
+        'a webhook''s Checkout Session Stripe answered 404 for'
+    ),
+    ('get_booking_options(uuid)', ARRAY['ssr_app'], 'the booking page of a workshop'),
+    ('get_checkout_progress(text)', ARRAY['ssr_app'], 'the live success page'),
+    ('get_mechanic_channels(uuid)', ARRAY['ssr_app', 'mechanic'], 'LISTEN channels of a mechanic''s dashboard'),
+    ('routing_workshop_channel(uuid)', ARRAY['ssr_app', 'mechanic'], 'name of a workshop''s LISTEN channel'),
+    ('routing_outbox_replay(bigint,text[],integer)', ARRAY['ssr_app'], 'notifications missed by a listener'),
+    (
+        'routing_mechanic_eligible(text,boolean,uuid,text)', ARRAY['mechanic'],
+        'the eligibility rule; the mechanic row policy calls it'
+    ),
+    (
+        'routing_mechanic_offerable(text,boolean,uuid,text,integer,integer)', ARRAY['mechanic'],
+        'the eligibility and capacity rule; the mechanic row policy calls it'
+    ),
     ('routing_outbox_relay(integer)', ARRAY[]::text [], 'owner: the worker sends committed notifications'),
     ('decline_session_request(uuid,uuid,text)', ARRAY['ssr_app', 'mechanic'], 'a mechanic declines a request'),
     ('start_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic starts the session'),

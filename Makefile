@@ -103,7 +103,7 @@ sql-api-doc: install
 pytest: install chromium
 	$(VENV)/bin/pytest -q
 
-# The README's pictures: the browser journey saves them in docs/screenshots.
+# The pictures of docs/PAGES.md: the browser journey saves them in docs/screenshots.
 screenshots: install chromium
 	SCREENSHOTS_DIR=docs/screenshots $(VENV)/bin/pytest -q tests/app/test_browser_journey.py
 

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 2  # what a 503 tells clients (Stripe, browsers) to wait before retrying
 
-# SQLSTATEs of the README ("SQL errors a caller can map") -> (HTTP status, error code)
+# SQLSTATEs of docs/API.md ("SQL errors a caller can map") -> (HTTP status, error code)
 SQLSTATE_HTTP = {
     "SR400": (400, "invalid_input"),
     "SR404": (400, "not_found"),

@@ -13,7 +13,7 @@ gunicorn parses the request before the app sees it; gunicorn.conf.py sets its li
 (request line 8190 bytes, its maximum; header field 16380 bytes; 100 header fields), so requests
 between the two get this JSON answer. Past gunicorn's own limits (and for bytes gunicorn refuses in
 a header, such as NUL) gunicorn answers with its own plain-text 400/414/431: that is where the JSON
-error contract ends (README, "Hostile input").
+error contract ends (docs/SECURITY.md, "Hostile input").
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ untrusted language, and managed services give nobody superuser), then routing, a
 directory used as in production: the app through its least-privilege login.
 
 The cluster roles (mechanic, analytics, ssr_app, customer) exist already, as when a DBA creates
-them beforehand (README, "Managed Postgres"); the owner is no superuser; it has CREATEROLE, which
+them beforehand (docs/MIGRATIONS.md, "Managed Postgres"); the owner is no superuser; it has CREATEROLE, which
 the managed services' owners have (migration 0061 comments on the role analytics).
 """
 

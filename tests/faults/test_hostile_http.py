@@ -1,5 +1,5 @@
 """Hostile requests over real HTTP, through gunicorn as `make run` serves the app: where the app's
-JSON errors answer, and exactly where gunicorn answers first (README, "Hostile input")."""
+JSON errors answer, and exactly where gunicorn answers first (docs/SECURITY.md, "Hostile input")."""
 
 from __future__ import annotations
 

@@ -14,11 +14,8 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -28,6 +25,7 @@ import psycopg
 
 from bench import WrongResult
 from bench.cpu import CpuAccount, parent_pid
+from bench.gunicorn import GunicornApp
 from bench.measure import RelayRunning, Settings, Skip, require
 from bench.stats import median_of, summarize
 
@@ -37,68 +35,15 @@ DUPLICATE_EVERY = 10
 WARM_UP = 400  # deliveries (and /healthz requests) before the measured repetitions
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class Gunicorn(GunicornApp):
+    """The app as `make run` serves it, against the work copy and the Stripe fake."""
 
-
-class Gunicorn:
     def __init__(self, db_url: str, stripe_api: str, workers: int):
-        self.port = free_port()
-        self.workers = workers
-        env = dict(
-            os.environ,
-            DATABASE_URL=db_url,
-            STRIPE_SECRET_KEY="sk_test_bench",
-            STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-            STRIPE_API_BASE=stripe_api,
-            JWT_SECRET="bench-jwt-secret-" + "x" * 32,
-            PUBLIC_BASE_URL=f"http://127.0.0.1:{self.port}",
-            POOL_MIN_SIZE="1",
-            POOL_MAX_SIZE="4",
-        )
-        exe = Path(sys.executable).with_name("gunicorn")
-        cmd = [str(exe) if exe.exists() else "gunicorn", "--bind", f"127.0.0.1:{self.port}",
-               "--workers", str(workers), "--log-level", "warning", "app.wsgi:app"]
-        # The server's log goes to a file: an unread pipe would fill up and block the workers.
-        self.log = tempfile.NamedTemporaryFile(prefix="ssr-bench-gunicorn-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def log_tail(self, n: int = 800) -> str:
-        self.log.flush()
-        with open(self.log.name, encoding="utf-8", errors="replace") as fh:
-            return fh.read()[-n:]
+        super().__init__(dict(DATABASE_URL=db_url, STRIPE_SECRET_KEY="sk_test_bench", STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+                              STRIPE_API_BASE=stripe_api, JWT_SECRET="bench-jwt-secret-" + "x" * 32), workers)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise Skip(f"gunicorn exited ({self.proc.returncode}): {self.log_tail(400)}")
-            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-            try:
-                c.request("GET", "/healthz")
-                resp = c.getresponse()
-                resp.read()
-                if resp.status == 200:
-                    return
-            except (OSError, http.client.HTTPException):
-                pass
-            finally:
-                c.close()
-            time.sleep(0.2)
-        raise Skip("gunicorn did not answer /healthz in time")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        os.unlink(self.log.name)
+        super().wait_ready(timeout, error=Skip)
 
 
 def prepare_purchases(conn: psycopg.Connection, fake, n: int, customers: int) -> list[tuple[str, str]]:

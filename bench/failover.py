@@ -32,7 +32,6 @@ import json
 import os
 import queue
 import random
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,6 +42,7 @@ from pathlib import Path
 import psycopg
 
 from bench import EXIT_WRONG_RESULT, WrongResult
+from bench.gunicorn import GunicornApp
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -61,14 +61,6 @@ MECHANICS = ["22222222-2222-4222-8222-000000000001", "22222222-2222-4222-8222-00
 PLANS = ("video15", "video30", "diag45")
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def pctl(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -76,57 +68,14 @@ def pctl(values: list[float], q: float) -> float | None:
     return v[min(len(v) - 1, round(q * (len(v) - 1)))]
 
 
-class App:
+class App(GunicornApp):
     """gunicorn serving the app against the HA setup."""
 
     def __init__(self, write_url: str, read_url: str, stripe_api: str, workers: int):
-        self.port = free_port()
-        env = dict(
-            os.environ, DATABASE_URL=write_url, DATABASE_READ_URL=read_url,
-            STRIPE_SECRET_KEY="sk_test_failover", STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-            STRIPE_API_BASE=stripe_api, JWT_SECRET=JWT_SECRET, PUBLIC_BASE_URL=f"http://127.0.0.1:{self.port}",
-            POOL_MIN_SIZE="1", POOL_MAX_SIZE="4", POOL_TIMEOUT="3", POOL_RECONNECT_TIMEOUT="2",
-        )
-        exe = Path(sys.executable).with_name("gunicorn")
-        self.log = tempfile.NamedTemporaryFile(prefix="ssr-failover-gunicorn-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen(
-            [str(exe), "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "--timeout", "60",
-             "--log-level", "warning", "app.wsgi:app"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-
-    def log_tail(self, n: int = 3000) -> str:
-        self.log.flush()
-        with open(self.log.name, encoding="utf-8", errors="replace") as fh:
-            return fh.read()[-n:]
-
-    def wait_ready(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.log_tail()}")
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                c.request("GET", "/healthz")
-                ok = c.getresponse().status == 200
-                c.close()
-                if ok:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("gunicorn did not come up")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        os.unlink(self.log.name)
+        super().__init__(dict(DATABASE_URL=write_url, DATABASE_READ_URL=read_url, STRIPE_SECRET_KEY="sk_test_failover",
+                              STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, STRIPE_API_BASE=stripe_api, JWT_SECRET=JWT_SECRET,
+                              POOL_TIMEOUT="3", POOL_RECONNECT_TIMEOUT="2"),
+                         workers, ("--timeout", "60"), log_prefix="ssr-failover-gunicorn-")
 
 
 def post(port: int, path: str, body: bytes, headers: dict, timeout: float = 30) -> tuple[int, dict | None]:
@@ -617,7 +566,7 @@ def run(events: int = 320, senders: int = 8, rate: float = 40.0, kill_after: int
         bad = {k: result[k] for k in ("lost_acked", "lost_acked_before_kill", "missing_sessions", "duplicates",
                                       "two_2xx_winners", "winner_not_recorded") if result[k]}
         if bad:
-            raise WrongResult(f"failover: {bad}; examples: {result['examples']}; app log: {app.log_tail()}")
+            raise WrongResult(f"failover: {bad}; examples: {result['examples']}; app log: {app.log_tail(3000)}")
         if result["db_first_write_after_kill_s"] < 0:
             raise WrongResult("failover: no write succeeded after the kill")
         if restart_check:

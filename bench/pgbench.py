@@ -53,22 +53,28 @@ def init(server: str, scale: int, log=print) -> str:
     return url
 
 
+def _args(tmp: str, url: str, load: list[str], builtin: str | None, script: str | None, defines: dict | None) -> list[str]:
+    """pgbench's command line: no vacuum, the load options, a per-transaction log in tmp (prefix tx), the
+    built-in or custom script (written to tmp), the -D variables, the URL."""
+    args = [pgbench_bin(), "-n", *load, "-l", "--log-prefix", os.path.join(tmp, "tx")]
+    if builtin:
+        args += ["-b", builtin]
+    if script is not None:
+        path = os.path.join(tmp, "script.sql")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(script)
+        args += ["-f", path]
+    for k, v in (defines or {}).items():
+        args += ["-D", f"{k}={v}"]
+    return [*args, url]
+
+
 def run(url: str, *, clients: int, seconds: float, builtin: str | None = None, script: str | None = None,
         defines: dict | None = None, jobs: int = 2) -> dict:
     """One pgbench run: tps (without connection time), p50/p99 latency and counts."""
     with tempfile.TemporaryDirectory(prefix="ssr-pgbench-") as tmp:
-        args = [pgbench_bin(), "-n", "-c", str(clients), "-j", str(min(jobs, clients)), "-T", str(max(1, round(seconds))),
-                "-l", "--log-prefix", os.path.join(tmp, "tx")]
-        if builtin:
-            args += ["-b", builtin]
-        if script is not None:
-            path = os.path.join(tmp, "script.sql")
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(script)
-            args += ["-f", path]
-        for k, v in (defines or {}).items():
-            args += ["-D", f"{k}={v}"]
-        args.append(url)
+        args = _args(tmp, url, ["-c", str(clients), "-j", str(min(jobs, clients)), "-T", str(max(1, round(seconds)))],
+                     builtin, script, defines)
         res = subprocess.run(args, capture_output=True, text=True, check=False)
         if res.returncode != 0:
             raise PgbenchError(f"pgbench failed ({res.returncode}): {(res.stderr or res.stdout).strip()[-800:]}")
@@ -107,18 +113,7 @@ def backend_cpu_per_transaction(url: str, *, seconds: float, builtin: str | None
     which a machine that other tenants slow down moves less than it moves rates. None when the
     server is not on this machine."""
     with tempfile.TemporaryDirectory(prefix="ssr-pgbench-cpu-") as tmp:
-        args = [pgbench_bin(), "-n", "-c", "1", "-T", str(max(3, round(seconds))), "-l", "--log-prefix",
-                os.path.join(tmp, "tx")]
-        if builtin:
-            args += ["-b", builtin]
-        if script is not None:
-            path = os.path.join(tmp, "script.sql")
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(script)
-            args += ["-f", path]
-        for k, v in (defines or {}).items():
-            args += ["-D", f"{k}={v}"]
-        args.append(url)
+        args = _args(tmp, url, ["-c", "1", "-T", str(max(3, round(seconds)))], builtin, script, defines)
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                 env=dict(os.environ, PGAPPNAME="ssr-bench-cpu"))
         pid, first, last = None, None, None

@@ -1343,7 +1343,7 @@ COMMENT ON FUNCTION public.get_workshop_directory(p_limit integer, p_offset inte
 CREATE FUNCTION public.handle_checkout_event(p_event_id text, p_event_type text, p_livemode boolean, p_checkout_session_id text DEFAULT NULL::text, p_client_reference_id text DEFAULT NULL::text, p_payment_status text DEFAULT NULL::text, p_amount_total integer DEFAULT NULL::integer, p_currency text DEFAULT NULL::text) RETURNS TABLE(outcome text, purchase_id uuid, purchase_status text, session_id uuid, session_request_id uuid, created boolean)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
-    AS $_$
+    AS $$
 #variable_conflict use_column
 DECLARE
     v_outcome text;
@@ -1351,15 +1351,7 @@ DECLARE
     v_result record;
     v_created boolean := FALSE;
 BEGIN
-    IF p_event_id IS NULL OR p_event_id !~ '^evt_[A-Za-z0-9_]+$' THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'event id must look like evt_...', COLUMN = 'event_id';
-    END IF;
-    IF p_event_type IS NULL OR btrim(p_event_type) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'event type is required', COLUMN = 'type';
-    END IF;
-    IF p_livemode IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'livemode is required', COLUMN = 'livemode';
-    END IF;
+    PERFORM ssr_private.stripe_event_check(p_event_id, p_event_type, p_livemode);
 
     INSERT INTO stripe_events AS e (id, type, livemode, stripe_checkout_session_id)
     VALUES (p_event_id, p_event_type, p_livemode, p_checkout_session_id)
@@ -1414,7 +1406,7 @@ BEGIN
     FROM (SELECT 1) AS one
     LEFT JOIN checkout_purchases AS cp ON cp.id = v_purchase.id;
 END;
-$_$;
+$$;
 
 --
 -- Name: FUNCTION handle_checkout_event(p_event_id text, p_event_type text, p_livemode boolean, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text); Type: COMMENT; Schema: public; Owner: -
@@ -1437,15 +1429,7 @@ DECLARE
     v_meta text;
     v_last refunds;
 BEGIN
-    IF p_event_id IS NULL OR p_event_id !~ '^evt_[A-Za-z0-9_]+$' THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'event id must look like evt_...', COLUMN = 'event_id';
-    END IF;
-    IF p_event_type IS NULL OR btrim(p_event_type) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'event type is required', COLUMN = 'type';
-    END IF;
-    IF p_livemode IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'livemode is required', COLUMN = 'livemode';
-    END IF;
+    PERFORM ssr_private.stripe_event_check(p_event_id, p_event_type, p_livemode);
     IF p_refunds IS NULL OR jsonb_typeof(p_refunds) <> 'array' THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'refunds must be a JSON array', COLUMN = 'refunds';
     END IF;
@@ -3146,6 +3130,28 @@ $_$;
 --
 
 COMMENT ON FUNCTION ssr_private.checkout_purchase_for_session(p_checkout_session_id text, p_client_reference_id text) IS 'Our purchase (locked) for a re-fetched Checkout Session, adopting the session if it was never attached; NULL if not ours.';
+
+--
+-- Name: copy_column_comments(regclass, regclass); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.copy_column_comments(p_view regclass, p_source regclass) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_col record;
+BEGIN
+    FOR v_col IN
+        SELECT a.attname, col_description(a.attrelid, a.attnum) AS description
+        FROM pg_attribute AS a
+        JOIN pg_attribute AS v ON v.attrelid = p_view AND v.attname = a.attname AND NOT v.attisdropped
+        WHERE a.attrelid = p_source AND a.attnum > 0 AND NOT a.attisdropped
+    LOOP
+        EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', p_view, v_col.attname, v_col.description);
+    END LOOP;
+END
+$$;
 
 --
 -- Name: create_session_request(uuid, text, uuid, uuid, uuid, text); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -5119,6 +5125,27 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text) IS 'Moves a session (start: waiting -> live, complete: live -> completed, no_show: waiting -> no_show) for its mechanic; SR400/SR403/SR404/SR409 otherwise. Called by start_session, complete_session and mark_session_no_show.';
+
+--
+-- Name: stripe_event_check(text, text, boolean); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.stripe_event_check(p_event_id text, p_event_type text, p_livemode boolean) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+BEGIN
+    IF p_event_id IS NULL OR p_event_id !~ '^evt_[A-Za-z0-9_]+$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'event id must look like evt_...', COLUMN = 'event_id';
+    END IF;
+    IF p_event_type IS NULL OR btrim(p_event_type) = '' THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'event type is required', COLUMN = 'type';
+    END IF;
+    IF p_livemode IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'livemode is required', COLUMN = 'livemode';
+    END IF;
+END
+$_$;
 
 --
 -- Name: sweep_session_requests(timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -9751,6 +9778,12 @@ REVOKE ALL ON FUNCTION ssr_private.checkout_price_mismatch(p_plan public.plans, 
 REVOKE ALL ON FUNCTION ssr_private.checkout_purchase_for_session(p_checkout_session_id text, p_client_reference_id text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION copy_column_comments(p_view regclass, p_source regclass); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.copy_column_comments(p_view regclass, p_source regclass) FROM PUBLIC;
+
+--
 -- Name: FUNCTION create_session_request(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_routing_type text); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -9963,6 +9996,12 @@ REVOKE ALL ON FUNCTION ssr_private.session_request_populate_workshop() FROM PUBL
 --
 
 REVOKE ALL ON FUNCTION ssr_private.session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION stripe_event_check(p_event_id text, p_event_type text, p_livemode boolean); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.stripe_event_check(p_event_id text, p_event_type text, p_livemode boolean) FROM PUBLIC;
 
 --
 -- Name: FUNCTION sweep_session_requests(p_now timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -

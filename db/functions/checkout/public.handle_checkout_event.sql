@@ -40,15 +40,7 @@ DECLARE
     v_result record;
     v_created boolean := FALSE;
 BEGIN
-    IF p_event_id IS NULL OR p_event_id !~ '^evt_[A-Za-z0-9_]+$' THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'event id must look like evt_...', COLUMN = 'event_id';
-    END IF;
-    IF p_event_type IS NULL OR btrim(p_event_type) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'event type is required', COLUMN = 'type';
-    END IF;
-    IF p_livemode IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'livemode is required', COLUMN = 'livemode';
-    END IF;
+    PERFORM ssr_private.stripe_event_check(p_event_id, p_event_type, p_livemode);
 
     INSERT INTO stripe_events AS e (id, type, livemode, stripe_checkout_session_id)
     VALUES (p_event_id, p_event_type, p_livemode, p_checkout_session_id)

@@ -32,15 +32,7 @@ DECLARE
     v_meta text;
     v_last refunds;
 BEGIN
-    IF p_event_id IS NULL OR p_event_id !~ '^evt_[A-Za-z0-9_]+$' THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'event id must look like evt_...', COLUMN = 'event_id';
-    END IF;
-    IF p_event_type IS NULL OR btrim(p_event_type) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'event type is required', COLUMN = 'type';
-    END IF;
-    IF p_livemode IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'livemode is required', COLUMN = 'livemode';
-    END IF;
+    PERFORM ssr_private.stripe_event_check(p_event_id, p_event_type, p_livemode);
     IF p_refunds IS NULL OR jsonb_typeof(p_refunds) <> 'array' THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'refunds must be a JSON array', COLUMN = 'refunds';
     END IF;

@@ -14,18 +14,6 @@ COMMENT ON VIEW public.workshop_session_analytics IS
 'Read analytics.workshop_session_analytics.';
 
 -- The columns say what analytics.workshop_session_analytics's say.
-DO $$
-DECLARE
-    v_col record;
-BEGIN
-    FOR v_col IN
-        SELECT a.attname, col_description(a.attrelid, a.attnum) AS description
-        FROM pg_attribute AS a
-        WHERE a.attrelid = 'analytics.workshop_session_analytics'::regclass AND a.attnum > 0 AND NOT a.attisdropped
-    LOOP
-        EXECUTE format('COMMENT ON COLUMN public.workshop_session_analytics.%I IS %L', v_col.attname, v_col.description);
-    END LOOP;
-END
-$$;
+SELECT ssr_private.copy_column_comments('public.workshop_session_analytics', 'analytics.workshop_session_analytics');
 
 GRANT SELECT ON public.workshop_session_analytics TO analytics;

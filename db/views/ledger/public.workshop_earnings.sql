@@ -9,16 +9,4 @@ COMMENT ON VIEW public.workshop_earnings IS
 'Kept for compatibility: analytics.workshop_earnings under its former name. Read analytics.workshop_earnings.';
 
 -- The columns say what analytics.workshop_earnings's say.
-DO $$
-DECLARE
-    v_col record;
-BEGIN
-    FOR v_col IN
-        SELECT a.attname, col_description(a.attrelid, a.attnum) AS description
-        FROM pg_attribute AS a
-        WHERE a.attrelid = 'analytics.workshop_earnings'::regclass AND a.attnum > 0 AND NOT a.attisdropped
-    LOOP
-        EXECUTE format('COMMENT ON COLUMN public.workshop_earnings.%I IS %L', v_col.attname, v_col.description);
-    END LOOP;
-END
-$$;
+SELECT ssr_private.copy_column_comments('public.workshop_earnings', 'analytics.workshop_earnings');

@@ -143,3 +143,23 @@ def test_the_design_notes_checks_pass_after_an_upgrade(release, pg_server_url, f
         assert shapes == fresh_shapes, "an upgraded install answers the note's queries with another shape"
     finally:
         drop_database(pg_server_url, name)
+
+
+def test_renaming_the_notes_indexes_blocks_no_reader_or_writer(db_url):
+    """0090's ALTER INDEX ... RENAME, held open in a transaction, leaves the tables' reads and
+    writes going: it locks the index SHARE UPDATE EXCLUSIVE and the table not at all."""
+    sql = (ROOT / "db" / "migrations" / "0090_design_note_index_names.sql").read_text()
+    renames = re.findall(r"^ALTER INDEX IF EXISTS (\w+) RENAME TO (\w+);", sql, flags=re.M)
+    assert len(renames) == 4
+    with psycopg.connect(db_url) as ddl, psycopg.connect(db_url, autocommit=True) as app:
+        for new, old in ((new, old) for old, new in renames):  # the installed names back to the old ones
+            ddl.execute(f"ALTER INDEX {new} RENAME TO {old}")
+        modes = dict(ddl.execute(
+            "SELECT c.relname, string_agg(DISTINCT l.mode, ',') FROM pg_locks AS l JOIN pg_class AS c ON c.oid = l.relation "
+            "WHERE l.pid = pg_backend_pid() AND c.relname NOT LIKE 'pg\\_%' GROUP BY 1").fetchall())
+        assert modes == {old: "ShareUpdateExclusiveLock" for old, _ in renames}, modes
+        app.execute("SET lock_timeout = '2s'")
+        app.execute("SELECT count(*) FROM sessions WHERE workshop_id IS NOT NULL").fetchone()
+        app.execute("UPDATE session_requests SET routing_type = routing_type WHERE false")
+        app.execute("UPDATE sessions SET workshop_id = workshop_id WHERE false")
+        ddl.rollback()

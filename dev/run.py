@@ -100,7 +100,7 @@ def serve(a: argparse.Namespace) -> int:
         print(f"serving on {base} (database {app_url}; the worker as {url})", flush=True)
         for who, sub, role in (("customer token (Alice)", DEMO_CUSTOMER, "customer"),
                                ("mechanic token (Ana, AutoPro)", DEMO_MECHANIC, "mechanic")):
-            token = python("-m", "app.devtoken", "--ttl", "86400", sub, role, env=env)
+            token = python("-m", "dev.devtoken", "--ttl", "86400", sub, role, env=env)
             print(f"demo {who}: {token}", flush=True)
         if env.get("DEMO_SIGN_IN"):
             print(f"in a browser: {base}/account/sign-in (demo sign-in as Alice, customer, or Ana, mechanic)",

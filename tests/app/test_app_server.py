@@ -71,7 +71,7 @@ def test_wsgi_module_refuses_to_start_without_webhook_secret(app_config):
 def test_devtoken_mints_a_token_the_app_accepts(client, app_config):
     env = dict(os.environ, JWT_SECRET=app_config["JWT_SECRET"])
     out = subprocess.run(
-        [sys.executable, "-m", "app.devtoken", "22222222-2222-4222-8222-000000000004", "mechanic"],
+        [sys.executable, "-m", "dev.devtoken", "22222222-2222-4222-8222-000000000004", "mechanic"],
         cwd=ROOT, env=env, capture_output=True, text=True, check=True,
     ).stdout.strip()
     resp = client.get("/api/mechanic/requests", headers={"Authorization": f"Bearer {out}"})

@@ -1,4 +1,4 @@
-"""Mint a bearer token for local testing: python -m app.devtoken SUB ROLE [--ttl SECONDS]
+"""Mint a bearer token for local testing: python -m dev.devtoken SUB ROLE [--ttl SECONDS]
 
 Signs with JWT_SECRET from the environment (HS256, claims sub, role, iat, exp)."""
 

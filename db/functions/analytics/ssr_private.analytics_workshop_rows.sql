@@ -16,9 +16,10 @@
 -- reviews dated by sessions.created_at (so are sessions per status, and refunds at the
 -- preferred workshop), requests by session_requests.created_at, declines by declined_at,
 -- live and available seconds by the UTC day they fall in.
--- PL/pgSQL (not an inlined SQL function) so that the period bounds are variables: the
--- planner sees them as constants in each call's plan, as it does the flag (the branches of
--- the other source are pruned).
+-- PL/pgSQL (not an inlined SQL function) so that the period bounds are variables, index
+-- bounds in a generic plan (refresh_analytics plans once per session) and constants in a
+-- custom one (analytics_rollups_rebuild plans for its real bounds, and prunes the branch of
+-- the other source).
 CREATE OR REPLACE FUNCTION ssr_private.analytics_workshop_rows(
     p_grains text[],
     p_first_day date,

@@ -2123,6 +2123,7 @@ CREATE FUNCTION ssr_private.analytics_rollups_rebuild() RETURNS bigint
     LANGUAGE plpgsql
     SET search_path TO 'public', 'pg_temp'
     SET enable_nestloop TO 'off'
+    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 DECLARE
     v_first date;
@@ -2336,172 +2337,19 @@ CREATE FUNCTION ssr_private.analytics_workshop_merge(p_grain text, p_first_day d
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-    v_first date;
-    v_end date;
     v_rows integer;
 BEGIN
     IF p_grain IS NULL OR p_grain NOT IN ('week', 'month') THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'grain must be week or month', COLUMN = 'grain';
     END IF;
-    v_first := date_trunc(p_grain, p_first_day::timestamp)::date;
-    v_end := (date_trunc(p_grain, p_last_day::timestamp) + make_interval(
-        days => CASE WHEN p_grain = 'week' THEN 7 ELSE 0 END,
-        months => CASE WHEN p_grain = 'month' THEN 1 ELSE 0 END
-    ))::date;
-
     DELETE FROM analytics_workshop_rollup AS r
     WHERE
         r.period_grain = p_grain
         AND r.workshop_id = ANY(p_workshops)
-        AND r.period_start >= v_first AND r.period_start < v_end;
-
-    WITH days AS (
-        SELECT
-            r.*,
-            date_trunc(p_grain, r.period_start::timestamp)::date AS merged_start
-        FROM analytics_workshop_rollup AS r
-        WHERE
-            r.period_grain = 'day'
-            AND r.workshop_id = ANY(p_workshops)
-            AND r.period_start >= v_first AND r.period_start < v_end
-    ),
-
-    sums AS (
-        SELECT
-            d.workshop_id,
-            d.merged_start,
-            sum(d.sessions_served) AS sessions_served,
-            sum(d.preferred_sessions) AS preferred_sessions,
-            sum(d.preferred_requests) AS preferred_requests,
-            sum(d.preferred_requests_closed) AS preferred_requests_closed,
-            sum(d.preferred_served_by_self) AS preferred_served_by_self,
-            sum(d.revenue_minor) AS revenue_minor,
-            sum(d.review_count) AS review_count,
-            sum(d.rating_sum) AS rating_sum,
-            sum(d.accepted_requests) AS accepted_requests,
-            sum(d.sessions_waiting) AS sessions_waiting,
-            sum(d.sessions_live) AS sessions_live,
-            sum(d.sessions_completed) AS sessions_completed,
-            sum(d.sessions_no_show) AS sessions_no_show,
-            sum(d.sessions_cancelled) AS sessions_cancelled,
-            sum(d.sessions_refunded) AS sessions_refunded,
-            sum(d.refunds) AS refunds,
-            sum(d.declines) AS declines,
-            sum(d.live_seconds) AS live_seconds,
-            sum(d.available_seconds) AS available_seconds
-        FROM days AS d
-        GROUP BY d.workshop_id, d.merged_start
-    ),
-
-    currencies AS (
-        SELECT
-            d.workshop_id,
-            d.merged_start,
-            array_remove(ARRAY[min(c.currency), nullif(max(c.currency), min(c.currency))], NULL) AS revenue_currencies
-        FROM days AS d
-        CROSS JOIN LATERAL unnest(d.revenue_currencies) AS c (currency)
-        GROUP BY d.workshop_id, d.merged_start
-    ),
-
-    buckets AS (
-        SELECT d.workshop_id, d.merged_start, h.bucket, sum(h.n)::integer AS n
-        FROM days AS d
-        CROSS JOIN LATERAL unnest(d.accept_buckets, d.accept_counts) AS h (bucket, n)
-        GROUP BY d.workshop_id, d.merged_start, h.bucket
-    ),
-
-    hist AS (
-        SELECT
-            b.workshop_id,
-            b.merged_start,
-            array_agg(b.bucket ORDER BY b.bucket) AS buckets,
-            array_agg(b.n ORDER BY b.bucket) AS counts
-        FROM buckets AS b
-        GROUP BY b.workshop_id, b.merged_start
-    ),
-
-    decline_buckets AS (
-        SELECT d.workshop_id, d.merged_start, h.bucket, sum(h.n)::integer AS n
-        FROM days AS d
-        CROSS JOIN LATERAL unnest(d.decline_buckets, d.decline_counts) AS h (bucket, n)
-        GROUP BY d.workshop_id, d.merged_start, h.bucket
-    ),
-
-    decline_hist AS (
-        SELECT
-            b.workshop_id,
-            b.merged_start,
-            array_agg(b.bucket ORDER BY b.bucket) AS buckets,
-            array_agg(b.n ORDER BY b.bucket) AS counts
-        FROM decline_buckets AS b
-        GROUP BY b.workshop_id, b.merged_start
-    ),
-
-    decline_pct AS (
-        SELECT
-            b.workshop_id,
-            b.merged_start,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY b.bucket) AS median_decline_seconds
-        FROM decline_buckets AS b
-        CROSS JOIN LATERAL generate_series(1, b.n) AS copies (i)
-        GROUP BY b.workshop_id, b.merged_start
-    ),
-
-    pct AS (
-        SELECT
-            b.workshop_id,
-            b.merged_start,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY b.bucket) AS median_accept_seconds,
-            percentile_cont(0.9) WITHIN GROUP (ORDER BY b.bucket) AS p90_accept_seconds
-        FROM buckets AS b
-        CROSS JOIN LATERAL generate_series(1, b.n) AS copies (i)
-        GROUP BY b.workshop_id, b.merged_start
-    )
-
-    INSERT INTO analytics_workshop_rollup (
-        workshop_id, period_grain, period_start, sessions_served, preferred_sessions, preferred_requests,
-        preferred_requests_closed, preferred_served_by_self, revenue_minor, revenue_currencies, review_count,
-        rating_sum, accepted_requests, accept_buckets, accept_counts, median_accept_seconds, p90_accept_seconds,
-        sessions_waiting, sessions_live, sessions_completed, sessions_no_show, sessions_cancelled, sessions_refunded,
-        refunds, declines, decline_buckets, decline_counts, median_decline_seconds, live_seconds, available_seconds
-    )
-    SELECT
-        s.workshop_id,
-        p_grain,
-        s.merged_start,
-        s.sessions_served,
-        s.preferred_sessions,
-        s.preferred_requests,
-        s.preferred_requests_closed,
-        s.preferred_served_by_self,
-        s.revenue_minor,
-        coalesce(c.revenue_currencies, '{}'),
-        s.review_count,
-        s.rating_sum,
-        s.accepted_requests,
-        coalesce(h.buckets, '{}'),
-        coalesce(h.counts, '{}'),
-        p.median_accept_seconds,
-        p.p90_accept_seconds,
-        s.sessions_waiting,
-        s.sessions_live,
-        s.sessions_completed,
-        s.sessions_no_show,
-        s.sessions_cancelled,
-        s.sessions_refunded,
-        s.refunds,
-        s.declines,
-        coalesce(dh.buckets, '{}'),
-        coalesce(dh.counts, '{}'),
-        dp.median_decline_seconds,
-        s.live_seconds,
-        s.available_seconds
-    FROM sums AS s
-    LEFT JOIN currencies AS c ON s.workshop_id = c.workshop_id AND s.merged_start = c.merged_start
-    LEFT JOIN hist AS h ON s.workshop_id = h.workshop_id AND s.merged_start = h.merged_start
-    LEFT JOIN pct AS p ON s.workshop_id = p.workshop_id AND s.merged_start = p.merged_start
-    LEFT JOIN decline_hist AS dh ON s.workshop_id = dh.workshop_id AND s.merged_start = dh.merged_start
-    LEFT JOIN decline_pct AS dp ON s.workshop_id = dp.workshop_id AND s.merged_start = dp.merged_start;
+        AND r.period_start >= date_trunc(p_grain, p_first_day::timestamp)::date
+        AND r.period_start < (date_trunc(p_grain, p_last_day::timestamp) + ('1 ' || p_grain)::interval)::date;
+    INSERT INTO analytics_workshop_rollup
+    SELECT * FROM ssr_private.analytics_workshop_rows(ARRAY[p_grain], p_first_day, p_last_day, p_workshops, TRUE);
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     RETURN v_rows;
 END
@@ -2522,19 +2370,12 @@ CREATE FUNCTION ssr_private.analytics_workshop_recount(p_grains text[], p_first_
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-    v_from timestamptz;
-    v_to timestamptz;
     v_rows integer;
 BEGIN
     IF cardinality(p_grains) IS NULL OR cardinality(p_grains) = 0
         OR NOT p_grains <@ ARRAY['day', 'week', 'month'] THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'grains must be day, week or month', COLUMN = 'grain';
     END IF;
-    SELECT
-        min(date_trunc(g.grain, p_first_day::timestamp) AT TIME ZONE 'UTC'),
-        max((date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval) AT TIME ZONE 'UTC')
-    INTO v_from, v_to
-    FROM unnest(p_grains) AS g (grain);
     DELETE FROM analytics_workshop_rollup AS r
     USING unnest(p_grains) AS g (grain)
     WHERE
@@ -2542,262 +2383,8 @@ BEGIN
         AND r.workshop_id = ANY(p_workshops)
         AND r.period_start >= date_trunc(g.grain, p_first_day::timestamp)::date
         AND r.period_start < (date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval)::date;
-
-    WITH facts AS (
-        -- Sessions served by the workshop (with their review, if any, and their status).
-        SELECT
-            s.workshop_id,
-            s.created_at,
-            1 AS served,
-            0 AS preferred_session,
-            0 AS preferred_request,
-            0 AS preferred_closed,
-            0 AS preferred_self,
-            CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.amount_total_minor END AS revenue_minor,
-            CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.currency END AS revenue_currency,
-            r.rating,
-            NULL::double precision AS accept_bucket,
-            s.status AS session_status,
-            0::bigint AS refunds,
-            NULL::double precision AS decline_bucket,
-            0::numeric AS live_seconds,
-            0::numeric AS available_seconds
-        FROM sessions AS s
-        LEFT JOIN reviews AS r ON s.id = r.session_id
-        WHERE s.workshop_id = ANY(p_workshops) AND s.created_at >= v_from AND s.created_at < v_to
-
-        UNION ALL
-
-        -- Sessions whose customer chose the workshop (with their refunds).
-        SELECT
-            s.preferred_workshop_id, s.created_at, 0, 1, 0, 0, 0, NULL, NULL, NULL, NULL, NULL,
-            (SELECT count(*) FROM refunds AS rf WHERE rf.session_id = s.id), NULL, 0, 0
-        FROM sessions AS s
-        WHERE s.preferred_workshop_id = ANY(p_workshops) AND s.created_at >= v_from AND s.created_at < v_to
-
-        UNION ALL
-
-        -- Requests that named the workshop as preferred.
-        SELECT
-            sr.preferred_workshop_id,
-            sr.created_at,
-            0,
-            0,
-            1,
-            (sr.status IN ('accepted', 'expired'))::integer,
-            coalesce(sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id, FALSE)::integer,
-            NULL,
-            NULL,
-            NULL,
-            NULL,
-            NULL,
-            0,
-            NULL,
-            0,
-            0
-        FROM session_requests AS sr
-        WHERE sr.preferred_workshop_id = ANY(p_workshops) AND sr.created_at >= v_from AND sr.created_at < v_to
-
-        UNION ALL
-
-        -- Requests the workshop's mechanics accepted: time to accept.
-        SELECT
-            sr.workshop_id,
-            sr.created_at,
-            0,
-            0,
-            0,
-            0,
-            0,
-            NULL,
-            NULL,
-            NULL,
-            ssr_private.analytics_bucket(extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision),
-            NULL,
-            0,
-            NULL,
-            0,
-            0
-        FROM session_requests AS sr
-        WHERE
-            sr.status = 'accepted'
-            AND sr.workshop_id = ANY(p_workshops) AND sr.created_at >= v_from AND sr.created_at < v_to
-
-        UNION ALL
-
-        -- Declines by the workshop's mechanics, dated by declined_at: time from offer to decline.
-        SELECT
-            d.workshop_id,
-            d.declined_at,
-            0,
-            0,
-            0,
-            0,
-            0,
-            NULL,
-            NULL,
-            NULL,
-            NULL,
-            NULL,
-            0,
-            ssr_private.analytics_bucket(extract(EPOCH FROM d.declined_at - d.offered_at)::double precision),
-            0,
-            0
-        FROM session_request_declines AS d
-        WHERE d.workshop_id = ANY(p_workshops) AND d.declined_at >= v_from AND d.declined_at < v_to
-
-        UNION ALL
-
-        -- Closed calls and availability intervals, cut at UTC days (analytics_span_days).
-        SELECT
-            p.workshop_id,
-            p.day::timestamp AT TIME ZONE 'UTC',
-            0,
-            0,
-            0,
-            0,
-            0,
-            NULL,
-            NULL,
-            NULL,
-            NULL,
-            NULL,
-            0,
-            NULL,
-            CASE WHEN p.source = 'session' THEN p.seconds ELSE 0 END,
-            CASE WHEN p.source = 'availability' THEN p.seconds ELSE 0 END
-        FROM analytics_span_days AS p
-        WHERE
-            p.workshop_id = ANY(p_workshops)
-            AND p.day >= (v_from AT TIME ZONE 'UTC')::date AND p.day < (v_to AT TIME ZONE 'UTC')::date
-    ),
-
-    grains AS (
-        SELECT
-            g.grain,
-            date_trunc(g.grain, p_first_day::timestamp) AT TIME ZONE 'UTC' AS t0,
-            (date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval) AT TIME ZONE 'UTC' AS t1
-        FROM unnest(p_grains) AS g (grain)
-    ),
-
-    -- One copy of each fact per grain whose periods it falls in.
-    dated AS (
-        SELECT
-            f.*,
-            g.grain,
-            date_trunc(g.grain, f.created_at AT TIME ZONE 'UTC')::date AS day
-        FROM facts AS f
-        INNER JOIN grains AS g ON f.created_at >= g.t0 AND f.created_at < g.t1
-    ),
-
-    hist AS (
-        SELECT
-            h.workshop_id,
-            h.grain,
-            h.day,
-            array_agg(h.accept_bucket ORDER BY h.accept_bucket) AS buckets,
-            array_agg(h.n ORDER BY h.accept_bucket) AS counts
-        FROM (
-            SELECT d.workshop_id, d.grain, d.day, d.accept_bucket, count(*)::integer AS n
-            FROM dated AS d
-            WHERE d.accept_bucket IS NOT NULL
-            GROUP BY d.workshop_id, d.grain, d.day, d.accept_bucket
-        ) AS h
-        GROUP BY h.workshop_id, h.grain, h.day
-    ),
-
-    decline_hist AS (
-        SELECT
-            h.workshop_id,
-            h.grain,
-            h.day,
-            array_agg(h.decline_bucket ORDER BY h.decline_bucket) AS buckets,
-            array_agg(h.n ORDER BY h.decline_bucket) AS counts
-        FROM (
-            SELECT d.workshop_id, d.grain, d.day, d.decline_bucket, count(*)::integer AS n
-            FROM dated AS d
-            WHERE d.decline_bucket IS NOT NULL
-            GROUP BY d.workshop_id, d.grain, d.day, d.decline_bucket
-        ) AS h
-        GROUP BY h.workshop_id, h.grain, h.day
-    ),
-
-    agg AS (
-        SELECT
-            d.workshop_id,
-            d.grain,
-            d.day,
-            sum(d.served) AS sessions_served,
-            sum(d.preferred_session) AS preferred_sessions,
-            sum(d.preferred_request) AS preferred_requests,
-            sum(d.preferred_closed) AS preferred_requests_closed,
-            sum(d.preferred_self) AS preferred_served_by_self,
-            coalesce(sum(d.revenue_minor), 0) AS revenue_minor,
-            -- lowest and highest currency: one element when single, two when mixed (no sort)
-            array_remove(
-                ARRAY[min(d.revenue_currency), nullif(max(d.revenue_currency), min(d.revenue_currency))], NULL
-            ) AS revenue_currencies,
-            count(d.rating) AS review_count,
-            coalesce(sum(d.rating), 0) AS rating_sum,
-            count(d.accept_bucket) AS accepted_requests,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY d.accept_bucket) AS median_accept_seconds,
-            percentile_cont(0.9) WITHIN GROUP (ORDER BY d.accept_bucket) AS p90_accept_seconds,
-            count(*) FILTER (WHERE d.session_status = 'waiting') AS sessions_waiting,
-            count(*) FILTER (WHERE d.session_status = 'live') AS sessions_live,
-            count(*) FILTER (WHERE d.session_status = 'completed') AS sessions_completed,
-            count(*) FILTER (WHERE d.session_status = 'no_show') AS sessions_no_show,
-            count(*) FILTER (WHERE d.session_status = 'cancelled') AS sessions_cancelled,
-            count(*) FILTER (WHERE d.session_status = 'refunded') AS sessions_refunded,
-            sum(d.refunds) AS refunds,
-            count(d.decline_bucket) AS declines,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY d.decline_bucket) AS median_decline_seconds,
-            sum(d.live_seconds) AS live_seconds,
-            sum(d.available_seconds) AS available_seconds
-        FROM dated AS d
-        GROUP BY d.workshop_id, d.grain, d.day
-    )
-
-    INSERT INTO analytics_workshop_rollup (
-        workshop_id, period_grain, period_start, sessions_served, preferred_sessions, preferred_requests,
-        preferred_requests_closed, preferred_served_by_self, revenue_minor, revenue_currencies, review_count,
-        rating_sum, accepted_requests, accept_buckets, accept_counts, median_accept_seconds, p90_accept_seconds,
-        sessions_waiting, sessions_live, sessions_completed, sessions_no_show, sessions_cancelled, sessions_refunded,
-        refunds, declines, decline_buckets, decline_counts, median_decline_seconds, live_seconds, available_seconds
-    )
-    SELECT
-        a.workshop_id,
-        a.grain,
-        a.day,
-        a.sessions_served,
-        a.preferred_sessions,
-        a.preferred_requests,
-        a.preferred_requests_closed,
-        a.preferred_served_by_self,
-        a.revenue_minor,
-        a.revenue_currencies,
-        a.review_count,
-        a.rating_sum,
-        a.accepted_requests,
-        coalesce(h.buckets, '{}'),
-        coalesce(h.counts, '{}'),
-        a.median_accept_seconds,
-        a.p90_accept_seconds,
-        a.sessions_waiting,
-        a.sessions_live,
-        a.sessions_completed,
-        a.sessions_no_show,
-        a.sessions_cancelled,
-        a.sessions_refunded,
-        a.refunds,
-        a.declines,
-        coalesce(dh.buckets, '{}'),
-        coalesce(dh.counts, '{}'),
-        a.median_decline_seconds,
-        a.live_seconds,
-        a.available_seconds
-    FROM agg AS a
-    LEFT JOIN hist AS h ON a.workshop_id = h.workshop_id AND a.grain = h.grain AND a.day = h.day
-    LEFT JOIN decline_hist AS dh ON a.workshop_id = dh.workshop_id AND a.grain = dh.grain AND a.day = dh.day;
+    INSERT INTO analytics_workshop_rollup
+    SELECT * FROM ssr_private.analytics_workshop_rows(p_grains, p_first_day, p_last_day, p_workshops, FALSE);
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     RETURN v_rows;
 END
@@ -2808,6 +2395,540 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]) IS 'Internal: recounts the rows of some grains of analytics_workshop_rollup for these workshops and periods from the base tables.';
+
+--
+-- Name: analytics_workshop_rollup; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.analytics_workshop_rollup (
+    workshop_id uuid NOT NULL,
+    period_grain text NOT NULL,
+    period_start date NOT NULL,
+    sessions_served bigint NOT NULL,
+    preferred_sessions bigint NOT NULL,
+    preferred_requests bigint NOT NULL,
+    preferred_requests_closed bigint NOT NULL,
+    preferred_served_by_self bigint NOT NULL,
+    revenue_minor bigint NOT NULL,
+    revenue_currencies text[] NOT NULL,
+    review_count bigint NOT NULL,
+    rating_sum bigint NOT NULL,
+    accepted_requests bigint NOT NULL,
+    accept_buckets double precision[] NOT NULL,
+    accept_counts integer[] NOT NULL,
+    median_accept_seconds double precision,
+    p90_accept_seconds double precision,
+    sessions_waiting bigint DEFAULT 0 NOT NULL,
+    sessions_live bigint DEFAULT 0 NOT NULL,
+    sessions_completed bigint DEFAULT 0 NOT NULL,
+    sessions_no_show bigint DEFAULT 0 NOT NULL,
+    sessions_cancelled bigint DEFAULT 0 NOT NULL,
+    sessions_refunded bigint DEFAULT 0 NOT NULL,
+    refunds bigint DEFAULT 0 NOT NULL,
+    declines bigint DEFAULT 0 NOT NULL,
+    decline_buckets double precision[] DEFAULT '{}'::double precision[] NOT NULL,
+    decline_counts integer[] DEFAULT '{}'::integer[] NOT NULL,
+    median_decline_seconds double precision,
+    live_seconds numeric DEFAULT 0 NOT NULL,
+    available_seconds numeric DEFAULT 0 NOT NULL,
+    CONSTRAINT analytics_workshop_rollup_check CHECK ((cardinality(accept_buckets) = cardinality(accept_counts))),
+    CONSTRAINT analytics_workshop_rollup_period_grain_check CHECK ((period_grain = ANY (ARRAY['day'::text, 'week'::text, 'month'::text])))
+);
+
+--
+-- Name: TABLE analytics_workshop_rollup; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.analytics_workshop_rollup IS 'Per workshop and UTC period (day, ISO week, month) the figures of workshop_session_analytics, kept by refresh_analytics(): days recounted from the base tables, weeks and months merged from the days.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.workshop_id IS 'The workshop (organizations.id).';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.period_grain; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.period_grain IS 'day, week or month.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.period_start; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.period_start IS 'First UTC day of the period.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.sessions_served; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.sessions_served IS 'See workshop_session_analytics.sessions_served.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.preferred_sessions; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.preferred_sessions IS 'See workshop_session_analytics.preferred_sessions.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.preferred_requests; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.preferred_requests IS 'See workshop_session_analytics.preferred_requests.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.preferred_requests_closed; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.preferred_requests_closed IS 'See workshop_session_analytics.preferred_requests_closed.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.preferred_served_by_self; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.preferred_served_by_self IS 'See workshop_session_analytics.preferred_served_by_self.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.revenue_minor; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.revenue_minor IS 'Sum of the amounts of the served sessions not cancelled or refunded, all currencies together (0 when none).';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.revenue_currencies; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.revenue_currencies IS 'The lowest and highest currency of those sessions (one element when all in one currency, empty when none); two elements make the view''s revenue NULL (mixed currencies).';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.review_count; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.review_count IS 'Reviews of the sessions served in the period.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.rating_sum; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.rating_sum IS 'Sum of their stars.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.accepted_requests; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.accepted_requests IS 'See workshop_session_analytics.accepted_requests.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.accept_buckets; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.accept_buckets IS 'Histogram of the times to accept: bucket values (analytics_bucket of the seconds), ascending.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.accept_counts; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.accept_counts IS 'Histogram counts, one per bucket of accept_buckets.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.median_accept_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.median_accept_seconds IS 'percentile_cont(0.5) over the histogram (each time taken as its bucket value); NULL when none.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.p90_accept_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.p90_accept_seconds IS 'percentile_cont(0.9) over the histogram.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.sessions_waiting; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.sessions_waiting IS 'See workshop_session_analytics.sessions_waiting.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.sessions_live; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.sessions_live IS 'See workshop_session_analytics.sessions_live.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.sessions_completed; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.sessions_completed IS 'See workshop_session_analytics.sessions_completed.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.sessions_no_show; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.sessions_no_show IS 'See workshop_session_analytics.sessions_no_show.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.sessions_cancelled; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.sessions_cancelled IS 'See workshop_session_analytics.sessions_cancelled.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.sessions_refunded; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.sessions_refunded IS 'See workshop_session_analytics.sessions_refunded.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.refunds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.refunds IS 'Refunds (rows of refunds) of the sessions created in the period that named the workshop as preferred.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.declines; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.declines IS 'See workshop_session_analytics.declines.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.decline_buckets; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.decline_buckets IS 'Histogram of the seconds from offer to decline: bucket values (analytics_bucket of the seconds), ascending.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.decline_counts; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.decline_counts IS 'Histogram counts, one per bucket of decline_buckets.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.median_decline_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.median_decline_seconds IS 'percentile_cont(0.5) over the decline histogram (each time taken as its bucket value); NULL when none.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.live_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.live_seconds IS 'Seconds of the calls that ended (sessions served by the workshop, started_at to ended_at) falling in the period. Calls still live are added by the view at read time.';
+
+--
+-- Name: COLUMN analytics_workshop_rollup.available_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_workshop_rollup.available_seconds IS 'Seconds of the availability intervals of its mechanics that ended (mechanic_availability) falling in the period. Intervals still open are added by the view at read time.';
+
+--
+-- Name: analytics_workshop_rows(text[], date, date, uuid[], boolean); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.analytics_workshop_rows(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[], p_from_days boolean) RETURNS SETOF public.analytics_workshop_rollup
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_first date;
+    v_end date;
+    v_from timestamptz;
+    v_to timestamptz;
+BEGIN
+    SELECT
+        min(date_trunc(g.grain, p_first_day::timestamp))::date,
+        max(date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval)::date
+    INTO v_first, v_end
+    FROM unnest(p_grains) AS g (grain);
+    v_from := v_first::timestamp AT TIME ZONE 'UTC';
+    v_to := v_end::timestamp AT TIME ZONE 'UTC';
+
+    RETURN QUERY
+    WITH base_facts AS (
+        -- Sessions served by the workshop (with their review, if any, and their status).
+        SELECT
+            s.workshop_id,
+            (s.created_at AT TIME ZONE 'UTC')::date AS day,
+            1 AS sessions_served,
+            0 AS preferred_sessions,
+            0 AS preferred_requests,
+            0 AS preferred_requests_closed,
+            0 AS preferred_served_by_self,
+            CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.amount_total_minor END AS revenue_minor,
+            CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.currency END AS currency_low,
+            CASE WHEN s.status NOT IN ('cancelled', 'refunded') THEN s.currency END AS currency_high,
+            (r.rating IS NOT NULL)::integer AS review_count,
+            r.rating AS rating_sum,
+            0 AS accepted_requests,
+            NULL::double precision [] AS accept_buckets,
+            NULL::integer [] AS accept_counts,
+            (s.status = 'waiting')::integer AS sessions_waiting,
+            (s.status = 'live')::integer AS sessions_live,
+            (s.status = 'completed')::integer AS sessions_completed,
+            (s.status = 'no_show')::integer AS sessions_no_show,
+            (s.status = 'cancelled')::integer AS sessions_cancelled,
+            (s.status = 'refunded')::integer AS sessions_refunded,
+            0::bigint AS refunds,
+            0 AS declines,
+            NULL::double precision [] AS decline_buckets,
+            NULL::integer [] AS decline_counts,
+            0::numeric AS live_seconds,
+            0::numeric AS available_seconds
+        FROM sessions AS s
+        LEFT JOIN reviews AS r ON s.id = r.session_id
+        WHERE s.workshop_id = ANY(p_workshops) AND s.created_at >= v_from AND s.created_at < v_to
+
+        UNION ALL
+
+        -- Sessions whose customer chose the workshop (with their refunds).
+        SELECT
+            s.preferred_workshop_id, (s.created_at AT TIME ZONE 'UTC')::date,
+            0, 1, 0, 0, 0,
+            NULL, NULL, NULL, 0, NULL,
+            0, NULL, NULL,
+            0, 0, 0, 0, 0, 0,
+            (SELECT count(*) FROM refunds AS rf WHERE rf.session_id = s.id), 0, NULL, NULL,
+            0, 0
+        FROM sessions AS s
+        WHERE s.preferred_workshop_id = ANY(p_workshops) AND s.created_at >= v_from AND s.created_at < v_to
+
+        UNION ALL
+
+        -- Requests that named the workshop as preferred.
+        SELECT
+            sr.preferred_workshop_id, (sr.created_at AT TIME ZONE 'UTC')::date,
+            0, 0, 1,
+            (sr.status IN ('accepted', 'expired'))::integer,
+            coalesce(sr.status = 'accepted' AND sr.workshop_id = sr.preferred_workshop_id, FALSE)::integer,
+            NULL, NULL, NULL, 0, NULL,
+            0, NULL, NULL,
+            0, 0, 0, 0, 0, 0,
+            0, 0, NULL, NULL,
+            0, 0
+        FROM session_requests AS sr
+        WHERE sr.preferred_workshop_id = ANY(p_workshops) AND sr.created_at >= v_from AND sr.created_at < v_to
+
+        UNION ALL
+
+        -- Requests the workshop's mechanics accepted: time to accept.
+        SELECT
+            sr.workshop_id, (sr.created_at AT TIME ZONE 'UTC')::date,
+            0, 0, 0, 0, 0,
+            NULL, NULL, NULL, 0, NULL,
+            1,
+            ARRAY[ssr_private.analytics_bucket(extract(EPOCH FROM sr.accepted_at - sr.created_at)::double precision)],
+            ARRAY[1],
+            0, 0, 0, 0, 0, 0,
+            0, 0, NULL, NULL,
+            0, 0
+        FROM session_requests AS sr
+        WHERE
+            sr.status = 'accepted'
+            AND sr.workshop_id = ANY(p_workshops) AND sr.created_at >= v_from AND sr.created_at < v_to
+
+        UNION ALL
+
+        -- Declines by the workshop's mechanics, dated by declined_at: time from offer to decline.
+        SELECT
+            d.workshop_id, (d.declined_at AT TIME ZONE 'UTC')::date,
+            0, 0, 0, 0, 0,
+            NULL, NULL, NULL, 0, NULL,
+            0, NULL, NULL,
+            0, 0, 0, 0, 0, 0,
+            0, 1,
+            ARRAY[ssr_private.analytics_bucket(extract(EPOCH FROM d.declined_at - d.offered_at)::double precision)],
+            ARRAY[1],
+            0, 0
+        FROM session_request_declines AS d
+        WHERE d.workshop_id = ANY(p_workshops) AND d.declined_at >= v_from AND d.declined_at < v_to
+
+        UNION ALL
+
+        -- Closed calls and availability intervals, cut at UTC days (analytics_span_days).
+        SELECT
+            p.workshop_id, p.day,
+            0, 0, 0, 0, 0,
+            NULL, NULL, NULL, 0, NULL,
+            0, NULL, NULL,
+            0, 0, 0, 0, 0, 0,
+            0, 0, NULL, NULL,
+            CASE WHEN p.source = 'session' THEN p.seconds ELSE 0 END,
+            CASE WHEN p.source = 'availability' THEN p.seconds ELSE 0 END
+        FROM analytics_span_days AS p
+        WHERE p.workshop_id = ANY(p_workshops) AND p.day >= v_first AND p.day < v_end
+    ),
+
+    facts AS (
+        SELECT b.* FROM base_facts AS b
+        WHERE NOT p_from_days
+
+        UNION ALL
+
+        -- The stored day rows: each the count of its day, histograms included.
+        SELECT
+            r.workshop_id, r.period_start,
+            r.sessions_served, r.preferred_sessions, r.preferred_requests, r.preferred_requests_closed,
+            r.preferred_served_by_self,
+            r.revenue_minor, r.revenue_currencies[1], r.revenue_currencies[cardinality(r.revenue_currencies)],
+            r.review_count, r.rating_sum,
+            r.accepted_requests, r.accept_buckets, r.accept_counts,
+            r.sessions_waiting, r.sessions_live, r.sessions_completed, r.sessions_no_show, r.sessions_cancelled,
+            r.sessions_refunded,
+            r.refunds, r.declines, r.decline_buckets, r.decline_counts,
+            r.live_seconds, r.available_seconds
+        FROM analytics_workshop_rollup AS r
+        WHERE
+            p_from_days
+            AND r.period_grain = 'day'
+            AND r.workshop_id = ANY(p_workshops)
+            AND r.period_start >= v_first AND r.period_start < v_end
+    ),
+
+    -- One copy of each fact per grain whose periods it falls in.
+    dated AS (
+        SELECT
+            f.*,
+            g.grain,
+            date_trunc(g.grain, f.day::timestamp)::date AS period_start
+        FROM facts AS f
+        INNER JOIN unnest(p_grains) AS g (grain)
+            ON
+                f.day >= date_trunc(g.grain, p_first_day::timestamp)::date
+                AND f.day < (date_trunc(g.grain, p_last_day::timestamp) + ('1 ' || g.grain)::interval)::date
+    ),
+
+    sums AS (
+        SELECT
+            d.workshop_id,
+            d.grain,
+            d.period_start,
+            sum(d.sessions_served) AS sessions_served,
+            sum(d.preferred_sessions) AS preferred_sessions,
+            sum(d.preferred_requests) AS preferred_requests,
+            sum(d.preferred_requests_closed) AS preferred_requests_closed,
+            sum(d.preferred_served_by_self) AS preferred_served_by_self,
+            coalesce(sum(d.revenue_minor), 0) AS revenue_minor,
+            -- lowest and highest currency: one element when single, two when mixed (no sort)
+            array_remove(ARRAY[min(d.currency_low), nullif(max(d.currency_high), min(d.currency_low))], NULL)
+                AS revenue_currencies,
+            sum(d.review_count) AS review_count,
+            coalesce(sum(d.rating_sum), 0) AS rating_sum,
+            sum(d.accepted_requests) AS accepted_requests,
+            sum(d.sessions_waiting) AS sessions_waiting,
+            sum(d.sessions_live) AS sessions_live,
+            sum(d.sessions_completed) AS sessions_completed,
+            sum(d.sessions_no_show) AS sessions_no_show,
+            sum(d.sessions_cancelled) AS sessions_cancelled,
+            sum(d.sessions_refunded) AS sessions_refunded,
+            sum(d.refunds) AS refunds,
+            sum(d.declines) AS declines,
+            sum(d.live_seconds) AS live_seconds,
+            sum(d.available_seconds) AS available_seconds
+        FROM dated AS d
+        GROUP BY d.workshop_id, d.grain, d.period_start
+    ),
+
+    -- Both histograms of each period, bucket by bucket: the count of the bucket, the running
+    -- count up to it (the 1-based rank of its last value) and the histogram's total.
+    hist_buckets AS (
+        SELECT
+            h.*,
+            sum(h.n) OVER (PARTITION BY h.workshop_id, h.grain, h.period_start, h.kind ORDER BY h.bucket) AS upto,
+            sum(h.n) OVER (PARTITION BY h.workshop_id, h.grain, h.period_start, h.kind) AS total
+        FROM (
+            SELECT d.workshop_id, d.grain, d.period_start, k.kind, b.bucket, sum(b.n)::integer AS n
+            FROM dated AS d
+            CROSS JOIN LATERAL (
+                VALUES ('accept', d.accept_buckets, d.accept_counts), ('decline', d.decline_buckets, d.decline_counts)
+            ) AS k (kind, buckets, counts)
+            CROSS JOIN LATERAL unnest(k.buckets, k.counts) AS b (bucket, n)
+            GROUP BY d.workshop_id, d.grain, d.period_start, k.kind, b.bucket
+        ) AS h
+    ),
+
+    -- Each histogram as its arrays and its percentiles, computed as percentile_cont computes
+    -- them over the values one by one (each bucket taken n times), without expanding them: the
+    -- position pos = fraction * (total - 1) among the 0-based ranks, the values at ranks
+    -- floor(pos) and ceil(pos) (the first bucket whose running count passes the rank),
+    -- interpolated: low + (pos - floor(pos)) * (high - low), the same arithmetic in double
+    -- precision, so the same result to the bit.
+    hists AS (
+        SELECT
+            h.*,
+            h.p50_low + (h.p50_pos - floor(h.p50_pos)) * (h.p50_high - h.p50_low) AS p50,
+            h.p90_low + (h.p90_pos - floor(h.p90_pos)) * (h.p90_high - h.p90_low) AS p90
+        FROM (
+            SELECT
+                b.workshop_id,
+                b.grain,
+                b.period_start,
+                b.kind,
+                array_agg(b.bucket ORDER BY b.bucket) AS buckets,
+                array_agg(b.n ORDER BY b.bucket) AS counts,
+                min(r.p50_pos) AS p50_pos,
+                min(b.bucket) FILTER (WHERE b.upto > floor(r.p50_pos)) AS p50_low,
+                min(b.bucket) FILTER (WHERE b.upto > ceil(r.p50_pos)) AS p50_high,
+                min(r.p90_pos) AS p90_pos,
+                min(b.bucket) FILTER (WHERE b.upto > floor(r.p90_pos)) AS p90_low,
+                min(b.bucket) FILTER (WHERE b.upto > ceil(r.p90_pos)) AS p90_high
+            FROM hist_buckets AS b
+            CROSS JOIN LATERAL (
+                VALUES (
+                    0.5::double precision * (b.total - 1)::double precision,
+                    0.9::double precision * (b.total - 1)::double precision
+                )
+            ) AS r (p50_pos, p90_pos)
+            GROUP BY b.workshop_id, b.grain, b.period_start, b.kind
+        ) AS h
+    )
+
+    -- In the column order of analytics_workshop_rollup.
+    SELECT
+        s.workshop_id,
+        s.grain,
+        s.period_start,
+        s.sessions_served::bigint,
+        s.preferred_sessions::bigint,
+        s.preferred_requests::bigint,
+        s.preferred_requests_closed::bigint,
+        s.preferred_served_by_self::bigint,
+        s.revenue_minor::bigint,
+        s.revenue_currencies,
+        s.review_count::bigint,
+        s.rating_sum::bigint,
+        s.accepted_requests::bigint,
+        coalesce(a.buckets, '{}'),
+        coalesce(a.counts, '{}'),
+        a.p50,
+        a.p90,
+        s.sessions_waiting::bigint,
+        s.sessions_live::bigint,
+        s.sessions_completed::bigint,
+        s.sessions_no_show::bigint,
+        s.sessions_cancelled::bigint,
+        s.sessions_refunded::bigint,
+        s.refunds::bigint,
+        s.declines::bigint,
+        coalesce(dh.buckets, '{}'),
+        coalesce(dh.counts, '{}'),
+        dh.p50,
+        s.live_seconds,
+        s.available_seconds
+    FROM sums AS s
+    LEFT JOIN hists AS a
+        ON s.workshop_id = a.workshop_id AND s.grain = a.grain AND s.period_start = a.period_start AND a.kind = 'accept'
+    LEFT JOIN hists AS dh
+        ON
+            s.workshop_id = dh.workshop_id AND s.grain = dh.grain AND s.period_start = dh.period_start
+            AND dh.kind = 'decline';
+END
+$$;
+
+--
+-- Name: FUNCTION analytics_workshop_rows(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[], p_from_days boolean); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.analytics_workshop_rows(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[], p_from_days boolean) IS 'Internal: the rows analytics_workshop_rollup should hold for these grains, workshops and periods, counted from the base tables or merged from the day rows (p_from_days). Writes nothing.';
 
 --
 -- Name: api_functions(); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -3856,6 +3977,7 @@ COMMENT ON FUNCTION ssr_private.reconciliation_run_start(p_created_since timesta
 CREATE FUNCTION ssr_private.refresh_analytics(p_max_changes integer DEFAULT 100000) RETURNS TABLE(ran boolean, changes bigint, workshop_days integer, routing_days integer, more boolean)
     LANGUAGE plpgsql
     SET search_path TO 'public', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 DECLARE
     v_changes bigint;
@@ -6515,231 +6637,6 @@ COMMENT ON COLUMN analytics.workshop_earnings.platform_fee_minor IS 'Sum of sess
 --
 
 COMMENT ON COLUMN analytics.workshop_earnings.payee_share_minor IS 'Sum of session_ledger.payee_share_minor: the payout owed.';
-
---
--- Name: analytics_workshop_rollup; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.analytics_workshop_rollup (
-    workshop_id uuid NOT NULL,
-    period_grain text NOT NULL,
-    period_start date NOT NULL,
-    sessions_served bigint NOT NULL,
-    preferred_sessions bigint NOT NULL,
-    preferred_requests bigint NOT NULL,
-    preferred_requests_closed bigint NOT NULL,
-    preferred_served_by_self bigint NOT NULL,
-    revenue_minor bigint NOT NULL,
-    revenue_currencies text[] NOT NULL,
-    review_count bigint NOT NULL,
-    rating_sum bigint NOT NULL,
-    accepted_requests bigint NOT NULL,
-    accept_buckets double precision[] NOT NULL,
-    accept_counts integer[] NOT NULL,
-    median_accept_seconds double precision,
-    p90_accept_seconds double precision,
-    sessions_waiting bigint DEFAULT 0 NOT NULL,
-    sessions_live bigint DEFAULT 0 NOT NULL,
-    sessions_completed bigint DEFAULT 0 NOT NULL,
-    sessions_no_show bigint DEFAULT 0 NOT NULL,
-    sessions_cancelled bigint DEFAULT 0 NOT NULL,
-    sessions_refunded bigint DEFAULT 0 NOT NULL,
-    refunds bigint DEFAULT 0 NOT NULL,
-    declines bigint DEFAULT 0 NOT NULL,
-    decline_buckets double precision[] DEFAULT '{}'::double precision[] NOT NULL,
-    decline_counts integer[] DEFAULT '{}'::integer[] NOT NULL,
-    median_decline_seconds double precision,
-    live_seconds numeric DEFAULT 0 NOT NULL,
-    available_seconds numeric DEFAULT 0 NOT NULL,
-    CONSTRAINT analytics_workshop_rollup_check CHECK ((cardinality(accept_buckets) = cardinality(accept_counts))),
-    CONSTRAINT analytics_workshop_rollup_period_grain_check CHECK ((period_grain = ANY (ARRAY['day'::text, 'week'::text, 'month'::text])))
-);
-
---
--- Name: TABLE analytics_workshop_rollup; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.analytics_workshop_rollup IS 'Per workshop and UTC period (day, ISO week, month) the figures of workshop_session_analytics, kept by refresh_analytics(): days recounted from the base tables, weeks and months merged from the days.';
-
---
--- Name: COLUMN analytics_workshop_rollup.workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.workshop_id IS 'The workshop (organizations.id).';
-
---
--- Name: COLUMN analytics_workshop_rollup.period_grain; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.period_grain IS 'day, week or month.';
-
---
--- Name: COLUMN analytics_workshop_rollup.period_start; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.period_start IS 'First UTC day of the period.';
-
---
--- Name: COLUMN analytics_workshop_rollup.sessions_served; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.sessions_served IS 'See workshop_session_analytics.sessions_served.';
-
---
--- Name: COLUMN analytics_workshop_rollup.preferred_sessions; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.preferred_sessions IS 'See workshop_session_analytics.preferred_sessions.';
-
---
--- Name: COLUMN analytics_workshop_rollup.preferred_requests; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.preferred_requests IS 'See workshop_session_analytics.preferred_requests.';
-
---
--- Name: COLUMN analytics_workshop_rollup.preferred_requests_closed; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.preferred_requests_closed IS 'See workshop_session_analytics.preferred_requests_closed.';
-
---
--- Name: COLUMN analytics_workshop_rollup.preferred_served_by_self; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.preferred_served_by_self IS 'See workshop_session_analytics.preferred_served_by_self.';
-
---
--- Name: COLUMN analytics_workshop_rollup.revenue_minor; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.revenue_minor IS 'Sum of the amounts of the served sessions not cancelled or refunded, all currencies together (0 when none).';
-
---
--- Name: COLUMN analytics_workshop_rollup.revenue_currencies; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.revenue_currencies IS 'The lowest and highest currency of those sessions (one element when all in one currency, empty when none); two elements make the view''s revenue NULL (mixed currencies).';
-
---
--- Name: COLUMN analytics_workshop_rollup.review_count; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.review_count IS 'Reviews of the sessions served in the period.';
-
---
--- Name: COLUMN analytics_workshop_rollup.rating_sum; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.rating_sum IS 'Sum of their stars.';
-
---
--- Name: COLUMN analytics_workshop_rollup.accepted_requests; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.accepted_requests IS 'See workshop_session_analytics.accepted_requests.';
-
---
--- Name: COLUMN analytics_workshop_rollup.accept_buckets; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.accept_buckets IS 'Histogram of the times to accept: bucket values (analytics_bucket of the seconds), ascending.';
-
---
--- Name: COLUMN analytics_workshop_rollup.accept_counts; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.accept_counts IS 'Histogram counts, one per bucket of accept_buckets.';
-
---
--- Name: COLUMN analytics_workshop_rollup.median_accept_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.median_accept_seconds IS 'percentile_cont(0.5) over the histogram (each time taken as its bucket value); NULL when none.';
-
---
--- Name: COLUMN analytics_workshop_rollup.p90_accept_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.p90_accept_seconds IS 'percentile_cont(0.9) over the histogram.';
-
---
--- Name: COLUMN analytics_workshop_rollup.sessions_waiting; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.sessions_waiting IS 'See workshop_session_analytics.sessions_waiting.';
-
---
--- Name: COLUMN analytics_workshop_rollup.sessions_live; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.sessions_live IS 'See workshop_session_analytics.sessions_live.';
-
---
--- Name: COLUMN analytics_workshop_rollup.sessions_completed; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.sessions_completed IS 'See workshop_session_analytics.sessions_completed.';
-
---
--- Name: COLUMN analytics_workshop_rollup.sessions_no_show; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.sessions_no_show IS 'See workshop_session_analytics.sessions_no_show.';
-
---
--- Name: COLUMN analytics_workshop_rollup.sessions_cancelled; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.sessions_cancelled IS 'See workshop_session_analytics.sessions_cancelled.';
-
---
--- Name: COLUMN analytics_workshop_rollup.sessions_refunded; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.sessions_refunded IS 'See workshop_session_analytics.sessions_refunded.';
-
---
--- Name: COLUMN analytics_workshop_rollup.refunds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.refunds IS 'Refunds (rows of refunds) of the sessions created in the period that named the workshop as preferred.';
-
---
--- Name: COLUMN analytics_workshop_rollup.declines; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.declines IS 'See workshop_session_analytics.declines.';
-
---
--- Name: COLUMN analytics_workshop_rollup.decline_buckets; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.decline_buckets IS 'Histogram of the seconds from offer to decline: bucket values (analytics_bucket of the seconds), ascending.';
-
---
--- Name: COLUMN analytics_workshop_rollup.decline_counts; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.decline_counts IS 'Histogram counts, one per bucket of decline_buckets.';
-
---
--- Name: COLUMN analytics_workshop_rollup.median_decline_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.median_decline_seconds IS 'percentile_cont(0.5) over the decline histogram (each time taken as its bucket value); NULL when none.';
-
---
--- Name: COLUMN analytics_workshop_rollup.live_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.live_seconds IS 'Seconds of the calls that ended (sessions served by the workshop, started_at to ended_at) falling in the period. Calls still live are added by the view at read time.';
-
---
--- Name: COLUMN analytics_workshop_rollup.available_seconds; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.analytics_workshop_rollup.available_seconds IS 'Seconds of the availability intervals of its mechanics that ended (mechanic_availability) falling in the period. Intervals still open are added by the view at read time.';
 
 --
 -- Name: mechanic_availability; Type: TABLE; Schema: public; Owner: -
@@ -9734,6 +9631,12 @@ REVOKE ALL ON FUNCTION ssr_private.analytics_workshop_merge(p_grain text, p_firs
 --
 
 REVOKE ALL ON FUNCTION ssr_private.analytics_workshop_recount(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION analytics_workshop_rows(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[], p_from_days boolean); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.analytics_workshop_rows(p_grains text[], p_first_day date, p_last_day date, p_workshops uuid[], p_from_days boolean) FROM PUBLIC;
 
 --
 -- Name: FUNCTION api_functions(); Type: ACL; Schema: ssr_private; Owner: -

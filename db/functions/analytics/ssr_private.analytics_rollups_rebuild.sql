@@ -13,6 +13,9 @@ SET search_path = public, pg_temp
 -- Whole tables: hash joins (the planner's nested loops over misestimated aggregates took
 -- minutes); the small recounts of refresh_analytics keep their index lookups.
 SET enable_nestloop = off
+-- Planned for its real bounds (whole tables), never with a generic plan cached by
+-- refresh_analytics in the same session for a day's bounds.
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     v_first date;

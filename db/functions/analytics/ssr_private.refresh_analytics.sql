@@ -13,6 +13,11 @@ CREATE OR REPLACE FUNCTION ssr_private.refresh_analytics(p_max_changes integer D
 RETURNS TABLE (ran boolean, changes bigint, workshop_days integer, routing_days integer, more boolean)
 LANGUAGE plpgsql
 SET search_path = public, pg_temp
+-- The recounts and merges run the same statements many times a run with small arguments:
+-- planned once per session (generic plans, as prepared statements), not on every call (a
+-- custom plan costs more to make than to run). analytics_rollups_rebuild plans its one big
+-- recount for its real bounds.
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_changes bigint;

@@ -7,8 +7,9 @@
 -- every few seconds): a read costs the rows it returns, whatever the history. Medians
 -- and p90 come from the rollup's histogram of times to accept (buckets of 3
 -- significant digits: within 0.5 % of the exact percentile_cont). To add a figure: a
--- column in the rollup, its count in analytics_workshop_recount, its sum in
--- analytics_workshop_merge, and here.
+-- column in the rollup (a migration); in analytics_workshop_rows (the one place that counts
+-- and merges, for analytics_workshop_recount and analytics_workshop_merge) its value in
+-- each branch of the facts, its sum, and its place in the final column list; and here.
 -- The figures of the session's life after accept are in the rollup too: sessions per status
 -- (dated like the sessions served), refunds (of the sessions that named the workshop as
 -- preferred), declines dated by declined_at with the median seconds from offer to decline

@@ -1,7 +1,7 @@
 """Routing notifications pushed to browsers: one LISTEN connection per gunicorn worker process,
 fanned out to that process's Server-Sent Events clients through in-process queues.
 
-Every routing change writes routing_outbox rows; routing_outbox_relay() sends the committed
+Every routing change writes routing_outbox rows; ssr_private.routing_outbox_relay() (the worker) sends the committed
 ones with pg_notify on their channels (docs/ROUTING.md): the background worker (`python -m
 worker`, its job `relay`) runs it every 100 ms and is its only caller. The hubs only read. A
 Hub (one per process, opened on first use, so a pre-forking server gets one per gunicorn

@@ -100,7 +100,7 @@ def ceiling(server: str, st: Settings, log=print) -> dict:
 # ---------------------------------------------------------------- the worker's relay
 
 class RelayRunning:
-    """The worker's notification relay during a measurement: routing_outbox_relay() every
+    """The worker's notification relay during a measurement: ssr_private.routing_outbox_relay() every
     `interval` seconds on its own connection (as worker/jobs.py runs it), so the routing
     notifications of the measured transactions are really sent. Counts what it sent."""
 
@@ -114,10 +114,10 @@ class RelayRunning:
     def _loop(self):
         try:
             with psycopg.connect(self.url, autocommit=True) as conn:
-                if not has_function(conn, "routing_outbox_relay"):
+                if not has_function(conn, "ssr_private.routing_outbox_relay"):
                     return
                 while not self.stop.is_set():
-                    n = conn.execute("SELECT routing_outbox_relay()", prepare=True).fetchone()[0]
+                    n = conn.execute("SELECT ssr_private.routing_outbox_relay()", prepare=True).fetchone()[0]
                     self.sent += n
                     if n < 1000:
                         self.stop.wait(self.interval)

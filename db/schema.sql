@@ -1764,48 +1764,6 @@ $$;
 COMMENT ON FUNCTION public.routing_mechanic_offerable(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text, p_open_sessions integer, p_capacity integer) IS 'Who may take work now: routing_mechanic_eligible and open_sessions < capacity. The only copy of the capacity rule.';
 
 --
--- Name: routing_outbox_relay(integer); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.routing_outbox_relay(p_limit integer DEFAULT 1000) RETURNS integer
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-DECLARE
-    v_ids bigint[];
-    v_row record;
-BEGIN
-    IF p_limit IS NULL OR p_limit < 1 THEN
-        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'limit must be >= 1', COLUMN = 'limit';
-    END IF;
-    v_ids := ARRAY(
-        SELECT o.id
-        FROM routing_outbox AS o
-        WHERE o.notified_at IS NULL
-        ORDER BY o.id
-        LIMIT p_limit
-        FOR UPDATE SKIP LOCKED
-    );
-    IF cardinality(v_ids) = 0 THEN
-        RETURN 0;
-    END IF;
-    FOR v_row IN
-        SELECT o.id, o.channel, o.payload FROM routing_outbox AS o WHERE o.id = ANY(v_ids) ORDER BY o.id
-    LOOP
-        PERFORM pg_notify(v_row.channel, (v_row.payload || jsonb_build_object('outbox_id', v_row.id))::text);
-    END LOOP;
-    UPDATE routing_outbox AS o SET notified_at = clock_timestamp() WHERE o.id = ANY(v_ids);
-    RETURN cardinality(v_ids);
-END
-$$;
-
---
--- Name: FUNCTION routing_outbox_relay(p_limit integer); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.routing_outbox_relay(p_limit integer) IS 'Sends committed routing_outbox rows not sent yet with pg_notify (payload plus outbox_id), in order, and marks them; returns how many. Run every 100 ms by the worker.';
-
---
 -- Name: routing_outbox; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2974,7 +2932,6 @@ FROM (
         'routing_mechanic_offerable(text,boolean,uuid,text,integer,integer)', ARRAY['mechanic'],
         'the eligibility and capacity rule; the mechanic row policy calls it'
     ),
-    ('routing_outbox_relay(integer)', ARRAY[]::text [], 'owner: the worker sends committed notifications'),
     ('decline_session_request(uuid,uuid,text)', ARRAY['ssr_app', 'mechanic'], 'a mechanic declines a request'),
     ('start_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic starts the session'),
     ('complete_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic completes the session'),
@@ -4792,6 +4749,48 @@ $$;
 COMMENT ON FUNCTION ssr_private.routing_outbox_prune(p_keep interval) IS 'Deletes routing_outbox rows older than p_keep (default 7 days); returns the count. SR400 for a negative or NULL interval.';
 
 --
+-- Name: routing_outbox_relay(integer); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_outbox_relay(p_limit integer DEFAULT 1000) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_ids bigint[];
+    v_row record;
+BEGIN
+    IF p_limit IS NULL OR p_limit < 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'limit must be >= 1', COLUMN = 'limit';
+    END IF;
+    v_ids := ARRAY(
+        SELECT o.id
+        FROM routing_outbox AS o
+        WHERE o.notified_at IS NULL
+        ORDER BY o.id
+        LIMIT p_limit
+        FOR UPDATE SKIP LOCKED
+    );
+    IF cardinality(v_ids) = 0 THEN
+        RETURN 0;
+    END IF;
+    FOR v_row IN
+        SELECT o.id, o.channel, o.payload FROM routing_outbox AS o WHERE o.id = ANY(v_ids) ORDER BY o.id
+    LOOP
+        PERFORM pg_notify(v_row.channel, (v_row.payload || jsonb_build_object('outbox_id', v_row.id))::text);
+    END LOOP;
+    UPDATE routing_outbox AS o SET notified_at = clock_timestamp() WHERE o.id = ANY(v_ids);
+    RETURN cardinality(v_ids);
+END
+$$;
+
+--
+-- Name: FUNCTION routing_outbox_relay(p_limit integer); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.routing_outbox_relay(p_limit integer) IS 'Sends committed routing_outbox rows not sent yet with pg_notify (payload plus outbox_id), in order, and marks them; returns how many. Run every 100 ms by the worker.';
+
+--
 -- Name: routing_publish(public.session_requests, text); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -4854,7 +4853,7 @@ $$;
 -- Name: FUNCTION routing_publish(p_request public.session_requests, p_event text); Type: COMMENT; Schema: ssr_private; Owner: -
 --
 
-COMMENT ON FUNCTION ssr_private.routing_publish(p_request public.session_requests, p_event text) IS 'Writes the outbox rows (sent with pg_notify by routing_outbox_relay after commit) announcing an event of a request; returns how many channels.';
+COMMENT ON FUNCTION ssr_private.routing_publish(p_request public.session_requests, p_event text) IS 'Writes the outbox rows (sent with pg_notify by ssr_private.routing_outbox_relay after commit) announcing an event of a request; returns how many channels.';
 
 --
 -- Name: routing_raise_refusal(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -9526,12 +9525,6 @@ REVOKE ALL ON FUNCTION public.routing_mechanic_offerable(p_status text, p_is_ava
 GRANT ALL ON FUNCTION public.routing_mechanic_offerable(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text, p_open_sessions integer, p_capacity integer) TO mechanic;
 
 --
--- Name: FUNCTION routing_outbox_relay(p_limit integer); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.routing_outbox_relay(p_limit integer) FROM PUBLIC;
-
---
 -- Name: FUNCTION routing_outbox_replay(p_after_id bigint, p_channels text[], p_limit integer); Type: ACL; Schema: public; Owner: -
 --
 
@@ -9863,6 +9856,12 @@ GRANT ALL ON FUNCTION ssr_private.routing_offered(p_request public.session_reque
 --
 
 REVOKE ALL ON FUNCTION ssr_private.routing_outbox_prune(p_keep interval) FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_outbox_relay(p_limit integer); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_outbox_relay(p_limit integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION routing_publish(p_request public.session_requests, p_event text); Type: ACL; Schema: ssr_private; Owner: -

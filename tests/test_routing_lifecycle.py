@@ -186,8 +186,8 @@ def test_listener_receives_new_request_notification(conn, db_url, world):
         wo = new_request(conn, w, "workshop_only", "alpha")
         # written with the request, sent after commit by the relay (the worker runs it every 100 ms)
         assert conn.execute("SELECT count(*) FROM routing_outbox WHERE notified_at IS NULL").fetchone() == (2,)
-        assert conn.execute("SELECT routing_outbox_relay()").fetchone() == (2,)
-        assert conn.execute("SELECT routing_outbox_relay()").fetchone() == (0,)  # each row sent once
+        assert conn.execute("SELECT ssr_private.routing_outbox_relay()").fetchone() == (2,)
+        assert conn.execute("SELECT ssr_private.routing_outbox_relay()").fetchone() == (0,)  # each row sent once
         got = payloads(listener.notifies(timeout=10, stop_after=2))
     assert [(p["event"], p["request_id"]) for p in got] == [("created", str(b["id"])), ("created", str(wo["id"]))]
     assert got[0]["audience"] == "everyone" and got[0]["routing_type"] == "broadcast" and got[0]["priority_score"] == 50
@@ -211,14 +211,14 @@ def test_notification_is_sent_only_on_commit(conn, db_url, world):
             )
             tx.rollback()
         assert conn.execute("SELECT count(*) FROM routing_outbox").fetchone()[0] == 0
-        assert conn.execute("SELECT routing_outbox_relay()").fetchone() == (0,)
+        assert conn.execute("SELECT ssr_private.routing_outbox_relay()").fetchone() == (0,)
         kept = new_request(conn, w, "broadcast", None)
         # a relay's batch taken but rolled back is sent by the next relay
         with psycopg.connect(db_url) as relay:
-            assert relay.execute("SELECT routing_outbox_relay()").fetchone() == (1,)
-            assert conn.execute("SELECT routing_outbox_relay()").fetchone() == (0,)  # locked: skipped
+            assert relay.execute("SELECT ssr_private.routing_outbox_relay()").fetchone() == (1,)
+            assert conn.execute("SELECT ssr_private.routing_outbox_relay()").fetchone() == (0,)  # locked: skipped
             relay.rollback()
-        assert conn.execute("SELECT routing_outbox_relay(1)").fetchone() == (1,)
+        assert conn.execute("SELECT ssr_private.routing_outbox_relay(1)").fetchone() == (1,)
         got = payloads(listener.notifies(timeout=10, stop_after=1))
     assert [p["request_id"] for p in got] == [str(kept["id"])]
 

@@ -1,7 +1,7 @@
 """The periodic jobs of the worker (worker/supervisor.py runs them), each a plain function of an
 autocommit connection that returns a short description when it changed something:
 `sweep` (ssr_private.sweep_session_requests(): escalate and expire requests) and `refresh_analytics` (apply
-the queued changes to the rollups the BI views read) every 5 s, `relay` (routing_outbox_relay():
+the queued changes to the rollups the BI views read) every 5 s, `relay` (ssr_private.routing_outbox_relay():
 send the committed routing notifications with pg_notify) every 0.1 s. The functions are safe to
 run concurrently, so several workers may run at once. This module imports nothing of the worker
 (the supervisor imports it, never the other way round)."""
@@ -33,7 +33,7 @@ def relay(conn: psycopg.Connection) -> str | None:
     worker is the only caller: the app's live hubs only LISTEN (app/live.py)."""
     sent = 0
     while True:
-        n = conn.execute("SELECT routing_outbox_relay()", prepare=True).fetchone()[0]
+        n = conn.execute("SELECT ssr_private.routing_outbox_relay()", prepare=True).fetchone()[0]
         sent += n
         if n < 1000:
             return f"relayed {sent} notifications" if sent else None

@@ -17,7 +17,7 @@
 --   ssr_refresh_analytics       every minute   ssr_private.refresh_analytics(): applies the queued changes to
 --                                               the rollups the BI views read (BI data up to
 --                                               ~1 min old; tools/sweeper.py does it every 5 s).
---   (routing_outbox_relay() is not scheduled here: notifications need it every 100 ms, which
+--   (ssr_private.routing_outbox_relay() is not scheduled here: notifications need it every 100 ms, which
 --   tools/sweeper.py and the app's live hub do.)
 --   ssr_outbox_prune            daily, 03:17   ssr_private.routing_outbox_prune(): outbox rows > 7 days.
 \set ON_ERROR_STOP on

@@ -1,5 +1,5 @@
 -- routing_publish: writes the outbox rows announcing one step of a request; once the
--- transaction commits, routing_outbox_relay() (the worker, every 100 ms) sends each with
+-- transaction commits, ssr_private.routing_outbox_relay() (the worker, every 100 ms) sends each with
 -- pg_notify.
 -- Channels:
 --   session_requests_ws_<hex>: every event of workshop_only and hybrid requests of that
@@ -75,5 +75,5 @@ END
 $$;
 
 COMMENT ON FUNCTION ssr_private.routing_publish(session_requests, text) IS
-'Writes the outbox rows (sent with pg_notify by routing_outbox_relay after commit) announcing an event of a request; '
+'Writes the outbox rows (sent with pg_notify by ssr_private.routing_outbox_relay after commit) announcing an event of a request; '
 'returns how many channels.';

@@ -1,17 +1,17 @@
--- routing_outbox_relay: sends the committed outbox rows not sent yet with pg_notify, in
+-- ssr_private.routing_outbox_relay: sends the committed outbox rows not sent yet with pg_notify, in
 -- outbox order, and marks them notified; returns how many it sent. Run it often (the
--- worker, tools/sweeper.py, every 100 ms): a notification reaches listeners that much
+-- worker's job relay, every 100 ms): a notification reaches listeners that much
 -- after its routing change committed. One transaction per batch, so the commit-time lock
 -- that NOTIFY takes is paid once per batch, not by every routing transaction.
 -- Input: p_limit, the most rows sent in one call (default 1000). Concurrent relays skip
 -- each other's rows (FOR UPDATE SKIP LOCKED): each row is sent once, unless the relay's
 -- transaction rolls back (then nothing of it was sent or marked). Payload: the row's
 -- payload plus outbox_id. Errors: p_limit NULL or < 1: SR400 (COLUMN limit).
--- SECURITY DEFINER (search_path pinned): the app's live hub relays too, as ssr_app.
-CREATE OR REPLACE FUNCTION routing_outbox_relay(p_limit integer DEFAULT 1000)
+-- Owner only: the worker, which connects as the owner, is the one relay (the app's hubs only
+-- listen).
+CREATE OR REPLACE FUNCTION ssr_private.routing_outbox_relay(p_limit integer DEFAULT 1000)
 RETURNS integer
 LANGUAGE plpgsql
-SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 DECLARE
@@ -42,6 +42,6 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION routing_outbox_relay(integer) IS
+COMMENT ON FUNCTION ssr_private.routing_outbox_relay(integer) IS
 'Sends committed routing_outbox rows not sent yet with pg_notify (payload plus outbox_id), in order, and marks them; '
 'returns how many. Run every 100 ms by the worker.';

@@ -110,12 +110,14 @@ screenshots: install chromium
 test: lint pytest
 
 # The long forms of what `make test` runs bounded: the fault suite with more deliveries, accepts and
-# kills (SSR_FAULTS_LONG=1), and schemathesis with 1000 cases per operation and phase.
+# kills (SSR_FAULTS_LONG=1), and schemathesis with 1000 cases per operation and phase and a fresh
+# seed each run (printed; SSR_FUZZ_SEED=<seed> replays one).
 faults: install
 	SSR_FAULTS_LONG=1 $(VENV)/bin/pytest -q tests/faults
 
 fuzz: install
-	SSR_FUZZ_EXAMPLES=$${SSR_FUZZ_EXAMPLES:-1000} $(VENV)/bin/pytest -q tests/test_fuzz_openapi.py
+	SSR_FUZZ_EXAMPLES=$${SSR_FUZZ_EXAMPLES:-1000} SSR_FUZZ_SEED=$${SSR_FUZZ_SEED:-fresh} \
+	  $(VENV)/bin/pytest -q tests/test_fuzz_openapi.py
 
 bench: install
 	$(PY) -m bench $(if $(SCALE),--scale $(SCALE))

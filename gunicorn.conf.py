@@ -16,6 +16,10 @@ Every limit of the HTTP server lives here.
   with its own plain-text answer, before the app. They are set above the app's own limits
   (app/inputs.py: request line 4096 bytes, header field 8190, all headers 32 KiB), so requests in
   between get the app's JSON 414/431. 8190 is gunicorn's maximum request line.
+- Bodies: gunicorn has no timeout for reading a request body; the app bounds each read of the socket
+  (BODY_READ_TIMEOUT, 10 s: 408 and the connection closed, app/inputs.py). The total time of a
+  client that trickles bytes, and connections per client, are a reverse proxy's to bound
+  (docs/OPERATIONS.md, "In front of the app").
 - Logs: gunicorn's error and access logs and the app's loggers on stderr, one line each, JSON lines
   with LOG_FORMAT=json (app/logs.py).
 """

@@ -39,6 +39,8 @@ def create_app(config: dict | None = None) -> Flask:
         HEALTHZ_TIMEOUT=float(os.environ.get("HEALTHZ_TIMEOUT", "0.5")),
         STRIPE_TIMEOUT=float(os.environ.get("STRIPE_TIMEOUT", "5")),
         POOL_RECONNECT_TIMEOUT=float(os.environ.get("POOL_RECONNECT_TIMEOUT", "5")),
+        # A request body that stops arriving: 408 after this long without a byte (app/inputs.py).
+        BODY_READ_TIMEOUT=float(os.environ.get("BODY_READ_TIMEOUT", "10")),
         # Live pages (app/live.py): streams per process (gunicorn.conf.py sets it from its threads).
         SSE_MAX_CLIENTS=int(os.environ.get("SSE_MAX_CLIENTS", "100")),
         SSE_HEARTBEAT_SECONDS=float(os.environ.get("SSE_HEARTBEAT_SECONDS", "15")),

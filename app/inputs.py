@@ -1,7 +1,15 @@
 """What the app takes from a request, or a clear 400 naming the parameter or field: the query
 string (`only_params`, `int_param`), ids in the path (`path_uuid`: anything else is
 404), JSON bodies (`json_object`, `int_field`, `text_field`), and, before any endpoint runs, hostile
-input refused with the JSON error shape (`register`):
+input refused with the JSON error shape (`register`). The bounds are app/openapi.json's and the SQL
+signatures': an integer the SQL takes as `integer` is refused past int32 here (a 400 naming it,
+never a database error), and the query's integers have at most nine digits.
+
+- A body that stops arriving (a `Transfer-Encoding: chunked` or `Content-Length` body the client
+  does not send) -> 408 `request_timeout` once no byte came for BODY_READ_TIMEOUT seconds (10); a
+  malformed chunked body -> 400 `invalid_body`; either way the connection is closed at once and
+  the thread is free again. A client that trickles a byte at a time within that limit is a reverse proxy's to
+  cut (docs/OPERATIONS.md, "In front of the app").
 
 - A NUL byte anywhere (path, query, header, form field, JSON string or raw body) -> 400
   `invalid_input`: PostgreSQL text cannot hold one, and no field of this API needs one.
@@ -20,9 +28,11 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import uuid
 
-from flask import Flask, request
+from flask import Flask, current_app, request
+from werkzeug.exceptions import ClientDisconnected
 
 from app.errors import ApiError
 
@@ -38,6 +48,7 @@ def path_uuid(value: str, name: str) -> uuid.UUID:
 
 
 MAX_INT_PARAM = 999_999_999  # nine digits at most: app/openapi.json states the same maximum
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1  # SQL `integer`
 
 
 def int_param(name: str, default: int, lo: int, hi: int = MAX_INT_PARAM) -> int:
@@ -66,7 +77,7 @@ def only_params(*allowed: str) -> None:
 
 def json_object(*allowed: str, required: bool = True) -> dict:
     """The request's JSON object restricted to `allowed` keys; {} when optional and absent."""
-    if not request.get_data(cache=True):
+    if not read_body():
         if required:
             raise ApiError(400, "invalid_input", "a JSON object body is required")
         return {}
@@ -79,10 +90,18 @@ def json_object(*allowed: str, required: bool = True) -> dict:
     return body
 
 
-def int_field(body: dict, name: str) -> int | None:
+def int_field(body: dict, name: str, lo: int = INT32_MIN, hi: int = INT32_MAX) -> int | None:
+    """An integer field (JSON Schema's: 4.0 is the integer 4) within lo..hi, by default the SQL
+    `integer` range, so the database never sees a bigint it has no function for."""
     value = body.get(name)
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
         raise ApiError(400, "invalid_input", f"{name} must be an integer", name)
+    if value < lo or value > hi:
+        raise ApiError(400, "invalid_input", f"{name} must be an integer between {lo} and {hi}", name)
     return value
 
 
@@ -99,6 +118,48 @@ MAX_REQUEST_LINE = 4096
 MAX_HEADER_FIELD = 8190
 MAX_HEADER_BYTES = 32768
 NUL = "\x00"
+
+
+def read_body() -> bytes:
+    """The request body (cached; more than MAX_CONTENT_LENGTH is a 413). Under gunicorn each read
+    of the socket waits at most BODY_READ_TIMEOUT: a body that stops arriving is a 408, a malformed
+    chunked body a 400, and gunicorn then closes the connection (where the next request would
+    start is unknown), instead of a thread held until the client gives up or a 500."""
+    sock = request.environ.get("gunicorn.socket")
+    if sock is None or "ssr.body" in request.environ:  # not under gunicorn, or read already
+        return request.get_data(cache=True)
+    from gunicorn.http.errors import ParseException
+
+    limit = current_app.config["BODY_READ_TIMEOUT"]
+    prior = sock.gettimeout()
+    sock.settimeout(limit)
+    try:
+        body = request.get_data(cache=True)
+    except (TimeoutError, ClientDisconnected) as exc:  # werkzeug wraps the socket's timeout
+        if isinstance(exc, ClientDisconnected) and not isinstance(exc.__context__, TimeoutError):
+            raise  # the client went away: nobody reads the answer
+        _end_reading(sock)
+        raise ApiError(408, "request_timeout", f"the body stopped arriving (nothing for {limit:g} s)") from exc
+    except ParseException as exc:  # a bad chunk size, a chunk longer than it said
+        _end_reading(sock)
+        raise ApiError(400, "invalid_body", f"the body is malformed: {type(exc).__name__}") from exc
+    finally:
+        try:
+            sock.settimeout(prior)
+        except OSError:
+            pass
+    request.environ["ssr.body"] = True
+    return body
+
+
+def _end_reading(sock) -> None:
+    """No more reading from this connection (where its next request would start is unknown): the
+    answer is still written, and gunicorn, finding the end of the input, closes the connection at
+    once instead of draining the rest of the body for up to 5 s."""
+    try:
+        sock.shutdown(socket.SHUT_RD)
+    except OSError:
+        pass
 
 
 def _nul_in_json(value) -> bool:
@@ -143,9 +204,9 @@ def check_nul() -> None:
             _refuse_nul("headers", name.replace(NUL, "") or None)
     if not request.content_length and request.headers.get("Transfer-Encoding") is None:
         return
-    body = request.get_data(cache=True)  # refuses more than MAX_CONTENT_LENGTH with a 413
+    body = read_body()
     if b"\x00" in body:
-        _refuse_nul("body")
+        _refuse_nul("body", "body")
     if request.mimetype == "application/x-www-form-urlencoded":
         for name, value in request.form.items(multi=True):
             if NUL in name or NUL in value:
@@ -156,7 +217,7 @@ def check_nul() -> None:
         except ValueError:
             return  # not JSON: the endpoint says so
         if _nul_in_json(parsed):
-            _refuse_nul("JSON body")
+            _refuse_nul("JSON body", "body")
 
 
 def register(app: Flask) -> None:

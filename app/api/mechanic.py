@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 import time
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
@@ -43,12 +44,14 @@ def mechanic_requests():
 
 
 def _last_event_id() -> int | None:
-    raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        raise ApiError(400, "invalid_input", "Last-Event-ID must be an outbox id", "Last-Event-ID")
-    return int(raw)
+    """The header (browsers send it on reconnect), else the query's; each must be an outbox id
+    (at most 18 digits: a bigint, as routing_outbox_replay takes it) or empty (none)."""
+    given = {"Last-Event-ID": request.headers.get("Last-Event-ID"), "last_event_id": request.args.get("last_event_id")}
+    for name, raw in given.items():
+        if raw and not re.fullmatch(r"[0-9]{1,18}", raw):
+            raise ApiError(400, "invalid_input", f"{name} must be an outbox id", name)
+    raw = given["Last-Event-ID"] or given["last_event_id"]
+    return int(raw) if raw else None
 
 
 def _event(outbox_id: int, payload: str) -> str:

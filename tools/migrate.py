@@ -124,9 +124,14 @@ class SqlFile:
     markers: frozenset[str] = field(default_factory=frozenset)
 
     @property
+    def repeatable(self) -> bool:
+        """A function, view, policy, trigger or optional-layer file (keyed by its path under db/)."""
+        return "/" in self.key
+
+    @property
     def rel(self) -> str:
         """The path as a DBA sees it: db/migrations/0001_base_schema.sql."""
-        if "/" in self.key:
+        if self.repeatable:
             return f"db/{self.key}"
         return f"{self.path.parent.parent.name}/{self.path.parent.name}/{self.path.name}"
 
@@ -477,7 +482,7 @@ def _apply_all(run: _Runner, todo_m, todo_r) -> list[str]:
     # application's transactions, which write those tables in either order (insert a session
     # then its request; accept a request then update its session), and time out again and again.
     for f in run_order(todo_m, todo_r):
-        if f in todo_r:
+        if f.repeatable:
             run.step(f.rel, lambda f=f: run.transaction([f], record_object))
             done.append(f.rel)
         else:
@@ -653,7 +658,7 @@ def psql_script(db_dir: Path = DB_DIR, policy: LockPolicy | None = None) -> str:
         if (f in optional) != in_optional:
             in_optional = not in_optional
             parts.append("\\if :ssr_plpython" if in_optional else "\\endif")
-        parts += repeatable(f) if f in repeatables or f in optional else migration(f)
+        parts += repeatable(f) if f.repeatable else migration(f)
     if in_optional:
         parts.append("\\endif")
     keys = ", ".join(_q(r.key) for r in repeatables + optional)

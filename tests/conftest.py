@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.dbutil import as_user, create_database, drop_database, enable_app_login, url_for
+from tests.dbutil import as_user, create_database, drop_database, enable_app_login, load_seeds, url_for
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -107,6 +107,5 @@ def conn(db_url):
 @pytest.fixture
 def seeded_conn(conn):
     """`conn` with the demo data of db/seeds loaded."""
-    for f in sorted((ROOT / "db" / "seeds").glob("*.sql")):
-        conn.execute(f.read_text(encoding="utf-8").encode())
+    load_seeds(conn)
     return conn

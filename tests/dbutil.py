@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+SEEDS = Path(__file__).resolve().parent.parent / "db" / "seeds"
 
 
 def url_for(server_url: str, dbname: str) -> str:
@@ -67,3 +70,9 @@ def offers_as(columns: str = "*") -> str:
 def set_identity(conn, kind: str, value) -> None:
     """app.<kind>_id for the rest of the connection (a superuser test connection acts like the app)."""
     conn.execute(f"SELECT set_config('app.{kind}_id', %s, FALSE)", ("" if value is None else str(value),))
+
+
+def load_seeds(conn: psycopg.Connection) -> None:
+    """The demo data of db/seeds, file by file, on an autocommit connection (as the owner)."""
+    for f in sorted(SEEDS.glob("*.sql")):
+        conn.execute(f.read_text(encoding="utf-8").encode())

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from tests import releases
-from tests.dbutil import create_database, drop_database, url_for
+from tests.dbutil import create_database, drop_database, load_seeds, url_for
 from tools.migrate import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,10 +40,9 @@ def statements() -> list[str]:
 
 
 def seed(url: str) -> None:
-    """The demo data of db/seeds, so that the note's queries return rows."""
+    """The demo data, so that the note's queries return rows."""
     with psycopg.connect(url, autocommit=True) as conn:
-        for f in sorted((ROOT / "db" / "seeds").glob("*.sql")):
-            conn.execute(f.read_text(encoding="utf-8").encode())
+        load_seeds(conn)
 
 
 def a_workshop(conn: psycopg.Connection) -> str:

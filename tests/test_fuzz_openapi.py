@@ -27,7 +27,7 @@ import pytest
 
 from dev.stripe_fake import StripeFake
 from tests.app.conftest import ALICE, ANA, AUTOPRO, JWT_SECRET, WEBHOOK_SECRET, token
-from tests.dbutil import create_database, drop_database, url_for
+from tests.dbutil import create_database, drop_database, load_seeds, url_for
 from tests.faults.harness import Gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,8 +84,7 @@ def fuzz_server(pg_server_url, migrated_template, tmp_path_factory):
     name = create_database(pg_server_url, template=migrated_template)
     url = url_for(pg_server_url, name)
     with psycopg.connect(url, autocommit=True) as c:
-        for f in sorted((ROOT / "db" / "seeds").glob("*.sql")):
-            c.execute(f.read_text(encoding="utf-8").encode())
+        load_seeds(c)
         # Offers for Ana and outbox rows on her channels: her stream replays them as events.
         for routing_type, workshop in (("hybrid", AUTOPRO), ("workshop_only", AUTOPRO), ("broadcast", None)):
             paid_request(c, routing_type, workshop)

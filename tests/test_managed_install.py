@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.dbutil import as_user, url_for
+from tests.dbutil import as_user, load_seeds, url_for
 from tools.migrate import load_optional_plpython, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,8 +62,7 @@ def test_core_installs_and_runs_as_a_non_superuser_owner_without_plpython(manage
     with psycopg.connect(owner_url, autocommit=True) as owner:
         assert owner.execute("SELECT count(*) FROM pg_extension WHERE extname = 'plpython3u'").fetchone() == (0,)
         assert owner.execute("SELECT to_regprocedure('ssr_private.explain_routing(uuid)')").fetchone() == (None,)
-        for f in sorted((ROOT / "db" / "seeds").glob("*.sql")):  # demo data, loaded by the owner
-            owner.execute(f.read_text(encoding="utf-8").encode())
+        load_seeds(owner)  # demo data, loaded by the owner
         request = owner.execute(
             "SELECT id FROM ssr_private.create_session_request(%s, 'video15', NULL, NULL, %s, 'workshop_only')", (ALICE, AUTOPRO)
         ).fetchone()[0]

@@ -1,3 +1,6 @@
+from tests.dbutil import load_seeds
+
+
 def test_plpython_is_installed_in_migrated_db(conn):
     got = conn.execute("SELECT extname FROM pg_extension WHERE extname = 'plpython3u'").fetchone()
     assert got == ("plpython3u",)
@@ -6,10 +9,7 @@ def test_plpython_is_installed_in_migrated_db(conn):
 
 
 def test_seed_loads_twice(seeded_conn):
-    from pathlib import Path
-
     before = seeded_conn.execute("SELECT count(*) FROM sessions").fetchone()[0]
-    for f in sorted(Path("db/seeds").glob("*.sql")):
-        seeded_conn.execute(f.read_text().encode())
+    load_seeds(seeded_conn)
     after = seeded_conn.execute("SELECT count(*) FROM sessions").fetchone()[0]
     assert before == after == 60

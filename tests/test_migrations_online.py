@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import shutil
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pytest
 
 from bench import migration_stall as ms
 from dev import schema
+from tests import releases
 from tests.dbutil import create_database, drop_database, url_for
 from tools import migrate as m
 
@@ -149,38 +149,19 @@ def test_migrations_under_concurrent_writers_end_in_the_fresh_schema_without_abo
         assert c.execute("SELECT coalesce(bool_and(ispopulated), TRUE) FROM pg_matviews").fetchone()[0] is True
 
 
-# The schema as released at this commit; an upgrade from it must end where a fresh install does.
-RELEASED = "be1d369"
-
-
-def released_tree(dst: Path, commit: str = RELEASED) -> Path:
-    """db/ and tools/ of a released commit (git archive of this repository's history)."""
-    res = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", commit, "db", "tools"],
-                         capture_output=True, check=False)
-    if res.returncode != 0:
-        pytest.fail(f"git archive {commit} failed (this test needs the repository's history): "
-                    f"{res.stderr.decode().strip()}")
-    dst.mkdir(parents=True)
-    subprocess.run(["tar", "-x", "-C", str(dst)], input=res.stdout, check=True)
-    return dst
-
-
-def test_upgrading_the_previous_release_gives_the_fresh_schema(pg_server_url, tmp_path):
-    tree = released_tree(tmp_path / "released")
+@pytest.mark.parametrize("release", sorted(releases.RELEASES))
+def test_upgrading_an_earlier_release_gives_the_fresh_schema(release, pg_server_url, tmp_path):
     name = create_database(pg_server_url, prefix="ssr_upgrade")
     url = url_for(pg_server_url, name)
     try:
-        # That release's own runner, on its own files.
-        res = subprocess.run([sys.executable, str(tree / "tools" / "migrate.py"), "--database-url", url],
-                             capture_output=True, text=True, check=False)
-        assert res.returncode == 0, res.stderr
-        # Then today's runner.
+        # That release's own runner, on its own files (tests/releases.py), then today's runner.
+        releases.install(releases.RELEASES[release], url, tmp_path)
         m.migrate(url, say=lambda _msg: None)
         upgraded = schema.dump(url)
         fresh = schema.fresh_dump(pg_server_url)
         if upgraded != fresh:
             diff = "".join(list(difflib.unified_diff(fresh.splitlines(True), upgraded.splitlines(True),
-                                                     "fresh", f"upgraded from {RELEASED}"))[:80])
+                                                     "fresh", f"upgraded from {release}"))[:80])
             raise AssertionError(f"the upgraded schema differs from a fresh install:\n{diff}")
         assert m.migrate(url, say=lambda _msg: None) == []
     finally:

@@ -15,6 +15,7 @@ from bench import WrongResult
 from bench import pgbench as pgb
 from bench.generate import Sizes
 from bench.stats import median_of, summarize, time_calls
+from worker import jobs
 
 
 class Skip(Exception):
@@ -117,10 +118,8 @@ class RelayRunning:
                 if not has_function(conn, "ssr_private.routing_outbox_relay"):
                     return
                 while not self.stop.is_set():
-                    n = conn.execute("SELECT ssr_private.routing_outbox_relay()", prepare=True).fetchone()[0]
-                    self.sent += n
-                    if n < 1000:
-                        self.stop.wait(self.interval)
+                    self.sent += jobs.relay_count(conn)
+                    self.stop.wait(self.interval)
         except Exception as exc:  # reported by __exit__
             self.errors.append(repr(exc))
 

@@ -13,26 +13,21 @@ from pathlib import Path
 
 import psycopg
 
+from worker import jobs
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def sweep_once(url: str) -> tuple[int, int]:
-    """sweep_session_requests() once on a connection of its own: (escalated, expired)."""
+    """The sweep once on a connection of its own: (escalated, expired)."""
     with psycopg.connect(url, autocommit=True) as conn:
-        escalated, expired = conn.execute("SELECT * FROM ssr_private.sweep_session_requests()").fetchone()
-    return escalated, expired
+        return jobs.sweep_counts(conn)
 
 
 def refresh_analytics_once(url: str) -> int:
-    """Apply every queued analytics change (batches of 100,000); returns how many were applied."""
-    applied = 0
+    """Every queued analytics change applied, on a connection of its own; how many."""
     with psycopg.connect(url, autocommit=True) as conn:
-        while True:
-            ran, changes, _workshop_days, _routing_days, more = conn.execute(
-                "SELECT * FROM ssr_private.refresh_analytics()").fetchone()
-            applied += changes
-            if not (ran and more):
-                return applied
+        return jobs.refresh_analytics_count(conn)
 
 
 def wait_for(predicate, timeout: float, what: str):

@@ -11,29 +11,47 @@ from __future__ import annotations
 import psycopg
 
 
+def sweep_counts(conn: psycopg.Connection) -> tuple[int, int]:
+    """ssr_private.sweep_session_requests() once: (escalated, expired)."""
+    escalated, expired = conn.execute("SELECT * FROM ssr_private.sweep_session_requests()").fetchone()
+    return escalated, expired
+
+
 def sweep(conn: psycopg.Connection) -> str | None:
     """The job: one call; a short description when it changed something."""
-    escalated, expired = conn.execute("SELECT * FROM ssr_private.sweep_session_requests()").fetchone()
+    escalated, expired = sweep_counts(conn)
     return f"escalated {escalated}, expired {expired}" if escalated or expired else None
 
 
-def refresh_analytics(conn: psycopg.Connection) -> str | None:
-    """The job: apply every queued analytics change; a short description when there were some."""
+def refresh_analytics_count(conn: psycopg.Connection) -> int:
+    """Apply every queued analytics change (batches of 100,000); how many were applied."""
     applied = 0
     while True:
         ran, changes, _workshop_days, _routing_days, more = conn.execute(
             "SELECT * FROM ssr_private.refresh_analytics()").fetchone()
         applied += changes
         if not (ran and more):
-            return f"applied {applied} analytics changes" if applied else None
+            return applied
 
 
-def relay(conn: psycopg.Connection) -> str | None:
-    """The job: send every committed routing notification not sent yet (batches of 1000). The
-    worker is the only caller: the app's live hubs only LISTEN (app/live.py)."""
+def refresh_analytics(conn: psycopg.Connection) -> str | None:
+    """The job: apply every queued analytics change; a short description when there were some."""
+    applied = refresh_analytics_count(conn)
+    return f"applied {applied} analytics changes" if applied else None
+
+
+def relay_count(conn: psycopg.Connection) -> int:
+    """Send every committed routing notification not sent yet (batches of 1000); how many."""
     sent = 0
     while True:
         n = conn.execute("SELECT ssr_private.routing_outbox_relay()", prepare=True).fetchone()[0]
         sent += n
         if n < 1000:
-            return f"relayed {sent} notifications" if sent else None
+            return sent
+
+
+def relay(conn: psycopg.Connection) -> str | None:
+    """The job: send every committed routing notification not sent yet. The worker is the only
+    caller: the app's live hubs only LISTEN (app/live.py)."""
+    sent = relay_count(conn)
+    return f"relayed {sent} notifications" if sent else None

@@ -113,7 +113,9 @@ def backend_cpu_per_transaction(url: str, *, seconds: float, builtin: str | None
     which a machine that other tenants slow down moves less than it moves rates. None when the
     server is not on this machine."""
     with tempfile.TemporaryDirectory(prefix="ssr-pgbench-cpu-") as tmp:
-        args = _args(tmp, url, ["-c", "1", "-T", str(max(3, round(seconds)))], builtin, script, defines)
+        duration = max(3, round(seconds))
+        args = _args(tmp, url, ["-c", "1", "-T", str(duration)], builtin, script, defines)
+        started = time.monotonic()
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                 env=dict(os.environ, PGAPPNAME="ssr-bench-cpu"))
         pid, first, last = None, None, None
@@ -127,9 +129,12 @@ def backend_cpu_per_transaction(url: str, *, seconds: float, builtin: str | None
                     if pid is None:
                         time.sleep(0.05)
             if pid is not None:
-                time.sleep(1.0)  # past the connection and the first calls
+                # The window is placed in pgbench's run, not after the moment its backend was found
+                # (which a busy machine delays): from 1 s after the start (past the connection and
+                # the first calls) to 0.5 s before pgbench's own -T ends (it counts from later).
+                time.sleep(max(0.0, started + 1.0 - time.monotonic()))
                 first = (time.time(), process_cpu(pid))
-                time.sleep(max(1.0, seconds - 2.5))
+                time.sleep(max(0.0, started + duration - 0.5 - time.monotonic()))
                 last = (time.time(), process_cpu(pid))
         finally:
             _, err = proc.communicate()

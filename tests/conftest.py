@@ -90,6 +90,24 @@ def app_db_url(db_url):
 
 
 @pytest.fixture
+def payments_db_url(db_url):
+    """db_url as the app's payments login (role ssr_payments): Stripe events and fulfillment only."""
+    return as_user(db_url, "ssr_payments")
+
+
+@pytest.fixture
+def worker_db_url(db_url):
+    """db_url as the worker's login (role ssr_worker): the job functions only."""
+    return as_user(db_url, "ssr_worker")
+
+
+@pytest.fixture
+def bi_db_url(db_url):
+    """db_url as the BI login (role ssr_bi): the analytics views, read-only sessions."""
+    return as_user(db_url, "ssr_bi")
+
+
+@pytest.fixture
 def empty_db_url(pg_server_url):
     """A fresh database with nothing applied."""
     name = create_database(pg_server_url)

@@ -18,6 +18,8 @@ def url_for(server_url: str, dbname: str) -> str:
 
 
 APP_ROLE = "ssr_app"
+# The other logins of the package (created NOLOGIN by the migrations): payments, worker, BI.
+LOGIN_ROLES = (APP_ROLE, "ssr_payments", "ssr_worker", "ssr_bi")
 
 
 def as_user(url: str, user: str = APP_ROLE) -> str:
@@ -29,9 +31,10 @@ def as_user(url: str, user: str = APP_ROLE) -> str:
 
 
 def enable_app_login(server_url: str) -> None:
-    """Let the app's role log in (the migrations create it NOLOGIN, without a password)."""
+    """Let the package's login roles log in (the migrations create them NOLOGIN, without a password)."""
     with psycopg.connect(url_for(server_url, "postgres"), autocommit=True) as c:
-        c.execute(f"ALTER ROLE {APP_ROLE} LOGIN")
+        for role in LOGIN_ROLES:
+            c.execute(f"ALTER ROLE {role} LOGIN")
 
 
 def create_database(server_url: str, template: str | None = None, prefix: str = "ssr_test") -> str:

@@ -1,6 +1,7 @@
-"""Least privilege, checked through the app's real login (role ssr_app, as `make run` and the
-app tests connect): no table writes, no helper, exactly the allowlisted API; PUBLIC executes
-nothing of ours; notifications carry ids only."""
+"""Least privilege, checked through the real logins (ssr_app as `make run` and the app tests
+connect; ssr_payments, ssr_worker, ssr_bi): no table writes, no helper, exactly the allowlisted
+API for each; the customer/mechanic login records no payment; PUBLIC executes nothing of ours;
+notifications carry ids only; a role granted SELECT sees no row a policy does not give it."""
 
 from __future__ import annotations
 
@@ -101,7 +102,7 @@ def test_the_app_login_calls_the_api(seeded_conn, app):
     assert len(app.execute("SELECT * FROM get_mechanics_for_routing(%s, 'hybrid')", (AUTOPRO,)).fetchall()) > 0
     assert app.execute("SELECT routing_workshop_channel(%s)", (AUTOPRO,)).fetchone()[0].startswith("session_requests_ws_")
     app.execute("SELECT * FROM routing_outbox_replay(0)").fetchall()
-    assert app.execute("SELECT * FROM get_checkout_status('cs_test_nothing')").fetchall() == []
+    assert app.execute("SELECT * FROM get_checkout_progress('cs_test_nothing')").fetchall() == []
     with app.transaction():
         app.execute("SELECT set_config('app.mechanic_id', %s, TRUE)", (ANA,))
         app.execute("SELECT * FROM get_mechanic_offers(%s, 10)", (ANA,)).fetchall()
@@ -274,3 +275,242 @@ def test_every_granted_function_acting_for_someone_checks_the_identity(conn):
     assert unchecked == []
     assert delegates_check(acting["start_session(uuid,uuid)"])
     assert not delegates_check("RETURN ssr_private.session_transition(p_session_id, NULL, 'start');")
+
+
+# --- one login per power -------------------------------------------------------------------
+# The counts of everything a fulfillment writes (and the live stream is fed from).
+WRITTEN = ("checkout_purchases", "stripe_events", "session_requests", "sessions", "routing_outbox",
+           "routing_events")
+
+
+def written(conn) -> dict:
+    return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in WRITTEN} | {
+        "fulfilled": conn.execute("SELECT count(*) FROM checkout_purchases WHERE status = 'fulfilled'").fetchone()[0]}
+
+
+def invented_purchase(app) -> tuple[str, str]:
+    """As the app acting for Alice: a purchase with an invented Checkout Session id attached."""
+    cs = "cs_test_invented_" + uuid.uuid4().hex
+    with app.transaction():
+        app.execute("SELECT set_config('app.customer_id', %s, TRUE)", (ALICE,))
+        pid = app.execute("SELECT id FROM create_checkout_purchase(%s, 'video15', NULL, 'broadcast')",
+                          (ALICE,)).fetchone()[0]
+        app.execute("SELECT attach_checkout_session(%s, %s)", (pid, cs))
+    return str(pid), cs
+
+
+@pytest.fixture
+def payments(payments_db_url):
+    with psycopg.connect(payments_db_url, autocommit=True) as c:
+        yield c
+
+
+@pytest.fixture
+def worker(worker_db_url):
+    with psycopg.connect(worker_db_url, autocommit=True) as c:
+        yield c
+
+
+def test_the_app_login_cannot_record_a_payment(seeded_conn, app):
+    """The finding: as ssr_app, a purchase attached to an invented cs_ id was fulfilled as paid
+    (routed, and on a mechanic's live stream). Now every call that records a payment is refused
+    and nothing is written."""
+    pid, cs = invented_purchase(app)
+    before = written(seeded_conn)
+    for sql, args in (
+        ("SELECT * FROM fulfill_checkout_purchase(%s, %s, 'paid', 2900, 'usd')", (cs, pid)),
+        ("SELECT * FROM handle_checkout_event('evt_invented', 'checkout.session.completed', FALSE, %s, %s, 'paid', "
+         "2900, 'usd')", (cs, pid)),
+        ("SELECT * FROM handle_refund_event('evt_invented_r', 'refund.updated', FALSE, '[]')", ()),
+        ("SELECT note_unresolved_checkout_session(%s, 'evt_invented', 'x')", (cs,)),
+        ("SELECT * FROM get_checkout_status(%s)", (cs,)),
+    ):
+        with app.transaction():  # even acting for the purchase's own customer
+            app.execute("SELECT set_config('app.customer_id', %s, TRUE)", (ALICE,))
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                app.execute(sql, args)
+    assert written(seeded_conn) == before
+    assert seeded_conn.execute("SELECT status FROM checkout_purchases WHERE id = %s", (pid,)).fetchone() == ("pending",)
+
+
+def test_the_payments_login_fulfils_and_reads_the_success_status(seeded_conn, app, payments):
+    pid, cs = invented_purchase(app)
+    before = written(seeded_conn)
+    out = payments.execute("SELECT outcome, session_request_id FROM fulfill_checkout_purchase(%s, %s, 'paid', 2900, "
+                           "'usd')", (cs, pid)).fetchone()
+    assert out[0] == "fulfilled" and out[1] is not None
+    after = written(seeded_conn)
+    assert after["fulfilled"] == before["fulfilled"] + 1 and after["session_requests"] == before["session_requests"] + 1
+    assert payments.execute("SELECT purchase_status FROM get_checkout_status(%s)", (cs,)).fetchone() == ("fulfilled",)
+    assert payments.execute(
+        "SELECT outcome FROM handle_checkout_event('evt_pay_1', 'checkout.session.completed', FALSE, %s, %s, 'paid', "
+        "2900, 'usd')", (cs, pid)).fetchone() == ("already_fulfilled",)
+
+
+def test_the_payments_login_acts_for_no_customer_or_mechanic(seeded_conn, conn, payments):
+    assert payments.execute("SELECT current_user").fetchone() == ("ssr_payments",)
+    rid = seeded_conn.execute("SELECT id FROM ssr_private.create_session_request(%s, 'video15', NULL, NULL, NULL, "
+                              "'broadcast')", (ALICE,)).fetchone()[0]
+    before = written(seeded_conn)
+    for sql, args in (
+        ("SELECT * FROM create_checkout_purchase(%s, 'video15', NULL, NULL)", (ALICE,)),
+        ("SELECT * FROM attach_checkout_session(gen_random_uuid(), 'cs_test_x')", ()),
+        ("SELECT * FROM accept_session_request(%s, %s)", (rid, ANA)),
+        ("SELECT * FROM get_mechanic_offers(%s, 10)", (ANA,)),
+        ("SELECT * FROM cancel_customer_session_request(%s, %s)", (rid, ALICE)),
+        ("SELECT * FROM get_workshop_directory(5, 0)", ()),
+        ("SELECT * FROM routing_outbox_replay(0)", ()),
+        ("SELECT * FROM ssr_private.sweep_session_requests()", ()),
+        ("SELECT email FROM customers", ()),
+        ("SELECT * FROM checkout_purchases", ()),
+    ):
+        with payments.transaction():
+            payments.execute("SELECT set_config('app.customer_id', %s, TRUE), set_config('app.mechanic_id', %s, TRUE)",
+                             (ALICE, ANA))
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                payments.execute(sql, args)
+    assert written(seeded_conn) == before
+    # The identity settings mean nothing from this login (it is no member of ssr_app).
+    with payments.transaction():
+        payments.execute("SELECT set_config('app.customer_id', %s, TRUE)", (ALICE,))
+        assert payments.execute("SELECT pg_has_role(current_user, 'ssr_app', 'MEMBER')").fetchone() == (False,)
+    allowed = {oid for oid, grantees in allowlist(conn).items() if "ssr_payments" in grantees}
+    can = {oid for oid, _nsp, _sig in conn.execute(OURS) if conn.execute(
+        "SELECT has_function_privilege('ssr_payments', %s::oid, 'EXECUTE')", (oid,)).fetchone()[0]}
+    assert can == allowed and len(allowed) == 5
+
+
+def private_allowlist(conn, role: str) -> set:
+    return {oid for (oid,) in conn.execute(
+        "SELECT to_regprocedure('ssr_private.' || signature)::oid FROM ssr_private.private_functions() "
+        "WHERE %s = ANY (grantees) AND to_regprocedure('ssr_private.' || signature) IS NOT NULL", (role,))}
+
+
+def test_the_worker_login_runs_the_jobs_and_nothing_else(seeded_conn, conn, worker):
+    from worker import jobs, refunds
+
+    assert worker.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user").fetchone() == (
+        "ssr_worker", False)
+    assert jobs.sweep_counts(worker) == (0, 0)
+    assert jobs.refresh_analytics_count(worker) >= 0
+    assert jobs.relay_count(worker) >= 0
+    assert worker.execute("SELECT ssr_private.routing_outbox_prune()").fetchone()[0] >= 0
+    assert worker.execute("SELECT * FROM ssr_private.refund_claim_due()").fetchall() == []
+    assert worker.execute("SELECT * FROM ssr_private.refund_stale_pending()").fetchall() == []
+    run = worker.execute("SELECT run_id FROM ssr_private.reconciliation_run_start(now() - interval '1 hour')").fetchone()
+    assert worker.execute("SELECT id FROM ssr_private.reconciliation_run_finish(%s)", run).fetchone() is not None
+    assert refunds.refresh_pending_refunds(worker, None) == 0  # nothing to re-fetch: Stripe is not asked
+    before = written(seeded_conn)
+    for sql in ("SELECT * FROM get_workshop_directory(5, 0)",
+                f"SELECT * FROM create_checkout_purchase('{ALICE}', 'video15', NULL, NULL)",
+                "SELECT * FROM fulfill_checkout_purchase('cs_test_w', NULL, 'paid', 2900, 'usd')",
+                "SELECT * FROM handle_checkout_event('evt_w', 'checkout.session.completed', FALSE)",
+                f"SELECT * FROM get_mechanic_offers('{ANA}', 10)",
+                "SELECT * FROM routing_outbox_replay(0)",
+                "SELECT email FROM customers", "SELECT email FROM mechanics", "SELECT * FROM refunds",
+                "SELECT * FROM checkout_purchases", "SELECT * FROM analytics.workshop_session_analytics",
+                "SELECT ssr_private.workshop_stats_rebuild()", "SELECT ssr_private.apply_privileges()",
+                "SELECT ssr_private.create_session_request(gen_random_uuid(), 'video15', NULL, NULL, NULL)",
+                "UPDATE session_requests SET status = 'expired'"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            worker.execute(sql)
+    assert written(seeded_conn) == before
+    allowed = private_allowlist(conn, "ssr_worker") | {
+        oid for oid, grantees in allowlist(conn).items() if "ssr_worker" in grantees}
+    can = {oid for oid, _nsp, _sig in conn.execute(OURS) if conn.execute(
+        "SELECT has_function_privilege('ssr_worker', %s::oid, 'EXECUTE')", (oid,)).fetchone()[0]}
+    assert can == allowed and len(allowed) >= 12
+    tables = [r[0] for r in conn.execute(TABLES)]
+    assert [t for t in tables if conn.execute("SELECT has_table_privilege('ssr_worker', %s, 'SELECT, INSERT, UPDATE, "
+                                              "DELETE, TRUNCATE')", (t,)).fetchone()[0]] == []
+
+
+def test_the_worker_jobs_run_as_their_own_definer(conn):
+    """The job functions are SECURITY DEFINER (the worker's login holds no table privilege)."""
+    loose = conn.execute(
+        "SELECT signature FROM ssr_private.private_functions() WHERE 'ssr_worker' = ANY (grantees) "
+        "AND NOT (SELECT prosecdef FROM pg_proc WHERE oid = to_regprocedure('ssr_private.' || signature))").fetchall()
+    assert loose == []
+
+
+def test_the_bi_login_is_read_only_by_default_and_reads_the_views(seeded_conn, bi_db_url):
+    with psycopg.connect(bi_db_url, autocommit=True) as bi:
+        assert bi.execute("SHOW transaction_read_only").fetchone() == ("on",)
+        assert bi.execute("SELECT count(*) >= 0 FROM analytics.workshop_session_analytics").fetchone() == (True,)
+        for sql in ("CREATE TEMP TABLE t (x int)", "SELECT ssr_private.refresh_analytics()",
+                    "INSERT INTO plans (code, name, price_minor, currency, duration_minutes) "
+                    "VALUES ('x', 'x', 1, 'usd', 15)"):
+            with pytest.raises((psycopg.errors.ReadOnlySqlTransaction, psycopg.errors.InsufficientPrivilege)):
+                bi.execute(sql)
+        # The default is a default: a session may turn it off, and then privileges still refuse.
+        bi.execute("SET default_transaction_read_only = off")
+        for sql in ("INSERT INTO plans (code, name, price_minor, currency, duration_minutes) "
+                    "VALUES ('x', 'x', 1, 'usd', 15)", "SELECT email FROM customers",
+                    "SELECT ssr_private.refresh_analytics()", "SELECT * FROM get_workshop_directory(5, 0)",
+                    "CREATE TABLE public.bi_junk (x int)"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                bi.execute(sql)
+
+
+def test_bi_logins_without_the_read_only_default_are_reported(conn):
+    """ALTER ROLE analytics/ssr_bi SET ... does not apply to a login granted the role: the check
+    lists such logins (and BI logins that are also members of a role that writes)."""
+    assert conn.execute("SELECT * FROM ssr_private.bi_logins_not_read_only()").fetchall() == []
+    name = f"bi_{uuid.uuid4().hex[:8]}"
+    conn.execute(f"CREATE ROLE {name} LOGIN IN ROLE ssr_bi")
+    try:
+        assert conn.execute("SELECT * FROM ssr_private.bi_logins_not_read_only()").fetchall() == [
+            (name, "not read-only by default")]
+        conn.execute(f"ALTER ROLE {name} SET default_transaction_read_only = on")
+        assert conn.execute("SELECT * FROM ssr_private.bi_logins_not_read_only()").fetchall() == []
+        conn.execute(f"ALTER ROLE {name} IN DATABASE {conn.info.dbname} SET default_transaction_read_only = off")
+        assert conn.execute("SELECT login FROM ssr_private.bi_logins_not_read_only()").fetchall() == [(name,)]
+        conn.execute(f"ALTER ROLE {name} IN DATABASE {conn.info.dbname} RESET default_transaction_read_only")
+        conn.execute(f"GRANT ssr_app TO {name}")
+        assert conn.execute("SELECT * FROM ssr_private.bi_logins_not_read_only()").fetchall() == [
+            (name, "member of ssr_app")]
+    finally:
+        conn.execute(f"DROP ROLE {name}")
+
+
+# --- row-level security: default deny ------------------------------------------------------
+def test_a_role_granted_select_sees_no_row_without_a_policy(seeded_conn):
+    """The tables the package grants SELECT on have RLS and no policy for other roles: a role a DBA
+    grants SELECT later (a report login, the BI role) sees nothing, not every customer's rows."""
+    c = seeded_conn
+    c.execute("SELECT id FROM ssr_private.create_session_request(%s, 'video15', NULL, NULL, NULL, 'broadcast')", (ALICE,))
+    name = f"reader_{uuid.uuid4().hex[:8]}"
+    c.execute(f"CREATE ROLE {name} NOLOGIN")
+    try:
+        for table in ("session_requests", "mechanics", "organizations", "plans"):
+            assert c.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0, table
+            c.execute(f"GRANT SELECT ON {table} TO {name}, analytics")
+        for role in (name, "analytics"):
+            with c.transaction():
+                c.execute(f"SET LOCAL ROLE {role}")
+                for table in ("session_requests", "mechanics", "organizations", "plans"):
+                    assert c.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), (role, table)
+    finally:
+        for table in ("session_requests", "mechanics", "organizations", "plans"):
+            c.execute(f"REVOKE SELECT ON {table} FROM {name}, analytics")
+        c.execute(f"DROP ROLE {name}")
+
+
+def test_a_mechanic_sees_its_own_mechanic_and_workshop_rows_only(seeded_conn):
+    c = seeded_conn
+    with c.transaction():
+        c.execute("SELECT set_config('request.jwt.claims', %s, TRUE)", (json.dumps({"sub": ANA, "role": "mechanic"}),))
+        c.execute("SET LOCAL ROLE mechanic")
+        assert c.execute("SELECT id::text, workshop_id::text FROM mechanics").fetchall() == [(ANA, AUTOPRO)]
+        assert c.execute("SELECT id::text FROM organizations").fetchall() == [(AUTOPRO,)]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            c.execute("SELECT email FROM mechanics")
+    with c.transaction():
+        c.execute("SET LOCAL ROLE mechanic")  # no identity: nothing
+        assert c.execute("SELECT count(*) FROM mechanics").fetchone() == (0,)
+        assert c.execute("SELECT count(*) FROM organizations").fetchone() == (0,)
+
+
+def test_the_app_login_reads_the_price_list(seeded_conn, app):
+    assert app.execute("SELECT count(*) FROM plans").fetchone() == seeded_conn.execute(
+        "SELECT count(*) FROM plans").fetchone()

@@ -132,5 +132,76 @@ SELECT is_empty(
     'every trigger function lives in ssr_private'
 );
 
+-- One login per power: the payments login records payments and nothing else, the worker's
+-- login runs the jobs and nothing else, the BI login reads and is read-only by default.
+SELECT is(
+    (
+        SELECT bool_or(rolsuper OR rolbypassrls OR rolcreaterole OR rolcreatedb) FROM pg_roles
+        WHERE rolname IN ('ssr_payments', 'ssr_worker', 'ssr_bi')
+    ), FALSE,
+    'ssr_payments, ssr_worker and ssr_bi are no superusers and have no CREATEROLE, CREATEDB or BYPASSRLS'
+);
+SELECT is(
+    pg_temp.tap_as('ssr_app', $$SELECT * FROM fulfill_checkout_purchase('cs_test_tap', NULL, 'paid', 2900, 'usd')$$),
+    '42501', 'the app login cannot fulfil a purchase'
+);
+SELECT is(
+    pg_temp.tap_as('ssr_app', $$SELECT * FROM handle_checkout_event('evt_tap', 'checkout.session.completed', FALSE)$$),
+    '42501', 'nor handle a Stripe event'
+);
+SELECT set_eq(
+    $$SELECT fn::text FROM tap_ours WHERE has_function_privilege('ssr_payments', oid, 'EXECUTE')$$,
+    $$SELECT to_regprocedure('public.' || a.signature)::text FROM ssr_private.api_functions() AS a
+      WHERE 'ssr_payments' = ANY (a.grantees)$$,
+    'ssr_payments executes exactly the functions the allowlist grants it'
+);
+SELECT is_empty(
+    $$SELECT a.signature FROM ssr_private.api_functions() AS a
+      WHERE 'ssr_payments' = ANY (a.grantees) AND 'ssr_app' = ANY (a.grantees)$$,
+    'no function is granted to both the app login and the payments login'
+);
+SELECT is(
+    pg_temp.tap_as('ssr_payments', 'SELECT * FROM get_workshop_directory(5, 0)'), '42501',
+    'the payments login calls no customer or mechanic endpoint'
+);
+SELECT set_eq(
+    $$SELECT fn::text FROM tap_ours WHERE has_function_privilege('ssr_worker', oid, 'EXECUTE')$$,
+    $$SELECT to_regprocedure('ssr_private.' || a.signature)::text FROM ssr_private.private_functions() AS a
+      WHERE 'ssr_worker' = ANY (a.grantees)
+      UNION ALL SELECT to_regprocedure('public.' || a.signature)::text FROM ssr_private.api_functions() AS a
+      WHERE 'ssr_worker' = ANY (a.grantees)$$,
+    'ssr_worker executes exactly the job functions of the allowlists'
+);
+SELECT is_empty(
+    $$SELECT fn FROM tap_ours WHERE has_function_privilege('ssr_worker', oid, 'EXECUTE') AND nspname = 'ssr_private'
+      AND NOT prosecdef$$,
+    'every job function the worker executes is SECURITY DEFINER (the worker holds no table privilege)'
+);
+SELECT is(pg_temp.tap_as('ssr_worker', 'SELECT * FROM ssr_private.sweep_session_requests()'), 'ok', 'the worker sweeps');
+SELECT is(pg_temp.tap_as('ssr_worker', 'SELECT email FROM customers'), '42501', 'the worker reads no e-mail');
+SELECT is_empty(
+    $$SELECT c.oid::regclass FROM pg_class AS c INNER JOIN pg_namespace AS n ON c.relnamespace = n.oid
+      WHERE n.nspname IN ('public', 'ssr_private', 'analytics', 'ssr_meta') AND c.relkind IN ('r', 'p', 'v', 'm')
+        AND NOT EXISTS (
+            SELECT 1 FROM pg_depend AS d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+        )
+        AND (has_table_privilege('ssr_worker', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE')
+             OR has_table_privilege('ssr_payments', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE')
+             OR has_table_privilege('analytics', c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE'))$$,
+    'ssr_worker and ssr_payments hold no table privilege, analytics (and ssr_bi) no write'
+);
+SELECT ok(pg_has_role('ssr_bi', 'analytics', 'MEMBER'), 'ssr_bi is a member of analytics');
+SELECT ok(
+    EXISTS (
+        SELECT 1 FROM pg_db_role_setting AS s CROSS JOIN LATERAL unnest(s.setconfig) AS c (v)
+        WHERE s.setrole = 'ssr_bi'::regrole AND s.setdatabase = 0 AND c.v = 'default_transaction_read_only=on'
+    ),
+    'ssr_bi sessions are read-only by default'
+);
+SELECT is_empty(
+    $$SELECT * FROM ssr_private.bi_logins_not_read_only()$$,
+    'no BI login of this cluster lacks the read-only default or writes through another role'
+);
+
 SELECT * FROM finish();
 ROLLBACK;

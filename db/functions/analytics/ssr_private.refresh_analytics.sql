@@ -12,6 +12,7 @@
 CREATE OR REPLACE FUNCTION ssr_private.refresh_analytics(p_max_changes integer DEFAULT 100000)
 RETURNS TABLE (ran boolean, changes bigint, workshop_days integer, routing_days integer, more boolean)
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = public, pg_temp
 -- The recounts and merges run the same statements many times a run with small arguments:
 -- planned once per session (generic plans, as prepared statements), not on every call (a

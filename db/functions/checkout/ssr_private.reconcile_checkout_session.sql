@@ -15,6 +15,7 @@ CREATE OR REPLACE FUNCTION ssr_private.reconcile_checkout_session(
 ) RETURNS text
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 DECLARE

@@ -5,6 +5,7 @@ CREATE OR REPLACE FUNCTION ssr_private.reconciliation_run_finish(p_run_id bigint
 RETURNS reconciliation_runs
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 DECLARE

@@ -6,6 +6,7 @@ CREATE OR REPLACE FUNCTION ssr_private.reconciliation_run_start(p_created_since 
 RETURNS TABLE (run_id bigint, unresolved text[])
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 #variable_conflict use_column

@@ -15,6 +15,7 @@ CREATE OR REPLACE FUNCTION ssr_private.refund_apply_stripe_status(
 ) RETURNS refunds
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 DECLARE

@@ -9,6 +9,7 @@ CREATE OR REPLACE FUNCTION ssr_private.refund_claim_due()
 RETURNS SETOF refunds
 LANGUAGE sql
 VOLATILE
+SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
     SELECT rf.*

@@ -17,6 +17,7 @@ CREATE OR REPLACE FUNCTION ssr_private.refund_record_attempt(
 ) RETURNS refunds
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 DECLARE

@@ -4,6 +4,7 @@ CREATE OR REPLACE FUNCTION ssr_private.routing_outbox_prune(p_keep interval DEFA
 RETURNS integer
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 DECLARE

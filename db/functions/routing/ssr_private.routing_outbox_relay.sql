@@ -12,6 +12,7 @@
 CREATE OR REPLACE FUNCTION ssr_private.routing_outbox_relay(p_limit integer DEFAULT 1000)
 RETURNS integer
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 DECLARE

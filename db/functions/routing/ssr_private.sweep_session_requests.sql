@@ -13,6 +13,7 @@ CREATE OR REPLACE FUNCTION ssr_private.sweep_session_requests(p_now timestamptz 
 RETURNS TABLE (escalated integer, expired integer)
 LANGUAGE plpgsql
 VOLATILE
+SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 #variable_conflict use_column

@@ -4,12 +4,18 @@
 -- ssr_private.apply_privileges() grants exactly this and nothing else, at the end of
 -- every migration run. Functions a role may call that write or read tables are SECURITY
 -- DEFINER with a pinned search_path; the roles get no table writes.
---   ssr_app   the app's login (make run, tests): the calls of the HTTP endpoints, plus the
---             documented read-only routing and notification calls;
---   mechanic  PostgREST-style mechanics: their offers and accept (identity from the JWT).
+--   ssr_app       the app's login for customers and mechanics (DATABASE_URL): the calls of
+--                 the HTTP endpoints, plus the documented read-only routing and notification
+--                 calls; it records no payment (no Stripe event, no fulfillment);
+--   ssr_payments  the app's payments login (PAYMENTS_DATABASE_URL): the Stripe webhook's
+--                 calls and the success page's fulfillment and status; no customer or
+--                 mechanic action;
+--   ssr_worker    the worker (WORKER_DATABASE_URL): here only the unresolved-session note of
+--                 reconciliation; its jobs are in ssr_private (ssr_private.private_functions());
+--   mechanic      PostgREST-style mechanics: their offers and accept (identity from the JWT).
 -- Absent functions are skipped.
--- The owner's own jobs and repairs (the workers', reconciliation's, cron's) live in
--- ssr_private, where apply_privileges revokes EXECUTE from everyone but the owner.
+-- The owner's own jobs and repairs live in ssr_private, where apply_privileges revokes
+-- EXECUTE from everyone but the owner and the grantees of ssr_private.private_functions().
 -- No errors.
 CREATE OR REPLACE FUNCTION ssr_private.api_functions()
 RETURNS TABLE (signature text, grantees text[], purpose text)
@@ -24,20 +30,20 @@ FROM (
     ('get_workshop_directory(integer,integer,text,text)', ARRAY['ssr_app'], 'the workshop directory'),
     ('create_checkout_purchase(uuid,text,uuid,text,uuid)', ARRAY['ssr_app'], 'a customer starts a purchase'),
     ('attach_checkout_session(uuid,text)', ARRAY['ssr_app'], 'records the Stripe Checkout Session'),
-    ('get_checkout_status(text)', ARRAY['ssr_app'], 'the success page'),
+    ('get_checkout_status(text)', ARRAY['ssr_payments'], 'the success page, after its fulfillment'),
     (
-        'handle_checkout_event(text,text,boolean,text,text,text,integer,text)', ARRAY['ssr_app'],
+        'handle_checkout_event(text,text,boolean,text,text,text,integer,text)', ARRAY['ssr_payments'],
         'a verified Stripe webhook event'
     ),
     ('get_mechanics_for_routing(uuid,text)', ARRAY['ssr_app'], 'candidates of a routing choice'),
     (
-        'fulfill_checkout_purchase(text,text,text,integer,text)', ARRAY['ssr_app'],
+        'fulfill_checkout_purchase(text,text,text,integer,text)', ARRAY['ssr_payments'],
         'the success page fulfils a paid Checkout Session'
     ),
     ('cancel_customer_session_request(uuid,uuid)', ARRAY['ssr_app'], 'a customer cancels a pending request'),
-    ('handle_refund_event(text,text,boolean,jsonb)', ARRAY['ssr_app'], 'a verified Stripe refund event'),
+    ('handle_refund_event(text,text,boolean,jsonb)', ARRAY['ssr_payments'], 'a verified Stripe refund event'),
     (
-        'note_unresolved_checkout_session(text,text,text,bigint)', ARRAY['ssr_app'],
+        'note_unresolved_checkout_session(text,text,text,bigint)', ARRAY['ssr_payments', 'ssr_worker'],
         'a webhook''s Checkout Session Stripe answered 404 for'
     ),
     ('get_booking_options(uuid)', ARRAY['ssr_app'], 'the booking page of a workshop'),

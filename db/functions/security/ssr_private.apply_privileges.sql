@@ -1,15 +1,12 @@
--- ssr_private.apply_privileges: makes the function privileges exactly what the allowlist
--- ssr_private.api_functions() says. Run by tools/migrate.py (and the psql script) at the
--- end of every run, after the function files, so a function re-created by its file
--- (DROP + CREATE resets its privileges) gets its grants back.
---   1. PUBLIC, ssr_app, mechanic, customer and analytics lose EXECUTE on every function of
---      schemas public, ssr_private and analytics (extension members are left alone);
---   2. each allowlisted function that exists is granted to its roles;
---   3. the mechanic role keeps what its row-level policy calls: ssr_private.current_mechanic_id()
---      and the offer rule ssr_private.routing_offered with routing_offer_score inside it;
---   4. where the optional PL/Python layer is, the role analytics executes its formatter
---      ssr_private.routing_event_narrative (reads nothing, not SECURITY DEFINER) for the
---      view analytics.routing_explanations.
+-- ssr_private.apply_privileges: makes the function privileges exactly what the allowlists
+-- ssr_private.api_functions() (schema public) and ssr_private.private_functions() (schema
+-- ssr_private) say. Run by tools/migrate.py (and the psql script) at the end of every run,
+-- after the function files, so a function re-created by its file (DROP + CREATE resets its
+-- privileges) gets its grants back.
+--   1. PUBLIC and the roles of the package (ssr_app, ssr_payments, ssr_worker, ssr_bi,
+--      mechanic, customer, analytics) lose EXECUTE on every function of schemas public,
+--      ssr_private and analytics (extension members are left alone);
+--   2. each allowlisted function that exists is granted to its roles.
 -- Returns the number of grants made. Errors: none of its own (a role missing from the
 -- cluster raises undefined_object from GRANT).
 CREATE OR REPLACE FUNCTION ssr_private.apply_privileges()
@@ -35,11 +32,18 @@ BEGIN
                 WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
             )
     LOOP
-        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC, ssr_app, mechanic, customer, analytics', v_fn);
+        EXECUTE format(
+            'REVOKE ALL ON FUNCTION %s FROM PUBLIC, ssr_app, ssr_payments, ssr_worker, ssr_bi, mechanic, customer, '
+            'analytics',
+            v_fn
+        );
     END LOOP;
     FOR v_api IN
         SELECT to_regprocedure('public.' || a.signature) AS fn, a.grantees
         FROM ssr_private.api_functions() AS a
+        UNION ALL
+        SELECT to_regprocedure('ssr_private.' || a.signature) AS fn, a.grantees
+        FROM ssr_private.private_functions() AS a
     LOOP
         CONTINUE WHEN v_api.fn IS NULL;
         FOREACH v_role IN ARRAY v_api.grantees LOOP
@@ -47,19 +51,10 @@ BEGIN
             v_grants := v_grants + 1;
         END LOOP;
     END LOOP;
-    GRANT EXECUTE ON FUNCTION ssr_private.current_mechanic_id() TO mechanic;
-    GRANT EXECUTE ON FUNCTION ssr_private.routing_offered(public.session_requests, uuid, uuid, timestamptz) TO mechanic;
-    GRANT EXECUTE ON FUNCTION ssr_private.routing_offer_score(text, uuid, timestamptz, uuid, timestamptz) TO mechanic;
-    v_grants := v_grants + 3;
-    v_fn := to_regprocedure('ssr_private.routing_event_narrative(text,uuid,uuid,text,text,jsonb)');
-    IF v_fn IS NOT NULL THEN
-        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO analytics', v_fn);
-        v_grants := v_grants + 1;
-    END IF;
     RETURN v_grants;
 END
 $$;
 
 COMMENT ON FUNCTION ssr_private.apply_privileges() IS
-'Revokes EXECUTE from PUBLIC and the app/BI/PostgREST roles on all our functions, then grants the allowlist '
-'(ssr_private.api_functions()); returns the number of grants.';
+'Revokes EXECUTE from PUBLIC and the roles of the package on all our functions, then grants the allowlists '
+'(ssr_private.api_functions(), ssr_private.private_functions()); returns the number of grants.';

@@ -2,8 +2,10 @@
 
 Configuration comes from the environment (or the `config` mapping of create_app):
 DATABASE_URL, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, JWT_SECRET, PUBLIC_BASE_URL
-(all required), STRIPE_API_BASE (optional, e.g. a local fake of the Stripe API) and
-DATABASE_READ_URL (optional: reads that may lag, e.g. a standby; unset: DATABASE_URL).
+(all required), STRIPE_API_BASE (optional, e.g. a local fake of the Stripe API),
+PAYMENTS_DATABASE_URL (optional: the payments login ssr_payments for the webhook and the success
+page's fulfillment; unset: DATABASE_URL) and DATABASE_READ_URL (optional: reads that may lag,
+e.g. a standby; unset: DATABASE_URL).
 The app refuses to start when one is missing; it applies no silent defaults.
 """
 
@@ -17,7 +19,7 @@ if TYPE_CHECKING:  # Flask is imported by create_app: the worker imports app.log
     from flask import Flask
 
 REQUIRED = ("DATABASE_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "JWT_SECRET", "PUBLIC_BASE_URL")
-OPTIONAL = ("STRIPE_API_BASE", "DATABASE_READ_URL")
+OPTIONAL = ("STRIPE_API_BASE", "DATABASE_READ_URL", "PAYMENTS_DATABASE_URL")
 
 
 class ConfigError(RuntimeError):

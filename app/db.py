@@ -3,10 +3,14 @@
 Every endpoint makes one stored-procedure call through `call()`: one statement in one
 transaction, our SQLSTATEs mapped to ApiError (app/errors.py).
 
-Two pools: DATABASE_URL for everything that writes or decides (with high availability a
-multi-host URL with target_session_attrs=read-write: always the primary), and
+Three pools: DATABASE_URL, the customer/mechanic login ssr_app, for everything that writes or
+decides (with high availability a multi-host URL with target_session_attrs=read-write: always
+the primary); PAYMENTS_DATABASE_URL, the payments login ssr_payments, for what records a
+payment (`call(..., pool="payments")`: the Stripe webhook, the success page's fulfillment and
+status), the DATABASE_URL pool when unset (a DBA with one login for both); and
 DATABASE_READ_URL for reads that may lag (`call(..., read=True)`: the directory; a
-prefer-standby URL), the same pool when unset.
+prefer-standby URL), the DATABASE_URL pool when unset. ssr_app cannot record a payment and
+ssr_payments cannot act for a customer or a mechanic (docs/SECURITY.md).
 
 Every connection of the pool runs under a `lock_timeout` and a `statement_timeout`
 (LOCK_TIMEOUT_MS, STATEMENT_TIMEOUT_MS; an idle transaction is ended after
@@ -92,33 +96,49 @@ def session_options(config) -> str:
     )).strip()
 
 
+POOLS = {"main": "db_pool", "read": "db_read_pool", "payments": "db_payments_pool"}
+
+
 def init_app(app: Flask) -> None:
     c = app.config
     args = (c["POOL_MIN_SIZE"], c["POOL_MAX_SIZE"], c["POOL_TIMEOUT"], c.get("POOL_RECONNECT_TIMEOUT", 5.0))
-    app.extensions["db_pool"] = LazyPool(c["DATABASE_URL"], *args, options=session_options(c))
-    read_url = c.get("DATABASE_READ_URL")
-    app.extensions["db_read_pool"] = (
-        LazyPool(read_url, *args, name="ssr-app-read", options=session_options(dict(c, DATABASE_URL=read_url)))
-        if read_url and read_url != c["DATABASE_URL"] else app.extensions["db_pool"]
-    )
+    main = app.extensions["db_pool"] = LazyPool(c["DATABASE_URL"], *args, options=session_options(c))
+    for key, setting, name in (("db_read_pool", "DATABASE_READ_URL", "ssr-app-read"),
+                               ("db_payments_pool", "PAYMENTS_DATABASE_URL", "ssr-app-payments")):
+        url = c.get(setting)
+        app.extensions[key] = (
+            LazyPool(url, *args, name=name, options=session_options(dict(c, DATABASE_URL=url)))
+            if url and url != c["DATABASE_URL"] else main
+        )
 
 
-def get_pool(read: bool = False) -> LazyPool:
-    return current_app.extensions["db_read_pool" if read else "db_pool"]
+def close_pools(app: Flask) -> None:
+    """Close every pool of the app (each once: unset URLs share the DATABASE_URL pool)."""
+    for pool in {id(p): p for p in (app.extensions.get(k) for k in POOLS.values()) if p is not None}.values():
+        pool.close()
+
+
+def get_pool(read: bool = False, pool: str | None = None) -> LazyPool:
+    """The pool named `pool` (main, read, payments); read=True is pool="read"."""
+    return current_app.extensions[POOLS[pool or ("read" if read else "main")]]
 
 
 def call(sql: str, params: tuple, *, path_ids: bool = False, many: bool = False, acting_mechanic=None,
-         acting_customer=None, read: bool = False):
+         acting_customer=None, read: bool = False, pool: str | None = None):
     """Run one statement in one transaction and map our SQLSTATEs to ApiError.
     acting_mechanic / acting_customer set app.mechanic_id / app.customer_id for that
     transaction, from the verified token: the functions that act for a mechanic or a
     customer refuse (SR403) unless it names the one the call is for. The database honours
     these settings only from the app's login (members of role ssr_app).
-    read=True: a read that may lag, on DATABASE_READ_URL (a standby); never for a decision."""
+    read=True: a read that may lag, on DATABASE_READ_URL (a standby); never for a decision.
+    pool="payments": on PAYMENTS_DATABASE_URL (the payments login), for the calls that record
+    a payment; acting_* are refused there (the payments login acts for nobody)."""
+    if pool == "payments" and (acting_mechanic is not None or acting_customer is not None):
+        raise ValueError("the payments pool acts for no customer or mechanic")
     if any(isinstance(p, str) and "\x00" in p for p in params):  # PostgreSQL text cannot hold NUL
         raise ApiError(400, "invalid_input", "NUL bytes are not allowed")
     try:
-        with get_pool(read).connection() as conn:
+        with get_pool(read, pool).connection() as conn:
             try:
                 cur = conn.cursor(row_factory=dict_row)
                 if acting_mechanic is None and acting_customer is None:

@@ -108,7 +108,10 @@ def serve(a: argparse.Namespace) -> int:
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         app = subprocess.Popen([gunicorn, "-c", "gunicorn.conf.py", "--bind", f"{a.host}:{a.port}",
                                 "--workers", str(a.workers), "app.wsgi:app"],
-                               cwd=ROOT, env=dict(env, DATABASE_URL=app_url))
+                               # The payments pool: PAYMENTS_DATABASE_URL when set, else (until the
+                               # cluster gives ssr_payments a login) the owner's URL, as the worker's.
+                               cwd=ROOT, env=dict(env, DATABASE_URL=app_url,
+                                                  PAYMENTS_DATABASE_URL=env.get("PAYMENTS_DATABASE_URL") or url))
         children.append(app)
 
         def stop(signum, _frame):

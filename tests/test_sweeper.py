@@ -45,15 +45,16 @@ def test_refresh_analytics_once_empties_the_queue(seeded_conn, db_url):
         "SELECT sum(revenue_minor) FROM analytics.workshop_session_analytics WHERE period_grain = 'month'").fetchone() == (0,)
 
 
-def test_cli_once_and_missing_url(seeded_conn, db_url):
+def test_cli_once_and_missing_url(seeded_conn, db_url, worker_db_url):
     req = overdue_request(seeded_conn)
     seeded_conn.execute("UPDATE reviews SET rating = 1")
-    env = dict(os.environ, DATABASE_URL=db_url)
+    env = dict(os.environ, WORKER_DATABASE_URL=worker_db_url)
+    env.pop("DATABASE_URL", None)
     res = subprocess.run([sys.executable, "-m", "worker", "--once"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert "job sweep: escalated 0, expired 1" in res.stderr
     assert seeded_conn.execute("SELECT status FROM session_requests WHERE id = %s", (req,)).fetchone() == ("expired",)
     assert seeded_conn.execute("SELECT count(*) FROM analytics_changes").fetchone() == (0,)  # the job ran too
-    env.pop("DATABASE_URL")
+    env.pop("WORKER_DATABASE_URL")
     res = subprocess.run([sys.executable, "-m", "worker", "--once"], cwd=ROOT, env=env, capture_output=True, text=True)
-    assert res.returncode == 2 and "DATABASE_URL" in res.stderr
+    assert res.returncode == 2 and "WORKER_DATABASE_URL" in res.stderr

@@ -29,7 +29,7 @@ def test_backoff_is_capped_exponential():
     assert [backoff(n, 1.0, 60.0) for n in range(1, 9)] == [1, 2, 4, 8, 16, 32, 60, 60]
 
 
-def test_a_job_that_raises_is_logged_retried_with_backoff_and_the_others_go_on(seeded_conn, db_url, caplog):
+def test_a_job_that_raises_is_logged_retried_with_backoff_and_the_others_go_on(seeded_conn, worker_db_url, caplog):
     calls = []
 
     def broken(conn):
@@ -37,7 +37,7 @@ def test_a_job_that_raises_is_logged_retried_with_backoff_and_the_others_go_on(s
         raise RuntimeError("a bug in a job")
 
     req = overdue_request(seeded_conn)
-    worker = Worker(db_url, [Job("broken", broken, interval=0.01), Job("sweep", sweep, interval=0.05)],
+    worker = Worker(worker_db_url, [Job("broken", broken, interval=0.01), Job("sweep", sweep, interval=0.05)],
                     base_backoff=0.05, max_backoff=0.2)
     t = threading.Thread(target=worker.run, daemon=True)
     t.start()

@@ -1,5 +1,6 @@
 """Helpers for tests of the worker (worker/): its jobs once on a URL, and the real worker as a
-process (`python -m worker.supervisor`) with its log in a file."""
+process (`python -m worker.supervisor`) with its log in a file. Both connect as the worker's
+login ssr_worker (the same server and database as the URL given), as in production."""
 
 from __future__ import annotations
 
@@ -13,20 +14,29 @@ from pathlib import Path
 
 import psycopg
 
+from tests.dbutil import as_user
 from worker import jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+WORKER_ROLE = "ssr_worker"
+
+
+def worker_url(url: str) -> str:
+    """The same database as the worker's login."""
+    return as_user(url, WORKER_ROLE)
+
+
 def sweep_once(url: str) -> tuple[int, int]:
-    """The sweep once on a connection of its own: (escalated, expired)."""
-    with psycopg.connect(url, autocommit=True) as conn:
+    """The sweep once on a connection of its own (as ssr_worker): (escalated, expired)."""
+    with psycopg.connect(worker_url(url), autocommit=True) as conn:
         return jobs.sweep_counts(conn)
 
 
 def refresh_analytics_once(url: str) -> int:
-    """Every queued analytics change applied, on a connection of its own; how many."""
-    with psycopg.connect(url, autocommit=True) as conn:
+    """Every queued analytics change applied, on a connection of its own (as ssr_worker); how many."""
+    with psycopg.connect(worker_url(url), autocommit=True) as conn:
         return jobs.refresh_analytics_count(conn)
 
 
@@ -39,12 +49,14 @@ def wait_for(predicate, timeout: float, what: str):
 
 
 class Proc:
-    """A worker process (`python -m worker.supervisor ARGS`) with its log in a file."""
+    """A worker process (`python -m worker.supervisor ARGS`) with its log in a file, connecting as
+    ssr_worker (WORKER_DATABASE_URL; DATABASE_URL stays the owner's, as a DBA would leave it)."""
 
     def __init__(self, args: list[str], db_url: str, env: dict | None = None):
         self.log = tempfile.NamedTemporaryFile(prefix="ssr-worker-", suffix=".log", delete=False)
         self.proc = subprocess.Popen([sys.executable, "-m", "worker.supervisor", *args], cwd=ROOT,
-                                     env={**os.environ, **(env or {}), "DATABASE_URL": db_url},
+                                     env={**os.environ, **(env or {}), "DATABASE_URL": db_url,
+                                          "WORKER_DATABASE_URL": worker_url(db_url)},
                                      stdout=self.log, stderr=subprocess.STDOUT)
 
     def text(self) -> str:

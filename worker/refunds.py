@@ -7,8 +7,9 @@ and by this CLI:
     python -m worker.refunds process [--limit 50]     # make the due refunds at Stripe
     python -m worker.refunds reconcile [--hours 48]   # fulfil paid sessions whose webhook never came
 
-DATABASE_URL, STRIPE_SECRET_KEY and (optionally) STRIPE_API_BASE and STRIPE_TIMEOUT come from the
-environment; the Stripe client is the app's (app/payments.py: timeouts, retries, proxy).
+WORKER_DATABASE_URL (the worker's login ssr_worker; unset: DATABASE_URL, e.g. a DBA's own login),
+STRIPE_SECRET_KEY and (optionally) STRIPE_API_BASE and STRIPE_TIMEOUT come from the environment;
+the Stripe client is the app's (app/payments.py: timeouts, retries, proxy).
 
 process_due_refunds: each due refund is claimed in its own transaction
 (refund_claim_due: FOR UPDATE SKIP LOCKED, so concurrent workers never share one),
@@ -150,11 +151,8 @@ def refresh_pending_refunds(db: str | psycopg.Connection, stripe_client: stripe.
     lost): re-fetch each and record its status. Returns how many changed."""
     changed = 0
     with _connection(db) as conn:
-        rows = _rows(
-            conn,
-            "SELECT id, stripe_refund_id, stripe_status FROM refunds WHERE status = 'pending' "
-            "AND stripe_refund_id IS NOT NULL AND updated_at < now() - make_interval(secs => %s) "
-            "ORDER BY updated_at LIMIT 500", (older_than_minutes * 60,))
+        rows = _rows(conn, "SELECT * FROM ssr_private.refund_stale_pending(make_interval(secs => %s), 500)",
+                     (older_than_minutes * 60,))
         for row in rows:
             try:
                 refund = stripe_client.v1.refunds.retrieve(row["stripe_refund_id"])
@@ -243,9 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--hours", type=float, default=48.0)
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    url = os.environ.get("DATABASE_URL")
+    url = os.environ.get("WORKER_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if not url:
-        print("refunds: set DATABASE_URL", file=sys.stderr)
+        print("refunds: set WORKER_DATABASE_URL (or DATABASE_URL)", file=sys.stderr)
         return 2
     client = payments.stripe_client_from_env()
     if a.job == "process":

@@ -4,12 +4,14 @@
     python -m worker.supervisor [--once] [--only NAME ...] [--every NAME=SECONDS ...]
     python -m worker.supervisor --supervise [...]   # what `make run` starts: restarts the worker if it dies
 
-DATABASE_URL from the environment. A job is `fn(conn) -> result` (a psycopg connection in
-autocommit, under WORKER_STATEMENT_TIMEOUT_MS and WORKER_LOCK_TIMEOUT_MS); a result other than
-None/0/empty is logged. A job that raises (any exception: the database down, a bug, a timeout) is
-logged with its traceback and retried after a capped exponential backoff (1 s, 2 s, 4 s, ... up to
---max-backoff, 60 s by default), then at its interval again once it succeeds; the other jobs go on
-meanwhile. Only SIGTERM/SIGINT stop the worker.
+WORKER_DATABASE_URL from the environment (the worker's login ssr_worker, which executes the job
+functions and nothing else; unset: DATABASE_URL, for a DBA who runs it with one login).
+A job is `fn(conn) -> result` (a psycopg connection in autocommit, under WORKER_STATEMENT_TIMEOUT_MS
+and WORKER_LOCK_TIMEOUT_MS); a result other than None/0/empty is logged. A job that raises (any
+exception: the database down, a bug, a timeout) is logged with its traceback and retried after a
+capped exponential backoff (1 s, 2 s, 4 s, ... up to --max-backoff, 60 s by default), then at its
+interval again once it succeeds; the other jobs go on meanwhile. Only SIGTERM/SIGINT stop the
+worker.
 
 With --supervise, a small supervisor runs the worker as a child process and starts it again (after
 a capped backoff) whenever it exits or is killed, so a crash of the worker itself loses nothing
@@ -186,9 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     if a.supervise:
         child_argv = [x for x in (argv if argv is not None else sys.argv[1:]) if x != "--supervise"]
         return supervise(child_argv, a.backoff, a.max_backoff)
-    url = os.environ.get("DATABASE_URL")
+    url = os.environ.get("WORKER_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if not url:
-        print("worker: set DATABASE_URL", file=sys.stderr)
+        print("worker: set WORKER_DATABASE_URL (or DATABASE_URL)", file=sys.stderr)
         return 2
     jobs = default_jobs()
     known = {j.name for j in jobs}

@@ -1,5 +1,6 @@
 """Stripe's webhook: verified on the raw body, the object re-fetched from Stripe, then one
-call: handle_checkout_event for Checkout Sessions, handle_refund_event for refunds."""
+call: handle_checkout_event for Checkout Sessions, handle_refund_event for refunds, each on the
+payments login (pool="payments", PAYMENTS_DATABASE_URL)."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ def _handle_refund_event(event_id: str, event_type: str, event: dict):
         log.warning("could not re-fetch the refunds of %s: %s", event_id, exc)
         raise payments.provider_error("could not re-fetch the refund, retry later", webhook=True) from exc
     row = call("SELECT * FROM handle_refund_event(%s, %s, %s, %s)",
-               (event_id, event_type, bool(event.get("livemode")), Jsonb(refunds)))
+               (event_id, event_type, bool(event.get("livemode")), Jsonb(refunds)), pool="payments")
     _log(row["outcome"], event_id, event_type)
     return jsonify(ok=True, received=True, event_id=event_id, **row)
 
@@ -142,7 +143,8 @@ def _handle():
             log.error("checkout session %s of event %s is not retrievable with this API key (404): it stays "
                       "unresolved and the event is refused until it can be fulfilled; check STRIPE_SECRET_KEY: %s",
                       cs_id, event_id, exc)
-            call("SELECT 1 FROM note_unresolved_checkout_session(%s, %s, %s)", (cs_id, event_id, str(exc)))
+            call("SELECT 1 FROM note_unresolved_checkout_session(%s, %s, %s)", (cs_id, event_id, str(exc)),
+                 pool="payments")
             raise ApiError(503, "checkout_session_unresolved",
                            "the checkout session is not retrievable with this API key; retry later",
                            "data.object.id", headers={"Retry-After": "60"}) from exc
@@ -162,6 +164,7 @@ def _handle():
     row = call(
         "SELECT * FROM handle_checkout_event(%s, %s, %s, %s, %s, %s, %s, %s)",
         (event_id, event_type, bool(event.get("livemode")), *fields),
+        pool="payments",
     )
     _log(row["outcome"], event_id, event_type)
     return jsonify(ok=True, received=True, event_id=event_id, **row)

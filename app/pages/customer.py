@@ -95,7 +95,9 @@ def success_status(cs_id: str) -> dict:
     """What the success page shows, for the JSON answer and the HTML page alike. Re-fetches the
     Checkout Session from Stripe and, when it is paid, runs the same idempotent fulfillment as
     the webhook (fulfill_checkout_purchase), so the customer does not wait for a late webhook;
-    the webhook then finds it done (already_fulfilled). Raises ApiError 400 / 404 / 502."""
+    the webhook then finds it done (already_fulfilled). Both calls on the payments login
+    (pool="payments"): the customer/mechanic login cannot record a payment. Raises ApiError
+    400 / 404 / 502."""
     if not payments.CS_ID.fullmatch(cs_id or ""):
         raise ApiError(400, "invalid_input", "session_id must be a Checkout Session id (cs_...)", "session_id")
     try:
@@ -113,9 +115,10 @@ def success_status(cs_id: str) -> dict:
             "SELECT * FROM fulfill_checkout_purchase(%s, %s, %s, %s, %s)",
             (session.get("id"), session.get("client_reference_id"), session.get("payment_status"),
              session.get("amount_total"), session.get("currency")),
+            pool="payments",
         )
         log.info("success page fulfillment of %s: %s", cs_id, fulfillment["outcome"])
-    status = call("SELECT * FROM get_checkout_status(%s)", (cs_id,))
+    status = call("SELECT * FROM get_checkout_status(%s)", (cs_id,), pool="payments")
     if status is None:
         raise ApiError(404, "not_found", "unknown checkout session", "session_id")
     body = dict(status)

@@ -12,6 +12,7 @@ import jwt
 import pytest
 
 from app import create_app
+from app.db import close_pools
 from dev.stripe_fake import StripeFake, sign
 
 WEBHOOK_SECRET = "whsec_test_" + "k" * 32
@@ -81,10 +82,12 @@ def stripe_fake():
 
 
 @pytest.fixture
-def app_config(app_db_url, stripe_fake):
-    """The app connects as its least-privilege login; fixtures write through `db` (the owner)."""
+def app_config(app_db_url, payments_db_url, stripe_fake):
+    """The app connects as its least-privilege logins (ssr_app, and ssr_payments for what records a
+    payment); fixtures write through `db` (the owner)."""
     return {
         "DATABASE_URL": app_db_url,
+        "PAYMENTS_DATABASE_URL": payments_db_url,
         "STRIPE_SECRET_KEY": "sk_test_fake_" + "x" * 24,
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "STRIPE_API_BASE": stripe_fake.url,
@@ -99,7 +102,7 @@ def app_config(app_db_url, stripe_fake):
 def app(seeded_conn, app_config):
     application = create_app(app_config)
     yield application
-    application.extensions["db_pool"].close()
+    close_pools(application)
 
 
 @pytest.fixture

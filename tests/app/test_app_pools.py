@@ -1,10 +1,13 @@
-"""Two pools: everything that writes or decides on DATABASE_URL (the primary), reads that may
-lag (the directory) on DATABASE_READ_URL (a standby). A connection that finds its server
-read-only (a demoted primary, a standby being promoted) answers 503 and is dropped."""
+"""Three pools: everything that writes or decides on DATABASE_URL (the primary), what records a
+payment (the webhook, the success page's fulfillment) on PAYMENTS_DATABASE_URL (the payments
+login, same primary), reads that may lag (the directory) on DATABASE_READ_URL (a standby). A
+connection that finds its server read-only (a demoted primary, a standby being promoted)
+answers 503 and is dropped."""
 
 from __future__ import annotations
 
 from app import create_app
+from app.db import close_pools
 from tests.app.conftest import ANA, CheckedClient, auth, deliver, event_payload, snapshot
 
 # A session on which every transaction is read-only, as on a standby or a demoted primary.
@@ -19,9 +22,15 @@ def test_without_a_read_url_both_pools_are_one(app):
     assert app.extensions["db_read_pool"] is app.extensions["db_pool"]
 
 
+def test_without_a_payments_url_the_payments_pool_is_the_main_one(app_config):
+    one = create_app({k: v for k, v in app_config.items() if k != "PAYMENTS_DATABASE_URL"})
+    assert one.extensions["db_payments_pool"] is one.extensions["db_pool"]
+    close_pools(one)
+
+
 def test_directory_reads_the_read_url_and_writes_never_do(app_config, db, db_url):
-    # The read URL is a read-only server: the directory works there, webhooks and accepts
-    # (writes, decisions) go to DATABASE_URL.
+    # The read URL is a read-only server: the directory works there, accepts (writes,
+    # decisions) go to DATABASE_URL, webhooks to PAYMENTS_DATABASE_URL.
     two = create_app(dict(app_config, DATABASE_READ_URL=app_config["DATABASE_URL"] + READ_ONLY))
     try:
         assert two.extensions["db_read_pool"] is not two.extensions["db_pool"]
@@ -37,14 +46,15 @@ def test_directory_reads_the_read_url_and_writes_never_do(app_config, db, db_url
         assert r.status_code == 200
         assert snapshot(db) == dict(before, stripe_events=before["stripe_events"] + 1)
         assert stats(two, "db_read_pool")["requests_num"] == 1  # none of those went there
-        assert stats(two, "db_pool")["requests_num"] == 2
+        assert stats(two, "db_pool")["requests_num"] == 1
+        assert stats(two, "db_payments_pool")["requests_num"] == 1
     finally:
-        two.extensions["db_read_pool"].close()
-        two.extensions["db_pool"].close()
+        close_pools(two)
 
 
 def test_a_write_on_a_read_only_server_is_503_and_its_connection_is_dropped(app_config, db, db_url):
-    ro = create_app(dict(app_config, DATABASE_URL=app_config["DATABASE_URL"] + READ_ONLY))
+    ro = create_app(dict(app_config, DATABASE_URL=app_config["DATABASE_URL"] + READ_ONLY,
+                         PAYMENTS_DATABASE_URL=app_config["PAYMENTS_DATABASE_URL"] + READ_ONLY))
     try:
         client = CheckedClient(ro)
         before = snapshot(db)
@@ -55,6 +65,7 @@ def test_a_write_on_a_read_only_server_is_503_and_its_connection_is_dropped(app_
         assert r.headers.get("Retry-After")
         assert snapshot(db) == before
         # Returned closed, so the pool discards it and connects again (to the new primary).
-        assert stats(ro, "db_pool").get("returns_bad", 0) + stats(ro, "db_pool").get("connections_lost", 0) == 1
+        pay = stats(ro, "db_payments_pool")
+        assert pay.get("returns_bad", 0) + pay.get("connections_lost", 0) == 1
     finally:
-        ro.extensions["db_pool"].close()
+        close_pools(ro)

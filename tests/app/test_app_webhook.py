@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from app import create_app
+from app.db import close_pools
 from tests.app.conftest import (
     ALICE,
     AUTOPRO,
@@ -275,7 +276,7 @@ def test_live_key_refuses_test_mode_events(app_config, db, stripe_fake):
         assert r.get_json()["error"]["code"] == "livemode_mismatch"
         assert snapshot(db) == before
     finally:
-        live.extensions["db_pool"].close()
+        close_pools(live)
 
 
 def test_session_of_someone_else_is_recorded_not_fulfilled(client, db, stripe_fake):
@@ -295,7 +296,8 @@ def test_other_event_types_answer_200_and_are_recorded(client, db):
 
 def test_transient_database_error_is_503_and_the_retry_fulfils(app_config, db, stripe_fake, db_url):
     # The app's connections give up on a lock after 200 ms; a concurrent transaction holds one.
-    locked = create_app(dict(app_config, DATABASE_URL=app_config["DATABASE_URL"] + " options='-c lock_timeout=200'"))
+    locked = create_app(dict(app_config, **{k: app_config[k] + " options='-c lock_timeout=200'"
+                                            for k in ("DATABASE_URL", "PAYMENTS_DATABASE_URL")}))
     try:
         client = CheckedClient(locked)
         pid, cs_id = checkout(client, db, stripe_fake)
@@ -314,12 +316,12 @@ def test_transient_database_error_is_503_and_the_retry_fulfils(app_config, db, s
         assert r.status_code == 200 and r.get_json()["outcome"] == "fulfilled"
         assert len(fulfilled_rows(db, cs_id)) == 1
     finally:
-        locked.extensions["db_pool"].close()
+        close_pools(locked)
 
 
 def test_unreachable_database_is_503(app_config, stripe_fake):
-    broken = create_app(dict(app_config, DATABASE_URL="postgresql://127.0.0.1:1/nowhere?connect_timeout=1",
-                             POOL_TIMEOUT=1))
+    nowhere = "postgresql://127.0.0.1:1/nowhere?connect_timeout=1"
+    broken = create_app(dict(app_config, DATABASE_URL=nowhere, PAYMENTS_DATABASE_URL=nowhere, POOL_TIMEOUT=1))
     try:
         client = CheckedClient(broken)
         session = stripe_fake.add_session(amount_total=2900, currency="usd")
@@ -327,7 +329,7 @@ def test_unreachable_database_is_503(app_config, stripe_fake):
         assert r.status_code == 503
         assert r.get_json()["error"]["code"] == "database_unavailable"
     finally:
-        broken.extensions["db_pool"].close()
+        close_pools(broken)
 
 
 def test_stripe_unreachable_on_refetch_is_503(client, db, stripe_fake):

@@ -16,6 +16,7 @@ from dev.stripe_fake import StripeFake
 from tests.app.conftest import ALICE, ANA, AUTOPRO, WEBHOOK_SECRET, auth
 from tests.app.test_app_server import GUNICORN, ROOT, free_port, wait_until_up
 from tests.test_stripe_fake import SCHEMA_OF, validate
+from tests.workerutil import worker_url
 from worker.refunds import process_due_refunds
 
 
@@ -96,7 +97,7 @@ def test_demo_checkout_page_pays_and_the_webhook_fulfills(app_config, seeded_con
         with urllib.request.urlopen(req) as r:  # noqa: S310 - local test server
             assert json.loads(r.read())["request"]["refund_status"] == "pending"
         client = stripe.StripeClient(app_config["STRIPE_SECRET_KEY"], base_addresses={"api": fake.url})
-        assert process_due_refunds(db_url, client)["succeeded"] == 1  # the worker runs as the owner
+        assert process_due_refunds(worker_url(db_url), client)["succeeded"] == 1  # the worker, as its login
         deadline = time.monotonic() + 30
         while len(fake.deliveries) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)

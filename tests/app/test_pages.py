@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 from app import ConfigError, create_app
+from app.db import close_pools
 from tests.app.conftest import ALICE, ANA, AUTOPRO, DEV, SHADY, auth, deliver, event_payload, snapshot, token
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -243,7 +244,7 @@ def test_demo_sign_in_only_in_demo_mode(app_config, seeded_conn):
     assert "Sign in as Alice" not in page
     csrf = CSRF.search(page).group(1)
     assert c.post("/account/demo-sign-in", data={"who": "alice", "csrf_token": csrf}).status_code == 404
-    plain.extensions["db_pool"].close()
+    close_pools(plain)
 
     demo = create_app(dict(app_config, DEMO_SIGN_IN=True))
     c = demo.test_client()
@@ -255,7 +256,7 @@ def test_demo_sign_in_only_in_demo_mode(app_config, seeded_conn):
     resp = c.post("/account/demo-sign-in", data={"who": "ana", "csrf_token": csrf})
     assert resp.status_code == 303 and resp.headers["Location"] == "/mechanic/"
     assert c.get("/mechanic/").status_code == 200
-    demo.extensions["db_pool"].close()
+    close_pools(demo)
 
     with pytest.raises(ConfigError, match="DEMO_SIGN_IN"):
         create_app(dict(app_config, DEMO_SIGN_IN=True, STRIPE_SECRET_KEY="sk_live_" + "x" * 24))

@@ -12,6 +12,7 @@ from pathlib import Path
 import stripe
 
 from tests.app.conftest import AUTOPRO, auth, deliver, event_payload
+from tests.workerutil import worker_url
 from worker.refunds import reconcile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +38,7 @@ def test_a_webhook_never_delivered_is_fulfilled_once_by_reconciliation(client, d
     for _ in range(3):  # more sessions than one page
         checkout(client, db)
 
-    run = reconcile(db_url, stripe_client(app_config), hours=1, page_size=2)
+    run = reconcile(worker_url(db_url), stripe_client(app_config), hours=1, page_size=2)
     assert (run["sessions_seen"], run["fulfilled"], run["problems"], run["error"]) == (3, 1, 0, None)
     assert run["finished_at"] is not None
     status, sid, rid = db.execute("SELECT status, session_id, session_request_id FROM checkout_purchases WHERE id = %s",
@@ -53,7 +54,7 @@ def test_a_webhook_never_delivered_is_fulfilled_once_by_reconciliation(client, d
     assert len(lists) >= 2 and all("created[gte]" in c["params"] for c in lists)
 
     # Once: a second run and the late webhook find it done.
-    again = reconcile(db_url, stripe_client(app_config), hours=1)
+    again = reconcile(worker_url(db_url), stripe_client(app_config), hours=1)
     assert (again["fulfilled"], again["problems"]) == (0, 0)
     assert db.execute("SELECT count(*) FROM sessions WHERE stripe_checkout_session_id = %s", (lost_cs,)).fetchone() == (1,)
     late = deliver(client, event_payload(stripe_fake.sessions[lost_cs])).get_json()
@@ -66,7 +67,7 @@ def test_an_unresolved_session_is_retried_until_stripe_shows_it(client, db, stri
     hidden = stripe_fake.sessions.pop(cs_id)  # the API answers 404 (e.g. a key of another account)
     r = deliver(client, event_payload(paid, event_id="evt_hidden"))
     assert r.status_code == 503
-    run = reconcile(db_url, stripe_client(app_config), hours=1)
+    run = reconcile(worker_url(db_url), stripe_client(app_config), hours=1)
     assert (run["fulfilled"], run["problems"]) == (0, 1)
     assert db.execute("SELECT action FROM reconciliation_actions WHERE run_id = %s", (run["id"],)).fetchall() == [
         ("not_retrievable",)]
@@ -74,7 +75,7 @@ def test_an_unresolved_session_is_retried_until_stripe_shows_it(client, db, stri
 
     stripe_fake.sessions[cs_id] = hidden  # the key is fixed; older than the window, so only the retry finds it
     stripe_fake.update(cs_id, created=hidden["created"] - 7 * 24 * 3600)
-    run = reconcile(db_url, stripe_client(app_config), hours=1)
+    run = reconcile(worker_url(db_url), stripe_client(app_config), hours=1)
     assert (run["sessions_seen"], run["fulfilled"], run["problems"]) == (1, 1, 0)
     assert db.execute("SELECT status FROM checkout_purchases WHERE id = %s", (pid,)).fetchone() == ("fulfilled",)
     assert db.execute("SELECT resolved_at IS NOT NULL FROM unresolved_checkout_sessions").fetchone() == (True,)
@@ -85,11 +86,11 @@ def test_an_unresolved_session_is_retried_until_stripe_shows_it(client, db, stri
 
 def test_reconciliation_records_stripe_being_down_and_the_cli(client, db, stripe_fake, app_config, db_url):
     stripe_fake.fail_next(500)  # this client does not retry
-    run = reconcile(db_url, stripe_client(app_config), hours=1)
+    run = reconcile(worker_url(db_url), stripe_client(app_config), hours=1)
     assert run["error"] is not None and run["finished_at"] is not None
     _pid, cs_id = checkout(client, db)
     stripe_fake.mark_paid(cs_id)
-    env = dict(os.environ, DATABASE_URL=db_url, STRIPE_SECRET_KEY=app_config["STRIPE_SECRET_KEY"],
+    env = dict(os.environ, WORKER_DATABASE_URL=worker_url(db_url), STRIPE_SECRET_KEY=app_config["STRIPE_SECRET_KEY"],
                STRIPE_API_BASE=app_config["STRIPE_API_BASE"])
     res = subprocess.run([sys.executable, "-m", "worker.refunds", "reconcile", "--hours", "1"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=120)

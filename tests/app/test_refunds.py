@@ -17,6 +17,7 @@ import pytest
 import stripe
 
 from tests.app.conftest import ALICE, AUTOPRO, WEBHOOK_SECRET, auth, deliver, event_payload
+from tests.workerutil import worker_url
 from worker.refunds import process_due_refunds, reconcile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,7 +63,7 @@ def test_every_strategys_expiry_owes_one_refund_and_the_worker_makes_it_once(cli
     assert db.execute(f"SELECT expired FROM ssr_private.sweep_session_requests({FAR})").fetchone() == (0,)
     assert db.execute("SELECT count(*) FROM refunds").fetchone() == (3,)
 
-    assert process_due_refunds(db_url, stripe_client(app_config)) == {"succeeded": 3, "pending": 0, "failed": 0,
+    assert process_due_refunds(worker_url(db_url), stripe_client(app_config)) == {"succeeded": 3, "pending": 0, "failed": 0,
                                                                        "retry": 0}
     for pid, cs_id, sid, _rid in bought:
         _reason, status, amount, currency, re_id, attempts, pi = refund_row(db, pid)
@@ -73,7 +74,7 @@ def test_every_strategys_expiry_owes_one_refund_and_the_worker_makes_it_once(cli
         assert pi == made["payment_intent"]
         assert made["metadata"]["purchase_id"] == str(pid)
         assert db.execute("SELECT status FROM sessions WHERE id = %s", (sid,)).fetchone() == ("refunded",)
-    with psycopg.connect(db_url, autocommit=True) as worker_conn:  # a worker passes its connection
+    with psycopg.connect(worker_url(db_url), autocommit=True) as worker_conn:  # a worker passes its connection
         assert process_due_refunds(worker_conn, stripe_client(app_config)) == {
             "succeeded": 0, "pending": 0, "failed": 0, "retry": 0}
     assert len(stripe_fake.refunds) == 3 and len(refund_calls(stripe_fake)) == 3
@@ -92,7 +93,7 @@ def test_twenty_concurrent_workers_make_one_stripe_refund_call(client, db, strip
     def worker():
         try:
             start.wait(30)
-            results.append(process_due_refunds(db_url, stripe_client(app_config), 5))
+            results.append(process_due_refunds(worker_url(db_url), stripe_client(app_config), 5))
         except Exception as exc:
             errors.append(exc)
 
@@ -118,7 +119,7 @@ def test_a_worker_killed_after_the_stripe_call_never_makes_a_second_refund(clien
     pid, _cs_id, sid, _ = paid_request(client, db, stripe_fake)
     db.execute(f"SELECT ssr_private.sweep_session_requests({FAR})")
     hold = stripe_fake.hold("refunds.create")  # Stripe made the refund; its answer is held
-    env = dict(os.environ, DATABASE_URL=db_url, STRIPE_SECRET_KEY=app_config["STRIPE_SECRET_KEY"],
+    env = dict(os.environ, WORKER_DATABASE_URL=worker_url(db_url), STRIPE_SECRET_KEY=app_config["STRIPE_SECRET_KEY"],
                STRIPE_API_BASE=app_config["STRIPE_API_BASE"])
     proc = subprocess.Popen([sys.executable, "-m", "worker.refunds", "process", "--limit", "1"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -141,7 +142,7 @@ def test_a_worker_killed_after_the_stripe_call_never_makes_a_second_refund(clien
     deadline = time.monotonic() + 60
     counts = {}
     while time.monotonic() < deadline:
-        counts = process_due_refunds(db_url, stripe_client(app_config))
+        counts = process_due_refunds(worker_url(db_url), stripe_client(app_config))
         if counts["succeeded"]:
             break
         time.sleep(0.1)
@@ -159,10 +160,10 @@ def test_a_refund_webhook_updates_the_status_from_stripe_not_the_payload(client,
     pid, cs_id, sid, _ = paid_request(client, db, stripe_fake)
     db.execute(f"SELECT ssr_private.sweep_session_requests({FAR})")
     stripe_fake.refund_status = "pending"  # Stripe is still processing it
-    assert process_due_refunds(db_url, stripe_client(app_config))["pending"] == 1
+    assert process_due_refunds(worker_url(db_url), stripe_client(app_config))["pending"] == 1
     re_id = refund_row(db, pid)[4]
     assert refund_row(db, pid)[1] == "pending" and re_id.startswith("re_")
-    assert process_due_refunds(db_url, stripe_client(app_config))["pending"] == 0  # not made twice
+    assert process_due_refunds(worker_url(db_url), stripe_client(app_config))["pending"] == 0  # not made twice
 
     # A payload claiming success while Stripe still says pending changes nothing.
     forged = dict(stripe_fake.public(stripe_fake.refunds[re_id]), status="succeeded")
@@ -192,13 +193,13 @@ def test_reconciliation_settles_a_pending_refund_whose_webhook_was_lost(client, 
     pid, _cs, sid, _ = paid_request(client, db, stripe_fake)
     db.execute(f"SELECT ssr_private.sweep_session_requests({FAR})")
     stripe_fake.refund_status = "pending"
-    assert process_due_refunds(db_url, stripe_client(app_config))["pending"] == 1
+    assert process_due_refunds(worker_url(db_url), stripe_client(app_config))["pending"] == 1
     re_id = refund_row(db, pid)[4]
     stripe_fake.refunds[re_id]["status"] = "succeeded"  # its refund.updated never arrives
-    reconcile(db_url, stripe_client(app_config), hours=1)
+    reconcile(worker_url(db_url), stripe_client(app_config), hours=1)
     assert refund_row(db, pid)[1] == "pending"  # too recent to chase
     db.execute("UPDATE refunds SET updated_at = now() - interval '2 hours'")
-    reconcile(db_url, stripe_client(app_config), hours=1)
+    reconcile(worker_url(db_url), stripe_client(app_config), hours=1)
     assert refund_row(db, pid)[1] == "succeeded"
     assert db.execute("SELECT status FROM sessions WHERE id = %s", (sid,)).fetchone() == ("refunded",)
 
@@ -231,7 +232,7 @@ def test_fulfillment_rejected_after_payment_owes_a_refund(client, db, stripe_fak
     assert db.execute("SELECT session_id FROM refunds").fetchone() == (None,)
     page = client.client.get(f"/checkout/success?session_id={cs_id}", headers={"Accept": "text/html"})
     assert "after your payment. We are refunding 29.00 USD to you in full." in page.get_data(as_text=True)
-    assert process_due_refunds(db_url, stripe_client(app_config))["succeeded"] == 1
+    assert process_due_refunds(worker_url(db_url), stripe_client(app_config))["succeeded"] == 1
     assert len(stripe_fake.refunds) == 1
     # The page and the polled state say what happened to the money, from the refund's row.
     page = client.client.get(f"/checkout/success?session_id={cs_id}", headers={"Accept": "text/html"}).get_data(
@@ -254,20 +255,20 @@ def test_stripe_errors_retry_with_backoff_or_fail_for_an_operator(client, db, st
     no_retries = stripe.StripeClient(app_config["STRIPE_SECRET_KEY"],
                                      base_addresses={"api": app_config["STRIPE_API_BASE"]})
     stripe_fake.fail_next(500)  # Stripe is down (this client does not retry by itself)
-    assert process_due_refunds(db_url, no_retries)["retry"] == 1
+    assert process_due_refunds(worker_url(db_url), no_retries)["retry"] == 1
     status, attempts, later, error = db.execute(
         "SELECT status, attempts, next_attempt_at > now() + interval '20 seconds', last_error FROM refunds").fetchone()
     assert (status, attempts, later) == ("pending", 1, True) and "500" in error
-    assert process_due_refunds(db_url, stripe_client(app_config))["retry"] == 0  # not due yet
+    assert process_due_refunds(worker_url(db_url), stripe_client(app_config))["retry"] == 0  # not due yet
     first = db.execute("SELECT next_attempt_at - now() FROM refunds").fetchone()[0]
     db.execute("UPDATE refunds SET next_attempt_at = now()")
     stripe_fake.fail_next(500)
-    assert process_due_refunds(db_url, no_retries)["retry"] == 1
+    assert process_due_refunds(worker_url(db_url), no_retries)["retry"] == 1
     second = db.execute("SELECT next_attempt_at - now() FROM refunds").fetchone()[0]
     assert second > first  # the backoff grows
     db.execute("UPDATE refunds SET next_attempt_at = now(), attempts = 30")
     stripe_fake.fail_next(500)
-    process_due_refunds(db_url, no_retries)
+    process_due_refunds(worker_url(db_url), no_retries)
     capped = db.execute("SELECT next_attempt_at <= now() + interval '1 hour' FROM refunds").fetchone()
     assert capped == (True,)
 
@@ -275,7 +276,7 @@ def test_stripe_errors_retry_with_backoff_or_fail_for_an_operator(client, db, st
     pi = stripe_fake.sessions[cs_id]["payment_intent"]
     stripe_fake.payment_intents[pi]["_amount_refunded"] = stripe_fake.payment_intents[pi]["amount"]
     db.execute("UPDATE refunds SET next_attempt_at = now()")
-    assert process_due_refunds(db_url, stripe_client(app_config))["failed"] == 1
+    assert process_due_refunds(worker_url(db_url), stripe_client(app_config))["failed"] == 1
     status, error = db.execute("SELECT status, last_error FROM refunds WHERE purchase_id = %s", (pid,)).fetchone()
     assert status == "failed" and "already been refunded" in error
     assert stripe_fake.refunds == {}
@@ -323,7 +324,7 @@ def test_one_refund_per_purchase_is_a_database_rule(db, client, stripe_fake):
 def test_the_worker_loop_expires_refunds_and_reconciles(client, db, stripe_fake, app_config, db_url):
     pid, _cs, sid, rid = paid_request(client, db, stripe_fake)
     db.execute("UPDATE session_requests SET expires_at = now() - interval '1 second' WHERE id = %s", (rid,))
-    env = dict(os.environ, DATABASE_URL=db_url, STRIPE_SECRET_KEY=app_config["STRIPE_SECRET_KEY"],
+    env = dict(os.environ, WORKER_DATABASE_URL=worker_url(db_url), STRIPE_SECRET_KEY=app_config["STRIPE_SECRET_KEY"],
                STRIPE_API_BASE=app_config["STRIPE_API_BASE"])
     res = subprocess.run([sys.executable, "-m", "worker", "--once"], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=120)

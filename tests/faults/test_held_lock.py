@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 
 from app import create_app
+from app.db import close_pools
 from tests.app.conftest import ANA, CheckedClient, auth
 from tests.faults.harness import request
 
@@ -105,4 +106,4 @@ def test_statement_timeout_and_pool_timeout_are_503(durable_cluster, fault_strip
             assert client.get("/healthz").status_code == 503
         assert client.get("/api/workshops/directory").status_code == 200
     finally:
-        app.extensions["db_pool"].close()
+        close_pools(app)

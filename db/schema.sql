@@ -2903,20 +2903,20 @@ FROM (
     ('get_workshop_directory(integer,integer,text,text)', ARRAY['ssr_app'], 'the workshop directory'),
     ('create_checkout_purchase(uuid,text,uuid,text,uuid)', ARRAY['ssr_app'], 'a customer starts a purchase'),
     ('attach_checkout_session(uuid,text)', ARRAY['ssr_app'], 'records the Stripe Checkout Session'),
-    ('get_checkout_status(text)', ARRAY['ssr_app'], 'the success page'),
+    ('get_checkout_status(text)', ARRAY['ssr_payments'], 'the success page, after its fulfillment'),
     (
-        'handle_checkout_event(text,text,boolean,text,text,text,integer,text)', ARRAY['ssr_app'],
+        'handle_checkout_event(text,text,boolean,text,text,text,integer,text)', ARRAY['ssr_payments'],
         'a verified Stripe webhook event'
     ),
     ('get_mechanics_for_routing(uuid,text)', ARRAY['ssr_app'], 'candidates of a routing choice'),
     (
-        'fulfill_checkout_purchase(text,text,text,integer,text)', ARRAY['ssr_app'],
+        'fulfill_checkout_purchase(text,text,text,integer,text)', ARRAY['ssr_payments'],
         'the success page fulfils a paid Checkout Session'
     ),
     ('cancel_customer_session_request(uuid,uuid)', ARRAY['ssr_app'], 'a customer cancels a pending request'),
-    ('handle_refund_event(text,text,boolean,jsonb)', ARRAY['ssr_app'], 'a verified Stripe refund event'),
+    ('handle_refund_event(text,text,boolean,jsonb)', ARRAY['ssr_payments'], 'a verified Stripe refund event'),
     (
-        'note_unresolved_checkout_session(text,text,text,bigint)', ARRAY['ssr_app'],
+        'note_unresolved_checkout_session(text,text,text,bigint)', ARRAY['ssr_payments', 'ssr_worker'],
         'a webhook''s Checkout Session Stripe answered 404 for'
     ),
     ('get_booking_options(uuid)', ARRAY['ssr_app'], 'the booking page of a workshop'),
@@ -2971,11 +2971,18 @@ BEGIN
                 WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
             )
     LOOP
-        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC, ssr_app, mechanic, customer, analytics', v_fn);
+        EXECUTE format(
+            'REVOKE ALL ON FUNCTION %s FROM PUBLIC, ssr_app, ssr_payments, ssr_worker, ssr_bi, mechanic, customer, '
+            'analytics',
+            v_fn
+        );
     END LOOP;
     FOR v_api IN
         SELECT to_regprocedure('public.' || a.signature) AS fn, a.grantees
         FROM ssr_private.api_functions() AS a
+        UNION ALL
+        SELECT to_regprocedure('ssr_private.' || a.signature) AS fn, a.grantees
+        FROM ssr_private.private_functions() AS a
     LOOP
         CONTINUE WHEN v_api.fn IS NULL;
         FOREACH v_role IN ARRAY v_api.grantees LOOP
@@ -2983,15 +2990,6 @@ BEGIN
             v_grants := v_grants + 1;
         END LOOP;
     END LOOP;
-    GRANT EXECUTE ON FUNCTION ssr_private.current_mechanic_id() TO mechanic;
-    GRANT EXECUTE ON FUNCTION ssr_private.routing_offered(public.session_requests, uuid, uuid, timestamptz) TO mechanic;
-    GRANT EXECUTE ON FUNCTION ssr_private.routing_offer_score(text, uuid, timestamptz, uuid, timestamptz) TO mechanic;
-    v_grants := v_grants + 3;
-    v_fn := to_regprocedure('ssr_private.routing_event_narrative(text,uuid,uuid,text,text,jsonb)');
-    IF v_fn IS NOT NULL THEN
-        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO analytics', v_fn);
-        v_grants := v_grants + 1;
-    END IF;
     RETURN v_grants;
 END
 $$;
@@ -3000,7 +2998,7 @@ $$;
 -- Name: FUNCTION apply_privileges(); Type: COMMENT; Schema: ssr_private; Owner: -
 --
 
-COMMENT ON FUNCTION ssr_private.apply_privileges() IS 'Revokes EXECUTE from PUBLIC and the app/BI/PostgREST roles on all our functions, then grants the allowlist (ssr_private.api_functions()); returns the number of grants.';
+COMMENT ON FUNCTION ssr_private.apply_privileges() IS 'Revokes EXECUTE from PUBLIC and the roles of the package on all our functions, then grants the allowlists (ssr_private.api_functions(), ssr_private.private_functions()); returns the number of grants.';
 
 --
 -- Name: assert_acting_for(text, uuid); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -3037,6 +3035,52 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.assert_acting_for(p_kind text, p_id uuid) IS 'Raises SR403 (COLUMN mechanic_id / customer_id) unless the verified identity of the transaction is p_id.';
+
+--
+-- Name: bi_logins_not_read_only(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.bi_logins_not_read_only() RETURNS TABLE(login name, problem text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+WITH RECURSIVE
+members (member) AS (
+    SELECT a.member FROM pg_auth_members AS a WHERE a.roleid = 'analytics'::regrole
+    UNION
+    SELECT a.member FROM pg_auth_members AS a INNER JOIN members AS m ON a.roleid = m.member
+),
+bi AS (
+    SELECT r.oid, r.rolname
+    FROM pg_roles AS r
+    WHERE r.rolcanlogin AND NOT r.rolsuper AND (r.oid = 'analytics'::regrole OR r.oid IN (SELECT member FROM members))
+)
+SELECT bi.rolname, 'not read-only by default'
+FROM bi
+WHERE coalesce((
+    SELECT lower(split_part(c.setting, '=', 2)) IN ('on', 'true', 'yes', '1')
+    FROM pg_db_role_setting AS s
+    CROSS JOIN LATERAL unnest(s.setconfig) AS c (setting)
+    WHERE
+        s.setrole = bi.oid
+        AND s.setdatabase IN (0, (SELECT d.oid FROM pg_database AS d WHERE d.datname = current_database()))
+        AND c.setting LIKE 'default\_transaction\_read\_only=%'
+    ORDER BY s.setdatabase DESC
+    LIMIT 1
+), FALSE) IS NOT TRUE
+UNION ALL
+SELECT bi.rolname, 'member of ' || w.rolname
+FROM bi
+INNER JOIN pg_roles AS w ON w.rolname IN ('ssr_app', 'ssr_payments', 'ssr_worker', 'mechanic', 'customer')
+WHERE pg_has_role(bi.oid, w.oid, 'MEMBER')
+ORDER BY 1, 2
+$$;
+
+--
+-- Name: FUNCTION bi_logins_not_read_only(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.bi_logins_not_read_only() IS 'Roles that can log in, are members of analytics and either are not read-only by default or are also members of a role that writes; empty when every BI login is as intended.';
 
 --
 -- Name: cancel_session_request(uuid, text); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -3738,11 +3782,60 @@ $$;
 COMMENT ON FUNCTION ssr_private.mechanic_state_truncate_trg() IS 'Trigger: after a TRUNCATE of sessions or mechanic_availability, recounts the mechanics'' state (mechanic_state_rebuild).';
 
 --
+-- Name: private_functions(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.private_functions() RETURNS TABLE(signature text, grantees text[], purpose text)
+    LANGUAGE sql IMMUTABLE
+    AS $$
+SELECT t.signature, t.grantees, t.purpose
+FROM (
+    VALUES
+    ('sweep_session_requests(timestamptz)', ARRAY['ssr_worker'], 'job sweep: escalate and expire requests'),
+    ('refresh_analytics(integer)', ARRAY['ssr_worker'], 'job refresh_analytics: the BI rollups'),
+    ('routing_outbox_relay(integer)', ARRAY['ssr_worker'], 'job relay: send committed notifications'),
+    ('routing_outbox_prune(interval)', ARRAY['ssr_worker'], 'outbox rows no consumer needs (cron or a DBA)'),
+    ('refund_claim_due()', ARRAY['ssr_worker'], 'job refunds: claim a due refund'),
+    (
+        'refund_record_attempt(uuid,text,text,text,text,boolean)', ARRAY['ssr_worker'],
+        'job refunds: record Stripe''s answer'
+    ),
+    ('refund_apply_stripe_status(uuid,text,text)', ARRAY['ssr_worker'], 'jobs refunds, reconcile: a refund''s status'),
+    ('refund_stale_pending(interval,integer)', ARRAY['ssr_worker'], 'job reconcile: refunds Stripe left pending'),
+    ('reconciliation_run_start(timestamptz)', ARRAY['ssr_worker'], 'job reconcile: open a run'),
+    (
+        'reconcile_checkout_session(bigint,text,text,text,integer,text)', ARRAY['ssr_worker'],
+        'job reconcile: one Checkout Session as Stripe''s API lists it'
+    ),
+    ('reconciliation_run_finish(bigint,text)', ARRAY['ssr_worker'], 'job reconcile: close a run'),
+    ('current_mechanic_id()', ARRAY['mechanic'], 'the identity of the mechanic row policies'),
+    (
+        'routing_offered(public.session_requests,uuid,uuid,timestamptz)', ARRAY['mechanic'],
+        'the offer rule of the session_requests row policy'
+    ),
+    (
+        'routing_offer_score(text,uuid,timestamptz,uuid,timestamptz)', ARRAY['mechanic'],
+        'called by routing_offered'
+    ),
+    (
+        'routing_event_narrative(text,uuid,uuid,text,text,jsonb)', ARRAY['analytics'],
+        'the formatter of analytics.routing_explanations (optional PL/Python layer)'
+    )
+) AS t (signature, grantees, purpose)
+$$;
+
+--
+-- Name: FUNCTION private_functions(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.private_functions() IS 'Allowlist of the functions in schema ssr_private that roles other than the owner execute, with the roles.';
+
+--
 -- Name: reconcile_checkout_session(bigint, text, text, text, integer, text); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
 CREATE FUNCTION ssr_private.reconcile_checkout_session(p_run_id bigint, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) RETURNS text
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
@@ -3867,7 +3960,7 @@ COMMENT ON COLUMN public.reconciliation_runs.error IS 'Why the run stopped early
 --
 
 CREATE FUNCTION ssr_private.reconciliation_run_finish(p_run_id bigint, p_error text DEFAULT NULL::text) RETURNS public.reconciliation_runs
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
@@ -3902,7 +3995,7 @@ COMMENT ON FUNCTION ssr_private.reconciliation_run_finish(p_run_id bigint, p_err
 --
 
 CREATE FUNCTION ssr_private.reconciliation_run_start(p_created_since timestamp with time zone) RETURNS TABLE(run_id bigint, unresolved text[])
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 #variable_conflict use_column
@@ -3932,7 +4025,7 @@ COMMENT ON FUNCTION ssr_private.reconciliation_run_start(p_created_since timesta
 --
 
 CREATE FUNCTION ssr_private.refresh_analytics(p_max_changes integer DEFAULT 100000) RETURNS TABLE(ran boolean, changes bigint, workshop_days integer, routing_days integer, more boolean)
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
@@ -4188,7 +4281,7 @@ COMMENT ON COLUMN public.refunds.succeeded_at IS 'When Stripe reported it succee
 --
 
 CREATE FUNCTION ssr_private.refund_apply_stripe_status(p_refund_id uuid, p_stripe_refund_id text, p_stripe_status text) RETURNS public.refunds
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
@@ -4255,7 +4348,7 @@ COMMENT ON FUNCTION ssr_private.refund_apply_stripe_status(p_refund_id uuid, p_s
 --
 
 CREATE FUNCTION ssr_private.refund_claim_due() RETURNS SETOF public.refunds
-    LANGUAGE sql
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
     SELECT rf.*
@@ -4330,7 +4423,7 @@ COMMENT ON FUNCTION ssr_private.refund_enqueue(p_purchase_id uuid, p_reason text
 --
 
 CREATE FUNCTION ssr_private.refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text DEFAULT NULL::text, p_retry boolean DEFAULT true) RETURNS public.refunds
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
@@ -4374,6 +4467,40 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text, p_retry boolean) IS 'The refund worker records a call to Stripe: the refund made, or an error retried with capped backoff or failed.';
+
+--
+-- Name: refund_stale_pending(interval, integer); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.refund_stale_pending(p_older_than interval DEFAULT '01:00:00'::interval, p_limit integer DEFAULT 500) RETURNS TABLE(id uuid, stripe_refund_id text, stripe_status text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_older_than IS NULL OR p_older_than < interval '0' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('older_than must be a positive interval (got %s)', p_older_than),
+            COLUMN = 'older_than';
+    END IF;
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 10000 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('limit must be between 1 and 10000 (got %s)', p_limit),
+            COLUMN = 'limit';
+    END IF;
+    RETURN QUERY
+    SELECT r.id, r.stripe_refund_id, r.stripe_status
+    FROM refunds AS r
+    WHERE r.status = 'pending' AND r.stripe_refund_id IS NOT NULL AND r.updated_at < now() - p_older_than
+    ORDER BY r.updated_at
+    LIMIT p_limit;
+END
+$$;
+
+--
+-- Name: FUNCTION refund_stale_pending(p_older_than interval, p_limit integer); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.refund_stale_pending(p_older_than interval, p_limit integer) IS 'Refunds pending at Stripe and unchanged for p_older_than (default 1 hour), oldest first, at most p_limit: what reconciliation re-fetches.';
 
 --
 -- Name: refunds_request_closed(); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -4726,7 +4853,7 @@ COMMENT ON FUNCTION ssr_private.routing_offered(p_request public.session_request
 --
 
 CREATE FUNCTION ssr_private.routing_outbox_prune(p_keep interval DEFAULT '7 days'::interval) RETURNS integer
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
@@ -4753,7 +4880,7 @@ COMMENT ON FUNCTION ssr_private.routing_outbox_prune(p_keep interval) IS 'Delete
 --
 
 CREATE FUNCTION ssr_private.routing_outbox_relay(p_limit integer DEFAULT 1000) RETURNS integer
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
@@ -5273,7 +5400,7 @@ $_$;
 --
 
 CREATE FUNCTION ssr_private.sweep_session_requests(p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(escalated integer, expired integer)
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
 #variable_conflict use_column
@@ -9295,6 +9422,62 @@ ALTER TABLE ONLY public.workshop_stats
     ADD CONSTRAINT workshop_stats_workshop_id_fkey FOREIGN KEY (workshop_id) REFERENCES public.organizations(id) ON UPDATE CASCADE ON DELETE CASCADE;
 
 --
+-- Name: mechanics; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.mechanics ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: mechanics mechanics_mechanic_select; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY mechanics_mechanic_select ON public.mechanics FOR SELECT TO mechanic USING ((id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)));
+
+--
+-- Name: POLICY mechanics_mechanic_select ON mechanics; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON POLICY mechanics_mechanic_select ON public.mechanics IS 'A mechanic (role mechanic, identity ssr_private.current_mechanic_id()) sees their own row only.';
+
+--
+-- Name: organizations; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.organizations ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: organizations organizations_mechanic_select; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY organizations_mechanic_select ON public.organizations FOR SELECT TO mechanic USING ((id = ( SELECT m.workshop_id
+   FROM public.mechanics m
+  WHERE (m.id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)))));
+
+--
+-- Name: POLICY organizations_mechanic_select ON organizations; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON POLICY organizations_mechanic_select ON public.organizations IS 'A mechanic (role mechanic, identity ssr_private.current_mechanic_id()) sees their own workshop''s row only.';
+
+--
+-- Name: plans; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.plans ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: plans plans_app_select; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY plans_app_select ON public.plans FOR SELECT TO ssr_app USING (true);
+
+--
+-- Name: POLICY plans_app_select ON plans; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON POLICY plans_app_select ON public.plans IS 'The app''s login (ssr_app) reads the whole price list; other roles see nothing.';
+
+--
 -- Name: session_requests; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -9316,18 +9499,6 @@ CREATE POLICY session_requests_mechanic_select ON public.session_requests FOR SE
 COMMENT ON POLICY session_requests_mechanic_select ON public.session_requests IS 'A mechanic (role mechanic, identity ssr_private.current_mechanic_id(): the sub of request.jwt.claims whose role is mechanic) sees the pending requests offered to them now (same rule as get_mechanic_offers: eligible, below capacity, ssr_private.routing_offered) and those they accepted.';
 
 --
--- Name: session_requests session_requests_other_roles; Type: POLICY; Schema: public; Owner: -
---
-
-CREATE POLICY session_requests_other_roles ON public.session_requests USING ((NOT pg_has_role(CURRENT_USER, 'mechanic'::name, 'MEMBER'::text))) WITH CHECK ((NOT pg_has_role(CURRENT_USER, 'mechanic'::name, 'MEMBER'::text)));
-
---
--- Name: POLICY session_requests_other_roles ON session_requests; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON POLICY session_requests_other_roles ON public.session_requests IS 'Roles that are not the mechanic role are not restricted by row-level security.';
-
---
 -- Name: SCHEMA analytics; Type: ACL; Schema: -; Owner: -
 --
 
@@ -9340,12 +9511,15 @@ GRANT USAGE ON SCHEMA analytics TO analytics;
 GRANT USAGE ON SCHEMA public TO mechanic;
 GRANT USAGE ON SCHEMA public TO ssr_app;
 GRANT USAGE ON SCHEMA public TO customer;
+GRANT USAGE ON SCHEMA public TO ssr_payments;
+GRANT USAGE ON SCHEMA public TO ssr_worker;
 
 --
 -- Name: SCHEMA ssr_private; Type: ACL; Schema: -; Owner: -
 --
 
 GRANT USAGE ON SCHEMA ssr_private TO mechanic;
+GRANT USAGE ON SCHEMA ssr_private TO ssr_worker;
 
 --
 -- Name: FUNCTION plpython3_call_handler(); Type: ACL; Schema: pg_catalog; Owner: -
@@ -9421,7 +9595,7 @@ GRANT ALL ON FUNCTION public.decline_session_request(p_request_id uuid, p_mechan
 --
 
 REVOKE ALL ON FUNCTION public.fulfill_checkout_purchase(p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.fulfill_checkout_purchase(p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) TO ssr_app;
+GRANT ALL ON FUNCTION public.fulfill_checkout_purchase(p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) TO ssr_payments;
 
 --
 -- Name: FUNCTION get_booking_options(p_workshop_id uuid); Type: ACL; Schema: public; Owner: -
@@ -9442,7 +9616,7 @@ GRANT ALL ON FUNCTION public.get_checkout_progress(p_stripe_checkout_session_id 
 --
 
 REVOKE ALL ON FUNCTION public.get_checkout_status(p_stripe_checkout_session_id text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.get_checkout_status(p_stripe_checkout_session_id text) TO ssr_app;
+GRANT ALL ON FUNCTION public.get_checkout_status(p_stripe_checkout_session_id text) TO ssr_payments;
 
 --
 -- Name: FUNCTION get_mechanic_channels(p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
@@ -9479,14 +9653,14 @@ GRANT ALL ON FUNCTION public.get_workshop_directory(p_limit integer, p_offset in
 --
 
 REVOKE ALL ON FUNCTION public.handle_checkout_event(p_event_id text, p_event_type text, p_livemode boolean, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.handle_checkout_event(p_event_id text, p_event_type text, p_livemode boolean, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) TO ssr_app;
+GRANT ALL ON FUNCTION public.handle_checkout_event(p_event_id text, p_event_type text, p_livemode boolean, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) TO ssr_payments;
 
 --
 -- Name: FUNCTION handle_refund_event(p_event_id text, p_event_type text, p_livemode boolean, p_refunds jsonb); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.handle_refund_event(p_event_id text, p_event_type text, p_livemode boolean, p_refunds jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.handle_refund_event(p_event_id text, p_event_type text, p_livemode boolean, p_refunds jsonb) TO ssr_app;
+GRANT ALL ON FUNCTION public.handle_refund_event(p_event_id text, p_event_type text, p_livemode boolean, p_refunds jsonb) TO ssr_payments;
 
 --
 -- Name: FUNCTION mark_session_no_show(p_session_id uuid, p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
@@ -9501,7 +9675,8 @@ GRANT ALL ON FUNCTION public.mark_session_no_show(p_session_id uuid, p_mechanic_
 --
 
 REVOKE ALL ON FUNCTION public.note_unresolved_checkout_session(p_checkout_session_id text, p_event_id text, p_error text, p_run_id bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.note_unresolved_checkout_session(p_checkout_session_id text, p_event_id text, p_error text, p_run_id bigint) TO ssr_app;
+GRANT ALL ON FUNCTION public.note_unresolved_checkout_session(p_checkout_session_id text, p_event_id text, p_error text, p_run_id bigint) TO ssr_payments;
+GRANT ALL ON FUNCTION public.note_unresolved_checkout_session(p_checkout_session_id text, p_event_id text, p_error text, p_run_id bigint) TO ssr_worker;
 
 --
 -- Name: FUNCTION review_session(p_session_id uuid, p_customer_id uuid, p_rating integer, p_comment text); Type: ACL; Schema: public; Owner: -
@@ -9650,6 +9825,12 @@ REVOKE ALL ON FUNCTION ssr_private.apply_privileges() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ssr_private.assert_acting_for(p_kind text, p_id uuid) FROM PUBLIC;
 
 --
+-- Name: FUNCTION bi_logins_not_read_only(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.bi_logins_not_read_only() FROM PUBLIC;
+
+--
 -- Name: FUNCTION cancel_session_request(p_request_id uuid, p_reason text); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -9753,40 +9934,52 @@ REVOKE ALL ON FUNCTION ssr_private.mechanic_state_rebuild() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ssr_private.mechanic_state_truncate_trg() FROM PUBLIC;
 
 --
+-- Name: FUNCTION private_functions(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.private_functions() FROM PUBLIC;
+
+--
 -- Name: FUNCTION reconcile_checkout_session(p_run_id bigint, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text); Type: ACL; Schema: ssr_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION ssr_private.reconcile_checkout_session(p_run_id bigint, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.reconcile_checkout_session(p_run_id bigint, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text) TO ssr_worker;
 
 --
 -- Name: FUNCTION reconciliation_run_finish(p_run_id bigint, p_error text); Type: ACL; Schema: ssr_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION ssr_private.reconciliation_run_finish(p_run_id bigint, p_error text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.reconciliation_run_finish(p_run_id bigint, p_error text) TO ssr_worker;
 
 --
 -- Name: FUNCTION reconciliation_run_start(p_created_since timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION ssr_private.reconciliation_run_start(p_created_since timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.reconciliation_run_start(p_created_since timestamp with time zone) TO ssr_worker;
 
 --
 -- Name: FUNCTION refresh_analytics(p_max_changes integer); Type: ACL; Schema: ssr_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION ssr_private.refresh_analytics(p_max_changes integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.refresh_analytics(p_max_changes integer) TO ssr_worker;
 
 --
 -- Name: FUNCTION refund_apply_stripe_status(p_refund_id uuid, p_stripe_refund_id text, p_stripe_status text); Type: ACL; Schema: ssr_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION ssr_private.refund_apply_stripe_status(p_refund_id uuid, p_stripe_refund_id text, p_stripe_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.refund_apply_stripe_status(p_refund_id uuid, p_stripe_refund_id text, p_stripe_status text) TO ssr_worker;
 
 --
 -- Name: FUNCTION refund_claim_due(); Type: ACL; Schema: ssr_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION ssr_private.refund_claim_due() FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.refund_claim_due() TO ssr_worker;
 
 --
 -- Name: FUNCTION refund_enqueue(p_purchase_id uuid, p_reason text, p_amount_minor integer, p_currency text); Type: ACL; Schema: ssr_private; Owner: -
@@ -9799,6 +9992,14 @@ REVOKE ALL ON FUNCTION ssr_private.refund_enqueue(p_purchase_id uuid, p_reason t
 --
 
 REVOKE ALL ON FUNCTION ssr_private.refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text, p_retry boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.refund_record_attempt(p_refund_id uuid, p_payment_intent_id text, p_stripe_refund_id text, p_stripe_status text, p_error text, p_retry boolean) TO ssr_worker;
+
+--
+-- Name: FUNCTION refund_stale_pending(p_older_than interval, p_limit integer); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.refund_stale_pending(p_older_than interval, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.refund_stale_pending(p_older_than interval, p_limit integer) TO ssr_worker;
 
 --
 -- Name: FUNCTION refunds_request_closed(); Type: ACL; Schema: ssr_private; Owner: -
@@ -9856,12 +10057,14 @@ GRANT ALL ON FUNCTION ssr_private.routing_offered(p_request public.session_reque
 --
 
 REVOKE ALL ON FUNCTION ssr_private.routing_outbox_prune(p_keep interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.routing_outbox_prune(p_keep interval) TO ssr_worker;
 
 --
 -- Name: FUNCTION routing_outbox_relay(p_limit integer); Type: ACL; Schema: ssr_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION ssr_private.routing_outbox_relay(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.routing_outbox_relay(p_limit integer) TO ssr_worker;
 
 --
 -- Name: FUNCTION routing_publish(p_request public.session_requests, p_event text); Type: ACL; Schema: ssr_private; Owner: -
@@ -9910,6 +10113,7 @@ REVOKE ALL ON FUNCTION ssr_private.stripe_event_check(p_event_id text, p_event_t
 --
 
 REVOKE ALL ON FUNCTION ssr_private.sweep_session_requests(p_now timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.sweep_session_requests(p_now timestamp with time zone) TO ssr_worker;
 
 --
 -- Name: FUNCTION validate_routing_choice(p_preferred_workshop_id uuid, p_routing_type text); Type: ACL; Schema: ssr_private; Owner: -

@@ -135,7 +135,8 @@ def parse_args(argv):
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
     t_start = time.perf_counter()
-    st = Settings(clients=a.clients, seconds=a.seconds, reps=a.reps, iterations=a.iterations)
+    st = Settings(clients=a.clients, seconds=a.seconds, reps=a.reps, iterations=a.iterations,
+                  e2e_events=int(os.environ.get("BENCH_E2E_EVENTS") or Settings.e2e_events))
     if a.warmup:
         st.extra["warmup_s"] = a.warmup
     # pgbench's scale at least the curve's most clients (its branches: see Settings.pgbench_scale)

@@ -8,7 +8,7 @@ import uuid
 import psycopg
 import pytest
 
-from bench import WrongResult, e2e, generate, measure, steady
+from bench import WrongResult, e2e, generate, measure, profiled, reference_webhook, steady
 from bench import pgbench as pgb
 from bench.stats import percentile, summarize
 
@@ -226,6 +226,54 @@ def test_two_winners_or_a_lost_event_are_wrong_results(db_url):
                              "(SELECT session_id FROM session_requests WHERE id = %s)", (rid,)).fetchone()[0]
         with pytest.raises(WrongResult, match="lost or doubled"):
             e2e.check_one_session_per_event(conn, [cs_ok, "cs_never_" + uuid.uuid4().hex], [])
+
+
+def test_reference_webhook_verifies_signatures_and_records_each_purchase_once(db_url):
+    """The yardstick of the webhook figures, served as the benchmark serves it (gunicorn with the
+    app's settings, the Stripe fake): a good delivery records the purchase it re-fetched, a retry
+    changes nothing, a bad or missing signature is 400 and writes nothing, an unpaid session is
+    not recorded. Its profiled form answers the parts of a delivery."""
+    from dev.stripe_fake import StripeFake, sign
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        reference_webhook.ensure_table(conn)
+    fake = StripeFake(api_keys=("sk_test_bench",)).start()
+    web = e2e.Gunicorn(db_url, fake.url, 1, wsgi="bench.reference_webhook:application")
+    try:
+        web.wait_ready()
+        (ref, cs), = e2e.prepare_reference_events(fake, 1)
+        unpaid = fake.add_session(client_reference_id="unpaid", amount_total=100, currency="usd",
+                                  payment_status="unpaid")["id"]
+        evt, body = e2e.event_for(cs)
+        ok = e2e.post_all(web.port, [(evt, body), (evt, body)], 1, sign)
+        assert ok["bad"] == []
+        bad = e2e.post_all(web.port, [(evt, body)], 1, lambda b, secret: sign(b, "whsec_wrong_" + "0" * 24))
+        forged_cs = fake.add_session(client_reference_id="forged", amount_total=1, currency="usd")["id"]
+        forged = e2e.event_for(forged_cs)
+        missing = e2e.post_all(web.port, [forged], 1, lambda b, secret: "")
+        assert [x.split(": ")[1][:8] for x in bad["bad"] + missing["bad"]] == ["HTTP 400", "HTTP 400"]
+        assert e2e.post_all(web.port, [e2e.event_for(unpaid)], 1, sign)["bad"] == []
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            e2e.check_reference_recorded(conn, [cs])
+            rows = conn.execute(f"SELECT checkout_session_id, client_reference_id FROM {reference_webhook.TABLE}"
+                                ).fetchall()
+            assert rows == [(cs, ref)]
+            with pytest.raises(WrongResult, match="purchases recorded"):
+                e2e.check_reference_recorded(conn, [cs, forged_cs])
+    finally:
+        web.stop()
+    try:
+        pairs = e2e.prepare_reference_events(fake, 12)
+        prof = e2e.profile_one(db_url, fake, "reference", pairs, warm=2)
+    finally:
+        fake.stop()
+    assert prof["plain"]["requests"] == 5 and prof["requests"] == 5 and prof["profiled"]
+    parts = prof["parts_ms"]
+    assert parts[profiled.TOTAL] > 0
+    assert parts["Checkout Session re-fetch (StripeClient.raw_request)"] > 0
+    assert parts["database call (app.db.call / record_purchase)"] > 0
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        assert count(conn, f"SELECT count(*) FROM {reference_webhook.TABLE}") == 1 + 12  # the warm-up recorded too
 
 
 def test_percentiles_are_nearest_rank():

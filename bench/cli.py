@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import EXIT_WRONG_RESULT, WrongResult, e2e, generate, live_sse, measure, report, server
+from bench import EXIT_WRONG_RESULT, WrongResult, e2e, generate, goals, live_sse, measure, report, server, steady
 from bench import pgbench as pgb
 from bench.measure import Settings, Skip
 
@@ -112,20 +112,35 @@ def parse_args(argv):
     ap.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
     ap.add_argument("--iterations", type=int, default=int(os.environ.get("BENCH_ITERATIONS") or 200),
                     help="calls per latency repetition (default 200)")
+    ap.add_argument("--curve", default=os.environ.get("BENCH_CURVE") or ",".join(map(str, steady.CURVE_CLIENTS)),
+                    help="client counts of the concurrency curve (fulfill, accept; env BENCH_CURVE, default 1,2,4,8,16)")
+    ap.add_argument("--warmup", type=float, default=float(os.environ.get("BENCH_WARMUP") or 0),
+                    help="seconds of the unmeasured run before each measured phase (default: seconds / 5, 1 to 3 s)")
     ap.add_argument("--only", default="", help="comma list of: ceiling,fulfill,accept,capacity,routing,directory,"
                                                "analytics,plpython,offers,e2e,freshness,live,bulkload,indexes (default all; "
                                                "accept or offers also measure capacity)")
     ap.add_argument("--output", default=str(RESULTS), help="results file (default bench/results.json)")
     a = ap.parse_args(argv)
-    if a.scale <= 0 or a.reps < 1 or a.clients < 2 or a.seconds <= 0:
-        ap.error("scale and seconds must be > 0, reps >= 1, clients >= 2")
+    if a.scale <= 0 or a.reps < 1 or a.clients < 2 or a.seconds <= 0 or a.warmup < 0:
+        ap.error("scale and seconds must be > 0, reps >= 1, clients >= 2, warmup >= 0")
+    try:
+        a.curve = tuple(sorted({int(x) for x in a.curve.split(",") if x.strip()}))
+    except ValueError:
+        ap.error("--curve: a comma list of client counts")
+    if not a.curve or min(a.curve) < 1:
+        ap.error("--curve: client counts >= 1")
     return a
 
 
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
     t_start = time.perf_counter()
-    st = Settings(clients=a.clients, seconds=a.seconds, reps=a.reps, iterations=a.iterations)
+    st = Settings(clients=a.clients, seconds=a.seconds, reps=a.reps, iterations=a.iterations,
+                  e2e_events=int(os.environ.get("BENCH_E2E_EVENTS") or Settings.e2e_events))
+    if a.warmup:
+        st.extra["warmup_s"] = a.warmup
+    # pgbench's scale at least the curve's most clients (its branches: see Settings.pgbench_scale)
+    st.pgbench_scale = max(st.pgbench_scale, max(a.curve), a.clients)
     only = {x.strip() for x in a.only.split(",") if x.strip()}
 
     def want(name: str) -> bool:
@@ -138,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {
         "settings": {"scale": a.scale, "scales": scales, "clients": a.clients, "seconds": a.seconds, "reps": a.reps,
                      "iterations": a.iterations, "pgbench_scale": st.pgbench_scale,
-                     "accept_requests": st.accept_requests, "e2e_events": st.e2e_events},
+                     "accept_requests": st.accept_requests, "e2e_events": st.e2e_events,
+                     "curve_clients": list(a.curve), "warmup_s": steady.warmup_seconds(st),
+                     "wait_sample_interval_s": steady.SAMPLE_INTERVAL},
         "data": {}, "figures": {}, "skipped": {}, "wrong": [],
         # The server's settings for every measurement of this run (project and pgbench alike).
         "durability": durable,
@@ -180,16 +197,19 @@ def main(argv: list[str] | None = None) -> int:
     figs["select1"] = attempt("floor", measure.select1_floor, main_url, st)
     ceiling = attempt("ceiling", measure.ceiling, srv, st, log)
     figs["pgbench"] = ceiling
-    tpcb = ceiling["tpcb-like"]["tps"] if ceiling else None
     work_url, work_name = None, None
     if any(want(x) for x in ("fulfill", "accept", "capacity", "indexes", "e2e", "live", "plpython", "offers", "bulkload",
                              "freshness")):
         work_url, work_name = work_copy(srv, a.scale)
     try:
         if work_url:
-            tpcb_url = pgb.init(srv, st.pgbench_scale, log=log) if ceiling else None
-            figs["fulfill_checkout"] = attempt("fulfill", measure.fulfill, work_url, sizes, st, tpcb, tpcb_url)
+            tpcb_url = pgb.init(srv, st.pgbench_scale, log=log) if want("fulfill") else None
+            curve = attempt("fulfill", steady.fulfill_curve, work_url, tpcb_url, sizes, st, a.curve, log)
+            figs["fulfill_curve"] = curve
+            figs["fulfill_checkout"] = steady.point_at(curve, st.clients)
             figs["accept_contention"] = attempt("accept", measure.accept_contention, work_url, sizes, st)
+            figs["accept_curve"] = attempt("accept.curve", steady.accept_curve, work_url, sizes, st, a.curve,
+                                           (curve or {}).get("clients"), log)
             figs["capacity_cost"] = attempt("capacity", measure.capacity_cost, work_url, sizes, st)
             figs["note_indexes"] = attempt("indexes", measure.note_indexes_cost, work_url, sizes, st)
         for s in scales:
@@ -211,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
             server.drop_database(srv, work_name)
     results["durability_after"] = server.durability(main_url)
     results["total_seconds"] = round(time.perf_counter() - t_start, 1)
+    results["goals"] = goals.evaluate(results)
     try:
         table = report.render(results)
     except Exception:  # the figures are kept even if the table cannot be printed
@@ -219,6 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     Path(a.output).write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
     print(table)
     print(f"\nwritten: {a.output} (total {results['total_seconds']:.0f}s)")
+    unmet = [g for g in results["goals"] if g["met"] == "no"]
+    if unmet:
+        print("goals not met: " + "; ".join(f"{g['goal']} ({g['figure_text']})" for g in unmet))
     regressions = (figs.get("capacity_cost") or {}).get("regression")
     if regressions:
         print("\n!! REGRESSION: capacity in the rule costs more than "

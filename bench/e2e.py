@@ -7,6 +7,14 @@ in SQL), their paid Checkout Sessions in the fake, then N checkout.session.compl
 events, signed like Stripe signs them, POSTed by `clients` threads (keep-alive
 connections); 10 % are delivered twice, as Stripe retries do. Afterwards the database
 must hold exactly one session per event (no loss, no double), else WrongResult.
+
+The yardstick: the minimal correct handler (bench/reference_webhook.py: signature, re-fetch, one
+INSERT ... ON CONFLICT DO NOTHING), under the same gunicorn settings, with the same client, the
+same Stripe fake and as many deliveries (10 % twice), warmed up alike; each repetition runs the
+app and the reference one right after the other (in alternating order), and the ratios (rate,
+p50, p99) are the medians of the pairs'. Both phases are observed (wait events, WAL and write
+transactions per delivery: bench/steady.py). Then both are profiled alike (bench/profiled.py:
+one gunicorn worker, one client, cProfile per request) for where the app's extra time goes.
 """
 
 from __future__ import annotations
@@ -28,19 +36,23 @@ from bench.cpu import CpuAccount, parent_pid
 from bench.gunicorn import GunicornApp
 from bench.measure import RelayRunning, Settings, Skip, require
 from bench.stats import median_of, summarize
+from bench.steady import Observed
 
 ROOT = Path(__file__).resolve().parent.parent
 WEBHOOK_SECRET = "whsec_bench_" + "0" * 24
 DUPLICATE_EVERY = 10
-WARM_UP = 400  # deliveries (and /healthz requests) before the measured repetitions
+WARM_UP = int(__import__("os").environ.get("BENCH_E2E_WARMUP") or 400)  # deliveries (and /healthz requests) before the measured repetitions
 
 
 class Gunicorn(GunicornApp):
-    """The app as `make run` serves it, against the work copy and the Stripe fake."""
+    """The app as `make run` serves it, against the work copy and the Stripe fake; with wsgi, the
+    reference handler (bench/reference_webhook.py) or a profiled one (bench/profiled.py) instead,
+    under the same settings and environment."""
 
-    def __init__(self, db_url: str, stripe_api: str, workers: int):
-        super().__init__(dict(DATABASE_URL=db_url, STRIPE_SECRET_KEY="sk_test_bench", STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-                              STRIPE_API_BASE=stripe_api, JWT_SECRET="bench-jwt-secret-" + "x" * 32), workers)
+    def __init__(self, db_url: str, stripe_api: str, workers: int, wsgi: str = "app.wsgi:app", **env):
+        super().__init__(dict(DATABASE_URL=db_url, REFERENCE_DATABASE_URL=db_url, STRIPE_SECRET_KEY="sk_test_bench",
+                              STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, STRIPE_API_BASE=stripe_api,
+                              JWT_SECRET="bench-jwt-secret-" + "x" * 32, **env), workers, wsgi=wsgi)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         super().wait_ready(timeout, error=Skip)
@@ -162,6 +174,26 @@ def check_one_session_per_event(conn: psycopg.Connection, cs_ids: list[str], eve
         )
 
 
+def prepare_reference_events(fake, n: int) -> list[tuple[str, str]]:
+    """n paid Checkout Sessions in the fake for the reference handler (it keeps its own table, so no
+    purchase rows are needed): [(client_reference_id, cs_id)]."""
+    out = []
+    for i in range(n):
+        ref = str(uuid.uuid4())
+        s = fake.add_session(client_reference_id=ref, amount_total=(2900, 4900, 6900)[i % 3], currency="usd")
+        out.append((ref, s["id"]))
+    return out
+
+
+def check_reference_recorded(conn: psycopg.Connection, cs_ids: list[str]) -> None:
+    from bench.reference_webhook import TABLE
+
+    got = conn.execute(f"SELECT count(*), count(DISTINCT checkout_session_id) FROM {TABLE} "
+                       "WHERE checkout_session_id = ANY(%s)", (cs_ids,)).fetchone()
+    if got != (len(cs_ids), len(cs_ids)):
+        raise WrongResult(f"reference webhooks: {len(cs_ids)} paid events but {got[0]} purchases recorded")
+
+
 def local_postmaster(conn: psycopg.Connection) -> int | None:
     """The pid of the server's postmaster when it runs on this machine (its backends are then
     children of it in /proc), else None."""
@@ -212,11 +244,18 @@ def run(url: str, sizes, st: Settings, log=print) -> dict:
 
     fake.server.RequestHandlerClass = CountingHandler
     fake.start()
+    from bench.reference_webhook import ensure_table
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        ensure_table(conn)
     web = Gunicorn(url, fake.url, workers)
+    ref = Gunicorn(url, fake.url, workers, wsgi="bench.reference_webhook:application")
     reps = []
+    ref_reps = []
     baseline = []
     try:
         web.wait_ready()
+        ref.wait_ready()
         # CPU per process group: the app under gunicorn, the database server, and this process
         # (the Stripe fake's threads and the client's child process).
         cpu_roots = {"app": web.proc.pid, "database": postmaster, "stripe_fake_and_client": os.getpid()}
@@ -239,7 +278,7 @@ def run(url: str, sizes, st: Settings, log=print) -> dict:
             events = [event_for(cs) for _, cs in pairs]
             deliveries = list(events) + [events[i] for i in range(0, len(events), DUPLICATE_EVERY)]
             cpu = CpuAccount(cpu_roots)
-            with RelayRunning(url):
+            with RelayRunning(url), Observed(url, backends_exit=False) as ob:
                 got = post_all_elsewhere(web.port, deliveries, st.clients, sign)
             used = cpu.delta()
             if got["bad"]:
@@ -250,7 +289,29 @@ def run(url: str, sizes, st: Settings, log=print) -> dict:
             s = summarize(got["latencies"])
             s.update(events=len(events), deliveries=len(deliveries),
                      events_per_s=round(len(deliveries) / got["elapsed"], 1),
-                     cpu_ms_per_delivery=per_item(used, len(deliveries)))
+                     cpu_ms_per_delivery=per_item(used, len(deliveries)), observed=ob.result(len(deliveries)))
+            return s
+
+        ref_roots = dict(cpu_roots, app=ref.proc.pid)
+
+        def reference_rep(n: int) -> dict:
+            """The same deliveries (n paid events, 10 % twice) to the reference handler, same client."""
+            pairs = prepare_reference_events(fake, n)
+            events = [event_for(cs) for _, cs in pairs]
+            deliveries = list(events) + [events[i] for i in range(0, len(events), DUPLICATE_EVERY)]
+            cpu = CpuAccount(ref_roots)
+            with RelayRunning(url), Observed(url, backends_exit=False) as ob:
+                got = post_all_elsewhere(ref.port, deliveries, st.clients, sign)
+            used = cpu.delta()
+            if got["bad"]:
+                raise WrongResult(f"reference webhooks: {len(got['bad'])} deliveries not answered 200, first: "
+                                  f"{got['bad'][0]}; server log: {ref.log_tail(600)}")
+            with psycopg.connect(url, autocommit=True) as conn:
+                check_reference_recorded(conn, [cs for _, cs in pairs])
+            s = summarize(got["latencies"])
+            s.update(events=len(events), deliveries=len(deliveries),
+                     events_per_s=round(len(deliveries) / got["elapsed"], 1),
+                     cpu_ms_per_delivery=per_item(used, len(deliveries)), observed=ob.result(len(deliveries)))
             return s
 
         # Warm-up, not measured: every worker's pool connections open, their backends compile the
@@ -259,16 +320,41 @@ def run(url: str, sizes, st: Settings, log=print) -> dict:
         # webhooks alike, instead of one-time costs spread over a short run.
         healthz_rep(WARM_UP)
         webhook_rep(WARM_UP)
-        for _ in range(st.reps):
+        reference_rep(WARM_UP)
+        for rep in range(st.reps):
             # The web stack's own ceiling: the same gunicorn and client on /healthz (no database
             # table, no Stripe call), as many requests as the webhook repetition delivers.
             baseline.append(healthz_rep(per_rep + per_rep // DUPLICATE_EVERY))
-            reps.append(webhook_rep(per_rep))
+            # The app and the reference handler, one right after the other, in alternating order.
+            if rep % 2 == 0:
+                reps.append(webhook_rep(per_rep))
+                ref_reps.append(reference_rep(per_rep))
+            else:
+                ref_reps.append(reference_rep(per_rep))
+                reps.append(webhook_rep(per_rep))
     finally:
         web.stop()
+        ref.stop()
+    try:
+        profile = profile_both(url, fake, sizes, log=log)
+    except Exception as exc:  # the figures stand without their profile
+        profile = {"error": f"{exc}".splitlines()[0] if str(exc) else repr(exc)}
+    finally:
         fake.stop()
     out = median_of(reps)
+    out["observed"] = middle(reps)["observed"]
     out.update(gunicorn_workers=workers, duplicates_every=DUPLICATE_EVERY, one_session_per_event=True)
+    reference = median_of(ref_reps)
+    reference["observed"] = middle(ref_reps)["observed"]
+    # Paired like the /healthz baseline: each app repetition beside the reference one run next to it.
+    reference["rate_ratio"] = round(statistics.median(
+        a["events_per_s"] / b["events_per_s"] for a, b in zip(reps, ref_reps, strict=True)), 3)
+    reference["p99_ratio"] = round(statistics.median(
+        a["p99_ms"] / b["p99_ms"] for a, b in zip(reps, ref_reps, strict=True)), 3)
+    reference["p50_ratio"] = round(statistics.median(
+        a["p50_ms"] / b["p50_ms"] for a, b in zip(reps, ref_reps, strict=True)), 3)
+    reference["profile"] = profile
+    out["reference"] = reference
     out["baseline_healthz"] = median_of(baseline)
     # Each webhook repetition runs right after its /healthz repetition: the ratio is the median of
     # the pairs' ratios, so the machine's drift between repetitions stays out of it.
@@ -279,6 +365,77 @@ def run(url: str, sizes, st: Settings, log=print) -> dict:
     out["stripe_connections"] = connections[0]
     out["breakdown"] = breakdown(url, st)
     return out
+
+
+def middle(reps: list[dict]) -> dict:
+    """The repetition of median rate (whose wait events stand for the phase)."""
+    return sorted(reps, key=lambda r: r["events_per_s"])[len(reps) // 2]
+
+
+PROFILE_DELIVERIES = 400  # half without the profiler, half with it
+
+
+def profile_one(url: str, fake, target: str, pairs: list[tuple[str, str]], warm: int) -> dict:
+    """The app or the reference (target) in one gunicorn worker under cProfile (bench/profiled.py),
+    one client: `warm` deliveries not counted, then the others; the worker's summary."""
+    web = Gunicorn(url, fake.url, 1, wsgi="bench.profiled:application", BENCH_PROFILE_TARGET=target)
+    try:
+        web.wait_ready()
+        from dev.stripe_fake import sign
+
+        events = [event_for(cs) for _, cs in pairs]
+        half = warm + (len(events) - warm) // 2
+        out = {}
+        # warm-up (not counted), then half the deliveries without the profiler, half with it; each
+        # GET /__bench_profile answers the chunk before and sets the mode of the next (?off: unprofiled)
+        for chunk, mode in ((events[:warm], "?off"), (events[warm:half], "?off"), (events[half:], "")):
+            before = get_json(web.port, "/__bench_profile" + mode)
+            if chunk is not events[:warm] and mode == "":
+                out["plain"] = before
+            got = post_all(web.port, chunk, 1, sign)
+            if got["bad"]:
+                raise WrongResult(f"profiled {target}: {len(got['bad'])} deliveries not answered 200, first: "
+                                  f"{got['bad'][0]}")
+        out.update(get_json(web.port, "/__bench_profile?off"))
+        return out
+    finally:
+        web.stop()
+
+
+def get_json(port: int, path: str) -> dict:
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        c.request("GET", path)
+        return json.loads(c.getresponse().read())
+    finally:
+        c.close()
+
+
+def profile_both(url: str, fake, sizes, n: int = PROFILE_DELIVERIES, warm: int = 50, log=print) -> dict:
+    """Where the app's extra time per delivery goes, against the reference: both profiled alike
+    (one worker, one client, cProfile per request), their parts side by side."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        app_pairs = prepare_purchases(conn, fake, n + warm, sizes.customers)
+    app = profile_one(url, fake, "app", app_pairs, warm)
+    ref = profile_one(url, fake, "reference", prepare_reference_events(fake, n + warm), warm)
+    from bench.profiled import TOTAL
+
+    parts = []
+    named = [k for k in app["parts_ms"] if k != TOTAL]
+    for part in [TOTAL, *named]:
+        a, r = app["parts_ms"].get(part, 0.0), ref["parts_ms"].get(part, 0.0)
+        parts.append({"part": part, "app_ms": a, "reference_ms": r, "extra_ms": round(a - r, 4)})
+    top_level = [k for k in named if not k.startswith(" ")]
+    rest_a = app["parts_ms"][TOTAL] - sum(app["parts_ms"][k] for k in top_level)
+    rest_r = ref["parts_ms"][TOTAL] - sum(ref["parts_ms"][k] for k in top_level)
+    parts.append({"part": "the rest (framework: routing, request and response objects, checks)",
+                  "app_ms": round(rest_a, 4), "reference_ms": round(rest_r, 4), "extra_ms": round(rest_a - rest_r, 4)})
+    log(f"  profile: app {app['parts_ms'][TOTAL]:.2f} ms, reference {ref['parts_ms'][TOTAL]:.2f} ms per delivery "
+        f"(without the profiler {app['plain']['wall_ms']:.2f} and {ref['plain']['wall_ms']:.2f} ms)")
+    return {"requests": app["requests"], "parts": parts,
+            "unprofiled_wall_ms": {"app": app["plain"]["wall_ms"], "reference": ref["plain"]["wall_ms"],
+                                   "requests": app["plain"]["requests"]}, "app_top_own_time": app["top_own_time"][:8],
+            "reference_top_own_time": ref["top_own_time"][:8]}
 
 
 def breakdown(url: str, st: Settings, n: int = 200) -> dict:

@@ -1,6 +1,8 @@
 """The app under gunicorn for a measurement: started on a free local port with the given
 environment, its log in a file (an unread pipe would fill up and block the workers), ready
-once GET /healthz answers 200, stopped with TERM (then KILL after 15 s)."""
+once GET /healthz answers 200, stopped with TERM (then KILL after 15 s). The settings are
+gunicorn.conf.py's (gunicorn reads it from the project's folder) for whatever WSGI application
+it serves: the app, or the benchmark's reference webhook handler."""
 
 from __future__ import annotations
 
@@ -23,14 +25,15 @@ def free_port() -> int:
 
 
 class GunicornApp:
-    def __init__(self, env: dict, workers: int, extra_args: tuple[str, ...] = (), log_prefix: str = "ssr-bench-gunicorn-"):
+    def __init__(self, env: dict, workers: int, extra_args: tuple[str, ...] = (), log_prefix: str = "ssr-bench-gunicorn-",
+                 wsgi: str = "app.wsgi:app"):
         self.port = free_port()
         self.workers = workers
         env = dict(os.environ, PUBLIC_BASE_URL=f"http://127.0.0.1:{self.port}", POOL_MIN_SIZE="1",
                    POOL_MAX_SIZE="4", **env)
         exe = Path(sys.executable).with_name("gunicorn")
         cmd = [str(exe) if exe.exists() else "gunicorn", "--bind", f"127.0.0.1:{self.port}",
-               "--workers", str(workers), *extra_args, "--log-level", "warning", "app.wsgi:app"]
+               "--workers", str(workers), *extra_args, "--log-level", "warning", wsgi]
         self.log = tempfile.NamedTemporaryFile(prefix=log_prefix, suffix=".log", delete=False)
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 

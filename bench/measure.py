@@ -30,7 +30,9 @@ class Settings:
     iterations: int = 200
     accept_requests: int = 1000
     e2e_events: int = 4500  # webhooks: 1,500 per repetition (about 3 s), after a warm-up
-    pgbench_scale: int = 10
+    # pgbench's scale (branches) at least the most clients of the concurrency curve: below it, tpcb-like's
+    # clients queue on the same branch rows and its ceiling drops (pgbench's own documentation).
+    pgbench_scale: int = 16
     extra: dict = field(default_factory=dict)
 
 
@@ -101,16 +103,28 @@ def ceiling(server: str, st: Settings, log=print) -> dict:
 # ---------------------------------------------------------------- the worker's relay
 
 class RelayRunning:
-    """The worker's notification relay during a measurement: ssr_private.routing_outbox_relay() every
-    `interval` seconds on its own connection (as worker/jobs.py runs it), so the routing
-    notifications of the measured transactions are really sent. Counts what it sent."""
+    """The worker's notification relay during a measurement, in its steady state: the outbox is
+    drained first (what earlier phases or the dataset left, `drained` rows, not measured), then
+    ssr_private.routing_outbox_relay() runs every `interval` seconds on its own connection (as
+    worker/jobs.py runs it), so the routing notifications of the measured transactions are really
+    sent, a few at a time, as in production. Counts what it sent after the drain."""
 
     def __init__(self, url: str, interval: float = 0.1):
         self.url, self.interval = url, interval
         self.stop = threading.Event()
         self.sent = 0
+        self.drained = 0
         self.errors: list[str] = []
         self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def drain(self) -> int:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            if not has_function(conn, "ssr_private.routing_outbox_relay"):
+                return 0
+            total = 0
+            while n := jobs.relay_count(conn):
+                total += n
+            return total
 
     def _loop(self):
         try:
@@ -124,6 +138,7 @@ class RelayRunning:
             self.errors.append(repr(exc))
 
     def __enter__(self):
+        self.drained = self.drain()
         self.thread.start()
         return self
 
@@ -153,57 +168,6 @@ SELECT session_id, session_request_id, created FROM ssr_private.fulfill_checkout
     CASE WHEN :r < 5 THEN 'broadcast' WHEN :r < 8 THEN 'hybrid' ELSE 'workshop_only' END
 );
 """
-
-
-def fulfill(url: str, sizes: Sizes, st: Settings, tpcb_tps: float | None, tpcb_url: str | None = None) -> dict:
-    """fulfill_checkout under pgbench (same clients and duration as the ceiling): tps, p50/p99,
-    with the worker's notification relay running beside it (as in production).
-
-    Its ratio to pgbench tpcb-like: with tpcb_url, each repetition is paired with a tpcb-like
-    repetition run just before it, and the figure is the median of the pairs' ratios. This
-    machine's speed drifts by 10 % and more within minutes (other tenants of the host), which
-    a baseline taken in another phase of the run would put into the ratio. Without tpcb_url,
-    against tpcb_tps (the ceiling's median).
-
-    Mix: 50 % broadcast, 30 % hybrid, 20 % workshop_only on random active workshops.
-    Checked afterwards: one session and one routed request per call, none lost or doubled.
-    """
-    with psycopg.connect(url, autocommit=True) as conn:
-        require(conn, "ssr_private.fulfill_checkout", "ssr_private.create_session_request")
-        if sizes.workshops < 18:
-            raise Skip("needs at least 18 workshops (scale >= 0.009)")
-    def script(tag: str) -> str:
-        return FULFILL_SCRIPT.format(C=sizes.customers, W=sizes.workshops, tag=tag)
-
-    reps = []
-    for r in range(st.reps):
-        tag = f"benchful{uuid.uuid4().hex[:8]}"
-        paired = pgb.run(tpcb_url, clients=st.clients, seconds=st.seconds, builtin="tpcb-like")["tps"] \
-            if tpcb_url else None
-        with RelayRunning(url) as relay:
-            res = pgb.run(url, clients=st.clients, seconds=st.seconds, script=script(tag), defines={"i": 0})
-        res["notifications_sent"] = relay.sent
-        check_fulfilled(url, tag, res["transactions"])
-        if paired:
-            res["paired_tpcb_tps"] = paired
-            res["ratio_to_tpcb"] = round(res["tps"] / paired, 3)
-        elif tpcb_tps:
-            res["ratio_to_tpcb"] = round(res["tps"] / tpcb_tps, 3)
-        res["rep"] = r
-        reps.append(res)
-    out = median_of(reps)
-    if tpcb_url:
-        # The same two transactions by CPU, one client each: the comparison read by cost instead of
-        # rate (a busy host moves it too, but less than it moves rates).
-        ours = pgb.backend_cpu_per_transaction(url, seconds=st.seconds, script=script(f"benchcpu{uuid.uuid4().hex[:8]}"),
-                                               defines={"i": 0})
-        theirs = pgb.backend_cpu_per_transaction(tpcb_url, seconds=st.seconds, builtin="tpcb-like")
-        if ours and theirs:
-            out["cpu_one_client"] = {"fulfill_us": ours["cpu_us"], "tpcb_us": theirs["cpu_us"],
-                                     "ratio": round(theirs["cpu_us"] / ours["cpu_us"], 3),
-                                     "fulfill_transactions": ours["transactions"],
-                                     "tpcb_transactions": theirs["transactions"]}
-    return out
 
 
 # The design note's two indexes on sessions, in the forms a DBA could choose: as shipped (partial,

@@ -216,7 +216,110 @@ def render(r: dict) -> str:
     for k in scales:
         d = data.get(k) or {}
         gen.append(f"{k}: {'reused' if d.get('reused') else str(d.get('seconds', '-')) + ' s'}")
+    lines += render_steady(r)
     lines += ["", "Data generation: " + ", ".join(gen) + f". Total run: {r.get('total_seconds', 0):.0f} s."]
     if r.get("skipped"):
         lines.append("Skipped: " + "; ".join(f"{k}: {v}" for k, v in r["skipped"].items()))
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- the steady state (bench/steady.py)
+
+def _waits(w: dict | None) -> str:
+    if not w or not w.get("samples"):
+        return "-"
+    return ", ".join(f"{t['event']} {t['share'] * 100:.0f} %" for t in w["top"])
+
+
+def _per_tx(d: dict | None, key: str, fmt: str = "{:,.0f}") -> str:
+    v = (d or {}).get(key)
+    return fmt.format(v) if isinstance(v, int | float) else "-"
+
+
+def steady_phases(f: dict) -> list[tuple[str, dict]]:
+    """Every observed phase of the run: (label, figures with per-transaction costs and waits)."""
+    out = []
+    fc = (f.get("fulfill_curve") or {}).get("clients") or {}
+    ac = (f.get("accept_curve") or {}).get("clients") or {}
+    for n in sorted({*fc, *ac}, key=int):
+        if n in fc:
+            out.append((f"tpcb-like, {n} clients", fc[n]["tpcb"]))
+            out.append((f"fulfill_checkout, {n} clients", fc[n]["fulfill"]))
+        if n in ac:
+            out.append((f"accept, {n} racers", ac[n]))
+    e2 = f.get("e2e_webhooks") or {}
+    if e2.get("observed"):
+        out.append(("webhooks, the app", e2["observed"]))
+    ref = e2.get("reference") or {}
+    if ref.get("observed"):
+        out.append(("webhooks, the reference handler", ref["observed"]))
+    return out
+
+
+def render_steady(r: dict) -> list[str]:
+    f = r["figures"]
+    lines: list[str] = []
+    fc = (f.get("fulfill_curve") or {}).get("clients") or {}
+    ac = (f.get("accept_curve") or {}).get("clients") or {}
+    if fc or ac:
+        warm = (f.get("fulfill_curve") or {}).get("warmup_s") or r["settings"].get("warmup_s")
+        lines += ["", f"Concurrency curve (each phase after {warm:g} s of the same workload unmeasured; fulfillment with "
+                      "the relay beside it from a drained outbox; pgbench scale "
+                      f"{(f.get('fulfill_curve') or {}).get('pgbench_scale', '-')})",
+                  "", "| clients | tpcb-like | `fulfill_checkout` | fulfill / tpcb-like | accept race (calls/s = "
+                      "transactions; accepts/s = requests decided) |", "|---|---|---|---|---|"]
+        for n in sorted({*fc, *ac}, key=int):
+            p, a = fc.get(n), ac.get(n)
+            t = f"{_n(p['tpcb']['tps'])} tps, {_lat(p['tpcb'])}" if p else "-"
+            fu = f"{_n(p['fulfill']['tps'])} tps, {_lat(p['fulfill'])}" if p else "-"
+            ra = f"{p['ratio']:.2f} x" if p else "-"
+            acc = (f"{_n(a['calls_per_s'])} calls/s ({_n(a['accepts_per_s'])} accepts/s), {_lat(a)}"
+                   + (f"; x{a['calls_ratio_to_tpcb']:.2f} of tpcb-like" if "calls_ratio_to_tpcb" in a else "")
+                   if a else "-")
+            lines.append(f"| {n} | {t} | {fu} | {ra} | {acc} |")
+    phases = steady_phases(f)
+    if phases:
+        lines += ["", "Per transaction, and wait events of the server backends (pg_stat_activity every "
+                      f"{r['settings'].get('wait_sample_interval_s', 0.01) * 1000:g} ms; share of samples, top five)",
+                  "", "| phase | WAL bytes/tx | full-page images/tx | commits/tx | write transactions/tx | samples | "
+                      "wait events |", "|---|---|---|---|---|---|---|"]
+        for label, d in phases:
+            lines.append(f"| {label} | {_per_tx(d, 'wal_bytes_per_tx')} | {_per_tx(d, 'fpi_per_tx', '{:.2f}')} | "
+                         f"{_per_tx(d, 'commits_per_tx', '{:.2f}')} | {_per_tx(d, 'write_xacts_per_tx', '{:.2f}')} | "
+                         f"{_n((d.get('waits') or {}).get('samples'))} | {_waits(d.get('waits'))} |")
+    lines += render_reference(f.get("e2e_webhooks") or {})
+    from bench import goals
+
+    lines += goals.render(r.get("goals") or [])
+    return lines
+
+
+def render_reference(e2: dict) -> list[str]:
+    ref = e2.get("reference")
+    if not ref:
+        return []
+    lines = ["", "Webhooks against the minimal correct handler (bench/reference_webhook.py: signature, re-fetch, one "
+                 "`INSERT ... ON CONFLICT DO NOTHING`; same gunicorn settings, client, Stripe fake and deliveries)",
+             "", "| handler | deliveries/s | latency | CPU ms per delivery (app, database, fake + client) |",
+             "|---|---|---|---|"]
+    for label, d in (("the app", e2), ("the reference", ref)):
+        c = d.get("cpu_ms_per_delivery") or {}
+        cpu = (f"{c.get('app', 0):.2f}, {c.get('database', 0):.2f}, {c.get('stripe_fake_and_client', 0):.2f}; "
+               f"total {c['total']:.2f}" if c else "-")
+        lines.append(f"| {label} | {_n(d.get('events_per_s'))} | {_lat(d)} | {cpu} |")
+    lines.append(f"| app / reference (median of the pairs) | x{ref['rate_ratio']:.2f} | p99 x{ref['p99_ratio']:.2f} | - |")
+    prof = ref.get("profile")
+    if prof and prof.get("parts"):
+        lines += ["", f"Where the app's extra time goes: one gunicorn worker each, one client, "
+                      f"{_n(prof.get('requests'))} deliveries after a warm-up, cProfile per request (wall time; the "
+                      "profiler's overhead inflates Python-heavy parts)", "",
+                  "| part (inclusive wall ms per delivery) | the app | the reference | extra |", "|---|---|---|---|"]
+        for p in prof["parts"]:
+            lines.append(f"| {p['part']} | {p['app_ms']:.3f} | {p['reference_ms']:.3f} | {p['extra_ms']:+.3f} |")
+        top = prof.get("app_top_own_time") or []
+        if top:
+            lines += ["", "The app's top functions by own time (ms per delivery, profiled):", "",
+                      "| function | own ms | calls per delivery |", "|---|---|---|"]
+            for t in top:
+                lines.append(f"| `{t['function']}` | {t['own_ms']:.3f} | {t['calls']:.1f} |")
+    return lines

@@ -8,7 +8,7 @@ import uuid
 import psycopg
 import pytest
 
-from bench import WrongResult, e2e, generate, measure
+from bench import WrongResult, e2e, generate, measure, profiled, reference_webhook, steady
 from bench import pgbench as pgb
 from bench.stats import percentile, summarize
 
@@ -100,21 +100,73 @@ def test_accept_race_has_exactly_one_winner_per_request(db_url):
               AND s.mechanic_id = r.mechanic_id""") == 16
 
 
-def test_fulfill_measurement_runs_a_real_pgbench_script(db_url):
+def test_fulfill_curve_pairs_tpcb_like_and_fulfill_at_each_client_count(db_url, pg_server_url):
+    """The concurrency curve (fulfillment's measurement since it measures the steady state): a point
+    per client count, each a warmed-up tpcb-like phase and a warmed-up fulfill_checkout phase (real
+    pgbench scripts, the relay beside it from a drained outbox), each observed: wait events sampled,
+    WAL, commits and write transactions per transaction."""
     generate.generate(db_url, SMALL, log=lambda *_: None)
-    st = measure.Settings(clients=2, seconds=1, reps=1)
-    out = measure.fulfill(db_url, generate.Sizes.for_scale(SMALL), st, tpcb_tps=1000.0)
-    rep = out["reps"][0]
-    assert rep["transactions"] > 0 and rep["failed"] == 0
-    assert out["ratio_to_tpcb"] == pytest.approx(out["tps"] / 1000.0, rel=1e-2)
+    st = measure.Settings(clients=2, seconds=1, reps=1, accept_requests=16)
+    st.extra["warmup_s"] = 1
+    tpcb_url = pgb.init(pg_server_url, 2)
     with psycopg.connect(db_url, autocommit=True) as conn:
-        made = count(conn, "SELECT count(*) FROM sessions WHERE stripe_checkout_session_id LIKE 'cs_benchful%'")
+        # a backlog in the outbox, as a dataset or an earlier phase leaves: drained before measuring
+        conn.execute("UPDATE routing_outbox SET notified_at = NULL WHERE id IN "
+                     "(SELECT id FROM routing_outbox ORDER BY id LIMIT 30)")
+        backlog = count(conn, "SELECT count(*) FROM routing_outbox WHERE notified_at IS NULL")
+    out = steady.fulfill_curve(db_url, tpcb_url, generate.Sizes.for_scale(SMALL), st, clients=(1, 2),
+                               log=lambda *_: None)
+    assert set(out["clients"]) == {"1", "2"}
+    made = 0
+    for point in out["clients"].values():
+        f, t = point["fulfill"], point["tpcb"]
+        assert f["transactions"] > 0 and f["failed"] == 0 and t["transactions"] > 0
+        assert point["ratio"] == pytest.approx(f["tps"] / t["tps"], rel=1e-2)
+        for phase in (f, t):
+            assert phase["waits"]["samples"] > 0 and phase["waits"]["top"]
+            assert sum(w["share"] for w in phase["waits"]["top"]) <= 1.0001
+            assert phase["wal_bytes_per_tx"] > 0
+            # one commit per transaction, give or take the relay's and the statistics' timing
+            assert 0.9 <= phase["commits_per_tx"] <= 1.5 and 0.9 <= phase["write_xacts_per_tx"] <= 1.5
+        made += f["transactions"]
+    assert out["clients"]["1"]["fulfill"]["backlog_at_start"] == backlog  # the first phase drained it
+    # steady state: the relay kept up (what the last 100 ms of the first point committed, at most)
+    assert out["clients"]["2"]["fulfill"]["backlog_at_start"] <= out["clients"]["1"]["fulfill"]["tps"] * 0.2 + 10
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        measured = count(conn, "SELECT count(*) FROM sessions WHERE stripe_checkout_session_id LIKE 'cs_benchful%'")
         kinds = {r[0] for r in conn.execute(
             "SELECT DISTINCT r.routing_type FROM session_requests AS r JOIN sessions AS s ON s.id = r.session_id "
             "WHERE s.stripe_checkout_session_id LIKE 'cs_benchful%'").fetchall()}
-    assert made == rep["transactions"]
+    assert measured == made  # the warm-ups' sessions carry another tag
     if made >= 30:
         assert kinds == {"broadcast", "hybrid", "workshop_only"}
+    # The accept race at each client count, beside the same tpcb-like.
+    acc = steady.accept_curve(db_url, generate.Sizes.for_scale(SMALL), st, clients=(1, 2), tpcb=out["clients"],
+                              log=lambda *_: None)
+    assert set(acc["clients"]) == {"1", "2"}
+    for n, point in acc["clients"].items():
+        assert point["racers"] == int(n) and point["calls"] == point["requests"] * int(n)
+        assert point["calls_ratio_to_tpcb"] == pytest.approx(point["calls_per_s"] / point["tpcb_tps"], rel=1e-2)
+        assert point["write_xacts_per_tx"] > 0
+
+
+def test_wait_sampler_sees_a_backend_waiting_on_a_lock(db_url):
+    """The sampler counts what a busy backend waits on: one blocked on a row lock shows as Lock:*."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_wait_probe (id int PRIMARY KEY)")
+        conn.execute("INSERT INTO bench_wait_probe VALUES (1) ON CONFLICT DO NOTHING")
+    with psycopg.connect(db_url) as holder, psycopg.connect(db_url, autocommit=True) as waiter:
+        holder.execute("SELECT * FROM bench_wait_probe WHERE id = 1 FOR UPDATE")
+        waiter.execute("SET lock_timeout = '1s'")
+        with steady.WaitSampler(db_url) as sampler:
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                waiter.execute("SELECT * FROM bench_wait_probe WHERE id = 1 FOR UPDATE")
+        holder.rollback()
+    got = sampler.result()
+    assert got["ticks"] > 10
+    events = {t["event"]: t["share"] for t in got["top"]}
+    # the waiter on the lock, the holder idle in its transaction (waiting for its client): half each
+    assert events.get("Lock:transactionid", 0) >= 0.4 and events.get("Client:ClientRead", 0) >= 0.4
 
 
 def test_note_indexes_cost_runs_every_form_and_restores_the_shipped_indexes(db_url):
@@ -174,6 +226,54 @@ def test_two_winners_or_a_lost_event_are_wrong_results(db_url):
                              "(SELECT session_id FROM session_requests WHERE id = %s)", (rid,)).fetchone()[0]
         with pytest.raises(WrongResult, match="lost or doubled"):
             e2e.check_one_session_per_event(conn, [cs_ok, "cs_never_" + uuid.uuid4().hex], [])
+
+
+def test_reference_webhook_verifies_signatures_and_records_each_purchase_once(db_url):
+    """The yardstick of the webhook figures, served as the benchmark serves it (gunicorn with the
+    app's settings, the Stripe fake): a good delivery records the purchase it re-fetched, a retry
+    changes nothing, a bad or missing signature is 400 and writes nothing, an unpaid session is
+    not recorded. Its profiled form answers the parts of a delivery."""
+    from dev.stripe_fake import StripeFake, sign
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        reference_webhook.ensure_table(conn)
+    fake = StripeFake(api_keys=("sk_test_bench",)).start()
+    web = e2e.Gunicorn(db_url, fake.url, 1, wsgi="bench.reference_webhook:application")
+    try:
+        web.wait_ready()
+        (ref, cs), = e2e.prepare_reference_events(fake, 1)
+        unpaid = fake.add_session(client_reference_id="unpaid", amount_total=100, currency="usd",
+                                  payment_status="unpaid")["id"]
+        evt, body = e2e.event_for(cs)
+        ok = e2e.post_all(web.port, [(evt, body), (evt, body)], 1, sign)
+        assert ok["bad"] == []
+        bad = e2e.post_all(web.port, [(evt, body)], 1, lambda b, secret: sign(b, "whsec_wrong_" + "0" * 24))
+        forged_cs = fake.add_session(client_reference_id="forged", amount_total=1, currency="usd")["id"]
+        forged = e2e.event_for(forged_cs)
+        missing = e2e.post_all(web.port, [forged], 1, lambda b, secret: "")
+        assert [x.split(": ")[1][:8] for x in bad["bad"] + missing["bad"]] == ["HTTP 400", "HTTP 400"]
+        assert e2e.post_all(web.port, [e2e.event_for(unpaid)], 1, sign)["bad"] == []
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            e2e.check_reference_recorded(conn, [cs])
+            rows = conn.execute(f"SELECT checkout_session_id, client_reference_id FROM {reference_webhook.TABLE}"
+                                ).fetchall()
+            assert rows == [(cs, ref)]
+            with pytest.raises(WrongResult, match="purchases recorded"):
+                e2e.check_reference_recorded(conn, [cs, forged_cs])
+    finally:
+        web.stop()
+    try:
+        pairs = e2e.prepare_reference_events(fake, 12)
+        prof = e2e.profile_one(db_url, fake, "reference", pairs, warm=2)
+    finally:
+        fake.stop()
+    assert prof["plain"]["requests"] == 5 and prof["requests"] == 5 and prof["profiled"]
+    parts = prof["parts_ms"]
+    assert parts[profiled.TOTAL] > 0
+    assert parts["Checkout Session re-fetch (StripeClient.raw_request)"] > 0
+    assert parts["database call (app.db.call / record_purchase)"] > 0
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        assert count(conn, f"SELECT count(*) FROM {reference_webhook.TABLE}") == 1 + 12  # the warm-up recorded too
 
 
 def test_percentiles_are_nearest_rank():

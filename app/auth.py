@@ -29,10 +29,11 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def init_app(app: Flask) -> None:
-    """The session cookie: signed with SECRET_KEY (default: derived from JWT_SECRET, so one
-    secret signs both), HttpOnly, SameSite=Lax, Secure when the public URL is https."""
+    """The session cookie: signed with SECRET_KEY (required outside demo mode; in demo mode,
+    when unset, derived from the demo's JWT_SECRET), HttpOnly, SameSite=Lax, Secure when the
+    public URL is https."""
     c = app.config
-    if not c.get("SECRET_KEY"):
+    if not c.get("SECRET_KEY") and c.get("DEMO_SIGN_IN"):
         c["SECRET_KEY"] = hmac.new(c["JWT_SECRET"].encode(), b"ssr session cookie", hashlib.sha256).hexdigest()
     c.update(
         SESSION_COOKIE_NAME="ssr_session",

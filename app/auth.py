@@ -1,5 +1,10 @@
 """Who is calling: HS256 JWTs with `sub` (a UUID) and `role` (customer | mechanic), the
-PostgREST/Supabase convention, signed with JWT_SECRET.
+PostgREST/Supabase convention, signed with JWT_SECRET. A token must carry `exp` and `iat`, and
+live at most JWT_MAX_LIFETIME_S (exp - iat; default 24 h); with JWT_ISSUER / JWT_AUDIENCE set,
+`iss` / `aud` are required and must match. Signing out revokes the browser's token in the
+database (revoke_token): its id (`jti:<jti>`, or `sha256:<hex>` of a token without a jti) goes
+with every call that acts for someone (app/db.py sets app.token_id), and the database refuses a
+revoked one in that same transaction (401).
 
 API clients send the token as `Authorization: Bearer`. A browser signs in once with the same
 token (app/pages/account.py): it is kept in Flask's signed session cookie (HttpOnly,
@@ -12,9 +17,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import re
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import jwt
 from flask import Flask, current_app, g, request, session
@@ -26,6 +33,7 @@ from app.errors import ApiError
 ROLES = ("customer", "mechanic")
 SESSION_TOKEN = "jwt"  # the signed session cookie's key holding the browser's JWT
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+JTI = re.compile(r"^[\x21-\x7e]{1,200}$")  # a jti the revocation list keeps as is (else the token's hash)
 
 
 def init_app(app: Flask) -> None:
@@ -52,6 +60,15 @@ def init_app(app: Flask) -> None:
 class Principal:
     sub: uuid.UUID
     role: str
+    token_id: str | None = None  # what revocation knows the token by (app.token_id)
+    expires_at: datetime | None = None  # the token's exp
+
+
+def token_id(token: str, claims: dict) -> str:
+    jti = claims.get("jti")
+    if isinstance(jti, str) and JTI.fullmatch(jti):
+        return "jti:" + jti
+    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()
 
 
 def _unauthorized(message: str) -> ApiError:
@@ -59,18 +76,31 @@ def _unauthorized(message: str) -> ApiError:
 
 
 def decode(token: str) -> Principal:
-    """The principal of a valid token; 401 otherwise."""
+    """The principal of a valid token; 401 otherwise (whether it is revoked, the database
+    tells in the call that acts for it)."""
+    c = current_app.config
+    token = token.strip()
+    issuer, audience = c.get("JWT_ISSUER"), c.get("JWT_AUDIENCE")
+    required = ["sub", "exp", "iat"] + (["iss"] if issuer else []) + (["aud"] if audience else [])
     try:
-        claims = jwt.decode(
-            token.strip(),
-            current_app.config["JWT_SECRET"],
-            algorithms=["HS256"],
-            options={"require": ["sub", "exp"]},
-        )
+        claims = jwt.decode(token, c["JWT_SECRET"], algorithms=["HS256"], issuer=issuer or None,
+                            audience=audience or None, options={"require": required})
     except jwt.ExpiredSignatureError as exc:
         raise _unauthorized("token expired") from exc
+    except jwt.MissingRequiredClaimError as exc:
+        raise _unauthorized(f"invalid token: the {exc.claim} claim is required") from exc
+    except jwt.InvalidIssuerError as exc:
+        raise _unauthorized("invalid token: wrong issuer (iss)") from exc
+    except jwt.InvalidAudienceError as exc:
+        raise _unauthorized("invalid token: wrong audience (aud)") from exc
     except jwt.InvalidTokenError as exc:
         raise _unauthorized("invalid token") from exc
+    exp, iat = claims["exp"], claims["iat"]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (exp, iat)):
+        raise _unauthorized("invalid token: exp and iat must be numbers")
+    max_lifetime = int(c.get("JWT_MAX_LIFETIME_S") or 86400)
+    if exp - iat > max_lifetime:
+        raise _unauthorized(f"invalid token: it lives longer than {max_lifetime} s (exp - iat)")
     try:
         sub = uuid.UUID(str(claims["sub"]))
     except ValueError as exc:
@@ -78,7 +108,7 @@ def decode(token: str) -> Principal:
     got = claims.get("role")
     if got not in ROLES:
         raise _unauthorized("invalid token: role must be customer or mechanic")
-    return Principal(sub, got)
+    return Principal(sub, got, token_id(token, claims), datetime.fromtimestamp(exp, UTC))
 
 
 def browser_principal() -> Principal | None:
@@ -134,14 +164,32 @@ def sign_in(token: str) -> Principal:
 
 
 def sign_out() -> None:
+    """Revoke the browser's token (until its exp), then forget it. A database that cannot be
+    reached leaves the session as it was (503): signing out again revokes it then."""
+    from app.db import call
+
+    token = session.get(SESSION_TOKEN)
+    principal = None
+    if token:
+        try:
+            principal = decode(token)
+        except ApiError:
+            principal = None  # expired or invalid: refused anyway, nothing to revoke
+    if principal is not None:
+        call("SELECT revoke_token(%s, %s) AS revoked", (principal.token_id, principal.expires_at))
     session.clear()
 
 
 def mint(sub: str, role: str, ttl: int) -> str:
     """A token signed with this app's JWT_SECRET (the demo sign-in)."""
+    c = current_app.config
     now = int(time.time())
-    return jwt.encode({"sub": str(sub), "role": role, "iat": now, "exp": now + ttl},
-                      current_app.config["JWT_SECRET"], algorithm="HS256")
+    claims = {"sub": str(sub), "role": role, "iat": now, "exp": now + ttl, "jti": uuid.uuid4().hex}
+    if c.get("JWT_ISSUER"):
+        claims["iss"] = c["JWT_ISSUER"]
+    if c.get("JWT_AUDIENCE"):
+        claims["aud"] = c["JWT_AUDIENCE"]
+    return jwt.encode(claims, c["JWT_SECRET"], algorithm="HS256")
 
 
 def role_required(role: str):

@@ -133,10 +133,14 @@ def check_csrf() -> None:
         raise ApiError(403, "csrf_failed", f"missing or invalid CSRF token: {exc}", "csrf_token") from exc
 
 
-def current_principal(role: str) -> Principal:
+def current_principal(role: str, bearer_only: bool = False) -> Principal:
     """The authenticated caller: a bearer token, else the session cookie (with the CSRF token
-    on unsafe methods); 401 without a valid one, 403 with another role."""
+    on unsafe methods); 401 without a valid one, 403 with another role. bearer_only: the
+    cookie is not enough (a GET that changes state: a cross-site link would carry it)."""
     header = request.headers.get("Authorization")
+    if header is None and bearer_only:
+        raise _unauthorized("this endpoint takes a bearer token only (Authorization: Bearer); "
+                            "a browser books with the booking form")
     if header is not None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -192,15 +196,15 @@ def mint(sub: str, role: str, ttl: int) -> str:
     return jwt.encode(claims, c["JWT_SECRET"], algorithm="HS256")
 
 
-def role_required(role: str):
+def role_required(role: str, bearer_only: bool = False):
     """Decorator: the view runs only for a caller of `role` (401 / 403 otherwise), with the
     caller in `g.principal`: a bearer token or the browser's session cookie (then unsafe
-    methods need the CSRF token)."""
+    methods need the CSRF token); with bearer_only, a bearer token only."""
 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
-            g.principal = current_principal(role)
+            g.principal = current_principal(role, bearer_only)
             return view(*args, **kwargs)
 
         return wrapped

@@ -1,5 +1,10 @@
 """Who is calling: HS256 JWTs with `sub` (a UUID) and `role` (customer | mechanic), the
-PostgREST/Supabase convention, signed with JWT_SECRET.
+PostgREST/Supabase convention, signed with JWT_SECRET. A token must carry `exp` and `iat`, and
+live at most JWT_MAX_LIFETIME_S (exp - iat; default 24 h); with JWT_ISSUER / JWT_AUDIENCE set,
+`iss` / `aud` are required and must match. Signing out revokes the browser's token in the
+database (revoke_token): its id (`jti:<jti>`, or `sha256:<hex>` of a token without a jti) goes
+with every call that acts for someone (app/db.py sets app.token_id), and the database refuses a
+revoked one in that same transaction (401).
 
 API clients send the token as `Authorization: Bearer`. A browser signs in once with the same
 token (app/pages/account.py): it is kept in Flask's signed session cookie (HttpOnly,
@@ -12,9 +17,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import re
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import jwt
 from flask import Flask, current_app, g, request, session
@@ -26,13 +33,15 @@ from app.errors import ApiError
 ROLES = ("customer", "mechanic")
 SESSION_TOKEN = "jwt"  # the signed session cookie's key holding the browser's JWT
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+JTI = re.compile(r"^[\x21-\x7e]{1,200}$")  # a jti the revocation list keeps as is (else the token's hash)
 
 
 def init_app(app: Flask) -> None:
-    """The session cookie: signed with SECRET_KEY (default: derived from JWT_SECRET, so one
-    secret signs both), HttpOnly, SameSite=Lax, Secure when the public URL is https."""
+    """The session cookie: signed with SECRET_KEY (required outside demo mode; in demo mode,
+    when unset, derived from the demo's JWT_SECRET), HttpOnly, SameSite=Lax, Secure when the
+    public URL is https."""
     c = app.config
-    if not c.get("SECRET_KEY"):
+    if not c.get("SECRET_KEY") and c.get("DEMO_SIGN_IN"):
         c["SECRET_KEY"] = hmac.new(c["JWT_SECRET"].encode(), b"ssr session cookie", hashlib.sha256).hexdigest()
     c.update(
         SESSION_COOKIE_NAME="ssr_session",
@@ -51,6 +60,15 @@ def init_app(app: Flask) -> None:
 class Principal:
     sub: uuid.UUID
     role: str
+    token_id: str | None = None  # what revocation knows the token by (app.token_id)
+    expires_at: datetime | None = None  # the token's exp
+
+
+def token_id(token: str, claims: dict) -> str:
+    jti = claims.get("jti")
+    if isinstance(jti, str) and JTI.fullmatch(jti):
+        return "jti:" + jti
+    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()
 
 
 def _unauthorized(message: str) -> ApiError:
@@ -58,18 +76,31 @@ def _unauthorized(message: str) -> ApiError:
 
 
 def decode(token: str) -> Principal:
-    """The principal of a valid token; 401 otherwise."""
+    """The principal of a valid token; 401 otherwise (whether it is revoked, the database
+    tells in the call that acts for it)."""
+    c = current_app.config
+    token = token.strip()
+    issuer, audience = c.get("JWT_ISSUER"), c.get("JWT_AUDIENCE")
+    required = ["sub", "exp", "iat"] + (["iss"] if issuer else []) + (["aud"] if audience else [])
     try:
-        claims = jwt.decode(
-            token.strip(),
-            current_app.config["JWT_SECRET"],
-            algorithms=["HS256"],
-            options={"require": ["sub", "exp"]},
-        )
+        claims = jwt.decode(token, c["JWT_SECRET"], algorithms=["HS256"], issuer=issuer or None,
+                            audience=audience or None, options={"require": required})
     except jwt.ExpiredSignatureError as exc:
         raise _unauthorized("token expired") from exc
+    except jwt.MissingRequiredClaimError as exc:
+        raise _unauthorized(f"invalid token: the {exc.claim} claim is required") from exc
+    except jwt.InvalidIssuerError as exc:
+        raise _unauthorized("invalid token: wrong issuer (iss)") from exc
+    except jwt.InvalidAudienceError as exc:
+        raise _unauthorized("invalid token: wrong audience (aud)") from exc
     except jwt.InvalidTokenError as exc:
         raise _unauthorized("invalid token") from exc
+    exp, iat = claims["exp"], claims["iat"]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (exp, iat)):
+        raise _unauthorized("invalid token: exp and iat must be numbers")
+    max_lifetime = int(c.get("JWT_MAX_LIFETIME_S") or 86400)
+    if exp - iat > max_lifetime:
+        raise _unauthorized(f"invalid token: it lives longer than {max_lifetime} s (exp - iat)")
     try:
         sub = uuid.UUID(str(claims["sub"]))
     except ValueError as exc:
@@ -77,7 +108,7 @@ def decode(token: str) -> Principal:
     got = claims.get("role")
     if got not in ROLES:
         raise _unauthorized("invalid token: role must be customer or mechanic")
-    return Principal(sub, got)
+    return Principal(sub, got, token_id(token, claims), datetime.fromtimestamp(exp, UTC))
 
 
 def browser_principal() -> Principal | None:
@@ -102,10 +133,14 @@ def check_csrf() -> None:
         raise ApiError(403, "csrf_failed", f"missing or invalid CSRF token: {exc}", "csrf_token") from exc
 
 
-def current_principal(role: str) -> Principal:
+def current_principal(role: str, bearer_only: bool = False) -> Principal:
     """The authenticated caller: a bearer token, else the session cookie (with the CSRF token
-    on unsafe methods); 401 without a valid one, 403 with another role."""
+    on unsafe methods); 401 without a valid one, 403 with another role. bearer_only: the
+    cookie is not enough (a GET that changes state: a cross-site link would carry it)."""
     header = request.headers.get("Authorization")
+    if header is None and bearer_only:
+        raise _unauthorized("this endpoint takes a bearer token only (Authorization: Bearer); "
+                            "a browser books with the booking form")
     if header is not None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -133,25 +168,43 @@ def sign_in(token: str) -> Principal:
 
 
 def sign_out() -> None:
+    """Revoke the browser's token (until its exp), then forget it. A database that cannot be
+    reached leaves the session as it was (503): signing out again revokes it then."""
+    from app.db import call
+
+    token = session.get(SESSION_TOKEN)
+    principal = None
+    if token:
+        try:
+            principal = decode(token)
+        except ApiError:
+            principal = None  # expired or invalid: refused anyway, nothing to revoke
+    if principal is not None:
+        call("SELECT revoke_token(%s, %s) AS revoked", (principal.token_id, principal.expires_at))
     session.clear()
 
 
 def mint(sub: str, role: str, ttl: int) -> str:
     """A token signed with this app's JWT_SECRET (the demo sign-in)."""
+    c = current_app.config
     now = int(time.time())
-    return jwt.encode({"sub": str(sub), "role": role, "iat": now, "exp": now + ttl},
-                      current_app.config["JWT_SECRET"], algorithm="HS256")
+    claims = {"sub": str(sub), "role": role, "iat": now, "exp": now + ttl, "jti": uuid.uuid4().hex}
+    if c.get("JWT_ISSUER"):
+        claims["iss"] = c["JWT_ISSUER"]
+    if c.get("JWT_AUDIENCE"):
+        claims["aud"] = c["JWT_AUDIENCE"]
+    return jwt.encode(claims, c["JWT_SECRET"], algorithm="HS256")
 
 
-def role_required(role: str):
+def role_required(role: str, bearer_only: bool = False):
     """Decorator: the view runs only for a caller of `role` (401 / 403 otherwise), with the
     caller in `g.principal`: a bearer token or the browser's session cookie (then unsafe
-    methods need the CSRF token)."""
+    methods need the CSRF token); with bearer_only, a bearer token only."""
 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
-            g.principal = current_principal(role)
+            g.principal = current_principal(role, bearer_only)
             return view(*args, **kwargs)
 
         return wrapped

@@ -26,7 +26,7 @@ import os
 import threading
 
 import psycopg
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_request_context
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
@@ -129,7 +129,9 @@ def call(sql: str, params: tuple, *, path_ids: bool = False, many: bool = False,
     acting_mechanic / acting_customer set app.mechanic_id / app.customer_id for that
     transaction, from the verified token: the functions that act for a mechanic or a
     customer refuse (SR403) unless it names the one the call is for. The database honours
-    these settings only from the app's login (members of role ssr_app).
+    these settings only from the app's login (members of role ssr_app). Beside them goes
+    app.token_id, the id of the request's token (app/auth.py), which the database refuses
+    (SR401, 401) when that token is revoked: checked in the same transaction, no extra trip.
     read=True: a read that may lag, on DATABASE_READ_URL (a standby); never for a decision.
     pool="payments": on PAYMENTS_DATABASE_URL (the payments login), for the calls that record
     a payment; acting_* are refused there (the payments login acts for nobody)."""
@@ -146,11 +148,13 @@ def call(sql: str, params: tuple, *, path_ids: bool = False, many: bool = False,
                     # and COMMIT round trips.
                     cur.execute(sql, params)
                     return cur.fetchall() if many else cur.fetchone()
+                principal = g.get("principal") if has_request_context() else None
+                settings = [(name, str(value)) for name, value in (
+                    ("app.mechanic_id", acting_mechanic), ("app.customer_id", acting_customer),
+                    ("app.token_id", getattr(principal, "token_id", None))) if value is not None]
                 with conn.transaction():
-                    if acting_mechanic is not None:
-                        cur.execute("SELECT set_config('app.mechanic_id', %s, TRUE)", (str(acting_mechanic),))
-                    if acting_customer is not None:
-                        cur.execute("SELECT set_config('app.customer_id', %s, TRUE)", (str(acting_customer),))
+                    cur.execute("SELECT " + ", ".join(["set_config(%s, %s, TRUE)"] * len(settings)),
+                                [v for pair in settings for v in pair])
                     cur.execute(sql, params)
                     return cur.fetchall() if many else cur.fetchone()
             except psycopg.errors.ReadOnlySqlTransaction as exc:

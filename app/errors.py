@@ -14,6 +14,7 @@ RETRY_AFTER_SECONDS = 2  # what a 503 tells clients (Stripe, browsers) to wait b
 # SQLSTATEs of docs/API.md ("SQL errors a caller can map") -> (HTTP status, error code)
 SQLSTATE_HTTP = {
     "SR400": (400, "invalid_input"),
+    "SR401": (401, "unauthorized"),  # the transaction's token is revoked (signed out)
     "SR404": (400, "not_found"),
     "SR403": (403, "forbidden"),
     "SR409": (409, "conflict"),
@@ -55,7 +56,8 @@ def from_db_error(exc: psycopg.Error, path_ids: bool = False, field_map: dict | 
     if field and field_map:
         field = field_map.get(field, field)
     message = diag.message_primary or str(exc)
-    return ApiError(status, code, message, field)
+    headers = {"WWW-Authenticate": 'Bearer realm="api", error="invalid_token"'} if status == 401 else None
+    return ApiError(status, code, message, field, headers)
 
 
 def register(app: Flask) -> None:
@@ -82,7 +84,7 @@ def register(app: Flask) -> None:
     def _db_error(exc: psycopg.Error):
         mapped = from_db_error(exc)
         if mapped is not None:
-            return error_response(mapped.status, mapped.code, mapped.message, mapped.field)
+            return error_response(mapped.status, mapped.code, mapped.message, mapped.field, mapped.headers)
         log.exception("database error")
         return error_response(500, "internal_error", "internal error")
 

@@ -12,6 +12,10 @@
 JSON lines come from python-json-logger (the maintained JSON formatter for the standard
 logging package). gunicorn's own loggers (gunicorn.error, gunicorn.access) get the same
 handler through `gunicorn_logconfig()`, used by gunicorn.conf.py.
+
+The access log never holds a Checkout Session id: it is the capability of the success page and
+of GET /api/checkout/sessions/<cs_id>, so `session_id=...` and any `cs_...` in the request line,
+path, query or referer are written as `[redacted]` (RedactCheckoutIds).
 """
 
 from __future__ import annotations
@@ -19,10 +23,34 @@ from __future__ import annotations
 import logging
 import logging.config
 import os
+import re
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"
 JSON_RENAMES = {"asctime": "time", "levelname": "level", "name": "logger", "process": "pid"}
+
+
+CHECKOUT_ID = re.compile(r"(?<![A-Za-z0-9_])cs_[A-Za-z0-9_]+")
+SESSION_ID_PARAM = re.compile(r"(?<![A-Za-z0-9_])(session_id=)[^&\s\"]*")
+REDACTED = "[redacted]"
+
+
+def redact(text: str) -> str:
+    return CHECKOUT_ID.sub(REDACTED, SESSION_ID_PARAM.sub(r"\g<1>" + REDACTED, text))
+
+
+class RedactCheckoutIds(logging.Filter):
+    """Checkout Session ids out of a record (gunicorn's access atoms, or a message)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, dict):
+            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in args.items()}
+        elif isinstance(args, tuple):
+            record.args = tuple(redact(v) if isinstance(v, str) else v for v in args)
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        return True
 
 
 def log_format() -> str:
@@ -51,6 +79,7 @@ def dict_config(extra_loggers: dict | None = None) -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"default": formatter_config()},
+        "filters": {"redact_checkout_ids": {"()": "app.logs.RedactCheckoutIds"}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "default", "stream": "ext://sys.stderr"}},
         "root": {"level": log_level(), "handlers": ["stderr"]},
         "loggers": {"stripe": {"level": stripe_log_level()}, **(extra_loggers or {})},
@@ -66,5 +95,6 @@ def gunicorn_logconfig() -> dict:
     """gunicorn's `logconfig_dict`: its error and access logs and the app's loggers share one handler."""
     return dict_config({
         "gunicorn.error": {"level": log_level(), "handlers": ["stderr"], "propagate": False},
-        "gunicorn.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False,
+                            "filters": ["redact_checkout_ids"]},
     })

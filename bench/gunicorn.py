@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -30,7 +31,7 @@ class GunicornApp:
         self.port = free_port()
         self.workers = workers
         env = dict(os.environ, PUBLIC_BASE_URL=f"http://127.0.0.1:{self.port}", POOL_MIN_SIZE="1",
-                   POOL_MAX_SIZE="4", **env)
+                   POOL_MAX_SIZE="4", **{"SECRET_KEY": secrets.token_urlsafe(32), **env})
         exe = Path(sys.executable).with_name("gunicorn")
         cmd = [str(exe) if exe.exists() else "gunicorn", "--bind", f"127.0.0.1:{self.port}",
                "--workers", str(workers), *extra_args, "--log-level", "warning", wsgi]

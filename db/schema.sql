@@ -1727,6 +1727,51 @@ $$;
 COMMENT ON FUNCTION public.review_session(p_session_id uuid, p_customer_id uuid, p_rating integer, p_comment text) IS 'The customer of a completed session reviews it once (rating 1-5, optional comment); feeds workshop_stats and the directory ranking. SR400/SR403/SR404/SR409 otherwise.';
 
 --
+-- Name: revoke_token(text, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.revoke_token(p_token_id text, p_expires_at timestamp with time zone) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    v_inserted integer;
+BEGIN
+    IF p_token_id IS NULL
+        OR NOT (p_token_id ~ '^jti:[\x21-\x7e]{1,200}$' OR p_token_id ~ '^sha256:[0-9a-f]{64}$') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = 'token_id must be jti:<jti> or sha256:<64 hex digits>', COLUMN = 'token_id';
+    END IF;
+    IF p_expires_at IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'expires_at is required', COLUMN = 'expires_at';
+    END IF;
+    DELETE FROM ssr_private.revoked_tokens AS r
+    WHERE r.token_id IN (
+        SELECT e.token_id FROM ssr_private.revoked_tokens AS e
+        WHERE e.expires_at <= now()
+        ORDER BY e.expires_at
+        LIMIT 100
+        FOR UPDATE SKIP LOCKED
+    );
+    IF p_expires_at <= now() THEN
+        RETURN FALSE;
+    END IF;
+    INSERT INTO ssr_private.revoked_tokens AS r (token_id, expires_at)
+    VALUES (p_token_id, p_expires_at)
+    ON CONFLICT (token_id) DO UPDATE SET expires_at = greatest(r.expires_at, excluded.expires_at)
+    WHERE r.expires_at < excluded.expires_at;
+    GET DIAGNOSTICS v_inserted = ROW_COUNT;
+    RETURN v_inserted > 0;
+END
+$_$;
+
+--
+-- Name: FUNCTION revoke_token(p_token_id text, p_expires_at timestamp with time zone); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.revoke_token(p_token_id text, p_expires_at timestamp with time zone) IS 'Revokes a token (app.token_id: jti:<jti> or sha256:<hex>) until p_expires_at; TRUE when newly revoked. SR400 for a malformed id or a NULL expiry.';
+
+--
 -- Name: routing_mechanic_eligible(text, boolean, uuid, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2936,7 +2981,8 @@ FROM (
     ('start_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic starts the session'),
     ('complete_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic completes the session'),
     ('mark_session_no_show(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic marks a no-show'),
-    ('review_session(uuid,uuid,integer,text)', ARRAY['ssr_app'], 'the customer reviews a completed session')
+    ('review_session(uuid,uuid,integer,text)', ARRAY['ssr_app'], 'the customer reviews a completed session'),
+    ('revoke_token(text,timestamptz)', ARRAY['ssr_app'], 'sign-out revokes the browser''s token')
 ) AS t (signature, grantees, purpose)
 $$;
 
@@ -5528,6 +5574,7 @@ DECLARE
     END;
     v_value text;
     v_claims jsonb;
+    v_token text;
 BEGIN
     IF p_kind IS NULL OR p_kind NOT IN ('mechanic', 'customer') THEN
         RAISE EXCEPTION USING
@@ -5535,11 +5582,20 @@ BEGIN
     END IF;
     IF pg_has_role(v_caller, 'ssr_app', 'MEMBER') THEN
         v_value := current_setting('app.' || p_kind || '_id', TRUE);
+        v_token := nullif(current_setting('app.token_id', TRUE), '');
     ELSIF pg_has_role(v_caller, p_kind, 'MEMBER') THEN
         v_claims := nullif(current_setting('request.jwt.claims', TRUE), '')::jsonb;
         IF jsonb_typeof(v_claims) = 'object' AND v_claims ->> 'role' = p_kind THEN
             v_value := v_claims ->> 'sub';
+            v_token := 'jti:' || (v_claims ->> 'jti');
         END IF;
+    END IF;
+    IF v_token IS NOT NULL AND EXISTS (
+        SELECT 1 FROM ssr_private.revoked_tokens AS r
+        WHERE r.token_id = v_token AND r.expires_at > now()
+    ) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR401', MESSAGE = 'token revoked (signed out): sign in again', COLUMN = 'token';
     END IF;
     IF v_value ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN
         RETURN v_value::uuid;
@@ -5552,7 +5608,7 @@ $_$;
 -- Name: FUNCTION verified_identity(p_kind text); Type: COMMENT; Schema: ssr_private; Owner: -
 --
 
-COMMENT ON FUNCTION ssr_private.verified_identity(p_kind text) IS 'The mechanic or customer the transaction verifiably acts for: app.<kind>_id for the app login (ssr_app members), request.jwt.claims sub (role claim = kind) for the role mechanic/customer; NULL otherwise.';
+COMMENT ON FUNCTION ssr_private.verified_identity(p_kind text) IS 'The mechanic or customer the transaction verifiably acts for: app.<kind>_id for the app login (ssr_app members), request.jwt.claims sub (role claim = kind) for the role mechanic/customer; NULL otherwise. SR401 when the token (app.token_id, or the claims'' jti) is revoked.';
 
 --
 -- Name: workshop_listed_flip(uuid, integer); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -8145,6 +8201,41 @@ CREATE TABLE ssr_meta.schema_objects (
 );
 
 --
+-- Name: revoked_tokens; Type: TABLE; Schema: ssr_private; Owner: -
+--
+
+CREATE TABLE ssr_private.revoked_tokens (
+    token_id text NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    revoked_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT revoked_tokens_token_id_format CHECK (((token_id ~ '^jti:[\x21-\x7e]{1,200}$'::text) OR (token_id ~ '^sha256:[0-9a-f]{64}$'::text)))
+);
+
+--
+-- Name: TABLE revoked_tokens; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON TABLE ssr_private.revoked_tokens IS 'Revoked tokens (sign-out), by jti or by the SHA-256 of a token without one, until their exp; ssr_private.verified_identity refuses them.';
+
+--
+-- Name: COLUMN revoked_tokens.token_id; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.revoked_tokens.token_id IS 'jti:<the token''s jti> or sha256:<hex SHA-256 of the whole token> (what the app sets as app.token_id).';
+
+--
+-- Name: COLUMN revoked_tokens.expires_at; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.revoked_tokens.expires_at IS 'The token''s exp: past it the token is refused anyway, and the row may be pruned.';
+
+--
+-- Name: COLUMN revoked_tokens.revoked_at; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.revoked_tokens.revoked_at IS 'When it was revoked.';
+
+--
 -- Name: routing_available_mechanics; Type: VIEW; Schema: ssr_private; Owner: -
 --
 
@@ -8554,6 +8645,13 @@ ALTER TABLE ONLY ssr_meta.schema_objects
     ADD CONSTRAINT schema_objects_pkey PRIMARY KEY (path);
 
 --
+-- Name: revoked_tokens revoked_tokens_pkey; Type: CONSTRAINT; Schema: ssr_private; Owner: -
+--
+
+ALTER TABLE ONLY ssr_private.revoked_tokens
+    ADD CONSTRAINT revoked_tokens_pkey PRIMARY KEY (token_id);
+
+--
 -- Name: analytics_routing_rollup_day_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -8852,6 +8950,12 @@ CREATE INDEX unresolved_checkout_sessions_open_idx ON public.unresolved_checkout
 --
 
 CREATE INDEX workshop_stats_directory_idx ON public.workshop_stats USING btree (round(((((20)::numeric * 4.0) + (rating_sum)::numeric) / ((20 + review_count))::numeric), 6) DESC, available_mechanics DESC, sessions_served DESC, workshop_id) WHERE (available_mechanics > 0);
+
+--
+-- Name: revoked_tokens_expires_at_idx; Type: INDEX; Schema: ssr_private; Owner: -
+--
+
+CREATE INDEX revoked_tokens_expires_at_idx ON ssr_private.revoked_tokens USING btree (expires_at);
 
 --
 -- Name: session_request_declines analytics_changes_declines_ins_del; Type: TRIGGER; Schema: public; Owner: -
@@ -9684,6 +9788,13 @@ GRANT ALL ON FUNCTION public.note_unresolved_checkout_session(p_checkout_session
 
 REVOKE ALL ON FUNCTION public.review_session(p_session_id uuid, p_customer_id uuid, p_rating integer, p_comment text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.review_session(p_session_id uuid, p_customer_id uuid, p_rating integer, p_comment text) TO ssr_app;
+
+--
+-- Name: FUNCTION revoke_token(p_token_id text, p_expires_at timestamp with time zone); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.revoke_token(p_token_id text, p_expires_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.revoke_token(p_token_id text, p_expires_at timestamp with time zone) TO ssr_app;
 
 --
 -- Name: FUNCTION routing_mechanic_eligible(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text); Type: ACL; Schema: public; Owner: -

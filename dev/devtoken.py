@@ -1,6 +1,8 @@
 """Mint a bearer token for local testing: python -m dev.devtoken SUB ROLE [--ttl SECONDS]
 
-Signs with JWT_SECRET from the environment (HS256, claims sub, role, iat, exp)."""
+Signs with JWT_SECRET from the environment (HS256, claims sub, role, iat, exp, a random jti, and
+iss / aud when JWT_ISSUER / JWT_AUDIENCE are set, as the app then requires). The app refuses a
+--ttl above its JWT_MAX_LIFETIME_S (default 86400)."""
 
 from __future__ import annotations
 
@@ -24,7 +26,11 @@ def main(argv: list[str] | None = None) -> int:
         print("devtoken: set JWT_SECRET", file=sys.stderr)
         return 2
     now = int(time.time())
-    print(jwt.encode({"sub": str(a.sub), "role": a.role, "iat": now, "exp": now + a.ttl}, secret, algorithm="HS256"))
+    claims = {"sub": str(a.sub), "role": a.role, "iat": now, "exp": now + a.ttl, "jti": uuid.uuid4().hex}
+    for claim, variable in (("iss", "JWT_ISSUER"), ("aud", "JWT_AUDIENCE")):
+        if os.environ.get(variable):
+            claims[claim] = os.environ[variable]
+    print(jwt.encode(claims, secret, algorithm="HS256"))
     return 0
 
 

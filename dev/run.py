@@ -14,7 +14,11 @@ the embedded cluster gives the role LOGIN; trust auth there). It prints two demo
 until stopped (Ctrl-C, SIGTERM): the worker and the fake stop with it.
 
 Demo defaults, used only when the variable is not set: PUBLIC_BASE_URL http://HOST:PORT, JWT_SECRET
-(and then DEMO_SIGN_IN=1: one-click sign-in as the seed's Alice and Ana), STRIPE_WEBHOOK_SECRET.
+(and then DEMO_SIGN_IN=1: one-click sign-in as the seed's Alice and Ana), STRIPE_WEBHOOK_SECRET. The
+demo secrets are public, so the app accepts them only in demo mode; with a JWT_SECRET of your own
+and the local fake, the webhook secret and SECRET_KEY default to random ones made for this run.
+With real Stripe keys (STRIPE_SECRET_KEY set, not the demo's) there is no default at all:
+JWT_SECRET, STRIPE_WEBHOOK_SECRET and SECRET_KEY must be given, else serve refuses to start.
 
 seed: the same database, migrated, with the demo data loaded.
 """
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -35,6 +40,15 @@ DEMO_MECHANIC = "22222222-2222-4222-8222-000000000001"  # Ana, of AutoPro
 DEMO_JWT_SECRET = "demo-only-jwt-secret-change-me-0123456789"
 DEMO_WEBHOOK_SECRET = "whsec_demo_only_local"
 DEMO_STRIPE_KEY = "sk_test_demo_local"
+REAL_STRIPE_SECRETS = ("JWT_SECRET", "STRIPE_WEBHOOK_SECRET", "SECRET_KEY")
+
+
+def missing_secrets(env: dict) -> list[str]:
+    """With real Stripe keys, the secrets that are not given (serve falls back to no default then)."""
+    key = env.get("STRIPE_SECRET_KEY")
+    if not key or key == DEMO_STRIPE_KEY:
+        return []
+    return [k for k in REAL_STRIPE_SECRETS if not env.get(k)]
 
 
 def python(*args: str, env: dict | None = None) -> str:
@@ -68,14 +82,33 @@ def serve_env(url: str, host: str, port: int, embedded: bool) -> tuple[dict, str
         "dev/pgcluster.py", "app-url", url, *(["--enable-login"] if embedded else []))
     if not env.get("PUBLIC_BASE_URL"):
         env["PUBLIC_BASE_URL"] = f"http://{host}:{port}"
+    missing = missing_secrets(env)
+    if missing:
+        raise SystemExit(refusal(missing))
     if not env.get("JWT_SECRET"):
         env["DEMO_SIGN_IN"] = "1"
         env["JWT_SECRET"] = DEMO_JWT_SECRET
-    env["STRIPE_WEBHOOK_SECRET"] = env.get("STRIPE_WEBHOOK_SECRET") or DEMO_WEBHOOK_SECRET
+    if not env.get("STRIPE_WEBHOOK_SECRET"):
+        # The fake signs its webhooks with whatever it is given: the public demo secret only in
+        # demo mode (the app refuses it otherwise), else a random one for this run.
+        env["STRIPE_WEBHOOK_SECRET"] = (DEMO_WEBHOOK_SECRET if env.get("DEMO_SIGN_IN")
+                                        else "whsec_" + secrets.token_hex(24))
+    if not env.get("SECRET_KEY") and not env.get("DEMO_SIGN_IN"):
+        env["SECRET_KEY"] = secrets.token_urlsafe(48)  # sessions do not outlive this run
     return env, app_url
 
 
+def refusal(missing: list[str]) -> str:
+    return ("run: refusing to start: STRIPE_SECRET_KEY is a real Stripe key, so no demo secret is used; set "
+            + ", ".join(missing) + " (STRIPE_WEBHOOK_SECRET: the endpoint's signing secret, whsec_...; JWT_SECRET "
+            "and SECRET_KEY: at least 32 random bytes each)")
+
+
 def serve(a: argparse.Namespace) -> int:
+    missing = missing_secrets(dict(os.environ))
+    if missing:  # before anything is started or migrated
+        print(refusal(missing), file=sys.stderr, flush=True)
+        return 2
     embedded = not os.environ.get("DATABASE_URL")
     url = database_url()
     migrate(url)

@@ -26,7 +26,7 @@ import psycopg
 import pytest
 
 from dev.stripe_fake import StripeFake
-from tests.app.conftest import ALICE, ANA, AUTOPRO, JWT_SECRET, WEBHOOK_SECRET, token
+from tests.app.conftest import ALICE, ANA, AUTOPRO, JWT_SECRET, SECRET_KEY, WEBHOOK_SECRET, token
 from tests.dbutil import create_database, drop_database, load_seeds, url_for
 from tests.faults.harness import Gunicorn
 
@@ -91,7 +91,8 @@ def fuzz_server(pg_server_url, migrated_template, tmp_path_factory):
     fake = StripeFake().start()
     server = Gunicorn({
         "DATABASE_URL": url, "STRIPE_SECRET_KEY": "sk_test_fake_" + "x" * 24, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "STRIPE_API_BASE": fake.url, "JWT_SECRET": JWT_SECRET, "PUBLIC_BASE_URL": "https://ssr.example",
+        "STRIPE_API_BASE": fake.url, "JWT_SECRET": JWT_SECRET, "SECRET_KEY": SECRET_KEY,
+        "PUBLIC_BASE_URL": "https://ssr.example",
         # An event stream ends after this long (it would last 10 minutes): each fuzzed stream is a short answer.
         "SSE_MAX_SECONDS": "0.2", "SSE_HEARTBEAT_SECONDS": "0.1",
         # A body announced and never sent (the coverage phase's malformed requests) ends fast.

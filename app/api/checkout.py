@@ -27,12 +27,27 @@ log = logging.getLogger(__name__)
 bp = Blueprint("checkout", __name__, url_prefix="/api/checkout")
 
 FIELDS = ("plan", "workshop_id", "routing_type", "intake_id")
+# Why a purchase failed, as the cs_ lookups tell it (the capability is only the cs_ id): a
+# stable code, never the database's failure_reason text (it may carry internal detail).
+FAILURE_CODES = ("payment_failed", "amount_mismatch", "fulfillment_rejected")
+
+
+def public_status(row: Mapping) -> dict:
+    """A get_checkout_status / get_checkout_progress row for the outside: failure_reason
+    replaced by failure_code (one of FAILURE_CODES, `failed` for any other reason, or null)."""
+    out = dict(row)
+    reason = out.pop("failure_reason", None)
+    code = reason.split(":", 1)[0].strip() if isinstance(reason, str) else None
+    out["failure_code"] = None if reason is None else (code if code in FAILURE_CODES else "failed")
+    return out
 
 
 @bp.get("/create-session")
-@role_required("customer")
+@role_required("customer", bearer_only=True)
 def create_checkout_session():
-    """The seed's endpoint: the choice in the query string, 303 to Stripe Checkout."""
+    """The seed's endpoint: the choice in the query string, 303 to Stripe Checkout. A GET that
+    creates a purchase, so a bearer token only: the session cookie would ride along on any
+    cross-site link (SameSite=Lax allows top-level GETs); the pages use the POST form."""
     only_params(*FIELDS)
     f = checkout_fields(request.args)
     session = start_checkout(g.principal.sub, f["plan"], f["workshop_id"], f["routing_type"], f["intake_id"])
@@ -64,7 +79,7 @@ def progress(cs_id: str):
     row = call("SELECT * FROM get_checkout_progress(%s)", (cs_id,))
     if row is None:
         raise ApiError(404, "not_found", "unknown checkout session", "session_id")
-    return jsonify(ok=True, checkout_session_id=cs_id, **row)
+    return jsonify(ok=True, checkout_session_id=cs_id, **public_status(row))
 
 
 def checkout_fields(source: Mapping, extra: tuple[str, ...] = ()) -> dict:

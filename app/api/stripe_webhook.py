@@ -23,6 +23,15 @@ bp = Blueprint("stripe", __name__, url_prefix="/api/stripe")
 FULFILLING_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 CHECKOUT_EVENTS = (*FULFILLING_EVENTS, "checkout.session.async_payment_failed", "checkout.session.expired")
 REFUND_EVENTS = ("refund.created", "refund.updated", "refund.failed", "charge.refunded")
+# What the re-fetched Checkout Session must show before the event that fails or expires a
+# purchase is acted on (Stripe's checkout.session: status open | complete | expired,
+# payment_status paid | unpaid | no_payment_required). A delayed payment that failed leaves a
+# complete session unpaid; an expired session is expired and unpaid.
+CONFIRMED_BY = {
+    "checkout.session.expired": lambda s: s.get("status") == "expired" and s.get("payment_status") == "unpaid",
+    "checkout.session.async_payment_failed":
+        lambda s: s.get("status") == "complete" and s.get("payment_status") == "unpaid",
+}
 RE_ID = re.compile(r"^re_[A-Za-z0-9_]+$")
 PI_ID = re.compile(r"^pi_[A-Za-z0-9_]+$")
 CH_ID = re.compile(r"^(ch|py)_[A-Za-z0-9_]+$")
@@ -154,6 +163,15 @@ def _handle():
                                           webhook=True) from exc
         if bool(session.get("livemode")) != expected:
             raise ApiError(400, "livemode_mismatch", "checkout session livemode does not match", "livemode")
+        confirmed = CONFIRMED_BY.get(event_type)
+        if confirmed is not None and not confirmed(session):
+            # Stripe's API does not show what the event says (e.g. "expired" for a session
+            # that is open or paid): nothing is changed, and the 2xx ends Stripe's retries.
+            log.warning("stripe event %s %s not confirmed by checkout session %s (status %s, payment_status %s): "
+                        "nothing changed", event_id, event_type, cs_id, session.get("status"),
+                        session.get("payment_status"))
+            _log("unconfirmed", event_id, event_type)
+            return jsonify(ok=True, received=True, event_id=event_id, outcome="unconfirmed")
         fields = (
             session.get("id"),
             session.get("client_reference_id"),

@@ -12,7 +12,7 @@ import stripe
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
 
 from app import payments
-from app.api.checkout import checkout_fields, start_checkout
+from app.api.checkout import checkout_fields, public_status, start_checkout
 from app.api.directory import fetch
 from app.auth import check_csrf, role_required
 from app.db import call
@@ -121,7 +121,7 @@ def success_status(cs_id: str) -> dict:
     status = call("SELECT * FROM get_checkout_status(%s)", (cs_id,), pool="payments")
     if status is None:
         raise ApiError(404, "not_found", "unknown checkout session", "session_id")
-    body = dict(status)
+    body = public_status(status)
     body.update(
         ok=True,
         checkout_session_id=session.get("id"),

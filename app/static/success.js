@@ -86,7 +86,8 @@
       detail.textContent = "We could not arrange your session after your payment. " + refundText(s, "");
     } else {
       title.textContent = "The payment did not go through";
-      detail.textContent = s.failure_reason || "Nothing was charged.";
+      detail.textContent = s.failure_code === "payment_failed" ? "Your payment failed. Nothing was charged."
+        : "Nothing was charged.";
     }
     countdown();
   }

@@ -17,6 +17,7 @@ from dev.stripe_fake import StripeFake, sign
 
 WEBHOOK_SECRET = "whsec_test_" + "k" * 32
 JWT_SECRET = "jwt-test-secret-" + "s" * 32
+SECRET_KEY = "cookie-test-secret-" + "c" * 32  # the session cookie's and CSRF tokens' key
 ALICE = "33333333-3333-4333-8333-000000000001"
 ALICE_EMAIL = "alice@customer.example"
 AUTOPRO = "11111111-1111-4111-8111-000000000001"
@@ -92,6 +93,7 @@ def app_config(app_db_url, payments_db_url, stripe_fake):
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "STRIPE_API_BASE": stripe_fake.url,
         "JWT_SECRET": JWT_SECRET,
+        "SECRET_KEY": SECRET_KEY,
         "PUBLIC_BASE_URL": "https://ssr.example",
         "POOL_MAX_SIZE": 8,
         "POOL_TIMEOUT": 5,

@@ -220,7 +220,9 @@ def test_unpaid_completed_then_async_payment_succeeded(client, db, stripe_fake):
 
 def test_async_payment_failed_marks_the_purchase_failed(client, db, stripe_fake):
     pid, cs_id = checkout(client, db, stripe_fake)
-    session = stripe_fake.sessions[cs_id]
+    # As Stripe shows it when a delayed payment failed: the session complete, still unpaid
+    # (the webhook acts only when the re-fetched session confirms the event).
+    session = stripe_fake.update(cs_id, status="complete", url=None)
     r = deliver(client, event_payload(session, "checkout.session.async_payment_failed", "evt_fail_1"))
     assert r.status_code == 200 and r.get_json()["outcome"] == "payment_failed"
     assert purchase(db, pid) == ("failed", "payment_failed", None, None)

@@ -3,6 +3,10 @@ installs it), driven by selenium through /usr/bin/chromedriver, against the app 
 gunicorn and the Stripe fake's hosted Checkout page. Alice and Ana use two separate browsers
 (two profiles), as two people would.
 
+Every browser records what the Content-Security-Policy refused (the console's CSP messages and the
+page's `securitypolicyviolation` events): a test fails when the pages, working as a person uses
+them, caused any.
+
 SCREENSHOTS_DIR=docs/screenshots (make screenshots) also saves the pictures the README shows."""
 
 from __future__ import annotations
@@ -25,6 +29,16 @@ from tests.app.live_server import serve
 from tests.dbutil import ACCEPT_AS
 
 WAIT = 20  # seconds: generous bound for a loaded 2-core machine; each wait ends as soon as it holds
+# Runs in every document before its own scripts: the policy's refusals reach the console log.
+REPORT_VIOLATIONS = """document.addEventListener('securitypolicyviolation', function (e) {
+  console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + e.blockedURI + ' on ' + e.documentURI);
+});"""
+
+
+def csp_violations(driver) -> list[str]:
+    """The CSP refusals the browser logged since the last call (reading the log empties it)."""
+    return [e["message"] for e in driver.get_log("browser")
+            if "Content Security Policy" in e["message"] or "CSP violation" in e["message"]]
 
 
 @pytest.fixture
@@ -41,15 +55,22 @@ def browsers():
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                     "--window-size=1100,820", f"--user-data-dir={profile}"):
             options.add_argument(arg)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         # The driver is named explicitly, so selenium's manager downloads nothing.
         driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
         made.append((driver, profile))
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": REPORT_VIOLATIONS})
         return driver
 
     yield open_browser
+    refused = []
     for driver, profile in made:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+        try:
+            refused += csp_violations(driver)
+        finally:
+            driver.quit()
+            shutil.rmtree(profile, ignore_errors=True)
+    assert refused == [], f"the Content-Security-Policy refused parts of the pages: {refused}"
 
 
 def shoot(driver, name: str) -> None:
@@ -226,3 +247,38 @@ def test_an_expired_request_shows_its_refund_going_through_live(app_config, seed
                                  "5 to 10 business days to show on your statement.")
         assert alice.execute_script("return window.notReloaded === true;")
         shoot(alice, "success-refunded")
+
+
+def test_the_pages_work_under_the_content_security_policy(app_config, seeded_conn, browsers):
+    """The policy is enforced (an inline script is refused, framing the app is refused) and the
+    pages a person goes through cause no refusal: sign-in, the directory, booking, the redirect
+    to Stripe's hosted page (form-action) and back, the live success page, the cancel page, an
+    error page, the dashboard's live stream, Accept and sign-out."""
+    with serve(app_config, workers=1, DEMO_SIGN_IN="1") as (base, fake, _proc):
+        alice = browsers()
+        sign_in_as(alice, base, "alice")
+        alice.get(base + f"/workshops/{AUTOPRO}/book")
+        wait_for(alice, lambda d: d.find_elements(By.ID, "pay"), "booking form")
+        pay_and_come_back(alice)  # the form's 303 to the fake's hosted page, and back
+        alice.get(base + "/checkout/cancel")
+        assert "cancel" in alice.page_source.lower()
+        alice.get(base + "/workshops/00000000-0000-4000-8000-000000000000/book")
+        assert "Something is not right" in alice.page_source
+        alice.find_element(By.CSS_SELECTOR, "form.inline button").click()  # sign out
+        wait_for(alice, lambda d: "/account/sign-in" in d.current_url, "signed out")
+        assert csp_violations(alice) == []
+
+        ana = browsers()
+        sign_in_as(ana, base, "ana")
+        wait_for(ana, lambda d: d.find_element(By.ID, "live-status").text == "Live updates: on", "stream open")
+        assert csp_violations(ana) == []
+
+        # Enforced: an inline script is not run, and a page of another origin cannot frame the app.
+        ana.execute_script("var s = document.createElement('script'); s.textContent = 'window.inlineRan = 1;';"
+                           "document.body.appendChild(s);")
+        assert ana.execute_script("return window.inlineRan === undefined;")
+        assert any("script-src" in m for m in csp_violations(ana))
+        ana.get(fake.url + "/no-such-page")  # another origin (the fake's), then a document framing the app
+        ana.execute_script("var f = document.createElement('iframe'); f.src = arguments[0];"
+                           "document.body.appendChild(f);", base + "/mechanic/")
+        wait_for(ana, lambda d: any("frame-ancestors" in m for m in csp_violations(d)), "framing refused")

@@ -10,7 +10,7 @@ import os
 import pytest
 
 from dev.stripe_fake import StripeFake
-from tests.app.conftest import JWT_SECRET, WEBHOOK_SECRET
+from tests.app.conftest import JWT_SECRET, SECRET_KEY, WEBHOOK_SECRET
 from tests.faults.harness import DurableCluster, Gunicorn
 from tools.migrate import migrate
 
@@ -50,6 +50,7 @@ def app_env(durable_cluster, fault_stripe):
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "STRIPE_API_BASE": fault_stripe.url,
         "JWT_SECRET": JWT_SECRET,
+        "SECRET_KEY": SECRET_KEY,
         "PUBLIC_BASE_URL": "https://ssr.example",
         "LOG_FORMAT": "json",
     }

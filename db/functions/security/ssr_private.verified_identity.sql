@@ -12,7 +12,12 @@
 --      mechanic session that sets it itself gains nothing;
 --   3. anyone else (the migration owner included): NULL.
 -- A value that is not a UUID counts as no identity.
--- Errors: SR400 (COLUMN kind) when p_kind is not mechanic or customer.
+-- Revoked tokens (ssr_private.revoked_tokens, written by revoke_token at sign-out): in case 1
+-- the setting app.token_id, which the app sets beside app.<kind>_id ('jti:<jti>' or
+-- 'sha256:<hex of the token>'), in case 2 the claims' jti ('jti:<jti>'); when listed and not
+-- yet expired the transaction acts for nobody: SR401. One primary-key lookup, only when set.
+-- Errors: SR400 (COLUMN kind) when p_kind is not mechanic or customer; SR401 (COLUMN token)
+-- when the transaction's token is revoked.
 CREATE OR REPLACE FUNCTION ssr_private.verified_identity(p_kind text)
 RETURNS uuid
 LANGUAGE plpgsql
@@ -26,6 +31,7 @@ DECLARE
     END;
     v_value text;
     v_claims jsonb;
+    v_token text;
 BEGIN
     IF p_kind IS NULL OR p_kind NOT IN ('mechanic', 'customer') THEN
         RAISE EXCEPTION USING
@@ -33,11 +39,20 @@ BEGIN
     END IF;
     IF pg_has_role(v_caller, 'ssr_app', 'MEMBER') THEN
         v_value := current_setting('app.' || p_kind || '_id', TRUE);
+        v_token := nullif(current_setting('app.token_id', TRUE), '');
     ELSIF pg_has_role(v_caller, p_kind, 'MEMBER') THEN
         v_claims := nullif(current_setting('request.jwt.claims', TRUE), '')::jsonb;
         IF jsonb_typeof(v_claims) = 'object' AND v_claims ->> 'role' = p_kind THEN
             v_value := v_claims ->> 'sub';
+            v_token := 'jti:' || (v_claims ->> 'jti');
         END IF;
+    END IF;
+    IF v_token IS NOT NULL AND EXISTS (
+        SELECT 1 FROM ssr_private.revoked_tokens AS r
+        WHERE r.token_id = v_token AND r.expires_at > now()
+    ) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR401', MESSAGE = 'token revoked (signed out): sign in again', COLUMN = 'token';
     END IF;
     IF v_value ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN
         RETURN v_value::uuid;
@@ -48,4 +63,5 @@ $$;
 
 COMMENT ON FUNCTION ssr_private.verified_identity(text) IS
 'The mechanic or customer the transaction verifiably acts for: app.<kind>_id for the app login (ssr_app members), '
-'request.jwt.claims sub (role claim = kind) for the role mechanic/customer; NULL otherwise.';
+'request.jwt.claims sub (role claim = kind) for the role mechanic/customer; NULL otherwise. '
+'SR401 when the token (app.token_id, or the claims'' jti) is revoked.';

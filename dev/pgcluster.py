@@ -363,12 +363,14 @@ def passfile_path(d: str) -> str:
     return os.path.join(os.path.realpath(d), PASSFILE)
 
 
-def ident_conf() -> str:
-    """Map "ssr": the OS user who runs the tool and the cluster's OS user may be the superuser."""
+def ident_conf(owner_roles: tuple[str, ...] = ()) -> str:
+    """Map "ssr": the OS user who runs the tool and the cluster's OS user may be the superuser; the
+    cluster's OS user also each of owner_roles (pg_auto_failover's own roles, for pg_autoctl)."""
     users = sorted({user_name(os.geteuid()), user_name(owner_ids()[0])})
     return ("# smart-session-routing cluster (dev/pgcluster.py): OS user -> role, for peer on the socket\n"
             "# MAPNAME  SYSTEM-USERNAME  PG-USERNAME\n"
-            + "".join(f"{IDENT_MAP}  {u}  {SUPERUSER}\n" for u in users))
+            + "".join(f"{IDENT_MAP}  {u}  {SUPERUSER}\n" for u in users)
+            + "".join(f"{IDENT_MAP}  {user_name(owner_ids()[0])}  {r}\n" for r in owner_roles))
 
 
 def _pgpass_field(value: str) -> str:
@@ -446,10 +448,10 @@ def login_sql(role: str, password: str | None) -> str:
     return sql + ";\n"
 
 
-def write_auth_files(data: str) -> bool:
+def write_auth_files(data: str, owner_roles: tuple[str, ...] = ()) -> bool:
     """pg_hba.conf and pg_ident.conf as above; True when a file changed (the server must reload)."""
     changed = False
-    for name, text in (("pg_hba.conf", HBA), ("pg_ident.conf", ident_conf())):
+    for name, text in (("pg_hba.conf", HBA), ("pg_ident.conf", ident_conf(owner_roles))):
         path = os.path.join(data, name)
         try:
             old = read_private(path)

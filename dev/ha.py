@@ -281,15 +281,20 @@ class Cluster:
             "password_encryption = 'scram-sha-256'\n"), 0o600, pgcluster.owner_ids())
         pgcluster.write_auth_files(data, (MONITOR_ROLE, *SERVICE_ROLES))
 
-    def check_no_trust(self) -> None:
+    def hba_methods(self) -> list[str]:
+        """The authentication methods of every instance's pg_hba.conf."""
+        methods = set()
         for name in ("monitor", *NODES):
             hba = os.path.join(self.data(name), "pg_hba.conf")
-            if not os.path.lexists(hba):
-                continue
-            lines = [ln.split("#")[0].split() for ln in pgcluster.read_private(hba).splitlines()]
-            if any(ln and ln[-1] == "trust" for ln in lines):
-                die(f"{self.link} was created by an older version with trust authentication: "
-                    "remove it (make ha-clean) and create it again (make ha)")
+            if os.path.lexists(hba):
+                lines = [ln.split("#")[0].split() for ln in pgcluster.read_private(hba).splitlines()]
+                methods |= {ln[3] if ln[0] == "local" else ln[4] for ln in lines if ln}
+        return sorted(methods)
+
+    def check_no_trust(self) -> None:
+        if "trust" in self.hba_methods():
+            die(f"{self.link} was created by an older version with trust authentication: "
+                "remove it (make ha-clean) and create it again (make ha)")
 
     def socket_sql(self, name: str, sql: str, timeout: float = 60) -> str:
         """SQL as the superuser through the instance's socket (peer); waits for it to accept."""

@@ -56,6 +56,7 @@ import hashlib
 import hmac
 import os
 import pwd
+import re
 import secrets
 import shutil
 import socket
@@ -630,8 +631,22 @@ def destroy(d: str) -> None:
 APP_ROLE = "ssr_app"
 
 
+def conninfo_pairs(conninfo: str) -> dict[str, str]:
+    """The parameters of a key=value connection string (libpq's quoting)."""
+    pairs = re.findall(r"(\w+)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", conninfo)
+    return {k: re.sub(r"\\(.)", r"\1", v[1:-1]) if v.startswith("'") else v for k, v in pairs}
+
+
+def make_conninfo(params: dict[str, str]) -> str:
+    def q(v: str) -> str:
+        return v if v and re.fullmatch(r"[^\s'\\]+", v) else "'" + re.sub(r"(['\\])", r"\\\1", v) + "'"
+    return " ".join(f"{k}={q(v)}" for k, v in params.items())
+
+
 def url_passfile(u: str) -> str | None:
-    """The passfile a URL names (its `passfile` parameter), if any."""
+    """The passfile a URL (or a key=value connection string) names, if any."""
+    if "://" not in u:
+        return conninfo_pairs(u).get("passfile")
     return (parse_qs(urlsplit(u).query).get("passfile") or [None])[0]
 
 
@@ -665,6 +680,10 @@ def login_url(owner_url: str, role: str = APP_ROLE, enable: bool = False, if_exi
         return ""
     if enable:
         enable_login(owner_url, role)
+    if "://" not in owner_url:  # a key=value connection string
+        params = conninfo_pairs(owner_url)
+        params.pop("password", None)
+        return make_conninfo({**params, "user": role})
     u = urlsplit(owner_url)
     hosts = u.netloc.rsplit("@", 1)[-1]
     return urlunsplit((u.scheme, f"{quote(role)}@{hosts}", u.path, u.query, u.fragment))

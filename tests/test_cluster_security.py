@@ -288,3 +288,22 @@ def test_a_cluster_made_with_trust_by_an_older_version_is_converted_on_start():
     finally:
         subprocess.run([*TOOL, "destroy", str(d)], check=False)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_make_run_gives_the_app_the_payments_pool_and_the_worker_their_own_logins(db_url, monkeypatch):
+    """dev/run.py on the embedded cluster: each process its login (LOGIN and the passfile's password
+    given through the superuser's URL), not the superuser."""
+    ours(db_url)
+    from dev import run
+
+    for var in ("APP_DATABASE_URL", *run.LOGINS):
+        monkeypatch.delenv(var, raising=False)
+    env, app_url = run.serve_env(db_url, "127.0.0.1", 8000, embedded=True)
+    urls = {"ssr_app": app_url, **{role: env.get(var) for var, role in run.LOGINS.items() if var != "APP_DATABASE_URL"}}
+    for role, url in urls.items():
+        if url is None:
+            assert f"ROLE {role}" not in MIGRATIONS.upper().replace("ROLE IF NOT EXISTS", "ROLE").replace('"', "")
+            continue  # only while no migration creates the role yet
+        assert conninfo_to_dict(url)["passfile"] == conninfo_to_dict(db_url)["passfile"]
+        with psycopg.connect(url) as c:
+            assert c.execute("SELECT current_user").fetchone() == (role,)

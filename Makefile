@@ -63,7 +63,9 @@ seed: install
 # demo data loaded (into DATABASE_URL only with SEED=1), the worker, the local Stripe fake (without
 # STRIPE_SECRET_KEY: dev/stripe_fake.py on STRIPE_FAKE_PORT, which also plays the hosted Checkout page
 # and sends the app a signed webhook when "paid") and the app under gunicorn as its least-privilege
-# login ssr_app (APP_DATABASE_URL, else the same server and database as user ssr_app).
+# login ssr_app (APP_DATABASE_URL, else the same server and database as user ssr_app), its payments
+# pool as ssr_payments and the worker as ssr_worker (PAYMENTS_/WORKER_DATABASE_URL; on the embedded
+# cluster the logins of .pg, with the passwords of .pg/passfile).
 STRIPE_FAKE_PORT ?= 12111
 SEED ?=
 
@@ -145,7 +147,8 @@ clean:
 # --- High availability (pg_auto_failover; dev/ha.py) -------------------------------------
 # `make ha` = `make run` on a monitor + primary + synchronous standby kept in .ha/: the app
 # writes and decides through a multi-host URL (target_session_attrs=read-write) and reads
-# the directory through DATABASE_READ_URL (prefer-standby), both as its login ssr_app.
+# the directory through DATABASE_READ_URL (prefer-standby), both as its login ssr_app; its payments
+# pool as ssr_payments and the worker as ssr_worker. The URLs name the setup's passfile (.ha/passfile).
 HA_DIR := .ha
 
 ha-up: install
@@ -156,8 +159,10 @@ ha: ha-up
 	@export DATABASE_URL="$$($(PY) -m dev.ha url $(HA_DIR))" \
 	  DATABASE_READ_URL="$$($(PY) -m dev.ha url $(HA_DIR) --read)" POOL_TIMEOUT="$${POOL_TIMEOUT:-3}"; \
 	  $(MAKE) --no-print-directory migrate; \
-	  export APP_DATABASE_URL="$$($(PG) app-url "$$DATABASE_URL" --enable-login)" \
-	    DATABASE_READ_URL="$$($(PG) app-url "$$DATABASE_READ_URL")"; \
+	  export APP_DATABASE_URL="$$($(PG) login-url "$$DATABASE_URL" --role ssr_app --enable-login)" \
+	    PAYMENTS_DATABASE_URL="$$($(PG) login-url "$$DATABASE_URL" --role ssr_payments --enable-login --if-exists)" \
+	    WORKER_DATABASE_URL="$$($(PG) login-url "$$DATABASE_URL" --role ssr_worker --enable-login --if-exists)" \
+	    DATABASE_READ_URL="$$($(PG) login-url "$$DATABASE_READ_URL" --role ssr_app)"; \
 	  echo "write URL: $$DATABASE_URL (the app: $$APP_DATABASE_URL)"; echo "read URL:  $$DATABASE_READ_URL"; \
 	  $(MAKE) --no-print-directory run SEED=1
 

@@ -563,6 +563,7 @@ def run(events: int = 320, senders: int = 8, rate: float = 40.0, kill_after: int
         )
         if load:
             result["fulfill_load"] = load
+        result["hba_methods"] = cluster.hba_methods()  # after the failover and the rejoin: never trust
         bad = {k: result[k] for k in ("lost_acked", "lost_acked_before_kill", "missing_sessions", "duplicates",
                                       "two_2xx_winners", "winner_not_recorded") if result[k]}
         if bad:

@@ -17,6 +17,15 @@ configuration and state (DIR/xdg) and logs (DIR/log). As root everything runs as
 `postgres` OS user (initdb refuses root). Every instance listens on 127.0.0.1 only, on
 ports chosen on first use and kept in DIR/ports.json.
 
+Authentication, as dev/pgcluster.py's clusters: no trust anywhere. The monitor and the first node
+are initialised here (initdb --auth-local=peer --auth-host=scram-sha-256, pg_hba.conf and the
+pg_ident map of pgcluster, which also lets the postgres OS user be pg_auto_failover's roles on the
+socket) before pg_autoctl takes them over (`--skip-pg-hba`: even with `--auth scram-sha-256` it adds a
+`trust` line for its health checks); the standby is a copy of the primary. The sockets sit in DIR/run (0700). Passwords are
+random: DIR/passfile (0600, who runs the tool: the superuser and the logins; the URLs printed name
+it) and DIR/server.pgpass (0600, the postgres OS user: autoctl_node, pgautofailover_monitor and
+pgautofailover_replicator, given to pg_autoctl and the servers it starts as PGPASSFILE).
+
 Failover is tuned to take seconds instead of the defaults' ~50 s (see MONITOR_SETTINGS and
 KEEPER_SETTINGS): it stays safe because replication is synchronous, so a commit the primary
 acknowledged is on the standby, and a primary cut off from its standby cannot acknowledge one.
@@ -29,11 +38,13 @@ import functools
 import json
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from urllib.parse import quote
 
 try:
     from dev import pgcluster
@@ -64,6 +75,9 @@ MONITOR_SETTINGS = {
 # Each keeper (pg_autoctl.cfg, seconds): a primary that reaches neither the monitor nor its
 # standby for this long demotes itself (default 20 s).
 KEEPER_SETTINGS = {"timeout.network_partition_timeout": 5}
+# The roles pg_auto_failover connects as (over TCP, scram-sha-256): their passwords in DIR/server.pgpass.
+MONITOR_ROLE = "autoctl_node"  # keepers -> monitor
+SERVICE_ROLES = ("pgautofailover_monitor", "pgautofailover_replicator")  # monitor's health checks, standbys
 # Appended to each node's postgresql.conf (after pg_autoctl's includes, so these win).
 NODE_CONF = """
 # smart-session-routing HA node (durable: fsync, full_page_writes and synchronous_commit stay on)
@@ -135,6 +149,18 @@ class Cluster:
             die(f"no HA setup in {self.link} (make ha, or python -m dev.ha up {self.link})")
             raise  # unreachable
 
+    @property
+    def rundir(self) -> str:
+        return os.path.join(self.dir, "run")
+
+    @property
+    def passfile(self) -> str:
+        return os.path.join(self.dir, pgcluster.PASSFILE)
+
+    @property
+    def server_pgpass(self) -> str:
+        return os.path.join(self.dir, "server.pgpass")
+
     def env(self) -> dict[str, str]:
         xdg = os.path.join(self.dir, "xdg")
         home = pwd.getpwnam(pgcluster.SUPERUSER).pw_dir if os.geteuid() == 0 else os.environ.get("HOME", "/")
@@ -147,6 +173,11 @@ class Cluster:
             "XDG_CONFIG_HOME": os.path.join(xdg, "config"),
             "XDG_DATA_HOME": os.path.join(xdg, "data"),
             "XDG_RUNTIME_DIR": os.path.join(xdg, "run"),
+            # pg_autoctl's own connections: its Postgres through the private socket folder (peer),
+            # the monitor and the other node over TCP with the passwords of server.pgpass (inherited
+            # by the servers it starts: the monitor's health checks, the standby's replication).
+            "PGHOST": self.rundir,
+            "PGPASSFILE": self.server_pgpass,
         }
 
     def _as_owner(self) -> dict:
@@ -167,15 +198,19 @@ class Cluster:
     def monitor_uri(self) -> str:
         return f"postgres://autoctl_node@127.0.0.1:{self.ports['monitor']}/pg_auto_failover?sslmode=disable"
 
+    def _passfile_param(self) -> str:
+        return f"&passfile={quote(self.passfile, safe='/')}"
+
     def url(self, read: bool = False, db: str | None = None) -> str:
         p = self.ports
         hosts = ",".join(f"127.0.0.1:{p[n]}" for n in NODES)
         attrs = "prefer-standby" if read else "read-write"
         return (f"postgresql://{pgcluster.SUPERUSER}@{hosts}/{db or self.db}"
-                f"?target_session_attrs={attrs}&connect_timeout=2")
+                f"?target_session_attrs={attrs}&connect_timeout=2{self._passfile_param()}")
 
     def node_url(self, name: str, db: str | None = None) -> str:
-        return f"postgresql://{pgcluster.SUPERUSER}@127.0.0.1:{self.ports[name]}/{db or self.db}?connect_timeout=2"
+        return (f"postgresql://{pgcluster.SUPERUSER}@127.0.0.1:{self.ports[name]}/{db or self.db}"
+                f"?connect_timeout=2{self._passfile_param()}")
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -219,31 +254,87 @@ class Cluster:
         if pid:
             return pid
         log_dir = os.path.join(self.dir, "log")
-        with open(os.path.join(log_dir, f"{name}.log"), "ab") as log:
+        fd = pgcluster.open_private(os.path.join(log_dir, f"{name}.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        with os.fdopen(fd, "ab") as log:
             proc = subprocess.Popen(
                 [ensure(), "run", "--pgdata", self.data(name)], env=self.env(), cwd=self.dir,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                 **self._as_owner(),
             )
-        with open(os.path.join(log_dir, f"{name}.pid"), "w", encoding="ascii") as fh:
-            fh.write(str(proc.pid))
+        pgcluster.write_private(os.path.join(log_dir, f"{name}.pid"), str(proc.pid), 0o644)
         return proc.pid
+
+    # --- authentication -----------------------------------------------------------------
+
+    def init_instance(self, name: str) -> None:
+        """initdb with peer (socket) and scram-sha-256 (TCP), no trust at any moment; pg_autoctl
+        then takes the instance over (`create` on an existing PGDATA)."""
+        data = self.data(name)
+        subprocess.run([os.path.join(pgcluster.bindir(), "initdb"), "-D", data, "-U", pgcluster.SUPERUSER,
+                        "--auth-local=peer", "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8"],
+                       env=self.env(), cwd=self.dir, check=True, stdout=subprocess.DEVNULL, **self._as_owner())
+        conf = pgcluster.conf_path(data)
+        pgcluster.write_private(conf, pgcluster.read_private(conf) + (
+            "\n# smart-session-routing HA instance: the socket in a private folder\n"
+            f"unix_socket_directories = '{self.rundir}'\n"
+            "unix_socket_permissions = 0700\n"
+            "password_encryption = 'scram-sha-256'\n"), 0o600, pgcluster.owner_ids())
+        pgcluster.write_auth_files(data, (MONITOR_ROLE, *SERVICE_ROLES))
+
+    def hba_methods(self) -> list[str]:
+        """The authentication methods of every instance's pg_hba.conf."""
+        methods = set()
+        for name in ("monitor", *NODES):
+            hba = os.path.join(self.data(name), "pg_hba.conf")
+            if os.path.lexists(hba):
+                lines = [ln.split("#")[0].split() for ln in pgcluster.read_private(hba).splitlines()]
+                methods |= {ln[3] if ln[0] == "local" else ln[4] for ln in lines if ln}
+        return sorted(methods)
+
+    def check_no_trust(self) -> None:
+        if "trust" in self.hba_methods():
+            die(f"{self.link} was created by an older version with trust authentication: "
+                "remove it (make ha-clean) and create it again (make ha)")
+
+    def socket_sql(self, name: str, sql: str, timeout: float = 60) -> str:
+        """SQL as the superuser through the instance's socket (peer); waits for it to accept."""
+        cmd = [os.path.join(pgcluster.bindir(), "psql"), "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1",
+               "-h", self.rundir, "-p", str(self.ports[name]), "-U", pgcluster.SUPERUSER, "-d", "postgres"]
+        deadline = time.monotonic() + timeout
+        while True:
+            done = subprocess.run(cmd, input=sql, text=True, capture_output=True, check=False)
+            if done.returncode == 0:
+                return done.stdout
+            if time.monotonic() > deadline:
+                die(f"psql on {name} failed: {done.stderr.strip()}")
+            time.sleep(0.2)
+
+    def set_passwords(self, name: str, roles: tuple[str, ...]) -> None:
+        """The passwords of the passfiles for roles on instance name (waits for the roles to exist:
+        pg_autoctl creates its own while a node starts)."""
+        passwords = {**pgcluster.read_passfile(self.server_pgpass), **pgcluster.read_passfile(self.passfile)}
+        names = ", ".join(f"'{r}'" for r in roles)
+        self.wait_until(lambda: len(self.socket_sql(name, f"SELECT rolname FROM pg_roles WHERE rolname IN ({names});")
+                                    .split()) == len(roles), 120, f"roles {names} on {name}")
+        self.socket_sql(name, "".join(pgcluster.login_sql(r, passwords[r]) for r in roles))
 
     def create(self) -> None:
         pgcluster.make_dir(self.link)
         self.dir = os.path.realpath(self.link)
         # pg_autoctl keeps its pid and state files in XDG_RUNTIME_DIR, and in /tmp when that
-        # folder does not exist: create it, so that everything of the setup stays in DIR.
-        for sub in ("xdg", "xdg/config", "xdg/data", "xdg/run", "log"):
-            os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
-        if not os.path.exists(os.path.join(self.dir, "ports.json")):
+        # folder does not exist: create it, so that everything of the setup stays in DIR. Each
+        # folder the postgres OS user's, 0700, never made or changed through a link.
+        for sub in ("xdg", "xdg/config", "xdg/data", "xdg/run", "log", "run"):
+            pgcluster.ensure_private_dir(os.path.join(self.dir, sub))
+        if not os.path.lexists(os.path.join(self.dir, "ports.json")):
             ports = {"monitor": pgcluster.free_port(), "node1": pgcluster.free_port(), "node2": pgcluster.free_port()}
-            with open(os.path.join(self.dir, "ports.json"), "w", encoding="ascii") as fh:
-                json.dump(ports, fh)
-        if os.geteuid() == 0:  # the postgres OS user writes pg_autoctl's files there
-            pw = pwd.getpwnam(pgcluster.SUPERUSER)
-            for sub in ("", "xdg", "xdg/config", "xdg/data", "xdg/run", "log"):
-                os.chown(os.path.join(self.dir, sub), pw.pw_uid, pw.pw_gid)
+            pgcluster.write_private(os.path.join(self.dir, "ports.json"), json.dumps(ports), 0o644)
+        self.check_no_trust()
+        pgcluster.ensure_passfile(self.passfile)
+        if not os.path.lexists(self.server_pgpass):
+            lines = "".join(f"127.0.0.1:*:*:{r}:{secrets.token_urlsafe(24)}\n"
+                            for r in (MONITOR_ROLE, *SERVICE_ROLES))
+            pgcluster.write_private(self.server_pgpass, lines, 0o600, pgcluster.owner_ids())
         if all(self.created(n) for n in ("monitor", *NODES)):
             # A restart: the monitor, then the node it knows as primary until it reports its
             # Postgres running, then the standby. A failover needs a healthy standby, so a
@@ -263,18 +354,26 @@ class Cluster:
                 self.run_node(name)
             return
         pgctl = os.path.join(pgcluster.bindir(), "pg_ctl")
-        common = ["--hostname", "127.0.0.1", "--auth", "trust", "--no-ssl", "--pgctl", pgctl]
+        # --skip-pg-hba: pg_autoctl would add `trust` for its health checks whatever --auth says; the
+        # pg_hba.conf written here already lets every role in over 127.0.0.1 with scram-sha-256.
+        common = ["--hostname", "127.0.0.1", "--skip-pg-hba", "--no-ssl", "--pgctl", pgctl]
         if not self.created("monitor"):
+            self.init_instance("monitor")
             self.autoctl("create", "monitor", "--pgdata", self.data("monitor"),
                          "--pgport", str(self.ports["monitor"]), *common)
             self.autoctl("config", "set", "--pgdata", self.data("monitor"),
                          "postgresql.listen_addresses", "127.0.0.1")
+            self.run_node("monitor")
+            self.set_passwords("monitor", (pgcluster.SUPERUSER, MONITOR_ROLE))
         self.run_node("monitor")
         self.tune_monitor()
         for name in NODES:
             if not self.created(name):
+                first = not any(self.created(n) for n in NODES)
+                if first:  # the standby is a copy of the primary (pg_basebackup): its files too
+                    self.init_instance(name)
                 self.autoctl("create", "postgres", "--pgdata", self.data(name), "--pgport", str(self.ports[name]),
-                             "--listen", "127.0.0.1", "--dbname", self.db, "--name", name,
+                             "--pghost", self.rundir, "--listen", "127.0.0.1", "--dbname", self.db, "--name", name,
                              "--monitor", self.monitor_uri(), *common)
                 conf = os.path.join(self.data(name), "postgresql.conf")
                 with open(conf, encoding="utf-8") as fh:
@@ -284,12 +383,15 @@ class Cluster:
                         fh.write(NODE_CONF)
                 for key, value in KEEPER_SETTINGS.items():
                     self.autoctl("config", "set", "--pgdata", self.data(name), key, str(value))
+                self.run_node(name)
+                if first:  # roles replicate to the standby
+                    self.set_passwords(name, (pgcluster.SUPERUSER, *SERVICE_ROLES))
             self.run_node(name)
 
     def monitor_sql(self, sql: str, params: tuple | None = None) -> list[tuple]:
         import psycopg
 
-        url = f"postgresql://{pgcluster.SUPERUSER}@127.0.0.1:{self.ports['monitor']}/pg_auto_failover"
+        url = self.node_url("monitor", "pg_auto_failover")
         deadline = time.monotonic() + 60
         while True:
             try:

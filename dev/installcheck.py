@@ -56,7 +56,7 @@ def libpq_env(url: str) -> dict:
     from psycopg.conninfo import conninfo_to_dict
 
     params = conninfo_to_dict(url)
-    names = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "password": "PGPASSWORD",
+    names = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "password": "PGPASSWORD", "passfile": "PGPASSFILE",
              "dbname": "PGDATABASE", "sslmode": "PGSSLMODE", "options": "PGOPTIONS"}
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env.update({names[k]: str(v) for k, v in params.items() if k in names})

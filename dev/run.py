@@ -6,12 +6,14 @@
 
 serve: the database (DATABASE_URL, else the embedded cluster in .pg, started on demand), migrated
 (tools/migrate.py), the demo data loaded (db/seeds/*.sql; into DATABASE_URL only with --seed, which
-`make run SEED=1` passes), then the worker (`python -m worker --supervise`, as the database owner),
-the local Stripe fake when STRIPE_SECRET_KEY is not set (dev/stripe_fake.py: it also plays the hosted
-Checkout page and sends the app a signed webhook when "paid"), and the app under gunicorn as its
-least-privilege login ssr_app (APP_DATABASE_URL, else the same server and database as user ssr_app:
-the embedded cluster gives the role LOGIN; trust auth there). It prints two demo tokens and serves
-until stopped (Ctrl-C, SIGTERM): the worker and the fake stop with it.
+`make run SEED=1` passes), then the worker (`python -m worker --supervise`, as its login ssr_worker:
+WORKER_DATABASE_URL), the local Stripe fake when STRIPE_SECRET_KEY is not set (dev/stripe_fake.py: it
+also plays the hosted Checkout page and sends the app a signed webhook when "paid"), and the app under
+gunicorn as its least-privilege login ssr_app (APP_DATABASE_URL) with its payments pool as ssr_payments
+(PAYMENTS_DATABASE_URL). Each variable when set; else, on the embedded cluster, the same server and
+database as that login (given LOGIN and the password of the cluster's passfile, which the URLs name:
+?passfile=...); with DATABASE_URL set, APP_DATABASE_URL defaults to it as user ssr_app. It prints two
+demo tokens and serves until stopped (Ctrl-C, SIGTERM): the worker and the fake stop with it.
 
 Demo defaults, used only when the variable is not set: PUBLIC_BASE_URL http://HOST:PORT, JWT_SECRET
 (and then DEMO_SIGN_IN=1: one-click sign-in as the seed's Alice and Ana), STRIPE_WEBHOOK_SECRET. The
@@ -74,12 +76,30 @@ def seed(url: str) -> None:
     print("seed: demo data loaded", flush=True)
 
 
+# The logins a cluster we run gives LOGIN and a password (its passfile): variable -> role.
+LOGINS = {"APP_DATABASE_URL": "ssr_app", "PAYMENTS_DATABASE_URL": "ssr_payments",
+          "WORKER_DATABASE_URL": "ssr_worker"}
+
+
+def login_url(url: str, role: str, embedded: bool) -> str:
+    """url as login `role`; on the embedded cluster the role is first given LOGIN and its password
+    (pgcluster.py login-url --enable-login). "" when the role does not exist (yet)."""
+    return python("dev/pgcluster.py", "login-url", url, "--role", role, "--if-exists",
+                  *(["--enable-login"] if embedded else []))
+
+
 def serve_env(url: str, host: str, port: int, embedded: bool) -> tuple[dict, str]:
-    """The environment of the worker and the app (the worker's DATABASE_URL: the owner's), and
-    the app's database URL."""
+    """The environment of the worker and the app, and the app's database URL. The worker runs as
+    ssr_worker (WORKER_DATABASE_URL), the app's payments pool as ssr_payments (PAYMENTS_DATABASE_URL),
+    the app as ssr_app: each variable when set, else (the embedded cluster) the login of the same
+    server and database. With DATABASE_URL set, only APP_DATABASE_URL is derived (ssr_app on it)."""
     env = dict(os.environ, DATABASE_URL=url)
-    app_url = env.get("APP_DATABASE_URL") or python(
-        "dev/pgcluster.py", "app-url", url, *(["--enable-login"] if embedded else []))
+    for var, role in LOGINS.items():
+        if not env.get(var) and (embedded or var == "APP_DATABASE_URL"):
+            env[var] = login_url(url, role, embedded)
+        if not env.get(var):
+            env.pop(var, None)
+    app_url = env.pop("APP_DATABASE_URL", "") or python("dev/pgcluster.py", "app-url", url)
     if not env.get("PUBLIC_BASE_URL"):
         env["PUBLIC_BASE_URL"] = f"http://{host}:{port}"
     missing = missing_secrets(env)
@@ -130,7 +150,8 @@ def serve(a: argparse.Namespace) -> int:
             print(f"Stripe: local fake on {env['STRIPE_API_BASE']} (set STRIPE_SECRET_KEY for the real one)", flush=True)
         children.append(subprocess.Popen([sys.executable, "-m", "worker", "--supervise"], cwd=ROOT, env=env))
         base = env["PUBLIC_BASE_URL"]
-        print(f"serving on {base} (database {app_url}; the worker as {url})", flush=True)
+        print(f"serving on {base} (database {app_url}; payments {env.get('PAYMENTS_DATABASE_URL', app_url)}; "
+              f"the worker {env.get('WORKER_DATABASE_URL', url)})", flush=True)
         for who, sub, role in (("customer token (Alice)", DEMO_CUSTOMER, "customer"),
                                ("mechanic token (Ana, AutoPro)", DEMO_MECHANIC, "mechanic")):
             token = python("-m", "dev.devtoken", "--ttl", "86400", sub, role, env=env)
@@ -141,8 +162,8 @@ def serve(a: argparse.Namespace) -> int:
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         app = subprocess.Popen([gunicorn, "-c", "gunicorn.conf.py", "--bind", f"{a.host}:{a.port}",
                                 "--workers", str(a.workers), "app.wsgi:app"],
-                               # The payments pool: PAYMENTS_DATABASE_URL when set, else (until the
-                               # cluster gives ssr_payments a login) the owner's URL, as the worker's.
+                               # The payments pool: PAYMENTS_DATABASE_URL (set above for the embedded
+                               # cluster); on a server of yours without it, the owner's URL, as the worker's.
                                cwd=ROOT, env=dict(env, DATABASE_URL=app_url,
                                                   PAYMENTS_DATABASE_URL=env.get("PAYMENTS_DATABASE_URL") or url))
         children.append(app)

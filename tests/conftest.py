@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.dbutil import as_user, create_database, drop_database, enable_app_login, load_seeds, url_for
+from tests.dbutil import as_user, create_database, drop_database, enable_logins, load_seeds, login_url, url_for
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -53,7 +53,7 @@ def pg_server_url():
         yield os.environ["DATABASE_URL"]
         return
     tmp = tempfile.mkdtemp(prefix="ssr-test-pg-")
-    os.chmod(tmp, 0o755)  # noqa: S103 - the postgres OS user must reach it
+    os.chmod(tmp, 0o755)  # noqa: S103 - the postgres OS user must reach it (start makes it its own, 0700)
     tool = [sys.executable, str(ROOT / "dev" / "pgcluster.py")]
     url = subprocess.run(
         [*tool, "start", tmp, "--db", "postgres", "--throwaway"], check=True, capture_output=True, text=True
@@ -70,7 +70,7 @@ def migrated_template(pg_server_url):
     """Name of a database holding every migration, used as a template."""
     name = create_database(pg_server_url, prefix="ssr_tpl")
     migrate(url_for(pg_server_url, name))
-    enable_app_login(pg_server_url)
+    enable_logins(pg_server_url)  # roles are the server's: LOGIN + password for every database
     yield name
     drop_database(pg_server_url, name)
 
@@ -91,20 +91,20 @@ def app_db_url(db_url):
 
 @pytest.fixture
 def payments_db_url(db_url):
-    """db_url as the app's payments login (role ssr_payments): Stripe events and fulfillment only."""
-    return as_user(db_url, "ssr_payments")
+    """db_url as the payments login (role ssr_payments: fulfillment, Stripe events, reconciliation)."""
+    return login_url(db_url, "ssr_payments")
 
 
 @pytest.fixture
 def worker_db_url(db_url):
-    """db_url as the worker's login (role ssr_worker): the job functions only."""
-    return as_user(db_url, "ssr_worker")
+    """db_url as the worker's login (role ssr_worker)."""
+    return login_url(db_url, "ssr_worker")
 
 
 @pytest.fixture
 def bi_db_url(db_url):
-    """db_url as the BI login (role ssr_bi): the analytics views, read-only sessions."""
-    return as_user(db_url, "ssr_bi")
+    """db_url as the BI login (role ssr_bi, a member of analytics, read-only)."""
+    return login_url(db_url, "ssr_bi")
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from dev import pgcluster
+
 SEEDS = Path(__file__).resolve().parent.parent / "db" / "seeds"
 
 
@@ -18,23 +20,43 @@ def url_for(server_url: str, dbname: str) -> str:
 
 
 APP_ROLE = "ssr_app"
-# The other logins of the package (created NOLOGIN by the migrations): payments, worker, BI.
-LOGIN_ROLES = (APP_ROLE, "ssr_payments", "ssr_worker", "ssr_bi")
+# The logins (NOLOGIN roles of the migrations) a cluster we run gives LOGIN and a password.
+LOGIN_ROLES = pgcluster.ROLES
 
 
-def as_user(url: str, user: str = APP_ROLE) -> str:
-    """The same database as another role (no password: trust, PGPASSWORD or ~/.pgpass)."""
+def as_user(url: str, user: str = APP_ROLE, password: str | None = None) -> str:
+    """The same database as another role: the URL's other parameters kept (a cluster we run names its
+    passfile, which holds the logins' passwords); a password only when given."""
     params = conninfo_to_dict(url)
     params["user"] = user
     params.pop("password", None)
+    if password is not None:
+        params["password"] = password
     return make_conninfo(**params)
 
 
-def enable_app_login(server_url: str) -> None:
-    """Let the package's login roles log in (the migrations create them NOLOGIN, without a password)."""
+def login_url(url: str, role: str) -> str:
+    """url as one of the logins (LOGIN_ROLES): its password from the passfile the URL names."""
+    assert role in LOGIN_ROLES, role
+    return as_user(url, role)
+
+
+def enable_logins(server_url: str) -> list[str]:
+    """LOGIN for each of LOGIN_ROLES that exists (the migrations create them NOLOGIN), with the password
+    of the server URL's passfile when it names one (a cluster we run; DATABASE_URL: LOGIN only)."""
+    passfile = conninfo_to_dict(server_url).get("passfile")
     with psycopg.connect(url_for(server_url, "postgres"), autocommit=True) as c:
-        for role in LOGIN_ROLES:
-            c.execute(f"ALTER ROLE {role} LOGIN")
+        roles = [r for (r,) in c.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s) ORDER BY 1",
+                                         (list(LOGIN_ROLES),))]
+        passwords = pgcluster.ensure_passfile(passfile, tuple(roles)) if passfile else {}
+        for role in roles:
+            c.execute(pgcluster.login_sql(role, passwords.get(role)).encode())
+    return roles
+
+
+def enable_app_login(server_url: str) -> None:
+    """Let the app's role (and the other logins) log in."""
+    enable_logins(server_url)
 
 
 def create_database(server_url: str, template: str | None = None, prefix: str = "ssr_test") -> str:

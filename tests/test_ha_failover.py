@@ -25,6 +25,8 @@ def autoctl():
 def test_failover_under_load_loses_no_acknowledged_payment(autoctl):
     res = failover.run(events=60, senders=8, rate=30, kill_after=20, rejoin=True, log=lambda *_: None)
 
+    # No trust anywhere (peer on the socket, scram-sha-256 on TCP), also after the failover and the rejoin.
+    assert res["hba_methods"] == ["peer", "scram-sha-256"]
     # Before the kill the primary waited for its standby on every commit.
     assert res["sync_standby_before_kill"]
     assert res["settings_before_kill"]["synchronous_commit"] == "on"

@@ -10,12 +10,14 @@ the managed services' owners have (migration 0061 comments on the role analytics
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from dev import pgcluster
 from tests.dbutil import as_user, load_seeds, url_for
 from tools.migrate import load_optional_plpython, migrate
 
@@ -31,14 +33,16 @@ ALICE = "33333333-3333-4333-8333-000000000001"
 def managed(pg_server_url, migrated_template):
     """(owner URL, app URL, superuser URL) of a new database owned by a plain login role."""
     owner = f"ssr_owner_{uuid.uuid4().hex[:8]}"
+    password = secrets.token_urlsafe(18)  # no trust on the test cluster: a login needs a password
     name = f"ssr_test_managed_{uuid.uuid4().hex[:8]}"
     admin = url_for(pg_server_url, "postgres")
     with psycopg.connect(admin, autocommit=True) as c:
-        c.execute(f"CREATE ROLE {owner} LOGIN NOSUPERUSER NOCREATEDB CREATEROLE NOREPLICATION NOBYPASSRLS")
+        c.execute(f"CREATE ROLE {owner} LOGIN NOSUPERUSER NOCREATEDB CREATEROLE NOREPLICATION NOBYPASSRLS "
+                  f"PASSWORD '{pgcluster.scram_verifier(password)}'")
         c.execute(f'CREATE DATABASE "{name}" OWNER {owner}')
     url = url_for(pg_server_url, name)
     try:
-        yield as_user(url, owner), as_user(url), url
+        yield as_user(url, owner, password), as_user(url), url
     finally:
         with psycopg.connect(admin, autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

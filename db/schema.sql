@@ -1191,6 +1191,103 @@ $$;
 COMMENT ON FUNCTION public.get_mechanics_for_routing(p_workshop_id uuid, p_routing_type text) IS 'Eligible available mechanics for a routing choice with priority_score (100 preferred workshop, 50 other workshops or broadcast, 25 independents in hybrid), workshop_id and is_preferred, best first.';
 
 --
+-- Name: get_mechanics_for_routing_page(uuid, text, integer, integer, numeric, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_mechanics_for_routing_page(p_workshop_id uuid, p_routing_type text, p_limit integer DEFAULT 50, p_after_score integer DEFAULT NULL::integer, p_after_rating numeric DEFAULT NULL::numeric, p_after_id uuid DEFAULT NULL::uuid) RETURNS TABLE(mechanic_id uuid, priority_score integer, workshop_id uuid, is_preferred boolean, rating numeric)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_type text := ssr_private.validate_routing_choice(p_workshop_id, p_routing_type);
+    -- The cursor's position in the index key (-coalesce(rating, -1), id); before every row
+    -- (-6 < every key: ratings are 0..5) when there is no cursor.
+    v_key numeric := CASE WHEN p_after_id IS NULL THEN -6 ELSE -coalesce(p_after_rating, -1) END;
+    v_id uuid := coalesce(p_after_id, '00000000-0000-0000-0000-000000000000');
+    v_score integer := coalesce(p_after_score, 2147483647);
+BEGIN
+    IF p_limit IS NULL OR p_limit < 1 OR p_limit > 1000 THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'limit must be between 1 and 1000', COLUMN = 'limit';
+    END IF;
+    IF (p_after_score IS NULL) <> (p_after_id IS NULL) OR (p_after_id IS NULL AND p_after_rating IS NOT NULL) THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400',
+            MESSAGE = 'after: give after_score, after_rating (NULL for no rating) and after_id of the last row, '
+            || 'or none of them',
+            COLUMN = 'after';
+    END IF;
+    RETURN QUERY
+    WITH tiers AS (
+        -- The preferred workshop's mechanics (workshop_only, hybrid): a few rows, by workshop.
+        (
+            SELECT a.mechanic_id, a.workshop_id, a.rating, 100 AS tier
+            FROM ssr_private.routing_offerable_mechanics AS a
+            WHERE
+                v_type IN ('workshop_only', 'hybrid') AND v_score >= 100
+                AND a.workshop_id = p_workshop_id
+                AND (-coalesce(a.rating, -1), a.mechanic_id)
+                > (CASE WHEN v_score = 100 THEN v_key ELSE -6 END, v_id)
+            ORDER BY -coalesce(a.rating, -1), a.mechanic_id
+            LIMIT p_limit
+        )
+        UNION ALL
+        -- Workshops' mechanics: every one for broadcast (50), the other workshops' for hybrid (50).
+        (
+            SELECT a.mechanic_id, a.workshop_id, a.rating, 50
+            FROM ssr_private.routing_offerable_mechanics AS a
+            WHERE
+                v_type IN ('broadcast', 'hybrid') AND v_score >= 50
+                AND (a.workshop_id IS NULL)::integer = 0
+                AND (v_type = 'broadcast' OR a.workshop_id <> p_workshop_id)
+                AND (-coalesce(a.rating, -1), a.mechanic_id)
+                > (CASE WHEN v_score = 50 THEN v_key ELSE -6 END, v_id)
+            ORDER BY (a.workshop_id IS NULL)::integer, -coalesce(a.rating, -1), a.mechanic_id
+            LIMIT p_limit
+        )
+        UNION ALL
+        -- Independents: 50 for broadcast, 25 for hybrid.
+        (
+            SELECT a.mechanic_id, a.workshop_id, a.rating, CASE WHEN v_type = 'broadcast' THEN 50 ELSE 25 END
+            FROM ssr_private.routing_offerable_mechanics AS a
+            WHERE
+                v_type IN ('broadcast', 'hybrid')
+                AND v_score >= CASE WHEN v_type = 'broadcast' THEN 50 ELSE 25 END
+                AND (a.workshop_id IS NULL)::integer = 1
+                AND (-coalesce(a.rating, -1), a.mechanic_id)
+                > (CASE WHEN v_score = CASE WHEN v_type = 'broadcast' THEN 50 ELSE 25 END THEN v_key ELSE -6 END, v_id)
+            ORDER BY (a.workshop_id IS NULL)::integer, -coalesce(a.rating, -1), a.mechanic_id
+            LIMIT p_limit
+        )
+    ),
+
+    scored AS (
+        SELECT
+            t.mechanic_id,
+            ssr_private.routing_offer_score(v_type, p_workshop_id, NULL, t.workshop_id, now()) AS score,
+            t.workshop_id,
+            t.rating
+        FROM tiers AS t
+    )
+
+    SELECT
+        s.mechanic_id,
+        s.score,
+        s.workshop_id,
+        coalesce(s.workshop_id = p_workshop_id, FALSE),
+        s.rating
+    FROM scored AS s
+    ORDER BY s.score DESC, -coalesce(s.rating, -1), s.mechanic_id
+    LIMIT p_limit;
+END
+$$;
+
+--
+-- Name: FUNCTION get_mechanics_for_routing_page(p_workshop_id uuid, p_routing_type text, p_limit integer, p_after_score integer, p_after_rating numeric, p_after_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_mechanics_for_routing_page(p_workshop_id uuid, p_routing_type text, p_limit integer, p_after_score integer, p_after_rating numeric, p_after_id uuid) IS 'One keyset page of get_mechanics_for_routing (same rows and order, plus rating): the first p_limit candidates after (p_after_score, p_after_rating, p_after_id); flat in the number of available mechanics.';
+
+--
 -- Name: get_workshop_directory(integer, integer, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2909,6 +3006,10 @@ FROM (
         'a verified Stripe webhook event'
     ),
     ('get_mechanics_for_routing(uuid,text)', ARRAY['ssr_app'], 'candidates of a routing choice'),
+    (
+        'get_mechanics_for_routing_page(uuid,text,integer,integer,numeric,uuid)', ARRAY['ssr_app'],
+        'one keyset page of the candidates of a routing choice'
+    ),
     (
         'fulfill_checkout_purchase(text,text,text,integer,text)', ARRAY['ssr_app'],
         'the success page fulfils a paid Checkout Session'
@@ -8487,6 +8588,12 @@ CREATE INDEX mechanic_availability_workshop_idx ON public.mechanic_availability 
 CREATE INDEX mechanics_available_idx ON public.mechanics USING btree (workshop_id) WHERE (is_available AND (status = 'active'::text));
 
 --
+-- Name: mechanics_routing_order_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX mechanics_routing_order_idx ON public.mechanics USING btree ((((workshop_id IS NULL))::integer), ((- COALESCE(rating, ('-1'::integer)::numeric))), id) WHERE (is_available AND (status = 'active'::text));
+
+--
 -- Name: mechanics_workshop_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -9466,6 +9573,13 @@ GRANT ALL ON FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit int
 
 REVOKE ALL ON FUNCTION public.get_mechanics_for_routing(p_workshop_id uuid, p_routing_type text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.get_mechanics_for_routing(p_workshop_id uuid, p_routing_type text) TO ssr_app;
+
+--
+-- Name: FUNCTION get_mechanics_for_routing_page(p_workshop_id uuid, p_routing_type text, p_limit integer, p_after_score integer, p_after_rating numeric, p_after_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_mechanics_for_routing_page(p_workshop_id uuid, p_routing_type text, p_limit integer, p_after_score integer, p_after_rating numeric, p_after_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_mechanics_for_routing_page(p_workshop_id uuid, p_routing_type text, p_limit integer, p_after_score integer, p_after_rating numeric, p_after_id uuid) TO ssr_app;
 
 --
 -- Name: FUNCTION get_workshop_directory(p_limit integer, p_offset integer, p_starting_after text, p_ending_before text); Type: ACL; Schema: public; Owner: -

@@ -215,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         for s in scales:
             key = f"x{s:g}"
             figs.setdefault("routing", {})[key] = attempt(f"routing.{key}", measure.routing, urls[s], st)
+            figs.setdefault("routing_page", {})[key] = attempt(f"routing.page.{key}", measure.routing_page, urls[s], st)
             figs.setdefault("directory", {})[key] = attempt(f"directory.{key}", measure.directory, urls[s], st)
             figs.setdefault("offers_by_scale", {})[key] = attempt(f"offers.{key}", measure.offers, urls[s], st)
         figs["analytics"] = attempt("analytics", measure.analytics, main_url, st)

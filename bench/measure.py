@@ -455,6 +455,37 @@ def routing(url: str, st: Settings) -> dict:
     return out
 
 
+
+def routing_page(url: str, st: Settings, limit: int = 50) -> dict:
+    """get_mechanics_for_routing_page, what a dispatcher calls instead of the whole list: the first
+    page (limit 50) of hybrid and broadcast, and a hybrid page at ~90 % of the list reached by its
+    keyset cursor (the row before it taken from the full list before timing)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        require(conn, "get_mechanics_for_routing_page")
+        ws = routing_workshops(conn)
+        if not ws:
+            raise Skip("no active workshop with an available mechanic")
+        cursors = []
+        for w in ws[:10]:
+            rows = conn.execute(
+                "SELECT f.priority_score, m.rating, f.mechanic_id FROM get_mechanics_for_routing(%s, 'hybrid') AS f "
+                "JOIN mechanics AS m ON m.id = f.mechanic_id", (w,)).fetchall()
+            if len(rows) > limit:
+                cursors.append((w, *rows[int(len(rows) * 0.9) - 1]))
+    sql = ("SELECT * FROM get_mechanics_for_routing_page(%s::uuid, %s, %s::integer, %s::integer, %s::numeric, "
+           "%s::uuid)")
+    out: dict = {}
+    for strategy in ("hybrid", "broadcast"):
+        def params(i, strategy=strategy):
+            return (None if strategy == "broadcast" else ws[i % len(ws)], strategy, limit, None, None, None)
+        out[f"{strategy}_first"] = latency(url, sql, params, st.iterations, st.reps)
+    if cursors:
+        def deep(i):
+            w, score, rating, mid = cursors[i % len(cursors)]
+            return (w, "hybrid", limit, score, rating, mid)
+        out["hybrid_deep"] = latency(url, sql, deep, st.iterations, st.reps)
+    return out
+
 def directory(url: str, st: Settings) -> dict:
     """The first page, and a deep page at ~90% of the list reached as the API's own links do:
     a keyset page (starting_after the cursor of the row just before it, taken before timing).

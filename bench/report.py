@@ -190,6 +190,10 @@ def render(r: dict) -> str:
     for strat in ("workshop_only", "hybrid", "broadcast"):
         vals = [((f.get("routing") or {}).get(k) or {}).get(strat) for k in scales]
         rows.append((f"`get_mechanics_for_routing` {strat}", vals))
+    for key, label in (("hybrid_first", "hybrid first page (50)"), ("broadcast_first", "broadcast first page (50)"),
+                       ("hybrid_deep", "hybrid page at ~90% (keyset)")):
+        vals = [((f.get("routing_page") or {}).get(k) or {}).get(key) for k in scales]
+        rows.append((f"`get_mechanics_for_routing_page` {label}", vals))
     for page, label in (("first_page", "first page"), ("deep_page", "deep page (keyset, ~90%)"),
                         ("deep_page_offset", "deep page by offset (~90%)")):
         vals = [((f.get("directory") or {}).get(k) or {}).get(page) for k in scales]

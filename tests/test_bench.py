@@ -285,3 +285,15 @@ def test_percentiles_are_nearest_rank():
     assert s["p50_ms"] == 1.0 and s["p99_ms"] == 1.0 and s["n"] == 100
     with pytest.raises(ValueError):
         percentile([], 50)
+
+
+
+def test_routing_page_measurement_reads_first_and_deep_pages(db_url):
+    """bench.measure.routing_page: the first pages and a keyset page deep in the list, 50 rows each."""
+    generate.generate(db_url, SMALL, log=lambda *_: None)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("UPDATE mechanics SET is_available = TRUE WHERE status = 'active'")
+    out = measure.routing_page(db_url, measure.Settings(reps=1, iterations=3))
+    assert set(out) == {"hybrid_first", "broadcast_first", "hybrid_deep"}
+    assert out["broadcast_first"]["rows"] == 50
+    assert 0 < out["hybrid_deep"]["rows"] <= 50  # the last tenth of the list, up to a page

@@ -184,4 +184,6 @@ def test_one_copy_of_the_capacity_rule(conn):
     plan = "\n".join(r[0] for r in conn.execute(
         "EXPLAIN SELECT id FROM mechanics AS m WHERE routing_mechanic_offerable(m.status, m.is_available, "
         "m.workshop_id, 'active', m.open_sessions, m.capacity) AND m.workshop_id = %s", (ws,)).fetchall())
-    assert "mechanics_available_idx" in plan and "routing_mechanic" not in plan
+    # Inlined: a partial index on the presence rule matches. Two have that predicate since the
+    # routing page's order index (migration 0120); on this empty table the planner may take either.
+    assert ("mechanics_available_idx" in plan or "mechanics_routing_order_idx" in plan) and "routing_mechanic" not in plan

@@ -37,6 +37,10 @@ FROM (
     ),
     ('get_mechanics_for_routing(uuid,text)', ARRAY['ssr_app'], 'candidates of a routing choice'),
     (
+        'get_mechanics_for_routing_page(uuid,text,integer,integer,numeric,uuid)', ARRAY['ssr_app'],
+        'one keyset page of the candidates of a routing choice'
+    ),
+    (
         'fulfill_checkout_purchase(text,text,text,integer,text)', ARRAY['ssr_payments'],
         'the success page fulfils a paid Checkout Session'
     ),

@@ -34,7 +34,8 @@ BEGIN
             ERRCODE = 'SR400', MESSAGE = format('limit must be between 1 and 1000 (got %s)', p_limit),
             COLUMN = 'limit';
     END IF;
-    v_channels := get_mechanic_channels(p_mechanic_id);  -- asserts the identity, SR404 when unknown
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
+    v_channels := get_mechanic_channels(p_mechanic_id);  -- SR404 when unknown
     SELECT a.workshop_id INTO v_workshop
     FROM ssr_private.routing_offerable_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
     v_offerable := FOUND;

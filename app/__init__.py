@@ -60,7 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
         raise ConfigError("refusing to start: DEMO_SIGN_IN is for the local demo, never with a live Stripe key")
     app.config["MAX_CONTENT_LENGTH"] = settings.get("MAX_CONTENT_LENGTH") or 512 * 1024  # events are a few KB
 
-    from app import api, auth, db, errors, inputs, live, pages, payments
+    from app import api, auth, db, errors, inputs, limits, live, pages, payments
     from app.jsonprovider import JSONProvider
 
     app.json = JSONProvider(app)
@@ -68,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.filters["utc_day"] = lambda ts: ts.astimezone(UTC).strftime("%d %b %Y")
     payments.init_app(app)
     db.init_app(app)
+    limits.init_app(app)
     auth.init_app(app)
     live.init_app(app)
     errors.register(app)

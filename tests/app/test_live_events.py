@@ -92,6 +92,7 @@ def test_the_listener_reconnects_and_reads_what_it_missed_from_the_outbox(seeded
     what it delivers is the outbox row, never a notification's payload."""
     hub = live.Hub(app_db_url, poll_seconds=0.05)
     sub = hub.subscribe(["session_requests"])
+    others = [hub.subscribe(["session_requests"]) for _ in range(2)]
     try:
         start = hub.position
         killed = seeded_conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -104,6 +105,15 @@ def test_the_listener_reconnects_and_reads_what_it_missed_from_the_outbox(seeded
         with pytest.raises(queue.Empty):
             sub.queue.get(timeout=1.5)
         assert hub.position == outbox_id
+        # One wake-up, one outbox read, however many streams: all three get the new row.
+        for other in others:
+            assert other.queue.get(timeout=5)[0] == outbox_id
+        reads = hub.reads
+        woken = paid_request(seeded_conn, "broadcast", None)
+        seeded_conn.execute("NOTIFY session_requests")  # as the relay would (no relay runs here)
+        got = [s.queue.get(timeout=20) for s in (sub, *others)]
+        assert {json.loads(data)["request_id"] for _, data in got} == {woken}
+        assert hub.reads == reads + 1
     finally:
         hub.close()
     assert sub.queue.get(timeout=5) == live.CLOSE  # the worker is stopping: streams end

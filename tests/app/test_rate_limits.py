@@ -41,7 +41,7 @@ def assert_limited(resp, json_body=True):
 
 
 def test_the_sign_in_past_the_limit_gets_429_per_address_and_per_identity(app_config, seeded_conn):
-    app = limited_app(app_config, RATE_LIMIT_SIGN_IN_PER_ADDRESS="4/60", RATE_LIMIT_SIGN_IN_PER_IDENTITY="2/60")
+    app = limited_app(app_config, RATE_LIMIT_SIGN_IN_PER_ADDRESS="5/60", RATE_LIMIT_SIGN_IN_PER_IDENTITY="2/60")
     try:
         here = {"environ_base": {"REMOTE_ADDR": "192.0.2.10"}}
         c = app.test_client()
@@ -57,14 +57,19 @@ def test_the_sign_in_past_the_limit_gets_429_per_address_and_per_identity(app_co
                       headers={"Accept": "text/html"}, **here)
         assert_limited(html, json_body=False)
         assert "text/html" in html.headers["Content-Type"] and "retry in" in html.get_data(as_text=True)
-        # Another identity from the same address: its own count, until the address's (4) is used up.
-        assert sign_in(c, ANA, "mechanic", **here).status_code == 429  # 5th attempt from this address
+        # Another identity from the same address: its own count (the 5th attempt from this address)...
+        assert sign_in(c, ANA, "mechanic", **here).status_code == 303
+        # ... until the address's 5 are used up: now anyone from there waits.
+        assert_limited(sign_in(c, "33333333-3333-4333-8333-000000000003", headers={"Accept": "application/json"},
+                               **here))
         other = app.test_client()
         there = {"environ_base": {"REMOTE_ADDR": "198.51.100.7"}}
-        assert sign_in(other, ANA, "mechanic", **there).status_code == 303  # another address
+        assert sign_in(other, ANA, "mechanic", **there).status_code == 303  # another address, Ana's 2nd
         assert sign_in(other, **there).status_code == 429  # Alice's identity is still limited
-        # Two addresses, two identities (Ana's refused attempt from the first address took nothing from her).
-        assert seeded_conn.execute("SELECT count(*) FROM ssr_private.rate_limit_counters").fetchone()[0] == 4
+        # Two addresses, two identities: Carol's attempt, refused by the address, took nothing from her.
+        assert {k for (k,) in seeded_conn.execute("SELECT key FROM ssr_private.rate_limit_counters")} == {
+            "sign_in:address:192.0.2.10", "sign_in:address:198.51.100.7", f"sign_in:identity:{ALICE}",
+            f"sign_in:identity:{ANA}"}
     finally:
         app.extensions["db_pool"].close()
 

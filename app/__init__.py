@@ -73,7 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
         raise ConfigError("refusing to start: DEMO_SIGN_IN is for the local demo, never with a live Stripe key")
     app.config["MAX_CONTENT_LENGTH"] = settings.get("MAX_CONTENT_LENGTH") or 512 * 1024  # events are a few KB
 
-    from app import api, auth, db, errors, inputs, live, pages, payments, security
+    from app import api, auth, db, errors, inputs, limits, live, pages, payments, security
     from app.jsonprovider import JSONProvider
 
     app.json = JSONProvider(app)
@@ -82,6 +82,7 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     payments.init_app(app)
     db.init_app(app)
+    limits.init_app(app)
     auth.init_app(app)
     live.init_app(app)
     errors.register(app)

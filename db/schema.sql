@@ -1043,6 +1043,69 @@ $$;
 COMMENT ON FUNCTION public.get_mechanic_channels(p_mechanic_id uuid) IS 'LISTEN channels of the requests a mechanic may be offered: session_requests and their workshop''s channel.';
 
 --
+-- Name: get_mechanic_events(uuid, bigint, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_mechanic_events(p_mechanic_id uuid, p_after_id bigint, p_limit integer DEFAULT 200) RETURNS TABLE(id bigint, channel text, data text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_channels text[];
+    v_offerable boolean;
+    v_workshop uuid;
+    v_floor bigint;
+BEGIN
+    IF p_mechanic_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
+    END IF;
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 1000 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('limit must be between 1 and 1000 (got %s)', p_limit),
+            COLUMN = 'limit';
+    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
+    v_channels := get_mechanic_channels(p_mechanic_id);  -- SR404 when unknown
+    SELECT a.workshop_id INTO v_workshop
+    FROM ssr_private.routing_offerable_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
+    v_offerable := FOUND;
+    -- The newest row after p_after_id older than the window, walking the primary key back from
+    -- the head: the scan is at most the window's rows, never the whole history (ids grow with
+    -- created_at).
+    SELECT o.id INTO v_floor
+    FROM routing_outbox AS o
+    WHERE o.id > coalesce(p_after_id, 0) AND o.created_at <= now() - interval '15 minutes'
+    ORDER BY o.id DESC
+    LIMIT 1;
+    RETURN QUERY
+    SELECT e.id, e.channel, e.data
+    FROM (
+        SELECT o.id, o.channel, ssr_private.routing_outbox_payload(o) AS data
+        FROM routing_outbox AS o
+        INNER JOIN session_requests AS r ON o.request_id = r.id
+        WHERE
+            o.id > greatest(coalesce(p_after_id, 0), coalesce(v_floor, 0))
+            AND o.channel = ANY(v_channels)
+            AND o.created_at > now() - interval '15 minutes'
+            AND (
+                o.event_type IN ('accepted', 'expired', 'cancelled')
+                OR r.mechanic_id = p_mechanic_id
+                OR (v_offerable AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now()))
+            )
+        ORDER BY o.id DESC
+        LIMIT p_limit
+    ) AS e
+    ORDER BY e.id;
+END
+$$;
+
+--
+-- Name: FUNCTION get_mechanic_events(p_mechanic_id uuid, p_after_id bigint, p_limit integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_mechanic_events(p_mechanic_id uuid, p_after_id bigint, p_limit integer) IS 'A mechanic''s replay: outbox rows after an id on their channels, at most 15 minutes old, of requests offered to them now, accepted by them, or gone; the newest p_limit.';
+
+--
 -- Name: get_mechanic_offers(uuid, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1189,6 +1252,103 @@ $$;
 --
 
 COMMENT ON FUNCTION public.get_mechanics_for_routing(p_workshop_id uuid, p_routing_type text) IS 'Eligible available mechanics for a routing choice with priority_score (100 preferred workshop, 50 other workshops or broadcast, 25 independents in hybrid), workshop_id and is_preferred, best first.';
+
+--
+-- Name: get_mechanics_for_routing_page(uuid, text, integer, integer, numeric, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_mechanics_for_routing_page(p_workshop_id uuid, p_routing_type text, p_limit integer DEFAULT 50, p_after_score integer DEFAULT NULL::integer, p_after_rating numeric DEFAULT NULL::numeric, p_after_id uuid DEFAULT NULL::uuid) RETURNS TABLE(mechanic_id uuid, priority_score integer, workshop_id uuid, is_preferred boolean, rating numeric)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_type text := ssr_private.validate_routing_choice(p_workshop_id, p_routing_type);
+    -- The cursor's position in the index key (-coalesce(rating, -1), id); before every row
+    -- (-6 < every key: ratings are 0..5) when there is no cursor.
+    v_key numeric := CASE WHEN p_after_id IS NULL THEN -6 ELSE -coalesce(p_after_rating, -1) END;
+    v_id uuid := coalesce(p_after_id, '00000000-0000-0000-0000-000000000000');
+    v_score integer := coalesce(p_after_score, 2147483647);
+BEGIN
+    IF p_limit IS NULL OR p_limit < 1 OR p_limit > 1000 THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'limit must be between 1 and 1000', COLUMN = 'limit';
+    END IF;
+    IF (p_after_score IS NULL) <> (p_after_id IS NULL) OR (p_after_id IS NULL AND p_after_rating IS NOT NULL) THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400',
+            MESSAGE = 'after: give after_score, after_rating (NULL for no rating) and after_id of the last row, '
+            || 'or none of them',
+            COLUMN = 'after';
+    END IF;
+    RETURN QUERY
+    WITH tiers AS (
+        -- The preferred workshop's mechanics (workshop_only, hybrid): a few rows, by workshop.
+        (
+            SELECT a.mechanic_id, a.workshop_id, a.rating, 100 AS tier
+            FROM ssr_private.routing_offerable_mechanics AS a
+            WHERE
+                v_type IN ('workshop_only', 'hybrid') AND v_score >= 100
+                AND a.workshop_id = p_workshop_id
+                AND (-coalesce(a.rating, -1), a.mechanic_id)
+                > (CASE WHEN v_score = 100 THEN v_key ELSE -6 END, v_id)
+            ORDER BY -coalesce(a.rating, -1), a.mechanic_id
+            LIMIT p_limit
+        )
+        UNION ALL
+        -- Workshops' mechanics: every one for broadcast (50), the other workshops' for hybrid (50).
+        (
+            SELECT a.mechanic_id, a.workshop_id, a.rating, 50
+            FROM ssr_private.routing_offerable_mechanics AS a
+            WHERE
+                v_type IN ('broadcast', 'hybrid') AND v_score >= 50
+                AND (a.workshop_id IS NULL)::integer = 0
+                AND (v_type = 'broadcast' OR a.workshop_id <> p_workshop_id)
+                AND (-coalesce(a.rating, -1), a.mechanic_id)
+                > (CASE WHEN v_score = 50 THEN v_key ELSE -6 END, v_id)
+            ORDER BY (a.workshop_id IS NULL)::integer, -coalesce(a.rating, -1), a.mechanic_id
+            LIMIT p_limit
+        )
+        UNION ALL
+        -- Independents: 50 for broadcast, 25 for hybrid.
+        (
+            SELECT a.mechanic_id, a.workshop_id, a.rating, CASE WHEN v_type = 'broadcast' THEN 50 ELSE 25 END
+            FROM ssr_private.routing_offerable_mechanics AS a
+            WHERE
+                v_type IN ('broadcast', 'hybrid')
+                AND v_score >= CASE WHEN v_type = 'broadcast' THEN 50 ELSE 25 END
+                AND (a.workshop_id IS NULL)::integer = 1
+                AND (-coalesce(a.rating, -1), a.mechanic_id)
+                > (CASE WHEN v_score = CASE WHEN v_type = 'broadcast' THEN 50 ELSE 25 END THEN v_key ELSE -6 END, v_id)
+            ORDER BY (a.workshop_id IS NULL)::integer, -coalesce(a.rating, -1), a.mechanic_id
+            LIMIT p_limit
+        )
+    ),
+
+    scored AS (
+        SELECT
+            t.mechanic_id,
+            ssr_private.routing_offer_score(v_type, p_workshop_id, NULL, t.workshop_id, now()) AS score,
+            t.workshop_id,
+            t.rating
+        FROM tiers AS t
+    )
+
+    SELECT
+        s.mechanic_id,
+        s.score,
+        s.workshop_id,
+        coalesce(s.workshop_id = p_workshop_id, FALSE),
+        s.rating
+    FROM scored AS s
+    ORDER BY s.score DESC, -coalesce(s.rating, -1), s.mechanic_id
+    LIMIT p_limit;
+END
+$$;
+
+--
+-- Name: FUNCTION get_mechanics_for_routing_page(p_workshop_id uuid, p_routing_type text, p_limit integer, p_after_score integer, p_after_rating numeric, p_after_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_mechanics_for_routing_page(p_workshop_id uuid, p_routing_type text, p_limit integer, p_after_score integer, p_after_rating numeric, p_after_id uuid) IS 'One keyset page of get_mechanics_for_routing (same rows and order, plus rating): the first p_limit candidates after (p_after_score, p_after_rating, p_after_id); flat in the number of available mechanics.';
 
 --
 -- Name: get_workshop_directory(integer, integer, text, text); Type: FUNCTION; Schema: public; Owner: -
@@ -1597,6 +1757,63 @@ $_$;
 COMMENT ON FUNCTION public.note_unresolved_checkout_session(p_checkout_session_id text, p_event_id text, p_error text, p_run_id bigint) IS 'Records a Checkout Session Stripe answered 404 for (kept reconcilable until retrieved); optionally as a run action.';
 
 --
+-- Name: rate_limit_take(text, integer, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rate_limit_take(p_key text, p_limit integer, p_window_s integer) RETURNS TABLE(allowed boolean, retry_after integer, remaining integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_now timestamptz := clock_timestamp();
+    v_hits integer;
+    v_expires timestamptz;
+BEGIN
+    IF p_key IS NULL OR length(p_key) NOT BETWEEN 1 AND 200 THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'key must be 1 to 200 characters', COLUMN = 'key';
+    END IF;
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 1000000 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('limit must be between 1 and 1000000 (got %s)', p_limit),
+            COLUMN = 'limit';
+    END IF;
+    IF p_window_s IS NULL OR p_window_s NOT BETWEEN 1 AND 86400 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('window must be between 1 and 86400 seconds (got %s)', p_window_s),
+            COLUMN = 'window';
+    END IF;
+    INSERT INTO ssr_private.rate_limit_counters AS c (key, window_start, expires_at, hits)
+    VALUES (p_key, v_now, v_now + make_interval(secs => p_window_s), 1)
+    ON CONFLICT (key) DO UPDATE
+        SET
+            window_start = CASE WHEN c.expires_at > v_now THEN c.window_start ELSE excluded.window_start END,
+            expires_at = CASE WHEN c.expires_at > v_now THEN c.expires_at ELSE excluded.expires_at END,
+            hits = CASE WHEN c.expires_at > v_now THEN least(c.hits + 1, p_limit + 1) ELSE 1 END
+    RETURNING c.hits, c.expires_at INTO v_hits, v_expires;
+    IF random() < 0.01 THEN
+        DELETE FROM ssr_private.rate_limit_counters AS d
+        WHERE d.key IN (
+            SELECT o.key FROM ssr_private.rate_limit_counters AS o
+            WHERE o.expires_at < v_now - interval '1 minute'
+            ORDER BY o.expires_at
+            LIMIT 1000
+            FOR UPDATE SKIP LOCKED
+        );
+    END IF;
+    allowed := v_hits <= p_limit;
+    retry_after := CASE WHEN allowed THEN 0 ELSE greatest(1, ceil(extract(EPOCH FROM v_expires - v_now))::integer) END;
+    remaining := greatest(p_limit - v_hits, 0);
+    RETURN NEXT;
+END
+$$;
+
+--
+-- Name: FUNCTION rate_limit_take(p_key text, p_limit integer, p_window_s integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.rate_limit_take(p_key text, p_limit integer, p_window_s integer) IS 'Takes one hit for a key from a fixed window (p_limit hits per p_window_s seconds, shared by all app processes): allowed, retry_after seconds, remaining.';
+
+--
 -- Name: reviews; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1807,6 +2024,43 @@ $$;
 --
 
 COMMENT ON FUNCTION public.routing_mechanic_offerable(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text, p_open_sessions integer, p_capacity integer) IS 'Who may take work now: routing_mechanic_eligible and open_sessions < capacity. The only copy of the capacity rule.';
+
+--
+-- Name: routing_outbox_feed(bigint, text[], bigint[], integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.routing_outbox_feed(p_after_id bigint, p_channels text[], p_skip bigint[] DEFAULT '{}'::bigint[], p_limit integer DEFAULT 500) RETURNS TABLE(id bigint, channel text, data text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 1000 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('limit must be between 1 and 1000 (got %s)', p_limit),
+            COLUMN = 'limit';
+    END IF;
+    IF p_after_id IS NULL THEN
+        RETURN QUERY SELECT coalesce(max(o.id), 0), NULL::text, NULL::text FROM routing_outbox AS o;
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT o.id, o.channel, ssr_private.routing_outbox_payload(o)
+    FROM routing_outbox AS o
+    WHERE
+        o.id > p_after_id
+        AND o.channel = ANY(p_channels)
+        AND o.id <> ALL(coalesce(p_skip, '{}'))
+        AND o.created_at > now() - interval '10 minutes'
+    ORDER BY o.id
+    LIMIT p_limit;
+END
+$$;
+
+--
+-- Name: FUNCTION routing_outbox_feed(p_after_id bigint, p_channels text[], p_skip bigint[], p_limit integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.routing_outbox_feed(p_after_id bigint, p_channels text[], p_skip bigint[], p_limit integer) IS 'A live hub''s read: outbox rows of some channels after an id (minus ids already read), at most 10 minutes old, as the text streams send; p_after_id NULL: the head id.';
 
 --
 -- Name: routing_outbox; Type: TABLE; Schema: public; Owner: -
@@ -2955,6 +3209,10 @@ FROM (
     ),
     ('get_mechanics_for_routing(uuid,text)', ARRAY['ssr_app'], 'candidates of a routing choice'),
     (
+        'get_mechanics_for_routing_page(uuid,text,integer,integer,numeric,uuid)', ARRAY['ssr_app'],
+        'one keyset page of the candidates of a routing choice'
+    ),
+    (
         'fulfill_checkout_purchase(text,text,text,integer,text)', ARRAY['ssr_payments'],
         'the success page fulfils a paid Checkout Session'
     ),
@@ -2968,7 +3226,16 @@ FROM (
     ('get_checkout_progress(text)', ARRAY['ssr_app'], 'the live success page'),
     ('get_mechanic_channels(uuid)', ARRAY['ssr_app', 'mechanic'], 'LISTEN channels of a mechanic''s dashboard'),
     ('routing_workshop_channel(uuid)', ARRAY['ssr_app', 'mechanic'], 'name of a workshop''s LISTEN channel'),
-    ('routing_outbox_replay(bigint,text[],integer)', ARRAY['ssr_app'], 'notifications missed by a listener'),
+    (
+        'routing_outbox_replay(bigint,text[],integer)', ARRAY[]::text[],
+        'raw outbox rows, every channel (owner only: the app reads routing_outbox_feed and get_mechanic_events)'
+    ),
+    ('routing_outbox_feed(bigint,text[],bigint[],integer)', ARRAY['ssr_app'], 'what a live hub reads when woken'),
+    (
+        'get_mechanic_events(uuid,bigint,integer)', ARRAY['ssr_app', 'mechanic'],
+        'a mechanic''s live stream replay, bounded'
+    ),
+    ('rate_limit_take(text,integer,integer)', ARRAY['ssr_app'], 'abuse limits of sign-in, checkout, lookups'),
     (
         'routing_mechanic_eligible(text,boolean,uuid,text)', ARRAY['mechanic'],
         'the eligibility rule; the mechanic row policy calls it'
@@ -4895,6 +5162,30 @@ $$;
 COMMENT ON FUNCTION ssr_private.routing_offered(p_request public.session_requests, p_mechanic_id uuid, p_mechanic_workshop_id uuid, p_now timestamp with time zone) IS 'The offer rule: pending, not expired, not declined by the mechanic, and scored for their workshop (routing_offer_score) at the given time. The only copy of the rule.';
 
 --
+-- Name: routing_outbox_payload(public.routing_outbox); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_outbox_payload(p_row public.routing_outbox) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+SELECT (
+    CASE
+        WHEN
+            (p_row).channel <> 'session_requests'
+            AND (p_row).payload ->> 'workshop_id' = (p_row).payload ->> 'preferred_workshop_id'
+            THEN (p_row).payload
+        ELSE (p_row).payload - 'mechanic_id' - 'workshop_id'
+    END || jsonb_build_object('outbox_id', (p_row).id)
+)::text
+$$;
+
+--
+-- Name: FUNCTION routing_outbox_payload(p_row public.routing_outbox); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.routing_outbox_payload(p_row public.routing_outbox) IS 'What a live stream sends for an outbox row: payload plus outbox_id, accepting mechanic and workshop only to that workshop''s own channel.';
+
+--
 -- Name: routing_outbox_prune(interval); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -4985,9 +5276,7 @@ BEGIN
         'status', p_request.status,
         'created_at', p_request.created_at,
         'exclusive_until', p_request.exclusive_until,
-        'expires_at', p_request.expires_at,
-        'mechanic_id', p_request.mechanic_id,
-        'workshop_id', p_request.workshop_id
+        'expires_at', p_request.expires_at
     );
     IF
         ssr_private.routing_offer_score(
@@ -5000,7 +5289,14 @@ BEGIN
             routing_workshop_channel(p_request.preferred_workshop_id),
             p_request.id,
             p_event,
-            v_base || jsonb_build_object('audience', 'workshop', 'priority_score', 100)
+            v_base
+            || jsonb_build_object('audience', 'workshop', 'priority_score', 100)
+            || CASE
+                WHEN p_request.workshop_id = p_request.preferred_workshop_id
+                    THEN
+                        jsonb_build_object('mechanic_id', p_request.mechanic_id, 'workshop_id', p_request.workshop_id)
+                ELSE '{}'::jsonb
+            END
         );
         v_count := v_count + 1;
     END IF;
@@ -8201,6 +8497,49 @@ CREATE TABLE ssr_meta.schema_objects (
 );
 
 --
+-- Name: rate_limit_counters; Type: TABLE; Schema: ssr_private; Owner: -
+--
+
+CREATE UNLOGGED TABLE ssr_private.rate_limit_counters (
+    key text NOT NULL,
+    window_start timestamp with time zone NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    hits integer NOT NULL,
+    CONSTRAINT rate_limit_counters_check CHECK ((expires_at > window_start)),
+    CONSTRAINT rate_limit_counters_hits_check CHECK ((hits >= 1))
+);
+
+--
+-- Name: TABLE rate_limit_counters; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON TABLE ssr_private.rate_limit_counters IS 'Abuse-limit counters (rate_limit_take): one fixed window per key; unlogged, emptied by a crash.';
+
+--
+-- Name: COLUMN rate_limit_counters.key; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.rate_limit_counters.key IS 'What is limited and for whom, e.g. sign_in:addr:192.0.2.1 (the app builds it).';
+
+--
+-- Name: COLUMN rate_limit_counters.window_start; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.rate_limit_counters.window_start IS 'When the current window began (its first hit).';
+
+--
+-- Name: COLUMN rate_limit_counters.expires_at; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.rate_limit_counters.expires_at IS 'When the current window ends.';
+
+--
+-- Name: COLUMN rate_limit_counters.hits; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.rate_limit_counters.hits IS 'Hits in the window, counted up to the limit plus one (the refused ones are not counted further).';
+
+--
 -- Name: revoked_tokens; Type: TABLE; Schema: ssr_private; Owner: -
 --
 
@@ -8645,6 +8984,13 @@ ALTER TABLE ONLY ssr_meta.schema_objects
     ADD CONSTRAINT schema_objects_pkey PRIMARY KEY (path);
 
 --
+-- Name: rate_limit_counters rate_limit_counters_pkey; Type: CONSTRAINT; Schema: ssr_private; Owner: -
+--
+
+ALTER TABLE ONLY ssr_private.rate_limit_counters
+    ADD CONSTRAINT rate_limit_counters_pkey PRIMARY KEY (key);
+
+--
 -- Name: revoked_tokens revoked_tokens_pkey; Type: CONSTRAINT; Schema: ssr_private; Owner: -
 --
 
@@ -8710,6 +9056,12 @@ CREATE INDEX mechanic_availability_workshop_idx ON public.mechanic_availability 
 --
 
 CREATE INDEX mechanics_available_idx ON public.mechanics USING btree (workshop_id) WHERE (is_available AND (status = 'active'::text));
+
+--
+-- Name: mechanics_routing_order_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX mechanics_routing_order_idx ON public.mechanics USING btree ((((workshop_id IS NULL))::integer), ((- COALESCE(rating, ('-1'::integer)::numeric))), id) WHERE (is_available AND (status = 'active'::text));
 
 --
 -- Name: mechanics_workshop_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -8950,6 +9302,12 @@ CREATE INDEX unresolved_checkout_sessions_open_idx ON public.unresolved_checkout
 --
 
 CREATE INDEX workshop_stats_directory_idx ON public.workshop_stats USING btree (round(((((20)::numeric * 4.0) + (rating_sum)::numeric) / ((20 + review_count))::numeric), 6) DESC, available_mechanics DESC, sessions_served DESC, workshop_id) WHERE (available_mechanics > 0);
+
+--
+-- Name: rate_limit_counters_expires_idx; Type: INDEX; Schema: ssr_private; Owner: -
+--
+
+CREATE INDEX rate_limit_counters_expires_idx ON ssr_private.rate_limit_counters USING btree (expires_at);
 
 --
 -- Name: revoked_tokens_expires_at_idx; Type: INDEX; Schema: ssr_private; Owner: -
@@ -9731,6 +10089,14 @@ GRANT ALL ON FUNCTION public.get_mechanic_channels(p_mechanic_id uuid) TO ssr_ap
 GRANT ALL ON FUNCTION public.get_mechanic_channels(p_mechanic_id uuid) TO mechanic;
 
 --
+-- Name: FUNCTION get_mechanic_events(p_mechanic_id uuid, p_after_id bigint, p_limit integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_mechanic_events(p_mechanic_id uuid, p_after_id bigint, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_mechanic_events(p_mechanic_id uuid, p_after_id bigint, p_limit integer) TO ssr_app;
+GRANT ALL ON FUNCTION public.get_mechanic_events(p_mechanic_id uuid, p_after_id bigint, p_limit integer) TO mechanic;
+
+--
 -- Name: FUNCTION get_mechanic_offers(p_mechanic_id uuid, p_limit integer); Type: ACL; Schema: public; Owner: -
 --
 
@@ -9744,6 +10110,13 @@ GRANT ALL ON FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit int
 
 REVOKE ALL ON FUNCTION public.get_mechanics_for_routing(p_workshop_id uuid, p_routing_type text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.get_mechanics_for_routing(p_workshop_id uuid, p_routing_type text) TO ssr_app;
+
+--
+-- Name: FUNCTION get_mechanics_for_routing_page(p_workshop_id uuid, p_routing_type text, p_limit integer, p_after_score integer, p_after_rating numeric, p_after_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_mechanics_for_routing_page(p_workshop_id uuid, p_routing_type text, p_limit integer, p_after_score integer, p_after_rating numeric, p_after_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_mechanics_for_routing_page(p_workshop_id uuid, p_routing_type text, p_limit integer, p_after_score integer, p_after_rating numeric, p_after_id uuid) TO ssr_app;
 
 --
 -- Name: FUNCTION get_workshop_directory(p_limit integer, p_offset integer, p_starting_after text, p_ending_before text); Type: ACL; Schema: public; Owner: -
@@ -9783,6 +10156,13 @@ GRANT ALL ON FUNCTION public.note_unresolved_checkout_session(p_checkout_session
 GRANT ALL ON FUNCTION public.note_unresolved_checkout_session(p_checkout_session_id text, p_event_id text, p_error text, p_run_id bigint) TO ssr_worker;
 
 --
+-- Name: FUNCTION rate_limit_take(p_key text, p_limit integer, p_window_s integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.rate_limit_take(p_key text, p_limit integer, p_window_s integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.rate_limit_take(p_key text, p_limit integer, p_window_s integer) TO ssr_app;
+
+--
 -- Name: FUNCTION review_session(p_session_id uuid, p_customer_id uuid, p_rating integer, p_comment text); Type: ACL; Schema: public; Owner: -
 --
 
@@ -9811,11 +10191,17 @@ REVOKE ALL ON FUNCTION public.routing_mechanic_offerable(p_status text, p_is_ava
 GRANT ALL ON FUNCTION public.routing_mechanic_offerable(p_status text, p_is_available boolean, p_workshop_id uuid, p_workshop_status text, p_open_sessions integer, p_capacity integer) TO mechanic;
 
 --
+-- Name: FUNCTION routing_outbox_feed(p_after_id bigint, p_channels text[], p_skip bigint[], p_limit integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.routing_outbox_feed(p_after_id bigint, p_channels text[], p_skip bigint[], p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.routing_outbox_feed(p_after_id bigint, p_channels text[], p_skip bigint[], p_limit integer) TO ssr_app;
+
+--
 -- Name: FUNCTION routing_outbox_replay(p_after_id bigint, p_channels text[], p_limit integer); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.routing_outbox_replay(p_after_id bigint, p_channels text[], p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.routing_outbox_replay(p_after_id bigint, p_channels text[], p_limit integer) TO ssr_app;
 
 --
 -- Name: FUNCTION routing_workshop_channel(p_workshop_id uuid); Type: ACL; Schema: public; Owner: -
@@ -10162,6 +10548,12 @@ GRANT ALL ON FUNCTION ssr_private.routing_offer_score(p_routing_type text, p_pre
 
 REVOKE ALL ON FUNCTION ssr_private.routing_offered(p_request public.session_requests, p_mechanic_id uuid, p_mechanic_workshop_id uuid, p_now timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION ssr_private.routing_offered(p_request public.session_requests, p_mechanic_id uuid, p_mechanic_workshop_id uuid, p_now timestamp with time zone) TO mechanic;
+
+--
+-- Name: FUNCTION routing_outbox_payload(p_row public.routing_outbox); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_outbox_payload(p_row public.routing_outbox) FROM PUBLIC;
 
 --
 -- Name: FUNCTION routing_outbox_prune(p_keep interval); Type: ACL; Schema: ssr_private; Owner: -

@@ -97,11 +97,17 @@ def test_the_app_login_cannot_call_helpers(conn, app):
             app.execute(call)
 
 
+def test_the_app_login_cannot_read_the_raw_outbox(app):
+    # Every channel's rows, old ones with the accepting mechanic's ids: the app's hubs read
+    # routing_outbox_feed and the replay get_mechanic_events (bounded to what a mechanic may see).
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        app.execute("SELECT * FROM routing_outbox_replay(0)")
+
+
 def test_the_app_login_calls_the_api(seeded_conn, app):
     assert len(app.execute("SELECT * FROM get_workshop_directory(5, 0)").fetchall()) > 0
     assert len(app.execute("SELECT * FROM get_mechanics_for_routing(%s, 'hybrid')", (AUTOPRO,)).fetchall()) > 0
     assert app.execute("SELECT routing_workshop_channel(%s)", (AUTOPRO,)).fetchone()[0].startswith("session_requests_ws_")
-    app.execute("SELECT * FROM routing_outbox_replay(0)").fetchall()
     assert app.execute("SELECT * FROM get_checkout_progress('cs_test_nothing')").fetchall() == []
     with app.transaction():
         app.execute("SELECT set_config('app.mechanic_id', %s, TRUE)", (ANA,))

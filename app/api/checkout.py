@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import stripe
 from flask import Blueprint, current_app, g, jsonify, redirect, request
 
-from app import payments
+from app import limits, payments
 from app.auth import role_required
 from app.db import call
 from app.errors import ApiError
@@ -76,6 +76,7 @@ def progress(cs_id: str):
     as for the success page Stripe redirects to."""
     if not payments.CS_ID.fullmatch(cs_id):
         raise ApiError(404, "not_found", "session_id must be a Checkout Session id (cs_...)", "session_id")
+    limits.check("LOOKUP", cs_id)
     row = call("SELECT * FROM get_checkout_progress(%s)", (cs_id,))
     if row is None:
         raise ApiError(404, "not_found", "unknown checkout session", "session_id")
@@ -111,7 +112,9 @@ def checkout_fields(source: Mapping, extra: tuple[str, ...] = ()) -> dict:
 def start_checkout(customer_id: uuid.UUID, plan: str, workshop_id: uuid.UUID | None = None,
                    routing_type: str | None = None, intake_id: uuid.UUID | None = None):
     """Create the purchase and its Stripe Checkout Session; returns the session (id, url).
-    Bad input: the database's 400 naming the field, nothing written; Stripe down: 502."""
+    Bad input: the database's 400 naming the field, nothing written; Stripe down: 502; past the
+    checkout limits (app/limits.py): 429, nothing written."""
+    limits.check("CHECKOUT", str(customer_id))
     try:
         purchase = call(
             "SELECT cp.*, pl.name AS plan_name, pl.duration_minutes "

@@ -1,22 +1,25 @@
 """/api/mechanic: what a mechanic sees. GET /requests: the offers routed to them now
 (get_mechanic_offers). GET /events: their live feed, Server-Sent Events of the routing
-notifications on the channels that carry the requests this mechanic may be offered
+outbox rows on the channels that carry the requests this mechanic may be offered
 (get_mechanic_channels); the dashboard (app/pages/mechanic.py) listens to it.
 
-The stream is fed by the gunicorn worker process's one LISTEN connection (app/live.py). Each event is
-one outbox row: `id:` its outbox id, `data:` the notification's JSON (event, request_id, ...).
-A client that reconnects sends `Last-Event-ID` (browsers do it by themselves; or
-`?last_event_id=`) and first gets the rows it missed from the outbox (routing_outbox_replay).
+The stream is fed by the gunicorn worker process's hub (app/live.py): one LISTEN connection,
+woken by the notifications, reading the outbox once per wake-up for every stream of the
+process. Each event is one outbox row: `id:` its outbox id, `data:` its JSON (event,
+request_id, ...; on the global channel never who accepted it). A client that reconnects sends
+`Last-Event-ID` (browsers do it by themselves; or `?last_event_id=`) and first gets what it
+missed (get_mechanic_events: at most 15 minutes back, only requests offered to this mechanic
+now or accepted by them; the dashboard reloads its offers when a stream opens anyway).
 Outbox ids are taken when a row is written and transactions commit in any order, so the
 replay starts REPLAY_OVERLAP ids earlier: an event may come twice (the page ignores an id it
 has seen), never not at all. Comments every SSE_HEARTBEAT_SECONDS keep proxies and the
 client's connection alive; a stream ends after SSE_MAX_SECONDS (the browser reconnects and
 the token is checked again). Past SSE_MAX_CLIENTS streams in this process: 503, so the
-threads left keep serving the API."""
+threads left keep serving the API; past SSE_MAX_STREAMS_PER_MECHANIC streams of one mechanic
+in this process: 429, so one mechanic cannot hold them all."""
 
 from __future__ import annotations
 
-import json
 import queue
 import re
 import time
@@ -71,14 +74,19 @@ def events():
     channels = call("SELECT get_mechanic_channels(%s) AS channels", (mechanic,), path_ids=True,
                     acting_mechanic=mechanic)["channels"]
     try:
-        sub = hub.subscribe(channels)  # LISTENing before the replay: nothing falls in between
+        # LISTENing before the replay: nothing falls in between
+        sub = hub.subscribe(channels, owner=str(mechanic))
+    except live.TooMany as exc:
+        raise ApiError(429, "too_many_streams",
+                       f"at most {cfg['SSE_MAX_STREAMS_PER_MECHANIC']} live streams per mechanic, close one",
+                       headers={"Retry-After": "5"}) from exc
     except live.Unavailable as exc:
         raise ApiError(503, "database_unavailable", "live updates are unavailable, retry later",
                        headers={"Retry-After": "5"}) from exc
 
     def replay(after: int) -> list:
-        return call("SELECT id, payload FROM routing_outbox_replay(%s, %s)",
-                    (max(after - REPLAY_OVERLAP, 0), channels), many=True)
+        return call("SELECT id, data FROM get_mechanic_events(%s, %s)", (mechanic, max(after - REPLAY_OVERLAP, 0)),
+                    many=True, acting_mechanic=mechanic)
 
     try:
         backlog = replay(last) if last is not None else []
@@ -89,9 +97,9 @@ def events():
 
     def stream():
         seen: dict[int, None] = {}  # recent ids sent, oldest first (replay and live overlap)
-        newest = last or hub.last_outbox_id
+        newest = last or hub.position  # where the hub's outbox reads are: never from a payload
 
-        def send(outbox_id: int, payload) -> str:
+        def send(outbox_id: int, data: str) -> str:
             nonlocal newest
             if outbox_id in seen:
                 return ""
@@ -99,8 +107,7 @@ def events():
             if len(seen) > 4 * REPLAY_OVERLAP:
                 del seen[next(iter(seen))]
             newest = max(newest, outbox_id)
-            text = payload if isinstance(payload, str) else json.dumps(dict(payload, outbox_id=outbox_id))
-            return _event(outbox_id, text)
+            return _event(outbox_id, data)
 
         try:
             first = "retry: 2000\n"
@@ -108,7 +115,7 @@ def events():
                 first += f"id: {newest}\n"
             yield first + ": connected\n\n"
             for row in backlog:
-                chunk = send(row["id"], row["payload"])
+                chunk = send(row["id"], row["data"])
                 if chunk:
                     yield chunk
             deadline = time.monotonic() + max_seconds
@@ -120,12 +127,6 @@ def events():
                     continue
                 if item == live.CLOSE:
                     return
-                if item == live.RESYNC:
-                    for row in replay(newest):
-                        chunk = send(row["id"], row["payload"])
-                        if chunk:
-                            yield chunk
-                    continue
                 chunk = send(*item)
                 if chunk:
                     yield chunk

@@ -4,9 +4,10 @@ signs in as the seed's Alice (customer) or Ana (mechanic), the token minted serv
 
 from __future__ import annotations
 
+import jwt
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from app import auth
+from app import auth, limits
 from app.errors import ApiError
 from app.pages import html
 
@@ -25,6 +26,16 @@ def home_of(role: str) -> str:
     return url_for("mechanic_pages.dashboard") if role == "mechanic" else url_for("workshops.directory")
 
 
+def claimed_subject(token: str) -> str | None:
+    """The `sub` a token claims, read without verifying it (what the per-identity sign-in limit
+    counts; the token is verified after)."""
+    try:
+        sub = jwt.decode(token.strip(), options={"verify_signature": False}).get("sub")
+    except (jwt.InvalidTokenError, AttributeError):
+        return None
+    return sub[:100] if isinstance(sub, str) and sub else None
+
+
 @bp.get("/sign-in")
 def sign_in():
     demo = DEMO_PEOPLE if current_app.config.get("DEMO_SIGN_IN") else {}
@@ -35,6 +46,7 @@ def sign_in():
 def sign_in_post():
     auth.check_csrf()
     token = request.form.get("token", "")
+    limits.check("SIGN_IN", claimed_subject(token))
     if not token.strip():
         raise ApiError(400, "invalid_input", "paste your access token", "token")
     principal = auth.sign_in(token)
@@ -46,6 +58,7 @@ def demo_sign_in():
     if not current_app.config.get("DEMO_SIGN_IN"):
         raise ApiError(404, "not_found", "demo sign-in is not enabled")
     auth.check_csrf()
+    limits.check("SIGN_IN")
     who = request.form.get("who", "")
     if who not in DEMO_PEOPLE:
         raise ApiError(400, "invalid_input", f"who must be one of {', '.join(DEMO_PEOPLE)}", "who")

@@ -11,7 +11,7 @@ import logging
 import stripe
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
 
-from app import payments
+from app import limits, payments
 from app.api.checkout import checkout_fields, public_status, start_checkout
 from app.api.directory import fetch
 from app.auth import check_csrf, role_required
@@ -100,6 +100,7 @@ def success_status(cs_id: str) -> dict:
     400 / 404 / 502."""
     if not payments.CS_ID.fullmatch(cs_id or ""):
         raise ApiError(400, "invalid_input", "session_id must be a Checkout Session id (cs_...)", "session_id")
+    limits.check("LOOKUP", cs_id)  # before Stripe is asked
     try:
         session = payments.retrieve_checkout_session(payments.client(), cs_id)
     except stripe.InvalidRequestError as exc:

@@ -50,12 +50,13 @@ def safe_next(target: str | None, default: str) -> str:
 
 def html_errors(bp: Blueprint, always: bool = False) -> None:
     """Errors of this blueprint's views as HTML pages for browsers (always, for page-only
-    blueprints); a 401 sends the browser to the sign-in page and back."""
+    blueprints, unless the client asks for JSON only); a 401 sends the browser to the sign-in
+    page and back. The error's headers (Retry-After of a 429) go with the page too."""
 
     @bp.errorhandler(ApiError)
     def _error(exc: ApiError):
-        if not (always or wants_html()):
+        if not (always or wants_html()) or (always and request.accept_mimetypes.best == "application/json"):
             return error_response(exc.status, exc.code, exc.message, exc.field, exc.headers)
         if exc.status == 401 and request.method == "GET":
             return redirect(url_for("account.sign_in", next=request.full_path.rstrip("?")), code=303)
-        return render_template("error.html", error=exc), exc.status
+        return render_template("error.html", error=exc), exc.status, exc.headers

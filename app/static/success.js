@@ -92,9 +92,14 @@
     countdown();
   }
 
+  var wait = 0; // ms the server asked us to wait (429 Retry-After)
+
   function poll() {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" })
-      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (r) {
+        wait = r.status === 429 ? 1000 * (parseInt(r.headers.get("Retry-After"), 10) || 5) : 0;
+        return r.ok ? r.json() : null;
+      })
       .then(function (s) {
         if (s) {
           skew = Date.parse(s.server_now) - Date.now();
@@ -102,7 +107,7 @@
           if (FINAL[s.state] && s.refund_status !== "pending") return;
         }
         // A final state whose refund is still on its way: follow the refund, more slowly.
-        timer = setTimeout(poll, s && FINAL[s.state] ? 5000 : 1000);
+        timer = setTimeout(poll, wait || (s && FINAL[s.state] ? 5000 : 1000));
       })
       .catch(function () { timer = setTimeout(poll, 3000); });
   }

@@ -53,6 +53,10 @@ def app_env(durable_cluster, fault_stripe):
         "SECRET_KEY": SECRET_KEY,
         "PUBLIC_BASE_URL": "https://ssr.example",
         "LOG_FORMAT": "json",
+        # Hundreds of checkouts by one customer from one address: load, not abuse. The limits are
+        # tested in tests/app/test_rate_limits.py; here they would only refuse the load.
+        **{f"RATE_LIMIT_{kind}_PER_{scope}": "off" for kind in ("SIGN_IN", "CHECKOUT", "LOOKUP")
+           for scope in ("ADDRESS", "IDENTITY")},
     }
 
 

@@ -15,8 +15,11 @@
 -- Payload (JSON object): event, request_id, routing_type, preferred_workshop_id,
 --   audience ('workshop' or 'everyone'), priority_score (score of the channel's audience:
 --   100 on a workshop channel, 50 on the global one; independents get 25 for hybrid),
---   plan_code, status, created_at, exclusive_until, expires_at, mechanic_id, workshop_id;
---   outbox_id is added when sent.
+--   plan_code, status, created_at, exclusive_until, expires_at; outbox_id is added when sent.
+--   mechanic_id and workshop_id (who accepted) only on the preferred workshop's channel and
+--   only when the accepting mechanic is of that workshop: every mechanic hears the global
+--   channel (and any login may LISTEN), so it says "request X is taken", never by whom
+--   (ssr_private.routing_outbox_payload strips the rows written before this rule too).
 CREATE OR REPLACE FUNCTION ssr_private.routing_publish(p_request session_requests, p_event text)
 RETURNS integer
 LANGUAGE plpgsql
@@ -37,9 +40,7 @@ BEGIN
         'status', p_request.status,
         'created_at', p_request.created_at,
         'exclusive_until', p_request.exclusive_until,
-        'expires_at', p_request.expires_at,
-        'mechanic_id', p_request.mechanic_id,
-        'workshop_id', p_request.workshop_id
+        'expires_at', p_request.expires_at
     );
     IF
         ssr_private.routing_offer_score(
@@ -52,7 +53,14 @@ BEGIN
             routing_workshop_channel(p_request.preferred_workshop_id),
             p_request.id,
             p_event,
-            v_base || jsonb_build_object('audience', 'workshop', 'priority_score', 100)
+            v_base
+            || jsonb_build_object('audience', 'workshop', 'priority_score', 100)
+            || CASE
+                WHEN p_request.workshop_id = p_request.preferred_workshop_id
+                    THEN
+                        jsonb_build_object('mechanic_id', p_request.mechanic_id, 'workshop_id', p_request.workshop_id)
+                ELSE '{}'::jsonb
+            END
         );
         v_count := v_count + 1;
     END IF;

@@ -54,7 +54,16 @@ FROM (
     ('get_checkout_progress(text)', ARRAY['ssr_app'], 'the live success page'),
     ('get_mechanic_channels(uuid)', ARRAY['ssr_app', 'mechanic'], 'LISTEN channels of a mechanic''s dashboard'),
     ('routing_workshop_channel(uuid)', ARRAY['ssr_app', 'mechanic'], 'name of a workshop''s LISTEN channel'),
-    ('routing_outbox_replay(bigint,text[],integer)', ARRAY['ssr_app'], 'notifications missed by a listener'),
+    (
+        'routing_outbox_replay(bigint,text[],integer)', ARRAY[]::text[],
+        'raw outbox rows, every channel (owner only: the app reads routing_outbox_feed and get_mechanic_events)'
+    ),
+    ('routing_outbox_feed(bigint,text[],bigint[],integer)', ARRAY['ssr_app'], 'what a live hub reads when woken'),
+    (
+        'get_mechanic_events(uuid,bigint,integer)', ARRAY['ssr_app', 'mechanic'],
+        'a mechanic''s live stream replay, bounded'
+    ),
+    ('rate_limit_take(text,integer,integer)', ARRAY['ssr_app'], 'abuse limits of sign-in, checkout, lookups'),
     (
         'routing_mechanic_eligible(text,boolean,uuid,text)', ARRAY['mechanic'],
         'the eligibility rule; the mechanic row policy calls it'

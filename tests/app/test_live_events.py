@@ -22,7 +22,7 @@ from app import live
 from tests.app.conftest import ALICE, ANA, AUTOPRO, DEV, auth
 from tests.app.live_server import serve
 from tests.app.sse import SSEClient
-from tests.dbutil import ACCEPT_AS, as_user
+from tests.dbutil import ACCEPT_AS
 
 BEN = "22222222-2222-4222-8222-000000000002"  # AutoPro too
 
@@ -182,44 +182,38 @@ def events_until_quiet(client: SSEClient) -> list[dict]:
             fields[name] = value.removeprefix(" ")
 
 
-def test_a_forged_notification_reaches_no_stream_and_moves_no_position(app_config, seeded_conn, db_url):
-    """Any login may NOTIFY: here one with SELECT on the analytics views only, in a read-only
-    transaction, as a BI user. Its event reaches nobody and does not move where streams start;
+def test_a_forged_notification_reaches_no_stream_and_moves_no_position(app_config, seeded_conn, db_url, bi_db_url):
+    """Any login may NOTIFY: here the BI login ssr_bi (SELECT on the analytics views only), in a
+    read-only transaction. Its event reaches nobody and does not move where streams start;
     a real offer afterwards still arrives, and replays after a reconnect."""
-    bi = "ssr_test_bi_" + uuid.uuid4().hex[:8]
-    seeded_conn.execute(f"CREATE ROLE {bi} LOGIN IN ROLE analytics")
-    seeded_conn.execute(f"ALTER ROLE {bi} SET default_transaction_read_only = on")
-    try:
-        with serve(app_config, workers=1, relay_url=db_url, SSE_HEARTBEAT_SECONDS="0.5") as (base, _fake, _proc):
-            ana = SSEClient(base, headers=auth(ANA, "mechanic"))
-            assert ana.status == 200
-            start = preamble(ana)
-            fake_request = str(uuid.uuid4())
-            with psycopg.connect(as_user(db_url, bi)) as forger:
-                assert forger.execute("SHOW transaction_read_only").fetchone() == ("on",)
-                forger.execute("SELECT pg_notify('session_requests', %s)",
-                               (json.dumps({"outbox_id": 999999999, "event": "created", "request_id": fake_request}),))
-                forger.commit()
-            with pytest.raises(TimeoutError):
-                ana.next_event(deadline_seconds=2)  # heartbeats only: nothing was sent
-            # A new stream starts where the outbox is, not at the forged id.
-            bob = SSEClient(base, headers=auth(BEN, "mechanic"))
-            assert bob.status == 200
-            assert int(preamble(bob) or 0) < 999999999
-            bob.close()
+    with serve(app_config, workers=1, relay_url=db_url, SSE_HEARTBEAT_SECONDS="0.5") as (base, _fake, _proc):
+        ana = SSEClient(base, headers=auth(ANA, "mechanic"))
+        assert ana.status == 200
+        start = preamble(ana)
+        fake_request = str(uuid.uuid4())
+        with psycopg.connect(bi_db_url) as forger:
+            assert forger.execute("SHOW transaction_read_only").fetchone() == ("on",)
+            forger.execute("SELECT pg_notify('session_requests', %s)",
+                           (json.dumps({"outbox_id": 999999999, "event": "created", "request_id": fake_request}),))
+            forger.commit()
+        with pytest.raises(TimeoutError):
+            ana.next_event(deadline_seconds=2)  # heartbeats only: nothing was sent
+        # A new stream starts where the outbox is, not at the forged id.
+        bob = SSEClient(base, headers=auth(BEN, "mechanic"))
+        assert bob.status == 200
+        assert int(preamble(bob) or 0) < 999999999
+        bob.close()
 
-            real = paid_request(seeded_conn, "broadcast", None)
-            offer = ana.until(lambda n: n["request_id"] == real)
-            assert offer["json"]["event"] == "created" and int(offer["id"]) > int(start or 0)
-            ana.close()
-            again = SSEClient(base, headers={**auth(ANA, "mechanic"), "Last-Event-ID": str(int(offer["id"]) - 1)})
-            assert again.status == 200
-            replayed = events_until_quiet(again)
-            assert [e["json"]["request_id"] for e in replayed if e["id"] == offer["id"]] == [real]
-            assert fake_request not in {e["json"]["request_id"] for e in replayed}
-            again.close()
-    finally:
-        seeded_conn.execute(f"DROP ROLE {bi}")
+        real = paid_request(seeded_conn, "broadcast", None)
+        offer = ana.until(lambda n: n["request_id"] == real)
+        assert offer["json"]["event"] == "created" and int(offer["id"]) > int(start or 0)
+        ana.close()
+        again = SSEClient(base, headers={**auth(ANA, "mechanic"), "Last-Event-ID": str(int(offer["id"]) - 1)})
+        assert again.status == 200
+        replayed = events_until_quiet(again)
+        assert [e["json"]["request_id"] for e in replayed if e["id"] == offer["id"]] == [real]
+        assert fake_request not in {e["json"]["request_id"] for e in replayed}
+        again.close()
 
 
 def test_global_events_name_nobody_and_a_replay_from_zero_is_bounded(app_config, seeded_conn, db_url):

@@ -194,7 +194,9 @@ def test_backend_cpu_per_transaction_counts_what_ran_between_its_readings(db_url
     one row per transaction, so the count can be checked against the table)."""
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE bench_cpu_probe (id bigserial PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())")
-    out = pgb.backend_cpu_per_transaction(db_url, seconds=3, script="INSERT INTO bench_cpu_probe DEFAULT VALUES;\n")
+    # 6 s: on a loaded machine pgbench's connection and the search for its backend can take most
+    # of a 3 s run, leaving no window between the two readings.
+    out = pgb.backend_cpu_per_transaction(db_url, seconds=6, script="INSERT INTO bench_cpu_probe DEFAULT VALUES;\n")
     assert out is not None
     with psycopg.connect(db_url, autocommit=True) as conn:
         total = count(conn, "SELECT count(*) FROM bench_cpu_probe")

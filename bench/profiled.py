@@ -27,7 +27,7 @@ PARTS = {
         "app": [("_stripe_client.py", "raw_request")], "reference": [("_stripe_client.py", "raw_request")]},
     "database call (app.db.call / record_purchase)": {
         "app": [("app/db.py", "call")], "reference": [("reference_webhook.py", "record_purchase")]},
-    "  of which: pool checkout (getconn; the app's pool checks each connection with a round trip)": {
+    "  of which: pool checkout (getconn, with the pool's check of the connection)": {
         "app": [("psycopg_pool/pool.py", "getconn")], "reference": [("psycopg_pool/pool.py", "getconn")]},
     "  of which: statements sent and answered (Cursor.execute, the pool's check included)": {
         "app": [("psycopg/cursor.py", "execute")], "reference": [("psycopg/cursor.py", "execute")]},

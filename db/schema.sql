@@ -843,7 +843,26 @@ BEGIN
             -- The customer paid something: give back what Stripe charged.
             PERFORM ssr_private.refund_enqueue(v_purchase.id, 'amount_mismatch', p_amount_total, p_currency);
         ELSE
+            -- What fulfill_checkout would refuse, checked first in a block that writes nothing
+            -- (ssr_private.fulfill_checkout_check): a read-only subtransaction takes no
+            -- transaction id, and the inserts below run in this transaction, not in a
+            -- subtransaction of their own.
             BEGIN
+                PERFORM ssr_private.fulfill_checkout_check(
+                    v_purchase.plan_code, p_checkout_session_id, v_purchase.intake_id,
+                    v_purchase.customer_id, v_purchase.customer_email, p_amount_total, p_currency,
+                    NULL, v_purchase.preferred_workshop_id, v_purchase.routing_type
+                );
+            EXCEPTION WHEN SQLSTATE 'SR400' OR SQLSTATE 'SR404' OR SQLSTATE 'SR409' THEN
+                GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
+                v_outcome := 'fulfillment_rejected';
+            END;
+            IF v_outcome = 'fulfillment_rejected' THEN
+                UPDATE checkout_purchases AS cp
+                SET status = 'failed', failure_reason = 'fulfillment_rejected: ' || v_reason, updated_at = now()
+                WHERE cp.id = v_purchase.id;
+                PERFORM ssr_private.refund_enqueue(v_purchase.id, 'fulfillment_rejected', p_amount_total, p_currency);
+            ELSE
                 SELECT f.* INTO v_fulfilled
                 FROM ssr_private.fulfill_checkout(
                     v_purchase.plan_code, p_checkout_session_id, v_purchase.intake_id,
@@ -857,14 +876,7 @@ BEGIN
                     session_request_id = v_fulfilled.session_request_id,
                     fulfilled_at = now(), updated_at = now()
                 WHERE cp.id = v_purchase.id;
-            EXCEPTION WHEN SQLSTATE 'SR400' OR SQLSTATE 'SR404' OR SQLSTATE 'SR409' THEN
-                GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
-                v_outcome := 'fulfillment_rejected';
-                UPDATE checkout_purchases AS cp
-                SET status = 'failed', failure_reason = 'fulfillment_rejected: ' || v_reason, updated_at = now()
-                WHERE cp.id = v_purchase.id;
-                PERFORM ssr_private.refund_enqueue(v_purchase.id, 'fulfillment_rejected', p_amount_total, p_currency);
-            END;
+            END IF;
         END IF;
     END IF;
 
@@ -3819,23 +3831,76 @@ COMMENT ON FUNCTION ssr_private.explain_routing(p_request_id uuid) IS 'The routi
 CREATE FUNCTION ssr_private.fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid DEFAULT NULL::uuid, p_preferred_workshop_id uuid DEFAULT NULL::uuid, p_routing_type text DEFAULT 'broadcast'::text) RETURNS TABLE(session_id uuid, session_request_id uuid, created boolean, routing_type text, customer_id uuid)
     LANGUAGE plpgsql
     SET search_path TO 'public', 'pg_temp'
-    AS $_$
+    AS $$
 #variable_conflict use_column
 DECLARE
     v_plan plans;
-    v_mismatch text;
     v_routing text;
     v_session_id uuid;
     v_request session_requests;
+BEGIN
+    -- The rules (ssr_private.fulfill_checkout_check); NULL: fulfilled before, a replay returns
+    -- what exists, whatever changed since (a workshop suspended, a plan repriced).
+    v_routing := ssr_private.fulfill_checkout_check(
+        p_plan_code, p_stripe_session_id, p_intake_id, p_customer_id, p_customer_email,
+        p_amount_total, p_currency, p_slot_id, p_preferred_workshop_id, p_routing_type
+    );
+    IF v_routing IS NULL THEN
+        RETURN QUERY SELECT * FROM ssr_private.fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
+        RETURN;
+    END IF;
+    v_plan.code := p_plan_code;
+
+    INSERT INTO sessions AS s (
+        customer_id, plan_code, intake_id, stripe_checkout_session_id,
+        amount_total_minor, currency, preferred_workshop_id
+    ) VALUES (
+        p_customer_id, v_plan.code, p_intake_id, p_stripe_session_id,
+        p_amount_total, p_currency, p_preferred_workshop_id
+    )
+    ON CONFLICT (stripe_checkout_session_id) DO NOTHING
+    RETURNING s.id INTO v_session_id;
+
+    IF v_session_id IS NOT NULL THEN
+        -- Inputs validated above (customer, active plan, intake, routing choice); the session is new.
+        v_request := ssr_private.session_request_insert(
+            p_customer_id, v_plan.code, v_session_id, p_intake_id, p_preferred_workshop_id, v_routing, p_routing_type
+        );
+        RETURN QUERY SELECT v_session_id, v_request.id, TRUE, v_request.routing_type, p_customer_id;
+        RETURN;
+    END IF;
+
+    -- Lost the race: the row is committed (ON CONFLICT waited for its transaction).
+    RETURN QUERY SELECT * FROM ssr_private.fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
+END;
+$$;
+
+--
+-- Name: FUNCTION fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text) IS 'Create the session and its routed request for a paid Checkout Session, exactly once per cs_ id.';
+
+--
+-- Name: fulfill_checkout_check(text, text, uuid, uuid, text, integer, text, uuid, uuid, text); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.fulfill_checkout_check(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid DEFAULT NULL::uuid, p_preferred_workshop_id uuid DEFAULT NULL::uuid, p_routing_type text DEFAULT 'broadcast'::text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$
+DECLARE
+    v_plan plans;
+    v_mismatch text;
 BEGIN
     IF p_stripe_session_id IS NULL OR p_stripe_session_id !~ '^cs_[A-Za-z0-9_]+$' THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400',
             MESSAGE = 'stripe_session_id must look like cs_...', COLUMN = 'stripe_session_id';
     END IF;
-    -- A replay returns what exists, whatever changed since (a workshop suspended, a plan repriced).
     IF EXISTS (SELECT 1 FROM sessions AS s WHERE s.stripe_checkout_session_id = p_stripe_session_id) THEN
-        RETURN QUERY SELECT * FROM ssr_private.fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
-        RETURN;
+        -- SR409 when it was fulfilled for another customer.
+        PERFORM 1 FROM ssr_private.fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
+        RETURN NULL;
     END IF;
     IF p_customer_id IS NULL OR NOT EXISTS (SELECT 1 FROM customers AS c WHERE c.id = p_customer_id) THEN
         RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = 'customer_id: unknown customer', COLUMN = 'customer_id';
@@ -3873,37 +3938,15 @@ BEGIN
     ) THEN
         RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = 'intake_id: unknown intake', COLUMN = 'intake_id';
     END IF;
-    v_routing := ssr_private.validate_routing_choice(p_preferred_workshop_id, p_routing_type);
-
-    INSERT INTO sessions AS s (
-        customer_id, plan_code, intake_id, stripe_checkout_session_id,
-        amount_total_minor, currency, preferred_workshop_id
-    ) VALUES (
-        p_customer_id, v_plan.code, p_intake_id, p_stripe_session_id,
-        p_amount_total, p_currency, p_preferred_workshop_id
-    )
-    ON CONFLICT (stripe_checkout_session_id) DO NOTHING
-    RETURNING s.id INTO v_session_id;
-
-    IF v_session_id IS NOT NULL THEN
-        -- Inputs validated above (customer, active plan, intake, routing choice); the session is new.
-        v_request := ssr_private.session_request_insert(
-            p_customer_id, v_plan.code, v_session_id, p_intake_id, p_preferred_workshop_id, v_routing, p_routing_type
-        );
-        RETURN QUERY SELECT v_session_id, v_request.id, TRUE, v_request.routing_type, p_customer_id;
-        RETURN;
-    END IF;
-
-    -- Lost the race: the row is committed (ON CONFLICT waited for its transaction).
-    RETURN QUERY SELECT * FROM ssr_private.fulfill_checkout_existing(p_stripe_session_id, p_customer_id);
+    RETURN ssr_private.validate_routing_choice(p_preferred_workshop_id, p_routing_type);
 END;
 $_$;
 
 --
--- Name: FUNCTION fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text); Type: COMMENT; Schema: ssr_private; Owner: -
+-- Name: FUNCTION fulfill_checkout_check(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text); Type: COMMENT; Schema: ssr_private; Owner: -
 --
 
-COMMENT ON FUNCTION ssr_private.fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text) IS 'Create the session and its routed request for a paid Checkout Session, exactly once per cs_ id.';
+COMMENT ON FUNCTION ssr_private.fulfill_checkout_check(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text) IS 'The rules of fulfill_checkout, checked without writing: the normalised routing type, NULL for a replay, or SR400/SR404/SR409.';
 
 --
 -- Name: fulfill_checkout_existing(text, uuid); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -10399,6 +10442,12 @@ REVOKE ALL ON FUNCTION ssr_private.explain_routing(p_request_id uuid) FROM PUBLI
 --
 
 REVOKE ALL ON FUNCTION ssr_private.fulfill_checkout(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION fulfill_checkout_check(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.fulfill_checkout_check(p_plan_code text, p_stripe_session_id text, p_intake_id uuid, p_customer_id uuid, p_customer_email text, p_amount_total integer, p_currency text, p_slot_id uuid, p_preferred_workshop_id uuid, p_routing_type text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid); Type: ACL; Schema: ssr_private; Owner: -

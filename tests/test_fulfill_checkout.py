@@ -14,6 +14,7 @@ from tests.dbutil import set_identity
 ALICE = "33333333-3333-4333-8333-000000000001"
 BOB = "33333333-3333-4333-8333-000000000002"
 AUTOPRO = "11111111-1111-4111-8111-000000000001"
+CITY_AUTO = "11111111-1111-4111-8111-000000000002"
 SHADY = "11111111-1111-4111-8111-000000000004"
 NOBODY = "99999999-9999-4999-8999-999999999999"
 
@@ -281,6 +282,32 @@ def test_workshop_suspended_after_payment_fails_the_purchase_instead_of_looping(
     reason = seeded_conn.execute("SELECT failure_reason FROM checkout_purchases WHERE id = %s", (pid,)).fetchone()[0]
     assert reason.startswith("fulfillment_rejected") and "workshop_id" in reason
     assert counts(seeded_conn) == dict(before, stripe_events=before["stripe_events"] + 1)
+
+
+def next_xid(conn) -> int:
+    return int(conn.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text").fetchone()[0])
+
+
+def test_a_delivery_takes_one_transaction_id_and_no_subtransaction(seeded_conn):
+    # The rules of fulfill_checkout are checked in a block that writes nothing, and the inserts
+    # run in the call's own transaction: a fulfilled delivery, a rejected one (refund owed) and
+    # a later event for a fulfilled purchase take one transaction id each (a subtransaction that
+    # wrote would take a second), a duplicate none.
+    pid = purchase_with_session(seeded_conn, "cs_test_xid", AUTOPRO, "hybrid")
+    x0 = next_xid(seeded_conn)
+    assert handle(seeded_conn, "evt_xid_1", "cs_test_xid", pid)[0] == "fulfilled"
+    x1 = next_xid(seeded_conn)
+    assert handle(seeded_conn, "evt_xid_1", "cs_test_xid", pid)[0] == "duplicate"
+    x2 = next_xid(seeded_conn)
+    assert handle(seeded_conn, "evt_xid_2", "cs_test_xid", pid)[0] == "already_fulfilled"
+    x3 = next_xid(seeded_conn)
+    assert (x1 - x0, x2 - x1, x3 - x2) == (1, 0, 1)
+
+    rejected = purchase_with_session(seeded_conn, "cs_test_xid_rej", CITY_AUTO, "workshop_only")
+    seeded_conn.execute("UPDATE organizations SET status = 'suspended' WHERE id = %s", (CITY_AUTO,))
+    x4 = next_xid(seeded_conn)
+    assert handle(seeded_conn, "evt_xid_3", "cs_test_xid_rej", rejected)[:2] == ("fulfillment_rejected", "failed")
+    assert next_xid(seeded_conn) - x4 == 1
 
 
 def test_plan_price_changed_after_purchase_is_an_amount_mismatch(seeded_conn):

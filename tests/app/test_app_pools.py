@@ -6,6 +6,8 @@ answers 503 and is dropped."""
 
 from __future__ import annotations
 
+import os
+
 from app import create_app
 from app.db import close_pools
 from tests.app.conftest import ANA, CheckedClient, auth, deliver, event_payload, snapshot
@@ -69,3 +71,44 @@ def test_a_write_on_a_read_only_server_is_503_and_its_connection_is_dropped(app_
         assert pay.get("returns_bad", 0) + pay.get("connections_lost", 0) == 1
     finally:
         close_pools(ro)
+
+
+def test_a_connection_whose_backend_is_gone_is_dropped_before_use(app, db):
+    # The pool checks a connection before handing it out without a round trip (a readable
+    # socket on an idle connection means the server spoke unasked: a terminated backend's FATAL
+    # message or the end of the connection), so a backend ended by a restart, a crash or an
+    # operator is never handed to a request: the delivery after it succeeds on a new connection.
+    client = CheckedClient(app)
+    first = deliver(client, event_payload({"id": "pi_3", "object": "payment_intent"},
+                                          "payment_intent.created", "evt_pools_gone_1"))
+    assert first.status_code == 200, first.get_json()
+    pool = app.extensions["db_payments_pool"].get()
+    name = f"ssr-app-payments:{os.getpid()}"
+    gone = {pid for (pid,) in db.execute(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (name,)).fetchall()}
+    assert gone
+    for pid in gone:
+        assert db.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,)).fetchone()[0]
+    r = deliver(client, event_payload({"id": "pi_4", "object": "payment_intent"},
+                                      "payment_intent.created", "evt_pools_gone_2"))
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["outcome"] == "ignored"
+    assert stats(app, "db_payments_pool").get("connections_lost", 0) >= 1
+    with pool.connection() as conn:
+        assert conn.info.backend_pid not in gone
+
+
+def test_a_sound_idle_connection_is_used_without_a_round_trip(app, db):
+    from app.db import check_idle_connection
+
+    pool = app.extensions["db_payments_pool"].get()
+    conn = pool.getconn()
+    try:
+        conn.execute("SELECT 'the last statement'")
+        check_idle_connection(conn)
+        # The backend saw nothing after the statement (psycopg_pool's own check sends one).
+        db.execute("SELECT pg_stat_clear_snapshot()")
+        last = db.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", (conn.info.backend_pid,)).fetchone()
+        assert last == ("SELECT 'the last statement'",)
+    finally:
+        pool.putconn(conn)

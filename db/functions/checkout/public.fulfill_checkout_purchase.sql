@@ -16,6 +16,11 @@
 --   fulfillment_rejected   paid, but routing refuses it now (e.g. the workshop was suspended
 --                          since checkout): purchase failed, refund owed.
 -- Concurrent calls for one purchase serialise on its row lock; the second finds it done.
+-- The rules of fulfill_checkout are checked before it runs (ssr_private.fulfill_checkout_check,
+-- in a block that writes nothing, so the fulfillment costs one transaction id, no
+-- subtransaction's); should they change between that check and the inserts (a workshop
+-- suspended by a transaction committing in between), fulfill_checkout raises and the whole
+-- call rolls back (the webhook answers non-2xx and Stripe delivers again).
 -- Any session recorded as unresolved (webhook refused after a 404) is marked resolved.
 CREATE OR REPLACE FUNCTION fulfill_checkout_purchase(
     p_checkout_session_id text,
@@ -73,7 +78,26 @@ BEGIN
             -- The customer paid something: give back what Stripe charged.
             PERFORM ssr_private.refund_enqueue(v_purchase.id, 'amount_mismatch', p_amount_total, p_currency);
         ELSE
+            -- What fulfill_checkout would refuse, checked first in a block that writes nothing
+            -- (ssr_private.fulfill_checkout_check): a read-only subtransaction takes no
+            -- transaction id, and the inserts below run in this transaction, not in a
+            -- subtransaction of their own.
             BEGIN
+                PERFORM ssr_private.fulfill_checkout_check(
+                    v_purchase.plan_code, p_checkout_session_id, v_purchase.intake_id,
+                    v_purchase.customer_id, v_purchase.customer_email, p_amount_total, p_currency,
+                    NULL, v_purchase.preferred_workshop_id, v_purchase.routing_type
+                );
+            EXCEPTION WHEN SQLSTATE 'SR400' OR SQLSTATE 'SR404' OR SQLSTATE 'SR409' THEN
+                GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
+                v_outcome := 'fulfillment_rejected';
+            END;
+            IF v_outcome = 'fulfillment_rejected' THEN
+                UPDATE checkout_purchases AS cp
+                SET status = 'failed', failure_reason = 'fulfillment_rejected: ' || v_reason, updated_at = now()
+                WHERE cp.id = v_purchase.id;
+                PERFORM ssr_private.refund_enqueue(v_purchase.id, 'fulfillment_rejected', p_amount_total, p_currency);
+            ELSE
                 SELECT f.* INTO v_fulfilled
                 FROM ssr_private.fulfill_checkout(
                     v_purchase.plan_code, p_checkout_session_id, v_purchase.intake_id,
@@ -87,14 +111,7 @@ BEGIN
                     session_request_id = v_fulfilled.session_request_id,
                     fulfilled_at = now(), updated_at = now()
                 WHERE cp.id = v_purchase.id;
-            EXCEPTION WHEN SQLSTATE 'SR400' OR SQLSTATE 'SR404' OR SQLSTATE 'SR409' THEN
-                GET STACKED DIAGNOSTICS v_reason = MESSAGE_TEXT;
-                v_outcome := 'fulfillment_rejected';
-                UPDATE checkout_purchases AS cp
-                SET status = 'failed', failure_reason = 'fulfillment_rejected: ' || v_reason, updated_at = now()
-                WHERE cp.id = v_purchase.id;
-                PERFORM ssr_private.refund_enqueue(v_purchase.id, 'fulfillment_rejected', p_amount_total, p_currency);
-            END;
+            END IF;
         END IF;
     END IF;
 

@@ -77,7 +77,14 @@ SELECT is(
     pg_temp.tap_as('ssr_app', $$SELECT * FROM get_mechanics_for_routing(NULL, 'broadcast')$$), 'ok',
     'the app calls get_mechanics_for_routing unqualified (search_path default)'
 );
-SELECT is(pg_temp.tap_as('ssr_app', 'SELECT * FROM routing_outbox_replay(0)'), 'ok', 'the app replays notifications');
+SELECT is(
+    pg_temp.tap_as('ssr_app', 'SELECT * FROM routing_outbox_replay(0)'), '42501',
+    'the app cannot read the raw outbox (it reads routing_outbox_feed and get_mechanic_events)'
+);
+SELECT is(
+    pg_temp.tap_as('ssr_app', 'SELECT * FROM routing_outbox_feed(0, ARRAY[''session_requests''])'), 'ok',
+    'the app''s hub reads the outbox feed'
+);
 SELECT is(
     pg_temp.tap_as('analytics', 'SELECT * FROM workshop_session_analytics LIMIT 1'), 'ok',
     'role analytics reads workshop_session_analytics unqualified (its "$user" schema)'

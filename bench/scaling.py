@@ -13,65 +13,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 import time
 import uuid
-from collections import Counter
 
 import psycopg
 
 from bench import generate, server
 from bench import pgbench as pgb
 from bench.measure import FULFILL_SCRIPT, RelayRunning, check_fulfilled
-
-
-class WaitSampler:
-    """pg_stat_activity of `datname` every `interval` s while it runs: one count per active backend
-    and sample, keyed by wait_event_type:wait_event ('CPU' when active and waiting for nothing),
-    and for heavyweight lock waits the lock type and relation waited for (pg_locks)."""
-
-    def __init__(self, url: str, datname: str, interval: float = 0.01):
-        self.url, self.datname, self.interval = url, datname, interval
-        self.waits: Counter = Counter()
-        self.locks: Counter = Counter()
-        self.samples = 0
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-
-    def _loop(self):
-        with psycopg.connect(self.url, autocommit=True) as c:
-            while not self.stop.is_set():
-                rows = c.execute(
-                    """
-                    SELECT coalesce(a.wait_event_type || ':' || a.wait_event, 'CPU'),
-                           (SELECT string_agg(DISTINCT l.locktype || coalesce(':' || l.relation::regclass::text, '')
-                                              || coalesce(':' || l.mode, ''), ',')
-                            FROM pg_locks AS l WHERE l.pid = a.pid AND NOT l.granted)
-                    FROM pg_stat_activity AS a
-                    WHERE a.datname = %s AND a.state = 'active' AND a.pid <> pg_backend_pid()
-                      AND a.backend_type = 'client backend' AND a.application_name = 'pgbench'
-                    """, (self.datname,), prepare=True).fetchall()
-                self.samples += 1
-                for w, lk in rows:
-                    self.waits[w] += 1
-                    if lk:
-                        self.locks[lk] += 1
-                self.stop.wait(self.interval)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join()
-
-    def result(self, top: int = 12) -> dict:
-        total = sum(self.waits.values()) or 1
-        return {"samples": self.samples,
-                "waits": {k: v for k, v in self.waits.most_common(top)},
-                "waits_share": {k: round(v / total, 3) for k, v in self.waits.most_common(top)},
-                "lock_waits": dict(self.locks.most_common(top))}
+from bench.steady import WaitSampler
 
 
 def wal_bytes(url: str) -> int:
@@ -84,7 +34,7 @@ def run_fulfill(url: str, sizes: generate.Sizes, clients: int, seconds: float, s
     script = FULFILL_SCRIPT.format(C=sizes.customers, W=sizes.workshops, tag=tag)
     dat = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
     w0 = wal_bytes(url)
-    sampler = WaitSampler(url, dat) if sample else None
+    sampler = WaitSampler(url, dat, only_app="pgbench", locks=True) if sample else None
     with RelayRunning(url):
         if sampler:
             with sampler:
@@ -94,17 +44,17 @@ def run_fulfill(url: str, sizes: generate.Sizes, clients: int, seconds: float, s
     res["wal_kb_per_tx"] = round((wal_bytes(url) - w0) / 1024 / max(1, res["transactions"]), 2)
     check_fulfilled(url, tag, res["transactions"])
     if sampler:
-        res["waits"] = sampler.result()
+        res["waits"] = sampler.result(top=12)
     return res
 
 
 def run_tpcb(url: str, clients: int, seconds: float, sample: bool) -> dict:
     dat = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
-    sampler = WaitSampler(url, dat) if sample else None
+    sampler = WaitSampler(url, dat, only_app="pgbench", locks=True) if sample else None
     if sampler:
         with sampler:
             res = pgb.run(url, clients=clients, seconds=seconds, builtin="tpcb-like")
-        res["waits"] = sampler.result()
+        res["waits"] = sampler.result(top=12)
     else:
         res = pgb.run(url, clients=clients, seconds=seconds, builtin="tpcb-like")
     return res
@@ -140,7 +90,7 @@ def main(argv=None) -> int:
                 r = run_fulfill(urls[d], sizes, n, a.seconds, a.sample)
                 out["runs"].append(dict(r, db=d, clients=n, round=rnd, at=time.time()))
                 print(f"round {rnd} c={n:>2} {d:<14} {r['tps']:8.0f} tps p99 {r['p99_ms']:.2f} ms "
-                      f"wal {r['wal_kb_per_tx']} KB" + (f" {r['waits']['waits_share']}" if a.sample else ""),
+                      f"wal {r['wal_kb_per_tx']} KB" + (f" {({w['event']: w['share'] for w in r['waits']['top']})}" if a.sample else ""),
                       file=sys.stderr, flush=True)
     if a.output:
         with open(a.output, "w", encoding="utf-8") as fh:

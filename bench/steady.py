@@ -63,22 +63,29 @@ class WaitSampler:
     """pg_stat_activity every `interval` seconds on its own connection to the `postgres` database
     of the same server: a Counter of wait events of the client backends of `dbname` that are in a
     statement or a transaction (`CPU` for those waiting on nothing). `only_app` keeps the backends
-    whose application_name starts with it (e.g. the app's pool), None keeps every backend."""
+    whose application_name starts with it (e.g. the app's pool), None keeps every backend.
+    `locks`: also count, for each waiting backend, the locks it has not been granted
+    (locktype:relation:mode), as `lock_waits` in result()."""
 
     SQL = """
-        SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU')
-        FROM pg_stat_activity
-        WHERE datname = %s AND backend_type = 'client backend' AND pid <> pg_backend_pid()
-          AND state IN ('active', 'idle in transaction', 'idle in transaction (aborted)')
-          AND (%s::text IS NULL OR starts_with(application_name, %s::text))
+        SELECT coalesce(a.wait_event_type || ':' || a.wait_event, 'CPU'),
+               CASE WHEN %s THEN (
+                   SELECT string_agg(DISTINCT l.locktype || coalesce(':' || l.relation::regclass::text, '')
+                                     || coalesce(':' || l.mode, ''), ',')
+                   FROM pg_locks AS l WHERE l.pid = a.pid AND NOT l.granted) END
+        FROM pg_stat_activity AS a
+        WHERE a.datname = %s AND a.backend_type = 'client backend' AND a.pid <> pg_backend_pid()
+          AND a.state IN ('active', 'idle in transaction', 'idle in transaction (aborted)')
+          AND (%s::text IS NULL OR starts_with(a.application_name, %s::text))
     """
 
     def __init__(self, url: str, dbname: str | None = None, interval: float = SAMPLE_INTERVAL,
-                 only_app: str | None = None):
+                 only_app: str | None = None, locks: bool = False):
         self.url = url_for(url, "postgres")
         self.dbname = dbname or dbname_of(url)
-        self.interval, self.only_app = interval, only_app
+        self.interval, self.only_app, self.locks = interval, only_app, locks
         self.counts: Counter = Counter()
+        self.lock_counts: Counter = Counter()
         self.ticks = 0
         self.errors: list[str] = []
         self.stop = threading.Event()
@@ -87,10 +94,12 @@ class WaitSampler:
     def _loop(self):
         try:
             with psycopg.connect(self.url, autocommit=True) as conn:
-                args = (self.dbname, self.only_app, self.only_app)
+                args = (self.locks, self.dbname, self.only_app, self.only_app)
                 while not self.stop.is_set():
-                    for (event,) in conn.execute(self.SQL, args, prepare=True).fetchall():
+                    for event, lock in conn.execute(self.SQL, args, prepare=True).fetchall():
                         self.counts[event] += 1
+                        if lock:
+                            self.lock_counts[lock] += 1
                     self.ticks += 1
                     self.stop.wait(self.interval)
         except Exception as exc:  # reported by result()
@@ -108,11 +117,14 @@ class WaitSampler:
         if self.errors:
             raise RuntimeError("wait sampler: " + self.errors[0])
         n = sum(self.counts.values())
-        return {
+        out = {
             "ticks": self.ticks,
             "samples": n,
             "top": [{"event": e, "samples": c, "share": round(c / n, 4)} for e, c in self.counts.most_common(top)],
         }
+        if self.locks:
+            out["lock_waits"] = dict(self.lock_counts.most_common(top))
+        return out
 
 
 def _counters(conn: psycopg.Connection, dbname: str) -> dict:

@@ -151,14 +151,15 @@ def test_fulfill_curve_pairs_tpcb_like_and_fulfill_at_each_client_count(db_url, 
 
 
 def test_wait_sampler_sees_a_backend_waiting_on_a_lock(db_url):
-    """The sampler counts what a busy backend waits on: one blocked on a row lock shows as Lock:*."""
+    """The sampler counts what a busy backend waits on: one blocked on a row lock shows as Lock:*,
+    and with locks=True the lock it has not been granted is counted too."""
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS bench_wait_probe (id int PRIMARY KEY)")
         conn.execute("INSERT INTO bench_wait_probe VALUES (1) ON CONFLICT DO NOTHING")
     with psycopg.connect(db_url) as holder, psycopg.connect(db_url, autocommit=True) as waiter:
         holder.execute("SELECT * FROM bench_wait_probe WHERE id = 1 FOR UPDATE")
         waiter.execute("SET lock_timeout = '1s'")
-        with steady.WaitSampler(db_url) as sampler:
+        with steady.WaitSampler(db_url, locks=True) as sampler:
             with pytest.raises(psycopg.errors.LockNotAvailable):
                 waiter.execute("SELECT * FROM bench_wait_probe WHERE id = 1 FOR UPDATE")
         holder.rollback()
@@ -167,6 +168,8 @@ def test_wait_sampler_sees_a_backend_waiting_on_a_lock(db_url):
     events = {t["event"]: t["share"] for t in got["top"]}
     # the waiter on the lock, the holder idle in its transaction (waiting for its client): half each
     assert events.get("Lock:transactionid", 0) >= 0.4 and events.get("Client:ClientRead", 0) >= 0.4
+    waited = sum(c for lock, c in got["lock_waits"].items() if lock.startswith("transactionid"))
+    assert waited >= 0.4 * got["samples"]
 
 
 def test_note_indexes_cost_runs_every_form_and_restores_the_shipped_indexes(db_url):

@@ -160,8 +160,8 @@ ha: ha-up
 	  DATABASE_READ_URL="$$($(PY) -m dev.ha url $(HA_DIR) --read)" POOL_TIMEOUT="$${POOL_TIMEOUT:-3}"; \
 	  $(MAKE) --no-print-directory migrate; \
 	  export APP_DATABASE_URL="$$($(PG) login-url "$$DATABASE_URL" --role ssr_app --enable-login)" \
-	    PAYMENTS_DATABASE_URL="$$($(PG) login-url "$$DATABASE_URL" --role ssr_payments --enable-login --if-exists)" \
-	    WORKER_DATABASE_URL="$$($(PG) login-url "$$DATABASE_URL" --role ssr_worker --enable-login --if-exists)" \
+	    PAYMENTS_DATABASE_URL="$$($(PG) login-url "$$DATABASE_URL" --role ssr_payments --enable-login)" \
+	    WORKER_DATABASE_URL="$$($(PG) login-url "$$DATABASE_URL" --role ssr_worker --enable-login)" \
 	    DATABASE_READ_URL="$$($(PG) login-url "$$DATABASE_READ_URL" --role ssr_app)"; \
 	  echo "write URL: $$DATABASE_URL (the app: $$APP_DATABASE_URL)"; echo "read URL:  $$DATABASE_READ_URL"; \
 	  $(MAKE) --no-print-directory run SEED=1

@@ -10,12 +10,11 @@
                                        stop the cluster in DIR (immediate: as a crash would)
     pgcluster.py url DIR [--db NAME]   print the URL of a running cluster
     pgcluster.py destroy DIR           stop and delete the cluster in DIR (and a link's target)
-    pgcluster.py login-url URL --role ROLE [--enable-login] [--if-exists]
+    pgcluster.py login-url URL --role ROLE [--enable-login]
                                        URL as login ROLE (ssr_app, ssr_payments, ssr_worker, ssr_bi):
                                        hosts, port, database and query (passfile=...) kept;
                                        --enable-login first gives the role LOGIN, and the password of
-                                       URL's passfile, through URL (the cluster's superuser);
-                                       --if-exists prints nothing when the role does not exist
+                                       URL's passfile, through URL (the cluster's superuser)
     pgcluster.py enable-logins URL     --enable-login for each of those roles that exists
     pgcluster.py app-url URL [--enable-login]
                                        login-url URL --role ssr_app
@@ -673,11 +672,8 @@ def enable_login(owner_url: str, role: str) -> None:
     psql_as(owner_url, login_sql(role, password))
 
 
-def login_url(owner_url: str, role: str = APP_ROLE, enable: bool = False, if_exists: bool = False) -> str:
-    """owner_url as login `role` (hosts, ports, database and query kept, passfile too; multi-host too).
-    if_exists: "" when the role does not exist (a database the migrations have not made it in yet)."""
-    if if_exists and role not in existing_roles(owner_url, (role,)):
-        return ""
+def login_url(owner_url: str, role: str = APP_ROLE, enable: bool = False) -> str:
+    """owner_url as login `role` (hosts, ports, database and query kept, passfile too; multi-host too)."""
     if enable:
         enable_login(owner_url, role)
     if "://" not in owner_url:  # a key=value connection string
@@ -710,8 +706,6 @@ def main() -> None:
     ap.add_argument("--db", default="ssr")
     ap.add_argument("--role", choices=ROLES, help="login-url: the login")
     ap.add_argument("--enable-login", action="store_true")
-    ap.add_argument("--if-exists", action="store_true",
-                    help="login-url: print nothing (and succeed) when the role does not exist")
     ap.add_argument("--throwaway", action="store_true",
                     help="create the cluster with fsync, synchronous_commit and full_page_writes off "
                          "(a crash may lose anything: temporary test clusters only)")
@@ -726,7 +720,7 @@ def main() -> None:
             return
         if a.cmd == "login-url" and not a.role:
             die("login-url needs --role")
-        print(login_url(a.dir, a.role or APP_ROLE, a.enable_login, a.if_exists))
+        print(login_url(a.dir, a.role or APP_ROLE, a.enable_login))
         return
     if a.cmd == "ensure-plpython":
         ensure_plpython()

@@ -83,8 +83,8 @@ LOGINS = {"APP_DATABASE_URL": "ssr_app", "PAYMENTS_DATABASE_URL": "ssr_payments"
 
 def login_url(url: str, role: str, embedded: bool) -> str:
     """url as login `role`; on the embedded cluster the role is first given LOGIN and its password
-    (pgcluster.py login-url --enable-login). "" when the role does not exist (yet)."""
-    return python("dev/pgcluster.py", "login-url", url, "--role", role, "--if-exists",
+    (pgcluster.py login-url --enable-login)."""
+    return python("dev/pgcluster.py", "login-url", url, "--role", role,
                   *(["--enable-login"] if embedded else []))
 
 
@@ -97,8 +97,6 @@ def serve_env(url: str, host: str, port: int, embedded: bool) -> tuple[dict, str
     for var, role in LOGINS.items():
         if not env.get(var) and (embedded or var == "APP_DATABASE_URL"):
             env[var] = login_url(url, role, embedded)
-        if not env.get(var):
-            env.pop(var, None)
     app_url = env.pop("APP_DATABASE_URL", "") or python("dev/pgcluster.py", "app-url", url)
     if not env.get("PUBLIC_BASE_URL"):
         env["PUBLIC_BASE_URL"] = f"http://{host}:{port}"

@@ -4,9 +4,9 @@ purchase row and a Stripe Checkout Session each) and the unauthenticated Checkou
 lookups (the success page, which asks Stripe, and the progress the live page polls).
 
 The counters are in Postgres (rate_limit_take, an unlogged table in ssr_private), so every
-gunicorn worker and every app server shares them; one extra SQL call per limited request,
-none on the others. Past a limit: 429 with Retry-After (app/errors.py's JSON, or the HTML
-error page on page routes).
+gunicorn worker and every app server shares them; an extra SQL call per limit a request
+takes (the address's, then the identity's), none on the other endpoints. Past a limit: 429
+with Retry-After (app/errors.py's JSON, or the HTML error page on page routes).
 
 Configuration (environment, or create_app's config), each "N/S" (N hits per S seconds) or
 "off":
@@ -96,28 +96,16 @@ def client_address() -> str:
 def check(kind: str, identity: str | None = None) -> None:
     """Take one hit for this request on the limits of `kind` (SIGN_IN, CHECKOUT, LOOKUP): the
     address's, then, only when the address allows it, the identity's (a request the address
-    refuses does not eat into the identity's budget). One SQL call. Past either: 429 with
-    Retry-After."""
+    refuses does not eat into the identity's budget). One SQL call per limit taken. Past either:
+    429 with Retry-After."""
     limits = current_app.config["RATE_LIMITS"]
-    takes = []
     for scope, who in (("ADDRESS", client_address()), ("IDENTITY", identity)):
         spec = limits[f"RATE_LIMIT_{kind}_PER_{scope}"]
-        if spec is not None and who is not None:
-            takes.append((f"{kind.lower()}:{scope.lower()}:{who}"[:200], *spec))
-    if not takes:
-        return
-    if len(takes) == 1:
-        row = call("SELECT allowed, retry_after FROM rate_limit_take(%s, %s, %s)", takes[0])
-    else:
-        # The identity's take only runs when the address allowed (a CASE branch is not evaluated
-        # otherwise); OFFSET 0 keeps the planner from copying the take into each use of `i`.
-        row = call("SELECT s.a_allowed AND coalesce(s.i[1] = 1, TRUE) AS allowed, "
-                   "greatest(s.a_retry, coalesce(s.i[2], 0)) AS retry_after "
-                   "FROM (SELECT a.allowed AS a_allowed, a.retry_after AS a_retry, "
-                   "CASE WHEN a.allowed THEN (SELECT ARRAY[t.allowed::integer, t.retry_after] "
-                   "FROM rate_limit_take(%s, %s, %s) AS t) END AS i "
-                   "FROM rate_limit_take(%s, %s, %s) AS a OFFSET 0) AS s", takes[1] + takes[0])
-    if not row["allowed"]:
-        wait = max(int(row["retry_after"]), 1)
-        raise ApiError(429, "rate_limited", f"too many {WHAT[kind]}, retry in {wait} s",
-                       headers={"Retry-After": str(wait)})
+        if spec is None or who is None:
+            continue
+        row = call("SELECT allowed, retry_after FROM rate_limit_take(%s, %s, %s)",
+                   (f"{kind.lower()}:{scope.lower()}:{who}"[:200], *spec))
+        if not row["allowed"]:
+            wait = max(int(row["retry_after"]), 1)
+            raise ApiError(429, "rate_limited", f"too many {WHAT[kind]}, retry in {wait} s",
+                           headers={"Retry-After": str(wait)})

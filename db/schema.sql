@@ -71,6 +71,7 @@ CREATE TABLE public.session_requests (
     escalated_at timestamp with time zone,
     outcome text,
     declined_by uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    routing_policy_id bigint,
     CONSTRAINT session_requests_check CHECK (((status = 'accepted'::text) = (mechanic_id IS NOT NULL))),
     CONSTRAINT session_requests_check1 CHECK (((status = 'accepted'::text) = (accepted_at IS NOT NULL))),
     CONSTRAINT session_requests_check2 CHECK (((accepted_at IS NULL) OR (accepted_at >= created_at))),
@@ -195,6 +196,12 @@ COMMENT ON COLUMN public.session_requests.outcome IS 'How the request ended: acc
 --
 
 COMMENT ON COLUMN public.session_requests.declined_by IS 'Mechanics who declined the request (copy of session_request_declines, kept by a trigger): never offered to them again.';
+
+--
+-- Name: COLUMN session_requests.routing_policy_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_requests.routing_policy_id IS 'The routing policy the request is routed under; NULL: made before routing policies (the registry''s defaults).';
 
 --
 -- Name: accept_session_request(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
@@ -2186,6 +2193,53 @@ $$;
 COMMENT ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) IS 'Notification channel of a workshop: session_requests_ws_<32 hex digits>. The global channel is session_requests.';
 
 --
+-- Name: set_mechanic_presence(uuid, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.set_mechanic_presence(p_mechanic_id uuid, p_online boolean) RETURNS TABLE(mechanic_id uuid, online boolean, changed_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_mechanic mechanics;
+BEGIN
+    IF p_mechanic_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
+    END IF;
+    IF p_online IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'online is required (true or false)', COLUMN = 'online';
+    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
+
+    SELECT * INTO v_mechanic FROM mechanics AS m WHERE m.id = p_mechanic_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404', MESSAGE = format('mechanic_id %s: no such mechanic', p_mechanic_id),
+            COLUMN = 'mechanic_id';
+    END IF;
+    IF p_online AND v_mechanic.status <> 'active' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR409',
+            MESSAGE = format('mechanic %s is %s: only an active mechanic can go online', p_mechanic_id, v_mechanic.status),
+            COLUMN = 'mechanic_id';
+    END IF;
+    IF v_mechanic.is_available = p_online THEN
+        RETURN QUERY SELECT p_mechanic_id, p_online, NULL::timestamptz;
+        RETURN;
+    END IF;
+    UPDATE mechanics AS m SET is_available = p_online WHERE m.id = p_mechanic_id;
+    RETURN QUERY SELECT p_mechanic_id, p_online, now();
+END
+$$;
+
+--
+-- Name: FUNCTION set_mechanic_presence(p_mechanic_id uuid, p_online boolean); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.set_mechanic_presence(p_mechanic_id uuid, p_online boolean) IS 'A mechanic goes online or offline (the availability routing reads); idempotent; SR400/SR403/SR404/SR409.';
+
+--
 -- Name: start_session(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3257,6 +3311,7 @@ FROM (
         'the eligibility and capacity rule; the mechanic row policy calls it'
     ),
     ('decline_session_request(uuid,uuid,text)', ARRAY['ssr_app', 'mechanic'], 'a mechanic declines a request'),
+    ('set_mechanic_presence(uuid,boolean)', ARRAY['ssr_app', 'mechanic'], 'a mechanic goes online or offline'),
     ('start_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic starts the session'),
     ('complete_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic completes the session'),
     ('mark_session_no_show(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic marks a no-show'),
@@ -5298,6 +5353,130 @@ $$;
 COMMENT ON FUNCTION ssr_private.routing_outbox_relay(p_limit integer) IS 'Sends committed routing_outbox rows not sent yet with pg_notify (payload plus outbox_id), in order, and marks them; returns how many. Run every 100 ms by the worker.';
 
 --
+-- Name: routing_policies_check_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_policies_check_trg() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_key text;
+    v_value jsonb;
+    v_param routing_parameters;
+    v_type text;
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.params IS DISTINCT FROM OLD.params THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR409',
+            MESSAGE = format('routing policy %L: parameters never change once created; create a new policy', OLD.name),
+            COLUMN = 'params';
+    END IF;
+    IF jsonb_typeof(NEW.params) IS DISTINCT FROM 'object' THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'params must be a JSON object', COLUMN = 'params';
+    END IF;
+    FOR v_key, v_value IN SELECT e.key, e.value FROM jsonb_each(NEW.params) AS e LOOP
+        SELECT * INTO v_param FROM routing_parameters AS rp WHERE rp.name = v_key;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'SR400', MESSAGE = format('unknown routing parameter %L', v_key), COLUMN = 'params';
+        END IF;
+        v_type := jsonb_typeof(v_value);
+        CONTINUE WHEN v_type = 'null' AND v_param.nullable;
+        IF NOT (
+            v_param.kind = 'boolean' AND v_type = 'boolean'
+            OR v_param.kind = 'text' AND v_type = 'string'
+            OR v_param.kind = 'number' AND v_type = 'number'
+            OR v_param.kind = 'integer' AND v_type = 'number' AND v_value::numeric = trunc(v_value::numeric)
+        ) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'SR400',
+                MESSAGE = format('routing parameter %L must be %s (got %s)', v_key, v_param.kind, v_value),
+                COLUMN = 'params';
+        END IF;
+        IF v_param.kind IN ('integer', 'number') AND (
+            v_value::numeric < v_param.min_value OR v_value::numeric > v_param.max_value
+        ) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'SR400',
+                MESSAGE = format(
+                    'routing parameter %L must be between %s and %s (got %s)',
+                    v_key, coalesce(v_param.min_value::text, '-inf'), coalesce(v_param.max_value::text, 'inf'), v_value
+                ),
+                COLUMN = 'params';
+        END IF;
+        IF v_param.allowed_values IS NOT NULL AND NOT (v_value #>> '{}') = ANY (v_param.allowed_values) THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'SR400',
+                MESSAGE = format(
+                    'routing parameter %L must be one of %s (got %s)', v_key, array_to_string(v_param.allowed_values, ', '), v_value
+                ),
+                COLUMN = 'params';
+        END IF;
+    END LOOP;
+    RETURN NEW;
+END
+$$;
+
+--
+-- Name: FUNCTION routing_policies_check_trg(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.routing_policies_check_trg() IS 'Trigger: a routing policy sets only registered parameters of the right kind and bounds, and never changes them.';
+
+--
+-- Name: routing_policy_for_request(uuid, uuid, text); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_policy_for_request(p_customer_id uuid, p_preferred_workshop_id uuid, p_routing_type text) RETURNS bigint
+    LANGUAGE sql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+SELECT coalesce(
+    (SELECT o.routing_policy_id FROM organizations AS o WHERE o.id = p_preferred_workshop_id),
+    (SELECT p.id FROM routing_policies AS p WHERE p.is_default)
+)
+$$;
+
+--
+-- Name: FUNCTION routing_policy_for_request(p_customer_id uuid, p_preferred_workshop_id uuid, p_routing_type text); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.routing_policy_for_request(p_customer_id uuid, p_preferred_workshop_id uuid, p_routing_type text) IS 'The routing policy a new request gets: its preferred workshop''s own, else the default.';
+
+--
+-- Name: routing_policy_params(bigint); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_policy_params(p_policy_id bigint) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_params jsonb := '{}';
+    v_defaults jsonb;
+BEGIN
+    IF p_policy_id IS NOT NULL THEN
+        SELECT p.params INTO v_params FROM routing_policies AS p WHERE p.id = p_policy_id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'SR404', MESSAGE = format('routing policy %s: no such policy', p_policy_id),
+                COLUMN = 'routing_policy_id';
+        END IF;
+    END IF;
+    SELECT coalesce(jsonb_object_agg(rp.name, rp.default_value), '{}') INTO v_defaults
+    FROM routing_parameters AS rp;
+    RETURN v_defaults || v_params;
+END
+$$;
+
+--
+-- Name: FUNCTION routing_policy_params(p_policy_id bigint); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.routing_policy_params(p_policy_id bigint) IS 'Every parameter of a routing policy (the registry''s defaults overridden by the policy''s own), as a JSON object.';
+
+--
 -- Name: routing_publish(public.session_requests, text); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -6739,6 +6918,7 @@ CREATE TABLE public.organizations (
     status text DEFAULT 'pending'::text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    routing_policy_id bigint,
     CONSTRAINT organizations_contact_email_check CHECK ((contact_email ~ '^[^@\s]+@[^@\s]+$'::text)),
     CONSTRAINT organizations_name_check CHECK ((btrim(name) <> ''::text)),
     CONSTRAINT organizations_status_check CHECK ((status = ANY (ARRAY['active'::text, 'pending'::text, 'suspended'::text])))
@@ -6785,6 +6965,12 @@ COMMENT ON COLUMN public.organizations.created_at IS 'When the workshop was crea
 --
 
 COMMENT ON COLUMN public.organizations.updated_at IS 'When the row last changed.';
+
+--
+-- Name: COLUMN organizations.routing_policy_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.routing_policy_id IS 'The workshop''s own routing policy for requests that prefer it; NULL: the default policy.';
 
 --
 -- Name: routing_events; Type: TABLE; Schema: public; Owner: -
@@ -7695,6 +7881,124 @@ ALTER TABLE public.mechanic_availability ALTER COLUMN id ADD GENERATED ALWAYS AS
 );
 
 --
+-- Name: offers; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.offers (
+    id bigint NOT NULL,
+    session_request_id uuid NOT NULL,
+    mechanic_id uuid NOT NULL,
+    workshop_id uuid,
+    tier text NOT NULL,
+    score integer NOT NULL,
+    wave smallint DEFAULT 0 NOT NULL,
+    offered_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    outcome text,
+    outcome_at timestamp with time zone,
+    reason text,
+    CONSTRAINT offers_check CHECK ((expires_at > offered_at)),
+    CONSTRAINT offers_check1 CHECK (((outcome IS NULL) = (outcome_at IS NULL))),
+    CONSTRAINT offers_check2 CHECK (((outcome_at IS NULL) OR (outcome_at >= offered_at))),
+    CONSTRAINT offers_check3 CHECK (((reason IS NULL) OR (outcome = ANY (ARRAY['declined'::text, 'rescinded'::text, 'timed_out'::text])))),
+    CONSTRAINT offers_outcome_check CHECK ((outcome = ANY (ARRAY['accepted'::text, 'declined'::text, 'timed_out'::text, 'rescinded'::text]))),
+    CONSTRAINT offers_reason_check CHECK (((reason IS NULL) OR (length(reason) <= 200))),
+    CONSTRAINT offers_tier_check CHECK ((tier = ANY (ARRAY['preferred'::text, 'workshop'::text, 'independent'::text, 'open'::text, 'returning'::text]))),
+    CONSTRAINT offers_wave_check CHECK ((wave >= 0))
+);
+
+--
+-- Name: TABLE offers; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.offers IS 'One row per request offered to a mechanic: when, until when, and how it ended (accepted, declined, timed out, rescinded).';
+
+--
+-- Name: COLUMN offers.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.id IS 'Identity, in the order offers were made.';
+
+--
+-- Name: COLUMN offers.session_request_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.session_request_id IS 'The request offered.';
+
+--
+-- Name: COLUMN offers.mechanic_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.mechanic_id IS 'The mechanic it was offered to.';
+
+--
+-- Name: COLUMN offers.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.workshop_id IS 'The mechanic''s workshop when offered (NULL: independent).';
+
+--
+-- Name: COLUMN offers.tier; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.tier IS 'Why this mechanic: preferred (the preferred workshop), workshop (another workshop), independent, open (broadcast), returning (the customer''s previous mechanic).';
+
+--
+-- Name: COLUMN offers.score; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.score IS 'The offer score when offered (ranking within the request).';
+
+--
+-- Name: COLUMN offers.wave; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.wave IS 'The wave of the widening schedule it was made in (0: the first).';
+
+--
+-- Name: COLUMN offers.offered_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.offered_at IS 'When it was offered.';
+
+--
+-- Name: COLUMN offers.expires_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.expires_at IS 'When it times out if the mechanic does not answer.';
+
+--
+-- Name: COLUMN offers.outcome; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.outcome IS 'NULL while live; accepted, declined (by the mechanic), timed_out (no answer by expires_at), rescinded (the request was taken by someone else, expired or cancelled).';
+
+--
+-- Name: COLUMN offers.outcome_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.outcome_at IS 'When the outcome was recorded.';
+
+--
+-- Name: COLUMN offers.reason; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.reason IS 'The decline''s reason, or why it was rescinded.';
+
+--
+-- Name: offers_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.offers ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.offers_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: reconciliation_actions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -7837,6 +8141,150 @@ ALTER TABLE public.routing_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTI
 
 ALTER TABLE public.routing_outbox ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME public.routing_outbox_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: routing_parameters; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.routing_parameters (
+    name text NOT NULL,
+    kind text NOT NULL,
+    default_value jsonb NOT NULL,
+    min_value numeric,
+    max_value numeric,
+    allowed_values text[],
+    nullable boolean DEFAULT false NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT routing_parameters_check CHECK (((min_value IS NULL) OR (max_value IS NULL) OR (min_value <= max_value))),
+    CONSTRAINT routing_parameters_check1 CHECK (((allowed_values IS NULL) OR (kind = 'text'::text))),
+    CONSTRAINT routing_parameters_description_check CHECK ((btrim(description) <> ''::text)),
+    CONSTRAINT routing_parameters_kind_check CHECK ((kind = ANY (ARRAY['integer'::text, 'number'::text, 'boolean'::text, 'text'::text]))),
+    CONSTRAINT routing_parameters_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,62}$'::text))
+);
+
+--
+-- Name: TABLE routing_parameters; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.routing_parameters IS 'Every parameter the routing engine reads from a routing policy, with its default (what a policy that does not set it gets).';
+
+--
+-- Name: COLUMN routing_parameters.name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_parameters.name IS 'The parameter''s key in routing_policies.params.';
+
+--
+-- Name: COLUMN routing_parameters.kind; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_parameters.kind IS 'integer, number, boolean or text: the JSON value''s type.';
+
+--
+-- Name: COLUMN routing_parameters.default_value; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_parameters.default_value IS 'The value when a policy does not set it (JSON).';
+
+--
+-- Name: COLUMN routing_parameters.min_value; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_parameters.min_value IS 'Smallest value allowed (integer and number), NULL: no bound.';
+
+--
+-- Name: COLUMN routing_parameters.max_value; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_parameters.max_value IS 'Largest value allowed (integer and number), NULL: no bound.';
+
+--
+-- Name: COLUMN routing_parameters.allowed_values; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_parameters.allowed_values IS 'The values allowed (text), NULL: any.';
+
+--
+-- Name: COLUMN routing_parameters.nullable; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_parameters.nullable IS 'TRUE when a policy may set it to null (e.g. "never").';
+
+--
+-- Name: COLUMN routing_parameters.description; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_parameters.description IS 'What the parameter does, in the product''s words.';
+
+--
+-- Name: routing_policies; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.routing_policies (
+    id bigint NOT NULL,
+    name text NOT NULL,
+    description text,
+    params jsonb DEFAULT '{}'::jsonb NOT NULL,
+    is_default boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT routing_policies_name_check CHECK ((name ~ '^[a-z][a-z0-9_-]{0,62}$'::text)),
+    CONSTRAINT routing_policies_params_check CHECK ((jsonb_typeof(params) = 'object'::text))
+);
+
+--
+-- Name: TABLE routing_policies; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.routing_policies IS 'Named routing policies: overrides of routing_parameters'' defaults. Parameters never change once created; exactly one policy is the default.';
+
+--
+-- Name: COLUMN routing_policies.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_policies.id IS 'Identity; what session_requests.routing_policy_id records.';
+
+--
+-- Name: COLUMN routing_policies.name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_policies.name IS 'Unique name (lower case, digits, _ and -).';
+
+--
+-- Name: COLUMN routing_policies.description; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_policies.description IS 'What the policy is for.';
+
+--
+-- Name: COLUMN routing_policies.params; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_policies.params IS 'The parameters it sets (JSON object; keys from routing_parameters, values checked against their kind and bounds).';
+
+--
+-- Name: COLUMN routing_policies.is_default; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_policies.is_default IS 'TRUE for the one policy new requests get when nothing else decides.';
+
+--
+-- Name: COLUMN routing_policies.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_policies.created_at IS 'When it was created.';
+
+--
+-- Name: routing_policies_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.routing_policies ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.routing_policies_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -8859,6 +9307,20 @@ ALTER TABLE ONLY public.mechanics
     ADD CONSTRAINT mechanics_pkey PRIMARY KEY (id);
 
 --
+-- Name: offers offers_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.offers
+    ADD CONSTRAINT offers_pkey PRIMARY KEY (id);
+
+--
+-- Name: offers offers_session_request_id_mechanic_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.offers
+    ADD CONSTRAINT offers_session_request_id_mechanic_id_key UNIQUE (session_request_id, mechanic_id);
+
+--
 -- Name: organizations organizations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -8948,6 +9410,27 @@ ALTER TABLE ONLY public.routing_events
 
 ALTER TABLE ONLY public.routing_outbox
     ADD CONSTRAINT routing_outbox_pkey PRIMARY KEY (id);
+
+--
+-- Name: routing_parameters routing_parameters_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.routing_parameters
+    ADD CONSTRAINT routing_parameters_pkey PRIMARY KEY (name);
+
+--
+-- Name: routing_policies routing_policies_name_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.routing_policies
+    ADD CONSTRAINT routing_policies_name_key UNIQUE (name);
+
+--
+-- Name: routing_policies routing_policies_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.routing_policies
+    ADD CONSTRAINT routing_policies_pkey PRIMARY KEY (id);
 
 --
 -- Name: routing_settings routing_settings_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -9113,6 +9596,24 @@ CREATE INDEX mechanics_routing_order_idx ON public.mechanics USING btree ((((wor
 CREATE INDEX mechanics_workshop_id_idx ON public.mechanics USING btree (workshop_id);
 
 --
+-- Name: offers_live_expires_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX offers_live_expires_at_idx ON public.offers USING btree (expires_at) WHERE (outcome IS NULL);
+
+--
+-- Name: offers_mechanic_offered_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX offers_mechanic_offered_at_idx ON public.offers USING btree (mechanic_id, offered_at DESC);
+
+--
+-- Name: offers_one_accepted_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX offers_one_accepted_idx ON public.offers USING btree (session_request_id) WHERE (outcome = 'accepted'::text);
+
+--
 -- Name: reconciliation_actions_run_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -9171,6 +9672,12 @@ CREATE INDEX routing_outbox_channel_idx ON public.routing_outbox USING btree (ch
 --
 
 CREATE INDEX routing_outbox_unnotified_idx ON public.routing_outbox USING btree (id) WHERE (notified_at IS NULL);
+
+--
+-- Name: routing_policies_one_default_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX routing_policies_one_default_idx ON public.routing_policies USING btree (is_default) WHERE is_default;
 
 --
 -- Name: session_request_declines_mechanic_idx; Type: INDEX; Schema: public; Owner: -
@@ -9569,6 +10076,12 @@ CREATE TRIGGER routing_declines_copy AFTER INSERT OR DELETE ON public.session_re
 CREATE TRIGGER routing_events_append_only BEFORE DELETE OR UPDATE ON public.routing_events FOR EACH ROW EXECUTE FUNCTION ssr_private.routing_events_append_only();
 
 --
+-- Name: routing_policies routing_policies_check; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER routing_policies_check BEFORE INSERT OR UPDATE ON public.routing_policies FOR EACH ROW EXECUTE FUNCTION ssr_private.routing_policies_check_trg();
+
+--
 -- Name: session_requests routing_sync_session; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -9717,6 +10230,27 @@ ALTER TABLE ONLY public.mechanics
     ADD CONSTRAINT mechanics_workshop_id_fkey FOREIGN KEY (workshop_id) REFERENCES public.organizations(id) ON DELETE RESTRICT;
 
 --
+-- Name: offers offers_mechanic_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.offers
+    ADD CONSTRAINT offers_mechanic_id_fkey FOREIGN KEY (mechanic_id) REFERENCES public.mechanics(id) ON DELETE CASCADE;
+
+--
+-- Name: offers offers_session_request_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.offers
+    ADD CONSTRAINT offers_session_request_id_fkey FOREIGN KEY (session_request_id) REFERENCES public.session_requests(id) ON DELETE CASCADE;
+
+--
+-- Name: organizations organizations_routing_policy_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.organizations
+    ADD CONSTRAINT organizations_routing_policy_id_fkey FOREIGN KEY (routing_policy_id) REFERENCES public.routing_policies(id);
+
+--
 -- Name: reconciliation_actions reconciliation_actions_purchase_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -9855,6 +10389,13 @@ ALTER TABLE ONLY public.session_requests
 
 ALTER TABLE ONLY public.session_requests
     ADD CONSTRAINT session_requests_preferred_workshop_id_fkey FOREIGN KEY (preferred_workshop_id) REFERENCES public.organizations(id) ON DELETE RESTRICT;
+
+--
+-- Name: session_requests session_requests_routing_policy_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.session_requests
+    ADD CONSTRAINT session_requests_routing_policy_id_fkey FOREIGN KEY (routing_policy_id) REFERENCES public.routing_policies(id);
 
 --
 -- Name: session_requests session_requests_session_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -10255,6 +10796,14 @@ GRANT ALL ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) TO ssr
 GRANT ALL ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) TO mechanic;
 
 --
+-- Name: FUNCTION set_mechanic_presence(p_mechanic_id uuid, p_online boolean); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.set_mechanic_presence(p_mechanic_id uuid, p_online boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.set_mechanic_presence(p_mechanic_id uuid, p_online boolean) TO ssr_app;
+GRANT ALL ON FUNCTION public.set_mechanic_presence(p_mechanic_id uuid, p_online boolean) TO mechanic;
+
+--
 -- Name: FUNCTION start_session(p_session_id uuid, p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -10617,6 +11166,24 @@ GRANT ALL ON FUNCTION ssr_private.routing_outbox_prune(p_keep interval) TO ssr_w
 
 REVOKE ALL ON FUNCTION ssr_private.routing_outbox_relay(p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION ssr_private.routing_outbox_relay(p_limit integer) TO ssr_worker;
+
+--
+-- Name: FUNCTION routing_policies_check_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_policies_check_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_policy_for_request(p_customer_id uuid, p_preferred_workshop_id uuid, p_routing_type text); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_policy_for_request(p_customer_id uuid, p_preferred_workshop_id uuid, p_routing_type text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_policy_params(p_policy_id bigint); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_policy_params(p_policy_id bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION routing_publish(p_request public.session_requests, p_event text); Type: ACL; Schema: ssr_private; Owner: -

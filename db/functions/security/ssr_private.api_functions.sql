@@ -73,6 +73,7 @@ FROM (
         'the eligibility and capacity rule; the mechanic row policy calls it'
     ),
     ('decline_session_request(uuid,uuid,text)', ARRAY['ssr_app', 'mechanic'], 'a mechanic declines a request'),
+    ('set_mechanic_presence(uuid,boolean)', ARRAY['ssr_app', 'mechanic'], 'a mechanic goes online or offline'),
     ('start_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic starts the session'),
     ('complete_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic completes the session'),
     ('mark_session_no_show(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic marks a no-show'),

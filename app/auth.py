@@ -1,4 +1,4 @@
-"""Who is calling: HS256 JWTs with `sub` (a UUID) and `role` (customer | mechanic), the
+"""Who is calling: HS256 JWTs with `sub` (a UUID) and `role` (customer | mechanic | staff), the
 PostgREST/Supabase convention, signed with JWT_SECRET. A token must carry `exp` and `iat`, and
 live at most JWT_MAX_LIFETIME_S (exp - iat; default 24 h); with JWT_ISSUER / JWT_AUDIENCE set,
 `iss` / `aud` are required and must match. Signing out revokes the browser's token in the
@@ -30,7 +30,7 @@ from wtforms import ValidationError
 
 from app.errors import ApiError
 
-ROLES = ("customer", "mechanic")
+ROLES = ("customer", "mechanic", "staff")  # staff: checked against staff_members in the database
 SESSION_TOKEN = "jwt"  # the signed session cookie's key holding the browser's JWT
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 JTI = re.compile(r"^[\x21-\x7e]{1,200}$")  # a jti the revocation list keeps as is (else the token's hash)
@@ -107,7 +107,7 @@ def decode(token: str) -> Principal:
         raise _unauthorized("invalid token: sub must be a UUID") from exc
     got = claims.get("role")
     if got not in ROLES:
-        raise _unauthorized("invalid token: role must be customer or mechanic")
+        raise _unauthorized("invalid token: role must be customer, mechanic or staff")
     return Principal(sub, got, token_id(token, claims), datetime.fromtimestamp(exp, UTC))
 
 

@@ -152,26 +152,28 @@ def get_pool(read: bool = False, pool: str | None = None) -> LazyPool:
 
 
 def call(sql: str, params: tuple, *, path_ids: bool = False, many: bool = False, acting_mechanic=None,
-         acting_customer=None, read: bool = False, pool: str | None = None):
+         acting_customer=None, acting_staff=None, read: bool = False, pool: str | None = None):
     """Run one statement in one transaction and map our SQLSTATEs to ApiError.
-    acting_mechanic / acting_customer set app.mechanic_id / app.customer_id for that
-    transaction, from the verified token: the functions that act for a mechanic or a
-    customer refuse (SR403) unless it names the one the call is for. The database honours
+    acting_mechanic / acting_customer / acting_staff set app.mechanic_id / app.customer_id /
+    app.staff_id for that transaction, from the verified token: the functions that act for a
+    mechanic, a customer or staff refuse (SR403) unless it names the one the call is for (and,
+    for staff, one listed in staff_members at the level needed). The database honours
     these settings only from the app's login (members of role ssr_app). Beside them goes
     app.token_id, the id of the request's token (app/auth.py), which the database refuses
     (SR401, 401) when that token is revoked: checked in the same transaction, no extra trip.
     read=True: a read that may lag, on DATABASE_READ_URL (a standby); never for a decision.
     pool="payments": on PAYMENTS_DATABASE_URL (the payments login), for the calls that record
     a payment; acting_* are refused there (the payments login acts for nobody)."""
-    if pool == "payments" and (acting_mechanic is not None or acting_customer is not None):
-        raise ValueError("the payments pool acts for no customer or mechanic")
+    acting = (acting_mechanic, acting_customer, acting_staff)
+    if pool == "payments" and any(a is not None for a in acting):
+        raise ValueError("the payments pool acts for no customer, mechanic or staff member")
     if any(isinstance(p, str) and "\x00" in p for p in params):  # PostgreSQL text cannot hold NUL
         raise ApiError(400, "invalid_input", "NUL bytes are not allowed")
     try:
         with get_pool(read, pool).connection() as conn:
             try:
                 cur = conn.cursor(row_factory=dict_row)
-                if acting_mechanic is None and acting_customer is None:
+                if all(a is None for a in acting):
                     # One statement on an autocommit connection is one transaction: no BEGIN
                     # and COMMIT round trips.
                     cur.execute(sql, params)
@@ -179,7 +181,7 @@ def call(sql: str, params: tuple, *, path_ids: bool = False, many: bool = False,
                 principal = g.get("principal") if has_request_context() else None
                 settings = [(name, str(value)) for name, value in (
                     ("app.mechanic_id", acting_mechanic), ("app.customer_id", acting_customer),
-                    ("app.token_id", getattr(principal, "token_id", None))) if value is not None]
+                    ("app.staff_id", acting_staff), ("app.token_id", getattr(principal, "token_id", None))) if value is not None]
                 with conn.transaction():
                     cur.execute("SELECT " + ", ".join(["set_config(%s, %s, TRUE)"] * len(settings)),
                                 [v for pair in settings for v in pair])

@@ -3414,7 +3414,105 @@ $$;
 -- Name: FUNCTION assert_acting_for(p_kind text, p_id uuid); Type: COMMENT; Schema: ssr_private; Owner: -
 --
 
-COMMENT ON FUNCTION ssr_private.assert_acting_for(p_kind text, p_id uuid) IS 'Raises SR403 (COLUMN mechanic_id / customer_id) unless the verified identity of the transaction is p_id.';
+COMMENT ON FUNCTION ssr_private.assert_acting_for(p_kind text, p_id uuid) IS 'Raises SR403 (COLUMN mechanic_id / customer_id / staff_id) unless the verified identity of the transaction is p_id.';
+
+--
+-- Name: staff_members; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.staff_members (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    email text NOT NULL,
+    name text NOT NULL,
+    staff_role text DEFAULT 'support'::text NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT staff_members_email_check CHECK ((email ~ '^[^@\s]+@[^@\s]+$'::text)),
+    CONSTRAINT staff_members_name_check CHECK (((btrim(name) <> ''::text) AND (length(name) <= 200))),
+    CONSTRAINT staff_members_staff_role_check CHECK ((staff_role = ANY (ARRAY['support'::text, 'admin'::text])))
+);
+
+--
+-- Name: TABLE staff_members; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.staff_members IS 'The marketplace''s staff: who may use the staff pages, and at which level (support, admin).';
+
+--
+-- Name: COLUMN staff_members.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.staff_members.id IS 'The staff member''s id: the sub of their token.';
+
+--
+-- Name: COLUMN staff_members.email; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.staff_members.email IS 'Work email, unique.';
+
+--
+-- Name: COLUMN staff_members.name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.staff_members.name IS 'Name shown in the pages and in the audit.';
+
+--
+-- Name: COLUMN staff_members.staff_role; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.staff_members.staff_role IS 'support: read the marketplace, retry refunds, resolve checkouts; admin: also routing experiments and policies.';
+
+--
+-- Name: COLUMN staff_members.is_active; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.staff_members.is_active IS 'FALSE: refused everywhere (someone who left), kept for the audit.';
+
+--
+-- Name: COLUMN staff_members.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.staff_members.created_at IS 'When they were added.';
+
+--
+-- Name: assert_staff(uuid, text); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.assert_staff(p_staff_id uuid, p_level text DEFAULT 'support'::text) RETURNS public.staff_members
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_member staff_members;
+BEGIN
+    IF p_staff_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'staff_id is required', COLUMN = 'staff_id';
+    END IF;
+    IF p_level IS NULL OR p_level NOT IN ('support', 'admin') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('level must be support or admin (got %L)', p_level), COLUMN = 'level';
+    END IF;
+    PERFORM ssr_private.assert_acting_for('staff', p_staff_id);
+    SELECT * INTO v_member FROM staff_members AS s WHERE s.id = p_staff_id;
+    IF NOT FOUND OR NOT v_member.is_active THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403', MESSAGE = format('staff_id %s: not an active staff member', p_staff_id),
+            COLUMN = 'staff_id';
+    END IF;
+    IF p_level = 'admin' AND v_member.staff_role <> 'admin' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403', MESSAGE = format('staff_id %s: this needs an admin (is %s)', p_staff_id, v_member.staff_role),
+            COLUMN = 'staff_id';
+    END IF;
+    RETURN v_member;
+END
+$$;
+
+--
+-- Name: FUNCTION assert_staff(p_staff_id uuid, p_level text); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.assert_staff(p_staff_id uuid, p_level text) IS 'Refuses (SR403) unless the transaction acts for an active staff member of at least the given level; returns their row.';
 
 --
 -- Name: bi_logins_not_read_only(); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -5939,6 +6037,25 @@ $$;
 COMMENT ON FUNCTION ssr_private.session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text) IS 'Moves a session (start: waiting -> live, complete: live -> completed, no_show: waiting -> no_show) for its mechanic; SR400/SR403/SR404/SR409 otherwise. Called by start_session, complete_session and mark_session_no_show.';
 
 --
+-- Name: staff_action_record(uuid, text, text, jsonb); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.staff_action_record(p_staff_id uuid, p_action text, p_subject text, p_details jsonb DEFAULT '{}'::jsonb) RETURNS bigint
+    LANGUAGE sql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+INSERT INTO ssr_private.staff_actions (staff_id, action, subject, details)
+VALUES (p_staff_id, p_action, p_subject, coalesce(p_details, '{}'))
+RETURNING id
+$$;
+
+--
+-- Name: FUNCTION staff_action_record(p_staff_id uuid, p_action text, p_subject text, p_details jsonb); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.staff_action_record(p_staff_id uuid, p_action text, p_subject text, p_details jsonb) IS 'Appends a staff action to the audit, in the caller''s transaction; returns its id.';
+
+--
 -- Name: stripe_event_check(text, text, boolean); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -6094,14 +6211,15 @@ DECLARE
     v_claims jsonb;
     v_token text;
 BEGIN
-    IF p_kind IS NULL OR p_kind NOT IN ('mechanic', 'customer') THEN
+    IF p_kind IS NULL OR p_kind NOT IN ('mechanic', 'customer', 'staff') THEN
         RAISE EXCEPTION USING
-            ERRCODE = 'SR400', MESSAGE = format('kind must be mechanic or customer (got %L)', p_kind), COLUMN = 'kind';
+            ERRCODE = 'SR400', MESSAGE = format('kind must be mechanic, customer or staff (got %L)', p_kind),
+            COLUMN = 'kind';
     END IF;
     IF pg_has_role(v_caller, 'ssr_app', 'MEMBER') THEN
         v_value := current_setting('app.' || p_kind || '_id', TRUE);
         v_token := nullif(current_setting('app.token_id', TRUE), '');
-    ELSIF pg_has_role(v_caller, p_kind, 'MEMBER') THEN
+    ELSIF p_kind <> 'staff' AND pg_has_role(v_caller, p_kind, 'MEMBER') THEN
         v_claims := nullif(current_setting('request.jwt.claims', TRUE), '')::jsonb;
         IF jsonb_typeof(v_claims) = 'object' AND v_claims ->> 'role' = p_kind THEN
             v_value := v_claims ->> 'sub';
@@ -6126,7 +6244,7 @@ $_$;
 -- Name: FUNCTION verified_identity(p_kind text); Type: COMMENT; Schema: ssr_private; Owner: -
 --
 
-COMMENT ON FUNCTION ssr_private.verified_identity(p_kind text) IS 'The mechanic or customer the transaction verifiably acts for: app.<kind>_id for the app login (ssr_app members), request.jwt.claims sub (role claim = kind) for the role mechanic/customer; NULL otherwise. SR401 when the token (app.token_id, or the claims'' jti) is revoked.';
+COMMENT ON FUNCTION ssr_private.verified_identity(p_kind text) IS 'The mechanic, customer or staff member the transaction verifiably acts for: app.<kind>_id for the app login (ssr_app members), request.jwt.claims sub (role claim = kind) for the role mechanic/customer; NULL otherwise. SR401 when the token (app.token_id, or the claims'' jti) is revoked.';
 
 --
 -- Name: workshop_listed_flip(uuid, integer); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -7881,6 +7999,40 @@ ALTER TABLE public.mechanic_availability ALTER COLUMN id ADD GENERATED ALWAYS AS
 );
 
 --
+-- Name: mechanic_rankings; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.mechanic_rankings (
+    mechanic_id uuid NOT NULL,
+    rank_score double precision DEFAULT 0 NOT NULL,
+    computed_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: TABLE mechanic_rankings; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.mechanic_rankings IS 'Each mechanic''s quality score within a tier, kept by the ranking; who is offered first among equals.';
+
+--
+-- Name: COLUMN mechanic_rankings.mechanic_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_rankings.mechanic_id IS 'The mechanic.';
+
+--
+-- Name: COLUMN mechanic_rankings.rank_score; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_rankings.rank_score IS 'Higher is offered first among mechanics of the same tier; 0 is neutral (also for a mechanic without a row).';
+
+--
+-- Name: COLUMN mechanic_rankings.computed_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_rankings.computed_at IS 'When the score was last recomputed.';
+
+--
 -- Name: offers; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -9138,6 +9290,70 @@ COMMENT ON COLUMN ssr_private.routing_offerable_mechanics.workshop_id IS 'Their 
 COMMENT ON COLUMN ssr_private.routing_offerable_mechanics.rating IS 'Their cached rating, used to order candidates.';
 
 --
+-- Name: staff_actions; Type: TABLE; Schema: ssr_private; Owner: -
+--
+
+CREATE TABLE ssr_private.staff_actions (
+    id bigint NOT NULL,
+    staff_id uuid NOT NULL,
+    action text NOT NULL,
+    subject text,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    acted_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT staff_actions_action_check CHECK ((action ~ '^[a-z][a-z0-9_.]{0,62}$'::text)),
+    CONSTRAINT staff_actions_details_check CHECK ((jsonb_typeof(details) = 'object'::text))
+);
+
+--
+-- Name: TABLE staff_actions; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON TABLE ssr_private.staff_actions IS 'Every action a staff member took (append-only): who, what, on which subject, with which details, when.';
+
+--
+-- Name: COLUMN staff_actions.staff_id; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.staff_actions.staff_id IS 'Who acted.';
+
+--
+-- Name: COLUMN staff_actions.action; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.staff_actions.action IS 'What they did, e.g. refund.retry, checkout.resolve, experiment.start.';
+
+--
+-- Name: COLUMN staff_actions.subject; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.staff_actions.subject IS 'The id of what they acted on (a refund, a Checkout Session, an experiment).';
+
+--
+-- Name: COLUMN staff_actions.details; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.staff_actions.details IS 'The action''s inputs and result.';
+
+--
+-- Name: COLUMN staff_actions.acted_at; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.staff_actions.acted_at IS 'When.';
+
+--
+-- Name: staff_actions_id_seq; Type: SEQUENCE; Schema: ssr_private; Owner: -
+--
+
+ALTER TABLE ssr_private.staff_actions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME ssr_private.staff_actions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: workshop_directory_listing; Type: VIEW; Schema: ssr_private; Owner: -
 --
 
@@ -9291,6 +9507,13 @@ ALTER TABLE ONLY public.intakes
 
 ALTER TABLE ONLY public.mechanic_availability
     ADD CONSTRAINT mechanic_availability_pkey PRIMARY KEY (id);
+
+--
+-- Name: mechanic_rankings mechanic_rankings_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.mechanic_rankings
+    ADD CONSTRAINT mechanic_rankings_pkey PRIMARY KEY (mechanic_id);
 
 --
 -- Name: mechanics mechanics_email_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -9475,6 +9698,20 @@ ALTER TABLE ONLY public.sessions
     ADD CONSTRAINT sessions_stripe_checkout_session_id_key UNIQUE (stripe_checkout_session_id);
 
 --
+-- Name: staff_members staff_members_email_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.staff_members
+    ADD CONSTRAINT staff_members_email_key UNIQUE (email);
+
+--
+-- Name: staff_members staff_members_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.staff_members
+    ADD CONSTRAINT staff_members_pkey PRIMARY KEY (id);
+
+--
 -- Name: stripe_events stripe_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -9522,6 +9759,13 @@ ALTER TABLE ONLY ssr_private.rate_limit_counters
 
 ALTER TABLE ONLY ssr_private.revoked_tokens
     ADD CONSTRAINT revoked_tokens_pkey PRIMARY KEY (token_id);
+
+--
+-- Name: staff_actions staff_actions_pkey; Type: CONSTRAINT; Schema: ssr_private; Owner: -
+--
+
+ALTER TABLE ONLY ssr_private.staff_actions
+    ADD CONSTRAINT staff_actions_pkey PRIMARY KEY (id);
 
 --
 -- Name: analytics_routing_rollup_day_idx; Type: INDEX; Schema: public; Owner: -
@@ -9864,6 +10108,12 @@ CREATE INDEX rate_limit_counters_expires_idx ON ssr_private.rate_limit_counters 
 --
 
 CREATE INDEX revoked_tokens_expires_at_idx ON ssr_private.revoked_tokens USING btree (expires_at);
+
+--
+-- Name: staff_actions_staff_id_idx; Type: INDEX; Schema: ssr_private; Owner: -
+--
+
+CREATE INDEX staff_actions_staff_id_idx ON ssr_private.staff_actions USING btree (staff_id, acted_at);
 
 --
 -- Name: session_request_declines analytics_changes_declines_ins_del; Type: TRIGGER; Schema: public; Owner: -
@@ -10223,6 +10473,13 @@ ALTER TABLE ONLY public.mechanic_availability
     ADD CONSTRAINT mechanic_availability_workshop_id_fkey FOREIGN KEY (workshop_id) REFERENCES public.organizations(id) ON DELETE RESTRICT;
 
 --
+-- Name: mechanic_rankings mechanic_rankings_mechanic_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.mechanic_rankings
+    ADD CONSTRAINT mechanic_rankings_mechanic_id_fkey FOREIGN KEY (mechanic_id) REFERENCES public.mechanics(id) ON DELETE CASCADE;
+
+--
 -- Name: mechanics mechanics_workshop_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -10466,6 +10723,13 @@ ALTER TABLE ONLY public.stripe_events
 
 ALTER TABLE ONLY public.workshop_stats
     ADD CONSTRAINT workshop_stats_workshop_id_fkey FOREIGN KEY (workshop_id) REFERENCES public.organizations(id) ON UPDATE CASCADE ON DELETE CASCADE;
+
+--
+-- Name: staff_actions staff_actions_staff_id_fkey; Type: FK CONSTRAINT; Schema: ssr_private; Owner: -
+--
+
+ALTER TABLE ONLY ssr_private.staff_actions
+    ADD CONSTRAINT staff_actions_staff_id_fkey FOREIGN KEY (staff_id) REFERENCES public.staff_members(id);
 
 --
 -- Name: mechanics; Type: ROW SECURITY; Schema: public; Owner: -
@@ -10914,6 +11178,12 @@ REVOKE ALL ON FUNCTION ssr_private.apply_privileges() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ssr_private.assert_acting_for(p_kind text, p_id uuid) FROM PUBLIC;
 
 --
+-- Name: FUNCTION assert_staff(p_staff_id uuid, p_level text); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.assert_staff(p_staff_id uuid, p_level text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION bi_logins_not_read_only(); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -11220,6 +11490,12 @@ REVOKE ALL ON FUNCTION ssr_private.session_request_populate_workshop() FROM PUBL
 --
 
 REVOKE ALL ON FUNCTION ssr_private.session_transition(p_session_id uuid, p_mechanic_id uuid, p_action text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION staff_action_record(p_staff_id uuid, p_action text, p_subject text, p_details jsonb); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.staff_action_record(p_staff_id uuid, p_action text, p_subject text, p_details jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION stripe_event_check(p_event_id text, p_event_type text, p_livemode boolean); Type: ACL; Schema: ssr_private; Owner: -

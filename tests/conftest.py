@@ -31,11 +31,17 @@ FIGURES: list[tuple[str, dict]] = []
 @pytest.fixture
 def figures(request):
     """figures(**values): the figures a fault or fuzz case measured, printed in the terminal summary
-    of every run (with or without -s), one line per case."""
+    of every run (with or without -s, with or without pytest-xdist's workers: they travel in the
+    case's report), one line per case."""
     def record(**values):
-        FIGURES.append((request.node.name, values))
+        request.node.user_properties.append(("figures", {k: str(v) for k, v in values.items()}))
         print(f"{request.node.name}: {values}")  # also in the case's captured output
     return record
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":
+        FIGURES.extend((report.nodeid.rsplit("::", 1)[-1], v) for k, v in report.user_properties if k == "figures")
 
 
 def pytest_terminal_summary(terminalreporter):

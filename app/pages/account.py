@@ -1,6 +1,6 @@
 """Signing a browser in and out: the session cookie is established from the same JWT the API
 takes. In demo mode only (DEMO_SIGN_IN, set by `make run` with its demo secrets), one button
-signs in as the seed's Alice (customer) or Ana (mechanic), the token minted server-side."""
+signs in as the seed's Alice (customer), Ana (mechanic) or Sam (staff), the token minted server-side."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ html.html_errors(bp, always=True)
 DEMO_PEOPLE = {
     "alice": ("33333333-3333-4333-8333-000000000001", "customer", "Alice (customer)"),
     "ana": ("22222222-2222-4222-8222-000000000001", "mechanic", "Ana (mechanic, AutoPro)"),
+    "sam": ("44444444-4444-4444-8444-000000000001", "staff", "Sam (staff, admin)"),
 }
 DEMO_TTL = 8 * 3600
 

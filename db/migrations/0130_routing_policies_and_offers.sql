@@ -8,6 +8,8 @@
 --     made before this release: the registry's defaults, which are the constants of that time).
 --   * organizations.routing_policy_id: a workshop's own policy for requests that prefer it.
 --   * offers: who was offered which request, when, until when, and the outcome.
+--   * mechanic_rankings: each mechanic's quality score within a tier (rating and reliability),
+--     kept by the ranking; the offer order reads it (no row: 0, the neutral score).
 -- The current routing_settings row (a DBA may have changed it) becomes the default policy's
 -- overrides; routing_settings itself is kept until the engine reads the policy everywhere.
 -- Online: new tables; nullable columns without default; the foreign keys NOT VALID (validated
@@ -168,4 +170,17 @@ CREATE INDEX IF NOT EXISTS offers_live_expires_at_idx ON offers (expires_at) WHE
 -- A mechanic's offers, newest first (dashboard, concurrent-offer cap, figures).
 CREATE INDEX IF NOT EXISTS offers_mechanic_offered_at_idx ON offers (mechanic_id, offered_at DESC);
 
-REVOKE ALL ON routing_parameters, routing_policies, offers FROM PUBLIC;
+CREATE TABLE IF NOT EXISTS mechanic_rankings (
+    mechanic_id uuid PRIMARY KEY REFERENCES mechanics (id) ON DELETE CASCADE,
+    rank_score double precision NOT NULL DEFAULT 0,
+    computed_at timestamptz NOT NULL DEFAULT now()
+);
+
+COMMENT ON TABLE mechanic_rankings IS
+'Each mechanic''s quality score within a tier, kept by the ranking; who is offered first among equals.';
+COMMENT ON COLUMN mechanic_rankings.mechanic_id IS 'The mechanic.';
+COMMENT ON COLUMN mechanic_rankings.rank_score IS
+'Higher is offered first among mechanics of the same tier; 0 is neutral (also for a mechanic without a row).';
+COMMENT ON COLUMN mechanic_rankings.computed_at IS 'When the score was last recomputed.';
+
+REVOKE ALL ON routing_parameters, routing_policies, offers, mechanic_rankings FROM PUBLIC;

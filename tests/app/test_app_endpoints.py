@@ -212,7 +212,7 @@ def test_accept_unknown_or_malformed_request_is_404(client, db):
 
 @pytest.mark.parametrize(
     ("method", "url"),
-    [("GET", "/api/mechanic/requests"), ("POST", f"/api/session-requests/{uuid.uuid4()}/accept")],
+    [("GET", "/api/mechanic/requests"), ("POST", "/api/session-requests/00000000-0000-4000-8000-00000000abcd/accept")],
 )
 def test_mechanic_endpoints_need_a_mechanic_token(client, db, method, url):
     assert client.open(method, url).status_code == 401

@@ -1,10 +1,10 @@
 -- ssr_private.assert_acting_for: refuses unless the transaction verifiably acts for the
--- mechanic or customer p_id (see ssr_private.verified_identity). Every API function that
+-- mechanic, customer or staff member p_id (see ssr_private.verified_identity). Every API function that
 -- acts for a mechanic or a customer calls it before reading or writing anything.
 -- Errors, in this order:
---   SR400 (COLUMN kind) p_kind is not mechanic or customer;
+--   SR400 (COLUMN kind) p_kind is not mechanic, customer or staff;
 --   SR403 (COLUMN <kind>_id) no verified identity in this transaction;
---   SR403 (COLUMN <kind>_id) the verified identity is another mechanic or customer than p_id.
+--   SR403 (COLUMN <kind>_id) the verified identity is another mechanic, customer or staff member than p_id.
 -- A NULL p_id is the caller's own SR400 to raise first; here it is refused like a mismatch.
 CREATE OR REPLACE FUNCTION ssr_private.assert_acting_for(p_kind text, p_id uuid)
 RETURNS void
@@ -35,4 +35,4 @@ END
 $$;
 
 COMMENT ON FUNCTION ssr_private.assert_acting_for(text, uuid) IS
-'Raises SR403 (COLUMN mechanic_id / customer_id) unless the verified identity of the transaction is p_id.';
+'Raises SR403 (COLUMN mechanic_id / customer_id / staff_id) unless the verified identity of the transaction is p_id.';

@@ -242,3 +242,40 @@ def test_a_mechanic_sees_their_own_figures_only(conn):
     with pytest.raises(psycopg.Error) as info:
         conn.execute(q, (None,))
     assert info.value.sqlstate == "SR400"
+
+
+def directory_scores(conn) -> dict:
+    return {r[0]: float(r[1]) for r in conn.execute("SELECT workshop_id, ranking_score FROM get_workshop_directory(100)")}
+
+
+def test_the_directory_shrinks_ratings_toward_the_platform_mean(conn):
+    w = build_world(conn)
+    alpha, beta = w.ws["alpha"], w.ws["beta"]
+    conn.execute("UPDATE workshop_stats SET review_count = 10, rating_sum = 45 WHERE workshop_id = %s", (alpha,))
+    # before any snapshot of the platform mean: the constants of earlier releases (4.0, C = 20)
+    got = directory_scores(conn)
+    assert got[alpha] == pytest.approx(round((20 * 4.0 + 45) / 30, 6)) and got[beta] == 4.0
+    assert conn.execute("SELECT ssr_private.directory_prior_refresh()").fetchone()[0] == 0  # no review: 4.0 stands
+    # the platform's reviews average 4.75 (stars of 5, 5, 5, 4): the prior moves there
+    for m, stars in (("a1", 5), ("a2", 5), ("b1", 5), ("i1", 4)):
+        reviewed_session(conn, w, w.mech[m], stars)
+    assert conn.execute("SELECT ssr_private.directory_prior_refresh()").fetchone()[0] >= 2
+    got = directory_scores(conn)
+    assert got[alpha] == pytest.approx(round((20 * 4.75 + 45) / 30, 6)) and got[beta] == pytest.approx(4.75)
+    # a workshop without reviews now ranks above alpha's 4.5 average: it starts at the marketplace's mean
+    order = [r[0] for r in conn.execute("SELECT workshop_id FROM get_workshop_directory(100)")]
+    assert order.index(beta) < order.index(alpha)
+    assert conn.execute("SELECT ssr_private.directory_prior_refresh()").fetchone()[0] == 0  # the snapshot stands
+    # a review of alpha moves alpha's score at once, with the snapshot's prior
+    conn.execute("UPDATE workshop_stats SET review_count = 11, rating_sum = 50 WHERE workshop_id = %s", (alpha,))
+    assert directory_scores(conn)[alpha] == pytest.approx(round((20 * 4.75 + 50) / 31, 6))
+    # the strength is the default policy's rank_prior_strength
+    conn.execute("UPDATE routing_policies SET is_default = FALSE WHERE is_default")
+    conn.execute("INSERT INTO routing_policies (name, params, is_default) VALUES ('c5', '{\"rank_prior_strength\": 5}', TRUE)")
+    assert conn.execute("SELECT ssr_private.directory_prior_refresh()").fetchone()[0] >= 1
+    assert directory_scores(conn)[alpha] == pytest.approx(round((5 * 4.75 + 50) / 16, 6))
+    # the rebuild of workshop_stats keeps the scores (the trigger scores what it writes)
+    before = directory_scores(conn)
+    conn.execute("SELECT ssr_private.workshop_stats_rebuild()")
+    conn.execute("UPDATE workshop_stats SET review_count = 11, rating_sum = 50 WHERE workshop_id = %s", (alpha,))
+    assert directory_scores(conn) == before

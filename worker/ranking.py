@@ -13,6 +13,9 @@ def hours(conn: psycopg.Connection) -> str | None:
 
 
 def ranking(conn: psycopg.Connection) -> str | None:
-    """ssr_private.ranking_refresh() once: rescores the mechanics with the oldest scores."""
+    """ssr_private.ranking_refresh() once: rescores the mechanics with the oldest scores; then
+    ssr_private.directory_prior_refresh(): the directory's prior follows the platform's mean."""
     (rescored,) = conn.execute("SELECT ssr_private.ranking_refresh()").fetchone()
-    return f"ranking: {rescored} rescored" if rescored else None
+    (workshops,) = conn.execute("SELECT ssr_private.directory_prior_refresh()").fetchone()
+    done = [f"{rescored} mechanic(s) rescored"] * bool(rescored) + [f"{workshops} workshop(s) rescored"] * bool(workshops)
+    return "ranking: " + ", ".join(done) if done else None

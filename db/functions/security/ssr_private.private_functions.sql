@@ -35,6 +35,7 @@ FROM (
     ('reconciliation_run_finish(bigint,text)', ARRAY['ssr_worker'], 'job reconcile: close a run'),
     ('hours_refresh(timestamptz,uuid,uuid)', ARRAY['ssr_worker'], 'job hours: in_hours at the boundaries'),
     ('ranking_refresh(integer,interval)', ARRAY['ssr_worker'], 'job ranking: rescore the oldest scores'),
+    ('directory_prior_refresh(boolean)', ARRAY['ssr_worker'], 'job ranking: the directory''s prior'),
     ('current_mechanic_id()', ARRAY['mechanic'], 'the identity of the mechanic row policies'),
     (
         'hours_open_at(uuid,uuid,timestamptz)', ARRAY['mechanic'],

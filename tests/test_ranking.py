@@ -279,3 +279,27 @@ def test_the_directory_shrinks_ratings_toward_the_platform_mean(conn):
     conn.execute("SELECT ssr_private.workshop_stats_rebuild()")
     conn.execute("UPDATE workshop_stats SET review_count = 11, rating_sum = 50 WHERE workshop_id = %s", (alpha,))
     assert directory_scores(conn) == before
+
+
+def test_the_directory_takes_off_stars_for_unreliable_mechanics_when_the_policy_says_so(conn):
+    w = build_world(conn)
+    alpha = w.ws["alpha"]
+    # a1 answers 4 of 12 offers with an accept (timeouts as declines): reliability from acceptance and response
+    reqs = requests(conn, w, 12)
+    for i, r in enumerate(reqs):
+        offer(conn, r, w.mech["a1"], "accepted" if i < 4 else "timed_out", age_seconds=900 - i)
+    f = figures(conn, w.mech["a1"])
+    # acceptance 4/12; responses: 4 x 10 s and 8 timeouts of 60 s, p75 = 60 s against a 30 s target
+    assert f["reliability"] == pytest.approx((0.5 * 4 / 12 + 0.25 * 30 / 60) / 0.75)
+    stored = conn.execute("SELECT reliability FROM mechanic_rankings WHERE mechanic_id = %s", (w.mech["a1"],)).fetchone()[0]
+    assert stored == pytest.approx(f["reliability"])
+    assert conn.execute("SELECT ssr_private.directory_prior_refresh()").fetchone()[0] == 1  # alpha's reliability
+    assert conn.execute("SELECT reliability FROM workshop_stats WHERE workshop_id = %s", (alpha,)).fetchone()[0] == (
+        pytest.approx(round(f["reliability"], 4)))
+    assert directory_scores(conn)[alpha] == 4.0  # weight 0 by default: the stars alone
+    conn.execute("UPDATE routing_policies SET is_default = FALSE WHERE is_default")
+    conn.execute("INSERT INTO routing_policies (name, params, is_default) VALUES ('rel', '{\"rank_directory_weight\": 1}', TRUE)")
+    assert conn.execute("SELECT ssr_private.directory_prior_refresh()").fetchone()[0] == 1
+    got = directory_scores(conn)
+    assert got[alpha] == pytest.approx(round(4.0 - 1 * (1 - round(f["reliability"], 4)), 6))
+    assert got[w.ws["beta"]] == 4.0  # nobody counted yet: no deduction

@@ -16,6 +16,8 @@
 --                    then cancelled or refunded without ever starting); NULL under rank_no_show_min
 --   quality        = weighted mean of t_rating, acceptance, t_response, 1 - no_show_rate with
 --                    the rank_weight_* weights, over the terms that are not NULL
+--   reliability    = the same mean without t_rating (NULL when no other term counts yet): the
+--                    directory's reliability term (mechanic_rankings.reliability)
 --   cold_start     = rank_cold_start_boost * (1 - resolved / rank_cold_start_offers) while the
 --                    mechanic has fewer resolved offers than that and joined less than
 --                    rank_cold_start_days ago; else 0
@@ -44,6 +46,7 @@ CREATE OR REPLACE FUNCTION ssr_private.rank_figures(
     sessions_ended bigint,
     no_show_rate double precision,
     quality double precision,
+    reliability double precision,
     cold_start_boost double precision,
     exposure_offers integer,
     exposure_capped boolean,
@@ -79,6 +82,8 @@ DECLARE
     v_accepted integer;
     v_sum double precision := 0;
     v_weights double precision := 0;
+    v_rel_sum double precision := 0;
+    v_rel_weights double precision := 0;
 BEGIN
     SELECT m.created_at INTO v_created FROM mechanics AS m WHERE m.id = p_mechanic_id;
     IF NOT FOUND THEN
@@ -142,7 +147,10 @@ BEGIN
         v_sum := v_sum + v_w_ns * (1 - no_show_rate);
         v_weights := v_weights + v_w_ns;
     END IF;
+    v_rel_sum := v_sum - v_w_rating * (shrunk_rating - 1) / 4;
+    v_rel_weights := v_weights - v_w_rating;
     quality := CASE WHEN v_weights > 0 THEN v_sum / v_weights ELSE 0 END;
+    reliability := CASE WHEN v_rel_weights > 0 THEN v_rel_sum / v_rel_weights END;
 
     cold_start_boost := CASE
         WHEN offers_resolved < v_cold_offers AND v_created > p_now - make_interval(days => v_cold_days)

@@ -15,16 +15,17 @@ SET search_path = public, pg_temp
 AS $$
 DECLARE
     v_score double precision;
+    v_reliability double precision;
 BEGIN
-    SELECT f.rank_score INTO v_score
+    SELECT f.rank_score, f.reliability INTO v_score, v_reliability
     FROM ssr_private.rank_figures(p_mechanic_id, coalesce(p_params, ssr_private.ranking_params()), p_now) AS f;
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
-    INSERT INTO mechanic_rankings AS mr (mechanic_id, rank_score, computed_at)
-    VALUES (p_mechanic_id, v_score, p_now)
+    INSERT INTO mechanic_rankings AS mr (mechanic_id, rank_score, reliability, computed_at)
+    VALUES (p_mechanic_id, v_score, v_reliability, p_now)
     ON CONFLICT (mechanic_id) DO UPDATE
-    SET rank_score = excluded.rank_score, computed_at = excluded.computed_at;
+    SET rank_score = excluded.rank_score, reliability = excluded.reliability, computed_at = excluded.computed_at;
     RETURN v_score;
 END
 $$;

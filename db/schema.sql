@@ -1163,6 +1163,76 @@ $$;
 COMMENT ON FUNCTION public.get_mechanic_events(p_mechanic_id uuid, p_after_id bigint, p_limit integer) IS 'A mechanic''s replay: outbox rows after an id on their channels, at most 15 minutes old, of requests offered to them now, accepted by them, or gone; the newest p_limit.';
 
 --
+-- Name: get_mechanic_hours(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_mechanic_hours(p_mechanic_id uuid) RETURNS TABLE(mechanic_id uuid, time_zone text, time_zone_source text, source text, hours jsonb, overrides jsonb, in_hours boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_m mechanics;
+    v_ws_zone text;
+    v_zone text;
+    v_own boolean;
+    v_today date;
+BEGIN
+    IF p_mechanic_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
+    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
+    SELECT * INTO v_m FROM mechanics AS m WHERE m.id = p_mechanic_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404', MESSAGE = format('mechanic_id %s: no such mechanic', p_mechanic_id),
+            COLUMN = 'mechanic_id';
+    END IF;
+    SELECT o.time_zone INTO v_ws_zone FROM organizations AS o WHERE o.id = v_m.workshop_id;
+    v_zone := coalesce(v_m.time_zone, v_ws_zone, 'UTC');
+    v_today := (now() AT TIME ZONE v_zone)::date;
+    v_own := EXISTS (SELECT 1 FROM working_hours AS h WHERE h.mechanic_id = p_mechanic_id);
+    RETURN QUERY SELECT
+        v_m.id,
+        v_zone,
+        CASE WHEN v_m.time_zone IS NOT NULL THEN 'mechanic' WHEN v_ws_zone IS NOT NULL THEN 'workshop' ELSE 'default' END,
+        CASE
+            WHEN v_own THEN 'mechanic'
+            WHEN EXISTS (SELECT 1 FROM working_hours AS h WHERE h.workshop_id = v_m.workshop_id) THEN 'workshop'
+            ELSE 'always'
+        END,
+        coalesce((
+            SELECT jsonb_agg(
+                jsonb_build_object('day', h.iso_dow, 'opens', to_char(h.opens, 'HH24:MI'), 'closes', to_char(h.closes, 'HH24:MI'))
+                ORDER BY h.iso_dow, h.opens
+            )
+            FROM working_hours AS h
+            WHERE (v_own AND h.mechanic_id = p_mechanic_id) OR (NOT v_own AND h.workshop_id = v_m.workshop_id)
+        ), '[]'),
+        coalesce((
+            SELECT jsonb_agg(
+                jsonb_build_object(
+                    'date', o.day, 'opens', to_char(o.opens, 'HH24:MI'), 'closes', to_char(o.closes, 'HH24:MI'),
+                    'note', o.note, 'source', CASE WHEN o.mechanic_id IS NOT NULL THEN 'mechanic' ELSE 'workshop' END
+                )
+                ORDER BY o.day, o.opens NULLS FIRST
+            )
+            FROM hours_overrides AS o
+            WHERE
+                (o.mechanic_id = p_mechanic_id OR o.workshop_id = v_m.workshop_id)
+                AND o.day BETWEEN v_today AND v_today + 30
+        ), '[]'),
+        NOT v_m.hours_scheduled OR ssr_private.hours_open_at(v_m.id, v_m.workshop_id, now());
+END
+$$;
+
+--
+-- Name: FUNCTION get_mechanic_hours(p_mechanic_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_mechanic_hours(p_mechanic_id uuid) IS 'A mechanic''s working hours as they stand (time zone, weekly hours and their source, the next 30 days'' overrides, in hours now), for their dashboard.';
+
+--
 -- Name: get_mechanic_offers(uuid, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2412,6 +2482,82 @@ $$;
 COMMENT ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) IS 'Notification channel of a workshop: session_requests_ws_<32 hex digits>. The global channel is session_requests.';
 
 --
+-- Name: set_mechanic_hours(uuid, text, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.set_mechanic_hours(p_mechanic_id uuid, p_time_zone text, p_hours jsonb) RETURNS TABLE(mechanic_id uuid, time_zone text, time_zone_source text, source text, hours jsonb, overrides jsonb, in_hours boolean)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$
+#variable_conflict use_column
+DECLARE
+    v_span jsonb;
+    v_spans jsonb := '[]';
+    v_zone text := nullif(btrim(p_time_zone), '');
+BEGIN
+    IF p_mechanic_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
+    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
+    PERFORM 1 FROM mechanics AS m WHERE m.id = p_mechanic_id FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404', MESSAGE = format('mechanic_id %s: no such mechanic', p_mechanic_id),
+            COLUMN = 'mechanic_id';
+    END IF;
+    IF v_zone IS NOT NULL AND NOT ssr_private.valid_time_zone(v_zone) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('time_zone %L is not a known time zone (e.g. Europe/Berlin)', v_zone),
+            COLUMN = 'time_zone';
+    END IF;
+    IF p_hours IS NULL OR jsonb_typeof(p_hours) <> 'array' OR jsonb_array_length(p_hours) > 28 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = 'hours must be an array of at most 28 {day, opens, closes} spans',
+            COLUMN = 'hours';
+    END IF;
+    FOR v_span IN SELECT e FROM jsonb_array_elements(p_hours) AS e LOOP
+        BEGIN
+            IF
+                jsonb_typeof(v_span) <> 'object'
+                OR EXISTS (SELECT 1 FROM jsonb_object_keys(v_span) AS k WHERE k NOT IN ('day', 'opens', 'closes'))
+                OR jsonb_typeof(v_span -> 'day') <> 'number'
+                OR (v_span ->> 'day')::integer NOT BETWEEN 1 AND 7
+                OR (v_span ->> 'opens') !~ '^[0-2][0-9]:[0-5][0-9]$'
+                OR (v_span ->> 'closes') !~ '^[0-2][0-9]:[0-5][0-9]$'
+                THEN
+                RAISE EXCEPTION USING ERRCODE = 'SR400';
+            END IF;
+            v_spans := v_spans || jsonb_build_object(
+                'day', (v_span ->> 'day')::integer,
+                'opens', (v_span ->> 'opens')::time,
+                'closes', (v_span ->> 'closes')::time
+            );
+        EXCEPTION WHEN OTHERS THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'SR400',
+                MESSAGE = format(
+                    'hours: %s is not a span {"day": 1..7, "opens": "HH:MM", "closes": "HH:MM"}', left(v_span::text, 80)
+                ),
+                COLUMN = 'hours';
+        END;
+    END LOOP;
+    UPDATE mechanics AS m SET time_zone = v_zone WHERE m.id = p_mechanic_id AND m.time_zone IS DISTINCT FROM v_zone;
+    DELETE FROM working_hours AS h WHERE h.mechanic_id = p_mechanic_id;
+    INSERT INTO working_hours (mechanic_id, iso_dow, opens, closes)
+    SELECT p_mechanic_id, (s ->> 'day')::smallint, (s ->> 'opens')::time, (s ->> 'closes')::time
+    FROM jsonb_array_elements(v_spans) AS s;
+    PERFORM ssr_private.hours_refresh(now(), p_mechanic_id, NULL);  -- the time zone may have moved the hours
+    RETURN QUERY SELECT * FROM get_mechanic_hours(p_mechanic_id);
+END
+$_$;
+
+--
+-- Name: FUNCTION set_mechanic_hours(p_mechanic_id uuid, p_time_zone text, p_hours jsonb); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.set_mechanic_hours(p_mechanic_id uuid, p_time_zone text, p_hours jsonb) IS 'A mechanic sets their own time zone and weekly working hours (SR400 time_zone / hours when malformed).';
+
+--
 -- Name: set_mechanic_presence(uuid, boolean); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3514,6 +3660,8 @@ FROM (
         'the customer''s place in line and estimated wait (success page)'
     ),
     ('get_mechanic_reliability(uuid)', ARRAY['ssr_app'], 'a mechanic''s own reliability figures and rank score'),
+    ('get_mechanic_hours(uuid)', ARRAY['ssr_app'], 'a mechanic''s own working hours'),
+    ('set_mechanic_hours(uuid,text,jsonb)', ARRAY['ssr_app'], 'a mechanic sets their time zone and weekly hours'),
     ('get_mechanic_channels(uuid)', ARRAY['ssr_app', 'mechanic'], 'LISTEN channels of a mechanic''s dashboard'),
     ('routing_workshop_channel(uuid)', ARRAY['ssr_app', 'mechanic'], 'name of a workshop''s LISTEN channel'),
     (
@@ -12758,6 +12906,13 @@ GRANT ALL ON FUNCTION public.get_mechanic_events(p_mechanic_id uuid, p_after_id 
 GRANT ALL ON FUNCTION public.get_mechanic_events(p_mechanic_id uuid, p_after_id bigint, p_limit integer) TO mechanic;
 
 --
+-- Name: FUNCTION get_mechanic_hours(p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_mechanic_hours(p_mechanic_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_mechanic_hours(p_mechanic_id uuid) TO ssr_app;
+
+--
 -- Name: FUNCTION get_mechanic_offers(p_mechanic_id uuid, p_limit integer); Type: ACL; Schema: public; Owner: -
 --
 
@@ -12885,6 +13040,13 @@ REVOKE ALL ON FUNCTION public.routing_outbox_replay(p_after_id bigint, p_channel
 REVOKE ALL ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) TO ssr_app;
 GRANT ALL ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) TO mechanic;
+
+--
+-- Name: FUNCTION set_mechanic_hours(p_mechanic_id uuid, p_time_zone text, p_hours jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.set_mechanic_hours(p_mechanic_id uuid, p_time_zone text, p_hours jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.set_mechanic_hours(p_mechanic_id uuid, p_time_zone text, p_hours jsonb) TO ssr_app;
 
 --
 -- Name: FUNCTION set_mechanic_presence(p_mechanic_id uuid, p_online boolean); Type: ACL; Schema: public; Owner: -

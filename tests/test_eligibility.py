@@ -327,3 +327,45 @@ def test_no_returning_window_when_that_mechanic_cannot_take_it(conn):
     completed_session(conn, w, a1)
     conn.execute("UPDATE sessions SET ended_at = now() WHERE mechanic_id = %s", (a1,))
     assert new_request(conn, w, "broadcast")["returning_mechanic_id"] == a1
+
+
+def test_a_mechanic_sets_their_own_hours_and_reads_them(conn):
+    w = build_world(conn)
+    a1 = w.mech["a1"]
+    q = "SELECT * FROM set_mechanic_hours(%s, %s, %s::jsonb)"
+    cur = conn.cursor(row_factory=psycopg.rows.dict_row)
+    with pytest.raises(psycopg.Error) as info:
+        conn.execute(q, (a1, "UTC", "[]"))
+    assert info.value.sqlstate == "SR403"
+    set_identity(conn, "mechanic", a1)
+    before = counts(conn, w)
+    # hours that never include now: one minute on a day that is neither yesterday, today nor tomorrow (UTC)
+    dow = conn.execute("SELECT extract(ISODOW FROM now() AT TIME ZONE 'UTC')::integer").fetchone()[0]
+    far = (dow + 2) % 7 + 1
+    row = cur.execute(q, (a1, "Asia/Tokyo", json.dumps([{"day": far, "opens": "09:00", "closes": "09:01"}]))).fetchone()
+    assert (row["time_zone"], row["time_zone_source"], row["source"], row["in_hours"]) == ("Asia/Tokyo", "mechanic", "mechanic", False)
+    assert row["hours"] == [{"day": far, "opens": "09:00", "closes": "09:01"}]
+    assert counts(conn, w) == (before[0] - 1, before[1] - 1)
+    # the whole week: in hours again; [] removes them (the workshop's none: always)
+    row = cur.execute(q, (a1, None, json.dumps([{"day": d, "opens": "00:00", "closes": "00:00"} for d in range(1, 8)]))).fetchone()
+    assert (row["time_zone"], row["time_zone_source"], row["in_hours"]) == ("UTC", "default", True)
+    assert counts(conn, w) == before
+    row = cur.execute(q, (a1, "Europe/Paris", "[]")).fetchone()
+    assert (row["source"], row["hours"], row["in_hours"]) == ("always", [], True)
+    assert cur.execute("SELECT * FROM get_mechanic_hours(%s)", (a1,)).fetchone() == row
+    # bad input: SR400 naming the field, nothing written
+    kept = conn.execute("SELECT count(*), (SELECT time_zone FROM mechanics WHERE id = %s) FROM working_hours", (a1,)).fetchone()
+    for tz, hours, column in [
+        ("Mars/Olympus", "[]", "time_zone"),
+        ("UTC", '{"day": 1}', "hours"),
+        ("UTC", '[{"day": 8, "opens": "09:00", "closes": "17:00"}]', "hours"),
+        ("UTC", '[{"day": 1, "opens": "9am", "closes": "17:00"}]', "hours"),
+        ("UTC", '[{"day": 1, "opens": "25:00", "closes": "17:00"}]', "hours"),
+        ("UTC", '[{"day": 1, "opens": "09:00", "closes": "17:00", "x": 1}]', "hours"),
+        ("UTC", json.dumps([{"day": 1, "opens": "09:00", "closes": "10:00"}] * 29), "hours"),
+    ]:
+        with pytest.raises(psycopg.Error) as info:
+            conn.execute(q, (a1, tz, hours))
+        assert (info.value.sqlstate, info.value.diag.column_name) == ("SR400", column), (tz, hours)
+        assert conn.execute("SELECT count(*), (SELECT time_zone FROM mechanics WHERE id = %s) FROM working_hours",
+                            (a1,)).fetchone() == kept

@@ -2492,7 +2492,7 @@ CREATE FUNCTION public.set_mechanic_hours(p_mechanic_id uuid, p_time_zone text, 
 #variable_conflict use_column
 DECLARE
     v_span jsonb;
-    v_spans jsonb := '[]';
+    v_spans jsonb := '[]'::jsonb;
     v_zone text := nullif(btrim(p_time_zone), '');
 BEGIN
     IF p_mechanic_id IS NULL THEN

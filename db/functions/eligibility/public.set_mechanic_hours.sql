@@ -28,7 +28,7 @@ AS $$
 #variable_conflict use_column
 DECLARE
     v_span jsonb;
-    v_spans jsonb := '[]';
+    v_spans jsonb := '[]'::jsonb;
     v_zone text := nullif(btrim(p_time_zone), '');
 BEGIN
     IF p_mechanic_id IS NULL THEN

@@ -5328,18 +5328,34 @@ DECLARE
     v_done integer := 0;
 BEGIN
     FOR v_id IN
-        (
-            SELECT m.id FROM mechanics AS m
-            WHERE m.status = 'active' AND NOT EXISTS (SELECT 1 FROM mechanic_rankings AS mr WHERE mr.mechanic_id = m.id)
-            LIMIT p_limit
-        )
-        UNION ALL
-        (
-            SELECT mr.mechanic_id FROM mechanic_rankings AS mr
-            WHERE mr.computed_at < now() - p_min_age
-            ORDER BY mr.computed_at
-            LIMIT p_limit
-        )
+        SELECT c.mechanic_id
+        FROM (
+            (
+                SELECT m.id AS mechanic_id, 1 AS pri, NULL::timestamptz AS computed_at FROM mechanics AS m
+                WHERE
+                    m.status = 'active'
+                    AND NOT EXISTS (SELECT 1 FROM mechanic_rankings AS mr WHERE mr.mechanic_id = m.id)
+                LIMIT p_limit
+            )
+            UNION ALL
+            (
+                SELECT mr.mechanic_id, 2, mr.computed_at FROM mechanic_rankings AS mr
+                WHERE EXISTS (
+                    SELECT 1 FROM offers AS o
+                    WHERE o.mechanic_id = mr.mechanic_id AND o.offered_at > mr.computed_at
+                )
+                LIMIT p_limit
+            )
+            UNION ALL
+            (
+                SELECT mr.mechanic_id, 3, mr.computed_at FROM mechanic_rankings AS mr
+                WHERE mr.computed_at < now() - p_min_age
+                ORDER BY mr.computed_at
+                LIMIT p_limit
+            )
+        ) AS c
+        GROUP BY c.mechanic_id
+        ORDER BY min(c.pri), min(c.computed_at) NULLS FIRST, c.mechanic_id
         LIMIT p_limit
     LOOP
         PERFORM ssr_private.ranking_refresh_mechanic(v_id, now(), v_params);
@@ -12157,13 +12173,13 @@ CREATE TRIGGER mechanic_state_truncate AFTER TRUNCATE ON public.sessions FOR EAC
 -- Name: offers ranking_offers_ins; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER ranking_offers_ins AFTER INSERT ON public.offers FOR EACH ROW WHEN ((new.outcome IS NOT NULL)) EXECUTE FUNCTION ssr_private.ranking_offers_trg();
+CREATE TRIGGER ranking_offers_ins AFTER INSERT ON public.offers FOR EACH ROW WHEN ((new.outcome = ANY (ARRAY['accepted'::text, 'declined'::text, 'timed_out'::text]))) EXECUTE FUNCTION ssr_private.ranking_offers_trg();
 
 --
 -- Name: offers ranking_offers_upd; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER ranking_offers_upd AFTER UPDATE OF outcome ON public.offers FOR EACH ROW WHEN (((old.outcome IS NULL) AND (new.outcome IS NOT NULL))) EXECUTE FUNCTION ssr_private.ranking_offers_trg();
+CREATE TRIGGER ranking_offers_upd AFTER UPDATE OF outcome ON public.offers FOR EACH ROW WHEN (((old.outcome IS NULL) AND (new.outcome = ANY (ARRAY['accepted'::text, 'declined'::text, 'timed_out'::text])))) EXECUTE FUNCTION ssr_private.ranking_offers_trg();
 
 --
 -- Name: reviews ranking_reviews_ins_del; Type: TRIGGER; Schema: public; Owner: -

@@ -217,6 +217,16 @@ def test_the_ranking_job_rescores_the_oldest_scores(conn):
                  (w.mech["a1"],))
     assert conn.execute("SELECT ssr_private.ranking_refresh()").fetchone()[0] == 1
     assert stored_score(conn, w.mech["a1"]) == pytest.approx(figures(conn, w.mech["a1"])["rank_score"], abs=1e-9)
+    # a mechanic offered work since their score (exposure moved) is rescored first, whatever its age
+    conn.execute("UPDATE mechanic_rankings SET computed_at = now() - interval '1 hour' WHERE mechanic_id <> %s",
+                 (w.mech["b1"],))
+    conn.execute("UPDATE mechanic_rankings SET computed_at = now() - interval '1 second' WHERE mechanic_id = %s",
+                 (w.mech["b1"],))
+    offer(conn, requests(conn, w, 1)[0], w.mech["b1"], None, age_seconds=0.5)
+    assert conn.execute("SELECT ssr_private.ranking_refresh(1)").fetchone()[0] == 1
+    assert conn.execute("SELECT computed_at > now() - interval '1 second' FROM mechanic_rankings WHERE mechanic_id = %s",
+                        (w.mech["b1"],)).fetchone()[0] is True
+    assert figures(conn, w.mech["b1"])["exposure_offers"] == 1
 
 
 def test_a_mechanic_sees_their_own_figures_only(conn):

@@ -4,8 +4,9 @@
 -- mechanic_reliability.offers_resolved, the UTC day's mechanic_reliability_days and the
 -- response histogram mechanic_response_days (seconds from offered_at to outcome_at; a
 -- timeout counts its whole wait, to expires_at; buckets of ssr_private.analytics_bucket).
--- Rescinded offers are nobody's answer: they count for nothing but exposure. Then the
--- mechanic is rescored (ssr_private.ranking_refresh_mechanic). An outcome changed once set,
+-- Rescinded offers are nobody's answer: they count for nothing but exposure, and do not fire
+-- it (an accept rescinds every other live offer of its request: no rescoring in its
+-- transaction). Then the mechanic is rescored (ssr_private.ranking_refresh_mechanic). An outcome changed once set,
 -- or a deleted offer, is not undone here: ssr_private.ranking_rebuild() recounts.
 -- No errors of its own.
 CREATE OR REPLACE FUNCTION ssr_private.ranking_offers_trg()

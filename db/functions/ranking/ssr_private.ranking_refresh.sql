@@ -1,8 +1,10 @@
--- ranking_refresh: the job ranking (the worker runs it every 60 s): rescoring the mechanics
--- whose score is oldest, mechanics without a score first, at most p_limit of them, those
--- scored in the last p_min_age only if nothing older is left. What only time moves (the
--- rolling windows, the end of the cold start, the exposure window) is thus at most
--- (active mechanics / p_limit) minutes old; outcomes, reviews and session ends rescore at
+-- ranking_refresh: the job ranking (the worker runs it every 60 s): rescores at most p_limit
+-- mechanics, in this order: active mechanics without a score; mechanics offered a request
+-- since their score was computed (their exposure moved: offers_mechanic_offered_at_idx, one
+-- probe each); then the oldest scores (those computed in the last p_min_age not at all).
+-- Exposure is thus at most a minute old for up to p_limit mechanics offered work a minute,
+-- and what only time moves (the rolling windows, the end of the cold start) at most
+-- (active mechanics / p_limit) minutes; answers, timeouts, reviews and session ends rescore at
 -- once (their triggers). Returns the number of mechanics rescored. No errors.
 CREATE OR REPLACE FUNCTION ssr_private.ranking_refresh(
     p_limit integer DEFAULT 500,
@@ -19,18 +21,34 @@ DECLARE
     v_done integer := 0;
 BEGIN
     FOR v_id IN
-        (
-            SELECT m.id FROM mechanics AS m
-            WHERE m.status = 'active' AND NOT EXISTS (SELECT 1 FROM mechanic_rankings AS mr WHERE mr.mechanic_id = m.id)
-            LIMIT p_limit
-        )
-        UNION ALL
-        (
-            SELECT mr.mechanic_id FROM mechanic_rankings AS mr
-            WHERE mr.computed_at < now() - p_min_age
-            ORDER BY mr.computed_at
-            LIMIT p_limit
-        )
+        SELECT c.mechanic_id
+        FROM (
+            (
+                SELECT m.id AS mechanic_id, 1 AS pri, NULL::timestamptz AS computed_at FROM mechanics AS m
+                WHERE
+                    m.status = 'active'
+                    AND NOT EXISTS (SELECT 1 FROM mechanic_rankings AS mr WHERE mr.mechanic_id = m.id)
+                LIMIT p_limit
+            )
+            UNION ALL
+            (
+                SELECT mr.mechanic_id, 2, mr.computed_at FROM mechanic_rankings AS mr
+                WHERE EXISTS (
+                    SELECT 1 FROM offers AS o
+                    WHERE o.mechanic_id = mr.mechanic_id AND o.offered_at > mr.computed_at
+                )
+                LIMIT p_limit
+            )
+            UNION ALL
+            (
+                SELECT mr.mechanic_id, 3, mr.computed_at FROM mechanic_rankings AS mr
+                WHERE mr.computed_at < now() - p_min_age
+                ORDER BY mr.computed_at
+                LIMIT p_limit
+            )
+        ) AS c
+        GROUP BY c.mechanic_id
+        ORDER BY min(c.pri), min(c.computed_at) NULLS FIRST, c.mechanic_id
         LIMIT p_limit
     LOOP
         PERFORM ssr_private.ranking_refresh_mechanic(v_id, now(), v_params);

@@ -72,6 +72,11 @@ CREATE TABLE public.session_requests (
     outcome text,
     declined_by uuid[] DEFAULT '{}'::uuid[] NOT NULL,
     routing_policy_id bigint,
+    required_skills text[],
+    skills_relax_at timestamp with time zone,
+    priority smallint,
+    returning_mechanic_id uuid,
+    returning_until timestamp with time zone,
     CONSTRAINT session_requests_check CHECK (((status = 'accepted'::text) = (mechanic_id IS NOT NULL))),
     CONSTRAINT session_requests_check1 CHECK (((status = 'accepted'::text) = (accepted_at IS NOT NULL))),
     CONSTRAINT session_requests_check2 CHECK (((accepted_at IS NULL) OR (accepted_at >= created_at))),
@@ -202,6 +207,36 @@ COMMENT ON COLUMN public.session_requests.declined_by IS 'Mechanics who declined
 --
 
 COMMENT ON COLUMN public.session_requests.routing_policy_id IS 'The routing policy the request is routed under; NULL: made before routing policies (the registry''s defaults).';
+
+--
+-- Name: COLUMN session_requests.required_skills; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_requests.required_skills IS 'Skills a mechanic needs to be offered the request, until skills_relax_at; NULL: none.';
+
+--
+-- Name: COLUMN session_requests.skills_relax_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_requests.skills_relax_at IS 'From then on required_skills no longer restrict who is offered it (skills_relax_seconds); NULL: never.';
+
+--
+-- Name: COLUMN session_requests.priority; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_requests.priority IS 'The customer''s priority tier when requested (served first, higher first); NULL: normal.';
+
+--
+-- Name: COLUMN session_requests.returning_mechanic_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_requests.returning_mechanic_id IS 'The mechanic of the customer''s last completed session, offered it alone until returning_until.';
+
+--
+-- Name: COLUMN session_requests.returning_until; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_requests.returning_until IS 'End of the returning mechanic''s exclusive window (returning_window_seconds); NULL: no window.';
 
 --
 -- Name: accept_session_request(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
@@ -675,6 +710,9 @@ BEGIN
     END IF;
 
     v_routing := ssr_private.validate_routing_choice(p_preferred_workshop_id, p_routing_type);
+    IF v_routing = 'workshop_only' THEN
+        PERFORM ssr_private.workshop_hours_check(p_preferred_workshop_id);  -- fail closed: nobody in hours
+    END IF;
 
     IF p_intake_id IS NOT NULL AND NOT EXISTS (
         SELECT 1 FROM intakes AS i WHERE i.id = p_intake_id AND i.customer_id = p_customer_id
@@ -1125,6 +1163,76 @@ $$;
 COMMENT ON FUNCTION public.get_mechanic_events(p_mechanic_id uuid, p_after_id bigint, p_limit integer) IS 'A mechanic''s replay: outbox rows after an id on their channels, at most 15 minutes old, of requests offered to them now, accepted by them, or gone; the newest p_limit.';
 
 --
+-- Name: get_mechanic_hours(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_mechanic_hours(p_mechanic_id uuid) RETURNS TABLE(mechanic_id uuid, time_zone text, time_zone_source text, source text, hours jsonb, overrides jsonb, in_hours boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_m mechanics;
+    v_ws_zone text;
+    v_zone text;
+    v_own boolean;
+    v_today date;
+BEGIN
+    IF p_mechanic_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
+    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
+    SELECT * INTO v_m FROM mechanics AS m WHERE m.id = p_mechanic_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404', MESSAGE = format('mechanic_id %s: no such mechanic', p_mechanic_id),
+            COLUMN = 'mechanic_id';
+    END IF;
+    SELECT o.time_zone INTO v_ws_zone FROM organizations AS o WHERE o.id = v_m.workshop_id;
+    v_zone := coalesce(v_m.time_zone, v_ws_zone, 'UTC');
+    v_today := (now() AT TIME ZONE v_zone)::date;
+    v_own := EXISTS (SELECT 1 FROM working_hours AS h WHERE h.mechanic_id = p_mechanic_id);
+    RETURN QUERY SELECT
+        v_m.id,
+        v_zone,
+        CASE WHEN v_m.time_zone IS NOT NULL THEN 'mechanic' WHEN v_ws_zone IS NOT NULL THEN 'workshop' ELSE 'default' END,
+        CASE
+            WHEN v_own THEN 'mechanic'
+            WHEN EXISTS (SELECT 1 FROM working_hours AS h WHERE h.workshop_id = v_m.workshop_id) THEN 'workshop'
+            ELSE 'always'
+        END,
+        coalesce((
+            SELECT jsonb_agg(
+                jsonb_build_object('day', h.iso_dow, 'opens', to_char(h.opens, 'HH24:MI'), 'closes', to_char(h.closes, 'HH24:MI'))
+                ORDER BY h.iso_dow, h.opens
+            )
+            FROM working_hours AS h
+            WHERE (v_own AND h.mechanic_id = p_mechanic_id) OR (NOT v_own AND h.workshop_id = v_m.workshop_id)
+        ), '[]'),
+        coalesce((
+            SELECT jsonb_agg(
+                jsonb_build_object(
+                    'date', o.day, 'opens', to_char(o.opens, 'HH24:MI'), 'closes', to_char(o.closes, 'HH24:MI'),
+                    'note', o.note, 'source', CASE WHEN o.mechanic_id IS NOT NULL THEN 'mechanic' ELSE 'workshop' END
+                )
+                ORDER BY o.day, o.opens NULLS FIRST
+            )
+            FROM hours_overrides AS o
+            WHERE
+                (o.mechanic_id = p_mechanic_id OR o.workshop_id = v_m.workshop_id)
+                AND o.day BETWEEN v_today AND v_today + 30
+        ), '[]'),
+        NOT v_m.hours_scheduled OR ssr_private.hours_open_at(v_m.id, v_m.workshop_id, now());
+END
+$$;
+
+--
+-- Name: FUNCTION get_mechanic_hours(p_mechanic_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_mechanic_hours(p_mechanic_id uuid) IS 'A mechanic''s working hours as they stand (time zone, weekly hours and their source, the next 30 days'' overrides, in hours now), for their dashboard.';
+
+--
 -- Name: get_mechanic_offers(uuid, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1156,8 +1264,10 @@ BEGIN
     IF NOT FOUND THEN
         RETURN;  -- not active, not available, of an inactive workshop or at capacity: offered nothing
     END IF;
-    -- Three index-ordered candidate sets, each at most p_limit long and each of one score
-    -- for this mechanic, so their merge is the true top p_limit however many requests are
+    -- Three index-ordered candidate sets of normal requests, each at most p_limit long and
+    -- each of one score for this mechanic, and one of priority customers' requests (partial
+    -- index session_requests_pending_priority_idx), so their merge is the true top p_limit
+    -- however many requests are
     -- pending (make bench: scanning every pending request cost 20 ms at 43k pending).
     -- ssr_private.routing_offered stays the rule, inside each set: the sets' own conditions
     -- only bound what it is asked about (and pick the partial index of each set).
@@ -1170,6 +1280,7 @@ BEGIN
             WHERE
                 r.preferred_workshop_id = v_workshop
                 AND r.routing_type <> 'broadcast'
+                AND r.priority IS NULL
                 AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
             ORDER BY r.created_at, r.id
             LIMIT p_limit
@@ -1181,6 +1292,7 @@ BEGIN
             FROM session_requests AS r
             WHERE
                 r.routing_type = 'broadcast'
+                AND r.priority IS NULL
                 AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
             ORDER BY r.created_at, r.id
             LIMIT p_limit
@@ -1193,8 +1305,20 @@ BEGIN
             WHERE
                 r.routing_type = 'hybrid'
                 AND r.preferred_workshop_id IS DISTINCT FROM v_workshop
+                AND r.priority IS NULL
                 AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
             ORDER BY r.created_at, r.id
+            LIMIT p_limit
+        )
+        UNION ALL
+        (
+            -- priority customers' requests, any routing type (few: served first when capacity frees)
+            SELECT r.*
+            FROM session_requests AS r
+            WHERE
+                r.priority IS NOT NULL
+                AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
+            ORDER BY r.priority DESC, r.created_at, r.id
             LIMIT p_limit
         )
     )
@@ -1220,7 +1344,7 @@ BEGIN
             AS score
     ) AS s
     LEFT JOIN intakes AS i ON c.intake_id = i.id
-    ORDER BY s.score DESC, c.created_at, c.id
+    ORDER BY coalesce(c.priority, 0) DESC, s.score DESC, c.created_at, c.id
     LIMIT p_limit;
 END
 $$;
@@ -1229,7 +1353,51 @@ $$;
 -- Name: FUNCTION get_mechanic_offers(p_mechanic_id uuid, p_limit integer); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit integer) IS 'Pending requests offered to a mechanic now (eligibility and capacity, workshop_only, hybrid window, not declined), by priority_score then age.';
+COMMENT ON FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit integer) IS 'Pending requests offered to a mechanic now (eligibility and capacity, workshop_only, hybrid window, not declined), by customer priority, then priority_score, then age.';
+
+--
+-- Name: get_mechanic_reliability(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_mechanic_reliability(p_mechanic_id uuid) RETURNS TABLE(mechanic_id uuid, rank_score double precision, quality double precision, review_count bigint, rating_mean double precision, platform_mean double precision, shrunk_rating double precision, prior_strength double precision, acceptance_offers integer, acceptance_rate double precision, acceptance_window integer, minimum_count integer, response_count bigint, response_percentile double precision, response_seconds double precision, response_target_seconds integer, sessions_ended bigint, no_show_rate double precision, no_show_minimum integer, window_days integer, offers_resolved bigint, cold_start_boost double precision, exposure_offers integer, exposure_cap integer, exposure_capped boolean, computed_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_params jsonb;
+BEGIN
+    IF p_mechanic_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
+    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
+    IF NOT EXISTS (SELECT 1 FROM mechanics AS m WHERE m.id = p_mechanic_id) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404', MESSAGE = format('mechanic_id %s: no such mechanic', p_mechanic_id),
+            COLUMN = 'mechanic_id';
+    END IF;
+    v_params := ssr_private.ranking_params();
+    RETURN QUERY
+    SELECT
+        f.mechanic_id, f.rank_score, f.quality, f.review_count, f.rating_mean, f.platform_mean, f.shrunk_rating,
+        (v_params ->> 'rank_prior_strength')::double precision,
+        f.acceptance_offers, f.acceptance_rate, (v_params ->> 'rank_acceptance_window')::integer,
+        (v_params ->> 'rank_acceptance_min')::integer,
+        f.response_count, (v_params ->> 'rank_response_percentile')::double precision, f.response_seconds,
+        (v_params ->> 'rank_response_target_seconds')::integer,
+        f.sessions_ended, f.no_show_rate, (v_params ->> 'rank_no_show_min')::integer,
+        (v_params ->> 'rank_window_days')::integer,
+        f.offers_resolved, f.cold_start_boost, f.exposure_offers, (v_params ->> 'rank_exposure_cap')::integer,
+        f.exposure_capped, now()
+    FROM ssr_private.rank_figures(p_mechanic_id, v_params, now()) AS f;
+END
+$$;
+
+--
+-- Name: FUNCTION get_mechanic_reliability(p_mechanic_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_mechanic_reliability(p_mechanic_id uuid) IS 'A mechanic''s own reliability figures and rank score (default policy), for their dashboard.';
 
 --
 -- Name: get_mechanics_for_routing(uuid, text); Type: FUNCTION; Schema: public; Owner: -
@@ -1368,6 +1536,127 @@ $$;
 --
 
 COMMENT ON FUNCTION public.get_mechanics_for_routing_page(p_workshop_id uuid, p_routing_type text, p_limit integer, p_after_score integer, p_after_rating numeric, p_after_id uuid) IS 'One keyset page of get_mechanics_for_routing (same rows and order, plus rating): the first p_limit candidates after (p_after_score, p_after_rating, p_after_id); flat in the number of available mechanics.';
+
+--
+-- Name: get_request_queue_position(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_request_queue_position(p_session_request_id uuid, p_customer_id uuid) RETURNS TABLE(session_request_id uuid, status text, pool text, pool_mechanics integer, queue_position integer, ahead integer, typical_accept_seconds double precision, accept_sample integer, estimated_wait_seconds integer, computed_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_req session_requests;
+    v_now timestamptz := now();
+    v_prio integer;
+    v_pool text;
+    v_mechanics integer;
+    v_ahead integer;
+    v_typical double precision;
+    v_sample integer := 0;
+    v_total bigint;
+BEGIN
+    IF p_session_request_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'request_id is required', COLUMN = 'request_id';
+    END IF;
+    IF p_customer_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'customer_id is required', COLUMN = 'customer_id';
+    END IF;
+    PERFORM ssr_private.assert_acting_for('customer', p_customer_id);
+    SELECT * INTO v_req FROM session_requests AS r WHERE r.id = p_session_request_id AND r.customer_id = p_customer_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404',
+            MESSAGE = format('request_id %s: no such session request of this customer', p_session_request_id),
+            COLUMN = 'request_id';
+    END IF;
+    IF v_req.status <> 'pending' OR v_req.expires_at <= v_now THEN
+        RETURN QUERY SELECT v_req.id, v_req.status, NULL::text, NULL::integer, NULL::integer, NULL::integer,
+            NULL::double precision, NULL::integer, NULL::integer, v_now;
+        RETURN;
+    END IF;
+    v_prio := coalesce(v_req.priority, 0);
+    v_pool := CASE
+        WHEN v_req.routing_type = 'workshop_only' OR v_req.exclusive_until > v_now THEN 'workshop'
+        ELSE 'everyone'
+    END;
+    IF v_pool = 'workshop' THEN
+        SELECT ws.available_mechanics INTO v_mechanics
+        FROM workshop_stats AS ws WHERE ws.workshop_id = v_req.preferred_workshop_id;
+    ELSE
+        SELECT rc.eligible_mechanics INTO v_mechanics FROM routing_candidates AS rc;
+    END IF;
+    v_mechanics := coalesce(v_mechanics, 0);
+
+    SELECT count(*)::integer INTO v_ahead
+    FROM session_requests AS r
+    WHERE
+        r.status = 'pending'
+        AND (r.expires_at IS NULL OR r.expires_at > v_now)
+        AND r.id <> v_req.id
+        AND (
+            coalesce(r.priority, 0) > v_prio
+            OR (coalesce(r.priority, 0) = v_prio AND (r.created_at, r.id) < (v_req.created_at, v_req.id))
+        )
+        AND (
+            r.routing_type = 'broadcast'
+            OR (r.routing_type = 'hybrid' AND (r.exclusive_until IS NULL OR r.exclusive_until <= v_now))
+            OR (
+                v_pool = 'workshop'
+                AND r.preferred_workshop_id = v_req.preferred_workshop_id
+                AND r.routing_type IN ('workshop_only', 'hybrid')
+            )
+        );
+
+    IF v_pool = 'workshop' THEN
+        WITH h AS (
+            SELECT b.bucket, sum(b.n) AS n
+            FROM analytics_workshop_rollup AS a
+            CROSS JOIN LATERAL unnest(a.accept_buckets, a.accept_counts) AS b (bucket, n)
+            WHERE
+                a.workshop_id = v_req.preferred_workshop_id AND a.period_grain = 'day'
+                AND a.period_start >= (v_now AT TIME ZONE 'UTC')::date - 6
+            GROUP BY b.bucket
+        ),
+
+        c AS (SELECT h.bucket, h.n, sum(h.n) OVER (ORDER BY h.bucket) AS cum, sum(h.n) OVER () AS total FROM h)
+
+        SELECT c.bucket, c.total INTO v_typical, v_total
+        FROM c WHERE c.cum >= ceil(c.total / 2.0) ORDER BY c.bucket LIMIT 1;
+        v_sample := coalesce(v_total, 0)::integer;
+    END IF;
+    IF v_sample < 5 THEN
+        SELECT sum(a.median_accept_seconds * a.accepted) / nullif(sum(a.accepted), 0), sum(a.accepted)::integer
+        INTO v_typical, v_sample
+        FROM analytics_routing_rollup AS a
+        WHERE
+            a.routing_type = v_req.routing_type AND a.day >= (v_now AT TIME ZONE 'UTC')::date - 6
+            AND a.median_accept_seconds IS NOT NULL;
+        v_sample := coalesce(v_sample, 0);
+    END IF;
+
+    RETURN QUERY SELECT
+        v_req.id, v_req.status, v_pool, v_mechanics, v_ahead + 1, v_ahead, v_typical, v_sample,
+        CASE
+            WHEN v_mechanics > 0 AND v_typical IS NOT NULL THEN
+                greatest(
+                    0,
+                    round(
+                        v_typical * ceil((v_ahead + 1)::numeric / v_mechanics)
+                        - extract(EPOCH FROM v_now - v_req.created_at)
+                    )
+                )::integer
+        END,
+        v_now;
+END
+$$;
+
+--
+-- Name: FUNCTION get_request_queue_position(p_session_request_id uuid, p_customer_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_request_queue_position(p_session_request_id uuid, p_customer_id uuid) IS 'A customer''s pending request: its pool, position among competing pending requests, and estimated wait.';
 
 --
 -- Name: get_workshop_directory(integer, integer, text, text); Type: FUNCTION; Schema: public; Owner: -
@@ -1513,7 +1802,7 @@ $$;
 -- Name: FUNCTION get_workshop_directory(p_limit integer, p_offset integer, p_starting_after text, p_ending_before text); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.get_workshop_directory(p_limit integer, p_offset integer, p_starting_after text, p_ending_before text) IS 'Directory page: active workshops with an available mechanic, ordered by ranking_score (Bayesian rating, C=20, m=4.0) DESC, available_mechanics DESC, total_sessions DESC, workshop_id ASC (served by workshop_stats_directory_idx). Keyset paging: p_starting_after / p_ending_before take a row_cursor; p_offset pages by position (cost grows with it). total_count: the whole list (maintained count); has_more: rows beyond the page in its direction. SR400 (COLUMN limit/offset/starting_after/ending_before) on bad arguments.';
+COMMENT ON FUNCTION public.get_workshop_directory(p_limit integer, p_offset integer, p_starting_after text, p_ending_before text) IS 'Directory page: active workshops with an available mechanic, ordered by ranking_score (Bayesian rating toward the platform mean, C = rank_prior_strength) DESC, available_mechanics DESC, total_sessions DESC, workshop_id ASC (served by workshop_stats_directory_idx). Keyset paging: p_starting_after / p_ending_before take a row_cursor; p_offset pages by position (cost grows with it). total_count: the whole list (maintained count); has_more: rows beyond the page in its direction. SR400 (COLUMN limit/offset/starting_after/ending_before) on bad arguments.';
 
 --
 -- Name: handle_checkout_event(text, text, boolean, text, text, text, integer, text); Type: FUNCTION; Schema: public; Owner: -
@@ -2191,6 +2480,82 @@ $$;
 --
 
 COMMENT ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) IS 'Notification channel of a workshop: session_requests_ws_<32 hex digits>. The global channel is session_requests.';
+
+--
+-- Name: set_mechanic_hours(uuid, text, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.set_mechanic_hours(p_mechanic_id uuid, p_time_zone text, p_hours jsonb) RETURNS TABLE(mechanic_id uuid, time_zone text, time_zone_source text, source text, hours jsonb, overrides jsonb, in_hours boolean)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$
+#variable_conflict use_column
+DECLARE
+    v_span jsonb;
+    v_spans jsonb := '[]'::jsonb;
+    v_zone text := nullif(btrim(p_time_zone), '');
+BEGIN
+    IF p_mechanic_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
+    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
+    PERFORM 1 FROM mechanics AS m WHERE m.id = p_mechanic_id FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404', MESSAGE = format('mechanic_id %s: no such mechanic', p_mechanic_id),
+            COLUMN = 'mechanic_id';
+    END IF;
+    IF v_zone IS NOT NULL AND NOT ssr_private.valid_time_zone(v_zone) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('time_zone %L is not a known time zone (e.g. Europe/Berlin)', v_zone),
+            COLUMN = 'time_zone';
+    END IF;
+    IF p_hours IS NULL OR jsonb_typeof(p_hours) <> 'array' OR jsonb_array_length(p_hours) > 28 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = 'hours must be an array of at most 28 {day, opens, closes} spans',
+            COLUMN = 'hours';
+    END IF;
+    FOR v_span IN SELECT e FROM jsonb_array_elements(p_hours) AS e LOOP
+        BEGIN
+            IF
+                jsonb_typeof(v_span) <> 'object'
+                OR EXISTS (SELECT 1 FROM jsonb_object_keys(v_span) AS k WHERE k NOT IN ('day', 'opens', 'closes'))
+                OR jsonb_typeof(v_span -> 'day') <> 'number'
+                OR (v_span ->> 'day')::integer NOT BETWEEN 1 AND 7
+                OR (v_span ->> 'opens') !~ '^[0-2][0-9]:[0-5][0-9]$'
+                OR (v_span ->> 'closes') !~ '^[0-2][0-9]:[0-5][0-9]$'
+                THEN
+                RAISE EXCEPTION USING ERRCODE = 'SR400';
+            END IF;
+            v_spans := v_spans || jsonb_build_object(
+                'day', (v_span ->> 'day')::integer,
+                'opens', (v_span ->> 'opens')::time,
+                'closes', (v_span ->> 'closes')::time
+            );
+        EXCEPTION WHEN OTHERS THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'SR400',
+                MESSAGE = format(
+                    'hours: %s is not a span {"day": 1..7, "opens": "HH:MM", "closes": "HH:MM"}', left(v_span::text, 80)
+                ),
+                COLUMN = 'hours';
+        END;
+    END LOOP;
+    UPDATE mechanics AS m SET time_zone = v_zone WHERE m.id = p_mechanic_id AND m.time_zone IS DISTINCT FROM v_zone;
+    DELETE FROM working_hours AS h WHERE h.mechanic_id = p_mechanic_id;
+    INSERT INTO working_hours (mechanic_id, iso_dow, opens, closes)
+    SELECT p_mechanic_id, (s ->> 'day')::smallint, (s ->> 'opens')::time, (s ->> 'closes')::time
+    FROM jsonb_array_elements(v_spans) AS s;
+    PERFORM ssr_private.hours_refresh(now(), p_mechanic_id, NULL);  -- the time zone may have moved the hours
+    RETURN QUERY SELECT * FROM get_mechanic_hours(p_mechanic_id);
+END
+$_$;
+
+--
+-- Name: FUNCTION set_mechanic_hours(p_mechanic_id uuid, p_time_zone text, p_hours jsonb); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.set_mechanic_hours(p_mechanic_id uuid, p_time_zone text, p_hours jsonb) IS 'A mechanic sets their own time zone and weekly working hours (SR400 time_zone / hours when malformed).';
 
 --
 -- Name: set_mechanic_presence(uuid, boolean); Type: FUNCTION; Schema: public; Owner: -
@@ -3290,6 +3655,13 @@ FROM (
     ),
     ('get_booking_options(uuid)', ARRAY['ssr_app'], 'the booking page of a workshop'),
     ('get_checkout_progress(text)', ARRAY['ssr_app'], 'the live success page'),
+    (
+        'get_request_queue_position(uuid,uuid)', ARRAY['ssr_app'],
+        'the customer''s place in line and estimated wait (success page)'
+    ),
+    ('get_mechanic_reliability(uuid)', ARRAY['ssr_app'], 'a mechanic''s own reliability figures and rank score'),
+    ('get_mechanic_hours(uuid)', ARRAY['ssr_app'], 'a mechanic''s own working hours'),
+    ('set_mechanic_hours(uuid,text,jsonb)', ARRAY['ssr_app'], 'a mechanic sets their time zone and weekly hours'),
     ('get_mechanic_channels(uuid)', ARRAY['ssr_app', 'mechanic'], 'LISTEN channels of a mechanic''s dashboard'),
     ('routing_workshop_channel(uuid)', ARRAY['ssr_app', 'mechanic'], 'name of a workshop''s LISTEN channel'),
     (
@@ -3936,6 +4308,101 @@ $$;
 COMMENT ON FUNCTION ssr_private.directory_cursor_encode(p_score numeric, p_available integer, p_sessions bigint, p_workshop_id uuid) IS 'Internal: the opaque directory cursor (URL-safe base64 of the row''s sort key) of one directory row.';
 
 --
+-- Name: directory_prior_refresh(boolean); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.directory_prior_refresh(p_force boolean DEFAULT false) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_params jsonb := ssr_private.ranking_params();
+    v_strength numeric := (v_params ->> 'rank_prior_strength')::numeric;
+    v_weight numeric := (v_params ->> 'rank_directory_weight')::numeric;
+    v_mean numeric;
+    v_platform ranking_platform;
+    v_row record;
+    v_done integer := 0;
+BEGIN
+    FOR v_row IN
+        SELECT ws.workshop_id, r.reliability
+        FROM workshop_stats AS ws
+        LEFT JOIN LATERAL (
+            SELECT round(avg(mr.reliability)::numeric, 4)::double precision AS reliability
+            FROM mechanics AS m
+            INNER JOIN mechanic_rankings AS mr ON m.id = mr.mechanic_id
+            WHERE m.workshop_id = ws.workshop_id AND m.status = 'active' AND mr.reliability IS NOT NULL
+        ) AS r ON TRUE
+        WHERE ws.reliability IS DISTINCT FROM r.reliability
+        ORDER BY ws.workshop_id
+    LOOP
+        UPDATE workshop_stats AS ws SET reliability = v_row.reliability WHERE ws.workshop_id = v_row.workshop_id;
+        v_done := v_done + 1;
+    END LOOP;
+
+    SELECT * INTO v_platform FROM ranking_platform AS p WHERE p.id FOR UPDATE;
+    v_mean := coalesce(round(v_platform.rating_sum::numeric / nullif(v_platform.review_count, 0), 4), 4.0);
+    IF
+        NOT p_force
+        AND abs(v_mean - coalesce(v_platform.directory_prior, 4.0)) < 0.01
+        AND v_strength = coalesce(v_platform.directory_strength, 20)
+        AND v_weight = coalesce(v_platform.directory_weight, 0)
+        THEN
+        RETURN v_done;
+    END IF;
+    UPDATE ranking_platform AS p
+    SET directory_prior = v_mean, directory_strength = v_strength, directory_weight = v_weight
+    WHERE p.id;
+    FOR v_row IN
+        SELECT ws.workshop_id FROM workshop_stats AS ws
+        WHERE
+            ws.directory_score
+            IS DISTINCT FROM ssr_private.directory_score(ws.rating_sum, ws.review_count, ws.reliability)
+        ORDER BY ws.workshop_id
+    LOOP
+        UPDATE workshop_stats AS ws
+        SET directory_score = ssr_private.directory_score(ws.rating_sum, ws.review_count, ws.reliability)
+        WHERE ws.workshop_id = v_row.workshop_id;
+        v_done := v_done + 1;
+    END LOOP;
+    RETURN v_done;
+END
+$$;
+
+--
+-- Name: FUNCTION directory_prior_refresh(p_force boolean); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.directory_prior_refresh(p_force boolean) IS 'Job ranking, directory part: workshops'' reliability, and the prior moved to the platform mean (when it moved by 0.01 star or a parameter changed), rescoring the workshops.';
+
+--
+-- Name: directory_score(bigint, bigint, double precision); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.directory_score(p_rating_sum bigint, p_review_count bigint, p_reliability double precision DEFAULT NULL::double precision) RETURNS numeric
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+SELECT round(
+    coalesce(
+        (coalesce(p.directory_strength, 20) * coalesce(p.directory_prior, 4.0) + p_rating_sum)
+        / nullif(coalesce(p.directory_strength, 20) + p_review_count, 0),
+        coalesce(p.directory_prior, 4.0)
+    )
+    - coalesce(p.directory_weight, 0) * (1 - coalesce(p_reliability, 1))::numeric,
+    6
+)
+FROM (SELECT 1) AS one
+LEFT JOIN ranking_platform AS p ON p.id
+$$;
+
+--
+-- Name: FUNCTION directory_score(p_rating_sum bigint, p_review_count bigint, p_reliability double precision); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.directory_score(p_rating_sum bigint, p_review_count bigint, p_reliability double precision) IS 'A workshop''s directory score: its rating shrunk toward the platform mean snapshot, less the reliability term.';
+
+--
 -- Name: explain_routing(uuid); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -4135,6 +4602,209 @@ $$;
 COMMENT ON FUNCTION ssr_private.fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid) IS 'The session and request already created for a Checkout Session (fulfill_checkout replays).';
 
 --
+-- Name: hours_changed_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.hours_changed_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM ssr_private.hours_refresh(now(), OLD.mechanic_id, OLD.workshop_id);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM ssr_private.hours_refresh(now(), NEW.mechanic_id, NEW.workshop_id);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION hours_changed_trg(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.hours_changed_trg() IS 'Trigger: refreshes the hours state of the mechanic or workshop whose working hours or overrides changed.';
+
+--
+-- Name: hours_open_at(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.hours_open_at(p_mechanic_id uuid, p_workshop_id uuid, p_at timestamp with time zone) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_tz text;
+    v_local timestamp;
+BEGIN
+    v_tz := coalesce(
+        (SELECT m.time_zone FROM mechanics AS m WHERE m.id = p_mechanic_id),
+        (SELECT o.time_zone FROM organizations AS o WHERE o.id = p_workshop_id),
+        'UTC'
+    );
+    v_local := p_at AT TIME ZONE v_tz;
+    RETURN EXISTS (
+        SELECT 1 FROM ssr_private.hours_spans(p_mechanic_id, p_workshop_id, v_local::date) AS s
+        WHERE s.opens <= v_local::time AND (s.closes > v_local::time OR s.closes <= s.opens)
+    ) OR EXISTS (
+        SELECT 1 FROM ssr_private.hours_spans(p_mechanic_id, p_workshop_id, v_local::date - 1) AS s
+        WHERE s.closes <= s.opens AND v_local::time < s.closes
+    );
+END
+$$;
+
+--
+-- Name: FUNCTION hours_open_at(p_mechanic_id uuid, p_workshop_id uuid, p_at timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.hours_open_at(p_mechanic_id uuid, p_workshop_id uuid, p_at timestamp with time zone) IS 'Whether a mechanic is in working hours at an instant, in their time zone (overrides, weekly hours, else always).';
+
+--
+-- Name: hours_refresh(timestamp with time zone, uuid, uuid); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.hours_refresh(p_now timestamp with time zone DEFAULT now(), p_mechanic_id uuid DEFAULT NULL::uuid, p_workshop_id uuid DEFAULT NULL::uuid) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_row record;
+    v_changed integer := 0;
+BEGIN
+    FOR v_row IN
+        WITH cand AS (
+            SELECT m.id FROM mechanics AS m
+            WHERE
+                p_mechanic_id IS NULL AND p_workshop_id IS NULL
+                AND (
+                    m.hours_scheduled
+                    OR m.id IN (
+                        SELECT h.mechanic_id FROM working_hours AS h WHERE h.mechanic_id IS NOT NULL
+                        UNION
+                        SELECT o.mechanic_id FROM hours_overrides AS o
+                        WHERE o.mechanic_id IS NOT NULL AND o.day >= current_date - 1
+                    )
+                    OR m.workshop_id IN (
+                        SELECT h.workshop_id FROM working_hours AS h WHERE h.workshop_id IS NOT NULL
+                        UNION
+                        SELECT o.workshop_id FROM hours_overrides AS o
+                        WHERE o.workshop_id IS NOT NULL AND o.day >= current_date - 1
+                    )
+                )
+            UNION
+            SELECT m.id FROM mechanics AS m WHERE m.id = p_mechanic_id
+            UNION
+            SELECT m.id FROM mechanics AS m WHERE m.workshop_id = p_workshop_id
+        )
+
+        SELECT m.id, m.workshop_id, m.hours_scheduled, m.in_hours
+        FROM mechanics AS m
+        WHERE m.id IN (SELECT cand.id FROM cand)
+        ORDER BY m.id
+    LOOP
+        WITH s AS (SELECT ssr_private.hours_scheduled_for(v_row.id, v_row.workshop_id) AS sched)
+        UPDATE mechanics AS m
+        SET
+            hours_scheduled = s.sched,
+            in_hours = NOT s.sched OR ssr_private.hours_open_at(v_row.id, v_row.workshop_id, p_now)
+        FROM s
+        WHERE
+            m.id = v_row.id
+            AND (m.hours_scheduled, m.in_hours)
+            IS DISTINCT FROM (s.sched, NOT s.sched OR ssr_private.hours_open_at(v_row.id, v_row.workshop_id, p_now));
+        IF FOUND THEN
+            v_changed := v_changed + 1;
+        END IF;
+    END LOOP;
+    RETURN v_changed;
+END
+$$;
+
+--
+-- Name: FUNCTION hours_refresh(p_now timestamp with time zone, p_mechanic_id uuid, p_workshop_id uuid); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.hours_refresh(p_now timestamp with time zone, p_mechanic_id uuid, p_workshop_id uuid) IS 'Brings mechanics.hours_scheduled / in_hours up to date (all concerned, one mechanic or one workshop''s); the job hours.';
+
+--
+-- Name: hours_scheduled_for(uuid, uuid); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.hours_scheduled_for(p_mechanic_id uuid, p_workshop_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+SELECT
+    EXISTS (SELECT 1 FROM working_hours AS h WHERE h.mechanic_id = p_mechanic_id)
+    OR EXISTS (SELECT 1 FROM working_hours AS h WHERE h.workshop_id = p_workshop_id)
+    OR EXISTS (
+        SELECT 1 FROM hours_overrides AS o
+        WHERE o.mechanic_id = p_mechanic_id AND o.day >= current_date - 1
+    )
+    OR EXISTS (
+        SELECT 1 FROM hours_overrides AS o
+        WHERE o.workshop_id = p_workshop_id AND o.day >= current_date - 1
+    )
+$$;
+
+--
+-- Name: FUNCTION hours_scheduled_for(p_mechanic_id uuid, p_workshop_id uuid); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.hours_scheduled_for(p_mechanic_id uuid, p_workshop_id uuid) IS 'Whether working hours or current overrides apply to a mechanic (their own or their workshop''s).';
+
+--
+-- Name: hours_spans(uuid, uuid, date); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.hours_spans(p_mechanic_id uuid, p_workshop_id uuid, p_day date) RETURNS TABLE(opens time without time zone, closes time without time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+WITH ov_m AS (
+    SELECT o.opens, o.closes FROM hours_overrides AS o
+    WHERE o.mechanic_id = p_mechanic_id AND o.day = p_day
+),
+
+ov AS (
+    SELECT ov_m.opens, ov_m.closes FROM ov_m
+    UNION ALL
+    SELECT o.opens, o.closes FROM hours_overrides AS o
+    WHERE o.workshop_id = p_workshop_id AND o.day = p_day AND NOT EXISTS (SELECT 1 FROM ov_m)
+),
+
+own AS (
+    SELECT EXISTS (SELECT 1 FROM working_hours AS h WHERE h.mechanic_id = p_mechanic_id) AS has
+),
+
+week AS (
+    SELECT h.opens, h.closes FROM working_hours AS h, own
+    WHERE own.has AND h.mechanic_id = p_mechanic_id AND h.iso_dow = extract(ISODOW FROM p_day)
+    UNION ALL
+    SELECT h.opens, h.closes FROM working_hours AS h, own
+    WHERE NOT own.has AND h.workshop_id = p_workshop_id AND h.iso_dow = extract(ISODOW FROM p_day)
+),
+
+any_week AS (
+    SELECT own.has OR EXISTS (SELECT 1 FROM working_hours AS h WHERE h.workshop_id = p_workshop_id) AS has
+    FROM own
+)
+
+SELECT ov.opens, ov.closes FROM ov WHERE ov.opens IS NOT NULL
+UNION ALL
+SELECT week.opens, week.closes FROM week WHERE NOT EXISTS (SELECT 1 FROM ov)
+UNION ALL
+SELECT time '00:00', time '00:00' FROM any_week WHERE NOT any_week.has AND NOT EXISTS (SELECT 1 FROM ov)
+$$;
+
+--
+-- Name: FUNCTION hours_spans(p_mechanic_id uuid, p_workshop_id uuid, p_day date); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.hours_spans(p_mechanic_id uuid, p_workshop_id uuid, p_day date) IS 'Working spans of a local day for a mechanic: the day''s override, else the week''s hours (own, else the workshop''s), else the whole day.';
+
+--
 -- Name: mechanic_availability_log_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -4212,6 +4882,23 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.mechanic_open_sessions_trg() IS 'Trigger: keeps mechanics.open_sessions equal to the waiting or live sessions assigned to each mechanic.';
+
+--
+-- Name: mechanic_skills(uuid); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.mechanic_skills(p_mechanic_id uuid) RETURNS text[]
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+SELECT m.skills FROM mechanics AS m WHERE m.id = p_mechanic_id
+$$;
+
+--
+-- Name: FUNCTION mechanic_skills(p_mechanic_id uuid); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.mechanic_skills(p_mechanic_id uuid) IS 'A mechanic''s declared skills (the skills term of the offer rule).';
 
 --
 -- Name: mechanic_state_rebuild(); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -4317,7 +5004,15 @@ FROM (
         'job reconcile: one Checkout Session as Stripe''s API lists it'
     ),
     ('reconciliation_run_finish(bigint,text)', ARRAY['ssr_worker'], 'job reconcile: close a run'),
+    ('hours_refresh(timestamptz,uuid,uuid)', ARRAY['ssr_worker'], 'job hours: in_hours at the boundaries'),
+    ('ranking_refresh(integer,interval)', ARRAY['ssr_worker'], 'job ranking: rescore the oldest scores'),
+    ('directory_prior_refresh(boolean)', ARRAY['ssr_worker'], 'job ranking: the directory''s prior'),
     ('current_mechanic_id()', ARRAY['mechanic'], 'the identity of the mechanic row policies'),
+    (
+        'hours_open_at(uuid,uuid,timestamptz)', ARRAY['mechanic'],
+        'the working-hours term of the session_requests row policy'
+    ),
+    ('mechanic_skills(uuid)', ARRAY['mechanic'], 'the skills term of routing_offered'),
     (
         'routing_offered(public.session_requests,uuid,uuid,timestamptz)', ARRAY['mechanic'],
         'the offer rule of the session_requests row policy'
@@ -4338,6 +5033,443 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.private_functions() IS 'Allowlist of the functions in schema ssr_private that roles other than the owner execute, with the roles.';
+
+--
+-- Name: rank_figures(uuid, jsonb, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.rank_figures(p_mechanic_id uuid, p_params jsonb, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(mechanic_id uuid, review_count bigint, rating_mean double precision, platform_mean double precision, shrunk_rating double precision, offers_resolved bigint, acceptance_offers integer, acceptance_rate double precision, response_count bigint, response_seconds double precision, response_term double precision, sessions_ended bigint, no_show_rate double precision, quality double precision, reliability double precision, cold_start_boost double precision, exposure_offers integer, exposure_capped boolean, rank_score double precision)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_c double precision := (p_params ->> 'rank_prior_strength')::double precision;
+    v_n integer := (p_params ->> 'rank_acceptance_window')::integer;
+    v_min integer := (p_params ->> 'rank_acceptance_min')::integer;
+    v_pct double precision := (p_params ->> 'rank_response_percentile')::double precision;
+    v_target double precision := (p_params ->> 'rank_response_target_seconds')::double precision;
+    v_days integer := (p_params ->> 'rank_window_days')::integer;
+    v_ns_min integer := (p_params ->> 'rank_no_show_min')::integer;
+    v_w_rating double precision := (p_params ->> 'rank_weight_rating')::double precision;
+    v_w_acc double precision := (p_params ->> 'rank_weight_acceptance')::double precision;
+    v_w_resp double precision := (p_params ->> 'rank_weight_response')::double precision;
+    v_w_ns double precision := (p_params ->> 'rank_weight_no_show')::double precision;
+    v_cold_offers integer := (p_params ->> 'rank_cold_start_offers')::integer;
+    v_cold_days integer := (p_params ->> 'rank_cold_start_days')::integer;
+    v_cold_boost double precision := (p_params ->> 'rank_cold_start_boost')::double precision;
+    v_exp_window integer := (p_params ->> 'rank_exposure_window_seconds')::integer;
+    v_exp_cap integer := (p_params ->> 'rank_exposure_cap')::integer;
+    v_exp_penalty double precision := (p_params ->> 'rank_exposure_penalty')::double precision;
+    v_created timestamptz;
+    v_since date := (p_now AT TIME ZONE 'UTC')::date - (v_days - 1);
+    v_missed bigint;
+    v_accepted integer;
+    v_sum double precision := 0;
+    v_weights double precision := 0;
+    v_rel_sum double precision := 0;
+    v_rel_weights double precision := 0;
+BEGIN
+    SELECT m.created_at INTO v_created FROM mechanics AS m WHERE m.id = p_mechanic_id;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    mechanic_id := p_mechanic_id;
+    SELECT coalesce(r.review_count, 0), coalesce(r.offers_resolved, 0),
+        r.rating_sum::double precision / nullif(r.review_count, 0)
+    INTO review_count, offers_resolved, rating_mean
+    FROM (SELECT 1) AS one
+    LEFT JOIN mechanic_reliability AS r ON r.mechanic_id = p_mechanic_id;
+    SELECT coalesce(p.rating_sum::double precision / nullif(p.review_count, 0), 4.0) INTO platform_mean
+    FROM (SELECT 1) AS one LEFT JOIN ranking_platform AS p ON p.id;
+    shrunk_rating := coalesce(
+        (v_c * platform_mean + coalesce(rating_mean * review_count, 0)) / nullif(v_c + review_count, 0),
+        platform_mean
+    );
+
+    SELECT count(*)::integer, count(*) FILTER (WHERE o.outcome = 'accepted')::integer
+    INTO acceptance_offers, v_accepted
+    FROM (
+        SELECT o.outcome FROM offers AS o
+        WHERE o.mechanic_id = p_mechanic_id AND o.outcome IN ('accepted', 'declined', 'timed_out')
+        ORDER BY o.outcome_at DESC, o.id DESC
+        LIMIT v_n
+    ) AS o;
+    acceptance_rate := CASE WHEN acceptance_offers >= v_min THEN v_accepted::double precision / acceptance_offers END;
+
+    SELECT coalesce(sum(h.responses), 0) INTO response_count
+    FROM mechanic_response_days AS h WHERE h.mechanic_id = p_mechanic_id AND h.day >= v_since;
+    IF response_count >= v_min THEN
+        SELECT b.bucket INTO response_seconds
+        FROM (
+            SELECT h.bucket, sum(sum(h.responses)) OVER (ORDER BY h.bucket) AS cum
+            FROM mechanic_response_days AS h
+            WHERE h.mechanic_id = p_mechanic_id AND h.day >= v_since
+            GROUP BY h.bucket
+        ) AS b
+        WHERE b.cum >= ceil(v_pct * response_count)
+        ORDER BY b.bucket
+        LIMIT 1;
+        response_term := CASE WHEN response_seconds <= v_target THEN 1.0 ELSE v_target / response_seconds END;
+    END IF;
+
+    SELECT coalesce(sum(d.sessions_ended), 0), coalesce(sum(d.sessions_missed), 0)
+    INTO sessions_ended, v_missed
+    FROM mechanic_reliability_days AS d WHERE d.mechanic_id = p_mechanic_id AND d.day >= v_since;
+    no_show_rate := CASE WHEN sessions_ended >= v_ns_min THEN v_missed::double precision / sessions_ended END;
+
+    v_sum := v_w_rating * (shrunk_rating - 1) / 4;
+    v_weights := v_w_rating;
+    IF acceptance_rate IS NOT NULL THEN
+        v_sum := v_sum + v_w_acc * acceptance_rate;
+        v_weights := v_weights + v_w_acc;
+    END IF;
+    IF response_term IS NOT NULL THEN
+        v_sum := v_sum + v_w_resp * response_term;
+        v_weights := v_weights + v_w_resp;
+    END IF;
+    IF no_show_rate IS NOT NULL THEN
+        v_sum := v_sum + v_w_ns * (1 - no_show_rate);
+        v_weights := v_weights + v_w_ns;
+    END IF;
+    v_rel_sum := v_sum - v_w_rating * (shrunk_rating - 1) / 4;
+    v_rel_weights := v_weights - v_w_rating;
+    quality := CASE WHEN v_weights > 0 THEN v_sum / v_weights ELSE 0 END;
+    reliability := CASE WHEN v_rel_weights > 0 THEN v_rel_sum / v_rel_weights END;
+
+    cold_start_boost := CASE
+        WHEN offers_resolved < v_cold_offers AND v_created > p_now - make_interval(days => v_cold_days)
+            THEN v_cold_boost * (1 - offers_resolved::double precision / v_cold_offers)
+        ELSE 0
+    END;
+
+    SELECT count(*)::integer INTO exposure_offers
+    FROM (
+        SELECT 1 FROM offers AS o
+        WHERE o.mechanic_id = p_mechanic_id AND o.offered_at > p_now - make_interval(secs => v_exp_window)
+            AND o.offered_at <= p_now
+        LIMIT v_exp_cap
+    ) AS e;
+    exposure_capped := exposure_offers >= v_exp_cap;
+
+    rank_score := round(
+        (quality + cold_start_boost - CASE WHEN exposure_capped THEN v_exp_penalty ELSE 0 END)::numeric, 6
+    )::double precision;
+    RETURN NEXT;
+END
+$$;
+
+--
+-- Name: FUNCTION rank_figures(p_mechanic_id uuid, p_params jsonb, p_now timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.rank_figures(p_mechanic_id uuid, p_params jsonb, p_now timestamp with time zone) IS 'A mechanic''s reliability figures and rank score under a policy''s parameters (the formula of docs/RANKING.md).';
+
+--
+-- Name: ranking_offers_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.ranking_offers_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_day date;
+    v_seconds double precision;
+BEGIN
+    IF NEW.outcome IN ('accepted', 'declined', 'timed_out') THEN
+        v_day := (NEW.outcome_at AT TIME ZONE 'UTC')::date;
+        v_seconds := extract(EPOCH FROM (
+            CASE WHEN NEW.outcome = 'timed_out' THEN NEW.expires_at ELSE NEW.outcome_at END - NEW.offered_at
+        ));
+        INSERT INTO mechanic_reliability AS r (mechanic_id, offers_resolved, updated_at)
+        VALUES (NEW.mechanic_id, 1, now())
+        ON CONFLICT (mechanic_id) DO UPDATE
+        SET offers_resolved = r.offers_resolved + 1, updated_at = now();
+        INSERT INTO mechanic_reliability_days AS d (mechanic_id, day, offers_resolved, accepted, declined, timed_out)
+        VALUES (
+            NEW.mechanic_id, v_day, 1, (NEW.outcome = 'accepted')::integer, (NEW.outcome = 'declined')::integer,
+            (NEW.outcome = 'timed_out')::integer
+        )
+        ON CONFLICT (mechanic_id, day) DO UPDATE
+        SET
+            offers_resolved = d.offers_resolved + 1,
+            accepted = d.accepted + excluded.accepted,
+            declined = d.declined + excluded.declined,
+            timed_out = d.timed_out + excluded.timed_out;
+        INSERT INTO mechanic_response_days AS h (mechanic_id, day, bucket, responses)
+        VALUES (NEW.mechanic_id, v_day, ssr_private.analytics_bucket(v_seconds), 1)
+        ON CONFLICT (mechanic_id, day, bucket) DO UPDATE SET responses = h.responses + 1;
+    END IF;
+    PERFORM ssr_private.ranking_refresh_mechanic(NEW.mechanic_id);
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION ranking_offers_trg(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.ranking_offers_trg() IS 'Trigger: an offer''s outcome moves its mechanic''s reliability rollups and rescores them.';
+
+--
+-- Name: ranking_params(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.ranking_params() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+SELECT ssr_private.routing_policy_params((SELECT p.id FROM routing_policies AS p WHERE p.is_default))
+$$;
+
+--
+-- Name: FUNCTION ranking_params(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.ranking_params() IS 'The default routing policy''s parameters, which mechanic_rankings is computed with.';
+
+--
+-- Name: ranking_rebuild(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.ranking_rebuild() RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_params jsonb := ssr_private.ranking_params();
+    v_id uuid;
+    v_done integer := 0;
+BEGIN
+    LOCK TABLE mechanic_reliability, mechanic_reliability_days, mechanic_response_days, ranking_platform
+    IN EXCLUSIVE MODE;
+    DELETE FROM mechanic_reliability;
+    DELETE FROM mechanic_reliability_days;
+    DELETE FROM mechanic_response_days;
+
+    INSERT INTO mechanic_reliability (mechanic_id, review_count, rating_sum, offers_resolved)
+    SELECT
+        m.id,
+        coalesce((SELECT count(*) FROM reviews AS rv WHERE rv.mechanic_id = m.id), 0),
+        coalesce((SELECT sum(rv.rating) FROM reviews AS rv WHERE rv.mechanic_id = m.id), 0),
+        coalesce((
+            SELECT count(*) FROM offers AS o
+            WHERE o.mechanic_id = m.id AND o.outcome IN ('accepted', 'declined', 'timed_out')
+        ), 0)
+    FROM mechanics AS m
+    WHERE
+        EXISTS (SELECT 1 FROM reviews AS rv WHERE rv.mechanic_id = m.id)
+        OR EXISTS (SELECT 1 FROM offers AS o WHERE o.mechanic_id = m.id AND o.outcome IS NOT NULL);
+
+    INSERT INTO mechanic_reliability_days AS d (
+        mechanic_id, day, offers_resolved, accepted, declined, timed_out, sessions_ended, sessions_missed
+    )
+    SELECT x.mechanic_id, x.day, sum(x.resolved), sum(x.accepted), sum(x.declined), sum(x.timed_out),
+        sum(x.ended), sum(x.missed)
+    FROM (
+        SELECT
+            o.mechanic_id, (o.outcome_at AT TIME ZONE 'UTC')::date AS day, 1 AS resolved,
+            (o.outcome = 'accepted')::integer AS accepted, (o.outcome = 'declined')::integer AS declined,
+            (o.outcome = 'timed_out')::integer AS timed_out, 0 AS ended, 0 AS missed
+        FROM offers AS o
+        WHERE o.outcome IN ('accepted', 'declined', 'timed_out')
+        UNION ALL
+        SELECT
+            s.mechanic_id, (coalesce(s.ended_at, s.created_at) AT TIME ZONE 'UTC')::date, 0, 0, 0, 0, 1,
+            (s.status IN ('cancelled', 'refunded') AND s.started_at IS NULL)::integer
+        FROM sessions AS s
+        WHERE s.mechanic_id IS NOT NULL AND s.status IN ('completed', 'no_show', 'cancelled', 'refunded')
+    ) AS x
+    GROUP BY x.mechanic_id, x.day;
+
+    INSERT INTO mechanic_response_days (mechanic_id, day, bucket, responses)
+    SELECT
+        o.mechanic_id, (o.outcome_at AT TIME ZONE 'UTC')::date,
+        ssr_private.analytics_bucket(extract(EPOCH FROM (
+            CASE WHEN o.outcome = 'timed_out' THEN o.expires_at ELSE o.outcome_at END - o.offered_at
+        ))),
+        count(*)
+    FROM offers AS o
+    WHERE o.outcome IN ('accepted', 'declined', 'timed_out')
+    GROUP BY 1, 2, 3;
+
+    UPDATE ranking_platform AS p
+    SET
+        review_count = (SELECT count(*) FROM reviews),
+        rating_sum = coalesce((SELECT sum(rv.rating) FROM reviews AS rv), 0)
+    WHERE p.id;
+
+    FOR v_id IN SELECT m.id FROM mechanics AS m ORDER BY m.id LOOP
+        PERFORM ssr_private.ranking_refresh_mechanic(v_id, now(), v_params);
+        v_done := v_done + 1;
+    END LOOP;
+    RETURN v_done;
+END
+$$;
+
+--
+-- Name: FUNCTION ranking_rebuild(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.ranking_rebuild() IS 'Recounts the ranking''s rollups from offers, reviews and sessions, and rescores every mechanic.';
+
+--
+-- Name: ranking_refresh(integer, interval); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.ranking_refresh(p_limit integer DEFAULT 500, p_min_age interval DEFAULT '00:01:00'::interval) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_params jsonb := ssr_private.ranking_params();
+    v_id uuid;
+    v_done integer := 0;
+BEGIN
+    FOR v_id IN
+        SELECT c.mechanic_id
+        FROM (
+            (
+                SELECT m.id AS mechanic_id, 1 AS pri, NULL::timestamptz AS computed_at FROM mechanics AS m
+                WHERE
+                    m.status = 'active'
+                    AND NOT EXISTS (SELECT 1 FROM mechanic_rankings AS mr WHERE mr.mechanic_id = m.id)
+                LIMIT p_limit
+            )
+            UNION ALL
+            (
+                SELECT mr.mechanic_id, 2, mr.computed_at FROM mechanic_rankings AS mr
+                WHERE EXISTS (
+                    SELECT 1 FROM offers AS o
+                    WHERE o.mechanic_id = mr.mechanic_id AND o.offered_at > mr.computed_at
+                )
+                LIMIT p_limit
+            )
+            UNION ALL
+            (
+                SELECT mr.mechanic_id, 3, mr.computed_at FROM mechanic_rankings AS mr
+                WHERE mr.computed_at < now() - p_min_age
+                ORDER BY mr.computed_at
+                LIMIT p_limit
+            )
+        ) AS c
+        GROUP BY c.mechanic_id
+        ORDER BY min(c.pri), min(c.computed_at) NULLS FIRST, c.mechanic_id
+        LIMIT p_limit
+    LOOP
+        PERFORM ssr_private.ranking_refresh_mechanic(v_id, now(), v_params);
+        v_done := v_done + 1;
+    END LOOP;
+    RETURN v_done;
+END
+$$;
+
+--
+-- Name: FUNCTION ranking_refresh(p_limit integer, p_min_age interval); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.ranking_refresh(p_limit integer, p_min_age interval) IS 'Job ranking: rescores the mechanics with the oldest (or no) rank score, at most p_limit.';
+
+--
+-- Name: ranking_refresh_mechanic(uuid, timestamp with time zone, jsonb); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.ranking_refresh_mechanic(p_mechanic_id uuid, p_now timestamp with time zone DEFAULT now(), p_params jsonb DEFAULT NULL::jsonb) RETURNS double precision
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_score double precision;
+    v_reliability double precision;
+BEGIN
+    SELECT f.rank_score, f.reliability INTO v_score, v_reliability
+    FROM ssr_private.rank_figures(p_mechanic_id, coalesce(p_params, ssr_private.ranking_params()), p_now) AS f;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO mechanic_rankings AS mr (mechanic_id, rank_score, reliability, computed_at)
+    VALUES (p_mechanic_id, v_score, v_reliability, p_now)
+    ON CONFLICT (mechanic_id) DO UPDATE
+    SET rank_score = excluded.rank_score, reliability = excluded.reliability, computed_at = excluded.computed_at;
+    RETURN v_score;
+END
+$$;
+
+--
+-- Name: FUNCTION ranking_refresh_mechanic(p_mechanic_id uuid, p_now timestamp with time zone, p_params jsonb); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.ranking_refresh_mechanic(p_mechanic_id uuid, p_now timestamp with time zone, p_params jsonb) IS 'Recomputes one mechanic''s rank score (mechanic_rankings) under the default policy''s parameters.';
+
+--
+-- Name: ranking_reviews_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.ranking_reviews_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_side record;
+BEGIN
+    FOR v_side IN
+        SELECT s.mechanic_id, s.sign, s.rating
+        FROM (
+            VALUES
+            (OLD.mechanic_id, -1, OLD.rating::integer, TG_OP IN ('UPDATE', 'DELETE')),
+            (NEW.mechanic_id, 1, NEW.rating::integer, TG_OP IN ('INSERT', 'UPDATE'))
+        ) AS s (mechanic_id, sign, rating, touched)
+        WHERE s.touched
+        ORDER BY s.mechanic_id, s.sign
+    LOOP
+        INSERT INTO mechanic_reliability AS r (mechanic_id, review_count, rating_sum, updated_at)
+        VALUES (v_side.mechanic_id, v_side.sign, v_side.sign * v_side.rating, now())
+        ON CONFLICT (mechanic_id) DO UPDATE
+        SET
+            review_count = r.review_count + excluded.review_count,
+            rating_sum = r.rating_sum + excluded.rating_sum,
+            updated_at = now();
+        UPDATE ranking_platform AS p
+        SET review_count = p.review_count + v_side.sign, rating_sum = p.rating_sum + v_side.sign * v_side.rating
+        WHERE p.id;
+        PERFORM ssr_private.ranking_refresh_mechanic(v_side.mechanic_id);
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION ranking_reviews_trg(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.ranking_reviews_trg() IS 'Trigger: a review moves its mechanic''s and the platform''s stars and rescores the mechanic.';
+
+--
+-- Name: ranking_sessions_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.ranking_sessions_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_missed integer := (NEW.status IN ('cancelled', 'refunded') AND NEW.started_at IS NULL)::integer;
+BEGIN
+    INSERT INTO mechanic_reliability_days AS d (mechanic_id, day, sessions_ended, sessions_missed)
+    VALUES (NEW.mechanic_id, (coalesce(NEW.ended_at, NEW.created_at) AT TIME ZONE 'UTC')::date, 1, v_missed)
+    ON CONFLICT (mechanic_id, day) DO UPDATE
+    SET sessions_ended = d.sessions_ended + 1, sessions_missed = d.sessions_missed + excluded.sessions_missed;
+    PERFORM ssr_private.ranking_refresh_mechanic(NEW.mechanic_id);
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION ranking_sessions_trg(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.ranking_sessions_trg() IS 'Trigger: an accepted session that ends counts into its mechanic''s ended and missed sessions, and rescores them.';
 
 --
 -- Name: reconcile_checkout_session(bigint, text, text, text, integer, text); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -5146,8 +6278,8 @@ BEGIN
         v_listed := (NEW.status = 'active')::integer - (OLD.status IS NOT DISTINCT FROM 'active')::integer;
     END IF;
     SELECT coalesce(sum(
-        routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, NEW.status)::integer
-        - routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, OLD.status)::integer
+        routing_mechanic_eligible(m.status, m.is_available AND m.in_hours, m.workshop_id, NEW.status)::integer
+        - routing_mechanic_eligible(m.status, m.is_available AND m.in_hours, m.workshop_id, OLD.status)::integer
     ), 0)::integer
     INTO v_delta
     FROM mechanics AS m
@@ -5349,13 +6481,26 @@ SELECT
         (p_request).routing_type, (p_request).preferred_workshop_id, (p_request).exclusive_until,
         p_mechanic_workshop_id, p_now
     ) IS NOT NULL
+    AND (
+        (p_request).returning_until IS NULL
+        OR (p_request).returning_until <= p_now
+        OR p_mechanic_id = (p_request).returning_mechanic_id
+        OR (p_request).returning_mechanic_id = ANY((p_request).declined_by)
+    )
+    AND CASE
+        WHEN
+            (p_request).required_skills IS NULL OR cardinality((p_request).required_skills) = 0
+            OR (p_request).skills_relax_at <= p_now
+            THEN TRUE
+        ELSE (p_request).required_skills <@ coalesce(ssr_private.mechanic_skills(p_mechanic_id), '{}')
+    END
 $$;
 
 --
 -- Name: FUNCTION routing_offered(p_request public.session_requests, p_mechanic_id uuid, p_mechanic_workshop_id uuid, p_now timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
 --
 
-COMMENT ON FUNCTION ssr_private.routing_offered(p_request public.session_requests, p_mechanic_id uuid, p_mechanic_workshop_id uuid, p_now timestamp with time zone) IS 'The offer rule: pending, not expired, not declined by the mechanic, and scored for their workshop (routing_offer_score) at the given time. The only copy of the rule.';
+COMMENT ON FUNCTION ssr_private.routing_offered(p_request public.session_requests, p_mechanic_id uuid, p_mechanic_workshop_id uuid, p_now timestamp with time zone) IS 'The offer rule: pending, not expired, not declined by the mechanic, scored for their workshop (routing_offer_score) at the given time, the returning customer''s window and the required skills. The only copy of the rule.';
 
 --
 -- Name: routing_outbox_payload(public.routing_outbox); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -5662,7 +6807,9 @@ BEGIN
             ERRCODE = 'SR404', MESSAGE = format('request_id %s: no such session request', p_request_id),
             COLUMN = 'request_id';
     END IF;
-    SELECT m.id, m.workshop_id, m.status, m.is_available, m.capacity, m.open_sessions, o.status AS workshop_status
+    SELECT
+        m.id, m.workshop_id, m.status, m.is_available, m.capacity, m.open_sessions, o.status AS workshop_status,
+        m.hours_scheduled
     INTO v_mech
     FROM mechanics AS m LEFT JOIN organizations AS o ON m.workshop_id = o.id
     WHERE m.id = p_mechanic_id;
@@ -5684,6 +6831,12 @@ BEGIN
                     ELSE 'their workshop is ' || coalesce(v_mech.workshop_status, 'missing')
                 END
             ),
+            COLUMN = 'mechanic_id';
+    END IF;
+    IF v_mech.hours_scheduled AND NOT ssr_private.hours_open_at(v_mech.id, v_mech.workshop_id, p_now) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403',
+            MESSAGE = format('mechanic %s is outside their working hours', p_mechanic_id),
             COLUMN = 'mechanic_id';
     END IF;
     IF
@@ -5744,6 +6897,30 @@ BEGIN
             ),
             COLUMN = 'mechanic_id';
     END IF;
+    IF
+        v_req.returning_until > p_now AND p_mechanic_id IS DISTINCT FROM v_req.returning_mechanic_id
+        AND NOT v_req.returning_mechanic_id = ANY(v_req.declined_by)
+        THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403',
+            MESSAGE = format(
+                'session request %s is reserved for the customer''s previous mechanic until %s',
+                p_request_id, v_req.returning_until
+            ),
+            COLUMN = 'mechanic_id';
+    END IF;
+    IF
+        cardinality(v_req.required_skills) > 0 AND coalesce(v_req.skills_relax_at > p_now, TRUE)
+        AND NOT v_req.required_skills <@ coalesce(ssr_private.mechanic_skills(p_mechanic_id), '{}')
+        THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403',
+            MESSAGE = format(
+                'session request %s needs skills %s until %s', p_request_id,
+                array_to_string(v_req.required_skills, ', '), coalesce(v_req.skills_relax_at::text, 'it is taken')
+            ),
+            COLUMN = 'mechanic_id';
+    END IF;
     RAISE EXCEPTION USING
         ERRCODE = 'SR409', MESSAGE = format('session request %s could not be taken now, try again', p_request_id),
         COLUMN = 'request_id';
@@ -5791,6 +6968,80 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.routing_sync_session() IS 'Trigger: copies mechanic_id, workshop_id and preferred_workshop_id of a session request to its session.';
+
+--
+-- Name: session_request_eligibility_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.session_request_eligibility_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_params jsonb;
+    v_window integer;
+    v_relax integer;
+    v_mechanic uuid;
+    v_workshop uuid;
+BEGIN
+    v_params := ssr_private.routing_policy_params(coalesce(
+        NEW.routing_policy_id,
+        ssr_private.routing_policy_for_request(NEW.customer_id, NEW.preferred_workshop_id, NEW.routing_type)
+    ));
+    IF NEW.required_skills IS NULL AND NEW.intake_id IS NOT NULL THEN
+        SELECT i.required_skills INTO NEW.required_skills FROM intakes AS i WHERE i.id = NEW.intake_id;
+    END IF;
+    IF NEW.required_skills IS NOT NULL THEN
+        NEW.required_skills := (
+            SELECT array_agg(DISTINCT lower(btrim(s)) ORDER BY lower(btrim(s)))
+            FROM unnest(NEW.required_skills) AS s
+            WHERE btrim(s) <> ''
+        );
+    END IF;
+    IF NEW.required_skills IS NOT NULL AND NEW.skills_relax_at IS NULL THEN
+        v_relax := (v_params ->> 'skills_relax_seconds')::integer;
+        IF v_relax IS NOT NULL THEN
+            NEW.skills_relax_at := NEW.created_at + make_interval(secs => v_relax);
+        END IF;
+    END IF;
+    IF NEW.priority IS NULL THEN
+        SELECT CASE WHEN c.priority_tier > 0 THEN c.priority_tier END INTO NEW.priority
+        FROM customers AS c WHERE c.id = NEW.customer_id;
+    END IF;
+    v_window := coalesce((v_params ->> 'returning_window_seconds')::integer, 0);
+    IF NEW.returning_mechanic_id IS NULL AND v_window > 0 THEN
+        SELECT s.mechanic_id INTO v_mechanic
+        FROM sessions AS s
+        WHERE s.customer_id = NEW.customer_id AND s.status = 'completed' AND s.mechanic_id IS NOT NULL
+        ORDER BY s.ended_at DESC NULLS LAST, s.created_at DESC
+        LIMIT 1;
+        IF v_mechanic IS NOT NULL THEN
+            SELECT om.workshop_id INTO v_workshop
+            FROM ssr_private.routing_offerable_mechanics AS om WHERE om.mechanic_id = v_mechanic;
+            IF
+                FOUND
+                AND ssr_private.routing_offer_score(
+                    NEW.routing_type, NEW.preferred_workshop_id, NEW.exclusive_until, v_workshop, NEW.created_at
+                ) IS NOT NULL
+                AND (
+                    NEW.required_skills IS NULL
+                    OR NEW.required_skills <@ coalesce(ssr_private.mechanic_skills(v_mechanic), '{}')
+                )
+                THEN
+                NEW.returning_mechanic_id := v_mechanic;
+                NEW.returning_until := NEW.created_at + make_interval(secs => v_window);
+            END IF;
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+--
+-- Name: FUNCTION session_request_eligibility_trg(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.session_request_eligibility_trg() IS 'Trigger: a new request''s required skills and their relax time, the customer''s priority, and the returning customer''s mechanic window, from its routing policy.';
 
 --
 -- Name: session_request_insert(uuid, text, uuid, uuid, uuid, text, text); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -6145,6 +7396,34 @@ $$;
 COMMENT ON FUNCTION ssr_private.sweep_session_requests(p_now timestamp with time zone) IS 'Expires overdue pending requests and escalates hybrid ones whose window passed; concurrent-safe; returns counts.';
 
 --
+-- Name: valid_time_zone(text); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.valid_time_zone(p_zone text) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+BEGIN
+    IF p_zone IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF p_zone !~ '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$' THEN
+        RETURN FALSE;
+    END IF;
+    PERFORM timestamptz '2000-01-01 00:00+00' AT TIME ZONE p_zone;
+    RETURN TRUE;
+EXCEPTION WHEN invalid_parameter_value THEN
+    RETURN FALSE;
+END
+$_$;
+
+--
+-- Name: FUNCTION valid_time_zone(p_zone text); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.valid_time_zone(p_zone text) IS 'Whether a text is a time zone name PostgreSQL knows (NULL: NULL).';
+
+--
 -- Name: validate_routing_choice(uuid, text); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -6247,6 +7526,45 @@ $_$;
 COMMENT ON FUNCTION ssr_private.verified_identity(p_kind text) IS 'The mechanic, customer or staff member the transaction verifiably acts for: app.<kind>_id for the app login (ssr_app members), request.jwt.claims sub (role claim = kind) for the role mechanic/customer; NULL otherwise. SR401 when the token (app.token_id, or the claims'' jti) is revoked.';
 
 --
+-- Name: workshop_hours_check(uuid, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.workshop_hours_check(p_workshop_id uuid, p_now timestamp with time zone DEFAULT now()) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF
+        EXISTS (
+            SELECT 1 FROM mechanics AS m
+            WHERE m.workshop_id = p_workshop_id AND m.status = 'active' AND m.hours_scheduled
+        )
+        AND NOT EXISTS (
+            SELECT 1 FROM mechanics AS m
+            WHERE
+                m.workshop_id = p_workshop_id AND m.status = 'active'
+                AND (NOT m.hours_scheduled OR ssr_private.hours_open_at(m.id, m.workshop_id, p_now))
+        )
+        THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR409',
+            MESSAGE = format(
+                'workshop_id %s: nobody at %s is working now (outside working hours); choose hybrid or broadcast, '
+                || 'or book when it is open',
+                p_workshop_id, (SELECT o.name FROM organizations AS o WHERE o.id = p_workshop_id)
+            ),
+            COLUMN = 'workshop_id';
+    END IF;
+END
+$$;
+
+--
+-- Name: FUNCTION workshop_hours_check(p_workshop_id uuid, p_now timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.workshop_hours_check(p_workshop_id uuid, p_now timestamp with time zone) IS 'SR409 when every active mechanic of a workshop is outside working hours now (the workshop_only checkout fails closed).';
+
+--
 -- Name: workshop_listed_flip(uuid, integer); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -6346,8 +7664,8 @@ BEGIN
         SELECT s.workshop_id, s.sign, s.status, s.is_available
         FROM (
             VALUES
-            (OLD.workshop_id, -1, OLD.status, OLD.is_available, TG_OP IN ('UPDATE', 'DELETE')),
-            (NEW.workshop_id, 1, NEW.status, NEW.is_available, TG_OP IN ('INSERT', 'UPDATE'))
+            (OLD.workshop_id, -1, OLD.status, OLD.is_available AND OLD.in_hours, TG_OP IN ('UPDATE', 'DELETE')),
+            (NEW.workshop_id, 1, NEW.status, NEW.is_available AND NEW.in_hours, TG_OP IN ('INSERT', 'UPDATE'))
         ) AS s (workshop_id, sign, status, is_available, touched)
         WHERE s.touched
         ORDER BY s.workshop_id, s.sign
@@ -6365,13 +7683,13 @@ BEGIN
     END LOOP;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         v_delta := v_delta - routing_mechanic_eligible(
-            OLD.status, OLD.is_available, OLD.workshop_id,
+            OLD.status, OLD.is_available AND OLD.in_hours, OLD.workshop_id,
             (SELECT o.status FROM organizations AS o WHERE o.id = OLD.workshop_id)
         )::integer;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         v_delta := v_delta + routing_mechanic_eligible(
-            NEW.status, NEW.is_available, NEW.workshop_id,
+            NEW.status, NEW.is_available AND NEW.in_hours, NEW.workshop_id,
             (SELECT o.status FROM organizations AS o WHERE o.id = NEW.workshop_id)
         )::integer;
     END IF;
@@ -6430,7 +7748,7 @@ BEGIN
                 count(*) AS total_mechanics,
                 count(*) FILTER (WHERE mm.status = 'active') AS active_mechanics,
                 count(*) FILTER (
-                    WHERE routing_mechanic_eligible(mm.status, mm.is_available, mm.workshop_id, 'active')
+                    WHERE routing_mechanic_eligible(mm.status, mm.is_available AND mm.in_hours, mm.workshop_id, 'active')
                 ) AS available_mechanics
             FROM mechanics AS mm
             WHERE mm.workshop_id IS NOT NULL
@@ -6534,6 +7852,26 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+--
+-- Name: workshop_stats_score_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.workshop_stats_score_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    NEW.directory_score := ssr_private.directory_score(NEW.rating_sum, NEW.review_count, NEW.reliability);
+    RETURN NEW;
+END
+$$;
+
+--
+-- Name: FUNCTION workshop_stats_score_trg(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.workshop_stats_score_trg() IS 'Trigger: a workshop''s directory score follows its stars.';
 
 --
 -- Name: workshop_stats_sessions_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -6945,12 +8283,17 @@ CREATE TABLE public.mechanics (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     capacity integer DEFAULT 1 NOT NULL,
     open_sessions integer DEFAULT 0 NOT NULL,
+    time_zone text,
+    skills text[],
+    hours_scheduled boolean DEFAULT false NOT NULL,
+    in_hours boolean DEFAULT true NOT NULL,
     CONSTRAINT mechanics_capacity_check CHECK ((capacity >= 1)),
     CONSTRAINT mechanics_email_check CHECK ((email ~ '^[^@\s]+@[^@\s]+$'::text)),
     CONSTRAINT mechanics_name_check CHECK ((btrim(name) <> ''::text)),
     CONSTRAINT mechanics_open_sessions_check CHECK ((open_sessions >= 0)),
     CONSTRAINT mechanics_rating_check CHECK (((rating >= (0)::numeric) AND (rating <= (5)::numeric))),
-    CONSTRAINT mechanics_status_check CHECK ((status = ANY (ARRAY['active'::text, 'suspended'::text])))
+    CONSTRAINT mechanics_status_check CHECK ((status = ANY (ARRAY['active'::text, 'suspended'::text]))),
+    CONSTRAINT mechanics_time_zone_check CHECK (ssr_private.valid_time_zone(time_zone))
 );
 
 --
@@ -7026,6 +8369,30 @@ COMMENT ON COLUMN public.mechanics.capacity IS 'How many sessions the mechanic m
 COMMENT ON COLUMN public.mechanics.open_sessions IS 'Sessions the mechanic holds now: assigned to them and waiting or live. Kept by triggers on sessions; recount with mechanic_state_rebuild().';
 
 --
+-- Name: COLUMN mechanics.time_zone; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.time_zone IS 'IANA time zone of the mechanic''s working hours; NULL: their workshop''s, else UTC.';
+
+--
+-- Name: COLUMN mechanics.skills; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.skills IS 'What the mechanic can do (lower-case tags: make:toyota, ev, lang:de, ...); NULL: none declared.';
+
+--
+-- Name: COLUMN mechanics.hours_scheduled; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.hours_scheduled IS 'TRUE when working hours or overrides apply to the mechanic (their own or their workshop''s); FALSE: always in hours.';
+
+--
+-- Name: COLUMN mechanics.in_hours; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.in_hours IS 'In working hours at the last refresh (ssr_private.hours_refresh); what the maintained counts follow.';
+
+--
 -- Name: organizations; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -7037,9 +8404,11 @@ CREATE TABLE public.organizations (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     routing_policy_id bigint,
+    time_zone text,
     CONSTRAINT organizations_contact_email_check CHECK ((contact_email ~ '^[^@\s]+@[^@\s]+$'::text)),
     CONSTRAINT organizations_name_check CHECK ((btrim(name) <> ''::text)),
-    CONSTRAINT organizations_status_check CHECK ((status = ANY (ARRAY['active'::text, 'pending'::text, 'suspended'::text])))
+    CONSTRAINT organizations_status_check CHECK ((status = ANY (ARRAY['active'::text, 'pending'::text, 'suspended'::text]))),
+    CONSTRAINT organizations_time_zone_check CHECK (ssr_private.valid_time_zone(time_zone))
 );
 
 --
@@ -7089,6 +8458,12 @@ COMMENT ON COLUMN public.organizations.updated_at IS 'When the row last changed.
 --
 
 COMMENT ON COLUMN public.organizations.routing_policy_id IS 'The workshop''s own routing policy for requests that prefer it; NULL: the default policy.';
+
+--
+-- Name: COLUMN organizations.time_zone; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.organizations.time_zone IS 'IANA time zone of the workshop''s working hours (and of its mechanics without one); NULL: UTC.';
 
 --
 -- Name: routing_events; Type: TABLE; Schema: public; Owner: -
@@ -7888,6 +9263,7 @@ CREATE TABLE public.customers (
     email text NOT NULL,
     name text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    priority_tier smallint,
     CONSTRAINT customers_email_check CHECK ((email ~ '^[^@\s]+@[^@\s]+$'::text))
 );
 
@@ -7922,6 +9298,90 @@ COMMENT ON COLUMN public.customers.name IS 'Display name, optional.';
 COMMENT ON COLUMN public.customers.created_at IS 'When the customer signed up.';
 
 --
+-- Name: COLUMN customers.priority_tier; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.customers.priority_tier IS 'Priority customer tier (1 and up are served first, higher first); NULL or 0: normal.';
+
+--
+-- Name: hours_overrides; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.hours_overrides (
+    id bigint NOT NULL,
+    mechanic_id uuid,
+    workshop_id uuid,
+    day date NOT NULL,
+    opens time without time zone,
+    closes time without time zone,
+    note text,
+    CONSTRAINT hours_overrides_check CHECK (((mechanic_id IS NULL) <> (workshop_id IS NULL))),
+    CONSTRAINT hours_overrides_check1 CHECK (((opens IS NULL) = (closes IS NULL))),
+    CONSTRAINT hours_overrides_note_check CHECK (((note IS NULL) OR (length(note) <= 200)))
+);
+
+--
+-- Name: TABLE hours_overrides; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.hours_overrides IS 'Dated exceptions to working hours (holidays, leave, special hours): they replace the week''s hours of that local day.';
+
+--
+-- Name: COLUMN hours_overrides.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.hours_overrides.id IS 'Identity.';
+
+--
+-- Name: COLUMN hours_overrides.mechanic_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.hours_overrides.mechanic_id IS 'The mechanic (their own override wins over their workshop''s).';
+
+--
+-- Name: COLUMN hours_overrides.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.hours_overrides.workshop_id IS 'The workshop (a holiday of the whole workshop).';
+
+--
+-- Name: COLUMN hours_overrides.day; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.hours_overrides.day IS 'The local date.';
+
+--
+-- Name: COLUMN hours_overrides.opens; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.hours_overrides.opens IS 'Special opening time; NULL with closes: closed all day.';
+
+--
+-- Name: COLUMN hours_overrides.closes; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.hours_overrides.closes IS 'Special closing time; NULL with opens: closed all day.';
+
+--
+-- Name: COLUMN hours_overrides.note; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.hours_overrides.note IS 'Why (e.g. a public holiday).';
+
+--
+-- Name: hours_overrides_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.hours_overrides ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.hours_overrides_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: intakes; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -7933,6 +9393,7 @@ CREATE TABLE public.intakes (
     vehicle_year integer,
     description text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    required_skills text[],
     CONSTRAINT intakes_description_check CHECK ((btrim(description) <> ''::text)),
     CONSTRAINT intakes_vehicle_year_check CHECK (((vehicle_year >= 1900) AND (vehicle_year <= 2100)))
 );
@@ -7986,6 +9447,12 @@ COMMENT ON COLUMN public.intakes.description IS 'The problem, in the customer''s
 COMMENT ON COLUMN public.intakes.created_at IS 'When the intake was written.';
 
 --
+-- Name: COLUMN intakes.required_skills; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.intakes.required_skills IS 'Skills the customer''s problem needs (tags as mechanics.skills); copied to the request.';
+
+--
 -- Name: mechanic_availability_id_seq; Type: SEQUENCE; Schema: public; Owner: -
 --
 
@@ -8005,7 +9472,8 @@ ALTER TABLE public.mechanic_availability ALTER COLUMN id ADD GENERATED ALWAYS AS
 CREATE TABLE public.mechanic_rankings (
     mechanic_id uuid NOT NULL,
     rank_score double precision DEFAULT 0 NOT NULL,
-    computed_at timestamp with time zone DEFAULT now() NOT NULL
+    computed_at timestamp with time zone DEFAULT now() NOT NULL,
+    reliability double precision
 );
 
 --
@@ -8031,6 +9499,170 @@ COMMENT ON COLUMN public.mechanic_rankings.rank_score IS 'Higher is offered firs
 --
 
 COMMENT ON COLUMN public.mechanic_rankings.computed_at IS 'When the score was last recomputed.';
+
+--
+-- Name: COLUMN mechanic_rankings.reliability; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_rankings.reliability IS 'The reliability part of the score (weighted acceptance, response and no-show terms, 0..1); NULL: none counted yet.';
+
+--
+-- Name: mechanic_reliability; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.mechanic_reliability (
+    mechanic_id uuid NOT NULL,
+    review_count bigint DEFAULT 0 NOT NULL,
+    rating_sum bigint DEFAULT 0 NOT NULL,
+    offers_resolved bigint DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: TABLE mechanic_reliability; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.mechanic_reliability IS 'Per mechanic, kept by triggers: the stars of their reviews and their offers resolved (accepted, declined, timed out).';
+
+--
+-- Name: COLUMN mechanic_reliability.mechanic_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_reliability.mechanic_id IS 'The mechanic.';
+
+--
+-- Name: COLUMN mechanic_reliability.review_count; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_reliability.review_count IS 'Reviews of sessions they served.';
+
+--
+-- Name: COLUMN mechanic_reliability.rating_sum; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_reliability.rating_sum IS 'Sum of those reviews'' stars.';
+
+--
+-- Name: COLUMN mechanic_reliability.offers_resolved; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_reliability.offers_resolved IS 'Offers accepted, declined or timed out, ever.';
+
+--
+-- Name: COLUMN mechanic_reliability.updated_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_reliability.updated_at IS 'When a trigger last changed it.';
+
+--
+-- Name: mechanic_reliability_days; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.mechanic_reliability_days (
+    mechanic_id uuid NOT NULL,
+    day date NOT NULL,
+    offers_resolved integer DEFAULT 0 NOT NULL,
+    accepted integer DEFAULT 0 NOT NULL,
+    declined integer DEFAULT 0 NOT NULL,
+    timed_out integer DEFAULT 0 NOT NULL,
+    sessions_ended integer DEFAULT 0 NOT NULL,
+    sessions_missed integer DEFAULT 0 NOT NULL
+);
+
+--
+-- Name: TABLE mechanic_reliability_days; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.mechanic_reliability_days IS 'Per mechanic and UTC day: offers resolved by outcome, and sessions they accepted that ended or that they missed.';
+
+--
+-- Name: COLUMN mechanic_reliability_days.mechanic_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_reliability_days.mechanic_id IS 'The mechanic.';
+
+--
+-- Name: COLUMN mechanic_reliability_days.day; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_reliability_days.day IS 'UTC day of the outcome or of the session''s end.';
+
+--
+-- Name: COLUMN mechanic_reliability_days.offers_resolved; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_reliability_days.offers_resolved IS 'Offers accepted, declined or timed out that day.';
+
+--
+-- Name: COLUMN mechanic_reliability_days.accepted; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_reliability_days.accepted IS 'Accepted.';
+
+--
+-- Name: COLUMN mechanic_reliability_days.declined; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_reliability_days.declined IS 'Declined.';
+
+--
+-- Name: COLUMN mechanic_reliability_days.timed_out; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_reliability_days.timed_out IS 'Timed out (counted as declines).';
+
+--
+-- Name: COLUMN mechanic_reliability_days.sessions_ended; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_reliability_days.sessions_ended IS 'Sessions they accepted that ended (completed, customer no-show, or missed).';
+
+--
+-- Name: COLUMN mechanic_reliability_days.sessions_missed; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_reliability_days.sessions_missed IS 'Sessions they accepted that ended cancelled or refunded without ever starting: the mechanic''s no-shows.';
+
+--
+-- Name: mechanic_response_days; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.mechanic_response_days (
+    mechanic_id uuid NOT NULL,
+    day date NOT NULL,
+    bucket double precision NOT NULL,
+    responses integer DEFAULT 0 NOT NULL
+);
+
+--
+-- Name: TABLE mechanic_response_days; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.mechanic_response_days IS 'Mergeable histogram of the seconds from offer to answer (timeouts: to expiry) per mechanic and UTC day; buckets of ssr_private.analytics_bucket.';
+
+--
+-- Name: COLUMN mechanic_response_days.mechanic_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_response_days.mechanic_id IS 'The mechanic.';
+
+--
+-- Name: COLUMN mechanic_response_days.day; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_response_days.day IS 'UTC day of the outcome.';
+
+--
+-- Name: COLUMN mechanic_response_days.bucket; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_response_days.bucket IS 'Seconds, rounded to 3 significant digits.';
+
+--
+-- Name: COLUMN mechanic_response_days.responses; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanic_response_days.responses IS 'Offers resolved in that bucket.';
 
 --
 -- Name: offers; Type: TABLE; Schema: public; Owner: -
@@ -8149,6 +9781,62 @@ ALTER TABLE public.offers ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MAXVALUE
     CACHE 1
 );
+
+--
+-- Name: ranking_platform; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.ranking_platform (
+    id boolean DEFAULT true NOT NULL,
+    review_count bigint DEFAULT 0 NOT NULL,
+    rating_sum bigint DEFAULT 0 NOT NULL,
+    directory_prior numeric,
+    directory_strength numeric,
+    directory_weight numeric,
+    CONSTRAINT ranking_platform_id_check CHECK (id)
+);
+
+--
+-- Name: TABLE ranking_platform; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.ranking_platform IS 'One row: every review''s stars, the platform mean that shrunk ratings are pulled toward.';
+
+--
+-- Name: COLUMN ranking_platform.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.ranking_platform.id IS 'Always TRUE (one row).';
+
+--
+-- Name: COLUMN ranking_platform.review_count; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.ranking_platform.review_count IS 'Reviews of sessions with a mechanic.';
+
+--
+-- Name: COLUMN ranking_platform.rating_sum; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.ranking_platform.rating_sum IS 'Sum of their stars.';
+
+--
+-- Name: COLUMN ranking_platform.directory_prior; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.ranking_platform.directory_prior IS 'The platform mean the directory''s scores were computed with (refreshed when the mean moves by 0.01 star); NULL: 4.0.';
+
+--
+-- Name: COLUMN ranking_platform.directory_strength; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.ranking_platform.directory_strength IS 'The strength C they were computed with (the default policy''s rank_prior_strength); NULL: 20.';
+
+--
+-- Name: COLUMN ranking_platform.directory_weight; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.ranking_platform.directory_weight IS 'The rank_directory_weight the directory''s scores were computed with; NULL: 0.';
 
 --
 -- Name: reconciliation_actions; Type: TABLE; Schema: public; Owner: -
@@ -8729,6 +10417,76 @@ COMMENT ON COLUMN public.stripe_events.outcome IS 'What processing did: fulfille
 COMMENT ON COLUMN public.stripe_events.received_at IS 'When it was processed.';
 
 --
+-- Name: working_hours; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.working_hours (
+    id bigint NOT NULL,
+    mechanic_id uuid,
+    workshop_id uuid,
+    iso_dow smallint NOT NULL,
+    opens time without time zone NOT NULL,
+    closes time without time zone NOT NULL,
+    CONSTRAINT working_hours_check CHECK (((mechanic_id IS NULL) <> (workshop_id IS NULL))),
+    CONSTRAINT working_hours_iso_dow_check CHECK (((iso_dow >= 1) AND (iso_dow <= 7)))
+);
+
+--
+-- Name: TABLE working_hours; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.working_hours IS 'Weekly working hours of a mechanic, or of a workshop for its mechanics without hours of their own, in local time.';
+
+--
+-- Name: COLUMN working_hours.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.working_hours.id IS 'Identity.';
+
+--
+-- Name: COLUMN working_hours.mechanic_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.working_hours.mechanic_id IS 'The mechanic (or workshop_id).';
+
+--
+-- Name: COLUMN working_hours.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.working_hours.workshop_id IS 'The workshop (or mechanic_id).';
+
+--
+-- Name: COLUMN working_hours.iso_dow; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.working_hours.iso_dow IS 'Local day of the week: 1 Monday .. 7 Sunday.';
+
+--
+-- Name: COLUMN working_hours.opens; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.working_hours.opens IS 'Local opening time.';
+
+--
+-- Name: COLUMN working_hours.closes; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.working_hours.closes IS 'Local closing time (excluded); not after opens: the span runs past midnight (00:00-00:00 is the whole day).';
+
+--
+-- Name: working_hours_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.working_hours ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.working_hours_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: workshop_earnings; Type: VIEW; Schema: public; Owner: -
 --
 
@@ -9060,6 +10818,8 @@ CREATE TABLE public.workshop_stats (
     sessions_served bigint DEFAULT 0 NOT NULL,
     review_count bigint DEFAULT 0 NOT NULL,
     rating_sum bigint DEFAULT 0 NOT NULL,
+    directory_score numeric,
+    reliability double precision,
     CONSTRAINT workshop_stats_active_mechanics_check CHECK ((active_mechanics >= 0)),
     CONSTRAINT workshop_stats_available_mechanics_check CHECK ((available_mechanics >= 0)),
     CONSTRAINT workshop_stats_check CHECK (((available_mechanics <= active_mechanics) AND (active_mechanics <= total_mechanics))),
@@ -9117,6 +10877,18 @@ COMMENT ON COLUMN public.workshop_stats.review_count IS 'Reviews of the sessions
 --
 
 COMMENT ON COLUMN public.workshop_stats.rating_sum IS 'Sum of the stars of those reviews (average = rating_sum / review_count).';
+
+--
+-- Name: COLUMN workshop_stats.directory_score; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_stats.directory_score IS 'The directory''s ranking score: (C * prior + rating_sum) / (C + review_count), 6 decimals (ranking_platform''s directory_prior and directory_strength); first key of the directory''s order.';
+
+--
+-- Name: COLUMN workshop_stats.reliability; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workshop_stats.reliability IS 'Mean reliability of its active mechanics who have one (mechanic_rankings.reliability), refreshed by the job ranking; NULL: none.';
 
 --
 -- Name: schema_migrations; Type: TABLE; Schema: ssr_meta; Owner: -
@@ -9227,7 +10999,7 @@ CREATE VIEW ssr_private.routing_available_mechanics AS
     m.rating
    FROM (public.mechanics m
      LEFT JOIN public.organizations o ON ((m.workshop_id = o.id)))
-  WHERE public.routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, o.status);
+  WHERE public.routing_mechanic_eligible(m.status, (m.is_available AND m.in_hours), m.workshop_id, o.status);
 
 --
 -- Name: VIEW routing_available_mechanics; Type: COMMENT; Schema: ssr_private; Owner: -
@@ -9263,7 +11035,7 @@ CREATE VIEW ssr_private.routing_offerable_mechanics AS
     m.rating
    FROM (public.mechanics m
      LEFT JOIN public.organizations o ON ((m.workshop_id = o.id)))
-  WHERE public.routing_mechanic_offerable(m.status, m.is_available, m.workshop_id, o.status, m.open_sessions, m.capacity);
+  WHERE (public.routing_mechanic_offerable(m.status, (m.is_available AND m.in_hours), m.workshop_id, o.status, m.open_sessions, m.capacity) AND ((NOT m.hours_scheduled) OR ssr_private.hours_open_at(m.id, m.workshop_id, now())));
 
 --
 -- Name: VIEW routing_offerable_mechanics; Type: COMMENT; Schema: ssr_private; Owner: -
@@ -9367,7 +11139,7 @@ CREATE VIEW ssr_private.workshop_directory_listing AS
     round(((ws.rating_sum)::numeric / (NULLIF(ws.review_count, 0))::numeric), 2) AS avg_rating,
     ws.sessions_served,
     o.created_at,
-    round(((((20)::numeric * 4.0) + (ws.rating_sum)::numeric) / ((20 + ws.review_count))::numeric), 6) AS score
+    ws.directory_score AS score
    FROM (public.workshop_stats ws
      JOIN public.organizations o ON ((ws.workshop_id = o.id)))
   WHERE ((o.status = 'active'::text) AND (ws.available_mechanics > 0));
@@ -9436,7 +11208,7 @@ COMMENT ON COLUMN ssr_private.workshop_directory_listing.created_at IS 'When the
 -- Name: COLUMN workshop_directory_listing.score; Type: COMMENT; Schema: ssr_private; Owner: -
 --
 
-COMMENT ON COLUMN ssr_private.workshop_directory_listing.score IS 'Ranking score: (20 * 4.0 + rating_sum) / (20 + review_count), 6 decimals; first key of the order.';
+COMMENT ON COLUMN ssr_private.workshop_directory_listing.score IS 'Ranking score: workshop_stats.directory_score, (C * prior + rating_sum) / (C + review_count), 6 decimals; first key of the order.';
 
 --
 -- Name: analytics_changes analytics_changes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -9495,6 +11267,13 @@ ALTER TABLE ONLY public.customers
     ADD CONSTRAINT customers_pkey PRIMARY KEY (id);
 
 --
+-- Name: hours_overrides hours_overrides_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.hours_overrides
+    ADD CONSTRAINT hours_overrides_pkey PRIMARY KEY (id);
+
+--
 -- Name: intakes intakes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -9514,6 +11293,27 @@ ALTER TABLE ONLY public.mechanic_availability
 
 ALTER TABLE ONLY public.mechanic_rankings
     ADD CONSTRAINT mechanic_rankings_pkey PRIMARY KEY (mechanic_id);
+
+--
+-- Name: mechanic_reliability_days mechanic_reliability_days_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.mechanic_reliability_days
+    ADD CONSTRAINT mechanic_reliability_days_pkey PRIMARY KEY (mechanic_id, day);
+
+--
+-- Name: mechanic_reliability mechanic_reliability_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.mechanic_reliability
+    ADD CONSTRAINT mechanic_reliability_pkey PRIMARY KEY (mechanic_id);
+
+--
+-- Name: mechanic_response_days mechanic_response_days_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.mechanic_response_days
+    ADD CONSTRAINT mechanic_response_days_pkey PRIMARY KEY (mechanic_id, day, bucket);
 
 --
 -- Name: mechanics mechanics_email_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -9563,6 +11363,13 @@ ALTER TABLE ONLY public.payout_rates
 
 ALTER TABLE ONLY public.plans
     ADD CONSTRAINT plans_pkey PRIMARY KEY (code);
+
+--
+-- Name: ranking_platform ranking_platform_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.ranking_platform
+    ADD CONSTRAINT ranking_platform_pkey PRIMARY KEY (id);
 
 --
 -- Name: reconciliation_actions reconciliation_actions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -9726,6 +11533,13 @@ ALTER TABLE ONLY public.unresolved_checkout_sessions
     ADD CONSTRAINT unresolved_checkout_sessions_pkey PRIMARY KEY (stripe_checkout_session_id);
 
 --
+-- Name: working_hours working_hours_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.working_hours
+    ADD CONSTRAINT working_hours_pkey PRIMARY KEY (id);
+
+--
 -- Name: workshop_stats workshop_stats_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -9798,6 +11612,18 @@ CREATE INDEX checkout_purchases_customer_id_idx ON public.checkout_purchases USI
 CREATE INDEX checkout_purchases_pending_idx ON public.checkout_purchases USING btree (created_at) WHERE (status = 'pending'::text);
 
 --
+-- Name: hours_overrides_mechanic_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX hours_overrides_mechanic_idx ON public.hours_overrides USING btree (mechanic_id, day) WHERE (mechanic_id IS NOT NULL);
+
+--
+-- Name: hours_overrides_workshop_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX hours_overrides_workshop_idx ON public.hours_overrides USING btree (workshop_id, day) WHERE (workshop_id IS NOT NULL);
+
+--
 -- Name: intakes_customer_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -9822,10 +11648,22 @@ CREATE INDEX mechanic_availability_open_workshop_idx ON public.mechanic_availabi
 CREATE INDEX mechanic_availability_workshop_idx ON public.mechanic_availability USING btree (workshop_id, started_at);
 
 --
+-- Name: mechanic_rankings_computed_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX mechanic_rankings_computed_at_idx ON public.mechanic_rankings USING btree (computed_at);
+
+--
 -- Name: mechanics_available_idx; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX mechanics_available_idx ON public.mechanics USING btree (workshop_id) WHERE (is_available AND (status = 'active'::text));
+
+--
+-- Name: mechanics_hours_scheduled_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX mechanics_hours_scheduled_idx ON public.mechanics USING btree (id) WHERE hours_scheduled;
 
 --
 -- Name: mechanics_routing_order_idx; Type: INDEX; Schema: public; Owner: -
@@ -9850,6 +11688,12 @@ CREATE INDEX offers_live_expires_at_idx ON public.offers USING btree (expires_at
 --
 
 CREATE INDEX offers_mechanic_offered_at_idx ON public.offers USING btree (mechanic_id, offered_at DESC);
+
+--
+-- Name: offers_mechanic_resolved_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX offers_mechanic_resolved_idx ON public.offers USING btree (mechanic_id, outcome_at DESC, id DESC) WHERE (outcome = ANY (ARRAY['accepted'::text, 'declined'::text, 'timed_out'::text]));
 
 --
 -- Name: offers_one_accepted_idx; Type: INDEX; Schema: public; Owner: -
@@ -9978,6 +11822,12 @@ CREATE INDEX session_requests_pending_hybrid_idx ON public.session_requests USIN
 CREATE INDEX session_requests_pending_preferred_set_idx ON public.session_requests USING btree (preferred_workshop_id, created_at, id) WHERE ((status = 'pending'::text) AND (preferred_workshop_id IS NOT NULL));
 
 --
+-- Name: session_requests_pending_priority_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX session_requests_pending_priority_idx ON public.session_requests USING btree (priority DESC, created_at, id) WHERE ((status = 'pending'::text) AND (priority IS NOT NULL));
+
+--
 -- Name: session_requests_pending_window_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -10092,10 +11942,22 @@ CREATE INDEX stripe_events_purchase_id_idx ON public.stripe_events USING btree (
 CREATE INDEX unresolved_checkout_sessions_open_idx ON public.unresolved_checkout_sessions USING btree (first_seen_at) WHERE (resolved_at IS NULL);
 
 --
+-- Name: working_hours_mechanic_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX working_hours_mechanic_idx ON public.working_hours USING btree (mechanic_id, iso_dow) WHERE (mechanic_id IS NOT NULL);
+
+--
+-- Name: working_hours_workshop_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX working_hours_workshop_idx ON public.working_hours USING btree (workshop_id, iso_dow) WHERE (workshop_id IS NOT NULL);
+
+--
 -- Name: workshop_stats_directory_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX workshop_stats_directory_idx ON public.workshop_stats USING btree (round(((((20)::numeric * 4.0) + (rating_sum)::numeric) / ((20 + review_count))::numeric), 6) DESC, available_mechanics DESC, sessions_served DESC, workshop_id) WHERE (available_mechanics > 0);
+CREATE INDEX workshop_stats_directory_idx ON public.workshop_stats USING btree (directory_score DESC, available_mechanics DESC, sessions_served DESC, workshop_id) WHERE (available_mechanics > 0);
 
 --
 -- Name: rate_limit_counters_expires_idx; Type: INDEX; Schema: ssr_private; Owner: -
@@ -10254,6 +12116,18 @@ CREATE TRIGGER analytics_spans_sessions_ins AFTER INSERT ON public.sessions FOR 
 CREATE TRIGGER analytics_spans_sessions_upd AFTER UPDATE ON public.sessions FOR EACH ROW WHEN ((((old.ended_at IS NOT NULL) OR (new.ended_at IS NOT NULL)) AND (((old.workshop_id IS DISTINCT FROM new.workshop_id) OR (old.started_at IS DISTINCT FROM new.started_at)) OR (old.ended_at IS DISTINCT FROM new.ended_at)))) EXECUTE FUNCTION ssr_private.analytics_spans_trg();
 
 --
+-- Name: hours_overrides hours_changed; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER hours_changed AFTER INSERT OR DELETE OR UPDATE ON public.hours_overrides FOR EACH ROW EXECUTE FUNCTION ssr_private.hours_changed_trg();
+
+--
+-- Name: working_hours hours_changed; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER hours_changed AFTER INSERT OR DELETE OR UPDATE ON public.working_hours FOR EACH ROW EXECUTE FUNCTION ssr_private.hours_changed_trg();
+
+--
 -- Name: mechanics mechanic_availability_log_ins; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -10294,6 +12168,42 @@ CREATE TRIGGER mechanic_state_truncate AFTER TRUNCATE ON public.mechanic_availab
 --
 
 CREATE TRIGGER mechanic_state_truncate AFTER TRUNCATE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.mechanic_state_truncate_trg();
+
+--
+-- Name: offers ranking_offers_ins; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER ranking_offers_ins AFTER INSERT ON public.offers FOR EACH ROW WHEN ((new.outcome = ANY (ARRAY['accepted'::text, 'declined'::text, 'timed_out'::text]))) EXECUTE FUNCTION ssr_private.ranking_offers_trg();
+
+--
+-- Name: offers ranking_offers_upd; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER ranking_offers_upd AFTER UPDATE OF outcome ON public.offers FOR EACH ROW WHEN (((old.outcome IS NULL) AND (new.outcome = ANY (ARRAY['accepted'::text, 'declined'::text, 'timed_out'::text])))) EXECUTE FUNCTION ssr_private.ranking_offers_trg();
+
+--
+-- Name: reviews ranking_reviews_ins_del; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER ranking_reviews_ins_del AFTER INSERT OR DELETE ON public.reviews FOR EACH ROW EXECUTE FUNCTION ssr_private.ranking_reviews_trg();
+
+--
+-- Name: reviews ranking_reviews_upd; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER ranking_reviews_upd AFTER UPDATE ON public.reviews FOR EACH ROW WHEN (((old.mechanic_id IS DISTINCT FROM new.mechanic_id) OR (old.rating IS DISTINCT FROM new.rating))) EXECUTE FUNCTION ssr_private.ranking_reviews_trg();
+
+--
+-- Name: sessions ranking_sessions_ins; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER ranking_sessions_ins AFTER INSERT ON public.sessions FOR EACH ROW WHEN (((new.mechanic_id IS NOT NULL) AND (new.status = ANY (ARRAY['completed'::text, 'no_show'::text, 'cancelled'::text, 'refunded'::text])))) EXECUTE FUNCTION ssr_private.ranking_sessions_trg();
+
+--
+-- Name: sessions ranking_sessions_upd; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER ranking_sessions_upd AFTER UPDATE OF status ON public.sessions FOR EACH ROW WHEN (((new.mechanic_id IS NOT NULL) AND (old.status = ANY (ARRAY['waiting'::text, 'live'::text])) AND (new.status = ANY (ARRAY['completed'::text, 'no_show'::text, 'cancelled'::text, 'refunded'::text])))) EXECUTE FUNCTION ssr_private.ranking_sessions_trg();
 
 --
 -- Name: session_requests refunds_request_closed; Type: TRIGGER; Schema: public; Owner: -
@@ -10338,6 +12248,12 @@ CREATE TRIGGER routing_policies_check BEFORE INSERT OR UPDATE ON public.routing_
 CREATE TRIGGER routing_sync_session AFTER INSERT OR UPDATE OF mechanic_id, workshop_id, preferred_workshop_id, session_id ON public.session_requests FOR EACH ROW EXECUTE FUNCTION ssr_private.routing_sync_session();
 
 --
+-- Name: session_requests session_request_eligibility; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER session_request_eligibility BEFORE INSERT ON public.session_requests FOR EACH ROW EXECUTE FUNCTION ssr_private.session_request_eligibility_trg();
+
+--
 -- Name: session_requests session_request_populate_workshop; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -10353,7 +12269,7 @@ CREATE TRIGGER workshop_stats_mechanics_ins_del AFTER INSERT OR DELETE ON public
 -- Name: mechanics workshop_stats_mechanics_upd; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER workshop_stats_mechanics_upd AFTER UPDATE ON public.mechanics FOR EACH ROW WHEN (((old.workshop_id IS DISTINCT FROM new.workshop_id) OR (old.status IS DISTINCT FROM new.status) OR (old.is_available IS DISTINCT FROM new.is_available))) EXECUTE FUNCTION ssr_private.workshop_stats_mechanics_trg();
+CREATE TRIGGER workshop_stats_mechanics_upd AFTER UPDATE ON public.mechanics FOR EACH ROW WHEN (((old.workshop_id IS DISTINCT FROM new.workshop_id) OR (old.status IS DISTINCT FROM new.status) OR (old.is_available IS DISTINCT FROM new.is_available) OR (old.in_hours IS DISTINCT FROM new.in_hours))) EXECUTE FUNCTION ssr_private.workshop_stats_mechanics_trg();
 
 --
 -- Name: organizations workshop_stats_organizations_ins; Type: TRIGGER; Schema: public; Owner: -
@@ -10372,6 +12288,18 @@ CREATE TRIGGER workshop_stats_reviews_ins_del AFTER INSERT OR DELETE ON public.r
 --
 
 CREATE TRIGGER workshop_stats_reviews_upd AFTER UPDATE ON public.reviews FOR EACH ROW WHEN (((old.session_id IS DISTINCT FROM new.session_id) OR (old.rating IS DISTINCT FROM new.rating))) EXECUTE FUNCTION ssr_private.workshop_stats_reviews_trg();
+
+--
+-- Name: workshop_stats workshop_stats_score_ins; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER workshop_stats_score_ins BEFORE INSERT ON public.workshop_stats FOR EACH ROW EXECUTE FUNCTION ssr_private.workshop_stats_score_trg();
+
+--
+-- Name: workshop_stats workshop_stats_score_upd; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER workshop_stats_score_upd BEFORE UPDATE ON public.workshop_stats FOR EACH ROW WHEN (((old.rating_sum IS DISTINCT FROM new.rating_sum) OR (old.review_count IS DISTINCT FROM new.review_count) OR (old.reliability IS DISTINCT FROM new.reliability) OR (new.directory_score IS NULL))) EXECUTE FUNCTION ssr_private.workshop_stats_score_trg();
 
 --
 -- Name: sessions workshop_stats_sessions_del; Type: TRIGGER; Schema: public; Owner: -
@@ -10452,6 +12380,20 @@ ALTER TABLE ONLY public.checkout_purchases
     ADD CONSTRAINT checkout_purchases_session_request_id_fkey FOREIGN KEY (session_request_id) REFERENCES public.session_requests(id) ON DELETE SET NULL;
 
 --
+-- Name: hours_overrides hours_overrides_mechanic_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.hours_overrides
+    ADD CONSTRAINT hours_overrides_mechanic_id_fkey FOREIGN KEY (mechanic_id) REFERENCES public.mechanics(id) ON DELETE CASCADE;
+
+--
+-- Name: hours_overrides hours_overrides_workshop_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.hours_overrides
+    ADD CONSTRAINT hours_overrides_workshop_id_fkey FOREIGN KEY (workshop_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
 -- Name: intakes intakes_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -10478,6 +12420,27 @@ ALTER TABLE ONLY public.mechanic_availability
 
 ALTER TABLE ONLY public.mechanic_rankings
     ADD CONSTRAINT mechanic_rankings_mechanic_id_fkey FOREIGN KEY (mechanic_id) REFERENCES public.mechanics(id) ON DELETE CASCADE;
+
+--
+-- Name: mechanic_reliability_days mechanic_reliability_days_mechanic_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.mechanic_reliability_days
+    ADD CONSTRAINT mechanic_reliability_days_mechanic_id_fkey FOREIGN KEY (mechanic_id) REFERENCES public.mechanics(id) ON DELETE CASCADE;
+
+--
+-- Name: mechanic_reliability mechanic_reliability_mechanic_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.mechanic_reliability
+    ADD CONSTRAINT mechanic_reliability_mechanic_id_fkey FOREIGN KEY (mechanic_id) REFERENCES public.mechanics(id) ON DELETE CASCADE;
+
+--
+-- Name: mechanic_response_days mechanic_response_days_mechanic_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.mechanic_response_days
+    ADD CONSTRAINT mechanic_response_days_mechanic_id_fkey FOREIGN KEY (mechanic_id) REFERENCES public.mechanics(id) ON DELETE CASCADE;
 
 --
 -- Name: mechanics mechanics_workshop_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -10718,6 +12681,20 @@ ALTER TABLE ONLY public.stripe_events
     ADD CONSTRAINT stripe_events_purchase_id_fkey FOREIGN KEY (purchase_id) REFERENCES public.checkout_purchases(id) ON DELETE SET NULL;
 
 --
+-- Name: working_hours working_hours_mechanic_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.working_hours
+    ADD CONSTRAINT working_hours_mechanic_id_fkey FOREIGN KEY (mechanic_id) REFERENCES public.mechanics(id) ON DELETE CASCADE;
+
+--
+-- Name: working_hours working_hours_workshop_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.working_hours
+    ADD CONSTRAINT working_hours_workshop_id_fkey FOREIGN KEY (workshop_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
 -- Name: workshop_stats workshop_stats_workshop_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -10800,7 +12777,7 @@ ALTER TABLE public.session_requests ENABLE ROW LEVEL SECURITY;
 CREATE POLICY session_requests_mechanic_select ON public.session_requests FOR SELECT TO mechanic USING (((mechanic_id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) OR ((status = 'pending'::text) AND (EXISTS ( SELECT 1
    FROM (public.mechanics m
      LEFT JOIN public.organizations o ON ((m.workshop_id = o.id)))
-  WHERE ((m.id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) AND public.routing_mechanic_offerable(m.status, m.is_available, m.workshop_id, o.status, m.open_sessions, m.capacity) AND ssr_private.routing_offered(session_requests.*, m.id, m.workshop_id, now())))))));
+  WHERE ((m.id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) AND public.routing_mechanic_offerable(m.status, (m.is_available AND m.in_hours), m.workshop_id, o.status, m.open_sessions, m.capacity) AND ((NOT m.hours_scheduled) OR ssr_private.hours_open_at(m.id, m.workshop_id, now())) AND ssr_private.routing_offered(session_requests.*, m.id, m.workshop_id, now())))))));
 
 --
 -- Name: POLICY session_requests_mechanic_select ON session_requests; Type: COMMENT; Schema: public; Owner: -
@@ -10945,12 +12922,26 @@ GRANT ALL ON FUNCTION public.get_mechanic_events(p_mechanic_id uuid, p_after_id 
 GRANT ALL ON FUNCTION public.get_mechanic_events(p_mechanic_id uuid, p_after_id bigint, p_limit integer) TO mechanic;
 
 --
+-- Name: FUNCTION get_mechanic_hours(p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_mechanic_hours(p_mechanic_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_mechanic_hours(p_mechanic_id uuid) TO ssr_app;
+
+--
 -- Name: FUNCTION get_mechanic_offers(p_mechanic_id uuid, p_limit integer); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit integer) TO ssr_app;
 GRANT ALL ON FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit integer) TO mechanic;
+
+--
+-- Name: FUNCTION get_mechanic_reliability(p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_mechanic_reliability(p_mechanic_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_mechanic_reliability(p_mechanic_id uuid) TO ssr_app;
 
 --
 -- Name: FUNCTION get_mechanics_for_routing(p_workshop_id uuid, p_routing_type text); Type: ACL; Schema: public; Owner: -
@@ -10965,6 +12956,13 @@ GRANT ALL ON FUNCTION public.get_mechanics_for_routing(p_workshop_id uuid, p_rou
 
 REVOKE ALL ON FUNCTION public.get_mechanics_for_routing_page(p_workshop_id uuid, p_routing_type text, p_limit integer, p_after_score integer, p_after_rating numeric, p_after_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.get_mechanics_for_routing_page(p_workshop_id uuid, p_routing_type text, p_limit integer, p_after_score integer, p_after_rating numeric, p_after_id uuid) TO ssr_app;
+
+--
+-- Name: FUNCTION get_request_queue_position(p_session_request_id uuid, p_customer_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_request_queue_position(p_session_request_id uuid, p_customer_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_request_queue_position(p_session_request_id uuid, p_customer_id uuid) TO ssr_app;
 
 --
 -- Name: FUNCTION get_workshop_directory(p_limit integer, p_offset integer, p_starting_after text, p_ending_before text); Type: ACL; Schema: public; Owner: -
@@ -11058,6 +13056,13 @@ REVOKE ALL ON FUNCTION public.routing_outbox_replay(p_after_id bigint, p_channel
 REVOKE ALL ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) TO ssr_app;
 GRANT ALL ON FUNCTION public.routing_workshop_channel(p_workshop_id uuid) TO mechanic;
+
+--
+-- Name: FUNCTION set_mechanic_hours(p_mechanic_id uuid, p_time_zone text, p_hours jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.set_mechanic_hours(p_mechanic_id uuid, p_time_zone text, p_hours jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.set_mechanic_hours(p_mechanic_id uuid, p_time_zone text, p_hours jsonb) TO ssr_app;
 
 --
 -- Name: FUNCTION set_mechanic_presence(p_mechanic_id uuid, p_online boolean); Type: ACL; Schema: public; Owner: -
@@ -11251,6 +13256,19 @@ REVOKE ALL ON FUNCTION ssr_private.directory_cursor_decode(p_cursor text, p_para
 REVOKE ALL ON FUNCTION ssr_private.directory_cursor_encode(p_score numeric, p_available integer, p_sessions bigint, p_workshop_id uuid) FROM PUBLIC;
 
 --
+-- Name: FUNCTION directory_prior_refresh(p_force boolean); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.directory_prior_refresh(p_force boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.directory_prior_refresh(p_force boolean) TO ssr_worker;
+
+--
+-- Name: FUNCTION directory_score(p_rating_sum bigint, p_review_count bigint, p_reliability double precision); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.directory_score(p_rating_sum bigint, p_review_count bigint, p_reliability double precision) FROM PUBLIC;
+
+--
 -- Name: FUNCTION explain_routing(p_request_id uuid); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -11275,6 +13293,38 @@ REVOKE ALL ON FUNCTION ssr_private.fulfill_checkout_check(p_plan_code text, p_st
 REVOKE ALL ON FUNCTION ssr_private.fulfill_checkout_existing(p_stripe_session_id text, p_customer_id uuid) FROM PUBLIC;
 
 --
+-- Name: FUNCTION hours_changed_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.hours_changed_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION hours_open_at(p_mechanic_id uuid, p_workshop_id uuid, p_at timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.hours_open_at(p_mechanic_id uuid, p_workshop_id uuid, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.hours_open_at(p_mechanic_id uuid, p_workshop_id uuid, p_at timestamp with time zone) TO mechanic;
+
+--
+-- Name: FUNCTION hours_refresh(p_now timestamp with time zone, p_mechanic_id uuid, p_workshop_id uuid); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.hours_refresh(p_now timestamp with time zone, p_mechanic_id uuid, p_workshop_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.hours_refresh(p_now timestamp with time zone, p_mechanic_id uuid, p_workshop_id uuid) TO ssr_worker;
+
+--
+-- Name: FUNCTION hours_scheduled_for(p_mechanic_id uuid, p_workshop_id uuid); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.hours_scheduled_for(p_mechanic_id uuid, p_workshop_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION hours_spans(p_mechanic_id uuid, p_workshop_id uuid, p_day date); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.hours_spans(p_mechanic_id uuid, p_workshop_id uuid, p_day date) FROM PUBLIC;
+
+--
 -- Name: FUNCTION mechanic_availability_log_trg(); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -11285,6 +13335,13 @@ REVOKE ALL ON FUNCTION ssr_private.mechanic_availability_log_trg() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION ssr_private.mechanic_open_sessions_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION mechanic_skills(p_mechanic_id uuid); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.mechanic_skills(p_mechanic_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.mechanic_skills(p_mechanic_id uuid) TO mechanic;
 
 --
 -- Name: FUNCTION mechanic_state_rebuild(); Type: ACL; Schema: ssr_private; Owner: -
@@ -11303,6 +13360,55 @@ REVOKE ALL ON FUNCTION ssr_private.mechanic_state_truncate_trg() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION ssr_private.private_functions() FROM PUBLIC;
+
+--
+-- Name: FUNCTION rank_figures(p_mechanic_id uuid, p_params jsonb, p_now timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.rank_figures(p_mechanic_id uuid, p_params jsonb, p_now timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION ranking_offers_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.ranking_offers_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION ranking_params(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.ranking_params() FROM PUBLIC;
+
+--
+-- Name: FUNCTION ranking_rebuild(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.ranking_rebuild() FROM PUBLIC;
+
+--
+-- Name: FUNCTION ranking_refresh(p_limit integer, p_min_age interval); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.ranking_refresh(p_limit integer, p_min_age interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.ranking_refresh(p_limit integer, p_min_age interval) TO ssr_worker;
+
+--
+-- Name: FUNCTION ranking_refresh_mechanic(p_mechanic_id uuid, p_now timestamp with time zone, p_params jsonb); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.ranking_refresh_mechanic(p_mechanic_id uuid, p_now timestamp with time zone, p_params jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION ranking_reviews_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.ranking_reviews_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION ranking_sessions_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.ranking_sessions_trg() FROM PUBLIC;
 
 --
 -- Name: FUNCTION reconcile_checkout_session(p_run_id bigint, p_checkout_session_id text, p_client_reference_id text, p_payment_status text, p_amount_total integer, p_currency text); Type: ACL; Schema: ssr_private; Owner: -
@@ -11474,6 +13580,12 @@ REVOKE ALL ON FUNCTION ssr_private.routing_raise_refusal(p_request_id uuid, p_me
 REVOKE ALL ON FUNCTION ssr_private.routing_sync_session() FROM PUBLIC;
 
 --
+-- Name: FUNCTION session_request_eligibility_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.session_request_eligibility_trg() FROM PUBLIC;
+
+--
 -- Name: FUNCTION session_request_insert(p_customer_id uuid, p_plan_code text, p_session_id uuid, p_intake_id uuid, p_preferred_workshop_id uuid, p_type text, p_routing_type text); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -11511,6 +13623,12 @@ REVOKE ALL ON FUNCTION ssr_private.sweep_session_requests(p_now timestamp with t
 GRANT ALL ON FUNCTION ssr_private.sweep_session_requests(p_now timestamp with time zone) TO ssr_worker;
 
 --
+-- Name: FUNCTION valid_time_zone(p_zone text); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.valid_time_zone(p_zone text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION validate_routing_choice(p_preferred_workshop_id uuid, p_routing_type text); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -11521,6 +13639,12 @@ REVOKE ALL ON FUNCTION ssr_private.validate_routing_choice(p_preferred_workshop_
 --
 
 REVOKE ALL ON FUNCTION ssr_private.verified_identity(p_kind text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION workshop_hours_check(p_workshop_id uuid, p_now timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.workshop_hours_check(p_workshop_id uuid, p_now timestamp with time zone) FROM PUBLIC;
 
 --
 -- Name: FUNCTION workshop_listed_flip(p_workshop_id uuid, p_available integer); Type: ACL; Schema: ssr_private; Owner: -
@@ -11557,6 +13681,12 @@ REVOKE ALL ON FUNCTION ssr_private.workshop_stats_rebuild() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION ssr_private.workshop_stats_reviews_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION workshop_stats_score_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.workshop_stats_score_trg() FROM PUBLIC;
 
 --
 -- Name: FUNCTION workshop_stats_sessions_trg(); Type: ACL; Schema: ssr_private; Owner: -
@@ -11611,6 +13741,18 @@ GRANT SELECT(capacity) ON TABLE public.mechanics TO mechanic;
 --
 
 GRANT SELECT(open_sessions) ON TABLE public.mechanics TO mechanic;
+
+--
+-- Name: COLUMN mechanics.hours_scheduled; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(hours_scheduled) ON TABLE public.mechanics TO mechanic;
+
+--
+-- Name: COLUMN mechanics.in_hours; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(in_hours) ON TABLE public.mechanics TO mechanic;
 
 --
 -- Name: COLUMN organizations.id; Type: ACL; Schema: public; Owner: -

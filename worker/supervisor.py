@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
+from worker import ranking
 from worker.jobs import refresh_analytics, relay, sweep
 
 log = logging.getLogger("worker")
@@ -54,6 +55,8 @@ def default_jobs() -> list[Job]:
         Job("sweep", sweep, interval=5.0),  # escalate hybrid windows, expire overdue requests
         Job("refresh_analytics", refresh_analytics, interval=5.0),  # apply queued changes to the rollups
         Job("relay", relay, interval=0.1),  # send committed routing notifications (pg_notify)
+        Job("hours", ranking.hours, interval=30.0),  # working hours: in_hours at the boundaries
+        Job("ranking", ranking.ranking, interval=60.0),  # rescore what only time moves
     ]
     if os.environ.get("STRIPE_SECRET_KEY"):  # the money jobs (worker/refunds.py) need Stripe
         from app.payments import stripe_client_from_env

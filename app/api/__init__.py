@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 def blueprints() -> tuple:
-    from app.api import checkout, directory, mechanic, meta, session_requests, sessions, stripe_webhook
+    from app.api import checkout, directory, mechanic, meta, ranking, session_requests, sessions, stripe_webhook
 
     return (meta.bp, meta.api, directory.bp, checkout.bp, mechanic.bp, session_requests.bp, sessions.bp,
-            stripe_webhook.bp)
+            stripe_webhook.bp, ranking.bp)

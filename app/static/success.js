@@ -1,5 +1,6 @@
 // The success page follows the paid request live: it polls the JSON status of the Checkout
-// Session (one SQL call, get_checkout_progress) and rewrites the state in place.
+// Session (one SQL call, get_checkout_progress) and rewrites the state in place; while it
+// searches, the customer's place in line too (GET /api/session-requests/<id>/queue).
 (function () {
   "use strict";
   var box = document.getElementById("progress");
@@ -8,6 +9,9 @@
   var title = document.getElementById("state-title");
   var detail = document.getElementById("state-detail");
   var windowLine = document.getElementById("state-window");
+  var queueLine = document.getElementById("state-queue");
+  var queueUrl = box.getAttribute("data-queue-url");
+  var queueAt = 0; // when the place in line was last asked (ms)
   var FINAL = { assigned: true, expired: true, cancelled: true, failed: true };
   var skew = 0; // server clock minus browser clock, ms
   var last = null;
@@ -60,6 +64,42 @@
     windowLine.hidden = false;
   }
 
+  // The place in line (get_request_queue_position), asked at most every 5 s while searching;
+  // hidden when the page's visitor may not read it (not signed in as that customer) or it is over.
+  function minutes(sec) {
+    if (sec < 60) return "under a minute";
+    var m = Math.round(sec / 60);
+    return "about " + m + (m === 1 ? " minute" : " minutes");
+  }
+
+  function queueText(q) {
+    if (!q || q.status !== "pending" || q.queue_position === null) return "";
+    var text = q.queue_position === 1 ? "Your request is next in line." :
+      "Your request is number " + q.queue_position + " in line.";
+    if (q.pool_mechanics === 0) return text + " Nobody is available right now; we keep looking.";
+    if (q.estimated_wait_seconds !== null) text += " Estimated wait: " + minutes(q.estimated_wait_seconds) + ".";
+    return text;
+  }
+
+  function queue(s) {
+    if (!queueLine || !queueUrl) return;
+    if (s.state !== "searching" || !s.session_request_id) {
+      queueLine.hidden = true;
+      return;
+    }
+    if (Date.now() - queueAt < 5000) return;
+    queueAt = Date.now();
+    fetch(queueUrl.replace("REQUEST_ID", s.session_request_id),
+      { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        var text = queueText(body && body.queue);
+        queueLine.textContent = text;
+        queueLine.hidden = !text || !last || last.state !== "searching";
+      })
+      .catch(function () { queueLine.hidden = true; });
+  }
+
   function render(s) {
     last = s;
     box.setAttribute("data-state", s.state);
@@ -90,6 +130,7 @@
         : "Nothing was charged.";
     }
     countdown();
+    queue(s);
   }
 
   var wait = 0; // ms the server asked us to wait (429 Retry-After)

@@ -24,8 +24,9 @@ USING (
             WHERE
                 m.id = (SELECT ssr_private.current_mechanic_id())
                 AND routing_mechanic_offerable(
-                    m.status, m.is_available, m.workshop_id, o.status, m.open_sessions, m.capacity
+                    m.status, m.is_available AND m.in_hours, m.workshop_id, o.status, m.open_sessions, m.capacity
                 )
+                AND (NOT m.hours_scheduled OR ssr_private.hours_open_at(m.id, m.workshop_id, now()))
                 AND ssr_private.routing_offered(session_requests, m.id, m.workshop_id, now())  -- noqa: RF02
         )
     )

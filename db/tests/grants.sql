@@ -115,7 +115,9 @@ SELECT set_eq(
       WHERE 'mechanic' = ANY (a.grantees)
       UNION ALL SELECT 'ssr_private.current_mechanic_id()'
       UNION ALL SELECT 'ssr_private.routing_offered(session_requests,uuid,uuid,timestamp with time zone)'
-      UNION ALL SELECT 'ssr_private.routing_offer_score(text,uuid,timestamp with time zone,uuid,timestamp with time zone)'$$,
+      UNION ALL SELECT 'ssr_private.routing_offer_score(text,uuid,timestamp with time zone,uuid,timestamp with time zone)'
+      UNION ALL SELECT 'ssr_private.hours_open_at(uuid,uuid,timestamp with time zone)'
+      UNION ALL SELECT 'ssr_private.mechanic_skills(uuid)'$$,
     'role mechanic executes its allowlisted functions, the identity and the offer rule of its row policy'
 );
 SELECT is_empty(

@@ -25,7 +25,7 @@ CREATE OR REPLACE TRIGGER workshop_stats_mechanics_ins_del
 AFTER INSERT OR DELETE ON mechanics
 FOR EACH ROW EXECUTE FUNCTION ssr_private.workshop_stats_mechanics_trg();
 
--- The directory and routing read mechanic counts per workshop, not rows: a move, status or availability change moves them.
+-- The directory and routing read mechanic counts per workshop, not rows: a move, status, availability or hours change moves them.
 -- WHEN is evaluated on the final row, so changes made by BEFORE triggers count too.
 CREATE OR REPLACE TRIGGER workshop_stats_mechanics_upd
 AFTER UPDATE ON mechanics
@@ -34,6 +34,7 @@ WHEN (
     old.workshop_id IS DISTINCT FROM new.workshop_id
     OR old.status IS DISTINCT FROM new.status
     OR old.is_available IS DISTINCT FROM new.is_available
+    OR old.in_hours IS DISTINCT FROM new.in_hours
 )
 EXECUTE FUNCTION ssr_private.workshop_stats_mechanics_trg();
 

@@ -19,6 +19,18 @@ CREATE OR REPLACE TRIGGER analytics_rollups_truncate_reviews
 AFTER TRUNCATE ON reviews
 FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
 
+-- The ranking's shrunk ratings read the mechanic's and the platform's stars, not reviews: a review moves both.
+CREATE OR REPLACE TRIGGER ranking_reviews_ins_del
+AFTER INSERT OR DELETE ON reviews
+FOR EACH ROW EXECUTE FUNCTION ssr_private.ranking_reviews_trg();
+
+-- The ranking's shrunk ratings read the stars, not reviews: a changed rating or mechanic moves them.
+CREATE OR REPLACE TRIGGER ranking_reviews_upd
+AFTER UPDATE ON reviews
+FOR EACH ROW
+WHEN (old.mechanic_id IS DISTINCT FROM new.mechanic_id OR old.rating IS DISTINCT FROM new.rating)
+EXECUTE FUNCTION ssr_private.ranking_reviews_trg();
+
 -- The directory shows a workshop's rating without scanning reviews: a review added or removed moves its serving workshop's sums.
 CREATE OR REPLACE TRIGGER workshop_stats_reviews_ins_del
 AFTER INSERT OR DELETE ON reviews

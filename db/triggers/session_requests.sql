@@ -2,6 +2,11 @@
 -- PostgreSQL fires the triggers of one event in name order). Applied in one transaction
 -- that locks session_requests only.
 
+-- What the offer rule reads besides the routing type (skills, priority, the returning customer's window), set once.
+CREATE OR REPLACE TRIGGER session_request_eligibility
+BEFORE INSERT ON session_requests
+FOR EACH ROW EXECUTE FUNCTION ssr_private.session_request_eligibility_trg();
+
 -- A request is served by its accepting mechanic's workshop, whoever sets the mechanic (accept or a direct UPDATE).
 CREATE OR REPLACE TRIGGER session_request_populate_workshop
 BEFORE INSERT OR UPDATE OF mechanic_id ON session_requests

@@ -94,6 +94,24 @@ CREATE OR REPLACE TRIGGER mechanic_state_truncate
 AFTER TRUNCATE ON sessions
 FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.mechanic_state_truncate_trg();
 
+-- The ranking reads rollups, not sessions: a session made already ended (by hand, a load) counts as ended (or missed).
+CREATE OR REPLACE TRIGGER ranking_sessions_ins
+AFTER INSERT ON sessions
+FOR EACH ROW
+WHEN (new.mechanic_id IS NOT NULL AND new.status IN ('completed', 'no_show', 'cancelled', 'refunded'))
+EXECUTE FUNCTION ssr_private.ranking_sessions_trg();
+
+-- The ranking reads rollups, not sessions: a session its mechanic accepted that ends counts as ended (or missed) once.
+CREATE OR REPLACE TRIGGER ranking_sessions_upd
+AFTER UPDATE OF status ON sessions
+FOR EACH ROW
+WHEN (
+    new.mechanic_id IS NOT NULL
+    AND old.status IN ('waiting', 'live')
+    AND new.status IN ('completed', 'no_show', 'cancelled', 'refunded')
+)
+EXECUTE FUNCTION ssr_private.ranking_sessions_trg();
+
 -- The directory counts sessions served per workshop without scanning sessions: one inserted with its workshop counts for it.
 CREATE OR REPLACE TRIGGER workshop_stats_sessions_ins
 AFTER INSERT ON sessions

@@ -134,6 +134,7 @@ def test_alice_books_hybrid_pays_and_sees_ana_accept_live(app_config, seeded_con
         assert alice.find_element(By.ID, "state-title").text == "Looking for a mechanic"
         wait_for(alice, lambda d: "left before anyone may take it" in d.find_element(By.ID, "state-window").text,
                  "hybrid window counting down")
+        wait_for(alice, lambda d: " in line." in d.find_element(By.ID, "state-queue").text, "her place in line")
         shoot(alice, "success-searching")
         request_id = str(seeded_conn.execute(
             "SELECT session_request_id FROM checkout_purchases WHERE stripe_checkout_session_id = %s", (cs_id,)
@@ -165,6 +166,7 @@ def test_alice_books_hybrid_pays_and_sees_ana_accept_live(app_config, seeded_con
         wait_for(alice, lambda d: d.find_element(By.ID, "progress").get_attribute("data-state") == "assigned",
                  "mechanic assigned")
         assert alice.find_element(By.ID, "state-title").text == "Mechanic assigned: Ana Torres"
+        assert not alice.find_element(By.ID, "state-queue").is_displayed()  # no line once taken
         assert "AutoPro Mechanics" in alice.find_element(By.ID, "state-detail").text
         shoot(alice, "success-assigned")
         row = seeded_conn.execute("SELECT status, mechanic_id::text FROM session_requests WHERE id = %s",

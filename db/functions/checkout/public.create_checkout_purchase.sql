@@ -8,6 +8,8 @@
 --         (ssr_private.assert_acting_for: app.customer_id set by the app login, or the sub
 --         of request.jwt.claims for the role customer; no identity is refused too);
 --   SR404 unknown customer; SR400/SR404 plan; SR400/SR404 routing_type / workshop_id;
+--   SR409 workshop_id: workshop_only and nobody of the workshop in working hours now
+--         (ssr_private.workshop_hours_check: fail closed before payment);
 --   SR404 intake_id not the customer's.
 -- SECURITY DEFINER (search_path pinned): the app's login has no table privileges.
 CREATE OR REPLACE FUNCTION create_checkout_purchase(
@@ -47,6 +49,9 @@ BEGIN
     END IF;
 
     v_routing := ssr_private.validate_routing_choice(p_preferred_workshop_id, p_routing_type);
+    IF v_routing = 'workshop_only' THEN
+        PERFORM ssr_private.workshop_hours_check(p_preferred_workshop_id);  -- fail closed: nobody in hours
+    END IF;
 
     IF p_intake_id IS NOT NULL AND NOT EXISTS (
         SELECT 1 FROM intakes AS i WHERE i.id = p_intake_id AND i.customer_id = p_customer_id

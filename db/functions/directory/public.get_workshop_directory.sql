@@ -1,13 +1,15 @@
 -- The workshop directory: active workshops with at least one mechanic available now, best
 -- first, one page at a time (ssr_private.workshop_directory_listing holds the rows).
 --
--- Ranking score: Bayesian average of the review stars,
---     (C * m + rating_sum) / (C + review_count), C = 20 reviews, m = 4.0 stars,
--- rounded to 6 decimals. m is a fixed prior (not the global mean): it is stable
--- (a page does not move when other workshops get reviews), independent of the
--- other rows, and deliberately below the usual 4.5+ marketplace average, so a new
--- workshop has to earn its place: one 5-star review scores 4.048, 200 reviews at
--- 4.8 score 4.727, no reviews score 4.0.
+-- Ranking score: Bayesian average of the review stars (workshop_stats.directory_score),
+--     (C * m + rating_sum) / (C + review_count), rounded to 6 decimals,
+-- with m the platform's mean stars and C the default routing policy's rank_prior_strength
+-- (20 reviews), as of the last snapshot (ssr_private.directory_prior_refresh, run by the job
+-- ranking when the mean moved by 0.01 star): a page does not move with every review
+-- elsewhere, and a new workshop starts at the marketplace's typical rating, not above it.
+-- Before the first snapshot m = 4.0 and C = 20 (the constants of earlier releases): one
+-- 5-star review scores 4.048, 200 reviews at 4.8 score 4.727, no reviews score 4.0.
+-- docs/RANKING.md has the formula and why.
 -- Order (a total order): ranking_score DESC, available_mechanics DESC (more people who
 -- can take the call now), total_sessions DESC (proven volume), workshop_id ASC. The
 -- partial index workshop_stats_directory_idx is this order, so a page reads about
@@ -200,8 +202,8 @@ END
 $$;
 
 COMMENT ON FUNCTION get_workshop_directory(integer, integer, text, text) IS
-'Directory page: active workshops with an available mechanic, ordered by ranking_score (Bayesian rating, C=20, '
-'m=4.0) DESC, available_mechanics DESC, total_sessions DESC, workshop_id ASC (served by workshop_stats_directory_idx). '
+'Directory page: active workshops with an available mechanic, ordered by ranking_score (Bayesian rating toward the '
+'platform mean, C = rank_prior_strength) DESC, available_mechanics DESC, total_sessions DESC, workshop_id ASC (served by workshop_stats_directory_idx). '
 'Keyset paging: p_starting_after / p_ending_before take a row_cursor; p_offset pages by position (cost grows with '
 'it). total_count: the whole list (maintained count); has_more: rows beyond the page in its direction. '
 'SR400 (COLUMN limit/offset/starting_after/ending_before) on bad arguments.';

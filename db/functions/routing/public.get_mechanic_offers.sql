@@ -1,5 +1,6 @@
--- get_mechanic_offers: the pending requests offered to one mechanic right now, highest
--- priority_score first, then oldest first. The rule of accept_session_request and the
+-- get_mechanic_offers: the pending requests offered to one mechanic right now, priority
+-- customers' first (session_requests.priority, higher first), then highest priority_score,
+-- then oldest first. The rule of accept_session_request and the
 -- mechanic row-level-security policy too: nothing for a mechanic who is not active, not
 -- available, of a workshop that is not active or at capacity (routing_offerable_mechanics);
 -- of the requests, those ssr_private.routing_offered offers them (pending, not expired, not
@@ -54,8 +55,10 @@ BEGIN
     IF NOT FOUND THEN
         RETURN;  -- not active, not available, of an inactive workshop or at capacity: offered nothing
     END IF;
-    -- Three index-ordered candidate sets, each at most p_limit long and each of one score
-    -- for this mechanic, so their merge is the true top p_limit however many requests are
+    -- Three index-ordered candidate sets of normal requests, each at most p_limit long and
+    -- each of one score for this mechanic, and one of priority customers' requests (partial
+    -- index session_requests_pending_priority_idx), so their merge is the true top p_limit
+    -- however many requests are
     -- pending (make bench: scanning every pending request cost 20 ms at 43k pending).
     -- ssr_private.routing_offered stays the rule, inside each set: the sets' own conditions
     -- only bound what it is asked about (and pick the partial index of each set).
@@ -68,6 +71,7 @@ BEGIN
             WHERE
                 r.preferred_workshop_id = v_workshop
                 AND r.routing_type <> 'broadcast'
+                AND r.priority IS NULL
                 AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
             ORDER BY r.created_at, r.id
             LIMIT p_limit
@@ -79,6 +83,7 @@ BEGIN
             FROM session_requests AS r
             WHERE
                 r.routing_type = 'broadcast'
+                AND r.priority IS NULL
                 AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
             ORDER BY r.created_at, r.id
             LIMIT p_limit
@@ -91,8 +96,20 @@ BEGIN
             WHERE
                 r.routing_type = 'hybrid'
                 AND r.preferred_workshop_id IS DISTINCT FROM v_workshop
+                AND r.priority IS NULL
                 AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
             ORDER BY r.created_at, r.id
+            LIMIT p_limit
+        )
+        UNION ALL
+        (
+            -- priority customers' requests, any routing type (few: served first when capacity frees)
+            SELECT r.*
+            FROM session_requests AS r
+            WHERE
+                r.priority IS NOT NULL
+                AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
+            ORDER BY r.priority DESC, r.created_at, r.id
             LIMIT p_limit
         )
     )
@@ -118,11 +135,11 @@ BEGIN
             AS score
     ) AS s
     LEFT JOIN intakes AS i ON c.intake_id = i.id
-    ORDER BY s.score DESC, c.created_at, c.id
+    ORDER BY coalesce(c.priority, 0) DESC, s.score DESC, c.created_at, c.id
     LIMIT p_limit;
 END
 $$;
 
 COMMENT ON FUNCTION get_mechanic_offers(uuid, integer) IS
 'Pending requests offered to a mechanic now (eligibility and capacity, workshop_only, hybrid window, not declined), '
-'by priority_score then age.';
+'by customer priority, then priority_score, then age.';

@@ -25,8 +25,8 @@ BEGIN
         v_listed := (NEW.status = 'active')::integer - (OLD.status IS NOT DISTINCT FROM 'active')::integer;
     END IF;
     SELECT coalesce(sum(
-        routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, NEW.status)::integer
-        - routing_mechanic_eligible(m.status, m.is_available, m.workshop_id, OLD.status)::integer
+        routing_mechanic_eligible(m.status, m.is_available AND m.in_hours, m.workshop_id, NEW.status)::integer
+        - routing_mechanic_eligible(m.status, m.is_available AND m.in_hours, m.workshop_id, OLD.status)::integer
     ), 0)::integer
     INTO v_delta
     FROM mechanics AS m

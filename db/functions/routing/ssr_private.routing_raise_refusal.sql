@@ -3,12 +3,15 @@
 -- nothing. Reads the latest committed state. Always raises, checked in this order:
 --   SR404 (request_id) unknown request;  SR404 (mechanic_id) unknown mechanic;
 --   SR403 (mechanic_id) not eligible (routing_mechanic_eligible: not active, not available,
---         or of a workshop that is not active), or outside the workshop of a workshop_only
+--         or of a workshop that is not active), outside their working hours
+--         (ssr_private.hours_open_at), or outside the workshop of a workshop_only
 --         request;
 --   SR409 (request_id) request taken, expired or cancelled, or past expires_at;
 --   SR409 (request_id) the mechanic declined it;
 --   SR409 (mechanic_id) the mechanic is at capacity (routing_mechanic_offerable: the rule);
 --   SR403 (mechanic_id) outside the preferred workshop during a hybrid request's window;
+--   SR403 (mechanic_id) another mechanic inside the returning customer's window, or without
+--         the request's required skills before they relax;
 --   SR409 (request_id) otherwise (the row changed meanwhile: try again).
 CREATE OR REPLACE FUNCTION ssr_private.routing_raise_refusal(p_request_id uuid, p_mechanic_id uuid, p_now timestamptz)
 RETURNS void
@@ -26,7 +29,9 @@ BEGIN
             ERRCODE = 'SR404', MESSAGE = format('request_id %s: no such session request', p_request_id),
             COLUMN = 'request_id';
     END IF;
-    SELECT m.id, m.workshop_id, m.status, m.is_available, m.capacity, m.open_sessions, o.status AS workshop_status
+    SELECT
+        m.id, m.workshop_id, m.status, m.is_available, m.capacity, m.open_sessions, o.status AS workshop_status,
+        m.hours_scheduled
     INTO v_mech
     FROM mechanics AS m LEFT JOIN organizations AS o ON m.workshop_id = o.id
     WHERE m.id = p_mechanic_id;
@@ -48,6 +53,12 @@ BEGIN
                     ELSE 'their workshop is ' || coalesce(v_mech.workshop_status, 'missing')
                 END
             ),
+            COLUMN = 'mechanic_id';
+    END IF;
+    IF v_mech.hours_scheduled AND NOT ssr_private.hours_open_at(v_mech.id, v_mech.workshop_id, p_now) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403',
+            MESSAGE = format('mechanic %s is outside their working hours', p_mechanic_id),
             COLUMN = 'mechanic_id';
     END IF;
     IF
@@ -105,6 +116,30 @@ BEGIN
             MESSAGE = format(
                 'session request %s is reserved for workshop %s until %s',
                 p_request_id, v_req.preferred_workshop_id, v_req.exclusive_until
+            ),
+            COLUMN = 'mechanic_id';
+    END IF;
+    IF
+        v_req.returning_until > p_now AND p_mechanic_id IS DISTINCT FROM v_req.returning_mechanic_id
+        AND NOT v_req.returning_mechanic_id = ANY(v_req.declined_by)
+        THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403',
+            MESSAGE = format(
+                'session request %s is reserved for the customer''s previous mechanic until %s',
+                p_request_id, v_req.returning_until
+            ),
+            COLUMN = 'mechanic_id';
+    END IF;
+    IF
+        cardinality(v_req.required_skills) > 0 AND coalesce(v_req.skills_relax_at > p_now, TRUE)
+        AND NOT v_req.required_skills <@ coalesce(ssr_private.mechanic_skills(p_mechanic_id), '{}')
+        THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR403',
+            MESSAGE = format(
+                'session request %s needs skills %s until %s', p_request_id,
+                array_to_string(v_req.required_skills, ', '), coalesce(v_req.skills_relax_at::text, 'it is taken')
             ),
             COLUMN = 'mechanic_id';
     END IF;

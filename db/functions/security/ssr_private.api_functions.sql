@@ -52,6 +52,13 @@ FROM (
     ),
     ('get_booking_options(uuid)', ARRAY['ssr_app'], 'the booking page of a workshop'),
     ('get_checkout_progress(text)', ARRAY['ssr_app'], 'the live success page'),
+    (
+        'get_request_queue_position(uuid,uuid)', ARRAY['ssr_app'],
+        'the customer''s place in line and estimated wait (success page)'
+    ),
+    ('get_mechanic_reliability(uuid)', ARRAY['ssr_app'], 'a mechanic''s own reliability figures and rank score'),
+    ('get_mechanic_hours(uuid)', ARRAY['ssr_app'], 'a mechanic''s own working hours'),
+    ('set_mechanic_hours(uuid,text,jsonb)', ARRAY['ssr_app'], 'a mechanic sets their time zone and weekly hours'),
     ('get_mechanic_channels(uuid)', ARRAY['ssr_app', 'mechanic'], 'LISTEN channels of a mechanic''s dashboard'),
     ('routing_workshop_channel(uuid)', ARRAY['ssr_app', 'mechanic'], 'name of a workshop''s LISTEN channel'),
     (

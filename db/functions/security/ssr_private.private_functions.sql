@@ -33,7 +33,15 @@ FROM (
         'job reconcile: one Checkout Session as Stripe''s API lists it'
     ),
     ('reconciliation_run_finish(bigint,text)', ARRAY['ssr_worker'], 'job reconcile: close a run'),
+    ('hours_refresh(timestamptz,uuid,uuid)', ARRAY['ssr_worker'], 'job hours: in_hours at the boundaries'),
+    ('ranking_refresh(integer,interval)', ARRAY['ssr_worker'], 'job ranking: rescore the oldest scores'),
+    ('directory_prior_refresh(boolean)', ARRAY['ssr_worker'], 'job ranking: the directory''s prior'),
     ('current_mechanic_id()', ARRAY['mechanic'], 'the identity of the mechanic row policies'),
+    (
+        'hours_open_at(uuid,uuid,timestamptz)', ARRAY['mechanic'],
+        'the working-hours term of the session_requests row policy'
+    ),
+    ('mechanic_skills(uuid)', ARRAY['mechanic'], 'the skills term of routing_offered'),
     (
         'routing_offered(public.session_requests,uuid,uuid,timestamptz)', ARRAY['mechanic'],
         'the offer rule of the session_requests row policy'

@@ -1,5 +1,6 @@
 -- workshop_stats and routing_candidates: mechanic counts follow inserts, deletes and
--- changes of a mechanic's workshop_id, status or is_available (a move subtracts from
+-- changes of a mechanic's workshop_id, status, is_available or in_hours (present = available
+-- and in working hours, ssr_private.hours_refresh; a move subtracts from
 -- the old workshop and adds to the new one). available_mechanics counts by the
 -- eligibility rule (routing_mechanic_eligible) as if the workshop were active;
 -- routing_candidates counts by the rule with the workshop's real status. The workshop
@@ -33,8 +34,8 @@ BEGIN
         SELECT s.workshop_id, s.sign, s.status, s.is_available
         FROM (
             VALUES
-            (OLD.workshop_id, -1, OLD.status, OLD.is_available, TG_OP IN ('UPDATE', 'DELETE')),
-            (NEW.workshop_id, 1, NEW.status, NEW.is_available, TG_OP IN ('INSERT', 'UPDATE'))
+            (OLD.workshop_id, -1, OLD.status, OLD.is_available AND OLD.in_hours, TG_OP IN ('UPDATE', 'DELETE')),
+            (NEW.workshop_id, 1, NEW.status, NEW.is_available AND NEW.in_hours, TG_OP IN ('INSERT', 'UPDATE'))
         ) AS s (workshop_id, sign, status, is_available, touched)
         WHERE s.touched
         ORDER BY s.workshop_id, s.sign
@@ -52,13 +53,13 @@ BEGIN
     END LOOP;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         v_delta := v_delta - routing_mechanic_eligible(
-            OLD.status, OLD.is_available, OLD.workshop_id,
+            OLD.status, OLD.is_available AND OLD.in_hours, OLD.workshop_id,
             (SELECT o.status FROM organizations AS o WHERE o.id = OLD.workshop_id)
         )::integer;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         v_delta := v_delta + routing_mechanic_eligible(
-            NEW.status, NEW.is_available, NEW.workshop_id,
+            NEW.status, NEW.is_available AND NEW.in_hours, NEW.workshop_id,
             (SELECT o.status FROM organizations AS o WHERE o.id = NEW.workshop_id)
         )::integer;
     END IF;

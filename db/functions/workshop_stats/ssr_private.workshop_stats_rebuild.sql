@@ -29,7 +29,7 @@ BEGIN
                 count(*) AS total_mechanics,
                 count(*) FILTER (WHERE mm.status = 'active') AS active_mechanics,
                 count(*) FILTER (
-                    WHERE routing_mechanic_eligible(mm.status, mm.is_available, mm.workshop_id, 'active')
+                    WHERE routing_mechanic_eligible(mm.status, mm.is_available AND mm.in_hours, mm.workshop_id, 'active')
                 ) AS available_mechanics
             FROM mechanics AS mm
             WHERE mm.workshop_id IS NOT NULL

@@ -2,11 +2,11 @@
 -- least one mechanic available now) with their ranking score, one row each, unordered.
 -- get_workshop_directory pages through it in the order
 --     score DESC, available_mechanics DESC, sessions_served DESC, workshop_id ASC,
--- which the partial index workshop_stats_directory_idx (migration 0071) serves: the score
--- below is written exactly as in that index so the planner matches it (a view is inlined).
--- Score: Bayesian average of the review stars,
---     (C * m + rating_sum) / (C + review_count), C = 20 reviews, m = 4.0 stars,
--- rounded to 6 decimals (see get_workshop_directory for why these constants).
+-- which the partial index workshop_stats_directory_idx (migration 0154) serves.
+-- Score: workshop_stats.directory_score, the Bayesian (shrunk) average of the review stars,
+--     (C * m + rating_sum) / (C + review_count), rounded to 6 decimals, with m the platform's
+-- mean and C the default policy's rank_prior_strength (20) as of the last snapshot
+-- (ssr_private.directory_prior_refresh; docs/RANKING.md), kept by the trigger on workshop_stats.
 -- Reads only workshop_stats (trigger-maintained) and organizations.
 CREATE OR REPLACE VIEW ssr_private.workshop_directory_listing AS
 SELECT
@@ -19,7 +19,7 @@ SELECT
     round(ws.rating_sum::numeric / nullif(ws.review_count, 0), 2) AS avg_rating,
     ws.sessions_served,
     o.created_at,
-    round((20 * 4.0 + ws.rating_sum) / (20 + ws.review_count), 6) AS score
+    ws.directory_score AS score
 FROM workshop_stats AS ws
 INNER JOIN organizations AS o ON ws.workshop_id = o.id
 WHERE o.status = 'active' AND ws.available_mechanics > 0;
@@ -39,4 +39,5 @@ COMMENT ON COLUMN ssr_private.workshop_directory_listing.sessions_served IS
 'Sessions it served, any status; third key of the order.';
 COMMENT ON COLUMN ssr_private.workshop_directory_listing.created_at IS 'When the workshop was created.';
 COMMENT ON COLUMN ssr_private.workshop_directory_listing.score IS
-'Ranking score: (20 * 4.0 + rating_sum) / (20 + review_count), 6 decimals; first key of the order.';
+'Ranking score: workshop_stats.directory_score, (C * prior + rating_sum) / (C + review_count), 6 decimals; first key '
+'of the order.';

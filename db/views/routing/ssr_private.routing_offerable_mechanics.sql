@@ -9,6 +9,9 @@
 -- that the maintained counts (workshop_stats, routing_candidates) follow. Race safety of the
 -- capacity: accept_session_request locks the mechanic's row (after the request's), so one
 -- mechanic's accepts run one after another and each sees the previous one's slot.
+-- Working hours: the maintained flag in_hours (the counts' rule) and, for mechanics whom
+-- hours concern (hours_scheduled), the hours at this instant (ssr_private.hours_open_at): no
+-- offer and no accept outside hours, whatever the job's delay.
 -- Inlined by the planner. No inputs, no errors.
 CREATE OR REPLACE VIEW ssr_private.routing_offerable_mechanics AS
 SELECT
@@ -18,7 +21,10 @@ SELECT
 FROM mechanics AS m
 LEFT JOIN organizations AS o ON m.workshop_id = o.id
 WHERE
-    routing_mechanic_offerable(m.status, m.is_available, m.workshop_id, o.status, m.open_sessions, m.capacity);
+    routing_mechanic_offerable(
+        m.status, m.is_available AND m.in_hours, m.workshop_id, o.status, m.open_sessions, m.capacity
+    )
+    AND (NOT m.hours_scheduled OR ssr_private.hours_open_at(m.id, m.workshop_id, now()));
 
 COMMENT ON VIEW ssr_private.routing_offerable_mechanics IS
 'Mechanics who may be offered requests and accept now: eligible (routing_mechanic_eligible) and below capacity '

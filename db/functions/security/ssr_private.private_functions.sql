@@ -45,6 +45,18 @@ FROM (
     (
         'routing_event_narrative(text,uuid,uuid,text,text,jsonb)', ARRAY['analytics'],
         'the formatter of analytics.routing_explanations (optional PL/Python layer)'
+    ),
+    (
+        'refresh_experiment_results(integer)', ARRAY['ssr_worker'],
+        'job experiment_results: the experiment rollup and its guardrails'
+    ),
+    (
+        'experiment_hist_percentile(double precision[],integer[],double precision)', ARRAY['analytics'],
+        'percentiles of analytics.experiment_results and experiment_windows'
+    ),
+    (
+        'experiment_analysis(bigint,double precision,double precision)', ARRAY['analytics'],
+        'analytics.experiment_analysis (optional PL/Python layer)'
     )
 ) AS t (signature, grantees, purpose)
 $$;

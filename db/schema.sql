@@ -4478,11 +4478,35 @@ $$;
 COMMENT ON FUNCTION ssr_private.directory_cursor_encode(p_score numeric, p_available integer, p_sessions bigint, p_workshop_id uuid) IS 'Internal: the opaque directory cursor (URL-safe base64 of the row''s sort key) of one directory row.';
 
 --
+-- Name: experiment_analyse_units(text, text, jsonb, double precision, double precision); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.experiment_analyse_units(p_unit text, p_control_arm text, p_units jsonb, p_alpha double precision DEFAULT 0.05, p_tau double precision DEFAULT 0.25) RETURNS TABLE(metric text, arm text, control_arm text, control_value double precision, arm_value double precision, difference double precision, ci_low double precision, ci_high double precision, std_error double precision, units_control integer, units_arm integer, p_value_always_valid double precision, cs_low double precision, cs_high double precision, mde double precision)
+    LANGUAGE plpython3u IMMUTABLE
+    AS $$
+import json
+if "ssr_experiment_stats" not in GD:
+    plpy.execute("SELECT ssr_private.experiment_stats('load')")
+lib = GD["ssr_experiment_stats"]
+units = json.loads(p_units) if p_units else []
+rows = lib["analyse"](p_unit, units, p_control_arm, p_alpha, p_tau)
+keys = ("metric", "arm", "control_arm", "control_value", "arm_value", "difference", "ci_low", "ci_high",
+        "std_error", "units_control", "units_arm", "p_value_always_valid", "cs_low", "cs_high", "mde")
+return [tuple(r[k] for k in keys) for r in rows]
+$$;
+
+--
+-- Name: FUNCTION experiment_analyse_units(p_unit text, p_control_arm text, p_units jsonb, p_alpha double precision, p_tau double precision); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.experiment_analyse_units(p_unit text, p_control_arm text, p_units jsonb, p_alpha double precision, p_tau double precision) IS 'The experiment analysis over units given as JSON (reads nothing; for analytics.experiment_analysis).';
+
+--
 -- Name: experiment_analysis(bigint, double precision, double precision); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
 CREATE FUNCTION ssr_private.experiment_analysis(p_experiment_id bigint, p_alpha double precision DEFAULT 0.05, p_tau double precision DEFAULT 0.25) RETURNS TABLE(metric text, arm text, control_arm text, control_value double precision, arm_value double precision, difference double precision, ci_low double precision, ci_high double precision, std_error double precision, units_control integer, units_arm integer, p_value_always_valid double precision, cs_low double precision, cs_high double precision, mde double precision)
-    LANGUAGE plpython3u STABLE SECURITY DEFINER
+    LANGUAGE plpython3u STABLE
     SET search_path TO 'public', 'pg_temp'
     AS $_$
 if "ssr_experiment_stats" not in GD:
@@ -5315,8 +5339,12 @@ FROM (
         'percentiles of analytics.experiment_results and experiment_windows'
     ),
     (
-        'experiment_analysis(bigint,double precision,double precision)', ARRAY['analytics'],
-        'analytics.experiment_analysis (optional PL/Python layer)'
+        'experiment_analyse_units(text,text,jsonb,double precision,double precision)', ARRAY['analytics'],
+        'the analysis of analytics.experiment_analysis; reads nothing (optional PL/Python layer)'
+    ),
+    (
+        'experiment_stats(text,jsonb)', ARRAY['analytics'],
+        'the statistics experiment_analyse_units loads; reads nothing (optional PL/Python layer)'
     )
 ) AS t (signature, grantees, purpose)
 $$;
@@ -7820,147 +7848,6 @@ END
 $$;
 
 --
--- Name: experiment_analysis; Type: VIEW; Schema: analytics; Owner: -
---
-
-CREATE VIEW analytics.experiment_analysis AS
- SELECT e.id AS experiment_id,
-    e.name AS experiment_name,
-    e.unit,
-    a.metric,
-    a.arm,
-    a.control_arm,
-    a.control_value,
-    a.arm_value,
-    a.difference,
-    a.ci_low,
-    a.ci_high,
-    a.std_error,
-    a.units_control,
-    a.units_arm,
-    a.p_value_always_valid,
-    a.cs_low,
-    a.cs_high,
-    a.mde
-   FROM (public.routing_experiments e
-     CROSS JOIN LATERAL ssr_private.experiment_analysis(e.id) a(metric, arm, control_arm, control_value, arm_value, difference, ci_low, ci_high, std_error, units_control, units_arm, p_value_always_valid, cs_low, cs_high, mde))
-  WHERE (e.state <> 'draft'::text);
-
---
--- Name: VIEW experiment_analysis; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON VIEW analytics.experiment_analysis IS 'Per routing experiment, metric and treatment arm: difference to control with a 95 % CI at the randomization unit, always-valid p-value and confidence sequence (optional PL/Python layer).';
-
---
--- Name: COLUMN experiment_analysis.experiment_id; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.experiment_analysis.experiment_id IS 'The experiment.';
-
---
--- Name: COLUMN experiment_analysis.experiment_name; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.experiment_analysis.experiment_name IS 'Its name.';
-
---
--- Name: COLUMN experiment_analysis.unit; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.experiment_analysis.unit IS 'customer (cluster-robust) or switchback (per-window means).';
-
---
--- Name: COLUMN experiment_analysis.metric; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.experiment_analysis.metric IS 'accept_rate, expiry_rate, refund_rate, refunded_minor_per_request, completion_rate, no_show_rate, mean_accept_seconds, avg_rating.';
-
---
--- Name: COLUMN experiment_analysis.arm; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.experiment_analysis.arm IS 'The treatment arm.';
-
---
--- Name: COLUMN experiment_analysis.control_arm; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.experiment_analysis.control_arm IS 'The control arm.';
-
---
--- Name: COLUMN experiment_analysis.control_value; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.experiment_analysis.control_value IS 'The metric in the control.';
-
---
--- Name: COLUMN experiment_analysis.arm_value; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.experiment_analysis.arm_value IS 'The metric in the arm.';
-
---
--- Name: COLUMN experiment_analysis.difference; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.experiment_analysis.difference IS 'arm_value - control_value.';
-
---
--- Name: COLUMN experiment_analysis.ci_low; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.experiment_analysis.ci_low IS '95 % confidence interval, low end (fixed horizon).';
-
---
--- Name: COLUMN experiment_analysis.ci_high; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.experiment_analysis.ci_high IS '95 % confidence interval, high end.';
-
---
--- Name: COLUMN experiment_analysis.std_error; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.experiment_analysis.std_error IS 'Standard error of the difference at the unit.';
-
---
--- Name: COLUMN experiment_analysis.units_control; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.experiment_analysis.units_control IS 'Units of the control with data for the metric.';
-
---
--- Name: COLUMN experiment_analysis.units_arm; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.experiment_analysis.units_arm IS 'Units of the arm with data for the metric.';
-
---
--- Name: COLUMN experiment_analysis.p_value_always_valid; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.experiment_analysis.p_value_always_valid IS 'Always-valid p-value (mixture SPRT): may be read at every look.';
-
---
--- Name: COLUMN experiment_analysis.cs_low; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.experiment_analysis.cs_low IS '95 % confidence sequence, low end (valid at every look).';
-
---
--- Name: COLUMN experiment_analysis.cs_high; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.experiment_analysis.cs_high IS '95 % confidence sequence, high end.';
-
---
--- Name: COLUMN experiment_analysis.mde; Type: COMMENT; Schema: analytics; Owner: -
---
-
-COMMENT ON COLUMN analytics.experiment_analysis.mde IS 'Minimum detectable effect at 80 % power with the units so far.';
-
---
 -- Name: analytics_experiment_units; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -8179,6 +8066,153 @@ COMMENT ON COLUMN public.routing_experiment_arms.stopped_at IS 'When a guardrail
 --
 
 COMMENT ON COLUMN public.routing_experiment_arms.stop_reason IS 'The guardrail that stopped it, with the figures.';
+
+--
+-- Name: experiment_analysis; Type: VIEW; Schema: analytics; Owner: -
+--
+
+CREATE VIEW analytics.experiment_analysis AS
+ SELECT e.id AS experiment_id,
+    e.name AS experiment_name,
+    e.unit,
+    a.metric,
+    a.arm,
+    a.control_arm,
+    a.control_value,
+    a.arm_value,
+    a.difference,
+    a.ci_low,
+    a.ci_high,
+    a.std_error,
+    a.units_control,
+    a.units_arm,
+    a.p_value_always_valid,
+    a.cs_low,
+    a.cs_high,
+    a.mde
+   FROM ((public.routing_experiments e
+     CROSS JOIN LATERAL ( SELECT ( SELECT c.arm
+                   FROM public.routing_experiment_arms c
+                  WHERE ((c.experiment_id = e.id) AND c.is_control)) AS control,
+            ( SELECT jsonb_agg(jsonb_build_object('arm', u.arm, 'requests', u.requests, 'accepted', u.accepted, 'accept_seconds_sum', u.accept_seconds_sum, 'expired', u.expired, 'refunds', u.refunds, 'refunded_minor', u.refunded_minor, 'completed', u.completed, 'no_show', u.no_show, 'review_count', u.review_count, 'rating_sum', u.rating_sum)) AS jsonb_agg
+                   FROM public.analytics_experiment_units u
+                  WHERE (u.experiment_id = e.id)) AS units) x)
+     CROSS JOIN LATERAL ssr_private.experiment_analyse_units(e.unit, x.control, x.units) a(metric, arm, control_arm, control_value, arm_value, difference, ci_low, ci_high, std_error, units_control, units_arm, p_value_always_valid, cs_low, cs_high, mde))
+  WHERE (e.state <> 'draft'::text);
+
+--
+-- Name: VIEW experiment_analysis; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON VIEW analytics.experiment_analysis IS 'Per routing experiment, metric and treatment arm: difference to control with a 95 % CI at the randomization unit, always-valid p-value and confidence sequence (optional PL/Python layer).';
+
+--
+-- Name: COLUMN experiment_analysis.experiment_id; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.experiment_id IS 'The experiment.';
+
+--
+-- Name: COLUMN experiment_analysis.experiment_name; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.experiment_name IS 'Its name.';
+
+--
+-- Name: COLUMN experiment_analysis.unit; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.unit IS 'customer (cluster-robust) or switchback (per-window means).';
+
+--
+-- Name: COLUMN experiment_analysis.metric; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.metric IS 'accept_rate, expiry_rate, refund_rate, refunded_minor_per_request, completion_rate, no_show_rate, mean_accept_seconds, avg_rating.';
+
+--
+-- Name: COLUMN experiment_analysis.arm; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.arm IS 'The treatment arm.';
+
+--
+-- Name: COLUMN experiment_analysis.control_arm; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.control_arm IS 'The control arm.';
+
+--
+-- Name: COLUMN experiment_analysis.control_value; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.control_value IS 'The metric in the control.';
+
+--
+-- Name: COLUMN experiment_analysis.arm_value; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.arm_value IS 'The metric in the arm.';
+
+--
+-- Name: COLUMN experiment_analysis.difference; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.difference IS 'arm_value - control_value.';
+
+--
+-- Name: COLUMN experiment_analysis.ci_low; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.ci_low IS '95 % confidence interval, low end (fixed horizon).';
+
+--
+-- Name: COLUMN experiment_analysis.ci_high; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.ci_high IS '95 % confidence interval, high end.';
+
+--
+-- Name: COLUMN experiment_analysis.std_error; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.std_error IS 'Standard error of the difference at the unit.';
+
+--
+-- Name: COLUMN experiment_analysis.units_control; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.units_control IS 'Units of the control with data for the metric.';
+
+--
+-- Name: COLUMN experiment_analysis.units_arm; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.units_arm IS 'Units of the arm with data for the metric.';
+
+--
+-- Name: COLUMN experiment_analysis.p_value_always_valid; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.p_value_always_valid IS 'Always-valid p-value (mixture SPRT): may be read at every look.';
+
+--
+-- Name: COLUMN experiment_analysis.cs_low; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.cs_low IS '95 % confidence sequence, low end (valid at every look).';
+
+--
+-- Name: COLUMN experiment_analysis.cs_high; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.cs_high IS '95 % confidence sequence, high end.';
+
+--
+-- Name: COLUMN experiment_analysis.mde; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.mde IS 'Minimum detectable effect at 80 % power with the units so far.';
 
 --
 -- Name: experiment_results; Type: VIEW; Schema: analytics; Owner: -
@@ -13616,11 +13650,17 @@ REVOKE ALL ON FUNCTION ssr_private.directory_cursor_decode(p_cursor text, p_para
 REVOKE ALL ON FUNCTION ssr_private.directory_cursor_encode(p_score numeric, p_available integer, p_sessions bigint, p_workshop_id uuid) FROM PUBLIC;
 
 --
+-- Name: FUNCTION experiment_analyse_units(p_unit text, p_control_arm text, p_units jsonb, p_alpha double precision, p_tau double precision); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.experiment_analyse_units(p_unit text, p_control_arm text, p_units jsonb, p_alpha double precision, p_tau double precision) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.experiment_analyse_units(p_unit text, p_control_arm text, p_units jsonb, p_alpha double precision, p_tau double precision) TO analytics;
+
+--
 -- Name: FUNCTION experiment_analysis(p_experiment_id bigint, p_alpha double precision, p_tau double precision); Type: ACL; Schema: ssr_private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION ssr_private.experiment_analysis(p_experiment_id bigint, p_alpha double precision, p_tau double precision) FROM PUBLIC;
-GRANT ALL ON FUNCTION ssr_private.experiment_analysis(p_experiment_id bigint, p_alpha double precision, p_tau double precision) TO analytics;
 
 --
 -- Name: FUNCTION experiment_assignment_record(p_request public.session_requests, p_experiment_id bigint, p_arm text, p_unit_key text, p_window_start timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
@@ -13658,6 +13698,7 @@ GRANT ALL ON FUNCTION ssr_private.experiment_hist_percentile(p_buckets double pr
 --
 
 REVOKE ALL ON FUNCTION ssr_private.experiment_stats(p_op text, p_input jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.experiment_stats(p_op text, p_input jsonb) TO analytics;
 
 --
 -- Name: FUNCTION explain_routing(p_request_id uuid); Type: ACL; Schema: ssr_private; Owner: -

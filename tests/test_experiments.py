@@ -299,6 +299,10 @@ def test_the_rollup_counts_outcomes_per_arm_and_a_guardrail_stops_an_arm(conn, w
     assert res["short"][:3] == (n_short, 0, n_short)
     assert res["control"][:3] == (12 - n_short, 12 - n_short, 0) and res["control"][3] == 12
     assert "guardrail expiry_rate > 0.5" in res["short"][4]
+    with conn.transaction():  # the BI role reads the results (views and their percentile function)
+        conn.execute("SET LOCAL ROLE analytics")
+        assert conn.execute("SELECT sum(requests) FROM analytics.experiment_results").fetchone()[0] == 12
+        assert conn.execute("SELECT count(*) FROM analytics.experiment_windows").fetchone()[0] == 12
     state = conn.execute("SELECT state, stop_reason FROM routing_experiments WHERE id = %s", (exp["id"],)).fetchone()
     assert state == ("stopped", "every treatment arm stopped by a guardrail")
     # the rollup equals a recount: queue everything again and compare
@@ -383,9 +387,11 @@ def test_analysis_of_an_experiment_at_its_unit(conn, world):
     se = (statistics.variance(c) / 4 + statistics.variance(t) / 3) ** 0.5
     assert lo < diff < hi and (hi - lo) / 2 > 1.96 * se  # t quantile at few units: wider than normal
     assert (nc, nt) == (4, 3) and 0 < p <= 1
-    view = conn.execute("SELECT count(*) FROM analytics.experiment_analysis WHERE experiment_id = %s",
-                        (exp["id"],)).fetchone()[0]
-    assert view >= 1
+    with conn.transaction():
+        conn.execute("SET LOCAL ROLE analytics")
+        view = conn.execute("SELECT difference FROM analytics.experiment_analysis WHERE experiment_id = %s "
+                            "AND metric = 'accept_rate'", (exp["id"],)).fetchone()[0]
+    assert view == diff
     page = call(conn, "SELECT get_routing_experiment(%s, %s) AS j", (SUPPORT, exp["id"]), SUPPORT)["j"]
     assert page["plpython"] is True and any(a["metric"] == "accept_rate" for a in page["analysis"])
 

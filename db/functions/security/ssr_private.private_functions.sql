@@ -55,8 +55,12 @@ FROM (
         'percentiles of analytics.experiment_results and experiment_windows'
     ),
     (
-        'experiment_analysis(bigint,double precision,double precision)', ARRAY['analytics'],
-        'analytics.experiment_analysis (optional PL/Python layer)'
+        'experiment_analyse_units(text,text,jsonb,double precision,double precision)', ARRAY['analytics'],
+        'the analysis of analytics.experiment_analysis; reads nothing (optional PL/Python layer)'
+    ),
+    (
+        'experiment_stats(text,jsonb)', ARRAY['analytics'],
+        'the statistics experiment_analyse_units loads; reads nothing (optional PL/Python layer)'
     )
 ) AS t (signature, grantees, purpose)
 $$;

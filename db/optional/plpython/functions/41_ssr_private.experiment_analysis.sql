@@ -4,8 +4,9 @@
 -- hashing; a 1 - alpha confidence interval, units, an always-valid p-value and confidence
 -- sequence, the minimum detectable effect at 80 % power). Reads the per-unit rollup
 -- analytics_experiment_units (one pass, by cursor): its cost grows with the units, not the
--- requests. SECURITY DEFINER, so the role analytics may run it for the view
--- analytics.experiment_analysis. Errors: SR404 unknown experiment.
+-- requests. Owner only (get_routing_experiment calls it); BI reads the view
+-- analytics.experiment_analysis, which passes the units to ssr_private.experiment_analyse_units
+-- (reads nothing). Errors: SR404 unknown experiment.
 CREATE OR REPLACE FUNCTION ssr_private.experiment_analysis(
     p_experiment_id bigint,
     p_alpha double precision DEFAULT 0.05,
@@ -29,7 +30,6 @@ CREATE OR REPLACE FUNCTION ssr_private.experiment_analysis(
 )
 LANGUAGE plpython3u
 STABLE
-SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 if "ssr_experiment_stats" not in GD:

@@ -1,5 +1,6 @@
 -- analytics.experiment_analysis: for BI (role analytics), the analysis of every routing
--- experiment that has results (ssr_private.experiment_analysis at alpha 0.05). Part of the
+-- experiment that has results (the analysis of ssr_private.experiment_analysis at alpha 0.05,
+-- through ssr_private.experiment_analyse_units, which reads nothing). Part of the
 -- optional PL/Python layer: absent where PL/Python is (the rollup views
 -- analytics.experiment_results and analytics.experiment_windows stay). No inputs, no errors.
 CREATE OR REPLACE VIEW analytics.experiment_analysis AS
@@ -23,7 +24,20 @@ SELECT
     a.cs_high,
     a.mde
 FROM public.routing_experiments AS e
-CROSS JOIN LATERAL ssr_private.experiment_analysis(e.id) AS a
+CROSS JOIN LATERAL (
+    SELECT
+        (SELECT c.arm FROM public.routing_experiment_arms AS c WHERE c.experiment_id = e.id AND c.is_control) AS control,
+        (
+            SELECT jsonb_agg(jsonb_build_object(
+                'arm', u.arm, 'requests', u.requests, 'accepted', u.accepted,
+                'accept_seconds_sum', u.accept_seconds_sum, 'expired', u.expired, 'refunds', u.refunds,
+                'refunded_minor', u.refunded_minor, 'completed', u.completed, 'no_show', u.no_show,
+                'review_count', u.review_count, 'rating_sum', u.rating_sum
+            ))
+            FROM public.analytics_experiment_units AS u WHERE u.experiment_id = e.id
+        ) AS units
+) AS x
+CROSS JOIN LATERAL ssr_private.experiment_analyse_units(e.unit, x.control, x.units) AS a
 WHERE e.state <> 'draft';
 
 COMMENT ON VIEW analytics.experiment_analysis IS

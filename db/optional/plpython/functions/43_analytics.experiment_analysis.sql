@@ -24,19 +24,21 @@ SELECT
     a.cs_high,
     a.mde
 FROM public.routing_experiments AS e
-CROSS JOIN LATERAL (
-    SELECT
-        (SELECT c.arm FROM public.routing_experiment_arms AS c WHERE c.experiment_id = e.id AND c.is_control) AS control,
-        (
-            SELECT jsonb_agg(jsonb_build_object(
-                'arm', u.arm, 'requests', u.requests, 'accepted', u.accepted,
-                'accept_seconds_sum', u.accept_seconds_sum, 'expired', u.expired, 'refunds', u.refunds,
-                'refunded_minor', u.refunded_minor, 'completed', u.completed, 'no_show', u.no_show,
-                'review_count', u.review_count, 'rating_sum', u.rating_sum
-            ))
-            FROM public.analytics_experiment_units AS u WHERE u.experiment_id = e.id
-        ) AS units
-) AS x
+CROSS JOIN
+    LATERAL ( -- noqa: ST05
+        SELECT
+            (SELECT c.arm FROM public.routing_experiment_arms AS c WHERE c.experiment_id = e.id AND c.is_control) AS control,
+            (
+                SELECT
+                    jsonb_agg(jsonb_build_object(
+                        'arm', u.arm, 'requests', u.requests, 'accepted', u.accepted,
+                        'accept_seconds_sum', u.accept_seconds_sum, 'expired', u.expired, 'refunds', u.refunds,
+                        'refunded_minor', u.refunded_minor, 'completed', u.completed, 'no_show', u.no_show,
+                        'review_count', u.review_count, 'rating_sum', u.rating_sum
+                    ))
+                FROM public.analytics_experiment_units AS u WHERE u.experiment_id = e.id
+            ) AS units
+    ) AS x
 CROSS JOIN LATERAL ssr_private.experiment_analyse_units(e.unit, x.control, x.units) AS a
 WHERE e.state <> 'draft';
 

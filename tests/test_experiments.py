@@ -314,6 +314,24 @@ def test_the_rollup_counts_outcomes_per_arm_and_a_guardrail_stops_an_arm(conn, w
     assert conn.execute(units).fetchall() == before and len(before) == 12
 
 
+def test_the_worker_job_keeps_the_results_fresh_as_the_worker_login(conn, world, worker_db_url):
+    from worker import jobs
+    from worker.supervisor import default_jobs
+
+    job = next(j for j in default_jobs() if j.name == "experiment_results")
+    assert job.fn is jobs.refresh_experiment_results and job.interval == 5.0
+    exp = create(conn, window_def())
+    start(conn, exp["id"])
+    reqs = [new_request(conn, world, "hybrid", "alpha")["id"] for _ in range(3)]
+    assert conn.execute("SELECT count(*) FROM experiment_changes").fetchone()[0] == 3
+    with psycopg.connect(worker_db_url, autocommit=True) as w:
+        assert job.fn(w) == "applied 3 experiment changes"
+        assert job.fn(w) is None  # nothing queued: nothing to say
+    got = conn.execute("SELECT sum(requests) FROM analytics.experiment_results WHERE experiment_id = %s",
+                       (exp["id"],)).fetchone()[0]
+    assert got == len(reqs) and conn.execute("SELECT count(*) FROM experiment_changes").fetchone()[0] == 0
+
+
 def test_deprecated_routing_settings_update_makes_a_new_default_policy(conn, world):
     conn.execute("UPDATE routing_settings SET hybrid_window_seconds = 45")
     params = conn.execute("SELECT params FROM routing_policies WHERE is_default").fetchone()[0]

@@ -33,6 +33,15 @@ DECLARE
     v_u double precision;
     v_stopped timestamptz;
 BEGIN
+    -- No running experiment (the common case): one read of the empty partial index, a plan
+    -- without parameters (cached once), then the workshop's or the default policy.
+    IF NOT EXISTS (SELECT FROM routing_experiments AS e WHERE e.state = 'running') THEN
+        routing_policy_id := coalesce(
+            (SELECT o.routing_policy_id FROM organizations AS o WHERE o.id = p_preferred_workshop_id),
+            (SELECT p.id FROM routing_policies AS p WHERE p.is_default)
+        );
+        RETURN;
+    END IF;
     SELECT * INTO v_exp
     FROM routing_experiments AS e
     WHERE e.state = 'running' AND (e.routing_types IS NULL OR p_routing_type = ANY(e.routing_types))
@@ -72,6 +81,7 @@ BEGIN
         window_start := NULL;
         RETURN;
     END IF;
+    -- Experiments run, none enrols this routing type.
     routing_policy_id := coalesce(
         (SELECT o.routing_policy_id FROM organizations AS o WHERE o.id = p_preferred_workshop_id),
         (SELECT p.id FROM routing_policies AS p WHERE p.is_default)

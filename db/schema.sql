@@ -4544,15 +4544,17 @@ COMMENT ON FUNCTION ssr_private.experiment_analysis(p_experiment_id bigint, p_al
 --
 
 CREATE FUNCTION ssr_private.experiment_assignment_record(p_request public.session_requests, p_experiment_id bigint, p_arm text, p_unit_key text, p_window_start timestamp with time zone) RETURNS void
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO 'public', 'pg_temp'
     AS $$
-INSERT INTO routing_experiment_assignments (
-    session_request_id, session_id, experiment_id, arm, unit_key, window_start, assigned_at
-) VALUES (
-    p_request.id, p_request.session_id, p_experiment_id, p_arm, p_unit_key, p_window_start, p_request.created_at
-);
-INSERT INTO experiment_changes (session_request_id) VALUES (p_request.id);
+BEGIN
+    INSERT INTO routing_experiment_assignments (
+        session_request_id, session_id, experiment_id, arm, unit_key, window_start, assigned_at
+    ) VALUES (
+        p_request.id, p_request.session_id, p_experiment_id, p_arm, p_unit_key, p_window_start, p_request.created_at
+    );
+    INSERT INTO experiment_changes (session_request_id) VALUES (p_request.id);
+END
 $$;
 
 --
@@ -6212,6 +6214,15 @@ DECLARE
     v_u double precision;
     v_stopped timestamptz;
 BEGIN
+    -- No running experiment (the common case): one read of the empty partial index, a plan
+    -- without parameters (cached once), then the workshop's or the default policy.
+    IF NOT EXISTS (SELECT FROM routing_experiments AS e WHERE e.state = 'running') THEN
+        routing_policy_id := coalesce(
+            (SELECT o.routing_policy_id FROM organizations AS o WHERE o.id = p_preferred_workshop_id),
+            (SELECT p.id FROM routing_policies AS p WHERE p.is_default)
+        );
+        RETURN;
+    END IF;
     SELECT * INTO v_exp
     FROM routing_experiments AS e
     WHERE e.state = 'running' AND (e.routing_types IS NULL OR p_routing_type = ANY(e.routing_types))
@@ -6251,6 +6262,7 @@ BEGIN
         window_start := NULL;
         RETURN;
     END IF;
+    -- Experiments run, none enrols this routing type.
     routing_policy_id := coalesce(
         (SELECT o.routing_policy_id FROM organizations AS o WHERE o.id = p_preferred_workshop_id),
         (SELECT p.id FROM routing_policies AS p WHERE p.is_default)

@@ -844,7 +844,7 @@ DECLARE
     v_i integer := 0;
     v_sum numeric := 0;
     v_controls integer := 0;
-    v_names text[] := '{}';
+    v_names text[] := '{}'::text[];
     v_params text[];
     v_bad text;
     v_base jsonb;
@@ -4572,22 +4572,24 @@ CREATE FUNCTION ssr_private.experiment_changes_trg() RETURNS trigger
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-    v_row record := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+    v_row jsonb := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
 BEGIN
     IF TG_TABLE_NAME = 'session_requests' THEN
         INSERT INTO experiment_changes (session_request_id)
-        SELECT a.session_request_id FROM routing_experiment_assignments AS a WHERE a.session_request_id = v_row.id;
+        SELECT a.session_request_id FROM routing_experiment_assignments AS a
+        WHERE a.session_request_id = (v_row ->> 'id')::uuid;
     ELSIF TG_TABLE_NAME = 'sessions' THEN
         INSERT INTO experiment_changes (session_request_id)
-        SELECT a.session_request_id FROM routing_experiment_assignments AS a WHERE a.session_id = v_row.id;
+        SELECT a.session_request_id FROM routing_experiment_assignments AS a WHERE a.session_id = (v_row ->> 'id')::uuid;
     ELSIF TG_TABLE_NAME = 'reviews' THEN
         INSERT INTO experiment_changes (session_request_id)
-        SELECT a.session_request_id FROM routing_experiment_assignments AS a WHERE a.session_id = v_row.session_id;
+        SELECT a.session_request_id FROM routing_experiment_assignments AS a
+        WHERE a.session_id = (v_row ->> 'session_id')::uuid;
     ELSIF TG_TABLE_NAME = 'refunds' THEN
         INSERT INTO experiment_changes (session_request_id)
         SELECT a.session_request_id FROM routing_experiment_assignments AS a
-        WHERE a.session_request_id = v_row.session_request_id
-            OR a.session_id = v_row.session_id;
+        WHERE a.session_request_id = (v_row ->> 'session_request_id')::uuid
+            OR a.session_id = (v_row ->> 'session_id')::uuid;
     END IF;
     RETURN NULL;
 END

@@ -30,7 +30,7 @@ DECLARE
     v_i integer := 0;
     v_sum numeric := 0;
     v_controls integer := 0;
-    v_names text[] := '{}';
+    v_names text[] := '{}'::text[];
     v_params text[];
     v_bad text;
     v_base jsonb;

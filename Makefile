@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 4
 
-.PHONY: help install plpython sql-tools chromium db migrate seed run stop test lint pytest installcheck sql-api-doc faults fuzz \
+.PHONY: simulate bench-experiments help install plpython sql-tools chromium db migrate seed run stop test lint pytest installcheck sql-api-doc faults fuzz \
 	bench bench-migrations schema psql-script screenshots clean ha ha-up ha-state ha-stop ha-kill-primary ha-clean ha-failover-test reconcile refunds
 
 help:
@@ -126,6 +126,14 @@ fuzz: install
 
 bench: install
 	$(PY) -m bench $(if $(SCALE),--scale $(SCALE))
+
+# Routing experiments: the synthetic marketplace (per-customer split against switchback), written
+# to docs/experiments_simulation.{md,svg}; and the experiments' bench phase (hot path, analysis).
+simulate:
+	$(PY) -m bench.simulate_experiments $(if $(RUNS),--runs $(RUNS))
+
+bench-experiments: install
+	$(PY) -m bench.experiments
 
 # The write stall of applying every migration to a live 1M-session marketplace (durable cluster).
 bench-migrations: install

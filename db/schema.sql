@@ -739,6 +739,341 @@ $$;
 COMMENT ON FUNCTION public.create_checkout_purchase(p_customer_id uuid, p_plan_code text, p_preferred_workshop_id uuid, p_routing_type text, p_intake_id uuid) IS 'Validate plan, workshop, routing type and intake, then insert a pending purchase (price from plans).';
 
 --
+-- Name: routing_experiments; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.routing_experiments (
+    id bigint NOT NULL,
+    name text NOT NULL,
+    description text,
+    unit text NOT NULL,
+    window_seconds integer,
+    "grouping" text,
+    routing_types text[],
+    seed bigint NOT NULL,
+    guardrails jsonb DEFAULT '[]'::jsonb NOT NULL,
+    state text DEFAULT 'draft'::text NOT NULL,
+    created_by uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    started_at timestamp with time zone,
+    stopped_at timestamp with time zone,
+    stop_reason text,
+    CONSTRAINT routing_experiments_check CHECK (((unit = 'switchback'::text) = ((window_seconds IS NOT NULL) AND ("grouping" IS NOT NULL)))),
+    CONSTRAINT routing_experiments_check1 CHECK (((state = 'draft'::text) = (started_at IS NULL))),
+    CONSTRAINT routing_experiments_check2 CHECK (((state = 'stopped'::text) = (stopped_at IS NOT NULL))),
+    CONSTRAINT routing_experiments_description_check CHECK (((description IS NULL) OR (length(description) <= 2000))),
+    CONSTRAINT routing_experiments_grouping_check CHECK (("grouping" = ANY (ARRAY['marketplace'::text, 'preferred_workshop'::text]))),
+    CONSTRAINT routing_experiments_guardrails_check CHECK ((jsonb_typeof(guardrails) = 'array'::text)),
+    CONSTRAINT routing_experiments_name_check CHECK ((name ~ '^[a-z][a-z0-9_-]{0,62}$'::text)),
+    CONSTRAINT routing_experiments_routing_types_check CHECK ((routing_types <@ ARRAY['workshop_only'::text, 'hybrid'::text, 'broadcast'::text])),
+    CONSTRAINT routing_experiments_state_check CHECK ((state = ANY (ARRAY['draft'::text, 'running'::text, 'stopped'::text]))),
+    CONSTRAINT routing_experiments_unit_check CHECK ((unit = ANY (ARRAY['customer'::text, 'switchback'::text]))),
+    CONSTRAINT routing_experiments_window_seconds_check CHECK (((window_seconds >= 60) AND (window_seconds <= 604800)))
+);
+
+--
+-- Name: TABLE routing_experiments; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.routing_experiments IS 'Experiments comparing routing policies (their arms), assigned by customer hash or by switchback (time window x group).';
+
+--
+-- Name: COLUMN routing_experiments.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiments.id IS 'Identity.';
+
+--
+-- Name: COLUMN routing_experiments.name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiments.name IS 'Unique name (lower case, digits, _ and -).';
+
+--
+-- Name: COLUMN routing_experiments.description; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiments.description IS 'What is tested and why.';
+
+--
+-- Name: COLUMN routing_experiments.unit; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiments.unit IS 'The randomization unit: customer (the same customer always gets the same arm) or switchback (time window x group).';
+
+--
+-- Name: COLUMN routing_experiments.window_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiments.window_seconds IS 'Switchback: the length of a window (UTC epoch-aligned).';
+
+--
+-- Name: COLUMN routing_experiments."grouping"; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiments."grouping" IS 'Switchback: marketplace (one group) or preferred_workshop (one group per preferred workshop, one for none).';
+
+--
+-- Name: COLUMN routing_experiments.routing_types; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiments.routing_types IS 'The routing types enrolled (NULL: all).';
+
+--
+-- Name: COLUMN routing_experiments.seed; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiments.seed IS 'Seed of the assignment hash: the schedule is reproducible from it.';
+
+--
+-- Name: COLUMN routing_experiments.guardrails; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiments.guardrails IS 'JSON array of {metric, max, min_requests}: an arm whose metric passes max (after min_requests) is stopped.';
+
+--
+-- Name: COLUMN routing_experiments.state; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiments.state IS 'draft, running or stopped.';
+
+--
+-- Name: COLUMN routing_experiments.created_by; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiments.created_by IS 'The staff member who created it.';
+
+--
+-- Name: COLUMN routing_experiments.created_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiments.created_at IS 'When it was created.';
+
+--
+-- Name: COLUMN routing_experiments.started_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiments.started_at IS 'When it started (NULL: draft).';
+
+--
+-- Name: COLUMN routing_experiments.stopped_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiments.stopped_at IS 'When it stopped.';
+
+--
+-- Name: COLUMN routing_experiments.stop_reason; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiments.stop_reason IS 'Why it stopped (staff, or every treatment arm stopped by a guardrail).';
+
+--
+-- Name: create_routing_experiment(uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.create_routing_experiment(p_staff_id uuid, p_definition jsonb) RETURNS public.routing_experiments
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$
+DECLARE
+    d jsonb := p_definition;
+    v_exp routing_experiments;
+    v_arm jsonb;
+    v_i integer := 0;
+    v_sum numeric := 0;
+    v_controls integer := 0;
+    v_names text[] := '{}'::text[];
+    v_params text[];
+    v_bad text;
+    v_base jsonb;
+    v_policy bigint;
+    v_guard jsonb;
+    v_busy record;
+    v_unit text;
+BEGIN
+    PERFORM ssr_private.assert_staff(p_staff_id, 'admin');
+    IF d IS NULL OR jsonb_typeof(d) <> 'object' THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'definition must be a JSON object', COLUMN = 'definition';
+    END IF;
+    IF NOT coalesce(d ->> 'name', '') ~ '^[a-z][a-z0-9_-]{0,62}$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400',
+            MESSAGE = 'name is required: lower case letters, digits, _ and -, at most 63', COLUMN = 'name';
+    END IF;
+    IF EXISTS (SELECT 1 FROM routing_experiments AS e WHERE e.name = d ->> 'name') THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR409', MESSAGE = format('experiment %L exists', d ->> 'name'), COLUMN = 'name';
+    END IF;
+    v_unit := coalesce(d ->> 'unit', '');
+    IF v_unit NOT IN ('customer', 'switchback') THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'unit must be customer or switchback', COLUMN = 'unit';
+    END IF;
+    IF v_unit = 'switchback' AND NOT coalesce(
+        jsonb_typeof(d -> 'window_seconds') = 'number' AND (d ->> 'window_seconds')::numeric BETWEEN 60 AND 604800
+        AND (d ->> 'window_seconds')::numeric = trunc((d ->> 'window_seconds')::numeric),
+        FALSE
+    ) THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400',
+            MESSAGE = 'switchback needs window_seconds, a whole number of seconds from 60 to 604800',
+            COLUMN = 'window_seconds';
+    END IF;
+    IF v_unit = 'switchback' AND coalesce(d ->> 'grouping', '') NOT IN ('marketplace', 'preferred_workshop') THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400',
+            MESSAGE = 'switchback needs grouping marketplace or preferred_workshop', COLUMN = 'grouping';
+    END IF;
+    IF v_unit = 'customer' AND (d ? 'window_seconds' OR d ? 'grouping') THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400',
+            MESSAGE = 'window_seconds and grouping are for switchback experiments only', COLUMN = 'unit';
+    END IF;
+    IF d ? 'routing_types' AND NOT coalesce(
+        jsonb_typeof(d -> 'routing_types') = 'array' AND jsonb_array_length(d -> 'routing_types') > 0
+        AND NOT EXISTS (
+            SELECT 1 FROM jsonb_array_elements(d -> 'routing_types') AS t
+            WHERE NOT coalesce(t #>> '{}', '') IN ('workshop_only', 'hybrid', 'broadcast')
+        ),
+        FALSE
+    ) THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400',
+            MESSAGE = 'routing_types must be a non-empty array of workshop_only, hybrid, broadcast',
+            COLUMN = 'routing_types';
+    END IF;
+    IF d ? 'seed' AND NOT coalesce(jsonb_typeof(d -> 'seed') = 'number' AND (d ->> 'seed') ~ '^-?[0-9]{1,18}$', FALSE)
+        THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'seed must be an integer', COLUMN = 'seed';
+    END IF;
+
+    -- Guardrails.
+    IF d ? 'guardrails' AND jsonb_typeof(d -> 'guardrails') <> 'array' THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'guardrails must be an array', COLUMN = 'guardrails';
+    END IF;
+    FOR v_guard IN SELECT g FROM jsonb_array_elements(coalesce(d -> 'guardrails', '[]')) AS g LOOP
+        IF NOT coalesce(
+            jsonb_typeof(v_guard) = 'object'
+            AND coalesce(v_guard ->> 'metric', '') IN ('expiry_rate', 'refund_rate', 'no_show_rate', 'cancel_rate')
+            AND jsonb_typeof(v_guard -> 'max') = 'number' AND (v_guard ->> 'max')::numeric BETWEEN 0 AND 1
+            AND (
+                NOT v_guard ? 'min_requests'
+                OR jsonb_typeof(v_guard -> 'min_requests') = 'number' AND (v_guard ->> 'min_requests') ~ '^[1-9][0-9]{0,8}$'
+            ),
+            FALSE
+        ) THEN
+            RAISE EXCEPTION USING ERRCODE = 'SR400',
+                MESSAGE = format(
+                    'guardrail %s: needs metric (expiry_rate, refund_rate, no_show_rate, cancel_rate), max in 0-1, '
+                    'min_requests >= 1', v_guard
+                ),
+                COLUMN = 'guardrails';
+        END IF;
+    END LOOP;
+
+    -- Arms.
+    IF jsonb_typeof(d -> 'arms') IS DISTINCT FROM 'array' OR jsonb_array_length(d -> 'arms') NOT BETWEEN 2 AND 10 THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'arms must be an array of 2 to 10 arms', COLUMN = 'arms';
+    END IF;
+    FOR v_arm IN SELECT a FROM jsonb_array_elements(d -> 'arms') AS a LOOP
+        IF jsonb_typeof(v_arm) <> 'object' OR NOT coalesce(v_arm ->> 'name', '') ~ '^[a-z][a-z0-9_-]{0,30}$' THEN
+            RAISE EXCEPTION USING ERRCODE = 'SR400',
+                MESSAGE = 'each arm needs a name: lower case letters, digits, _ and -, at most 31', COLUMN = 'arms';
+        END IF;
+        IF v_arm ->> 'name' = ANY(v_names) THEN
+            RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = format('arm %L twice', v_arm ->> 'name'), COLUMN = 'arms';
+        END IF;
+        v_names := v_names || (v_arm ->> 'name');
+        IF jsonb_typeof(v_arm -> 'weight') IS DISTINCT FROM 'number' OR (v_arm ->> 'weight')::numeric <= 0 THEN
+            RAISE EXCEPTION USING ERRCODE = 'SR400',
+                MESSAGE = format('arm %L: weight must be a number above 0', v_arm ->> 'name'), COLUMN = 'arms';
+        END IF;
+        v_sum := v_sum + (v_arm ->> 'weight')::numeric;
+        IF v_arm ? 'control' AND jsonb_typeof(v_arm -> 'control') <> 'boolean' THEN
+            RAISE EXCEPTION USING ERRCODE = 'SR400',
+                MESSAGE = format('arm %L: control must be true or false', v_arm ->> 'name'), COLUMN = 'arms';
+        END IF;
+        v_controls := v_controls + CASE WHEN (v_arm ->> 'control')::boolean THEN 1 ELSE 0 END;
+        IF jsonb_typeof(coalesce(v_arm -> 'params', '{}')) <> 'object' THEN
+            RAISE EXCEPTION USING ERRCODE = 'SR400',
+                MESSAGE = format('arm %L: params must be an object', v_arm ->> 'name'), COLUMN = 'arms';
+        END IF;
+    END LOOP;
+    IF abs(v_sum - 1) > 0.000001 THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = format('the arms'' weights must sum to 1 (got %s)', v_sum),
+            COLUMN = 'arms';
+    END IF;
+    IF v_controls > 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'exactly one arm is the control (got several)', COLUMN = 'arms';
+    END IF;
+    SELECT array_agg(DISTINCT k ORDER BY k) INTO v_params
+    FROM jsonb_array_elements(d -> 'arms') AS a CROSS JOIN LATERAL jsonb_object_keys(coalesce(a -> 'params', '{}')) AS k;
+    IF v_params IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'the arms set no parameter: nothing to compare',
+            COLUMN = 'arms';
+    END IF;
+    SELECT k INTO v_bad FROM unnest(v_params) AS k WHERE NOT EXISTS (SELECT 1 FROM routing_parameters AS p WHERE p.name = k)
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = format('unknown routing parameter %L', v_bad), COLUMN = 'arms';
+    END IF;
+    SELECT v_base0.params INTO v_base FROM routing_policies AS v_base0 WHERE v_base0.is_default;
+    v_base := coalesce(v_base, '{}');
+    IF (
+        SELECT count(DISTINCT ssr_private.routing_policy_params(NULL) || v_base || coalesce(a -> 'params', '{}'))
+        FROM jsonb_array_elements(d -> 'arms') AS a
+    ) < jsonb_array_length(d -> 'arms') THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'two arms route alike: each arm must differ', COLUMN = 'arms';
+    END IF;
+    SELECT x.parameter, e.name AS experiment INTO v_busy
+    FROM routing_experiment_running AS x INNER JOIN routing_experiments AS e ON x.experiment_id = e.id
+    WHERE x.parameter = ANY(v_params) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR409',
+            MESSAGE = format('parameter %L is varied by the running experiment %L', v_busy.parameter, v_busy.experiment),
+            COLUMN = 'arms';
+    END IF;
+
+    INSERT INTO routing_experiments (
+        name, description, unit, window_seconds, grouping, routing_types, seed, guardrails, created_by
+    ) VALUES (
+        d ->> 'name', nullif(btrim(d ->> 'description'), ''), v_unit,
+        CASE WHEN v_unit = 'switchback' THEN (d ->> 'window_seconds')::integer END,
+        CASE WHEN v_unit = 'switchback' THEN d ->> 'grouping' END,
+        (SELECT array_agg(DISTINCT t ORDER BY t) FROM jsonb_array_elements_text(d -> 'routing_types') AS t),
+        coalesce((d ->> 'seed')::bigint, (random() * 9007199254740991)::bigint),
+        coalesce(d -> 'guardrails', '[]'),
+        p_staff_id
+    )
+    RETURNING * INTO v_exp;
+    INSERT INTO routing_experiment_parameters (experiment_id, parameter)
+    SELECT v_exp.id, k FROM unnest(v_params) AS k;
+
+    FOR v_arm IN SELECT a FROM jsonb_array_elements(d -> 'arms') AS a LOOP
+        INSERT INTO routing_policies (name, description, params)
+        VALUES (
+            format('exp%s-%s', v_exp.id, v_arm ->> 'name'),
+            format('Arm %s of experiment %s.', v_arm ->> 'name', v_exp.name),
+            v_base || coalesce(v_arm -> 'params', '{}')
+        )
+        RETURNING id INTO v_policy;
+        INSERT INTO routing_experiment_arms (
+            experiment_id, arm, ordinal, weight, is_control, routing_policy_id, overrides
+        ) VALUES (
+            v_exp.id, v_arm ->> 'name', v_i, (v_arm ->> 'weight')::numeric,
+            CASE WHEN v_controls = 0 THEN v_i = 0 ELSE coalesce((v_arm ->> 'control')::boolean, FALSE) END,
+            v_policy, coalesce(v_arm -> 'params', '{}')
+        );
+        v_i := v_i + 1;
+    END LOOP;
+
+    PERFORM ssr_private.staff_action_record(
+        p_staff_id, 'experiment_created', 'routing_experiment:' || v_exp.id, jsonb_build_object('definition', d)
+    );
+    RETURN v_exp;
+END
+$_$;
+
+--
+-- Name: FUNCTION create_routing_experiment(p_staff_id uuid, p_definition jsonb); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.create_routing_experiment(p_staff_id uuid, p_definition jsonb) IS 'An admin defines an experiment on routing policies (draft): unit, arms with weights and parameters, guardrails. Bad definitions are SR400/SR409 and write nothing.';
+
+--
 -- Name: decline_session_request(uuid, uuid, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -813,7 +1148,11 @@ BEGIN
             WHERE a.workshop_id = v_req.preferred_workshop_id AND NOT a.mechanic_id = ANY(r.declined_by)
         )
         THEN
-        IF v_req.routing_type = 'hybrid' AND v_req.escalated_at IS NULL AND v_req.exclusive_until > v_now THEN
+        IF
+            v_req.routing_type = 'hybrid' AND v_req.escalated_at IS NULL AND v_req.exclusive_until > v_now
+            -- the request's routing policy may keep the window to its end instead
+            AND (ssr_private.routing_policy_params(v_req.routing_policy_id) ->> 'escalate_on_preferred_declines')::boolean
+            THEN
             PERFORM set_config('routing.reason', 'preferred_workshop_declined', TRUE);
             UPDATE session_requests AS r
             SET escalated_at = v_now, exclusive_until = v_now
@@ -1657,6 +1996,101 @@ $$;
 --
 
 COMMENT ON FUNCTION public.get_request_queue_position(p_session_request_id uuid, p_customer_id uuid) IS 'A customer''s pending request: its pool, position among competing pending requests, and estimated wait.';
+
+--
+-- Name: get_routing_experiment(uuid, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_routing_experiment(p_staff_id uuid, p_experiment_id bigint) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$
+DECLARE
+    v_exp routing_experiments;
+    v_analysis jsonb;
+    v_plpython boolean := to_regprocedure('ssr_private.experiment_analysis(bigint,double precision,double precision)')
+        IS NOT NULL;
+BEGIN
+    PERFORM ssr_private.assert_staff(p_staff_id, 'support');
+    IF p_experiment_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'experiment_id is required', COLUMN = 'experiment_id';
+    END IF;
+    SELECT * INTO v_exp FROM routing_experiments AS e WHERE e.id = p_experiment_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = format('experiment %s: no such experiment', p_experiment_id),
+            COLUMN = 'experiment_id';
+    END IF;
+    IF v_plpython THEN
+        EXECUTE 'SELECT coalesce(jsonb_agg(to_jsonb(a)), ''[]'') FROM ssr_private.experiment_analysis($1) AS a'
+        INTO v_analysis USING p_experiment_id;
+    END IF;
+    RETURN to_jsonb(v_exp) || jsonb_build_object(
+        'parameters', (
+            SELECT jsonb_agg(p.parameter ORDER BY p.parameter)
+            FROM routing_experiment_parameters AS p WHERE p.experiment_id = v_exp.id
+        ),
+        'arms', (
+            SELECT jsonb_agg(to_jsonb(r) ORDER BY a.ordinal)
+            FROM routing_experiment_arms AS a
+            INNER JOIN analytics.experiment_results AS r ON a.experiment_id = r.experiment_id AND a.arm = r.arm
+            WHERE a.experiment_id = v_exp.id
+        ),
+        'plpython', v_plpython,
+        'analysis', v_analysis,
+        'audit', (
+            SELECT coalesce(jsonb_agg(jsonb_build_object(
+                'at', s.acted_at, 'action', s.action, 'staff_id', s.staff_id, 'details', s.details
+            ) ORDER BY s.id), '[]')
+            FROM ssr_private.staff_actions AS s WHERE s.subject = 'routing_experiment:' || v_exp.id
+        )
+    );
+END
+$_$;
+
+--
+-- Name: FUNCTION get_routing_experiment(p_staff_id uuid, p_experiment_id bigint); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_routing_experiment(p_staff_id uuid, p_experiment_id bigint) IS 'Staff: one routing experiment with arms, results, analysis (PL/Python layer) and audit (JSON object).';
+
+--
+-- Name: get_routing_experiments(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_routing_experiments(p_staff_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM ssr_private.assert_staff(p_staff_id, 'support');
+    RETURN coalesce((
+        SELECT jsonb_agg(x.j ORDER BY x.id DESC)
+        FROM (
+            SELECT
+                e.id,
+                to_jsonb(e) || jsonb_build_object(
+                    'parameters', (
+                        SELECT jsonb_agg(p.parameter ORDER BY p.parameter)
+                        FROM routing_experiment_parameters AS p WHERE p.experiment_id = e.id
+                    ),
+                    'arms', (
+                        SELECT jsonb_agg(to_jsonb(r) ORDER BY a.ordinal)
+                        FROM routing_experiment_arms AS a
+                        INNER JOIN analytics.experiment_results AS r ON a.experiment_id = r.experiment_id AND a.arm = r.arm
+                        WHERE a.experiment_id = e.id
+                    )
+                ) AS j
+            FROM routing_experiments AS e
+        ) AS x
+    ), '[]');
+END
+$$;
+
+--
+-- Name: FUNCTION get_routing_experiments(p_staff_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_routing_experiments(p_staff_id uuid) IS 'Staff: every routing experiment with its arms and their results (JSON array, newest first).';
 
 --
 -- Name: get_workshop_directory(integer, integer, text, text); Type: FUNCTION; Schema: public; Owner: -
@@ -2605,6 +3039,61 @@ $$;
 COMMENT ON FUNCTION public.set_mechanic_presence(p_mechanic_id uuid, p_online boolean) IS 'A mechanic goes online or offline (the availability routing reads); idempotent; SR400/SR403/SR404/SR409.';
 
 --
+-- Name: start_routing_experiment(uuid, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.start_routing_experiment(p_staff_id uuid, p_experiment_id bigint) RETURNS public.routing_experiments
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_exp routing_experiments;
+    v_busy record;
+BEGIN
+    PERFORM ssr_private.assert_staff(p_staff_id, 'admin');
+    IF p_experiment_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'experiment_id is required', COLUMN = 'experiment_id';
+    END IF;
+    SELECT * INTO v_exp FROM routing_experiments AS e WHERE e.id = p_experiment_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = format('experiment %s: no such experiment', p_experiment_id),
+            COLUMN = 'experiment_id';
+    END IF;
+    IF v_exp.state <> 'draft' THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR409',
+            MESSAGE = format('experiment %L is %s: only a draft starts', v_exp.name, v_exp.state), COLUMN = 'state';
+    END IF;
+    BEGIN
+        INSERT INTO routing_experiment_running (parameter, experiment_id)
+        SELECT p.parameter, v_exp.id FROM routing_experiment_parameters AS p WHERE p.experiment_id = v_exp.id
+        ORDER BY p.parameter;
+    EXCEPTION WHEN unique_violation THEN
+        SELECT x.parameter, e.name AS experiment INTO v_busy
+        FROM routing_experiment_running AS x
+        INNER JOIN routing_experiments AS e ON x.experiment_id = e.id
+        INNER JOIN routing_experiment_parameters AS p ON p.experiment_id = v_exp.id AND x.parameter = p.parameter
+        ORDER BY x.parameter LIMIT 1;
+        RAISE EXCEPTION USING ERRCODE = 'SR409',
+            MESSAGE = format(
+                'parameter %L is varied by the running experiment %L', v_busy.parameter, v_busy.experiment
+            ),
+            COLUMN = 'parameter';
+    END;
+    UPDATE routing_experiments AS e SET state = 'running', started_at = now()
+    WHERE e.id = v_exp.id
+    RETURNING * INTO v_exp;
+    PERFORM ssr_private.staff_action_record(p_staff_id, 'experiment_started', 'routing_experiment:' || v_exp.id, '{}');
+    RETURN v_exp;
+END
+$$;
+
+--
+-- Name: FUNCTION start_routing_experiment(p_staff_id uuid, p_experiment_id bigint); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.start_routing_experiment(p_staff_id uuid, p_experiment_id bigint) IS 'An admin starts a draft experiment; at most one running experiment per parameter (race-safe). SR403/SR404/SR409.';
+
+--
 -- Name: start_session(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2621,6 +3110,54 @@ $$;
 --
 
 COMMENT ON FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) IS 'The accepting mechanic starts the session it accepted: waiting -> live (started_at); SR400/SR403/SR404/SR409 otherwise.';
+
+--
+-- Name: stop_routing_experiment(uuid, bigint, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.stop_routing_experiment(p_staff_id uuid, p_experiment_id bigint, p_reason text DEFAULT NULL::text) RETURNS public.routing_experiments
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_exp routing_experiments;
+BEGIN
+    PERFORM ssr_private.assert_staff(p_staff_id, 'admin');
+    IF p_experiment_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'experiment_id is required', COLUMN = 'experiment_id';
+    END IF;
+    IF length(p_reason) > 500 THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'reason is at most 500 characters', COLUMN = 'reason';
+    END IF;
+    SELECT * INTO v_exp FROM routing_experiments AS e WHERE e.id = p_experiment_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR404', MESSAGE = format('experiment %s: no such experiment', p_experiment_id),
+            COLUMN = 'experiment_id';
+    END IF;
+    IF v_exp.state = 'stopped' THEN
+        RETURN v_exp;
+    END IF;
+    IF v_exp.state = 'draft' THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR409',
+            MESSAGE = format('experiment %L is a draft: it never ran', v_exp.name), COLUMN = 'state';
+    END IF;
+    DELETE FROM routing_experiment_running AS x WHERE x.experiment_id = v_exp.id;
+    UPDATE routing_experiments AS e
+    SET state = 'stopped', stopped_at = now(), stop_reason = coalesce(nullif(btrim(p_reason), ''), 'stopped by staff')
+    WHERE e.id = v_exp.id
+    RETURNING * INTO v_exp;
+    PERFORM ssr_private.staff_action_record(
+        p_staff_id, 'experiment_stopped', 'routing_experiment:' || v_exp.id, jsonb_build_object('reason', p_reason)
+    );
+    RETURN v_exp;
+END
+$$;
+
+--
+-- Name: FUNCTION stop_routing_experiment(p_staff_id uuid, p_experiment_id bigint, p_reason text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.stop_routing_experiment(p_staff_id uuid, p_experiment_id bigint, p_reason text) IS 'An admin stops a running experiment (a repeat returns it unchanged). SR403/SR404/SR409.';
 
 --
 -- Name: analytics_bucket(double precision); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -3688,7 +4225,12 @@ FROM (
     ('complete_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic completes the session'),
     ('mark_session_no_show(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic marks a no-show'),
     ('review_session(uuid,uuid,integer,text)', ARRAY['ssr_app'], 'the customer reviews a completed session'),
-    ('revoke_token(text,timestamptz)', ARRAY['ssr_app'], 'sign-out revokes the browser''s token')
+    ('revoke_token(text,timestamptz)', ARRAY['ssr_app'], 'sign-out revokes the browser''s token'),
+    ('create_routing_experiment(uuid,jsonb)', ARRAY['ssr_app'], 'an admin defines a routing experiment'),
+    ('start_routing_experiment(uuid,bigint)', ARRAY['ssr_app'], 'an admin starts a routing experiment'),
+    ('stop_routing_experiment(uuid,bigint,text)', ARRAY['ssr_app'], 'an admin stops a routing experiment'),
+    ('get_routing_experiments(uuid)', ARRAY['ssr_app'], 'staff: the experiments page'),
+    ('get_routing_experiment(uuid,bigint)', ARRAY['ssr_app'], 'staff: one experiment with its results')
 ) AS t (signature, grantees, purpose)
 $$;
 
@@ -4403,6 +4945,468 @@ $$;
 COMMENT ON FUNCTION ssr_private.directory_score(p_rating_sum bigint, p_review_count bigint, p_reliability double precision) IS 'A workshop''s directory score: its rating shrunk toward the platform mean snapshot, less the reliability term.';
 
 --
+-- Name: experiment_analyse_units(text, text, jsonb, double precision, double precision); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.experiment_analyse_units(p_unit text, p_control_arm text, p_units jsonb, p_alpha double precision DEFAULT 0.05, p_tau double precision DEFAULT 0.25) RETURNS TABLE(metric text, arm text, control_arm text, control_value double precision, arm_value double precision, difference double precision, ci_low double precision, ci_high double precision, std_error double precision, units_control integer, units_arm integer, p_value_always_valid double precision, cs_low double precision, cs_high double precision, mde double precision)
+    LANGUAGE plpython3u IMMUTABLE
+    AS $$
+import json
+if "ssr_experiment_stats" not in GD:
+    plpy.execute("SELECT ssr_private.experiment_stats('load')")
+lib = GD["ssr_experiment_stats"]
+units = json.loads(p_units) if p_units else []
+rows = lib["analyse"](p_unit, units, p_control_arm, p_alpha, p_tau)
+keys = ("metric", "arm", "control_arm", "control_value", "arm_value", "difference", "ci_low", "ci_high",
+        "std_error", "units_control", "units_arm", "p_value_always_valid", "cs_low", "cs_high", "mde")
+return [tuple(r[k] for k in keys) for r in rows]
+$$;
+
+--
+-- Name: FUNCTION experiment_analyse_units(p_unit text, p_control_arm text, p_units jsonb, p_alpha double precision, p_tau double precision); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.experiment_analyse_units(p_unit text, p_control_arm text, p_units jsonb, p_alpha double precision, p_tau double precision) IS 'The experiment analysis over units given as JSON (reads nothing; for analytics.experiment_analysis).';
+
+--
+-- Name: experiment_analysis(bigint, double precision, double precision); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.experiment_analysis(p_experiment_id bigint, p_alpha double precision DEFAULT 0.05, p_tau double precision DEFAULT 0.25) RETURNS TABLE(metric text, arm text, control_arm text, control_value double precision, arm_value double precision, difference double precision, ci_low double precision, ci_high double precision, std_error double precision, units_control integer, units_arm integer, p_value_always_valid double precision, cs_low double precision, cs_high double precision, mde double precision)
+    LANGUAGE plpython3u STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$
+if "ssr_experiment_stats" not in GD:
+    plpy.execute("SELECT ssr_private.experiment_stats('load')")
+lib = GD["ssr_experiment_stats"]
+plan = plpy.prepare(
+    "SELECT e.unit, a.arm AS control FROM routing_experiments AS e "
+    "LEFT JOIN routing_experiment_arms AS a ON a.experiment_id = e.id AND a.is_control WHERE e.id = $1",
+    ["bigint"],
+)
+head = plpy.execute(plan, [p_experiment_id])
+if not head:
+    plpy.error("experiment %s: no such experiment" % p_experiment_id, sqlstate="SR404")
+unit, control = head[0]["unit"], head[0]["control"]
+cols = ("arm", "requests", "accepted", "accept_seconds_sum", "expired", "refunds", "refunded_minor",
+        "completed", "no_show", "review_count", "rating_sum")
+q = plpy.prepare("SELECT %s FROM analytics_experiment_units WHERE experiment_id = $1" % ", ".join(cols), ["bigint"])
+units = []
+for row in plpy.cursor(q, [p_experiment_id]):
+    units.append({c: (row[c] if c == "arm" else float(row[c])) for c in cols})
+rows = lib["analyse"](unit, units, control, p_alpha, p_tau)
+keys = ("metric", "arm", "control_arm", "control_value", "arm_value", "difference", "ci_low", "ci_high",
+        "std_error", "units_control", "units_arm", "p_value_always_valid", "cs_low", "cs_high", "mde")
+return [tuple(r[k] for k in keys) for r in rows]
+$_$;
+
+--
+-- Name: FUNCTION experiment_analysis(p_experiment_id bigint, p_alpha double precision, p_tau double precision); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.experiment_analysis(p_experiment_id bigint, p_alpha double precision, p_tau double precision) IS 'Per metric and treatment arm of a routing experiment: difference to control, CI at the randomization unit, always-valid p-value and confidence sequence, MDE (optional PL/Python layer).';
+
+--
+-- Name: experiment_assignment_record(public.session_requests, bigint, text, text, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.experiment_assignment_record(p_request public.session_requests, p_experiment_id bigint, p_arm text, p_unit_key text, p_window_start timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    INSERT INTO routing_experiment_assignments (
+        session_request_id, session_id, experiment_id, arm, unit_key, window_start, assigned_at
+    ) VALUES (
+        p_request.id, p_request.session_id, p_experiment_id, p_arm, p_unit_key, p_window_start, p_request.created_at
+    );
+    INSERT INTO experiment_changes (session_request_id) VALUES (p_request.id);
+END
+$$;
+
+--
+-- Name: FUNCTION experiment_assignment_record(p_request public.session_requests, p_experiment_id bigint, p_arm text, p_unit_key text, p_window_start timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.experiment_assignment_record(p_request public.session_requests, p_experiment_id bigint, p_arm text, p_unit_key text, p_window_start timestamp with time zone) IS 'Records a new request''s experiment arm, unit and window, and queues it for the experiment rollup.';
+
+--
+-- Name: experiment_changes_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.experiment_changes_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_row jsonb := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+BEGIN
+    IF TG_TABLE_NAME = 'session_requests' THEN
+        INSERT INTO experiment_changes (session_request_id)
+        SELECT a.session_request_id FROM routing_experiment_assignments AS a
+        WHERE a.session_request_id = (v_row ->> 'id')::uuid;
+    ELSIF TG_TABLE_NAME = 'sessions' THEN
+        INSERT INTO experiment_changes (session_request_id)
+        SELECT a.session_request_id FROM routing_experiment_assignments AS a WHERE a.session_id = (v_row ->> 'id')::uuid;
+    ELSIF TG_TABLE_NAME = 'reviews' THEN
+        INSERT INTO experiment_changes (session_request_id)
+        SELECT a.session_request_id FROM routing_experiment_assignments AS a
+        WHERE a.session_id = (v_row ->> 'session_id')::uuid;
+    ELSIF TG_TABLE_NAME = 'refunds' THEN
+        INSERT INTO experiment_changes (session_request_id)
+        SELECT a.session_request_id FROM routing_experiment_assignments AS a
+        WHERE a.session_request_id = (v_row ->> 'session_request_id')::uuid
+            OR a.session_id = (v_row ->> 'session_id')::uuid;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION experiment_changes_trg(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.experiment_changes_trg() IS 'Trigger: queues an assigned request for the experiment rollup when its status, session, refund or review changes.';
+
+--
+-- Name: experiment_guardrails_check(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.experiment_guardrails_check() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_hit record;
+    v_stopped integer := 0;
+BEGIN
+    FOR v_hit IN
+        SELECT DISTINCT ON (a.experiment_id, a.arm)
+            a.experiment_id, a.arm, g.metric, g.bound, t.requests, t.rate
+        FROM routing_experiments AS e
+        INNER JOIN routing_experiment_arms AS a ON e.id = a.experiment_id AND NOT a.is_control AND a.stopped_at IS NULL
+        CROSS JOIN LATERAL (
+            SELECT
+                x ->> 'metric' AS metric,
+                (x ->> 'max')::double precision AS bound,
+                coalesce((x ->> 'min_requests')::integer, 50) AS min_requests
+            FROM jsonb_array_elements(e.guardrails) AS x
+        ) AS g
+        CROSS JOIN LATERAL (
+            SELECT
+                sum(u.requests) AS requests,
+                (CASE g.metric
+                    WHEN 'expiry_rate' THEN sum(u.expired)
+                    WHEN 'refund_rate' THEN sum(u.refunds)
+                    WHEN 'no_show_rate' THEN sum(u.no_show)
+                    WHEN 'cancel_rate' THEN sum(u.cancelled)
+                END)::double precision / nullif(sum(u.requests), 0) AS rate
+            FROM analytics_experiment_units AS u
+            WHERE u.experiment_id = a.experiment_id AND u.arm = a.arm
+        ) AS t
+        WHERE e.state = 'running' AND t.requests >= g.min_requests AND t.rate > g.bound
+        ORDER BY a.experiment_id, a.arm, t.rate - g.bound DESC
+    LOOP
+        UPDATE routing_experiment_arms AS a
+        SET
+            stopped_at = now(),
+            stop_reason = format(
+                'guardrail %s > %s: %s over %s requests', v_hit.metric, v_hit.bound, round(v_hit.rate::numeric, 4),
+                v_hit.requests
+            )
+        WHERE a.experiment_id = v_hit.experiment_id AND a.arm = v_hit.arm AND a.stopped_at IS NULL;
+        v_stopped := v_stopped + 1;
+        IF NOT EXISTS (
+            SELECT 1 FROM routing_experiment_arms AS a
+            WHERE a.experiment_id = v_hit.experiment_id AND NOT a.is_control AND a.stopped_at IS NULL
+        ) THEN
+            UPDATE routing_experiments AS e
+            SET state = 'stopped', stopped_at = now(), stop_reason = 'every treatment arm stopped by a guardrail'
+            WHERE e.id = v_hit.experiment_id AND e.state = 'running';
+            DELETE FROM routing_experiment_running AS x WHERE x.experiment_id = v_hit.experiment_id;
+        END IF;
+    END LOOP;
+    RETURN v_stopped;
+END
+$$;
+
+--
+-- Name: FUNCTION experiment_guardrails_check(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.experiment_guardrails_check() IS 'Stops the treatment arms of running experiments that pass a guardrail (and the experiment when none is left).';
+
+--
+-- Name: experiment_hash_unit(text, bigint); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.experiment_hash_unit(p_key text, p_seed bigint) RETURNS double precision
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+SELECT (hashtextextended(p_key, p_seed) & 4503599627370495)::double precision / 4503599627370496
+$$;
+
+--
+-- Name: FUNCTION experiment_hash_unit(p_key text, p_seed bigint); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.experiment_hash_unit(p_key text, p_seed bigint) IS 'A unit''s reproducible draw in [0, 1) for an experiment seed (assignment by hash).';
+
+--
+-- Name: experiment_hist_percentile(double precision[], integer[], double precision); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.experiment_hist_percentile(p_buckets double precision[], p_counts integer[], p_fraction double precision) RETURNS double precision
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+WITH b AS (
+    SELECT u.v, sum(u.n) OVER (ORDER BY u.v) AS upto, sum(u.n) OVER () AS total
+    FROM unnest(p_buckets, p_counts) AS u (v, n)
+    WHERE u.n > 0
+),
+
+p AS (SELECT p_fraction * (max(b.total) - 1)::double precision AS pos FROM b)
+
+SELECT x.lo + (x.pos - floor(x.pos)) * (x.hi - x.lo)
+FROM (
+    SELECT
+        min(b.v) FILTER (WHERE b.upto > floor(p.pos)) AS lo,
+        min(b.v) FILTER (WHERE b.upto > ceil(p.pos)) AS hi,
+        min(p.pos) AS pos
+    FROM b CROSS JOIN p
+) AS x
+$$;
+
+--
+-- Name: FUNCTION experiment_hist_percentile(p_buckets double precision[], p_counts integer[], p_fraction double precision); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.experiment_hist_percentile(p_buckets double precision[], p_counts integer[], p_fraction double precision) IS 'percentile_cont over a bucketed histogram (values and counts), as over the values one by one.';
+
+--
+-- Name: experiment_stats(text, jsonb); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.experiment_stats(p_op text, p_input jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+    LANGUAGE plpython3u STABLE
+    AS $$
+import json
+import math
+import random
+from statistics import NormalDist
+
+N01 = NormalDist()
+
+METRICS = [
+    # name, numerator, denominator
+    ("accept_rate", "accepted", "requests"),
+    ("expiry_rate", "expired", "requests"),
+    ("refund_rate", "refunds", "requests"),
+    ("refunded_minor_per_request", "refunded_minor", "requests"),
+    ("completion_rate", "completed", "requests"),
+    ("no_show_rate", "no_show", "requests"),
+    ("mean_accept_seconds", "accept_seconds_sum", "accepted"),
+    ("avg_rating", "rating_sum", "review_count"),
+]
+
+def t_quantile(p, df):
+    """Student t quantile (Hill 1970 / Abramowitz-Stegun 26.7.5 expansion); normal when df is large."""
+    z = N01.inv_cdf(p)
+    if df is None or df > 1e6:
+        return z
+    df = max(df, 1.0)
+    g1 = (z ** 3 + z) / 4
+    g2 = (5 * z ** 5 + 16 * z ** 3 + 3 * z) / 96
+    g3 = (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / 384
+    g4 = (79 * z ** 9 + 776 * z ** 7 + 1482 * z ** 5 - 1920 * z ** 3 - 945 * z) / 92160
+    return z + g1 / df + g2 / df ** 2 + g3 / df ** 3 + g4 / df ** 4
+
+def mean_var(xs):
+    n = len(xs)
+    if n == 0:
+        return None, None
+    m = math.fsum(xs) / n
+    v = math.fsum((x - m) ** 2 for x in xs) / (n - 1) if n > 1 else None
+    return m, v
+
+def arm_switchback(units, num, den):
+    """Per-unit ratios (units with den > 0): mean, variance of the mean, units, unit variance."""
+    ys = [u[num] / u[den] for u in units if u[den]]
+    m, v = mean_var(ys)
+    if m is None:
+        return None
+    return {"value": m, "var": (v / len(ys)) if v is not None else None, "units": len(ys), "unit_var": v}
+
+def arm_customer(units, num, den):
+    """Ratio of sums with the cluster-robust (delta method) variance over units."""
+    us = [u for u in units if u[den]]
+    k = len(us)
+    if k == 0:
+        return None
+    sn = math.fsum(u[num] for u in us)
+    sd = math.fsum(u[den] for u in us)
+    r = sn / sd
+    if k < 2:
+        return {"value": r, "var": None, "units": k, "unit_var": None}
+    ss = math.fsum((u[num] - r * u[den]) ** 2 for u in us)
+    var = k / (k - 1) * ss / sd ** 2
+    return {"value": r, "var": var, "units": k, "unit_var": var * k}
+
+def msprt(diff, var, tau2, alpha):
+    """Always-valid p-value and confidence sequence of a normal mixture SPRT (Johari et al. 2017)."""
+    if not var or var <= 0 or not tau2 or tau2 <= 0:
+        return None, None, None
+    a = var + tau2
+    log_lam = 0.5 * math.log(var / a) + diff ** 2 * tau2 / (2 * var * a)
+    p = 1.0 if log_lam <= 0 else min(1.0, math.exp(-log_lam))
+    half = math.sqrt(var * a / tau2 * (2 * math.log(1 / alpha) + math.log(a / var)))
+    return p, diff - half, diff + half
+
+def compare(unit, control, treat, alpha=0.05, tau=0.25, power=0.8):
+    if control is None or treat is None:
+        return None
+    diff = treat["value"] - control["value"]
+    row = {
+        "control_value": control["value"], "arm_value": treat["value"], "difference": diff,
+        "units_control": control["units"], "units_arm": treat["units"],
+        "ci_low": None, "ci_high": None, "std_error": None, "df": None,
+        "p_value_always_valid": None, "cs_low": None, "cs_high": None, "mde": None,
+    }
+    if control["var"] is None or treat["var"] is None:
+        return row
+    var = control["var"] + treat["var"]
+    if unit == "switchback":
+        vc, vt = control["var"], treat["var"]
+        nc, nt = control["units"], treat["units"]
+        den = (vc ** 2 / (nc - 1) if nc > 1 else 0) + (vt ** 2 / (nt - 1) if nt > 1 else 0)
+        df = var ** 2 / den if den > 0 else None
+    else:
+        df = control["units"] + treat["units"] - 2
+    q = t_quantile(1 - alpha / 2, df)
+    se = math.sqrt(var)
+    row.update({"std_error": se, "df": df, "ci_low": diff - q * se, "ci_high": diff + q * se})
+    sigma2 = control["unit_var"] or 0
+    p, lo, hi = msprt(diff, var, (tau ** 2) * sigma2, alpha)
+    row.update({"p_value_always_valid": p, "cs_low": lo, "cs_high": hi})
+    row["mde"] = (N01.inv_cdf(1 - alpha / 2) + N01.inv_cdf(power)) * se
+    return row
+
+def analyse(unit, units, control_arm, alpha=0.05, tau=0.25, metrics=None):
+    by_arm = {}
+    for u in units:
+        by_arm.setdefault(u["arm"], []).append(u)
+    est = arm_switchback if unit == "switchback" else arm_customer
+    rows = []
+    for name, num, den in METRICS:
+        if metrics and name not in metrics:
+            continue
+        c = est(by_arm.get(control_arm, []), num, den)
+        for arm in sorted(by_arm):
+            if arm == control_arm:
+                continue
+            row = compare(unit, c, est(by_arm[arm], num, den), alpha, tau)
+            if row is not None:
+                row.update({"metric": name, "arm": arm, "control_arm": control_arm})
+                rows.append(row)
+    return rows
+
+def power_calc(sd, alpha=0.05, power=0.8, units_per_arm=None, mde=None):
+    z = N01.inv_cdf(1 - alpha / 2) + N01.inv_cdf(power)
+    if units_per_arm:
+        return {"mde": z * sd * math.sqrt(2.0 / units_per_arm)}
+    return {"units_per_arm": math.ceil(2 * (z * sd / mde) ** 2)}
+
+def simulate_units(rng, unit, n_units, effect, arms=("control", "treatment")):
+    """A synthetic marketplace: per unit (a switchback window with an hour-of-day base rate, or
+    a customer with a random propensity) Poisson requests, accepted with the unit's probability,
+    plus `effect` on the treatment arm. Returns units with requests and accepted."""
+    units = []
+    for i in range(n_units):
+        arm = arms[rng.random() < 0.5]
+        if unit == "switchback":
+            hour = i % 24
+            base = 0.55 + 0.2 * math.sin(hour / 24 * 2 * math.pi) + rng.gauss(0, 0.05)
+            lam = 6 + 10 * (1 + math.sin((hour - 6) / 24 * 2 * math.pi))
+        else:
+            base = min(0.85, max(0.15, rng.gauss(0.55, 0.15)))
+            lam = rng.choice((1, 1, 1, 2, 2, 3, 5, 8))
+        p = min(0.98, max(0.02, base)) + (effect if arm == "treatment" else 0)
+        n = 0
+        # Poisson by inversion (small means)
+        limit, prod = math.exp(-lam), rng.random()
+        while prod > limit:
+            n += 1
+            prod *= rng.random()
+        acc = sum(1 for _ in range(n) if rng.random() < p)
+        units.append({"arm": arm, "requests": n, "accepted": acc})
+    return units
+
+def selftest(runs=400, seed=1, effect=0.05, looks=14, unit_sizes=None, alpha=0.05):
+    rng = random.Random(seed)
+    out = {}
+    sizes = unit_sizes or {"switchback": 240, "customer": 2000}
+    for unit, n_units in sizes.items():
+        covered = 0
+        for _ in range(runs):
+            r = analyse(unit, simulate_units(rng, unit, n_units, effect), "control", alpha, metrics=["accept_rate"])[0]
+            covered += r["ci_low"] <= effect <= r["ci_high"]
+        # No effect, peeking after each of `looks` equal batches ("daily").
+        fp_seq = fp_naive = 0
+        for _ in range(runs):
+            data, hit_seq, hit_naive = [], False, False
+            for _look in range(looks):
+                data += simulate_units(rng, unit, n_units // looks, 0.0)
+                r = analyse(unit, data, "control", alpha, metrics=["accept_rate"])
+                if not r or r[0]["ci_low"] is None:
+                    continue
+                r = r[0]
+                hit_seq = hit_seq or r["p_value_always_valid"] <= alpha
+                hit_naive = hit_naive or not (r["ci_low"] <= 0 <= r["ci_high"])
+            fp_seq += hit_seq
+            fp_naive += hit_naive
+        out[unit] = {
+            "runs": runs, "units": n_units, "effect": effect, "coverage": covered / runs,
+            "looks": looks, "false_positive_rate_always_valid": fp_seq / runs,
+            "false_positive_rate_naive_peeking": fp_naive / runs,
+        }
+    return out
+
+LIB = {
+    "analyse": analyse, "power": power_calc, "selftest": selftest, "t_quantile": t_quantile,
+    "METRICS": METRICS, "simulate_units": simulate_units,
+}
+GD["ssr_experiment_stats"] = LIB
+
+args = json.loads(p_input) if p_input else {}
+if not isinstance(args, dict):
+    plpy.error("input must be a JSON object", sqlstate="SR400")
+try:
+    if p_op == "load":
+        return json.dumps({"loaded": True})
+    if p_op == "analyse":
+        rows = analyse(args["unit"], args["units"], args["control"], float(args.get("alpha", 0.05)),
+                       float(args.get("tau", 0.25)))
+        return json.dumps({"rows": rows})
+    if p_op == "power":
+        return json.dumps(power_calc(float(args["sd"]), float(args.get("alpha", 0.05)), float(args.get("power", 0.8)),
+                                     args.get("units_per_arm"), args.get("mde")))
+    if p_op == "selftest":
+        sizes = args.get("unit_sizes")
+        return json.dumps(selftest(int(args.get("runs", 400)), int(args.get("seed", 1)),
+                                   float(args.get("effect", 0.05)), int(args.get("looks", 14)), sizes,
+                                   float(args.get("alpha", 0.05))))
+except (KeyError, TypeError, ValueError, ZeroDivisionError) as e:
+    plpy.error("bad input for %s: %s" % (p_op, e), sqlstate="SR400")
+plpy.error("unknown op %r (load, analyse, power, selftest)" % p_op, sqlstate="SR400")
+$$;
+
+--
+-- Name: FUNCTION experiment_stats(p_op text, p_input jsonb); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.experiment_stats(p_op text, p_input jsonb) IS 'Statistics of routing experiments (PL/Python, stdlib): analyse units, power / MDE, a simulation self-test.';
+
+--
 -- Name: explain_routing(uuid); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -5024,6 +6028,22 @@ FROM (
     (
         'routing_event_narrative(text,uuid,uuid,text,text,jsonb)', ARRAY['analytics'],
         'the formatter of analytics.routing_explanations (optional PL/Python layer)'
+    ),
+    (
+        'refresh_experiment_results(integer)', ARRAY['ssr_worker'],
+        'job experiment_results: the experiment rollup and its guardrails'
+    ),
+    (
+        'experiment_hist_percentile(double precision[],integer[],double precision)', ARRAY['analytics'],
+        'percentiles of analytics.experiment_results and experiment_windows'
+    ),
+    (
+        'experiment_analyse_units(text,text,jsonb,double precision,double precision)', ARRAY['analytics'],
+        'the analysis of analytics.experiment_analysis; reads nothing (optional PL/Python layer)'
+    ),
+    (
+        'experiment_stats(text,jsonb)', ARRAY['analytics'],
+        'the statistics experiment_analyse_units loads; reads nothing (optional PL/Python layer)'
     )
 ) AS t (signature, grantees, purpose)
 $$;
@@ -5768,6 +6788,137 @@ $$;
 COMMENT ON FUNCTION ssr_private.refresh_analytics(p_max_changes integer) IS 'The analytics job: applies up to p_max_changes queued changes to the rollups the BI views read (run every few seconds; concurrent runs skip). Returns ran, changes, workshop_days, routing_days, more. Owner only.';
 
 --
+-- Name: refresh_experiment_results(integer); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.refresh_experiment_results(p_max_changes integer DEFAULT 100000) RETURNS TABLE(ran boolean, changes bigint, units integer, arms_stopped integer, more boolean)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_changes bigint;
+    v_units integer;
+BEGIN
+    IF p_max_changes IS NULL OR p_max_changes < 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'max_changes must be >= 1', COLUMN = 'max_changes';
+    END IF;
+    IF NOT pg_try_advisory_xact_lock(hashtext('ssr.refresh_experiment_results')) THEN
+        RETURN QUERY SELECT FALSE, 0::bigint, 0, 0, FALSE;
+        RETURN;
+    END IF;
+
+    WITH taken AS (
+        DELETE FROM experiment_changes AS c
+        WHERE c.id IN (SELECT q.id FROM experiment_changes AS q ORDER BY q.id LIMIT p_max_changes)
+        RETURNING c.session_request_id
+    ),
+
+    keys AS (
+        SELECT DISTINCT a.experiment_id, a.arm, a.unit_key, a.window_start
+        FROM taken AS t
+        INNER JOIN routing_experiment_assignments AS a ON t.session_request_id = a.session_request_id
+    ),
+
+    facts AS (
+        SELECT
+            k.experiment_id, k.arm, k.unit_key, k.window_start,
+            r.status,
+            extract(EPOCH FROM r.accepted_at - r.created_at)::double precision AS accept_seconds,
+            s.status AS session_status,
+            f.refunded_minor,
+            v.rating
+        FROM keys AS k
+        INNER JOIN routing_experiment_assignments AS a
+            ON (a.experiment_id, a.arm, a.unit_key, a.window_start) = (k.experiment_id, k.arm, k.unit_key, k.window_start)
+        INNER JOIN session_requests AS r ON a.session_request_id = r.id
+        LEFT JOIN sessions AS s ON r.session_id = s.id
+        LEFT JOIN reviews AS v ON r.session_id = v.session_id
+        LEFT JOIN LATERAL (
+            SELECT sum(x.amount_minor) AS refunded_minor
+            FROM refunds AS x
+            WHERE (x.session_request_id = r.id OR x.session_id = r.session_id) AND x.status <> 'failed'
+        ) AS f ON TRUE
+    ),
+
+    hist AS (
+        SELECT
+            h.experiment_id, h.arm, h.unit_key, h.window_start,
+            array_agg(h.bucket ORDER BY h.bucket) AS buckets,
+            array_agg(h.n ORDER BY h.bucket) AS counts
+        FROM (
+            SELECT
+                x.experiment_id, x.arm, x.unit_key, x.window_start,
+                ssr_private.analytics_bucket(x.accept_seconds) AS bucket, count(*)::integer AS n
+            FROM facts AS x
+            WHERE x.status = 'accepted'
+            GROUP BY 1, 2, 3, 4, 5
+        ) AS h
+        GROUP BY 1, 2, 3, 4
+    ),
+
+    counted AS (
+        SELECT
+            x.experiment_id, x.arm, x.unit_key, x.window_start,
+            count(*)::integer AS requests,
+            count(*) FILTER (WHERE x.status = 'accepted')::integer AS accepted,
+            coalesce(sum(x.accept_seconds) FILTER (WHERE x.status = 'accepted'), 0) AS accept_seconds_sum,
+            count(*) FILTER (WHERE x.status = 'expired')::integer AS expired,
+            count(*) FILTER (WHERE x.status = 'cancelled')::integer AS cancelled,
+            count(x.refunded_minor)::integer AS refunds,
+            coalesce(sum(x.refunded_minor), 0)::bigint AS refunded_minor,
+            count(*) FILTER (WHERE x.session_status = 'completed')::integer AS completed,
+            count(*) FILTER (WHERE x.session_status = 'no_show')::integer AS no_show,
+            count(x.rating)::integer AS review_count,
+            coalesce(sum(x.rating), 0)::integer AS rating_sum
+        FROM facts AS x
+        GROUP BY 1, 2, 3, 4
+    ),
+
+    upserted AS (
+        INSERT INTO analytics_experiment_units AS u (
+            experiment_id, arm, unit_key, window_start, requests, accepted, accept_seconds_sum,
+            accept_buckets, accept_counts, expired, cancelled, refunds, refunded_minor, completed, no_show,
+            review_count, rating_sum, recounted_at
+        )
+        SELECT
+            c.experiment_id, c.arm, c.unit_key, c.window_start, c.requests, c.accepted, c.accept_seconds_sum,
+            coalesce(h.buckets, '{}'), coalesce(h.counts, '{}'), c.expired, c.cancelled, c.refunds,
+            c.refunded_minor, c.completed, c.no_show, c.review_count, c.rating_sum, now()
+        FROM counted AS c
+        LEFT JOIN hist AS h
+            ON (h.experiment_id, h.arm, h.unit_key, h.window_start) = (c.experiment_id, c.arm, c.unit_key, c.window_start)
+        ON CONFLICT (experiment_id, arm, unit_key, window_start) DO UPDATE SET
+            requests = excluded.requests,
+            accepted = excluded.accepted,
+            accept_seconds_sum = excluded.accept_seconds_sum,
+            accept_buckets = excluded.accept_buckets,
+            accept_counts = excluded.accept_counts,
+            expired = excluded.expired,
+            cancelled = excluded.cancelled,
+            refunds = excluded.refunds,
+            refunded_minor = excluded.refunded_minor,
+            completed = excluded.completed,
+            no_show = excluded.no_show,
+            review_count = excluded.review_count,
+            rating_sum = excluded.rating_sum,
+            recounted_at = excluded.recounted_at
+        RETURNING 1
+    )
+
+    SELECT (SELECT count(*) FROM taken), (SELECT count(*) FROM upserted)::integer INTO v_changes, v_units;
+
+    RETURN QUERY SELECT
+        TRUE, v_changes, v_units, ssr_private.experiment_guardrails_check(), v_changes >= p_max_changes;
+END
+$$;
+
+--
+-- Name: FUNCTION refresh_experiment_results(p_max_changes integer); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.refresh_experiment_results(p_max_changes integer) IS 'The experiment rollup job: recounts the units touched by queued changes, then applies the guardrails. Returns ran, changes, units, arms_stopped, more.';
+
+--
 -- Name: refunds; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -6182,6 +7333,82 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.refunds_request_closed() IS 'Trigger: a request that ends expired or cancelled cancels its session and owes its purchase a refund (refund_enqueue).';
+
+--
+-- Name: routing_assignment(uuid, uuid, text, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_assignment(p_customer_id uuid, p_preferred_workshop_id uuid, p_routing_type text, p_at timestamp with time zone, OUT routing_policy_id bigint, OUT experiment_id bigint, OUT arm text, OUT unit_key text, OUT window_start timestamp with time zone) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_exp routing_experiments;
+    v_window bigint;
+    v_u double precision;
+    v_stopped timestamptz;
+BEGIN
+    -- No running experiment (the common case): one read of the empty partial index, a plan
+    -- without parameters (cached once), then the workshop's or the default policy.
+    IF NOT EXISTS (SELECT FROM routing_experiments AS e WHERE e.state = 'running') THEN
+        routing_policy_id := coalesce(
+            (SELECT o.routing_policy_id FROM organizations AS o WHERE o.id = p_preferred_workshop_id),
+            (SELECT p.id FROM routing_policies AS p WHERE p.is_default)
+        );
+        RETURN;
+    END IF;
+    SELECT * INTO v_exp
+    FROM routing_experiments AS e
+    WHERE e.state = 'running' AND (e.routing_types IS NULL OR p_routing_type = ANY(e.routing_types))
+    ORDER BY e.id
+    LIMIT 1;
+    IF FOUND THEN
+        IF v_exp.unit = 'customer' THEN
+            unit_key := p_customer_id::text;
+            window_start := '-infinity';
+            v_u := ssr_private.experiment_hash_unit('c:' || unit_key, v_exp.seed);
+        ELSE
+            unit_key := CASE WHEN v_exp.grouping = 'marketplace' THEN 'all'
+                ELSE coalesce(p_preferred_workshop_id::text, 'none') END;
+            v_window := floor(extract(EPOCH FROM p_at) / v_exp.window_seconds)::bigint;
+            window_start := to_timestamp(v_window * v_exp.window_seconds);
+            v_u := ssr_private.experiment_hash_unit('s:' || v_window || ':' || unit_key, v_exp.seed);
+        END IF;
+        -- The first arm whose cumulative weight passes the draw (the last one if rounding
+        -- left the sum a hair below 1).
+        SELECT a.arm, a.routing_policy_id, a.stopped_at INTO arm, routing_policy_id, v_stopped
+        FROM (
+            SELECT
+                x.arm, x.routing_policy_id, x.stopped_at, x.ordinal,
+                sum(x.weight) OVER (ORDER BY x.ordinal) AS cum
+            FROM routing_experiment_arms AS x WHERE x.experiment_id = v_exp.id
+        ) AS a
+        ORDER BY v_u < a.cum DESC, a.ordinal * CASE WHEN v_u < a.cum THEN 1 ELSE -1 END
+        LIMIT 1;
+        IF v_stopped IS NULL THEN
+            experiment_id := v_exp.id;
+            RETURN;
+        END IF;
+        SELECT a.routing_policy_id INTO routing_policy_id
+        FROM routing_experiment_arms AS a WHERE a.experiment_id = v_exp.id AND a.is_control;
+        arm := NULL;
+        unit_key := NULL;
+        window_start := NULL;
+        RETURN;
+    END IF;
+    -- Experiments run, none enrols this routing type.
+    routing_policy_id := coalesce(
+        (SELECT o.routing_policy_id FROM organizations AS o WHERE o.id = p_preferred_workshop_id),
+        (SELECT p.id FROM routing_policies AS p WHERE p.is_default)
+    );
+END
+$$;
+
+--
+-- Name: FUNCTION routing_assignment(p_customer_id uuid, p_preferred_workshop_id uuid, p_routing_type text, p_at timestamp with time zone, OUT routing_policy_id bigint, OUT experiment_id bigint, OUT arm text, OUT unit_key text, OUT window_start timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.routing_assignment(p_customer_id uuid, p_preferred_workshop_id uuid, p_routing_type text, p_at timestamp with time zone, OUT routing_policy_id bigint, OUT experiment_id bigint, OUT arm text, OUT unit_key text, OUT window_start timestamp with time zone) IS 'The routing policy of a new request and its experiment assignment (experiment, arm, unit, window; NULL when none).';
 
 --
 -- Name: routing_audit_request(); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -6675,17 +7902,15 @@ CREATE FUNCTION ssr_private.routing_policy_for_request(p_customer_id uuid, p_pre
     LANGUAGE sql STABLE
     SET search_path TO 'public', 'pg_temp'
     AS $$
-SELECT coalesce(
-    (SELECT o.routing_policy_id FROM organizations AS o WHERE o.id = p_preferred_workshop_id),
-    (SELECT p.id FROM routing_policies AS p WHERE p.is_default)
-)
+SELECT a.routing_policy_id
+FROM ssr_private.routing_assignment(p_customer_id, p_preferred_workshop_id, p_routing_type, now()) AS a
 $$;
 
 --
 -- Name: FUNCTION routing_policy_for_request(p_customer_id uuid, p_preferred_workshop_id uuid, p_routing_type text); Type: COMMENT; Schema: ssr_private; Owner: -
 --
 
-COMMENT ON FUNCTION ssr_private.routing_policy_for_request(p_customer_id uuid, p_preferred_workshop_id uuid, p_routing_type text) IS 'The routing policy a new request gets: its preferred workshop''s own, else the default.';
+COMMENT ON FUNCTION ssr_private.routing_policy_for_request(p_customer_id uuid, p_preferred_workshop_id uuid, p_routing_type text) IS 'The routing policy a new request gets: a running experiment''s arm, else its preferred workshop''s own, else the default.';
 
 --
 -- Name: routing_policy_params(bigint); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -6934,6 +8159,37 @@ $$;
 COMMENT ON FUNCTION ssr_private.routing_raise_refusal(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone) IS 'Raises the reason a request is not offered to a mechanic now (SR404, SR403, SR409 in a fixed order); used by accept_session_request and decline_session_request.';
 
 --
+-- Name: routing_settings_bridge_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.routing_settings_bridge_trg() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    UPDATE routing_policies SET is_default = FALSE WHERE is_default;
+    INSERT INTO routing_policies (name, description, params, is_default)
+    VALUES (
+        'settings-' || to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS'),
+        'Made by an UPDATE of the deprecated routing_settings.',
+        jsonb_build_object(
+            'hybrid_window_seconds', NEW.hybrid_window_seconds,
+            'workshop_only_wait_seconds', NEW.workshop_only_wait_seconds,
+            'open_wait_seconds', NEW.open_wait_seconds
+        ),
+        TRUE
+    );
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION routing_settings_bridge_trg(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.routing_settings_bridge_trg() IS 'Trigger: an UPDATE of the deprecated routing_settings makes a new default routing policy with its values.';
+
+--
 -- Name: routing_sync_session(); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -7061,11 +8317,17 @@ DECLARE
     v_expires_at timestamptz;
     v_skip_reason text;
     v_audience text;
+    v_assign record;
+    v_params jsonb;
 BEGIN
-    SELECT * INTO v_settings FROM routing_settings LIMIT 1;
-    IF NOT FOUND THEN
-        v_settings := ROW(TRUE, 60, 600, 1800, v_now)::routing_settings;
-    END IF;
+    -- The request's routing policy (an experiment's arm, the workshop's, the default) and
+    -- its parameters, in the shape of the deprecated routing_settings row.
+    v_assign := ssr_private.routing_assignment(p_customer_id, p_preferred_workshop_id, p_type, v_now);
+    v_params := ssr_private.routing_policy_params(v_assign.routing_policy_id);
+    v_settings := ROW(
+        TRUE, (v_params ->> 'hybrid_window_seconds')::integer, (v_params ->> 'workshop_only_wait_seconds')::integer,
+        (v_params ->> 'open_wait_seconds')::integer, v_now
+    )::routing_settings;
 
     -- Candidates now, from the maintained counts (routing_mechanic_eligible is the rule):
     -- the preferred workshop's, which validate_routing_choice found active, and everyone's.
@@ -7105,10 +8367,10 @@ BEGIN
 
     INSERT INTO session_requests (
         session_id, customer_id, plan_code, intake_id, preferred_workshop_id, routing_type,
-        exclusive_until, expires_at, created_at
+        exclusive_until, expires_at, created_at, routing_policy_id
     ) VALUES (
         p_session_id, p_customer_id, p_plan_code, p_intake_id, p_preferred_workshop_id, p_type,
-        v_exclusive_until, v_expires_at, v_now
+        v_exclusive_until, v_expires_at, v_now, v_assign.routing_policy_id
     )
     ON CONFLICT (session_id) DO NOTHING
     RETURNING * INTO v_req;
@@ -7131,6 +8393,10 @@ BEGIN
             COLUMN = 'session_id';
     END IF;
 
+    IF v_assign.experiment_id IS NOT NULL THEN
+        PERFORM ssr_private.experiment_assignment_record(v_req, v_assign.experiment_id, v_assign.arm,
+            v_assign.unit_key, v_assign.window_start);
+    END IF;
     v_audience := CASE WHEN p_type = 'workshop_only' OR v_req.exclusive_until IS NOT NULL THEN 'workshop'
         ELSE 'everyone' END;
     INSERT INTO routing_events (request_id, event_type, workshop_id, detail)
@@ -7932,6 +9198,755 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+--
+-- Name: analytics_experiment_units; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.analytics_experiment_units (
+    experiment_id bigint NOT NULL,
+    arm text NOT NULL,
+    unit_key text NOT NULL,
+    window_start timestamp with time zone NOT NULL,
+    requests integer NOT NULL,
+    accepted integer NOT NULL,
+    accept_seconds_sum double precision NOT NULL,
+    accept_buckets double precision[] NOT NULL,
+    accept_counts integer[] NOT NULL,
+    expired integer NOT NULL,
+    cancelled integer NOT NULL,
+    refunds integer NOT NULL,
+    refunded_minor bigint NOT NULL,
+    completed integer NOT NULL,
+    no_show integer NOT NULL,
+    review_count integer NOT NULL,
+    rating_sum integer NOT NULL,
+    recounted_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT analytics_experiment_units_check CHECK ((cardinality(accept_buckets) = cardinality(accept_counts)))
+);
+
+--
+-- Name: TABLE analytics_experiment_units; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.analytics_experiment_units IS 'Per experiment, arm, randomization unit and window: the outcomes of its requests (recounted when they change).';
+
+--
+-- Name: COLUMN analytics_experiment_units.experiment_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_experiment_units.experiment_id IS 'The experiment.';
+
+--
+-- Name: COLUMN analytics_experiment_units.arm; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_experiment_units.arm IS 'The arm.';
+
+--
+-- Name: COLUMN analytics_experiment_units.unit_key; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_experiment_units.unit_key IS 'The unit (customer id, or switchback group).';
+
+--
+-- Name: COLUMN analytics_experiment_units.window_start; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_experiment_units.window_start IS 'Switchback window start; -infinity for customer units.';
+
+--
+-- Name: COLUMN analytics_experiment_units.requests; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_experiment_units.requests IS 'Requests assigned.';
+
+--
+-- Name: COLUMN analytics_experiment_units.accepted; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_experiment_units.accepted IS 'Of them accepted.';
+
+--
+-- Name: COLUMN analytics_experiment_units.accept_seconds_sum; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_experiment_units.accept_seconds_sum IS 'Sum of their seconds from creation to accept.';
+
+--
+-- Name: COLUMN analytics_experiment_units.accept_buckets; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_experiment_units.accept_buckets IS 'Histogram of the times to accept: bucket values (analytics_bucket), ascending.';
+
+--
+-- Name: COLUMN analytics_experiment_units.accept_counts; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_experiment_units.accept_counts IS 'Histogram counts, one per bucket.';
+
+--
+-- Name: COLUMN analytics_experiment_units.expired; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_experiment_units.expired IS 'Requests expired (nobody accepted in time).';
+
+--
+-- Name: COLUMN analytics_experiment_units.cancelled; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_experiment_units.cancelled IS 'Requests cancelled.';
+
+--
+-- Name: COLUMN analytics_experiment_units.refunds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_experiment_units.refunds IS 'Requests with a refund (not failed).';
+
+--
+-- Name: COLUMN analytics_experiment_units.refunded_minor; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_experiment_units.refunded_minor IS 'Their refunded amounts, minor units, all currencies.';
+
+--
+-- Name: COLUMN analytics_experiment_units.completed; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_experiment_units.completed IS 'Sessions completed.';
+
+--
+-- Name: COLUMN analytics_experiment_units.no_show; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_experiment_units.no_show IS 'Sessions marked no-show.';
+
+--
+-- Name: COLUMN analytics_experiment_units.review_count; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_experiment_units.review_count IS 'Reviews of the sessions.';
+
+--
+-- Name: COLUMN analytics_experiment_units.rating_sum; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_experiment_units.rating_sum IS 'Sum of their stars.';
+
+--
+-- Name: COLUMN analytics_experiment_units.recounted_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.analytics_experiment_units.recounted_at IS 'When the row was last recounted.';
+
+--
+-- Name: routing_experiment_arms; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.routing_experiment_arms (
+    experiment_id bigint NOT NULL,
+    arm text NOT NULL,
+    ordinal smallint NOT NULL,
+    weight numeric NOT NULL,
+    is_control boolean NOT NULL,
+    routing_policy_id bigint NOT NULL,
+    overrides jsonb NOT NULL,
+    stopped_at timestamp with time zone,
+    stop_reason text,
+    CONSTRAINT routing_experiment_arms_arm_check CHECK ((arm ~ '^[a-z][a-z0-9_-]{0,30}$'::text)),
+    CONSTRAINT routing_experiment_arms_ordinal_check CHECK ((ordinal >= 0)),
+    CONSTRAINT routing_experiment_arms_overrides_check CHECK ((jsonb_typeof(overrides) = 'object'::text)),
+    CONSTRAINT routing_experiment_arms_weight_check CHECK (((weight > (0)::numeric) AND (weight <= (1)::numeric)))
+);
+
+--
+-- Name: TABLE routing_experiment_arms; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.routing_experiment_arms IS 'The arms of an experiment: each a routing policy (the default with the arm''s overrides) and a share of the units.';
+
+--
+-- Name: COLUMN routing_experiment_arms.experiment_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiment_arms.experiment_id IS 'The experiment.';
+
+--
+-- Name: COLUMN routing_experiment_arms.arm; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiment_arms.arm IS 'The arm''s name within the experiment.';
+
+--
+-- Name: COLUMN routing_experiment_arms.ordinal; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiment_arms.ordinal IS 'Its position (0 first): the order of the weights in the hash.';
+
+--
+-- Name: COLUMN routing_experiment_arms.weight; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiment_arms.weight IS 'Its share of the units (the weights sum to 1).';
+
+--
+-- Name: COLUMN routing_experiment_arms.is_control; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiment_arms.is_control IS 'TRUE for the one arm the others are compared with.';
+
+--
+-- Name: COLUMN routing_experiment_arms.routing_policy_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiment_arms.routing_policy_id IS 'The routing policy its requests are routed under.';
+
+--
+-- Name: COLUMN routing_experiment_arms.overrides; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiment_arms.overrides IS 'What the arm sets (the experiment''s parameters only).';
+
+--
+-- Name: COLUMN routing_experiment_arms.stopped_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiment_arms.stopped_at IS 'When a guardrail stopped it (its units are then routed under the control policy, unrecorded).';
+
+--
+-- Name: COLUMN routing_experiment_arms.stop_reason; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiment_arms.stop_reason IS 'The guardrail that stopped it, with the figures.';
+
+--
+-- Name: experiment_analysis; Type: VIEW; Schema: analytics; Owner: -
+--
+
+CREATE VIEW analytics.experiment_analysis AS
+ SELECT e.id AS experiment_id,
+    e.name AS experiment_name,
+    e.unit,
+    a.metric,
+    a.arm,
+    a.control_arm,
+    a.control_value,
+    a.arm_value,
+    a.difference,
+    a.ci_low,
+    a.ci_high,
+    a.std_error,
+    a.units_control,
+    a.units_arm,
+    a.p_value_always_valid,
+    a.cs_low,
+    a.cs_high,
+    a.mde
+   FROM ((public.routing_experiments e
+     CROSS JOIN LATERAL ( SELECT ( SELECT c.arm
+                   FROM public.routing_experiment_arms c
+                  WHERE ((c.experiment_id = e.id) AND c.is_control)) AS control,
+            ( SELECT jsonb_agg(jsonb_build_object('arm', u.arm, 'requests', u.requests, 'accepted', u.accepted, 'accept_seconds_sum', u.accept_seconds_sum, 'expired', u.expired, 'refunds', u.refunds, 'refunded_minor', u.refunded_minor, 'completed', u.completed, 'no_show', u.no_show, 'review_count', u.review_count, 'rating_sum', u.rating_sum)) AS jsonb_agg
+                   FROM public.analytics_experiment_units u
+                  WHERE (u.experiment_id = e.id)) AS units) x)
+     CROSS JOIN LATERAL ssr_private.experiment_analyse_units(e.unit, x.control, x.units) a(metric, arm, control_arm, control_value, arm_value, difference, ci_low, ci_high, std_error, units_control, units_arm, p_value_always_valid, cs_low, cs_high, mde))
+  WHERE (e.state <> 'draft'::text);
+
+--
+-- Name: VIEW experiment_analysis; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON VIEW analytics.experiment_analysis IS 'Per routing experiment, metric and treatment arm: difference to control with a 95 % CI at the randomization unit, always-valid p-value and confidence sequence (optional PL/Python layer).';
+
+--
+-- Name: COLUMN experiment_analysis.experiment_id; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.experiment_id IS 'The experiment.';
+
+--
+-- Name: COLUMN experiment_analysis.experiment_name; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.experiment_name IS 'Its name.';
+
+--
+-- Name: COLUMN experiment_analysis.unit; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.unit IS 'customer (cluster-robust) or switchback (per-window means).';
+
+--
+-- Name: COLUMN experiment_analysis.metric; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.metric IS 'accept_rate, expiry_rate, refund_rate, refunded_minor_per_request, completion_rate, no_show_rate, mean_accept_seconds, avg_rating.';
+
+--
+-- Name: COLUMN experiment_analysis.arm; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.arm IS 'The treatment arm.';
+
+--
+-- Name: COLUMN experiment_analysis.control_arm; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.control_arm IS 'The control arm.';
+
+--
+-- Name: COLUMN experiment_analysis.control_value; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.control_value IS 'The metric in the control.';
+
+--
+-- Name: COLUMN experiment_analysis.arm_value; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.arm_value IS 'The metric in the arm.';
+
+--
+-- Name: COLUMN experiment_analysis.difference; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.difference IS 'arm_value - control_value.';
+
+--
+-- Name: COLUMN experiment_analysis.ci_low; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.ci_low IS '95 % confidence interval, low end (fixed horizon).';
+
+--
+-- Name: COLUMN experiment_analysis.ci_high; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.ci_high IS '95 % confidence interval, high end.';
+
+--
+-- Name: COLUMN experiment_analysis.std_error; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.std_error IS 'Standard error of the difference at the unit.';
+
+--
+-- Name: COLUMN experiment_analysis.units_control; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.units_control IS 'Units of the control with data for the metric.';
+
+--
+-- Name: COLUMN experiment_analysis.units_arm; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.units_arm IS 'Units of the arm with data for the metric.';
+
+--
+-- Name: COLUMN experiment_analysis.p_value_always_valid; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.p_value_always_valid IS 'Always-valid p-value (mixture SPRT): may be read at every look.';
+
+--
+-- Name: COLUMN experiment_analysis.cs_low; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.cs_low IS '95 % confidence sequence, low end (valid at every look).';
+
+--
+-- Name: COLUMN experiment_analysis.cs_high; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.cs_high IS '95 % confidence sequence, high end.';
+
+--
+-- Name: COLUMN experiment_analysis.mde; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_analysis.mde IS 'Minimum detectable effect at 80 % power with the units so far.';
+
+--
+-- Name: experiment_results; Type: VIEW; Schema: analytics; Owner: -
+--
+
+CREATE VIEW analytics.experiment_results AS
+ WITH merged AS (
+         SELECT h.experiment_id,
+            h.arm,
+            array_agg(h.bucket ORDER BY h.bucket) AS buckets,
+            array_agg(h.n ORDER BY h.bucket) AS counts
+           FROM ( SELECT u.experiment_id,
+                    u.arm,
+                    b.bucket,
+                    (sum(b.n))::integer AS n
+                   FROM (public.analytics_experiment_units u
+                     CROSS JOIN LATERAL UNNEST(u.accept_buckets, u.accept_counts) b(bucket, n))
+                  GROUP BY u.experiment_id, u.arm, b.bucket) h
+          GROUP BY h.experiment_id, h.arm
+        ), sums AS (
+         SELECT u.experiment_id,
+            u.arm,
+            count(*) AS units,
+            sum(u.requests) AS requests,
+            sum(u.accepted) AS accepted,
+            sum(u.accept_seconds_sum) AS accept_seconds_sum,
+            sum(u.expired) AS expired,
+            sum(u.cancelled) AS cancelled,
+            sum(u.refunds) AS refunds,
+            sum(u.refunded_minor) AS refunded_minor,
+            sum(u.completed) AS completed,
+            sum(u.no_show) AS no_show,
+            sum(u.review_count) AS review_count,
+            sum(u.rating_sum) AS rating_sum
+           FROM public.analytics_experiment_units u
+          GROUP BY u.experiment_id, u.arm
+        )
+ SELECT e.id AS experiment_id,
+    e.name AS experiment_name,
+    e.state,
+    e.unit,
+    a.arm,
+    a.is_control,
+    a.weight,
+    a.routing_policy_id,
+    a.overrides,
+    a.stopped_at AS arm_stopped_at,
+    a.stop_reason AS arm_stop_reason,
+    COALESCE(s.units, (0)::bigint) AS units,
+    COALESCE(s.requests, (0)::bigint) AS requests,
+    COALESCE(s.accepted, (0)::bigint) AS accepted,
+    round(((s.accepted)::numeric / (NULLIF(s.requests, 0))::numeric), 4) AS accept_rate,
+    round(((s.accept_seconds_sum / (NULLIF(s.accepted, 0))::double precision))::numeric, 2) AS mean_accept_seconds,
+    ssr_private.experiment_hist_percentile(m.buckets, m.counts, (0.5)::double precision) AS median_accept_seconds,
+    ssr_private.experiment_hist_percentile(m.buckets, m.counts, (0.9)::double precision) AS p90_accept_seconds,
+    COALESCE(s.expired, (0)::bigint) AS expired,
+    round(((s.expired)::numeric / (NULLIF(s.requests, 0))::numeric), 4) AS expiry_rate,
+    COALESCE(s.cancelled, (0)::bigint) AS cancelled,
+    COALESCE(s.refunds, (0)::bigint) AS refunds,
+    round(((s.refunds)::numeric / (NULLIF(s.requests, 0))::numeric), 4) AS refund_rate,
+    COALESCE(s.refunded_minor, (0)::numeric) AS refunded_minor,
+    COALESCE(s.completed, (0)::bigint) AS completed,
+    COALESCE(s.no_show, (0)::bigint) AS no_show,
+    round(((s.no_show)::numeric / (NULLIF(s.requests, 0))::numeric), 4) AS no_show_rate,
+    COALESCE(s.review_count, (0)::bigint) AS review_count,
+    round(((s.rating_sum)::numeric / (NULLIF(s.review_count, 0))::numeric), 3) AS avg_rating
+   FROM (((public.routing_experiments e
+     JOIN public.routing_experiment_arms a ON ((e.id = a.experiment_id)))
+     LEFT JOIN sums s ON (((a.experiment_id = s.experiment_id) AND (a.arm = s.arm))))
+     LEFT JOIN merged m ON (((a.experiment_id = m.experiment_id) AND (a.arm = m.arm))));
+
+--
+-- Name: VIEW experiment_results; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON VIEW analytics.experiment_results IS 'Per routing experiment and arm: requests, accepted, times to accept (mean, p50, p90), expired, refunds, sessions completed and no-show, rating; from the incremental per-unit rollup.';
+
+--
+-- Name: COLUMN experiment_results.experiment_id; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.experiment_id IS 'The experiment (routing_experiments.id).';
+
+--
+-- Name: COLUMN experiment_results.experiment_name; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.experiment_name IS 'Its name.';
+
+--
+-- Name: COLUMN experiment_results.state; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.state IS 'draft, running or stopped.';
+
+--
+-- Name: COLUMN experiment_results.unit; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.unit IS 'customer or switchback.';
+
+--
+-- Name: COLUMN experiment_results.arm; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.arm IS 'The arm.';
+
+--
+-- Name: COLUMN experiment_results.is_control; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.is_control IS 'TRUE for the control arm.';
+
+--
+-- Name: COLUMN experiment_results.weight; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.weight IS 'Its share of the units.';
+
+--
+-- Name: COLUMN experiment_results.routing_policy_id; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.routing_policy_id IS 'The routing policy of the arm.';
+
+--
+-- Name: COLUMN experiment_results.overrides; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.overrides IS 'The parameters the arm sets.';
+
+--
+-- Name: COLUMN experiment_results.arm_stopped_at; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.arm_stopped_at IS 'When a guardrail stopped the arm.';
+
+--
+-- Name: COLUMN experiment_results.arm_stop_reason; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.arm_stop_reason IS 'Which guardrail, with the figures.';
+
+--
+-- Name: COLUMN experiment_results.units; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.units IS 'Randomization units with requests (customers, or windows x groups).';
+
+--
+-- Name: COLUMN experiment_results.requests; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.requests IS 'Requests assigned.';
+
+--
+-- Name: COLUMN experiment_results.accepted; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.accepted IS 'Of them accepted.';
+
+--
+-- Name: COLUMN experiment_results.accept_rate; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.accept_rate IS 'accepted / requests.';
+
+--
+-- Name: COLUMN experiment_results.mean_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.mean_accept_seconds IS 'Mean seconds from creation to accept.';
+
+--
+-- Name: COLUMN experiment_results.median_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.median_accept_seconds IS 'p50 over the merged histogram.';
+
+--
+-- Name: COLUMN experiment_results.p90_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.p90_accept_seconds IS 'p90 over the merged histogram.';
+
+--
+-- Name: COLUMN experiment_results.expired; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.expired IS 'Requests expired (nobody accepted in time).';
+
+--
+-- Name: COLUMN experiment_results.expiry_rate; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.expiry_rate IS 'expired / requests.';
+
+--
+-- Name: COLUMN experiment_results.cancelled; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.cancelled IS 'Requests cancelled.';
+
+--
+-- Name: COLUMN experiment_results.refunds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.refunds IS 'Requests with a refund (not failed).';
+
+--
+-- Name: COLUMN experiment_results.refund_rate; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.refund_rate IS 'refunds / requests.';
+
+--
+-- Name: COLUMN experiment_results.refunded_minor; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.refunded_minor IS 'Their refunded amounts, minor units, all currencies.';
+
+--
+-- Name: COLUMN experiment_results.completed; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.completed IS 'Sessions completed.';
+
+--
+-- Name: COLUMN experiment_results.no_show; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.no_show IS 'Sessions marked no-show.';
+
+--
+-- Name: COLUMN experiment_results.no_show_rate; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.no_show_rate IS 'no_show / requests.';
+
+--
+-- Name: COLUMN experiment_results.review_count; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.review_count IS 'Reviews of the sessions.';
+
+--
+-- Name: COLUMN experiment_results.avg_rating; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_results.avg_rating IS 'Mean stars of the reviews.';
+
+--
+-- Name: experiment_windows; Type: VIEW; Schema: analytics; Owner: -
+--
+
+CREATE VIEW analytics.experiment_windows AS
+ SELECT u.experiment_id,
+    u.arm,
+    u.unit_key,
+    NULLIF(u.window_start, '-infinity'::timestamp with time zone) AS window_start,
+    u.requests,
+    u.accepted,
+    round(((u.accepted)::numeric / (NULLIF(u.requests, 0))::numeric), 4) AS accept_rate,
+    round(((u.accept_seconds_sum / (NULLIF(u.accepted, 0))::double precision))::numeric, 2) AS mean_accept_seconds,
+    ssr_private.experiment_hist_percentile(u.accept_buckets, u.accept_counts, (0.5)::double precision) AS median_accept_seconds,
+    u.expired,
+    u.cancelled,
+    u.refunds,
+    u.refunded_minor,
+    u.completed,
+    u.no_show,
+    u.review_count,
+    round(((u.rating_sum)::numeric / (NULLIF(u.review_count, 0))::numeric), 3) AS avg_rating
+   FROM public.analytics_experiment_units u;
+
+--
+-- Name: VIEW experiment_windows; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON VIEW analytics.experiment_windows IS 'Per routing experiment, arm, unit and window: the outcomes of its requests (switchback windows, or customers).';
+
+--
+-- Name: COLUMN experiment_windows.experiment_id; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_windows.experiment_id IS 'The experiment.';
+
+--
+-- Name: COLUMN experiment_windows.arm; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_windows.arm IS 'The arm.';
+
+--
+-- Name: COLUMN experiment_windows.unit_key; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_windows.unit_key IS 'The unit (customer id, or switchback group).';
+
+--
+-- Name: COLUMN experiment_windows.window_start; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_windows.window_start IS 'Switchback window start (UTC); NULL for customer units.';
+
+--
+-- Name: COLUMN experiment_windows.requests; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_windows.requests IS 'Requests assigned.';
+
+--
+-- Name: COLUMN experiment_windows.accepted; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_windows.accepted IS 'Of them accepted.';
+
+--
+-- Name: COLUMN experiment_windows.accept_rate; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_windows.accept_rate IS 'accepted / requests.';
+
+--
+-- Name: COLUMN experiment_windows.mean_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_windows.mean_accept_seconds IS 'Mean seconds from creation to accept.';
+
+--
+-- Name: COLUMN experiment_windows.median_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_windows.median_accept_seconds IS 'p50 over the unit''s histogram.';
+
+--
+-- Name: COLUMN experiment_windows.expired; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_windows.expired IS 'Requests expired (nobody accepted in time).';
+
+--
+-- Name: COLUMN experiment_windows.cancelled; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_windows.cancelled IS 'Requests cancelled.';
+
+--
+-- Name: COLUMN experiment_windows.refunds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_windows.refunds IS 'Requests with a refund (not failed).';
+
+--
+-- Name: COLUMN experiment_windows.refunded_minor; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_windows.refunded_minor IS 'Their refunded amounts, minor units, all currencies.';
+
+--
+-- Name: COLUMN experiment_windows.completed; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_windows.completed IS 'Sessions completed.';
+
+--
+-- Name: COLUMN experiment_windows.no_show; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_windows.no_show IS 'Sessions marked no-show.';
+
+--
+-- Name: COLUMN experiment_windows.review_count; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_windows.review_count IS 'Reviews of the sessions.';
+
+--
+-- Name: COLUMN experiment_windows.avg_rating; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.experiment_windows.avg_rating IS 'Mean stars of the reviews.';
 
 --
 -- Name: analytics_routing_rollup; Type: TABLE; Schema: public; Owner: -
@@ -9304,6 +11319,53 @@ COMMENT ON COLUMN public.customers.created_at IS 'When the customer signed up.';
 COMMENT ON COLUMN public.customers.priority_tier IS 'Priority customer tier (1 and up are served first, higher first); NULL or 0: normal.';
 
 --
+-- Name: experiment_changes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.experiment_changes (
+    id bigint NOT NULL,
+    session_request_id uuid NOT NULL,
+    logged_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: TABLE experiment_changes; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.experiment_changes IS 'Queue of assigned requests whose outcome changed (status, session, refund, review): refresh_experiment_results takes it.';
+
+--
+-- Name: COLUMN experiment_changes.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.experiment_changes.id IS 'Identity, in queue order.';
+
+--
+-- Name: COLUMN experiment_changes.session_request_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.experiment_changes.session_request_id IS 'The assigned request that changed.';
+
+--
+-- Name: COLUMN experiment_changes.logged_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.experiment_changes.logged_at IS 'When.';
+
+--
+-- Name: experiment_changes_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.experiment_changes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.experiment_changes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: hours_overrides; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -9968,6 +12030,135 @@ COMMENT ON COLUMN public.routing_candidates.listed_workshops IS 'Workshops the d
 
 ALTER TABLE public.routing_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME public.routing_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: routing_experiment_assignments; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.routing_experiment_assignments (
+    session_request_id uuid NOT NULL,
+    session_id uuid,
+    experiment_id bigint NOT NULL,
+    arm text NOT NULL,
+    unit_key text NOT NULL,
+    window_start timestamp with time zone NOT NULL,
+    assigned_at timestamp with time zone NOT NULL
+);
+
+--
+-- Name: TABLE routing_experiment_assignments; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.routing_experiment_assignments IS 'Which experiment arm a request was routed under, for which unit and window (none when no experiment ran).';
+
+--
+-- Name: COLUMN routing_experiment_assignments.session_request_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiment_assignments.session_request_id IS 'The request.';
+
+--
+-- Name: COLUMN routing_experiment_assignments.session_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiment_assignments.session_id IS 'Its session (for the session''s outcomes).';
+
+--
+-- Name: COLUMN routing_experiment_assignments.experiment_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiment_assignments.experiment_id IS 'The experiment.';
+
+--
+-- Name: COLUMN routing_experiment_assignments.arm; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiment_assignments.arm IS 'The arm.';
+
+--
+-- Name: COLUMN routing_experiment_assignments.unit_key; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiment_assignments.unit_key IS 'The randomization unit: the customer id (customer), or the group (switchback: all, or the preferred workshop id / none).';
+
+--
+-- Name: COLUMN routing_experiment_assignments.window_start; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiment_assignments.window_start IS 'Switchback: the start of the window; customer: -infinity (one unit for the whole experiment).';
+
+--
+-- Name: COLUMN routing_experiment_assignments.assigned_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiment_assignments.assigned_at IS 'When the request was assigned (its creation).';
+
+--
+-- Name: routing_experiment_parameters; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.routing_experiment_parameters (
+    experiment_id bigint NOT NULL,
+    parameter text NOT NULL
+);
+
+--
+-- Name: TABLE routing_experiment_parameters; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.routing_experiment_parameters IS 'The routing parameters an experiment varies.';
+
+--
+-- Name: COLUMN routing_experiment_parameters.experiment_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiment_parameters.experiment_id IS 'The experiment.';
+
+--
+-- Name: COLUMN routing_experiment_parameters.parameter; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiment_parameters.parameter IS 'A registered parameter (routing_parameters).';
+
+--
+-- Name: routing_experiment_running; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.routing_experiment_running (
+    parameter text NOT NULL,
+    experiment_id bigint NOT NULL
+);
+
+--
+-- Name: TABLE routing_experiment_running; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.routing_experiment_running IS 'One row per parameter of a running experiment: at most one running experiment per parameter (the key decides races).';
+
+--
+-- Name: COLUMN routing_experiment_running.parameter; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiment_running.parameter IS 'The parameter.';
+
+--
+-- Name: COLUMN routing_experiment_running.experiment_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.routing_experiment_running.experiment_id IS 'The running experiment that varies it.';
+
+--
+-- Name: routing_experiments_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.routing_experiments ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.routing_experiments_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -11218,6 +13409,13 @@ ALTER TABLE ONLY public.analytics_changes
     ADD CONSTRAINT analytics_changes_pkey PRIMARY KEY (id);
 
 --
+-- Name: analytics_experiment_units analytics_experiment_units_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.analytics_experiment_units
+    ADD CONSTRAINT analytics_experiment_units_pkey PRIMARY KEY (experiment_id, arm, unit_key, window_start);
+
+--
 -- Name: analytics_routing_rollup analytics_routing_rollup_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -11265,6 +13463,13 @@ ALTER TABLE ONLY public.customers
 
 ALTER TABLE ONLY public.customers
     ADD CONSTRAINT customers_pkey PRIMARY KEY (id);
+
+--
+-- Name: experiment_changes experiment_changes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.experiment_changes
+    ADD CONSTRAINT experiment_changes_pkey PRIMARY KEY (id);
 
 --
 -- Name: hours_overrides hours_overrides_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -11433,6 +13638,55 @@ ALTER TABLE ONLY public.routing_candidates
 
 ALTER TABLE ONLY public.routing_events
     ADD CONSTRAINT routing_events_pkey PRIMARY KEY (id);
+
+--
+-- Name: routing_experiment_arms routing_experiment_arms_experiment_id_ordinal_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.routing_experiment_arms
+    ADD CONSTRAINT routing_experiment_arms_experiment_id_ordinal_key UNIQUE (experiment_id, ordinal);
+
+--
+-- Name: routing_experiment_arms routing_experiment_arms_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.routing_experiment_arms
+    ADD CONSTRAINT routing_experiment_arms_pkey PRIMARY KEY (experiment_id, arm);
+
+--
+-- Name: routing_experiment_assignments routing_experiment_assignments_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.routing_experiment_assignments
+    ADD CONSTRAINT routing_experiment_assignments_pkey PRIMARY KEY (session_request_id);
+
+--
+-- Name: routing_experiment_parameters routing_experiment_parameters_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.routing_experiment_parameters
+    ADD CONSTRAINT routing_experiment_parameters_pkey PRIMARY KEY (experiment_id, parameter);
+
+--
+-- Name: routing_experiment_running routing_experiment_running_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.routing_experiment_running
+    ADD CONSTRAINT routing_experiment_running_pkey PRIMARY KEY (parameter);
+
+--
+-- Name: routing_experiments routing_experiments_name_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.routing_experiments
+    ADD CONSTRAINT routing_experiments_name_key UNIQUE (name);
+
+--
+-- Name: routing_experiments routing_experiments_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.routing_experiments
+    ADD CONSTRAINT routing_experiments_pkey PRIMARY KEY (id);
 
 --
 -- Name: routing_outbox routing_outbox_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -11748,6 +14002,30 @@ CREATE INDEX reviews_mechanic_id_idx ON public.reviews USING btree (mechanic_id)
 --
 
 CREATE INDEX routing_events_request_idx ON public.routing_events USING btree (request_id, id);
+
+--
+-- Name: routing_experiment_arms_one_control_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX routing_experiment_arms_one_control_idx ON public.routing_experiment_arms USING btree (experiment_id) WHERE is_control;
+
+--
+-- Name: routing_experiment_assignments_session_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX routing_experiment_assignments_session_idx ON public.routing_experiment_assignments USING btree (session_id);
+
+--
+-- Name: routing_experiment_assignments_unit_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX routing_experiment_assignments_unit_idx ON public.routing_experiment_assignments USING btree (experiment_id, arm, unit_key, window_start);
+
+--
+-- Name: routing_experiments_running_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX routing_experiments_running_idx ON public.routing_experiments USING btree (id) WHERE (state = 'running'::text);
 
 --
 -- Name: routing_outbox_channel_idx; Type: INDEX; Schema: public; Owner: -
@@ -12116,6 +14394,30 @@ CREATE TRIGGER analytics_spans_sessions_ins AFTER INSERT ON public.sessions FOR 
 CREATE TRIGGER analytics_spans_sessions_upd AFTER UPDATE ON public.sessions FOR EACH ROW WHEN ((((old.ended_at IS NOT NULL) OR (new.ended_at IS NOT NULL)) AND (((old.workshop_id IS DISTINCT FROM new.workshop_id) OR (old.started_at IS DISTINCT FROM new.started_at)) OR (old.ended_at IS DISTINCT FROM new.ended_at)))) EXECUTE FUNCTION ssr_private.analytics_spans_trg();
 
 --
+-- Name: refunds experiment_changes_refunds; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER experiment_changes_refunds AFTER INSERT OR UPDATE OF status, amount_minor ON public.refunds FOR EACH ROW EXECUTE FUNCTION ssr_private.experiment_changes_trg();
+
+--
+-- Name: reviews experiment_changes_reviews; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER experiment_changes_reviews AFTER INSERT OR UPDATE OF rating ON public.reviews FOR EACH ROW EXECUTE FUNCTION ssr_private.experiment_changes_trg();
+
+--
+-- Name: session_requests experiment_changes_session_requests; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER experiment_changes_session_requests AFTER UPDATE OF status ON public.session_requests FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION ssr_private.experiment_changes_trg();
+
+--
+-- Name: sessions experiment_changes_sessions; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER experiment_changes_sessions AFTER UPDATE OF status ON public.sessions FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION ssr_private.experiment_changes_trg();
+
+--
 -- Name: hours_overrides hours_changed; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -12242,6 +14544,12 @@ CREATE TRIGGER routing_events_append_only BEFORE DELETE OR UPDATE ON public.rout
 CREATE TRIGGER routing_policies_check BEFORE INSERT OR UPDATE ON public.routing_policies FOR EACH ROW EXECUTE FUNCTION ssr_private.routing_policies_check_trg();
 
 --
+-- Name: routing_settings routing_settings_bridge; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER routing_settings_bridge AFTER UPDATE ON public.routing_settings FOR EACH ROW WHEN ((((old.hybrid_window_seconds IS DISTINCT FROM new.hybrid_window_seconds) OR (old.workshop_only_wait_seconds IS DISTINCT FROM new.workshop_only_wait_seconds)) OR (old.open_wait_seconds IS DISTINCT FROM new.open_wait_seconds))) EXECUTE FUNCTION ssr_private.routing_settings_bridge_trg();
+
+--
 -- Name: session_requests routing_sync_session; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -12336,6 +14644,13 @@ CREATE TRIGGER workshop_stats_truncate AFTER TRUNCATE ON public.reviews FOR EACH
 --
 
 CREATE TRIGGER workshop_stats_truncate AFTER TRUNCATE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.workshop_stats_truncate_trg();
+
+--
+-- Name: analytics_experiment_units analytics_experiment_units_experiment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.analytics_experiment_units
+    ADD CONSTRAINT analytics_experiment_units_experiment_id_fkey FOREIGN KEY (experiment_id) REFERENCES public.routing_experiments(id) ON DELETE CASCADE;
 
 --
 -- Name: checkout_purchases checkout_purchases_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -12546,6 +14861,69 @@ ALTER TABLE ONLY public.routing_events
 
 ALTER TABLE ONLY public.routing_events
     ADD CONSTRAINT routing_events_workshop_id_fkey FOREIGN KEY (workshop_id) REFERENCES public.organizations(id) ON DELETE RESTRICT;
+
+--
+-- Name: routing_experiment_arms routing_experiment_arms_experiment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.routing_experiment_arms
+    ADD CONSTRAINT routing_experiment_arms_experiment_id_fkey FOREIGN KEY (experiment_id) REFERENCES public.routing_experiments(id) ON DELETE CASCADE;
+
+--
+-- Name: routing_experiment_arms routing_experiment_arms_routing_policy_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.routing_experiment_arms
+    ADD CONSTRAINT routing_experiment_arms_routing_policy_id_fkey FOREIGN KEY (routing_policy_id) REFERENCES public.routing_policies(id);
+
+--
+-- Name: routing_experiment_assignments routing_experiment_assignments_experiment_id_arm_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.routing_experiment_assignments
+    ADD CONSTRAINT routing_experiment_assignments_experiment_id_arm_fkey FOREIGN KEY (experiment_id, arm) REFERENCES public.routing_experiment_arms(experiment_id, arm);
+
+--
+-- Name: routing_experiment_assignments routing_experiment_assignments_experiment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.routing_experiment_assignments
+    ADD CONSTRAINT routing_experiment_assignments_experiment_id_fkey FOREIGN KEY (experiment_id) REFERENCES public.routing_experiments(id) ON DELETE CASCADE;
+
+--
+-- Name: routing_experiment_assignments routing_experiment_assignments_session_request_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.routing_experiment_assignments
+    ADD CONSTRAINT routing_experiment_assignments_session_request_id_fkey FOREIGN KEY (session_request_id) REFERENCES public.session_requests(id) ON DELETE CASCADE;
+
+--
+-- Name: routing_experiment_parameters routing_experiment_parameters_experiment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.routing_experiment_parameters
+    ADD CONSTRAINT routing_experiment_parameters_experiment_id_fkey FOREIGN KEY (experiment_id) REFERENCES public.routing_experiments(id) ON DELETE CASCADE;
+
+--
+-- Name: routing_experiment_parameters routing_experiment_parameters_parameter_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.routing_experiment_parameters
+    ADD CONSTRAINT routing_experiment_parameters_parameter_fkey FOREIGN KEY (parameter) REFERENCES public.routing_parameters(name);
+
+--
+-- Name: routing_experiment_running routing_experiment_running_experiment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.routing_experiment_running
+    ADD CONSTRAINT routing_experiment_running_experiment_id_fkey FOREIGN KEY (experiment_id) REFERENCES public.routing_experiments(id) ON DELETE CASCADE;
+
+--
+-- Name: routing_experiment_running routing_experiment_running_parameter_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.routing_experiment_running
+    ADD CONSTRAINT routing_experiment_running_parameter_fkey FOREIGN KEY (parameter) REFERENCES public.routing_parameters(name);
 
 --
 -- Name: routing_outbox routing_outbox_request_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -12870,6 +15248,13 @@ REVOKE ALL ON FUNCTION public.create_checkout_purchase(p_customer_id uuid, p_pla
 GRANT ALL ON FUNCTION public.create_checkout_purchase(p_customer_id uuid, p_plan_code text, p_preferred_workshop_id uuid, p_routing_type text, p_intake_id uuid) TO ssr_app;
 
 --
+-- Name: FUNCTION create_routing_experiment(p_staff_id uuid, p_definition jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.create_routing_experiment(p_staff_id uuid, p_definition jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.create_routing_experiment(p_staff_id uuid, p_definition jsonb) TO ssr_app;
+
+--
 -- Name: FUNCTION decline_session_request(p_request_id uuid, p_mechanic_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
 --
 
@@ -12963,6 +15348,20 @@ GRANT ALL ON FUNCTION public.get_mechanics_for_routing_page(p_workshop_id uuid, 
 
 REVOKE ALL ON FUNCTION public.get_request_queue_position(p_session_request_id uuid, p_customer_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.get_request_queue_position(p_session_request_id uuid, p_customer_id uuid) TO ssr_app;
+
+--
+-- Name: FUNCTION get_routing_experiment(p_staff_id uuid, p_experiment_id bigint); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_routing_experiment(p_staff_id uuid, p_experiment_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_routing_experiment(p_staff_id uuid, p_experiment_id bigint) TO ssr_app;
+
+--
+-- Name: FUNCTION get_routing_experiments(p_staff_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_routing_experiments(p_staff_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_routing_experiments(p_staff_id uuid) TO ssr_app;
 
 --
 -- Name: FUNCTION get_workshop_directory(p_limit integer, p_offset integer, p_starting_after text, p_ending_before text); Type: ACL; Schema: public; Owner: -
@@ -13073,12 +15472,26 @@ GRANT ALL ON FUNCTION public.set_mechanic_presence(p_mechanic_id uuid, p_online 
 GRANT ALL ON FUNCTION public.set_mechanic_presence(p_mechanic_id uuid, p_online boolean) TO mechanic;
 
 --
+-- Name: FUNCTION start_routing_experiment(p_staff_id uuid, p_experiment_id bigint); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.start_routing_experiment(p_staff_id uuid, p_experiment_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.start_routing_experiment(p_staff_id uuid, p_experiment_id bigint) TO ssr_app;
+
+--
 -- Name: FUNCTION start_session(p_session_id uuid, p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) TO ssr_app;
 GRANT ALL ON FUNCTION public.start_session(p_session_id uuid, p_mechanic_id uuid) TO mechanic;
+
+--
+-- Name: FUNCTION stop_routing_experiment(p_staff_id uuid, p_experiment_id bigint, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.stop_routing_experiment(p_staff_id uuid, p_experiment_id bigint, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.stop_routing_experiment(p_staff_id uuid, p_experiment_id bigint, p_reason text) TO ssr_app;
 
 --
 -- Name: FUNCTION analytics_bucket(p_seconds double precision); Type: ACL; Schema: ssr_private; Owner: -
@@ -13269,6 +15682,57 @@ GRANT ALL ON FUNCTION ssr_private.directory_prior_refresh(p_force boolean) TO ss
 REVOKE ALL ON FUNCTION ssr_private.directory_score(p_rating_sum bigint, p_review_count bigint, p_reliability double precision) FROM PUBLIC;
 
 --
+-- Name: FUNCTION experiment_analyse_units(p_unit text, p_control_arm text, p_units jsonb, p_alpha double precision, p_tau double precision); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.experiment_analyse_units(p_unit text, p_control_arm text, p_units jsonb, p_alpha double precision, p_tau double precision) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.experiment_analyse_units(p_unit text, p_control_arm text, p_units jsonb, p_alpha double precision, p_tau double precision) TO analytics;
+
+--
+-- Name: FUNCTION experiment_analysis(p_experiment_id bigint, p_alpha double precision, p_tau double precision); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.experiment_analysis(p_experiment_id bigint, p_alpha double precision, p_tau double precision) FROM PUBLIC;
+
+--
+-- Name: FUNCTION experiment_assignment_record(p_request public.session_requests, p_experiment_id bigint, p_arm text, p_unit_key text, p_window_start timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.experiment_assignment_record(p_request public.session_requests, p_experiment_id bigint, p_arm text, p_unit_key text, p_window_start timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION experiment_changes_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.experiment_changes_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION experiment_guardrails_check(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.experiment_guardrails_check() FROM PUBLIC;
+
+--
+-- Name: FUNCTION experiment_hash_unit(p_key text, p_seed bigint); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.experiment_hash_unit(p_key text, p_seed bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION experiment_hist_percentile(p_buckets double precision[], p_counts integer[], p_fraction double precision); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.experiment_hist_percentile(p_buckets double precision[], p_counts integer[], p_fraction double precision) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.experiment_hist_percentile(p_buckets double precision[], p_counts integer[], p_fraction double precision) TO analytics;
+
+--
+-- Name: FUNCTION experiment_stats(p_op text, p_input jsonb); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.experiment_stats(p_op text, p_input jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.experiment_stats(p_op text, p_input jsonb) TO analytics;
+
+--
 -- Name: FUNCTION explain_routing(p_request_id uuid); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -13439,6 +15903,13 @@ REVOKE ALL ON FUNCTION ssr_private.refresh_analytics(p_max_changes integer) FROM
 GRANT ALL ON FUNCTION ssr_private.refresh_analytics(p_max_changes integer) TO ssr_worker;
 
 --
+-- Name: FUNCTION refresh_experiment_results(p_max_changes integer); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.refresh_experiment_results(p_max_changes integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.refresh_experiment_results(p_max_changes integer) TO ssr_worker;
+
+--
 -- Name: FUNCTION refund_apply_stripe_status(p_refund_id uuid, p_stripe_refund_id text, p_stripe_status text); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -13477,6 +15948,12 @@ GRANT ALL ON FUNCTION ssr_private.refund_stale_pending(p_older_than interval, p_
 --
 
 REVOKE ALL ON FUNCTION ssr_private.refunds_request_closed() FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_assignment(p_customer_id uuid, p_preferred_workshop_id uuid, p_routing_type text, p_at timestamp with time zone, OUT routing_policy_id bigint, OUT experiment_id bigint, OUT arm text, OUT unit_key text, OUT window_start timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_assignment(p_customer_id uuid, p_preferred_workshop_id uuid, p_routing_type text, p_at timestamp with time zone, OUT routing_policy_id bigint, OUT experiment_id bigint, OUT arm text, OUT unit_key text, OUT window_start timestamp with time zone) FROM PUBLIC;
 
 --
 -- Name: FUNCTION routing_audit_request(); Type: ACL; Schema: ssr_private; Owner: -
@@ -13572,6 +16049,12 @@ REVOKE ALL ON FUNCTION ssr_private.routing_publish(p_request public.session_requ
 --
 
 REVOKE ALL ON FUNCTION ssr_private.routing_raise_refusal(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION routing_settings_bridge_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.routing_settings_bridge_trg() FROM PUBLIC;
 
 --
 -- Name: FUNCTION routing_sync_session(); Type: ACL; Schema: ssr_private; Owner: -
@@ -13699,6 +16182,24 @@ REVOKE ALL ON FUNCTION ssr_private.workshop_stats_sessions_trg() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION ssr_private.workshop_stats_truncate_trg() FROM PUBLIC;
+
+--
+-- Name: TABLE experiment_analysis; Type: ACL; Schema: analytics; Owner: -
+--
+
+GRANT SELECT ON TABLE analytics.experiment_analysis TO analytics;
+
+--
+-- Name: TABLE experiment_results; Type: ACL; Schema: analytics; Owner: -
+--
+
+GRANT SELECT ON TABLE analytics.experiment_results TO analytics;
+
+--
+-- Name: TABLE experiment_windows; Type: ACL; Schema: analytics; Owner: -
+--
+
+GRANT SELECT ON TABLE analytics.experiment_windows TO analytics;
 
 --
 -- Name: TABLE routing_effectiveness; Type: ACL; Schema: analytics; Owner: -

@@ -40,6 +40,28 @@ def refresh_analytics(conn: psycopg.Connection) -> str | None:
     return f"applied {applied} analytics changes" if applied else None
 
 
+def refresh_experiment_results_count(conn: psycopg.Connection) -> tuple[int, int]:
+    """Apply every queued experiment change to the per-unit rollup, then the guardrails (batches of
+    100,000); (changes applied, arms stopped by a guardrail)."""
+    applied = stopped = 0
+    while True:
+        ran, changes, _units, arms_stopped, more = conn.execute(
+            "SELECT * FROM ssr_private.refresh_experiment_results()").fetchone()
+        applied += changes
+        stopped += arms_stopped
+        if not (ran and more):
+            return applied, stopped
+
+
+def refresh_experiment_results(conn: psycopg.Connection) -> str | None:
+    """The job: keep the experiment results fresh and apply the guardrails; a short description
+    when something changed."""
+    applied, stopped = refresh_experiment_results_count(conn)
+    if not (applied or stopped):
+        return None
+    return f"applied {applied} experiment changes" + (f", {stopped} arm(s) stopped by a guardrail" if stopped else "")
+
+
 def relay_count(conn: psycopg.Connection) -> int:
     """Send every committed routing notification not sent yet (batches of 1000); how many."""
     sent = 0

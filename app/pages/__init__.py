@@ -8,6 +8,7 @@ from __future__ import annotations
 
 
 def blueprints() -> tuple:
-    from app.pages import account, customer, html, mechanic
+    from app.pages import account, customer, experiments, html, mechanic
 
-    return (html.assets, account.bp, customer.site, customer.workshops, customer.checkout, mechanic.bp)
+    return (html.assets, account.bp, customer.site, customer.workshops, customer.checkout, mechanic.bp,
+            experiments.bp)

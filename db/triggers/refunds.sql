@@ -19,3 +19,8 @@ EXECUTE FUNCTION ssr_private.analytics_changes_refunds_trg();
 CREATE OR REPLACE TRIGGER analytics_rollups_truncate_refunds
 AFTER TRUNCATE ON refunds
 FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
+
+-- A refund of an assigned request: queue it for the experiment rollup.
+CREATE OR REPLACE TRIGGER experiment_changes_refunds
+AFTER INSERT OR UPDATE OF status, amount_minor ON refunds
+FOR EACH ROW EXECUTE FUNCTION ssr_private.experiment_changes_trg();

@@ -19,6 +19,11 @@ CREATE OR REPLACE TRIGGER analytics_rollups_truncate_reviews
 AFTER TRUNCATE ON reviews
 FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
 
+-- A review of an assigned request's session: queue it for the experiment rollup.
+CREATE OR REPLACE TRIGGER experiment_changes_reviews
+AFTER INSERT OR UPDATE OF rating ON reviews
+FOR EACH ROW EXECUTE FUNCTION ssr_private.experiment_changes_trg();
+
 -- The ranking's shrunk ratings read the mechanic's and the platform's stars, not reviews: a review moves both.
 CREATE OR REPLACE TRIGGER ranking_reviews_ins_del
 AFTER INSERT OR DELETE ON reviews

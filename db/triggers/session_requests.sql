@@ -39,6 +39,13 @@ CREATE OR REPLACE TRIGGER analytics_rollups_truncate_session_requests
 AFTER TRUNCATE ON session_requests
 FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
 
+-- An assigned request's status changed: queue it for the experiment rollup.
+CREATE OR REPLACE TRIGGER experiment_changes_session_requests
+AFTER UPDATE OF status ON session_requests
+FOR EACH ROW
+WHEN (old.status IS DISTINCT FROM new.status)
+EXECUTE FUNCTION ssr_private.experiment_changes_trg();
+
 -- A paid request that ends unserved, however it ends, owes a refund and its session will not happen: both in one transaction.
 CREATE OR REPLACE TRIGGER refunds_request_closed
 AFTER UPDATE OF status ON session_requests

@@ -64,6 +64,13 @@ WHEN (
 )
 EXECUTE FUNCTION ssr_private.analytics_spans_trg();
 
+-- An assigned request's session changed status: queue it for the experiment rollup.
+CREATE OR REPLACE TRIGGER experiment_changes_sessions
+AFTER UPDATE OF status ON sessions
+FOR EACH ROW
+WHEN (old.status IS DISTINCT FROM new.status)
+EXECUTE FUNCTION ssr_private.experiment_changes_trg();
+
 -- Capacity is checked against mechanics.open_sessions, not a count: a deleted session that held a slot frees it.
 CREATE OR REPLACE TRIGGER mechanic_open_sessions_del
 AFTER DELETE ON sessions

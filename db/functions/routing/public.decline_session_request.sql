@@ -5,7 +5,9 @@
 -- concurrent declines of one request are seen by each other):
 --   hybrid inside its exclusive window, declined by a mechanic of the preferred workshop,
 --     and nobody of that workshop left available who has not declined: the window ends
---     now (escalated_at = exclusive_until = now(), reason preferred_workshop_declined);
+--     now (escalated_at = exclusive_until = now(), reason preferred_workshop_declined),
+--     unless the request's routing policy sets escalate_on_preferred_declines false (the
+--     window then runs to its end, the sweep escalates it);
 --   workshop_only, and nobody of the workshop left available who has not declined: it
 --     ends like an expiry, by the sweep's own transition (status expired, outcome
 --     expired_no_mechanic: refund due; reason all_declined in the audit).
@@ -101,7 +103,11 @@ BEGIN
             WHERE a.workshop_id = v_req.preferred_workshop_id AND NOT a.mechanic_id = ANY(r.declined_by)
         )
         THEN
-        IF v_req.routing_type = 'hybrid' AND v_req.escalated_at IS NULL AND v_req.exclusive_until > v_now THEN
+        IF
+            v_req.routing_type = 'hybrid' AND v_req.escalated_at IS NULL AND v_req.exclusive_until > v_now
+            -- the request's routing policy may keep the window to its end instead
+            AND (ssr_private.routing_policy_params(v_req.routing_policy_id) ->> 'escalate_on_preferred_declines')::boolean
+            THEN
             PERFORM set_config('routing.reason', 'preferred_workshop_declined', TRUE);
             UPDATE session_requests AS r
             SET escalated_at = v_now, exclusive_until = v_now

@@ -6,7 +6,10 @@
 -- announces it on the outbox / pg_notify channels. Inputs: as create_session_request,
 -- plus p_type (the normalised routing type from validate_routing_choice) and
 -- p_routing_type (what the caller asked for, kept in the audit).
---   * hybrid: exclusive window of routing_settings.hybrid_window_seconds for the preferred
+-- The parameters come from the request's routing policy (ssr_private.routing_assignment:
+-- a running experiment's arm, recorded in routing_experiment_assignments, else the preferred
+-- workshop's policy, else the default), stored in session_requests.routing_policy_id.
+--   * hybrid: exclusive window of the policy's hybrid_window_seconds for the preferred
 --     workshop, skipped (event window_skipped) when it has nobody available right now
 --     (reason no_available_mechanic_in_preferred_workshop) or everyone available is at
 --     their capacity (reason preferred_workshop_at_capacity: routing_offerable_mechanics);
@@ -37,11 +40,17 @@ DECLARE
     v_expires_at timestamptz;
     v_skip_reason text;
     v_audience text;
+    v_assign record;
+    v_params jsonb;
 BEGIN
-    SELECT * INTO v_settings FROM routing_settings LIMIT 1;
-    IF NOT FOUND THEN
-        v_settings := ROW(TRUE, 60, 600, 1800, v_now)::routing_settings;
-    END IF;
+    -- The request's routing policy (an experiment's arm, the workshop's, the default) and
+    -- its parameters, in the shape of the deprecated routing_settings row.
+    v_assign := ssr_private.routing_assignment(p_customer_id, p_preferred_workshop_id, p_type, v_now);
+    v_params := ssr_private.routing_policy_params(v_assign.routing_policy_id);
+    v_settings := ROW(
+        TRUE, (v_params ->> 'hybrid_window_seconds')::integer, (v_params ->> 'workshop_only_wait_seconds')::integer,
+        (v_params ->> 'open_wait_seconds')::integer, v_now
+    )::routing_settings;
 
     -- Candidates now, from the maintained counts (routing_mechanic_eligible is the rule):
     -- the preferred workshop's, which validate_routing_choice found active, and everyone's.
@@ -81,10 +90,10 @@ BEGIN
 
     INSERT INTO session_requests (
         session_id, customer_id, plan_code, intake_id, preferred_workshop_id, routing_type,
-        exclusive_until, expires_at, created_at
+        exclusive_until, expires_at, created_at, routing_policy_id
     ) VALUES (
         p_session_id, p_customer_id, p_plan_code, p_intake_id, p_preferred_workshop_id, p_type,
-        v_exclusive_until, v_expires_at, v_now
+        v_exclusive_until, v_expires_at, v_now, v_assign.routing_policy_id
     )
     ON CONFLICT (session_id) DO NOTHING
     RETURNING * INTO v_req;
@@ -107,6 +116,10 @@ BEGIN
             COLUMN = 'session_id';
     END IF;
 
+    IF v_assign.experiment_id IS NOT NULL THEN
+        PERFORM ssr_private.experiment_assignment_record(v_req, v_assign.experiment_id, v_assign.arm,
+            v_assign.unit_key, v_assign.window_start);
+    END IF;
     v_audience := CASE WHEN p_type = 'workshop_only' OR v_req.exclusive_until IS NOT NULL THEN 'workshop'
         ELSE 'everyone' END;
     INSERT INTO routing_events (request_id, event_type, workshop_id, detail)

@@ -85,7 +85,12 @@ FROM (
     ('complete_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic completes the session'),
     ('mark_session_no_show(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic marks a no-show'),
     ('review_session(uuid,uuid,integer,text)', ARRAY['ssr_app'], 'the customer reviews a completed session'),
-    ('revoke_token(text,timestamptz)', ARRAY['ssr_app'], 'sign-out revokes the browser''s token')
+    ('revoke_token(text,timestamptz)', ARRAY['ssr_app'], 'sign-out revokes the browser''s token'),
+    ('create_routing_experiment(uuid,jsonb)', ARRAY['ssr_app'], 'an admin defines a routing experiment'),
+    ('start_routing_experiment(uuid,bigint)', ARRAY['ssr_app'], 'an admin starts a routing experiment'),
+    ('stop_routing_experiment(uuid,bigint,text)', ARRAY['ssr_app'], 'an admin stops a routing experiment'),
+    ('get_routing_experiments(uuid)', ARRAY['ssr_app'], 'staff: the experiments page'),
+    ('get_routing_experiment(uuid,bigint)', ARRAY['ssr_app'], 'staff: one experiment with its results')
 ) AS t (signature, grantees, purpose)
 $$;
 

@@ -53,6 +53,22 @@ FROM (
     (
         'routing_event_narrative(text,uuid,uuid,text,text,jsonb)', ARRAY['analytics'],
         'the formatter of analytics.routing_explanations (optional PL/Python layer)'
+    ),
+    (
+        'refresh_experiment_results(integer)', ARRAY['ssr_worker'],
+        'job experiment_results: the experiment rollup and its guardrails'
+    ),
+    (
+        'experiment_hist_percentile(double precision[],integer[],double precision)', ARRAY['analytics'],
+        'percentiles of analytics.experiment_results and experiment_windows'
+    ),
+    (
+        'experiment_analyse_units(text,text,jsonb,double precision,double precision)', ARRAY['analytics'],
+        'the analysis of analytics.experiment_analysis; reads nothing (optional PL/Python layer)'
+    ),
+    (
+        'experiment_stats(text,jsonb)', ARRAY['analytics'],
+        'the statistics experiment_analyse_units loads; reads nothing (optional PL/Python layer)'
     )
 ) AS t (signature, grantees, purpose)
 $$;

@@ -34,6 +34,13 @@ CREATE OR REPLACE TRIGGER analytics_rollups_truncate_session_requests
 AFTER TRUNCATE ON session_requests
 FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
 
+-- A request that leaves pending, however, rescinds its live offers (the accepting mechanic's is recorded accepted by accept).
+CREATE OR REPLACE TRIGGER offers_request_closed
+AFTER UPDATE OF status ON session_requests
+FOR EACH ROW
+WHEN (old.status = 'pending' AND new.status <> 'pending')
+EXECUTE FUNCTION ssr_private.offers_request_closed_trg();
+
 -- A paid request that ends unserved, however it ends, owes a refund and its session will not happen: both in one transaction.
 CREATE OR REPLACE TRIGGER refunds_request_closed
 AFTER UPDATE OF status ON session_requests

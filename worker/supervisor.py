@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from worker.jobs import refresh_analytics, relay, sweep
+from worker.jobs import offers, refresh_analytics, relay, sweep
 
 log = logging.getLogger("worker")
 
@@ -53,6 +53,7 @@ def default_jobs() -> list[Job]:
     jobs = [
         Job("sweep", sweep, interval=5.0),  # escalate hybrid windows, expire overdue requests
         Job("refresh_analytics", refresh_analytics, interval=5.0),  # apply queued changes to the rollups
+        Job("offers", offers, interval=1.0),  # time out offers, open the next waves, presence auto-away
         Job("relay", relay, interval=0.1),  # send committed routing notifications (pg_notify)
     ]
     if os.environ.get("STRIPE_SECRET_KEY"):  # the money jobs (worker/refunds.py) need Stripe

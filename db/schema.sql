@@ -244,6 +244,7 @@ DECLARE
     v_now timestamptz := now();
     v_req session_requests;
     v_ctid tid;
+    v_dispatch_mode text;
 BEGIN
     IF p_request_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'request_id is required', COLUMN = 'request_id';
@@ -254,9 +255,15 @@ BEGIN
     PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
 
     -- Concurrent accepts queue here; each then sees the latest committed version of the row.
-    SELECT r.ctid INTO v_ctid FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
-    -- The mechanic's offer (if any), after the request: a timeout sweep skips it from here on.
-    PERFORM 1 FROM offers AS o WHERE o.session_request_id = p_request_id AND o.mechanic_id = p_mechanic_id FOR UPDATE;
+    SELECT r.ctid, r.dispatch_mode INTO v_ctid, v_dispatch_mode
+    FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
+    -- The mechanic's offer, after the request: a timeout sweep skips it from here on (only a
+    -- request distributed in waves has live offers: broadcast writes its rows when one acts).
+    IF v_dispatch_mode IS NOT NULL THEN
+        PERFORM 1 FROM offers AS o
+        WHERE o.session_request_id = p_request_id AND o.mechanic_id = p_mechanic_id
+        FOR UPDATE;
+    END IF;
 
     -- Capacity: one mechanic's accepts (of different requests) queue on the mechanic's row,
     -- and each then sees the slots the previous ones took (mechanics.open_sessions, in the
@@ -765,7 +772,11 @@ BEGIN
 
     -- Declines of one request queue here: the checks below see the earlier ones.
     SELECT * INTO v_req FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
-    PERFORM 1 FROM offers AS o WHERE o.session_request_id = p_request_id AND o.mechanic_id = p_mechanic_id FOR UPDATE;
+    IF v_req.dispatch_mode IS NOT NULL THEN  -- only requests distributed in waves have live offers
+        PERFORM 1 FROM offers AS o
+        WHERE o.session_request_id = p_request_id AND o.mechanic_id = p_mechanic_id
+        FOR UPDATE;
+    END IF;
     SELECT * INTO v_decline
     FROM session_request_declines AS d
     WHERE d.request_id = p_request_id AND d.mechanic_id = p_mechanic_id;
@@ -4456,6 +4467,15 @@ BEGIN
     IF p_request.status <> 'pending' THEN
         RETURN p_request;
     END IF;
+    -- Broadcast, the default, reads no more than this: the registry's default mode and whether
+    -- any policy sets a mode at all (a handful of rows); then the mode of the request's policy.
+    SELECT rp.default_value #>> '{}' INTO v_mode FROM routing_parameters AS rp WHERE rp.name = 'distribution_mode';
+    IF
+        v_mode = 'broadcast'
+        AND NOT EXISTS (SELECT 1 FROM routing_policies AS p WHERE p.params ? 'distribution_mode')
+        THEN
+        RETURN p_request;
+    END IF;
     v_params := ssr_private.offer_policy_params(p_request);
     v_mode := v_params ->> 'distribution_mode';
     IF v_mode IS NULL OR v_mode = 'broadcast' THEN
@@ -4574,11 +4594,13 @@ CREATE FUNCTION ssr_private.offer_record(p_request public.session_requests, p_me
 DECLARE
     v_reason text := CASE WHEN p_outcome = 'declined' THEN left(nullif(btrim(p_reason), ''), 200) END;
 BEGIN
-    UPDATE offers AS o
-    SET outcome = p_outcome, outcome_at = greatest(p_now, o.offered_at), reason = v_reason
-    WHERE o.session_request_id = p_request.id AND o.mechanic_id = p_mechanic_id AND o.outcome IS NULL;
-    IF FOUND THEN
-        RETURN;
+    IF p_request.dispatch_mode IS NOT NULL THEN  -- only targeted requests have live offers
+        UPDATE offers AS o
+        SET outcome = p_outcome, outcome_at = greatest(p_now, o.offered_at), reason = v_reason
+        WHERE o.session_request_id = p_request.id AND o.mechanic_id = p_mechanic_id AND o.outcome IS NULL;
+        IF FOUND THEN
+            RETURN;
+        END IF;
     END IF;
     INSERT INTO offers AS o (
         session_request_id, mechanic_id, workshop_id, tier, score, wave, stage,
@@ -10756,10 +10778,10 @@ CREATE INDEX mechanics_routing_order_idx ON public.mechanics USING btree ((((wor
 CREATE INDEX mechanics_workshop_id_idx ON public.mechanics USING btree (workshop_id);
 
 --
--- Name: offers_day_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: offers_day_brin; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX offers_day_idx ON public.offers USING btree ((((offered_at AT TIME ZONE 'UTC'::text))::date));
+CREATE INDEX offers_day_brin ON public.offers USING brin ((((offered_at AT TIME ZONE 'UTC'::text))::date));
 
 --
 -- Name: offers_live_expires_at_idx; Type: INDEX; Schema: public; Owner: -
@@ -11233,7 +11255,7 @@ CREATE TRIGGER mechanic_state_truncate AFTER TRUNCATE ON public.sessions FOR EAC
 -- Name: session_requests offers_request_closed; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER offers_request_closed AFTER UPDATE OF status ON public.session_requests FOR EACH ROW WHEN (((old.status = 'pending'::text) AND (new.status <> 'pending'::text))) EXECUTE FUNCTION ssr_private.offers_request_closed_trg();
+CREATE TRIGGER offers_request_closed AFTER UPDATE OF status ON public.session_requests FOR EACH ROW WHEN (((old.status = 'pending'::text) AND (new.status <> 'pending'::text) AND (new.dispatch_mode IS NOT NULL))) EXECUTE FUNCTION ssr_private.offers_request_closed_trg();
 
 --
 -- Name: session_requests refunds_request_closed; Type: TRIGGER; Schema: public; Owner: -

@@ -517,3 +517,18 @@ def test_offer_statistics_count_outcomes_by_stage_with_wait_buckets(conn):
     conn.execute("INSERT INTO offer_wait_thresholds VALUES (50)")
     within = conn.execute("SELECT accepted_within FROM analytics.offer_statistics WHERE accepted > 0").fetchone()[0]
     assert within["50"] == 1 and within["30"] == 0
+
+
+def test_the_worker_job_sweeps_offers_as_the_worker_login(conn, worker_db_url):
+    from worker.jobs import offers as offers_job
+    from worker.supervisor import default_jobs
+
+    assert {j.name: j.interval for j in default_jobs()}["offers"] <= 2.0
+    w = World(conn, mechanics=2, others=0, independents=0)
+    w.policy(w.ws, distribution_mode="round_robin")
+    rid = w.request()
+    with psycopg.connect(worker_db_url, autocommit=True) as worker:
+        assert offers_job(worker) is None  # nothing due
+        time_out_live(conn, rid)
+        assert offers_job(worker) == "timed out 1 offers, 1 waves, opened 0, 0 mechanics away"
+    assert len(live(conn, rid)) == 1

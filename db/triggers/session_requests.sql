@@ -34,11 +34,12 @@ CREATE OR REPLACE TRIGGER analytics_rollups_truncate_session_requests
 AFTER TRUNCATE ON session_requests
 FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.analytics_rollups_truncate_trg();
 
--- A request that leaves pending, however, rescinds its live offers (the accepting mechanic's is recorded accepted by accept).
+-- A request that leaves pending, however, rescinds its live offers (the accepting mechanic's is recorded accepted
+-- by accept); only requests distributed in waves have live offers (broadcast writes its rows when one acts).
 CREATE OR REPLACE TRIGGER offers_request_closed
 AFTER UPDATE OF status ON session_requests
 FOR EACH ROW
-WHEN (old.status = 'pending' AND new.status <> 'pending')
+WHEN (old.status = 'pending' AND new.status <> 'pending' AND new.dispatch_mode IS NOT NULL)
 EXECUTE FUNCTION ssr_private.offers_request_closed_trg();
 
 -- A paid request that ends unserved, however it ends, owes a refund and its session will not happen: both in one transaction.

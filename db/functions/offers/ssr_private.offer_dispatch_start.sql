@@ -24,6 +24,15 @@ BEGIN
     IF p_request.status <> 'pending' THEN
         RETURN p_request;
     END IF;
+    -- Broadcast, the default, reads no more than this: the registry's default mode and whether
+    -- any policy sets a mode at all (a handful of rows); then the mode of the request's policy.
+    SELECT rp.default_value #>> '{}' INTO v_mode FROM routing_parameters AS rp WHERE rp.name = 'distribution_mode';
+    IF
+        v_mode = 'broadcast'
+        AND NOT EXISTS (SELECT 1 FROM routing_policies AS p WHERE p.params ? 'distribution_mode')
+        THEN
+        RETURN p_request;
+    END IF;
     v_params := ssr_private.offer_policy_params(p_request);
     v_mode := v_params ->> 'distribution_mode';
     IF v_mode IS NULL OR v_mode = 'broadcast' THEN

@@ -1,7 +1,8 @@
 -- offer_record: records a mechanic's answer (accepted or declined) on their offer of a
 -- request, in the caller's transaction (accept_session_request, decline_session_request,
--- after their own checks and writes succeeded). The live offer, when there is one, gets the
--- outcome (conditional: only while its outcome is NULL). Otherwise (the open stage of every
+-- after their own checks and writes succeeded). The live offer, when there is one (only a
+-- request distributed in waves has any), gets the outcome (conditional: only while its
+-- outcome is NULL). Otherwise (the open stage of every
 -- mode: broadcast writes no offer rows beforehand) the row is written now with its outcome:
 -- tier (offer_tier), score (routing_offer_score), stage window inside a hybrid window else
 -- open, offered_at when the request became visible to that mechanic (its creation, or the
@@ -25,11 +26,13 @@ AS $$
 DECLARE
     v_reason text := CASE WHEN p_outcome = 'declined' THEN left(nullif(btrim(p_reason), ''), 200) END;
 BEGIN
-    UPDATE offers AS o
-    SET outcome = p_outcome, outcome_at = greatest(p_now, o.offered_at), reason = v_reason
-    WHERE o.session_request_id = p_request.id AND o.mechanic_id = p_mechanic_id AND o.outcome IS NULL;
-    IF FOUND THEN
-        RETURN;
+    IF p_request.dispatch_mode IS NOT NULL THEN  -- only targeted requests have live offers
+        UPDATE offers AS o
+        SET outcome = p_outcome, outcome_at = greatest(p_now, o.offered_at), reason = v_reason
+        WHERE o.session_request_id = p_request.id AND o.mechanic_id = p_mechanic_id AND o.outcome IS NULL;
+        IF FOUND THEN
+            RETURN;
+        END IF;
     END IF;
     INSERT INTO offers AS o (
         session_request_id, mechanic_id, workshop_id, tier, score, wave, stage,

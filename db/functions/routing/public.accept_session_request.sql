@@ -44,6 +44,7 @@ DECLARE
     v_now timestamptz := now();
     v_req session_requests;
     v_ctid tid;
+    v_dispatch_mode text;
 BEGIN
     IF p_request_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'request_id is required', COLUMN = 'request_id';
@@ -54,9 +55,15 @@ BEGIN
     PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
 
     -- Concurrent accepts queue here; each then sees the latest committed version of the row.
-    SELECT r.ctid INTO v_ctid FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
-    -- The mechanic's offer (if any), after the request: a timeout sweep skips it from here on.
-    PERFORM 1 FROM offers AS o WHERE o.session_request_id = p_request_id AND o.mechanic_id = p_mechanic_id FOR UPDATE;
+    SELECT r.ctid, r.dispatch_mode INTO v_ctid, v_dispatch_mode
+    FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
+    -- The mechanic's offer, after the request: a timeout sweep skips it from here on (only a
+    -- request distributed in waves has live offers: broadcast writes its rows when one acts).
+    IF v_dispatch_mode IS NOT NULL THEN
+        PERFORM 1 FROM offers AS o
+        WHERE o.session_request_id = p_request_id AND o.mechanic_id = p_mechanic_id
+        FOR UPDATE;
+    END IF;
 
     -- Capacity: one mechanic's accepts (of different requests) queue on the mechanic's row,
     -- and each then sees the slots the previous ones took (mechanics.open_sessions, in the

@@ -63,7 +63,11 @@ BEGIN
 
     -- Declines of one request queue here: the checks below see the earlier ones.
     SELECT * INTO v_req FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
-    PERFORM 1 FROM offers AS o WHERE o.session_request_id = p_request_id AND o.mechanic_id = p_mechanic_id FOR UPDATE;
+    IF v_req.dispatch_mode IS NOT NULL THEN  -- only requests distributed in waves have live offers
+        PERFORM 1 FROM offers AS o
+        WHERE o.session_request_id = p_request_id AND o.mechanic_id = p_mechanic_id
+        FOR UPDATE;
+    END IF;
     SELECT * INTO v_decline
     FROM session_request_declines AS d
     WHERE d.request_id = p_request_id AND d.mechanic_id = p_mechanic_id;

@@ -7,7 +7,7 @@
 -- wait; and from the offer), and accepted_within: accepted offers whose wait was at most
 -- each threshold of offer_wait_thresholds (seconds -> count; a table, so BI may change the
 -- buckets without a migration), like TaskRouter's split_by_wait_time.
--- A view over offers (no rollup): a day's rows are a range of the index offers_day_idx,
+-- A view over offers (no rollup): a day's rows are a range of the index offers_day_brin,
 -- so a filter on day reads that day's offers only (make bench: figures in bench/README.md).
 CREATE OR REPLACE VIEW analytics.offer_statistics AS
 SELECT

@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 4
 
-.PHONY: simulate bench-experiments help install plpython sql-tools chromium db migrate seed run stop test lint pytest installcheck sql-api-doc faults fuzz \
+.PHONY: simulate bench-experiments dispatch-long bench-offers help install plpython sql-tools chromium db migrate seed run stop test lint pytest installcheck sql-api-doc faults fuzz \
 	bench bench-migrations schema psql-script screenshots clean ha ha-up ha-state ha-stop ha-kill-primary ha-clean ha-failover-test reconcile refunds
 
 help:
@@ -22,6 +22,8 @@ help:
 	@echo "make reconcile [HOURS=48] / make refunds - the money jobs once (STRIPE_SECRET_KEY from the environment)"
 	@echo "make faults - the long fault suite (crashes, killed workers, outages, held locks)"
 	@echo "make fuzz   - the long schemathesis run against the app"
+	@echo "make dispatch-long - the dispatcher's long forms (round robin fair over 10,000 requests)"
+	@echo "make bench-offers  - the dispatcher's bench alone (offers' cost, the sweep at 100,000 live offers)"
 	@echo "make ha     - the same on a local HA setup: pg_auto_failover monitor, primary, synchronous standby"
 	@echo "make ha-stop / ha-clean / ha-state / ha-failover-test"
 	@echo "make installcheck - the pgTAP tests (db/tests) with pg_prove in a scratch database"
@@ -134,6 +136,14 @@ simulate:
 
 bench-experiments: install
 	$(PY) -m bench.experiments
+
+# The dispatcher's long forms: round robin's fairness over 10,000 requests (make test runs 2,000).
+dispatch-long: install
+	DISPATCH_LONG=1 $(VENV)/bin/pytest -q tests/test_dispatch_offers.py -k round_robin
+
+# The dispatcher's bench alone, on its own small dataset (docs/DISPATCH.md#measured).
+bench-offers: install
+	$(PY) -m bench.offers $(if $(SCALE),--scale $(SCALE))
 
 # The write stall of applying every migration to a live 1M-session marketplace (durable cluster).
 bench-migrations: install

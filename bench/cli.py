@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg
 
 from bench import EXIT_WRONG_RESULT, WrongResult, e2e, generate, goals, live_sse, measure, report, server, steady
+from bench import offers as dispatch_offers
 from bench import pgbench as pgb
 from bench.measure import Settings, Skip
 
@@ -223,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         figs["plpython"] = attempt("plpython", measure.plpython_cost, work_url or main_url, st)
         if work_url:
             figs["mechanic_offers"] = attempt("offers", measure.offers, work_url, st)
+            # the dispatcher: offers' cost on fulfillment and accept, the timeout sweep (bench/offers.py)
+            figs["dispatch_offers"] = attempt("offers.dispatch", dispatch_offers.run, work_url, sizes, st, log)
             figs["e2e_webhooks"] = attempt("e2e", e2e.run, work_url, sizes, st, log)
             figs["analytics_freshness"] = attempt("freshness", measure.freshness, work_url, sizes, st, log)
             figs["live_offers"] = attempt("live", live_sse.run, work_url, sizes, st, log)

@@ -72,6 +72,10 @@ CREATE TABLE public.session_requests (
     outcome text,
     declined_by uuid[] DEFAULT '{}'::uuid[] NOT NULL,
     routing_policy_id bigint,
+    dispatch_mode text,
+    dispatch_wave smallint,
+    dispatch_next_at timestamp with time zone,
+    targeted_until timestamp with time zone,
     required_skills text[],
     skills_relax_at timestamp with time zone,
     priority smallint,
@@ -80,6 +84,7 @@ CREATE TABLE public.session_requests (
     CONSTRAINT session_requests_check CHECK (((status = 'accepted'::text) = (mechanic_id IS NOT NULL))),
     CONSTRAINT session_requests_check1 CHECK (((status = 'accepted'::text) = (accepted_at IS NOT NULL))),
     CONSTRAINT session_requests_check2 CHECK (((accepted_at IS NULL) OR (accepted_at >= created_at))),
+    CONSTRAINT session_requests_dispatch_mode_check CHECK ((dispatch_mode = ANY (ARRAY['staggered'::text, 'round_robin'::text]))),
     CONSTRAINT session_requests_outcome_check CHECK ((outcome = ANY (ARRAY['accepted'::text, 'expired_no_mechanic'::text, 'cancelled'::text]))),
     CONSTRAINT session_requests_outcome_status_check CHECK (((outcome IS NULL) OR ((status = 'accepted'::text) AND (outcome = 'accepted'::text)) OR ((status = 'expired'::text) AND (outcome = 'expired_no_mechanic'::text)) OR ((status = 'cancelled'::text) AND (outcome = 'cancelled'::text)))),
     CONSTRAINT session_requests_routing_needs_workshop_check CHECK (((routing_type = 'broadcast'::text) OR (preferred_workshop_id IS NOT NULL))),
@@ -209,6 +214,30 @@ COMMENT ON COLUMN public.session_requests.declined_by IS 'Mechanics who declined
 COMMENT ON COLUMN public.session_requests.routing_policy_id IS 'The routing policy the request is routed under; NULL: made before routing policies (the registry''s defaults).';
 
 --
+-- Name: COLUMN session_requests.dispatch_mode; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_requests.dispatch_mode IS 'staggered or round_robin: offered in waves of targeted offers; NULL: broadcast (the offer rule alone).';
+
+--
+-- Name: COLUMN session_requests.dispatch_wave; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_requests.dispatch_wave IS 'The last wave of targeted offers made (0: the first).';
+
+--
+-- Name: COLUMN session_requests.dispatch_next_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_requests.dispatch_next_at IS 'When the next wave is due (earlier when every live offer ended); NULL: no more waves.';
+
+--
+-- Name: COLUMN session_requests.targeted_until; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.session_requests.targeted_until IS 'Until then only mechanics holding a live offer are offered the request; NULL or past: the offer rule alone.';
+
+--
 -- Name: COLUMN session_requests.required_skills; Type: COMMENT; Schema: public; Owner: -
 --
 
@@ -250,6 +279,7 @@ DECLARE
     v_now timestamptz := now();
     v_req session_requests;
     v_ctid tid;
+    v_dispatch_mode text;
 BEGIN
     IF p_request_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'request_id is required', COLUMN = 'request_id';
@@ -260,7 +290,15 @@ BEGIN
     PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
 
     -- Concurrent accepts queue here; each then sees the latest committed version of the row.
-    SELECT r.ctid INTO v_ctid FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
+    SELECT r.ctid, r.dispatch_mode INTO v_ctid, v_dispatch_mode
+    FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
+    -- The mechanic's offer, after the request: a timeout sweep skips it from here on (only a
+    -- request distributed in waves has live offers: broadcast writes its rows when one acts).
+    IF v_dispatch_mode IS NOT NULL THEN
+        PERFORM 1 FROM offers AS o
+        WHERE o.session_request_id = p_request_id AND o.mechanic_id = p_mechanic_id
+        FOR UPDATE;
+    END IF;
 
     -- Capacity: one mechanic's accepts (of different requests) queue on the mechanic's row,
     -- and each then sees the slots the previous ones took (mechanics.open_sessions, in the
@@ -281,8 +319,10 @@ BEGIN
         AND r.id = p_request_id
         AND a.mechanic_id = p_mechanic_id
         AND ssr_private.routing_offered(r, p_mechanic_id, a.workshop_id, v_now)
+        AND ssr_private.offer_targeted_allows(r, p_mechanic_id, v_now)
     RETURNING r.* INTO v_req;
     IF FOUND THEN
+        PERFORM ssr_private.offer_record(v_req, p_mechanic_id, v_req.workshop_id, 'accepted', NULL, v_now);
         RETURN v_req;
     END IF;
 
@@ -291,6 +331,7 @@ BEGIN
     IF v_req.status = 'accepted' AND v_req.mechanic_id = p_mechanic_id THEN
         RETURN v_req;
     END IF;
+    PERFORM ssr_private.offer_raise_not_offered(p_request_id, p_mechanic_id, v_now);
     PERFORM ssr_private.routing_raise_refusal(p_request_id, p_mechanic_id, v_now);
     RETURN NULL;  -- not reached: routing_raise_refusal always raises
 END
@@ -1104,6 +1145,11 @@ BEGIN
 
     -- Declines of one request queue here: the checks below see the earlier ones.
     SELECT * INTO v_req FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
+    IF v_req.dispatch_mode IS NOT NULL THEN  -- only requests distributed in waves have live offers
+        PERFORM 1 FROM offers AS o
+        WHERE o.session_request_id = p_request_id AND o.mechanic_id = p_mechanic_id
+        FOR UPDATE;
+    END IF;
     SELECT * INTO v_decline
     FROM session_request_declines AS d
     WHERE d.request_id = p_request_id AND d.mechanic_id = p_mechanic_id;
@@ -1122,6 +1168,10 @@ BEGIN
         THEN
         PERFORM ssr_private.routing_raise_refusal(p_request_id, p_mechanic_id, v_now);
     END IF;
+    IF NOT ssr_private.offer_targeted_allows(v_req, p_mechanic_id, v_now) THEN
+        PERFORM ssr_private.offer_raise_not_offered(p_request_id, p_mechanic_id, v_now);
+        PERFORM ssr_private.routing_raise_refusal(p_request_id, p_mechanic_id, v_now);
+    END IF;
 
     INSERT INTO session_request_declines (request_id, mechanic_id, workshop_id, offered_at, declined_at, reason)
     VALUES (
@@ -1137,6 +1187,13 @@ BEGIN
         nullif(btrim(p_reason), '')
     )
     RETURNING * INTO v_decline;
+    PERFORM ssr_private.offer_record(v_req, p_mechanic_id, v_workshop, 'declined', p_reason, v_now);
+    IF
+        v_req.dispatch_next_at > v_now
+        AND NOT EXISTS (SELECT 1 FROM offers AS o WHERE o.session_request_id = p_request_id AND o.outcome IS NULL)
+        THEN
+        UPDATE session_requests AS r SET dispatch_next_at = v_now WHERE r.id = p_request_id;
+    END IF;
 
     IF
         v_req.routing_type IN ('hybrid', 'workshop_only')
@@ -1614,37 +1671,55 @@ BEGIN
     WITH candidates AS (
         (
             -- workshop_only and hybrid requests preferring the mechanic's own workshop
-            SELECT r.*
+            SELECT r.*, NULL::timestamptz AS offer_expires_at
             FROM session_requests AS r
             WHERE
                 r.preferred_workshop_id = v_workshop
                 AND r.routing_type <> 'broadcast'
                 AND r.priority IS NULL
                 AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
+                AND (r.targeted_until IS NULL OR r.targeted_until <= now())
             ORDER BY r.created_at, r.id
             LIMIT p_limit
         )
         UNION ALL
         (
             -- broadcast requests: everyone
-            SELECT r.*
+            SELECT r.*, NULL::timestamptz AS offer_expires_at
             FROM session_requests AS r
             WHERE
                 r.routing_type = 'broadcast'
                 AND r.priority IS NULL
                 AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
+                AND (r.targeted_until IS NULL OR r.targeted_until <= now())
             ORDER BY r.created_at, r.id
             LIMIT p_limit
         )
         UNION ALL
         (
             -- hybrid requests of other workshops (offered once their exclusive window is over)
-            SELECT r.*
+            SELECT r.*, NULL::timestamptz AS offer_expires_at
             FROM session_requests AS r
             WHERE
                 r.routing_type = 'hybrid'
                 AND r.preferred_workshop_id IS DISTINCT FROM v_workshop
                 AND r.priority IS NULL
+                AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
+                AND (r.targeted_until IS NULL OR r.targeted_until <= now())
+            ORDER BY r.created_at, r.id
+            LIMIT p_limit
+        )
+        UNION ALL
+        (
+            -- requests in a targeted stage (waves): those this mechanic holds a live offer of
+            SELECT r.*, o.expires_at AS offer_expires_at
+            FROM offers AS o
+            INNER JOIN session_requests AS r ON o.session_request_id = r.id
+            WHERE
+                o.mechanic_id = p_mechanic_id
+                AND o.outcome IS NULL
+                AND o.expires_at > now()
+                AND r.targeted_until > now()
                 AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
             ORDER BY r.created_at, r.id
             LIMIT p_limit
@@ -1672,7 +1747,7 @@ BEGIN
         c.plan_code,
         c.created_at,
         c.exclusive_until,
-        c.expires_at,
+        CASE WHEN c.offer_expires_at < coalesce(c.expires_at, 'infinity') THEN c.offer_expires_at ELSE c.expires_at END,
         i.vehicle_make,
         i.vehicle_model,
         i.vehicle_year,
@@ -1693,6 +1768,47 @@ $$;
 --
 
 COMMENT ON FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit integer) IS 'Pending requests offered to a mechanic now (eligibility and capacity, workshop_only, hybrid window, not declined), by customer priority, then priority_score, then age.';
+
+--
+-- Name: get_mechanic_presence(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_mechanic_presence(p_mechanic_id uuid) RETURNS TABLE(mechanic_id uuid, online boolean, away_reason text, away_at timestamp with time zone, last_seen_at timestamp with time zone, live_offers integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+BEGIN
+    IF p_mechanic_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
+    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
+    RETURN QUERY
+    SELECT
+        m.id,
+        m.is_available,
+        CASE WHEN NOT m.is_available THEN m.away_reason END,
+        CASE WHEN NOT m.is_available THEN m.away_at END,
+        m.last_seen_at,
+        (
+            SELECT count(*)::integer FROM offers AS o
+            WHERE o.mechanic_id = m.id AND o.outcome IS NULL AND o.expires_at > now()
+        )
+    FROM mechanics AS m
+    WHERE m.id = p_mechanic_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404', MESSAGE = format('mechanic_id %s: no such mechanic', p_mechanic_id),
+            COLUMN = 'mechanic_id';
+    END IF;
+END
+$$;
+
+--
+-- Name: FUNCTION get_mechanic_presence(p_mechanic_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_mechanic_presence(p_mechanic_id uuid) IS 'A mechanic''s presence for the dashboard: online, why away (offers_timed_out, no_heartbeat), last heartbeat, live offers.';
 
 --
 -- Name: get_mechanic_reliability(uuid); Type: FUNCTION; Schema: public; Owner: -
@@ -2398,6 +2514,38 @@ $$;
 COMMENT ON FUNCTION public.mark_session_no_show(p_session_id uuid, p_mechanic_id uuid) IS 'The accepting mechanic marks a waiting session no-show (the customer did not come): waiting -> no_show (ended_at); frees the slot; SR400/SR403/SR404/SR409 otherwise.';
 
 --
+-- Name: mechanic_heartbeat(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.mechanic_heartbeat(p_mechanic_id uuid) RETURNS TABLE(mechanic_id uuid, online boolean, away_reason text, away_at timestamp with time zone, last_seen_at timestamp with time zone, live_offers integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_every integer;
+BEGIN
+    IF p_mechanic_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
+    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
+    v_every := (ssr_private.presence_params() ->> 'presence_heartbeat_write_seconds')::integer;
+    UPDATE mechanics AS m
+    SET last_seen_at = now()
+    WHERE
+        m.id = p_mechanic_id
+        AND (m.last_seen_at IS NULL OR m.last_seen_at <= now() - make_interval(secs => v_every));
+    RETURN QUERY SELECT * FROM get_mechanic_presence(p_mechanic_id);
+END
+$$;
+
+--
+-- Name: FUNCTION mechanic_heartbeat(p_mechanic_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.mechanic_heartbeat(p_mechanic_id uuid) IS 'The dashboard is open: records the heartbeat (throttled) and returns the presence; SR400/SR403/SR404.';
+
+--
 -- Name: unresolved_checkout_sessions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2818,7 +2966,7 @@ CREATE TABLE public.routing_outbox (
     published_at timestamp with time zone,
     notified_at timestamp with time zone,
     CONSTRAINT routing_outbox_channel_check CHECK ((channel ~ '^session_requests(_ws_[0-9a-f]{32})?$'::text)),
-    CONSTRAINT routing_outbox_event_type_check CHECK ((event_type = ANY (ARRAY['created'::text, 'escalated'::text, 'accepted'::text, 'expired'::text, 'cancelled'::text]))),
+    CONSTRAINT routing_outbox_event_type_offered_check CHECK ((event_type = ANY (ARRAY['created'::text, 'escalated'::text, 'accepted'::text, 'expired'::text, 'cancelled'::text, 'offered'::text]))),
     CONSTRAINT routing_outbox_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text))
 );
 
@@ -2850,7 +2998,7 @@ COMMENT ON COLUMN public.routing_outbox.request_id IS 'The session request annou
 -- Name: COLUMN routing_outbox.event_type; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.routing_outbox.event_type IS 'created, escalated, accepted, expired or cancelled.';
+COMMENT ON COLUMN public.routing_outbox.event_type IS 'created, escalated, accepted, expired, cancelled or offered.';
 
 --
 -- Name: COLUMN routing_outbox.payload; Type: COMMENT; Schema: public; Owner: -
@@ -3027,7 +3175,17 @@ BEGIN
         RETURN QUERY SELECT p_mechanic_id, p_online, NULL::timestamptz;
         RETURN;
     END IF;
-    UPDATE mechanics AS m SET is_available = p_online WHERE m.id = p_mechanic_id;
+    UPDATE mechanics AS m
+    SET
+        is_available = p_online,
+        online_at = CASE WHEN p_online THEN now() ELSE m.online_at END,
+        last_seen_at = CASE WHEN p_online THEN now() ELSE m.last_seen_at END,
+        away_reason = NULL,
+        away_at = NULL
+    WHERE m.id = p_mechanic_id;
+    IF NOT p_online THEN
+        PERFORM ssr_private.offer_release_mechanic(ARRAY[p_mechanic_id], 'mechanic_offline', now());
+    END IF;
     RETURN QUERY SELECT p_mechanic_id, p_online, now();
 END
 $$;
@@ -4221,6 +4379,8 @@ FROM (
     ),
     ('decline_session_request(uuid,uuid,text)', ARRAY['ssr_app', 'mechanic'], 'a mechanic declines a request'),
     ('set_mechanic_presence(uuid,boolean)', ARRAY['ssr_app', 'mechanic'], 'a mechanic goes online or offline'),
+    ('mechanic_heartbeat(uuid)', ARRAY['ssr_app', 'mechanic'], 'the dashboard is open (throttled last_seen_at)'),
+    ('get_mechanic_presence(uuid)', ARRAY['ssr_app', 'mechanic'], 'a mechanic''s presence and why away'),
     ('start_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic starts the session'),
     ('complete_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic completes the session'),
     ('mark_session_no_show(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic marks a no-show'),
@@ -5982,6 +6142,595 @@ $$;
 COMMENT ON FUNCTION ssr_private.mechanic_state_truncate_trg() IS 'Trigger: after a TRUNCATE of sessions or mechanic_availability, recounts the mechanics'' state (mechanic_state_rebuild).';
 
 --
+-- Name: offer_dispatch_start(public.session_requests, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.offer_dispatch_start(p_request public.session_requests, p_now timestamp with time zone) RETURNS public.session_requests
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_params jsonb;
+    v_mode text;
+    v_wave_seconds integer;
+    v_req session_requests;
+BEGIN
+    IF p_request.status <> 'pending' THEN
+        RETURN p_request;
+    END IF;
+    -- Broadcast, the default, reads no more than this: the registry's default mode and whether
+    -- any policy sets a mode at all (a handful of rows); then the mode of the request's policy.
+    SELECT rp.default_value #>> '{}' INTO v_mode FROM routing_parameters AS rp WHERE rp.name = 'distribution_mode';
+    IF
+        v_mode = 'broadcast'
+        AND NOT EXISTS (SELECT 1 FROM routing_policies AS p WHERE p.params ? 'distribution_mode')
+        THEN
+        RETURN p_request;
+    END IF;
+    v_params := ssr_private.offer_policy_params(p_request);
+    v_mode := v_params ->> 'distribution_mode';
+    IF v_mode IS NULL OR v_mode = 'broadcast' THEN
+        RETURN p_request;
+    END IF;
+    v_wave_seconds := (v_params ->> 'distribution_wave_seconds')::integer;
+    UPDATE session_requests AS r
+    SET
+        dispatch_mode = v_mode,
+        dispatch_wave = 0,
+        dispatch_next_at = p_now + make_interval(secs => v_wave_seconds),
+        targeted_until = p_now + make_interval(secs => v_wave_seconds * (v_params ->> 'distribution_waves')::integer)
+    WHERE r.id = p_request.id
+    RETURNING r.* INTO v_req;
+    PERFORM ssr_private.offer_wave(v_req, p_now);
+    RETURN v_req;
+END
+$$;
+
+--
+-- Name: FUNCTION offer_dispatch_start(p_request public.session_requests, p_now timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.offer_dispatch_start(p_request public.session_requests, p_now timestamp with time zone) IS 'Starts the distribution of a new request by its policy: nothing for broadcast; wave 0 of targeted offers otherwise.';
+
+--
+-- Name: offer_in_window(public.session_requests, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.offer_in_window(p_request public.session_requests, p_now timestamp with time zone) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+SELECT
+    (p_request).routing_type = 'hybrid'
+    AND (p_request).escalated_at IS NULL
+    AND coalesce((p_request).exclusive_until > p_now, FALSE)
+$$;
+
+--
+-- Name: FUNCTION offer_in_window(p_request public.session_requests, p_now timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.offer_in_window(p_request public.session_requests, p_now timestamp with time zone) IS 'TRUE while a hybrid request is inside its exclusive window (offers made then are of stage window).';
+
+--
+-- Name: offer_policy_params(public.session_requests); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.offer_policy_params(p_request public.session_requests) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+SELECT ssr_private.routing_policy_params(coalesce(
+    p_request.routing_policy_id,
+    ssr_private.routing_policy_for_request(p_request.customer_id, p_request.preferred_workshop_id, p_request.routing_type)
+))
+$$;
+
+--
+-- Name: FUNCTION offer_policy_params(p_request public.session_requests); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.offer_policy_params(p_request public.session_requests) IS 'The routing parameters of a request''s policy (its own, else the one routing_policy_for_request gives it).';
+
+--
+-- Name: offer_raise_not_offered(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.offer_raise_not_offered(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_req session_requests;
+    v_workshop uuid;
+    v_offer offers;
+BEGIN
+    SELECT * INTO v_req FROM session_requests AS r WHERE r.id = p_request_id;
+    IF NOT FOUND OR ssr_private.offer_targeted_allows(v_req, p_mechanic_id, p_now) THEN
+        RETURN;
+    END IF;
+    SELECT a.workshop_id INTO v_workshop
+    FROM ssr_private.routing_offerable_mechanics AS a WHERE a.mechanic_id = p_mechanic_id;
+    IF NOT FOUND OR NOT ssr_private.routing_offered(v_req, p_mechanic_id, v_workshop, p_now) THEN
+        RETURN;
+    END IF;
+    SELECT * INTO v_offer FROM offers AS o WHERE o.session_request_id = p_request_id AND o.mechanic_id = p_mechanic_id;
+    RAISE EXCEPTION USING
+        ERRCODE = 'SR409',
+        MESSAGE = format(
+            'session request %s is not offered to mechanic %s now: %s', p_request_id, p_mechanic_id,
+            CASE
+                WHEN v_offer.id IS NULL THEN format('it is offered in waves until %s', v_req.targeted_until)
+                WHEN v_offer.outcome IS NULL THEN format('their offer expired at %s', v_offer.expires_at)
+                ELSE format('their offer was %s', replace(v_offer.outcome, '_', ' '))
+            END
+        ),
+        COLUMN = 'request_id';
+END
+$$;
+
+--
+-- Name: FUNCTION offer_raise_not_offered(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.offer_raise_not_offered(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone) IS 'SR409 when a request in a targeted stage is not offered to the mechanic (no live offer); otherwise nothing.';
+
+--
+-- Name: offer_record(public.session_requests, uuid, uuid, text, text, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.offer_record(p_request public.session_requests, p_mechanic_id uuid, p_workshop_id uuid, p_outcome text, p_reason text, p_now timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_reason text := CASE WHEN p_outcome = 'declined' THEN left(nullif(btrim(p_reason), ''), 200) END;
+BEGIN
+    IF p_request.dispatch_mode IS NOT NULL THEN  -- only targeted requests have live offers
+        UPDATE offers AS o
+        SET outcome = p_outcome, outcome_at = greatest(p_now, o.offered_at), reason = v_reason
+        WHERE o.session_request_id = p_request.id AND o.mechanic_id = p_mechanic_id AND o.outcome IS NULL;
+        IF FOUND THEN
+            RETURN;
+        END IF;
+    END IF;
+    INSERT INTO offers AS o (
+        session_request_id, mechanic_id, workshop_id, tier, score, wave, stage,
+        offered_at, expires_at, outcome, outcome_at, reason
+    )
+    SELECT
+        p_request.id, p_mechanic_id, p_workshop_id,
+        ssr_private.offer_tier(p_request, p_workshop_id),
+        coalesce(ssr_private.routing_offer_score(
+            p_request.routing_type, p_request.preferred_workshop_id, p_request.exclusive_until, p_workshop_id, p_now
+        ), 0),
+        coalesce(p_request.dispatch_wave, 0),
+        CASE WHEN ssr_private.offer_in_window(p_request, p_now) THEN 'window' ELSE 'open' END,
+        v.offered_at,
+        greatest(coalesce(p_request.expires_at, 'infinity'), v.offered_at + interval '1 millisecond'),
+        p_outcome,
+        greatest(p_now, v.offered_at),
+        v_reason
+    FROM (
+        SELECT least(
+            p_now,
+            CASE
+                WHEN
+                    p_request.routing_type = 'hybrid' AND p_request.exclusive_until IS NOT NULL
+                    AND p_workshop_id IS DISTINCT FROM p_request.preferred_workshop_id
+                    THEN greatest(p_request.exclusive_until, p_request.created_at)
+                ELSE p_request.created_at
+            END
+        ) AS offered_at
+    ) AS v
+    ON CONFLICT (session_request_id, mechanic_id) DO UPDATE
+    SET outcome = excluded.outcome, outcome_at = greatest(excluded.outcome_at, o.offered_at), reason = excluded.reason;
+END
+$$;
+
+--
+-- Name: FUNCTION offer_record(p_request public.session_requests, p_mechanic_id uuid, p_workshop_id uuid, p_outcome text, p_reason text, p_now timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.offer_record(p_request public.session_requests, p_mechanic_id uuid, p_workshop_id uuid, p_outcome text, p_reason text, p_now timestamp with time zone) IS 'Records a mechanic''s accept or decline on their offer of a request (the live offer, or a row written now in the open stage).';
+
+--
+-- Name: offer_release_mechanic(uuid[], text, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.offer_release_mechanic(p_mechanic_ids uuid[], p_reason text, p_now timestamp with time zone) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_count integer;
+BEGIN
+    WITH live AS (
+        SELECT o.id
+        FROM offers AS o
+        WHERE o.mechanic_id = ANY(p_mechanic_ids) AND o.outcome IS NULL
+        FOR UPDATE SKIP LOCKED
+    )
+
+    UPDATE offers AS o
+    SET outcome = 'rescinded', outcome_at = greatest(p_now, o.offered_at), reason = p_reason
+    FROM live
+    WHERE o.id = live.id AND o.outcome IS NULL;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END
+$$;
+
+--
+-- Name: FUNCTION offer_release_mechanic(p_mechanic_ids uuid[], p_reason text, p_now timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.offer_release_mechanic(p_mechanic_ids uuid[], p_reason text, p_now timestamp with time zone) IS 'Rescinds the live offers of mechanics who stopped taking work (locked ones skipped); returns how many.';
+
+--
+-- Name: offer_sweep(timestamp with time zone, integer); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.offer_sweep(p_now timestamp with time zone DEFAULT now(), p_limit integer DEFAULT 10000) RETURNS TABLE(timed_out integer, waves integer, opened integer, away integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_timed_out integer := 0;
+    v_waves integer := 0;
+    v_opened integer := 0;
+    v_away integer := 0;
+    v_mechanics uuid[];
+    v_requests uuid[];
+    v_req session_requests;
+    v_params jsonb;
+    v_presence jsonb := ssr_private.presence_params();
+    v_after integer := (v_presence ->> 'presence_away_after_timeouts')::integer;
+    v_grace integer := (v_presence ->> 'presence_grace_seconds')::integer;
+    v_gone uuid[];
+BEGIN
+    IF p_now IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'now is required', COLUMN = 'now';
+    END IF;
+    IF p_limit IS NULL OR p_limit < 1 THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'limit must be at least 1', COLUMN = 'limit';
+    END IF;
+
+    -- 1. timeouts
+    WITH due AS (
+        SELECT o.id
+        FROM offers AS o
+        WHERE o.outcome IS NULL AND o.expires_at <= p_now
+        ORDER BY o.expires_at
+        LIMIT p_limit
+        FOR UPDATE SKIP LOCKED
+    ),
+
+    ended AS (
+        UPDATE offers AS o
+        SET outcome = 'timed_out', outcome_at = greatest(p_now, o.offered_at)
+        FROM due
+        WHERE o.id = due.id
+        RETURNING o.mechanic_id, o.session_request_id
+    )
+
+    SELECT count(*)::integer, array_agg(DISTINCT e.mechanic_id), array_agg(DISTINCT e.session_request_id)
+    INTO v_timed_out, v_mechanics, v_requests
+    FROM ended AS e;
+
+    -- 2. waves
+    FOR v_req IN
+        SELECT r.*
+        FROM session_requests AS r
+        WHERE
+            r.status = 'pending'
+            AND r.dispatch_next_at IS NOT NULL
+            AND (
+                r.dispatch_next_at <= p_now
+                OR (
+                    r.id = ANY(v_requests)
+                    AND NOT EXISTS (
+                        SELECT 1 FROM offers AS o WHERE o.session_request_id = r.id AND o.outcome IS NULL
+                    )
+                )
+            )
+        ORDER BY r.dispatch_next_at
+        LIMIT p_limit
+        FOR UPDATE SKIP LOCKED
+    LOOP
+        v_params := ssr_private.offer_policy_params(v_req);
+        IF v_req.dispatch_wave + 1 < (v_params ->> 'distribution_waves')::integer AND v_req.targeted_until > p_now THEN
+            UPDATE session_requests AS r
+            SET
+                dispatch_wave = r.dispatch_wave + 1,
+                dispatch_next_at = p_now + make_interval(secs => (v_params ->> 'distribution_wave_seconds')::integer)
+            WHERE r.id = v_req.id
+            RETURNING r.* INTO v_req;
+            IF ssr_private.offer_wave(v_req, p_now) > 0 THEN
+                v_waves := v_waves + 1;
+                PERFORM ssr_private.routing_publish(v_req, 'offered');
+            END IF;
+            CONTINUE;  -- a wave that reaches nobody new (all offered, or capped) waits for the next
+        END IF;
+        -- the schedule is over (or reaches nobody more): open to everyone the offer rule allows
+        UPDATE session_requests AS r
+        SET dispatch_next_at = NULL, targeted_until = least(r.targeted_until, p_now)
+        WHERE r.id = v_req.id
+        RETURNING r.* INTO v_req;
+        v_opened := v_opened + 1;
+        PERFORM ssr_private.routing_publish(v_req, 'offered');
+    END LOOP;
+
+    -- 3. auto-away after N timeouts in a row
+    IF v_after IS NOT NULL AND v_mechanics IS NOT NULL THEN
+        WITH tired AS (
+            SELECT m.id
+            FROM mechanics AS m
+            WHERE
+                m.id = ANY(v_mechanics)
+                AND m.is_available
+                AND (
+                    SELECT count(*) FILTER (WHERE x.outcome = 'timed_out') = v_after AND count(*) = v_after
+                    FROM (
+                        SELECT o.outcome
+                        FROM offers AS o
+                        WHERE
+                            o.mechanic_id = m.id
+                            AND o.outcome IS NOT NULL
+                            AND o.outcome_at > coalesce(m.online_at, '-infinity')
+                        ORDER BY o.outcome_at DESC
+                        LIMIT v_after
+                    ) AS x
+                )
+            FOR NO KEY UPDATE OF m SKIP LOCKED
+        ),
+
+        gone AS (
+            UPDATE mechanics AS m
+            SET is_available = FALSE, away_reason = 'offers_timed_out', away_at = p_now
+            FROM tired
+            WHERE m.id = tired.id
+            RETURNING m.id
+        )
+
+        SELECT array_agg(gone.id) INTO v_gone FROM gone;
+        IF v_gone IS NOT NULL THEN
+            v_away := v_away + cardinality(v_gone);
+            PERFORM ssr_private.offer_release_mechanic(v_gone, 'mechanic_away', p_now);
+        END IF;
+    END IF;
+
+    -- 4. no heartbeat within the grace period
+    IF v_grace IS NOT NULL THEN
+        WITH silent AS (
+            SELECT m.id
+            FROM mechanics AS m
+            WHERE
+                m.is_available
+                AND m.last_seen_at IS NOT NULL
+                AND m.last_seen_at < p_now - make_interval(secs => v_grace)
+            ORDER BY m.last_seen_at
+            LIMIT p_limit
+            FOR NO KEY UPDATE SKIP LOCKED
+        ),
+
+        gone AS (
+            UPDATE mechanics AS m
+            SET is_available = FALSE, away_reason = 'no_heartbeat', away_at = p_now
+            FROM silent
+            WHERE m.id = silent.id
+            RETURNING m.id
+        )
+
+        SELECT array_agg(gone.id) INTO v_gone FROM gone;
+        IF v_gone IS NOT NULL THEN
+            v_away := v_away + cardinality(v_gone);
+            PERFORM ssr_private.offer_release_mechanic(v_gone, 'mechanic_away', p_now);
+        END IF;
+    END IF;
+
+    RETURN QUERY SELECT v_timed_out, v_waves, v_opened, v_away;
+END
+$$;
+
+--
+-- Name: FUNCTION offer_sweep(p_now timestamp with time zone, p_limit integer); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.offer_sweep(p_now timestamp with time zone, p_limit integer) IS 'Times out live offers past their expiry, opens the next waves, takes away mechanics who time out or stop sending heartbeats; concurrent-safe; returns the counts.';
+
+--
+-- Name: offer_targeted_allows(public.session_requests, uuid, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.offer_targeted_allows(p_request public.session_requests, p_mechanic_id uuid, p_now timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+SELECT
+    (p_request).targeted_until IS NULL
+    OR (p_request).targeted_until <= p_now
+    OR EXISTS (
+        SELECT 1
+        FROM public.offers AS o
+        WHERE
+            o.session_request_id = (p_request).id
+            AND o.mechanic_id = p_mechanic_id
+            AND o.outcome IS NULL
+            AND o.expires_at > p_now
+    )
+$$;
+
+--
+-- Name: FUNCTION offer_targeted_allows(p_request public.session_requests, p_mechanic_id uuid, p_now timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.offer_targeted_allows(p_request public.session_requests, p_mechanic_id uuid, p_now timestamp with time zone) IS 'TRUE unless the request is in a targeted stage (waves) and the mechanic holds no live offer of it.';
+
+--
+-- Name: offer_tier(public.session_requests, uuid); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.offer_tier(p_request public.session_requests, p_mechanic_workshop_id uuid) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+SELECT CASE
+    WHEN (p_request).routing_type = 'broadcast' THEN 'open'
+    WHEN p_mechanic_workshop_id = (p_request).preferred_workshop_id THEN 'preferred'
+    WHEN p_mechanic_workshop_id IS NOT NULL THEN 'workshop'
+    ELSE 'independent'
+END
+$$;
+
+--
+-- Name: FUNCTION offer_tier(p_request public.session_requests, p_mechanic_workshop_id uuid); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.offer_tier(p_request public.session_requests, p_mechanic_workshop_id uuid) IS 'The offer tier of a mechanic of the given workshop for a request: open, preferred, workshop or independent.';
+
+--
+-- Name: offer_wave(public.session_requests, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.offer_wave(p_request public.session_requests, p_now timestamp with time zone) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_params jsonb;
+    v_width integer;
+    v_live integer;
+    v_cap integer;
+    v_made integer;
+    v_round_robin boolean := p_request.dispatch_mode = 'round_robin';
+    v_window boolean := ssr_private.offer_in_window(p_request, p_now);
+BEGIN
+    IF p_request.dispatch_mode IS NULL OR p_request.status <> 'pending' THEN
+        RETURN 0;
+    END IF;
+    v_params := ssr_private.offer_policy_params(p_request);
+    v_cap := (v_params ->> 'offer_max_live_per_mechanic')::integer;
+    v_width := CASE
+        WHEN v_round_robin THEN 1
+        ELSE (v_params ->> 'distribution_k')::integer
+            + p_request.dispatch_wave * (v_params ->> 'distribution_widen_step')::integer
+    END;
+    SELECT count(*) INTO v_live
+    FROM offers AS o WHERE o.session_request_id = p_request.id AND o.outcome IS NULL;
+    IF v_live >= v_width THEN
+        RETURN 0;
+    END IF;
+
+    INSERT INTO offers (
+        session_request_id, mechanic_id, workshop_id, tier, score, wave, stage, offered_at, expires_at
+    )
+    SELECT
+        p_request.id,
+        c.mechanic_id,
+        c.workshop_id,
+        ssr_private.offer_tier(p_request, c.workshop_id),
+        c.score,
+        p_request.dispatch_wave,
+        CASE WHEN v_window THEN 'window' ELSE 'wave' END,
+        p_now,
+        least(
+            p_now + make_interval(secs => (v_params ->> 'offer_timeout_seconds')::integer),
+            coalesce(p_request.expires_at, 'infinity')
+        )
+    FROM (
+        SELECT a.mechanic_id, a.workshop_id, s.score
+        FROM ssr_private.routing_offerable_mechanics AS a
+        CROSS JOIN LATERAL (
+            SELECT ssr_private.routing_offer_score(
+                p_request.routing_type, p_request.preferred_workshop_id, p_request.exclusive_until,
+                a.workshop_id, p_now
+            ) AS score
+        ) AS s
+        LEFT JOIN mechanic_rankings AS mr ON a.mechanic_id = mr.mechanic_id
+        LEFT JOIN LATERAL (
+            -- the last offer: the index gives offered_at, ties (one transaction's clock) by id
+            SELECT lo.offered_at AS last_offered_at, lo.id AS last_offer_id
+            FROM offers AS lo
+            WHERE lo.mechanic_id = a.mechanic_id
+            ORDER BY lo.offered_at DESC, lo.id DESC
+            LIMIT 1
+        ) AS idle ON TRUE
+        WHERE
+            ssr_private.routing_offered(p_request, a.mechanic_id, a.workshop_id, p_now)
+            AND NOT EXISTS (
+                SELECT 1 FROM offers AS o
+                WHERE o.session_request_id = p_request.id AND o.mechanic_id = a.mechanic_id
+            )
+            AND (
+                v_cap IS NULL
+                OR (SELECT count(*) FROM offers AS lv WHERE lv.mechanic_id = a.mechanic_id AND lv.outcome IS NULL)
+                < v_cap
+            )
+        ORDER BY
+            s.score DESC,
+            CASE WHEN v_round_robin THEN 0 ELSE coalesce(mr.rank_score, 0) END DESC,
+            idle.last_offered_at ASC NULLS FIRST,
+            idle.last_offer_id ASC NULLS FIRST,
+            a.mechanic_id ASC
+        LIMIT v_width - v_live
+    ) AS c
+    ON CONFLICT (session_request_id, mechanic_id) DO NOTHING;
+    GET DIAGNOSTICS v_made = ROW_COUNT;
+    RETURN v_made;
+END
+$$;
+
+--
+-- Name: FUNCTION offer_wave(p_request public.session_requests, p_now timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.offer_wave(p_request public.session_requests, p_now timestamp with time zone) IS 'Makes the targeted offers of a request''s current wave (top candidates of the offer rule by tier, rank, idle time); returns how many.';
+
+--
+-- Name: offers_request_closed_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.offers_request_closed_trg() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    UPDATE offers AS o
+    SET
+        outcome = 'rescinded',
+        outcome_at = greatest(now(), o.offered_at),
+        reason = CASE WHEN NEW.status = 'accepted' THEN 'taken' ELSE NEW.status END
+    WHERE
+        o.session_request_id = NEW.id
+        AND o.outcome IS NULL
+        AND o.mechanic_id IS DISTINCT FROM CASE WHEN NEW.status = 'accepted' THEN NEW.mechanic_id END;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION offers_request_closed_trg(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.offers_request_closed_trg() IS 'Trigger: a request that leaves pending rescinds its live offers (but the accepting mechanic''s).';
+
+--
+-- Name: presence_params(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.presence_params() RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+SELECT ssr_private.routing_policy_params((SELECT p.id FROM routing_policies AS p WHERE p.is_default))
+$$;
+
+--
+-- Name: FUNCTION presence_params(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.presence_params() IS 'The routing parameters of the default policy, which presence reads (grace, auto-away, heartbeat throttle).';
+
+--
 -- Name: private_functions(); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -5992,6 +6741,10 @@ SELECT t.signature, t.grantees, t.purpose
 FROM (
     VALUES
     ('sweep_session_requests(timestamptz)', ARRAY['ssr_worker'], 'job sweep: escalate and expire requests'),
+    (
+        'offer_sweep(timestamptz,integer)', ARRAY['ssr_worker'],
+        'job offers: time out offers, open the next waves, presence auto-away'
+    ),
     ('refresh_analytics(integer)', ARRAY['ssr_worker'], 'job refresh_analytics: the BI rollups'),
     ('routing_outbox_relay(integer)', ARRAY['ssr_worker'], 'job relay: send committed notifications'),
     ('routing_outbox_prune(interval)', ARRAY['ssr_worker'], 'outbox rows no consumer needs (cron or a DBA)'),
@@ -8437,6 +9190,7 @@ BEGIN
     WHERE e.detail IS NOT NULL
     ORDER BY e.seq;
 
+    v_req := ssr_private.offer_dispatch_start(v_req, v_now);  -- distribution by the policy (offers)
     PERFORM ssr_private.routing_publish(v_req, 'created');
     RETURN v_req;
 END
@@ -9949,6 +10703,261 @@ COMMENT ON COLUMN analytics.experiment_windows.review_count IS 'Reviews of the s
 COMMENT ON COLUMN analytics.experiment_windows.avg_rating IS 'Mean stars of the reviews.';
 
 --
+-- Name: offer_wait_thresholds; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.offer_wait_thresholds (
+    seconds integer NOT NULL,
+    CONSTRAINT offer_wait_thresholds_seconds_check CHECK (((seconds > 0) AND (seconds <= 86400)))
+);
+
+--
+-- Name: TABLE offer_wait_thresholds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.offer_wait_thresholds IS 'The time-to-accept thresholds of analytics.offer_statistics (accepted within each, like split_by_wait_time).';
+
+--
+-- Name: COLUMN offer_wait_thresholds.seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offer_wait_thresholds.seconds IS 'A threshold in seconds from the request''s creation.';
+
+--
+-- Name: offers; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.offers (
+    id bigint NOT NULL,
+    session_request_id uuid NOT NULL,
+    mechanic_id uuid NOT NULL,
+    workshop_id uuid,
+    tier text NOT NULL,
+    score integer NOT NULL,
+    wave smallint DEFAULT 0 NOT NULL,
+    offered_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    outcome text,
+    outcome_at timestamp with time zone,
+    reason text,
+    stage text,
+    CONSTRAINT offers_check CHECK ((expires_at > offered_at)),
+    CONSTRAINT offers_check1 CHECK (((outcome IS NULL) = (outcome_at IS NULL))),
+    CONSTRAINT offers_check2 CHECK (((outcome_at IS NULL) OR (outcome_at >= offered_at))),
+    CONSTRAINT offers_check3 CHECK (((reason IS NULL) OR (outcome = ANY (ARRAY['declined'::text, 'rescinded'::text, 'timed_out'::text])))),
+    CONSTRAINT offers_outcome_check CHECK ((outcome = ANY (ARRAY['accepted'::text, 'declined'::text, 'timed_out'::text, 'rescinded'::text]))),
+    CONSTRAINT offers_reason_check CHECK (((reason IS NULL) OR (length(reason) <= 200))),
+    CONSTRAINT offers_stage_check CHECK ((stage = ANY (ARRAY['window'::text, 'wave'::text, 'open'::text]))),
+    CONSTRAINT offers_tier_check CHECK ((tier = ANY (ARRAY['preferred'::text, 'workshop'::text, 'independent'::text, 'open'::text, 'returning'::text]))),
+    CONSTRAINT offers_wave_check CHECK ((wave >= 0))
+);
+
+--
+-- Name: TABLE offers; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.offers IS 'One row per request offered to a mechanic: when, until when, and how it ended (accepted, declined, timed out, rescinded).';
+
+--
+-- Name: COLUMN offers.id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.id IS 'Identity, in the order offers were made.';
+
+--
+-- Name: COLUMN offers.session_request_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.session_request_id IS 'The request offered.';
+
+--
+-- Name: COLUMN offers.mechanic_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.mechanic_id IS 'The mechanic it was offered to.';
+
+--
+-- Name: COLUMN offers.workshop_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.workshop_id IS 'The mechanic''s workshop when offered (NULL: independent).';
+
+--
+-- Name: COLUMN offers.tier; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.tier IS 'Why this mechanic: preferred (the preferred workshop), workshop (another workshop), independent, open (broadcast), returning (the customer''s previous mechanic).';
+
+--
+-- Name: COLUMN offers.score; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.score IS 'The offer score when offered (ranking within the request).';
+
+--
+-- Name: COLUMN offers.wave; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.wave IS 'The wave of the widening schedule it was made in (0: the first).';
+
+--
+-- Name: COLUMN offers.offered_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.offered_at IS 'When it was offered.';
+
+--
+-- Name: COLUMN offers.expires_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.expires_at IS 'When it times out if the mechanic does not answer.';
+
+--
+-- Name: COLUMN offers.outcome; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.outcome IS 'NULL while live; accepted, declined (by the mechanic), timed_out (no answer by expires_at), rescinded (the request was taken by someone else, expired or cancelled).';
+
+--
+-- Name: COLUMN offers.outcome_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.outcome_at IS 'When the outcome was recorded.';
+
+--
+-- Name: COLUMN offers.reason; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.reason IS 'The decline''s reason, or why it was rescinded.';
+
+--
+-- Name: COLUMN offers.stage; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.offers.stage IS 'window (inside a hybrid exclusive window), wave (a targeted wave), open (the open stage: written when the mechanic acts).';
+
+--
+-- Name: offer_statistics; Type: VIEW; Schema: analytics; Owner: -
+--
+
+CREATE VIEW analytics.offer_statistics AS
+ SELECT g.workshop_id,
+    g.day,
+    g.stage,
+    g.offers_created,
+    g.accepted,
+    g.declined,
+    g.timed_out,
+    g.rescinded,
+    g.live,
+    round(((g.accepted)::numeric / (NULLIF((g.offers_created - g.live), 0))::numeric), 4) AS accept_rate,
+    g.avg_wait_to_accept_seconds,
+    g.avg_offer_to_accept_seconds,
+    ( SELECT COALESCE(jsonb_object_agg((t.seconds)::text, ( SELECT count(*) AS count
+                   FROM unnest(g.waits) w(s)
+                  WHERE (w.s <= (t.seconds)::numeric)) ORDER BY t.seconds), '{}'::jsonb) AS "coalesce"
+           FROM public.offer_wait_thresholds t) AS accepted_within
+   FROM ( SELECT o.workshop_id,
+            ((o.offered_at AT TIME ZONE 'UTC'::text))::date AS day,
+            COALESCE(o.stage, 'open'::text) AS stage,
+            count(*) AS offers_created,
+            count(*) FILTER (WHERE (o.outcome = 'accepted'::text)) AS accepted,
+            count(*) FILTER (WHERE (o.outcome = 'declined'::text)) AS declined,
+            count(*) FILTER (WHERE (o.outcome = 'timed_out'::text)) AS timed_out,
+            count(*) FILTER (WHERE (o.outcome = 'rescinded'::text)) AS rescinded,
+            count(*) FILTER (WHERE (o.outcome IS NULL)) AS live,
+            round(avg(EXTRACT(epoch FROM (o.outcome_at - r.created_at))) FILTER (WHERE (o.outcome = 'accepted'::text)), 3) AS avg_wait_to_accept_seconds,
+            round(avg(EXTRACT(epoch FROM (o.outcome_at - o.offered_at))) FILTER (WHERE (o.outcome = 'accepted'::text)), 3) AS avg_offer_to_accept_seconds,
+            array_agg(EXTRACT(epoch FROM (o.outcome_at - r.created_at))) FILTER (WHERE (o.outcome = 'accepted'::text)) AS waits
+           FROM (public.offers o
+             JOIN public.session_requests r ON ((o.session_request_id = r.id)))
+          GROUP BY o.workshop_id, (((o.offered_at AT TIME ZONE 'UTC'::text))::date), COALESCE(o.stage, 'open'::text)) g;
+
+--
+-- Name: VIEW offer_statistics; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON VIEW analytics.offer_statistics IS 'Offers per workshop, UTC day and stage: created, accepted, declined, timed out, rescinded, live; time to accept and accepted within each threshold of offer_wait_thresholds.';
+
+--
+-- Name: COLUMN offer_statistics.workshop_id; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.offer_statistics.workshop_id IS 'The offered mechanic''s workshop (NULL: independents).';
+
+--
+-- Name: COLUMN offer_statistics.day; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.offer_statistics.day IS 'UTC day the offer was made.';
+
+--
+-- Name: COLUMN offer_statistics.stage; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.offer_statistics.stage IS 'window (hybrid exclusive window), wave (targeted wave), open (written when the mechanic answered).';
+
+--
+-- Name: COLUMN offer_statistics.offers_created; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.offer_statistics.offers_created IS 'Offers made (open stage: answers recorded).';
+
+--
+-- Name: COLUMN offer_statistics.accepted; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.offer_statistics.accepted IS 'Offers accepted.';
+
+--
+-- Name: COLUMN offer_statistics.declined; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.offer_statistics.declined IS 'Offers declined by the mechanic.';
+
+--
+-- Name: COLUMN offer_statistics.timed_out; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.offer_statistics.timed_out IS 'Offers not answered in time.';
+
+--
+-- Name: COLUMN offer_statistics.rescinded; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.offer_statistics.rescinded IS 'Offers withdrawn: the request was taken by someone else, expired or cancelled, or the mechanic went away.';
+
+--
+-- Name: COLUMN offer_statistics.live; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.offer_statistics.live IS 'Offers not answered yet.';
+
+--
+-- Name: COLUMN offer_statistics.accept_rate; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.offer_statistics.accept_rate IS 'accepted / offers that ended (NULL when none ended).';
+
+--
+-- Name: COLUMN offer_statistics.avg_wait_to_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.offer_statistics.avg_wait_to_accept_seconds IS 'Mean seconds from the request''s creation to the accept (the customer''s wait).';
+
+--
+-- Name: COLUMN offer_statistics.avg_offer_to_accept_seconds; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.offer_statistics.avg_offer_to_accept_seconds IS 'Mean seconds from the offer to the accept (the mechanic''s answer time).';
+
+--
+-- Name: COLUMN offer_statistics.accepted_within; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.offer_statistics.accepted_within IS '{"<threshold seconds>": accepted offers whose wait was at most that} for each row of offer_wait_thresholds.';
+
+--
 -- Name: analytics_routing_rollup; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -10298,6 +11307,9 @@ CREATE TABLE public.mechanics (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     capacity integer DEFAULT 1 NOT NULL,
     open_sessions integer DEFAULT 0 NOT NULL,
+    online_at timestamp with time zone,
+    away_reason text,
+    away_at timestamp with time zone,
     time_zone text,
     skills text[],
     hours_scheduled boolean DEFAULT false NOT NULL,
@@ -10357,7 +11369,7 @@ COMMENT ON COLUMN public.mechanics.is_available IS 'Presence: true while the mec
 -- Name: COLUMN mechanics.last_seen_at; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.mechanics.last_seen_at IS 'Last presence heartbeat.';
+COMMENT ON COLUMN public.mechanics.last_seen_at IS 'The last heartbeat of the dashboard (written at most every presence_heartbeat_write_seconds); NULL: never seen.';
 
 --
 -- Name: COLUMN mechanics.rating; Type: COMMENT; Schema: public; Owner: -
@@ -10382,6 +11394,24 @@ COMMENT ON COLUMN public.mechanics.capacity IS 'How many sessions the mechanic m
 --
 
 COMMENT ON COLUMN public.mechanics.open_sessions IS 'Sessions the mechanic holds now: assigned to them and waiting or live. Kept by triggers on sessions; recount with mechanic_state_rebuild().';
+
+--
+-- Name: COLUMN mechanics.online_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.online_at IS 'When the mechanic last went online from the dashboard.';
+
+--
+-- Name: COLUMN mechanics.away_reason; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.away_reason IS 'Why the engine took the mechanic offline: offers_timed_out or no_heartbeat; NULL when they went offline themselves.';
+
+--
+-- Name: COLUMN mechanics.away_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.mechanics.away_at IS 'When the engine took the mechanic offline (with away_reason).';
 
 --
 -- Name: COLUMN mechanics.time_zone; Type: COMMENT; Schema: public; Owner: -
@@ -11725,111 +12755,6 @@ COMMENT ON COLUMN public.mechanic_response_days.bucket IS 'Seconds, rounded to 3
 --
 
 COMMENT ON COLUMN public.mechanic_response_days.responses IS 'Offers resolved in that bucket.';
-
---
--- Name: offers; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.offers (
-    id bigint NOT NULL,
-    session_request_id uuid NOT NULL,
-    mechanic_id uuid NOT NULL,
-    workshop_id uuid,
-    tier text NOT NULL,
-    score integer NOT NULL,
-    wave smallint DEFAULT 0 NOT NULL,
-    offered_at timestamp with time zone DEFAULT now() NOT NULL,
-    expires_at timestamp with time zone NOT NULL,
-    outcome text,
-    outcome_at timestamp with time zone,
-    reason text,
-    CONSTRAINT offers_check CHECK ((expires_at > offered_at)),
-    CONSTRAINT offers_check1 CHECK (((outcome IS NULL) = (outcome_at IS NULL))),
-    CONSTRAINT offers_check2 CHECK (((outcome_at IS NULL) OR (outcome_at >= offered_at))),
-    CONSTRAINT offers_check3 CHECK (((reason IS NULL) OR (outcome = ANY (ARRAY['declined'::text, 'rescinded'::text, 'timed_out'::text])))),
-    CONSTRAINT offers_outcome_check CHECK ((outcome = ANY (ARRAY['accepted'::text, 'declined'::text, 'timed_out'::text, 'rescinded'::text]))),
-    CONSTRAINT offers_reason_check CHECK (((reason IS NULL) OR (length(reason) <= 200))),
-    CONSTRAINT offers_tier_check CHECK ((tier = ANY (ARRAY['preferred'::text, 'workshop'::text, 'independent'::text, 'open'::text, 'returning'::text]))),
-    CONSTRAINT offers_wave_check CHECK ((wave >= 0))
-);
-
---
--- Name: TABLE offers; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.offers IS 'One row per request offered to a mechanic: when, until when, and how it ended (accepted, declined, timed out, rescinded).';
-
---
--- Name: COLUMN offers.id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.offers.id IS 'Identity, in the order offers were made.';
-
---
--- Name: COLUMN offers.session_request_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.offers.session_request_id IS 'The request offered.';
-
---
--- Name: COLUMN offers.mechanic_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.offers.mechanic_id IS 'The mechanic it was offered to.';
-
---
--- Name: COLUMN offers.workshop_id; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.offers.workshop_id IS 'The mechanic''s workshop when offered (NULL: independent).';
-
---
--- Name: COLUMN offers.tier; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.offers.tier IS 'Why this mechanic: preferred (the preferred workshop), workshop (another workshop), independent, open (broadcast), returning (the customer''s previous mechanic).';
-
---
--- Name: COLUMN offers.score; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.offers.score IS 'The offer score when offered (ranking within the request).';
-
---
--- Name: COLUMN offers.wave; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.offers.wave IS 'The wave of the widening schedule it was made in (0: the first).';
-
---
--- Name: COLUMN offers.offered_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.offers.offered_at IS 'When it was offered.';
-
---
--- Name: COLUMN offers.expires_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.offers.expires_at IS 'When it times out if the mechanic does not answer.';
-
---
--- Name: COLUMN offers.outcome; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.offers.outcome IS 'NULL while live; accepted, declined (by the mechanic), timed_out (no answer by expires_at), rescinded (the request was taken by someone else, expired or cancelled).';
-
---
--- Name: COLUMN offers.outcome_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.offers.outcome_at IS 'When the outcome was recorded.';
-
---
--- Name: COLUMN offers.reason; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.offers.reason IS 'The decline''s reason, or why it was rescinded.';
 
 --
 -- Name: offers_id_seq; Type: SEQUENCE; Schema: public; Owner: -
@@ -13535,6 +14460,13 @@ ALTER TABLE ONLY public.mechanics
     ADD CONSTRAINT mechanics_pkey PRIMARY KEY (id);
 
 --
+-- Name: offer_wait_thresholds offer_wait_thresholds_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.offer_wait_thresholds
+    ADD CONSTRAINT offer_wait_thresholds_pkey PRIMARY KEY (seconds);
+
+--
 -- Name: offers offers_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -13920,6 +14852,12 @@ CREATE INDEX mechanics_available_idx ON public.mechanics USING btree (workshop_i
 CREATE INDEX mechanics_hours_scheduled_idx ON public.mechanics USING btree (id) WHERE hours_scheduled;
 
 --
+-- Name: mechanics_last_seen_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX mechanics_last_seen_idx ON public.mechanics USING btree (last_seen_at) WHERE (is_available AND (last_seen_at IS NOT NULL));
+
+--
 -- Name: mechanics_routing_order_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -13932,10 +14870,22 @@ CREATE INDEX mechanics_routing_order_idx ON public.mechanics USING btree ((((wor
 CREATE INDEX mechanics_workshop_id_idx ON public.mechanics USING btree (workshop_id);
 
 --
+-- Name: offers_day_brin; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX offers_day_brin ON public.offers USING brin ((((offered_at AT TIME ZONE 'UTC'::text))::date));
+
+--
 -- Name: offers_live_expires_at_idx; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX offers_live_expires_at_idx ON public.offers USING btree (expires_at) WHERE (outcome IS NULL);
+
+--
+-- Name: offers_live_mechanic_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX offers_live_mechanic_idx ON public.offers USING btree (mechanic_id) WHERE (outcome IS NULL);
 
 --
 -- Name: offers_mechanic_offered_at_idx; Type: INDEX; Schema: public; Owner: -
@@ -14062,6 +15012,12 @@ CREATE INDEX session_request_declines_workshop_idx ON public.session_request_dec
 --
 
 CREATE INDEX session_requests_customer_id_idx ON public.session_requests USING btree (customer_id);
+
+--
+-- Name: session_requests_dispatch_next_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX session_requests_dispatch_next_idx ON public.session_requests USING btree (dispatch_next_at) WHERE ((status = 'pending'::text) AND (dispatch_next_at IS NOT NULL));
 
 --
 -- Name: session_requests_mechanic_set_idx; Type: INDEX; Schema: public; Owner: -
@@ -14470,6 +15426,12 @@ CREATE TRIGGER mechanic_state_truncate AFTER TRUNCATE ON public.mechanic_availab
 --
 
 CREATE TRIGGER mechanic_state_truncate AFTER TRUNCATE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION ssr_private.mechanic_state_truncate_trg();
+
+--
+-- Name: session_requests offers_request_closed; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER offers_request_closed AFTER UPDATE OF status ON public.session_requests FOR EACH ROW WHEN (((old.status = 'pending'::text) AND (new.status <> 'pending'::text) AND (new.dispatch_mode IS NOT NULL))) EXECUTE FUNCTION ssr_private.offers_request_closed_trg();
 
 --
 -- Name: offers ranking_offers_ins; Type: TRIGGER; Schema: public; Owner: -
@@ -15322,6 +16284,14 @@ GRANT ALL ON FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit int
 GRANT ALL ON FUNCTION public.get_mechanic_offers(p_mechanic_id uuid, p_limit integer) TO mechanic;
 
 --
+-- Name: FUNCTION get_mechanic_presence(p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_mechanic_presence(p_mechanic_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_mechanic_presence(p_mechanic_id uuid) TO ssr_app;
+GRANT ALL ON FUNCTION public.get_mechanic_presence(p_mechanic_id uuid) TO mechanic;
+
+--
 -- Name: FUNCTION get_mechanic_reliability(p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -15391,6 +16361,14 @@ GRANT ALL ON FUNCTION public.handle_refund_event(p_event_id text, p_event_type t
 REVOKE ALL ON FUNCTION public.mark_session_no_show(p_session_id uuid, p_mechanic_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.mark_session_no_show(p_session_id uuid, p_mechanic_id uuid) TO ssr_app;
 GRANT ALL ON FUNCTION public.mark_session_no_show(p_session_id uuid, p_mechanic_id uuid) TO mechanic;
+
+--
+-- Name: FUNCTION mechanic_heartbeat(p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.mechanic_heartbeat(p_mechanic_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.mechanic_heartbeat(p_mechanic_id uuid) TO ssr_app;
+GRANT ALL ON FUNCTION public.mechanic_heartbeat(p_mechanic_id uuid) TO mechanic;
 
 --
 -- Name: FUNCTION note_unresolved_checkout_session(p_checkout_session_id text, p_event_id text, p_error text, p_run_id bigint); Type: ACL; Schema: public; Owner: -
@@ -15820,6 +16798,79 @@ REVOKE ALL ON FUNCTION ssr_private.mechanic_state_rebuild() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ssr_private.mechanic_state_truncate_trg() FROM PUBLIC;
 
 --
+-- Name: FUNCTION offer_dispatch_start(p_request public.session_requests, p_now timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.offer_dispatch_start(p_request public.session_requests, p_now timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION offer_in_window(p_request public.session_requests, p_now timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.offer_in_window(p_request public.session_requests, p_now timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION offer_policy_params(p_request public.session_requests); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.offer_policy_params(p_request public.session_requests) FROM PUBLIC;
+
+--
+-- Name: FUNCTION offer_raise_not_offered(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.offer_raise_not_offered(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION offer_record(p_request public.session_requests, p_mechanic_id uuid, p_workshop_id uuid, p_outcome text, p_reason text, p_now timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.offer_record(p_request public.session_requests, p_mechanic_id uuid, p_workshop_id uuid, p_outcome text, p_reason text, p_now timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION offer_release_mechanic(p_mechanic_ids uuid[], p_reason text, p_now timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.offer_release_mechanic(p_mechanic_ids uuid[], p_reason text, p_now timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION offer_sweep(p_now timestamp with time zone, p_limit integer); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.offer_sweep(p_now timestamp with time zone, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.offer_sweep(p_now timestamp with time zone, p_limit integer) TO ssr_worker;
+
+--
+-- Name: FUNCTION offer_targeted_allows(p_request public.session_requests, p_mechanic_id uuid, p_now timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.offer_targeted_allows(p_request public.session_requests, p_mechanic_id uuid, p_now timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION offer_tier(p_request public.session_requests, p_mechanic_workshop_id uuid); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.offer_tier(p_request public.session_requests, p_mechanic_workshop_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION offer_wave(p_request public.session_requests, p_now timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.offer_wave(p_request public.session_requests, p_now timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION offers_request_closed_trg(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.offers_request_closed_trg() FROM PUBLIC;
+
+--
+-- Name: FUNCTION presence_params(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.presence_params() FROM PUBLIC;
+
+--
 -- Name: FUNCTION private_functions(); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -16200,6 +17251,12 @@ GRANT SELECT ON TABLE analytics.experiment_results TO analytics;
 --
 
 GRANT SELECT ON TABLE analytics.experiment_windows TO analytics;
+
+--
+-- Name: TABLE offer_statistics; Type: ACL; Schema: analytics; Owner: -
+--
+
+GRANT SELECT ON TABLE analytics.offer_statistics TO analytics;
 
 --
 -- Name: TABLE routing_effectiveness; Type: ACL; Schema: analytics; Owner: -

@@ -1,7 +1,9 @@
 """The periodic jobs of the worker (worker/supervisor.py runs them), each a plain function of an
 autocommit connection that returns a short description when it changed something:
 `sweep` (ssr_private.sweep_session_requests(): escalate and expire requests) and `refresh_analytics` (apply
-the queued changes to the rollups the BI views read) every 5 s, `relay` (ssr_private.routing_outbox_relay():
+the queued changes to the rollups the BI views read) every 5 s, `offers` (ssr_private.offer_sweep(): time out
+live offers, open the next waves, take away mechanics who time out or stop sending heartbeats) every 1 s,
+`relay` (ssr_private.routing_outbox_relay():
 send the committed routing notifications with pg_notify) every 0.1 s. The functions are safe to
 run concurrently, so several workers may run at once. This module imports nothing of the worker
 (the supervisor imports it, never the other way round)."""
@@ -21,6 +23,14 @@ def sweep(conn: psycopg.Connection) -> str | None:
     """The job: one call; a short description when it changed something."""
     escalated, expired = sweep_counts(conn)
     return f"escalated {escalated}, expired {expired}" if escalated or expired else None
+
+
+def offers(conn: psycopg.Connection) -> str | None:
+    """The job: one pass of the dispatcher's sweep; a short description when it changed something."""
+    timed_out, waves, opened, away = conn.execute("SELECT * FROM ssr_private.offer_sweep()", prepare=True).fetchone()
+    if not (timed_out or waves or opened or away):
+        return None
+    return f"timed out {timed_out} offers, {waves} waves, opened {opened}, {away} mechanics away"
 
 
 def refresh_analytics_count(conn: psycopg.Connection) -> int:

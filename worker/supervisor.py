@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import psycopg
 
 from worker import ranking
-from worker.jobs import refresh_analytics, refresh_experiment_results, relay, sweep
+from worker.jobs import offers, refresh_analytics, refresh_experiment_results, relay, sweep
 
 log = logging.getLogger("worker")
 
@@ -55,6 +55,7 @@ def default_jobs() -> list[Job]:
         Job("sweep", sweep, interval=5.0),  # escalate hybrid windows, expire overdue requests
         Job("refresh_analytics", refresh_analytics, interval=5.0),  # apply queued changes to the rollups
         Job("experiment_results", refresh_experiment_results, interval=5.0),  # experiment rollup + guardrails
+        Job("offers", offers, interval=1.0),  # time out offers, open the next waves, presence auto-away
         Job("relay", relay, interval=0.1),  # send committed routing notifications (pg_notify)
         Job("hours", ranking.hours, interval=30.0),  # working hours: in_hours at the boundaries
         Job("ranking", ranking.ranking, interval=60.0),  # rescore what only time moves

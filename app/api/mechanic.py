@@ -16,10 +16,20 @@ has seen), never not at all. Comments every SSE_HEARTBEAT_SECONDS keep proxies a
 client's connection alive; a stream ends after SSE_MAX_SECONDS (the browser reconnects and
 the token is checked again). Past SSE_MAX_CLIENTS streams in this process: 503, so the
 threads left keep serving the API; past SSE_MAX_STREAMS_PER_MECHANIC streams of one mechanic
-in this process: 429, so one mechanic cannot hold them all."""
+in this process: 429, so one mechanic cannot hold them all.
+
+Presence: each keep-alive of a stream is also the dashboard's heartbeat (mechanic_heartbeat,
+which writes last_seen_at at most every presence_heartbeat_write_seconds); when the engine
+took the mechanic away (too many timed-out offers, or no heartbeat within the grace period)
+the stream sends a named event `presence` (`event: presence`, data: online, away_reason,
+away_at, last_seen_at, live_offers), which the page's plain message handler never sees.
+GET /presence (get_mechanic_presence), POST /presence {"online": bool} (set_mechanic_presence:
+come back, or go offline) and POST /heartbeat (mechanic_heartbeat, for a dashboard without a
+stream) are the same in plain JSON."""
 
 from __future__ import annotations
 
+import json
 import queue
 import re
 import time
@@ -30,7 +40,7 @@ from app import live
 from app.auth import role_required
 from app.db import call
 from app.errors import ApiError
-from app.inputs import int_param, only_params
+from app.inputs import int_param, json_object, only_params
 
 bp = Blueprint("mechanic", __name__, url_prefix="/api/mechanic")
 REPLAY_OVERLAP = 100
@@ -44,6 +54,41 @@ def mechanic_requests():
     rows = call("SELECT * FROM get_mechanic_offers(%s, %s)", (g.principal.sub, limit), many=True, path_ids=True,
                 acting_mechanic=g.principal.sub)
     return jsonify(ok=True, requests=rows)
+
+
+@bp.get("/presence")
+@role_required("mechanic")
+def mechanic_presence():
+    only_params()
+    row = call("SELECT * FROM get_mechanic_presence(%s)", (g.principal.sub,), path_ids=True,
+               acting_mechanic=g.principal.sub)
+    return jsonify(ok=True, presence=row)
+
+
+@bp.post("/presence")
+@role_required("mechanic")
+def set_presence():
+    online = json_object("online").get("online")
+    if not isinstance(online, bool):
+        raise ApiError(400, "invalid_input", "online must be true or false", "online")
+    row = call("SELECT * FROM set_mechanic_presence(%s, %s)", (g.principal.sub, online), path_ids=True,
+               acting_mechanic=g.principal.sub)
+    return jsonify(ok=True, presence=row)
+
+
+@bp.post("/heartbeat")
+@role_required("mechanic")
+def heartbeat():
+    json_object(required=False)  # no fields
+    row = call("SELECT * FROM mechanic_heartbeat(%s)", (g.principal.sub,), path_ids=True,
+               acting_mechanic=g.principal.sub)
+    return jsonify(ok=True, presence=row)
+
+
+def _presence_event(row: dict) -> str:
+    data = {"event": "presence", **{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}}
+    data["mechanic_id"] = str(data["mechanic_id"])
+    return f"event: presence\ndata: {json.dumps(data)}\n\n"
 
 
 def _last_event_id() -> int | None:
@@ -119,10 +164,20 @@ def events():
                 if chunk:
                     yield chunk
             deadline = time.monotonic() + max_seconds
+            told = None  # the presence the stream last told: (online, away_reason)
             while time.monotonic() < deadline:
                 try:
                     item = sub.queue.get(timeout=heartbeat)
                 except queue.Empty:
+                    try:  # the keep-alive is the dashboard's heartbeat; a failed one is not the stream's end
+                        row = call("SELECT * FROM mechanic_heartbeat(%s)", (mechanic,), acting_mechanic=mechanic)
+                    except Exception:  # the database's trouble: the next keep-alive retries
+                        row = None
+                    if row is not None:
+                        state = (row["online"], row["away_reason"])
+                        if state != told and (told is not None or row["away_reason"] is not None):
+                            yield _presence_event(row)
+                        told = state
                     yield ": heartbeat\n\n"
                     continue
                 if item == live.CLOSE:

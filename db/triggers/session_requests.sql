@@ -46,6 +46,14 @@ FOR EACH ROW
 WHEN (old.status IS DISTINCT FROM new.status)
 EXECUTE FUNCTION ssr_private.experiment_changes_trg();
 
+-- A request that leaves pending, however, rescinds its live offers (the accepting mechanic's is recorded accepted
+-- by accept); only requests distributed in waves have live offers (broadcast writes its rows when one acts).
+CREATE OR REPLACE TRIGGER offers_request_closed
+AFTER UPDATE OF status ON session_requests
+FOR EACH ROW
+WHEN (old.status = 'pending' AND new.status <> 'pending' AND new.dispatch_mode IS NOT NULL)
+EXECUTE FUNCTION ssr_private.offers_request_closed_trg();
+
 -- A paid request that ends unserved, however it ends, owes a refund and its session will not happen: both in one transaction.
 CREATE OR REPLACE TRIGGER refunds_request_closed
 AFTER UPDATE OF status ON session_requests

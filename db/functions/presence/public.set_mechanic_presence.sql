@@ -1,6 +1,10 @@
 -- set_mechanic_presence: a mechanic goes online (offered requests again) or offline (offered
 -- nothing) from the dashboard: mechanics.is_available, the presence the routing engine reads.
 -- Idempotent: setting the state the mechanic is in changes nothing (changed_at stays NULL).
+-- Going online also records online_at and a heartbeat (last_seen_at) and clears why the
+-- engine took them away (away_reason, away_at: timed-out offers or no heartbeat), so the
+-- timeouts before it no longer count towards auto-away; going offline rescinds their live
+-- targeted offers (reason mechanic_offline; ssr_private.offer_release_mechanic).
 -- Errors, in this order: SR400 mechanic_id or online missing; SR403 (mechanic_id) the
 -- transaction does not verifiably act for that mechanic; SR404 unknown mechanic; SR409 a
 -- mechanic who is not active cannot go online.
@@ -45,7 +49,17 @@ BEGIN
         RETURN QUERY SELECT p_mechanic_id, p_online, NULL::timestamptz;
         RETURN;
     END IF;
-    UPDATE mechanics AS m SET is_available = p_online WHERE m.id = p_mechanic_id;
+    UPDATE mechanics AS m
+    SET
+        is_available = p_online,
+        online_at = CASE WHEN p_online THEN now() ELSE m.online_at END,
+        last_seen_at = CASE WHEN p_online THEN now() ELSE m.last_seen_at END,
+        away_reason = NULL,
+        away_at = NULL
+    WHERE m.id = p_mechanic_id;
+    IF NOT p_online THEN
+        PERFORM ssr_private.offer_release_mechanic(ARRAY[p_mechanic_id], 'mechanic_offline', now());
+    END IF;
     RETURN QUERY SELECT p_mechanic_id, p_online, now();
 END
 $$;

@@ -25,6 +25,14 @@
 -- cannot be lured onto a partial "pending" index by statistics left stale by a burst of
 -- new requests (measured by make bench: 26 instead of 551 accepts/s before ANALYZE).
 -- The UPDATE keeps every condition, so it stays a conditional update under the lock.
+-- Offers: a request in a targeted stage (staggered, round_robin waves) is accepted only by a
+-- mechanic holding a live offer of it (ssr_private.offer_targeted_allows, beside the offer
+-- rule; else SR409 request_id from ssr_private.offer_raise_not_offered). The mechanic's offer
+-- row is locked after the request's row, so a timeout sweep (SKIP LOCKED) racing the accept
+-- leaves it to the accept, and an accept racing a sweep that got there first sees it timed
+-- out: one outcome. On success the offer is recorded accepted (ssr_private.offer_record; in
+-- the open stage the row is written now) and the trigger offers_request_closed rescinds the
+-- request's other live offers, in the same transaction.
 CREATE OR REPLACE FUNCTION accept_session_request(p_request_id uuid, p_mechanic_id uuid)
 RETURNS session_requests
 LANGUAGE plpgsql
@@ -36,6 +44,7 @@ DECLARE
     v_now timestamptz := now();
     v_req session_requests;
     v_ctid tid;
+    v_dispatch_mode text;
 BEGIN
     IF p_request_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'request_id is required', COLUMN = 'request_id';
@@ -46,7 +55,15 @@ BEGIN
     PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
 
     -- Concurrent accepts queue here; each then sees the latest committed version of the row.
-    SELECT r.ctid INTO v_ctid FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
+    SELECT r.ctid, r.dispatch_mode INTO v_ctid, v_dispatch_mode
+    FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
+    -- The mechanic's offer, after the request: a timeout sweep skips it from here on (only a
+    -- request distributed in waves has live offers: broadcast writes its rows when one acts).
+    IF v_dispatch_mode IS NOT NULL THEN
+        PERFORM 1 FROM offers AS o
+        WHERE o.session_request_id = p_request_id AND o.mechanic_id = p_mechanic_id
+        FOR UPDATE;
+    END IF;
 
     -- Capacity: one mechanic's accepts (of different requests) queue on the mechanic's row,
     -- and each then sees the slots the previous ones took (mechanics.open_sessions, in the
@@ -67,8 +84,10 @@ BEGIN
         AND r.id = p_request_id
         AND a.mechanic_id = p_mechanic_id
         AND ssr_private.routing_offered(r, p_mechanic_id, a.workshop_id, v_now)
+        AND ssr_private.offer_targeted_allows(r, p_mechanic_id, v_now)
     RETURNING r.* INTO v_req;
     IF FOUND THEN
+        PERFORM ssr_private.offer_record(v_req, p_mechanic_id, v_req.workshop_id, 'accepted', NULL, v_now);
         RETURN v_req;
     END IF;
 
@@ -77,6 +96,7 @@ BEGIN
     IF v_req.status = 'accepted' AND v_req.mechanic_id = p_mechanic_id THEN
         RETURN v_req;
     END IF;
+    PERFORM ssr_private.offer_raise_not_offered(p_request_id, p_mechanic_id, v_now);
     PERFORM ssr_private.routing_raise_refusal(p_request_id, p_mechanic_id, v_now);
     RETURN NULL;  -- not reached: routing_raise_refusal always raises
 END

@@ -18,7 +18,13 @@
 -- mechanic already declined it (a retry returns the decline unchanged), the reasons of
 -- routing_raise_refusal: SR404 unknown request / mechanic; SR403 not eligible or outside a
 -- workshop_only request's workshop; SR409 taken / expired / cancelled; SR409 (mechanic_id)
--- at capacity; SR403 outside the preferred workshop inside a hybrid window.
+-- at capacity; SR403 outside the preferred workshop inside a hybrid window; SR409
+-- (request_id) a request in a targeted stage whose live offer the mechanic does not hold
+-- (ssr_private.offer_raise_not_offered).
+-- Offers: the mechanic's offer row is locked after the request's (a racing timeout sweep
+-- skips it) and recorded declined with the reason (ssr_private.offer_record: the live offer,
+-- or a row written now in the open stage); a targeted request left with no live offer gets
+-- its next wave at the sweep's next pass (dispatch_next_at = now).
 CREATE OR REPLACE FUNCTION decline_session_request(
     p_request_id uuid,
     p_mechanic_id uuid,
@@ -59,6 +65,11 @@ BEGIN
 
     -- Declines of one request queue here: the checks below see the earlier ones.
     SELECT * INTO v_req FROM session_requests AS r WHERE r.id = p_request_id FOR UPDATE;
+    IF v_req.dispatch_mode IS NOT NULL THEN  -- only requests distributed in waves have live offers
+        PERFORM 1 FROM offers AS o
+        WHERE o.session_request_id = p_request_id AND o.mechanic_id = p_mechanic_id
+        FOR UPDATE;
+    END IF;
     SELECT * INTO v_decline
     FROM session_request_declines AS d
     WHERE d.request_id = p_request_id AND d.mechanic_id = p_mechanic_id;
@@ -77,6 +88,10 @@ BEGIN
         THEN
         PERFORM ssr_private.routing_raise_refusal(p_request_id, p_mechanic_id, v_now);
     END IF;
+    IF NOT ssr_private.offer_targeted_allows(v_req, p_mechanic_id, v_now) THEN
+        PERFORM ssr_private.offer_raise_not_offered(p_request_id, p_mechanic_id, v_now);
+        PERFORM ssr_private.routing_raise_refusal(p_request_id, p_mechanic_id, v_now);
+    END IF;
 
     INSERT INTO session_request_declines (request_id, mechanic_id, workshop_id, offered_at, declined_at, reason)
     VALUES (
@@ -92,6 +107,13 @@ BEGIN
         nullif(btrim(p_reason), '')
     )
     RETURNING * INTO v_decline;
+    PERFORM ssr_private.offer_record(v_req, p_mechanic_id, v_workshop, 'declined', p_reason, v_now);
+    IF
+        v_req.dispatch_next_at > v_now
+        AND NOT EXISTS (SELECT 1 FROM offers AS o WHERE o.session_request_id = p_request_id AND o.outcome IS NULL)
+        THEN
+        UPDATE session_requests AS r SET dispatch_next_at = v_now WHERE r.id = p_request_id;
+    END IF;
 
     IF
         v_req.routing_type IN ('hybrid', 'workshop_only')

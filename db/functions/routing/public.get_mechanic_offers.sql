@@ -6,6 +6,11 @@
 -- of the requests, those ssr_private.routing_offered offers them (pending, not expired, not
 -- declined by them; workshop_only requests only to their workshop; hybrid requests only to
 -- the preferred workshop during the window), scored by routing_offer_score.
+-- Offers: a request in a targeted stage (staggered or round_robin waves, until
+-- session_requests.targeted_until) is listed only to the mechanics holding a live offer of
+-- it (a fourth candidate set, read from offers by the partial index offers_live_mechanic_idx,
+-- ssr_private.routing_offered still the rule), with expires_at the offer's own expiry when it
+-- is sooner than the request's; broadcast requests and the open stage are listed as before.
 -- Errors, in this order: SR400 mechanic_id missing; SR400 bad limit (1..500); SR403
 -- (COLUMN mechanic_id) the transaction does not verifiably act for that mechanic
 -- (ssr_private.assert_acting_for; no identity is refused too); SR404 unknown mechanic.
@@ -66,37 +71,55 @@ BEGIN
     WITH candidates AS (
         (
             -- workshop_only and hybrid requests preferring the mechanic's own workshop
-            SELECT r.*
+            SELECT r.*, NULL::timestamptz AS offer_expires_at
             FROM session_requests AS r
             WHERE
                 r.preferred_workshop_id = v_workshop
                 AND r.routing_type <> 'broadcast'
                 AND r.priority IS NULL
                 AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
+                AND (r.targeted_until IS NULL OR r.targeted_until <= now())
             ORDER BY r.created_at, r.id
             LIMIT p_limit
         )
         UNION ALL
         (
             -- broadcast requests: everyone
-            SELECT r.*
+            SELECT r.*, NULL::timestamptz AS offer_expires_at
             FROM session_requests AS r
             WHERE
                 r.routing_type = 'broadcast'
                 AND r.priority IS NULL
                 AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
+                AND (r.targeted_until IS NULL OR r.targeted_until <= now())
             ORDER BY r.created_at, r.id
             LIMIT p_limit
         )
         UNION ALL
         (
             -- hybrid requests of other workshops (offered once their exclusive window is over)
-            SELECT r.*
+            SELECT r.*, NULL::timestamptz AS offer_expires_at
             FROM session_requests AS r
             WHERE
                 r.routing_type = 'hybrid'
                 AND r.preferred_workshop_id IS DISTINCT FROM v_workshop
                 AND r.priority IS NULL
+                AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
+                AND (r.targeted_until IS NULL OR r.targeted_until <= now())
+            ORDER BY r.created_at, r.id
+            LIMIT p_limit
+        )
+        UNION ALL
+        (
+            -- requests in a targeted stage (waves): those this mechanic holds a live offer of
+            SELECT r.*, o.expires_at AS offer_expires_at
+            FROM offers AS o
+            INNER JOIN session_requests AS r ON o.session_request_id = r.id
+            WHERE
+                o.mechanic_id = p_mechanic_id
+                AND o.outcome IS NULL
+                AND o.expires_at > now()
+                AND r.targeted_until > now()
                 AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
             ORDER BY r.created_at, r.id
             LIMIT p_limit
@@ -124,7 +147,7 @@ BEGIN
         c.plan_code,
         c.created_at,
         c.exclusive_until,
-        c.expires_at,
+        CASE WHEN c.offer_expires_at < coalesce(c.expires_at, 'infinity') THEN c.offer_expires_at ELSE c.expires_at END,
         i.vehicle_make,
         i.vehicle_model,
         i.vehicle_year,

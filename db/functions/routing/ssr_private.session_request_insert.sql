@@ -160,6 +160,7 @@ BEGIN
     WHERE e.detail IS NOT NULL
     ORDER BY e.seq;
 
+    v_req := ssr_private.offer_dispatch_start(v_req, v_now);  -- distribution by the policy (offers)
     PERFORM ssr_private.routing_publish(v_req, 'created');
     RETURN v_req;
 END

@@ -81,6 +81,8 @@ FROM (
     ),
     ('decline_session_request(uuid,uuid,text)', ARRAY['ssr_app', 'mechanic'], 'a mechanic declines a request'),
     ('set_mechanic_presence(uuid,boolean)', ARRAY['ssr_app', 'mechanic'], 'a mechanic goes online or offline'),
+    ('mechanic_heartbeat(uuid)', ARRAY['ssr_app', 'mechanic'], 'the dashboard is open (throttled last_seen_at)'),
+    ('get_mechanic_presence(uuid)', ARRAY['ssr_app', 'mechanic'], 'a mechanic''s presence and why away'),
     ('start_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic starts the session'),
     ('complete_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic completes the session'),
     ('mark_session_no_show(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic marks a no-show'),

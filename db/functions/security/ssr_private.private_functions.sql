@@ -17,6 +17,10 @@ SELECT t.signature, t.grantees, t.purpose
 FROM (
     VALUES
     ('sweep_session_requests(timestamptz)', ARRAY['ssr_worker'], 'job sweep: escalate and expire requests'),
+    (
+        'offer_sweep(timestamptz,integer)', ARRAY['ssr_worker'],
+        'job offers: time out offers, open the next waves, presence auto-away'
+    ),
     ('refresh_analytics(integer)', ARRAY['ssr_worker'], 'job refresh_analytics: the BI rollups'),
     ('routing_outbox_relay(integer)', ARRAY['ssr_worker'], 'job relay: send committed notifications'),
     ('routing_outbox_prune(interval)', ARRAY['ssr_worker'], 'outbox rows no consumer needs (cron or a DBA)'),

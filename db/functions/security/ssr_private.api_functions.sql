@@ -78,7 +78,19 @@ FROM (
     ('complete_session(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic completes the session'),
     ('mark_session_no_show(uuid,uuid)', ARRAY['ssr_app', 'mechanic'], 'the accepting mechanic marks a no-show'),
     ('review_session(uuid,uuid,integer,text)', ARRAY['ssr_app'], 'the customer reviews a completed session'),
-    ('revoke_token(text,timestamptz)', ARRAY['ssr_app'], 'sign-out revokes the browser''s token')
+    ('revoke_token(text,timestamptz)', ARRAY['ssr_app'], 'sign-out revokes the browser''s token'),
+    ('get_signed_in_person(text,uuid)', ARRAY['ssr_app'], 'the pages'' header: who is signed in'),
+    ('get_customer_bookings(uuid,integer)', ARRAY['ssr_app'], 'a customer''s bookings page'),
+    ('get_mechanic_dashboard(uuid)', ARRAY['ssr_app'], 'a mechanic''s dashboard page'),
+    ('get_mechanic_figures(uuid,integer)', ARRAY['ssr_app'], 'a mechanic''s figures page (the ledger)'),
+    ('get_staff_requests(uuid,integer)', ARRAY['ssr_app'], 'staff: pending requests'),
+    ('get_staff_refunds(uuid,text,integer)', ARRAY['ssr_app'], 'staff: refunds'),
+    ('get_staff_checkouts(uuid,boolean,integer)', ARRAY['ssr_app'], 'staff: unresolved Checkout Sessions'),
+    ('get_staff_reconciliation_runs(uuid,integer)', ARRAY['ssr_app'], 'staff: reconciliation runs'),
+    ('get_staff_workshops(uuid,integer)', ARRAY['ssr_app'], 'staff: workshops'),
+    ('get_staff_mechanics(uuid,integer)', ARRAY['ssr_app'], 'staff: mechanics'),
+    ('staff_retry_refund(uuid,uuid,text)', ARRAY['ssr_app'], 'staff: a failed refund back to the worker'),
+    ('staff_resolve_checkout(uuid,text,text)', ARRAY['ssr_app'], 'staff: an unresolved Checkout Session resolved')
 ) AS t (signature, grantees, purpose)
 $$;
 

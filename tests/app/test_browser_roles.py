@@ -173,6 +173,10 @@ def test_the_journey_across_customer_mechanic_and_staff(app_config, seeded_conn,
         alice.find_element(By.ID, f"cancel-{rid2}").send_keys(Keys.ENTER)
         wait_for(alice, lambda d: "Your request is cancelled. We are refunding 29.00 USD" in flash(d), "cancelled")
         client = stripe.StripeClient(app_config["STRIPE_SECRET_KEY"], base_addresses={"api": fake.url})
+        # The fake's webhook for this payment re-fetches the session from the fake: let it land first,
+        # so the one failure below is the refund's call and nothing else's.
+        wait_for(alice, lambda _d: db.execute("SELECT count(*) FROM stripe_events WHERE stripe_checkout_session_id = %s",
+                                              (cs2,)).fetchone()[0] > 0, "the payment's webhook received")
         fake.fail_next(400)  # Stripe refuses the refund (e.g. a disputed charge)
         assert process_due_refunds(db, client)["failed"] == 1
         ref = str(db.execute("SELECT id FROM refunds WHERE session_request_id = %s", (rid2,)).fetchone()[0])

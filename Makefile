@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 4
 
-.PHONY: simulate bench-experiments dispatch-long bench-offers help install plpython sql-tools chromium db migrate seed run stop test lint pytest installcheck sql-api-doc faults fuzz \
+.PHONY: simulate bench-experiments dispatch-long bench-offers help install plpython sql-tools chromium axe db migrate seed run stop test lint pytest installcheck sql-api-doc faults fuzz \
 	bench bench-migrations schema psql-script screenshots clean ha ha-up ha-state ha-stop ha-kill-primary ha-clean ha-failover-test reconcile refunds
 
 help:
@@ -46,6 +46,11 @@ sql-tools:
 # Headless Chromium and its driver from Debian, for the browser tests (root: apt-get).
 chromium:
 	@$(PYTHON) dev/chromium.py ensure
+
+# axe-core (the accessibility audit the browser tests run in Chromium), a pinned version and
+# checksum from the npm registry into build/axe-core/ (ignored by git; dev/axe.py says why).
+axe:
+	@$(PYTHON) dev/axe.py ensure
 
 # Echo the URL of the database to use: DATABASE_URL, or the embedded cluster (started on demand).
 define db_url
@@ -107,12 +112,12 @@ sql-api-doc: install
 # The suite on PYTEST_WORKERS processes (pytest-xdist), each with its own throwaway cluster: the
 # cases are independent (a fresh database each), and two workers halve the wall time on 2 cores.
 PYTEST_WORKERS ?= 2
-pytest: install chromium
+pytest: install chromium axe
 	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS)
 
 # The pictures of docs/PAGES.md: the browser journey saves them in docs/screenshots.
-screenshots: install chromium
-	SCREENSHOTS_DIR=docs/screenshots $(VENV)/bin/pytest -q tests/app/test_browser_journey.py
+screenshots: install chromium axe
+	SCREENSHOTS_DIR=docs/screenshots $(VENV)/bin/pytest -q tests/app/test_browser_journey.py tests/app/test_browser_roles.py
 
 test: lint pytest
 

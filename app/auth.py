@@ -32,6 +32,7 @@ from app.errors import ApiError
 
 ROLES = ("customer", "mechanic", "staff")  # staff: checked against staff_members in the database
 SESSION_TOKEN = "jwt"  # the signed session cookie's key holding the browser's JWT
+SESSION_NAME = "who"  # the signed-in person's name and detail (get_signed_in_person at sign-in)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 JTI = re.compile(r"^[\x21-\x7e]{1,200}$")  # a jti the revocation list keeps as is (else the token's hash)
 
@@ -53,7 +54,9 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _signed_in():
-        return {"viewer": browser_principal(), "csrf_token": generate_csrf}
+        viewer = browser_principal()
+        return {"viewer": viewer, "viewer_who": session.get(SESSION_NAME) if viewer else None,
+                "csrf_token": generate_csrf}
 
 
 @dataclass(frozen=True)

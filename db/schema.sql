@@ -1462,6 +1462,82 @@ $$;
 COMMENT ON FUNCTION public.get_checkout_status(p_stripe_checkout_session_id text) IS 'Purchase status, fulfillment result and the refund owed, if any, for a cs_ id (read only, for the success page).';
 
 --
+-- Name: get_customer_bookings(uuid, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_customer_bookings(p_customer_id uuid, p_limit integer DEFAULT 50) RETURNS TABLE(purchase_id uuid, created_at timestamp with time zone, plan_code text, plan_name text, amount_minor integer, currency text, routing_type text, preferred_workshop_name text, checkout_session_id text, state text, request_id uuid, request_status text, session_id uuid, session_status text, mechanic_name text, workshop_name text, accepted_at timestamp with time zone, started_at timestamp with time zone, ended_at timestamp with time zone, refund_status text, refund_amount_minor integer, refund_currency text, refunded_at timestamp with time zone, review_rating smallint, review_comment text, can_cancel boolean, can_review boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+BEGIN
+    IF p_customer_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'customer_id is required', COLUMN = 'customer_id';
+    END IF;
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 100 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('limit must be from 1 to 100 (got %s)', p_limit), COLUMN = 'limit';
+    END IF;
+    PERFORM ssr_private.assert_acting_for('customer', p_customer_id);
+
+    RETURN QUERY
+    SELECT
+        cp.id,
+        cp.created_at,
+        cp.plan_code,
+        pl.name,
+        cp.amount_minor,
+        cp.currency,
+        cp.routing_type,
+        pw.name,
+        cp.stripe_checkout_session_id,
+        CASE
+            WHEN cp.status = 'failed' THEN 'failed'
+            WHEN cp.status IN ('pending', 'expired') OR sr.id IS NULL THEN 'unpaid'
+            WHEN sr.status = 'pending' THEN 'searching'
+            WHEN sr.status = 'accepted' AND s.status = 'waiting' THEN 'assigned'
+            WHEN sr.status = 'accepted' THEN s.status
+            ELSE sr.status
+        END,
+        sr.id,
+        sr.status,
+        s.id,
+        s.status,
+        m.name,
+        sw.name,
+        sr.accepted_at,
+        s.started_at,
+        s.ended_at,
+        rf.status,
+        rf.amount_minor,
+        rf.currency,
+        rf.succeeded_at,
+        rv.rating,
+        rv.comment,
+        coalesce(sr.status = 'pending', FALSE),
+        coalesce(s.status = 'completed' AND rv.id IS NULL, FALSE)
+    FROM checkout_purchases AS cp
+    INNER JOIN plans AS pl ON cp.plan_code = pl.code
+    LEFT JOIN organizations AS pw ON cp.preferred_workshop_id = pw.id
+    LEFT JOIN session_requests AS sr ON cp.session_request_id = sr.id
+    LEFT JOIN sessions AS s ON cp.session_id = s.id
+    LEFT JOIN mechanics AS m ON s.mechanic_id = m.id
+    LEFT JOIN organizations AS sw ON s.workshop_id = sw.id
+    LEFT JOIN refunds AS rf ON cp.id = rf.purchase_id
+    LEFT JOIN reviews AS rv ON s.id = rv.session_id
+    WHERE cp.customer_id = p_customer_id AND cp.stripe_checkout_session_id IS NOT NULL
+    ORDER BY cp.created_at DESC, cp.id DESC
+    LIMIT p_limit;
+END
+$$;
+
+--
+-- Name: FUNCTION get_customer_bookings(p_customer_id uuid, p_limit integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_customer_bookings(p_customer_id uuid, p_limit integer) IS 'A customer''s bookings, newest first: state, request, session, mechanic, refund, review, and whether they may cancel or review now; acting for the customer. SR400/SR403 otherwise.';
+
+--
 -- Name: get_mechanic_channels(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1494,6 +1570,85 @@ $$;
 --
 
 COMMENT ON FUNCTION public.get_mechanic_channels(p_mechanic_id uuid) IS 'LISTEN channels of the requests a mechanic may be offered: session_requests and their workshop''s channel.';
+
+--
+-- Name: get_mechanic_dashboard(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_mechanic_dashboard(p_mechanic_id uuid) RETURNS TABLE(mechanic_id uuid, mechanic_name text, workshop_id uuid, workshop_name text, mechanic_status text, online boolean, open_sessions integer, capacity integer, offers jsonb, sessions jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+BEGIN
+    IF p_mechanic_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
+    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
+
+    RETURN QUERY
+    SELECT
+        m.id,
+        m.name,
+        m.workshop_id,
+        o.name,
+        m.status,
+        m.is_available,
+        m.open_sessions,
+        m.capacity,
+        coalesce((SELECT jsonb_agg(to_jsonb(f)) FROM get_mechanic_offers(p_mechanic_id, 50) AS f), '[]'::jsonb),
+        coalesce((
+            SELECT jsonb_agg(to_jsonb(x) ORDER BY x.is_open DESC, x.created_at DESC)
+            FROM (
+                SELECT
+                    s.id AS session_id,
+                    s.status,
+                    s.status IN ('waiting', 'live') AS is_open,
+                    s.plan_code,
+                    pl.name AS plan_name,
+                    pl.duration_minutes,
+                    coalesce(nullif(btrim(c.name), ''), split_part(c.email, '@', 1)) AS customer_name,
+                    s.created_at,
+                    s.started_at,
+                    s.ended_at,
+                    i.vehicle_make,
+                    i.vehicle_model,
+                    i.vehicle_year,
+                    i.description,
+                    rv.rating AS review_rating,
+                    rv.comment AS review_comment,
+                    s.status = 'waiting' AS can_start,
+                    s.status = 'live' AS can_complete,
+                    s.status = 'waiting' AS can_no_show
+                FROM sessions AS s
+                INNER JOIN plans AS pl ON s.plan_code = pl.code
+                LEFT JOIN customers AS c ON s.customer_id = c.id
+                LEFT JOIN intakes AS i ON s.intake_id = i.id
+                LEFT JOIN reviews AS rv ON s.id = rv.session_id
+                WHERE
+                    s.mechanic_id = p_mechanic_id
+                    AND (
+                        s.status IN ('waiting', 'live')
+                        OR s.id IN (
+                            SELECT r.id FROM sessions AS r
+                            WHERE r.mechanic_id = p_mechanic_id AND r.status NOT IN ('waiting', 'live')
+                            ORDER BY r.created_at DESC
+                            LIMIT 10
+                        )
+                    )
+            ) AS x
+        ), '[]'::jsonb)
+    FROM mechanics AS m
+    LEFT JOIN organizations AS o ON m.workshop_id = o.id
+    WHERE m.id = p_mechanic_id;
+END
+$$;
+
+--
+-- Name: FUNCTION get_mechanic_dashboard(p_mechanic_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_mechanic_dashboard(p_mechanic_id uuid) IS 'The mechanic''s dashboard in one call: presence, capacity, the offers of get_mechanic_offers and their open and recent sessions with the moves allowed now; acting for the mechanic. SR400/SR403 otherwise.';
 
 --
 -- Name: get_mechanic_events(uuid, bigint, integer); Type: FUNCTION; Schema: public; Owner: -
@@ -1557,6 +1712,72 @@ $$;
 --
 
 COMMENT ON FUNCTION public.get_mechanic_events(p_mechanic_id uuid, p_after_id bigint, p_limit integer) IS 'A mechanic''s replay: outbox rows after an id on their channels, at most 15 minutes old, of requests offered to them now, accepted by them, or gone; the newest p_limit.';
+
+--
+-- Name: get_mechanic_figures(uuid, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_mechanic_figures(p_mechanic_id uuid, p_days integer DEFAULT 30) RETURNS TABLE(period_start timestamp with time zone, period_end timestamp with time zone, currency text, payee_type text, sessions_served integer, completed integer, no_shows integer, in_progress integer, reviews integer, avg_rating numeric, all_time_reviews integer, all_time_rating numeric, gross_minor bigint, refunded_minor bigint, net_minor bigint, platform_fee_minor bigint, share_minor bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_since timestamptz := now() - make_interval(days => p_days);
+BEGIN
+    IF p_mechanic_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
+    END IF;
+    IF p_days IS NULL OR p_days NOT BETWEEN 1 AND 366 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('days must be from 1 to 366 (got %s)', p_days), COLUMN = 'days';
+    END IF;
+    PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
+
+    RETURN QUERY
+    WITH led AS (
+        SELECT
+            l.currency,
+            min(l.payee_type) AS payee_type,
+            count(*)::integer AS served,
+            (count(*) FILTER (WHERE l.session_status = 'completed'))::integer AS completed,
+            (count(*) FILTER (WHERE l.session_status = 'no_show'))::integer AS no_shows,
+            (count(*) FILTER (WHERE l.session_status IN ('waiting', 'live')))::integer AS in_progress,
+            sum(l.gross_minor)::bigint AS gross,
+            sum(l.refunded_minor)::bigint AS refunded,
+            sum(l.net_minor)::bigint AS net,
+            sum(l.platform_fee_minor)::bigint AS fee,
+            sum(l.payee_share_minor)::bigint AS share
+        FROM analytics.session_ledger AS l
+        WHERE l.mechanic_id = p_mechanic_id AND l.created_at >= v_since
+        GROUP BY l.currency
+    ),
+    rev AS (
+        SELECT
+            (count(*) FILTER (WHERE r.created_at >= v_since))::integer AS n,
+            round(avg(r.rating) FILTER (WHERE r.created_at >= v_since), 2) AS rating,
+            count(*)::integer AS n_all,
+            round(avg(r.rating), 2) AS rating_all
+        FROM reviews AS r
+        WHERE r.mechanic_id = p_mechanic_id
+    )
+    SELECT
+        v_since, now(), led.currency, led.payee_type,
+        coalesce(led.served, 0), coalesce(led.completed, 0), coalesce(led.no_shows, 0), coalesce(led.in_progress, 0),
+        rev.n, rev.rating, rev.n_all, rev.rating_all,
+        coalesce(led.gross, 0), coalesce(led.refunded, 0), coalesce(led.net, 0), coalesce(led.fee, 0),
+        coalesce(led.share, 0)
+    FROM rev
+    LEFT JOIN led ON TRUE
+    ORDER BY led.currency;
+END
+$$;
+
+--
+-- Name: FUNCTION get_mechanic_figures(p_mechanic_id uuid, p_days integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_mechanic_figures(p_mechanic_id uuid, p_days integer) IS 'A mechanic''s figures for the last N days, from the ledger and their reviews: sessions, rating, gross, refunded, share owed (per currency); acting for the mechanic. SR400/SR403 otherwise.';
 
 --
 -- Name: get_mechanic_hours(uuid); Type: FUNCTION; Schema: public; Owner: -
@@ -2207,6 +2428,378 @@ $$;
 --
 
 COMMENT ON FUNCTION public.get_routing_experiments(p_staff_id uuid) IS 'Staff: every routing experiment with its arms and their results (JSON array, newest first).';
+
+--
+-- Name: get_signed_in_person(text, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_signed_in_person(p_role text, p_id uuid) RETURNS TABLE(role text, id uuid, name text, detail text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_staff staff_members;
+BEGIN
+    IF p_role IS NULL OR p_role NOT IN ('customer', 'mechanic', 'staff') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('role must be customer, mechanic or staff (got %L)', p_role),
+            COLUMN = 'role';
+    END IF;
+    IF p_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'id is required', COLUMN = 'id';
+    END IF;
+    IF p_role = 'staff' THEN
+        v_staff := ssr_private.assert_staff(p_id, 'support');
+        RETURN QUERY SELECT 'staff'::text, v_staff.id, v_staff.name, v_staff.staff_role;
+        RETURN;
+    END IF;
+    PERFORM ssr_private.assert_acting_for(p_role, p_id);
+    IF p_role = 'customer' THEN
+        RETURN QUERY
+        SELECT 'customer'::text, c.id, coalesce(nullif(btrim(c.name), ''), split_part(c.email, '@', 1)), NULL::text
+        FROM customers AS c
+        WHERE c.id = p_id;
+    ELSE
+        RETURN QUERY
+        SELECT 'mechanic'::text, m.id, m.name, o.name
+        FROM mechanics AS m
+        LEFT JOIN organizations AS o ON m.workshop_id = o.id
+        WHERE m.id = p_id;
+    END IF;
+END
+$$;
+
+--
+-- Name: FUNCTION get_signed_in_person(p_role text, p_id uuid); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_signed_in_person(p_role text, p_id uuid) IS 'Who the signed-in customer, mechanic or staff member is (name, workshop or staff level), acting for them; SR400/SR403 otherwise.';
+
+--
+-- Name: get_staff_checkouts(uuid, boolean, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_staff_checkouts(p_staff_id uuid, p_include_resolved boolean DEFAULT false, p_limit integer DEFAULT 100) RETURNS TABLE(checkout_session_id text, first_event_id text, first_seen_at timestamp with time zone, last_seen_at timestamp with time zone, attempts integer, last_error text, resolved_at timestamp with time zone, purchase_id uuid, purchase_status text, customer_email text, amount_minor integer, currency text, resolved_by text, resolution_note text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+BEGIN
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 500 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('limit must be from 1 to 500 (got %s)', p_limit), COLUMN = 'limit';
+    END IF;
+    PERFORM ssr_private.assert_staff(p_staff_id, 'support');
+
+    RETURN QUERY
+    SELECT
+        u.stripe_checkout_session_id,
+        u.first_event_id,
+        u.first_seen_at,
+        u.last_seen_at,
+        u.attempts,
+        u.last_error,
+        u.resolved_at,
+        cp.id,
+        cp.status,
+        cp.customer_email,
+        cp.amount_minor,
+        cp.currency,
+        CASE WHEN u.resolved_at IS NOT NULL THEN la.name END,
+        CASE WHEN u.resolved_at IS NOT NULL THEN la.details ->> 'note' END
+    FROM unresolved_checkout_sessions AS u
+    LEFT JOIN checkout_purchases AS cp ON u.stripe_checkout_session_id = cp.stripe_checkout_session_id
+    LEFT JOIN LATERAL (
+        SELECT sm.name, sa.details
+        FROM ssr_private.staff_actions AS sa
+        INNER JOIN staff_members AS sm ON sa.staff_id = sm.id
+        WHERE sa.action = 'checkout.resolve' AND sa.subject = u.stripe_checkout_session_id
+        ORDER BY sa.acted_at DESC, sa.id DESC
+        LIMIT 1
+    ) AS la ON TRUE
+    WHERE coalesce(p_include_resolved, FALSE) OR u.resolved_at IS NULL
+    ORDER BY u.first_seen_at, u.stripe_checkout_session_id
+    LIMIT p_limit;
+END
+$$;
+
+--
+-- Name: FUNCTION get_staff_checkouts(p_staff_id uuid, p_include_resolved boolean, p_limit integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_staff_checkouts(p_staff_id uuid, p_include_resolved boolean, p_limit integer) IS 'Staff (support): unresolved Checkout Sessions (optionally the resolved too) with their purchase and who resolved them.';
+
+--
+-- Name: get_staff_mechanics(uuid, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_staff_mechanics(p_staff_id uuid, p_limit integer DEFAULT 200) RETURNS TABLE(mechanic_id uuid, name text, email text, workshop_name text, status text, state text, online boolean, last_seen_at timestamp with time zone, open_sessions integer, capacity integer, completed_sessions integer, review_count integer, avg_rating numeric)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+BEGIN
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 500 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('limit must be from 1 to 500 (got %s)', p_limit), COLUMN = 'limit';
+    END IF;
+    PERFORM ssr_private.assert_staff(p_staff_id, 'support');
+
+    RETURN QUERY
+    SELECT
+        m.id,
+        m.name,
+        m.email,
+        o.name,
+        m.status,
+        CASE
+            WHEN m.status <> 'active' THEN 'suspended'
+            WHEN NOT m.is_available THEN 'offline'
+            WHEN m.open_sessions >= m.capacity THEN 'busy'
+            ELSE 'available'
+        END,
+        m.is_available,
+        m.last_seen_at,
+        m.open_sessions,
+        m.capacity,
+        (SELECT count(*)::integer FROM sessions AS s WHERE s.mechanic_id = m.id AND s.status = 'completed'),
+        rv.n,
+        rv.rating
+    FROM mechanics AS m
+    LEFT JOIN organizations AS o ON m.workshop_id = o.id
+    CROSS JOIN LATERAL (
+        SELECT count(*)::integer AS n, round(avg(r.rating), 2) AS rating FROM reviews AS r WHERE r.mechanic_id = m.id
+    ) AS rv
+    ORDER BY o.name NULLS LAST, m.name, m.id
+    LIMIT p_limit;
+END
+$$;
+
+--
+-- Name: FUNCTION get_staff_mechanics(p_staff_id uuid, p_limit integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_staff_mechanics(p_staff_id uuid, p_limit integer) IS 'Staff (support): mechanics with their workshop, state (suspended, offline, busy, available), load, sessions and rating.';
+
+--
+-- Name: get_staff_reconciliation_runs(uuid, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_staff_reconciliation_runs(p_staff_id uuid, p_limit integer DEFAULT 50) RETURNS TABLE(run_id bigint, created_since timestamp with time zone, started_at timestamp with time zone, finished_at timestamp with time zone, sessions_seen integer, fulfilled integer, problems integer, error text, actions text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+BEGIN
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 500 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('limit must be from 1 to 500 (got %s)', p_limit), COLUMN = 'limit';
+    END IF;
+    PERFORM ssr_private.assert_staff(p_staff_id, 'support');
+
+    RETURN QUERY
+    SELECT
+        r.id, r.created_since, r.started_at, r.finished_at, r.sessions_seen, r.fulfilled, r.problems, r.error,
+        (
+            SELECT string_agg(k.action || ': ' || k.n, ', ' ORDER BY k.action)
+            FROM (
+                SELECT a.action, count(*) AS n FROM reconciliation_actions AS a WHERE a.run_id = r.id GROUP BY a.action
+            ) AS k
+        )
+    FROM reconciliation_runs AS r
+    ORDER BY r.started_at DESC, r.id DESC
+    LIMIT p_limit;
+END
+$$;
+
+--
+-- Name: FUNCTION get_staff_reconciliation_runs(p_staff_id uuid, p_limit integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_staff_reconciliation_runs(p_staff_id uuid, p_limit integer) IS 'Staff (support): reconciliation runs, newest first, with their counts and actions by kind.';
+
+--
+-- Name: get_staff_refunds(uuid, text, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_staff_refunds(p_staff_id uuid, p_status text DEFAULT NULL::text, p_limit integer DEFAULT 100) RETURNS TABLE(refund_id uuid, status text, reason text, amount_minor integer, currency text, attempts integer, last_error text, next_attempt_at timestamp with time zone, created_at timestamp with time zone, updated_at timestamp with time zone, succeeded_at timestamp with time zone, stripe_checkout_session_id text, stripe_payment_intent_id text, stripe_refund_id text, stripe_status text, customer_email text, session_request_id uuid, can_retry boolean, retried_by text, retried_at timestamp with time zone, retry_note text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+BEGIN
+    IF p_status IS NOT NULL AND p_status NOT IN ('pending', 'failed', 'succeeded') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('status must be pending, failed or succeeded (got %L)', p_status),
+            COLUMN = 'status';
+    END IF;
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 500 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('limit must be from 1 to 500 (got %s)', p_limit), COLUMN = 'limit';
+    END IF;
+    PERFORM ssr_private.assert_staff(p_staff_id, 'support');
+
+    RETURN QUERY
+    SELECT
+        rf.id,
+        rf.status,
+        rf.reason,
+        rf.amount_minor,
+        rf.currency,
+        rf.attempts,
+        rf.last_error,
+        CASE WHEN rf.status = 'pending' THEN rf.next_attempt_at END,
+        rf.created_at,
+        rf.updated_at,
+        rf.succeeded_at,
+        rf.stripe_checkout_session_id,
+        rf.stripe_payment_intent_id,
+        rf.stripe_refund_id,
+        rf.stripe_status,
+        cp.customer_email,
+        rf.session_request_id,
+        rf.status = 'failed' AND rf.stripe_refund_id IS NULL,
+        la.name,
+        la.acted_at,
+        la.details ->> 'note'
+    FROM refunds AS rf
+    INNER JOIN checkout_purchases AS cp ON rf.purchase_id = cp.id
+    LEFT JOIN LATERAL (
+        SELECT sm.name, sa.acted_at, sa.details
+        FROM ssr_private.staff_actions AS sa
+        INNER JOIN staff_members AS sm ON sa.staff_id = sm.id
+        WHERE sa.action = 'refund.retry' AND sa.subject = rf.id::text
+        ORDER BY sa.acted_at DESC, sa.id DESC
+        LIMIT 1
+    ) AS la ON TRUE
+    WHERE (p_status IS NULL AND rf.status IN ('pending', 'failed')) OR rf.status = p_status
+    ORDER BY rf.status = 'failed' DESC, rf.created_at, rf.id
+    LIMIT p_limit;
+END
+$$;
+
+--
+-- Name: FUNCTION get_staff_refunds(p_staff_id uuid, p_status text, p_limit integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_staff_refunds(p_staff_id uuid, p_status text, p_limit integer) IS 'Staff (support): refunds (open: failed then pending; or one status) with attempts, errors, Stripe ids and whether staff may retry them.';
+
+--
+-- Name: get_staff_requests(uuid, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_staff_requests(p_staff_id uuid, p_limit integer DEFAULT 100) RETURNS TABLE(request_id uuid, created_at timestamp with time zone, age_seconds integer, plan_code text, routing_type text, preferred_workshop_name text, exclusive_until timestamp with time zone, expires_at timestamp with time zone, escalated_at timestamp with time zone, customer_name text, offered_count integer, offered_to text[], declined_names text[])
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+BEGIN
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 500 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('limit must be from 1 to 500 (got %s)', p_limit), COLUMN = 'limit';
+    END IF;
+    PERFORM ssr_private.assert_staff(p_staff_id, 'support');
+
+    RETURN QUERY
+    SELECT
+        r.id,
+        r.created_at,
+        greatest(0, extract(EPOCH FROM now() - r.created_at))::integer,
+        r.plan_code,
+        r.routing_type,
+        pw.name,
+        CASE WHEN r.exclusive_until > now() THEN r.exclusive_until END,
+        r.expires_at,
+        r.escalated_at,
+        coalesce(nullif(btrim(c.name), ''), split_part(c.email, '@', 1)),
+        coalesce(o.n, 0)::integer,
+        coalesce(o.names, '{}'),
+        coalesce((
+            SELECT array_agg(dm.name ORDER BY dm.name) FROM mechanics AS dm WHERE dm.id = ANY(r.declined_by)
+        ), '{}')
+    FROM session_requests AS r
+    LEFT JOIN organizations AS pw ON r.preferred_workshop_id = pw.id
+    LEFT JOIN customers AS c ON r.customer_id = c.id
+    LEFT JOIN LATERAL (
+        SELECT count(*) AS n, (array_agg(om.name ORDER BY om.name))[1:10] AS names
+        FROM ssr_private.routing_offerable_mechanics AS a
+        INNER JOIN mechanics AS om ON a.mechanic_id = om.id
+        WHERE ssr_private.routing_offered(r, a.mechanic_id, a.workshop_id, now())
+    ) AS o ON TRUE
+    WHERE r.status = 'pending'
+    ORDER BY r.created_at, r.id
+    LIMIT p_limit;
+END
+$$;
+
+--
+-- Name: FUNCTION get_staff_requests(p_staff_id uuid, p_limit integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_staff_requests(p_staff_id uuid, p_limit integer) IS 'Staff (support): pending requests, oldest first, with age, strategy, who they are offered to now and who declined.';
+
+--
+-- Name: get_staff_workshops(uuid, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.get_staff_workshops(p_staff_id uuid, p_limit integer DEFAULT 200) RETURNS TABLE(workshop_id uuid, name text, status text, contact_email text, listed boolean, total_mechanics integer, active_mechanics integer, available_mechanics integer, busy_mechanics integer, sessions_served bigint, review_count bigint, avg_rating numeric, pending_requests integer, routing_policy_name text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+BEGIN
+    IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 500 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('limit must be from 1 to 500 (got %s)', p_limit), COLUMN = 'limit';
+    END IF;
+    PERFORM ssr_private.assert_staff(p_staff_id, 'support');
+
+    RETURN QUERY
+    SELECT
+        o.id,
+        o.name,
+        o.status,
+        o.contact_email,
+        o.status = 'active' AND coalesce(m.available, 0) > 0,
+        coalesce(m.total, 0)::integer,
+        coalesce(m.active, 0)::integer,
+        coalesce(m.available, 0)::integer,
+        coalesce(m.busy, 0)::integer,
+        coalesce(ws.sessions_served, 0),
+        coalesce(ws.review_count, 0),
+        CASE WHEN ws.review_count > 0 THEN round(ws.rating_sum::numeric / ws.review_count, 2) END,
+        (
+            SELECT count(*)::integer FROM session_requests AS r
+            WHERE r.preferred_workshop_id = o.id AND r.status = 'pending'
+        ),
+        rp.name
+    FROM organizations AS o
+    LEFT JOIN workshop_stats AS ws ON o.id = ws.workshop_id
+    LEFT JOIN routing_policies AS rp ON o.routing_policy_id = rp.id
+    LEFT JOIN LATERAL (
+        SELECT
+            count(*) AS total,
+            count(*) FILTER (WHERE x.status = 'active') AS active,
+            count(*) FILTER (
+                WHERE x.status = 'active' AND x.is_available AND x.open_sessions < x.capacity
+            ) AS available,
+            count(*) FILTER (
+                WHERE x.status = 'active' AND x.is_available AND x.open_sessions >= x.capacity
+            ) AS busy
+        FROM mechanics AS x
+        WHERE x.workshop_id = o.id
+    ) AS m ON TRUE
+    ORDER BY o.name, o.id
+    LIMIT p_limit;
+END
+$$;
+
+--
+-- Name: FUNCTION get_staff_workshops(p_staff_id uuid, p_limit integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.get_staff_workshops(p_staff_id uuid, p_limit integer) IS 'Staff (support): workshops with their status, listing, mechanics online and busy, sessions, rating, pending requests and routing policy.';
 
 --
 -- Name: get_workshop_directory(integer, integer, text, text); Type: FUNCTION; Schema: public; Owner: -
@@ -3195,6 +3788,140 @@ $$;
 --
 
 COMMENT ON FUNCTION public.set_mechanic_presence(p_mechanic_id uuid, p_online boolean) IS 'A mechanic goes online or offline (the availability routing reads); idempotent; SR400/SR403/SR404/SR409.';
+
+--
+-- Name: staff_resolve_checkout(uuid, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.staff_resolve_checkout(p_staff_id uuid, p_checkout_session_id text, p_note text) RETURNS TABLE(checkout_session_id text, resolved_at timestamp with time zone, action_id bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $_$
+#variable_conflict use_column
+DECLARE
+    v_row unresolved_checkout_sessions;
+    v_action bigint;
+BEGIN
+    IF p_checkout_session_id IS NULL OR p_checkout_session_id !~ '^cs_[A-Za-z0-9_]+$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'checkout session id must look like cs_...',
+            COLUMN = 'checkout_session_id';
+    END IF;
+    IF coalesce(btrim(p_note), '') = '' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = 'note is required: say what you checked and what was done', COLUMN = 'note';
+    END IF;
+    IF length(p_note) > 500 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('note is at most 500 characters (got %s)', length(p_note)),
+            COLUMN = 'note';
+    END IF;
+    PERFORM ssr_private.assert_staff(p_staff_id, 'support');
+
+    SELECT u.* INTO v_row
+    FROM unresolved_checkout_sessions AS u
+    WHERE u.stripe_checkout_session_id = p_checkout_session_id
+    FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404',
+            MESSAGE = format('%s: not an unresolved Checkout Session', p_checkout_session_id),
+            COLUMN = 'checkout_session_id';
+    END IF;
+    IF v_row.resolved_at IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR409',
+            MESSAGE = format('%s was already resolved at %s', p_checkout_session_id, v_row.resolved_at),
+            COLUMN = 'checkout_session_id';
+    END IF;
+
+    UPDATE unresolved_checkout_sessions AS u
+    SET resolved_at = now()
+    WHERE u.stripe_checkout_session_id = p_checkout_session_id
+    RETURNING u.* INTO v_row;
+    v_action := ssr_private.staff_action_record(
+        p_staff_id, 'checkout.resolve', p_checkout_session_id,
+        jsonb_build_object(
+            'note', btrim(p_note), 'attempts', v_row.attempts, 'last_error', v_row.last_error,
+            'purchase_status', (
+                SELECT cp.status FROM checkout_purchases AS cp
+                WHERE cp.stripe_checkout_session_id = p_checkout_session_id
+            )
+        )
+    );
+    RETURN QUERY SELECT v_row.stripe_checkout_session_id, v_row.resolved_at, v_action;
+END
+$_$;
+
+--
+-- Name: FUNCTION staff_resolve_checkout(p_staff_id uuid, p_checkout_session_id text, p_note text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.staff_resolve_checkout(p_staff_id uuid, p_checkout_session_id text, p_note text) IS 'Staff (support): marks an unresolved Checkout Session resolved after checking it, with a required note; audited. SR400/SR403/SR404/SR409 otherwise.';
+
+--
+-- Name: staff_retry_refund(uuid, uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.staff_retry_refund(p_staff_id uuid, p_refund_id uuid, p_note text DEFAULT NULL::text) RETURNS TABLE(refund_id uuid, status text, next_attempt_at timestamp with time zone, attempts integer, action_id bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_refund refunds;
+    v_action bigint;
+BEGIN
+    IF p_refund_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'refund_id is required', COLUMN = 'refund_id';
+    END IF;
+    IF length(p_note) > 500 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR400', MESSAGE = format('note is at most 500 characters (got %s)', length(p_note)),
+            COLUMN = 'note';
+    END IF;
+    PERFORM ssr_private.assert_staff(p_staff_id, 'support');
+
+    SELECT rf.* INTO v_refund FROM refunds AS rf WHERE rf.id = p_refund_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR404', MESSAGE = format('refund %s: no such refund', p_refund_id), COLUMN = 'refund_id';
+    END IF;
+    IF v_refund.status <> 'failed' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR409',
+            MESSAGE = format('refund %s is %s: only a failed refund can be retried', p_refund_id, v_refund.status),
+            COLUMN = 'refund_id';
+    END IF;
+    IF v_refund.stripe_refund_id IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'SR409',
+            MESSAGE = format(
+                'refund %s was made at Stripe as %s and failed there (%s): a retry would get the same refund back; '
+                'refund the payment from the Stripe Dashboard',
+                p_refund_id, v_refund.stripe_refund_id, coalesce(v_refund.stripe_status, 'failed')
+            ),
+            COLUMN = 'refund_id';
+    END IF;
+
+    UPDATE refunds AS rf
+    SET status = 'pending', next_attempt_at = now(), updated_at = now()
+    WHERE rf.id = p_refund_id
+    RETURNING rf.* INTO v_refund;
+    v_action := ssr_private.staff_action_record(
+        p_staff_id, 'refund.retry', p_refund_id::text,
+        jsonb_build_object(
+            'note', nullif(btrim(p_note), ''), 'last_error', v_refund.last_error, 'attempts', v_refund.attempts
+        )
+    );
+    RETURN QUERY SELECT v_refund.id, v_refund.status, v_refund.next_attempt_at, v_refund.attempts, v_action;
+END
+$$;
+
+--
+-- Name: FUNCTION staff_retry_refund(p_staff_id uuid, p_refund_id uuid, p_note text); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.staff_retry_refund(p_staff_id uuid, p_refund_id uuid, p_note text) IS 'Staff (support): a failed refund (Stripe refused the call) is pending and due again, for the refund worker; audited. SR400/SR403/SR404/SR409 otherwise.';
 
 --
 -- Name: start_routing_experiment(uuid, bigint); Type: FUNCTION; Schema: public; Owner: -
@@ -4390,7 +5117,19 @@ FROM (
     ('start_routing_experiment(uuid,bigint)', ARRAY['ssr_app'], 'an admin starts a routing experiment'),
     ('stop_routing_experiment(uuid,bigint,text)', ARRAY['ssr_app'], 'an admin stops a routing experiment'),
     ('get_routing_experiments(uuid)', ARRAY['ssr_app'], 'staff: the experiments page'),
-    ('get_routing_experiment(uuid,bigint)', ARRAY['ssr_app'], 'staff: one experiment with its results')
+    ('get_routing_experiment(uuid,bigint)', ARRAY['ssr_app'], 'staff: one experiment with its results'),
+    ('get_signed_in_person(text,uuid)', ARRAY['ssr_app'], 'the pages'' header: who is signed in'),
+    ('get_customer_bookings(uuid,integer)', ARRAY['ssr_app'], 'a customer''s bookings page'),
+    ('get_mechanic_dashboard(uuid)', ARRAY['ssr_app'], 'a mechanic''s dashboard page'),
+    ('get_mechanic_figures(uuid,integer)', ARRAY['ssr_app'], 'a mechanic''s figures page (the ledger)'),
+    ('get_staff_requests(uuid,integer)', ARRAY['ssr_app'], 'staff: pending requests'),
+    ('get_staff_refunds(uuid,text,integer)', ARRAY['ssr_app'], 'staff: refunds'),
+    ('get_staff_checkouts(uuid,boolean,integer)', ARRAY['ssr_app'], 'staff: unresolved Checkout Sessions'),
+    ('get_staff_reconciliation_runs(uuid,integer)', ARRAY['ssr_app'], 'staff: reconciliation runs'),
+    ('get_staff_workshops(uuid,integer)', ARRAY['ssr_app'], 'staff: workshops'),
+    ('get_staff_mechanics(uuid,integer)', ARRAY['ssr_app'], 'staff: mechanics'),
+    ('staff_retry_refund(uuid,uuid,text)', ARRAY['ssr_app'], 'staff: a failed refund back to the worker'),
+    ('staff_resolve_checkout(uuid,text,text)', ARRAY['ssr_app'], 'staff: an unresolved Checkout Session resolved')
 ) AS t (signature, grantees, purpose)
 $$;
 
@@ -16253,6 +16992,13 @@ REVOKE ALL ON FUNCTION public.get_checkout_status(p_stripe_checkout_session_id t
 GRANT ALL ON FUNCTION public.get_checkout_status(p_stripe_checkout_session_id text) TO ssr_payments;
 
 --
+-- Name: FUNCTION get_customer_bookings(p_customer_id uuid, p_limit integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_customer_bookings(p_customer_id uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_customer_bookings(p_customer_id uuid, p_limit integer) TO ssr_app;
+
+--
 -- Name: FUNCTION get_mechanic_channels(p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -16261,12 +17007,26 @@ GRANT ALL ON FUNCTION public.get_mechanic_channels(p_mechanic_id uuid) TO ssr_ap
 GRANT ALL ON FUNCTION public.get_mechanic_channels(p_mechanic_id uuid) TO mechanic;
 
 --
+-- Name: FUNCTION get_mechanic_dashboard(p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_mechanic_dashboard(p_mechanic_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_mechanic_dashboard(p_mechanic_id uuid) TO ssr_app;
+
+--
 -- Name: FUNCTION get_mechanic_events(p_mechanic_id uuid, p_after_id bigint, p_limit integer); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.get_mechanic_events(p_mechanic_id uuid, p_after_id bigint, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.get_mechanic_events(p_mechanic_id uuid, p_after_id bigint, p_limit integer) TO ssr_app;
 GRANT ALL ON FUNCTION public.get_mechanic_events(p_mechanic_id uuid, p_after_id bigint, p_limit integer) TO mechanic;
+
+--
+-- Name: FUNCTION get_mechanic_figures(p_mechanic_id uuid, p_days integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_mechanic_figures(p_mechanic_id uuid, p_days integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_mechanic_figures(p_mechanic_id uuid, p_days integer) TO ssr_app;
 
 --
 -- Name: FUNCTION get_mechanic_hours(p_mechanic_id uuid); Type: ACL; Schema: public; Owner: -
@@ -16332,6 +17092,55 @@ GRANT ALL ON FUNCTION public.get_routing_experiment(p_staff_id uuid, p_experimen
 
 REVOKE ALL ON FUNCTION public.get_routing_experiments(p_staff_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.get_routing_experiments(p_staff_id uuid) TO ssr_app;
+
+--
+-- Name: FUNCTION get_signed_in_person(p_role text, p_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_signed_in_person(p_role text, p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_signed_in_person(p_role text, p_id uuid) TO ssr_app;
+
+--
+-- Name: FUNCTION get_staff_checkouts(p_staff_id uuid, p_include_resolved boolean, p_limit integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_staff_checkouts(p_staff_id uuid, p_include_resolved boolean, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_staff_checkouts(p_staff_id uuid, p_include_resolved boolean, p_limit integer) TO ssr_app;
+
+--
+-- Name: FUNCTION get_staff_mechanics(p_staff_id uuid, p_limit integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_staff_mechanics(p_staff_id uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_staff_mechanics(p_staff_id uuid, p_limit integer) TO ssr_app;
+
+--
+-- Name: FUNCTION get_staff_reconciliation_runs(p_staff_id uuid, p_limit integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_staff_reconciliation_runs(p_staff_id uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_staff_reconciliation_runs(p_staff_id uuid, p_limit integer) TO ssr_app;
+
+--
+-- Name: FUNCTION get_staff_refunds(p_staff_id uuid, p_status text, p_limit integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_staff_refunds(p_staff_id uuid, p_status text, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_staff_refunds(p_staff_id uuid, p_status text, p_limit integer) TO ssr_app;
+
+--
+-- Name: FUNCTION get_staff_requests(p_staff_id uuid, p_limit integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_staff_requests(p_staff_id uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_staff_requests(p_staff_id uuid, p_limit integer) TO ssr_app;
+
+--
+-- Name: FUNCTION get_staff_workshops(p_staff_id uuid, p_limit integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.get_staff_workshops(p_staff_id uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.get_staff_workshops(p_staff_id uuid, p_limit integer) TO ssr_app;
 
 --
 -- Name: FUNCTION get_workshop_directory(p_limit integer, p_offset integer, p_starting_after text, p_ending_before text); Type: ACL; Schema: public; Owner: -
@@ -16448,6 +17257,20 @@ GRANT ALL ON FUNCTION public.set_mechanic_hours(p_mechanic_id uuid, p_time_zone 
 REVOKE ALL ON FUNCTION public.set_mechanic_presence(p_mechanic_id uuid, p_online boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.set_mechanic_presence(p_mechanic_id uuid, p_online boolean) TO ssr_app;
 GRANT ALL ON FUNCTION public.set_mechanic_presence(p_mechanic_id uuid, p_online boolean) TO mechanic;
+
+--
+-- Name: FUNCTION staff_resolve_checkout(p_staff_id uuid, p_checkout_session_id text, p_note text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.staff_resolve_checkout(p_staff_id uuid, p_checkout_session_id text, p_note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.staff_resolve_checkout(p_staff_id uuid, p_checkout_session_id text, p_note text) TO ssr_app;
+
+--
+-- Name: FUNCTION staff_retry_refund(p_staff_id uuid, p_refund_id uuid, p_note text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.staff_retry_refund(p_staff_id uuid, p_refund_id uuid, p_note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.staff_retry_refund(p_staff_id uuid, p_refund_id uuid, p_note text) TO ssr_app;
 
 --
 -- Name: FUNCTION start_routing_experiment(p_staff_id uuid, p_experiment_id bigint); Type: ACL; Schema: public; Owner: -

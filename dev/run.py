@@ -16,7 +16,7 @@ database as that login (given LOGIN and the password of the cluster's passfile, 
 demo tokens and serves until stopped (Ctrl-C, SIGTERM): the worker and the fake stop with it.
 
 Demo defaults, used only when the variable is not set: PUBLIC_BASE_URL http://HOST:PORT, JWT_SECRET
-(and then DEMO_SIGN_IN=1: one-click sign-in as the seed's Alice and Ana), STRIPE_WEBHOOK_SECRET. The
+(and then DEMO_SIGN_IN=1: one-click sign-in as the seed's Alice, Ana, Sam and Sue), STRIPE_WEBHOOK_SECRET. The
 demo secrets are public, so the app accepts them only in demo mode; with a JWT_SECRET of your own
 and the local fake, the webhook secret and SECRET_KEY default to random ones made for this run.
 With real Stripe keys (STRIPE_SECRET_KEY set, not the demo's) there is no default at all:
@@ -155,7 +155,7 @@ def serve(a: argparse.Namespace) -> int:
             token = python("-m", "dev.devtoken", "--ttl", "86400", sub, role, env=env)
             print(f"demo {who}: {token}", flush=True)
         if env.get("DEMO_SIGN_IN"):
-            print(f"in a browser: {base}/account/sign-in (demo sign-in as Alice, customer, or Ana, mechanic)",
+            print(f"in a browser: {base}/account/sign-in (demo sign-in as Alice, customer; Ana, mechanic; Sam or Sue, staff)",
                   flush=True)
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         app = subprocess.Popen([gunicorn, "-c", "gunicorn.conf.py", "--bind", f"{a.host}:{a.port}",

@@ -5,9 +5,10 @@ signs in as the seed's Alice (customer), Ana (mechanic) or Sam (staff), the toke
 from __future__ import annotations
 
 import jwt
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 
 from app import auth, limits
+from app.db import call
 from app.errors import ApiError
 from app.pages import html
 
@@ -19,12 +20,30 @@ DEMO_PEOPLE = {
     "alice": ("33333333-3333-4333-8333-000000000001", "customer", "Alice (customer)"),
     "ana": ("22222222-2222-4222-8222-000000000001", "mechanic", "Ana (mechanic, AutoPro)"),
     "sam": ("44444444-4444-4444-8444-000000000001", "staff", "Sam (staff, admin)"),
+    "sue": ("44444444-4444-4444-8444-000000000002", "staff", "Sue (staff, support)"),
 }
 DEMO_TTL = 8 * 3600
 
 
 def home_of(role: str) -> str:
-    return url_for("mechanic_pages.dashboard") if role == "mechanic" else url_for("workshops.directory")
+    if role == "mechanic":
+        return url_for("mechanic_pages.dashboard")
+    if role == "staff":
+        return url_for("staff.requests")
+    return url_for("workshops.directory")
+
+
+def remember_who(principal: auth.Principal) -> None:
+    """The signed-in person's name for the header (get_signed_in_person, acting for them), kept in
+    the session so no page pays a second call for it. A staff token whose sub is not an active
+    staff member is refused here (403): staff are granted in the database."""
+    g.principal = principal  # the call carries the token's id (app.token_id)
+    row = call("SELECT * FROM get_signed_in_person(%s, %s)", (principal.role, principal.sub),
+               **{f"acting_{principal.role}": principal.sub})
+    if row is None:
+        session.pop(auth.SESSION_NAME, None)
+        return
+    session[auth.SESSION_NAME] = {"name": row["name"], "detail": row["detail"]}
 
 
 def claimed_subject(token: str) -> str | None:
@@ -51,6 +70,11 @@ def sign_in_post():
     if not token.strip():
         raise ApiError(400, "invalid_input", "paste your access token", "token")
     principal = auth.sign_in(token)
+    try:
+        remember_who(principal)
+    except ApiError:
+        session.clear()  # not signed in after all (e.g. a staff token for someone not on the staff)
+        raise
     return redirect(html.safe_next(request.form.get("next"), home_of(principal.role)), code=303)
 
 
@@ -64,7 +88,7 @@ def demo_sign_in():
     if who not in DEMO_PEOPLE:
         raise ApiError(400, "invalid_input", f"who must be one of {', '.join(DEMO_PEOPLE)}", "who")
     sub, role, _ = DEMO_PEOPLE[who]
-    auth.sign_in(auth.mint(sub, role, DEMO_TTL))
+    remember_who(auth.sign_in(auth.mint(sub, role, DEMO_TTL)))
     return redirect(html.safe_next(request.form.get("next"), home_of(role)), code=303)
 
 

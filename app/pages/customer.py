@@ -24,8 +24,10 @@ log = logging.getLogger(__name__)
 workshops = Blueprint("workshops", __name__, url_prefix="/workshops")
 site = Blueprint("site", __name__)
 checkout = Blueprint("checkout_pages", __name__, url_prefix="/checkout")
+bookings = Blueprint("bookings", __name__, url_prefix="/bookings")
 html.html_errors(workshops, always=True)
 html.html_errors(checkout)
+html.html_errors(bookings, always=True)
 PAGE_SIZE = 20
 
 
@@ -138,3 +140,52 @@ def checkout_cancel():
     if html.wants_html():
         return render_template("checkout_cancel.html")
     return jsonify(ok=True, message="checkout cancelled, nothing was charged")
+
+
+# --- My bookings -------------------------------------------------------------------------------
+
+
+@bookings.get("/")
+@role_required("customer")
+def index():
+    """Every purchase with where it stands (get_customer_bookings): the open one followed live by
+    bookings.js through the success page's status; Cancel while nobody accepted; a review form
+    once a session is completed."""
+    only_params()
+    rows = call("SELECT * FROM get_customer_bookings(%s, %s)", (g.principal.sub, 50), many=True, path_ids=True,
+                acting_customer=g.principal.sub)
+    return render_template("bookings.html", bookings=rows)
+
+
+def refund_words(row: dict) -> str:
+    if not row or not row.get("refund_status"):
+        return "You will be refunded in full."
+    amount = html.money(row["refund_amount_minor"], row["refund_currency"])
+    if row["refund_status"] == "succeeded":
+        return f"Refunded {amount}."
+    if row["refund_status"] == "failed":
+        return f"We could not refund {amount} automatically: our support team is on it."
+    return f"We are refunding {amount} to you in full."
+
+
+@bookings.post("/requests/<request_id>/cancel")
+@role_required("customer")  # with the session cookie: the form's CSRF token is checked
+def cancel(request_id: str):
+    rid = path_uuid(request_id, "request_id")
+    html.act(lambda: call("SELECT * FROM cancel_customer_session_request(%s, %s)", (rid, g.principal.sub),
+                          path_ids=True, acting_customer=g.principal.sub),
+             lambda row: "Your request is cancelled. " + refund_words(row), "Could not cancel")
+    return redirect(url_for("bookings.index"), code=303)
+
+
+@bookings.post("/sessions/<session_id>/review")
+@role_required("customer")
+def review(session_id: str):
+    sid = path_uuid(session_id, "session_id")
+    raw = request.form.get("rating", "")
+    rating = int(raw) if raw.isdigit() and len(raw) <= 3 else None  # the database says what is allowed
+    comment = request.form.get("comment") or None
+    html.act(lambda: call("SELECT * FROM review_session(%s, %s, %s, %s)", (sid, g.principal.sub, rating, comment),
+                          path_ids=True, acting_customer=g.principal.sub),
+             "Thank you: your review is published.", "Could not save your review")
+    return redirect(url_for("bookings.index"), code=303)

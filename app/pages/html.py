@@ -3,10 +3,12 @@ routing strategies as the pages name them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 
 from app.errors import ApiError, error_response
 
@@ -18,6 +20,76 @@ assets = Blueprint("assets", __name__, url_prefix="/static")
 def static(filename: str):
     """The pages' CSS and JavaScript (a few files, no build step)."""
     return send_from_directory(STATIC, filename, max_age=300)
+
+
+def _ts(value) -> datetime | None:
+    """A timestamp from a row (datetime) or from a JSON column (ISO 8601 text)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+@assets.app_template_filter("clock")
+def clock(value) -> str:
+    """14:03:07 UTC"""
+    ts = _ts(value)
+    return ts.astimezone(UTC).strftime("%H:%M:%S UTC") if ts else ""
+
+
+@assets.app_template_filter("when")
+def when(value) -> str:
+    """07 Dec 2026, 14:03 UTC"""
+    ts = _ts(value)
+    return ts.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC") if ts else ""
+
+
+@assets.app_template_filter("iso")
+def iso(value) -> str:
+    ts = _ts(value)
+    return ts.isoformat() if ts else ""
+
+
+@assets.app_template_filter("money")
+def money(minor, currency) -> str:
+    """29.00 USD"""
+    if minor is None:
+        return ""
+    return f"{int(minor) / 100:.2f} {str(currency or '').upper()}".strip()
+
+
+@assets.app_template_filter("age")
+def age(seconds) -> str:
+    """How long ago, in words a person reads at a glance: 45 s, 12 min, 3 h 05 min, 2 days."""
+    s = int(seconds or 0)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min"
+    if s < 86400:
+        return f"{s // 3600} h {s % 3600 // 60:02d} min"
+    return f"{s // 86400} days"
+
+
+@assets.app_context_processor
+def _nav():
+    """The staff experiments page, when its blueprint is registered (a rule under /staff/experiments)."""
+    experiments = next((r.endpoint for r in current_app.url_map.iter_rules()
+                        if r.rule.rstrip("/") == "/staff/experiments" and "GET" in (r.methods or ())), None)
+    return {"staff_experiments_endpoint": experiments, "strategy_names": STRATEGY_NAMES}
+
+
+def act(call: Callable[[], object], success: str | Callable[[object], str], refused: str) -> None:
+    """Run one action's SQL call for a form: flash `success` (or success(result)) when it is done,
+    `refused: <the database's message>` when the database refuses it (400/403/404/409); other
+    errors (401, 429, 503) go to the error page as usual."""
+    try:
+        result = call()
+    except ApiError as exc:
+        if exc.status not in (400, 403, 404, 409):
+            raise
+        flash(f"{refused}: {exc.message}", "error")
+        return
+    flash(success(result) if callable(success) else success, "success")
 
 
 STRATEGIES = (

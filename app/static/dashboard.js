@@ -2,7 +2,9 @@
 // notifications for this mechanic's channels. A new or escalated request reloads the list
 // from the server (get_mechanic_offers decides what this mechanic may see); a request
 // accepted, expired or cancelled disappears at once. Accept goes to the API with the
-// session's CSRF token.
+// session's CSRF token; then "Your sessions" and the presence box are read again from the
+// dashboard page itself (one call), so the session just taken shows with its Start button.
+// Decline, Start, Complete, No-show and the online switch are plain forms.
 (function () {
   "use strict";
   var section = document.getElementById("offers");
@@ -19,6 +21,19 @@
     return fetch(fragmentUrl, { credentials: "same-origin", cache: "no-store" })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) { if (html !== null) section.innerHTML = html; });
+  }
+
+  function refreshSessions() {
+    return fetch(window.location.pathname, { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (html === null) return;
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        ["sessions", "presence"].forEach(function (id) {
+          var fresh = doc.getElementById(id), here = document.getElementById(id);
+          if (fresh && here) here.innerHTML = fresh.innerHTML;
+        });
+      });
   }
 
   function removeRequest(id) {
@@ -71,6 +86,7 @@
           result.className = "flash success";
           result.textContent = "Accepted: the customer is told you are on your way.";
           if (row) row.parentNode.removeChild(row);
+          refreshSessions();
         } else {
           result.className = "flash error";
           result.textContent = "Could not accept: " + res.body.error.message;

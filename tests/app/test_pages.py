@@ -44,7 +44,7 @@ def test_sign_in_from_the_jwt_to_a_signed_httponly_samesite_lax_cookie(app):
     assert resp.headers["Location"] == "/workshops/"
     cookie = resp.headers["Set-Cookie"]
     assert cookie.startswith("ssr_session=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    assert "Signed in as customer" in c.get("/workshops/").get_data(as_text=True)
+    assert "Signed in as <strong>Alice</strong>" in c.get("/workshops/").get_data(as_text=True)  # her name, not her role
     # Signing out ends it (with the form's CSRF token).
     _, csrf = book_form(c)
     assert c.post("/account/sign-out").status_code == 403
@@ -67,11 +67,18 @@ def test_sign_in_from_the_jwt_to_a_signed_httponly_samesite_lax_cookie(app):
     assert anon.post("/account/sign-in", data={"token": token()}).status_code == 403
     assert anon.get(f"/workshops/{AUTOPRO}/book").status_code == 303
 
-    # After signing in, back only to a local page.
-    resp = anon.post("/account/sign-in", data={"token": token(), "csrf_token": csrf_of(anon.get("/account/sign-in")),
+    # A token signed out (revoked) cannot sign in again; after signing in, back only to a local page
+    # (tokens of their own: one minted in the same second as the revoked one would be that token).
+    once = token(jti="signed-out-once")
+    assert anon.post("/account/sign-in", data={"token": once, "csrf_token": csrf_of(anon.get("/account/sign-in"))}
+                     ).status_code == 303
+    assert anon.post("/account/sign-out", data={"csrf_token": csrf_of(anon.get("/account/sign-in"))}).status_code == 303
+    revoked = anon.post("/account/sign-in", data={"token": once, "csrf_token": csrf_of(anon.get("/account/sign-in"))})
+    assert revoked.status_code == 401 and "revoked" in revoked.get_data(as_text=True)
+    resp = anon.post("/account/sign-in", data={"token": token(jti="next-1"), "csrf_token": csrf_of(anon.get("/account/sign-in")),
                                                "next": "https://evil.example/x"})
     assert resp.headers["Location"] == "/workshops/"
-    resp = anon.post("/account/sign-in", data={"token": token(), "csrf_token": csrf_of(anon.get("/account/sign-in")),
+    resp = anon.post("/account/sign-in", data={"token": token(jti="next-2"), "csrf_token": csrf_of(anon.get("/account/sign-in")),
                                                "next": f"/workshops/{AUTOPRO}/book"})
     assert resp.headers["Location"] == f"/workshops/{AUTOPRO}/book"
 

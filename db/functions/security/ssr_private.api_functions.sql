@@ -92,7 +92,19 @@ FROM (
     ('start_routing_experiment(uuid,bigint)', ARRAY['ssr_app'], 'an admin starts a routing experiment'),
     ('stop_routing_experiment(uuid,bigint,text)', ARRAY['ssr_app'], 'an admin stops a routing experiment'),
     ('get_routing_experiments(uuid)', ARRAY['ssr_app'], 'staff: the experiments page'),
-    ('get_routing_experiment(uuid,bigint)', ARRAY['ssr_app'], 'staff: one experiment with its results')
+    ('get_routing_experiment(uuid,bigint)', ARRAY['ssr_app'], 'staff: one experiment with its results'),
+    ('get_signed_in_person(text,uuid)', ARRAY['ssr_app'], 'the pages'' header: who is signed in'),
+    ('get_customer_bookings(uuid,integer)', ARRAY['ssr_app'], 'a customer''s bookings page'),
+    ('get_mechanic_dashboard(uuid)', ARRAY['ssr_app'], 'a mechanic''s dashboard page'),
+    ('get_mechanic_figures(uuid,integer)', ARRAY['ssr_app'], 'a mechanic''s figures page (the ledger)'),
+    ('get_staff_requests(uuid,integer)', ARRAY['ssr_app'], 'staff: pending requests'),
+    ('get_staff_refunds(uuid,text,integer)', ARRAY['ssr_app'], 'staff: refunds'),
+    ('get_staff_checkouts(uuid,boolean,integer)', ARRAY['ssr_app'], 'staff: unresolved Checkout Sessions'),
+    ('get_staff_reconciliation_runs(uuid,integer)', ARRAY['ssr_app'], 'staff: reconciliation runs'),
+    ('get_staff_workshops(uuid,integer)', ARRAY['ssr_app'], 'staff: workshops'),
+    ('get_staff_mechanics(uuid,integer)', ARRAY['ssr_app'], 'staff: mechanics'),
+    ('staff_retry_refund(uuid,uuid,text)', ARRAY['ssr_app'], 'staff: a failed refund back to the worker'),
+    ('staff_resolve_checkout(uuid,text,text)', ARRAY['ssr_app'], 'staff: an unresolved Checkout Session resolved')
 ) AS t (signature, grantees, purpose)
 $$;
 

@@ -1575,7 +1575,7 @@ COMMENT ON FUNCTION public.get_mechanic_channels(p_mechanic_id uuid) IS 'LISTEN 
 -- Name: get_mechanic_dashboard(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.get_mechanic_dashboard(p_mechanic_id uuid) RETURNS TABLE(mechanic_id uuid, mechanic_name text, workshop_id uuid, workshop_name text, mechanic_status text, online boolean, open_sessions integer, capacity integer, offers jsonb, sessions jsonb)
+CREATE FUNCTION public.get_mechanic_dashboard(p_mechanic_id uuid) RETURNS TABLE(mechanic_id uuid, mechanic_name text, workshop_id uuid, workshop_name text, mechanic_status text, online boolean, open_sessions integer, capacity integer, offers jsonb, sessions jsonb, away_reason text, away_at timestamp with time zone, reliability jsonb)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
@@ -1637,7 +1637,10 @@ BEGIN
                         )
                     )
             ) AS x
-        ), '[]'::jsonb)
+        ), '[]'::jsonb),
+        m.away_reason,
+        m.away_at,
+        (SELECT to_jsonb(rel) FROM get_mechanic_reliability(p_mechanic_id) AS rel)
     FROM mechanics AS m
     LEFT JOIN organizations AS o ON m.workshop_id = o.id
     WHERE m.id = p_mechanic_id;
@@ -1648,7 +1651,7 @@ $$;
 -- Name: FUNCTION get_mechanic_dashboard(p_mechanic_id uuid); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.get_mechanic_dashboard(p_mechanic_id uuid) IS 'The mechanic''s dashboard in one call: presence, capacity, the offers of get_mechanic_offers and their open and recent sessions with the moves allowed now; acting for the mechanic. SR400/SR403 otherwise.';
+COMMENT ON FUNCTION public.get_mechanic_dashboard(p_mechanic_id uuid) IS 'The mechanic''s dashboard in one call: presence (and why the engine took them away), capacity, the offers of get_mechanic_offers, their open and recent sessions with the moves allowed now, their reliability figures; acting for the mechanic. SR400/SR403 otherwise.';
 
 --
 -- Name: get_mechanic_events(uuid, bigint, integer); Type: FUNCTION; Schema: public; Owner: -
@@ -1882,10 +1885,10 @@ BEGIN
         RETURN;  -- not active, not available, of an inactive workshop or at capacity: offered nothing
     END IF;
     -- Three index-ordered candidate sets of normal requests, each at most p_limit long and
-    -- each of one score for this mechanic, and one of priority customers' requests (partial
-    -- index session_requests_pending_priority_idx), so their merge is the true top p_limit
-    -- however many requests are
-    -- pending (make bench: scanning every pending request cost 20 ms at 43k pending).
+    -- each of one score for this mechanic, one of the requests in a targeted stage this
+    -- mechanic holds a live offer of, and one of priority customers' requests (partial index
+    -- session_requests_pending_priority_idx), so their merge is the true top p_limit however
+    -- many requests are pending (make bench: scanning every pending request cost 20 ms at 43k pending).
     -- ssr_private.routing_offered stays the rule, inside each set: the sets' own conditions
     -- only bound what it is asked about (and pick the partial index of each set).
     RETURN QUERY
@@ -1947,12 +1950,14 @@ BEGIN
         )
         UNION ALL
         (
-            -- priority customers' requests, any routing type (few: served first when capacity frees)
-            SELECT r.*
+            -- priority customers' requests, any routing type (few: served first when capacity
+            -- frees); in a targeted stage they come through the set above, like the others
+            SELECT r.*, NULL::timestamptz AS offer_expires_at
             FROM session_requests AS r
             WHERE
                 r.priority IS NOT NULL
                 AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
+                AND (r.targeted_until IS NULL OR r.targeted_until <= now())
             ORDER BY r.priority DESC, r.created_at, r.id
             LIMIT p_limit
         )
@@ -6932,6 +6937,31 @@ $$;
 COMMENT ON FUNCTION ssr_private.offer_dispatch_start(p_request public.session_requests, p_now timestamp with time zone) IS 'Starts the distribution of a new request by its policy: nothing for broadcast; wave 0 of targeted offers otherwise.';
 
 --
+-- Name: offer_held_live(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.offer_held_live(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+SELECT EXISTS (
+    SELECT 1
+    FROM offers AS o
+    WHERE
+        o.session_request_id = p_request_id
+        AND o.mechanic_id = p_mechanic_id
+        AND o.outcome IS NULL
+        AND o.expires_at > p_now
+)
+$$;
+
+--
+-- Name: FUNCTION offer_held_live(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.offer_held_live(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone) IS 'TRUE when the mechanic holds a live offer of the request (for the mechanic row policy, which may not read offers).';
+
+--
 -- Name: offer_in_window(public.session_requests, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -7509,6 +7539,7 @@ FROM (
         'the working-hours term of the session_requests row policy'
     ),
     ('mechanic_skills(uuid)', ARRAY['mechanic'], 'the skills term of routing_offered'),
+    ('offer_held_live(uuid,uuid,timestamptz)', ARRAY['mechanic'], 'the waves term of the mechanic row policy'),
     (
         'routing_offered(public.session_requests,uuid,uuid,timestamptz)', ARRAY['mechanic'],
         'the offer rule of the session_requests row policy'
@@ -9413,7 +9444,7 @@ CREATE FUNCTION ssr_private.routing_policy_params(p_policy_id bigint) RETURNS js
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-    v_params jsonb := '{}';
+    v_params jsonb := '{}'::jsonb;
     v_defaults jsonb;
 BEGIN
     IF p_policy_id IS NOT NULL THEN
@@ -16856,7 +16887,7 @@ ALTER TABLE public.session_requests ENABLE ROW LEVEL SECURITY;
 CREATE POLICY session_requests_mechanic_select ON public.session_requests FOR SELECT TO mechanic USING (((mechanic_id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) OR ((status = 'pending'::text) AND (EXISTS ( SELECT 1
    FROM (public.mechanics m
      LEFT JOIN public.organizations o ON ((m.workshop_id = o.id)))
-  WHERE ((m.id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) AND public.routing_mechanic_offerable(m.status, (m.is_available AND m.in_hours), m.workshop_id, o.status, m.open_sessions, m.capacity) AND ((NOT m.hours_scheduled) OR ssr_private.hours_open_at(m.id, m.workshop_id, now())) AND ssr_private.routing_offered(session_requests.*, m.id, m.workshop_id, now())))))));
+  WHERE ((m.id = ( SELECT ssr_private.current_mechanic_id() AS current_mechanic_id)) AND public.routing_mechanic_offerable(m.status, (m.is_available AND m.in_hours), m.workshop_id, o.status, m.open_sessions, m.capacity) AND ((NOT m.hours_scheduled) OR ssr_private.hours_open_at(m.id, m.workshop_id, now())) AND ssr_private.routing_offered(session_requests.*, m.id, m.workshop_id, now()) AND ((session_requests.targeted_until IS NULL) OR (session_requests.targeted_until <= now()) OR ssr_private.offer_held_live(session_requests.id, m.id, now()))))))));
 
 --
 -- Name: POLICY session_requests_mechanic_select ON session_requests; Type: COMMENT; Schema: public; Owner: -
@@ -17625,6 +17656,13 @@ REVOKE ALL ON FUNCTION ssr_private.mechanic_state_truncate_trg() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION ssr_private.offer_dispatch_start(p_request public.session_requests, p_now timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION offer_held_live(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.offer_held_live(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.offer_held_live(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone) TO mechanic;
 
 --
 -- Name: FUNCTION offer_in_window(p_request public.session_requests, p_now timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -

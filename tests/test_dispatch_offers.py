@@ -18,6 +18,7 @@ import psycopg
 import pytest
 
 from tests.dbutil import ACCEPT_AS, offers_as
+from tests.lifecycle_sql import visible_as
 from tests.test_routing_world import expect_error
 
 DECLINE_AS = (
@@ -165,6 +166,8 @@ def test_staggered_keeps_at_most_k_live_widens_and_reaches_everyone(conn):
     assert first == {w.mech[4], w.mech[5]}  # the best ranked of the tier first
     others = [m for m in w.mech if m not in first]
     assert all(rid in listed(conn, m) for m in first) and not any(rid in listed(conn, m) for m in others)
+    # the mechanic row policy (PostgREST callers) shows it to the same mechanics only
+    assert all(rid in visible_as(conn, m) for m in first) and not any(rid in visible_as(conn, m) for m in others)
     err = expect_error(conn, "SR409", ACCEPT_AS, (rid, others[0]), column="request_id")
     assert "offered in waves" in str(err)
     expect_error(conn, "SR409", DECLINE_AS, (rid, others[0], None), column="request_id")

@@ -48,7 +48,8 @@
     seen[e.lastEventId] = true;
     var n;
     try { n = JSON.parse(e.data); } catch (err) { return; }
-    if (n.event === "created" || n.event === "escalated") refresh();
+    // created, escalated, offered (a new wave of offers, or the end of the waves): the list again
+    if (n.event === "created" || n.event === "escalated" || n.event === "offered") refresh();
     else removeRequest(n.request_id);
   }
 
@@ -60,6 +61,8 @@
       refresh(); // whatever changed before this stream started
     };
     source.onmessage = onMessage;
+    // The engine took this mechanic offline (offers unanswered, dashboard silent): say why.
+    source.addEventListener("presence", function () { refreshSessions(); refresh(); });
     source.onerror = function () {
       status.textContent = "Live updates: reconnecting…";
       if (source.readyState === EventSource.CLOSED) { // refused (e.g. busy): retry ourselves

@@ -8,7 +8,9 @@
 -- and capacity that ssr_private.routing_offerable_mechanics also calls; this role may not
 -- read that view) and the request is offered to them (ssr_private.routing_offered, the one
 -- offer rule of get_mechanic_offers and accept_session_request: pending, not expired, not
--- declined, workshop_only and hybrid-window rules). "status = 'pending'" only bounds the
+-- declined, workshop_only and hybrid-window rules), and, while it is offered in waves, only to
+-- those holding a live offer (ssr_private.offer_held_live, as get_mechanic_offers and accept
+-- do through offer_targeted_allows). "status = 'pending'" only bounds the
 -- rows the rule is asked about. The role mechanic executes both rule functions. No
 -- identity: nothing. No errors: rows are hidden. A property test keeps it equal to
 -- get_mechanic_offers, accept and a Python model.
@@ -28,6 +30,12 @@ USING (
                 )
                 AND (NOT m.hours_scheduled OR ssr_private.hours_open_at(m.id, m.workshop_id, now()))
                 AND ssr_private.routing_offered(session_requests, m.id, m.workshop_id, now())  -- noqa: RF02
+                -- in a targeted stage (waves), only to the mechanics holding a live offer of it
+                AND (
+                    session_requests.targeted_until IS NULL  -- noqa: RF02
+                    OR session_requests.targeted_until <= now()  -- noqa: RF02
+                    OR ssr_private.offer_held_live(session_requests.id, m.id, now())  -- noqa: RF02
+                )
         )
     )
 );

@@ -173,3 +173,26 @@ def test_staff_pages_are_granted_in_the_database_and_their_actions_audited(app, 
     # A staff member who left is refused by the database from the next page on.
     db.execute("UPDATE staff_members SET is_active = FALSE WHERE id = %s", (SAM,))
     assert "not an active staff member" in page(sam, "/staff/requests", 403)
+
+
+def test_ana_sees_why_the_engine_took_her_offline_and_her_reliability(app, db):
+    """The dashboard says why the engine set her away (unanswered offers) and how she comes back,
+    and shows her rank score and acceptance as get_mechanic_reliability computes them."""
+    db.execute("UPDATE mechanics SET is_available = FALSE, away_reason = 'offers_timed_out', away_at = now() "
+               "WHERE id = %s", (ANA,))
+    ana = signed_in(app, ANA, "mechanic")
+    body = page(ana, "/mechanic/")
+    assert "because several offers in a row went unanswered" in body and "I&#39;m back: go online" in body
+    db.execute("SELECT set_config('app.mechanic_id', %s, FALSE)", (ANA,))
+    rel = db.execute("SELECT rank_score, acceptance_rate, acceptance_offers, minimum_count "
+                     "FROM get_mechanic_reliability(%s)", (ANA,)).fetchone()
+    db.execute("RESET app.mechanic_id")
+    assert re.search(r'id="rel-score">([-0-9.]+)<', body).group(1) == f"{rel[0]:.2f}"
+    acceptance = re.search(r'id="rel-acceptance">(.*?)</dd>', body).group(1)
+    if rel[1] is None:
+        assert acceptance == f"not counted yet: {rel[2] or 0} of {rel[3]} offers"
+    else:
+        assert acceptance.startswith(f"{rel[1] * 100:.0f} %")
+    body = post(ana, "/mechanic/presence", "/mechanic/", online="1")
+    assert "You are online" in flash(body)[0] and "went unanswered" not in body
+    assert db.execute("SELECT is_available, away_reason FROM mechanics WHERE id = %s", (ANA,)).fetchone() == (True, None)

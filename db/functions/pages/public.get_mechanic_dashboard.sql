@@ -6,7 +6,9 @@
 -- first, waiting and live, then the 10 most recently created others), each with the customer's
 -- name, plan, the intake's vehicle and description, times, the review given, and the moves the
 -- database would allow now (can_start: waiting; can_complete: live; can_no_show: waiting), which
--- start_session, complete_session and mark_session_no_show decide in the end.
+-- start_session, complete_session and mark_session_no_show decide in the end; away_reason and
+-- away_at when the engine took them offline (offers_timed_out, no_heartbeat: docs/DISPATCH.md);
+-- reliability, the row of get_mechanic_reliability (their rank score and its terms) as JSON.
 -- Output: one row, or none for a mechanic the database does not know.
 -- Errors, in order: SR400 (mechanic_id) missing; SR403 (mechanic_id) the transaction does not act
 -- for that mechanic (ssr_private.assert_acting_for); those of get_mechanic_offers.
@@ -21,7 +23,10 @@ RETURNS TABLE (
     open_sessions integer,
     capacity integer,
     offers jsonb,
-    sessions jsonb
+    sessions jsonb,
+    away_reason text,
+    away_at timestamptz,
+    reliability jsonb
 )
 LANGUAGE plpgsql
 STABLE
@@ -86,7 +91,10 @@ BEGIN
                         )
                     )
             ) AS x
-        ), '[]'::jsonb)
+        ), '[]'::jsonb),
+        m.away_reason,
+        m.away_at,
+        (SELECT to_jsonb(rel) FROM get_mechanic_reliability(p_mechanic_id) AS rel)
     FROM mechanics AS m
     LEFT JOIN organizations AS o ON m.workshop_id = o.id
     WHERE m.id = p_mechanic_id;
@@ -94,5 +102,6 @@ END
 $$;
 
 COMMENT ON FUNCTION get_mechanic_dashboard(uuid) IS
-'The mechanic''s dashboard in one call: presence, capacity, the offers of get_mechanic_offers and their open and '
-'recent sessions with the moves allowed now; acting for the mechanic. SR400/SR403 otherwise.';
+'The mechanic''s dashboard in one call: presence (and why the engine took them away), capacity, the offers of '
+'get_mechanic_offers, their open and recent sessions with the moves allowed now, their reliability figures; '
+'acting for the mechanic. SR400/SR403 otherwise.';

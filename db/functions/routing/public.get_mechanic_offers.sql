@@ -61,10 +61,10 @@ BEGIN
         RETURN;  -- not active, not available, of an inactive workshop or at capacity: offered nothing
     END IF;
     -- Three index-ordered candidate sets of normal requests, each at most p_limit long and
-    -- each of one score for this mechanic, and one of priority customers' requests (partial
-    -- index session_requests_pending_priority_idx), so their merge is the true top p_limit
-    -- however many requests are
-    -- pending (make bench: scanning every pending request cost 20 ms at 43k pending).
+    -- each of one score for this mechanic, one of the requests in a targeted stage this
+    -- mechanic holds a live offer of, and one of priority customers' requests (partial index
+    -- session_requests_pending_priority_idx), so their merge is the true top p_limit however
+    -- many requests are pending (make bench: scanning every pending request cost 20 ms at 43k pending).
     -- ssr_private.routing_offered stays the rule, inside each set: the sets' own conditions
     -- only bound what it is asked about (and pick the partial index of each set).
     RETURN QUERY
@@ -126,12 +126,14 @@ BEGIN
         )
         UNION ALL
         (
-            -- priority customers' requests, any routing type (few: served first when capacity frees)
-            SELECT r.*
+            -- priority customers' requests, any routing type (few: served first when capacity
+            -- frees); in a targeted stage they come through the set above, like the others
+            SELECT r.*, NULL::timestamptz AS offer_expires_at
             FROM session_requests AS r
             WHERE
                 r.priority IS NOT NULL
                 AND ssr_private.routing_offered(r, p_mechanic_id, v_workshop, now())
+                AND (r.targeted_until IS NULL OR r.targeted_until <= now())
             ORDER BY r.priority DESC, r.created_at, r.id
             LIMIT p_limit
         )

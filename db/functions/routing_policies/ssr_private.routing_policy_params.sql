@@ -9,7 +9,7 @@ STABLE
 SET search_path = public, pg_temp
 AS $$
 DECLARE
-    v_params jsonb := '{}';
+    v_params jsonb := '{}'::jsonb;
     v_defaults jsonb;
 BEGIN
     IF p_policy_id IS NOT NULL THEN

@@ -46,6 +46,7 @@ FROM (
         'the working-hours term of the session_requests row policy'
     ),
     ('mechanic_skills(uuid)', ARRAY['mechanic'], 'the skills term of routing_offered'),
+    ('offer_held_live(uuid,uuid,timestamptz)', ARRAY['mechanic'], 'the waves term of the mechanic row policy'),
     (
         'routing_offered(public.session_requests,uuid,uuid,timestamptz)', ARRAY['mechanic'],
         'the offer rule of the session_requests row policy'

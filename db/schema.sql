@@ -6092,7 +6092,7 @@ COMMENT ON FUNCTION ssr_private.experiment_hist_percentile(p_buckets double prec
 --
 
 CREATE FUNCTION ssr_private.experiment_stats(p_op text, p_input jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
-    LANGUAGE plpython3u STABLE
+    LANGUAGE plpython3u IMMUTABLE
     AS $$
 import json
 import math
@@ -7532,6 +7532,7 @@ FROM (
     ('reconciliation_run_finish(bigint,text)', ARRAY['ssr_worker'], 'job reconcile: close a run'),
     ('hours_refresh(timestamptz,uuid,uuid)', ARRAY['ssr_worker'], 'job hours: in_hours at the boundaries'),
     ('ranking_refresh(integer,interval)', ARRAY['ssr_worker'], 'job ranking: rescore the oldest scores'),
+    ('ranking_apply_offer_changes(integer)', ARRAY['ssr_worker'], 'job ranking_changes: offers'' answers into the rollups'),
     ('directory_prior_refresh(boolean)', ARRAY['ssr_worker'], 'job ranking: the directory''s prior'),
     ('current_mechanic_id()', ARRAY['mechanic'], 'the identity of the mechanic row policies'),
     (
@@ -7709,6 +7710,97 @@ $$;
 COMMENT ON FUNCTION ssr_private.rank_figures(p_mechanic_id uuid, p_params jsonb, p_now timestamp with time zone) IS 'A mechanic''s reliability figures and rank score under a policy''s parameters (the formula of docs/RANKING.md).';
 
 --
+-- Name: ranking_apply_offer_changes(integer); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.ranking_apply_offer_changes(p_limit integer DEFAULT 10000) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    v_params jsonb;
+    v_ids uuid[];
+    v_id uuid;
+    v_done integer;
+BEGIN
+    -- One statement: the batch taken, and its three rollups' upserts from it (each a data-
+    -- modifying WITH of the same statement, on its own table; the mechanics named come back
+    -- through totals).
+    WITH taken AS (
+        DELETE FROM ssr_private.ranking_offer_changes AS q
+        WHERE q.id IN (
+            SELECT c.id FROM ssr_private.ranking_offer_changes AS c
+            ORDER BY c.id
+            LIMIT greatest(coalesce(p_limit, 10000), 1)
+            FOR UPDATE SKIP LOCKED
+        )
+        RETURNING q.mechanic_id, q.outcome, q.day, q.bucket
+    ),
+
+    totals AS (
+        INSERT INTO mechanic_reliability AS r (mechanic_id, offers_resolved, updated_at)
+        SELECT t.mechanic_id, count(*), now() FROM taken AS t GROUP BY t.mechanic_id
+        ORDER BY t.mechanic_id
+        ON CONFLICT (mechanic_id) DO UPDATE
+        SET offers_resolved = r.offers_resolved + excluded.offers_resolved, updated_at = now()
+        RETURNING r.mechanic_id
+    ),
+
+    days AS (
+        INSERT INTO mechanic_reliability_days AS d (mechanic_id, day, offers_resolved, accepted, declined, timed_out)
+        SELECT
+            t.mechanic_id,
+            t.day,
+            count(*),
+            count(*) FILTER (WHERE t.outcome = 'accepted'),
+            count(*) FILTER (WHERE t.outcome = 'declined'),
+            count(*) FILTER (WHERE t.outcome = 'timed_out')
+        FROM taken AS t
+        GROUP BY t.mechanic_id, t.day
+        ORDER BY t.mechanic_id, t.day
+        ON CONFLICT (mechanic_id, day) DO UPDATE
+        SET
+            offers_resolved = d.offers_resolved + excluded.offers_resolved,
+            accepted = d.accepted + excluded.accepted,
+            declined = d.declined + excluded.declined,
+            timed_out = d.timed_out + excluded.timed_out
+        RETURNING d.mechanic_id
+    ),
+
+    responses AS (
+        INSERT INTO mechanic_response_days AS h (mechanic_id, day, bucket, responses)
+        SELECT t.mechanic_id, t.day, t.bucket, count(*)
+        FROM taken AS t
+        WHERE t.bucket IS NOT NULL
+        GROUP BY t.mechanic_id, t.day, t.bucket
+        ORDER BY t.mechanic_id, t.day, t.bucket
+        ON CONFLICT (mechanic_id, day, bucket) DO UPDATE SET responses = h.responses + excluded.responses
+        RETURNING h.mechanic_id
+    )
+
+    SELECT
+        (SELECT count(*) FROM taken),
+        (SELECT array_agg(DISTINCT x.mechanic_id ORDER BY x.mechanic_id) FROM totals AS x)
+    INTO v_done, v_ids;  -- days and responses run too: a data-modifying WITH always runs to completion
+
+    IF coalesce(v_done, 0) = 0 THEN
+        RETURN 0;
+    END IF;
+    v_params := ssr_private.ranking_params();
+    FOREACH v_id IN ARRAY v_ids LOOP
+        PERFORM ssr_private.ranking_refresh_mechanic(v_id, now(), v_params);
+    END LOOP;
+    RETURN v_done;
+END
+$$;
+
+--
+-- Name: FUNCTION ranking_apply_offer_changes(p_limit integer); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.ranking_apply_offer_changes(p_limit integer) IS 'Job: applies queued answers of offers to the reliability rollups and rescores their mechanics; returns how many.';
+
+--
 -- Name: ranking_offers_trg(); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -7716,35 +7808,18 @@ CREATE FUNCTION ssr_private.ranking_offers_trg() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
     AS $$
-DECLARE
-    v_day date;
-    v_seconds double precision;
 BEGIN
     IF NEW.outcome IN ('accepted', 'declined', 'timed_out') THEN
-        v_day := (NEW.outcome_at AT TIME ZONE 'UTC')::date;
-        v_seconds := extract(EPOCH FROM (
-            CASE WHEN NEW.outcome = 'timed_out' THEN NEW.expires_at ELSE NEW.outcome_at END - NEW.offered_at
-        ));
-        INSERT INTO mechanic_reliability AS r (mechanic_id, offers_resolved, updated_at)
-        VALUES (NEW.mechanic_id, 1, now())
-        ON CONFLICT (mechanic_id) DO UPDATE
-        SET offers_resolved = r.offers_resolved + 1, updated_at = now();
-        INSERT INTO mechanic_reliability_days AS d (mechanic_id, day, offers_resolved, accepted, declined, timed_out)
+        INSERT INTO ssr_private.ranking_offer_changes (mechanic_id, outcome, day, bucket)
         VALUES (
-            NEW.mechanic_id, v_day, 1, (NEW.outcome = 'accepted')::integer, (NEW.outcome = 'declined')::integer,
-            (NEW.outcome = 'timed_out')::integer
-        )
-        ON CONFLICT (mechanic_id, day) DO UPDATE
-        SET
-            offers_resolved = d.offers_resolved + 1,
-            accepted = d.accepted + excluded.accepted,
-            declined = d.declined + excluded.declined,
-            timed_out = d.timed_out + excluded.timed_out;
-        INSERT INTO mechanic_response_days AS h (mechanic_id, day, bucket, responses)
-        VALUES (NEW.mechanic_id, v_day, ssr_private.analytics_bucket(v_seconds), 1)
-        ON CONFLICT (mechanic_id, day, bucket) DO UPDATE SET responses = h.responses + 1;
+            NEW.mechanic_id,
+            NEW.outcome,
+            (NEW.outcome_at AT TIME ZONE 'UTC')::date,
+            ssr_private.analytics_bucket(extract(EPOCH FROM (
+                CASE WHEN NEW.outcome = 'timed_out' THEN NEW.expires_at ELSE NEW.outcome_at END - NEW.offered_at
+            )))
+        );
     END IF;
-    PERFORM ssr_private.ranking_refresh_mechanic(NEW.mechanic_id);
     RETURN NULL;
 END
 $$;
@@ -7753,7 +7828,7 @@ $$;
 -- Name: FUNCTION ranking_offers_trg(); Type: COMMENT; Schema: ssr_private; Owner: -
 --
 
-COMMENT ON FUNCTION ssr_private.ranking_offers_trg() IS 'Trigger: an offer''s outcome moves its mechanic''s reliability rollups and rescores them.';
+COMMENT ON FUNCTION ssr_private.ranking_offers_trg() IS 'Trigger: an offer''s outcome is queued for its mechanic''s reliability rollups (applied by the ranking_changes job).';
 
 --
 -- Name: ranking_params(); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -7785,8 +7860,10 @@ DECLARE
     v_id uuid;
     v_done integer := 0;
 BEGIN
-    LOCK TABLE mechanic_reliability, mechanic_reliability_days, mechanic_response_days, ranking_platform
+    LOCK TABLE mechanic_reliability, mechanic_reliability_days, mechanic_response_days, ranking_platform,
+    ssr_private.ranking_offer_changes
     IN EXCLUSIVE MODE;
+    DELETE FROM ssr_private.ranking_offer_changes;  -- the recount below counts them from the offers
     DELETE FROM mechanic_reliability;
     DELETE FROM mechanic_reliability_days;
     DELETE FROM mechanic_response_days;
@@ -14798,6 +14875,69 @@ CREATE TABLE ssr_meta.schema_objects (
 );
 
 --
+-- Name: ranking_offer_changes; Type: TABLE; Schema: ssr_private; Owner: -
+--
+
+CREATE TABLE ssr_private.ranking_offer_changes (
+    id bigint NOT NULL,
+    mechanic_id uuid NOT NULL,
+    outcome text NOT NULL,
+    day date NOT NULL,
+    bucket double precision,
+    queued_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT ranking_offer_changes_outcome_check CHECK ((outcome = ANY (ARRAY['accepted'::text, 'declined'::text, 'timed_out'::text])))
+);
+
+--
+-- Name: TABLE ranking_offer_changes; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON TABLE ssr_private.ranking_offer_changes IS 'Offers'' answers not yet in the ranking''s rollups (ssr_private.ranking_apply_offer_changes applies and deletes them).';
+
+--
+-- Name: COLUMN ranking_offer_changes.mechanic_id; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.ranking_offer_changes.mechanic_id IS 'The mechanic who answered (or let it time out).';
+
+--
+-- Name: COLUMN ranking_offer_changes.outcome; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.ranking_offer_changes.outcome IS 'accepted, declined or timed_out.';
+
+--
+-- Name: COLUMN ranking_offer_changes.day; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.ranking_offer_changes.day IS 'The UTC day of the outcome.';
+
+--
+-- Name: COLUMN ranking_offer_changes.bucket; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.ranking_offer_changes.bucket IS 'The response time''s histogram bucket (ssr_private.analytics_bucket of the seconds to the answer; a timeout: its whole wait).';
+
+--
+-- Name: COLUMN ranking_offer_changes.queued_at; Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON COLUMN ssr_private.ranking_offer_changes.queued_at IS 'When it was queued (the ranking''s staleness).';
+
+--
+-- Name: ranking_offer_changes_id_seq; Type: SEQUENCE; Schema: ssr_private; Owner: -
+--
+
+ALTER TABLE ssr_private.ranking_offer_changes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME ssr_private.ranking_offer_changes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: rate_limit_counters; Type: TABLE; Schema: ssr_private; Owner: -
 --
 
@@ -15515,6 +15655,13 @@ ALTER TABLE ONLY ssr_meta.schema_migrations
 
 ALTER TABLE ONLY ssr_meta.schema_objects
     ADD CONSTRAINT schema_objects_pkey PRIMARY KEY (path);
+
+--
+-- Name: ranking_offer_changes ranking_offer_changes_pkey; Type: CONSTRAINT; Schema: ssr_private; Owner: -
+--
+
+ALTER TABLE ONLY ssr_private.ranking_offer_changes
+    ADD CONSTRAINT ranking_offer_changes_pkey PRIMARY KEY (id);
 
 --
 -- Name: rate_limit_counters rate_limit_counters_pkey; Type: CONSTRAINT; Schema: ssr_private; Owner: -
@@ -17742,6 +17889,13 @@ REVOKE ALL ON FUNCTION ssr_private.private_functions() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION ssr_private.rank_figures(p_mechanic_id uuid, p_params jsonb, p_now timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION ranking_apply_offer_changes(p_limit integer); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.ranking_apply_offer_changes(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION ssr_private.ranking_apply_offer_changes(p_limit integer) TO ssr_worker;
 
 --
 -- Name: FUNCTION ranking_offers_trg(); Type: ACL; Schema: ssr_private; Owner: -

@@ -41,7 +41,13 @@ def reviewed_session(conn, w, mechanic, stars):
     return sid
 
 
+def applied(conn) -> int:
+    """The worker's ranking_changes job, once: the queued answers of offers into the rollups."""
+    return conn.execute("SELECT ssr_private.ranking_apply_offer_changes()").fetchone()[0]
+
+
 def figures(conn, mechanic, overrides=None) -> dict:
+    applied(conn)
     cur = conn.cursor(row_factory=psycopg.rows.dict_row)
     return cur.execute(
         "SELECT * FROM ssr_private.rank_figures(%s, ssr_private.ranking_params() || %s::jsonb)",
@@ -50,6 +56,7 @@ def figures(conn, mechanic, overrides=None) -> dict:
 
 
 def stored_score(conn, mechanic) -> float:
+    applied(conn)
     return conn.execute("SELECT rank_score FROM mechanic_rankings WHERE mechanic_id = %s", (mechanic,)).fetchone()[0]
 
 
@@ -158,6 +165,7 @@ def test_the_no_show_rate_counts_the_mechanics_missed_sessions_not_the_customers
 
 
 def rollups(conn):
+    applied(conn)
     return {
         "reliability": conn.execute(
             "SELECT mechanic_id, review_count, rating_sum, offers_resolved FROM mechanic_reliability "
@@ -243,6 +251,7 @@ def test_a_mechanic_sees_their_own_figures_only(conn):
     set_identity(conn, "mechanic", m)
     reqs = requests(conn, w, 2)
     offer(conn, reqs[0], m, "accepted")
+    assert applied(conn) == 1  # the answer reaches the figures with the ranking_changes job
     cur = conn.cursor(row_factory=psycopg.rows.dict_row)
     row = cur.execute(q, (m,)).fetchone()
     f = figures(conn, m)

@@ -58,6 +58,7 @@ def default_jobs() -> list[Job]:
         Job("offers", offers, interval=1.0),  # time out offers, open the next waves, presence auto-away
         Job("relay", relay, interval=0.1),  # send committed routing notifications (pg_notify)
         Job("hours", ranking.hours, interval=30.0),  # working hours: in_hours at the boundaries
+        Job("ranking_changes", ranking.ranking_changes, interval=5.0),  # offers' answers into the reliability
         Job("ranking", ranking.ranking, interval=60.0),  # rescore what only time moves
     ]
     if os.environ.get("STRIPE_SECRET_KEY"):  # the money jobs (worker/refunds.py) need Stripe

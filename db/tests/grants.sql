@@ -117,13 +117,20 @@ SELECT set_eq(
       UNION ALL SELECT 'ssr_private.routing_offered(session_requests,uuid,uuid,timestamp with time zone)'
       UNION ALL SELECT 'ssr_private.routing_offer_score(text,uuid,timestamp with time zone,uuid,timestamp with time zone)'
       UNION ALL SELECT 'ssr_private.hours_open_at(uuid,uuid,timestamp with time zone)'
-      UNION ALL SELECT 'ssr_private.mechanic_skills(uuid)'$$,
+      UNION ALL SELECT 'ssr_private.mechanic_skills(uuid)'
+      UNION ALL SELECT 'ssr_private.offer_held_live(uuid,uuid,timestamp with time zone)'$$,
     'role mechanic executes its allowlisted functions, the identity and the offer rule of its row policy'
 );
 SELECT is_empty(
     $$SELECT fn FROM tap_ours WHERE has_function_privilege('analytics', oid, 'EXECUTE')
-      AND fn::text <> 'ssr_private.routing_event_narrative(text,uuid,uuid,text,text,jsonb)'$$,
-    'role analytics executes none of our functions but the formatter of analytics.routing_explanations'
+      AND fn::text NOT IN (
+          'ssr_private.routing_event_narrative(text,uuid,uuid,text,text,jsonb)',
+          'ssr_private.experiment_hist_percentile(double precision[],integer[],double precision)',
+          'ssr_private.experiment_analyse_units(text,text,jsonb,double precision,double precision)',
+          'ssr_private.experiment_stats(text,jsonb)'
+      )$$,
+    'role analytics executes none of our functions but the formatter of analytics.routing_explanations '
+    'and the statistics of analytics.experiment_analysis'
 );
 SELECT is_empty(
     $$SELECT fn FROM tap_ours WHERE has_function_privilege('analytics', oid, 'EXECUTE')

@@ -2,7 +2,9 @@
 -- with triggers off, or to check them: a test keeps the triggers' rollups equal to this
 -- recount) and rescores every mechanic: mechanic_reliability (reviews, resolved offers),
 -- mechanic_reliability_days and mechanic_response_days (offers by outcome day; sessions by
--- end day), ranking_platform. Locks the rollup tables for the recount. Returns the number of
+-- end day), ranking_platform; the queue of answers not yet applied
+-- (ssr_private.ranking_offer_changes) is emptied, the recount counting them. Locks the rollup
+-- tables and the queue for the recount. Returns the number of
 -- mechanics scored. No errors.
 CREATE OR REPLACE FUNCTION ssr_private.ranking_rebuild()
 RETURNS integer
@@ -16,8 +18,10 @@ DECLARE
     v_id uuid;
     v_done integer := 0;
 BEGIN
-    LOCK TABLE mechanic_reliability, mechanic_reliability_days, mechanic_response_days, ranking_platform
+    LOCK TABLE mechanic_reliability, mechanic_reliability_days, mechanic_response_days, ranking_platform,
+    ssr_private.ranking_offer_changes
     IN EXCLUSIVE MODE;
+    DELETE FROM ssr_private.ranking_offer_changes;  -- the recount below counts them from the offers
     DELETE FROM mechanic_reliability;
     DELETE FROM mechanic_reliability_days;
     DELETE FROM mechanic_response_days;

@@ -4,8 +4,9 @@
 -- probe each); then the oldest scores (those computed in the last p_min_age not at all).
 -- Exposure is thus at most a minute old for up to p_limit mechanics offered work a minute,
 -- and what only time moves (the rolling windows, the end of the cold start) at most
--- (active mechanics / p_limit) minutes; answers, timeouts, reviews and session ends rescore at
--- once (their triggers). Returns the number of mechanics rescored. No errors.
+-- (active mechanics / p_limit) minutes; reviews and session ends rescore at once (their
+-- triggers), answers and timeouts of offers within a run of the job ranking_changes
+-- (ssr_private.ranking_apply_offer_changes). Returns the number of mechanics rescored. No errors.
 CREATE OR REPLACE FUNCTION ssr_private.ranking_refresh(
     p_limit integer DEFAULT 500,
     p_min_age interval DEFAULT '60 seconds'

@@ -39,6 +39,7 @@ FROM (
     ('reconciliation_run_finish(bigint,text)', ARRAY['ssr_worker'], 'job reconcile: close a run'),
     ('hours_refresh(timestamptz,uuid,uuid)', ARRAY['ssr_worker'], 'job hours: in_hours at the boundaries'),
     ('ranking_refresh(integer,interval)', ARRAY['ssr_worker'], 'job ranking: rescore the oldest scores'),
+    ('ranking_apply_offer_changes(integer)', ARRAY['ssr_worker'], 'job ranking_changes: offers'' answers into the rollups'),
     ('directory_prior_refresh(boolean)', ARRAY['ssr_worker'], 'job ranking: the directory''s prior'),
     ('current_mechanic_id()', ARRAY['mechanic'], 'the identity of the mechanic row policies'),
     (

@@ -19,12 +19,13 @@
 --   sequential probability ratio test, normal mixture of scale tau * the control's unit
 --   standard deviation: looking at any time, as often as wanted, keeps the false-positive
 --   rate at most alpha); the minimum detectable effect at 80 % power for the units so far.
--- Reads no table; SECURITY INVOKER; IMMUTABLE except 'selftest' (deterministic from its seed).
+-- Reads no table; SECURITY INVOKER; IMMUTABLE ('selftest' too: deterministic from its seed), so
+-- the role analytics may run it for its view (db/tests/grants.sql).
 -- Errors: SR400 (COLUMN op) an unknown op; SR400 (COLUMN input) bad input.
 CREATE OR REPLACE FUNCTION ssr_private.experiment_stats(p_op text, p_input jsonb DEFAULT '{}')
 RETURNS jsonb
 LANGUAGE plpython3u
-STABLE
+IMMUTABLE
 AS $$
 import json
 import math

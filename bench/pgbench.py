@@ -105,6 +105,9 @@ def pgbench_url(server: str) -> str:
     return url_for(server, PGBENCH_DB)
 
 
+MISSED: dict[str, str] = {}  # why backend_cpu_per_transaction last returned None
+
+
 def backend_cpu_per_transaction(url: str, *, seconds: float, builtin: str | None = None, script: str | None = None,
                                 defines: dict | None = None) -> dict | None:
     """One pgbench client for `seconds`: the CPU its server backend spends per transaction
@@ -120,19 +123,23 @@ def backend_cpu_per_transaction(url: str, *, seconds: float, builtin: str | None
                                 env=dict(os.environ, PGAPPNAME="ssr-bench-cpu"))
         pid, first, last = None, None, None
         try:
+            # The window is placed in pgbench's run: from 1 s after the start (past the connection and
+            # the first calls) to 0.5 s before pgbench's own -T ends (it counts from later). The
+            # backend is looked up at the window's start, and again until /proc has it: pgbench opens
+            # a first connection of its own before its clients' and closes it, and on a busy machine
+            # a lookup made earlier finds that short-lived backend.
+            time.sleep(max(0.0, started + 1.0 - time.monotonic()))
             with psycopg.connect(url, autocommit=True) as c:
                 deadline = time.monotonic() + 10
-                while pid is None and time.monotonic() < deadline and proc.poll() is None:
+                while time.monotonic() < deadline and proc.poll() is None:
                     row = c.execute("SELECT pid FROM pg_stat_activity WHERE application_name = 'ssr-bench-cpu' "
-                                    "AND pid <> pg_backend_pid()").fetchone()
+                                    "AND pid <> pg_backend_pid() AND state IS NOT NULL ORDER BY backend_start DESC "
+                                    "LIMIT 1").fetchone()
                     pid = row[0] if row else None
-                    if pid is None:
-                        time.sleep(0.05)
+                    if pid is not None and process_cpu(pid) is not None:
+                        break
+                    time.sleep(0.05)
             if pid is not None:
-                # The window is placed in pgbench's run, not after the moment its backend was found
-                # (which a busy machine delays): from 1 s after the start (past the connection and
-                # the first calls) to 0.5 s before pgbench's own -T ends (it counts from later).
-                time.sleep(max(0.0, started + 1.0 - time.monotonic()))
                 first = (time.time(), process_cpu(pid))
                 time.sleep(max(0.0, started + duration - 0.5 - time.monotonic()))
                 last = (time.time(), process_cpu(pid))
@@ -141,6 +148,7 @@ def backend_cpu_per_transaction(url: str, *, seconds: float, builtin: str | None
         if proc.returncode != 0:
             raise PgbenchError(f"pgbench failed ({proc.returncode}): {err.strip()[-800:]}")
         if not (first and last and first[1] is not None and last[1] is not None):
+            MISSED["why"] = f"no two readings (backend pid {pid}, first {first}, last {last})"
             return None
         done = 0
         for f in glob.glob(os.path.join(tmp, "tx.*")):
@@ -151,6 +159,7 @@ def backend_cpu_per_transaction(url: str, *, seconds: float, builtin: str | None
                         at = int(parts[4]) + int(parts[5]) / 1e6  # when the transaction ended
                         done += first[0] <= at < last[0]
     if done == 0:
+        MISSED["why"] = f"no transaction ended between the readings ({first[0]:.3f} to {last[0]:.3f})"
         return None
     return {"cpu_us": round((last[1] - first[1]) * 1e6 / done, 1), "transactions": done,
             "cpu_s": round(last[1] - first[1], 3)}

@@ -200,7 +200,7 @@ def test_backend_cpu_per_transaction_counts_what_ran_between_its_readings(db_url
     # 6 s: on a loaded machine pgbench's connection and the search for its backend can take most
     # of a 3 s run, leaving no window between the two readings.
     out = pgb.backend_cpu_per_transaction(db_url, seconds=6, script="INSERT INTO bench_cpu_probe DEFAULT VALUES;\n")
-    assert out is not None
+    assert out is not None, pgb.MISSED.get("why")
     with psycopg.connect(db_url, autocommit=True) as conn:
         total = count(conn, "SELECT count(*) FROM bench_cpu_probe")
     assert 0 < out["transactions"] < total  # a window inside the run, not the whole run

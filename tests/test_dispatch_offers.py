@@ -198,6 +198,40 @@ def test_staggered_keeps_at_most_k_live_widens_and_reaches_everyone(conn):
     assert events.count("offered") == waves  # waves 1..n-1, then the opening
 
 
+def test_a_policy_with_its_own_ranking_weights_orders_the_wave_by_them(conn):
+    """The maintained rank scores are the default policy's; a policy that weighs the ranking's terms
+    otherwise (an experiment on them) offers its first wave to the best under its own weights."""
+    w = World(conn, mechanics=2, others=0, independents=0)
+    stars, steady = w.mech
+    for m, rating in ((stars, 5), (stars, 5), (steady, 3), (steady, 3)):
+        sid = conn.execute("INSERT INTO sessions (customer_id, plan_code, amount_total_minor, currency, mechanic_id, "
+                           "status, started_at, ended_at) VALUES (%s, %s, 2900, 'usd', %s, 'completed', "
+                           "now() - interval '2 hours', now() - interval '1 hour') RETURNING id",
+                           (w.customer, PLAN, m)).fetchone()[0]
+        conn.execute("INSERT INTO reviews (session_id, customer_id, mechanic_id, rating) VALUES (%s, %s, %s, %s)",
+                     (sid, w.customer, m, rating))
+    answers = [(stars, "accepted" if i < 2 else "declined") for i in range(12)] + [(steady, "accepted")] * 12
+    for m, outcome in answers:  # stars answers 2 of 12 offers, steady all 12 (each of its own request)
+        conn.execute("INSERT INTO offers (session_request_id, mechanic_id, tier, score, offered_at, expires_at, "
+                     "outcome, outcome_at) VALUES (%s, %s, 'open', 50, now() - interval '1 hour', "
+                     "now() - interval '59 minutes', %s, now() - interval '3590 seconds')",
+                     (w.request("broadcast"), m, outcome))
+    conn.execute("SELECT ssr_private.ranking_apply_offer_changes()")
+    conn.execute("SELECT ssr_private.ranking_refresh(1000, '0 seconds')")
+    weights = {"rank_weight_rating": 1, "rank_weight_acceptance": 0, "rank_weight_response": 0,
+               "rank_weight_no_show": 0}
+    by_rating = dict(conn.execute(
+        "SELECT m, (SELECT f.rank_score FROM ssr_private.rank_figures(m, ssr_private.ranking_params() || %s::jsonb) "
+        "AS f) FROM unnest(%s::uuid[]) AS m", (json.dumps(weights), [stars, steady])).fetchall())
+    stored = dict(conn.execute("SELECT mechanic_id, rank_score FROM mechanic_rankings WHERE mechanic_id = ANY (%s)",
+                               ([stars, steady],)).fetchall())
+    assert stored[steady] > stored[stars] and by_rating[stars] > by_rating[steady]  # the two orders differ
+    w.policy(w.ws, distribution_mode="staggered", distribution_k=1)
+    assert live(conn, w.request()) == {steady}  # the default weights: acceptance counts
+    w.policy(w.ws, distribution_mode="staggered", distribution_k=1, **weights)
+    assert live(conn, w.request()) == {stars}  # the policy's weights: the stars alone
+
+
 def test_staggered_hybrid_offers_the_window_first_then_widens(conn):
     w = World(conn, mechanics=2, others=2, independents=2)
     w.policy(w.ws, distribution_mode="staggered", distribution_k=3, distribution_widen_step=0,

@@ -138,11 +138,25 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--base-url", help="a database migrated from main before experiments: its path joins the rotation")
     ap.add_argument("--hot-path-only", action="store_true")
+    ap.add_argument("--scale", type=float, default=0.05,
+                    help="without DATABASE_URL: the bench's own durable cluster, a copy of its dataset at this scale")
     a = ap.parse_args(argv)
-    url = os.environ["DATABASE_URL"]
-    out = {"hot_path": hot_path(url, a.n, a.rounds, a.base_url)}
-    if not a.hot_path_only:
-        out["analysis_1m"] = analysis(url)
+    if os.environ.get("DATABASE_URL"):
+        out = {"hot_path": hot_path(os.environ["DATABASE_URL"], a.n, a.rounds, a.base_url)}
+        if not a.hot_path_only:
+            out["analysis_1m"] = analysis(os.environ["DATABASE_URL"])
+    else:  # like make bench: the bench's cluster (bench/server.py), a throwaway copy of its dataset
+        from bench import cli, server
+
+        srv = server.server_url()
+        cli.prepare_dataset(srv, a.scale)
+        url, name = cli.work_copy(srv, a.scale)
+        try:
+            out = {"hot_path": hot_path(url, a.n, a.rounds, a.base_url)}
+            if not a.hot_path_only:
+                out["analysis_1m"] = analysis(url)
+        finally:
+            server.drop_database(srv, name)
     print(json.dumps(out, indent=2))
     return 0
 

@@ -7372,12 +7372,22 @@ DECLARE
     v_made integer;
     v_round_robin boolean := p_request.dispatch_mode = 'round_robin';
     v_window boolean := ssr_private.offer_in_window(p_request, p_now);
+    v_own_rank boolean := FALSE;
+    v_default jsonb;
 BEGIN
     IF p_request.dispatch_mode IS NULL OR p_request.status <> 'pending' THEN
         RETURN 0;
     END IF;
     v_params := ssr_private.offer_policy_params(p_request);
     v_cap := (v_params ->> 'offer_max_live_per_mechanic')::integer;
+    -- The maintained scores are the default policy's; a policy of other rank_* values ranks itself.
+    IF NOT v_round_robin THEN
+        v_default := ssr_private.ranking_params();
+        v_own_rank := EXISTS (
+            SELECT 1 FROM jsonb_each(v_params) AS mine
+            WHERE mine.key LIKE 'rank\_%' AND mine.value IS DISTINCT FROM v_default -> mine.key
+        );
+    END IF;
     v_width := CASE
         WHEN v_round_robin THEN 1
         ELSE (v_params ->> 'distribution_k')::integer
@@ -7436,7 +7446,11 @@ BEGIN
             )
         ORDER BY
             s.score DESC,
-            CASE WHEN v_round_robin THEN 0 ELSE coalesce(mr.rank_score, 0) END DESC,
+            CASE
+                WHEN v_round_robin THEN 0
+                WHEN v_own_rank THEN (SELECT f.rank_score FROM ssr_private.rank_figures(a.mechanic_id, v_params, p_now) AS f)
+                ELSE coalesce(mr.rank_score, 0)
+            END DESC,
             idle.last_offered_at ASC NULLS FIRST,
             idle.last_offer_id ASC NULLS FIRST,
             a.mechanic_id ASC

@@ -2057,7 +2057,7 @@ BEGIN
             ERRCODE = 'SR404', MESSAGE = format('mechanic_id %s: no such mechanic', p_mechanic_id),
             COLUMN = 'mechanic_id';
     END IF;
-    v_params := ssr_private.ranking_params();
+    v_params := ssr_private.default_policy_params();
     RETURN QUERY
     SELECT
         f.mechanic_id, f.rank_score, f.quality, f.review_count, f.rating_mean, f.platform_mean, f.shrunk_rating,
@@ -3127,7 +3127,7 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
     END IF;
     PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
-    v_every := (ssr_private.presence_params() ->> 'presence_heartbeat_write_seconds')::integer;
+    v_every := (ssr_private.default_policy_params() ->> 'presence_heartbeat_write_seconds')::integer;
     UPDATE mechanics AS m
     SET last_seen_at = now()
     WHERE
@@ -5685,6 +5685,23 @@ $$;
 COMMENT ON FUNCTION ssr_private.current_mechanic_id() IS 'Verified mechanic of the transaction (app.mechanic_id for the app login, request.jwt.claims sub for role mechanic); NULL when none.';
 
 --
+-- Name: default_policy_params(); Type: FUNCTION; Schema: ssr_private; Owner: -
+--
+
+CREATE FUNCTION ssr_private.default_policy_params() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+SELECT ssr_private.routing_policy_params((SELECT p.id FROM routing_policies AS p WHERE p.is_default))
+$$;
+
+--
+-- Name: FUNCTION default_policy_params(); Type: COMMENT; Schema: ssr_private; Owner: -
+--
+
+COMMENT ON FUNCTION ssr_private.default_policy_params() IS 'The default routing policy''s parameters: what presence and the maintained rank scores read.';
+
+--
 -- Name: directory_cursor_decode(text, text); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -5762,7 +5779,7 @@ CREATE FUNCTION ssr_private.directory_prior_refresh(p_force boolean DEFAULT fals
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-    v_params jsonb := ssr_private.ranking_params();
+    v_params jsonb := ssr_private.default_policy_params();
     v_strength numeric := (v_params ->> 'rank_prior_strength')::numeric;
     v_weight numeric := (v_params ->> 'rank_directory_weight')::numeric;
     v_mean numeric;
@@ -6911,7 +6928,7 @@ BEGIN
         THEN
         RETURN p_request;
     END IF;
-    v_params := ssr_private.offer_policy_params(p_request);
+    v_params := ssr_private.routing_policy_params(p_request.routing_policy_id);
     v_mode := v_params ->> 'distribution_mode';
     IF v_mode IS NULL OR v_mode = 'broadcast' THEN
         RETURN p_request;
@@ -6979,26 +6996,6 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.offer_in_window(p_request public.session_requests, p_now timestamp with time zone) IS 'TRUE while a hybrid request is inside its exclusive window (offers made then are of stage window).';
-
---
--- Name: offer_policy_params(public.session_requests); Type: FUNCTION; Schema: ssr_private; Owner: -
---
-
-CREATE FUNCTION ssr_private.offer_policy_params(p_request public.session_requests) RETURNS jsonb
-    LANGUAGE sql STABLE
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-SELECT ssr_private.routing_policy_params(coalesce(
-    p_request.routing_policy_id,
-    ssr_private.routing_policy_for_request(p_request.customer_id, p_request.preferred_workshop_id, p_request.routing_type)
-))
-$$;
-
---
--- Name: FUNCTION offer_policy_params(p_request public.session_requests); Type: COMMENT; Schema: ssr_private; Owner: -
---
-
-COMMENT ON FUNCTION ssr_private.offer_policy_params(p_request public.session_requests) IS 'The routing parameters of a request''s policy (its own, else the one routing_policy_for_request gives it).';
 
 --
 -- Name: offer_raise_not_offered(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -7153,7 +7150,7 @@ DECLARE
     v_requests uuid[];
     v_req session_requests;
     v_params jsonb;
-    v_presence jsonb := ssr_private.presence_params();
+    v_presence jsonb := ssr_private.default_policy_params();
     v_after integer := (v_presence ->> 'presence_away_after_timeouts')::integer;
     v_grace integer := (v_presence ->> 'presence_grace_seconds')::integer;
     v_gone uuid[];
@@ -7207,7 +7204,7 @@ BEGIN
         LIMIT p_limit
         FOR UPDATE SKIP LOCKED
     LOOP
-        v_params := ssr_private.offer_policy_params(v_req);
+        v_params := ssr_private.routing_policy_params(v_req.routing_policy_id);
         IF v_req.dispatch_wave + 1 < (v_params ->> 'distribution_waves')::integer AND v_req.targeted_until > p_now THEN
             UPDATE session_requests AS r
             SET
@@ -7378,11 +7375,11 @@ BEGIN
     IF p_request.dispatch_mode IS NULL OR p_request.status <> 'pending' THEN
         RETURN 0;
     END IF;
-    v_params := ssr_private.offer_policy_params(p_request);
+    v_params := ssr_private.routing_policy_params(p_request.routing_policy_id);
     v_cap := (v_params ->> 'offer_max_live_per_mechanic')::integer;
     -- The maintained scores are the default policy's; a policy of other rank_* values ranks itself.
     IF NOT v_round_robin THEN
-        v_default := ssr_private.ranking_params();
+        v_default := ssr_private.default_policy_params();
         v_own_rank := EXISTS (
             SELECT 1 FROM jsonb_each(v_params) AS mine
             WHERE mine.key LIKE 'rank\_%' AND mine.value IS DISTINCT FROM v_default -> mine.key
@@ -7495,23 +7492,6 @@ $$;
 --
 
 COMMENT ON FUNCTION ssr_private.offers_request_closed_trg() IS 'Trigger: a request that leaves pending rescinds its live offers (but the accepting mechanic''s).';
-
---
--- Name: presence_params(); Type: FUNCTION; Schema: ssr_private; Owner: -
---
-
-CREATE FUNCTION ssr_private.presence_params() RETURNS jsonb
-    LANGUAGE sql STABLE
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-SELECT ssr_private.routing_policy_params((SELECT p.id FROM routing_policies AS p WHERE p.is_default))
-$$;
-
---
--- Name: FUNCTION presence_params(); Type: COMMENT; Schema: ssr_private; Owner: -
---
-
-COMMENT ON FUNCTION ssr_private.presence_params() IS 'The routing parameters of the default policy, which presence reads (grace, auto-away, heartbeat throttle).';
 
 --
 -- Name: private_functions(); Type: FUNCTION; Schema: ssr_private; Owner: -
@@ -7800,7 +7780,7 @@ BEGIN
     IF coalesce(v_done, 0) = 0 THEN
         RETURN 0;
     END IF;
-    v_params := ssr_private.ranking_params();
+    v_params := ssr_private.default_policy_params();
     FOREACH v_id IN ARRAY v_ids LOOP
         PERFORM ssr_private.ranking_refresh_mechanic(v_id, now(), v_params);
     END LOOP;
@@ -7845,23 +7825,6 @@ $$;
 COMMENT ON FUNCTION ssr_private.ranking_offers_trg() IS 'Trigger: an offer''s outcome is queued for its mechanic''s reliability rollups (applied by the ranking_changes job).';
 
 --
--- Name: ranking_params(); Type: FUNCTION; Schema: ssr_private; Owner: -
---
-
-CREATE FUNCTION ssr_private.ranking_params() RETURNS jsonb
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'public', 'pg_temp'
-    AS $$
-SELECT ssr_private.routing_policy_params((SELECT p.id FROM routing_policies AS p WHERE p.is_default))
-$$;
-
---
--- Name: FUNCTION ranking_params(); Type: COMMENT; Schema: ssr_private; Owner: -
---
-
-COMMENT ON FUNCTION ssr_private.ranking_params() IS 'The default routing policy''s parameters, which mechanic_rankings is computed with.';
-
---
 -- Name: ranking_rebuild(); Type: FUNCTION; Schema: ssr_private; Owner: -
 --
 
@@ -7870,7 +7833,7 @@ CREATE FUNCTION ssr_private.ranking_rebuild() RETURNS integer
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-    v_params jsonb := ssr_private.ranking_params();
+    v_params jsonb := ssr_private.default_policy_params();
     v_id uuid;
     v_done integer := 0;
 BEGIN
@@ -7957,7 +7920,7 @@ CREATE FUNCTION ssr_private.ranking_refresh(p_limit integer DEFAULT 500, p_min_a
     SET search_path TO 'public', 'pg_temp'
     AS $$
 DECLARE
-    v_params jsonb := ssr_private.ranking_params();
+    v_params jsonb := ssr_private.default_policy_params();
     v_id uuid;
     v_done integer := 0;
 BEGIN
@@ -8018,7 +7981,7 @@ DECLARE
     v_reliability double precision;
 BEGIN
     SELECT f.rank_score, f.reliability INTO v_score, v_reliability
-    FROM ssr_private.rank_figures(p_mechanic_id, coalesce(p_params, ssr_private.ranking_params()), p_now) AS f;
+    FROM ssr_private.rank_figures(p_mechanic_id, coalesce(p_params, ssr_private.default_policy_params()), p_now) AS f;
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
@@ -9854,10 +9817,14 @@ DECLARE
     v_mechanic uuid;
     v_workshop uuid;
 BEGIN
-    v_params := ssr_private.routing_policy_params(coalesce(
+    -- The request's policy, recorded on the row when the inserter did not (a direct INSERT; the
+    -- fulfillment's session_request_insert sets it with its assignment), so that every later
+    -- reader takes the row's own and none chooses again.
+    NEW.routing_policy_id := coalesce(
         NEW.routing_policy_id,
         ssr_private.routing_policy_for_request(NEW.customer_id, NEW.preferred_workshop_id, NEW.routing_type)
-    ));
+    );
+    v_params := ssr_private.routing_policy_params(NEW.routing_policy_id);
     IF NEW.required_skills IS NULL AND NEW.intake_id IS NOT NULL THEN
         SELECT i.required_skills INTO NEW.required_skills FROM intakes AS i WHERE i.id = NEW.intake_id;
     END IF;
@@ -17650,6 +17617,12 @@ REVOKE ALL ON FUNCTION ssr_private.current_mechanic_id() FROM PUBLIC;
 GRANT ALL ON FUNCTION ssr_private.current_mechanic_id() TO mechanic;
 
 --
+-- Name: FUNCTION default_policy_params(); Type: ACL; Schema: ssr_private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ssr_private.default_policy_params() FROM PUBLIC;
+
+--
 -- Name: FUNCTION directory_cursor_decode(p_cursor text, p_param text, OUT score numeric, OUT available_mechanics integer, OUT sessions_served bigint, OUT workshop_id uuid); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -17832,12 +17805,6 @@ GRANT ALL ON FUNCTION ssr_private.offer_held_live(p_request_id uuid, p_mechanic_
 REVOKE ALL ON FUNCTION ssr_private.offer_in_window(p_request public.session_requests, p_now timestamp with time zone) FROM PUBLIC;
 
 --
--- Name: FUNCTION offer_policy_params(p_request public.session_requests); Type: ACL; Schema: ssr_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION ssr_private.offer_policy_params(p_request public.session_requests) FROM PUBLIC;
-
---
 -- Name: FUNCTION offer_raise_not_offered(p_request_id uuid, p_mechanic_id uuid, p_now timestamp with time zone); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -17887,12 +17854,6 @@ REVOKE ALL ON FUNCTION ssr_private.offer_wave(p_request public.session_requests,
 REVOKE ALL ON FUNCTION ssr_private.offers_request_closed_trg() FROM PUBLIC;
 
 --
--- Name: FUNCTION presence_params(); Type: ACL; Schema: ssr_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION ssr_private.presence_params() FROM PUBLIC;
-
---
 -- Name: FUNCTION private_functions(); Type: ACL; Schema: ssr_private; Owner: -
 --
 
@@ -17916,12 +17877,6 @@ GRANT ALL ON FUNCTION ssr_private.ranking_apply_offer_changes(p_limit integer) T
 --
 
 REVOKE ALL ON FUNCTION ssr_private.ranking_offers_trg() FROM PUBLIC;
-
---
--- Name: FUNCTION ranking_params(); Type: ACL; Schema: ssr_private; Owner: -
---
-
-REVOKE ALL ON FUNCTION ssr_private.ranking_params() FROM PUBLIC;
 
 --
 -- Name: FUNCTION ranking_rebuild(); Type: ACL; Schema: ssr_private; Owner: -

@@ -221,7 +221,7 @@ def test_a_policy_with_its_own_ranking_weights_orders_the_wave_by_them(conn):
     weights = {"rank_weight_rating": 1, "rank_weight_acceptance": 0, "rank_weight_response": 0,
                "rank_weight_no_show": 0}
     by_rating = dict(conn.execute(
-        "SELECT m, (SELECT f.rank_score FROM ssr_private.rank_figures(m, ssr_private.ranking_params() || %s::jsonb) "
+        "SELECT m, (SELECT f.rank_score FROM ssr_private.rank_figures(m, ssr_private.default_policy_params() || %s::jsonb) "
         "AS f) FROM unnest(%s::uuid[]) AS m", (json.dumps(weights), [stars, steady])).fetchall())
     stored = dict(conn.execute("SELECT mechanic_id, rank_score FROM mechanic_rankings WHERE mechanic_id = ANY (%s)",
                                ([stars, steady],)).fetchall())

@@ -50,7 +50,7 @@ def figures(conn, mechanic, overrides=None) -> dict:
     applied(conn)
     cur = conn.cursor(row_factory=psycopg.rows.dict_row)
     return cur.execute(
-        "SELECT * FROM ssr_private.rank_figures(%s, ssr_private.ranking_params() || %s::jsonb)",
+        "SELECT * FROM ssr_private.rank_figures(%s, ssr_private.default_policy_params() || %s::jsonb)",
         (mechanic, json.dumps(overrides or {})),
     ).fetchone()
 

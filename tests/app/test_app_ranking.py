@@ -24,7 +24,7 @@ def test_a_mechanic_reads_their_own_reliability(client, db):
     assert resp.status_code == 200, resp.get_json()
     rel = resp.get_json()["reliability"]
     assert rel["mechanic_id"] == ANA and rel["minimum_count"] == 10 and rel["acceptance_rate"] is None
-    score = db.execute("SELECT rank_score FROM ssr_private.rank_figures(%s, ssr_private.ranking_params())", (ANA,)).fetchone()[0]
+    score = db.execute("SELECT rank_score FROM ssr_private.rank_figures(%s, ssr_private.default_policy_params())", (ANA,)).fetchone()[0]
     assert abs(rel["rank_score"] - score) < 1e-6
     assert client.get("/api/mechanic/reliability").status_code == 401
     assert client.get("/api/mechanic/reliability", headers=auth(ALICE, "customer")).status_code == 403

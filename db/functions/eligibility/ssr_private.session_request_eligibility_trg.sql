@@ -1,7 +1,8 @@
 -- session_request_eligibility_trg: BEFORE INSERT on session_requests, whoever inserts (the
--- fulfillment, create_session_request, a DBA): fills what the offer rule reads besides the
--- routing type, from the request's routing policy (routing_policy_id, else the one
--- ssr_private.routing_policy_for_request gives) when the row does not set it itself:
+-- fulfillment, create_session_request, a DBA): records the request's routing policy when the row
+-- does not set it (routing_policy_id: the one ssr_private.routing_policy_for_request gives), and
+-- fills what the offer rule reads besides the routing type, from that policy, when the row does
+-- not set it itself:
 --   * required_skills: the intake's (intakes.required_skills), lower-cased, deduplicated,
 --     blanks dropped (none left: NULL); skills_relax_at = created_at + skills_relax_seconds
 --     (NULL parameter: never relaxed);
@@ -26,10 +27,14 @@ DECLARE
     v_mechanic uuid;
     v_workshop uuid;
 BEGIN
-    v_params := ssr_private.routing_policy_params(coalesce(
+    -- The request's policy, recorded on the row when the inserter did not (a direct INSERT; the
+    -- fulfillment's session_request_insert sets it with its assignment), so that every later
+    -- reader takes the row's own and none chooses again.
+    NEW.routing_policy_id := coalesce(
         NEW.routing_policy_id,
         ssr_private.routing_policy_for_request(NEW.customer_id, NEW.preferred_workshop_id, NEW.routing_type)
-    ));
+    );
+    v_params := ssr_private.routing_policy_params(NEW.routing_policy_id);
     IF NEW.required_skills IS NULL AND NEW.intake_id IS NOT NULL THEN
         SELECT i.required_skills INTO NEW.required_skills FROM intakes AS i WHERE i.id = NEW.intake_id;
     END IF;

@@ -1,6 +1,6 @@
 -- offer_dispatch_start: called by session_request_insert right after a new request is
 -- inserted (same transaction). Reads distribution_mode from the request's policy
--- (ssr_private.offer_policy_params: its policy, else the one routing_policy_for_request gives):
+-- (its routing_policy_id, recorded when it was made: ssr_private.routing_policy_params):
 --   broadcast (the default): nothing; no offer row is written at fulfillment (the open
 --     stage writes an offer row when a mechanic accepts or declines: offer_record);
 --   staggered / round_robin: the request becomes targeted (dispatch_mode, dispatch_wave 0,
@@ -33,7 +33,7 @@ BEGIN
         THEN
         RETURN p_request;
     END IF;
-    v_params := ssr_private.offer_policy_params(p_request);
+    v_params := ssr_private.routing_policy_params(p_request.routing_policy_id);
     v_mode := v_params ->> 'distribution_mode';
     IF v_mode IS NULL OR v_mode = 'broadcast' THEN
         RETURN p_request;

@@ -34,7 +34,7 @@ DECLARE
     v_requests uuid[];
     v_req session_requests;
     v_params jsonb;
-    v_presence jsonb := ssr_private.presence_params();
+    v_presence jsonb := ssr_private.default_policy_params();
     v_after integer := (v_presence ->> 'presence_away_after_timeouts')::integer;
     v_grace integer := (v_presence ->> 'presence_grace_seconds')::integer;
     v_gone uuid[];
@@ -88,7 +88,7 @@ BEGIN
         LIMIT p_limit
         FOR UPDATE SKIP LOCKED
     LOOP
-        v_params := ssr_private.offer_policy_params(v_req);
+        v_params := ssr_private.routing_policy_params(v_req.routing_policy_id);
         IF v_req.dispatch_wave + 1 < (v_params ->> 'distribution_waves')::integer AND v_req.targeted_until > p_now THEN
             UPDATE session_requests AS r
             SET

@@ -14,7 +14,7 @@
 --     round_robin: the longest idle, then the id (a rotation: the rank does not reorder it).
 --   each offer: tier (offer_tier), stage window inside a hybrid window else wave, expires
 --     after offer_timeout_seconds (never after the request's own expiry).
--- Parameters from the request's policy (ssr_private.offer_policy_params). A request that is
+-- Parameters from the request's policy (ssr_private.routing_policy_params of routing_policy_id). A request that is
 -- not pending or not distributed in waves gets nothing. Returns how many offers it made.
 -- Cost: one pass over the offerable mechanics the rule allows for the request, with one
 -- index probe each for the last offer (offers_mechanic_offered_at_idx); only for requests
@@ -39,11 +39,11 @@ BEGIN
     IF p_request.dispatch_mode IS NULL OR p_request.status <> 'pending' THEN
         RETURN 0;
     END IF;
-    v_params := ssr_private.offer_policy_params(p_request);
+    v_params := ssr_private.routing_policy_params(p_request.routing_policy_id);
     v_cap := (v_params ->> 'offer_max_live_per_mechanic')::integer;
     -- The maintained scores are the default policy's; a policy of other rank_* values ranks itself.
     IF NOT v_round_robin THEN
-        v_default := ssr_private.ranking_params();
+        v_default := ssr_private.default_policy_params();
         v_own_rank := EXISTS (
             SELECT 1 FROM jsonb_each(v_params) AS mine
             WHERE mine.key LIKE 'rank\_%' AND mine.value IS DISTINCT FROM v_default -> mine.key

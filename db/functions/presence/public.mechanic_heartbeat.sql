@@ -28,7 +28,7 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'SR400', MESSAGE = 'mechanic_id is required', COLUMN = 'mechanic_id';
     END IF;
     PERFORM ssr_private.assert_acting_for('mechanic', p_mechanic_id);
-    v_every := (ssr_private.presence_params() ->> 'presence_heartbeat_write_seconds')::integer;
+    v_every := (ssr_private.default_policy_params() ->> 'presence_heartbeat_write_seconds')::integer;
     UPDATE mechanics AS m
     SET last_seen_at = now()
     WHERE

@@ -53,7 +53,7 @@ BEGIN
             ERRCODE = 'SR404', MESSAGE = format('mechanic_id %s: no such mechanic', p_mechanic_id),
             COLUMN = 'mechanic_id';
     END IF;
-    v_params := ssr_private.ranking_params();
+    v_params := ssr_private.default_policy_params();
     RETURN QUERY
     SELECT
         f.mechanic_id, f.rank_score, f.quality, f.review_count, f.rating_mean, f.platform_mean, f.shrunk_rating,

@@ -19,7 +19,7 @@ SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 DECLARE
-    v_params jsonb := ssr_private.ranking_params();
+    v_params jsonb := ssr_private.default_policy_params();
     v_strength numeric := (v_params ->> 'rank_prior_strength')::numeric;
     v_weight numeric := (v_params ->> 'rank_directory_weight')::numeric;
     v_mean numeric;

@@ -1,6 +1,6 @@
 -- rank_figures: one mechanic's reliability figures and rank score at p_now under the
 -- parameters p_params (a routing policy's, ssr_private.routing_policy_params; the maintained
--- mechanic_rankings use ssr_private.ranking_params(), an experiment may pass another
+-- mechanic_rankings use ssr_private.default_policy_params(), an experiment may pass another
 -- policy's). The formula (docs/RANKING.md):
 --   platform_mean  = ranking_platform.rating_sum / review_count (4.0 before any review)
 --   shrunk_rating  = (C * platform_mean + rating_sum) / (C + review_count), C = rank_prior_strength

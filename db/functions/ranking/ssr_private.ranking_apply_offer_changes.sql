@@ -82,7 +82,7 @@ BEGIN
     IF coalesce(v_done, 0) = 0 THEN
         RETURN 0;
     END IF;
-    v_params := ssr_private.ranking_params();
+    v_params := ssr_private.default_policy_params();
     FOREACH v_id IN ARRAY v_ids LOOP
         PERFORM ssr_private.ranking_refresh_mechanic(v_id, now(), v_params);
     END LOOP;

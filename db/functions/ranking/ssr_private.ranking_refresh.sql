@@ -17,7 +17,7 @@ SECURITY DEFINER
 SET search_path = public, pg_temp
 AS $$
 DECLARE
-    v_params jsonb := ssr_private.ranking_params();
+    v_params jsonb := ssr_private.default_policy_params();
     v_id uuid;
     v_done integer := 0;
 BEGIN

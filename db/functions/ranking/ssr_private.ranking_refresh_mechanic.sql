@@ -18,7 +18,7 @@ DECLARE
     v_reliability double precision;
 BEGIN
     SELECT f.rank_score, f.reliability INTO v_score, v_reliability
-    FROM ssr_private.rank_figures(p_mechanic_id, coalesce(p_params, ssr_private.ranking_params()), p_now) AS f;
+    FROM ssr_private.rank_figures(p_mechanic_id, coalesce(p_params, ssr_private.default_policy_params()), p_now) AS f;
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
